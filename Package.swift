@@ -1,0 +1,41 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "prezero",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "prezero", targets: ["prezero"]),
+        .library(name: "PrezeroTrace", targets: ["PrezeroTrace"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // libzstd from the system (Debian: libzstd-dev). One Swift file imports it: ZstdStream.swift.
+        .systemLibrary(
+            name: "CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]
+        ),
+        // bytes -> TraceEvent: decompression, line splitting, format detection, parsers, statistics.
+        .target(
+            name: "PrezeroTrace",
+            dependencies: ["CZstd"],
+            swiftSettings: [.define("PREZERO_INTERNAL_CHECKS", .when(configuration: .debug))]
+        ),
+        // Text and JSON renderings of result values.
+        .target(name: "PrezeroReport", dependencies: ["PrezeroTrace"]),
+        // The CLI: one file per subcommand, thin.
+        .executableTarget(
+            name: "prezero",
+            dependencies: [
+                "PrezeroTrace", "PrezeroReport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "PrezeroTraceTests", dependencies: ["PrezeroTrace"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "PrezeroReportTests", dependencies: ["PrezeroReport", "PrezeroTrace"]),
+    ]
+)

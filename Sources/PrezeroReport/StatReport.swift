@@ -1,0 +1,290 @@
+import Foundation
+import PrezeroTrace
+
+/// The result of `prezero stat`: one value rendered as text (perf kmem's layout first) or JSON.
+public struct StatReport: Codable, Sendable {
+    public struct Trace: Codable, Sendable {
+        public var input: String
+        public var format: String?
+        public var compressed: Bool
+        public var storedBytes: UInt64
+        public var textBytes: UInt64
+        public var lines: Int
+        public var metadataFile: String?
+        public var kernelRelease: String?
+        /// Kernel version used to label migratetypes, and where it came from.
+        public var migratetypeKernel: String
+        public var migratetypeKernelSource: String
+        public var pageSize: UInt64
+        public var pageSizeSource: String
+    }
+
+    /// The `SUMMARY (page allocator)` block of `perf kmem --page stat`, field for field.
+    public struct Summary: Codable, Sendable {
+        public var allocRequests: UInt64
+        public var allocKB: UInt64
+        public var freeRequests: UInt64
+        public var freeKB: UInt64
+        public var allocFreedRequests: UInt64
+        public var allocFreedKB: UInt64
+        public var allocOnlyRequests: UInt64
+        public var allocOnlyKB: UInt64
+        public var freeOnlyRequests: UInt64
+        public var freeOnlyKB: UInt64
+        public var allocFailures: UInt64
+        public var allocFailuresKB: UInt64
+    }
+
+    public struct OrderRow: Codable, Sendable {
+        public var order: Int
+        /// Successful allocations per raw migratetype number ("0"..."6", "other").
+        public var byMigratetype: [String: UInt64]
+    }
+
+    public struct TimeSpan: Codable, Sendable {
+        public var firstNs: UInt64?
+        public var lastNs: UInt64?
+        public var spanNs: UInt64
+        public var timestampRegressions: UInt64
+    }
+
+    public struct Command: Codable, Sendable {
+        public var comm: String
+        public var allocations: UInt64
+        public var pages: UInt64
+    }
+
+    public struct CPUIdle: Codable, Sendable {
+        public var cpu: UInt32
+        public var idleNs: UInt64
+        public var idleFraction: Double
+        public var intervals: UInt64
+    }
+
+    public struct Anomalies: Codable, Sendable {
+        public var malformedLines: Int
+        public var malformedExamples: [String]
+        public var mixedFormatLines: Int
+        public var lostEvents: UInt64
+        public var lostRecords: Int
+        public var unterminatedLastLine: Bool
+        /// Frees of pages allocated before the capture began (perf kmem's free-only).
+        public var freesOfPagesAllocatedBeforeCapture: UInt64
+        public var secondAllocationsOfLivePfn: UInt64
+        public var timestampRegressions: UInt64
+        public var unknownEventLines: Int
+        public var total: Int
+    }
+
+    public var toolVersion: String
+    public var trace: Trace
+    public var summary: Summary
+    public var orderMigratetype: [OrderRow]
+    public var migratetypeLabels: [String: String]
+    public var events: [String: Int]
+    public var eventsByKind: [String: UInt64]
+    public var batchedFreesNotCounted: UInt64
+    public var time: TimeSpan
+    public var cpus: [UInt32]
+    public var faults: [String: UInt64]
+    public var gfpZeroRequestsByOrder: [String: UInt64]
+    public var topCommands: [Command]
+    public var idle: [CPUIdle]
+    public var anomalies: Anomalies
+
+    public init(
+        statistics s: TraceStatistics, read: TraceReadSummary, migratetypeKernel: KernelVersion,
+        migratetypeKernelSource: String, pageSizeSource: String, toolVersion: String, topCommandCount: Int = 10
+    ) {
+        self.toolVersion = toolVersion
+        trace = Trace(
+            input: read.input, format: read.format?.rawValue, compressed: read.compressed, storedBytes: read.storedBytes,
+            textBytes: read.textBytes, lines: read.diagnostics.lines, metadataFile: read.metadataPath,
+            kernelRelease: read.metadata?.kernelRelease, migratetypeKernel: migratetypeKernel.description,
+            migratetypeKernelSource: migratetypeKernelSource, pageSize: s.pageSize, pageSizeSource: pageSizeSource)
+        summary = Summary(
+            allocRequests: s.allocRequests, allocKB: s.allocBytes / 1024,
+            freeRequests: s.freeRequests, freeKB: s.freeBytes / 1024,
+            allocFreedRequests: s.allocFreedRequests, allocFreedKB: s.allocFreedBytes / 1024,
+            allocOnlyRequests: s.allocOnlyRequests, allocOnlyKB: s.allocOnlyBytes / 1024,
+            freeOnlyRequests: s.freeOnlyRequests, freeOnlyKB: s.freeOnlyBytes / 1024,
+            allocFailures: s.allocFailures, allocFailuresKB: s.allocFailureBytes / 1024)
+
+        var rows: [OrderRow] = []
+        var highestOrder = 10
+        for order in 0..<TraceStatistics.maxOrder {
+            for m in 0..<TraceStatistics.migratetypeSlots where s.orderCount(order: order, migratetype: m) > 0 {
+                highestOrder = max(highestOrder, order)
+            }
+        }
+        for order in 0...highestOrder {
+            var row: [String: UInt64] = [:]
+            for m in 0..<TraceStatistics.migratetypeSlots {
+                let count = s.orderCount(order: order, migratetype: m)
+                if count > 0 { row[m == TraceStatistics.migratetypeSlots - 1 ? "other" : String(m)] = count }
+            }
+            rows.append(OrderRow(order: order, byMigratetype: row))
+        }
+        orderMigratetype = rows
+        var labels: [String: String] = [:]
+        for m in 0..<(TraceStatistics.migratetypeSlots - 1) {
+            labels[String(m)] = Migratetype.label(m, kernel: migratetypeKernel)
+        }
+        migratetypeLabels = labels
+
+        events = read.eventNameCounts
+        var byKind: [String: UInt64] = [:]
+        for kind in EventKind.allCases where s.eventsByKind[Int(kind.rawValue)] > 0 {
+            byKind[kind.canonicalName] = s.eventsByKind[Int(kind.rawValue)]
+        }
+        eventsByKind = byKind
+        batchedFreesNotCounted = s.batchedFrees
+        time = TimeSpan(
+            firstNs: s.firstTimestampNs == .max ? nil : s.firstTimestampNs,
+            lastNs: s.firstTimestampNs == .max ? nil : s.lastTimestampNs,
+            spanNs: s.spanNs, timestampRegressions: s.timestampRegressions)
+        cpus = s.cpusSeen.sorted()
+        var faults: [String: UInt64] = [:]
+        for faultClass in FaultClass.allCases { faults[faultClass.rawValue] = s.faults(faultClass) }
+        self.faults = faults
+        var zero: [String: UInt64] = [:]
+        for (order, count) in s.zeroRequestsByOrder.enumerated() where count > 0 { zero[String(order)] = count }
+        gfpZeroRequestsByOrder = zero
+
+        let ranked = s.allocationsByComm.indices
+            .filter { s.allocationsByComm[$0] > 0 }
+            .sorted { (s.allocationsByComm[$0], $1) > (s.allocationsByComm[$1], $0) }
+            .prefix(topCommandCount)
+        topCommands = ranked.map {
+            Command(
+                comm: read.symbols.name(SymbolID($0)), allocations: s.allocationsByComm[$0],
+                pages: s.allocatedPagesByComm[$0])
+        }
+
+        let idleNs = s.idle.idleNs(closingAt: s.lastTimestampNs)
+        let span = s.spanNs
+        idle = idleNs.indices.map { cpu in
+            CPUIdle(
+                cpu: UInt32(cpu), idleNs: idleNs[cpu],
+                idleFraction: span > 0 ? Double(idleNs[cpu]) / Double(span) : 0,
+                intervals: s.idle.intervals[cpu])
+        }
+
+        let d = read.diagnostics
+        let unknownLines = read.eventNameCounts.filter { name, _ in
+            !KnownEvent.allCases.contains { $0.canonicalName == name } && name != "LOST"
+        }.values.reduce(0, +)
+        anomalies = Anomalies(
+            malformedLines: d.malformedLines,
+            malformedExamples: d.malformedExamples.map { "line \($0.line): \($0.reason): \($0.text)" },
+            mixedFormatLines: d.mixedFormatLines, lostEvents: d.lostEvents, lostRecords: d.lostRecords,
+            unterminatedLastLine: d.unterminatedLastLine, freesOfPagesAllocatedBeforeCapture: s.freeOnlyRequests,
+            secondAllocationsOfLivePfn: s.secondAllocationsOfLivePfn, timestampRegressions: s.timestampRegressions,
+            unknownEventLines: unknownLines, total: d.anomalyCount)
+    }
+
+    // MARK: Rendering
+
+    /// Sorted-key, pretty-printed JSON with snake_case keys.
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
+    }
+
+    /// The text report: perf kmem's summary block in its exact layout, then the rest.
+    public func text() -> String {
+        typealias F = TextFormatting
+        var out = ""
+        func summaryLine(_ label: String, _ count: UInt64, _ kb: UInt64) {
+            out += F.left(label, 30) + ": " + F.right(String(count), 16) + "   [ " + F.right(String(kb), 16) + " KB ]\n"
+        }
+        out += "\nSUMMARY (page allocator)\n========================\n"
+        summaryLine("Total allocation requests", summary.allocRequests, summary.allocKB)
+        summaryLine("Total free requests", summary.freeRequests, summary.freeKB)
+        out += "\n"
+        summaryLine("Total alloc+freed requests", summary.allocFreedRequests, summary.allocFreedKB)
+        summaryLine("Total alloc-only requests", summary.allocOnlyRequests, summary.allocOnlyKB)
+        summaryLine("Total free-only requests", summary.freeOnlyRequests, summary.freeOnlyKB)
+        out += "\n"
+        summaryLine("Total allocation failures", summary.allocFailures, summary.allocFailuresKB)
+        out += "\n"
+
+        // Order x migratetype, labelled for the trace's kernel (perf kmem uses pre-4.4 labels).
+        var columns = ["0", "1", "2", "3", "4"]
+        for extra in ["5", "6", "other"] where orderMigratetype.contains(where: { $0.byMigratetype[extra] != nil }) {
+            columns.append(extra)
+        }
+        out += F.right("Order", 5)
+        for c in columns { out += "  " + F.right(migratetypeLabels[c] ?? "Other", 12) }
+        out += "\n" + String(repeating: "-", count: 5)
+        for _ in columns { out += "  " + String(repeating: "-", count: 12) }
+        out += "\n"
+        for row in orderMigratetype {
+            out += F.right(String(row.order), 5)
+            for c in columns { out += "  " + F.right(row.byMigratetype[c].map(String.init) ?? ".", 12) }
+            out += "\n"
+        }
+        out += "(migratetype labels for kernel \(trace.migratetypeKernel), from \(trace.migratetypeKernelSource); "
+        out += "perf kmem prints the pre-4.4 labels)\n"
+
+        out += "\nTRACE\n=====\n"
+        out += "input            : \(trace.input)\(trace.compressed ? " (zstd)" : "")\n"
+        out += "format           : \(trace.format ?? "unknown")\n"
+        out += "metadata         : \(trace.metadataFile ?? "none")\n"
+        out += "page size        : \(trace.pageSize) B (\(trace.pageSizeSource))\n"
+        out += "lines            : \(trace.lines)\n"
+        out += "time span        : \(F.seconds(time.spanNs)) s\n"
+        out += "CPUs seen        : \(cpus.count) (\(cpus.map(String.init).joined(separator: ",")))\n"
+
+        out += "\nEVENTS\n======\n"
+        for (name, count) in events.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) {
+            out += F.left(name, 34) + F.right(String(count), 12) + "\n"
+        }
+        if batchedFreesNotCounted > 0 {
+            out += "(\(batchedFreesNotCounted) mm_page_free_batched records repeat frees already reported by mm_page_free: not counted)\n"
+        }
+
+        out += "\nPAGE FAULTS BY ERROR CODE\n=========================\n"
+        let faultLabels: [(String, String)] = [
+            ("user_write_not_present", "user write, not present (zero-fill candidates)"),
+            ("user_read_not_present", "user read, not present (zero page)"),
+            ("user_write_protection", "user write, present (copy-on-write)"),
+            ("user_instruction_fetch", "user instruction fetch"),
+            ("user_other", "user, other"),
+            ("kernel", "kernel"),
+        ]
+        for (key, label) in faultLabels { out += F.left(label, 48) + F.right(String(faults[key] ?? 0), 12) + "\n" }
+
+        out += "\n__GFP_ZERO REQUESTS BY ORDER\n============================\n"
+        if gfpZeroRequestsByOrder.isEmpty { out += "(none)\n" }
+        for (order, count) in gfpZeroRequestsByOrder.sorted(by: { Int($0.key) ?? 0 < Int($1.key) ?? 0 }) {
+            out += "order " + F.left(order, 3) + F.right(String(count), 12) + "\n"
+        }
+
+        out += "\nTOP COMMANDS BY ALLOCATIONS\n===========================\n"
+        for command in topCommands {
+            out += F.left(command.comm, 20) + F.right(String(command.allocations), 12) + " requests " + F.right(String(command.pages), 12) + " pages\n"
+        }
+
+        out += "\nIDLE TIME PER CPU (sched_switch)\n================================\n"
+        if idle.isEmpty { out += "(no sched_switch events)\n" }
+        for cpu in idle {
+            out += "cpu " + F.left(String(cpu.cpu), 4) + F.right(F.seconds(cpu.idleNs), 10) + " s idle  "
+                + F.right(F.fixed(cpu.idleFraction * 100, 1), 5) + "% of span  " + String(cpu.intervals) + " intervals\n"
+        }
+
+        out += "\nANOMALIES\n=========\n"
+        out += "malformed lines                      : \(anomalies.malformedLines)\n"
+        for example in anomalies.malformedExamples { out += "  \(example)\n" }
+        out += "lines in a second format            : \(anomalies.mixedFormatLines)\n"
+        out += "events lost by the capture           : \(anomalies.lostEvents) (in \(anomalies.lostRecords) records)\n"
+        out += "frees of pages allocated before start: \(anomalies.freesOfPagesAllocatedBeforeCapture)\n"
+        out += "allocations of an already-live pfn   : \(anomalies.secondAllocationsOfLivePfn)\n"
+        out += "timestamps going backwards           : \(anomalies.timestampRegressions)\n"
+        out += "unknown event lines (skipped)        : \(anomalies.unknownEventLines)\n"
+        if anomalies.unterminatedLastLine { out += "last line had no newline (capture cut short?)\n" }
+        return out
+    }
+}

@@ -1,0 +1,162 @@
+/// What happened. One case per tracepoint family prezero understands.
+public enum EventKind: UInt8, Sendable, CaseIterable, Codable {
+    /// `kmem:mm_page_alloc`: `pfn`, `order`, `migratetype`, gfp flags. Failed when `pfn == 0`.
+    case pageAlloc
+    /// `kmem:mm_page_free` (and pre-3.3 `mm_page_free_direct`): `pfn`, `order`.
+    case pageFree
+    /// `kmem:mm_page_free_batched` (pre-3.3 `mm_pagevec_free`): repeats a free that
+    /// `pageFree` already reported; never count it as a second free.
+    case pageFreeBatched
+    /// `kmem:mm_page_alloc_zone_locked`: a block taken from the buddy lists under the zone lock.
+    case pageAllocZoneLocked
+    /// `kmem:mm_page_pcpu_drain`: a page returned from a per-CPU list to the buddy lists.
+    case pagePcpuDrain
+    /// `exceptions:page_fault_user` / `page_fault_kernel`: `address`, `ip`, `errorCode`.
+    case pageFault
+    /// `sched:sched_switch`: `prevPid` -> `nextPid` on `cpu`.
+    case schedSwitch
+    /// `sched:sched_process_exec`: `pid` ran `filename` (interned in `symbol`).
+    case processExec
+    /// `sched:sched_process_fork`: `parentPid` forked `childPid` (child comm in `symbol`).
+    case processFork
+    /// `sched:sched_process_exit`: `pid` exited.
+    case processExit
+    /// The capture lost `lostCount` events here (perf LOST record, ftrace `[LOST n EVENTS]`).
+    case lost
+
+    /// The canonical `system:event` name, as perf prints it.
+    public var canonicalName: String {
+        switch self {
+        case .pageAlloc: "kmem:mm_page_alloc"
+        case .pageFree: "kmem:mm_page_free"
+        case .pageFreeBatched: "kmem:mm_page_free_batched"
+        case .pageAllocZoneLocked: "kmem:mm_page_alloc_zone_locked"
+        case .pagePcpuDrain: "kmem:mm_page_pcpu_drain"
+        case .pageFault: "exceptions:page_fault"
+        case .schedSwitch: "sched:sched_switch"
+        case .processExec: "sched:sched_process_exec"
+        case .processFork: "sched:sched_process_fork"
+        case .processExit: "sched:sched_process_exit"
+        case .lost: "LOST"
+        }
+    }
+}
+
+/// Bits of `TraceEvent.flags`.
+public struct EventFlags: OptionSet, Sendable, Hashable {
+    public var rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    /// Allocation asked for `__GFP_ZERO`.
+    public static let gfpZero = EventFlags(rawValue: 1 << 0)
+    /// Allocation failed (the tracepoint printed pfn 0).
+    public static let allocFailed = EventFlags(rawValue: 1 << 1)
+    /// `gfp` holds the raw flag bits (the trace printed them in hex), not an interned name.
+    public static let gfpIsRaw = EventFlags(rawValue: 1 << 2)
+    /// Fault came from `page_fault_kernel`.
+    public static let kernelFault = EventFlags(rawValue: 1 << 3)
+    /// Fault `ip` was printed as a symbol, so `ip` is 0.
+    public static let symbolicIP = EventFlags(rawValue: 1 << 4)
+    /// `sched_switch` `prev_state` was R (the previous task was preempted, still runnable).
+    public static let prevRunnable = EventFlags(rawValue: 1 << 5)
+}
+
+/// Identifier of an interned byte string (comm, filename, gfp flag text) in a `SymbolTable`.
+public typealias SymbolID = UInt32
+
+/// One trace record: a small trivial value, so a stream of them never allocates per event.
+///
+/// Fields `a`, `b`, `c` hold kind-specific values; use the named accessors.
+/// A test pins `MemoryLayout<TraceEvent>.stride` at 48 bytes.
+public struct TraceEvent: Sendable, Equatable {
+    public var kind: EventKind
+    public var order: UInt8
+    /// Raw migratetype number as printed (meaning depends on kernel version); -1 when absent.
+    public var migratetype: Int8
+    public var flags: EventFlags
+    public var cpu: UInt32
+    public var pid: Int32
+    public var comm: SymbolID
+    public var timestampNs: UInt64
+    public var a: UInt64
+    public var b: UInt64
+    public var c: UInt64
+
+    public init(
+        kind: EventKind, cpu: UInt32 = 0, pid: Int32 = 0, comm: SymbolID = 0, timestampNs: UInt64 = 0,
+        order: UInt8 = 0, migratetype: Int8 = -1, flags: EventFlags = [], a: UInt64 = 0, b: UInt64 = 0, c: UInt64 = 0
+    ) {
+        self.kind = kind
+        self.order = order
+        self.migratetype = migratetype
+        self.flags = flags
+        self.cpu = cpu
+        self.pid = pid
+        self.comm = comm
+        self.timestampNs = timestampNs
+        self.a = a
+        self.b = b
+        self.c = c
+    }
+
+    // Page events.
+    public var pfn: UInt64 { get { a } set { a = newValue } }
+    /// Raw gfp bits when `flags.contains(.gfpIsRaw)`, else 0.
+    public var gfpRaw: UInt64 { get { b } set { b = newValue } }
+    /// Interned gfp flag text when symbolic, else 0.
+    public var gfpSymbol: SymbolID { get { SymbolID(truncatingIfNeeded: c) } set { c = UInt64(newValue) } }
+    public var wantsZero: Bool { flags.contains(.gfpZero) }
+    public var failed: Bool { flags.contains(.allocFailed) }
+
+    // Faults.
+    public var address: UInt64 { get { a } set { a = newValue } }
+    public var ip: UInt64 { get { b } set { b = newValue } }
+    public var errorCode: UInt64 { get { c } set { c = newValue } }
+
+    // Scheduler and process events.
+    public var prevPid: Int64 { get { Int64(bitPattern: a) } set { a = UInt64(bitPattern: newValue) } }
+    public var nextPid: Int64 { get { Int64(bitPattern: b) } set { b = UInt64(bitPattern: newValue) } }
+    /// exec: the pid; exit: the pid; fork: the parent pid.
+    public var subjectPid: Int64 { get { Int64(bitPattern: a) } set { a = UInt64(bitPattern: newValue) } }
+    /// fork: the child pid; exec: the old pid.
+    public var otherPid: Int64 { get { Int64(bitPattern: b) } set { b = UInt64(bitPattern: newValue) } }
+    /// exec: interned filename; fork: interned child comm.
+    public var symbol: SymbolID { get { SymbolID(truncatingIfNeeded: c) } set { c = UInt64(newValue) } }
+
+    // Lost records.
+    public var lostCount: UInt64 { get { a } set { a = newValue } }
+}
+
+/// Page-fault error-code classes (x86 `arch/x86/include/asm/trap_pf.h`).
+public enum FaultClass: String, Sendable, CaseIterable, Codable {
+    /// User write to a not-present page (`0x6`): the anonymous first touch that allocates a
+    /// zero-filled page, the fault a prezeroing policy can serve.
+    case zeroFillCandidate = "user_write_not_present"
+    /// User read of a not-present page (`0x4`): maps the shared zero page on anonymous memory.
+    case userRead = "user_read_not_present"
+    /// User write to a present page (`0x7`): copy-on-write or a permission upgrade.
+    case copyOnWrite = "user_write_protection"
+    /// User instruction fetch (`0x14`, `0x15`).
+    case userInstructionFetch = "user_instruction_fetch"
+    /// Other user faults (protection reads, reserved bits, protection keys).
+    case userOther = "user_other"
+    /// Faults taken in kernel mode (`page_fault_kernel`, or the USER bit clear).
+    case kernel = "kernel"
+
+    public init(errorCode: UInt64, kernelEvent: Bool) {
+        let present = errorCode & 0x1 != 0
+        let write = errorCode & 0x2 != 0
+        let user = errorCode & 0x4 != 0
+        let reserved = errorCode & 0x8 != 0
+        let fetch = errorCode & 0x10 != 0
+        let protectionKey = errorCode & 0x20 != 0
+        if kernelEvent || !user { self = .kernel; return }
+        if fetch { self = .userInstructionFetch; return }
+        if reserved || protectionKey { self = .userOther; return }
+        switch (present, write) {
+        case (false, true): self = .zeroFillCandidate
+        case (false, false): self = .userRead
+        case (true, true): self = .copyOnWrite
+        case (true, false): self = .userOther
+        }
+    }
+}

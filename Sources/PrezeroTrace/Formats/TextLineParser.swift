@@ -1,0 +1,429 @@
+/// The two text layouts prezero reads.
+public enum TextFormat: String, Sendable, Codable {
+    /// `perf script` output: `comm pid[/tid] [cpu] time: system:event: fields`.
+    case perfScript = "perf-script"
+    /// ftrace `trace`, `trace_pipe` and `trace-cmd report`:
+    /// `comm-pid [(tgid)] [cpu] [flags] time: event: fields`.
+    case ftrace = "ftrace"
+}
+
+/// What one line turned out to be.
+public enum LineOutcome: Equatable, Sendable {
+    /// A known event was decoded into the output event.
+    case event
+    /// A header, comment, blank line or other record that carries no event.
+    case ignored
+    /// A well-formed event line of a tracepoint prezero does not use (counted by name).
+    case unknownEvent
+    /// A lost-events record; the output event is a `.lost` event.
+    case lost
+    /// Not a trace line, or a known event with fields prezero cannot read.
+    case malformed(reason: String)
+}
+
+/// Parses one line of `perf script` or ftrace text into a `TraceEvent`, from bytes.
+///
+/// The line layout is anchored on the ` [NNN] ` cpu column and parsed outward, because the
+/// comm on its left may contain spaces and dashes. Both layouts are accepted on every line;
+/// `format` records the layout of the first event line and `mixedFormatLines` counts lines in
+/// the other one.
+public struct TextLineParser {
+    public var symbols = SymbolTable()
+    /// Layout of the first event line; nil until one is seen.
+    public private(set) var format: TextFormat?
+    public private(set) var mixedFormatLines = 0
+    /// Lines per known event name, indexed by `KnownEvent.rawValue`.
+    public private(set) var knownEventCounts = [Int](repeating: 0, count: KnownEvent.allCases.count)
+    /// Lines per unknown event name: symbol id -> count.
+    public private(set) var unknownEventCounts: [SymbolID: Int] = [:]
+    /// Mask of `__GFP_ZERO` in raw-hex gfp flags (bit 8 in the layout of 5.x-6.13 kernels).
+    public var gfpZeroMask: UInt64 = 0x100
+
+    private var unknownNames = SymbolTable()
+
+    public init() {}
+
+    /// Names of unknown events with their line counts.
+    public var unknownEvents: [String: Int] {
+        var result: [String: Int] = [:]
+        for (id, count) in unknownEventCounts { result[unknownNames.name(id), default: 0] += count }
+        return result
+    }
+
+    /// Parses `line` (without its newline) into `event`.
+    public mutating func parse(_ raw: UnsafeRawBufferPointer, into event: inout TraceEvent) -> LineOutcome {
+        guard let base = raw.baseAddress, raw.count > 0 else { return .ignored }
+        var count = raw.count
+        let bytes = base.assumingMemoryBound(to: UInt8.self)
+        if bytes[count - 1] == 0x0D { count -= 1 }  // CRLF
+        return parse(ByteLine(base: bytes, count: count), into: &event)
+    }
+
+    @usableFromInline
+    mutating func parse(_ line: ByteLine, into event: inout TraceEvent) -> LineOutcome {
+        let first = line.skipSpaces(from: 0)
+        if first == line.count { return .ignored }
+        let lead = line[first]
+        if lead == UInt8(ascii: "#") { return .ignored }
+        if lead == UInt8(ascii: "c") && line.matches("cpus=", at: first) { return .ignored }  // trace-cmd report
+        if lead == UInt8(ascii: "C") && line.matches("CPU:", at: first) { return parseFtraceLost(line, first, &event) }
+        if lead == UInt8(ascii: "v") && line.matches("version =", at: first) { return .ignored }  // trace-cmd report
+
+        // The cpu column: the first " [digits]" followed by a space.
+        guard let (cpuOpen, cpuClose, cpu) = findCPUColumn(line, from: first) else {
+            return .malformed(reason: "no ' [CPU] ' column")
+        }
+
+        // Left of the cpu column: comm and pid (and optional tid or tgid).
+        var leftEnd = cpuOpen
+        while leftEnd > first && line[leftEnd - 1] == 0x20 { leftEnd -= 1 }
+        if leftEnd > first && line[leftEnd - 1] == UInt8(ascii: ")") {
+            // ftrace record-tgid column `(  tgid)`.
+            var open = leftEnd - 1
+            while open > first && line[open] != UInt8(ascii: "(") { open -= 1 }
+            guard line[open] == UInt8(ascii: "(") else { return .malformed(reason: "unbalanced '(tgid)' column") }
+            leftEnd = open
+            while leftEnd > first && line[leftEnd - 1] == 0x20 { leftEnd -= 1 }
+        }
+        var digitsStart = leftEnd
+        while digitsStart > first && ParseNumber.isDigit(line[digitsStart - 1]) { digitsStart -= 1 }
+        guard digitsStart < leftEnd, let lastNumber = ParseNumber.decimal(line, digitsStart, leftEnd) else {
+            return .malformed(reason: "no pid before the cpu column")
+        }
+        var pidValue = lastNumber
+        var separator = digitsStart - 1
+        if separator > first && line[separator] == UInt8(ascii: "/") {
+            // perf `-F pid,tid`: pid/tid. Keep the tid: the task the event happened in.
+            var pidStart = separator
+            while pidStart > first && ParseNumber.isDigit(line[pidStart - 1]) { pidStart -= 1 }
+            guard pidStart < separator, ParseNumber.decimal(line, pidStart, separator) != nil else {
+                return .malformed(reason: "bad pid/tid")
+            }
+            separator = pidStart - 1
+            pidValue = lastNumber
+        }
+        let lineFormat: TextFormat
+        let commEnd: Int
+        if separator >= first && line[separator] == UInt8(ascii: "-") {
+            lineFormat = .ftrace
+            commEnd = separator
+        } else if separator >= first && line[separator] == 0x20 {
+            lineFormat = .perfScript
+            var end = separator
+            while end > first && line[end - 1] == 0x20 { end -= 1 }
+            commEnd = end
+        } else if separator < first {
+            // perf prints an empty comm as nothing: just the pid.
+            lineFormat = .perfScript
+            commEnd = first
+        } else {
+            return .malformed(reason: "pid not separated from comm by '-' or a space")
+        }
+
+        // Right of the cpu column: optional ftrace flags, the timestamp, the event name.
+        var i = line.skipSpaces(from: cpuClose + 1)
+        var tokenEnd = line.skipNonSpaces(from: i)
+        if tokenEnd > i && line[tokenEnd - 1] != UInt8(ascii: ":") {
+            // ftrace irq-info flags (`d..4.`, `d.h3`); skip.
+            i = line.skipSpaces(from: tokenEnd)
+            tokenEnd = line.skipNonSpaces(from: i)
+        }
+        guard tokenEnd > i + 1, line[tokenEnd - 1] == UInt8(ascii: ":"),
+            let timestamp = ParseNumber.timestampNs(line, i, tokenEnd - 1)
+        else { return .malformed(reason: "no 'SECONDS.FRACTION:' timestamp after the cpu column") }
+
+        i = line.skipSpaces(from: tokenEnd)
+        // Event name: up to a ':' that ends the token.
+        let nameStart = i
+        var nameEnd = -1
+        var prefixEnd = nameStart  // start of the name without `system:`
+        var j = i
+        while j < line.count && line[j] != 0x20 {
+            if line[j] == UInt8(ascii: ":") {
+                if j + 1 == line.count || line[j + 1] == 0x20 {
+                    nameEnd = j
+                    break
+                }
+                prefixEnd = j + 1
+            }
+            j += 1
+        }
+        if nameEnd < 0 {
+            if line.matches("PERF_RECORD_LOST", at: nameStart) {
+                return parsePerfLost(line, nameStart, timestamp, cpu, &event)
+            }
+            if line.matches("PERF_RECORD_", at: nameStart) { return .ignored }
+            return .malformed(reason: "no 'event:' name after the timestamp")
+        }
+        let hasSystemPrefix = prefixEnd > nameStart
+        let layout: TextFormat = (lineFormat == .perfScript || hasSystemPrefix) ? .perfScript : .ftrace
+        if let format {
+            if format != layout { mixedFormatLines += 1 }
+        } else {
+            format = layout
+        }
+
+        guard let known = KnownEvent.lookup(line, prefixEnd, nameEnd) else {
+            let id = unknownNames.intern(line.raw(nameStart, nameEnd))
+            unknownEventCounts[id, default: 0] += 1
+            return .unknownEvent
+        }
+
+        guard pidValue <= UInt64(Int32.max) else { return .malformed(reason: "pid out of range") }
+        event = TraceEvent(
+            kind: known.kind, cpu: cpu, pid: Int32(pidValue),
+            comm: symbols.intern(line.raw(line.skipSpaces(from: first), commEnd)),
+            timestampNs: timestamp)
+        let fieldsStart = line.skipSpaces(from: nameEnd + 1)
+        let outcome = parseFields(known, line, fieldsStart, &event)
+        if outcome == .event { knownEventCounts[known.rawValue] += 1 }
+        return outcome
+    }
+
+    /// Finds ` [NNN] ` scanning from `from`; returns the '[' index, the ']' index and the cpu.
+    @inline(__always)
+    private func findCPUColumn(_ line: ByteLine, from: Int) -> (Int, Int, UInt32)? {
+        var i = from
+        while let open = line.firstIndex(of: UInt8(ascii: "["), from: i) {
+            i = open + 1
+            guard open > from, line[open - 1] == 0x20 else { continue }
+            var close = open + 1
+            while close < line.count && ParseNumber.isDigit(line[close]) { close += 1 }
+            guard close > open + 1, close < line.count, line[close] == UInt8(ascii: "]"),
+                close + 1 < line.count, line[close + 1] == 0x20,
+                let cpu = ParseNumber.decimal(line, open + 1, close), cpu <= UInt64(UInt32.max)
+            else { continue }
+            return (open, close, UInt32(cpu))
+        }
+        return nil
+    }
+
+    // MARK: Fields
+
+    /// Iterates `key=value` pairs. A value runs to the next space that starts another
+    /// `identifier=` token, so comms and filenames with spaces stay whole.
+    @inline(__always)
+    private func nextField(_ line: ByteLine, _ i: inout Int) -> (keyStart: Int, keyEnd: Int, valueStart: Int, valueEnd: Int)? {
+        i = line.skipSpaces(from: i)
+        guard i < line.count else { return nil }
+        let keyStart = i
+        while i < line.count && line[i] != UInt8(ascii: "=") && line[i] != 0x20 { i += 1 }
+        if i == line.count || line[i] == 0x20 {
+            // A token without '=': skip it.
+            return nextField(line, &i)
+        }
+        let keyEnd = i
+        let valueStart = i + 1
+        var k = valueStart
+        while k < line.count {
+            if line[k] == 0x20 && startsField(line, k + 1) { break }
+            k += 1
+        }
+        i = k
+        var valueEnd = k
+        while valueEnd > valueStart && line[valueEnd - 1] == 0x20 { valueEnd -= 1 }
+        return (keyStart, keyEnd, valueStart, valueEnd)
+    }
+
+    @inline(__always)
+    private func startsField(_ line: ByteLine, _ i: Int) -> Bool {
+        var k = i
+        while k < line.count {
+            let c = line[k]
+            if c == UInt8(ascii: "=") { return k > i }
+            let identifier = (c | 0x20) &- 0x61 < 26 || ParseNumber.isDigit(c) || c == UInt8(ascii: "_")
+            if !identifier { return false }
+            k += 1
+        }
+        return false
+    }
+
+    private mutating func parseFields(_ known: KnownEvent, _ line: ByteLine, _ start: Int, _ event: inout TraceEvent) -> LineOutcome {
+        switch known.kind {
+        case .pageAlloc, .pageFree, .pageFreeBatched, .pageAllocZoneLocked, .pagePcpuDrain:
+            return parsePageFields(known, line, start, &event)
+        case .pageFault:
+            return parseFaultFields(known, line, start, &event)
+        case .schedSwitch, .processExec, .processFork, .processExit:
+            return parseSchedFields(line, start, &event)
+        case .lost:
+            return .malformed(reason: "unexpected lost record")
+        }
+    }
+
+    private mutating func parsePageFields(_ known: KnownEvent, _ line: ByteLine, _ start: Int, _ event: inout TraceEvent) -> LineOutcome {
+        var i = start
+        var sawPfn = false
+        var sawOrder = false
+        while let f = nextField(line, &i) {
+            let keyLength = f.keyEnd - f.keyStart
+            if keyLength == 3 && line.matches("pfn", at: f.keyStart) {
+                guard let pfn = ParseNumber.hexOrDecimal(line, f.valueStart, f.valueEnd) else {
+                    return .malformed(reason: "pfn is not a number")
+                }
+                event.pfn = pfn
+                sawPfn = true
+            } else if keyLength == 5 && line.matches("order", at: f.keyStart) {
+                guard let order = ParseNumber.signedDecimal(line, f.valueStart, f.valueEnd), order >= 0, order < 64 else {
+                    return .malformed(reason: "order outside 0...63")
+                }
+                event.order = UInt8(order)
+                sawOrder = true
+            } else if keyLength == 11 && line.matches("migratetype", at: f.keyStart) {
+                guard let migratetype = ParseNumber.signedDecimal(line, f.valueStart, f.valueEnd),
+                    migratetype >= -1, migratetype <= 127
+                else { return .malformed(reason: "migratetype outside -1...127") }
+                event.migratetype = Int8(migratetype)
+            } else if keyLength == 9 && line.matches("gfp_flags", at: f.keyStart) {
+                parseGFP(line, f.valueStart, f.valueEnd, &event)
+            }
+        }
+        // mm_page_free_batched has no order field: always 0.
+        if !sawOrder && known != .mmPageFreeBatched && known != .mmPagevecFree {
+            return .malformed(reason: "missing order=")
+        }
+        guard sawPfn else { return .malformed(reason: "missing pfn=") }
+        // A failed allocation prints pfn 0 (the record holds -1).
+        if known == .mmPageAlloc && event.pfn == 0 { event.flags.insert(.allocFailed) }
+        return .event
+    }
+
+    @inline(__always)
+    private mutating func parseGFP(_ line: ByteLine, _ start: Int, _ end: Int, _ event: inout TraceEvent) {
+        if end - start > 2 && line[start] == 0x30 && line[start + 1] | 0x20 == UInt8(ascii: "x") {
+            // Raw hex (kernels between 772dd0342727c and 60295b944ff6).
+            let bits = ParseNumber.hexDigits(line, start + 2, end) ?? 0
+            event.flags.insert(.gfpIsRaw)
+            event.gfpRaw = bits
+            if bits & gfpZeroMask != 0 { event.flags.insert(.gfpZero) }
+            return
+        }
+        event.gfpSymbol = symbols.intern(line.raw(start, end))
+        // `__GFP_ZERO` as one of the '|'-separated names.
+        var k = start
+        while let hit = line.find("__GFP_ZERO", from: k, end: end) {
+            let after = hit + 10
+            let startsToken = hit == start || line[hit - 1] == UInt8(ascii: "|")
+            let endsToken = after == end || line[after] == UInt8(ascii: "|")
+            if startsToken && endsToken {
+                event.flags.insert(.gfpZero)
+                return
+            }
+            k = after
+        }
+    }
+
+    private mutating func parseFaultFields(_ known: KnownEvent, _ line: ByteLine, _ start: Int, _ event: inout TraceEvent) -> LineOutcome {
+        if known == .pageFaultKernel { event.flags.insert(.kernelFault) }
+        var i = start
+        var sawCode = false
+        while let f = nextField(line, &i) {
+            let keyLength = f.keyEnd - f.keyStart
+            if keyLength == 7 && line.matches("address", at: f.keyStart) {
+                event.address = ParseNumber.hexOrDecimal(line, f.valueStart, f.valueEnd) ?? 0
+            } else if keyLength == 2 && line.matches("ip", at: f.keyStart) {
+                if let ip = ParseNumber.hexOrDecimal(line, f.valueStart, f.valueEnd) {
+                    event.ip = ip
+                } else {
+                    event.flags.insert(.symbolicIP)  // `ip=__put_user_4`
+                }
+            } else if keyLength == 10 && line.matches("error_code", at: f.keyStart) {
+                guard let code = ParseNumber.hexOrDecimal(line, f.valueStart, f.valueEnd) else {
+                    return .malformed(reason: "error_code is not a number")
+                }
+                event.errorCode = code
+                sawCode = true
+            }
+        }
+        return sawCode ? .event : .malformed(reason: "missing error_code=")
+    }
+
+    private mutating func parseSchedFields(_ line: ByteLine, _ start: Int, _ event: inout TraceEvent) -> LineOutcome {
+        var i = start
+        var sawPid = false
+        while let f = nextField(line, &i) {
+            let key = (f.keyStart, f.keyEnd)
+            switch event.kind {
+            case .schedSwitch:
+                if line.equals("prev_pid", start: key.0, end: key.1) {
+                    guard let v = ParseNumber.signedDecimal(line, f.valueStart, f.valueEnd) else { return .malformed(reason: "bad prev_pid") }
+                    event.prevPid = v
+                    sawPid = true
+                } else if line.equals("next_pid", start: key.0, end: key.1) {
+                    guard let v = ParseNumber.signedDecimal(line, f.valueStart, f.valueEnd) else { return .malformed(reason: "bad next_pid") }
+                    event.nextPid = v
+                } else if line.equals("prev_state", start: key.0, end: key.1) {
+                    if f.valueEnd > f.valueStart && line[f.valueStart] == UInt8(ascii: "R") { event.flags.insert(.prevRunnable) }
+                }
+            case .processExec:
+                if line.equals("filename", start: key.0, end: key.1) {
+                    event.symbol = symbols.intern(line.raw(f.valueStart, f.valueEnd))
+                } else if line.equals("pid", start: key.0, end: key.1) {
+                    guard let v = ParseNumber.signedDecimal(line, f.valueStart, f.valueEnd) else { return .malformed(reason: "bad pid") }
+                    event.subjectPid = v
+                    sawPid = true
+                } else if line.equals("old_pid", start: key.0, end: key.1) {
+                    event.otherPid = ParseNumber.signedDecimal(line, f.valueStart, f.valueEnd) ?? 0
+                }
+            case .processFork:
+                if line.equals("pid", start: key.0, end: key.1) || line.equals("parent_pid", start: key.0, end: key.1) {
+                    guard let v = ParseNumber.signedDecimal(line, f.valueStart, f.valueEnd) else { return .malformed(reason: "bad pid") }
+                    event.subjectPid = v
+                    sawPid = true
+                } else if line.equals("child_pid", start: key.0, end: key.1) {
+                    guard let v = ParseNumber.signedDecimal(line, f.valueStart, f.valueEnd) else { return .malformed(reason: "bad child_pid") }
+                    event.otherPid = v
+                } else if line.equals("child_comm", start: key.0, end: key.1) {
+                    event.symbol = symbols.intern(line.raw(f.valueStart, f.valueEnd))
+                }
+            default:  // exit
+                if line.equals("pid", start: key.0, end: key.1) {
+                    guard let v = ParseNumber.signedDecimal(line, f.valueStart, f.valueEnd) else { return .malformed(reason: "bad pid") }
+                    event.subjectPid = v
+                    sawPid = true
+                }
+            }
+        }
+        return sawPid ? .event : .malformed(reason: "missing pid field")
+    }
+
+    // MARK: Lost records
+
+    /// perf `--show-lost-events`: `... time: PERF_RECORD_LOST lost 43`
+    /// (or `PERF_RECORD_LOST_SAMPLES lost 43`).
+    private func parsePerfLost(_ line: ByteLine, _ start: Int, _ timestamp: UInt64, _ cpu: UInt32, _ event: inout TraceEvent) -> LineOutcome {
+        guard let at = line.find("lost ", from: start) else { return .malformed(reason: "PERF_RECORD_LOST without a count") }
+        let numberStart = at + 5
+        let numberEnd = line.skipNonSpaces(from: numberStart)
+        guard let count = ParseNumber.decimal(line, numberStart, numberEnd) else {
+            return .malformed(reason: "PERF_RECORD_LOST count is not a number")
+        }
+        event = TraceEvent(kind: .lost, cpu: cpu, timestampNs: timestamp, a: count)
+        return .lost
+    }
+
+    /// ftrace: `CPU:1 [LOST 123 EVENTS]`; trace-cmd: `CPU:1 [123 EVENTS DROPPED]`.
+    private func parseFtraceLost(_ line: ByteLine, _ start: Int, _ event: inout TraceEvent) -> LineOutcome {
+        let cpuStart = start + 4
+        var cpuEnd = cpuStart
+        while cpuEnd < line.count && ParseNumber.isDigit(line[cpuEnd]) { cpuEnd += 1 }
+        guard let cpu = ParseNumber.decimal(line, cpuStart, cpuEnd), cpu <= UInt64(UInt32.max) else {
+            return .malformed(reason: "bad CPU:N lost record")
+        }
+        var numberStart: Int
+        if let at = line.find("[LOST ", from: cpuEnd) {
+            numberStart = at + 6
+        } else if let at = line.find("[", from: cpuEnd), line.find("EVENTS DROPPED", from: at) != nil {
+            numberStart = at + 1
+        } else {
+            return .ignored
+        }
+        numberStart = line.skipSpaces(from: numberStart)
+        let numberEnd = line.skipNonSpaces(from: numberStart)
+        guard let count = ParseNumber.decimal(line, numberStart, numberEnd) else {
+            return .malformed(reason: "lost-events count is not a number")
+        }
+        event = TraceEvent(kind: .lost, cpu: UInt32(cpu), a: count)
+        return .lost
+    }
+}

@@ -1,0 +1,132 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Splits decompressed text into lines and parses each into events, whatever the chunking.
+///
+/// A line cut at a chunk boundary is carried over to the next chunk. The shape of swift-nio's
+/// decoder: `feed` for each chunk, `finish` at end of input.
+public struct TextTraceDecoder {
+    public var parser = TextLineParser()
+    public private(set) var diagnostics = TraceDiagnostics()
+    /// Bytes of decompressed text consumed so far.
+    public private(set) var textOffset: UInt64 = 0
+    public let fileName: String
+    /// Longest line accepted; a longer one is an error, so memory stays bounded.
+    public var maxLineBytes = 1 << 20
+    /// Lines to read before giving up on finding a trace line at all.
+    public var detectionLineLimit = 1000
+
+    private var carry: [UInt8] = []
+    private var eventLines = 0
+    private var scratch = TraceEvent(kind: .pageAlloc)
+
+    public init(fileName: String) {
+        self.fileName = fileName
+    }
+
+    public var format: TextFormat? { parser.format }
+
+    /// Decodes the complete lines in `chunk`, keeping a trailing partial line for later.
+    public mutating func feed<S: TraceEventSink>(_ chunk: UnsafeRawBufferPointer, into sink: inout S) throws {
+        guard let base = chunk.baseAddress, chunk.count > 0 else { return }
+        var start = 0
+        let end = chunk.count
+        while start < end {
+            guard let found = memchr(base + start, 0x0A, end - start) else {
+                let tail = end - start
+                if carry.count + tail > maxLineBytes {
+                    throw TraceError(
+                        .lineTooLong, "line longer than \(maxLineBytes) bytes without a newline; expected trace text",
+                        at: location(line: diagnostics.lines + 1, offset: textOffset + UInt64(start) - UInt64(carry.count)))
+                }
+                carry.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[start..<end]))
+                break
+            }
+            let newline = UnsafeRawPointer(found) - base
+            let lineOffset = textOffset + UInt64(start) - UInt64(carry.count)
+            if carry.isEmpty {
+                try handleLine(UnsafeRawBufferPointer(rebasing: chunk[start..<newline]), offset: lineOffset, into: &sink)
+            } else {
+                if carry.count + (newline - start) > maxLineBytes {
+                    throw TraceError(
+                        .lineTooLong, "line longer than \(maxLineBytes) bytes; expected trace text",
+                        at: location(line: diagnostics.lines + 1, offset: lineOffset))
+                }
+                carry.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[start..<newline]))
+                // Move the buffer out so `handleLine` may mutate self; reuse it afterwards.
+                let line = carry
+                carry = []
+                try line.withUnsafeBytes { bytes throws in
+                    try handleLine(bytes, offset: lineOffset, into: &sink)
+                }
+                carry = line
+                carry.removeAll(keepingCapacity: true)
+            }
+            start = newline + 1
+        }
+        textOffset += UInt64(end)
+    }
+
+    /// Decodes a final line without a newline and checks that the input held a trace at all.
+    public mutating func finish<S: TraceEventSink>(into sink: inout S) throws {
+        if !carry.isEmpty {
+            diagnostics.unterminatedLastLine = true
+            let line = carry
+            carry.removeAll()
+            try line.withUnsafeBytes { bytes throws in
+                try handleLine(bytes, offset: textOffset - UInt64(line.count), into: &sink)
+            }
+        }
+        diagnostics.mixedFormatLines = parser.mixedFormatLines
+        if eventLines == 0 && diagnostics.malformedLines > 0, let example = diagnostics.malformedExamples.first {
+            throw TraceError(
+                .unrecognizedFormat,
+                "not a perf script or ftrace text trace (\(example.reason)); expected lines like "
+                    + "'comm  pid [cpu] seconds.micros: kmem:mm_page_alloc: pfn=0x... order=0 ...'",
+                at: location(line: example.line, offset: nil))
+        }
+    }
+
+    private func location(line: Int, offset: UInt64?) -> InputLocation {
+        InputLocation(file: fileName, line: line, byteOffset: offset, offsetIsDecompressed: true)
+    }
+
+    @inline(__always)
+    private mutating func handleLine<S: TraceEventSink>(
+        _ line: UnsafeRawBufferPointer, offset: UInt64, into sink: inout S
+    ) throws {
+        diagnostics.lines += 1
+        switch parser.parse(line, into: &scratch) {
+        case .event:
+            eventLines += 1
+            sink.consume(scratch)
+        case .ignored:
+            diagnostics.ignoredLines += 1
+        case .unknownEvent:
+            eventLines += 1
+        case .lost:
+            eventLines += 1
+            diagnostics.lostRecords += 1
+            diagnostics.lostEvents &+= scratch.lostCount
+            sink.consume(scratch)
+        case .malformed(let reason):
+            diagnostics.malformedLines += 1
+            if diagnostics.malformedExamples.count < TraceDiagnostics.maxExamples {
+                let text = String(decoding: line.prefix(200), as: UTF8.self)
+                diagnostics.malformedExamples.append(.init(line: diagnostics.lines, reason: reason, text: text))
+            }
+            // Give up early on something that is not a trace at all (binary data, another format).
+            if eventLines == 0 && diagnostics.malformedLines >= detectionLineLimit {
+                let first = diagnostics.malformedExamples.first ?? .init(line: diagnostics.lines, reason: reason, text: "")
+                throw TraceError(
+                    .unrecognizedFormat,
+                    "no perf script or ftrace line in the first \(detectionLineLimit) lines (line \(first.line): "
+                        + "\(first.reason)); expected lines like 'comm  pid [cpu] seconds.micros: kmem:mm_page_alloc: ...'",
+                    at: location(line: first.line, offset: nil))
+            }
+        }
+    }
+}

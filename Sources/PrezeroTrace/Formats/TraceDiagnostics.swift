@@ -1,0 +1,28 @@
+/// Problems in a trace that do not stop reading: counted and reported, fatal only with `--strict`.
+public struct TraceDiagnostics: Sendable, Equatable {
+    /// One remembered example of a bad line.
+    public struct Example: Sendable, Equatable {
+        public var line: Int
+        public var reason: String
+        public var text: String
+    }
+
+    public var lines = 0
+    public var ignoredLines = 0
+    public var malformedLines = 0
+    public var malformedExamples: [Example] = []
+    /// Lines in the other layout than the first event line (perf and ftrace text mixed).
+    public var mixedFormatLines = 0
+    /// Events the capture itself says it lost (perf LOST records, ftrace LOST lines).
+    public var lostEvents: UInt64 = 0
+    public var lostRecords = 0
+    /// The last line had no newline (a capture cut short while writing).
+    public var unterminatedLastLine = false
+
+    public static let maxExamples = 5
+
+    public init() {}
+
+    /// Anomalies that `--strict` turns into errors.
+    public var anomalyCount: Int { malformedLines + mixedFormatLines }
+}

@@ -1,0 +1,152 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A trace file (or standard input, `-`) read as a stream of decompressed byte chunks.
+///
+/// zstd is recognised by its magic bytes (a data frame `28 B5 2F FD` or a skippable frame
+/// `5? 2A 4D 18`); anything else passes through unchanged. Memory use is two fixed buffers,
+/// whatever the input size.
+public final class TraceInput {
+    /// The name used in messages: the path, or `<stdin>`.
+    public let name: String
+    public let path: String
+    public private(set) var isCompressed = false
+    /// Size of the stored file, when it is a regular file (for progress).
+    public let storedSize: UInt64?
+    /// Bytes of the stored file consumed so far.
+    public private(set) var storedBytesRead: UInt64 = 0
+
+    private let fd: Int32
+    private let ownsDescriptor: Bool
+    private let readSize: Int
+
+    public static let defaultReadSize = 1 << 20
+
+    /// Opens `path`, or standard input when `path` is `-`.
+    public init(path: String, readSize: Int = TraceInput.defaultReadSize) throws(TraceError) {
+        self.path = path
+        self.readSize = max(readSize, 16)
+        if path == "-" {
+            name = "<stdin>"
+            fd = 0
+            ownsDescriptor = false
+        } else {
+            name = path
+            let opened = open(path, O_RDONLY)
+            guard opened >= 0 else {
+                let reason = String(cString: strerror(errno))
+                throw TraceError(.cannotOpen, "cannot open: \(reason)", at: InputLocation(file: path))
+            }
+            fd = opened
+            ownsDescriptor = true
+        }
+        var info = stat()
+        if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG {
+            storedSize = UInt64(info.st_size)
+        } else {
+            storedSize = nil
+        }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            if ownsDescriptor { close(fd) }
+            throw TraceError(.cannotOpen, "is a directory, expected a trace file", at: InputLocation(file: path))
+        }
+    }
+
+    deinit {
+        if ownsDescriptor { close(fd) }
+    }
+
+    /// Reads the whole input, calling `body` with each chunk of decompressed bytes in order.
+    ///
+    /// The buffer passed to `body` is valid only during the call.
+    public func forEachChunk(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: readSize, alignment: 16)
+        defer { readBuffer.deallocate() }
+
+        // Fill at least 4 bytes (or reach end of input) to look for the zstd magic.
+        var filled = 0
+        while filled < 4 {
+            let n = try readSome(into: UnsafeMutableRawBufferPointer(rebasing: readBuffer[filled...]))
+            if n == 0 { break }
+            filled += n
+        }
+        let head = UnsafeRawBufferPointer(rebasing: readBuffer[0..<filled])
+        isCompressed = TraceInput.looksLikeZstd(head)
+        if !isCompressed {
+            if filled > 0 { try body(head) }
+            while true {
+                let n = try readSome(into: readBuffer)
+                if n == 0 { return }
+                try body(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n]))
+            }
+        }
+        try decompressAll(readBuffer: readBuffer, initiallyFilled: filled, body)
+    }
+
+    private func decompressAll(
+        readBuffer: UnsafeMutableRawBufferPointer, initiallyFilled: Int, _ body: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        var stream: ZstdStream
+        do { stream = try ZstdStream() } catch {
+            throw TraceError(.corruptCompression, error.message, at: InputLocation(file: name))
+        }
+        let outSize = max(ZstdStream.recommendedOutputSize, 1 << 20)
+        let output = UnsafeMutableRawBufferPointer.allocate(byteCount: outSize, alignment: 16)
+        defer { output.deallocate() }
+
+        var available = initiallyFilled
+        var chunkStart: UInt64 = 0  // stored offset of readBuffer[0]
+        while true {
+            var position = 0
+            var outputWasFull = false
+            let input = UnsafeRawBufferPointer(rebasing: readBuffer[0..<available])
+            while position < available || outputWasFull {
+                let produced: Int
+                do {
+                    produced = try stream.decompress(input, inputPosition: &position, into: output)
+                } catch {
+                    throw TraceError(
+                        .corruptCompression, "corrupt zstd data: \(error.message)",
+                        at: InputLocation(file: name, byteOffset: chunkStart + UInt64(position)))
+                }
+                if produced > 0 { try body(UnsafeRawBufferPointer(rebasing: output[0..<produced])) }
+                outputWasFull = produced == output.count
+                if produced == 0 && position == available { break }
+            }
+            chunkStart += UInt64(available)
+            available = try readSome(into: readBuffer)
+            if available == 0 { break }
+        }
+        if stream.lastHint != 0 {
+            throw TraceError(
+                .truncatedCompression,
+                "zstd stream ends in the middle of a frame (truncated file?); expected more compressed data",
+                at: InputLocation(file: name, byteOffset: chunkStart))
+        }
+    }
+
+    /// One `read(2)`, retried on EINTR. Returns 0 at end of input.
+    private func readSome(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard buffer.count > 0 else { return 0 }
+        while true {
+            let n = read(fd, buffer.baseAddress, buffer.count)
+            if n >= 0 {
+                storedBytesRead += UInt64(n)
+                return n
+            }
+            if errno == EINTR { continue }
+            let reason = String(cString: strerror(errno))
+            throw TraceError(.readFailed, "read failed: \(reason)", at: InputLocation(file: name, byteOffset: storedBytesRead))
+        }
+    }
+
+    /// True when `head` starts with a zstd data frame or skippable frame magic number.
+    public static func looksLikeZstd(_ head: UnsafeRawBufferPointer) -> Bool {
+        guard head.count >= 4 else { return false }
+        if head[0] == 0x28 && head[1] == 0xB5 && head[2] == 0x2F && head[3] == 0xFD { return true }
+        return head[0] & 0xF0 == 0x50 && head[1] == 0x2A && head[2] == 0x4D && head[3] == 0x18
+    }
+}

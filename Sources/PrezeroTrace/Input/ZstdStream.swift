@@ -1,0 +1,50 @@
+import CZstd
+
+/// Owner of one `ZSTD_DStream`, freed in `deinit` (the shape of swift-system's `IORing`).
+///
+/// The only file that imports CZstd. Decompresses single frames, concatenated frames and
+/// multi-threaded `zstd -T0` output alike: the stream starts a new frame after each one ends.
+struct ZstdStream: ~Copyable {
+    private let stream: OpaquePointer
+    /// The last value `ZSTD_decompressStream` returned: 0 exactly when a frame has been fully
+    /// decoded and flushed, so a non-zero value at end of input means the input was cut short.
+    private(set) var lastHint: Int = 0
+    private(set) var sawFrame = false
+
+    init() throws(ZstdFailure) {
+        guard let stream = ZSTD_createDStream() else { throw ZstdFailure(message: "ZSTD_createDStream failed") }
+        let ret = ZSTD_initDStream(stream)
+        if ZSTD_isError(ret) != 0 {
+            ZSTD_freeDStream(stream)
+            throw ZstdFailure(message: String(cString: ZSTD_getErrorName(ret)))
+        }
+        self.stream = stream
+    }
+
+    deinit { ZSTD_freeDStream(stream) }
+
+    /// Decompresses from `input[inputPosition...]` into `output`.
+    ///
+    /// - Returns: bytes written to `output`; `inputPosition` advances by the bytes consumed.
+    mutating func decompress(
+        _ input: UnsafeRawBufferPointer, inputPosition: inout Int, into output: UnsafeMutableRawBufferPointer
+    ) throws(ZstdFailure) -> Int {
+        var inBuffer = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: inputPosition)
+        var outBuffer = ZSTD_outBuffer(dst: output.baseAddress, size: output.count, pos: 0)
+        let ret = ZSTD_decompressStream(stream, &outBuffer, &inBuffer)
+        inputPosition = inBuffer.pos
+        if ZSTD_isError(ret) != 0 {
+            throw ZstdFailure(message: String(cString: ZSTD_getErrorName(ret)))
+        }
+        sawFrame = true
+        lastHint = ret
+        return outBuffer.pos
+    }
+
+    /// The recommended output buffer size.
+    static var recommendedOutputSize: Int { ZSTD_DStreamOutSize() }
+}
+
+struct ZstdFailure: Error {
+    var message: String
+}

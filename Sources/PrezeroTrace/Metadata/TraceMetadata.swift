@@ -1,0 +1,119 @@
+import Foundation
+
+/// The machine snapshot a capture script writes beside a trace (`NAME.meta.json`).
+///
+/// Every field is optional: a trace without a sidecar, or from an older script, still reads.
+public struct TraceMetadata: Codable, Sendable, Equatable {
+    public var formatVersion: Int?
+    public var tool: String?
+    public var capturedAt: String?
+    public var command: [String]?
+    public var traceFormat: String?
+    public var kernelRelease: String?
+    public var machine: String?
+    public var pageSize: Int?
+    public var cpus: Int?
+    public var cpuModel: String?
+    public var memTotalKB: Int?
+    /// `/proc/buddyinfo` and `/proc/zoneinfo` when the capture started.
+    public var buddyinfo: String?
+    public var zoneinfo: String?
+    /// CPU caches of cpu0 from sysfs: level, type, size in bytes, line size, ways.
+    public var caches: [Cache]?
+    /// The `print fmt` of kmem:mm_page_alloc: its `__print_flags` table gives the `__GFP_ZERO` bit.
+    public var mmPageAllocFormat: String?
+    public var events: [String]?
+    public var durationSeconds: Double?
+
+    public struct Cache: Codable, Sendable, Equatable {
+        public var level: Int?
+        public var type: String?
+        public var sizeBytes: Int?
+        public var lineBytes: Int?
+        public var ways: Int?
+        public var sharedCPUs: String?
+
+        enum CodingKeys: String, CodingKey {
+            case level, type, ways
+            case sizeBytes = "size_bytes"
+            case lineBytes = "line_bytes"
+            case sharedCPUs = "shared_cpus"
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case formatVersion = "format_version"
+        case tool
+        case capturedAt = "captured_at"
+        case command
+        case traceFormat = "trace_format"
+        case kernelRelease = "kernel_release"
+        case machine
+        case pageSize = "page_size"
+        case cpus
+        case cpuModel = "cpu_model"
+        case memTotalKB = "mem_total_kb"
+        case buddyinfo, zoneinfo, caches
+        case mmPageAllocFormat = "mm_page_alloc_format"
+        case events
+        case durationSeconds = "duration_seconds"
+    }
+
+    public init() {}
+
+    public var kernelVersion: KernelVersion? { kernelRelease.flatMap(KernelVersion.init) }
+
+    /// The `__GFP_ZERO` mask from the captured `print fmt`, e.g. `((1UL))) << (8)` or `0x8000u`.
+    public var gfpZeroMask: UInt64? {
+        guard let format = mmPageAllocFormat, let name = format.range(of: "\"__GFP_ZERO\"") else { return nil }
+        guard let open = format[..<name.lowerBound].lastIndex(of: "{") else { return nil }
+        let entry = format[open..<name.lowerBound]
+        if let shift = entry.range(of: "<< (", options: .backwards) {
+            let digits = entry[shift.upperBound...].prefix(while: { $0.isNumber })
+            if let bit = Int(digits), bit < 64 { return 1 << UInt64(bit) }
+        }
+        if let hex = entry.range(of: "0x") {
+            let digits = entry[hex.upperBound...].prefix(while: { $0.isHexDigit })
+            return UInt64(digits, radix: 16)
+        }
+        return nil
+    }
+
+    /// The sidecar path for a trace path: `NAME.perf.txt.zst` -> `NAME.meta.json`.
+    public static func sidecarCandidates(for tracePath: String) -> [String] {
+        guard tracePath != "-" else { return [] }
+        var stem = tracePath
+        var candidates: [String] = []
+        for suffix in [".zst", ".txt", ".perf", ".ftrace", ".lackey", ".pzt"] where stem.hasSuffix(suffix) {
+            stem.removeLast(suffix.count)
+        }
+        candidates.append(stem + ".meta.json")
+        candidates.append(tracePath + ".meta.json")
+        return candidates
+    }
+
+    /// Reads the sidecar beside `tracePath`, if there is one.
+    public static func load(besideTrace tracePath: String) throws(TraceError) -> (TraceMetadata, String)? {
+        for candidate in sidecarCandidates(for: tracePath) where FileManager.default.fileExists(atPath: candidate) {
+            return (try load(path: candidate), candidate)
+        }
+        return nil
+    }
+
+    public static func load(path: String) throws(TraceError) -> TraceMetadata {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw TraceError(.badMetadata, "cannot read metadata: \(error.localizedDescription)", at: InputLocation(file: path))
+        }
+        do {
+            return try JSONDecoder().decode(TraceMetadata.self, from: data)
+        } catch let DecodingError.dataCorrupted(context) {
+            throw TraceError(.badMetadata, "not valid JSON: \(context.debugDescription)", at: InputLocation(file: path))
+        } catch let DecodingError.typeMismatch(_, context) {
+            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw TraceError(.badMetadata, "field '\(key)' has the wrong type: \(context.debugDescription)", at: InputLocation(file: path))
+        } catch {
+            throw TraceError(.badMetadata, "not a prezero metadata file: \(error)", at: InputLocation(file: path))
+        }
+    }
+}

@@ -1,0 +1,179 @@
+/// Whole-trace statistics: the page-allocator summary of `perf kmem --page stat`, computed the
+/// same way, and what perf kmem does not show (faults by class, `__GFP_ZERO` by order, idle time).
+///
+/// The summary mirrors `tools/perf/builtin-kmem.c`: a live set keyed by pfn alone; every
+/// `mm_page_alloc` counts as a request (failed ones too, perf adds them before checking the
+/// pfn); a free matches when its pfn is live, and removes it; free bytes use the free's order.
+/// `mm_page_free_batched` repeats a free `mm_page_free` already reported and is not counted.
+public struct TraceStatistics: TraceEventSink {
+    public let pageSize: UInt64
+    public static let maxOrder = 64
+    public static let migratetypeSlots = 8  // 0...6 and "other"
+
+    // perf kmem --page stat.
+    public private(set) var allocRequests: UInt64 = 0
+    public private(set) var allocBytes: UInt64 = 0
+    public private(set) var freeRequests: UInt64 = 0
+    public private(set) var freeBytes: UInt64 = 0
+    public private(set) var freeOnlyRequests: UInt64 = 0
+    public private(set) var freeOnlyBytes: UInt64 = 0
+    public private(set) var allocFailures: UInt64 = 0
+    public private(set) var allocFailureBytes: UInt64 = 0
+    /// Successful allocations by order and raw migratetype number.
+    public private(set) var orderMigratetype = [UInt64](repeating: 0, count: maxOrder * migratetypeSlots)
+    private var live = PFNSet()
+
+    // Beyond perf kmem.
+    public private(set) var eventsByKind = [UInt64](repeating: 0, count: EventKind.allCases.count)
+    public private(set) var firstTimestampNs: UInt64 = .max
+    public private(set) var lastTimestampNs: UInt64 = 0
+    public private(set) var timestampRegressions: UInt64 = 0
+    private var lastSeenTimestampNs: UInt64 = 0
+    public private(set) var cpusSeen: Set<UInt32> = []
+    private var cpuSeenFast = [Bool](repeating: false, count: 1024)
+    public private(set) var faultsByClass = [UInt64](repeating: 0, count: FaultClass.allCases.count)
+    public private(set) var zeroRequestsByOrder = [UInt64](repeating: 0, count: maxOrder)
+    public private(set) var allocationsByComm: [UInt64] = []
+    public private(set) var allocatedPagesByComm: [UInt64] = []
+    public private(set) var batchedFrees: UInt64 = 0
+    public private(set) var lostEvents: UInt64 = 0
+    public private(set) var secondAllocationsOfLivePfn: UInt64 = 0
+    /// Idle time per CPU from sched_switch: switch-to-pid-0 starts an interval, switch-from-0 ends it.
+    public private(set) var idle = IdleAccounting()
+
+    public init(pageSize: UInt64 = 4096) {
+        self.pageSize = pageSize
+    }
+
+    public var allocFreedRequests: UInt64 { freeRequests &- freeOnlyRequests }
+    public var allocFreedBytes: UInt64 { freeBytes &- freeOnlyBytes }
+    public var allocOnlyRequests: UInt64 { allocRequests &- allocFreedRequests }
+    public var allocOnlyBytes: UInt64 { allocBytes &- allocFreedBytes }
+    public var livePages: Int { live.count }
+
+    public var spanNs: UInt64 { firstTimestampNs == .max ? 0 : lastTimestampNs &- firstTimestampNs }
+
+    public func orderCount(order: Int, migratetype: Int) -> UInt64 {
+        orderMigratetype[order * TraceStatistics.migratetypeSlots + migratetype]
+    }
+
+    @inline(__always)
+    private func bytes(order: UInt8) -> UInt64 { pageSize << UInt64(order) }
+
+    public mutating func consume(_ event: TraceEvent) {
+        eventsByKind[Int(event.kind.rawValue)] += 1
+        let t = event.timestampNs
+        if event.kind != .lost || t != 0 {
+            if t < firstTimestampNs { firstTimestampNs = t }
+            if t > lastTimestampNs { lastTimestampNs = t }
+            if t < lastSeenTimestampNs { timestampRegressions += 1 }
+            lastSeenTimestampNs = t
+        }
+        if event.cpu < 1024 {
+            if !cpuSeenFast[Int(event.cpu)] {
+                cpuSeenFast[Int(event.cpu)] = true
+                cpusSeen.insert(event.cpu)
+            }
+        } else {
+            cpusSeen.insert(event.cpu)
+        }
+
+        switch event.kind {
+        case .pageAlloc:
+            allocRequests += 1
+            let size = bytes(order: event.order)
+            allocBytes &+= size
+            if event.failed {
+                allocFailures += 1
+                allocFailureBytes &+= size
+                return
+            }
+            if !live.insert(event.pfn) { secondAllocationsOfLivePfn += 1 }
+            let migratetype = event.migratetype >= 0 && Int(event.migratetype) < TraceStatistics.migratetypeSlots - 1
+                ? Int(event.migratetype) : TraceStatistics.migratetypeSlots - 1
+            orderMigratetype[Int(event.order) * TraceStatistics.migratetypeSlots + migratetype] += 1
+            if event.wantsZero { zeroRequestsByOrder[Int(event.order)] += 1 }
+            let comm = Int(event.comm)
+            if comm >= allocationsByComm.count {
+                allocationsByComm.append(contentsOf: repeatElement(0, count: comm + 1 - allocationsByComm.count))
+                allocatedPagesByComm.append(contentsOf: repeatElement(0, count: comm + 1 - allocatedPagesByComm.count))
+            }
+            allocationsByComm[comm] += 1
+            allocatedPagesByComm[comm] &+= 1 << UInt64(event.order)
+        case .pageFree:
+            freeRequests += 1
+            let size = bytes(order: event.order)
+            freeBytes &+= size
+            if !live.remove(event.pfn) {
+                freeOnlyRequests += 1
+                freeOnlyBytes &+= size
+            }
+        case .pageFreeBatched:
+            batchedFrees += 1
+        case .pageFault:
+            let faultClass = FaultClass(errorCode: event.errorCode, kernelEvent: event.flags.contains(.kernelFault))
+            faultsByClass[FaultClass.allCases.firstIndex(of: faultClass) ?? 0] += 1
+        case .schedSwitch:
+            idle.setTraceStart(firstTimestampNs)
+            idle.record(cpu: event.cpu, at: t, prevPid: event.prevPid, nextPid: event.nextPid)
+        case .lost:
+            lostEvents &+= event.lostCount
+        case .pageAllocZoneLocked, .pagePcpuDrain, .processExec, .processFork, .processExit:
+            break
+        }
+    }
+
+    public func faults(_ faultClass: FaultClass) -> UInt64 {
+        faultsByClass[FaultClass.allCases.firstIndex(of: faultClass) ?? 0]
+    }
+}
+
+/// Idle intervals per CPU from `sched_switch`.
+///
+/// A CPU whose first switch is *from* pid 0 was idle since the trace began; one idle at the end
+/// stays idle until the last event of the trace.
+public struct IdleAccounting: Sendable {
+    private var idleSince: [UInt64?] = []
+    private var known: [Bool] = []
+    public private(set) var idleNs: [UInt64] = []
+    public private(set) var intervals: [UInt64] = []
+    private var traceStartNs: UInt64 = .max
+
+    public init() {}
+
+    mutating func record(cpu: UInt32, at t: UInt64, prevPid: Int64, nextPid: Int64) {
+        guard cpu < 65_536 else { return }
+        let i = Int(cpu)
+        if i >= idleSince.count {
+            let extra = i + 1 - idleSince.count
+            idleSince.append(contentsOf: repeatElement(nil, count: extra))
+            known.append(contentsOf: repeatElement(false, count: extra))
+            idleNs.append(contentsOf: repeatElement(0, count: extra))
+            intervals.append(contentsOf: repeatElement(0, count: extra))
+        }
+        if prevPid == 0 {
+            let start = idleSince[i] ?? (known[i] ? nil : pendingStart)
+            if let start, t >= start {
+                idleNs[i] &+= t - start
+                intervals[i] += 1
+            }
+            idleSince[i] = nil
+        }
+        if nextPid == 0 { idleSince[i] = t }
+        known[i] = true
+    }
+
+    /// Set before replaying so a CPU idle from the start is credited from the trace start.
+    private var pendingStart: UInt64? { traceStartNs == .max ? nil : traceStartNs }
+
+    public mutating func setTraceStart(_ t: UInt64) { traceStartNs = t }
+
+    /// Idle ns per CPU, closing intervals still open at `endNs`.
+    public func idleNs(closingAt endNs: UInt64) -> [UInt64] {
+        var result = idleNs
+        for i in 0..<idleSince.count {
+            if let start = idleSince[i], endNs >= start { result[i] &+= endNs - start }
+        }
+        return result
+    }
+}

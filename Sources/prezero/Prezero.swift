@@ -1,0 +1,17 @@
+import ArgumentParser
+
+@main
+struct Prezero: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "prezero",
+        abstract: "Would prezeroing pages make this workload faster, and who pays for it?",
+        discussion: """
+            Reads captured page-allocator traces (perf script or ftrace text, plain or zstd) and \
+            answers with numbers. Start with `prezero stat TRACE`.
+            """,
+        version: version,
+        subcommands: [StatCommand.self]
+    )
+}

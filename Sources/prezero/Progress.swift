@@ -1,0 +1,54 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Progress on stderr when stderr is a terminal: done/total, rate, time left. Silent otherwise.
+final class ProgressReporter {
+    private let label: String
+    private let enabled: Bool
+    private let start: Double
+    private var lastDraw: Double = 0
+
+    init(label: String, force: Bool? = nil) {
+        self.label = label
+        enabled = force ?? (isatty(2) != 0)
+        start = ProgressReporter.now()
+    }
+
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    /// Bytes done of an optional total.
+    func update(done: UInt64, total: UInt64?) {
+        guard enabled else { return }
+        let t = ProgressReporter.now()
+        guard t - lastDraw >= 0.2 else { return }
+        lastDraw = t
+        let elapsed = max(t - start, 1e-6)
+        let rate = Double(done) / elapsed
+        var line = "\r\(label): \(mib(done))"
+        if let total, total > 0 {
+            let fraction = min(Double(done) / Double(total), 1)
+            let left = rate > 0 ? Double(total - min(done, total)) / rate : 0
+            line += " / \(mib(total)) (\(Int(fraction * 100))%), \(mib(UInt64(rate)))/s, \(Int(left.rounded())) s left"
+        } else {
+            line += ", \(mib(UInt64(rate)))/s"
+        }
+        writeStandardError(line + "   ")
+    }
+
+    func finish() {
+        guard enabled, lastDraw > 0 else { return }
+        writeStandardError("\r\u{1B}[K")
+    }
+
+    private func mib(_ bytes: UInt64) -> String {
+        let tenths = bytes * 10 / (1 << 20)
+        return "\(tenths / 10).\(tenths % 10) MiB"
+    }
+}

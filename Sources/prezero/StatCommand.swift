@@ -1,0 +1,97 @@
+import ArgumentParser
+import PrezeroReport
+import PrezeroTrace
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct StatCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stat",
+        abstract: "Summarise a trace: what `perf kmem --page stat` prints, and more.",
+        discussion: """
+            INPUT is a perf script or ftrace text trace, plain or zstd-compressed, or - for stdin. \
+            A NAME.meta.json written by tools/capture-*.sh beside the trace supplies the kernel \
+            version and page size.
+            """
+    )
+
+    @Argument(help: "Trace file, or - for standard input.")
+    var input: String
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    @Option(help: "Kernel version for migratetype labels, e.g. 4.3 or 6.18 (default: from the metadata, else 6.0).")
+    var kernelVersion: String?
+
+    @Option(help: "Page size in bytes (default: from the metadata, else 4096).")
+    var pageSize: UInt64?
+
+    @Option(help: "Metadata sidecar to use instead of the one beside the trace.")
+    var metadata: String?
+
+    @Flag(help: "Treat trace anomalies (malformed lines, mixed formats) as errors.")
+    var strict = false
+
+    func validate() throws {
+        if let kernelVersion, KernelVersion(kernelVersion) == nil {
+            throw ValidationError("--kernel-version '\(kernelVersion)' is not a version like 4.3 or 6.18")
+        }
+        if let pageSize, pageSize < 512 || pageSize.nonzeroBitCount != 1 || pageSize > 1 << 30 {
+            throw ValidationError("--page-size \(pageSize) must be a power of two between 512 and 1 GiB")
+        }
+    }
+
+    func run() throws {
+        do {
+            try runChecked()
+        } catch let error as TraceError {
+            writeStandardError("prezero: error: \(error)\n")
+            throw ExitCode(2)
+        }
+    }
+
+    private func runChecked() throws {
+        let loaded: (TraceMetadata, String)?
+        if let metadata {
+            loaded = (try TraceMetadata.load(path: metadata), metadata)
+        } else {
+            loaded = try TraceMetadata.load(besideTrace: input)
+        }
+        let meta = loaded?.0
+
+        let (page, pageSource): (UInt64, String) = {
+            if let pageSize { return (pageSize, "--page-size") }
+            if let size = meta?.pageSize, size > 0 { return (UInt64(size), "metadata") }
+            return (4096, "default")
+        }()
+        let (kernel, kernelSource): (KernelVersion, String) = {
+            if let text = kernelVersion, let v = KernelVersion(text) { return (v, "--kernel-version") }
+            if let v = meta?.kernelVersion { return (v, "metadata") }
+            return (KernelVersion(major: 6, minor: 0), "default (>= 4.4 numbering)")
+        }()
+
+        var statistics = TraceStatistics(pageSize: page)
+        let progress = ProgressReporter(label: "reading \(input)")
+        let read = try TraceReader.read(
+            path: input, into: &statistics, metadata: meta, metadataPath: loaded?.1,
+            progress: { progress.update(done: $0, total: $1) })
+        progress.finish()
+
+        if strict && read.diagnostics.anomalyCount > 0 {
+            let first = read.diagnostics.malformedExamples.first
+            throw TraceError(
+                .malformedLine,
+                "\(read.diagnostics.anomalyCount) anomalies with --strict"
+                    + (first.map { ": \($0.reason): \($0.text)" } ?? " (lines in a second format)"),
+                at: InputLocation(file: read.input, line: first?.line))
+        }
+
+        let report = StatReport(
+            statistics: statistics, read: read, migratetypeKernel: kernel, migratetypeKernelSource: kernelSource,
+            pageSizeSource: pageSource, toolVersion: Prezero.version)
+        print(json ? try report.json() : report.text(), terminator: "")
+    }
+}
