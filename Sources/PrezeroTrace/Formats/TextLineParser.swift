@@ -384,7 +384,35 @@ public struct TextLineParser {
                 }
             }
         }
+        if !sawPid && event.kind == .schedSwitch { return parseTraceCmdSwitch(line, start, &event) }
         return sawPid ? .event : .malformed(reason: "missing pid field")
+    }
+
+    /// trace-cmd's sched_switch plugin layout: `prev:PID [PRIO] S ==> next:PID [PRIO]`.
+    private func parseTraceCmdSwitch(_ line: ByteLine, _ start: Int, _ event: inout TraceEvent) -> LineOutcome {
+        guard let arrow = line.find(" ==> ", from: start) else { return .malformed(reason: "missing prev_pid=") }
+        func pid(before end: Int, from begin: Int) -> Int64? {
+            // `comm:pid [prio]`: the pid ends at the last " [" and starts after the last ':'.
+            var bracket = end - 1
+            while bracket > begin && !(line[bracket] == UInt8(ascii: "[") && line[bracket - 1] == 0x20) { bracket -= 1 }
+            guard bracket > begin else { return nil }
+            let pidEnd = bracket - 1
+            var pidStart = pidEnd
+            while pidStart > begin && ParseNumber.isDigit(line[pidStart - 1]) { pidStart -= 1 }
+            guard pidStart > begin, line[pidStart - 1] == UInt8(ascii: ":") else { return nil }
+            return ParseNumber.signedDecimal(line, pidStart, pidEnd)
+        }
+        // The previous task's state follows its `[prio]`.
+        var stateAt = arrow - 1
+        while stateAt > start && line[stateAt] == 0x20 { stateAt -= 1 }
+        while stateAt > start && line[stateAt - 1] != 0x20 { stateAt -= 1 }
+        guard let prev = pid(before: stateAt, from: start), let next = pid(before: line.count, from: arrow + 5) else {
+            return .malformed(reason: "sched_switch is neither 'prev_pid=' nor 'comm:pid [prio] S ==> comm:pid [prio]'")
+        }
+        event.prevPid = prev
+        event.nextPid = next
+        if line[stateAt] == UInt8(ascii: "R") { event.flags.insert(.prevRunnable) }
+        return .event
     }
 
     // MARK: Lost records

@@ -24,6 +24,8 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
     public var mmPageAllocFormat: String?
     public var events: [String]?
     public var durationSeconds: Double?
+    /// What `perf kmem --page stat` printed for the same perf.data at capture time (perf captures).
+    public var perfKmemPageStat: String?
 
     public struct Cache: Codable, Sendable, Equatable {
         public var level: Int?
@@ -57,6 +59,7 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
         case mmPageAllocFormat = "mm_page_alloc_format"
         case events
         case durationSeconds = "duration_seconds"
+        case perfKmemPageStat = "perf_kmem_page_stat"
     }
 
     public init() {}

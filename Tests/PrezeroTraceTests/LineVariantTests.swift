@@ -1,0 +1,236 @@
+import Testing
+
+@testable import PrezeroTrace
+
+/// One line of every layout variant in docs (../shared/notes/trace-formats.md), copied from real
+/// captures (or, for kernels we cannot run, from the kernel's print fmt of that version), with the
+/// values a reader would write down by hand.
+struct Variant: CustomTestStringConvertible, Sendable {
+    var name: String
+    var line: String
+    var kind: EventKind
+    var comm: String
+    var pid: Int32
+    var cpu: UInt32
+    var timestampNs: UInt64
+    var a: UInt64 = 0
+    var order: UInt8 = 0
+    var migratetype: Int8 = -1
+    var flags: EventFlags = []
+    var errorCode: UInt64? = nil
+    var testDescription: String { name }
+}
+
+let variants: [Variant] = [
+    Variant(
+        name: "perf default fields, µs, tid only",
+        line: "         python3  2250 [001]   111.349737:         kmem:mm_page_alloc: page=0x11f578 pfn=0x11f578 order=0 migratetype=0 gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_ZERO|__GFP_COMP",
+        kind: .pageAlloc, comm: "python3", pid: 2250, cpu: 1, timestampNs: 111_349_737_000, a: 0x11f578, migratetype: 0,
+        flags: [.gfpZero]),
+    Variant(
+        name: "perf -F comm,pid,tid --ns",
+        line: "            perf  2051/2051  [001]    96.285076496:           kmem:mm_page_alloc: page=0x11f309 pfn=0x11f309 order=0 migratetype=0 gfp_flags=GFP_HIGHUSER|__GFP_ACCOUNT",
+        kind: .pageAlloc, comm: "perf", pid: 2051, cpu: 1, timestampNs: 96_285_076_496, a: 0x11f309, migratetype: 0),
+    Variant(
+        name: "perf comm with spaces",
+        line: "       CPU 0/KVM  3101/3105  [000]  5120.000000123:           kmem:mm_page_free: page=0x1a2b3c pfn=0x1a2b3c order=2",
+        kind: .pageFree, comm: "CPU 0/KVM", pid: 3105, cpu: 0, timestampNs: 5_120_000_000_123, a: 0x1a2b3c, order: 2),
+    Variant(
+        name: "perf comm ending in dash-digits",
+        line: "   gmain-thread-2  4411 [001]    12.000001:    kmem:mm_page_free_batched: page=0x10 pfn=0x10 order=0",
+        kind: .pageFreeBatched, comm: "gmain-thread-2", pid: 4411, cpu: 1, timestampNs: 12_000_001_000, a: 0x10),
+    Variant(
+        name: "perf kernel fault with symbolic ip",
+        line: "              sh  2053 [001]    96.286723: exceptions:page_fault_kernel: address=0x55a5bdfb4240 ip=elf_load error_code=0x2",
+        kind: .pageFault, comm: "sh", pid: 2053, cpu: 1, timestampNs: 96_286_723_000, a: 0x55a5bdfb4240,
+        flags: [.kernelFault, .symbolicIP], errorCode: 2),
+    Variant(
+        name: "perf failed allocation (pfn printed 0)",
+        line: "            java  9000 [001]   300.000001:         kmem:mm_page_alloc: page=(nil) pfn=0x0 order=9 migratetype=1 gfp_flags=GFP_TRANSHUGE|__GFP_THISNODE",
+        kind: .pageAlloc, comm: "java", pid: 9000, cpu: 1, timestampNs: 300_000_001_000, a: 0, order: 9, migratetype: 1,
+        flags: [.allocFailed]),
+    Variant(
+        name: "ftrace 5-char flags, 7-wide pid",
+        line: "            bash-5312    [001] .....   456.586138: mm_page_alloc: page=0000000072adc30f pfn=0x147cab order=0 migratetype=0 gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_ZERO|__GFP_COMP",
+        kind: .pageAlloc, comm: "bash", pid: 5312, cpu: 1, timestampNs: 456_586_138_000, a: 0x147cab, migratetype: 0,
+        flags: [.gfpZero]),
+    Variant(
+        name: "ftrace 4-char flags, 5-wide pid (pre-2020)",
+        line: "          <idle>-0     [002] d.h3  1024.000100: mm_page_free: page=ffffea0004a2b000 pfn=1216172 order=0",
+        kind: .pageFree, comm: "<idle>", pid: 0, cpu: 2, timestampNs: 1_024_000_100_000, a: 1_216_172),
+    Variant(
+        name: "ftrace comm with dashes and spaces",
+        line: " systemd-journal d-245     [000] d..1.    10.500000: page_fault_user: address=0x7f0000001000 ip=0x55d0c0de0000 error_code=0x6",
+        kind: .pageFault, comm: "systemd-journal d", pid: 245, cpu: 0, timestampNs: 10_500_000_000, a: 0x7f00_0000_1000,
+        errorCode: 6),
+    Variant(
+        name: "ftrace record-tgid, irq-info off",
+        line: "            bash-2415    (   2415) [001]    319.461723: mm_page_alloc: page=00000000ee90505e pfn=0x10a43a order=0 migratetype=0 gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_ZERO|__GFP_COMP",
+        kind: .pageAlloc, comm: "bash", pid: 2415, cpu: 1, timestampNs: 319_461_723_000, a: 0x10a43a, migratetype: 0,
+        flags: [.gfpZero]),
+    Variant(
+        name: "ftrace record-tgid with flags",
+        line: "            bash-2415    (   2415) [001] d....   319.461682: page_fault_user: address=0x55a61cb01ebc ip=0x55a5fcd8f2c3 error_code=0x7",
+        kind: .pageFault, comm: "bash", pid: 2415, cpu: 1, timestampNs: 319_461_682_000, a: 0x55a6_1cb0_1ebc, errorCode: 7),
+    Variant(
+        name: "trace-cmd report (padded event name)",
+        line: "            bash-4522  [000]   660.747333: mm_page_alloc:        page=0x10666b pfn=0x10666b order=0 migratetype=0 gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_ZERO|__GFP_COMP",
+        kind: .pageAlloc, comm: "bash", pid: 4522, cpu: 0, timestampNs: 660_747_333_000, a: 0x10666b, migratetype: 0,
+        flags: [.gfpZero]),
+    Variant(
+        name: "decimal pfn (before 5.14)",
+        line: "           cc1-30300 [000] ....  7001.123456: mm_page_alloc: page=ffffea00002d4b40 pfn=742701 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_ZERO",
+        kind: .pageAlloc, comm: "cc1", pid: 30300, cpu: 0, timestampNs: 7_001_123_456_000, a: 742_701, migratetype: 1,
+        flags: [.gfpZero]),
+    Variant(
+        name: "raw hex gfp flags with the zero bit",
+        line: "             gcc  8001 [000]    50.000002:         kmem:mm_page_alloc: page=0x1234 pfn=0x1234 order=0 migratetype=1 gfp_flags=0x140dca",
+        kind: .pageAlloc, comm: "gcc", pid: 8001, cpu: 0, timestampNs: 50_000_002_000, a: 0x1234, migratetype: 1,
+        flags: [.gfpIsRaw, .gfpZero]),
+    Variant(
+        name: "raw hex gfp flags without the zero bit",
+        line: "             gcc  8001 [000]    50.000003:         kmem:mm_page_alloc: page=0x1235 pfn=0x1235 order=1 migratetype=0 gfp_flags=0x140cca",
+        kind: .pageAlloc, comm: "gcc", pid: 8001, cpu: 0, timestampNs: 50_000_003_000, a: 0x1235, order: 1, migratetype: 0,
+        flags: [.gfpIsRaw]),
+    Variant(
+        name: "pre-4.15 mm_page_free_batched with cold=",
+        line: "           kswapd0-41    [001] ....   88.000001: mm_page_free_batched: page=ffffea0001c4b2c0 pfn=463564 order=0 cold=0",
+        kind: .pageFreeBatched, comm: "kswapd0", pid: 41, cpu: 1, timestampNs: 88_000_001_000, a: 463_564),
+    Variant(
+        name: "pre-3.3 mm_page_free_direct",
+        line: "            make-1200  [000]    20.000001: mm_page_free_direct: page=ffffea0000b6c720 pfn=186857 order=1",
+        kind: .pageFree, comm: "make", pid: 1200, cpu: 0, timestampNs: 20_000_001_000, a: 186_857, order: 1),
+    Variant(
+        name: "pre-3.3 mm_pagevec_free",
+        line: "            make-1200  [000]    20.000002: mm_pagevec_free: page=ffffea0000b6c758 pfn=186858 order=0 cold=1",
+        kind: .pageFreeBatched, comm: "make", pid: 1200, cpu: 0, timestampNs: 20_000_002_000, a: 186_858),
+    Variant(
+        name: "unknown fields ignored",
+        line: "            perf  2051/2051  [001]    96.285076496:           kmem:mm_page_alloc: page=0x11f309 pfn=0x11f309 order=3 migratetype=2 gfp_flags=GFP_KERNEL node=1 new_field=abc",
+        kind: .pageAlloc, comm: "perf", pid: 2051, cpu: 1, timestampNs: 96_285_076_496, a: 0x11f309, order: 3, migratetype: 2),
+    Variant(
+        name: "CRLF line ending",
+        line: "         python3  2250 [001]   111.349737:         kmem:mm_page_free: page=0x11f578 pfn=0x11f578 order=0\r",
+        kind: .pageFree, comm: "python3", pid: 2250, cpu: 1, timestampNs: 111_349_737_000, a: 0x11f578),
+]
+
+@Suite("Line layout variants")
+struct LineVariantTests {
+    @Test(arguments: variants)
+    func parsesVariant(_ v: Variant) {
+        var parser = TextLineParser()
+        let (outcome, event) = parseLine(v.line, parser: &parser)
+        #expect(outcome == .event)
+        #expect(event.kind == v.kind)
+        #expect(parser.symbols.name(event.comm) == v.comm)
+        #expect(event.pid == v.pid)
+        #expect(event.cpu == v.cpu)
+        #expect(event.timestampNs == v.timestampNs)
+        #expect(event.a == v.a)
+        #expect(event.order == v.order)
+        if v.kind == .pageAlloc { #expect(event.migratetype == v.migratetype) }
+        #expect(event.flags == v.flags)
+        if let code = v.errorCode { #expect(event.errorCode == code) }
+    }
+
+    @Test func formatIsDetectedFromTheFirstEventLine() {
+        var perf = TextLineParser()
+        _ = parseLine(variants[0].line, parser: &perf)
+        #expect(perf.format == .perfScript)
+        var ftrace = TextLineParser()
+        _ = parseLine(variants[6].line, parser: &ftrace)
+        #expect(ftrace.format == .ftrace)
+        _ = parseLine(variants[0].line, parser: &ftrace)
+        #expect(ftrace.mixedFormatLines == 1)
+    }
+
+    @Test func schedSwitchWithSpacesInComm() {
+        var parser = TextLineParser()
+        let line = "       CPU 0/KVM  3101/3105  [000]  5120.000000123:           sched:sched_switch: prev_comm=CPU 0/KVM prev_pid=3105 prev_prio=120 prev_state=R+ ==> next_comm=swapper/0 next_pid=0 next_prio=120"
+        let (outcome, event) = parseLine(line, parser: &parser)
+        #expect(outcome == .event)
+        #expect(event.kind == .schedSwitch)
+        #expect(event.prevPid == 3105)
+        #expect(event.nextPid == 0)
+        #expect(event.flags.contains(.prevRunnable))
+    }
+
+    @Test func traceCmdSchedSwitchPlugin() {
+        var parser = TextLineParser()
+        let line = "            bash-4586  [001]   667.539372: sched_switch:         bash:4586 [120] S ==> swapper/1:0 [120]"
+        let (outcome, event) = parseLine(line, parser: &parser)
+        #expect(outcome == .event)
+        #expect(event.prevPid == 4586)
+        #expect(event.nextPid == 0)
+        #expect(!event.flags.contains(.prevRunnable))
+    }
+
+    @Test func processEvents() {
+        var parser = TextLineParser()
+        let exec = parseLine("              sh  2053 [001]    96.286811:     sched:sched_process_exec: filename=/usr/bin/my tool pid=2053 old_pid=2053", parser: &parser)
+        #expect(exec.0 == .event)
+        #expect(exec.1.kind == .processExec)
+        #expect(exec.1.subjectPid == 2053)
+        #expect(parser.symbols.name(exec.1.symbol) == "/usr/bin/my tool")
+        let fork = parseLine("              sh  2053 [001]    96.288116:     sched:sched_process_fork: comm=sh pid=2053 child_comm=sh child_pid=2055", parser: &parser)
+        #expect(fork.1.kind == .processFork)
+        #expect(fork.1.subjectPid == 2053)
+        #expect(fork.1.otherPid == 2055)
+        let exit = parseLine("             git  2055 [001]    96.290557:     sched:sched_process_exit: comm=git pid=2055 prio=120 group_dead=true", parser: &parser)
+        #expect(exit.1.kind == .processExit)
+        #expect(exit.1.subjectPid == 2055)
+    }
+
+    @Test func lostRecords() {
+        var parser = TextLineParser()
+        let perf = parseLine("       perf-exec  2271/2271  [001]   312.665833225: PERF_RECORD_LOST lost 43", parser: &parser)
+        #expect(perf.0 == .lost)
+        #expect(perf.1.lostCount == 43)
+        let ftrace = parseLine("CPU:1 [LOST 1234 EVENTS]", parser: &parser)
+        #expect(ftrace.0 == .lost)
+        #expect(ftrace.1.lostCount == 1234)
+        #expect(ftrace.1.cpu == 1)
+        let traceCmd = parseLine("CPU:0 [77 EVENTS DROPPED]", parser: &parser)
+        #expect(traceCmd.0 == .lost)
+        #expect(traceCmd.1.lostCount == 77)
+    }
+
+    @Test(arguments: [
+        "# tracer: nop", "#", "", "   ", "cpus=2", "#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION",
+    ])
+    func headersAreIgnored(_ line: String) {
+        var parser = TextLineParser()
+        #expect(parseLine(line, parser: &parser).0 == .ignored)
+    }
+
+    @Test func unknownEventsAreCountedByName() {
+        var parser = TextLineParser()
+        let line = "            perf  2051/2051  [001]    96.285076496:                 kmem:kmalloc: call_site=foo ptr=0x1 bytes_req=8"
+        #expect(parseLine(line, parser: &parser).0 == .unknownEvent)
+        #expect(parseLine(line, parser: &parser).0 == .unknownEvent)
+        #expect(parser.unknownEvents == ["kmem:kmalloc": 2])
+    }
+
+    @Test(arguments: [
+        ("binary", "\u{7f}ELF\u{2}\u{1}\u{1}\0\0\0"),
+        ("no cpu column", "hello world this is not a trace"),
+        ("no timestamp", "            bash-5312    [001] .....   notatime mm_page_alloc: pfn=0x1 order=0"),
+        ("order overflow", "            bash-5312    [001] .....   456.586138: mm_page_alloc: pfn=0x1 order=99999999999999999999999 migratetype=0 gfp_flags=GFP_KERNEL"),
+        ("negative order", "            bash-5312    [001] .....   456.586138: mm_page_free: pfn=0x1 order=-1"),
+        ("pfn overflow", "            bash-5312    [001] .....   456.586138: mm_page_free: pfn=0x1ffffffffffffffffff order=0"),
+        ("missing pfn", "            bash-5312    [001] .....   456.586138: mm_page_free: order=0"),
+        ("timestamp overflow", "            bash-5312    [001] .....   99999999999999999999.586138: mm_page_free: pfn=0x1 order=0"),
+    ])
+    func malformedLines(_ name: String, _ line: String) {
+        var parser = TextLineParser()
+        let (outcome, _) = parseLine(line, parser: &parser)
+        guard case .malformed = outcome else {
+            Issue.record("\(name): expected malformed, got \(outcome)")
+            return
+        }
+    }
+
+    @Test func eventLayoutStaysSmall() {
+        #expect(MemoryLayout<TraceEvent>.stride == 48)
+    }
+}

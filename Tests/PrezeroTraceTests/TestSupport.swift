@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+
+@testable import PrezeroTrace
+
+/// Paths of the repository's test fixtures and bundled traces.
+enum Paths {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let traces = repository.appendingPathComponent("traces")
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+    static func fixture(_ name: String) -> String { fixtures.appendingPathComponent(name).path }
+
+    static func bundledTraces() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: traces.path)) ?? []
+        return names.filter { $0.hasSuffix(".txt.zst") }.sorted().map { traces.appendingPathComponent($0).path }
+    }
+}
+
+/// The decompressed bytes of a trace file, read through `TraceInput`.
+func decompressedBytes(_ path: String) throws -> [UInt8] {
+    let input = try TraceInput(path: path)
+    var bytes: [UInt8] = []
+    try input.forEachChunk { bytes.append(contentsOf: $0) }
+    return bytes
+}
+
+/// Decodes `text` fed in chunks of `chunkSize` bytes (0 = whole).
+func decode(_ text: [UInt8], chunkSize: Int) throws -> ([TraceEvent], TextTraceDecoder) {
+    var decoder = TextTraceDecoder(fileName: "test")
+    var sink = CollectingSink()
+    try text.withUnsafeBytes { all in
+        let step = chunkSize == 0 ? max(all.count, 1) : chunkSize
+        var start = 0
+        while start < all.count {
+            let end = min(start + step, all.count)
+            try decoder.feed(UnsafeRawBufferPointer(rebasing: all[start..<end]), into: &sink)
+            start = end
+        }
+    }
+    try decoder.finish(into: &sink)
+    return (sink.events, decoder)
+}
+
+/// Parses one line.
+func parseLine(_ line: String, parser: inout TextLineParser) -> (LineOutcome, TraceEvent) {
+    var event = TraceEvent(kind: .lost)
+    var copy = line
+    let outcome = copy.withUTF8 { parser.parse(UnsafeRawBufferPointer($0), into: &event) }
+    return (outcome, event)
+}
+
+func writeTemporary(_ bytes: [UInt8], suffix: String = ".txt") throws -> String {
+    let path = NSTemporaryDirectory() + "prezero-test-\(UUID().uuidString)\(suffix)"
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+    return path
+}
+
+/// Runs a command, returning its exit status and standard output.
+@discardableResult
+func run(_ arguments: [String], stdin: String? = nil) throws -> (Int32, String, String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+}

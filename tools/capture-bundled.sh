@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Regenerate the sample captures in traces/ (needs root, perf, tracefs, gcc, git, python3, zstd,
+# network access to PyPI for the lz4 sources). Each workload is a real program doing real work.
+#
+# usage: tools/capture-bundled.sh [WORKLOAD...]   (default: all)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+out="$root/traces"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+gcc_build() {
+    pip download -q --no-binary :all: --no-deps lz4==4.4.5 -d "$work" >/dev/null
+    tar xzf lz4-4.4.5.tar.gz
+    "$root/tools/capture-perf.sh" -l 19 -o "$out/gcc-lz4" -- \
+        sh -c 'ls lz4-4.4.5/lz4libs/*.c | xargs -P 2 -I{} gcc -O2 -c {} -o /dev/null'
+}
+
+zstd_compress() {
+    # A 24 MB mix of program binaries, compressed at level 15 on one thread.
+    cat /usr/bin/perf /usr/bin/git /usr/lib/x86_64-linux-gnu/libstdc++.so.6 2>/dev/null | head -c 24000000 > input.bin
+    "$root/tools/capture-perf.sh" -l 19 -o "$out/zstd-15" -- zstd -q -15 -T1 -f input.bin -o input.bin.zst
+}
+
+git_clone() {
+    local src=/opt/swift-packages/apple/swift-collections.git
+    [ -d "$src" ] || src=$(ls -d /opt/swift-packages/*/*.git | head -1)
+    "$root/tools/capture-perf.sh" -l 19 -o "$out/git-clone" -- \
+        sh -c "git clone -q --no-local '$src' repo && git -C repo log -p -n 300 > /dev/null"
+}
+
+python_sort() {
+    "$root/tools/capture-ftrace.sh" -l 19 -o "$out/python-sort" -- \
+        python3 -c 'import random; random.seed(1); xs=[random.random() for _ in range(1_000_000)]; xs.sort(); d={i: str(i) for i in range(300_000)}'
+}
+
+python_bytearray_tracecmd() {
+    "$root/tools/capture-ftrace.sh" --via trace-cmd --tgid -l 19 -o "$out/python-bytearray" -- \
+        python3 -c 'x = bytearray(64 << 20); y = bytes(x[::4096])'
+}
+
+all=(gcc_build zstd_compress git_clone python_sort python_bytearray_tracecmd)
+for w in "${@:-${all[@]}}"; do
+    echo "== $w" >&2
+    "$w"
+done
+ls -la "$out" >&2
