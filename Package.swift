@@ -37,5 +37,7 @@ let package = Package(
         .testTarget(name: "PrezeroTraceTests", dependencies: ["PrezeroTrace"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PrezeroReportTests", dependencies: ["PrezeroReport", "PrezeroTrace"]),
+        // Runs the built `prezero` binary: exit codes, messages, JSON keys.
+        .testTarget(name: "PrezeroCLITests", dependencies: ["prezero"]),
     ]
 )

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Small byte-level helpers for the line parsers. All take a pointer and an end index and never
 /// read outside `[0, end)`. Numbers are checked for overflow: input data never traps.
 @usableFromInline
@@ -12,25 +18,40 @@ struct ByteLine {
 
     @inlinable subscript(i: Int) -> UInt8 { base[i] }
 
+    /// First index at or after `i` that is not a space. Trace lines are padded with long runs
+    /// of spaces, so this looks at 8 bytes a step.
     @inlinable func skipSpaces(from i: Int) -> Int {
         var i = i
-        while i < count && (base[i] == 0x20 || base[i] == 0x09) { i += 1 }
+        #if _endian(little)
+        while i + 8 <= count {
+            let x = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) ^ 0x2020_2020_2020_2020
+            if x != 0 { return i + (x.trailingZeroBitCount >> 3) }
+            i += 8
+        }
+        #endif
+        while i < count && base[i] == 0x20 { i += 1 }
         return i
     }
 
+    /// First index at or after `i` that is a space, or `count`.
     @inlinable func skipNonSpaces(from i: Int) -> Int {
         var i = i
-        while i < count && base[i] != 0x20 && base[i] != 0x09 { i += 1 }
+        #if _endian(little)
+        while i + 8 <= count {
+            let x = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) ^ 0x2020_2020_2020_2020
+            // Lowest zero byte of x: exact for the lowest one (the classic has-zero-byte test).
+            let zeroBytes = (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080
+            if zeroBytes != 0 { return i + (zeroBytes.trailingZeroBitCount >> 3) }
+            i += 8
+        }
+        #endif
+        while i < count && base[i] != 0x20 { i += 1 }
         return i
     }
 
     @inlinable func firstIndex(of byte: UInt8, from i: Int) -> Int? {
-        var i = i
-        while i < count {
-            if base[i] == byte { return i }
-            i += 1
-        }
-        return nil
+        guard i < count, let found = memchr(base + i, Int32(byte), count - i) else { return nil }
+        return UnsafeRawPointer(found) - UnsafeRawPointer(base)
     }
 
     /// True when the bytes at `i` equal `literal`.
@@ -60,6 +81,25 @@ struct ByteLine {
         return nil
     }
 
+    /// Up to the first 8 bytes of `[start, end)` packed little-endian: compares short keys and
+    /// names in one integer comparison (together with their length).
+    @inlinable func packed(_ start: Int, _ end: Int) -> UInt64 {
+        let n = min(end - start, 8)
+        if n == 8 { return UnsafeRawPointer(base + start).loadUnaligned(as: UInt64.self) }
+        var word: UInt64 = 0
+        var k = 0
+        while k < n {
+            word |= UInt64(base[start + k]) << UInt64(k * 8)
+            k += 1
+        }
+        return word
+    }
+
+    /// The last 8 bytes before `end` (requires `end - start >= 8`).
+    @inlinable func lastWord(_ end: Int) -> UInt64 {
+        UnsafeRawPointer(base + end - 8).loadUnaligned(as: UInt64.self)
+    }
+
     func text(_ start: Int, _ end: Int) -> String {
         guard start < end else { return "" }
         return String(decoding: UnsafeBufferPointer(start: base + start, count: end - start), as: UTF8.self)
@@ -79,6 +119,16 @@ enum ParseNumber {
         guard start < end else { return nil }
         var value: UInt64 = 0
         var i = start
+        if end - start <= 19 {
+            // 19 digits never overflow UInt64 (max 20 digits): no checks needed.
+            while i < end {
+                let d = line[i] &- 0x30
+                guard d < 10 else { return nil }
+                value = value &* 10 &+ UInt64(d)
+                i += 1
+            }
+            return value
+        }
         while i < end {
             let d = line[i] &- 0x30
             guard d < 10 else { return nil }
@@ -102,22 +152,21 @@ enum ParseNumber {
     }
 
     @inlinable static func hexDigits(_ line: ByteLine, _ start: Int, _ end: Int) -> UInt64? {
-        guard start < end, end - start <= 16 else {
-            // Allow leading zeros beyond 16 digits.
-            var s = start
-            while end - s > 16 && s < end && line[s] == 0x30 { s += 1 }
-            guard s < end, end - s <= 16 else { return nil }
-            return hexDigits(line, s, end)
-        }
+        var s = start
+        // Leading zeros beyond 16 digits are harmless.
+        while end - s > 16 && line[s] == 0x30 { s += 1 }
+        guard s < end, end - s <= 16 else { return nil }
         var value: UInt64 = 0
-        var i = start
+        var i = s
         while i < end {
             let c = line[i]
+            let digit = c &- 0x30
+            let letter = (c | 0x20) &- 0x61
             let d: UInt8
-            if c &- 0x30 < 10 {
-                d = c &- 0x30
-            } else if c | 0x20 &- 0x61 < 6 {
-                d = (c | 0x20) &- 0x61 &+ 10
+            if digit < 10 {
+                d = digit
+            } else if letter < 6 {
+                d = letter &+ 10
             } else {
                 return nil
             }

@@ -42,36 +42,26 @@ public enum KnownEvent: Int, CaseIterable, Sendable {
         }
     }
 
-    /// Looks up the event named by `line[start..<end]` (no system prefix).
-    @inlinable static func lookup(_ line: ByteLine, _ start: Int, _ end: Int) -> KnownEvent? {
-        let n = end - start
-        guard n >= 12 else { return nil }
-        // Dispatch on length first: one or two comparisons per line.
-        switch n {
-        case 13:
-            if line.equals("mm_page_alloc", start: start, end: end) { return .mmPageAlloc }
-        case 12:
-            if line.equals("mm_page_free", start: start, end: end) { return .mmPageFree }
-            if line.equals("sched_switch", start: start, end: end) { return .schedSwitch }
-        case 20:
-            if line.equals("mm_page_free_batched", start: start, end: end) { return .mmPageFreeBatched }
-        case 19:
-            if line.equals("mm_page_free_direct", start: start, end: end) { return .mmPageFreeDirect }
-        case 15:
-            if line.equals("mm_pagevec_free", start: start, end: end) { return .mmPagevecFree }
-            if line.equals("page_fault_user", start: start, end: end) { return .pageFaultUser }
-        case 25:
-            if line.equals("mm_page_alloc_zone_locked", start: start, end: end) { return .mmPageAllocZoneLocked }
-        case 17:
-            if line.equals("page_fault_kernel", start: start, end: end) { return .pageFaultKernel }
-        case 18:
-            if line.equals("sched_process_exec", start: start, end: end) { return .schedProcessExec }
-            if line.equals("sched_process_fork", start: start, end: end) { return .schedProcessFork }
-            if line.equals("sched_process_exit", start: start, end: end) { return .schedProcessExit }
-            if line.equals("mm_page_pcpu_drain", start: start, end: end) { return .mmPagePcpuDrain }
-        default:
-            break
-        }
+    /// Every name with its packed form, built once.
+    static let packedNames: [(PackedName, KnownEvent)] = ([
+        ("mm_page_alloc", .mmPageAlloc), ("mm_page_free", .mmPageFree), ("mm_page_free_batched", .mmPageFreeBatched),
+        ("page_fault_user", .pageFaultUser), ("sched_switch", .schedSwitch), ("page_fault_kernel", .pageFaultKernel),
+        ("mm_page_alloc_zone_locked", .mmPageAllocZoneLocked), ("mm_page_pcpu_drain", .mmPagePcpuDrain),
+        ("sched_process_exec", .schedProcessExec), ("sched_process_fork", .schedProcessFork),
+        ("sched_process_exit", .schedProcessExit), ("mm_page_free_direct", .mmPageFreeDirect),
+        ("mm_pagevec_free", .mmPagevecFree),
+    ] as [(String, KnownEvent)]).map { (PackedName($0.0), $0.1) }
+}
+
+/// Event-name lookup with the table held by the parser (no global access per line).
+@usableFromInline
+struct KnownEventTable: Sendable {
+    let entries = KnownEvent.packedNames
+
+    /// The event named by `line[start..<end]` (no system prefix), or nil.
+    @inline(__always)
+    func lookup(_ line: ByteLine, _ start: Int, _ end: Int) -> KnownEvent? {
+        for (name, event) in entries where name.matches(line, start, end) { return event }
         return nil
     }
 }

@@ -40,6 +40,10 @@ public struct TextLineParser {
     public var gfpZeroMask: UInt64 = 0x100
 
     private var unknownNames = SymbolTable()
+    private let eventTable = KnownEventTable()
+    private let keys = FieldKeys()
+    /// Per gfp symbol id: 0 unknown, 1 no `__GFP_ZERO`, 2 has it.
+    private var gfpZeroBySymbol: [UInt8] = []
 
     public init() {}
 
@@ -137,16 +141,14 @@ public struct TextLineParser {
         let nameStart = i
         var nameEnd = -1
         var prefixEnd = nameStart  // start of the name without `system:`
-        var j = i
-        while j < line.count && line[j] != 0x20 {
-            if line[j] == UInt8(ascii: ":") {
-                if j + 1 == line.count || line[j + 1] == 0x20 {
-                    nameEnd = j
-                    break
-                }
-                prefixEnd = j + 1
+        let nameTokenEnd = line.skipNonSpaces(from: i)
+        if nameTokenEnd > nameStart && line[nameTokenEnd - 1] == UInt8(ascii: ":") {
+            nameEnd = nameTokenEnd - 1
+            var j = nameStart
+            while j < nameEnd {
+                if line[j] == UInt8(ascii: ":") { prefixEnd = j + 1 }
+                j += 1
             }
-            j += 1
         }
         if nameEnd < 0 {
             if line.matches("PERF_RECORD_LOST", at: nameStart) {
@@ -163,7 +165,7 @@ public struct TextLineParser {
             format = layout
         }
 
-        guard let known = KnownEvent.lookup(line, prefixEnd, nameEnd) else {
+        guard let known = eventTable.lookup(line, prefixEnd, nameEnd) else {
             let id = unknownNames.intern(line.raw(nameStart, nameEnd))
             unknownEventCounts[id, default: 0] += 1
             return .unknownEvent
@@ -225,6 +227,22 @@ public struct TextLineParser {
         return (keyStart, keyEnd, valueStart, valueEnd)
     }
 
+    /// Iterates `key=value` pairs whose values hold no spaces (page and fault events).
+    @inline(__always)
+    private func nextSimpleField(_ line: ByteLine, _ i: inout Int) -> (keyStart: Int, keyEnd: Int, valueStart: Int, valueEnd: Int)? {
+        while true {
+            while i < line.count && line[i] == 0x20 { i += 1 }
+            guard i < line.count else { return nil }
+            let keyStart = i
+            while i < line.count && line[i] != UInt8(ascii: "=") && line[i] != 0x20 { i += 1 }
+            guard i < line.count, line[i] == UInt8(ascii: "=") else { continue }  // token without '='
+            let keyEnd = i
+            let valueStart = i + 1
+            i = line.skipNonSpaces(from: valueStart)
+            return (keyStart, keyEnd, valueStart, i)
+        }
+    }
+
     @inline(__always)
     private func startsField(_ line: ByteLine, _ i: Int) -> Bool {
         var k = i
@@ -255,26 +273,25 @@ public struct TextLineParser {
         var i = start
         var sawPfn = false
         var sawOrder = false
-        while let f = nextField(line, &i) {
-            let keyLength = f.keyEnd - f.keyStart
-            if keyLength == 3 && line.matches("pfn", at: f.keyStart) {
+        while let f = nextSimpleField(line, &i) {
+            if keys.pfn.matches(line, f.keyStart, f.keyEnd) {
                 guard let pfn = ParseNumber.hexOrDecimal(line, f.valueStart, f.valueEnd) else {
                     return .malformed(reason: "pfn is not a number")
                 }
                 event.pfn = pfn
                 sawPfn = true
-            } else if keyLength == 5 && line.matches("order", at: f.keyStart) {
+            } else if keys.order.matches(line, f.keyStart, f.keyEnd) {
                 guard let order = ParseNumber.signedDecimal(line, f.valueStart, f.valueEnd), order >= 0, order < 64 else {
                     return .malformed(reason: "order outside 0...63")
                 }
                 event.order = UInt8(order)
                 sawOrder = true
-            } else if keyLength == 11 && line.matches("migratetype", at: f.keyStart) {
+            } else if keys.migratetype.matches(line, f.keyStart, f.keyEnd) {
                 guard let migratetype = ParseNumber.signedDecimal(line, f.valueStart, f.valueEnd),
                     migratetype >= -1, migratetype <= 127
                 else { return .malformed(reason: "migratetype outside -1...127") }
                 event.migratetype = Int8(migratetype)
-            } else if keyLength == 9 && line.matches("gfp_flags", at: f.keyStart) {
+            } else if keys.gfpFlags.matches(line, f.keyStart, f.keyEnd) {
                 parseGFP(line, f.valueStart, f.valueEnd, &event)
             }
         }
@@ -298,36 +315,49 @@ public struct TextLineParser {
             if bits & gfpZeroMask != 0 { event.flags.insert(.gfpZero) }
             return
         }
-        event.gfpSymbol = symbols.intern(line.raw(start, end))
-        // `__GFP_ZERO` as one of the '|'-separated names.
+        let id = symbols.intern(line.raw(start, end))
+        event.gfpSymbol = id
+        // Whether this flag text holds `__GFP_ZERO` is decided once per distinct text.
+        let slot = Int(id)
+        if slot < gfpZeroBySymbol.count, gfpZeroBySymbol[slot] != 0 {
+            if gfpZeroBySymbol[slot] == 2 { event.flags.insert(.gfpZero) }
+            return
+        }
+        let zero = Self.containsGFPZero(line, start, end)
+        if slot >= gfpZeroBySymbol.count {
+            gfpZeroBySymbol.append(contentsOf: repeatElement(0, count: slot + 1 - gfpZeroBySymbol.count))
+        }
+        gfpZeroBySymbol[slot] = zero ? 2 : 1
+        if zero { event.flags.insert(.gfpZero) }
+    }
+
+    /// `__GFP_ZERO` as one of the '|'-separated names.
+    private static func containsGFPZero(_ line: ByteLine, _ start: Int, _ end: Int) -> Bool {
         var k = start
         while let hit = line.find("__GFP_ZERO", from: k, end: end) {
             let after = hit + 10
             let startsToken = hit == start || line[hit - 1] == UInt8(ascii: "|")
             let endsToken = after == end || line[after] == UInt8(ascii: "|")
-            if startsToken && endsToken {
-                event.flags.insert(.gfpZero)
-                return
-            }
+            if startsToken && endsToken { return true }
             k = after
         }
+        return false
     }
 
     private mutating func parseFaultFields(_ known: KnownEvent, _ line: ByteLine, _ start: Int, _ event: inout TraceEvent) -> LineOutcome {
         if known == .pageFaultKernel { event.flags.insert(.kernelFault) }
         var i = start
         var sawCode = false
-        while let f = nextField(line, &i) {
-            let keyLength = f.keyEnd - f.keyStart
-            if keyLength == 7 && line.matches("address", at: f.keyStart) {
+        while let f = nextSimpleField(line, &i) {
+            if keys.address.matches(line, f.keyStart, f.keyEnd) {
                 event.address = ParseNumber.hexOrDecimal(line, f.valueStart, f.valueEnd) ?? 0
-            } else if keyLength == 2 && line.matches("ip", at: f.keyStart) {
+            } else if keys.ip.matches(line, f.keyStart, f.keyEnd) {
                 if let ip = ParseNumber.hexOrDecimal(line, f.valueStart, f.valueEnd) {
                     event.ip = ip
                 } else {
                     event.flags.insert(.symbolicIP)  // `ip=__put_user_4`
                 }
-            } else if keyLength == 10 && line.matches("error_code", at: f.keyStart) {
+            } else if keys.errorCode.matches(line, f.keyStart, f.keyEnd) {
                 guard let code = ParseNumber.hexOrDecimal(line, f.valueStart, f.valueEnd) else {
                     return .malformed(reason: "error_code is not a number")
                 }
@@ -454,4 +484,15 @@ public struct TextLineParser {
         event = TraceEvent(kind: .lost, cpu: UInt32(cpu), a: count)
         return .lost
     }
+}
+
+/// Field keys of the hot events, packed once.
+struct FieldKeys: Sendable {
+    let pfn = PackedName("pfn")
+    let order = PackedName("order")
+    let migratetype = PackedName("migratetype")
+    let gfpFlags = PackedName("gfp_flags")
+    let address = PackedName("address")
+    let ip = PackedName("ip")
+    let errorCode = PackedName("error_code")
 }

@@ -29,10 +29,12 @@ public enum TraceReader {
         var decoder = TextTraceDecoder(fileName: input.name)
         if let mask = metadata?.gfpZeroMask { decoder.parser.gfpZeroMask = mask }
         var chunks = 0
-        try input.forEachChunk { chunk in
+        let storedSize = input.storedSize
+        // Decompression on a second thread, parsing here.
+        try ChunkPipeline(input: input).run { chunk, storedBytesRead in
             try decoder.feed(chunk, into: &sink)
             chunks += 1
-            if let progress, chunks & 15 == 0 { progress(input.storedBytesRead, input.storedSize) }
+            if let progress, chunks & 15 == 0 { progress(storedBytesRead, storedSize) }
         }
         try decoder.finish(into: &sink)
         progress?(input.storedBytesRead, input.storedSize)

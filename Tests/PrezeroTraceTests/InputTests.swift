@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+
+@testable import PrezeroTrace
+
+private func zstd(_ arguments: [String], input: String) throws {
+    let (status, _, err) = try run(["zstd", "-q", "-f"] + arguments + [input])
+    #expect(status == 0, "\(err)")
+}
+
+@Suite("Trace input: zstd and plain")
+struct InputTests {
+    let plain: [UInt8]
+
+    init() throws {
+        plain = try decompressedBytes(Paths.fixture("perf-pid-tid-ns.txt.zst"))
+    }
+
+    @Test func plainTextPassesThrough() throws {
+        let path = try writeTemporary(plain)
+        #expect(try decompressedBytes(path) == plain)
+        let input = try TraceInput(path: path)
+        try input.forEachChunk { _ in }
+        #expect(!input.isCompressed)
+    }
+
+    @Test(arguments: [["-1"], ["-19"], ["-T0", "-3", "-B1024"], ["--no-check", "-5"]])
+    func zstdVariantsDecompress(_ flags: [String]) throws {
+        let path = try writeTemporary(plain)
+        try zstd(flags + ["-o", path + ".zst"], input: path)
+        #expect(try decompressedBytes(path + ".zst") == plain)
+    }
+
+    @Test func concatenatedFramesDecompress() throws {
+        let half = plain.count / 2
+        let a = try writeTemporary(Array(plain[..<half]))
+        let b = try writeTemporary(Array(plain[half...]))
+        try zstd(["-o", a + ".zst"], input: a)
+        try zstd(["-o", b + ".zst"], input: b)
+        let joined = try Data(contentsOf: URL(fileURLWithPath: a + ".zst")) + Data(contentsOf: URL(fileURLWithPath: b + ".zst"))
+        let path = try writeTemporary(Array(joined), suffix: ".zst")
+        #expect(try decompressedBytes(path) == plain)
+    }
+
+    @Test func truncatedZstdIsAnErrorWithTheByteOffset() throws {
+        let path = try writeTemporary(plain)
+        try zstd(["-o", path + ".zst"], input: path)
+        let whole = try Data(contentsOf: URL(fileURLWithPath: path + ".zst"))
+        let cut = try writeTemporary(Array(whole.prefix(whole.count - 100)), suffix: ".zst")
+        #expect {
+            var sink = CollectingSink()
+            _ = try TraceReader.read(path: cut, into: &sink)
+        } throws: { error in
+            guard let e = error as? TraceError else { return false }
+            return e.code == .truncatedCompression && e.location.byteOffset == UInt64(whole.count - 100)
+                && e.location.file == cut
+        }
+    }
+
+    @Test func corruptFrameIsAnErrorWithTheByteOffset() throws {
+        let path = try writeTemporary(plain)
+        try zstd(["-o", path + ".zst"], input: path)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path + ".zst")))
+        for i in 2000..<2100 { bytes[i] ^= 0x5A }
+        let bad = try writeTemporary(bytes, suffix: ".zst")
+        #expect {
+            var sink = CollectingSink()
+            _ = try TraceReader.read(path: bad, into: &sink)
+        } throws: { error in
+            guard let e = error as? TraceError, let offset = e.location.byteOffset else { return false }
+            return e.code == .corruptCompression && offset <= UInt64(bytes.count)
+        }
+    }
+
+    @Test func binaryGarbageIsUnrecognised() throws {
+        var generator = SystemRandomNumberGenerator()
+        let garbage = (0..<200_000).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let path = try writeTemporary(garbage, suffix: ".bin")
+        #expect {
+            var sink = CollectingSink()
+            _ = try TraceReader.read(path: path, into: &sink)
+        } throws: { error in
+            guard let e = error as? TraceError else { return false }
+            return (e.code == .unrecognizedFormat && e.location.line != nil) || e.code == .lineTooLong
+        }
+    }
+
+    @Test func overlongLineIsAnErrorNotUnboundedMemory() throws {
+        var decoder = TextTraceDecoder(fileName: "long")
+        decoder.maxLineBytes = 4096
+        var sink = CollectingSink()
+        let chunk = [UInt8](repeating: UInt8(ascii: "a"), count: 1000)
+        #expect(throws: TraceError.self) {
+            try chunk.withUnsafeBytes { bytes in
+                for _ in 0..<10 { try decoder.feed(bytes, into: &sink) }
+            }
+        }
+    }
+
+    @Test func missingFileNamesThePath() {
+        #expect {
+            _ = try TraceInput(path: "/nonexistent/trace.perf.txt.zst")
+        } throws: { error in
+            (error as? TraceError)?.description.contains("/nonexistent/trace.perf.txt.zst") == true
+        }
+    }
+}
