@@ -90,6 +90,8 @@ public struct StatReport: Codable, Sendable {
     public var gfpZeroRequestsByOrder: [String: UInt64]
     public var topCommands: [Command]
     public var idle: [CPUIdle]
+    /// Idle intervals ended by another task's event because the switch out of idle was not traced.
+    public var idleIntervalsClosedWithoutSwitch: UInt64
     public var anomalies: Anomalies
 
     public init(
@@ -170,6 +172,7 @@ public struct StatReport: Codable, Sendable {
                 intervals: s.idle.intervals[cpu])
         }
 
+        idleIntervalsClosedWithoutSwitch = s.idle.closedWithoutSwitch
         let d = read.diagnostics
         let unknownLines = read.eventNameCounts.filter { name, _ in
             !KnownEvent.allCases.contains { $0.canonicalName == name } && name != "LOST"
@@ -273,6 +276,11 @@ public struct StatReport: Codable, Sendable {
         for cpu in idle {
             out += "cpu " + F.left(String(cpu.cpu), 4) + F.right(F.seconds(cpu.idleNs), 10) + " s idle  "
                 + F.right(F.fixed(cpu.idleFraction * 100, 1), 5) + "% of span  " + String(cpu.intervals) + " intervals\n"
+        }
+
+        if idleIntervalsClosedWithoutSwitch > 0 {
+            out += "(\(idleIntervalsClosedWithoutSwitch) idle intervals had no traced switch out of idle; "
+            out += "each ends at the CPU's next event from another task)\n"
         }
 
         out += "\nANOMALIES\n=========\n"

@@ -91,3 +91,32 @@ struct PerfKmemOracleTests {
         #expect(statistics.spanNs == 5000)
     }
 }
+
+@Suite("Idle time from sched_switch")
+struct IdleTests {
+    /// Hand-computed: cpu 0 idle 1.000002-1.000005 (3 µs, switch out traced) and 1.000007 to
+    /// the end 1.000010 (3 µs); cpu 1 idle from 1.000003 until task 7's fault at 1.000009
+    /// (6 µs, the switch out of idle is missing, as on kernel 6.18).
+    @Test func idleIntervalsByHand() throws {
+        let text = """
+                     a  5 [000]     1.000001:         kmem:mm_page_free: page=0x1 pfn=0x1 order=0
+                     a  5 [000]     1.000002:         sched:sched_switch: prev_comm=a prev_pid=5 prev_prio=120 prev_state=S ==> next_comm=swapper/0 next_pid=0 next_prio=120
+                     b  7 [001]     1.000003:         sched:sched_switch: prev_comm=b prev_pid=7 prev_prio=120 prev_state=S ==> next_comm=swapper/1 next_pid=0 next_prio=120
+               swapper  0 [001]     1.000004:         kmem:mm_page_free: page=0x2 pfn=0x2 order=0
+               swapper  0 [000]     1.000005:         sched:sched_switch: prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=a next_pid=5 next_prio=120
+                     a  5 [000]     1.000007:         sched:sched_switch: prev_comm=a prev_pid=5 prev_prio=120 prev_state=S ==> next_comm=swapper/0 next_pid=0 next_prio=120
+                     b  7 [001]     1.000009:         exceptions:page_fault_user: address=0x1000 ip=0x400000 error_code=0x6
+                     b  7 [001]     1.000010:         kmem:mm_page_free: page=0x3 pfn=0x3 order=0
+
+            """
+        var statistics = TraceStatistics()
+        var decoder = TextTraceDecoder(fileName: "idle")
+        try Array(text.utf8).withUnsafeBytes { try decoder.feed($0, into: &statistics) }
+        try decoder.finish(into: &statistics)
+        let idle = statistics.idle.idleNs(closingAt: statistics.lastTimestampNs)
+        #expect(idle == [6000, 6000])
+        #expect(statistics.idle.intervals == [1, 1])  // cpu 0's second interval is still open
+        #expect(statistics.idle.closedWithoutSwitch == 1)
+        #expect(statistics.faults(.zeroFillCandidate) == 1)
+    }
+}

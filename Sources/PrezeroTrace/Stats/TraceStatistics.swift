@@ -78,6 +78,8 @@ public struct TraceStatistics: TraceEventSink {
             cpusSeen.insert(event.cpu)
         }
 
+        if event.kind != .schedSwitch { idle.activity(cpu: event.cpu, pid: event.pid, at: t) }
+
         switch event.kind {
         case .pageAlloc:
             allocRequests += 1
@@ -130,49 +132,77 @@ public struct TraceStatistics: TraceEventSink {
 
 /// Idle intervals per CPU from `sched_switch`.
 ///
-/// A CPU whose first switch is *from* pid 0 was idle since the trace began; one idle at the end
-/// stays idle until the last event of the trace.
+/// A switch to pid 0 starts an interval on that CPU. It ends at the switch out of pid 0 or, when
+/// that switch is missing, at the next event on the CPU from a task other than pid 0: kernel 6.18
+/// on this project's VM records the switch into idle but mostly not the switch out of it (seen in
+/// both perf and ftrace captures), so this may overstate idle time by the delay until the woken
+/// task's first traced event. A CPU whose first switch is *from* pid 0 is credited from the trace
+/// start; one still idle at the end is idle until the last event of the trace.
 public struct IdleAccounting: Sendable {
-    private var idleSince: [UInt64?] = []
+    private var idleSince: [UInt64] = []  // .max = not idle
     private var known: [Bool] = []
     public private(set) var idleNs: [UInt64] = []
     public private(set) var intervals: [UInt64] = []
+    /// Intervals ended by another task's event because the switch out of idle was not traced.
+    public private(set) var closedWithoutSwitch: UInt64 = 0
     private var traceStartNs: UInt64 = .max
+    /// True when some CPU may be idle: lets `activity` return at once in the common case.
+    private var anyIdle = false
 
     public init() {}
 
-    mutating func record(cpu: UInt32, at t: UInt64, prevPid: Int64, nextPid: Int64) {
-        guard cpu < 65_536 else { return }
-        let i = Int(cpu)
+    private mutating func ensure(_ i: Int) {
         if i >= idleSince.count {
             let extra = i + 1 - idleSince.count
-            idleSince.append(contentsOf: repeatElement(nil, count: extra))
+            idleSince.append(contentsOf: repeatElement(.max, count: extra))
             known.append(contentsOf: repeatElement(false, count: extra))
             idleNs.append(contentsOf: repeatElement(0, count: extra))
             intervals.append(contentsOf: repeatElement(0, count: extra))
         }
-        if prevPid == 0 {
-            let start = idleSince[i] ?? (known[i] ? nil : pendingStart)
-            if let start, t >= start {
-                idleNs[i] &+= t - start
-                intervals[i] += 1
-            }
-            idleSince[i] = nil
-        }
-        if nextPid == 0 { idleSince[i] = t }
-        known[i] = true
     }
 
-    /// Set before replaying so a CPU idle from the start is credited from the trace start.
-    private var pendingStart: UInt64? { traceStartNs == .max ? nil : traceStartNs }
+    private mutating func close(_ i: Int, at t: UInt64) {
+        let start = idleSince[i]
+        if start != .max, t >= start {
+            idleNs[i] &+= t - start
+            intervals[i] += 1
+        }
+        idleSince[i] = .max
+    }
+
+    /// Any event on `cpu` from a task other than the idle task ends an open idle interval.
+    @inline(__always)
+    mutating func activity(cpu: UInt32, pid: Int32, at t: UInt64) {
+        guard anyIdle, pid != 0, Int(cpu) < idleSince.count, idleSince[Int(cpu)] != .max else { return }
+        close(Int(cpu), at: t)
+        closedWithoutSwitch += 1
+    }
+
+    mutating func record(cpu: UInt32, at t: UInt64, prevPid: Int64, nextPid: Int64) {
+        guard cpu < 65_536 else { return }
+        let i = Int(cpu)
+        ensure(i)
+        if prevPid == 0 && idleSince[i] == .max && !known[i] && traceStartNs != .max {
+            idleSince[i] = traceStartNs  // idle since before the trace began
+        }
+        if idleSince[i] != .max {
+            if prevPid != 0 { closedWithoutSwitch += 1 }
+            close(i, at: t)
+        }
+        if nextPid == 0 {
+            idleSince[i] = t
+            anyIdle = true
+        }
+        known[i] = true
+    }
 
     public mutating func setTraceStart(_ t: UInt64) { traceStartNs = t }
 
     /// Idle ns per CPU, closing intervals still open at `endNs`.
     public func idleNs(closingAt endNs: UInt64) -> [UInt64] {
         var result = idleNs
-        for i in 0..<idleSince.count {
-            if let start = idleSince[i], endNs >= start { result[i] &+= endNs - start }
+        for i in 0..<idleSince.count where idleSince[i] != .max && endNs >= idleSince[i] {
+            result[i] &+= endNs - idleSince[i]
         }
         return result
     }
