@@ -36,7 +36,8 @@ let package = Package(
         ),
         .testTarget(name: "PrezeroTraceTests", dependencies: ["PrezeroTrace"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "PrezeroReportTests", dependencies: ["PrezeroReport", "PrezeroTrace"]),
+        .testTarget(name: "PrezeroReportTests", dependencies: ["PrezeroReport", "PrezeroTrace"],
+                    resources: [.copy("Golden")]),
         // Runs the built `prezero` binary: exit codes, messages, JSON keys.
         .testTarget(name: "PrezeroCLITests", dependencies: ["prezero"]),
     ]

@@ -282,7 +282,7 @@ public struct TextLineParser {
                 sawPfn = true
             } else if keys.order.matches(line, f.keyStart, f.keyEnd) {
                 guard let order = ParseNumber.signedDecimal(line, f.valueStart, f.valueEnd), order >= 0, order < 64 else {
-                    return .malformed(reason: "order outside 0...63")
+                    return .malformed(reason: "order is not a number in 0...63")
                 }
                 event.order = UInt8(order)
                 sawOrder = true
