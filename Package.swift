@@ -10,6 +10,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // libzstd from the system (Debian: libzstd-dev). One Swift file imports it: ZstdStream.swift.
@@ -24,13 +25,24 @@ let package = Package(
             dependencies: ["CZstd"],
             swiftSettings: [.define("PREZERO_INTERNAL_CHECKS", .when(configuration: .debug))]
         ),
+        // Machine profiles, buddy allocator with zero state, zero drivers, cache model.
+        .target(
+            name: "PrezeroModel",
+            swiftSettings: [.define("PREZERO_INTERNAL_CHECKS", .when(configuration: .debug))]
+        ),
+        // Replay engine, policies, metrics.
+        .target(
+            name: "PrezeroReplay",
+            dependencies: ["PrezeroTrace", "PrezeroModel", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            swiftSettings: [.define("PREZERO_INTERNAL_CHECKS", .when(configuration: .debug))]
+        ),
         // Text and JSON renderings of result values.
         .target(name: "PrezeroReport", dependencies: ["PrezeroTrace"]),
         // The CLI: one file per subcommand, thin.
         .executableTarget(
             name: "prezero",
             dependencies: [
-                "PrezeroTrace", "PrezeroReport",
+                "PrezeroTrace", "PrezeroReport", "PrezeroModel", "PrezeroReplay",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

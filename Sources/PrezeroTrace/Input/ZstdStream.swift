@@ -48,3 +48,36 @@ struct ZstdStream: ~Copyable {
 struct ZstdFailure: Error {
     var message: String
 }
+
+/// Owner of one `ZSTD_CStream`: compresses a byte stream into zstd frames (for writers of
+/// synthetic and converted traces).
+struct ZstdCompressor: ~Copyable {
+    private let stream: OpaquePointer
+
+    init(level: Int32) throws(ZstdFailure) {
+        guard let stream = ZSTD_createCStream() else { throw ZstdFailure(message: "ZSTD_createCStream failed") }
+        let ret = ZSTD_initCStream(stream, level)
+        if ZSTD_isError(ret) != 0 {
+            ZSTD_freeCStream(stream)
+            throw ZstdFailure(message: String(cString: ZSTD_getErrorName(ret)))
+        }
+        self.stream = stream
+    }
+
+    deinit { ZSTD_freeCStream(stream) }
+
+    /// Compresses `input`, passing compressed bytes to `sink`; `end` closes the frame.
+    mutating func compress(_ input: UnsafeRawBufferPointer, end: Bool, sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let outSize = ZSTD_CStreamOutSize()
+        let output = UnsafeMutableRawBufferPointer.allocate(byteCount: outSize, alignment: 16)
+        defer { output.deallocate() }
+        var inBuffer = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
+        while true {
+            var outBuffer = ZSTD_outBuffer(dst: output.baseAddress, size: outSize, pos: 0)
+            let ret = ZSTD_compressStream2(stream, &outBuffer, &inBuffer, end ? ZSTD_e_end : ZSTD_e_continue)
+            if ZSTD_isError(ret) != 0 { throw ZstdFailure(message: String(cString: ZSTD_getErrorName(ret))) }
+            if outBuffer.pos > 0 { try sink(UnsafeRawBufferPointer(rebasing: output[0..<outBuffer.pos])) }
+            if end ? ret == 0 : inBuffer.pos == inBuffer.size { break }
+        }
+    }
+}

@@ -26,6 +26,10 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
     public var durationSeconds: Double?
     /// What `perf kmem --page stat` printed for the same perf.data at capture time (perf captures).
     public var perfKmemPageStat: String?
+    /// Synthetic traces: `model` (timestamps are nominal; replay advances time by modelled costs).
+    public var timebase: String?
+    /// Synthetic traces: what each fault touches (`first-line`, `lines:N`, `full`).
+    public var touch: String?
 
     public struct Cache: Codable, Sendable, Equatable {
         public var level: Int?
@@ -60,6 +64,7 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
         case events
         case durationSeconds = "duration_seconds"
         case perfKmemPageStat = "perf_kmem_page_stat"
+        case timebase, touch
     }
 
     public init() {}

@@ -1,0 +1,71 @@
+/// What zeroing a block cost, and what it did to the cache.
+public struct ZeroingCost: Sendable {
+    /// CPU time consumed (the clearing itself, or an engine's setup and completion), ns.
+    public var cpuNs: Double
+    /// Time the engine is busy (0 for CPU clears), ns.
+    public var engineNs: Double
+    /// True when the cleared lines end up in the cache (cached clears).
+    public var fillsCache: Bool
+    /// True when the cleared lines are removed from the cache (non-temporal and DMA clears).
+    public var bypassesCache: Bool
+}
+
+/// A way to zero memory: one file per driver, listed in `ZeroDrivers.registry`.
+///
+/// Mirrors Lameter's zero-driver chain: each driver's `start(addr, size)` either zeroes the
+/// range (returns 0) or refuses it; the chain tries drivers in order and the CPU clears what
+/// none accepts.
+public protocol ZeroDriver: Sendable {
+    static var name: String { get }
+    /// Whether the driver takes a request of `bytes`.
+    func accepts(bytes: Int) -> Bool
+    /// The cost of zeroing `bytes`.
+    func cost(bytes: Int) -> ZeroingCost
+    /// True for an engine that works beside the CPUs at its own rate.
+    var isEngine: Bool { get }
+    /// Largest request the driver takes, if limited (bytes).
+    var maxBytes: Int? { get }
+}
+
+extension ZeroDriver {
+    public var isEngine: Bool { false }
+    public var maxBytes: Int? { nil }
+    public var name: String { Self.name }
+}
+
+public enum ZeroDrivers {
+    /// Every driver by name; a new driver is one file and one line here.
+    public static let registry: [String: @Sendable (MachineProfile) -> (any ZeroDriver)?] = [
+        CPUCachedDriver.name: { CPUCachedDriver(profile: $0) },
+        CPUNonTemporalDriver.name: { CPUNonTemporalDriver(profile: $0) },
+        BTEDriver.name: { profile in profile.engines.first { $0.kind == "bte" }.map { BTEDriver(spec: $0) } },
+        DSADriver.name: { profile in profile.engines.first { $0.kind == "dsa" }.map { DSADriver(spec: $0) } },
+    ]
+
+    public static var names: [String] { registry.keys.sorted() }
+
+    /// Builds a chain from names; "engines" expands to the profile's engines. The CPU cached
+    /// clear always closes the chain, so every request is served.
+    public static func chain(_ names: [String], profile: MachineProfile) throws -> [any ZeroDriver] {
+        var drivers: [any ZeroDriver] = []
+        for name in names {
+            if name == "engines" {
+                for engine in profile.engines {
+                    if let make = registry[engine.kind], let driver = make(profile) { drivers.append(driver) }
+                }
+                continue
+            }
+            guard let make = registry[name] else {
+                throw ProfileError("unknown zero driver '\(name)'; valid: engines, \(ZeroDrivers.names.joined(separator: ", "))")
+            }
+            guard let driver = make(profile) else {
+                throw ProfileError("zero driver '\(name)' needs an engine the profile '\(profile.name)' does not have")
+            }
+            drivers.append(driver)
+        }
+        if !(drivers.last is CPUCachedDriver) && !(drivers.last is CPUNonTemporalDriver) {
+            drivers.append(CPUCachedDriver(profile: profile))
+        }
+        return drivers
+    }
+}

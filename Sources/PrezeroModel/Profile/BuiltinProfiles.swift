@@ -1,0 +1,130 @@
+/// The built-in machine profiles. Every value says where it comes from in `sources`.
+///
+/// Two parameters per published machine are fitted (`tools/validate-lameter.sh` prints the fit):
+/// `fault_base_ns` and the per-CPU memory bandwidth `W`, from which the line-miss costs
+/// (line / W) and the cached clear rate (W / 2: each cleared line is read for ownership, then
+/// written back) follow. Everything else is taken from a source or is a stated assumption.
+public enum BuiltinProfiles {
+    public static let all: [MachineProfile] = [altixSN2, pentium3x450, epycZen5VM]
+
+    public static func named(_ name: String) -> MachineProfile? { all.first { $0.name == name } }
+
+    public static var names: [String] { all.map(\.name) }
+
+    // MARK: SGI Altix (SN2), Itanium 2, 2004
+
+    /// Fitted to Lameter's published Altix figures (see docs/validation.md).
+    static let altixFaultBaseNs = 1_900.0
+    /// Fitted: effective per-CPU memory bandwidth, bytes/ns.
+    static let altixBandwidth = 2.25
+
+    public static let altixSN2 = MachineProfile(
+        name: "altix-sn2",
+        description: "SGI Altix 3000 (SN2): 8 Itanium 2 CPUs in 4 nodes, 6 GB, 16 KiB pages, one BTE per node",
+        pageBytes: 16_384, lineBytes: 128, memoryBytes: 6 << 30, nodes: 4, cpus: 8, maxOrder: 10,
+        pcpBatch: 7, pcpHigh: 42, initiallyFreeFraction: 0.92,
+        faultBaseNs: altixFaultBaseNs, faultPerExtraPageNs: 0,
+        lineHitNs: 5, lineMissNs: 128 / altixBandwidth, lineMissStreamNs: 128 / altixBandwidth, freePathNs: 300,
+        clearCached: ClearCost(setupNs: 0, points: [.init(extentBytes: 0, bytesPerNs: altixBandwidth / 2)]),
+        clearNonTemporal: ClearCost(setupNs: 0, points: [.init(extentBytes: 0, bytesPerNs: altixBandwidth)]),
+        llc: CacheGeometry(sizeBytes: 6 << 20, ways: 24, lineBytes: 128), l2: nil,
+        engines: [
+            EngineSpec(
+                kind: "bte", minBytes: 60_000, maxBytes: 8 << 20, bytesPerNs: 0.5, setupNs: 1_000, completionNs: 500,
+                perNode: 1)
+        ],
+        sources: [
+            "page_bytes": "ia64 16 KiB pages (Lameter's figures: 'ia64 pages are 16 KiB'), Pine.LNX.4.58.0412231119540.31791@schroedinger.engr.sgi.com",
+            "line_bytes": "Itanium 2 L2/L3 line 128 B",
+            "memory_bytes": "Lameter's test machine: 'Altix, 8 CPU, 6 GB'",
+            "nodes": "Altix 3000 node = 2 Itanium 2 CPUs + SHub + memory: 8 CPUs = 4 nodes (assumption from the SN2 architecture)",
+            "max_order": "MAX_ORDER 11 (orders 0-10), arch/ia64 default without hugetlb (assumption)",
+            "pcp_batch": "2.6.10 zone_batchsize(): 256 KiB / 16 KiB / 4 = 4, clamped to 2^n-1 = 7",
+            "pcp_high": "2.6.10: 6 * batch",
+            "initially_free_fraction": "assumption: 0.5 GB of 6 GB in use at start",
+            "fault_base_ns": "fitted (tools/validate-lameter.sh): 1-line prezeroed fault rate 500,814/s, V3 0/4 Pine.LNX.4.58.0501041510430.1536@schroedinger.engr.sgi.com",
+            "line_hit_ns": "assumption: Itanium 2 L2 hit ~7 cycles at 1.5 GHz",
+            "line_miss_ns": "line / W, W fitted (tools/validate-lameter.sh) to the 1..128-lines series and the 69,585 faults/s without prezeroing",
+            "line_miss_stream_ns": "line / W (as line_miss_ns)",
+            "free_path_ns": "assumption: ~450 cycles to free one block",
+            "clear_cached": "W / 2: each cleared line is read for ownership and written back",
+            "clear_non_temporal": "W: write only (assumption; unused by the published runs)",
+            "llc": "Itanium 2 (Madison) L3: 6 MiB, 24-way, 128 B lines",
+            "engines.bte": "Lameter's BTE zero driver: refuses < 60,000 B and > 8 MiB, assumes 500 MB/s; setup and completion ns are assumptions",
+        ])
+
+    // MARK: 2x Pentium III 450 MHz, 1999
+
+    static let piiiFaultBaseNs = 1_400.0
+    static let piiiBandwidth = 0.62
+
+    public static let pentium3x450 = MachineProfile(
+        name: "piii-450",
+        description: "2x Pentium III 450 MHz (Katmai), 384 MB, 4 KiB pages, 32 B lines, no zeroing engine",
+        pageBytes: 4_096, lineBytes: 32, memoryBytes: 384 << 20, nodes: 1, cpus: 2, maxOrder: 10,
+        pcpBatch: 31, pcpHigh: 186, initiallyFreeFraction: 0.85,
+        faultBaseNs: piiiFaultBaseNs, faultPerExtraPageNs: 0,
+        lineHitNs: 7, lineMissNs: 32 / piiiBandwidth, lineMissStreamNs: 32 / piiiBandwidth, freePathNs: 500,
+        clearCached: ClearCost(setupNs: 0, points: [.init(extentBytes: 0, bytesPerNs: piiiBandwidth / 2)]),
+        clearNonTemporal: ClearCost(setupNs: 0, points: [.init(extentBytes: 0, bytesPerNs: piiiBandwidth)]),
+        llc: CacheGeometry(sizeBytes: 512 << 10, ways: 4, lineBytes: 32), l2: nil,
+        engines: [],
+        sources: [
+            "memory_bytes": "Lameter's test machine: '2x PIII-450, 384 MB'",
+            "page_bytes": "i386 4 KiB pages",
+            "line_bytes": "Pentium III cache line 32 B",
+            "max_order": "MAX_ORDER 11 (orders 0-10), i386",
+            "pcp_batch": "2.6.10 zone_batchsize(): 256 KiB / 4 KiB / 4 = 16, clamped to 2^n-1 = 31",
+            "pcp_high": "2.6.10: 6 * batch",
+            "initially_free_fraction": "assumption: ~55 MB of 384 MB in use at start",
+            "fault_base_ns": "fitted (tools/validate-lameter.sh): 672,151 faults/s with prezeroing, 1 rep, V2 0/3 Pine.LNX.4.58.0412231119540.31791@schroedinger.engr.sgi.com",
+            "line_hit_ns": "assumption: Katmai off-die L2 hit ~3 bus cycles at 225 MHz",
+            "line_miss_ns": "line / W, W fitted (tools/validate-lameter.sh) to 157,455 faults/s without prezeroing",
+            "line_miss_stream_ns": "line / W",
+            "free_path_ns": "assumption: ~225 cycles",
+            "clear_cached": "W / 2: read for ownership + write back",
+            "clear_non_temporal": "W (assumption)",
+            "llc": "Katmai L2: 512 KiB, 4-way, 32 B lines",
+        ])
+
+    // MARK: This project's machine kind: 2 vCPU KVM guest on AMD EPYC (Zen 5), kernel 6.18
+
+    public static let epycZen5VM = MachineProfile(
+        name: "epyc-zen5-vm",
+        description: "2 vCPU KVM guest, AMD EPYC Zen 5, 24 GiB, 4 KiB pages, kernel 6.18 (notes §4 measurements)",
+        pageBytes: 4_096, lineBytes: 64, memoryBytes: 24 << 30, nodes: 1, cpus: 2, maxOrder: 10,
+        pcpBatch: 63, pcpHigh: 378, initiallyFreeFraction: 0.9,
+        faultBaseNs: 1_255, faultPerExtraPageNs: 6.15,
+        lineHitNs: 3, lineMissNs: 100, lineMissStreamNs: 8.7, freePathNs: 120,
+        clearCached: ClearCost(
+            setupNs: 0,
+            points: [.init(extentBytes: 0, bytesPerNs: 91), .init(extentBytes: 2 << 20, bytesPerNs: 25)]),
+        clearNonTemporal: ClearCost(
+            setupNs: 0,
+            points: [.init(extentBytes: 0, bytesPerNs: 27.3), .init(extentBytes: 2 << 20, bytesPerNs: 91)]),
+        llc: CacheGeometry(sizeBytes: 32 << 20, ways: 16, lineBytes: 64),
+        l2: CacheGeometry(sizeBytes: 1 << 20, ways: 16, lineBytes: 64),
+        engines: [
+            EngineSpec(
+                kind: "dsa", minBytes: 4_096, maxBytes: 1 << 30, bytesPerNs: 30, setupNs: 1_500, completionNs: 300,
+                perNode: 1)
+        ],
+        sources: [
+            "memory_bytes": "this machine: 24 GiB (notes §4)",
+            "max_order": "MAX_PAGE_ORDER 10 (x86-64, 6.x)",
+            "pcp_batch": "6.x zone_batchsize() cap: 63",
+            "pcp_high": "assumption: 6 * batch (6.x computes it from zone size and CPUs)",
+            "initially_free_fraction": "assumption",
+            "fault_base_ns": "measured (notes §4): write fault 1 byte per 4 KiB page ~1,300 ns, of which clear_page_erms ~40-50 ns",
+            "fault_per_extra_page_ns": "measured (notes §4): 2 MiB THP fault 84-92 us, ~95 % clearing -> ~4.4 us without clearing",
+            "line_hit_ns": "assumption: L2 hit ~14 cycles",
+            "line_miss_ns": "assumption: DRAM latency ~100 ns on Zen 5 (no hardware counters in the VM)",
+            "line_miss_stream_ns": "measured (notes §4): reading a non-temporally cleared 4 KiB page back costs 440-660 ns more (~8.7 ns a line)",
+            "free_path_ns": "assumption",
+            "clear_cached": "measured (notes §4): 4 KiB in the fault ~45 ns (91 B/ns); 2 MiB cold in 4 KiB chunks 84 us (25 B/ns)",
+            "clear_non_temporal": "measured (notes §4): 4 KiB ~150 ns (27.3 B/ns); 2 MiB ~23 us (91 B/ns)",
+            "llc": "measured (notes §4): L3 32 MiB shared; 16-way, 64 B lines (Zen 5)",
+            "l2": "measured (notes §4): L2 1 MiB, 16-way, per core",
+            "engines.dsa": "ASSUMPTION: a DSA-like engine (Zen 5 has none): 1.5 us submit, 30 GB/s, >= 4 KiB; parameters marked as assumptions",
+        ])
+}

@@ -1,0 +1,115 @@
+import PrezeroModel
+
+/// The modelled machine's memory: one buddy zone per node and per-CPU order-0 lists.
+public struct MemoryModel: MemoryView {
+    public let profile: MachineProfile
+    var zones: [BuddyZone]
+    /// Per-CPU order-0 lists, index `cpu * zoneCount + zone`: pages (zone-relative), hot on top.
+    var pcp: [[Int32]]
+    var pcpPages = [Int](repeating: 0, count: 0)
+    private var adoptHints: [Int]
+
+    public init(profile: MachineProfile, mergeRule: MergeRule) {
+        self.profile = profile
+        let perNode = profile.pages / profile.nodes
+        zones = (0..<profile.nodes).map {
+            BuddyZone(node: $0, basePfn: $0 * perNode, pageCount: perNode, maxOrder: profile.maxOrder, mergeRule: mergeRule)
+        }
+        pcp = Array(repeating: [], count: profile.cpus * profile.nodes)
+        pcpPages = Array(repeating: 0, count: profile.nodes)
+        adoptHints = Array(repeating: 0, count: profile.nodes)
+    }
+
+    public var zoneCount: Int { zones.count }
+    public func zone(_ index: Int) -> BuddyZone { zones[index] }
+    public func zones(ofNode node: Int) -> [Int] { [node] }
+
+    public func node(ofCPU cpu: Int) -> Int { min(profile.nodes - 1, cpu / profile.cpusPerNode) }
+
+    /// Free pages in every zone, and how many are on zeroed lists.
+    public var freePages: Int { zones.reduce(0) { $0 + $1.freePages } }
+    public var zeroedFreePages: Int { zones.reduce(0) { $0 + $1.zeroedFreePages } }
+
+    /// Releases the initially free share of every zone (the rest stays pinned: in use before the trace).
+    mutating func releaseInitialMemory(fraction: Double, zeroed: Bool) {
+        for z in zones.indices {
+            let count = Int(Double(zones[z].pageCount) * fraction)
+            zones[z].release(0, count: count, zeroed: zeroed)
+            adoptHints[z] = count
+        }
+    }
+
+    /// Allocates a block on `cpu`'s node first, then the others (zonelist fallback).
+    mutating func allocate(order: Int, preference: ListPreference, cpu: Int, usePCP: Bool) -> (BlockRef, dirty: Int)? {
+        let home = node(ofCPU: cpu)
+        for step in 0..<zones.count {
+            let z = (home + step) % zones.count
+            if order == 0 && usePCP {
+                let list = cpu * zones.count + z
+                if pcp[list].isEmpty { refill(list: list, zone: z) }
+                if let page = pcp[list].popLast() {
+                    pcpPages[z] -= 1
+                    zones[z].takeFromPCP(Int(page))
+                    let dirty = zones[z].isZero(Int(page)) ? 0 : 1
+                    return (BlockRef(zone: z, page: Int(page), order: 0), dirty)
+                }
+                continue
+            }
+            if let (page, dirty) = zones[z].allocate(order: order, preference: preference) {
+                return (BlockRef(zone: z, page: page, order: order), dirty)
+            }
+            // A zeroed-only search that failed falls back to the other lists of the same zone.
+            if preference == .zeroedOnly, let (page, dirty) = zones[z].allocate(order: order, preference: .dirtyOnly) {
+                return (BlockRef(zone: z, page: page, order: order), dirty)
+            }
+        }
+        return nil
+    }
+
+    /// rmqueue_bulk: `pcp_batch` order-0 pages from the buddy lists, unzeroed first.
+    private mutating func refill(list: Int, zone z: Int) {
+        for _ in 0..<max(1, profile.pcpBatch) {
+            guard let (page, _) = zones[z].allocate(order: 0, preference: .dirtyFirst) else { break }
+            zones[z].moveToPCP(page)
+            pcp[list].append(Int32(page))
+            pcpPages[z] += 1
+        }
+        // Hot pages are on top: the refill's first page is handed out first, as the kernel does.
+        pcp[list].reverse()
+    }
+
+    /// Frees an order-0 page to `cpu`'s list; when the list passes `pcp_high`, the `pcp_batch`
+    /// coldest pages go back to the buddy lists. Returns the orders those frees coalesced to.
+    mutating func freeToPCP(_ block: BlockRef, cpu: Int, zeroed: Bool, coalesced: inout [Int]) {
+        let z = block.zone
+        zones[z].setZero(block.page, count: 1, zeroed)
+        zones[z].moveToPCP(block.page)
+        let list = cpu * zones.count + z
+        pcp[list].append(Int32(block.page))
+        pcpPages[z] += 1
+        if pcp[list].count > profile.pcpHigh {
+            let n = min(profile.pcpBatch, pcp[list].count)
+            for page in pcp[list].prefix(n) {
+                let result = zones[z].insertAndCoalesce(Int(page), order: 0)
+                coalesced.append(result.order)
+            }
+            pcp[list].removeFirst(n)
+            pcpPages[z] -= n
+        }
+    }
+
+    /// A free of a page allocated before the capture: a pinned block of that order becomes free.
+    mutating func adoptPinned(order: Int, node: Int) -> BlockRef? {
+        for step in 0..<zones.count {
+            let z = (node + step) % zones.count
+            if let page = zones[z].adoptPinned(order: order, nearIndex: &adoptHints[z]) {
+                return BlockRef(zone: z, page: page, order: order)
+            }
+        }
+        return nil
+    }
+
+    public func invariantViolations() -> [String] {
+        zones.indices.flatMap { zones[$0].invariantViolations(pcpPages: pcpPages[$0]) }
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import PrezeroModel
+
+extension ReplayEngine {
+    /// Idle CPUs of `node` between the last event and `t` (the state is constant in between,
+    /// because it changes only at events).
+    func idleCPUs(node: Int) -> Double {
+        if !sawSchedSwitch && options.timebase == .trace {
+            return options.idleFraction * Double(profile.cpusPerNode)
+        }
+        var count = 0
+        let first = node * profile.cpusPerNode
+        for cpu in first..<min(first + profile.cpusPerNode, idle.count) where idle[cpu] { count += 1 }
+        return Double(count)
+    }
+
+    /// Runs background work (scrubbers and engines) from the last event up to `t`.
+    mutating func advance(to t: Double) {
+        let dt = t - lastAdvance
+        guard dt > 0 else { return }
+        // 1-minute load average from busy CPUs (kernel calc_load: exponential, 60 s).
+        let busy = Double(idle.count) - idle.reduce(0) { $0 + ($1 ? 1 : 0) }
+        let decay = exp(-dt / 60e9)
+        loadAverage = loadAverage * decay + busy * (1 - decay)
+
+        for node in scrubbers.indices {
+            let idleShare = min(1, idleCPUs(node: node))  // one scrubber thread per node
+            metrics.idleNs += dt * idleCPUs(node: node)
+            guard scrubbers[node].awake else { continue }
+            scrubbers[node].budgetNs += dt * idleShare
+            scrubbers[node].pagesThisRun = 0
+            runScrubber(node: node, until: t)
+        }
+        lastAdvance = t
+        samplePool(force: false)
+    }
+
+    mutating func runScrubber(node: Int, until t: Double) {
+        let runCap = (policy as? IdleZero)?.pagesPerRun ?? Int.max
+        while true {
+            if let flight = scrubbers[node].inFlight {
+                guard flight.done <= t else { return }
+                complete(flight.job, driver: flight.driver)
+                scrubbers[node].inFlight = nil
+                scrubbers[node].clock = max(scrubbers[node].clock, flight.done)
+            }
+            guard scrubbers[node].pagesThisRun < runCap else { return }
+            guard var job = policy.nextScrubJob(node: node, memory: memory) else {
+                scrubbers[node].awake = false
+                scrubbers[node].budgetNs = 0
+                return
+            }
+            // A block larger than the engine takes is split on the free lists until it fits
+            // (modelling choice: kscrubd would otherwise clear it on the CPU; docs/model.md).
+            var bytes = (1 << job.order) * profile.pageBytes
+            if let limit = drivers.first(where: { $0.isEngine })?.maxBytes {
+                while bytes > limit && job.order > 0 {
+                    job.order = memory.zones[job.zone].splitFree(job.page)
+                    bytes = (1 << job.order) * profile.pageBytes
+                }
+            }
+            let (cost, driverName) = zeroingCost(bytes: bytes)
+            guard scrubbers[node].budgetNs >= cost.cpuNs else { return }
+            scrubbers[node].budgetNs -= cost.cpuNs
+            metrics.scrubberCPUNs += cost.cpuNs
+            metrics.scrubberJobs += 1
+            _ = memory.zones[job.zone].takeForZeroing(job.page)
+            scrubbers[node].pagesThisRun += 1 << job.order
+            if cost.engineNs > 0 {
+                let start = max(scrubbers[node].clock, scrubbers[node].engineBusyUntil, lastAdvance)
+                let done = start + cost.cpuNs + cost.engineNs
+                scrubbers[node].engineBusyUntil = done
+                metrics.engineBusyNs += cost.engineNs
+                scrubbers[node].inFlight = (job, done, driverName)
+                applyCacheEffect(cost, zone: job.zone, page: job.page, pages: 1 << job.order)
+            } else {
+                scrubbers[node].clock += cost.cpuNs
+                applyCacheEffect(cost, zone: job.zone, page: job.page, pages: 1 << job.order)
+                complete(job, driver: driverName)
+            }
+        }
+    }
+
+    mutating func complete(_ job: ScrubJob, driver: String) {
+        let pages = 1 << job.order
+        memory.zones[job.zone].returnZeroed(job.page, order: job.order)
+        metrics.pagesZeroedScrubber &+= UInt64(pages)
+        metrics.pagesZeroedByDriver[driver, default: 0] &+= UInt64(pages)
+        metrics.bytesZeroed &+= UInt64(pages * profile.pageBytes)
+    }
+
+    mutating func samplePool(force: Bool) {
+        guard policy.keepsZeroedPool || force else { return }
+        guard force || lastSampleAt < 0 || now - lastSampleAt >= sampleEvery else { return }
+        lastSampleAt = now
+        metrics.poolSamples.append([now, Double(memory.zeroedFreePages)])
+        if metrics.poolSamples.count > 2000 {
+            metrics.poolSamples = metrics.poolSamples.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
+            sampleEvery *= 2
+        }
+    }
+}

@@ -1,0 +1,345 @@
+import Foundation
+import PrezeroModel
+import PrezeroTrace
+
+/// Replays trace events through the memory model under one policy, charging every cost.
+///
+/// Generic over the policy (the existential is opened once, in `Replay.run`), and a
+/// `TraceEventSink`, so the decoder calls it directly.
+public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
+    public internal(set) var policy: P
+    public let options: ReplayOptions
+    public internal(set) var memory: MemoryModel
+    public internal(set) var metrics = ReplayMetrics()
+    public internal(set) var invariantProblems: [String] = []
+
+    let profile: MachineProfile
+    let drivers: [any ZeroDriver]
+    let inlineClear: CPUCachedDriver
+    var cache: CacheModel
+    var zeroingVictims = PFNSet(capacity: 1 << 12)
+    var live = PFNMap()
+    var cacheTrace: DinWriter?
+
+    // Time.
+    var now: Double = 0
+    var started = false
+    var firstTimestamp: Double = 0
+    var cpuClock: [Double]
+    var idle: [Bool]
+    var sawSchedSwitch = false
+    var loadAverage: Double = 0
+    var lastSampleAt: Double = -1
+    var sampleEvery: Double = 1e6  // ns; doubles when the sample list grows long
+
+    // Faults waiting for their allocation: per CPU, (pid, address) of the last user write to a
+    // not-present page.
+    var pendingFault: [(pid: Int32, address: UInt64)?]
+
+    // Scrubbers, one per node.
+    struct Scrubber {
+        var awake = false
+        var budgetNs: Double = 0
+        var clock: Double = 0
+        var engineBusyUntil: Double = 0
+        var inFlight: (job: ScrubJob, done: Double, driver: String)?
+        var pagesThisRun = 0
+    }
+    var scrubbers: [Scrubber]
+    var lastAdvance: Double = 0
+    var coalesced: [Int] = []
+    var poolWasEmpty = false
+
+    public init(policy: P, options: ReplayOptions) throws {
+        self.policy = policy
+        self.options = options
+        profile = options.profile
+        let problems = profile.validationErrors()
+        guard problems.isEmpty else { throw ProfileError("profile \(profile.name): " + problems.joined(separator: "; ")) }
+        memory = MemoryModel(profile: profile, mergeRule: policy.mergeRule)
+        drivers = try ZeroDrivers.chain(policy.drivers, profile: profile)
+        inlineClear = CPUCachedDriver(profile: profile)
+        cache = CacheModel(geometry: profile.llc)
+        cpuClock = Array(repeating: 0, count: max(profile.cpus, 1))
+        idle = Array(repeating: false, count: max(profile.cpus, 1))
+        pendingFault = Array(repeating: nil, count: max(profile.cpus, 1))
+        scrubbers = Array(repeating: Scrubber(), count: profile.nodes)
+        if let path = options.cacheTracePath { cacheTrace = try DinWriter(path: path) }
+
+        memory.releaseInitialMemory(fraction: profile.initiallyFreeFraction, zeroed: policy.zeroesAtFree)
+        if options.warmStart { warmUp() }
+    }
+
+    /// Before the capture the machine was idle: the scrubber ran until it had nothing left to do.
+    mutating func warmUp() {
+        for node in 0..<profile.nodes where policy.wakesAtStart(node: node) {
+            var guardCount = 0
+            while let job = policy.nextScrubJob(node: node, memory: memory), guardCount < profile.pages {
+                _ = memory.zones[job.zone].takeForZeroing(job.page)
+                memory.zones[job.zone].returnZeroed(job.page, order: job.order)
+                guardCount += 1
+            }
+        }
+    }
+
+    // MARK: Events
+
+    public mutating func consume(_ event: TraceEvent) {
+        metrics.events += 1
+        let cpu = Int(event.cpu) % cpuClock.count
+        let t: Double
+        switch options.timebase {
+        case .trace:
+            let stamp = Double(event.timestampNs)
+            if !started {
+                started = true
+                firstTimestamp = stamp
+                lastAdvance = 0
+            }
+            t = max(now, stamp - firstTimestamp)
+        case .model:
+            t = max(now, cpuClock[cpu])
+            started = true
+        }
+        advance(to: t)
+        now = t
+
+        if event.kind != .schedSwitch && event.pid != 0 { idle[cpu] = false }
+
+        var cost: Double = 0
+        switch event.kind {
+        case .pageFault:
+            let kernel = event.flags.contains(.kernelFault)
+            if FaultClass(errorCode: event.errorCode, kernelEvent: kernel) == .zeroFillCandidate {
+                pendingFault[cpu] = (event.pid, event.address)
+            }
+        case .pageAlloc:
+            cost = allocate(event, cpu: cpu)
+        case .pageFree:
+            cost = free(event, cpu: cpu)
+        case .schedSwitch:
+            sawSchedSwitch = true
+            idle[cpu] = event.nextPid == 0
+        case .lost:
+            metrics.lostEvents &+= event.lostCount
+        case .pageFreeBatched, .pageAllocZoneLocked, .pagePcpuDrain, .processExec, .processFork, .processExit:
+            break
+        }
+        if options.timebase == .model { cpuClock[cpu] = t + cost }
+        if options.checkInvariants && metrics.events % UInt64(options.checkInterval) == 0 { check() }
+    }
+
+    /// Finishes the replay: background work up to the end, final samples and checks.
+    public mutating func finish() {
+        let end = options.timebase == .model ? max(now, cpuClock.max() ?? now) : now
+        advance(to: end)
+        now = end
+        samplePool(force: true)
+        metrics.spanNs = now
+        metrics.llcAccesses = cache.accesses
+        metrics.llcMisses = cache.misses
+        metrics.llcInvalidationsOfPresentLines = cache.invalidationsOfPresentLines
+        if options.checkInvariants { check() }
+        cacheTrace?.close()
+    }
+
+    mutating func check() {
+        metrics.invariantChecks += 1
+        let problems = memory.invariantViolations()
+        if !problems.isEmpty && invariantProblems.count < 20 {
+            invariantProblems.append(contentsOf: problems.prefix(20 - invariantProblems.count).map { "event \(metrics.events): \($0)" })
+        }
+    }
+
+    // MARK: Allocation
+
+    mutating func allocate(_ event: TraceEvent, cpu: Int) -> Double {
+        if event.failed {
+            metrics.traceFailedAllocations += 1
+            return 0
+        }
+        let order = Int(event.order)
+        guard order <= profile.maxOrder else {
+            metrics.modelOutOfMemory += 1
+            return 0
+        }
+        metrics.allocations += 1
+        let wantsZero = event.wantsZero
+        var isFault = false
+        if wantsZero, let pending = pendingFault[cpu], pending.pid == event.pid {
+            isFault = true
+            pendingFault[cpu] = nil
+        }
+        let usePCP = policy.usesPerCPULists(wantsZero: wantsZero)
+        let preference = policy.preference(order: order, wantsZero: wantsZero)
+        guard let (block, dirty) = memory.allocate(order: order, preference: preference, cpu: cpu, usePCP: usePCP) else {
+            metrics.modelOutOfMemory += 1
+            return 0
+        }
+        let pages = 1 << order
+        memory.zones[block.zone].markAllocated(block.page, order: order)
+        if live.set(event.pfn, block.packed) != nil { metrics.secondAllocationsOfLivePfn += 1 }
+
+        var kernelNs: Double = 0
+        if wantsZero {
+            metrics.zeroRequests += 1
+            if isFault == false { metrics.kernelZeroRequests += 1 }
+            if policy.servesZeroRequestsForFree || dirty == 0 {
+                metrics.zeroHits += 1
+            } else {
+                // Clear inline, with cached stores, only the pages that are not zero (Xen
+                // blocks can be partly clean).
+                let bytes = dirty * profile.pageBytes
+                let clear = inlineClear.cost(bytes: bytes).cpuNs
+                kernelNs += clear
+                metrics.bytesZeroed &+= UInt64(bytes)
+                metrics.pagesZeroedByDriver[CPUCachedDriver.name, default: 0] &+= UInt64(dirty)
+                cacheFill(zone: block.zone, page: block.page, pages: pages)
+                if isFault {
+                    metrics.pagesZeroedFaultPath &+= UInt64(dirty)
+                } else {
+                    metrics.pagesZeroedAllocPath &+= UInt64(dirty)
+                    metrics.allocPathZeroingNs += clear
+                }
+                if policy.keepsZeroedPool {
+                    metrics.zeroRequestsPoolEmpty += 1
+                    if !poolWasEmpty {
+                        poolWasEmpty = true
+                        metrics.poolEmptyEvents += 1
+                        if metrics.firstPoolEmptyNs == nil { metrics.firstPoolEmptyNs = now }
+                    }
+                }
+            }
+            if dirty == 0 || policy.servesZeroRequestsForFree { poolWasEmpty = false }
+        } else if dirty < pages {
+            metrics.wastedZeroingPages &+= UInt64(pages - dirty)
+        }
+
+        guard isFault else { return kernelNs }
+        metrics.faults += 1
+        let faultNs = profile.faultBaseNs(order: order) + kernelNs
+        let touchNs = touch(block: block, address: event.address, pages: pages)
+        metrics.faultPathNs += faultNs
+        metrics.touchNs += touchNs
+        metrics.faultLatency.record(UInt64(max(0, faultNs + touchNs)))
+        return faultNs + touchNs
+    }
+
+    /// The faulting program's first touches: lines of the page that holds the faulting address.
+    mutating func touch(block: BlockRef, address: UInt64, pages: Int) -> Double {
+        let linesPerPage = profile.linesPerPage
+        let pageInBlock = Int((address / UInt64(profile.pageBytes)) % UInt64(pages))
+        let firstLine = Int((address % UInt64(profile.pageBytes)) / UInt64(profile.lineBytes))
+        let count = options.touch.lineCount(linesPerPage: linesPerPage)
+        let base = UInt64(memory.zones[block.zone].basePfn + block.page + pageInBlock) * UInt64(linesPerPage)
+        var ns: Double = 0
+        var missesInPage = 0
+        for k in 0..<count {
+            let line = base + UInt64((firstLine + k) % linesPerPage)
+            var evicted: UInt64?
+            let hit = cache.access(line: line, evicted: &evicted)
+            cacheTrace?.write(label: 1, line: line, lineBytes: profile.lineBytes)
+            if hit {
+                ns += profile.lineHitNs
+            } else {
+                let miss = missesInPage == 0 ? profile.lineMissNs : profile.lineMissStreamNs
+                ns += miss
+                metrics.touchMissNs += miss
+                missesInPage += 1
+                metrics.llcMissesTouch += 1
+                if zeroingVictims.remove(line) { metrics.llcMissesPollution += 1 }
+            }
+        }
+        return ns
+    }
+
+    /// A cached clear writes every line of the range into the LLC.
+    mutating func cacheFill(zone: Int, page: Int, pages: Int) {
+        let linesPerPage = profile.linesPerPage
+        let first = UInt64(memory.zones[zone].basePfn + page) * UInt64(linesPerPage)
+        for k in 0..<UInt64(pages * linesPerPage) {
+            var evicted: UInt64?
+            _ = cache.access(line: first + k, evicted: &evicted)
+            cacheTrace?.write(label: 1, line: first + k, lineBytes: profile.lineBytes)
+            if let evicted {
+                metrics.llcLinesEvictedByZeroing += 1
+                zeroingVictims.insert(evicted)
+            }
+        }
+        if zeroingVictims.count > 1 << 22 { zeroingVictims = PFNSet(capacity: 1 << 12) }
+    }
+
+    /// Non-temporal and DMA clears leave the range out of the cache.
+    mutating func cacheBypass(zone: Int, page: Int, pages: Int) {
+        let linesPerPage = profile.linesPerPage
+        let first = UInt64(memory.zones[zone].basePfn + page) * UInt64(linesPerPage)
+        for k in 0..<UInt64(pages * linesPerPage) { cache.invalidate(line: first + k) }
+    }
+
+    // MARK: Free
+
+    mutating func free(_ event: TraceEvent, cpu: Int) -> Double {
+        metrics.frees += 1
+        var block: BlockRef
+        if let packed = live.remove(event.pfn) {
+            block = BlockRef(packed: packed)
+        } else {
+            // Allocated before the capture: a pinned block of that order becomes free memory.
+            metrics.freesOfPagesAllocatedBeforeCapture += 1
+            guard Int(event.order) <= profile.maxOrder,
+                let adopted = memory.adoptPinned(order: Int(event.order), node: memory.node(ofCPU: cpu))
+            else {
+                metrics.freesNotModelled += 1
+                return 0
+            }
+            block = adopted
+        }
+        var ns = profile.freePathNs
+        let pages = 1 << block.order
+        var zeroed = false
+        if policy.zeroesAtFree {
+            let (cost, driver) = zeroingCost(bytes: pages * profile.pageBytes)
+            ns += cost.cpuNs
+            metrics.pagesZeroedFreePath &+= UInt64(pages)
+            metrics.pagesZeroedByDriver[driver, default: 0] &+= UInt64(pages)
+            metrics.bytesZeroed &+= UInt64(pages * profile.pageBytes)
+            applyCacheEffect(cost, zone: block.zone, page: block.page, pages: pages)
+            zeroed = true
+        }
+        metrics.freePathNs += ns
+        coalesced.removeAll(keepingCapacity: true)
+        if block.order == 0 && policy.usesPerCPULists(wantsZero: false) {
+            memory.freeToPCP(block, cpu: cpu, zeroed: zeroed, coalesced: &coalesced)
+        } else {
+            coalesced.append(memory.zones[block.zone].free(block.page, order: block.order, zeroed: zeroed).order)
+        }
+        let node = memory.zones[block.zone].node
+        for order in coalesced {
+            if policy.didFree(node: node, order: order, memory: memory, loadAverage: loadAverage) {
+                wake(node)
+            }
+        }
+        return ns
+    }
+
+    func zeroingCost(bytes: Int) -> (ZeroingCost, String) {
+        for driver in drivers where driver.accepts(bytes: bytes) { return (driver.cost(bytes: bytes), driver.name) }
+        return (inlineClear.cost(bytes: bytes), CPUCachedDriver.name)
+    }
+
+    mutating func applyCacheEffect(_ cost: ZeroingCost, zone: Int, page: Int, pages: Int) {
+        if cost.fillsCache {
+            cacheFill(zone: zone, page: page, pages: pages)
+        } else if cost.bypassesCache {
+            cacheBypass(zone: zone, page: page, pages: pages)
+        }
+    }
+
+    mutating func wake(_ node: Int) {
+        if !scrubbers[node].awake {
+            scrubbers[node].awake = true
+            scrubbers[node].budgetNs = 0
+            scrubbers[node].clock = now
+        }
+    }
+}

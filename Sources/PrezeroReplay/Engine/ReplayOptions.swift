@@ -1,0 +1,67 @@
+import PrezeroModel
+
+/// What a fault touches when the trace has no touch detail (perf and ftrace captures).
+public enum TouchModel: Sendable, Equatable, CustomStringConvertible {
+    /// The line holding the faulting address.
+    case firstLine
+    /// N consecutive lines from the faulting address, wrapping within the page.
+    case lines(Int)
+    /// Every line of the page.
+    case full
+
+    public init?(_ text: String) {
+        switch text {
+        case "first-line": self = .firstLine
+        case "full": self = .full
+        default:
+            guard text.hasPrefix("lines:"), let n = Int(text.dropFirst(6)), n >= 1 else { return nil }
+            self = .lines(n)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .firstLine: "first-line"
+        case .lines(let n): "lines:\(n)"
+        case .full: "full"
+        }
+    }
+
+    func lineCount(linesPerPage: Int) -> Int {
+        switch self {
+        case .firstLine: 1
+        case .lines(let n): min(n, linesPerPage)
+        case .full: linesPerPage
+        }
+    }
+}
+
+/// Where time comes from.
+public enum Timebase: String, Sendable, Codable {
+    /// The trace's timestamps (real captures): idle time from sched_switch.
+    case trace
+    /// Modelled costs advance each CPU's clock (synthetic traces, whose timestamps are nominal).
+    case model
+}
+
+public struct ReplayOptions: Sendable {
+    public var profile: MachineProfile
+    public var touch: TouchModel = .firstLine
+    public var timebase: Timebase = .trace
+    /// Share of each CPU idle when the trace has no sched_switch events.
+    public var idleFraction: Double = 0
+    /// Run the allocator's invariant checker every `checkInterval` events and at the end.
+    public var checkInvariants = false
+    public var checkInterval = 100_000
+    /// Write the LLC access stream here in Dinero IV din format.
+    public var cacheTracePath: String?
+    /// Let the policy's scrubber run to completion before the trace (the machine was idle).
+    public var warmStart = true
+
+    public init(profile: MachineProfile) {
+        self.profile = profile
+        #if PREZERO_INTERNAL_CHECKS
+        checkInvariants = true
+        #endif
+    }
+}

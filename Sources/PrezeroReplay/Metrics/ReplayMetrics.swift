@@ -1,0 +1,135 @@
+import Histogram
+
+/// Everything a replay measures. The report iterates over `named()`; no policy is special-cased.
+public struct ReplayMetrics: Sendable {
+    // Faults and zero requests.
+    public var faults: UInt64 = 0
+    public var faultPathNs: Double = 0
+    public var touchNs: Double = 0
+    public var touchMissNs: Double = 0
+    public var faultLatency = Histogram<UInt64>(highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three)
+    public var zeroRequests: UInt64 = 0
+    public var zeroHits: UInt64 = 0
+    public var kernelZeroRequests: UInt64 = 0
+    public var allocPathZeroingNs: Double = 0
+
+    // Zeroing by place and driver.
+    public var pagesZeroedFaultPath: UInt64 = 0
+    public var pagesZeroedAllocPath: UInt64 = 0
+    public var pagesZeroedScrubber: UInt64 = 0
+    public var pagesZeroedFreePath: UInt64 = 0
+    public var pagesZeroedByDriver: [String: UInt64] = [:]
+    public var wastedZeroingPages: UInt64 = 0
+    public var bytesZeroed: UInt64 = 0
+
+    // Background work.
+    public var scrubberCPUNs: Double = 0
+    public var idleNs: Double = 0
+    public var engineBusyNs: Double = 0
+    public var scrubberJobs: UInt64 = 0
+    public var poolSamples: [[Double]] = []
+    public var poolEmptyEvents: UInt64 = 0
+    public var zeroRequestsPoolEmpty: UInt64 = 0
+    public var firstPoolEmptyNs: Double?
+
+    // Free path.
+    public var frees: UInt64 = 0
+    public var freePathNs: Double = 0
+
+    // Cache.
+    public var llcAccesses: UInt64 = 0
+    public var llcMisses: UInt64 = 0
+    public var llcMissesTouch: UInt64 = 0
+    public var llcMissesPollution: UInt64 = 0
+    public var llcLinesEvictedByZeroing: UInt64 = 0
+    public var llcInvalidationsOfPresentLines: UInt64 = 0
+
+    // Trace and model bookkeeping.
+    public var events: UInt64 = 0
+    public var allocations: UInt64 = 0
+    public var traceFailedAllocations: UInt64 = 0
+    public var freesOfPagesAllocatedBeforeCapture: UInt64 = 0
+    public var freesNotModelled: UInt64 = 0
+    public var secondAllocationsOfLivePfn: UInt64 = 0
+    public var modelOutOfMemory: UInt64 = 0
+    public var lostEvents: UInt64 = 0
+    public var spanNs: Double = 0
+    public var invariantChecks: UInt64 = 0
+
+    public init() {}
+
+    /// Faults per second of time spent faulting, as the faulting program sees it: the kernel fault
+    /// path plus the first touches of the page (the loop Lameter's test timed).
+    public var faultRate: Double {
+        let ns = faultPathNs + touchNs
+        return ns > 0 ? Double(faults) / (ns / 1e9) : 0
+    }
+
+    /// Who pays: CPU time that depends on the policy.
+    public var totalCPUNs: Double { faultPathNs + allocPathZeroingNs + scrubberCPUNs + freePathNs + touchMissNs }
+
+    public enum Value: Sendable, Equatable {
+        case int(UInt64)
+        case double(Double)
+        case samples([[Double]])
+        case map([String: UInt64])
+    }
+
+    /// Every metric by its JSON name.
+    public func named() -> [(String, Value)] {
+        func p(_ q: Double) -> UInt64 { faultLatency.totalCount == 0 ? 0 : faultLatency.valueAtPercentile(q) }
+        return [
+            ("faults", .int(faults)),
+            ("fault_path_ns", .double(faultPathNs)),
+            ("touch_ns", .double(touchNs)),
+            ("touch_miss_ns", .double(touchMissNs)),
+            ("fault_rate", .double(faultRate)),
+            ("kernel_fault_rate", .double(faultPathNs > 0 ? Double(faults) / (faultPathNs / 1e9) : 0)),
+            ("fault_latency_p50_ns", .int(p(50))),
+            ("fault_latency_p99_ns", .int(p(99))),
+            ("fault_latency_p999_ns", .int(p(99.9))),
+            ("fault_latency_max_ns", .int(faultLatency.totalCount == 0 ? 0 : faultLatency.max)),
+            ("fault_latency_mean_ns", .double(faultLatency.totalCount == 0 ? 0 : faultLatency.mean)),
+            ("zero_requests", .int(zeroRequests)),
+            ("zero_hits", .int(zeroHits)),
+            ("zero_hit_rate", .double(zeroRequests > 0 ? Double(zeroHits) / Double(zeroRequests) : 0)),
+            ("kernel_zero_requests", .int(kernelZeroRequests)),
+            ("alloc_path_zeroing_ns", .double(allocPathZeroingNs)),
+            ("pages_zeroed_fault_path", .int(pagesZeroedFaultPath)),
+            ("pages_zeroed_alloc_path", .int(pagesZeroedAllocPath)),
+            ("pages_zeroed_scrubber", .int(pagesZeroedScrubber)),
+            ("pages_zeroed_free_path", .int(pagesZeroedFreePath)),
+            ("pages_zeroed_by_driver", .map(pagesZeroedByDriver)),
+            ("wasted_zeroing_pages", .int(wastedZeroingPages)),
+            ("bytes_zeroed", .int(bytesZeroed)),
+            ("scrubber_cpu_ns", .double(scrubberCPUNs)),
+            ("scrubber_jobs", .int(scrubberJobs)),
+            ("idle_ns", .double(idleNs)),
+            ("idle_used_fraction", .double(idleNs > 0 ? scrubberCPUNs / idleNs : 0)),
+            ("engine_busy_ns", .double(engineBusyNs)),
+            ("pool_samples", .samples(poolSamples)),
+            ("pool_empty_events", .int(poolEmptyEvents)),
+            ("zero_requests_pool_empty", .int(zeroRequestsPoolEmpty)),
+            ("first_pool_empty_ns", .double(firstPoolEmptyNs ?? -1)),
+            ("frees", .int(frees)),
+            ("free_path_ns", .double(freePathNs)),
+            ("llc_accesses", .int(llcAccesses)),
+            ("llc_misses", .int(llcMisses)),
+            ("llc_misses_touch", .int(llcMissesTouch)),
+            ("llc_misses_pollution", .int(llcMissesPollution)),
+            ("llc_lines_evicted_by_zeroing", .int(llcLinesEvictedByZeroing)),
+            ("llc_invalidations_of_present_lines", .int(llcInvalidationsOfPresentLines)),
+            ("total_cpu_ns", .double(totalCPUNs)),
+            ("events", .int(events)),
+            ("allocations", .int(allocations)),
+            ("trace_failed_allocations", .int(traceFailedAllocations)),
+            ("frees_of_pages_allocated_before_capture", .int(freesOfPagesAllocatedBeforeCapture)),
+            ("frees_not_modelled", .int(freesNotModelled)),
+            ("second_allocations_of_live_pfn", .int(secondAllocationsOfLivePfn)),
+            ("model_out_of_memory", .int(modelOutOfMemory)),
+            ("lost_events", .int(lostEvents)),
+            ("span_ns", .double(spanNs)),
+            ("invariant_checks", .int(invariantChecks)),
+        ]
+    }
+}

@@ -1,0 +1,58 @@
+import PrezeroModel
+
+/// `hugepage-prezero`: HawkEye (Panwar, Bansal, Gopinath, ASPLOS'19) and openEuler's kzerod:
+/// free huge-page-sized blocks are zeroed asynchronously with non-temporal stores onto a separate
+/// zeroed list; huge (order >= `huge_order`) zero requests take them, small requests do not.
+public struct HugepagePrezero: PrezeroPolicy {
+    public static let name = "hugepage-prezero"
+    public static let summary = "zero free 2 MiB blocks in the background with non-temporal stores (HawkEye)"
+
+    public struct Parameters: PolicyParameters {
+        /// 0 = the order of 2 MiB on the profile's page size.
+        public var hugeOrder = 0
+        /// Stop when this many zeroed huge blocks wait (0 = no limit).
+        public var poolBlocks = 0
+        public var drivers: [String] = ["cpu-nt"]
+        public init() {}
+        public static let documentation = [
+            "huge_order": "order of a huge page; 0 means 2 MiB / page size (9 on 4 KiB pages)",
+            "pool_blocks": "zeroed huge blocks to keep ready (0 = zero every free huge block, as HawkEye)",
+            "drivers": "HawkEye zeroes with non-temporal stores: cpu-nt",
+        ]
+    }
+
+    public let parameters: Parameters
+    let hugeOrder: Int
+    public init(parameters: Parameters, profile: MachineProfile) {
+        self.parameters = parameters
+        var order = 0
+        while (profile.pageBytes << order) < (2 << 20) && order < profile.maxOrder { order += 1 }
+        hugeOrder = parameters.hugeOrder > 0 ? min(parameters.hugeOrder, profile.maxOrder) : order
+    }
+
+    public var keepsZeroedPool: Bool { true }
+    public var drivers: [String] { parameters.drivers }
+    public func preference(order: Int, wantsZero: Bool) -> ListPreference {
+        wantsZero && order >= hugeOrder ? .zeroedFirst : .dirtyFirst
+    }
+    public func usesPerCPULists(wantsZero: Bool) -> Bool { true }
+
+    public mutating func didFree(node: Int, order: Int, memory: some MemoryView, loadAverage: Double) -> Bool {
+        order >= hugeOrder
+    }
+
+    public mutating func nextScrubJob(node: Int, memory: some MemoryView) -> ScrubJob? {
+        for zone in memory.zones(ofNode: node) {
+            let z = memory.zone(zone)
+            if parameters.poolBlocks > 0 {
+                var ready = 0
+                for order in hugeOrder...z.maxOrder { ready += z.blocks(order: order, clean: true) << (order - hugeOrder) }
+                if ready >= parameters.poolBlocks { continue }
+            }
+            if let block = z.dirtyBlock(minOrder: hugeOrder, lowestFirst: true) {
+                return ScrubJob(zone: zone, page: block.page, order: block.order)
+            }
+        }
+        return nil
+    }
+}

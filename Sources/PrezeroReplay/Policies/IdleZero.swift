@@ -1,0 +1,66 @@
+import PrezeroModel
+
+/// `idle-zero`: the Windows zero page thread and FreeBSD's `vm_zeroidle`: on idle CPU time only,
+/// zero free pages into a zeroed pool with hysteresis: start when fewer than `start_fraction` of
+/// free pages are zeroed, stop at `stop_fraction`, at most `pages_per_run` pages per idle run.
+/// Demand-zero faults take zeroed pages first; other allocations take unzeroed pages first.
+public struct IdleZero: PrezeroPolicy {
+    public static let name = "idle-zero"
+    public static let summary = "zero order-0 pages on idle CPU time with hysteresis (Windows, FreeBSD)"
+
+    public struct Parameters: PolicyParameters {
+        public var startFraction = 2.0 / 3.0
+        public var stopFraction = 4.0 / 5.0
+        public var pagesPerRun = 16
+        public var drivers: [String] = ["cpu-nt"]
+        public init() {}
+        public static let documentation = [
+            "start_fraction": "start zeroing below this share of free pages zeroed; FreeBSD ZIDLE_LO 2/3 (sys/vm/vm_zeroidle.c)",
+            "stop_fraction": "stop at this share; FreeBSD ZIDLE_HI 4/5",
+            "pages_per_run": "pages zeroed per idle run before yielding; FreeBSD 16",
+            "drivers": "FreeBSD amd64 pagezero uses non-temporal stores (movnti): cpu-nt",
+        ]
+    }
+
+    public let parameters: Parameters
+    private var active: [Bool] = []
+    public init(parameters: Parameters, profile: MachineProfile) {
+        self.parameters = parameters
+        active = Array(repeating: false, count: profile.nodes)
+    }
+
+    public var keepsZeroedPool: Bool { true }
+    public var drivers: [String] { parameters.drivers }
+    public var pagesPerRun: Int { parameters.pagesPerRun }
+    public func preference(order: Int, wantsZero: Bool) -> ListPreference { wantsZero ? .zeroedFirst : .dirtyFirst }
+    public func usesPerCPULists(wantsZero: Bool) -> Bool { !wantsZero }
+
+    private func zeroedShare(node: Int, memory: some MemoryView) -> Double {
+        var free = 0
+        var zeroed = 0
+        for zone in memory.zones(ofNode: node) {
+            free += memory.zone(zone).freePages
+            zeroed += memory.zone(zone).zeroedFreePages
+        }
+        return free == 0 ? 1 : Double(zeroed) / Double(free)
+    }
+
+    public mutating func didFree(node: Int, order: Int, memory: some MemoryView, loadAverage: Double) -> Bool {
+        if zeroedShare(node: node, memory: memory) < parameters.startFraction { active[node] = true }
+        return active[node]
+    }
+
+    public mutating func nextScrubJob(node: Int, memory: some MemoryView) -> ScrubJob? {
+        guard zeroedShare(node: node, memory: memory) < parameters.stopFraction else {
+            active[node] = false
+            return nil
+        }
+        active[node] = true
+        for zone in memory.zones(ofNode: node) {
+            if let block = memory.zone(zone).dirtyBlock(minOrder: 0, lowestFirst: true) {
+                return ScrubJob(zone: zone, page: block.page, order: block.order)
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,53 @@
+import PrezeroModel
+
+/// `kscrubd-v4`: Lameter's scrub daemon as posted in Prezeroing V4
+/// (Pine.LNX.4.58.0501101554110, Jan 2005).
+///
+/// Zeroed and unzeroed blocks on separate buddy lists, merged only with their own kind. A free
+/// that coalesces to order >= `scrub_start` wakes the node's kscrubd unless the 1-minute load
+/// average is >= `scrub_load`. kscrubd takes the highest-order unzeroed block down to
+/// `scrub_stop`, offers it to the zero drivers in order (the BTE on Altix), clears it on the CPU
+/// when none accepts, and puts it on the zeroed lists. A `__GFP_ZERO` request takes a zeroed block
+/// when one is there; other requests use unzeroed blocks first.
+public struct KscrubdV4: PrezeroPolicy {
+    public static let name = "kscrubd-v4"
+    public static let summary = "Lameter's scrub daemon V4: zero high-order free blocks in the background"
+
+    public struct Parameters: PolicyParameters {
+        public var scrubStart = 5
+        public var scrubStop = 2
+        public var scrubLoad = 999.0
+        public var drivers: [String] = ["engines", "cpu"]
+        public init() {}
+        public static let documentation = [
+            "scrub_start": "order (pages 2^n) a free must coalesce to before kscrubd wakes; V4 default 5 (Pine.LNX.4.58.0501101554110)",
+            "scrub_stop": "lowest order kscrubd zeroes; V4 default 2",
+            "scrub_load": "1-minute load average at or above which kscrubd stays asleep; V4 default 999 (gate off)",
+            "drivers": "zero drivers tried in order: 'engines' = the profile's (BTE on Altix), then the CPU",
+        ]
+    }
+
+    public let parameters: Parameters
+    public init(parameters: Parameters, profile: MachineProfile) { self.parameters = parameters }
+
+    public var keepsZeroedPool: Bool { true }
+    public var drivers: [String] { parameters.drivers }
+    public func preference(order: Int, wantsZero: Bool) -> ListPreference { wantsZero ? .zeroedFirst : .dirtyFirst }
+    public func usesPerCPULists(wantsZero: Bool) -> Bool { !wantsZero }
+
+    public mutating func didFree(node: Int, order: Int, memory: some MemoryView, loadAverage: Double) -> Bool {
+        order >= parameters.scrubStart && loadAverage < parameters.scrubLoad
+    }
+
+    public mutating func nextScrubJob(node: Int, memory: some MemoryView) -> ScrubJob? {
+        let stop = max(0, parameters.scrubStop)
+        for zone in memory.zones(ofNode: node) {
+            let z = memory.zone(zone)
+            guard stop <= z.maxOrder else { continue }
+            if let block = z.dirtyBlock(minOrder: stop, lowestFirst: false) {
+                return ScrubJob(zone: zone, page: block.page, order: block.order)
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,59 @@
+import PrezeroModel
+
+/// `kscrubd-v8`: Prezeroing V8 (Mar 2005) replaced the order trigger with watermarks: kscrubd
+/// wakes when zeroed free pages fall below `low_permille`/1024 of free pages, and then at each
+/// order from 0 upward zeroes until that order's zeroed blocks reach `high_permille`/1024 of its
+/// unzeroed ones (so high orders are not fragmented). The load gate is V7's `scrub_load` 1.
+public struct KscrubdV8: PrezeroPolicy {
+    public static let name = "kscrubd-v8"
+    public static let summary = "Lameter's scrub daemon V8: per-mille watermarks, orders from 0 upward"
+
+    public struct Parameters: PolicyParameters {
+        public var lowPermille = 100
+        public var highPermille = 300
+        public var scrubLoad = 1.0
+        public var drivers: [String] = ["engines", "cpu"]
+        public init() {}
+        public static let documentation = [
+            "low_permille": "wake when zeroed < free * low/1024; V8 default 100",
+            "high_permille": "per order, zero until zeroed >= unzeroed * high/1024; V8 default 300",
+            "scrub_load": "1-minute load average at or above which kscrubd sleeps; V7/V8 default 1",
+            "drivers": "zero drivers tried in order",
+        ]
+    }
+
+    public let parameters: Parameters
+    public init(parameters: Parameters, profile: MachineProfile) { self.parameters = parameters }
+
+    public var keepsZeroedPool: Bool { true }
+    public var drivers: [String] { parameters.drivers }
+    public func preference(order: Int, wantsZero: Bool) -> ListPreference { wantsZero ? .zeroedFirst : .dirtyFirst }
+    public func usesPerCPULists(wantsZero: Bool) -> Bool { !wantsZero }
+
+    public mutating func didFree(node: Int, order: Int, memory: some MemoryView, loadAverage: Double) -> Bool {
+        guard loadAverage < parameters.scrubLoad else { return false }
+        var free = 0
+        var zeroed = 0
+        for zone in memory.zones(ofNode: node) {
+            free += memory.zone(zone).freePages
+            zeroed += memory.zone(zone).zeroedFreePages
+        }
+        return zeroed * 1024 < free * parameters.lowPermille
+    }
+
+    public mutating func nextScrubJob(node: Int, memory: some MemoryView) -> ScrubJob? {
+        for zone in memory.zones(ofNode: node) {
+            let z = memory.zone(zone)
+            for order in 0...z.maxOrder {
+                let unzeroed = z.blocks(order: order, clean: false)
+                guard unzeroed > 0 else { continue }
+                if z.blocks(order: order, clean: true) * 1024 < unzeroed * parameters.highPermille,
+                    let block = z.dirtyBlock(minOrder: order, lowestFirst: true), block.order == order
+                {
+                    return ScrubJob(zone: zone, page: block.page, order: order)
+                }
+            }
+        }
+        return nil
+    }
+}

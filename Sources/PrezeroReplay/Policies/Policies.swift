@@ -1,0 +1,29 @@
+import PrezeroModel
+
+/// Every policy by name: a new policy is one file and one line here.
+public enum Policies {
+    public static let registry: [any PrezeroPolicy.Type] = [
+        ZeroOnFault.self, KscrubdV4.self, KscrubdV8.self, InitOnFree.self, IdleZero.self, HugepagePrezero.self,
+        Oracle.self,
+    ]
+
+    public static var names: [String] { registry.map { $0.name } }
+
+    public static func type(named name: String) -> (any PrezeroPolicy.Type)? {
+        registry.first { $0.name == name }
+    }
+
+    /// Builds the named policy with `key=value` settings applied to its defaults.
+    public static func make(_ name: String, settings: [(String, String)], profile: MachineProfile) throws -> any PrezeroPolicy {
+        guard let type = type(named: name) else {
+            throw PolicyError("unknown policy '\(name)'; valid: \(names.joined(separator: ", "))")
+        }
+        return try make(type, settings: settings, profile: profile)
+    }
+
+    private static func make<P: PrezeroPolicy>(_ type: P.Type, settings: [(String, String)], profile: MachineProfile) throws -> P {
+        var parameters = P.Parameters()
+        for (key, value) in settings { parameters = try parameters.setting(key, to: value) }
+        return P(parameters: parameters, profile: profile)
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import PrezeroModel
+
+/// A block the scrubber should zero next.
+public struct ScrubJob: Sendable {
+    public var zone: Int
+    public var page: Int
+    public var order: Int
+}
+
+/// What a policy sees of the machine when it decides.
+public protocol MemoryView {
+    var zoneCount: Int { get }
+    func zone(_ index: Int) -> BuddyZone
+    /// Zones of a node (one today).
+    func zones(ofNode node: Int) -> [Int]
+    var profile: MachineProfile { get }
+}
+
+/// A prezeroing policy: when and where pages are zeroed. One file per policy, listed in
+/// `Policies.registry`; the hooks have no-op defaults, so a policy writes only what it uses.
+///
+/// Contract: the engine calls `preference` and `usesPerCPULists` on every allocation,
+/// `didFree` after every free reaches the buddy lists (with the order it coalesced to),
+/// and `nextScrubJob` whenever the node's scrubber is awake and has idle time; the policy
+/// never changes the allocator itself, it returns decisions.
+public protocol PrezeroPolicy {
+    associatedtype Parameters: PolicyParameters
+    static var name: String { get }
+    static var summary: String { get }
+    init(parameters: Parameters, profile: MachineProfile)
+    var parameters: Parameters { get }
+
+    /// How free buddies merge.
+    var mergeRule: MergeRule { get }
+    /// Which lists an allocation searches first.
+    func preference(order: Int, wantsZero: Bool) -> ListPreference
+    /// Whether an order-0 request may use (and frees fill) the per-CPU lists.
+    func usesPerCPULists(wantsZero: Bool) -> Bool
+    /// Zero every block when it is freed (init_on_free).
+    var zeroesAtFree: Bool { get }
+    /// Zero requests are served zeroed at no cost (the upper bound).
+    var servesZeroRequestsForFree: Bool { get }
+    /// Whether the policy keeps a zeroed pool that the report should sample.
+    var keepsZeroedPool: Bool { get }
+    /// Driver chain for background zeroing and for zeroing at free.
+    var drivers: [String] { get }
+    /// Called after a free coalesced to `order` on `node`; returns true to wake the node's scrubber.
+    mutating func didFree(node: Int, order: Int, memory: some MemoryView, loadAverage: Double) -> Bool
+    /// The next block the awake scrubber of `node` should zero, or nil to go to sleep.
+    mutating func nextScrubJob(node: Int, memory: some MemoryView) -> ScrubJob?
+    /// Run before the trace: the machine was idle before the capture, so the scrubber ran.
+    func wakesAtStart(node: Int) -> Bool
+}
+
+extension PrezeroPolicy {
+    public var mergeRule: MergeRule { .lameter }
+    public func preference(order: Int, wantsZero: Bool) -> ListPreference { .dirtyFirst }
+    public func usesPerCPULists(wantsZero: Bool) -> Bool { true }
+    public var zeroesAtFree: Bool { false }
+    public var servesZeroRequestsForFree: Bool { false }
+    public var keepsZeroedPool: Bool { false }
+    public var drivers: [String] { ["cpu"] }
+    public mutating func didFree(node: Int, order: Int, memory: some MemoryView, loadAverage: Double) -> Bool { false }
+    public mutating func nextScrubJob(node: Int, memory: some MemoryView) -> ScrubJob? { nil }
+    public func wakesAtStart(node: Int) -> Bool { keepsZeroedPool }
+}
+
+/// Parameters of a policy: `Codable` with defaults in code; `--set key=value` edits them by
+/// round-tripping through JSON, so types are checked and unknown keys are rejected.
+public protocol PolicyParameters: Codable, Sendable, Equatable {
+    init()
+    /// One line per parameter: its unit and where its default comes from.
+    static var documentation: [String: String] { get }
+}
+
+extension PolicyParameters {
+    public func setting(_ key: String, to value: String) throws -> Self {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        guard var object = try JSONSerialization.jsonObject(with: encoder.encode(self)) as? [String: Any] else {
+            throw PolicyError("parameters do not encode as an object")
+        }
+        guard object[key] != nil else {
+            throw PolicyError("unknown parameter '\(key)'; valid: \(object.keys.sorted().joined(separator: ", "))")
+        }
+        // Try the value as a number, a boolean, a string, then a comma list: the decoder checks the type.
+        var candidates: [Any] = []
+        if let number = Double(value) { candidates.append(number) }
+        if let flag = Bool(value) { candidates.append(flag) }
+        candidates.append(value)
+        candidates.append(value.split(separator: ",").map { String($0) })
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        for candidate in candidates {
+            object[key] = candidate
+            if let data = try? JSONSerialization.data(withJSONObject: object),
+                let decoded = try? decoder.decode(Self.self, from: data)
+            {
+                return decoded
+            }
+        }
+        throw PolicyError("\(key)=\(value): not a valid value for this parameter")
+    }
+
+    public var asDictionary: [String: Any] {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        guard let data = try? encoder.encode(self),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return [:] }
+        return object
+    }
+}
+
+public struct PolicyError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// No parameters.
+public struct NoParameters: PolicyParameters {
+    public init() {}
+    public static let documentation: [String: String] = [:]
+}

@@ -1,0 +1,77 @@
+import Foundation
+import PrezeroModel
+import PrezeroTrace
+
+/// The result of one replay: what produced it and what it measured.
+public struct ReplayResult: Sendable {
+    public var trace: String
+    public var traceEvents: Int
+    public var touch: TouchModel
+    public var timebase: Timebase
+    public var profile: MachineProfile
+    public var policy: String
+    public var parameters: [String: String]
+    public var metrics: ReplayMetrics
+    public var invariantProblems: [String]
+    public var diagnostics: TraceDiagnostics
+
+    /// `{"trace", "profile", "policy", "parameters", "metrics", ...}` as a JSON-ready dictionary.
+    public func jsonObject() throws -> [String: Any] {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        let profileObject = try JSONSerialization.jsonObject(with: encoder.encode(profile))
+        var metricObject: [String: Any] = [:]
+        for (name, value) in metrics.named() {
+            switch value {
+            case .int(let v): metricObject[name] = v
+            case .double(let v): metricObject[name] = v.isFinite ? v : 0
+            case .samples(let v): metricObject[name] = v
+            case .map(let v): metricObject[name] = v
+            }
+        }
+        return [
+            "trace": ["path": trace, "lines": traceEvents, "touch": touch.description, "timebase": timebase.rawValue,
+                      "malformed_lines": diagnostics.malformedLines, "lost_events": diagnostics.lostEvents],
+            "profile": profileObject,
+            "policy": policy,
+            "parameters": parameters,
+            "metrics": metricObject,
+            "invariant_violations": invariantProblems,
+        ]
+    }
+
+    public func json() throws -> String {
+        let data = try JSONSerialization.data(withJSONObject: try jsonObject(), options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+}
+
+public enum Replay {
+    /// Replays the trace at `path` under `policy`.
+    public static func run(
+        path: String, policy: any PrezeroPolicy, options: ReplayOptions, metadata: TraceMetadata?,
+        progress: ((UInt64, UInt64?) -> Void)? = nil
+    ) throws -> ReplayResult {
+        try runOpened(path: path, policy: policy, options: options, metadata: metadata, progress: progress)
+    }
+
+    private static func runOpened<P: PrezeroPolicy>(
+        path: String, policy: P, options: ReplayOptions, metadata: TraceMetadata?, progress: ((UInt64, UInt64?) -> Void)?
+    ) throws -> ReplayResult {
+        var engine = try ReplayEngine(policy: policy, options: options)
+        let read = try TraceReader.read(path: path, into: &engine, metadata: metadata, progress: progress)
+        engine.finish()
+        var parameters: [String: String] = [:]
+        for (key, value) in policy.parameters.asDictionary {
+            if let list = value as? [Any] {
+                parameters[key] = list.map { "\($0)" }.joined(separator: ",")
+            } else {
+                parameters[key] = "\(value)"
+            }
+        }
+        return ReplayResult(
+            trace: read.input, traceEvents: read.diagnostics.lines, touch: options.touch, timebase: options.timebase,
+            profile: options.profile, policy: P.name, parameters: parameters, metrics: engine.metrics,
+            invariantProblems: engine.invariantProblems, diagnostics: read.diagnostics)
+    }
+}
