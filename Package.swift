@@ -50,6 +50,8 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PrezeroReportTests", dependencies: ["PrezeroReport", "PrezeroTrace"],
                     resources: [.copy("Golden")]),
+        .testTarget(name: "PrezeroModelTests", dependencies: ["PrezeroModel"]),
+        .testTarget(name: "PrezeroReplayTests", dependencies: ["PrezeroReplay", "PrezeroModel", "PrezeroTrace"]),
         // Runs the built `prezero` binary: exit codes, messages, JSON keys.
         .testTarget(name: "PrezeroCLITests", dependencies: ["prezero"]),
     ]

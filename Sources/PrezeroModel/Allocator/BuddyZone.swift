@@ -42,7 +42,7 @@ public struct BuddyZone: Sendable {
     var next: [Int32]
     var prev: [Int32]
     /// At free-block heads: pages of the block whose content is not zero.
-    var dirtyCount: [Int32]
+    var dirtyCount: [UInt16]
     /// One bit per page: 1 = content known to be zero.
     var zeroBits: [UInt64]
     /// List heads, index `order * 2 + (clean ? 1 : 0)`; -1 empty. Indices are zone-relative.
@@ -121,7 +121,7 @@ public struct BuddyZone: Sendable {
         blocksOnList[index] += 1
         state[p] = PageState.freeHead.rawValue
         headOrder[p] = Int8(order)
-        dirtyCount[p] = Int32(dirty)
+        dirtyCount[p] = UInt16(dirty)
         if size > 1 {
             for q in (p + 1)..<(p + size) { state[q] = PageState.freeTail.rawValue }
         }

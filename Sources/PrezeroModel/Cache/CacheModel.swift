@@ -1,87 +1,174 @@
 /// A physically indexed, set-associative cache with true LRU replacement, write-allocate.
 ///
 /// Lines are identified by physical line number (address / line size); set = line % sets.
-/// Each set keeps its ways in recency order (most recent first), the textbook LRU stack that
-/// Dinero IV simulates, so a `din` dump of the accesses replays to the same misses.
-public struct CacheModel: Sendable {
+/// Each way carries the tick of its last use; a miss fills the empty way or evicts the least
+/// recently used one — the LRU policy Dinero IV simulates, so a `din` dump of the accesses
+/// replays to the same misses.
+public struct CacheModel: @unchecked Sendable {
     public let geometry: CacheGeometry
     public let sets: Int
     public let ways: Int
     private let setMask: UInt64
-    private var tags: [UInt64]  // line number + 1; 0 = empty; per set, MRU first
+    private let storage: Storage
 
     public private(set) var accesses: UInt64 = 0
     public private(set) var misses: UInt64 = 0
     public private(set) var invalidationsOfPresentLines: UInt64 = 0
+    private var tick: UInt64 = 0
 
-    public init(geometry: CacheGeometry) {
+    /// Tags (line number + 1, 0 = empty) and last-use ticks in flat buffers: the hot loop of
+    /// the model, kept free of array bounds and uniqueness checks.
+    final class Storage {
+        let tags: UnsafeMutablePointer<UInt64>
+        let stamps: UnsafeMutablePointer<UInt64>
+        let count: Int
+        /// Lines resident per page of `linesPerPage` lines, so invalidating a page that has
+        /// none in cache (the common case for a scrubbed page) costs one load.
+        let resident: UnsafeMutablePointer<UInt16>?
+        let residentCount: Int
+        init(count: Int, pages: Int) {
+            self.count = count
+            tags = .allocate(capacity: count)
+            tags.initialize(repeating: 0, count: count)
+            stamps = .allocate(capacity: count)
+            stamps.initialize(repeating: 0, count: count)
+            residentCount = pages
+            if pages > 0 {
+                let r = UnsafeMutablePointer<UInt16>.allocate(capacity: pages)
+                r.initialize(repeating: 0, count: pages)
+                resident = r
+            } else {
+                resident = nil
+            }
+        }
+        deinit {
+            tags.deallocate()
+            stamps.deallocate()
+            resident?.deallocate()
+        }
+    }
+
+    private let pageShift: UInt64
+
+    /// - Parameters:
+    ///   - pages: physical pages to track residency for (0: no tracking);
+    ///   - linesPerPage: a power of two.
+    public init(geometry: CacheGeometry, pages: Int = 0, linesPerPage: Int = 64) {
         self.geometry = geometry
         ways = max(1, geometry.ways)
-        sets = max(1, geometry.sizeBytes / (ways * geometry.lineBytes))
+        sets = max(1, geometry.sizeBytes / (ways * max(geometry.lineBytes, 1)))
         setMask = UInt64(sets - 1)
-        tags = Array(repeating: 0, count: sets * ways)
+        pageShift = UInt64(max(0, linesPerPage.trailingZeroBitCount))
+        storage = Storage(count: sets * ways, pages: pages)
+    }
+
+    @inline(__always) private func track(_ line: UInt64, _ delta: Int) {
+        guard let resident = storage.resident else { return }
+        let page = Int(line >> pageShift)
+        guard page < storage.residentCount else { return }
+        resident[page] = delta > 0 ? resident[page] &+ 1 : resident[page] &- 1
+    }
+
+    /// Removes every line of `[firstLine, firstLine + count)` from the cache, skipping pages
+    /// with no resident line.
+    public mutating func invalidate(firstLine: UInt64, count: Int) {
+        guard let resident = storage.resident else {
+            for k in 0..<UInt64(count) { invalidate(line: firstLine + k) }
+            return
+        }
+        var line = firstLine
+        let end = firstLine + UInt64(count)
+        let pageLines = UInt64(1) << pageShift
+        while line < end {
+            let page = Int(line >> pageShift)
+            let pageEnd = min(end, (line | (pageLines - 1)) + 1)
+            if page >= storage.residentCount || resident[page] != 0 {
+                while line < pageEnd {
+                    invalidate(line: line)
+                    line += 1
+                }
+            }
+            line = pageEnd
+        }
     }
 
     /// Accesses `line` (read or write); returns true on a hit. A miss fills the line,
-    /// evicting the set's least recently used line, which is returned in `evicted` (or nil).
+    /// evicting the set's least recently used line, returned in `evicted` (nil if none).
     @inline(__always)
     public mutating func access(line: UInt64, evicted: inout UInt64?) -> Bool {
         accesses += 1
+        tick += 1
         let key = line &+ 1
         let base = Int(line & setMask) * ways
-        var i = 0
-        while i < ways {
-            if tags[base + i] == key {
-                // Move to the front.
-                var k = i
-                while k > 0 {
-                    tags[base + k] = tags[base + k - 1]
-                    k -= 1
-                }
-                tags[base] = key
+        let tags = storage.tags + base
+        let stamps = storage.stamps + base
+        var victim = 0
+        var oldest = UInt64.max
+        for i in 0..<ways {
+            let tag = tags[i]
+            if tag == key {
+                stamps[i] = tick
                 evicted = nil
                 return true
             }
-            if tags[base + i] == 0 { break }
-            i += 1
+            let stamp = tag == 0 ? 0 : stamps[i]
+            if stamp < oldest {
+                oldest = stamp
+                victim = i
+            }
         }
         misses += 1
-        var k: Int
-        if i < ways {
-            evicted = nil  // an empty way
-            k = i
-        } else {
-            evicted = tags[base + ways - 1] - 1
-            k = ways - 1
-        }
-        while k > 0 {
-            tags[base + k] = tags[base + k - 1]
-            k -= 1
-        }
-        tags[base] = key
+        let old = tags[victim]
+        evicted = old == 0 ? nil : old &- 1
+        if old != 0 { track(old &- 1, -1) }
+        track(line, 1)
+        tags[victim] = key
+        stamps[victim] = tick
         return false
     }
 
     /// Removes `line` if present (a non-temporal or DMA write to it).
     public mutating func invalidate(line: UInt64) {
         let key = line &+ 1
-        let base = Int(line & setMask) * ways
-        for i in 0..<ways where tags[base + i] == key {
-            var k = i
-            while k < ways - 1 {
-                tags[base + k] = tags[base + k + 1]
-                k += 1
-            }
-            tags[base + ways - 1] = 0
+        let tags = storage.tags + Int(line & setMask) * ways
+        for i in 0..<ways where tags[i] == key {
+            tags[i] = 0
             invalidationsOfPresentLines += 1
+            track(line, -1)
             return
         }
     }
 
     public func contains(line: UInt64) -> Bool {
         let key = line &+ 1
-        let base = Int(line & setMask) * ways
-        for i in 0..<ways where tags[base + i] == key { return true }
+        let tags = storage.tags + Int(line & setMask) * ways
+        for i in 0..<ways where tags[i] == key { return true }
         return false
+    }
+}
+
+/// Lines recently evicted by zeroing, to tell pollution misses from others. Direct-mapped and
+/// bounded (a victim is forgotten when another maps to its slot), so memory stays fixed.
+public struct VictimTable: @unchecked Sendable {
+    private var slots: [UInt64]
+    private let mask: Int
+
+    public init(slotsLog2: Int = 20) {
+        slots = Array(repeating: 0, count: 1 << slotsLog2)
+        mask = (1 << slotsLog2) - 1
+    }
+
+    @inline(__always) private func slot(_ line: UInt64) -> Int {
+        Int(truncatingIfNeeded: (line &* 0x9E37_79B9_7F4A_7C15) >> 24) & mask
+    }
+
+    public mutating func insert(_ line: UInt64) { slots[slot(line)] = line &+ 1 }
+
+    /// True (and forgets it) when `line` was a remembered victim.
+    public mutating func remove(_ line: UInt64) -> Bool {
+        let s = slot(line)
+        guard slots[s] == line &+ 1 else { return false }
+        slots[s] = 0
+        return true
     }
 }

@@ -14,9 +14,9 @@ public enum BuiltinProfiles {
     // MARK: SGI Altix (SN2), Itanium 2, 2004
 
     /// Fitted to Lameter's published Altix figures (see docs/validation.md).
-    static let altixFaultBaseNs = 1_900.0
+    static let altixFaultBaseNs = 1_935.0
     /// Fitted: effective per-CPU memory bandwidth, bytes/ns.
-    static let altixBandwidth = 2.25
+    static let altixBandwidth = 2.28
 
     public static let altixSN2 = MachineProfile(
         name: "altix-sn2",
@@ -55,8 +55,8 @@ public enum BuiltinProfiles {
 
     // MARK: 2x Pentium III 450 MHz, 1999
 
-    static let piiiFaultBaseNs = 1_400.0
-    static let piiiBandwidth = 0.62
+    static let piiiFaultBaseNs = 1_468.8
+    static let piiiBandwidth = 1.680
 
     public static let pentium3x450 = MachineProfile(
         name: "piii-450",

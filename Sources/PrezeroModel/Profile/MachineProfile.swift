@@ -174,7 +174,7 @@ extension MachineProfile {
         if !powerOfTwo(pageBytes) { errors.append("page_bytes \(pageBytes) is not a power of two") }
         if !powerOfTwo(lineBytes) || lineBytes > pageBytes { errors.append("line_bytes \(lineBytes) must be a power of two <= page_bytes") }
         if nodes < 1 || cpus < nodes { errors.append("need nodes >= 1 and cpus >= nodes") }
-        if maxOrder < 0 || maxOrder > 20 { errors.append("max_order \(maxOrder) outside 0...20") }
+        if maxOrder < 0 || maxOrder > 15 { errors.append("max_order \(maxOrder) outside 0...15") }
         if memoryBytes < UInt64(pageBytes << maxOrder) * UInt64(max(nodes, 1)) {
             errors.append("memory_bytes too small for one max-order block per node")
         }

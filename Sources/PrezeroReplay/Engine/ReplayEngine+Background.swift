@@ -19,8 +19,10 @@ extension ReplayEngine {
         let dt = t - lastAdvance
         guard dt > 0 else { return }
         // 1-minute load average from busy CPUs (kernel calc_load: exponential, 60 s).
-        let busy = Double(idle.count) - idle.reduce(0) { $0 + ($1 ? 1 : 0) }
-        let decay = exp(-dt / 60e9)
+        var idleCount = 0
+        for cpuIdle in idle where cpuIdle { idleCount += 1 }
+        let busy = Double(idle.count - idleCount)
+        let decay = dt < 1e8 ? 1 - dt / 60e9 : exp(-dt / 60e9)  // first-order for short steps
         loadAverage = loadAverage * decay + busy * (1 - decay)
 
         for node in scrubbers.indices {
@@ -71,7 +73,7 @@ extension ReplayEngine {
                 let done = start + cost.cpuNs + cost.engineNs
                 scrubbers[node].engineBusyUntil = done
                 metrics.engineBusyNs += cost.engineNs
-                scrubbers[node].inFlight = (job, done, driverName)
+                scrubbers[node].inFlight = EngineJob(job: job, done: done, driver: driverName)
                 applyCacheEffect(cost, zone: job.zone, page: job.page, pages: 1 << job.order)
             } else {
                 scrubbers[node].clock += cost.cpuNs

@@ -17,7 +17,7 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     let drivers: [any ZeroDriver]
     let inlineClear: CPUCachedDriver
     var cache: CacheModel
-    var zeroingVictims = PFNSet(capacity: 1 << 12)
+    var zeroingVictims = VictimTable()
     var live = PFNMap()
     var cacheTrace: DinWriter?
 
@@ -34,18 +34,9 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
 
     // Faults waiting for their allocation: per CPU, (pid, address) of the last user write to a
     // not-present page.
-    var pendingFault: [(pid: Int32, address: UInt64)?]
+    var pendingFault: [PendingFault?]
 
-    // Scrubbers, one per node.
-    struct Scrubber {
-        var awake = false
-        var budgetNs: Double = 0
-        var clock: Double = 0
-        var engineBusyUntil: Double = 0
-        var inFlight: (job: ScrubJob, done: Double, driver: String)?
-        var pagesThisRun = 0
-    }
-    var scrubbers: [Scrubber]
+    var scrubbers: [ScrubberState]
     var lastAdvance: Double = 0
     var coalesced: [Int] = []
     var poolWasEmpty = false
@@ -59,11 +50,11 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         memory = MemoryModel(profile: profile, mergeRule: policy.mergeRule)
         drivers = try ZeroDrivers.chain(policy.drivers, profile: profile)
         inlineClear = CPUCachedDriver(profile: profile)
-        cache = CacheModel(geometry: profile.llc)
+        cache = CacheModel(geometry: profile.llc, pages: profile.pages, linesPerPage: profile.linesPerPage)
         cpuClock = Array(repeating: 0, count: max(profile.cpus, 1))
         idle = Array(repeating: false, count: max(profile.cpus, 1))
         pendingFault = Array(repeating: nil, count: max(profile.cpus, 1))
-        scrubbers = Array(repeating: Scrubber(), count: profile.nodes)
+        scrubbers = Array(repeating: ScrubberState(), count: profile.nodes)
         if let path = options.cacheTracePath { cacheTrace = try DinWriter(path: path) }
 
         memory.releaseInitialMemory(fraction: profile.initiallyFreeFraction, zeroed: policy.zeroesAtFree)
@@ -111,7 +102,7 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         case .pageFault:
             let kernel = event.flags.contains(.kernelFault)
             if FaultClass(errorCode: event.errorCode, kernelEvent: kernel) == .zeroFillCandidate {
-                pendingFault[cpu] = (event.pid, event.address)
+                pendingFault[cpu] = PendingFault(pid: event.pid, address: event.address)
             }
         case .pageAlloc:
             cost = allocate(event, cpu: cpu)
@@ -247,7 +238,7 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
                 metrics.touchMissNs += miss
                 missesInPage += 1
                 metrics.llcMissesTouch += 1
-                if zeroingVictims.remove(line) { metrics.llcMissesPollution += 1 }
+                if metrics.llcLinesEvictedByZeroing > 0 && zeroingVictims.remove(line) { metrics.llcMissesPollution += 1 }
             }
         }
         return ns
@@ -266,14 +257,13 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
                 zeroingVictims.insert(evicted)
             }
         }
-        if zeroingVictims.count > 1 << 22 { zeroingVictims = PFNSet(capacity: 1 << 12) }
     }
 
     /// Non-temporal and DMA clears leave the range out of the cache.
     mutating func cacheBypass(zone: Int, page: Int, pages: Int) {
         let linesPerPage = profile.linesPerPage
         let first = UInt64(memory.zones[zone].basePfn + page) * UInt64(linesPerPage)
-        for k in 0..<UInt64(pages * linesPerPage) { cache.invalidate(line: first + k) }
+        cache.invalidate(firstLine: first, count: pages * linesPerPage)
     }
 
     // MARK: Free
@@ -342,4 +332,26 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             scrubbers[node].clock = now
         }
     }
+}
+
+/// A user write to a not-present page waiting for its `__GFP_ZERO` allocation on that CPU.
+struct PendingFault {
+    var pid: Int32
+    var address: UInt64
+}
+
+/// One node's scrubber (kscrubd is one thread per node) and its engine.
+struct ScrubberState {
+    var awake = false
+    var budgetNs: Double = 0
+    var clock: Double = 0
+    var engineBusyUntil: Double = 0
+    var inFlight: EngineJob?
+    var pagesThisRun = 0
+}
+
+struct EngineJob {
+    var job: ScrubJob
+    var done: Double
+    var driver: String
 }

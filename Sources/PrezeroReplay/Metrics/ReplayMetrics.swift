@@ -84,6 +84,7 @@ public struct ReplayMetrics: Sendable {
             ("touch_ns", .double(touchNs)),
             ("touch_miss_ns", .double(touchMissNs)),
             ("fault_rate", .double(faultRate)),
+            ("faults_per_wall_second", .double(spanNs > 0 ? Double(faults) / (spanNs / 1e9) : 0)),
             ("kernel_fault_rate", .double(faultPathNs > 0 ? Double(faults) / (faultPathNs / 1e9) : 0)),
             ("fault_latency_p50_ns", .int(p(50))),
             ("fault_latency_p99_ns", .int(p(99))),

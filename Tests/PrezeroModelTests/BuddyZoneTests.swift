@@ -1,0 +1,104 @@
+import Testing
+
+@testable import PrezeroModel
+
+@Suite("Buddy zone with zero state")
+struct BuddyZoneTests {
+    @Test func freeCoalescesToTheLargestBlock() {
+        var zone = BuddyZone(node: 0, basePfn: 0, pageCount: 1024, maxOrder: 10, mergeRule: .lameter)
+        zone.release(0, count: 1024, zeroed: false)
+        #expect(zone.blocks(order: 10, clean: false) == 1)
+        let a = zone.allocate(order: 0, preference: .dirtyFirst)
+        #expect(a?.page == 0)  // lower half returned, upper halves on the lists
+        #expect(zone.freePages == 1023)
+        for order in 0..<10 { #expect(zone.blocks(order: order, clean: false) == 1) }
+        zone.markAllocated(0, order: 0)
+        let merged = zone.free(0, order: 0, zeroed: false)
+        #expect(merged.order == 10)
+        #expect(zone.invariantViolations(pcpPages: 0).isEmpty)
+    }
+
+    @Test func lameterNeverMergesZeroedWithUnzeroed() {
+        var zone = BuddyZone(node: 0, basePfn: 0, pageCount: 2, maxOrder: 1, mergeRule: .lameter)
+        zone.release(0, count: 2, zeroed: false)
+        let a = zone.allocate(order: 0, preference: .dirtyFirst)!
+        let b = zone.allocate(order: 0, preference: .dirtyFirst)!
+        zone.markAllocated(a.page, order: 0)
+        zone.markAllocated(b.page, order: 0)
+        zone.free(a.page, order: 0, zeroed: true)
+        let result = zone.free(b.page, order: 0, zeroed: false)
+        #expect(result.order == 0)  // no merge across zero states
+        #expect(zone.blocks(order: 0, clean: true) == 1)
+        #expect(zone.blocks(order: 0, clean: false) == 1)
+        #expect(zone.invariantViolations(pcpPages: 0).isEmpty)
+    }
+
+    @Test func xenMergesAndRemembersDirtyPages() {
+        var zone = BuddyZone(node: 0, basePfn: 0, pageCount: 2, maxOrder: 1, mergeRule: .xen)
+        zone.release(0, count: 2, zeroed: false)
+        let a = zone.allocate(order: 0, preference: .dirtyFirst)!
+        let b = zone.allocate(order: 0, preference: .dirtyFirst)!
+        zone.markAllocated(a.page, order: 0)
+        zone.markAllocated(b.page, order: 0)
+        zone.free(a.page, order: 0, zeroed: true)
+        let result = zone.free(b.page, order: 0, zeroed: false)
+        #expect(result.order == 1)
+        // Whoever takes the merged block must clear exactly one page.
+        let taken = zone.allocate(order: 1, preference: .zeroedFirst)
+        #expect(taken?.dirty == 1)
+    }
+
+    @Test func zeroRequestTakesZeroedBlockOnlyWhenOneExists() {
+        var zone = BuddyZone(node: 0, basePfn: 0, pageCount: 16, maxOrder: 4, mergeRule: .lameter)
+        zone.release(0, count: 8, zeroed: false)
+        zone.release(8, count: 8, zeroed: true)
+        // A zeroed order-3 block exists: an order-2 zero request splits it and gets zero pages.
+        let zeroed = zone.allocate(order: 2, preference: .zeroedFirst)
+        #expect(zeroed?.dirty == 0)
+        #expect(zeroed.map { $0.page >= 8 } == true)
+        // No zeroed block of order 3 is left: the next order-3 zero request gets a dirty one.
+        let dirty = zone.allocate(order: 3, preference: .zeroedFirst)
+        #expect(dirty?.dirty == 8)
+    }
+
+    /// Seeded random allocation and free sequences under both merge rules, invariants on.
+    @Test(arguments: MergeRule.allCases, 0..<8)
+    func randomSequencesKeepInvariants(_ rule: MergeRule, _ seed: Int) {
+        var zone = BuddyZone(node: 0, basePfn: 0, pageCount: 4096, maxOrder: 8, mergeRule: rule)
+        zone.release(0, count: 3000, zeroed: seed % 2 == 0)
+        var state = UInt64(seed) &* 0x9E37_79B9_7F4A_7C15 &+ 1
+        func next() -> UInt64 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return state >> 33
+        }
+        var live: [(Int, Int)] = []
+        for step in 0..<3000 {
+            let r = next()
+            if r % 3 != 0 || live.isEmpty {
+                let order = Int(next() % 4)
+                let preference: ListPreference = next() % 2 == 0 ? .zeroedFirst : .dirtyFirst
+                if let (page, dirty) = zone.allocate(order: order, preference: preference) {
+                    #expect(page % (1 << order) == 0)
+                    #expect(dirty == zone.dirtyPages(page, count: 1 << order))
+                    zone.markAllocated(page, order: order)
+                    live.append((page, order))
+                }
+            } else {
+                let index = Int(next() % UInt64(live.count))
+                let (page, order) = live.remove(at: index)
+                zone.free(page, order: order, zeroed: next() % 4 == 0)
+            }
+            if step % 97 == 0, let job = zone.dirtyBlock(minOrder: 2, lowestFirst: false) {
+                let order = zone.takeForZeroing(job.page)
+                zone.returnZeroed(job.page, order: order)
+            }
+            if step % 250 == 0 {
+                let problems = zone.invariantViolations(pcpPages: 0)
+                #expect(problems.isEmpty, "step \(step): \(problems)")
+            }
+        }
+        let used = live.reduce(0) { $0 + (1 << $1.1) }
+        #expect(zone.freePages + used + zone.pinnedPages == 4096)
+        #expect(zone.invariantViolations(pcpPages: 0).isEmpty)
+    }
+}

@@ -1,0 +1,120 @@
+import Testing
+
+@testable import PrezeroModel
+
+/// An obviously correct LRU cache: per set, an array in recency order. The oracle for the
+/// fast model (and for Dinero-style replays of a dumped stream).
+struct ReferenceLRU {
+    var sets: [[UInt64]]
+    let ways: Int
+    var misses = 0
+
+    init(sets: Int, ways: Int) {
+        self.sets = Array(repeating: [], count: sets)
+        self.ways = ways
+    }
+
+    mutating func access(_ line: UInt64) -> Bool {
+        let s = Int(line % UInt64(sets.count))
+        if let i = sets[s].firstIndex(of: line) {
+            sets[s].remove(at: i)
+            sets[s].insert(line, at: 0)
+            return true
+        }
+        misses += 1
+        sets[s].insert(line, at: 0)
+        if sets[s].count > ways { sets[s].removeLast() }
+        return false
+    }
+}
+
+@Suite("LRU cache model")
+struct CacheModelTests {
+    /// Hand-computed: 2 sets x 2 ways. Lines 0, 2, 4 share set 0.
+    @Test func handComputedSequence() {
+        var cache = CacheModel(geometry: CacheGeometry(sizeBytes: 4 * 64, ways: 2, lineBytes: 64))
+        var evicted: UInt64?
+        // 0 miss, 2 miss, 0 hit, 4 miss (evicts 2, the LRU), 2 miss (evicts 0), 4 hit, 1 miss (set 1).
+        let expected: [(UInt64, Bool, UInt64?)] = [
+            (0, false, nil), (2, false, nil), (0, true, nil), (4, false, 2), (2, false, 0), (4, true, nil), (1, false, nil),
+        ]
+        for (line, hit, victim) in expected {
+            #expect(cache.access(line: line, evicted: &evicted) == hit, "line \(line)")
+            #expect(evicted == victim, "victim after line \(line)")
+        }
+        #expect(cache.accesses == 7)
+        #expect(cache.misses == 5)
+    }
+
+    @Test func invalidateRemovesALine() {
+        var cache = CacheModel(geometry: CacheGeometry(sizeBytes: 4 * 64, ways: 2, lineBytes: 64))
+        var evicted: UInt64?
+        _ = cache.access(line: 6, evicted: &evicted)
+        #expect(cache.contains(line: 6))
+        cache.invalidate(line: 6)
+        #expect(!cache.contains(line: 6))
+        #expect(cache.access(line: 6, evicted: &evicted) == false)
+        #expect(cache.invalidationsOfPresentLines == 1)
+    }
+
+    @Test(arguments: [(1, 64), (4, 16), (16, 8), (24, 4)])
+    func matchesReferenceLRUOnRandomStreams(_ ways: Int, _ sets: Int) {
+        var cache = CacheModel(geometry: CacheGeometry(sizeBytes: ways * sets * 64, ways: ways, lineBytes: 64))
+        var reference = ReferenceLRU(sets: sets, ways: ways)
+        var state: UInt64 = 12345
+        for _ in 0..<50_000 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            // A skewed stream: mostly a small working set, sometimes far lines.
+            let line = (state >> 33) % 8 == 0 ? (state >> 20) % 100_000 : (state >> 40) % UInt64(ways * sets * 2)
+            var evicted: UInt64?
+            #expect(cache.access(line: line, evicted: &evicted) == reference.access(line))
+        }
+        #expect(cache.misses == UInt64(reference.misses))
+    }
+}
+
+@Suite("Zero drivers")
+struct DriverTests {
+    let altix = BuiltinProfiles.altixSN2
+
+    @Test func bteThresholds() throws {
+        let bte = try #require(ZeroDrivers.registry["bte"]?(altix))
+        #expect(!bte.accepts(bytes: 59_999))
+        #expect(bte.accepts(bytes: 60_000))
+        #expect(bte.accepts(bytes: 8 << 20))
+        #expect(!bte.accepts(bytes: (8 << 20) + 1))
+        #expect(bte.isEngine)
+        // 8 MiB at 500 MB/s = 16.8 ms of engine time; the CPU pays only setup and completion.
+        let cost = bte.cost(bytes: 8 << 20)
+        #expect(abs(cost.engineNs - Double(8 << 20) / 0.5) < 1)
+        #expect(cost.cpuNs == 1_500)
+        #expect(!cost.fillsCache && cost.bypassesCache)
+    }
+
+    @Test func chainEndsWithTheCPUAndRejectsUnknownNames() throws {
+        let chain = try ZeroDrivers.chain(["engines"], profile: altix)
+        #expect(chain.map(\.name) == ["bte", "cpu"])
+        #expect(throws: ProfileError.self) { try ZeroDrivers.chain(["warp-drive"], profile: altix) }
+        #expect(throws: ProfileError.self) { try ZeroDrivers.chain(["bte"], profile: BuiltinProfiles.pentium3x450) }
+    }
+
+    @Test func cpuClearCostByExtent() {
+        let epyc = BuiltinProfiles.epycZen5VM
+        let cpu = CPUCachedDriver(profile: epyc)
+        // 4 KiB at 91 B/ns ~ 45 ns; 2 MiB at 25 B/ns ~ 84 us (notes §4).
+        #expect(abs(cpu.cost(bytes: 4096).cpuNs - 45.0) < 0.1)
+        #expect(abs(cpu.cost(bytes: 2 << 20).cpuNs - 83_886) < 1)
+        let nt = CPUNonTemporalDriver(profile: epyc)
+        #expect(abs(nt.cost(bytes: 4096).cpuNs - 150.0) < 0.1)
+        #expect(nt.cost(bytes: 4096).bypassesCache)
+    }
+
+    @Test func builtinProfilesAreValidAndSourced() {
+        for profile in BuiltinProfiles.all {
+            #expect(profile.validationErrors().isEmpty, "\(profile.name)")
+            for key in ["fault_base_ns", "line_miss_ns", "clear_cached", "llc", "memory_bytes"] {
+                #expect(profile.sources[key] != nil, "\(profile.name): \(key) has no source")
+            }
+        }
+    }
+}

@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""Reproduce Lameter's published prezeroing figures with prezero and write docs/validation.md.
+
+usage: tools/validate-lameter.py [--quick] [--out docs/validation.md]
+
+1. Fits the two parameters per machine (fault_base_ns B and per-CPU memory bandwidth W) to the
+   published steady-state figures, and checks that the built-in profiles carry those values.
+2. Synthesizes Lameter's page-fault test (prezero synth pft) for every published case, replays
+   it under zero-on-fault and kscrubd-v4, and compares faults/s with the published numbers.
+3. Checks the epyc-zen5-vm predictions against the measurements in the notes (section 4).
+"""
+import json, math, os, subprocess, sys, tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PREZERO = os.path.join(ROOT, ".build", "release", "prezero")
+QUICK = "--quick" in sys.argv
+OUT = sys.argv[sys.argv.index("--out") + 1] if "--out" in sys.argv else os.path.join(ROOT, "docs", "validation.md")
+
+# Published figures (../shared/notes/prezeroing.md §1; V2 0/3 Pine.LNX.4.58.0412231119540.31791,
+# V3 0/4 Pine.LNX.4.58.0501041510430.1536).
+ALTIX_SERIES = [(1, 500814), (2, 493453), (4, 479352), (8, 424742), (16, 347715), (32, 258112), (64, 169896), (128, 102300)]
+ALTIX_1T = (69585, 268078)
+ALTIX_THREADS = {2: (98644, 263967), 4: (135642, 264774), 8: (179791, 221701)}
+PIII_1REP = (157455, 672151)
+PIII_10REP = (157077, 330226)
+
+
+def fit(points_with, point_without, page, line, hit):
+    """Least squares in log space over B (ns) and W (bytes/ns) for the model's steady state:
+    a prezeroed fault touching n cold lines costs B + n*line/W; an inline-cleared one
+    B + 2*page/W + hit (read for ownership + write back of every line)."""
+    def err(B, W):
+        e = sum(math.log((1e9 / (B + n * line / W)) / r) ** 2 for n, r in points_with)
+        e += math.log((1e9 / (B + 2 * page / W + hit)) / point_without) ** 2
+        return e
+    best = None
+    B, W = 1500.0, 1.0
+    for step_b, step_w, span in ((50, 0.05, 40), (5, 0.005, 20), (0.5, 0.0005, 20), (0.05, 0.00005, 20)):
+        lo_b, lo_w = (100.0, 0.1) if best is None else (best[1] - span * step_b, best[2] - span * step_w)
+        n_b = 100 if best is None else 2 * span
+        n_w = 100 if best is None else 2 * span
+        for i in range(n_b + 1):
+            for j in range(n_w + 1):
+                b, w = lo_b + i * step_b, lo_w + j * step_w
+                if b <= 0 or w <= 0:
+                    continue
+                v = err(b, w)
+                if best is None or v < best[0]:
+                    best = (v, b, w)
+    return best[1], best[2]
+
+
+def run(args):
+    r = subprocess.run([PREZERO] + args, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"prezero {' '.join(args)} failed:\n{r.stderr}")
+    return r.stdout
+
+
+def synth(name, **kw):
+    path = os.path.join(TMP, name + ".perf.txt.zst")
+    if not os.path.exists(path):
+        args = ["synth", "pft", "-o", path]
+        for k, v in kw.items():
+            args += ["--" + k.replace("_", "-"), str(v)]
+        run(args)
+    return path
+
+
+def replay(trace, policy, profile, extra=()):
+    out = run(["replay", trace, "--policy", policy, "--profile", profile, "--json", *extra])
+    return json.loads(out)["metrics"]
+
+
+def pct(model, published):
+    return (model / published - 1) * 100
+
+
+def verdict(model, published, tol=20):
+    return "yes" if abs(pct(model, published)) <= tol else "**no**"
+
+
+subprocess.run(["swift", "build", "-c", "release"], cwd=ROOT, check=True, capture_output=True)
+TMP = tempfile.mkdtemp(prefix="prezero-validate-")
+lines = []
+w = lines.append
+
+altix_b, altix_w = fit(ALTIX_SERIES, ALTIX_1T[0], 16384, 128, 5.0)
+piii_b, piii_w = fit([(1, PIII_1REP[1])], PIII_1REP[0], 4096, 32, 7.0)
+profiles = {p: json.loads(run(["replay", synth("probe", memory="64MiB", page_size="4KiB"), "--profile", p, "--json"]))["profile"]
+            for p in ("altix-sn2", "piii-450")}
+
+w("# Validation: Lameter's published prezeroing figures, reproduced\n")
+w("Regenerate with `tools/validate-lameter.py` (release build; a few minutes). Every number below comes from "
+  "`prezero synth pft` + `prezero replay`, except the published columns, which come from Lameter's posts "
+  "(V2 0/3 `Pine.LNX.4.58.0412231119540.31791@schroedinger.engr.sgi.com`, V3 0/4 "
+  "`Pine.LNX.4.58.0501041510430.1536@schroedinger.engr.sgi.com`; see `../shared/notes/prezeroing.md`).\n")
+w("## The two fitted parameters (per machine)\n")
+w("The model's steady state: a prezeroed fault that writes n cold lines costs `B + n * line / W`; a fault "
+  "that clears inline costs `B + 2 * page / W + hit` (every cleared line is read for ownership and written "
+  "back). `B` (`fault_base_ns`) and `W` (per-CPU memory bandwidth, which sets `line_miss_ns`, "
+  "`line_miss_stream_ns` and the cached clear rate `W/2`) are fitted by least squares in log space:\n")
+w("| machine | fitted to | B = fault_base_ns | W (bytes/ns) | in the built-in profile |")
+w("|---|---|---:|---:|---|")
+for name, b, wv, data in (("altix-sn2", altix_b, altix_w, "the 1..128-lines series (8 points) and 69,585 faults/s without prezeroing"),
+                          ("piii-450", piii_b, piii_w, "672,151 (with, 1 rep) and 157,455 (without) faults/s")):
+    prof = profiles[name]
+    ok = abs(prof["fault_base_ns"] - b) < 2 and abs(prof["line_bytes"] / prof["line_miss_stream_ns"] - wv) < 0.01
+    w(f"| {name} | {data} | {b:.1f} | {wv:.3f} | {'matches' if ok else '**differs: update BuiltinProfiles.swift**'} |")
+w("\nEverything else is a prediction from sourced or stated parameters (`prezero replay --json` prints each "
+  "profile with a source per field): the BTE (500 MB/s, 60,000 B .. 8 MiB, one per node), kscrubd V4's "
+  "defaults (scrub_start 5, scrub_stop 2), the memory sizes, the pcp batch sizes of 2.6.10.\n")
+
+# Altix, 1 thread, 4 GB x 3.
+reps = 1 if QUICK else 3
+mem = "1GiB" if QUICK else "4GiB"
+t = synth(f"altix-1t-{mem}-{reps}", memory=mem, reps=reps, threads=1, lines=1, page_size="16KiB", cpus=8)
+zof = replay(t, "zero-on-fault", "altix-sn2")
+ks = replay(t, "kscrubd-v4", "altix-sn2")
+ratio = ks["fault_rate"] / zof["fault_rate"]
+w(f"## Altix, 1 thread, {mem} x {reps}, 1 line per page\n")
+w("| | published faults/s | model faults/s | difference | within ±20% |")
+w("|---|---:|---:|---:|---|")
+w(f"| zero-on-fault | {ALTIX_1T[0]:,} | {zof['fault_rate']:,.0f} | {pct(zof['fault_rate'], ALTIX_1T[0]):+.1f}% | {verdict(zof['fault_rate'], ALTIX_1T[0])} |")
+w(f"| kscrubd-v4 | {ALTIX_1T[1]:,} | {ks['fault_rate']:,.0f} | {pct(ks['fault_rate'], ALTIX_1T[1]):+.1f}% | {verdict(ks['fault_rate'], ALTIX_1T[1])} |")
+pub_ratio = ALTIX_1T[1] / ALTIX_1T[0]
+w(f"| **ratio** | **{pub_ratio:.2f}x** | **{ratio:.2f}x** | {pct(ratio, pub_ratio):+.1f}% | {verdict(ratio, pub_ratio)} |\n")
+w(f"kscrubd-v4 served {ks['zero_hits']:,} of {ks['zero_requests']:,} zero requests from the zeroed pool; "
+  f"the pool ran dry {ks['pool_empty_events']} times (first after {ks['first_pool_empty_ns']/1e9:.2f} s of model time) "
+  f"and {ks['pages_zeroed_fault_path']:,} pages were cleared inline; the BTEs zeroed "
+  f"{ks['pages_zeroed_by_driver'].get('bte', 0):,} pages.\n")
+
+# Lines series.
+w("## Altix, lines touched per page (prezeroed, 1 rep: the pool does not run dry)\n")
+w("| lines | published faults/s | model faults/s | difference | within ±20% |")
+w("|---:|---:|---:|---:|---|")
+series_mem = "256MiB" if QUICK else "1GiB"
+for n, pub in ALTIX_SERIES:
+    t = synth(f"altix-lines-{n}", memory=series_mem, reps=1, threads=1, lines=n, page_size="16KiB", cpus=8)
+    m = replay(t, "kscrubd-v4", "altix-sn2")
+    w(f"| {n} | {pub:,} | {m['fault_rate']:,.0f} | {pct(m['fault_rate'], pub):+.1f}% | {verdict(m['fault_rate'], pub)} |")
+w("\nThese points were part of the fit; they show how well one bandwidth explains the slope.\n")
+
+# Threads.
+w(f"## Altix, 2, 4 and 8 threads ({mem} x {reps}, faults per wall-second)\n")
+w("| threads | published without | model without | published with | model with | published ratio | model ratio |")
+w("|---:|---:|---:|---:|---:|---:|---:|")
+for n, (pw, pz) in ALTIX_THREADS.items():
+    t = synth(f"altix-{n}t-{mem}-{reps}", memory=mem, reps=reps, threads=n, lines=1, page_size="16KiB", cpus=8)
+    a = replay(t, "zero-on-fault", "altix-sn2")["faults_per_wall_second"]
+    b = replay(t, "kscrubd-v4", "altix-sn2")["faults_per_wall_second"]
+    w(f"| {n} | {pw:,} | {a:,.0f} | {pz:,} | {b:,.0f} | {pz / pw:.2f}x | {b / a:.2f}x |")
+w("\nThe model has no lock contention: 2.6.10 serialised faults on `mm->page_table_lock` and the zone "
+  "lock, so the published rates scale far below linearly with threads, while the model's scale with the "
+  "CPUs. With more threads, fewer CPUs are idle, so kscrubd (which runs only on idle CPUs of its node) "
+  "refills the pool less; the model reproduces that trend in the ratio but not the absolute rates.\n")
+
+# PIII.
+w("## 2x Pentium III 450, 256 MB, 1 line per page\n")
+w("| case | published without | model without | published with | model with | published ratio | model ratio | within ±20% |")
+w("|---|---:|---:|---:|---:|---:|---:|---|")
+for label, reps_p, (pw, pz) in (("1 rep", 1, PIII_1REP), ("10 reps back to back", 3 if QUICK else 10, PIII_10REP)):
+    t = synth(f"piii-{reps_p}", memory="256MiB", reps=reps_p, threads=1, lines=1, page_size="4KiB", cpus=2)
+    a = replay(t, "zero-on-fault", "piii-450")["fault_rate"]
+    b = replay(t, "kscrubd-v4", "piii-450")["fault_rate"]
+    w(f"| {label} | {pw:,} | {a:,.0f} | {pz:,} | {b:,.0f} | {pz / pw:.2f}x | {b / a:.2f}x | {verdict(b / a, pz / pw)} |")
+w("\nThe 1-rep rates were part of the fit. The 10-rep ratio is a prediction: the pool runs dry and "
+  "kscrubd refills it on the second (idle) CPU with cached clears.\n")
+
+# EPYC.
+w("## This project's machine (epyc-zen5-vm): predictions against the measurements of notes §4\n")
+w("| case | zero-on-fault faults/s | oracle faults/s | kscrubd-v4 faults/s | gain (oracle) | measured |")
+w("|---|---:|---:|---:|---:|---|")
+for label, kw, measured in (
+        ("4 KiB pages, 1 line touched", dict(memory="256MiB", order=0), "~1.03x, at most ~1.15x; may lose once the cold line is charged"),
+        ("2 MiB THP (order 9), 1 line touched", dict(memory="1GiB", order=9), "~20x (84-92 us fault, ~95 % clearing)")):
+    t = synth(f"epyc-{kw['order']}", reps=1, threads=1, lines=1, page_size="4KiB", cpus=2, **kw)
+    a = replay(t, "zero-on-fault", "epyc-zen5-vm")["fault_rate"]
+    o = replay(t, "oracle", "epyc-zen5-vm")["fault_rate"]
+    k = replay(t, "kscrubd-v4", "epyc-zen5-vm")["fault_rate"]
+    w(f"| {label} | {a:,.0f} | {o:,.0f} | {k:,.0f} | {o / a:.2f}x | {measured} |")
+w("\nOn 4 KiB pages the clear is ~45 ns of a ~1,300 ns fault, and a prezeroed page's first touched line "
+  "misses (~100 ns) where the inline clear had left it in cache: prezeroing gains at most a few percent "
+  "and can lose. A 2 MiB fault is ~95 % clearing, so serving it zeroed is ~20x faster.\n")
+
+with open(OUT, "w") as f:
+    f.write("\n".join(lines) + "\n")
+print("\n".join(lines))
