@@ -30,7 +30,6 @@ extension ReplayEngine {
             metrics.idleNs += dt * idleCPUs(node: node)
             guard scrubbers[node].awake else { continue }
             scrubbers[node].budgetNs += dt * idleShare
-            scrubbers[node].pagesThisRun = 0
             runScrubber(node: node, until: t)
         }
         lastAdvance = t
@@ -38,7 +37,6 @@ extension ReplayEngine {
     }
 
     mutating func runScrubber(node: Int, until t: Double) {
-        let runCap = (policy as? IdleZero)?.pagesPerRun ?? Int.max
         while true {
             if let flight = scrubbers[node].inFlight {
                 guard flight.done <= t else { return }
@@ -46,20 +44,20 @@ extension ReplayEngine {
                 scrubbers[node].inFlight = nil
                 scrubbers[node].clock = max(scrubbers[node].clock, flight.done)
             }
-            guard scrubbers[node].pagesThisRun < runCap else { return }
             guard var job = policy.nextScrubJob(node: node, memory: memory) else {
                 scrubbers[node].awake = false
                 scrubbers[node].budgetNs = 0
                 return
             }
-            // A block larger than the engine takes is split on the free lists until it fits
-            // (modelling choice: kscrubd would otherwise clear it on the CPU; docs/model.md).
+            // A block larger than the engine takes (or than the policy zeroes in one run) is
+            // split on the free lists until it fits (modelling choice for kscrubd, which would
+            // otherwise clear it on the CPU; docs/model.md).
             var bytes = (1 << job.order) * profile.pageBytes
-            if let limit = drivers.first(where: { $0.isEngine })?.maxBytes {
-                while bytes > limit && job.order > 0 {
-                    job.order = memory.zones[job.zone].splitFree(job.page)
-                    bytes = (1 << job.order) * profile.pageBytes
-                }
+            var limit = drivers.first(where: { $0.isEngine })?.maxBytes ?? Int.max
+            if let pages = policy.maxScrubJobPages { limit = min(limit, pages * profile.pageBytes) }
+            while bytes > limit && job.order > 0 {
+                job.order = memory.zones[job.zone].splitFree(job.page)
+                bytes = (1 << job.order) * profile.pageBytes
             }
             let (cost, driverName) = zeroingCost(bytes: bytes)
             guard scrubbers[node].budgetNs >= cost.cpuNs else { return }
@@ -67,7 +65,6 @@ extension ReplayEngine {
             metrics.scrubberCPUNs += cost.cpuNs
             metrics.scrubberJobs += 1
             _ = memory.zones[job.zone].takeForZeroing(job.page)
-            scrubbers[node].pagesThisRun += 1 << job.order
             if cost.engineNs > 0 {
                 let start = max(scrubbers[node].clock, scrubbers[node].engineBusyUntil, lastAdvance)
                 let done = start + cost.cpuNs + cost.engineNs

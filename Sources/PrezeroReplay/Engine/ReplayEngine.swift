@@ -347,7 +347,6 @@ struct ScrubberState {
     var clock: Double = 0
     var engineBusyUntil: Double = 0
     var inFlight: EngineJob?
-    var pagesThisRun = 0
 }
 
 struct EngineJob {

@@ -31,7 +31,9 @@ public struct IdleZero: PrezeroPolicy {
 
     public var keepsZeroedPool: Bool { true }
     public var drivers: [String] { parameters.drivers }
-    public var pagesPerRun: Int { parameters.pagesPerRun }
+    /// A run zeroes at most `pages_per_run` pages before it checks for runnable work; a larger
+    /// free block is split first, so zeroing stays preemptible at that granularity.
+    public var maxScrubJobPages: Int? { max(1, parameters.pagesPerRun) }
     public func preference(order: Int, wantsZero: Bool) -> ListPreference { wantsZero ? .zeroedFirst : .dirtyFirst }
     public func usesPerCPULists(wantsZero: Bool) -> Bool { !wantsZero }
 

@@ -51,6 +51,8 @@ public protocol PrezeroPolicy {
     mutating func nextScrubJob(node: Int, memory: some MemoryView) -> ScrubJob?
     /// Run before the trace: the machine was idle before the capture, so the scrubber ran.
     func wakesAtStart(node: Int) -> Bool
+    /// Largest block one scrub job zeroes, in pages (larger free blocks are split first); nil = any.
+    var maxScrubJobPages: Int? { get }
 }
 
 extension PrezeroPolicy {
@@ -64,6 +66,7 @@ extension PrezeroPolicy {
     public mutating func didFree(node: Int, order: Int, memory: some MemoryView, loadAverage: Double) -> Bool { false }
     public mutating func nextScrubJob(node: Int, memory: some MemoryView) -> ScrubJob? { nil }
     public func wakesAtStart(node: Int) -> Bool { keepsZeroedPool }
+    public var maxScrubJobPages: Int? { nil }
 }
 
 /// Parameters of a policy: `Codable` with defaults in code; `--set key=value` edits them by

@@ -1,0 +1,173 @@
+import Foundation
+import Testing
+
+import PrezeroModel
+import PrezeroTrace
+@testable import PrezeroReplay
+
+@Suite("Policy semantics")
+struct PolicyTests {
+    let small = BuiltinProfiles.epycZen5VM.withMemory(256 << 20)
+
+    /// Every policy on a real capture, invariants checked throughout: free pages conserved, no
+    /// page both free and allocated, nothing called zero after it was dirtied, and (Lameter's
+    /// rule) no free block mixing zeroed and unzeroed pages.
+    @Test(arguments: Policies.names)
+    func invariantsHoldOnARealCapture(_ policy: String) throws {
+        let trace = repositoryRoot.appendingPathComponent("traces/git-clone.perf.txt.zst").path
+        let r = try replay(trace, policy: policy, profile: small, timebase: .trace) { $0.checkInterval = 20_000 }
+        #expect(r.invariantProblems.isEmpty, "\(r.invariantProblems.prefix(3))")
+        #expect(r.metrics.invariantChecks >= 3)
+        #expect(r.metrics.faults > 10_000)
+    }
+
+    /// A pfn freed without being allocated in the capture is the same count perf kmem calls
+    /// free-only (stored in the sidecar at capture time).
+    @Test func freesOfPrecapturePagesMatchPerfKmem() throws {
+        let trace = repositoryRoot.appendingPathComponent("traces/git-clone.perf.txt.zst").path
+        let (metadata, _) = try #require(try TraceMetadata.load(besideTrace: trace))
+        let kmem = try #require(metadata.perfKmemPageStat)
+        let line = try #require(kmem.split(separator: "\n").first { $0.hasPrefix("Total free-only requests") })
+        let freeOnly = try #require(line.split(separator: ":")[1].split(separator: " ").first.flatMap { UInt64($0) })
+        let r = try replay(trace, policy: "zero-on-fault", profile: small, timebase: .trace)
+        #expect(r.metrics.freesOfPagesAllocatedBeforeCapture == freeOnly)
+    }
+
+    @Test func initOnFreeLeavesEveryFreeBlockZero() throws {
+        let trace = repositoryRoot.appendingPathComponent("traces/git-clone.perf.txt.zst").path
+        var options = ReplayOptions(profile: small)
+        options.checkInvariants = true
+        var engine = try ReplayEngine(policy: InitOnFree(parameters: .init(), profile: small), options: options)
+        _ = try TraceReader.read(path: trace, into: &engine)
+        engine.finish()
+        let memory = engine.memory
+        #expect(memory.freePages > 0)
+        #expect(memory.zeroedFreePages == memory.freePages)
+        for (index, list) in memory.pcp.enumerated() {
+            for page in list { #expect(memory.zones[index % memory.zones.count].isZero(Int(page))) }
+        }
+        #expect(engine.metrics.zeroHits == engine.metrics.zeroRequests)
+        #expect(engine.metrics.pagesZeroedFreePath > 0)
+    }
+
+    /// FreeBSD's hysteresis: zero up to 4/5 of free pages, then stay asleep until fewer than
+    /// 2/3 are zeroed.
+    @Test func idleZeroRespectsItsHysteresis() throws {
+        var options = ReplayOptions(profile: small)
+        options.timebase = .trace
+        options.checkInvariants = true
+        var engine = try ReplayEngine(policy: IdleZero(parameters: .init(), profile: small), options: options)
+        func share() -> Double { Double(engine.memory.zeroedFreePages) / Double(engine.memory.freePages) }
+        #expect(share() >= 0.8 && share() < 0.85, "warm start zeroes to the stop fraction: \(share())")
+
+        // Both CPUs busy: no idle time, so nothing is zeroed while memory is dirtied.
+        var t: UInt64 = 1_000
+        engine.consume(TraceEvent(kind: .schedSwitch, cpu: 1, pid: 5, timestampNs: t, a: 5, b: 9))
+        var pfn: UInt64 = 1 << 20
+        var live: [UInt64] = []
+        func allocateAndFree(pages: Int) {
+            for _ in 0..<pages {
+                t += 1_000
+                engine.consume(TraceEvent(kind: .pageAlloc, cpu: 0, pid: 7, timestampNs: t, order: 0, migratetype: 1, flags: [.gfpZero], a: pfn))
+                live.append(pfn)
+                pfn += 1
+            }
+            for p in live {
+                t += 1_000
+                engine.consume(TraceEvent(kind: .pageFree, cpu: 0, pid: 7, timestampNs: t, order: 0, a: p))
+            }
+            live.removeAll()
+        }
+        // Dirty ~8 % of free memory: between 2/3 and 4/5 zeroed, no zeroing starts.
+        let free = engine.memory.freePages
+        allocateAndFree(pages: free / 12)
+        t += 1_000_000_000
+        engine.consume(TraceEvent(kind: .pageFreeBatched, cpu: 0, pid: 7, timestampNs: t))
+        let between = share()
+        #expect(between < 0.8 && between > 2.0 / 3.0, "\(between)")
+        // CPU 1 idles: still no zeroing between 2/3 and 4/5.
+        engine.consume(TraceEvent(kind: .schedSwitch, cpu: 1, pid: 9, timestampNs: t + 1, a: 9, b: 0))
+        t += 2_000_000_000
+        engine.consume(TraceEvent(kind: .pageFreeBatched, cpu: 0, pid: 7, timestampNs: t))
+        #expect(engine.metrics.pagesZeroedScrubber == 0)
+
+        // CPU 1 busy again; dirty more, below 2/3; then CPU 1 idles: zeroing back up to 4/5, and
+        // no further.
+        engine.consume(TraceEvent(kind: .schedSwitch, cpu: 1, pid: 0, timestampNs: t + 1, a: 0, b: 9))
+        allocateAndFree(pages: free / 6)
+        #expect(share() < 2.0 / 3.0)
+        engine.consume(TraceEvent(kind: .schedSwitch, cpu: 1, pid: 9, timestampNs: t + 1, a: 9, b: 0))
+        t += 10_000_000_000
+        engine.consume(TraceEvent(kind: .pageFreeBatched, cpu: 0, pid: 7, timestampNs: t))
+        #expect(engine.metrics.pagesZeroedScrubber > 0)
+        #expect(share() >= 0.8 && share() < 0.81, "\(share())")
+        engine.finish()
+        #expect(engine.invariantProblems.isEmpty)
+    }
+
+    @Test func kscrubdWakesOnlyOnHighOrderCoalescing() throws {
+        var options = ReplayOptions(profile: small)
+        options.timebase = .trace
+        options.warmStart = false
+        var engine = try ReplayEngine(policy: KscrubdV4(parameters: .init(), profile: small), options: options)
+        engine.consume(TraceEvent(kind: .schedSwitch, cpu: 1, pid: 5, timestampNs: 1, a: 5, b: 0))
+        // Nothing has been freed: kscrubd sleeps however much idle time passes.
+        engine.consume(TraceEvent(kind: .pageFreeBatched, cpu: 0, pid: 7, timestampNs: 5_000_000_000))
+        #expect(engine.metrics.pagesZeroedScrubber == 0)
+        // A high-order free coalesces past scrub_start (5): the scrubber wakes and zeroes.
+        engine.consume(TraceEvent(kind: .pageAlloc, cpu: 0, pid: 7, timestampNs: 5_000_001_000, order: 6, migratetype: 1, a: 4096))
+        engine.consume(TraceEvent(kind: .pageFree, cpu: 0, pid: 7, timestampNs: 5_000_002_000, order: 6, a: 4096))
+        engine.consume(TraceEvent(kind: .pageFreeBatched, cpu: 0, pid: 7, timestampNs: 9_000_000_000))
+        #expect(engine.metrics.pagesZeroedScrubber > 0)
+    }
+
+    @Test func parametersAreSetByNameAndChecked() throws {
+        let policy = try Policies.make("kscrubd-v4", settings: [("scrub_start", "7"), ("drivers", "cpu-nt")], profile: small)
+        let params = try #require(policy.parameters as? KscrubdV4.Parameters)
+        #expect(params.scrubStart == 7)
+        #expect(params.drivers == ["cpu-nt"])
+        #expect {
+            try Policies.make("kscrubd-v4", settings: [("scrub_begin", "7")], profile: small)
+        } throws: { error in
+            "\(error)".contains("unknown parameter 'scrub_begin'") && "\(error)".contains("scrub_start")
+        }
+        #expect(throws: PolicyError.self) { try Policies.make("kscrubd-v4", settings: [("scrub_start", "soon")], profile: small) }
+        #expect(throws: PolicyError.self) { try Policies.make("kscrubd-v9", settings: [], profile: small) }
+    }
+}
+
+@Suite("Cache trace dump")
+struct CacheTraceTests {
+    /// The din dump replays, in an independent LRU simulator, to exactly the model's misses.
+    @Test func dinDumpMatchesAnLRUSimulator() throws {
+        let (trace, _) = try pftTrace(memory: 8 << 20, reps: 2, lines: 3, pageBytes: 4_096, cpus: 2)
+        var profile = BuiltinProfiles.epycZen5VM.withMemory(256 << 20)
+        profile.llc = CacheGeometry(sizeBytes: 256 << 10, ways: 8, lineBytes: 64)
+        let din = NSTemporaryDirectory() + "prezero-\(UUID().uuidString).din"
+        let r = try replay(trace, policy: "zero-on-fault", profile: profile, lines: 3) { $0.cacheTracePath = din }
+        #expect(r.metrics.llcInvalidationsOfPresentLines == 0)
+        let text = try String(contentsOfFile: din, encoding: .utf8)
+        let sets = profile.llc.sizeBytes / (profile.llc.ways * profile.llc.lineBytes)
+        var lru = [[UInt64]](repeating: [], count: sets)
+        var accesses: UInt64 = 0
+        var misses: UInt64 = 0
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            #expect(parts.count == 2 && (parts[0] == "0" || parts[0] == "1"))
+            guard parts.count == 2, let address = UInt64(parts[1], radix: 16) else { continue }
+            let block = address / 64
+            let set = Int(block % UInt64(sets))
+            accesses += 1
+            if let i = lru[set].firstIndex(of: block) {
+                lru[set].remove(at: i)
+            } else {
+                misses += 1
+                if lru[set].count == profile.llc.ways { lru[set].removeLast() }
+            }
+            lru[set].insert(block, at: 0)
+        }
+        #expect(accesses == r.metrics.llcAccesses)
+        #expect(misses == r.metrics.llcMisses)
+        #expect(misses > 0 && misses < accesses)
+    }
+}
