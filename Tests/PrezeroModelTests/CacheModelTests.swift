@@ -112,7 +112,14 @@ struct DriverTests {
     @Test func builtinProfilesAreValidAndSourced() {
         for profile in BuiltinProfiles.all {
             #expect(profile.validationErrors().isEmpty, "\(profile.name)")
-            for key in ["fault_base_ns", "line_miss_ns", "clear_cached", "llc", "memory_bytes"] {
+            var keys = [
+                "page_bytes", "line_bytes", "memory_bytes", "nodes", "cpus", "max_order", "pcp_batch", "pcp_high",
+                "initially_free_fraction", "fault_base_ns", "fault_per_extra_page_ns", "line_hit_ns", "line_miss_ns",
+                "line_miss_stream_ns", "free_path_ns", "clear_cached", "clear_non_temporal", "llc",
+            ]
+            keys += profile.engines.map { "engines.\($0.kind)" }
+            if profile.l2 != nil { keys.append("l2") }
+            for key in keys {
                 #expect(profile.sources[key] != nil, "\(profile.name): \(key) has no source")
             }
         }

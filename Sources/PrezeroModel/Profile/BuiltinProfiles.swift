@@ -36,6 +36,8 @@ public enum BuiltinProfiles {
         sources: [
             "page_bytes": "ia64 16 KiB pages (Lameter's figures: 'ia64 pages are 16 KiB'), Pine.LNX.4.58.0412231119540.31791@schroedinger.engr.sgi.com",
             "line_bytes": "Itanium 2 L2/L3 line 128 B",
+            "cpus": "Lameter's test machine: 'Altix, 8 CPU'",
+            "fault_per_extra_page_ns": "0: only order-0 faults in the published runs",
             "memory_bytes": "Lameter's test machine: 'Altix, 8 CPU, 6 GB'",
             "nodes": "Altix 3000 node = 2 Itanium 2 CPUs + SHub + memory: 8 CPUs = 4 nodes (assumption from the SN2 architecture)",
             "max_order": "MAX_ORDER 11 (orders 0-10), arch/ia64 default without hugetlb (assumption)",
@@ -72,6 +74,9 @@ public enum BuiltinProfiles {
         sources: [
             "memory_bytes": "Lameter's test machine: '2x PIII-450, 384 MB'",
             "page_bytes": "i386 4 KiB pages",
+            "nodes": "one memory node (SMP)",
+            "cpus": "Lameter's test machine: '2x PIII-450'",
+            "fault_per_extra_page_ns": "0: only order-0 faults in the published runs",
             "line_bytes": "Pentium III cache line 32 B",
             "max_order": "MAX_ORDER 11 (orders 0-10), i386",
             "pcp_batch": "2.6.10 zone_batchsize(): 256 KiB / 4 KiB / 4 = 16, clamped to 2^n-1 = 31",
@@ -111,6 +116,10 @@ public enum BuiltinProfiles {
         ],
         sources: [
             "memory_bytes": "this machine: 24 GiB (notes §4)",
+            "page_bytes": "x86-64 4 KiB pages",
+            "line_bytes": "Zen 5 64 B lines",
+            "nodes": "one memory node in the VM",
+            "cpus": "2 vCPUs (notes §4)",
             "max_order": "MAX_PAGE_ORDER 10 (x86-64, 6.x)",
             "pcp_batch": "6.x zone_batchsize() cap: 63",
             "pcp_high": "assumption: 6 * batch (6.x computes it from zone size and CPUs)",

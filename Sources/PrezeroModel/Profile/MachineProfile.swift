@@ -158,11 +158,13 @@ extension MachineProfile {
         case "llc.size_bytes": llc.sizeBytes = Int(number)
         case "llc.ways": llc.ways = Int(number)
         case "llc.line_bytes": llc.lineBytes = Int(number)
+        case "engine_bytes_per_ns":
+            for i in engines.indices { engines[i].bytesPerNs = number }
         default:
             throw ProfileError(
                 "unknown profile key '\(key)'; valid: page_bytes line_bytes memory_bytes nodes cpus max_order pcp_batch "
                     + "pcp_high initially_free_fraction fault_base_ns fault_per_extra_page_ns line_hit_ns line_miss_ns "
-                    + "line_miss_stream_ns free_path_ns llc.size_bytes llc.ways llc.line_bytes")
+                    + "line_miss_stream_ns free_path_ns llc.size_bytes llc.ways llc.line_bytes engine_bytes_per_ns")
         }
         sources[key] = "--set \(key)=\(value)"
     }

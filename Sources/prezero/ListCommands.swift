@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import PrezeroModel
+import PrezeroReplay
+
+struct ProfilesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "profiles",
+        abstract: "List the built-in machine profiles, or show one with every parameter and its source."
+    )
+
+    @Argument(help: "Profile to show (default: list them).") var name: String?
+    @Flag(help: "Print the profile as JSON (the format --profile FILE reads).") var json = false
+
+    func run() throws {
+        guard let name else {
+            for profile in BuiltinProfiles.all { print(profile.name.padding(toLength: 16, withPad: " ", startingAt: 0) + profile.description) }
+            return
+        }
+        guard let profile = BuiltinProfiles.named(name) else {
+            throw ValidationError("unknown profile '\(name)'; valid: \(BuiltinProfiles.names.joined(separator: ", "))")
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(profile), as: UTF8.self))
+            return
+        }
+        print(ProfileTable.markdown(profile), terminator: "")
+    }
+}
+
+/// A profile as a markdown table: parameter, value with unit, source.
+enum ProfileTable {
+    static func markdown(_ p: MachineProfile) -> String {
+        func clear(_ c: ClearCost) -> String {
+            c.points.map { "\($0.extentBytes >= 1 << 20 ? "\($0.extentBytes >> 20) MiB" : $0.extentBytes >= 1024 ? "\($0.extentBytes >> 10) KiB" : "\($0.extentBytes) B")+: \(fmt($0.bytesPerNs)) B/ns" }
+                .joined(separator: "; ") + (c.setupNs > 0 ? "; setup \(fmt(c.setupNs)) ns" : "")
+        }
+        let rows: [(String, String)] = [
+            ("page_bytes", "\(p.pageBytes) B"), ("line_bytes", "\(p.lineBytes) B"),
+            ("memory_bytes", "\(p.memoryBytes >> 20) MiB"), ("nodes", "\(p.nodes)"), ("cpus", "\(p.cpus)"),
+            ("max_order", "\(p.maxOrder)"), ("pcp_batch", "\(p.pcpBatch) pages"), ("pcp_high", "\(p.pcpHigh) pages"),
+            ("initially_free_fraction", fmt(p.initiallyFreeFraction)),
+            ("fault_base_ns", "\(fmt(p.faultBaseNs)) ns"), ("fault_per_extra_page_ns", "\(fmt(p.faultPerExtraPageNs)) ns"),
+            ("line_hit_ns", "\(fmt(p.lineHitNs)) ns"), ("line_miss_ns", "\(fmt(p.lineMissNs)) ns"),
+            ("line_miss_stream_ns", "\(fmt(p.lineMissStreamNs)) ns"), ("free_path_ns", "\(fmt(p.freePathNs)) ns"),
+            ("clear_cached", clear(p.clearCached)), ("clear_non_temporal", clear(p.clearNonTemporal)),
+            ("llc", "\(p.llc.sizeBytes >> 10) KiB, \(p.llc.ways)-way, \(p.llc.lineBytes) B lines"),
+            ("l2", p.l2.map { "\($0.sizeBytes >> 10) KiB, \($0.ways)-way (reported, not simulated)" } ?? "-"),
+        ] + p.engines.map { e in
+            ("engines.\(e.kind)", "\(e.minBytes) B .. \(e.maxBytes >> 20) MiB, \(fmt(e.bytesPerNs)) B/ns, setup \(fmt(e.setupNs)) ns, completion \(fmt(e.completionNs)) ns, \(e.perNode) per node")
+        }
+        var out = "### \(p.name)\n\n\(p.description)\n\n| parameter | value | source |\n|---|---|---|\n"
+        for (key, value) in rows { out += "| `\(key)` | \(value) | \(p.sources[key] ?? "-") |\n" }
+        return out + "\n"
+    }
+
+    static func fmt(_ v: Double) -> String {
+        v.rounded() == v && abs(v) < 1e12 ? String(Int64(v)) : String(format: "%.3f", v)
+    }
+}
+
+struct PoliciesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "policies",
+        abstract: "List the prezeroing policies with their parameters, defaults and sources."
+    )
+
+    func run() throws {
+        print(PolicyTable.markdown(), terminator: "")
+    }
+}
+
+enum PolicyTable {
+    static func markdown() -> String {
+        var out = ""
+        for type in Policies.registry { out += section(type) }
+        return out
+    }
+
+    private static func section<P: PrezeroPolicy>(_ type: P.Type) -> String {
+        var out = "### \(P.name)\n\n\(P.summary)\n\n"
+        let defaults = P.Parameters().asDictionary
+        if defaults.isEmpty { return out + "No parameters.\n\n" }
+        out += "| parameter | default | meaning and source |\n|---|---|---|\n"
+        for key in defaults.keys.sorted() {
+            let value = defaults[key].map { v -> String in
+                if let list = v as? [Any] { return list.map { "\($0)" }.joined(separator: ",") }
+                return "\(v)"
+            } ?? ""
+            out += "| `\(key)` | \(value) | \(P.Parameters.documentation[key] ?? "-") |\n"
+        }
+        return out + "\n"
+    }
+}
