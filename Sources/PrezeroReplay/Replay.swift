@@ -59,7 +59,7 @@ public enum Replay {
         path: String, policy: P, options: ReplayOptions, metadata: TraceMetadata?, progress: ((UInt64, UInt64?) -> Void)?
     ) throws -> ReplayResult {
         var engine = try ReplayEngine(policy: policy, options: options)
-        let read = try TraceReader.read(path: path, into: &engine, metadata: metadata, progress: progress)
+        let read = try EventPipeline.read(path: path, into: &engine, metadata: metadata, progress: progress)
         engine.finish()
         var parameters: [String: String] = [:]
         for (key, value) in policy.parameters.asDictionary {

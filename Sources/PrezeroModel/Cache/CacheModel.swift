@@ -82,8 +82,14 @@ public struct CacheModel: @unchecked Sendable {
         while line < end {
             let page = Int(line >> pageShift)
             let pageEnd = min(end, (line | (pageLines - 1)) + 1)
-            if page >= storage.residentCount || resident[page] != 0 {
+            if page >= storage.residentCount {
                 while line < pageEnd {
+                    invalidate(line: line)
+                    line += 1
+                }
+            } else {
+                // Stop as soon as the page has no resident line left.
+                while line < pageEnd && resident[page] != 0 {
                     invalidate(line: line)
                     line += 1
                 }

@@ -21,8 +21,14 @@ public struct MemoryModel: MemoryView {
     }
 
     public var zoneCount: Int { zones.count }
-    public func zone(_ index: Int) -> BuddyZone { zones[index] }
-    public func zones(ofNode node: Int) -> [Int] { [node] }
+    public func zones(ofNode node: Int) -> Range<Int> { node..<(node + 1) }
+    public func freePages(zone: Int) -> Int { zones[zone].freePages }
+    public func zeroedFreePages(zone: Int) -> Int { zones[zone].zeroedFreePages }
+    public func blocks(zone: Int, order: Int, clean: Bool) -> Int { zones[zone].blocks(order: order, clean: clean) }
+    public func maxOrder(zone: Int) -> Int { zones[zone].maxOrder }
+    public func dirtyBlock(zone: Int, minOrder: Int, lowestFirst: Bool) -> (page: Int, order: Int)? {
+        zones[zone].dirtyBlock(minOrder: minOrder, lowestFirst: lowestFirst)
+    }
 
     public func node(ofCPU cpu: Int) -> Int { min(profile.nodes - 1, cpu / profile.cpusPerNode) }
 

@@ -53,7 +53,7 @@ extension ReplayEngine {
             // split on the free lists until it fits (modelling choice for kscrubd, which would
             // otherwise clear it on the CPU; docs/model.md).
             var bytes = (1 << job.order) * profile.pageBytes
-            var limit = drivers.first(where: { $0.isEngine })?.maxBytes ?? Int.max
+            var limit = engineMaxBytes
             if let pages = policy.maxScrubJobPages { limit = min(limit, pages * profile.pageBytes) }
             while bytes > limit && job.order > 0 {
                 job.order = memory.zones[job.zone].splitFree(job.page)

@@ -16,6 +16,8 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     let profile: MachineProfile
     let drivers: [any ZeroDriver]
     let inlineClear: CPUCachedDriver
+    /// The largest request the first engine in the chain takes (split bigger blocks).
+    let engineMaxBytes: Int
     var cache: CacheModel
     var zeroingVictims = VictimTable()
     var live = PFNMap()
@@ -50,6 +52,7 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         memory = MemoryModel(profile: profile, mergeRule: policy.mergeRule)
         drivers = try ZeroDrivers.chain(policy.drivers, profile: profile)
         inlineClear = CPUCachedDriver(profile: profile)
+        engineMaxBytes = drivers.first(where: { $0.isEngine })?.maxBytes ?? Int.max
         cache = CacheModel(geometry: profile.llc, pages: profile.pages, linesPerPage: profile.linesPerPage)
         cpuClock = Array(repeating: 0, count: max(profile.cpus, 1))
         idle = Array(repeating: false, count: max(profile.cpus, 1))

@@ -43,13 +43,14 @@ public struct HugepagePrezero: PrezeroPolicy {
 
     public mutating func nextScrubJob(node: Int, memory: some MemoryView) -> ScrubJob? {
         for zone in memory.zones(ofNode: node) {
-            let z = memory.zone(zone)
             if parameters.poolBlocks > 0 {
                 var ready = 0
-                for order in hugeOrder...z.maxOrder { ready += z.blocks(order: order, clean: true) << (order - hugeOrder) }
+                for order in hugeOrder...memory.maxOrder(zone: zone) {
+                    ready += memory.blocks(zone: zone, order: order, clean: true) << (order - hugeOrder)
+                }
                 if ready >= parameters.poolBlocks { continue }
             }
-            if let block = z.dirtyBlock(minOrder: hugeOrder, lowestFirst: true) {
+            if let block = memory.dirtyBlock(zone: zone, minOrder: hugeOrder, lowestFirst: true) {
                 return ScrubJob(zone: zone, page: block.page, order: block.order)
             }
         }

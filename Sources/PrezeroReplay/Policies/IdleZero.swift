@@ -41,8 +41,8 @@ public struct IdleZero: PrezeroPolicy {
         var free = 0
         var zeroed = 0
         for zone in memory.zones(ofNode: node) {
-            free += memory.zone(zone).freePages
-            zeroed += memory.zone(zone).zeroedFreePages
+            free += memory.freePages(zone: zone)
+            zeroed += memory.zeroedFreePages(zone: zone)
         }
         return free == 0 ? 1 : Double(zeroed) / Double(free)
     }
@@ -59,7 +59,7 @@ public struct IdleZero: PrezeroPolicy {
         }
         active[node] = true
         for zone in memory.zones(ofNode: node) {
-            if let block = memory.zone(zone).dirtyBlock(minOrder: 0, lowestFirst: true) {
+            if let block = memory.dirtyBlock(zone: zone, minOrder: 0, lowestFirst: true) {
                 return ScrubJob(zone: zone, page: block.page, order: block.order)
             }
         }

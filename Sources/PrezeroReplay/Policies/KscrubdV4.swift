@@ -42,9 +42,8 @@ public struct KscrubdV4: PrezeroPolicy {
     public mutating func nextScrubJob(node: Int, memory: some MemoryView) -> ScrubJob? {
         let stop = max(0, parameters.scrubStop)
         for zone in memory.zones(ofNode: node) {
-            let z = memory.zone(zone)
-            guard stop <= z.maxOrder else { continue }
-            if let block = z.dirtyBlock(minOrder: stop, lowestFirst: false) {
+            guard stop <= memory.maxOrder(zone: zone) else { continue }
+            if let block = memory.dirtyBlock(zone: zone, minOrder: stop, lowestFirst: false) {
                 return ScrubJob(zone: zone, page: block.page, order: block.order)
             }
         }

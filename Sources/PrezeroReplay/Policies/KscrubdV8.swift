@@ -35,20 +35,19 @@ public struct KscrubdV8: PrezeroPolicy {
         var free = 0
         var zeroed = 0
         for zone in memory.zones(ofNode: node) {
-            free += memory.zone(zone).freePages
-            zeroed += memory.zone(zone).zeroedFreePages
+            free += memory.freePages(zone: zone)
+            zeroed += memory.zeroedFreePages(zone: zone)
         }
         return zeroed * 1024 < free * parameters.lowPermille
     }
 
     public mutating func nextScrubJob(node: Int, memory: some MemoryView) -> ScrubJob? {
         for zone in memory.zones(ofNode: node) {
-            let z = memory.zone(zone)
-            for order in 0...z.maxOrder {
-                let unzeroed = z.blocks(order: order, clean: false)
+            for order in 0...memory.maxOrder(zone: zone) {
+                let unzeroed = memory.blocks(zone: zone, order: order, clean: false)
                 guard unzeroed > 0 else { continue }
-                if z.blocks(order: order, clean: true) * 1024 < unzeroed * parameters.highPermille,
-                    let block = z.dirtyBlock(minOrder: order, lowestFirst: true), block.order == order
+                if memory.blocks(zone: zone, order: order, clean: true) * 1024 < unzeroed * parameters.highPermille,
+                    let block = memory.dirtyBlock(zone: zone, minOrder: order, lowestFirst: true), block.order == order
                 {
                     return ScrubJob(zone: zone, page: block.page, order: order)
                 }

@@ -8,13 +8,17 @@ public struct ScrubJob: Sendable {
     public var order: Int
 }
 
-/// What a policy sees of the machine when it decides.
+/// What a policy sees of the machine when it decides: queries, no copies of the zones.
 public protocol MemoryView {
-    var zoneCount: Int { get }
-    func zone(_ index: Int) -> BuddyZone
-    /// Zones of a node (one today).
-    func zones(ofNode node: Int) -> [Int]
     var profile: MachineProfile { get }
+    /// The zones of a node (one today).
+    func zones(ofNode node: Int) -> Range<Int>
+    func freePages(zone: Int) -> Int
+    func zeroedFreePages(zone: Int) -> Int
+    func blocks(zone: Int, order: Int, clean: Bool) -> Int
+    func maxOrder(zone: Int) -> Int
+    /// An unzeroed free block of order >= minOrder: the highest order first, or the lowest.
+    func dirtyBlock(zone: Int, minOrder: Int, lowestFirst: Bool) -> (page: Int, order: Int)?
 }
 
 /// A prezeroing policy: when and where pages are zeroed. One file per policy, listed in
