@@ -27,6 +27,8 @@ struct ReplayCommand: ParsableCommand {
     @Flag(help: "Run the allocator invariant checker during the replay.") var check = false
     @Flag(help: "Start with the policy's pool empty instead of letting its scrubber finish first.") var coldStart = false
     @Option(help: "Write the LLC access stream (Dinero IV din format) to this file.") var dumpCacheTrace: String?
+    @Flag(help: "Model the profile's memory, nodes and CPUs even when the trace's metadata describes the captured machine.")
+    var ignoreCaptureMachine = false
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
@@ -62,10 +64,14 @@ struct ReplayCommand: ParsableCommand {
                 policySettings.append((key, value))
             }
         }
-        let chosen = try Policies.make(policy, settings: policySettings, profile: machine)
-
         let loaded = try TraceMetadata.load(besideTrace: input)
         let meta = loaded?.0
+        var initialFree: [[Int]]?
+        if !ignoreCaptureMachine, let meta, let captured = CaptureMachine(metadata: meta) {
+            machine = captured.adapt(machine, sidecar: loaded?.1 ?? "")
+            if !captured.freeBlocks.isEmpty { initialFree = captured.freeBlocks }
+        }
+        let chosen = try Policies.make(policy, settings: policySettings, profile: machine)
         if let page = meta?.pageSize, page != machine.pageBytes, meta?.kernelRelease == "synthetic" {
             writeStandardError("prezero: note: trace page size \(page) B differs from profile \(machine.name)'s \(machine.pageBytes) B\n")
         }
@@ -83,6 +89,7 @@ struct ReplayCommand: ParsableCommand {
         if check { options.checkInvariants = true }
         options.warmStart = !coldStart
         options.cacheTracePath = dumpCacheTrace
+        options.initialFreeBlocks = initialFree
 
         let progress = ProgressReporter(label: "replaying \(input)")
         let result = try Replay.run(

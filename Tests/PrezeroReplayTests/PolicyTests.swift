@@ -171,3 +171,35 @@ struct CacheTraceTests {
         #expect(misses > 0 && misses < accesses)
     }
 }
+
+@Suite("The captured machine from metadata")
+struct CaptureMachineTests {
+    @Test func buddyinfoSumsZonesPerNode() {
+        let text = """
+            Node 0, zone      DMA      0      0      0      0      0      0      0      0      1      1      3
+            Node 0, zone    DMA32      1      1      4      2      5      4      3      3      4      2    752
+            Node 1, zone   Normal    254     49    471    571    628    351    242    133     62     22     30
+            """
+        let blocks = CaptureMachine.parseBuddyinfo(text)
+        #expect(blocks.count == 2)
+        #expect(blocks[0] == [1, 1, 4, 2, 5, 4, 3, 3, 5, 3, 755])
+        #expect(blocks[1][0] == 254 && blocks[1][10] == 30)
+    }
+
+    @Test func replayStartsFromTheCapturedFreeLists() throws {
+        let trace = repositoryRoot.appendingPathComponent("traces/git-clone.perf.txt.zst").path
+        let (metadata, sidecar) = try #require(try TraceMetadata.load(besideTrace: trace))
+        let captured = try #require(CaptureMachine(metadata: metadata))
+        let profile = captured.adapt(BuiltinProfiles.epycZen5VM, sidecar: sidecar)
+        #expect(profile.memoryBytes <= UInt64(metadata.memTotalKB ?? 0) * 1024)
+        #expect(profile.cpus == metadata.cpus)
+        var options = ReplayOptions(profile: profile)
+        options.initialFreeBlocks = captured.freeBlocks
+        options.checkInvariants = false
+        options.warmStart = false
+        let engine = try ReplayEngine(policy: ZeroOnFault(parameters: .init(), profile: profile), options: options)
+        // Free pages at the start are exactly what buddyinfo listed.
+        let listed = captured.freeBlocks[0].enumerated().reduce(0) { $0 + ($1.element << $1.offset) }
+        #expect(engine.memory.freePages == listed)
+    }
+}

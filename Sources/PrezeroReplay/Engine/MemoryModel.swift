@@ -45,6 +45,27 @@ public struct MemoryModel: MemoryView {
         }
     }
 
+    /// Releases the free lists the capture saw at its start: `blocks[node][order]` free blocks,
+    /// placed from the start of each zone, largest first (orders above max_order are split).
+    mutating func releaseInitialMemory(blocks: [[Int]], zeroed: Bool) {
+        for z in zones.indices {
+            let counts = z < blocks.count ? blocks[z] : []
+            var p = 0
+            let maxOrder = zones[z].maxOrder
+            for order in stride(from: counts.count - 1, through: 0, by: -1) {
+                let pages = counts[order] << order
+                let usable = min(pages, zones[z].pageCount - p)
+                guard usable > 0 else { continue }
+                // Keep blocks aligned: release in max-order pieces, then the rest.
+                let size = 1 << min(order, maxOrder)
+                let whole = usable / size * size
+                if whole > 0 { zones[z].release(p, count: whole, zeroed: zeroed) }
+                p += whole
+            }
+            adoptHints[z] = p
+        }
+    }
+
     /// Allocates a block on `cpu`'s node first, then the others (zonelist fallback).
     mutating func allocate(order: Int, preference: ListPreference, cpu: Int, usePCP: Bool) -> (BlockRef, dirty: Int)? {
         let home = node(ofCPU: cpu)

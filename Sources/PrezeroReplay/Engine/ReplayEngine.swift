@@ -60,7 +60,11 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         scrubbers = Array(repeating: ScrubberState(), count: profile.nodes)
         if let path = options.cacheTracePath { cacheTrace = try DinWriter(path: path) }
 
-        memory.releaseInitialMemory(fraction: profile.initiallyFreeFraction, zeroed: policy.zeroesAtFree)
+        if let blocks = options.initialFreeBlocks {
+            memory.releaseInitialMemory(blocks: blocks, zeroed: policy.zeroesAtFree)
+        } else {
+            memory.releaseInitialMemory(fraction: profile.initiallyFreeFraction, zeroed: policy.zeroesAtFree)
+        }
         if options.warmStart { warmUp() }
     }
 

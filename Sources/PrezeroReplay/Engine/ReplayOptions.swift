@@ -57,6 +57,9 @@ public struct ReplayOptions: Sendable {
     public var cacheTracePath: String?
     /// Let the policy's scrubber run to completion before the trace (the machine was idle).
     public var warmStart = true
+    /// Free blocks per node per order at the start (the capture's /proc/buddyinfo); nil:
+    /// `initially_free_fraction` of each zone.
+    public var initialFreeBlocks: [[Int]]?
 
     public init(profile: MachineProfile) {
         self.profile = profile

@@ -1,0 +1,66 @@
+import PrezeroModel
+import PrezeroTrace
+
+/// The captured machine's shape, from a trace's metadata sidecar: memory size, nodes, CPUs, page
+/// size, and the free lists at capture start (`/proc/buddyinfo`).
+public struct CaptureMachine: Sendable, Equatable {
+    public var memoryBytes: UInt64
+    public var nodes: Int
+    public var cpus: Int?
+    public var pageBytes: Int?
+    /// Free blocks at capture start, per node, per order (zones of a node summed).
+    public var freeBlocks: [[Int]]
+
+    /// Reads what the sidecar has; nil for synthetic traces or sidecars without memory data.
+    public init?(metadata: TraceMetadata) {
+        guard metadata.kernelRelease != "synthetic", let kb = metadata.memTotalKB, kb > 0 else { return nil }
+        memoryBytes = UInt64(kb) * 1024
+        cpus = metadata.cpus
+        pageBytes = metadata.pageSize
+        freeBlocks = CaptureMachine.parseBuddyinfo(metadata.buddyinfo ?? "")
+        nodes = max(1, freeBlocks.count)
+    }
+
+    /// `Node 0, zone   Normal    254     49 ...`: free block counts by order, per node.
+    public static func parseBuddyinfo(_ text: String) -> [[Int]] {
+        var perNode: [Int: [Int]] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(whereSeparator: { $0 == " " || $0 == "," })
+            guard parts.count >= 5, parts[0] == "Node", let node = Int(parts[1]), parts[2] == "zone", node >= 0, node < 1024 else {
+                continue
+            }
+            let counts = parts.dropFirst(4).compactMap { Int($0) }
+            var sum = perNode[node] ?? []
+            if sum.count < counts.count { sum += Array(repeating: 0, count: counts.count - sum.count) }
+            for (order, count) in counts.enumerated() where count >= 0 { sum[order] += count }
+            perNode[node] = sum
+        }
+        return perNode.keys.sorted().map { perNode[$0] ?? [] }
+    }
+
+    /// `profile` resized to the captured machine (memory, nodes, CPUs, page size); each changed
+    /// field's source names the sidecar.
+    public func adapt(_ profile: MachineProfile, sidecar: String) -> MachineProfile {
+        var p = profile
+        if let pageBytes, pageBytes > 0, pageBytes & (pageBytes - 1) == 0, pageBytes >= p.lineBytes {
+            p.pageBytes = pageBytes
+            p.sources["page_bytes"] = "capture metadata (\(sidecar))"
+        }
+        let block = UInt64(p.pageBytes << p.maxOrder) * UInt64(nodes)
+        let rounded = memoryBytes / block * block
+        if rounded > 0 {
+            p.memoryBytes = rounded
+            p.nodes = nodes
+            p.sources["memory_bytes"] = "capture metadata MemTotal, rounded down to max-order blocks (\(sidecar))"
+            p.sources["nodes"] = "capture metadata /proc/buddyinfo nodes (\(sidecar))"
+        }
+        if let cpus, cpus >= p.nodes {
+            p.cpus = cpus
+            p.sources["cpus"] = "capture metadata (\(sidecar))"
+        }
+        if !freeBlocks.isEmpty {
+            p.sources["initially_free_fraction"] = "unused: free lists from the capture's /proc/buddyinfo (\(sidecar))"
+        }
+        return p
+    }
+}
