@@ -10,7 +10,8 @@ struct ProfilesCommand: ParsableCommand {
     )
 
     @Argument(help: "Profile to show (default: list them).") var name: String?
-    @Flag(help: "Print the profile as JSON (the format --profile FILE reads).") var json = false
+    @Flag(help: "Print the profile as JSON (a format --profile FILE reads).") var json = false
+    @Flag(help: "Print the profile as TOML (a format --profile FILE reads).") var toml = false
 
     func run() throws {
         guard let name else {
@@ -19,6 +20,13 @@ struct ProfilesCommand: ParsableCommand {
         }
         guard let profile = BuiltinProfiles.named(name) else {
             throw ValidationError("unknown profile '\(name)'; valid: \(BuiltinProfiles.names.joined(separator: ", "))")
+        }
+        if toml {
+            let encoder = JSONEncoder()
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            let object = try JSONSerialization.jsonObject(with: try encoder.encode(profile)) as? [String: Any] ?? [:]
+            print("# prezero machine profile: edit and pass with --profile FILE.toml\n" + TOML.serialize(object), terminator: "")
+            return
         }
         if json {
             let encoder = JSONEncoder()

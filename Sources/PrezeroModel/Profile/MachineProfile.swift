@@ -120,20 +120,9 @@ public struct MachineProfile: Codable, Sendable, Equatable {
 }
 
 extension MachineProfile {
+    /// Loads a profile from a TOML or JSON file (JSON when the name ends in `.json`).
     public static func load(path: String) throws -> MachineProfile {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        do {
-            return try decoder.decode(MachineProfile.self, from: data)
-        } catch let DecodingError.keyNotFound(key, context) {
-            let path = (context.codingPath + [key]).map(\.stringValue).joined(separator: ".")
-            throw ProfileError("\(path): missing in profile file")
-        } catch let DecodingError.typeMismatch(_, context) {
-            throw ProfileError("\(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)")
-        } catch let DecodingError.dataCorrupted(context) {
-            throw ProfileError("not valid JSON: \(context.debugDescription)")
-        }
+        try TOML.decode(MachineProfile.self, path: path)
     }
 
     /// Applies `key=value` overrides to top-level numeric fields and `llc.*`.
