@@ -61,6 +61,10 @@ public enum Replay {
         var engine = try ReplayEngine(policy: policy, options: options)
         let read = try EventPipeline.read(path: path, into: &engine, metadata: metadata, progress: progress)
         engine.finish()
+        return result(engine: engine, policy: policy, read: read)
+    }
+
+    static func result<P: PrezeroPolicy>(engine: ReplayEngine<P>, policy: P, read: TraceReadSummary) -> ReplayResult {
         var parameters: [String: String] = [:]
         for (key, value) in policy.parameters.asDictionary {
             if let list = value as? [Any] {
@@ -70,8 +74,8 @@ public enum Replay {
             }
         }
         return ReplayResult(
-            trace: read.input, traceEvents: read.diagnostics.lines, touch: options.touch, timebase: options.timebase,
-            profile: options.profile, policy: P.name, parameters: parameters, metrics: engine.metrics,
-            invariantProblems: engine.invariantProblems, diagnostics: read.diagnostics)
+            trace: read.input, traceEvents: read.diagnostics.lines, touch: engine.options.touch,
+            timebase: engine.options.timebase, profile: engine.options.profile, policy: P.name, parameters: parameters,
+            metrics: engine.metrics, invariantProblems: engine.invariantProblems, diagnostics: read.diagnostics)
     }
 }

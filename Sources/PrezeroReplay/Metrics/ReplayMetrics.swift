@@ -75,6 +75,13 @@ public struct ReplayMetrics: Sendable {
         case map([String: UInt64])
     }
 
+    /// `[latency_ns, fraction of faults at or below it]` at fixed percentiles (for CDF charts).
+    public func latencyCDF() -> [[Double]] {
+        guard faultLatency.totalCount > 0 else { return [] }
+        let percentiles: [Double] = [0.1, 1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 98, 99, 99.5, 99.9, 99.99, 100]
+        return percentiles.map { [Double(faultLatency.valueAtPercentile($0)), $0 / 100] }
+    }
+
     /// Every metric by its JSON name.
     public func named() -> [(String, Value)] {
         func p(_ q: Double) -> UInt64 { faultLatency.totalCount == 0 ? 0 : faultLatency.valueAtPercentile(q) }
@@ -91,6 +98,7 @@ public struct ReplayMetrics: Sendable {
             ("fault_latency_p999_ns", .int(p(99.9))),
             ("fault_latency_max_ns", .int(faultLatency.totalCount == 0 ? 0 : faultLatency.max)),
             ("fault_latency_mean_ns", .double(faultLatency.totalCount == 0 ? 0 : faultLatency.mean)),
+            ("fault_latency_cdf", .samples(latencyCDF())),
             ("zero_requests", .int(zeroRequests)),
             ("zero_hits", .int(zeroHits)),
             ("zero_hit_rate", .double(zeroRequests > 0 ? Double(zeroHits) / Double(zeroRequests) : 0)),

@@ -1,0 +1,167 @@
+import Foundation
+
+/// Small self-contained SVG charts (no scripts, no external fonts): bars, stacked bars, lines.
+public enum SVGChart {
+    static let palette = ["#4269d0", "#efb118", "#ff725c", "#6cc5b0", "#3ca951", "#ff8ab7", "#a463f2", "#97bbf5", "#9c6b4e", "#9498a0"]
+    static let width = 760.0
+
+    static func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    static func header(_ height: Double, _ title: String) -> String {
+        """
+        <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">
+        <rect width="100%" height="100%" fill="white"/>
+        <text x="\(Int(width / 2))" y="22" text-anchor="middle" font-size="15" font-weight="bold">\(escape(title))</text>
+
+        """
+    }
+
+    /// Human numbers: 1.2k, 3.4M, 5.6 G.
+    public static func short(_ v: Double) -> String {
+        let a = abs(v)
+        if a >= 1e9 { return trim(v / 1e9) + "G" }
+        if a >= 1e6 { return trim(v / 1e6) + "M" }
+        if a >= 1e3 { return trim(v / 1e3) + "k" }
+        return trim(v)
+    }
+
+    static func trim(_ v: Double) -> String {
+        let text = String(format: abs(v) >= 100 ? "%.0f" : abs(v) >= 10 ? "%.1f" : "%.2f", v)
+        guard text.contains(".") else { return text }
+        var t = text
+        while t.hasSuffix("0") { t.removeLast() }
+        if t.hasSuffix(".") { t.removeLast() }
+        return t
+    }
+
+    /// Round tick step for a range.
+    static func ticks(max: Double, count: Int = 5) -> [Double] {
+        guard max > 0 else { return [0, 1] }
+        let raw = max / Double(count)
+        let magnitude = pow(10, floor(log10(raw)))
+        let step = [1.0, 2, 2.5, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? raw
+        var t: [Double] = []
+        var v = 0.0
+        while v <= max * 1.0001 + step * 0.5 && t.count < 12 {
+            t.append(v)
+            v += step
+        }
+        return t
+    }
+
+    /// Horizontal bars, one per row; `highlight` draws that row's bar darker (the baseline).
+    public static func bars(title: String, unit: String, rows: [(String, Double)], highlight: String? = nil) -> String {
+        let left = 230.0
+        let right = width - 90
+        let rowHeight = 30.0
+        let height = 70 + rowHeight * Double(rows.count) + 30
+        let maxValue = rows.map(\.1).max() ?? 1
+        let axis = ticks(max: maxValue)
+        let scale = (right - left) / max(axis.last ?? maxValue, 1e-12)
+        var svg = header(height, title)
+        for t in axis {
+            let x = left + t * scale
+            svg += "<line x1=\"\(x)\" y1=\"40\" x2=\"\(x)\" y2=\"\(height - 40)\" stroke=\"#e5e5e5\"/>\n"
+            svg += "<text x=\"\(x)\" y=\"\(height - 24)\" text-anchor=\"middle\" fill=\"#555\">\(short(t))</text>\n"
+        }
+        svg += "<text x=\"\((left + right) / 2)\" y=\"\(height - 6)\" text-anchor=\"middle\" fill=\"#333\">\(escape(unit))</text>\n"
+        for (i, (label, value)) in rows.enumerated() {
+            let y = 50 + Double(i) * rowHeight
+            let color = label == highlight ? "#7f7f7f" : palette[i % palette.count]
+            svg += "<text x=\"\(left - 8)\" y=\"\(y + 15)\" text-anchor=\"end\">\(escape(label))</text>\n"
+            svg += "<rect x=\"\(left)\" y=\"\(y + 3)\" width=\"\(max(0, value * scale))\" height=\"\(rowHeight - 8)\" fill=\"\(color)\"/>\n"
+            svg += "<text x=\"\(left + max(0, value * scale) + 5)\" y=\"\(y + 15)\" fill=\"#333\">\(short(value))</text>\n"
+        }
+        return svg + "</svg>\n"
+    }
+
+    /// Horizontal stacked bars: each row split into named segments.
+    public static func stacked(title: String, unit: String, segments: [String], rows: [(String, [Double])]) -> String {
+        let left = 230.0
+        let right = width - 90
+        let rowHeight = 30.0
+        let height = 100 + rowHeight * Double(rows.count) + 30
+        let maxValue = rows.map { $0.1.reduce(0, +) }.max() ?? 1
+        let axis = ticks(max: maxValue)
+        let scale = (right - left) / max(axis.last ?? maxValue, 1e-12)
+        var svg = header(height, title)
+        for t in axis {
+            let x = left + t * scale
+            svg += "<line x1=\"\(x)\" y1=\"40\" x2=\"\(x)\" y2=\"\(height - 70)\" stroke=\"#e5e5e5\"/>\n"
+            svg += "<text x=\"\(x)\" y=\"\(height - 54)\" text-anchor=\"middle\" fill=\"#555\">\(short(t))</text>\n"
+        }
+        svg += "<text x=\"\((left + right) / 2)\" y=\"\(height - 38)\" text-anchor=\"middle\" fill=\"#333\">\(escape(unit))</text>\n"
+        for (i, (label, values)) in rows.enumerated() {
+            let y = 50 + Double(i) * rowHeight
+            svg += "<text x=\"\(left - 8)\" y=\"\(y + 15)\" text-anchor=\"end\">\(escape(label))</text>\n"
+            var x = left
+            for (k, v) in values.enumerated() where v > 0 {
+                svg += "<rect x=\"\(x)\" y=\"\(y + 3)\" width=\"\(v * scale)\" height=\"\(rowHeight - 8)\" fill=\"\(palette[k % palette.count])\"/>\n"
+                x += v * scale
+            }
+            svg += "<text x=\"\(x + 5)\" y=\"\(y + 15)\" fill=\"#333\">\(short(values.reduce(0, +)))</text>\n"
+        }
+        svg += legend(segments, y: height - 20)
+        return svg + "</svg>\n"
+    }
+
+    static func legend(_ names: [String], y: Double) -> String {
+        var svg = ""
+        var x = 40.0
+        for (k, name) in names.enumerated() {
+            svg += "<rect x=\"\(x)\" y=\"\(y - 10)\" width=\"12\" height=\"12\" fill=\"\(palette[k % palette.count])\"/>\n"
+            svg += "<text x=\"\(x + 16)\" y=\"\(y)\">\(escape(name))</text>\n"
+            x += 26 + Double(name.count) * 7
+        }
+        return svg
+    }
+
+    /// Lines (one per series) over x; `logX` for latency CDFs.
+    public static func lines(
+        title: String, xLabel: String, yLabel: String, series: [(String, [(Double, Double)])], logX: Bool = false
+    ) -> String {
+        let left = 80.0
+        let right = width - 30
+        let top = 40.0
+        let bottom = 330.0
+        let height = 400.0 + 18 * Double((series.count + 3) / 4)
+        let points = series.flatMap(\.1)
+        let xs = points.map { logX ? log10(max($0.0, 1)) : $0.0 }
+        let minX = logX ? floor(xs.min() ?? 0) : 0
+        let maxX = max(logX ? ceil(xs.max() ?? 1) : (xs.max() ?? 1), minX + 1e-9)
+        let yTicks = ticks(max: points.map(\.1).max() ?? 1)
+        let maxY = max(yTicks.last ?? 1, 1e-12)
+        func px(_ x: Double) -> Double { left + ((logX ? log10(max(x, 1)) : x) - minX) / (maxX - minX) * (right - left) }
+        func py(_ y: Double) -> Double { bottom - y / maxY * (bottom - top) }
+        var svg = header(height, title)
+        for t in yTicks {
+            svg += "<line x1=\"\(left)\" y1=\"\(py(t))\" x2=\"\(right)\" y2=\"\(py(t))\" stroke=\"#e5e5e5\"/>\n"
+            svg += "<text x=\"\(left - 6)\" y=\"\(py(t) + 4)\" text-anchor=\"end\" fill=\"#555\">\(short(t))</text>\n"
+        }
+        let xTicks: [Double] = logX ? stride(from: minX, through: maxX, by: 1).map { pow(10, $0) } : ticks(max: maxX)
+        for t in xTicks {
+            let x = px(t)
+            svg += "<line x1=\"\(x)\" y1=\"\(top)\" x2=\"\(x)\" y2=\"\(bottom)\" stroke=\"#f0f0f0\"/>\n"
+            svg += "<text x=\"\(x)\" y=\"\(bottom + 16)\" text-anchor=\"middle\" fill=\"#555\">\(short(t))</text>\n"
+        }
+        svg += "<line x1=\"\(left)\" y1=\"\(bottom)\" x2=\"\(right)\" y2=\"\(bottom)\" stroke=\"#333\"/>\n"
+        svg += "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(bottom)\" stroke=\"#333\"/>\n"
+        svg += "<text x=\"\((left + right) / 2)\" y=\"\(bottom + 36)\" text-anchor=\"middle\" fill=\"#333\">\(escape(xLabel))</text>\n"
+        svg += "<text x=\"18\" y=\"\((top + bottom) / 2)\" text-anchor=\"middle\" fill=\"#333\" transform=\"rotate(-90 18 \((top + bottom) / 2))\">\(escape(yLabel))</text>\n"
+        for (k, (_, data)) in series.enumerated() where !data.isEmpty {
+            let path = data.map { "\(px($0.0)),\(py($0.1))" }.joined(separator: " ")
+            svg += "<polyline fill=\"none\" stroke=\"\(palette[k % palette.count])\" stroke-width=\"2\" points=\"\(path)\"/>\n"
+        }
+        // Legend, four to a row.
+        for (k, (name, _)) in series.enumerated() {
+            let x = 40 + Double(k % 4) * 180
+            let y = bottom + 58 + Double(k / 4) * 18
+            svg += "<rect x=\"\(x)\" y=\"\(y - 10)\" width=\"12\" height=\"12\" fill=\"\(palette[k % palette.count])\"/>\n"
+            svg += "<text x=\"\(x + 16)\" y=\"\(y)\">\(escape(name))</text>\n"
+        }
+        return svg + "</svg>\n"
+    }
+}
