@@ -10,6 +10,30 @@ public enum SVGChart {
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 
+    /// Labels longer than `limit` characters end in an ellipsis.
+    static func clip(_ label: String, _ limit: Int = 34) -> String {
+        label.count <= limit ? label : String(label.prefix(limit - 1)) + "…"
+    }
+
+    /// Legend entries flowing left to right, wrapping at the chart width. Returns SVG and height used.
+    static func flowLegend(_ names: [String], top: Double) -> (String, Double) {
+        var svg = ""
+        var x = 40.0
+        var y = top
+        for (k, raw) in names.enumerated() {
+            let name = clip(raw, 40)
+            let w = 26 + Double(name.count) * 7
+            if x + w > width - 20 && x > 40 {
+                x = 40
+                y += 18
+            }
+            svg += "<rect x=\"\(x)\" y=\"\(y - 10)\" width=\"12\" height=\"12\" fill=\"\(palette[k % palette.count])\"/>\n"
+            svg += "<text x=\"\(x + 16)\" y=\"\(y)\">\(escape(name))</text>\n"
+            x += w
+        }
+        return (svg, y - top + 18)
+    }
+
     static func header(_ height: Double, _ title: String) -> String {
         """
         <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">
@@ -43,12 +67,9 @@ public enum SVGChart {
         let raw = max / Double(count)
         let magnitude = pow(10, floor(log10(raw)))
         let step = [1.0, 2, 2.5, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? raw
-        var t: [Double] = []
-        var v = 0.0
-        while v <= max * 1.0001 + step * 0.5 && t.count < 12 {
-            t.append(v)
-            v += step
-        }
+        // From 0 to the first tick at or above the maximum.
+        var t: [Double] = [0]
+        while (t.last ?? 0) < max * 0.9999 && t.count < 13 { t.append(Double(t.count) * step) }
         return t
     }
 
@@ -71,7 +92,7 @@ public enum SVGChart {
         for (i, (label, value)) in rows.enumerated() {
             let y = 50 + Double(i) * rowHeight
             let color = label == highlight ? "#7f7f7f" : palette[i % palette.count]
-            svg += "<text x=\"\(left - 8)\" y=\"\(y + 15)\" text-anchor=\"end\">\(escape(label))</text>\n"
+            svg += "<text x=\"\(left - 8)\" y=\"\(y + 15)\" text-anchor=\"end\">\(escape(clip(label)))</text>\n"
             svg += "<rect x=\"\(left)\" y=\"\(y + 3)\" width=\"\(max(0, value * scale))\" height=\"\(rowHeight - 8)\" fill=\"\(color)\"/>\n"
             svg += "<text x=\"\(left + max(0, value * scale) + 5)\" y=\"\(y + 15)\" fill=\"#333\">\(short(value))</text>\n"
         }
@@ -96,7 +117,7 @@ public enum SVGChart {
         svg += "<text x=\"\((left + right) / 2)\" y=\"\(height - 38)\" text-anchor=\"middle\" fill=\"#333\">\(escape(unit))</text>\n"
         for (i, (label, values)) in rows.enumerated() {
             let y = 50 + Double(i) * rowHeight
-            svg += "<text x=\"\(left - 8)\" y=\"\(y + 15)\" text-anchor=\"end\">\(escape(label))</text>\n"
+            svg += "<text x=\"\(left - 8)\" y=\"\(y + 15)\" text-anchor=\"end\">\(escape(clip(label)))</text>\n"
             var x = left
             for (k, v) in values.enumerated() where v > 0 {
                 svg += "<rect x=\"\(x)\" y=\"\(y + 3)\" width=\"\(v * scale)\" height=\"\(rowHeight - 8)\" fill=\"\(palette[k % palette.count])\"/>\n"
@@ -104,7 +125,7 @@ public enum SVGChart {
             }
             svg += "<text x=\"\(x + 5)\" y=\"\(y + 15)\" fill=\"#333\">\(short(values.reduce(0, +)))</text>\n"
         }
-        svg += legend(segments, y: height - 20)
+        svg += flowLegend(segments, top: height - 20).0
         return svg + "</svg>\n"
     }
 
@@ -119,7 +140,8 @@ public enum SVGChart {
         return svg
     }
 
-    /// Lines (one per series) over x; `logX` for latency CDFs.
+    /// Lines (one per series) over x. `logX` asks for a log axis, used only when the data span
+    /// at least a factor of 20; otherwise the axis is linear over the data's range.
     public static func lines(
         title: String, xLabel: String, yLabel: String, series: [(String, [(Double, Double)])], logX: Bool = false
     ) -> String {
@@ -127,21 +149,39 @@ public enum SVGChart {
         let right = width - 30
         let top = 40.0
         let bottom = 330.0
-        let height = 400.0 + 18 * Double((series.count + 3) / 4)
+        let (legendSVG, legendHeight) = flowLegend(series.map(\.0), top: bottom + 58)
+        let height = bottom + 58 + legendHeight + 10
         let points = series.flatMap(\.1)
-        let xs = points.map { logX ? log10(max($0.0, 1)) : $0.0 }
-        let minX = logX ? floor(xs.min() ?? 0) : 0
-        let maxX = max(logX ? ceil(xs.max() ?? 1) : (xs.max() ?? 1), minX + 1e-9)
+        let rawMin = points.map(\.0).min() ?? 0
+        let rawMax = points.map(\.0).max() ?? 1
+        let useLog = logX && rawMin > 0 && rawMax / rawMin >= 20
+        var minX: Double
+        var maxX: Double
+        var xTicks: [Double]
+        if useLog {
+            minX = floor(log10(rawMin))
+            maxX = ceil(log10(rawMax))
+            xTicks = stride(from: minX, through: maxX, by: 1).map { pow(10, $0) }
+        } else {
+            let span = max(rawMax - rawMin, abs(rawMax) * 0.1, 1e-9)
+            let low = logX ? max(0, rawMin - span * 0.1) : min(0, rawMin)
+            let step = ticks(max: span * 1.2, count: 5).dropFirst().first ?? span
+            minX = floor(low / step) * step
+            maxX = max(ceil((rawMax + span * 0.05) / step) * step, minX + step)
+            xTicks = stride(from: minX, through: maxX + step * 0.01, by: step).map { $0 }
+        }
         let yTicks = ticks(max: points.map(\.1).max() ?? 1)
         let maxY = max(yTicks.last ?? 1, 1e-12)
-        func px(_ x: Double) -> Double { left + ((logX ? log10(max(x, 1)) : x) - minX) / (maxX - minX) * (right - left) }
+        func px(_ x: Double) -> Double {
+            let v = useLog ? log10(max(x, 1e-12)) : x
+            return left + (v - minX) / (maxX - minX) * (right - left)
+        }
         func py(_ y: Double) -> Double { bottom - y / maxY * (bottom - top) }
         var svg = header(height, title)
         for t in yTicks {
             svg += "<line x1=\"\(left)\" y1=\"\(py(t))\" x2=\"\(right)\" y2=\"\(py(t))\" stroke=\"#e5e5e5\"/>\n"
             svg += "<text x=\"\(left - 6)\" y=\"\(py(t) + 4)\" text-anchor=\"end\" fill=\"#555\">\(short(t))</text>\n"
         }
-        let xTicks: [Double] = logX ? stride(from: minX, through: maxX, by: 1).map { pow(10, $0) } : ticks(max: maxX)
         for t in xTicks {
             let x = px(t)
             svg += "<line x1=\"\(x)\" y1=\"\(top)\" x2=\"\(x)\" y2=\"\(bottom)\" stroke=\"#f0f0f0\"/>\n"
@@ -149,19 +189,13 @@ public enum SVGChart {
         }
         svg += "<line x1=\"\(left)\" y1=\"\(bottom)\" x2=\"\(right)\" y2=\"\(bottom)\" stroke=\"#333\"/>\n"
         svg += "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(bottom)\" stroke=\"#333\"/>\n"
-        svg += "<text x=\"\((left + right) / 2)\" y=\"\(bottom + 36)\" text-anchor=\"middle\" fill=\"#333\">\(escape(xLabel))</text>\n"
+        let axisName = useLog ? xLabel : xLabel.replacingOccurrences(of: " (log scale)", with: "")
+        svg += "<text x=\"\((left + right) / 2)\" y=\"\(bottom + 36)\" text-anchor=\"middle\" fill=\"#333\">\(escape(axisName))</text>\n"
         svg += "<text x=\"18\" y=\"\((top + bottom) / 2)\" text-anchor=\"middle\" fill=\"#333\" transform=\"rotate(-90 18 \((top + bottom) / 2))\">\(escape(yLabel))</text>\n"
         for (k, (_, data)) in series.enumerated() where !data.isEmpty {
             let path = data.map { "\(px($0.0)),\(py($0.1))" }.joined(separator: " ")
-            svg += "<polyline fill=\"none\" stroke=\"\(palette[k % palette.count])\" stroke-width=\"2\" points=\"\(path)\"/>\n"
+            svg += "<polyline fill=\"none\" stroke=\"\(palette[k % palette.count])\" stroke-width=\"2\" stroke-opacity=\"0.85\" points=\"\(path)\"/>\n"
         }
-        // Legend, four to a row.
-        for (k, (name, _)) in series.enumerated() {
-            let x = 40 + Double(k % 4) * 180
-            let y = bottom + 58 + Double(k / 4) * 18
-            svg += "<rect x=\"\(x)\" y=\"\(y - 10)\" width=\"12\" height=\"12\" fill=\"\(palette[k % palette.count])\"/>\n"
-            svg += "<text x=\"\(x + 16)\" y=\"\(y)\">\(escape(name))</text>\n"
-        }
-        return svg + "</svg>\n"
+        return svg + legendSVG + "</svg>\n"
     }
 }
