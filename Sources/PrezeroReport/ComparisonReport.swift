@@ -161,7 +161,7 @@ public struct ComparisonReport {
             let b = base ?? run
             let hits = run["zero_requests"] > 0 ? String(format: "%.1f%%", run["zero_hits"] / run["zero_requests"] * 100) : "-"
             let zeroing = [
-                run["fault_path_ns"] > 0 ? zeroingInFaultNs(run) : 0, run["alloc_path_zeroing_ns"], run["scrubber_cpu_ns"],
+                zeroingInFaultNs(run), run["alloc_path_zeroing_ns"], run["scrubber_cpu_ns"],
                 run["free_path_ns"],
             ].map(Self.ms).joined(separator: " / ")
             md += "| \(run.label) | \(SVGChart.short(run["fault_rate"])) | \(base == nil ? "" : Self.delta(run["fault_rate"], b["fault_rate"])) "
@@ -226,8 +226,10 @@ public struct ComparisonReport {
         return (md + "\n", charts)
     }
 
-    /// Inline clearing inside faults: fault path minus the base cost of the faults.
+    /// Inline clearing inside faults (older results without `fault_zeroing_ns`: fault path minus
+    /// the order-0 base cost of the faults).
     func zeroingInFaultNs(_ run: RunRecord) -> Double {
+        if let ns = run.metrics["fault_zeroing_ns"] { return ns }
         var base = 0.0
         if case .number(let b)? = run.profile["fault_base_ns"] { base = b }
         return max(0, run["fault_path_ns"] - base * run["faults"])

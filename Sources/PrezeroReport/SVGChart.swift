@@ -192,7 +192,10 @@ public enum SVGChart {
         let axisName = useLog ? xLabel : xLabel.replacingOccurrences(of: " (log scale)", with: "")
         svg += "<text x=\"\((left + right) / 2)\" y=\"\(bottom + 36)\" text-anchor=\"middle\" fill=\"#333\">\(escape(axisName))</text>\n"
         svg += "<text x=\"18\" y=\"\((top + bottom) / 2)\" text-anchor=\"middle\" fill=\"#333\" transform=\"rotate(-90 18 \((top + bottom) / 2))\">\(escape(yLabel))</text>\n"
-        for (k, (_, data)) in series.enumerated() where !data.isEmpty {
+        for (k, (_, all)) in series.enumerated() where !all.isEmpty {
+            // At most ~400 points a line: enough for the eye, small files.
+            let stride = max(1, all.count / 400)
+            let data = all.enumerated().filter { $0.offset % stride == 0 || $0.offset == all.count - 1 }.map(\.element)
             let path = data.map { "\(px($0.0)),\(py($0.1))" }.joined(separator: " ")
             svg += "<polyline fill=\"none\" stroke=\"\(palette[k % palette.count])\" stroke-width=\"2\" stroke-opacity=\"0.85\" points=\"\(path)\"/>\n"
         }

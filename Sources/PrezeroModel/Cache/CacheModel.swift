@@ -9,18 +9,20 @@ public struct CacheModel: @unchecked Sendable {
     public let sets: Int
     public let ways: Int
     private let setMask: UInt64
+    private let setBits: UInt64
     private let storage: Storage
 
     public private(set) var accesses: UInt64 = 0
     public private(set) var misses: UInt64 = 0
     public private(set) var invalidationsOfPresentLines: UInt64 = 0
-    private var tick: UInt64 = 0
+    private var tick: UInt32 = 0
 
-    /// Tags (line number + 1, 0 = empty) and last-use ticks in flat buffers: the hot loop of
+    /// Per way a 32-bit tag (line / sets + 1; 0 = empty) and a 32-bit last-use tick, in two
+    /// flat buffers: a 16-way set is one cache line of tags and one of ticks. The hot loop of
     /// the model, kept free of array bounds and uniqueness checks.
     final class Storage {
-        let tags: UnsafeMutablePointer<UInt64>
-        let stamps: UnsafeMutablePointer<UInt64>
+        let tags: UnsafeMutablePointer<UInt32>
+        let stamps: UnsafeMutablePointer<UInt32>
         let count: Int
         /// Lines resident per page of `linesPerPage` lines, so invalidating a page that has
         /// none in cache (the common case for a scrubbed page) costs one load.
@@ -53,11 +55,13 @@ public struct CacheModel: @unchecked Sendable {
     /// - Parameters:
     ///   - pages: physical pages to track residency for (0: no tracking);
     ///   - linesPerPage: a power of two.
+    /// - Precondition: physical line numbers stay below 2^32 x sets (checked by the profile).
     public init(geometry: CacheGeometry, pages: Int = 0, linesPerPage: Int = 64) {
         self.geometry = geometry
         ways = max(1, geometry.ways)
         sets = max(1, geometry.sizeBytes / (ways * max(geometry.lineBytes, 1)))
         setMask = UInt64(sets - 1)
+        setBits = UInt64(sets.trailingZeroBitCount)
         pageShift = UInt64(max(0, linesPerPage.trailingZeroBitCount))
         storage = Storage(count: sets * ways, pages: pages)
     }
@@ -67,6 +71,60 @@ public struct CacheModel: @unchecked Sendable {
         let page = Int(line >> pageShift)
         guard page < storage.residentCount else { return }
         resident[page] = delta > 0 ? resident[page] &+ 1 : resident[page] &- 1
+    }
+
+    @inline(__always) private func key(_ line: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: line >> setBits) &+ 1 }
+
+    /// Renumbers every set's ticks 1...ways in recency order when the 32-bit tick wraps.
+    private mutating func renumber() {
+        for set in 0..<sets {
+            let base = set * ways
+            let order = (0..<ways).sorted { storage.stamps[base + $0] < storage.stamps[base + $1] }
+            for (rank, way) in order.enumerated() { storage.stamps[base + way] = UInt32(rank + 1) }
+        }
+        tick = UInt32(ways + 1)
+    }
+
+    /// Accesses `line` (read or write); returns true on a hit. A miss fills the line,
+    /// evicting the set's least recently used line, returned in `evicted` (nil if none).
+    @inline(__always)
+    public mutating func access(line: UInt64, evicted: inout UInt64?) -> Bool {
+        accesses += 1
+        if tick == UInt32.max { renumber() }
+        tick += 1
+        let k = key(line)
+        let set = line & setMask
+        let base = Int(set) * ways
+        let tags = storage.tags + base
+        let stamps = storage.stamps + base
+        var victim = 0
+        var oldest = UInt32.max
+        for i in 0..<ways {
+            let tag = tags[i]
+            if tag == k {
+                stamps[i] = tick
+                evicted = nil
+                return true
+            }
+            let stamp = tag == 0 ? 0 : stamps[i]
+            if stamp < oldest {
+                oldest = stamp
+                victim = i
+            }
+        }
+        misses += 1
+        let old = tags[victim]
+        if old != 0 {
+            let oldLine = UInt64(old &- 1) << setBits | set
+            evicted = oldLine
+            track(oldLine, -1)
+        } else {
+            evicted = nil
+        }
+        track(line, 1)
+        tags[victim] = k
+        stamps[victim] = tick
+        return false
     }
 
     /// Removes every line of `[firstLine, firstLine + count)` from the cache, skipping pages
@@ -98,46 +156,12 @@ public struct CacheModel: @unchecked Sendable {
         }
     }
 
-    /// Accesses `line` (read or write); returns true on a hit. A miss fills the line,
-    /// evicting the set's least recently used line, returned in `evicted` (nil if none).
-    @inline(__always)
-    public mutating func access(line: UInt64, evicted: inout UInt64?) -> Bool {
-        accesses += 1
-        tick += 1
-        let key = line &+ 1
-        let base = Int(line & setMask) * ways
-        let tags = storage.tags + base
-        let stamps = storage.stamps + base
-        var victim = 0
-        var oldest = UInt64.max
-        for i in 0..<ways {
-            let tag = tags[i]
-            if tag == key {
-                stamps[i] = tick
-                evicted = nil
-                return true
-            }
-            let stamp = tag == 0 ? 0 : stamps[i]
-            if stamp < oldest {
-                oldest = stamp
-                victim = i
-            }
-        }
-        misses += 1
-        let old = tags[victim]
-        evicted = old == 0 ? nil : old &- 1
-        if old != 0 { track(old &- 1, -1) }
-        track(line, 1)
-        tags[victim] = key
-        stamps[victim] = tick
-        return false
-    }
-
     /// Removes `line` if present (a non-temporal or DMA write to it).
+    @inline(__always)
     public mutating func invalidate(line: UInt64) {
-        let key = line &+ 1
+        let k = key(line)
         let tags = storage.tags + Int(line & setMask) * ways
-        for i in 0..<ways where tags[i] == key {
+        for i in 0..<ways where tags[i] == k {
             tags[i] = 0
             invalidationsOfPresentLines += 1
             track(line, -1)
@@ -146,9 +170,9 @@ public struct CacheModel: @unchecked Sendable {
     }
 
     public func contains(line: UInt64) -> Bool {
-        let key = line &+ 1
+        let k = key(line)
         let tags = storage.tags + Int(line & setMask) * ways
-        for i in 0..<ways where tags[i] == key { return true }
+        for i in 0..<ways where tags[i] == k { return true }
         return false
     }
 }
@@ -159,7 +183,7 @@ public struct VictimTable: @unchecked Sendable {
     private var slots: [UInt64]
     private let mask: Int
 
-    public init(slotsLog2: Int = 20) {
+    public init(slotsLog2: Int = 18) {
         slots = Array(repeating: 0, count: 1 << slotsLog2)
         mask = (1 << slotsLog2) - 1
     }

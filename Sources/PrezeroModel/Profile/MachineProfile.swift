@@ -174,6 +174,10 @@ extension MachineProfile {
             errors.append("llc: size_bytes / (ways * line_bytes) must be a power-of-two number of sets")
         }
         if llc.lineBytes != lineBytes { errors.append("llc.line_bytes must equal line_bytes") }
+        let sets = UInt64(max(1, llc.sizeBytes / max(1, llc.ways * llc.lineBytes)))
+        if memoryBytes / UInt64(max(lineBytes, 1)) / sets >= UInt64(UInt32.max) {
+            errors.append("memory too large for the cache model's 32-bit tags with this LLC")
+        }
         if !(0...1).contains(initiallyFreeFraction) { errors.append("initially_free_fraction outside 0...1") }
         return errors
     }

@@ -195,6 +195,7 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
                 cacheFill(zone: block.zone, page: block.page, pages: pages)
                 if isFault {
                     metrics.pagesZeroedFaultPath &+= UInt64(dirty)
+                    metrics.faultZeroingNs += clear
                 } else {
                     metrics.pagesZeroedAllocPath &+= UInt64(dirty)
                     metrics.allocPathZeroingNs += clear

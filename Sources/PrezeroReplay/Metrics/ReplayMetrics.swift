@@ -12,6 +12,8 @@ public struct ReplayMetrics: Sendable {
     public var zeroHits: UInt64 = 0
     public var kernelZeroRequests: UInt64 = 0
     public var allocPathZeroingNs: Double = 0
+    /// Inline clearing inside zero-fill faults (part of `faultPathNs`).
+    public var faultZeroingNs: Double = 0
 
     // Zeroing by place and driver.
     public var pagesZeroedFaultPath: UInt64 = 0
@@ -104,6 +106,7 @@ public struct ReplayMetrics: Sendable {
             ("zero_hit_rate", .double(zeroRequests > 0 ? Double(zeroHits) / Double(zeroRequests) : 0)),
             ("kernel_zero_requests", .int(kernelZeroRequests)),
             ("alloc_path_zeroing_ns", .double(allocPathZeroingNs)),
+            ("fault_zeroing_ns", .double(faultZeroingNs)),
             ("pages_zeroed_fault_path", .int(pagesZeroedFaultPath)),
             ("pages_zeroed_alloc_path", .int(pagesZeroedAllocPath)),
             ("pages_zeroed_scrubber", .int(pagesZeroedScrubber)),
