@@ -49,7 +49,7 @@ struct PFNMap {
         keys[i] = key
         values[i] = value
         count += 1
-        if count * 4 > keys.count * 3 { grow() }
+        if count * 2 > keys.count { grow() }  // at most half full: short probe runs
         return nil
     }
 

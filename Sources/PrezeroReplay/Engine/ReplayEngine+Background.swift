@@ -26,8 +26,9 @@ extension ReplayEngine {
         loadAverage = loadAverage * decay + busy * (1 - decay)
 
         for node in scrubbers.indices {
-            let idleShare = min(1, idleCPUs(node: node))  // one scrubber thread per node
-            metrics.idleNs += dt * idleCPUs(node: node)
+            let idleOnNode = idleCPUs(node: node)
+            let idleShare = min(1, idleOnNode)  // one scrubber thread per node
+            metrics.idleNs += dt * idleOnNode
             guard scrubbers[node].awake else { continue }
             scrubbers[node].budgetNs += dt * idleShare
             runScrubber(node: node, until: t)
@@ -89,7 +90,7 @@ extension ReplayEngine {
     }
 
     mutating func samplePool(force: Bool) {
-        guard policy.keepsZeroedPool || force else { return }
+        guard keepsPool || force else { return }
         guard force || lastSampleAt < 0 || now - lastSampleAt >= sampleEvery else { return }
         lastSampleAt = now
         metrics.poolSamples.append([now, Double(memory.zeroedFreePages)])

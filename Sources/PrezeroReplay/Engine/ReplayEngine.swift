@@ -18,6 +18,7 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     let inlineClear: CPUCachedDriver
     /// The largest request the first engine in the chain takes (split bigger blocks).
     let engineMaxBytes: Int
+    let keepsPool: Bool
     var cache: CacheModel
     var zeroingVictims = VictimTable()
     var live = PFNMap()
@@ -53,6 +54,7 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         drivers = try ZeroDrivers.chain(policy.drivers, profile: profile)
         inlineClear = CPUCachedDriver(profile: profile)
         engineMaxBytes = drivers.first(where: { $0.isEngine })?.maxBytes ?? Int.max
+        keepsPool = policy.keepsZeroedPool
         cache = CacheModel(geometry: profile.llc, pages: profile.pages, linesPerPage: profile.linesPerPage)
         cpuClock = Array(repeating: 0, count: max(profile.cpus, 1))
         idle = Array(repeating: false, count: max(profile.cpus, 1))
