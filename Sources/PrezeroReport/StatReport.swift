@@ -92,6 +92,16 @@ public struct StatReport: Codable, Sendable {
     public var idle: [CPUIdle]
     /// Idle intervals ended by another task's event because the switch out of idle was not traced.
     public var idleIntervalsClosedWithoutSwitch: UInt64
+    /// Page-touch traces: pages by lines touched over the whole trace.
+    public var touch: Touch?
+    public var notes: [String]
+
+    public struct Touch: Codable, Sendable {
+        public var pages: Int
+        public var records: UInt64
+        public var meanLinesPerPage: Double
+        public var linesPerPage: [String: Int]
+    }
     public var anomalies: Anomalies
 
     public init(
@@ -100,7 +110,7 @@ public struct StatReport: Codable, Sendable {
     ) {
         self.toolVersion = toolVersion
         trace = Trace(
-            input: read.input, format: read.format?.rawValue, compressed: read.compressed, storedBytes: read.storedBytes,
+            input: read.input, format: read.formatName, compressed: read.compressed, storedBytes: read.storedBytes,
             textBytes: read.textBytes, lines: read.diagnostics.lines, metadataFile: read.metadataPath,
             kernelRelease: read.metadata?.kernelRelease, migratetypeKernel: migratetypeKernel.description,
             migratetypeKernelSource: migratetypeKernelSource, pageSize: s.pageSize, pageSizeSource: pageSizeSource)
@@ -173,9 +183,15 @@ public struct StatReport: Codable, Sendable {
         }
 
         idleIntervalsClosedWithoutSwitch = s.idle.closedWithoutSwitch
+        notes = read.notes
+        if s.touches.pages > 0 {
+            var histogram: [String: Int] = [:]
+            for bucket in s.touches.histogram { histogram[bucket.label] = bucket.pages }
+            touch = Touch(pages: s.touches.pages, records: s.touches.touchRecords, meanLinesPerPage: s.touches.meanLines, linesPerPage: histogram)
+        }
         let d = read.diagnostics
         let unknownLines = read.eventNameCounts.filter { name, _ in
-            !KnownEvent.allCases.contains { $0.canonicalName == name } && name != "LOST"
+            !KnownEvent.allCases.contains { $0.canonicalName == name } && name != "LOST" && name != EventKind.touch.canonicalName
         }.values.reduce(0, +)
         anomalies = Anomalies(
             malformedLines: d.malformedLines,
@@ -282,6 +298,18 @@ public struct StatReport: Codable, Sendable {
             out += "(\(idleIntervalsClosedWithoutSwitch) idle intervals had no traced switch out of idle; "
             out += "each ends at the CPU's next event from another task)\n"
         }
+
+        if let touch {
+            out += "\nLINES TOUCHED PER PAGE (whole trace)\n====================================\n"
+            out += "\(touch.pages) pages, mean \(F.fixed(touch.meanLinesPerPage, 1)) lines, from \(touch.records) touch records\n"
+            let order = ["1", "2", "3-4", "5-8", "9-16", "17-32", "33-64", "65-128"]
+            let most = max(touch.linesPerPage.values.max() ?? 1, 1)
+            for label in order {
+                let pages = touch.linesPerPage[label] ?? 0
+                out += F.left(label + " lines", 14) + F.right(String(pages), 8) + "  " + String(repeating: "#", count: pages * 40 / most) + "\n"
+            }
+        }
+        for note in notes { out += "\nnote: \(note)\n" }
 
         out += "\nANOMALIES\n=========\n"
         out += "malformed lines                      : \(anomalies.malformedLines)\n"

@@ -12,6 +12,6 @@ struct Prezero: ParsableCommand {
             answers with numbers. Start with `prezero stat TRACE`.
             """,
         version: version,
-        subcommands: [StatCommand.self, ReplayCommand.self, CompareCommand.self, BatchCommand.self, ReportCommand.self, SynthCommand.self, ProfilesCommand.self, PoliciesCommand.self]
+        subcommands: [StatCommand.self, ConvertCommand.self, ReplayCommand.self, CompareCommand.self, BatchCommand.self, ReportCommand.self, SynthCommand.self, ProfilesCommand.self, PoliciesCommand.self]
     )
 }

@@ -122,6 +122,8 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             idle[cpu] = event.nextPid == 0
         case .lost:
             metrics.lostEvents &+= event.lostCount
+        case .touch:
+            cost = laterTouch(event)
         case .pageFreeBatched, .pageAllocZoneLocked, .pagePcpuDrain, .processExec, .processFork, .processExit:
             break
         }
@@ -251,6 +253,40 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
                 if metrics.llcLinesEvictedByZeroing > 0 && zeroingVictims.remove(line) { metrics.llcMissesPollution += 1 }
             }
         }
+        return ns
+    }
+
+    /// Page-touch detail: the lines a program touched in one interval, after the fault. The
+    /// trace's pfn of a page-touch trace is its virtual page, so the live map finds the block.
+    mutating func laterTouch(_ event: TraceEvent) -> Double {
+        guard let packed = live.value(for: event.touchPage) else { return 0 }
+        let block = BlockRef(packed: packed)
+        let linesPerPage = profile.linesPerPage
+        let base = UInt64(memory.zones[block.zone].basePfn + block.page) * UInt64(linesPerPage)
+        var ns: Double = 0
+        var missesInPage = 0
+        for (word, mask) in [event.touchMaskLow, event.touchMaskHigh].enumerated() {
+            var bits = mask
+            while bits != 0 {
+                let bit = bits.trailingZeroBitCount
+                bits &= bits - 1
+                let line = base + UInt64((word * 64 + bit) % linesPerPage)
+                var evicted: UInt64?
+                metrics.laterTouchLines += 1
+                if cache.access(line: line, evicted: &evicted) {
+                    ns += profile.lineHitNs
+                } else {
+                    let miss = missesInPage == 0 ? profile.lineMissNs : profile.lineMissStreamNs
+                    missesInPage += 1
+                    ns += miss
+                    metrics.touchMissNs += miss
+                    metrics.llcMissesTouch += 1
+                    if metrics.llcLinesEvictedByZeroing > 0 && zeroingVictims.remove(line) { metrics.llcMissesPollution += 1 }
+                }
+                cacheTrace?.write(label: 0, line: line, lineBytes: profile.lineBytes)
+            }
+        }
+        metrics.laterTouchNs += ns
         return ns
     }
 

@@ -7,6 +7,9 @@ public struct ReplayMetrics: Sendable {
     public var faultPathNs: Double = 0
     public var touchNs: Double = 0
     public var touchMissNs: Double = 0
+    /// Lines touched after their fault (page-touch traces).
+    public var laterTouchLines: UInt64 = 0
+    public var laterTouchNs: Double = 0
     public var faultLatency = Histogram<UInt64>(highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three)
     public var zeroRequests: UInt64 = 0
     public var zeroHits: UInt64 = 0
@@ -92,6 +95,8 @@ public struct ReplayMetrics: Sendable {
             ("fault_path_ns", .double(faultPathNs)),
             ("touch_ns", .double(touchNs)),
             ("touch_miss_ns", .double(touchMissNs)),
+            ("later_touch_lines", .int(laterTouchLines)),
+            ("later_touch_ns", .double(laterTouchNs)),
             ("fault_rate", .double(faultRate)),
             ("faults_per_wall_second", .double(spanNs > 0 ? Double(faults) / (spanNs / 1e9) : 0)),
             ("kernel_fault_rate", .double(faultPathNs > 0 ? Double(faults) / (faultPathNs / 1e9) : 0)),

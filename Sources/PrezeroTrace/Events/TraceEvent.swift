@@ -23,6 +23,9 @@ public enum EventKind: UInt8, Sendable, CaseIterable, Codable {
     case processExit
     /// The capture lost `lostCount` events here (perf LOST record, ftrace `[LOST n EVENTS]`).
     case lost
+    /// Page-touch detail (valgrind lackey): the lines of virtual page `touchPage` touched during
+    /// one interval, as a mask (`touchMaskLow` lines 0-63, `touchMaskHigh` lines 64-127).
+    case touch
 
     /// The canonical `system:event` name, as perf prints it.
     public var canonicalName: String {
@@ -38,6 +41,7 @@ public enum EventKind: UInt8, Sendable, CaseIterable, Codable {
         case .processFork: "sched:sched_process_fork"
         case .processExit: "sched:sched_process_exit"
         case .lost: "LOST"
+        case .touch: "lackey:touch"
         }
     }
 }
@@ -124,6 +128,12 @@ public struct TraceEvent: Sendable, Equatable {
 
     // Lost records.
     public var lostCount: UInt64 { get { a } set { a = newValue } }
+
+    // Touch records.
+    public var touchPage: UInt64 { get { a } set { a = newValue } }
+    public var touchMaskLow: UInt64 { get { b } set { b = newValue } }
+    public var touchMaskHigh: UInt64 { get { c } set { c = newValue } }
+    public var touchedLines: Int { touchMaskLow.nonzeroBitCount + touchMaskHigh.nonzeroBitCount }
 }
 
 /// Page-fault error-code classes (x86 `arch/x86/include/asm/trap_pf.h`).

@@ -264,8 +264,8 @@ public struct TextLineParser {
             return parseFaultFields(known, line, start, &event)
         case .schedSwitch, .processExec, .processFork, .processExit:
             return parseSchedFields(line, start, &event)
-        case .lost:
-            return .malformed(reason: "unexpected lost record")
+        case .lost, .touch:
+            return .malformed(reason: "unexpected record kind")
         }
     }
 

@@ -34,6 +34,14 @@ public final class TraceFileWriter {
         if !committed { unlink(temporary) }
     }
 
+    /// Compresses everything written from now on (what was written before stays plain).
+    public func startCompression(level: Int32) throws {
+        try flush(end: false)
+        do { compressor = try ZstdCompressor(level: level) } catch {
+            throw TraceError(.corruptCompression, error.message, at: InputLocation(file: path))
+        }
+    }
+
     public func write(_ text: String) throws {
         var text = text
         text.withUTF8 { buffer.append(contentsOf: $0) }

@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -14,6 +16,9 @@ public final class TraceInput {
     public let name: String
     public let path: String
     public private(set) var isCompressed = false
+    /// True for a native `.pzt` file; its header's metadata JSON is in `nativeMetadata`.
+    public private(set) var isNative = false
+    public private(set) var nativeMetadata: [UInt8] = []
     /// Size of the stored file, when it is a regular file (for progress).
     public let storedSize: UInt64?
     /// Bytes of the stored file consumed so far.
@@ -74,6 +79,18 @@ public final class TraceInput {
             filled += n
         }
         let head = UnsafeRawBufferPointer(rebasing: readBuffer[0..<filled])
+        if head.count >= 4 && Array(head.prefix(4)) == PztFormat.magic {
+            isNative = true
+            isCompressed = true
+            let rest = try readNativeHeader(readBuffer: readBuffer, filled: filled)
+            try decompressAll(readBuffer: readBuffer, initiallyFilled: rest, body)
+            return
+        }
+        if path.hasSuffix(".pzt") {
+            throw TraceError(
+                .unrecognizedFormat, "not a .pzt file: bad magic \(head.prefix(4).map { String(format: "%02x", $0) }.joined()) (expected 505a5452, 'PZTR')",
+                at: InputLocation(file: name, byteOffset: 0))
+        }
         isCompressed = TraceInput.looksLikeZstd(head)
         if !isCompressed {
             if filled > 0 { try body(head) }
@@ -126,6 +143,45 @@ public final class TraceInput {
                 "zstd stream ends in the middle of a frame (truncated file?); expected more compressed data",
                 at: InputLocation(file: name, byteOffset: chunkStart))
         }
+    }
+
+    /// Reads the `.pzt` header (magic, version, metadata); leaves the bytes after it at the start
+    /// of `readBuffer` and returns their count.
+    private func readNativeHeader(readBuffer: UnsafeMutableRawBufferPointer, filled: Int) throws -> Int {
+        var header = Array(UnsafeRawBufferPointer(rebasing: readBuffer[0..<filled]))
+        func need(_ n: Int, _ what: String) throws {
+            while header.count < n {
+                let got = try readSome(into: readBuffer)
+                if got == 0 {
+                    throw TraceError(
+                        .truncatedCompression, "truncated .pzt header: the file ends inside the \(what)",
+                        at: InputLocation(file: name, byteOffset: UInt64(header.count)))
+                }
+                header += UnsafeRawBufferPointer(rebasing: readBuffer[0..<got])
+            }
+        }
+        try need(PztFormat.headerFixedBytes, "fixed header")
+        let version = UInt16(header[4]) | UInt16(header[5]) << 8
+        guard version == PztFormat.version else {
+            throw TraceError(
+                .unrecognizedFormat, "unknown .pzt version \(version); this prezero reads version \(PztFormat.version)",
+                at: InputLocation(file: name, byteOffset: 4))
+        }
+        let length = Int(header[6]) | Int(header[7]) << 8 | Int(header[8]) << 16 | Int(header[9]) << 24
+        guard length <= PztFormat.maxMetadataBytes else {
+            throw TraceError(.unrecognizedFormat, "metadata of \(length) bytes (at most 16 MiB)", at: InputLocation(file: name, byteOffset: 6))
+        }
+        let end = PztFormat.headerFixedBytes + length
+        try need(end, "metadata")
+        nativeMetadata = Array(header[PztFormat.headerFixedBytes..<end])
+        let rest = header[end...]
+        // The remainder may be larger than the buffer only when the header came in small reads.
+        var count = 0
+        for byte in rest.prefix(readBuffer.count) {
+            readBuffer[count] = byte
+            count += 1
+        }
+        return count
     }
 
     /// One `read(2)`, retried on EINTR. Returns 0 at end of input.

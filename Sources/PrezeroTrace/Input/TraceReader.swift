@@ -2,6 +2,8 @@
 public struct TraceReadSummary: Sendable {
     public var input: String
     public var format: TextFormat?
+    /// perf-script, ftrace, lackey, or native (from ...).
+    public var formatName: String
     public var compressed: Bool
     public var storedBytes: UInt64
     public var textBytes: UInt64
@@ -12,13 +14,24 @@ public struct TraceReadSummary: Sendable {
     public var eventNameCounts: [String: Int]
     public var metadata: TraceMetadata?
     public var metadataPath: String?
+    /// Things the reader wants the user to know (lackey: pages freed at the end).
+    public var notes: [String] = []
+}
+
+/// The decoder for the input's format, chosen from its first bytes.
+enum AnyTraceDecoder {
+    case text(TextTraceDecoder)
+    case lackey(LackeyDecoder)
+    case native(PztDecoder)
 }
 
 /// Reads a trace file (or `-`) to the end, feeding its events to a sink.
 public enum TraceReader {
     /// - Parameters:
-    ///   - path: a file, or `-` for standard input; zstd-compressed or plain.
-    ///   - metadata: the capture's sidecar, if already loaded (sets the `__GFP_ZERO` bit).
+    ///   - path: a file, or `-` for standard input; perf script or ftrace text, a valgrind lackey
+    ///     log (plain or zstd), or a native `.pzt` file.
+    ///   - metadata: the capture's sidecar, if already loaded (sets the `__GFP_ZERO` bit, lackey's
+    ///     page and line sizes).
     ///   - progress: called now and then with stored bytes read and the stored size, if known.
     /// - Complexity: O(input) time; memory bounded by the read buffers and the longest line.
     public static func read<S: TraceEventSink>(
@@ -26,28 +39,98 @@ public enum TraceReader {
         readSize: Int = TraceInput.defaultReadSize, progress: ((UInt64, UInt64?) -> Void)? = nil
     ) throws -> TraceReadSummary {
         let input = try TraceInput(path: path, readSize: readSize)
-        var decoder = TextTraceDecoder(fileName: input.name)
-        if let mask = metadata?.gfpZeroMask { decoder.parser.gfpZeroMask = mask }
+        var decoder: AnyTraceDecoder?
         var chunks = 0
         let storedSize = input.storedSize
         // Decompression on a second thread, parsing here.
         try ChunkPipeline(input: input).run { chunk, storedBytesRead in
-            try decoder.feed(chunk, into: &sink)
+            if decoder == nil { decoder = choose(input: input, firstChunk: chunk, metadata: metadata) }
+            switch decoder {
+            case .text(var d)?:
+                decoder = nil  // keep the decoder uniquely referenced while it runs
+                defer { decoder = .text(d) }
+                try d.feed(chunk, into: &sink)
+            case .lackey(var d)?:
+                decoder = nil
+                defer { decoder = .lackey(d) }
+                try d.feed(chunk, into: &sink)
+            case .native(var d)?:
+                decoder = nil
+                defer { decoder = .native(d) }
+                try d.feed(chunk, into: &sink)
+            case nil:
+                break
+            }
             chunks += 1
             if let progress, chunks & 15 == 0 { progress(storedBytesRead, storedSize) }
         }
-        try decoder.finish(into: &sink)
         progress?(input.storedBytesRead, input.storedSize)
+        if decoder == nil {
+            decoder = choose(input: input, firstChunk: UnsafeRawBufferPointer(start: nil, count: 0), metadata: metadata)
+        }
 
         var names: [String: Int] = [:]
-        for known in KnownEvent.allCases where decoder.parser.knownEventCounts[known.rawValue] > 0 {
-            names[known.canonicalName] = decoder.parser.knownEventCounts[known.rawValue]
+        var summary = TraceReadSummary(
+            input: input.name, format: nil, formatName: "perf-script", compressed: input.isCompressed,
+            storedBytes: input.storedBytesRead, textBytes: 0, diagnostics: TraceDiagnostics(), symbols: SymbolTable(),
+            eventNameCounts: [:], metadata: metadata, metadataPath: metadataPath)
+        switch decoder {
+        case .text(var d)?:
+            try d.finish(into: &sink)
+            for known in KnownEvent.allCases where d.parser.knownEventCounts[known.rawValue] > 0 {
+                names[known.canonicalName] = d.parser.knownEventCounts[known.rawValue]
+            }
+            for (name, count) in d.parser.unknownEvents { names[name, default: 0] += count }
+            if d.diagnostics.lostRecords > 0 { names["LOST"] = d.diagnostics.lostRecords }
+            summary.format = d.format
+            summary.formatName = d.format?.rawValue ?? "unknown"
+            summary.textBytes = d.textOffset
+            summary.diagnostics = d.diagnostics
+            summary.symbols = d.parser.symbols
+        case .lackey(var d)?:
+            try d.finish(into: &sink)
+            names = d.eventCounts
+            summary.formatName = "lackey"
+            summary.textBytes = d.textOffset
+            summary.diagnostics = d.diagnostics
+            summary.symbols = d.symbols
+            summary.notes.append(
+                "lackey: \(d.accesses) data accesses (\(d.instructionFetches) instruction fetches "
+                    + "\(d.includeInstructionFetches ? "included" : "left out")); every page (\(d.pagesFreedAtEnd)) is freed at the end of the trace")
+        case .native(var d)?:
+            try d.finish(into: &sink)
+            let trailer = d.trailer ?? [:]
+            names = (trailer["event_names"] as? [String: Int]) ?? [:]
+            let source = (trailer["source_format"] as? String) ?? "?"
+            summary.formatName = "native (from \(source))"
+            summary.format = TextFormat(rawValue: source)
+            summary.symbols = d.symbols
+            var diagnostics = TraceDiagnostics()
+            diagnostics.lines = trailer["lines"] as? Int ?? d.events
+            diagnostics.malformedLines = trailer["malformed_lines"] as? Int ?? 0
+            diagnostics.mixedFormatLines = trailer["mixed_format_lines"] as? Int ?? 0
+            diagnostics.lostEvents = UInt64(trailer["lost_events"] as? Int ?? 0)
+            diagnostics.lostRecords = trailer["lost_records"] as? Int ?? 0
+            summary.diagnostics = diagnostics
+            summary.notes += (trailer["notes"] as? [String]) ?? []
+        case nil:
+            break
         }
-        for (name, count) in decoder.parser.unknownEvents { names[name, default: 0] += count }
-        if decoder.diagnostics.lostRecords > 0 { names["LOST"] = decoder.diagnostics.lostRecords }
-        return TraceReadSummary(
-            input: input.name, format: decoder.format, compressed: input.isCompressed,
-            storedBytes: input.storedBytesRead, textBytes: decoder.textOffset, diagnostics: decoder.diagnostics,
-            symbols: decoder.parser.symbols, eventNameCounts: names, metadata: metadata, metadataPath: metadataPath)
+        summary.eventNameCounts = names
+        return summary
+    }
+
+    static func choose(input: TraceInput, firstChunk: UnsafeRawBufferPointer, metadata: TraceMetadata?) -> AnyTraceDecoder {
+        if input.isNative { return .native(PztDecoder(fileName: input.name)) }
+        if LackeyDecoder.looksLikeLackey(firstChunk) {
+            let page = metadata?.pageSize ?? 4096
+            let line = metadata?.caches?.first { $0.level == 1 && $0.type != "Instruction" }?.lineBytes ?? 64
+            let pageOK = page > 0 && page & (page - 1) == 0
+            let lineOK = line > 0 && line & (line - 1) == 0 && (pageOK ? page : 4096) / line <= 128
+            return .lackey(LackeyDecoder(fileName: input.name, pageBytes: pageOK ? page : 4096, lineBytes: lineOK ? line : 64))
+        }
+        var decoder = TextTraceDecoder(fileName: input.name)
+        if let mask = metadata?.gfpZeroMask { decoder.parser.gfpZeroMask = mask }
+        return .text(decoder)
     }
 }

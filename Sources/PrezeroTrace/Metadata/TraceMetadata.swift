@@ -100,12 +100,25 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
         return candidates
     }
 
-    /// Reads the sidecar beside `tracePath`, if there is one.
+    /// Reads the sidecar beside `tracePath`, or the metadata inside a `.pzt` file.
     public static func load(besideTrace tracePath: String) throws(TraceError) -> (TraceMetadata, String)? {
+        if let embedded = embedded(in: tracePath) { return (embedded, tracePath + " (embedded)") }
         for candidate in sidecarCandidates(for: tracePath) where FileManager.default.fileExists(atPath: candidate) {
             return (try load(path: candidate), candidate)
         }
         return nil
+    }
+
+    /// The metadata a `.pzt` header carries (nil for other files).
+    static func embedded(in path: String) -> TraceMetadata? {
+        guard path != "-", let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        let fixed = [UInt8](handle.readData(ofLength: PztFormat.headerFixedBytes))
+        guard fixed.count == PztFormat.headerFixedBytes, Array(fixed.prefix(4)) == PztFormat.magic else { return nil }
+        let length = Int(fixed[6]) | Int(fixed[7]) << 8 | Int(fixed[8]) << 16 | Int(fixed[9]) << 24
+        guard length <= PztFormat.maxMetadataBytes else { return nil }
+        let data = handle.readData(ofLength: length)
+        return try? JSONDecoder().decode(TraceMetadata.self, from: data)
     }
 
     public static func load(path: String) throws(TraceError) -> TraceMetadata {

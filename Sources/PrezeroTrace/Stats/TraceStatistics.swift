@@ -40,6 +40,8 @@ public struct TraceStatistics: TraceEventSink {
     public private(set) var secondAllocationsOfLivePfn: UInt64 = 0
     /// Idle time per CPU from sched_switch: switch-to-pid-0 starts an interval, switch-from-0 ends it.
     public private(set) var idle = IdleAccounting()
+    /// Lines touched per page (page-touch traces).
+    public private(set) var touches = TouchStatistics()
 
     public init(pageSize: UInt64 = 4096) {
         self.pageSize = pageSize
@@ -120,6 +122,8 @@ public struct TraceStatistics: TraceEventSink {
             idle.record(cpu: event.cpu, at: t, prevPid: event.prevPid, nextPid: event.nextPid)
         case .lost:
             lostEvents &+= event.lostCount
+        case .touch:
+            touches.record(event)
         case .pageAllocZoneLocked, .pagePcpuDrain, .processExec, .processFork, .processExit:
             break
         }
@@ -205,5 +209,39 @@ public struct IdleAccounting: Sendable {
             result[i] &+= endNs - idleSince[i]
         }
         return result
+    }
+}
+
+/// Which lines of each virtual page were touched over the whole trace (page-touch traces).
+public struct TouchStatistics: Sendable {
+    private var masks: [UInt64: (UInt64, UInt64)] = [:]
+    public private(set) var touchRecords: UInt64 = 0
+
+    public init() {}
+
+    mutating func record(_ event: TraceEvent) {
+        touchRecords += 1
+        let old = masks[event.touchPage] ?? (0, 0)
+        masks[event.touchPage] = (old.0 | event.touchMaskLow, old.1 | event.touchMaskHigh)
+    }
+
+    public var pages: Int { masks.count }
+
+    /// Pages by lines touched, in buckets 1, 2, 3-4, 5-8, 9-16, 17-32, 33-64, 65-128.
+    public var histogram: [(label: String, pages: Int)] {
+        let bounds = [(1, 1), (2, 2), (3, 4), (5, 8), (9, 16), (17, 32), (33, 64), (65, 128)]
+        var counts = [Int](repeating: 0, count: bounds.count)
+        for (low, high) in masks.values {
+            let n = low.nonzeroBitCount + high.nonzeroBitCount
+            if let i = bounds.firstIndex(where: { n >= $0.0 && n <= $0.1 }) { counts[i] += 1 }
+        }
+        return bounds.enumerated().map { ($0.element.0 == $0.element.1 ? "\($0.element.0)" : "\($0.element.0)-\($0.element.1)", counts[$0.offset]) }
+    }
+
+    /// Mean lines touched per touched page.
+    public var meanLines: Double {
+        guard !masks.isEmpty else { return 0 }
+        let total = masks.values.reduce(0) { $0 + $1.0.nonzeroBitCount + $1.1.nonzeroBitCount }
+        return Double(total) / Double(masks.count)
     }
 }

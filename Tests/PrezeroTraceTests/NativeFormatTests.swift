@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+
+@testable import PrezeroTrace
+
+@Suite("Native .pzt format")
+struct NativeFormatTests {
+    func readAll(_ path: String) throws -> ([TraceEvent], TraceReadSummary) {
+        var sink = CollectingSink()
+        let summary = try TraceReader.read(path: path, into: &sink)
+        return (sink.events, summary)
+    }
+
+    /// Every bundled trace -> .pzt -> the same events, names and counts as reading the original.
+    @Test(arguments: Paths.bundledTraces())
+    func roundTripsEveryBundledTrace(_ path: String) throws {
+        let out = NSTemporaryDirectory() + "prezero-\(UUID().uuidString).pzt"
+        _ = try TraceConverter.convert(input: path, output: out, metadata: nil)
+        let (original, originalSummary) = try readAll(path)
+        let (converted, convertedSummary) = try readAll(out)
+        #expect(converted == original)
+        #expect(convertedSummary.eventNameCounts == originalSummary.eventNameCounts)
+        #expect(convertedSummary.diagnostics.lines == originalSummary.diagnostics.lines)
+        for id in [1, 2, 5, 10] where id < originalSummary.symbols.count {
+            #expect(convertedSummary.symbols.name(SymbolID(id)) == originalSummary.symbols.name(SymbolID(id)))
+        }
+        #expect(convertedSummary.formatName.hasPrefix("native"))
+    }
+
+    /// Seeded random event streams of every kind, with extreme values, survive the codec.
+    @Test(arguments: 0..<6)
+    func roundTripsRandomStreams(_ seed: Int) throws {
+        var state = UInt64(seed) &* 0x9E37_79B9_7F4A_7C15 &+ 7
+        func next() -> UInt64 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return state
+        }
+        var symbols = SymbolTable()
+        for i in 0..<20 { _ = symbols.intern("comm-\(i) with spaces \(seed)") }
+        var events: [TraceEvent] = []
+        var t: UInt64 = next() >> 20
+        for _ in 0..<5_000 {
+            let kind = EventKind.allCases[Int(next() % UInt64(EventKind.allCases.count))]
+            t &+= next() % 3 == 0 ? 0 : next() >> 40
+            if next() % 50 == 0 { t &-= 1000 }  // timestamps going backwards survive too
+            let extreme = next() % 20 == 0
+            events.append(TraceEvent(
+                kind: kind, cpu: UInt32(next() % 9), pid: Int32(truncatingIfNeeded: Int64(bitPattern: next()) >> 40),
+                comm: SymbolID(next() % 21), timestampNs: t, order: UInt8(next() % 64), migratetype: Int8(truncatingIfNeeded: next()),
+                flags: EventFlags(rawValue: UInt8(truncatingIfNeeded: next())), a: extreme ? UInt64.max : next() >> (next() % 64),
+                b: extreme ? 0 : next(), c: next() >> 32))
+        }
+        let out = NSTemporaryDirectory() + "prezero-\(UUID().uuidString).pzt"
+        let writer = try PztWriter(path: out, metadata: Array("{}".utf8))
+        for e in events { try writer.write(e, symbols: symbols) }
+        try writer.close(trailer: Array("{\"events\": \(events.count)}".utf8))
+        var sink = CollectingSink()
+        _ = try TraceReader.read(path: out, into: &sink, readSize: 4096 + seed * 17)
+        #expect(sink.events == events)
+    }
+
+    func corrupt(_ mutate: (inout [UInt8]) -> Void, suffix: String = ".pzt") throws -> TraceError? {
+        let source = Paths.bundledTraces().first { $0.contains("git-clone") } ?? ""
+        let good = NSTemporaryDirectory() + "prezero-\(UUID().uuidString).pzt"
+        _ = try TraceConverter.convert(input: source, output: good, metadata: nil)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: good)))
+        mutate(&bytes)
+        let bad = try writeTemporary(bytes, suffix: suffix)
+        do {
+            _ = try readAll(bad)
+            return nil
+        } catch let error as TraceError {
+            return error
+        }
+    }
+
+    @Test func badMagicIsAClearError() throws {
+        let error = try #require(try corrupt { $0[0] = 0x51 })
+        #expect(error.description.contains("bad magic"))
+        #expect(error.location.byteOffset == 0)
+    }
+
+    @Test func unknownVersionIsAClearError() throws {
+        let error = try #require(try corrupt { $0[4] = 9 })
+        #expect(error.description.contains("unknown .pzt version 9"))
+    }
+
+    @Test func truncatedFileIsAClearError() throws {
+        let error = try #require(try corrupt { $0.removeLast($0.count / 3) })
+        #expect(error.code == .truncatedCompression || error.description.contains("truncated"))
+    }
+
+    @Test func checksumMismatchIsAClearError() throws {
+        // Change one record byte inside the compressed stream by recompressing a tampered stream:
+        // write a file by hand whose checksum is wrong.
+        let out = NSTemporaryDirectory() + "prezero-\(UUID().uuidString).pzt"
+        let writer = try PztWriter(path: out, metadata: Array("{}".utf8))
+        try writer.write(TraceEvent(kind: .pageFree, timestampNs: 5, order: 1, a: 42), symbols: SymbolTable())
+        try writer.closeWithWrongChecksumForTesting(trailer: Array("{\"events\": 1}".utf8))
+        #expect {
+            _ = try readAll(out)
+        } throws: { error in
+            (error as? TraceError)?.description.contains("checksum mismatch") == true
+        }
+    }
+
+    @Test func chunkingDoesNotChangeNativeEvents() throws {
+        let source = Paths.bundledTraces().first { $0.contains("zstd-15") } ?? ""
+        let out = NSTemporaryDirectory() + "prezero-\(UUID().uuidString).pzt"
+        _ = try TraceConverter.convert(input: source, output: out, metadata: nil)
+        var small = CollectingSink()
+        _ = try TraceReader.read(path: out, into: &small, readSize: 13)
+        var large = CollectingSink()
+        _ = try TraceReader.read(path: out, into: &large)
+        #expect(small.events == large.events)
+        #expect(large.events.count == 125_791)
+    }
+}
