@@ -40,7 +40,21 @@ python_bytearray_tracecmd() {
         python3 -c 'x = bytearray(64 << 20); y = bytes(x[::4096])'
 }
 
-all=(gcc_build zstd_compress git_clone python_sort python_bytearray_tracecmd)
+lackey_sort() {
+    seq 1 3000 | shuf --random-source=<(yes) > in.txt
+    "$root/tools/capture-lackey.sh" -o "$out/sort-lackey" -- sort in.txt
+}
+
+lackey_gzip() {
+    head -c 8000 /usr/bin/git > blob
+    "$root/tools/capture-lackey.sh" -o "$out/gzip-lackey" -- gzip -9 -f blob
+}
+
+lackey_python() {
+    "$root/tools/capture-lackey.sh" -o "$out/python-lackey" -- /usr/bin/python3 -S -c 'x = bytearray(1 << 22); x[::4096] = b"y" * 1024'
+}
+
+all=(gcc_build zstd_compress git_clone python_sort python_bytearray_tracecmd lackey_sort lackey_gzip lackey_python)
 for w in "${@:-${all[@]}}"; do
     echo "== $w" >&2
     "$w"
