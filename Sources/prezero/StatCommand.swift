@@ -35,6 +35,9 @@ struct StatCommand: ParsableCommand {
     @Flag(help: "Treat trace anomalies (malformed lines, mixed formats) as errors.")
     var strict = false
 
+    @Flag(help: "Only decode and print the number of events (the reader's speed, for benchmarks).")
+    var countOnly = false
+
     func validate() throws {
         if let kernelVersion, KernelVersion(kernelVersion) == nil {
             throw ValidationError("--kernel-version '\(kernelVersion)' is not a version like 4.3 or 6.18")
@@ -73,6 +76,12 @@ struct StatCommand: ParsableCommand {
             return (KernelVersion(major: 6, minor: 0), "default (>= 4.4 numbering)")
         }()
 
+        if countOnly {
+            var counter = EventCounter()
+            _ = try TraceReader.read(path: input, into: &counter, metadata: meta, metadataPath: loaded?.1)
+            print(counter.count)
+            return
+        }
         var statistics = TraceStatistics(pageSize: page)
         let progress = ProgressReporter(label: "reading \(input)")
         let read = try TraceReader.read(
@@ -94,4 +103,10 @@ struct StatCommand: ParsableCommand {
             pageSizeSource: pageSource, toolVersion: Prezero.version)
         print(json ? try report.json() : report.text(), terminator: "")
     }
+}
+
+/// Counts events and nothing else.
+struct EventCounter: TraceEventSink {
+    var count = 0
+    mutating func consume(_ event: TraceEvent) { count += 1 }
 }
