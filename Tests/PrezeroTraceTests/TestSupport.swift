@@ -14,7 +14,9 @@ enum Paths {
 
     static func bundledTraces() -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: traces.path)) ?? []
-        return names.filter { $0.hasSuffix(".txt.zst") }.sorted().map { traces.appendingPathComponent($0).path }
+        return names.filter { $0.hasSuffix(".txt.zst") || $0.hasSuffix(".lackey.zst") }.sorted().map {
+            traces.appendingPathComponent($0).path
+        }
     }
 }
 
