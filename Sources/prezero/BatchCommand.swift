@@ -63,16 +63,9 @@ struct BatchCommand: ParsableCommand {
             for key in order {
                 guard let group = groups[key], let first = group.first else { continue }
                 let loaded = try TraceMetadata.load(besideTrace: first.trace)
-                var machine = first.profile
-                var initialFree: [[Int]]?
-                if let meta = loaded?.0, let captured = CaptureMachine(metadata: meta) {
-                    machine = captured.adapt(machine, sidecar: loaded?.1 ?? "")
-                    if !captured.freeBlocks.isEmpty { initialFree = captured.freeBlocks }
-                }
-                var options = ReplayOptions(profile: machine)
-                options.touch = TouchModel(first.touch ?? loaded?.0.touch ?? "first-line") ?? .firstLine
-                options.timebase = Timebase(rawValue: loaded?.0.timebase ?? "trace") ?? .trace
-                options.initialFreeBlocks = initialFree
+                let options = ReplayOptions.forTrace(
+                    profile: first.profile, metadata: loaded?.0, sidecar: loaded?.1, touch: first.touch)
+                let machine = options.profile
                 var start = 0
                 while start < group.count {
                     let chunk = Array(group[start..<min(start + jobs, group.count)])

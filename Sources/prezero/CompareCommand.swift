@@ -91,16 +91,9 @@ struct CompareCommand: ParsableCommand {
         do {
             for (index, input) in inputs.enumerated() {
                 let loaded = try TraceMetadata.load(besideTrace: input)
-                var machine = base
-                var initialFree: [[Int]]?
-                if !ignoreCaptureMachine, let meta = loaded?.0, let captured = CaptureMachine(metadata: meta) {
-                    machine = captured.adapt(base, sidecar: loaded?.1 ?? "")
-                    if !captured.freeBlocks.isEmpty { initialFree = captured.freeBlocks }
-                }
-                var options = ReplayOptions(profile: machine)
-                options.touch = TouchModel(touch ?? loaded?.0.touch ?? "first-line") ?? .firstLine
-                options.timebase = Timebase(rawValue: loaded?.0.timebase ?? "trace") ?? .trace
-                options.initialFreeBlocks = initialFree
+                let options = ReplayOptions.forTrace(
+                    profile: base, metadata: loaded?.0, sidecar: loaded?.1, touch: touch, useCaptureMachine: !ignoreCaptureMachine)
+                let machine = options.profile
                 let chosen = try names.map { try Policies.make($0, settings: perPolicy[$0] ?? [], profile: machine) }
                 let progress = ProgressReporter(label: "trace \(index + 1)/\(inputs.count): \(names.count) policies on \(input)")
                 let results = try Replay.runMany(

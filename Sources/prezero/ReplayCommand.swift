@@ -66,30 +66,25 @@ struct ReplayCommand: ParsableCommand {
         }
         let loaded = try TraceMetadata.load(besideTrace: input)
         let meta = loaded?.0
-        var initialFree: [[Int]]?
-        if !ignoreCaptureMachine, let meta, let captured = CaptureMachine(metadata: meta) {
-            machine = captured.adapt(machine, sidecar: loaded?.1 ?? "")
-            if !captured.freeBlocks.isEmpty { initialFree = captured.freeBlocks }
+        if let touch, TouchModel(touch) == nil {
+            throw ValidationError("--touch '\(touch)' must be first-line, lines:N or full")
         }
+        var options = ReplayOptions.forTrace(
+            profile: machine, metadata: meta, sidecar: loaded?.1, touch: touch, useCaptureMachine: !ignoreCaptureMachine)
+        machine = options.profile
         let chosen = try Policies.make(policy, settings: policySettings, profile: machine)
         if let page = meta?.pageSize, page != machine.pageBytes, meta?.kernelRelease == "synthetic" {
             writeStandardError("prezero: note: trace page size \(page) B differs from profile \(machine.name)'s \(machine.pageBytes) B\n")
         }
-        var options = ReplayOptions(profile: machine)
-        let touchText = touch ?? meta?.touch ?? "first-line"
-        guard let touchModel = TouchModel(touchText) else {
-            throw ValidationError("--touch '\(touchText)' must be first-line, lines:N or full")
+        if let timebase {
+            guard let base = Timebase(rawValue: timebase) else { throw ValidationError("--timebase must be trace or model") }
+            options.timebase = base
         }
-        options.touch = touchModel
-        let timebaseText = timebase ?? meta?.timebase ?? "trace"
-        guard let base = Timebase(rawValue: timebaseText) else { throw ValidationError("--timebase must be trace or model") }
-        options.timebase = base
         guard (0...1).contains(idleFraction) else { throw ValidationError("--idle-fraction must be within 0...1") }
         options.idleFraction = idleFraction
         if check { options.checkInvariants = true }
         options.warmStart = !coldStart
         options.cacheTracePath = dumpCacheTrace
-        options.initialFreeBlocks = initialFree
 
         let progress = ProgressReporter(label: "replaying \(input)")
         let result = try Replay.run(

@@ -11,11 +11,7 @@ public struct BTEDriver: ZeroDriver {
     public var isEngine: Bool { true }
     public var maxBytes: Int? { spec.maxBytes }
 
-    public func accepts(bytes: Int) -> Bool { bytes >= spec.minBytes && bytes <= spec.maxBytes }
+    public func accepts(bytes: Int) -> Bool { spec.accepts(bytes: bytes) }
 
-    public func cost(bytes: Int) -> ZeroingCost {
-        ZeroingCost(
-            cpuNs: spec.setupNs + spec.completionNs, engineNs: Double(bytes) / spec.bytesPerNs,
-            fillsCache: false, bypassesCache: true)
-    }
+    public func cost(bytes: Int) -> ZeroingCost { spec.cost(bytes: bytes) }
 }

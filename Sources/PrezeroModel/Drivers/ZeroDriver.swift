@@ -69,3 +69,14 @@ public enum ZeroDrivers {
         return drivers
     }
 }
+
+extension EngineSpec {
+    /// An engine takes requests within its size range.
+    public func accepts(bytes: Int) -> Bool { bytes >= minBytes && bytes <= maxBytes }
+
+    /// The CPU pays submission and completion; the engine works `bytes / rate`; the range
+    /// leaves the cache (DMA).
+    public func cost(bytes: Int) -> ZeroingCost {
+        ZeroingCost(cpuNs: setupNs + completionNs, engineNs: Double(bytes) / bytesPerNs, fillsCache: false, bypassesCache: true)
+    }
+}

@@ -64,3 +64,26 @@ public struct CaptureMachine: Sendable, Equatable {
         return p
     }
 }
+
+extension ReplayOptions {
+    /// Options for replaying one trace: `profile` resized to the captured machine with its
+    /// initial free lists (unless `useCaptureMachine` is false), and the trace's touch model and
+    /// timebase from its metadata unless `touch` is given. An invalid touch text falls back to
+    /// first-line; callers validate user input first.
+    public static func forTrace(
+        profile: MachineProfile, metadata: TraceMetadata?, sidecar: String?, touch: String? = nil,
+        useCaptureMachine: Bool = true
+    ) -> ReplayOptions {
+        var machine = profile
+        var initialFree: [[Int]]?
+        if useCaptureMachine, let metadata, let captured = CaptureMachine(metadata: metadata) {
+            machine = captured.adapt(profile, sidecar: sidecar ?? "")
+            if !captured.freeBlocks.isEmpty { initialFree = captured.freeBlocks }
+        }
+        var options = ReplayOptions(profile: machine)
+        options.touch = TouchModel(touch ?? metadata?.touch ?? "first-line") ?? .firstLine
+        options.timebase = Timebase(rawValue: metadata?.timebase ?? "trace") ?? .trace
+        options.initialFreeBlocks = initialFree
+        return options
+    }
+}
