@@ -248,10 +248,19 @@ public struct ComparisonReport {
         case "first-line": touched = 1
         default: touched = Double(group.touch.split(separator: ":").last.flatMap { Double($0) } ?? 1)
         }
-        let share = min(1, touched / linesPerPage)
+        // Page-touch traces measure it: distinct lines touched per page over the whole trace.
+        let measured = group.runs.compactMap { $0.metrics["touched_lines_per_page_mean"] }.first { $0 > 0 }
+        let lines = measured ?? touched
+        let share = min(1, lines / linesPerPage)
         let name = share <= 0.25 ? "sparse touch" : share >= 0.75 ? "full touch" : "partial touch"
-        var text = "Workload regime: **\(name)**: each zero-fill fault touches \(Int(touched)) of \(Int(linesPerPage)) lines "
-        text += "(`\(group.touch)`). "
+        var text: String
+        if let measured {
+            text = "Workload regime: **\(name)**: the trace's touch records show \(SVGChart.trim(measured)) of \(Int(linesPerPage)) lines "
+            text += "touched per page on average over its life (faults touch `\(group.touch)`). "
+        } else {
+            text = "Workload regime: **\(name)**: each zero-fill fault touches \(Int(touched)) of \(Int(linesPerPage)) lines "
+            text += "(`\(group.touch)`). "
+        }
         text += share <= 0.25
             ? "Prezeroing can only win here: the page is not read back (Andrew Morton's 'net win if it touches it sparsely')."
             : "The prezeroed page is cold and its lines must come from memory: the saving moves into touch misses (Arjan van de Ven's point)."

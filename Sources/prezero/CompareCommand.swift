@@ -14,6 +14,7 @@ func writeAtomically(_ text: String, to path: String) throws {
 func writeReport(runs: [RunRecord], baseline: String, output: String, json: String?, csv: String?) throws {
     let stem = ((output as NSString).lastPathComponent as NSString).deletingPathExtension
     let directory = (output as NSString).deletingLastPathComponent
+    if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
     let report = ComparisonReport(runs: runs, baseline: baseline, toolVersion: Prezero.version, chartPrefix: stem)
     let rendered = report.render()
     for chart in rendered.charts {

@@ -21,6 +21,9 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     let keepsPool: Bool
     var cache: CacheModel
     var zeroingVictims = VictimTable()
+    /// Page-touch traces: lines touched so far per virtual page, and their total.
+    var touchedByPage: [UInt64: TouchedLines] = [:]
+    var touchedLines = 0
     var live = PFNMap()
     var cacheTrace: DinWriter?
 
@@ -259,6 +262,11 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     /// Page-touch detail: the lines a program touched in one interval, after the fault. The
     /// trace's pfn of a page-touch trace is its virtual page, so the live map finds the block.
     mutating func laterTouch(_ event: TraceEvent) -> Double {
+        let old = touchedByPage[event.touchPage] ?? TouchedLines()
+        let new = TouchedLines(low: old.low | event.touchMaskLow, high: old.high | event.touchMaskHigh)
+        touchedByPage[event.touchPage] = new
+        touchedLines += new.count - old.count
+        metrics.touchedLinesPerPageMean = Double(touchedLines) / Double(touchedByPage.count)
         guard let packed = live.value(for: event.touchPage) else { return 0 }
         let block = BlockRef(packed: packed)
         let linesPerPage = profile.linesPerPage
@@ -399,4 +407,11 @@ struct EngineJob {
     var job: ScrubJob
     var done: Double
     var driver: String
+}
+
+/// Lines 0-127 of a page, as two masks.
+struct TouchedLines {
+    var low: UInt64 = 0
+    var high: UInt64 = 0
+    var count: Int { low.nonzeroBitCount + high.nonzeroBitCount }
 }

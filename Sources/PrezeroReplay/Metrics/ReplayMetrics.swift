@@ -10,6 +10,8 @@ public struct ReplayMetrics: Sendable {
     /// Lines touched after their fault (page-touch traces).
     public var laterTouchLines: UInt64 = 0
     public var laterTouchNs: Double = 0
+    /// Page-touch traces: distinct lines touched per page over the whole trace (mean).
+    public var touchedLinesPerPageMean: Double = 0
     public var faultLatency = Histogram<UInt64>(highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three)
     public var zeroRequests: UInt64 = 0
     public var zeroHits: UInt64 = 0
@@ -97,6 +99,7 @@ public struct ReplayMetrics: Sendable {
             ("touch_miss_ns", .double(touchMissNs)),
             ("later_touch_lines", .int(laterTouchLines)),
             ("later_touch_ns", .double(laterTouchNs)),
+            ("touched_lines_per_page_mean", .double(touchedLinesPerPageMean)),
             ("fault_rate", .double(faultRate)),
             ("faults_per_wall_second", .double(spanNs > 0 ? Double(faults) / (spanNs / 1e9) : 0)),
             ("kernel_fault_rate", .double(faultPathNs > 0 ? Double(faults) / (faultPathNs / 1e9) : 0)),
