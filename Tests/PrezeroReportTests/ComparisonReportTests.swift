@@ -92,3 +92,16 @@ struct ComparisonReportTests {
         #expect(loaded[1].series["pool_samples"]?.count == 2)
     }
 }
+
+@Suite("Report regime")
+struct RegimeTests {
+    /// A page-touch trace's measured lines per page decide the regime (48 of 64 lines: full touch).
+    @Test func measuredTouchDecidesTheRegime() throws {
+        var runs = try fixedRuns()
+        for i in runs.indices { runs[i].metrics["touched_lines_per_page_mean"] = 48 }
+        let markdown = ComparisonReport(runs: runs, baseline: "zero-on-fault", toolVersion: "t", chartPrefix: "r").render().markdown
+        #expect(markdown.contains("Workload regime: **full touch**: the trace's touch records show 48 of 64 lines"))
+        let sparse = ComparisonReport(runs: try fixedRuns(), baseline: "zero-on-fault", toolVersion: "t", chartPrefix: "r").render().markdown
+        #expect(sparse.contains("Workload regime: **sparse touch**: each zero-fill fault touches 1 of 64 lines"))
+    }
+}
