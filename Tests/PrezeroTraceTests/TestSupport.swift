@@ -14,7 +14,7 @@ enum Paths {
 
     static func bundledTraces() -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: traces.path)) ?? []
-        return names.filter { $0.hasSuffix(".txt.zst") || $0.hasSuffix(".lackey.zst") }.sorted().map {
+        return names.filter { $0.hasSuffix(".txt.zst") || $0.hasSuffix(".lackey.zst") || $0.hasSuffix(".pzt") }.sorted().map {
             traces.appendingPathComponent($0).path
         }
     }
