@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Build a libFuzzer target over the PrezeroTrace sources and run it.
+#
+# usage: tools/fuzz.sh TARGET SECONDS      TARGET: text | lackey | native
+# Crashing inputs land in Fuzz/crashes-TARGET/; the corpus in Fuzz/corpus-TARGET/ starts from
+# the bundled traces (first 64 KB of each, decompressed).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+target=${1:?usage: tools/fuzz.sh text|lackey|native SECONDS}
+seconds=${2:-60}
+case "$target" in
+    text) harness=FuzzTextParser.swift;;
+    lackey) harness=FuzzLackey.swift;;
+    native) harness=FuzzNative.swift;;
+    *) echo "fuzz.sh: unknown target '$target' (text, lackey, native)" >&2; exit 2;;
+esac
+build="$root/.build-fuzz"
+mkdir -p "$build" "$root/Fuzz/corpus-$target" "$root/Fuzz/crashes-$target"
+inc=$(pkg-config --cflags-only-I libzstd 2>/dev/null || true)
+swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name PrezeroTrace \
+    -I "$root/Sources/CZstd" $inc -Xcc -I"$root/Sources/CZstd" \
+    $(find "$root/Sources/PrezeroTrace" -name '*.swift') "$root/Fuzz/$harness" \
+    -lzstd -o "$build/fuzz-$target"
+corpus="$root/Fuzz/corpus-$target"
+if [ -z "$(ls -A "$corpus")" ]; then
+    for t in "$root"/traces/*; do
+        case "$t" in
+            *.txt.zst) [ "$target" = text ] && zstd -dc "$t" | head -c 65536 > "$corpus/$(basename "$t").seed" || true;;
+            *.lackey.zst) [ "$target" = lackey ] && zstd -dc "$t" | head -c 65536 > "$corpus/$(basename "$t").seed" || true;;
+            *.pzt) [ "$target" = native ] && python3 - "$t" "$corpus/$(basename "$t").seed" <<'PY' || true
+import struct, subprocess, sys
+data = open(sys.argv[1], "rb").read()
+n = struct.unpack_from("<I", data, 6)[0]
+stream = subprocess.run(["zstd", "-dc"], input=data[10 + n:], capture_output=True).stdout
+open(sys.argv[2], "wb").write(stream[:65536])
+PY
+            ;;
+        esac
+    done
+fi
+cd "$root/Fuzz/crashes-$target"
+"$build/fuzz-$target" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 "$corpus" 2>&1 | tail -15
