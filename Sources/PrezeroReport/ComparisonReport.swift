@@ -262,7 +262,7 @@ public struct ComparisonReport {
             text += "(`\(group.touch)`). "
         }
         text += share <= 0.25
-            ? "Prezeroing can only win here: the page is not read back (Andrew Morton's 'net win if it touches it sparsely')."
+            ? "The best case for prezeroing: most of the page is never read back (Andrew Morton's 'net win if it touches it sparsely'), but each touched line of a prezeroed page is still a cold miss."
             : "The prezeroed page is cold and its lines must come from memory: the saving moves into touch misses (Arjan van de Ven's point)."
         if let base = group.runs.first(where: { $0.policy == baseline }), base["faults"] > 0 {
             text += String(format: " %.0f zero-fill faults, %.0f zero requests in the baseline.", base["faults"], base["zero_requests"])
