@@ -20,10 +20,14 @@ final class ChunkPipeline: @unchecked Sendable {
     private var cancelled = false
     private let input: TraceInput
     private let slotSize: Int
+    /// The ring's length, kept apart from `slots` so neither thread reads the array without the
+    /// lock while the other writes an element (a data race under Swift's exclusivity rules).
+    private let slotCount: Int
 
     init(input: TraceInput, slotCount: Int = 4, slotSize: Int = 1 << 20) {
         self.input = input
         self.slotSize = slotSize
+        self.slotCount = slotCount
         slots = (0..<slotCount).map { _ in
             Slot(buffer: UnsafeMutableRawBufferPointer.allocate(byteCount: slotSize, alignment: 64))
         }
@@ -62,12 +66,12 @@ final class ChunkPipeline: @unchecked Sendable {
                 free.signal()
                 break
             }
-            next = (next + 1) % slots.count
+            next = (next + 1) % slotCount
             free.signal()
         }
         // Let a blocked producer run to its cancellation check, then wait for it to exit.
         if consumerError != nil {
-            for _ in slots { free.signal() }
+            for _ in 0..<slotCount { free.signal() }
         }
         finished.wait()
         if let consumerError { throw consumerError }
@@ -89,14 +93,16 @@ final class ChunkPipeline: @unchecked Sendable {
                     lock.unlock()
                     if stop { throw Cancelled() }
                     let n = min(slotSize, chunk.count - offset)
+                    lock.lock()
                     let destination = slots[index].buffer
+                    lock.unlock()
                     destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: chunk[offset..<(offset + n)]))
                     lock.lock()
                     slots[index].count = n
                     slots[index].storedBytesRead = input.storedBytesRead
                     lock.unlock()
                     offset += n
-                    index = (index + 1) % slots.count
+                    index = (index + 1) % slotCount
                     ready.signal()
                 }
             }
