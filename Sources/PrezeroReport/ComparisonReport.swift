@@ -185,7 +185,6 @@ public struct ComparisonReport {
         // Charts.
         let stem = "\(chartPrefix)-\(index + 1)-\(Self.slug(group.trace))-\(Self.slug(group.profile))"
         var charts: [(String, String)] = []
-        let labels = group.runs.map(\.label)
         charts.append((
             "\(stem)-fault-rate.svg",
             SVGChart.bars(
@@ -222,7 +221,6 @@ public struct ComparisonReport {
             let caption = name.replacingOccurrences(of: stem + "-", with: "").replacingOccurrences(of: ".svg", with: "")
             md += "![\(caption)](\(name))\n"
         }
-        _ = labels
         return (md + "\n", charts)
     }
 

@@ -129,17 +129,6 @@ public enum SVGChart {
         return svg + "</svg>\n"
     }
 
-    static func legend(_ names: [String], y: Double) -> String {
-        var svg = ""
-        var x = 40.0
-        for (k, name) in names.enumerated() {
-            svg += "<rect x=\"\(x)\" y=\"\(y - 10)\" width=\"12\" height=\"12\" fill=\"\(palette[k % palette.count])\"/>\n"
-            svg += "<text x=\"\(x + 16)\" y=\"\(y)\">\(escape(name))</text>\n"
-            x += 26 + Double(name.count) * 7
-        }
-        return svg
-    }
-
     /// Lines (one per series) over x. `logX` asks for a log axis, used only when the data span
     /// at least a factor of 20; otherwise the axis is linear over the data's range.
     public static func lines(

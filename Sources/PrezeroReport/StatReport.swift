@@ -190,16 +190,13 @@ public struct StatReport: Codable, Sendable {
             touch = Touch(pages: s.touches.pages, records: s.touches.touchRecords, meanLinesPerPage: s.touches.meanLines, linesPerPage: histogram)
         }
         let d = read.diagnostics
-        let unknownLines = read.eventNameCounts.filter { name, _ in
-            !KnownEvent.allCases.contains { $0.canonicalName == name } && name != "LOST" && name != EventKind.touch.canonicalName
-        }.values.reduce(0, +)
         anomalies = Anomalies(
             malformedLines: d.malformedLines,
             malformedExamples: d.malformedExamples.map { "line \($0.line): \($0.reason): \($0.text)" },
             mixedFormatLines: d.mixedFormatLines, lostEvents: d.lostEvents, lostRecords: d.lostRecords,
             unterminatedLastLine: d.unterminatedLastLine, freesOfPagesAllocatedBeforeCapture: s.freeOnlyRequests,
             secondAllocationsOfLivePfn: s.secondAllocationsOfLivePfn, timestampRegressions: s.timestampRegressions,
-            unknownEventLines: unknownLines, total: d.anomalyCount)
+            unknownEventLines: read.unknownEventLines, total: d.anomalyCount)
     }
 
     // MARK: Rendering

@@ -129,7 +129,6 @@ public struct LackeyDecoder {
             valgrindLine(line)
             return
         }
-        let kindByte: UInt8
         if count >= 3 && p[0] == UInt8(ascii: "I") && p[1] == 0x20 {
             instructionFetches += 1
             guard includeInstructionFetches else {
@@ -137,9 +136,8 @@ public struct LackeyDecoder {
                 sawRecord = true
                 return
             }
-            kindByte = UInt8(ascii: "I")
         } else if count >= 3 && p[0] == 0x20 && p[2] == 0x20 && (p[1] == UInt8(ascii: "L") || p[1] == UInt8(ascii: "S") || p[1] == UInt8(ascii: "M")) {
-            kindByte = p[1]
+            // A data access; loads and stores are treated alike (both touch the line).
         } else if line.skipSpaces(from: 0) == count {
             diagnostics.ignoredLines += 1
             return
@@ -162,7 +160,6 @@ public struct LackeyDecoder {
             return
         }
         accesses += 1
-        let write = kindByte == UInt8(ascii: "S") || kindByte == UInt8(ascii: "M")
         var page = address >> pageShift
         let lastPageOfAccess = last >> pageShift
         while page <= lastPageOfAccess {
@@ -170,14 +167,14 @@ public struct LackeyDecoder {
             let from = max(address, pageStart)
             let to = min(last, pageStart + UInt64(pageBytes) - 1)
             touch(page: page, firstLine: Int((from - pageStart) >> lineShift), lastLine: Int((to - pageStart) >> lineShift),
-                  address: from, write: write, into: &sink)
+                  address: from, into: &sink)
             page += 1
         }
         if accesses % intervalAccesses == 0 { flushInterval(into: &sink) }
     }
 
     private mutating func touch<S: TraceEventSink>(
-        page: UInt64, firstLine: Int, lastLine: Int, address: UInt64, write: Bool, into sink: inout S
+        page: UInt64, firstLine: Int, lastLine: Int, address: UInt64, into sink: inout S
     ) {
         var index: Int
         if page == lastPage {
@@ -207,7 +204,6 @@ public struct LackeyDecoder {
         lastPage = page
         lastIndex = Int32(index)
         setLines(index, firstLine, lastLine)
-        _ = write
     }
 
     @inline(__always)
@@ -253,9 +249,6 @@ public struct LackeyDecoder {
         diagnostics.malformedLines += 1
         if diagnostics.malformedExamples.count < TraceDiagnostics.maxExamples {
             diagnostics.malformedExamples.append(.init(line: diagnostics.lines, reason: reason, text: line.text(0, min(line.count, 200))))
-        }
-        if !sawRecord && diagnostics.malformedLines >= 1000 {
-            // Not lackey at all; finish() reports it with the first bad line.
         }
     }
 }

@@ -16,6 +16,8 @@ public struct TraceReadSummary: Sendable {
     public var metadataPath: String?
     /// Things the reader wants the user to know (lackey: pages freed at the end).
     public var notes: [String] = []
+    /// Lines of events prezero does not use (counted by name in `eventNameCounts`, skipped).
+    public var unknownEventLines = 0
 }
 
 /// The decoder for the input's format, chosen from its first bytes.
@@ -80,7 +82,10 @@ public enum TraceReader {
             for known in KnownEvent.allCases where d.parser.knownEventCounts[known.rawValue] > 0 {
                 names[known.canonicalName] = d.parser.knownEventCounts[known.rawValue]
             }
-            for (name, count) in d.parser.unknownEvents { names[name, default: 0] += count }
+            for (name, count) in d.parser.unknownEvents {
+                names[name, default: 0] += count
+                summary.unknownEventLines += count
+            }
             if d.diagnostics.lostRecords > 0 { names["LOST"] = d.diagnostics.lostRecords }
             summary.format = d.format
             summary.formatName = d.format?.rawValue ?? "unknown"
@@ -113,6 +118,7 @@ public enum TraceReader {
             diagnostics.lostRecords = trailer["lost_records"] as? Int ?? 0
             summary.diagnostics = diagnostics
             summary.notes += (trailer["notes"] as? [String]) ?? []
+            summary.unknownEventLines = trailer["unknown_event_lines"] as? Int ?? 0
         case nil:
             break
         }

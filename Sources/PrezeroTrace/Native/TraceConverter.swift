@@ -63,6 +63,7 @@ public enum TraceConverter {
             "events": writer.events, "event_names": summary.eventNameCounts, "source_format": summary.formatName,
             "lines": d.lines, "malformed_lines": d.malformedLines, "mixed_format_lines": d.mixedFormatLines,
             "lost_events": Int(d.lostEvents), "lost_records": d.lostRecords, "notes": summary.notes,
+            "unknown_event_lines": summary.unknownEventLines,
         ]
         try writer.close(trailer: [UInt8](try JSONSerialization.data(withJSONObject: trailer, options: [.sortedKeys])))
         return (writer.events, summary)
