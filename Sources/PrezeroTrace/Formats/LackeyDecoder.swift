@@ -27,7 +27,7 @@ public struct LackeyDecoder {
     public private(set) var instructionFetches: UInt64 = 0
     public private(set) var pagesFreedAtEnd = 0
     public private(set) var eventCounts: [String: Int] = [:]
-    public private(set) var textOffset: UInt64 = 0
+    public var textOffset: UInt64 { splitter.offset }
 
     private let pageShift: UInt64
     private let lineShift: UInt64
@@ -41,7 +41,7 @@ public struct LackeyDecoder {
     private var lastIndex: Int32 = -1
     private var pid: Int32 = 0
     private var comm: SymbolID = 0
-    private var carry: [UInt8] = []
+    private var splitter = LineSplitter()
     private var sawRecord = false
 
     public init(fileName: String, pageBytes: Int = 4096, lineBytes: Int = 64, intervalAccesses: UInt64 = 100_000) {
@@ -67,41 +67,25 @@ public struct LackeyDecoder {
     }
 
     public mutating func feed<S: TraceEventSink>(_ chunk: UnsafeRawBufferPointer, into sink: inout S) throws {
-        guard let base = chunk.baseAddress, chunk.count > 0 else { return }
-        var start = 0
-        while start < chunk.count {
-            guard let found = memchr(base + start, 0x0A, chunk.count - start) else {
-                if carry.count + chunk.count - start > maxLineBytes {
-                    throw TraceError(
-                        .lineTooLong, "line longer than \(maxLineBytes) bytes; expected lackey lines",
-                        at: InputLocation(file: fileName, line: diagnostics.lines + 1, byteOffset: textOffset, offsetIsDecompressed: true))
-                }
-                carry.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[start...]))
-                break
-            }
-            let newline = UnsafeRawPointer(found) - base
-            if carry.isEmpty {
-                try handle(UnsafeRawBufferPointer(rebasing: chunk[start..<newline]), into: &sink)
-            } else {
-                carry.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[start..<newline]))
-                let line = carry
-                carry = []
-                try line.withUnsafeBytes { try handle($0, into: &sink) }
-                carry = line
-                carry.removeAll(keepingCapacity: true)
-            }
-            start = newline + 1
+        // The splitter is moved out so the line handler may mutate self.
+        var lines = splitter
+        splitter = LineSplitter()
+        defer { splitter = lines }
+        lines.maxLineBytes = maxLineBytes
+        try lines.feed(chunk, tooLong: { offset in
+            TraceError(
+                .lineTooLong, "line longer than \(self.maxLineBytes) bytes; expected lackey lines",
+                at: InputLocation(file: self.fileName, line: self.diagnostics.lines + 1, byteOffset: offset, offsetIsDecompressed: true))
+        }) { line, _ in
+            try handle(line, into: &sink)
         }
-        textOffset += UInt64(chunk.count)
     }
 
     public mutating func finish<S: TraceEventSink>(into sink: inout S) throws {
-        if !carry.isEmpty {
-            diagnostics.unterminatedLastLine = true
-            let line = carry
-            carry = []
-            try line.withUnsafeBytes { try handle($0, into: &sink) }
-        }
+        var lines = splitter
+        splitter = LineSplitter()
+        defer { splitter = lines }
+        if try lines.finish({ line, _ in try handle(line, into: &sink) }) { diagnostics.unterminatedLastLine = true }
         if !sawRecord && diagnostics.malformedLines > 0, let first = diagnostics.malformedExamples.first {
             throw TraceError(
                 .unrecognizedFormat, "not a valgrind lackey trace (\(first.reason)); expected lines like ' L 7ff000a38,8'",

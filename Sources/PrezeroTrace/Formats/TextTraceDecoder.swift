@@ -12,14 +12,14 @@ public struct TextTraceDecoder {
     public var parser = TextLineParser()
     public private(set) var diagnostics = TraceDiagnostics()
     /// Bytes of decompressed text consumed so far.
-    public private(set) var textOffset: UInt64 = 0
+    public var textOffset: UInt64 { splitter.offset }
     public let fileName: String
     /// Longest line accepted; a longer one is an error, so memory stays bounded.
     public var maxLineBytes = 1 << 20
     /// Lines to read before giving up on finding a trace line at all.
     public var detectionLineLimit = 1000
 
-    private var carry: [UInt8] = []
+    private var splitter = LineSplitter()
     private var eventLines = 0
     private var scratch = TraceEvent(kind: .pageAlloc)
 
@@ -31,54 +31,27 @@ public struct TextTraceDecoder {
 
     /// Decodes the complete lines in `chunk`, keeping a trailing partial line for later.
     public mutating func feed<S: TraceEventSink>(_ chunk: UnsafeRawBufferPointer, into sink: inout S) throws {
-        guard let base = chunk.baseAddress, chunk.count > 0 else { return }
-        var start = 0
-        let end = chunk.count
-        while start < end {
-            guard let found = memchr(base + start, 0x0A, end - start) else {
-                let tail = end - start
-                if carry.count + tail > maxLineBytes {
-                    throw TraceError(
-                        .lineTooLong, "line longer than \(maxLineBytes) bytes without a newline; expected trace text",
-                        at: location(line: diagnostics.lines + 1, offset: textOffset + UInt64(start) - UInt64(carry.count)))
-                }
-                carry.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[start..<end]))
-                break
-            }
-            let newline = UnsafeRawPointer(found) - base
-            let lineOffset = textOffset + UInt64(start) - UInt64(carry.count)
-            if carry.isEmpty {
-                try handleLine(UnsafeRawBufferPointer(rebasing: chunk[start..<newline]), offset: lineOffset, into: &sink)
-            } else {
-                if carry.count + (newline - start) > maxLineBytes {
-                    throw TraceError(
-                        .lineTooLong, "line longer than \(maxLineBytes) bytes; expected trace text",
-                        at: location(line: diagnostics.lines + 1, offset: lineOffset))
-                }
-                carry.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[start..<newline]))
-                // Move the buffer out so `handleLine` may mutate self; reuse it afterwards.
-                let line = carry
-                carry = []
-                try line.withUnsafeBytes { bytes throws in
-                    try handleLine(bytes, offset: lineOffset, into: &sink)
-                }
-                carry = line
-                carry.removeAll(keepingCapacity: true)
-            }
-            start = newline + 1
+        // The splitter is moved out so the line handler may mutate self.
+        var lines = splitter
+        splitter = LineSplitter()
+        defer { splitter = lines }
+        lines.maxLineBytes = maxLineBytes
+        try lines.feed(chunk, tooLong: { offset in
+            TraceError(
+                .lineTooLong, "line longer than \(self.maxLineBytes) bytes; expected trace text",
+                at: InputLocation(file: self.fileName, line: self.diagnostics.lines + 1, byteOffset: offset, offsetIsDecompressed: true))
+        }) { line, offset in
+            try handleLine(line, offset: offset, into: &sink)
         }
-        textOffset += UInt64(end)
     }
 
     /// Decodes a final line without a newline and checks that the input held a trace at all.
     public mutating func finish<S: TraceEventSink>(into sink: inout S) throws {
-        if !carry.isEmpty {
+        var lines = splitter
+        splitter = LineSplitter()
+        defer { splitter = lines }
+        if try lines.finish({ line, offset in try handleLine(line, offset: offset, into: &sink) }) {
             diagnostics.unterminatedLastLine = true
-            let line = carry
-            carry.removeAll()
-            try line.withUnsafeBytes { bytes throws in
-                try handleLine(bytes, offset: textOffset - UInt64(line.count), into: &sink)
-            }
         }
         diagnostics.mixedFormatLines = parser.mixedFormatLines
         if eventLines == 0 && diagnostics.malformedLines > 0, let example = diagnostics.malformedExamples.first {
