@@ -21,6 +21,7 @@ struct BatchCommand: ParsableCommand {
     @Option(help: "Replays run at once (they share one decode of each trace).") var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Run only slice K of N (1-based), e.g. 3/8.") var shard: String?
     @Flag(help: "List the runs and exit.") var dryRun = false
+    @Flag(help: "Make trace anomalies fatal (see 'prezero replay --help'); no result is written for such a trace.") var strict = false
 
     func run() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be >= 1") }
@@ -73,6 +74,7 @@ struct BatchCommand: ParsableCommand {
                     let results = try Replay.runMany(
                         path: first.trace, policies: policies, options: Array(repeating: options, count: chunk.count),
                         metadata: loaded?.0)
+                    if strict, let error = results.first?.strictError() { throw error }
                     for (run, result) in zip(chunk, results) {
                         var object = try result.jsonObject()
                         object["run_id"] = run.id

@@ -52,6 +52,7 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "What a fault touches: first-line, lines:N or full (default: each trace's metadata, else first-line).")
     var touch: String?
     @Flag(help: "Model the profile's sizes even when a trace's metadata describes its machine.") var ignoreCaptureMachine = false
+    @Flag(help: "Make trace anomalies fatal (see 'prezero replay --help').") var strict = false
     @Option(name: .shortAndLong, help: "Markdown report; charts are written beside it.") var output: String
     @Option(help: "Write all results as JSON.") var json: String?
     @Option(help: "Write all results as CSV, one row a run.") var csv: String?
@@ -101,6 +102,7 @@ struct CompareCommand: ParsableCommand {
                     path: input, policies: chosen, options: Array(repeating: options, count: chosen.count), metadata: loaded?.0,
                     progress: { progress.update(done: $0, total: $1) })
                 progress.finish()
+                if strict, let error = results.first?.strictError() { throw error }
                 for result in results {
                     if !result.invariantProblems.isEmpty {
                         writeStandardError("prezero: \(result.policy) on \(input): invariant violations: \(result.invariantProblems.prefix(3))\n")

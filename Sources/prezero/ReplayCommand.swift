@@ -30,6 +30,8 @@ struct ReplayCommand: ParsableCommand {
     @Flag(help: "Model the profile's memory, nodes and CPUs even when the trace's metadata describes the captured machine.")
     var ignoreCaptureMachine = false
     @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Make trace anomalies fatal (malformed or mixed lines, timestamps going backwards, CPUs beyond the machine's, orders above its max, second allocations of a live pfn).")
+    var strict = false
 
     func run() throws {
         do {
@@ -91,6 +93,7 @@ struct ReplayCommand: ParsableCommand {
             path: input, policy: chosen, options: options, metadata: meta,
             progress: { progress.update(done: $0, total: $1) })
         progress.finish()
+        if strict, let error = result.strictError() { throw error }
         print(json ? try result.json() : ReplayText.render(result), terminator: "")
         if !result.invariantProblems.isEmpty {
             writeStandardError("prezero: invariant violations:\n" + result.invariantProblems.joined(separator: "\n") + "\n")

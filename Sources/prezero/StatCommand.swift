@@ -89,13 +89,20 @@ struct StatCommand: ParsableCommand {
             progress: { progress.update(done: $0, total: $1) })
         progress.finish()
 
-        if strict && read.diagnostics.anomalyCount > 0 {
-            let first = read.diagnostics.malformedExamples.first
-            throw TraceError(
-                .malformedLine,
-                "\(read.diagnostics.anomalyCount) anomalies with --strict"
-                    + (first.map { ": \($0.reason): \($0.text)" } ?? " (lines in a second format)"),
-                at: InputLocation(file: read.input, line: first?.line))
+        if strict {
+            var parts: [String] = []
+            let d = read.diagnostics
+            if d.malformedLines > 0 {
+                parts.append("\(d.malformedLines) malformed lines" + (d.malformedExamples.first.map { " (first, line \($0.line): \($0.reason))" } ?? ""))
+            }
+            if d.mixedFormatLines > 0 { parts.append("\(d.mixedFormatLines) lines in a second text format") }
+            if statistics.timestampRegressions > 0 { parts.append("\(statistics.timestampRegressions) timestamps going backwards") }
+            if statistics.secondAllocationsOfLivePfn > 0 { parts.append("\(statistics.secondAllocationsOfLivePfn) allocations of an already-live pfn") }
+            if !parts.isEmpty {
+                throw TraceError(
+                    .malformedLine, "trace anomalies with --strict: " + parts.joined(separator: "; "),
+                    at: InputLocation(file: read.input, line: d.malformedExamples.first?.line))
+            }
         }
 
         let report = StatReport(

@@ -61,3 +61,28 @@ struct ChunkingTests {
         #expect(large.events.count > 1000)
     }
 }
+
+@Suite("NUL bytes in text traces")
+struct NulByteTests {
+    /// A zero-filled region (what a crash leaves in a file being written) inside one line of a
+    /// real capture: that line, and only that line, is malformed, with the NUL's column,
+    /// whatever the chunking; every other event still decodes.
+    @Test(arguments: [1, 5, 64, 0])
+    func aLineWithNulsIsMalformedAndTheRestDecodes(_ chunkSize: Int) throws {
+        let text = try decompressedBytes(Paths.fixture("perf-pid-tid-ns.txt.zst"))
+        let (clean, _) = try decode(text, chunkSize: 0)
+        // Overwrite 3 bytes in the middle of the 11th line.
+        var lineStarts = [0]
+        for (i, byte) in text.enumerated() where byte == 0x0A { lineStarts.append(i + 1) }
+        var corrupted = text
+        let at = lineStarts[10] + 20
+        for i in at..<(at + 3) { corrupted[i] = 0 }
+        let (events, decoder) = try decode(corrupted, chunkSize: chunkSize)
+        #expect(decoder.diagnostics.malformedLines == 1)
+        let example = try #require(decoder.diagnostics.malformedExamples.first)
+        #expect(example.line == 11)
+        #expect(example.reason.hasPrefix("NUL byte at column 21"))
+        #expect(example.text.contains("^@^@^@"))
+        #expect(events.count == clean.count - 1)
+    }
+}

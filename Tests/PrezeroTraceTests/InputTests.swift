@@ -31,6 +31,17 @@ struct InputTests {
         #expect(try decompressedBytes(path + ".zst") == plain)
     }
 
+    /// Regression (found by the hostile-input suite): content of exactly N x the 1 MiB output
+    /// buffer made the drain call after the last frame look like a truncated stream.
+    @Test(arguments: [1 << 20, 2 << 20, (1 << 20) - 1, (1 << 20) + 1])
+    func contentFillingTheOutputBufferExactlyIsComplete(_ size: Int) throws {
+        var bytes = [UInt8](repeating: 0x0A, count: size)
+        bytes.replaceSubrange(0..<plain.count, with: plain)
+        let path = try writeTemporary(bytes)
+        try zstd(["-o", path + ".zst"], input: path)
+        #expect(try decompressedBytes(path + ".zst") == bytes)
+    }
+
     @Test func concatenatedFramesDecompress() throws {
         let half = plain.count / 2
         let a = try writeTemporary(Array(plain[..<half]))

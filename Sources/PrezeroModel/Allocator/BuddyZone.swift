@@ -256,8 +256,9 @@ public struct BuddyZone: Sendable {
     /// The largest-order block on the not-zeroed lists at or above `minOrder` (kscrubd v4 order),
     /// or the smallest order from `minOrder` upward when `lowestFirst` (kscrubd v8).
     public func dirtyBlock(minOrder: Int, lowestFirst: Bool) -> (page: Int, order: Int)? {
-        let orders = lowestFirst ? Array(minOrder...maxOrder) : Array((minOrder...maxOrder).reversed())
-        for o in orders {
+        guard minOrder <= maxOrder else { return nil }
+        for i in 0...(maxOrder - minOrder) {
+            let o = lowestFirst ? minOrder + i : maxOrder - i
             let head = listHeads[listIndex(order: o, clean: false)]
             if head >= 0 { return (Int(head), o) }
         }

@@ -92,39 +92,73 @@ public struct CacheModel: @unchecked Sendable {
         accesses += 1
         if tick == UInt32.max { renumber() }
         tick += 1
+        let (hit, victim) = lookup(line: line, tick: tick)
+        if hit { evicted = nil; return true }
+        misses += 1
+        evicted = victim
+        return false
+    }
+
+    /// Accesses (writes) the lines `[firstLine, firstLine + count)` in order, as a cached clear
+    /// does; the lines the fills evict go into `victims`. Returns how many were evicted. One
+    /// call per page instead of per line.
+    public mutating func fill(firstLine: UInt64, count: Int, victims: inout VictimTable) -> Int {
+        var line = firstLine
+        var evictions = 0
+        for _ in 0..<count {
+            accesses += 1
+            if tick == UInt32.max { renumber() }
+            tick += 1
+            let (hit, victim) = lookup(line: line, tick: tick)
+            if !hit {
+                misses += 1
+                if let victim {
+                    victims.insert(victim)
+                    evictions += 1
+                }
+            }
+            line += 1
+        }
+        return evictions
+    }
+
+    /// The LRU lookup of one access at `now`: a hit refreshes the way; a miss fills the
+    /// empty or least recently used way and returns the line it evicted.
+    @inline(__always)
+    private func lookup(line: UInt64, tick now: UInt32) -> (hit: Bool, evicted: UInt64?) {
         let k = key(line)
         let set = line & setMask
         let base = Int(set) * ways
         let tags = storage.tags + base
         let stamps = storage.stamps + base
+        // Branch-free scan: where a hit sits in its set is random, so an early exit
+        // mispredicts about once per access.
+        var hit: Int32 = -1
+        for i in 0..<ways { hit = tags[i] == k ? Int32(truncatingIfNeeded: i) : hit }
+        if hit >= 0 {
+            stamps[Int(hit)] = now
+            return (true, nil)
+        }
         var victim = 0
         var oldest = UInt32.max
         for i in 0..<ways {
-            let tag = tags[i]
-            if tag == k {
-                stamps[i] = tick
-                evicted = nil
-                return true
-            }
-            let stamp = tag == 0 ? 0 : stamps[i]
+            let stamp = tags[i] == 0 ? 0 : stamps[i]
             if stamp < oldest {
                 oldest = stamp
                 victim = i
             }
         }
-        misses += 1
         let old = tags[victim]
+        var evicted: UInt64?
         if old != 0 {
             let oldLine = UInt64(old &- 1) << setBits | set
             evicted = oldLine
             track(oldLine, -1)
-        } else {
-            evicted = nil
         }
         track(line, 1)
         tags[victim] = k
-        stamps[victim] = tick
-        return false
+        stamps[victim] = now
+        return (false, evicted)
     }
 
     /// Removes every line of `[firstLine, firstLine + count)` from the cache, skipping pages
@@ -192,6 +226,7 @@ public struct VictimTable: @unchecked Sendable {
         Int(truncatingIfNeeded: (line &* 0x9E37_79B9_7F4A_7C15) >> 24) & mask
     }
 
+    @inline(__always)
     public mutating func insert(_ line: UInt64) { slots[slot(line)] = line &+ 1 }
 
     /// True (and forgets it) when `line` was a remembered victim.

@@ -32,6 +32,7 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     var started = false
     var firstTimestamp: Double = 0
     var cpuClock: [Double]
+    var lastTimestampNs: UInt64 = 0
     var idle: [Bool]
     var sawSchedSwitch = false
     var loadAverage: Double = 0
@@ -89,6 +90,21 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
 
     public mutating func consume(_ event: TraceEvent) {
         metrics.events += 1
+        if event.kind != .lost {
+            if event.timestampNs < lastTimestampNs {
+                if metrics.timestampsBackwards == 0 {
+                    noteAnomaly("timestamps_backwards", "timestamp \(seconds(event.timestampNs)) s after \(seconds(lastTimestampNs)) s")
+                }
+                metrics.timestampsBackwards += 1
+            }
+            lastTimestampNs = event.timestampNs
+            if Int(event.cpu) >= cpuClock.count {
+                if metrics.eventsOnCPUsBeyondProfile == 0 {
+                    noteAnomaly("events_on_cpus_beyond_profile", "cpu \(event.cpu) at \(seconds(event.timestampNs)) s is beyond the machine's \(cpuClock.count) CPUs (folded onto cpu \(Int(event.cpu) % cpuClock.count))")
+                }
+                metrics.eventsOnCPUsBeyondProfile += 1
+            }
+        }
         let cpu = Int(event.cpu) % cpuClock.count
         let t: Double
         switch options.timebase {
@@ -134,6 +150,10 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         if options.checkInvariants && metrics.events % UInt64(options.checkInterval) == 0 { check() }
     }
 
+    private func seconds(_ ns: UInt64) -> String { String(format: "%.9f", Double(ns) / 1e9) }
+
+    private mutating func noteAnomaly(_ metric: String, _ text: String) { metrics.firstAnomaly[metric] = text }
+
     /// Finishes the replay: background work up to the end, final samples and checks.
     public mutating func finish() {
         let end = options.timebase == .model ? max(now, cpuClock.max() ?? now) : now
@@ -165,7 +185,10 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         }
         let order = Int(event.order)
         guard order <= profile.maxOrder else {
-            metrics.modelOutOfMemory += 1
+            if metrics.allocationsAboveMaxOrder == 0 {
+                noteAnomaly("allocations_above_max_order", "order-\(order) allocation at \(seconds(event.timestampNs)) s is above the machine's max order \(profile.maxOrder)")
+            }
+            metrics.allocationsAboveMaxOrder += 1
             return 0
         }
         metrics.allocations += 1
@@ -183,7 +206,12 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         }
         let pages = 1 << order
         memory.zones[block.zone].markAllocated(block.page, order: order)
-        if live.set(event.pfn, block.packed) != nil { metrics.secondAllocationsOfLivePfn += 1 }
+        if live.set(event.pfn, block.packed) != nil {
+            if metrics.secondAllocationsOfLivePfn == 0 {
+                noteAnomaly("second_allocations_of_live_pfn", "pfn 0x\(String(event.pfn, radix: 16)) allocated again at \(seconds(event.timestampNs)) s while live")
+            }
+            metrics.secondAllocationsOfLivePfn += 1
+        }
 
         var kernelNs: Double = 0
         if wantsZero {
@@ -302,15 +330,12 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     mutating func cacheFill(zone: Int, page: Int, pages: Int) {
         let linesPerPage = profile.linesPerPage
         let first = UInt64(memory.zones[zone].basePfn + page) * UInt64(linesPerPage)
-        for k in 0..<UInt64(pages * linesPerPage) {
-            var evicted: UInt64?
-            _ = cache.access(line: first + k, evicted: &evicted)
-            cacheTrace?.write(label: 1, line: first + k, lineBytes: profile.lineBytes)
-            if let evicted {
-                metrics.llcLinesEvictedByZeroing += 1
-                zeroingVictims.insert(evicted)
-            }
+        let count = pages * linesPerPage
+        if cacheTrace != nil {
+            for k in 0..<UInt64(count) { cacheTrace?.write(label: 1, line: first + k, lineBytes: profile.lineBytes) }
         }
+        let evictions = cache.fill(firstLine: first, count: count, victims: &zeroingVictims)
+        metrics.llcLinesEvictedByZeroing += UInt64(evictions)
     }
 
     /// Non-temporal and DMA clears leave the range out of the cache.

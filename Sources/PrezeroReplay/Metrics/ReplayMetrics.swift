@@ -59,6 +59,12 @@ public struct ReplayMetrics: Sendable {
     public var freesNotModelled: UInt64 = 0
     public var secondAllocationsOfLivePfn: UInt64 = 0
     public var modelOutOfMemory: UInt64 = 0
+    /// Trace anomalies the replay survives (counted; `--strict` makes them fatal).
+    public var timestampsBackwards: UInt64 = 0
+    public var eventsOnCPUsBeyondProfile: UInt64 = 0
+    public var allocationsAboveMaxOrder: UInt64 = 0
+    /// The first of each anomaly, by metric name, with its timestamp: for messages.
+    public var firstAnomaly: [String: String] = [:]
     public var lostEvents: UInt64 = 0
     public var spanNs: Double = 0
     public var invariantChecks: UInt64 = 0
@@ -147,6 +153,9 @@ public struct ReplayMetrics: Sendable {
             ("frees_not_modelled", .int(freesNotModelled)),
             ("second_allocations_of_live_pfn", .int(secondAllocationsOfLivePfn)),
             ("model_out_of_memory", .int(modelOutOfMemory)),
+            ("timestamps_backwards", .int(timestampsBackwards)),
+            ("events_on_cpus_beyond_profile", .int(eventsOnCPUsBeyondProfile)),
+            ("allocations_above_max_order", .int(allocationsAboveMaxOrder)),
             ("lost_events", .int(lostEvents)),
             ("span_ns", .double(spanNs)),
             ("invariant_checks", .int(invariantChecks)),

@@ -76,8 +76,8 @@ public struct LackeyDecoder {
             TraceError(
                 .lineTooLong, "line longer than \(self.maxLineBytes) bytes; expected lackey lines",
                 at: InputLocation(file: self.fileName, line: self.diagnostics.lines + 1, byteOffset: offset, offsetIsDecompressed: true))
-        }) { line, _ in
-            try handle(line, into: &sink)
+        }) { line, _, hasNul in
+            try handle(line, hasNul: hasNul, into: &sink)
         }
     }
 
@@ -85,7 +85,7 @@ public struct LackeyDecoder {
         var lines = splitter
         splitter = LineSplitter()
         defer { splitter = lines }
-        if try lines.finish({ line, _ in try handle(line, into: &sink) }) { diagnostics.unterminatedLastLine = true }
+        if try lines.finish({ line, _, hasNul in try handle(line, hasNul: hasNul, into: &sink) }) { diagnostics.unterminatedLastLine = true }
         if !sawRecord && diagnostics.malformedLines > 0, let first = diagnostics.malformedExamples.first {
             throw TraceError(
                 .unrecognizedFormat, "not a valgrind lackey trace (\(first.reason)); expected lines like ' L 7ff000a38,8'",
@@ -100,7 +100,7 @@ public struct LackeyDecoder {
         eventCounts["kmem:mm_page_free", default: 0] += pages.count
     }
 
-    private mutating func handle<S: TraceEventSink>(_ raw: UnsafeRawBufferPointer, into sink: inout S) throws {
+    private mutating func handle<S: TraceEventSink>(_ raw: UnsafeRawBufferPointer, hasNul: Bool, into sink: inout S) throws {
         diagnostics.lines += 1
         guard let p = raw.baseAddress?.assumingMemoryBound(to: UInt8.self), raw.count > 0 else {
             diagnostics.ignoredLines += 1
@@ -109,6 +109,10 @@ public struct LackeyDecoder {
         var count = raw.count
         if p[count - 1] == 0x0D { count -= 1 }
         let line = ByteLine(base: p, count: count)
+        if hasNul {
+            malformed(line, LineSplitter.nulReason(raw))
+            return
+        }
         if count >= 2 && p[0] == UInt8(ascii: "=") && p[1] == UInt8(ascii: "=") {
             valgrindLine(line)
             return
@@ -232,7 +236,7 @@ public struct LackeyDecoder {
     private mutating func malformed(_ line: ByteLine, _ reason: String) {
         diagnostics.malformedLines += 1
         if diagnostics.malformedExamples.count < TraceDiagnostics.maxExamples {
-            diagnostics.malformedExamples.append(.init(line: diagnostics.lines, reason: reason, text: line.text(0, min(line.count, 200))))
+            diagnostics.malformedExamples.append(.init(line: diagnostics.lines, reason: reason, text: TraceDiagnostics.exampleText(line.raw(0, line.count))))
         }
     }
 }

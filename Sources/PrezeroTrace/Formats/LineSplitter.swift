@@ -15,43 +15,67 @@ struct LineSplitter {
 
     var hasPartialLine: Bool { !carry.isEmpty }
 
-    /// Calls `body` with each complete line of `chunk` (without its newline) and the line's
-    /// text offset. `tooLong` builds the error for an overlong line from its offset.
+    /// Calls `body` with each complete line of `chunk` (without its newline), the line's text
+    /// offset and whether it holds a NUL byte (never part of trace text: a corrupted or
+    /// zero-filled region, as a crash leaves in a file). `tooLong` builds the error for an
+    /// overlong line from its offset.
     @inline(__always)
     mutating func feed(
         _ chunk: UnsafeRawBufferPointer, tooLong: (UInt64) -> TraceError,
-        _ body: (UnsafeRawBufferPointer, UInt64) throws -> Void
+        _ body: (UnsafeRawBufferPointer, UInt64, Bool) throws -> Void
     ) throws {
         guard let base = chunk.baseAddress, chunk.count > 0 else { return }
         var start = 0
         let end = chunk.count
+        // One memchr per chunk finds the NULs; lines before the next one are clean.
+        var nextNul = Self.firstNul(base, from: 0, end: end)
         while start < end {
             let lineOffset = offset + UInt64(start) - UInt64(carry.count)
             guard let found = memchr(base + start, 0x0A, end - start) else {
                 if carry.count + end - start > maxLineBytes { throw tooLong(lineOffset) }
                 carry.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[start..<end]))
+                carryHasNul = carryHasNul || nextNul < end
                 break
             }
             let newline = UnsafeRawPointer(found) - base
+            let hasNul = nextNul < newline
             if carry.isEmpty {
-                try body(UnsafeRawBufferPointer(rebasing: chunk[start..<newline]), lineOffset)
+                try body(UnsafeRawBufferPointer(rebasing: chunk[start..<newline]), lineOffset, hasNul)
             } else {
                 if carry.count + (newline - start) > maxLineBytes { throw tooLong(lineOffset) }
                 carry.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[start..<newline]))
-                try carry.withUnsafeBytes { try body($0, lineOffset) }
+                let carried = carryHasNul || hasNul
+                try carry.withUnsafeBytes { try body($0, lineOffset, carried) }
                 carry.removeAll(keepingCapacity: true)
+                carryHasNul = false
             }
             start = newline + 1
+            if hasNul { nextNul = Self.firstNul(base, from: start, end: end) }
         }
         offset += UInt64(end)
     }
 
+    private var carryHasNul = false
+
+    /// The malformed-line reason for a line holding a NUL byte, with its column.
+    static func nulReason(_ line: UnsafeRawBufferPointer) -> String {
+        let column = (line.firstIndex(of: 0) ?? 0) + 1
+        return "NUL byte at column \(column) (a corrupted or zero-filled region of the file)"
+    }
+
+    private static func firstNul(_ base: UnsafeRawPointer, from start: Int, end: Int) -> Int {
+        guard start < end, let found = memchr(base + start, 0, end - start) else { return end }
+        return UnsafeRawPointer(found) - base
+    }
+
     /// Calls `body` with a final line that had no newline, if any; returns whether there was one.
-    mutating func finish(_ body: (UnsafeRawBufferPointer, UInt64) throws -> Void) throws -> Bool {
+    mutating func finish(_ body: (UnsafeRawBufferPointer, UInt64, Bool) throws -> Void) throws -> Bool {
         guard !carry.isEmpty else { return false }
         let line = carry
+        let hasNul = carryHasNul
         carry = []
-        try line.withUnsafeBytes { try body($0, offset - UInt64(line.count)) }
+        carryHasNul = false
+        try line.withUnsafeBytes { try body($0, offset - UInt64(line.count), hasNul) }
         return true
     }
 }

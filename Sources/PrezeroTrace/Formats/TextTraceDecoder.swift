@@ -40,8 +40,8 @@ public struct TextTraceDecoder {
             TraceError(
                 .lineTooLong, "line longer than \(self.maxLineBytes) bytes; expected trace text",
                 at: InputLocation(file: self.fileName, line: self.diagnostics.lines + 1, byteOffset: offset, offsetIsDecompressed: true))
-        }) { line, offset in
-            try handleLine(line, offset: offset, into: &sink)
+        }) { line, offset, hasNul in
+            try handleLine(line, offset: offset, hasNul: hasNul, into: &sink)
         }
     }
 
@@ -50,7 +50,7 @@ public struct TextTraceDecoder {
         var lines = splitter
         splitter = LineSplitter()
         defer { splitter = lines }
-        if try lines.finish({ line, offset in try handleLine(line, offset: offset, into: &sink) }) {
+        if try lines.finish({ line, offset, hasNul in try handleLine(line, offset: offset, hasNul: hasNul, into: &sink) }) {
             diagnostics.unterminatedLastLine = true
         }
         diagnostics.mixedFormatLines = parser.mixedFormatLines
@@ -69,10 +69,11 @@ public struct TextTraceDecoder {
 
     @inline(__always)
     private mutating func handleLine<S: TraceEventSink>(
-        _ line: UnsafeRawBufferPointer, offset: UInt64, into sink: inout S
+        _ line: UnsafeRawBufferPointer, offset: UInt64, hasNul: Bool, into sink: inout S
     ) throws {
         diagnostics.lines += 1
-        switch parser.parse(line, into: &scratch) {
+        let result: LineOutcome = hasNul ? .malformed(reason: LineSplitter.nulReason(line)) : parser.parse(line, into: &scratch)
+        switch result {
         case .event:
             eventLines += 1
             sink.consume(scratch)
@@ -88,7 +89,7 @@ public struct TextTraceDecoder {
         case .malformed(let reason):
             diagnostics.malformedLines += 1
             if diagnostics.malformedExamples.count < TraceDiagnostics.maxExamples {
-                let text = String(decoding: line.prefix(200), as: UTF8.self)
+                let text = TraceDiagnostics.exampleText(line)
                 diagnostics.malformedExamples.append(.init(line: diagnostics.lines, reason: reason, text: text))
             }
             // Give up early on something that is not a trace at all (binary data, another format).

@@ -21,6 +21,25 @@ public struct TraceDiagnostics: Sendable, Equatable {
 
     public static let maxExamples = 5
 
+    /// The first 200 bytes of a bad line as printable text: control bytes in caret notation
+    /// (NUL as ^@), so a report never carries raw binary to a terminal.
+    static func exampleText(_ line: UnsafeRawBufferPointer) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(min(line.count, 200))
+        for byte in line.prefix(200) {
+            if byte < 0x20 && byte != 0x09 {
+                bytes.append(UInt8(ascii: "^"))
+                bytes.append(byte + 0x40)
+            } else if byte == 0x7F {
+                bytes.append(UInt8(ascii: "^"))
+                bytes.append(UInt8(ascii: "?"))
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     public init() {}
 
     /// Anomalies that `--strict` turns into errors.

@@ -29,6 +29,7 @@ struct ZstdStream: ~Copyable {
     mutating func decompress(
         _ input: UnsafeRawBufferPointer, inputPosition: inout Int, into output: UnsafeMutableRawBufferPointer
     ) throws(ZstdFailure) -> Int {
+        let start = inputPosition
         var inBuffer = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: inputPosition)
         var outBuffer = ZSTD_outBuffer(dst: output.baseAddress, size: output.count, pos: 0)
         let ret = ZSTD_decompressStream(stream, &outBuffer, &inBuffer)
@@ -37,7 +38,10 @@ struct ZstdStream: ~Copyable {
             throw ZstdFailure(message: String(cString: ZSTD_getErrorName(ret)))
         }
         sawFrame = true
-        lastHint = ret
+        // A call that neither read nor wrote (the drain after an exactly full output) starts
+        // waiting for the next frame's header and returns its size: that says nothing about
+        // whether the last frame ended.
+        if outBuffer.pos > 0 || inBuffer.pos > start { lastHint = ret }
         return outBuffer.pos
     }
 
