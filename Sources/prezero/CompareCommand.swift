@@ -53,6 +53,8 @@ struct CompareCommand: ParsableCommand {
     var touch: String?
     @Flag(help: "Model the profile's sizes even when a trace's metadata describes its machine.") var ignoreCaptureMachine = false
     @Flag(help: "Make trace anomalies fatal (see 'prezero replay --help').") var strict = false
+    @Flag(help: "Run the allocator invariant checker in every replay; exit 3 if any fails.") var check = false
+    @Option(help: "Events between two invariant checks (with --check; each check walks every page).") var checkEvery: Int = 100_000
     @Option(name: .shortAndLong, help: "Markdown report; charts are written beside it.") var output: String
     @Option(help: "Write all results as JSON.") var json: String?
     @Option(help: "Write all results as CSV, one row a run.") var csv: String?
@@ -90,11 +92,17 @@ struct CompareCommand: ParsableCommand {
         guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "\n")) }
 
         var runs: [RunRecord] = []
+        var invariantFailures = 0
         do {
             for (index, input) in inputs.enumerated() {
                 let loaded = try TraceMetadata.load(besideTrace: input)
-                let options = ReplayOptions.forTrace(
+                var options = ReplayOptions.forTrace(
                     profile: base, metadata: loaded?.0, sidecar: loaded?.1, touch: touch, useCaptureMachine: !ignoreCaptureMachine)
+                if check {
+                    guard checkEvery > 0 else { throw ValidationError("--check-every must be positive") }
+                    options.checkInvariants = true
+                    options.checkInterval = checkEvery
+                }
                 let machine = options.profile
                 let chosen = try names.map { try Policies.make($0, settings: perPolicy[$0] ?? [], profile: machine) }
                 let progress = ProgressReporter(label: "trace \(index + 1)/\(inputs.count): \(names.count) policies on \(input)")
@@ -106,6 +114,9 @@ struct CompareCommand: ParsableCommand {
                 for result in results {
                     if !result.invariantProblems.isEmpty {
                         writeStandardError("prezero: \(result.policy) on \(input): invariant violations: \(result.invariantProblems.prefix(3))\n")
+                        invariantFailures += 1
+                    } else if check {
+                        writeStandardError("prezero: \(result.policy) on \(input): \(result.metrics.invariantChecks) invariant checks passed\n")
                     }
                     runs.append(try RunRecord(json: try result.jsonObject()))
                 }
@@ -115,6 +126,7 @@ struct CompareCommand: ParsableCommand {
             throw ExitCode(2)
         }
         try writeReport(runs: runs, baseline: baseline, output: output, json: json, csv: csv)
+        if invariantFailures > 0 { throw ExitCode(3) }
     }
 }
 

@@ -25,6 +25,7 @@ struct ReplayCommand: ParsableCommand {
     var timebase: String?
     @Option(help: "Share of each CPU idle when the trace has no sched_switch events (0...1).") var idleFraction: Double = 0
     @Flag(help: "Run the allocator invariant checker during the replay.") var check = false
+    @Option(help: "Events between two invariant checks (with --check; each check walks every page).") var checkEvery: Int = 100_000
     @Flag(help: "Start with the policy's pool empty instead of letting its scrubber finish first.") var coldStart = false
     @Option(help: "Write the LLC access stream (Dinero IV din format) to this file.") var dumpCacheTrace: String?
     @Flag(help: "Model the profile's memory, nodes and CPUs even when the trace's metadata describes the captured machine.")
@@ -84,7 +85,11 @@ struct ReplayCommand: ParsableCommand {
         }
         guard (0...1).contains(idleFraction) else { throw ValidationError("--idle-fraction must be within 0...1") }
         options.idleFraction = idleFraction
-        if check { options.checkInvariants = true }
+        if check {
+            guard checkEvery > 0 else { throw ValidationError("--check-every must be positive") }
+            options.checkInvariants = true
+            options.checkInterval = checkEvery
+        }
         options.warmStart = !coldStart
         options.cacheTracePath = dumpCacheTrace
 

@@ -18,6 +18,38 @@ struct BuddyZoneTests {
         #expect(zone.invariantViolations(pcpPages: 0).isEmpty)
     }
 
+    /// The checker that CI runs over every trace and policy must see each kind of corruption
+    /// it promises to: a page both free and allocated, a zero bit on a dirtied page, a dirty
+    /// page in a block on a zeroed list, and pages that are not conserved.
+    @Test func invariantCheckerCatchesEachKindOfCorruption() {
+        func fresh() -> BuddyZone {
+            var zone = BuddyZone(node: 0, basePfn: 0, pageCount: 64, maxOrder: 4, mergeRule: .lameter)
+            zone.release(0, count: 64, zeroed: false)
+            return zone
+        }
+        #expect(fresh().invariantViolations(pcpPages: 0).isEmpty)
+
+        var freeAndAllocated = fresh()
+        freeAndAllocated.state[5] = BuddyZone.PageState.allocated.rawValue
+        #expect(freeAndAllocated.invariantViolations(pcpPages: 0).contains { $0.contains("page 5 inside free block 0 is not marked free") })
+
+        var zeroAfterDirtied = fresh()
+        let block = zeroAfterDirtied.allocate(order: 0, preference: .dirtyFirst)!
+        zeroAfterDirtied.markAllocated(block.page, order: 0)
+        zeroAfterDirtied.setZero(block.page, count: 1, true)
+        #expect(zeroAfterDirtied.invariantViolations(pcpPages: 0).contains { $0.contains("allocated page \(block.page) still called zero") })
+
+        var dirtyOnZeroedList = BuddyZone(node: 0, basePfn: 0, pageCount: 16, maxOrder: 4, mergeRule: .lameter)
+        dirtyOnZeroedList.release(0, count: 16, zeroed: true)
+        dirtyOnZeroedList.setZero(3, count: 1, false)
+        #expect(dirtyOnZeroedList.invariantViolations(pcpPages: 0).contains { $0.contains("on a zeroed list has 1 dirty pages") })
+
+        var lostPages = fresh()
+        #expect(lostPages.invariantViolations(pcpPages: 3).contains { $0.contains("the lists hold 3") })
+        lostPages.state[63] = BuddyZone.PageState.busy.rawValue
+        #expect(!lostPages.invariantViolations(pcpPages: 0).isEmpty)
+    }
+
     @Test func lameterNeverMergesZeroedWithUnzeroed() {
         var zone = BuddyZone(node: 0, basePfn: 0, pageCount: 2, maxOrder: 1, mergeRule: .lameter)
         zone.release(0, count: 2, zeroed: false)

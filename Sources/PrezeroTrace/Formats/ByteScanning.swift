@@ -184,6 +184,25 @@ enum ParseNumber {
         return decimal(line, start, end)
     }
 
+    /// Why `hexOrDecimal` failed on a field, for a malformed-line reason: a well-formed number
+    /// too big for 64 bits, or not a number at all.
+    static func problem(_ what: String, _ line: ByteLine, _ start: Int, _ end: Int) -> String {
+        var i = start
+        var hex = false
+        if end - start > 2 && line[start] == 0x30 && line[start + 1] | 0x20 == UInt8(ascii: "x") {
+            i += 2
+            hex = true
+        }
+        guard i < end else { return "\(what) is not a number" }
+        while i < end {
+            let c = line[i]
+            let ok = isDigit(c) || (hex && (c | 0x20) &- UInt8(ascii: "a") < 6)
+            if !ok { return "\(what) is not a number" }
+            i += 1
+        }
+        return "\(what) overflows 64 bits"
+    }
+
     /// A timestamp `SECONDS[.FRACTION]` in nanoseconds. 6 fraction digits are µs, 9 are ns;
     /// digits beyond 9 are dropped.
     @inlinable static func timestampNs(_ line: ByteLine, _ start: Int, _ end: Int) -> UInt64? {

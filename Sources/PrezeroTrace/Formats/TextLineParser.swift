@@ -276,7 +276,11 @@ public struct TextLineParser {
         while let f = nextSimpleField(line, &i) {
             if keys.pfn.matches(line, f.keyStart, f.keyEnd) {
                 guard let pfn = ParseNumber.hexOrDecimal(line, f.valueStart, f.valueEnd) else {
-                    return .malformed(reason: "pfn is not a number")
+                    return .malformed(reason: ParseNumber.problem("pfn", line, f.valueStart, f.valueEnd))
+                }
+                // 52 physical address bits (x86-64 5-level paging, arm64 LPA) over 4 KiB pages.
+                guard pfn < 1 << 40 else {
+                    return .malformed(reason: "pfn 0x\(String(pfn, radix: 16)) is beyond a 52-bit physical address space")
                 }
                 event.pfn = pfn
                 sawPfn = true
@@ -359,7 +363,7 @@ public struct TextLineParser {
                 }
             } else if keys.errorCode.matches(line, f.keyStart, f.keyEnd) {
                 guard let code = ParseNumber.hexOrDecimal(line, f.valueStart, f.valueEnd) else {
-                    return .malformed(reason: "error_code is not a number")
+                    return .malformed(reason: ParseNumber.problem("error_code", line, f.valueStart, f.valueEnd))
                 }
                 event.errorCode = code
                 sawCode = true

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The hostile-input suite (issue 6): builds bad inputs, runs prezero on each under a time and
+# memory limit, and checks the exit code, that the message names the file and the line or
+# byte offset, or that the anomaly is counted. Run by .ci/run after the tests.
+#
+# usage: tools/hostile-inputs.sh [PREZERO_BINARY]    (default: .build/debug/prezero)
+# Needs: zstd, GNU time (/usr/bin/time), coreutils timeout.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+prezero=${1:-$root/.build/debug/prezero}
+[ -x "$prezero" ] || { echo "hostile-inputs.sh: $prezero not built (swift build)" >&2; exit 1; }
+for tool in zstd /usr/bin/time timeout; do
+    command -v "$tool" >/dev/null || { echo "hostile-inputs.sh: $tool not found (apt-get install zstd time)" >&2; exit 1; }
+done
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+limit_seconds=120
+limit_kb=$((256 * 1024))  # every case must stay under 256 MB resident
+failures=0
+cases=0
+
+# check NAME EXPECTED_RC PATTERN COMMAND...: PATTERN (extended regex) must match stdout+stderr.
+check() {
+    local name=$1 want=$2 pattern=$3
+    shift 3
+    cases=$((cases + 1))
+    /usr/bin/time -o time.txt -f "%e %M" timeout "$limit_seconds" "$@" > out.txt 2>&1
+    local rc=$?
+    read -r seconds kb < <(tail -1 time.txt)
+    local verdict=ok
+    if [ "$rc" = 124 ]; then verdict="HANG (killed after ${limit_seconds}s)"
+    elif [ "$rc" -ge 128 ]; then verdict="CRASH (signal $((rc - 128)))"
+    elif [ "$rc" != "$want" ]; then verdict="exit $rc, expected $want"
+    elif ! grep -aEq -- "$pattern" out.txt; then verdict="output lacks /$pattern/"
+    elif [ "${kb:-0}" -gt "$limit_kb" ]; then verdict="${kb} KB resident (limit ${limit_kb})"
+    fi
+    printf '%-44s exit %-3s %6ss %7s KB  %s\n' "$name" "$rc" "$seconds" "$kb" "$verdict"
+    if [ "$verdict" != ok ]; then
+        failures=$((failures + 1))
+        sed 's/^/    | /' out.txt | head -5
+    fi
+}
+
+fault='            perf  5539/5539  [001]   728.989708000:     exceptions:page_fault_user: address=0x7f02cc82d408 ip=0x55e9a184743d error_code=0x7'
+alloc='            perf  5539/5539  [001]   728.989709000:             kmem:mm_page_alloc: page=0x158f78 pfn=0x158f78 order=0 migratetype=0 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_ZERO'
+free='            perf  5539/5539  [001]   728.989710000:             kmem:mm_page_free: page=0x158f78 pfn=0x158f78 order=0'
+trace() { printf '%s\n' "$@"; }
+
+# Compressed streams.
+trace_file="$root/traces/git-clone.perf.txt.zst"
+size=$(stat -c %s "$trace_file")
+head -c $((size / 2)) "$trace_file" > truncated.zst
+check "truncated zstd" 2 "truncated.zst: \(byte offset $((size / 2))\).*truncated" "$prezero" stat truncated.zst
+cp "$trace_file" corrupt.zst
+printf '\xde\xad\xbe\xef\xde\xad\xbe\xef\xde\xad\xbe\xef\xde\xad\xbe\xef' | dd of=corrupt.zst bs=1 seek=5000 conv=notrunc status=none
+check "corrupt zstd frame" 2 "corrupt.zst: \(byte offset [0-9]+\): corrupt zstd data" "$prezero" stat corrupt.zst
+head -c 4G /dev/zero | zstd -1 -q -o bomb-zeros.zst
+check "zstd bomb: 4 GiB of NULs from $(stat -c %s bomb-zeros.zst) B" 2 "bomb-zeros.zst:1 \(decompressed byte offset 0\): line longer than" "$prezero" stat bomb-zeros.zst
+head -c 256M /dev/zero | tr '\0' '\n' | zstd -1 -q -o bomb-newlines.zst
+check "zstd bomb: 256 MiB of newlines, streamed" 0 "allocation requests" "$prezero" stat bomb-newlines.zst
+head -c 1000000 /dev/urandom > garbage.bin
+check "binary garbage" 2 "garbage.bin:1: no perf script or ftrace line" "$prezero" stat garbage.bin
+{ printf '%s\n' "$fault"; head -c 10M /dev/zero | tr '\0' 'x'; } > long-line.txt
+check "10 MB line without a newline" 2 "long-line.txt:2 \(decompressed byte offset [0-9]+\): line longer than" "$prezero" stat long-line.txt
+
+# Bad fields: counted as malformed lines, fatal with --strict (which names the line).
+{ trace "$fault" "$alloc"; printf '%s\0\0\0%s\n' "${alloc:0:60}" "${alloc:63}"; } > nul.txt
+check "NUL bytes in a line (counted)" 0 "line 3: NUL byte at column 61" "$prezero" stat nul.txt
+check "NUL bytes in a line (--strict)" 2 "nul.txt:3: trace anomalies with --strict: 1 malformed lines" "$prezero" stat --strict nul.txt
+trace "$fault" "${alloc/pfn=0x158f78/pfn=0x1158f78000000000000}" > overflow.txt
+check "number overflowing 64 bits" 0 "line 2: pfn overflows 64 bits" "$prezero" stat overflow.txt
+trace "$fault" "${alloc/order=0/order=-1}" > negative-order.txt
+check "negative order" 0 "line 2: order is not a number in 0...63" "$prezero" stat negative-order.txt
+trace "$fault" "${alloc/pfn=0x158f78/pfn=0x7fffffffffff}" > huge-pfn.txt
+check "pfn beyond 52 physical address bits" 0 "line 2: pfn 0x7fffffffffff is beyond a 52-bit" "$prezero" stat huge-pfn.txt
+
+# Well-formed lines the model must survive: counted in the replay, fatal with --strict.
+trace "$fault" "${alloc/order=0/order=40}" > huge-order.txt
+check "order 40 (replay counts it)" 0 "allocations_above_max_order +1" "$prezero" replay huge-order.txt
+check "order 40 (--strict)" 2 "huge-order.txt: trace anomalies with --strict: 1 allocations above the max order \(first: order-40 allocation at 728.989709000 s" "$prezero" replay --strict huge-order.txt
+trace "$fault" "${alloc/pfn=0x158f78/pfn=0xfffffffff}" "${free/pfn=0x158f78/pfn=0xfffffffff}" > pfn-beyond-memory.txt
+check "pfn beyond the modelled memory (an identity)" 0 "allocations +1" "$prezero" replay pfn-beyond-memory.txt
+trace "$fault" "$alloc" "${free/728.989710000/728.000000000}" > backwards.txt
+check "timestamps going backwards (counted)" 0 "timestamps_backwards +1" "$prezero" replay backwards.txt
+check "timestamps going backwards (--strict)" 2 "backwards.txt: trace anomalies with --strict: 1 timestamps going backwards \(first: timestamp 728.000000000 s after 728.989709000 s\)" "$prezero" replay --strict backwards.txt
+check "timestamps going backwards (stat)" 0 "timestamps going backwards +: 1" "$prezero" stat backwards.txt
+trace "${fault/\[001\]/[977]}" "${alloc/\[001\]/[977]}" > cpu-beyond.txt
+check "CPU ids beyond the CPU count" 0 "events_on_cpus_beyond_profile +2" "$prezero" replay cpu-beyond.txt
+check "CPU ids beyond the CPU count (--strict)" 2 "cpu 977 at 728.989708000 s is beyond the machine's 2 CPUs" "$prezero" replay --strict cpu-beyond.txt
+trace "$fault" "$alloc" "${alloc/728.989709000/728.989709500}" > double-alloc.txt
+check "second allocation of a live pfn" 0 "second_allocations_of_live_pfn +1" "$prezero" replay double-alloc.txt
+check "second allocation of a live pfn (stat)" 0 "allocations of an already-live pfn +: 1" "$prezero" stat double-alloc.txt
+trace "$fault" "$free" > unknown-free.txt
+check "free of an unknown pfn" 0 "frees_of_pages_allocated_before_capture +1" "$prezero" replay unknown-free.txt
+trace "$fault" "${alloc/kmem:mm_page_alloc/kmem:mm_frobnicate}" > unknown-event.txt
+check "unknown event" 0 "unknown event lines \(skipped\) +: 1" "$prezero" stat unknown-event.txt
+{ trace "$fault" "$alloc"; echo '             cat-7077    [001] d....   774.865817: page_fault_user: address=0x560af984c6b6 ip=0x7fbddbc7713e error_code=0x4'; } > mixed.txt
+check "perf and ftrace lines mixed (counted)" 0 "lines in a second format +: 1" "$prezero" stat mixed.txt
+check "perf and ftrace lines mixed (--strict)" 2 "mixed.txt: trace anomalies with --strict: 1 lines in a second text format" "$prezero" replay --strict mixed.txt
+{ trace "$fault" "$alloc"; echo ' L 7ff000a38,8'; } > perf-then-lackey.txt
+check "perf then lackey lines" 0 "line 3: no ' \[CPU\] ' column" "$prezero" stat perf-then-lackey.txt
+
+echo "$cases cases, $failures failed"
+[ "$failures" = 0 ]
