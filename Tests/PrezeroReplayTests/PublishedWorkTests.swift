@@ -27,6 +27,18 @@ struct PublishedWorkTests {
         #expect(within(r.metrics.faultRate, published), "\(lines) lines: \(r.metrics.faultRate)")
     }
 
+    /// 4 GB x 3 back to back, 1 thread, "no HW zeroing": between repetitions kscrubd re-zeroes
+    /// the freed memory on idle CPUs. Scaled as the PIII case is (4 of 6 GB -> 128 of 192 MB).
+    @Test func altixThreeRepsBackToBackWithoutHardwareZeroing() throws {
+        let (trace, _) = try pftTrace(memory: 128 << 20, reps: 3, pageBytes: 16_384, cpus: 8)
+        let altix = BuiltinProfiles.altixSN2.withMemory(192 << 20)
+        let without = try replay(trace, policy: "zero-on-fault", profile: altix).metrics.faultRate
+        let result = try replay(trace, policy: "kscrubd-v4", profile: altix, settings: [("drivers", "cpu")])
+        #expect(result.metrics.poolEmptyEvents > 0)
+        #expect(result.metrics.pagesZeroedByDriver["bte"] == nil)
+        #expect(within(result.metrics.faultRate / without, 268_078.0 / 69_585.0), "\(result.metrics.faultRate / without)")
+    }
+
     @Test func pentiumIIIOneRep() throws {
         let (trace, _) = try pftTrace(memory: 16 << 20, pageBytes: 4_096, cpus: 2)
         let piii = BuiltinProfiles.pentium3x450

@@ -17,12 +17,12 @@ public struct CacheModel: @unchecked Sendable {
     public private(set) var invalidationsOfPresentLines: UInt64 = 0
     private var tick: UInt32 = 0
 
-    /// Per way a 32-bit tag (line / sets + 1; 0 = empty) and a 32-bit last-use tick, in two
-    /// flat buffers: a 16-way set is one cache line of tags and one of ticks. The hot loop of
-    /// the model, kept free of array bounds and uniqueness checks.
+    /// Per way a 32-bit tag (line / sets + 1; 0 = empty) and a 32-bit last-use tick, a set's
+    /// tags then its ticks side by side (a 16-way set is two adjacent host cache lines, fetched
+    /// together), in one flat buffer. The hot loop of the model, kept free of array bounds and
+    /// uniqueness checks.
     final class Storage {
-        let tags: UnsafeMutablePointer<UInt32>
-        let stamps: UnsafeMutablePointer<UInt32>
+        let words: UnsafeMutablePointer<UInt32>
         let count: Int
         /// Lines resident per page of `linesPerPage` lines, so invalidating a page that has
         /// none in cache (the common case for a scrubbed page) costs one load.
@@ -30,10 +30,8 @@ public struct CacheModel: @unchecked Sendable {
         let residentCount: Int
         init(count: Int, pages: Int) {
             self.count = count
-            tags = .allocate(capacity: count)
-            tags.initialize(repeating: 0, count: count)
-            stamps = .allocate(capacity: count)
-            stamps.initialize(repeating: 0, count: count)
+            words = .allocate(capacity: 2 * count)
+            words.initialize(repeating: 0, count: 2 * count)
             residentCount = pages
             if pages > 0 {
                 let r = UnsafeMutablePointer<UInt16>.allocate(capacity: pages)
@@ -44,8 +42,7 @@ public struct CacheModel: @unchecked Sendable {
             }
         }
         deinit {
-            tags.deallocate()
-            stamps.deallocate()
+            words.deallocate()
             resident?.deallocate()
         }
     }
@@ -73,14 +70,17 @@ public struct CacheModel: @unchecked Sendable {
         resident[page] = delta > 0 ? resident[page] &+ 1 : resident[page] &- 1
     }
 
+    @inline(__always) private func tags(ofSet set: Int) -> UnsafeMutablePointer<UInt32> { storage.words + set * 2 * ways }
+    @inline(__always) private func stamps(ofSet set: Int) -> UnsafeMutablePointer<UInt32> { tags(ofSet: set) + ways }
+
     @inline(__always) private func key(_ line: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: line >> setBits) &+ 1 }
 
     /// Renumbers every set's ticks 1...ways in recency order when the 32-bit tick wraps.
     private mutating func renumber() {
         for set in 0..<sets {
-            let base = set * ways
-            let order = (0..<ways).sorted { storage.stamps[base + $0] < storage.stamps[base + $1] }
-            for (rank, way) in order.enumerated() { storage.stamps[base + way] = UInt32(rank + 1) }
+            let stamps = stamps(ofSet: set)
+            let order = (0..<ways).sorted { stamps[$0] < stamps[$1] }
+            for (rank, way) in order.enumerated() { stamps[way] = UInt32(rank + 1) }
         }
         tick = UInt32(ways + 1)
     }
@@ -128,9 +128,8 @@ public struct CacheModel: @unchecked Sendable {
     private func lookup(line: UInt64, tick now: UInt32) -> (hit: Bool, evicted: UInt64?) {
         let k = key(line)
         let set = line & setMask
-        let base = Int(set) * ways
-        let tags = storage.tags + base
-        let stamps = storage.stamps + base
+        let tags = tags(ofSet: Int(set))
+        let stamps = tags + ways
         // Branch-free scan: where a hit sits in its set is random, so an early exit
         // mispredicts about once per access.
         var hit: Int32 = -1
@@ -194,7 +193,7 @@ public struct CacheModel: @unchecked Sendable {
     @inline(__always)
     public mutating func invalidate(line: UInt64) {
         let k = key(line)
-        let tags = storage.tags + Int(line & setMask) * ways
+        let tags = tags(ofSet: Int(line & setMask))
         for i in 0..<ways where tags[i] == k {
             tags[i] = 0
             invalidationsOfPresentLines += 1
@@ -205,7 +204,7 @@ public struct CacheModel: @unchecked Sendable {
 
     public func contains(line: UInt64) -> Bool {
         let k = key(line)
-        let tags = storage.tags + Int(line & setMask) * ways
+        let tags = tags(ofSet: Int(line & setMask))
         for i in 0..<ways where tags[i] == k { return true }
         return false
     }

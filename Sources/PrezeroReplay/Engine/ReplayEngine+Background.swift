@@ -50,11 +50,11 @@ extension ReplayEngine {
                 scrubbers[node].budgetNs = 0
                 return
             }
-            // A block larger than the engine takes (or than the policy zeroes in one run) is
-            // split on the free lists until it fits (modelling choice for kscrubd, which would
-            // otherwise clear it on the CPU; docs/model.md).
+            // A block larger than the policy zeroes in one run, or than the engine takes when
+            // the policy splits for it, is split on the free lists until it fits; otherwise the
+            // driver chain decides (the engine refuses, the CPU clears; docs/model.md).
             var bytes = (1 << job.order) * profile.pageBytes
-            var limit = engineMaxBytes
+            var limit = policy.splitsBlocksForEngine ? engineMaxBytes : Int.max
             if let pages = policy.maxScrubJobPages { limit = min(limit, pages * profile.pageBytes) }
             while bytes > limit && job.order > 0 {
                 job.order = memory.zones[job.zone].splitFree(job.page)

@@ -18,12 +18,14 @@ public struct KscrubdV4: PrezeroPolicy {
         public var scrubStop = 2
         public var scrubLoad = 999.0
         public var drivers: [String] = ["engines", "cpu"]
+        public var splitForEngine = false
         public init() {}
         public static let documentation = [
             "scrub_start": "order (pages 2^n) a free must coalesce to before kscrubd wakes; V4 default 5 (Pine.LNX.4.58.0501101554110)",
             "scrub_stop": "lowest order kscrubd zeroes; V4 default 2",
             "scrub_load": "1-minute load average at or above which kscrubd stays asleep; V4 default 999 (gate off)",
             "drivers": "zero drivers tried in order: 'engines' = the profile's (BTE on Altix), then the CPU",
+            "split_for_engine": "false (Lameter's code): a block over the engine's maximum (the BTE's 8 MiB) is refused by it and cleared on the CPU by kscrubd's fallback; true: split it until the engine takes it",
         ]
     }
 
@@ -32,6 +34,7 @@ public struct KscrubdV4: PrezeroPolicy {
 
     public var keepsZeroedPool: Bool { true }
     public var drivers: [String] { parameters.drivers }
+    public var splitsBlocksForEngine: Bool { parameters.splitForEngine }
     public func preference(order: Int, wantsZero: Bool) -> ListPreference { wantsZero ? .zeroedFirst : .dirtyFirst }
     public func usesPerCPULists(wantsZero: Bool) -> Bool { !wantsZero }
 

@@ -13,12 +13,14 @@ public struct KscrubdV8: PrezeroPolicy {
         public var highPermille = 300
         public var scrubLoad = 1.0
         public var drivers: [String] = ["engines", "cpu"]
+        public var splitForEngine = false
         public init() {}
         public static let documentation = [
             "low_permille": "wake when zeroed < free * low/1024; V8 default 100",
             "high_permille": "per order, zero until zeroed >= unzeroed * high/1024; V8 default 300",
             "scrub_load": "1-minute load average at or above which kscrubd sleeps; V7/V8 default 1",
             "drivers": "zero drivers tried in order",
+            "split_for_engine": "false (Lameter's code): a block over the engine's maximum (the BTE's 8 MiB) is refused by it and cleared on the CPU by kscrubd's fallback; true: split it until the engine takes it",
         ]
     }
 
@@ -27,6 +29,7 @@ public struct KscrubdV8: PrezeroPolicy {
 
     public var keepsZeroedPool: Bool { true }
     public var drivers: [String] { parameters.drivers }
+    public var splitsBlocksForEngine: Bool { parameters.splitForEngine }
     public func preference(order: Int, wantsZero: Bool) -> ListPreference { wantsZero ? .zeroedFirst : .dirtyFirst }
     public func usesPerCPULists(wantsZero: Bool) -> Bool { !wantsZero }
 

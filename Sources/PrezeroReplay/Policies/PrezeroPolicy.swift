@@ -57,6 +57,10 @@ public protocol PrezeroPolicy {
     func wakesAtStart(node: Int) -> Bool
     /// Largest block one scrub job zeroes, in pages (larger free blocks are split first); nil = any.
     var maxScrubJobPages: Int? { get }
+    /// True: a free block larger than the zeroing engine takes is split on the free lists until
+    /// it fits (a scrubber written around its engine). False: it goes down the driver chain as
+    /// it is, and the engine's refusal leaves it to the CPU (Lameter's kscrubd).
+    var splitsBlocksForEngine: Bool { get }
 }
 
 extension PrezeroPolicy {
@@ -71,6 +75,7 @@ extension PrezeroPolicy {
     public mutating func nextScrubJob(node: Int, memory: some MemoryView) -> ScrubJob? { nil }
     public func wakesAtStart(node: Int) -> Bool { keepsZeroedPool }
     public var maxScrubJobPages: Int? { nil }
+    public var splitsBlocksForEngine: Bool { true }
 }
 
 /// Parameters of a policy: `Codable` with defaults in code; `--set key=value` edits them by
