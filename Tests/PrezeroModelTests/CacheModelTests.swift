@@ -26,6 +26,11 @@ struct ReferenceLRU {
         if sets[s].count > ways { sets[s].removeLast() }
         return false
     }
+
+    mutating func invalidate(_ line: UInt64) {
+        let s = Int(line % UInt64(sets.count))
+        sets[s].removeAll { $0 == line }
+    }
 }
 
 @Suite("LRU cache model")
@@ -55,6 +60,46 @@ struct CacheModelTests {
         #expect(!cache.contains(line: 6))
         #expect(cache.access(line: 6, evicted: &evicted) == false)
         #expect(cache.invalidationsOfPresentLines == 1)
+    }
+
+    /// Page clears (fills), touches and non-temporal clears of whole and partial pages, with the
+    /// per-page residency filter on: the same hits and the same contents as the reference,
+    /// whichever eighth of a page its resident lines sit in.
+    @Test(arguments: [(16, 64, 64), (4, 32, 128), (2, 8, 4)])
+    func invalidationWithResidencyTrackingMatchesReference(_ ways: Int, _ sets: Int, _ linesPerPage: Int) {
+        let pages = 64
+        var cache = CacheModel(
+            geometry: CacheGeometry(sizeBytes: ways * sets * 64, ways: ways, lineBytes: 64), pages: pages, linesPerPage: linesPerPage)
+        var reference = ReferenceLRU(sets: sets, ways: ways)
+        var victims = VictimTable(slotsLog2: 4)
+        var state: UInt64 = 99
+        func next() -> UInt64 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return state >> 33
+        }
+        let lpp = UInt64(linesPerPage)
+        for step in 0..<20_000 {
+            let page = next() % UInt64(pages + 4)  // a few pages beyond the tracked ones
+            switch next() % 4 {
+            case 0:  // a cached clear of the page
+                _ = cache.fill(firstLine: page * lpp, count: linesPerPage, victims: &victims)
+                for l in 0..<lpp { _ = reference.access(page * lpp + l) }
+            case 1, 2:  // a touch of one random line
+                let line = page * lpp + next() % lpp
+                var evicted: UInt64?
+                #expect(cache.access(line: line, evicted: &evicted) == reference.access(line), "step \(step)")
+            default:  // a non-temporal clear: the whole page, or a part of it
+                let first = next() % 2 == 0 ? 0 : next() % lpp
+                let count = Int(lpp - first)
+                cache.invalidate(firstLine: page * lpp + first, count: count)
+                for l in first..<lpp { reference.invalidate(page * lpp + l) }
+            }
+        }
+        for line in 0..<(UInt64(pages + 4) * lpp) {
+            let s = Int(line % UInt64(sets))
+            #expect(cache.contains(line: line) == reference.sets[s].contains(line), "line \(line)")
+        }
+        #expect(cache.misses == UInt64(reference.misses))
     }
 
     @Test(arguments: [(1, 64), (4, 16), (16, 8), (24, 4)])

@@ -24,9 +24,13 @@ public struct CacheModel: @unchecked Sendable {
     final class Storage {
         let words: UnsafeMutablePointer<UInt32>
         let count: Int
-        /// Lines resident per page of `linesPerPage` lines, so invalidating a page that has
-        /// none in cache (the common case for a scrubbed page) costs one load.
-        let resident: UnsafeMutablePointer<UInt16>?
+        /// Per page of `linesPerPage` lines: how many of its lines are resident, and a mask of
+        /// the eighths of the page that may hold one (set on fill, cleared only when the page is
+        /// invalidated), so invalidating a page probes only where its lines can be: one load for
+        /// a page with none (the common case for a scrubbed page), a few probes for a page with
+        /// its one touched line. Two bytes a page; pages of more than 255 lines are not tracked.
+        let residentLines: UnsafeMutablePointer<UInt8>?
+        let residentEighths: UnsafeMutablePointer<UInt8>?
         let residentCount: Int
         init(count: Int, pages: Int) {
             self.count = count
@@ -34,20 +38,27 @@ public struct CacheModel: @unchecked Sendable {
             words.initialize(repeating: 0, count: 2 * count)
             residentCount = pages
             if pages > 0 {
-                let r = UnsafeMutablePointer<UInt16>.allocate(capacity: pages)
-                r.initialize(repeating: 0, count: pages)
-                resident = r
+                let lines = UnsafeMutablePointer<UInt8>.allocate(capacity: pages)
+                lines.initialize(repeating: 0, count: pages)
+                let eighths = UnsafeMutablePointer<UInt8>.allocate(capacity: pages)
+                eighths.initialize(repeating: 0, count: pages)
+                residentLines = lines
+                residentEighths = eighths
             } else {
-                resident = nil
+                residentLines = nil
+                residentEighths = nil
             }
         }
         deinit {
             words.deallocate()
-            resident?.deallocate()
+            residentLines?.deallocate()
+            residentEighths?.deallocate()
         }
     }
 
     private let pageShift: UInt64
+    /// Line-in-page >> eighthShift = which eighth of the page.
+    private let eighthShift: UInt64
 
     /// - Parameters:
     ///   - pages: physical pages to track residency for (0: no tracking);
@@ -60,14 +71,20 @@ public struct CacheModel: @unchecked Sendable {
         setMask = UInt64(sets - 1)
         setBits = UInt64(sets.trailingZeroBitCount)
         pageShift = UInt64(max(0, linesPerPage.trailingZeroBitCount))
-        storage = Storage(count: sets * ways, pages: pages)
+        eighthShift = pageShift >= 3 ? pageShift - 3 : 0
+        storage = Storage(count: sets * ways, pages: linesPerPage <= 255 ? pages : 0)
     }
 
     @inline(__always) private func track(_ line: UInt64, _ delta: Int) {
-        guard let resident = storage.resident else { return }
+        guard let lines = storage.residentLines, let eighths = storage.residentEighths else { return }
         let page = Int(line >> pageShift)
         guard page < storage.residentCount else { return }
-        resident[page] = delta > 0 ? resident[page] &+ 1 : resident[page] &- 1
+        if delta > 0 {
+            lines[page] &+= 1
+            eighths[page] |= 1 << UInt8(truncatingIfNeeded: (line & ((1 << pageShift) - 1)) >> eighthShift)
+        } else {
+            lines[page] &-= 1
+        }
     }
 
     @inline(__always) private func tags(ofSet set: Int) -> UnsafeMutablePointer<UInt32> { storage.words + set * 2 * ways }
@@ -160,31 +177,41 @@ public struct CacheModel: @unchecked Sendable {
         return (false, evicted)
     }
 
-    /// Removes every line of `[firstLine, firstLine + count)` from the cache, skipping pages
-    /// with no resident line.
+    /// Removes every line of `[firstLine, firstLine + count)` from the cache, probing only the
+    /// eighths of each whole page that may hold a resident line.
     public mutating func invalidate(firstLine: UInt64, count: Int) {
-        guard let resident = storage.resident else {
+        guard let lines = storage.residentLines, let eighths = storage.residentEighths else {
             for k in 0..<UInt64(count) { invalidate(line: firstLine + k) }
             return
         }
         var line = firstLine
         let end = firstLine + UInt64(count)
         let pageLines = UInt64(1) << pageShift
+        let eighthLines = UInt64(1) << eighthShift
         while line < end {
             let page = Int(line >> pageShift)
-            let pageEnd = min(end, (line | (pageLines - 1)) + 1)
-            if page >= storage.residentCount {
+            let pageStart = line & ~(pageLines - 1)
+            let pageEnd = min(end, pageStart + pageLines)
+            if page >= storage.residentCount || line != pageStart || pageEnd != pageStart + pageLines {
+                // Outside the tracked pages, or part of a page: every line.
                 while line < pageEnd {
                     invalidate(line: line)
                     line += 1
                 }
-            } else {
-                // Stop as soon as the page has no resident line left.
-                while line < pageEnd && resident[page] != 0 {
-                    invalidate(line: line)
-                    line += 1
+                continue
+            }
+            var mask = eighths[page]
+            while mask != 0 && lines[page] != 0 {
+                let eighth = UInt64(mask.trailingZeroBitCount)
+                mask &= mask &- 1
+                var l = pageStart + eighth * eighthLines
+                let stop = min(l + eighthLines, pageEnd)
+                while l < stop && lines[page] != 0 {
+                    invalidate(line: l)
+                    l += 1
                 }
             }
+            eighths[page] = 0
             line = pageEnd
         }
     }
