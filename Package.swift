@@ -25,9 +25,12 @@ let package = Package(
             dependencies: ["CZstd"],
             swiftSettings: [.define("PREZERO_INTERNAL_CHECKS", .when(configuration: .debug))]
         ),
+        // The cache model's way search in SSE2/NEON (Swift's SIMD types do not compile to it).
+        .target(name: "CSetScan"),
         // Machine profiles, buddy allocator with zero state, zero drivers, cache model.
         .target(
             name: "PrezeroModel",
+            dependencies: ["CSetScan"],
             swiftSettings: [.define("PREZERO_INTERNAL_CHECKS", .when(configuration: .debug))]
         ),
         // Replay engine, policies, metrics.

@@ -1,3 +1,5 @@
+import CSetScan
+
 /// A physically indexed, set-associative cache with true LRU replacement, write-allocate.
 ///
 /// Lines are identified by physical line number (address / line size); set = line % sets.
@@ -147,10 +149,7 @@ public struct CacheModel: @unchecked Sendable {
         let set = line & setMask
         let tags = tags(ofSet: Int(set))
         let stamps = tags + ways
-        // Branch-free scan: where a hit sits in its set is random, so an early exit
-        // mispredicts about once per access.
-        var hit: Int32 = -1
-        for i in 0..<ways { hit = tags[i] == k ? Int32(truncatingIfNeeded: i) : hit }
+        let hit = pz_find_way(tags, Int32(truncatingIfNeeded: ways), k)
         if hit >= 0 {
             stamps[Int(hit)] = now
             return (true, nil)

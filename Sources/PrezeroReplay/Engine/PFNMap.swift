@@ -1,16 +1,20 @@
 /// Trace pfn -> the block the model handed out for it (open addressing, linear probing,
 /// backward-shift deletion). A trace pfn is the identity of an allocation, not a place.
+/// A key and its value share a slot, so a lookup costs one host cache miss, not two.
 struct PFNMap {
-    private var keys: [UInt64]  // pfn + 1; 0 = empty
-    private var values: [UInt64]
+    private struct Slot {
+        var key: UInt64  // pfn + 1; 0 = empty
+        var value: UInt64
+    }
+
+    private var slots: [Slot]
     private var mask: Int
     private(set) var count = 0
 
     init(capacity: Int = 1 << 16) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
-        keys = Array(repeating: 0, count: size)
-        values = Array(repeating: 0, count: size)
+        slots = Array(repeating: Slot(key: 0, value: 0), count: size)
         mask = size - 1
     }
 
@@ -21,12 +25,14 @@ struct PFNMap {
     func value(for pfn: UInt64) -> UInt64? {
         let key = pfn &+ 1
         guard key != 0 else { return nil }
-        var i = PFNMap.slot(key, mask)
-        while true {
-            let k = keys[i]
-            if k == key { return values[i] }
-            if k == 0 { return nil }
-            i = (i + 1) & mask
+        return slots.withUnsafeBufferPointer { slots in
+            var i = PFNMap.slot(key, mask)
+            while true {
+                let k = slots[i].key
+                if k == key { return slots[i].value }
+                if k == 0 { return nil }
+                i = (i + 1) & mask
+            }
         }
     }
 
@@ -35,62 +41,67 @@ struct PFNMap {
     mutating func set(_ pfn: UInt64, _ value: UInt64) -> UInt64? {
         let key = pfn &+ 1
         guard key != 0 else { return nil }
-        var i = PFNMap.slot(key, mask)
-        while true {
-            let k = keys[i]
-            if k == key {
-                let old = values[i]
-                values[i] = value
-                return old
+        let mask = self.mask
+        let old: UInt64? = slots.withUnsafeMutableBufferPointer { slots in
+            var i = PFNMap.slot(key, mask)
+            while true {
+                let k = slots[i].key
+                if k == key {
+                    let old = slots[i].value
+                    slots[i].value = value
+                    return old
+                }
+                if k == 0 { break }
+                i = (i + 1) & mask
             }
-            if k == 0 { break }
-            i = (i + 1) & mask
+            slots[i] = Slot(key: key, value: value)
+            return nil
         }
-        keys[i] = key
-        values[i] = value
-        count += 1
-        if count * 2 > keys.count { grow() }  // at most half full: short probe runs
-        return nil
+        if old == nil {
+            count += 1
+            if count * 2 > slots.count { grow() }  // at most half full: short probe runs
+        }
+        return old
     }
 
     mutating func remove(_ pfn: UInt64) -> UInt64? {
         let key = pfn &+ 1
         guard key != 0 else { return nil }
-        var i = PFNMap.slot(key, mask)
-        while true {
-            let k = keys[i]
-            if k == 0 { return nil }
-            if k == key { break }
-            i = (i + 1) & mask
-        }
-        let old = values[i]
-        var hole = i
-        var j = (i + 1) & mask
-        while keys[j] != 0 {
-            let home = PFNMap.slot(keys[j], mask)
-            if (j - hole) & mask <= (j - home) & mask {
-                keys[hole] = keys[j]
-                values[hole] = values[j]
-                hole = j
+        let mask = self.mask
+        let old: UInt64? = slots.withUnsafeMutableBufferPointer { slots in
+            var i = PFNMap.slot(key, mask)
+            while true {
+                let k = slots[i].key
+                if k == 0 { return nil }
+                if k == key { break }
+                i = (i + 1) & mask
             }
-            j = (j + 1) & mask
+            let old = slots[i].value
+            var hole = i
+            var j = (i + 1) & mask
+            while slots[j].key != 0 {
+                let home = PFNMap.slot(slots[j].key, mask)
+                if (j - hole) & mask <= (j - home) & mask {
+                    slots[hole] = slots[j]
+                    hole = j
+                }
+                j = (j + 1) & mask
+            }
+            slots[hole].key = 0
+            return old
         }
-        keys[hole] = 0
-        count -= 1
+        if old != nil { count -= 1 }
         return old
     }
 
     private mutating func grow() {
-        let oldKeys = keys
-        let oldValues = values
-        keys = Array(repeating: 0, count: oldKeys.count * 2)
-        values = Array(repeating: 0, count: oldKeys.count * 2)
-        mask = keys.count - 1
-        for (index, key) in oldKeys.enumerated() where key != 0 {
-            var i = PFNMap.slot(key, mask)
-            while keys[i] != 0 { i = (i + 1) & mask }
-            keys[i] = key
-            values[i] = oldValues[index]
+        let old = slots
+        slots = Array(repeating: Slot(key: 0, value: 0), count: old.count * 2)
+        mask = slots.count - 1
+        for slot in old where slot.key != 0 {
+            var i = PFNMap.slot(slot.key, mask)
+            while slots[i].key != 0 { i = (i + 1) & mask }
+            slots[i] = slot
         }
     }
 }
