@@ -83,34 +83,51 @@ final class ChunkPipeline: @unchecked Sendable {
 
     private func produce() {
         var index = 0
+        // The slot zstd is decompressing into, taken from the free ones (no copy for zstd input).
+        var acquired = false
+        func acquire() throws -> UnsafeMutableRawBufferPointer {
+            free.wait()
+            lock.lock()
+            let stop = cancelled
+            let destination = slots[index].buffer
+            lock.unlock()
+            if stop { throw Cancelled() }
+            acquired = true
+            return destination
+        }
+        func publish(count: Int) {
+            lock.lock()
+            slots[index].count = count
+            slots[index].storedBytesRead = input.storedBytesRead
+            lock.unlock()
+            index = (index + 1) % slotCount
+            acquired = false
+            ready.signal()
+        }
         do {
-            try input.forEachChunk { chunk in
+            try input.forEachChunk(output: { try acquire() }) { chunk in
+                if acquired {
+                    publish(count: chunk.count)
+                    return
+                }
+                // Plain text comes in the reader's buffer: copy it into slots.
                 var offset = 0
                 while offset < chunk.count {
-                    free.wait()
-                    lock.lock()
-                    let stop = cancelled
-                    lock.unlock()
-                    if stop { throw Cancelled() }
+                    let destination = try acquire()
                     let n = min(slotSize, chunk.count - offset)
-                    lock.lock()
-                    let destination = slots[index].buffer
-                    lock.unlock()
                     destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: chunk[offset..<(offset + n)]))
-                    lock.lock()
-                    slots[index].count = n
-                    slots[index].storedBytesRead = input.storedBytesRead
-                    lock.unlock()
+                    publish(count: n)
                     offset += n
-                    index = (index + 1) % slotCount
-                    ready.signal()
                 }
             }
+            // A slot taken for a call that produced nothing goes back.
+            if acquired { free.signal() }
         } catch is Cancelled {
         } catch {
             lock.lock()
             producerError = error
             lock.unlock()
+            if acquired { free.signal() }
         }
         // End marker: a slot with count -1 (waits for a free slot like any chunk).
         lock.lock()

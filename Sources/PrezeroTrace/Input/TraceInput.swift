@@ -66,8 +66,12 @@ public final class TraceInput {
 
     /// Reads the whole input, calling `body` with each chunk of decompressed bytes in order.
     ///
-    /// The buffer passed to `body` is valid only during the call.
-    public func forEachChunk(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+    /// The buffer passed to `body` is valid only during the call. With `output`, zstd
+    /// decompresses straight into the buffers it returns (one per chunk passed to `body`, asked
+    /// for only when needed), so a consumer that keeps them saves a copy.
+    public func forEachChunk(
+        output: (() throws -> UnsafeMutableRawBufferPointer)? = nil, _ body: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
         let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: readSize, alignment: 16)
         defer { readBuffer.deallocate() }
 
@@ -83,7 +87,7 @@ public final class TraceInput {
             isNative = true
             isCompressed = true
             let rest = try readNativeHeader(readBuffer: readBuffer, filled: filled)
-            try decompressAll(readBuffer: readBuffer, initiallyFilled: rest, body)
+            try decompressAll(readBuffer: readBuffer, initiallyFilled: rest, output: output, body)
             return
         }
         if path.hasSuffix(".pzt") {
@@ -100,19 +104,28 @@ public final class TraceInput {
                 try body(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n]))
             }
         }
-        try decompressAll(readBuffer: readBuffer, initiallyFilled: filled, body)
+        try decompressAll(readBuffer: readBuffer, initiallyFilled: filled, output: output, body)
     }
 
     private func decompressAll(
-        readBuffer: UnsafeMutableRawBufferPointer, initiallyFilled: Int, _ body: (UnsafeRawBufferPointer) throws -> Void
+        readBuffer: UnsafeMutableRawBufferPointer, initiallyFilled: Int,
+        output provided: (() throws -> UnsafeMutableRawBufferPointer)?, _ body: (UnsafeRawBufferPointer) throws -> Void
     ) throws {
         var stream: ZstdStream
         do { stream = try ZstdStream() } catch {
             throw TraceError(.corruptCompression, error.message, at: InputLocation(file: name))
         }
         let outSize = max(ZstdStream.recommendedOutputSize, 1 << 20)
-        let output = UnsafeMutableRawBufferPointer.allocate(byteCount: outSize, alignment: 16)
-        defer { output.deallocate() }
+        let own = UnsafeMutableRawBufferPointer.allocate(byteCount: provided == nil ? outSize : 0, alignment: 16)
+        defer { own.deallocate() }
+        // The buffer the next call writes into: ours, or the caller's until a chunk fills it.
+        var current: UnsafeMutableRawBufferPointer?
+        func nextOutput() throws -> UnsafeMutableRawBufferPointer {
+            if let current { return current }
+            let buffer = try provided?() ?? own
+            current = buffer
+            return buffer
+        }
 
         var available = initiallyFilled
         var chunkStart: UInt64 = 0  // stored offset of readBuffer[0]
@@ -122,6 +135,7 @@ public final class TraceInput {
             let input = UnsafeRawBufferPointer(rebasing: readBuffer[0..<available])
             while position < available || outputWasFull {
                 let produced: Int
+                let output = try nextOutput()
                 do {
                     produced = try stream.decompress(input, inputPosition: &position, into: output)
                 } catch {
@@ -129,7 +143,10 @@ public final class TraceInput {
                         .corruptCompression, "corrupt zstd data: \(error.message)",
                         at: InputLocation(file: name, byteOffset: chunkStart + UInt64(position)))
                 }
-                if produced > 0 { try body(UnsafeRawBufferPointer(rebasing: output[0..<produced])) }
+                if produced > 0 {
+                    try body(UnsafeRawBufferPointer(rebasing: output[0..<produced]))
+                    if provided != nil { current = nil }
+                }
                 outputWasFull = produced == output.count
                 if produced == 0 && position == available { break }
             }
