@@ -79,11 +79,11 @@ public struct CacheModel: @unchecked Sendable {
 
     @inline(__always) private func track(_ line: UInt64, _ delta: Int) {
         guard let lines = storage.residentLines, let eighths = storage.residentEighths else { return }
-        let page = Int(line >> pageShift)
+        let page = Int(line &>> pageShift)
         guard page < storage.residentCount else { return }
         if delta > 0 {
             lines[page] &+= 1
-            eighths[page] |= 1 << UInt8(truncatingIfNeeded: (line & ((1 << pageShift) - 1)) >> eighthShift)
+            eighths[page] |= 1 &<< UInt8(truncatingIfNeeded: (line & ((1 &<< pageShift) &- 1)) &>> eighthShift)
         } else {
             lines[page] &-= 1
         }
@@ -92,7 +92,7 @@ public struct CacheModel: @unchecked Sendable {
     @inline(__always) private func tags(ofSet set: Int) -> UnsafeMutablePointer<UInt32> { storage.words + set * 2 * ways }
     @inline(__always) private func stamps(ofSet set: Int) -> UnsafeMutablePointer<UInt32> { tags(ofSet: set) + ways }
 
-    @inline(__always) private func key(_ line: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: line >> setBits) &+ 1 }
+    @inline(__always) private func key(_ line: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: line &>> setBits) &+ 1 }
 
     /// Renumbers every set's ticks 1...ways in recency order when the 32-bit tick wraps.
     private mutating func renumber() {
@@ -120,24 +120,34 @@ public struct CacheModel: @unchecked Sendable {
 
     /// Accesses (writes) the lines `[firstLine, firstLine + count)` in order, as a cached clear
     /// does; the lines the fills evict go into `victims`. Returns how many were evicted. One
-    /// call per page instead of per line.
+    /// call per page instead of per line, with the counters kept in registers.
     public mutating func fill(firstLine: UInt64, count: Int, victims: inout VictimTable) -> Int {
-        var line = firstLine
         var evictions = 0
-        for _ in 0..<count {
-            accesses += 1
+        var missCount: UInt64 = 0
+        var line = firstLine
+        var remaining = count
+        while remaining > 0 {
             if tick == UInt32.max { renumber() }
-            tick += 1
-            let (hit, victim) = lookup(line: line, tick: tick)
-            if !hit {
-                misses += 1
-                if let victim {
-                    victims.insert(victim)
-                    evictions += 1
+            // As many accesses as the 32-bit tick has left before it wraps.
+            let run = min(remaining, Int(UInt32.max - tick))
+            var now = tick
+            for _ in 0..<run {
+                now &+= 1
+                let (hit, victim) = lookup(line: line, tick: now)
+                if !hit {
+                    missCount &+= 1
+                    if let victim {
+                        victims.insert(victim)
+                        evictions += 1
+                    }
                 }
+                line &+= 1
             }
-            line += 1
+            tick = now
+            remaining -= run
         }
+        accesses &+= UInt64(count)
+        misses &+= missCount
         return evictions
     }
 
@@ -166,7 +176,7 @@ public struct CacheModel: @unchecked Sendable {
         let old = tags[victim]
         var evicted: UInt64?
         if old != 0 {
-            let oldLine = UInt64(old &- 1) << setBits | set
+            let oldLine = UInt64(old &- 1) &<< setBits | set
             evicted = oldLine
             track(oldLine, -1)
         }
