@@ -65,14 +65,7 @@ public enum Replay {
     }
 
     static func result<P: PrezeroPolicy>(engine: ReplayEngine<P>, policy: P, read: TraceReadSummary) -> ReplayResult {
-        var parameters: [String: String] = [:]
-        for (key, value) in policy.parameters.asDictionary {
-            if let list = value as? [Any] {
-                parameters[key] = list.map { "\($0)" }.joined(separator: ",")
-            } else {
-                parameters[key] = "\(value)"
-            }
-        }
+        let parameters = policy.parameters.asStrings
         return ReplayResult(
             trace: read.input, traceEvents: read.diagnostics.lines, touch: engine.options.touch,
             timebase: engine.options.timebase, profile: engine.options.profile, policy: P.name, parameters: parameters,

@@ -90,15 +90,11 @@ enum PolicyTable {
 
     private static func section<P: PrezeroPolicy>(_ type: P.Type) -> String {
         var out = "### \(P.name)\n\n\(P.summary)\n\n"
-        let defaults = P.Parameters().asDictionary
+        let defaults = P.Parameters().asStrings
         if defaults.isEmpty { return out + "No parameters.\n\n" }
         out += "| parameter | default | meaning and source |\n|---|---|---|\n"
         for key in defaults.keys.sorted() {
-            let value = defaults[key].map { v -> String in
-                if let list = v as? [Any] { return list.map { "\($0)" }.joined(separator: ",") }
-                return "\(v)"
-            } ?? ""
-            out += "| `\(key)` | \(value) | \(P.Parameters.documentation[key] ?? "-") |\n"
+            out += "| `\(key)` | \(defaults[key] ?? "") | \(P.Parameters.documentation[key] ?? "-") |\n"
         }
         return out + "\n"
     }

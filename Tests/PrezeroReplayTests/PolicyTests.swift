@@ -134,6 +134,18 @@ struct PolicyTests {
         #expect(throws: PolicyError.self) { try Policies.make("kscrubd-v4", settings: [("scrub_start", "soon")], profile: small) }
         #expect(throws: PolicyError.self) { try Policies.make("kscrubd-v9", settings: [], profile: small) }
     }
+
+    /// Result files and the `policies` table print parameters as they are typed on `--set`.
+    @Test func parametersPrintAsTheyAreSet() throws {
+        let policy = try Policies.make(
+            "kscrubd-v4", settings: [("split_for_engine", "true"), ("drivers", "bte,cpu")], profile: small)
+        let params = try #require(policy.parameters as? KscrubdV4.Parameters)
+        #expect(params.asStrings == [
+            "scrub_start": "5", "scrub_stop": "2", "scrub_load": "999", "drivers": "bte,cpu", "split_for_engine": "true",
+        ])
+        let idle = try #require(try Policies.make("idle-zero", settings: [("stop_fraction", "0.5")], profile: small).parameters as? IdleZero.Parameters)
+        #expect(idle.asStrings["stop_fraction"] == "0.5")
+    }
 }
 
 @Suite("Cache trace dump")

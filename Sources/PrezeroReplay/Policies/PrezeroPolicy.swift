@@ -115,13 +115,23 @@ extension PolicyParameters {
         throw PolicyError("\(key)=\(value): not a valid value for this parameter")
     }
 
-    public var asDictionary: [String: Any] {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        guard let data = try? encoder.encode(self),
-            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-        else { return [:] }
-        return object
+    /// Each parameter as text under its snake_case name: lists joined with commas, booleans as
+    /// true/false (JSONSerialization would give 1/0 on Linux).
+    public var asStrings: [String: String] {
+        var out: [String: String] = [:]
+        for child in Mirror(reflecting: self).children {
+            guard let label = child.label else { continue }
+            let key = label.reduce(into: "") { key, c in
+                if c.isUppercase { key += "_" + c.lowercased() } else { key.append(c) }
+            }
+            switch child.value {
+            case let list as [String]: out[key] = list.joined(separator: ",")
+            case let flag as Bool: out[key] = flag ? "true" : "false"
+            case let number as Double where number == number.rounded() && abs(number) < 1e15: out[key] = String(Int64(number))
+            default: out[key] = "\(child.value)"
+            }
+        }
+        return out
     }
 }
 
