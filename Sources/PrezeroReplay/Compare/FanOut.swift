@@ -48,12 +48,6 @@ final class BuiltRunners: @unchecked Sendable {
 
 enum ReplayBuildError: Error { case notBuilt }
 
-/// Hands a value to a thread that is the only one to use it.
-struct UncheckedSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
-}
-
 protocol BatchConsumer: AnyObject, Sendable {
     func consume(_ batch: [TraceEvent])
     func finish(read: TraceReadSummary) -> ReplayResult
@@ -152,7 +146,7 @@ extension Replay {
         let count = policies.count
         let workers = max(1, min(count, ProcessInfo.processInfo.activeProcessorCount))
         let built = BuiltRunners(count: count)
-        let inputs = UncheckedSendable((policies, options))
+        let inputs = UncheckedBox((policies, options))
         let ring = BroadcastRing(consumers: workers)
         let group = DispatchGroup()
         for worker in 0..<workers {

@@ -111,7 +111,7 @@ final class BatchRing: @unchecked Sendable {
 }
 
 /// Moves a value the caller knows is used by one thread at a time onto another thread.
-struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
+public struct UncheckedBox<T>: @unchecked Sendable {
+    public let value: T
+    public init(_ value: T) { self.value = value }
 }
