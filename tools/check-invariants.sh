@@ -8,6 +8,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 prezero=${1:-$root/.build/debug/prezero}
 [ -x "$prezero" ] || { echo "check-invariants.sh: $prezero not built (swift build)" >&2; exit 1; }
+prezero=$(cd "$(dirname "$prezero")" && pwd)/$(basename "$prezero")  # absolute: the suite works in a temporary folder
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 policies=$("$prezero" policies | sed -n "s/^### //p" | paste -sd, -)

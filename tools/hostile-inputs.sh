@@ -9,6 +9,7 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 prezero=${1:-$root/.build/debug/prezero}
 [ -x "$prezero" ] || { echo "hostile-inputs.sh: $prezero not built (swift build)" >&2; exit 1; }
+prezero=$(cd "$(dirname "$prezero")" && pwd)/$(basename "$prezero")  # absolute: the suite works in a temporary folder
 for tool in zstd /usr/bin/time timeout; do
     command -v "$tool" >/dev/null || { echo "hostile-inputs.sh: $tool not found (apt-get install zstd time)" >&2; exit 1; }
 done

@@ -2,7 +2,9 @@ import PrezeroModel
 
 /// Every policy by name: a new policy is one file and one line here.
 public enum Policies {
-    public static let registry: [any PrezeroPolicy.Type] = [
+    // Immutable metatypes; `nonisolated(unsafe)` because Swift before 6.2 (no SendableMetatype)
+    // cannot state that they are safe to share.
+    nonisolated(unsafe) public static let registry: [any PrezeroPolicy.Type] = [
         ZeroOnFault.self, KscrubdV4.self, KscrubdV8.self, InitOnFree.self, IdleZero.self, HugepagePrezero.self,
         Oracle.self,
     ]
