@@ -8,6 +8,8 @@ public struct ReplayResult: Sendable {
     public var traceEvents: Int
     public var touch: TouchModel
     public var timebase: Timebase
+    /// Whether the profile's private L2 per CPU was simulated.
+    public var privateL2: Bool
     public var profile: MachineProfile
     public var policy: String
     public var parameters: [String: String]
@@ -31,7 +33,7 @@ public struct ReplayResult: Sendable {
         }
         return [
             "trace": ["path": trace, "lines": traceEvents, "touch": touch.description, "timebase": timebase.rawValue,
-                      "malformed_lines": diagnostics.malformedLines, "lost_events": diagnostics.lostEvents],
+                      "private_l2": privateL2, "malformed_lines": diagnostics.malformedLines, "lost_events": diagnostics.lostEvents],
             "profile": profileObject,
             "policy": policy,
             "parameters": parameters,
@@ -68,7 +70,8 @@ public enum Replay {
         let parameters = policy.parameters.asStrings
         return ReplayResult(
             trace: read.input, traceEvents: read.diagnostics.lines, touch: engine.options.touch,
-            timebase: engine.options.timebase, profile: engine.options.profile, policy: P.name, parameters: parameters,
+            timebase: engine.options.timebase, privateL2: engine.options.privateL2 && engine.options.profile.l2 != nil,
+            profile: engine.options.profile, policy: P.name, parameters: parameters,
             metrics: engine.metrics, invariantProblems: engine.invariantProblems, diagnostics: read.diagnostics)
     }
 }

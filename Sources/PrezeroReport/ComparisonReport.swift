@@ -119,6 +119,9 @@ public struct ComparisonReport {
         if case .object(let o)? = run.profile["llc"], case .number(let size)? = o["size_bytes"], case .number(let ways)? = o["ways"] {
             llc = "\(Int(size) >> 10) KiB \(Int(ways))-way"
         }
+        if run.privateL2, case .object(let o)? = run.profile["l2"], case .number(let size)? = o["size_bytes"] {
+            llc += " + \(Int(size) >> 10) KiB private L2 (LLC hit \(SVGChart.trim(num("llc_hit_ns"))) ns)"
+        }
         var engines = "-"
         if case .array(let list)? = run.profile["engines"], !list.isEmpty {
             engines = list.compactMap { item -> String? in

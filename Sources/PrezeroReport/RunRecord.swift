@@ -7,6 +7,8 @@ public struct RunRecord: Sendable {
     public var traceLines: Int
     public var touch: String
     public var timebase: String
+    /// The profile's private L2 per CPU was simulated.
+    public var privateL2: Bool
     public var profileName: String
     /// The whole profile, as JSON (snake_case keys).
     public var profile: [String: JSONValue]
@@ -33,6 +35,7 @@ public struct RunRecord: Sendable {
         traceLines = (trace["lines"] as? NSNumber)?.intValue ?? 0
         touch = trace["touch"] as? String ?? "?"
         timebase = trace["timebase"] as? String ?? "?"
+        privateL2 = (trace["private_l2"] as? NSNumber)?.boolValue ?? false
         profileName = profile["name"] as? String ?? "?"
         self.profile = (JSONValue(profile).objectValue) ?? [:]
         parameters = (object["parameters"] as? [String: Any] ?? [:]).mapValues { "\($0)" }

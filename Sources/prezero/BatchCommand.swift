@@ -64,8 +64,9 @@ struct BatchCommand: ParsableCommand {
             for key in order {
                 guard let group = groups[key], let first = group.first else { continue }
                 let loaded = try TraceMetadata.load(besideTrace: first.trace)
-                let options = ReplayOptions.forTrace(
+                var options = ReplayOptions.forTrace(
                     profile: first.profile, metadata: loaded?.0, sidecar: loaded?.1, touch: first.touch)
+                options.privateL2 = first.privateL2
                 let machine = options.profile
                 var start = 0
                 while start < group.count {

@@ -54,6 +54,7 @@ struct CompareCommand: ParsableCommand {
     @Flag(help: "Model the profile's sizes even when a trace's metadata describes its machine.") var ignoreCaptureMachine = false
     @Flag(help: "Make trace anomalies fatal (see 'prezero replay --help').") var strict = false
     @Flag(help: "Run the allocator invariant checker in every replay; exit 3 if any fails.") var check = false
+    @Flag(help: "Simulate the profile's private L2 per CPU (see 'prezero replay --help').") var privateL2 = false
     @Option(help: "Events between two invariant checks (with --check; each check walks every page).") var checkEvery: Int = 100_000
     @Option(name: .shortAndLong, help: "Markdown report; charts are written beside it.") var output: String
     @Option(help: "Write all results as JSON.") var json: String?
@@ -98,6 +99,10 @@ struct CompareCommand: ParsableCommand {
                 let loaded = try TraceMetadata.load(besideTrace: input)
                 var options = ReplayOptions.forTrace(
                     profile: base, metadata: loaded?.0, sidecar: loaded?.1, touch: touch, useCaptureMachine: !ignoreCaptureMachine)
+                if privateL2 {
+                    guard options.profile.l2 != nil else { throw ValidationError("--private-l2: profile \(options.profile.name) has no l2") }
+                    options.privateL2 = true
+                }
                 if check {
                     guard checkEvery > 0 else { throw ValidationError("--check-every must be positive") }
                     options.checkInvariants = true

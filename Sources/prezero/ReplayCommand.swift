@@ -28,6 +28,8 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Events between two invariant checks (with --check; each check walks every page).") var checkEvery: Int = 100_000
     @Flag(help: "Start with the policy's pool empty instead of letting its scrubber finish first.") var coldStart = false
     @Option(help: "Write the LLC access stream (Dinero IV din format) to this file.") var dumpCacheTrace: String?
+    @Flag(help: "Simulate the profile's private L2 per CPU: LLC hits outside the CPU's L2 cost llc_hit_ns; cached clears fill the clearing CPU's L2.")
+    var privateL2 = false
     @Flag(help: "Model the profile's memory, nodes and CPUs even when the trace's metadata describes the captured machine.")
     var ignoreCaptureMachine = false
     @Flag(help: "Print JSON.") var json = false
@@ -92,6 +94,10 @@ struct ReplayCommand: ParsableCommand {
         }
         options.warmStart = !coldStart
         options.cacheTracePath = dumpCacheTrace
+        if privateL2 {
+            guard machine.l2 != nil else { throw ValidationError("--private-l2: profile \(machine.name) has no l2") }
+            options.privateL2 = true
+        }
 
         let progress = ProgressReporter(label: "replaying \(input)")
         let result = try Replay.run(
@@ -110,7 +116,7 @@ struct ReplayCommand: ParsableCommand {
 /// The text form of a replay result.
 enum ReplayText {
     static func render(_ r: ReplayResult) -> String {
-        var out = "policy \(r.policy) on \(r.profile.name), trace \(r.trace) (touch \(r.touch), timebase \(r.timebase.rawValue))\n"
+        var out = "policy \(r.policy) on \(r.profile.name), trace \(r.trace) (touch \(r.touch), timebase \(r.timebase.rawValue)\(r.privateL2 ? ", private L2" : ""))\n"
         if !r.parameters.isEmpty {
             out += "parameters: " + r.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") + "\n"
         }

@@ -68,6 +68,37 @@ struct BatchPlanTests {
         let c = try plan(text.replacingOccurrences(of: "scrub_start = 5", with: "scrub_start = 6")).runs.map(\.id).sorted()
         #expect(a != c)
         #expect(Set(a).intersection(c).count == 1)  // the shared baseline
+        // Simulating the private L2 is an input too.
+        let l2 = try plan("private_l2 = true\n" + text).runs
+        #expect(Set(l2.map(\.id)).isDisjoint(with: a))
+        #expect(l2.allSatisfy { $0.privateL2 })
+        let plain = try plan(text).runs
+        #expect(plain.allSatisfy { !$0.privateL2 })
+    }
+
+    @Test func privateL2NeedsABooleanAndAProfileWithAnL2() throws {
+        #expect {
+            _ = try plan("""
+                traces = ["\(traces)/git-clone.perf.txt.zst"]
+                profiles = ["epyc-zen5-vm", "piii-450"]
+                private_l2 = "yes"
+                [[policy]]
+                name = "oracle"
+                """)
+        } throws: { error in
+            "\(error)".contains("private_l2 must be true or false")
+        }
+        #expect {
+            _ = try plan("""
+                traces = ["\(traces)/git-clone.perf.txt.zst"]
+                profiles = ["epyc-zen5-vm", "piii-450"]
+                private_l2 = true
+                [[policy]]
+                name = "oracle"
+                """)
+        } throws: { error in
+            "\(error)".contains("private_l2: profile piii-450 has no l2") && !"\(error)".contains("epyc-zen5-vm has no l2")
+        }
     }
 
     @Test func everyProblemIsReportedBeforeAnythingRuns() throws {

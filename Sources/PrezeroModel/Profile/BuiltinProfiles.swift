@@ -100,7 +100,7 @@ public enum BuiltinProfiles {
         pageBytes: 4_096, lineBytes: 64, memoryBytes: 24 << 30, nodes: 1, cpus: 2, maxOrder: 10,
         pcpBatch: 63, pcpHigh: 378, initiallyFreeFraction: 0.9,
         faultBaseNs: 1_255, faultPerExtraPageNs: 6.15,
-        lineHitNs: 3, lineMissNs: 100, lineMissStreamNs: 8.7, freePathNs: 120,
+        lineHitNs: 3, llcHitNs: 10.4, lineMissNs: 100, lineMissStreamNs: 8.7, freePathNs: 120,
         clearCached: ClearCost(
             setupNs: 0,
             points: [.init(extentBytes: 0, bytesPerNs: 91), .init(extentBytes: 2 << 20, bytesPerNs: 25)]),
@@ -127,6 +127,7 @@ public enum BuiltinProfiles {
             "fault_base_ns": "measured (notes §4): write fault 1 byte per 4 KiB page ~1,300 ns, of which clear_page_erms ~40-50 ns",
             "fault_per_extra_page_ns": "measured (notes §4): 2 MiB THP fault 84-92 us, ~95 % clearing -> ~4.4 us without clearing",
             "line_hit_ns": "assumption: L2 hit ~14 cycles",
+            "llc_hit_ns": "derived from a measurement (notes §4) through the model: re-reading a 1 MiB working set after 256 fresh 4 KiB faults costs ~255 ns more per fault; in the model those faults' cached clears cost the re-read 8,768 more L2 misses (34.25 a fault; PublishedWorkTests.l2PollutionByInlineClears), so llc_hit - line_hit = 255 / 34.25 = 7.4 ns; consistent with Zen's ~50-cycle L3 load-to-use latency",
             "line_miss_ns": "assumption: DRAM latency ~100 ns on Zen 5 (no hardware counters in the VM)",
             "line_miss_stream_ns": "measured (notes §4): reading a non-temporally cleared 4 KiB page back costs 440-660 ns more (~8.7 ns a line)",
             "free_path_ns": "assumption",

@@ -89,8 +89,11 @@ public struct MachineProfile: Codable, Sendable, Equatable {
     public var faultBaseNs: Double
     /// Extra fault cost per additional base page of a higher-order fault (struct page setup), ns.
     public var faultPerExtraPageNs: Double
-    /// A touched line already in cache, ns.
+    /// A touched line already in cache (in the private L2 when it is simulated), ns.
     public var lineHitNs: Double
+    /// A touched line found in the LLC but not in the CPU's private L2 (with the private L2
+    /// simulated), ns; absent: `lineHitNs`.
+    public var llcHitNs: Double?
     /// The first touched line of a page that is not in cache (memory latency), ns.
     public var lineMissNs: Double
     /// Each further missing line of the same page, streamed (bandwidth-bound), ns.
@@ -102,7 +105,7 @@ public struct MachineProfile: Codable, Sendable, Equatable {
     /// Non-temporal clear (MOVNT / CLZERO): leaves the lines out of cache.
     public var clearNonTemporal: ClearCost
     public var llc: CacheGeometry
-    /// Optional private L2 per CPU (reported, not simulated yet).
+    /// Optional private L2 per CPU, simulated with `--private-l2`.
     public var l2: CacheGeometry?
     public var engines: [EngineSpec]
     /// Where each parameter's value comes from: key -> source (a published figure, an LKML
@@ -141,6 +144,7 @@ extension MachineProfile {
         case "fault_base_ns": faultBaseNs = number
         case "fault_per_extra_page_ns": faultPerExtraPageNs = number
         case "line_hit_ns": lineHitNs = number
+        case "llc_hit_ns": llcHitNs = number
         case "line_miss_ns": lineMissNs = number
         case "line_miss_stream_ns": lineMissStreamNs = number
         case "free_path_ns": freePathNs = number
@@ -152,7 +156,7 @@ extension MachineProfile {
         default:
             throw ProfileError(
                 "unknown profile key '\(key)'; valid: page_bytes line_bytes memory_bytes nodes cpus max_order pcp_batch "
-                    + "pcp_high initially_free_fraction fault_base_ns fault_per_extra_page_ns line_hit_ns line_miss_ns "
+                    + "pcp_high initially_free_fraction fault_base_ns fault_per_extra_page_ns line_hit_ns llc_hit_ns line_miss_ns "
                     + "line_miss_stream_ns free_path_ns llc.size_bytes llc.ways llc.line_bytes engine_bytes_per_ns")
         }
         sources[key] = "--set \(key)=\(value)"
@@ -174,6 +178,16 @@ extension MachineProfile {
             errors.append("llc: size_bytes / (ways * line_bytes) must be a power-of-two number of sets")
         }
         if llc.lineBytes != lineBytes { errors.append("llc.line_bytes must equal line_bytes") }
+        if let l2 {
+            if l2.ways < 1 || l2.sizeBytes < l2.ways * l2.lineBytes || !powerOfTwo(l2.sizeBytes / (l2.ways * l2.lineBytes)) {
+                errors.append("l2: size_bytes / (ways * line_bytes) must be a power-of-two number of sets")
+            }
+            if l2.lineBytes != lineBytes { errors.append("l2.line_bytes must equal line_bytes") }
+            let l2Sets = UInt64(max(1, l2.sizeBytes / max(1, l2.ways * l2.lineBytes)))
+            if memoryBytes / UInt64(max(lineBytes, 1)) / l2Sets >= UInt64(UInt32.max) {
+                errors.append("memory too large for the cache model's 32-bit tags with this L2")
+            }
+        }
         let sets = UInt64(max(1, llc.sizeBytes / max(1, llc.ways * llc.lineBytes)))
         if memoryBytes / UInt64(max(lineBytes, 1)) / sets >= UInt64(UInt32.max) {
             errors.append("memory too large for the cache model's 32-bit tags with this LLC")

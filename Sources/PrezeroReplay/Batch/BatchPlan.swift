@@ -9,6 +9,7 @@ import PrezeroTrace
 /// traces = ["traces/*.perf.txt.zst"]      # paths or globs
 /// profiles = ["epyc-zen5-vm"]              # names or TOML/JSON files
 /// touch = ["first-line", "lines:8"]       # optional; default: each trace's metadata
+/// private_l2 = true                       # optional: simulate each profile's private L2
 /// [profile_set]                           # optional profile overrides
 /// llc.size_bytes = 16777216
 /// [[policy]]
@@ -23,6 +24,7 @@ public struct BatchPlan {
         public var profileName: String
         public var profile: MachineProfile
         public var touch: String?
+        public var privateL2: Bool
         public var policy: String
         public var settings: [(String, String)]
     }
@@ -48,7 +50,7 @@ public struct BatchPlan {
         return try expand(doc, planPath: path, toolVersion: toolVersion)
     }
 
-    static let topKeys: Set<String> = ["baseline", "traces", "profiles", "touch", "policy", "profile_set"]
+    static let topKeys: Set<String> = ["baseline", "traces", "profiles", "touch", "private_l2", "policy", "profile_set"]
 
     public static func expand(_ doc: [String: Any], planPath: String, toolVersion: String) throws -> BatchPlan {
         var problems: [String] = []
@@ -102,6 +104,16 @@ public struct BatchPlan {
             problems.append("\(planPath): touch '\(touch)' must be first-line, lines:N or full")
         }
 
+        var privateL2 = false
+        if let value = doc["private_l2"] {
+            if let flag = value as? Bool { privateL2 = flag } else { problems.append("\(planPath): private_l2 must be true or false") }
+        }
+        if privateL2 {
+            for (name, profile) in profiles where profile.l2 == nil {
+                problems.append("\(planPath): private_l2: profile \(name) has no l2")
+            }
+        }
+
         // Policies and their sweeps.
         var policyPoints: [(String, [(String, String)])] = []
         let policyTables = doc["policy"] as? [[String: Any]] ?? []
@@ -147,10 +159,10 @@ public struct BatchPlan {
                         let key = [
                             "prezero-batch-v1", toolVersion, trace, fingerprint, profileJSON, touch ?? "metadata", policy,
                             settings.sorted { $0.0 < $1.0 }.map { "\($0.0)=\($0.1)" }.joined(separator: ";"),
-                        ].joined(separator: "\u{1}")
+                        ].joined(separator: "\u{1}") + (privateL2 ? "\u{1}private-l2" : "")
                         runs.append(
-                            Run(id: hash(key), trace: trace, profileName: profileName, profile: profile, touch: touch, policy: policy,
-                                settings: settings))
+                            Run(id: hash(key), trace: trace, profileName: profileName, profile: profile, touch: touch,
+                                privateL2: privateL2, policy: policy, settings: settings))
                     }
                 }
             }

@@ -72,13 +72,22 @@ extension ReplayEngine {
                 scrubbers[node].engineBusyUntil = done
                 metrics.engineBusyNs += cost.engineNs
                 scrubbers[node].inFlight = EngineJob(job: job, done: done, driver: driverName)
-                applyCacheEffect(cost, zone: job.zone, page: job.page, pages: 1 << job.order)
+                applyCacheEffect(cost, zone: job.zone, page: job.page, pages: 1 << job.order, cpu: scrubberCPU(node: node))
             } else {
                 scrubbers[node].clock += cost.cpuNs
-                applyCacheEffect(cost, zone: job.zone, page: job.page, pages: 1 << job.order)
+                applyCacheEffect(cost, zone: job.zone, page: job.page, pages: 1 << job.order, cpu: scrubberCPU(node: node))
                 complete(job, driver: driverName)
             }
         }
+    }
+
+    /// The CPU a node's scrubber runs on: its first idle CPU (the scrubber runs on idle time),
+    /// else the node's first CPU. Its L2 receives the scrubber's cached clears.
+    func scrubberCPU(node: Int) -> Int {
+        let first = node * profile.cpusPerNode
+        let end = min(first + profile.cpusPerNode, idle.count)
+        for cpu in first..<end where idle[cpu] { return cpu }
+        return min(first, idle.count - 1)
     }
 
     mutating func complete(_ job: ScrubJob, driver: String) {

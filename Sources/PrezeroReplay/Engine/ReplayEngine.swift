@@ -20,7 +20,11 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     let engineMaxBytes: Int
     let keepsPool: Bool
     var cache: CacheModel
+    /// Private L2 per CPU (`ReplayOptions.privateL2` and a profile with `l2`), else empty.
+    var l2: [CacheModel] = []
     var zeroingVictims = VictimTable()
+    /// Lines the L2 fills of zeroing evicted (only counted: the pollution metric is the LLC's).
+    var l2Victims = VictimTable(slotsLog2: 4)
     /// Page-touch traces: lines touched so far per virtual page, and their total.
     var touchedByPage: [UInt64: TouchedLines] = [:]
     var touchedLines = 0
@@ -60,6 +64,12 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         engineMaxBytes = drivers.first(where: { $0.isEngine })?.maxBytes ?? Int.max
         keepsPool = policy.keepsZeroedPool
         cache = CacheModel(geometry: profile.llc, pages: profile.pages, linesPerPage: profile.linesPerPage)
+        if options.privateL2, let geometry = options.profile.l2 {
+            let (pages, linesPerPage) = (options.profile.pages, options.profile.linesPerPage)
+            l2 = (0..<max(options.profile.cpus, 1)).map { _ in
+                CacheModel(geometry: geometry, pages: pages, linesPerPage: linesPerPage)
+            }
+        }
         cpuClock = Array(repeating: 0, count: max(profile.cpus, 1))
         idle = Array(repeating: false, count: max(profile.cpus, 1))
         pendingFault = Array(repeating: nil, count: max(profile.cpus, 1))
@@ -164,6 +174,8 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         metrics.llcAccesses = cache.accesses
         metrics.llcMisses = cache.misses
         metrics.llcInvalidationsOfPresentLines = cache.invalidationsOfPresentLines
+        metrics.l2Accesses = l2.reduce(0) { $0 + $1.accesses }
+        metrics.l2Misses = l2.reduce(0) { $0 + $1.misses }
         if options.checkInvariants { check() }
         cacheTrace?.close()
     }
@@ -227,7 +239,7 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
                 kernelNs += clear
                 metrics.bytesZeroed &+= UInt64(bytes)
                 metrics.pagesZeroedByDriver[CPUCachedDriver.name, default: 0] &+= UInt64(dirty)
-                cacheFill(zone: block.zone, page: block.page, pages: pages)
+                cacheFill(zone: block.zone, page: block.page, pages: pages, cpu: cpu)
                 if isFault {
                     metrics.pagesZeroedFaultPath &+= UInt64(dirty)
                     metrics.faultZeroingNs += clear
@@ -252,7 +264,7 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         guard isFault else { return kernelNs }
         metrics.faults += 1
         let faultNs = profile.faultBaseNs(order: order) + kernelNs
-        let touchNs = touch(block: block, address: event.address, pages: pages)
+        let touchNs = touch(block: block, address: event.address, pages: pages, cpu: cpu)
         metrics.faultPathNs += faultNs
         metrics.touchNs += touchNs
         metrics.faultLatency.record(UInt64(max(0, faultNs + touchNs)))
@@ -260,7 +272,7 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     }
 
     /// The faulting program's first touches: lines of the page that holds the faulting address.
-    mutating func touch(block: BlockRef, address: UInt64, pages: Int) -> Double {
+    mutating func touch(block: BlockRef, address: UInt64, pages: Int, cpu: Int) -> Double {
         let linesPerPage = profile.linesPerPage
         let pageInBlock = Int((address / UInt64(profile.pageBytes)) % UInt64(pages))
         let firstLine = Int((address % UInt64(profile.pageBytes)) / UInt64(profile.lineBytes))
@@ -270,21 +282,32 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         var missesInPage = 0
         for k in 0..<count {
             let line = base + UInt64((firstLine + k) % linesPerPage)
-            var evicted: UInt64?
-            let hit = cache.access(line: line, evicted: &evicted)
+            ns += touchLine(line, cpu: cpu, missesInPage: &missesInPage)
             cacheTrace?.write(label: 1, line: line, lineBytes: profile.lineBytes)
-            if hit {
-                ns += profile.lineHitNs
-            } else {
-                let miss = missesInPage == 0 ? profile.lineMissNs : profile.lineMissStreamNs
-                ns += miss
-                metrics.touchMissNs += miss
-                missesInPage += 1
-                metrics.llcMissesTouch += 1
-                if metrics.llcLinesEvictedByZeroing > 0 && zeroingVictims.remove(line) { metrics.llcMissesPollution += 1 }
-            }
         }
         return ns
+    }
+
+    /// One touched line: its cost, and the cache state it leaves. The LLC sees every access (so
+    /// its counts do not depend on the private L2); the L2, when simulated, decides what a hit
+    /// costs: in L2 `line_hit_ns`, else in LLC `llc_hit_ns`.
+    mutating func touchLine(_ line: UInt64, cpu: Int, missesInPage: inout Int) -> Double {
+        var inL2 = false
+        if !l2.isEmpty {
+            var l2Evicted: UInt64?
+            inL2 = l2[cpu].access(line: line, evicted: &l2Evicted)
+            if !inL2 { metrics.l2MissesTouch += 1 }
+        }
+        var evicted: UInt64?
+        if cache.access(line: line, evicted: &evicted) {
+            return inL2 || l2.isEmpty ? profile.lineHitNs : (profile.llcHitNs ?? profile.lineHitNs)
+        }
+        let miss = missesInPage == 0 ? profile.lineMissNs : profile.lineMissStreamNs
+        missesInPage += 1
+        metrics.touchMissNs += miss
+        metrics.llcMissesTouch += 1
+        if metrics.llcLinesEvictedByZeroing > 0 && zeroingVictims.remove(line) { metrics.llcMissesPollution += 1 }
+        return miss
     }
 
     /// Page-touch detail: the lines a program touched in one interval, after the fault. The
@@ -299,6 +322,7 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         let block = BlockRef(packed: packed)
         let linesPerPage = profile.linesPerPage
         let base = UInt64(memory.zones[block.zone].basePfn + block.page) * UInt64(linesPerPage)
+        let cpu = Int(event.cpu) % cpuClock.count
         var ns: Double = 0
         var missesInPage = 0
         for (word, mask) in [event.touchMaskLow, event.touchMaskHigh].enumerated() {
@@ -307,18 +331,8 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
                 let bit = bits.trailingZeroBitCount
                 bits &= bits - 1
                 let line = base + UInt64((word * 64 + bit) % linesPerPage)
-                var evicted: UInt64?
                 metrics.laterTouchLines += 1
-                if cache.access(line: line, evicted: &evicted) {
-                    ns += profile.lineHitNs
-                } else {
-                    let miss = missesInPage == 0 ? profile.lineMissNs : profile.lineMissStreamNs
-                    missesInPage += 1
-                    ns += miss
-                    metrics.touchMissNs += miss
-                    metrics.llcMissesTouch += 1
-                    if metrics.llcLinesEvictedByZeroing > 0 && zeroingVictims.remove(line) { metrics.llcMissesPollution += 1 }
-                }
+                ns += touchLine(line, cpu: cpu, missesInPage: &missesInPage)
                 cacheTrace?.write(label: 0, line: line, lineBytes: profile.lineBytes)
             }
         }
@@ -326,8 +340,8 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         return ns
     }
 
-    /// A cached clear writes every line of the range into the LLC.
-    mutating func cacheFill(zone: Int, page: Int, pages: Int) {
+    /// A cached clear by `cpu` writes every line of the range into the LLC and that CPU's L2.
+    mutating func cacheFill(zone: Int, page: Int, pages: Int, cpu: Int) {
         let linesPerPage = profile.linesPerPage
         let first = UInt64(memory.zones[zone].basePfn + page) * UInt64(linesPerPage)
         let count = pages * linesPerPage
@@ -336,13 +350,17 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         }
         let evictions = cache.fill(firstLine: first, count: count, victims: &zeroingVictims)
         metrics.llcLinesEvictedByZeroing += UInt64(evictions)
+        if !l2.isEmpty {
+            metrics.l2LinesEvictedByZeroing += UInt64(l2[cpu].fill(firstLine: first, count: count, victims: &l2Victims))
+        }
     }
 
-    /// Non-temporal and DMA clears leave the range out of the cache.
+    /// Non-temporal and DMA clears leave the range out of the cache, every CPU's L2 included.
     mutating func cacheBypass(zone: Int, page: Int, pages: Int) {
         let linesPerPage = profile.linesPerPage
         let first = UInt64(memory.zones[zone].basePfn + page) * UInt64(linesPerPage)
         cache.invalidate(firstLine: first, count: pages * linesPerPage)
+        for cpu in l2.indices { l2[cpu].invalidate(firstLine: first, count: pages * linesPerPage) }
     }
 
     // MARK: Free
@@ -372,7 +390,7 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             metrics.pagesZeroedFreePath &+= UInt64(pages)
             metrics.pagesZeroedByDriver[driver, default: 0] &+= UInt64(pages)
             metrics.bytesZeroed &+= UInt64(pages * profile.pageBytes)
-            applyCacheEffect(cost, zone: block.zone, page: block.page, pages: pages)
+            applyCacheEffect(cost, zone: block.zone, page: block.page, pages: pages, cpu: cpu)
             zeroed = true
         }
         metrics.freePathNs += ns
@@ -396,9 +414,9 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         return (inlineClear.cost(bytes: bytes), CPUCachedDriver.name)
     }
 
-    mutating func applyCacheEffect(_ cost: ZeroingCost, zone: Int, page: Int, pages: Int) {
+    mutating func applyCacheEffect(_ cost: ZeroingCost, zone: Int, page: Int, pages: Int, cpu: Int) {
         if cost.fillsCache {
-            cacheFill(zone: zone, page: page, pages: pages)
+            cacheFill(zone: zone, page: page, pages: pages, cpu: cpu)
         } else if cost.bypassesCache {
             cacheBypass(zone: zone, page: page, pages: pages)
         }

@@ -55,6 +55,9 @@ public struct ReplayOptions: Sendable {
     public var checkInterval = 100_000
     /// Write the LLC access stream here in Dinero IV din format.
     public var cacheTracePath: String?
+    /// Simulate the profile's private L2 per CPU (when it has one): touches that hit the LLC
+    /// but not the CPU's L2 cost `llc_hit_ns`, and cached clears fill the clearing CPU's L2.
+    public var privateL2 = false
     /// Let the policy's scrubber run to completion before the trace (the machine was idle).
     public var warmStart = true
     /// Free blocks per node per order at the start (the capture's /proc/buddyinfo); nil:

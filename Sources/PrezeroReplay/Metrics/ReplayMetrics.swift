@@ -50,6 +50,11 @@ public struct ReplayMetrics: Sendable {
     public var llcMissesPollution: UInt64 = 0
     public var llcLinesEvictedByZeroing: UInt64 = 0
     public var llcInvalidationsOfPresentLines: UInt64 = 0
+    /// Private L2s (summed over CPUs; 0 unless simulated).
+    public var l2Accesses: UInt64 = 0
+    public var l2Misses: UInt64 = 0
+    public var l2MissesTouch: UInt64 = 0
+    public var l2LinesEvictedByZeroing: UInt64 = 0
 
     // Trace and model bookkeeping.
     public var events: UInt64 = 0
@@ -145,6 +150,10 @@ public struct ReplayMetrics: Sendable {
             ("llc_misses_pollution", .int(llcMissesPollution)),
             ("llc_lines_evicted_by_zeroing", .int(llcLinesEvictedByZeroing)),
             ("llc_invalidations_of_present_lines", .int(llcInvalidationsOfPresentLines)),
+            ("l2_accesses", .int(l2Accesses)),
+            ("l2_misses", .int(l2Misses)),
+            ("l2_misses_touch", .int(l2MissesTouch)),
+            ("l2_lines_evicted_by_zeroing", .int(l2LinesEvictedByZeroing)),
             ("total_cpu_ns", .double(totalCPUNs)),
             ("events", .int(events)),
             ("allocations", .int(allocations)),
