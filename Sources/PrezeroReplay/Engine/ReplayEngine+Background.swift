@@ -8,10 +8,17 @@ extension ReplayEngine {
         if !sawSchedSwitch && options.timebase == .trace {
             return options.idleFraction * Double(profile.cpusPerNode)
         }
-        var count = 0
-        let first = node * profile.cpusPerNode
-        for cpu in first..<min(first + profile.cpusPerNode, idle.count) where idle[cpu] { count += 1 }
-        return Double(count)
+        return Double(idlePerNode[node])
+    }
+
+    /// Marks `cpu` idle or busy, keeping the idle counts that `advance` reads on every event.
+    mutating func setIdle(_ cpu: Int, _ value: Bool) {
+        guard idle[cpu] != value else { return }
+        idle[cpu] = value
+        let delta = value ? 1 : -1
+        idleTotal += delta
+        let node = cpu / profile.cpusPerNode
+        if node < idlePerNode.count { idlePerNode[node] += delta }
     }
 
     /// Runs background work (scrubbers and engines) from the last event up to `t`.
@@ -19,10 +26,9 @@ extension ReplayEngine {
         let dt = t - lastAdvance
         guard dt > 0 else { return }
         // 1-minute load average from busy CPUs (kernel calc_load: exponential, 60 s).
-        var idleCount = 0
-        for cpuIdle in idle where cpuIdle { idleCount += 1 }
-        let busy = Double(idle.count - idleCount)
-        let decay = dt < 1e8 ? 1 - dt / 60e9 : exp(-dt / 60e9)  // first-order for short steps
+        let busy = Double(idle.count - idleTotal)
+        let steps = dt * (1 / 60e9)
+        let decay = dt < 1e8 ? 1 - steps : exp(-steps)  // first-order for short steps
         loadAverage = loadAverage * decay + busy * (1 - decay)
 
         for node in scrubbers.indices {

@@ -38,6 +38,9 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     var cpuClock: [Double]
     var lastTimestampNs: UInt64 = 0
     var idle: [Bool]
+    /// Idle CPUs in all and per node (kept by `setIdle`).
+    var idleTotal = 0
+    var idlePerNode: [Int]
     var sawSchedSwitch = false
     var loadAverage: Double = 0
     var lastSampleAt: Double = -1
@@ -72,6 +75,7 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         }
         cpuClock = Array(repeating: 0, count: max(profile.cpus, 1))
         idle = Array(repeating: false, count: max(profile.cpus, 1))
+        idlePerNode = Array(repeating: 0, count: max(profile.nodes, 1))
         pendingFault = Array(repeating: nil, count: max(profile.cpus, 1))
         scrubbers = Array(repeating: ScrubberState(), count: profile.nodes)
         if let path = options.cacheTracePath { cacheTrace = try DinWriter(path: path) }
@@ -133,7 +137,7 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         advance(to: t)
         now = t
 
-        if event.kind != .schedSwitch && event.pid != 0 { idle[cpu] = false }
+        if event.kind != .schedSwitch && event.pid != 0 { setIdle(cpu, false) }
 
         var cost: Double = 0
         switch event.kind {
@@ -148,7 +152,7 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             cost = free(event, cpu: cpu)
         case .schedSwitch:
             sawSchedSwitch = true
-            idle[cpu] = event.nextPid == 0
+            setIdle(cpu, event.nextPid == 0)
         case .lost:
             metrics.lostEvents &+= event.lostCount
         case .touch:
