@@ -100,6 +100,11 @@ check "unknown event" 0 "unknown event lines \(skipped\) +: 1" "$prezero" stat u
 { trace "$fault" "$alloc"; echo '             cat-7077    [001] d....   774.865817: page_fault_user: address=0x560af984c6b6 ip=0x7fbddbc7713e error_code=0x4'; } > mixed.txt
 check "perf and ftrace lines mixed (counted)" 0 "lines in a second format +: 1" "$prezero" stat mixed.txt
 check "perf and ftrace lines mixed (--strict)" 2 "mixed.txt: trace anomalies with --strict: 1 lines in a second text format" "$prezero" replay --strict mixed.txt
+check "mixed lines, compare --strict" 2 "mixed.txt: trace anomalies with --strict: 1 lines in a second text format" "$prezero" compare --strict mixed.txt --policies oracle -o compare-report.md
+[ ! -e compare-report.md ] || { echo "compare --strict wrote a report for a trace it rejected"; failures=$((failures + 1)); }
+printf 'traces = ["%s"]\n[[policy]]\nname = "oracle"\n' "$PWD/backwards.txt" > plan.toml
+check "backwards timestamps, batch --strict" 2 "backwards.txt: trace anomalies with --strict: 1 timestamps going backwards" "$prezero" batch --strict plan.toml -o batch-results
+[ -z "$(ls -A batch-results 2>/dev/null)" ] || { echo "batch --strict wrote results for a trace it rejected"; failures=$((failures + 1)); }
 { trace "$fault" "$alloc"; echo ' L 7ff000a38,8'; } > perf-then-lackey.txt
 check "perf then lackey lines" 0 "line 3: no ' \[CPU\] ' column" "$prezero" stat perf-then-lackey.txt
 
