@@ -81,25 +81,15 @@ extension ReplayResult {
     /// bad line or event; nil when there are none. Lost events and frees of pages allocated
     /// before the capture are not among them: every capture of a running system has those.
     public func strictError() -> TraceError? {
-        var parts: [String] = []
-        let d = diagnostics
-        if d.malformedLines > 0 {
-            let first = d.malformedExamples.first.map { " (first, line \($0.line): \($0.reason))" } ?? ""
-            parts.append("\(d.malformedLines) malformed lines" + first)
-        }
-        if d.mixedFormatLines > 0 { parts.append("\(d.mixedFormatLines) lines in a second text format") }
         let counted: [(String, UInt64, String)] = [
             ("timestamps_backwards", metrics.timestampsBackwards, "timestamps going backwards"),
             ("events_on_cpus_beyond_profile", metrics.eventsOnCPUsBeyondProfile, "events on CPUs beyond the machine's"),
             ("allocations_above_max_order", metrics.allocationsAboveMaxOrder, "allocations above the max order"),
             ("second_allocations_of_live_pfn", metrics.secondAllocationsOfLivePfn, "allocations of an already-live pfn"),
         ]
-        for (metric, count, what) in counted where count > 0 {
-            parts.append("\(count) \(what)" + (metrics.firstAnomaly[metric].map { " (first: \($0))" } ?? ""))
+        let more = counted.filter { $0.1 > 0 }.map { metric, count, what in
+            "\(count) \(what)" + (metrics.firstAnomaly[metric].map { " (first: \($0))" } ?? "")
         }
-        guard !parts.isEmpty else { return nil }
-        return TraceError(
-            .malformedLine, "trace anomalies with --strict: " + parts.joined(separator: "; "),
-            at: InputLocation(file: trace, line: d.malformedExamples.first?.line))
+        return diagnostics.strictError(file: trace, more: more)
     }
 }

@@ -60,7 +60,7 @@ struct BatchCommand: ParsableCommand {
             groups[key, default: []].append(run)
         }
         let progress = BatchProgress(total: pending.count)
-        do {
+        try failingOnTraceError {
             for key in order {
                 guard let group = groups[key], let first = group.first else { continue }
                 let loaded = try TraceMetadata.load(besideTrace: first.trace)
@@ -87,9 +87,6 @@ struct BatchCommand: ParsableCommand {
                     start += jobs
                 }
             }
-        } catch let error as TraceError {
-            writeStandardError("prezero: error: \(error)\n")
-            throw ExitCode(2)
         }
         progress.finish()
         writeStandardError("done: \(pending.count) runs written to \(output)\n")

@@ -94,7 +94,7 @@ struct CompareCommand: ParsableCommand {
 
         var runs: [RunRecord] = []
         var invariantFailures = 0
-        do {
+        try failingOnTraceError {
             for (index, input) in inputs.enumerated() {
                 let loaded = try TraceMetadata.load(besideTrace: input)
                 var options = ReplayOptions.forTrace(
@@ -126,9 +126,6 @@ struct CompareCommand: ParsableCommand {
                     runs.append(try RunRecord(json: try result.jsonObject()))
                 }
             }
-        } catch let error as TraceError {
-            writeStandardError("prezero: error: \(error)\n")
-            throw ExitCode(2)
         }
         try writeReport(runs: runs, baseline: baseline, output: output, json: json, csv: csv)
         if invariantFailures > 0 { throw ExitCode(3) }

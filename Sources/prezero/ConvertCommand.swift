@@ -15,14 +15,11 @@ struct ConvertCommand: ParsableCommand {
 
     func run() throws {
         guard (1...19).contains(level) else { throw ValidationError("--level must be 1...19") }
-        do {
+        try failingOnTraceError {
             let metadata = try TraceMetadata.load(besideTrace: input)?.0
             let (events, summary) = try TraceConverter.convert(input: input, output: output, metadata: metadata, level: level)
             let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? NSNumber)?.intValue ?? 0
             writeStandardError("wrote \(output): \(events) events from \(summary.formatName), \(size) bytes\n")
-        } catch let error as TraceError {
-            writeStandardError("prezero: error: \(error)\n")
-            throw ExitCode(2)
         }
     }
 }

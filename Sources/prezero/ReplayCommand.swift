@@ -38,10 +38,9 @@ struct ReplayCommand: ParsableCommand {
 
     func run() throws {
         do {
-            try runChecked()
-        } catch let error as TraceError {
-            writeStandardError("prezero: error: \(error)\n")
-            throw ExitCode(2)
+            try failingOnTraceError {
+                try runChecked()
+            }
         } catch let error as PolicyError {
             throw ValidationError(error.description)
         } catch let error as ProfileError {

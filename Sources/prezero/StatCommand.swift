@@ -32,7 +32,7 @@ struct StatCommand: ParsableCommand {
     @Option(help: "Metadata sidecar to use instead of the one beside the trace.")
     var metadata: String?
 
-    @Flag(help: "Treat trace anomalies (malformed lines, mixed formats) as errors.")
+    @Flag(help: "Make trace anomalies fatal (malformed or mixed lines, timestamps going backwards, second allocations of a live pfn).")
     var strict = false
 
     @Flag(help: "Only decode and print the number of events (the reader's speed, for benchmarks).")
@@ -48,11 +48,8 @@ struct StatCommand: ParsableCommand {
     }
 
     func run() throws {
-        do {
+        try failingOnTraceError {
             try runChecked()
-        } catch let error as TraceError {
-            writeStandardError("prezero: error: \(error)\n")
-            throw ExitCode(2)
         }
     }
 
@@ -90,19 +87,10 @@ struct StatCommand: ParsableCommand {
         progress.finish()
 
         if strict {
-            var parts: [String] = []
-            let d = read.diagnostics
-            if d.malformedLines > 0 {
-                parts.append("\(d.malformedLines) malformed lines" + (d.malformedExamples.first.map { " (first, line \($0.line): \($0.reason))" } ?? ""))
-            }
-            if d.mixedFormatLines > 0 { parts.append("\(d.mixedFormatLines) lines in a second text format") }
-            if statistics.timestampRegressions > 0 { parts.append("\(statistics.timestampRegressions) timestamps going backwards") }
-            if statistics.secondAllocationsOfLivePfn > 0 { parts.append("\(statistics.secondAllocationsOfLivePfn) allocations of an already-live pfn") }
-            if !parts.isEmpty {
-                throw TraceError(
-                    .malformedLine, "trace anomalies with --strict: " + parts.joined(separator: "; "),
-                    at: InputLocation(file: read.input, line: d.malformedExamples.first?.line))
-            }
+            var more: [String] = []
+            if statistics.timestampRegressions > 0 { more.append("\(statistics.timestampRegressions) timestamps going backwards") }
+            if statistics.secondAllocationsOfLivePfn > 0 { more.append("\(statistics.secondAllocationsOfLivePfn) allocations of an already-live pfn") }
+            if let error = read.diagnostics.strictError(file: read.input, more: more) { throw error }
         }
 
         let report = StatReport(

@@ -37,7 +37,7 @@ struct PFTCommand: ParsableCommand {
             memoryBytes: memoryBytes, reps: reps, threads: threads, lines: lines, pageBytes: Int(page), cpus: cpus, order: order)
         let errors = test.validationErrors()
         guard errors.isEmpty else { throw ValidationError(errors.joined(separator: "; ")) }
-        do {
+        try failingOnTraceError {
             let writer = try TraceFileWriter(path: output, compressLevel: output.hasSuffix(".zst") ? 3 : nil)
             let lines = try test.write(to: writer)
             try writer.commit()
@@ -46,9 +46,6 @@ struct PFTCommand: ParsableCommand {
             try meta.write(test.metadataJSON(command: ["prezero"] + CommandLine.arguments.dropFirst()))
             try meta.commit()
             writeStandardError("wrote \(output) (\(lines) lines) and \(sidecar)\n")
-        } catch let error as TraceError {
-            writeStandardError("prezero: error: \(error)\n")
-            throw ExitCode(2)
         }
     }
 }

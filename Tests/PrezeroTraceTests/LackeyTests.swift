@@ -60,18 +60,7 @@ struct LackeyTests {
     func chunkingDoesNotChangeEvents(_ size: Int) throws {
         let text = try decompressedBytes(Paths.fixture("lackey-sort.txt.zst"))
         func run(_ step: Int) throws -> [TraceEvent] {
-            var decoder = LackeyDecoder(fileName: "x", intervalAccesses: 1000)
-            var sink = CollectingSink()
-            try text.withUnsafeBytes { all in
-                var start = 0
-                while start < all.count {
-                    let end = min(start + step, all.count)
-                    try decoder.feed(UnsafeRawBufferPointer(rebasing: all[start..<end]), into: &sink)
-                    start = end
-                }
-            }
-            try decoder.finish(into: &sink)
-            return sink.events
+            try decode(text, chunkSize: step, with: LackeyDecoder(fileName: "x", intervalAccesses: 1000)).0
         }
         let whole = try run(text.count)
         #expect(try run(size) == whole)

@@ -28,9 +28,14 @@ func decompressedBytes(_ path: String) throws -> [UInt8] {
     return bytes
 }
 
-/// Decodes `text` fed in chunks of `chunkSize` bytes (0 = whole).
+/// Decodes `text` as perf or ftrace text fed in chunks of `chunkSize` bytes (0 = whole).
 func decode(_ text: [UInt8], chunkSize: Int) throws -> ([TraceEvent], TextTraceDecoder) {
-    var decoder = TextTraceDecoder(fileName: "test")
+    try decode(text, chunkSize: chunkSize, with: TextTraceDecoder(fileName: "test"))
+}
+
+/// Decodes `text` with `decoder`, fed in chunks of `chunkSize` bytes (0 = whole).
+func decode<D: LineDecoder>(_ text: [UInt8], chunkSize: Int, with decoder: D) throws -> ([TraceEvent], D) {
+    var decoder = decoder
     var sink = CollectingSink()
     try text.withUnsafeBytes { all in
         let step = chunkSize == 0 ? max(all.count, 1) : chunkSize

@@ -75,33 +75,31 @@ public struct BuddyZone: Sendable {
 
     @inline(__always) public func isZero(_ p: Int) -> Bool { zeroBits[p >> 6] >> UInt64(p & 63) & 1 == 1 }
 
-    /// Sets or clears the zero bit of pages `[p, p + count)`.
-    public mutating func setZero(_ p: Int, count: Int, _ zero: Bool) {
+    /// Calls `body` with each word of `zeroBits` that pages `[p, p + count)` touch and the mask
+    /// of their bits in it.
+    @inline(__always)
+    private static func forEachZeroWord(_ p: Int, count: Int, _ body: (Int, UInt64) -> Void) {
         var i = p
         let end = p + count
         while i < end {
-            let word = i >> 6
             let bit = i & 63
             let n = min(64 - bit, end - i)
-            let mask: UInt64 = n == 64 ? ~0 : ((1 << UInt64(n)) - 1) << UInt64(bit)
-            if zero { zeroBits[word] |= mask } else { zeroBits[word] &= ~mask }
+            body(i >> 6, n == 64 ? ~0 : ((1 << UInt64(n)) - 1) << UInt64(bit))
             i += n
+        }
+    }
+
+    /// Sets or clears the zero bit of pages `[p, p + count)`.
+    public mutating func setZero(_ p: Int, count: Int, _ zero: Bool) {
+        Self.forEachZeroWord(p, count: count) { word, mask in
+            if zero { zeroBits[word] |= mask } else { zeroBits[word] &= ~mask }
         }
     }
 
     /// Pages in `[p, p + count)` whose zero bit is clear.
     public func dirtyPages(_ p: Int, count: Int) -> Int {
         var zero = 0
-        var i = p
-        let end = p + count
-        while i < end {
-            let word = i >> 6
-            let bit = i & 63
-            let n = min(64 - bit, end - i)
-            let mask: UInt64 = n == 64 ? ~0 : ((1 << UInt64(n)) - 1) << UInt64(bit)
-            zero += (zeroBits[word] & mask).nonzeroBitCount
-            i += n
-        }
+        Self.forEachZeroWord(p, count: count) { word, mask in zero += (zeroBits[word] & mask).nonzeroBitCount }
         return count - zero
     }
 

@@ -122,6 +122,15 @@ public struct CacheModel: @unchecked Sendable {
     /// does; the lines the fills evict go into `victims`. Returns how many were evicted. One
     /// call per page instead of per line, with the counters kept in registers.
     public mutating func fill(firstLine: UInt64, count: Int, victims: inout VictimTable) -> Int {
+        withUnsafeMutablePointer(to: &victims) { fillLines(firstLine, count, victims: $0) }
+    }
+
+    /// The same, counting the evictions without remembering them.
+    public mutating func fill(firstLine: UInt64, count: Int) -> Int {
+        fillLines(firstLine, count, victims: nil)
+    }
+
+    private mutating func fillLines(_ firstLine: UInt64, _ count: Int, victims: UnsafeMutablePointer<VictimTable>?) -> Int {
         var evictions = 0
         var missCount: UInt64 = 0
         var line = firstLine
@@ -137,7 +146,7 @@ public struct CacheModel: @unchecked Sendable {
                 if !hit {
                     missCount &+= 1
                     if let victim {
-                        victims.insert(victim)
+                        victims?.pointee.insert(victim)
                         evictions += 1
                     }
                 }

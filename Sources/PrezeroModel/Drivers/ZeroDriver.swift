@@ -17,6 +17,8 @@ public struct ZeroingCost: Sendable {
 /// none accepts.
 public protocol ZeroDriver: Sendable {
     static var name: String { get }
+    /// The name results report the driver's work under (`Self.name` unless it varies by instance).
+    var name: String { get }
     /// Whether the driver takes a request of `bytes`.
     func accepts(bytes: Int) -> Bool
     /// The cost of zeroing `bytes`.
@@ -38,8 +40,8 @@ public enum ZeroDrivers {
     public static let registry: [String: @Sendable (MachineProfile) -> (any ZeroDriver)?] = [
         CPUCachedDriver.name: { CPUCachedDriver(profile: $0) },
         CPUNonTemporalDriver.name: { CPUNonTemporalDriver(profile: $0) },
-        BTEDriver.name: { profile in profile.engines.first { $0.kind == "bte" }.map { BTEDriver(spec: $0) } },
-        DSADriver.name: { profile in profile.engines.first { $0.kind == "dsa" }.map { DSADriver(spec: $0) } },
+        "bte": EngineDriver.make(kind: "bte"),
+        "dsa": EngineDriver.make(kind: "dsa"),
     ]
 
     public static var names: [String] { registry.keys.sorted() }

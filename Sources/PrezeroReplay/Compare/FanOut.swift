@@ -105,10 +105,10 @@ final class BroadcastRing: @unchecked Sendable {
 
 struct BroadcastSink: TraceEventSink {
     /// Events a batch, at most: large (48 MB), so each replay runs a long stretch on its core
-    /// before another replay's working set (its cache model, lists and maps) displaces it. With
-    /// 16 K-event batches, six replays on 2 cores took 30 % more CPU than the same replays one
-    /// at a time (tools/bench-compare.sh). The first batches are smaller, so the replays start
-    /// soon after the decoder does.
+    /// before another replay's working set (its cache model, lists and maps) displaces it: with
+    /// 16 K-event batches, six replays on 2 cores took ~30 % more CPU (`/usr/bin/time`) than
+    /// the same replays one at a time, on the 5.1 M-event capture of tools/bench-compare.sh.
+    /// The first batches are smaller, so the replays start soon after the decoder does.
     static let batchSize = 1 << 20
     static let firstBatchSize = 1 << 16
     let ring: BroadcastRing

@@ -22,17 +22,24 @@ struct PFNMap {
         Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 20) & mask
     }
 
+    /// Where `key` is, or the empty slot that ends its probe run (where it would go).
+    @inline(__always)
+    private static func find(_ key: UInt64, in slots: UnsafeBufferPointer<Slot>, mask: Int) -> (index: Int, found: Bool) {
+        var i = slot(key, mask)
+        while true {
+            let k = slots[i].key
+            if k == key { return (i, true) }
+            if k == 0 { return (i, false) }
+            i = (i + 1) & mask
+        }
+    }
+
     func value(for pfn: UInt64) -> UInt64? {
         let key = pfn &+ 1
         guard key != 0 else { return nil }
         return slots.withUnsafeBufferPointer { slots in
-            var i = PFNMap.slot(key, mask)
-            while true {
-                let k = slots[i].key
-                if k == key { return slots[i].value }
-                if k == 0 { return nil }
-                i = (i + 1) & mask
-            }
+            let (i, found) = PFNMap.find(key, in: slots, mask: mask)
+            return found ? slots[i].value : nil
         }
     }
 
@@ -43,19 +50,10 @@ struct PFNMap {
         guard key != 0 else { return nil }
         let mask = self.mask
         let old: UInt64? = slots.withUnsafeMutableBufferPointer { slots in
-            var i = PFNMap.slot(key, mask)
-            while true {
-                let k = slots[i].key
-                if k == key {
-                    let old = slots[i].value
-                    slots[i].value = value
-                    return old
-                }
-                if k == 0 { break }
-                i = (i + 1) & mask
-            }
+            let (i, found) = PFNMap.find(key, in: UnsafeBufferPointer(slots), mask: mask)
+            let old = found ? slots[i].value : nil
             slots[i] = Slot(key: key, value: value)
-            return nil
+            return old
         }
         if old == nil {
             count += 1
@@ -69,13 +67,8 @@ struct PFNMap {
         guard key != 0 else { return nil }
         let mask = self.mask
         let old: UInt64? = slots.withUnsafeMutableBufferPointer { slots in
-            var i = PFNMap.slot(key, mask)
-            while true {
-                let k = slots[i].key
-                if k == 0 { return nil }
-                if k == key { break }
-                i = (i + 1) & mask
-            }
+            let (i, found) = PFNMap.find(key, in: UnsafeBufferPointer(slots), mask: mask)
+            guard found else { return nil }
             let old = slots[i].value
             var hole = i
             var j = (i + 1) & mask

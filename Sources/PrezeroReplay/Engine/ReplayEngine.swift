@@ -23,8 +23,6 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     /// Private L2 per CPU (`ReplayOptions.privateL2` and a profile with `l2`), else empty.
     var l2: [CacheModel] = []
     var zeroingVictims = VictimTable()
-    /// Lines the L2 fills of zeroing evicted (only counted: the pollution metric is the LLC's).
-    var l2Victims = VictimTable(slotsLog2: 4)
     /// Page-touch traces: lines touched so far per virtual page, and their total.
     var touchedByPage: [UInt64: TouchedLines] = [:]
     var touchedLines = 0
@@ -355,7 +353,7 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         let evictions = cache.fill(firstLine: first, count: count, victims: &zeroingVictims)
         metrics.llcLinesEvictedByZeroing += UInt64(evictions)
         if !l2.isEmpty {
-            metrics.l2LinesEvictedByZeroing += UInt64(l2[cpu].fill(firstLine: first, count: count, victims: &l2Victims))
+            metrics.l2LinesEvictedByZeroing += UInt64(l2[cpu].fill(firstLine: first, count: count))
         }
     }
 

@@ -9,34 +9,26 @@ import PrezeroModel
 /// `scrub_stop`, offers it to the zero drivers in order (the BTE on Altix), clears it on the CPU
 /// when none accepts, and puts it on the zeroed lists. A `__GFP_ZERO` request takes a zeroed block
 /// when one is there; other requests use unzeroed blocks first.
-public struct KscrubdV4: PrezeroPolicy {
+public struct KscrubdV4: KscrubdDaemon {
     public static let name = "kscrubd-v4"
     public static let summary = "Lameter's scrub daemon V4: zero high-order free blocks in the background"
 
-    public struct Parameters: PolicyParameters {
+    public struct Parameters: KscrubdDriverParameters {
         public var scrubStart = 5
         public var scrubStop = 2
         public var scrubLoad = 999.0
         public var drivers: [String] = ["engines", "cpu"]
         public var splitForEngine = false
         public init() {}
-        public static let documentation = [
+        public static let documentation = KscrubdDriverDocumentation.with([
             "scrub_start": "order (pages 2^n) a free must coalesce to before kscrubd wakes; V4 default 5 (Pine.LNX.4.58.0501101554110)",
             "scrub_stop": "lowest order kscrubd zeroes; V4 default 2",
             "scrub_load": "1-minute load average at or above which kscrubd stays asleep; V4 default 999 (gate off)",
-            "drivers": "zero drivers tried in order: 'engines' = the profile's (BTE on Altix), then the CPU",
-            "split_for_engine": "false (Lameter's code): a block over the engine's maximum (the BTE's 8 MiB) is refused by it and cleared on the CPU by kscrubd's fallback; true: split it until the engine takes it",
-        ]
+        ])
     }
 
     public let parameters: Parameters
     public init(parameters: Parameters, profile: MachineProfile) { self.parameters = parameters }
-
-    public var keepsZeroedPool: Bool { true }
-    public var drivers: [String] { parameters.drivers }
-    public var splitsBlocksForEngine: Bool { parameters.splitForEngine }
-    public func preference(order: Int, wantsZero: Bool) -> ListPreference { wantsZero ? .zeroedFirst : .dirtyFirst }
-    public func usesPerCPULists(wantsZero: Bool) -> Bool { !wantsZero }
 
     public mutating func didFree(node: Int, order: Int, memory: some MemoryView, loadAverage: Double) -> Bool {
         order >= parameters.scrubStart && loadAverage < parameters.scrubLoad

@@ -4,34 +4,26 @@ import PrezeroModel
 /// wakes when zeroed free pages fall below `low_permille`/1024 of free pages, and then at each
 /// order from 0 upward zeroes until that order's zeroed blocks reach `high_permille`/1024 of its
 /// unzeroed ones (so high orders are not fragmented). The load gate is V7's `scrub_load` 1.
-public struct KscrubdV8: PrezeroPolicy {
+public struct KscrubdV8: KscrubdDaemon {
     public static let name = "kscrubd-v8"
     public static let summary = "Lameter's scrub daemon V8: per-mille watermarks, orders from 0 upward"
 
-    public struct Parameters: PolicyParameters {
+    public struct Parameters: KscrubdDriverParameters {
         public var lowPermille = 100
         public var highPermille = 300
         public var scrubLoad = 1.0
         public var drivers: [String] = ["engines", "cpu"]
         public var splitForEngine = false
         public init() {}
-        public static let documentation = [
+        public static let documentation = KscrubdDriverDocumentation.with([
             "low_permille": "wake when zeroed < free * low/1024; V8 default 100",
             "high_permille": "per order, zero until zeroed >= unzeroed * high/1024; V8 default 300",
             "scrub_load": "1-minute load average at or above which kscrubd sleeps; V7/V8 default 1",
-            "drivers": "zero drivers tried in order",
-            "split_for_engine": "false (Lameter's code): a block over the engine's maximum (the BTE's 8 MiB) is refused by it and cleared on the CPU by kscrubd's fallback; true: split it until the engine takes it",
-        ]
+        ])
     }
 
     public let parameters: Parameters
     public init(parameters: Parameters, profile: MachineProfile) { self.parameters = parameters }
-
-    public var keepsZeroedPool: Bool { true }
-    public var drivers: [String] { parameters.drivers }
-    public var splitsBlocksForEngine: Bool { parameters.splitForEngine }
-    public func preference(order: Int, wantsZero: Bool) -> ListPreference { wantsZero ? .zeroedFirst : .dirtyFirst }
-    public func usesPerCPULists(wantsZero: Bool) -> Bool { !wantsZero }
 
     public mutating func didFree(node: Int, order: Int, memory: some MemoryView, loadAverage: Double) -> Bool {
         guard loadAverage < parameters.scrubLoad else { return false }

@@ -13,7 +13,7 @@ import Darwin
 /// Lines: `I  ADDR,SIZE` (instruction fetch, skipped unless `includeInstructionFetches`),
 /// ` L`, ` S`, ` M` (load, store, modify), and `==PID==` valgrind lines. An access that straddles
 /// a line or page boundary counts on both sides. Timestamps are nominal: one ns per access.
-public struct LackeyDecoder {
+public struct LackeyDecoder: LineDecoder {
     public var pageBytes: Int
     public var lineBytes: Int
     public var intervalAccesses: UInt64
@@ -41,7 +41,7 @@ public struct LackeyDecoder {
     private var lastIndex: Int32 = -1
     private var pid: Int32 = 0
     private var comm: SymbolID = 0
-    private var splitter = LineSplitter()
+    var splitter = LineSplitter()
     private var sawRecord = false
 
     public init(fileName: String, pageBytes: Int = 4096, lineBytes: Int = 64, intervalAccesses: UInt64 = 100_000) {
@@ -67,25 +67,13 @@ public struct LackeyDecoder {
     }
 
     public mutating func feed<S: TraceEventSink>(_ chunk: UnsafeRawBufferPointer, into sink: inout S) throws {
-        // The splitter is moved out so the line handler may mutate self.
-        var lines = splitter
-        splitter = LineSplitter()
-        defer { splitter = lines }
-        lines.maxLineBytes = maxLineBytes
-        try lines.feed(chunk, tooLong: { offset in
-            TraceError(
-                .lineTooLong, "line longer than \(self.maxLineBytes) bytes; expected lackey lines",
-                at: InputLocation(file: self.fileName, line: self.diagnostics.lines + 1, byteOffset: offset, offsetIsDecompressed: true))
-        }) { line, _, hasNul in
-            try handle(line, hasNul: hasNul, into: &sink)
-        }
+        try feedLines(chunk, into: &sink)
     }
 
+    static let expectedLines = "lackey lines"
+
     public mutating func finish<S: TraceEventSink>(into sink: inout S) throws {
-        var lines = splitter
-        splitter = LineSplitter()
-        defer { splitter = lines }
-        if try lines.finish({ line, _, hasNul in try handle(line, hasNul: hasNul, into: &sink) }) { diagnostics.unterminatedLastLine = true }
+        if try finishLines(into: &sink) { diagnostics.unterminatedLastLine = true }
         if !sawRecord && diagnostics.malformedLines > 0, let first = diagnostics.malformedExamples.first {
             throw TraceError(
                 .unrecognizedFormat, "not a valgrind lackey trace (\(first.reason)); expected lines like ' L 7ff000a38,8'",
@@ -100,7 +88,7 @@ public struct LackeyDecoder {
         eventCounts["kmem:mm_page_free", default: 0] += pages.count
     }
 
-    private mutating func handle<S: TraceEventSink>(_ raw: UnsafeRawBufferPointer, hasNul: Bool, into sink: inout S) throws {
+    mutating func handleLine<S: TraceEventSink>(_ raw: UnsafeRawBufferPointer, offset: UInt64, hasNul: Bool, into sink: inout S) throws {
         diagnostics.lines += 1
         guard let p = raw.baseAddress?.assumingMemoryBound(to: UInt8.self), raw.count > 0 else {
             diagnostics.ignoredLines += 1

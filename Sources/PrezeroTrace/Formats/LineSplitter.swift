@@ -79,3 +79,46 @@ struct LineSplitter {
         return true
     }
 }
+
+/// A decoder of newline-separated text (perf and ftrace text, lackey): `LineSplitter` does the
+/// chunking, carry-over, line cap and NUL detection; the decoder handles one line at a time.
+protocol LineDecoder {
+    var splitter: LineSplitter { get set }
+    var maxLineBytes: Int { get }
+    var fileName: String { get }
+    var diagnostics: TraceDiagnostics { get }
+    /// What the lines should have been, for the overlong-line error ("trace text").
+    static var expectedLines: String { get }
+    mutating func handleLine<S: TraceEventSink>(
+        _ line: UnsafeRawBufferPointer, offset: UInt64, hasNul: Bool, into sink: inout S) throws
+    /// Decodes a chunk of any size (the decoder's public entry points).
+    mutating func feed<S: TraceEventSink>(_ chunk: UnsafeRawBufferPointer, into sink: inout S) throws
+    /// Decodes what is left at the end of the input and checks that it held a trace at all.
+    mutating func finish<S: TraceEventSink>(into sink: inout S) throws
+}
+
+extension LineDecoder {
+    /// Handles the complete lines of `chunk`, keeping a trailing partial line for later.
+    mutating func feedLines<S: TraceEventSink>(_ chunk: UnsafeRawBufferPointer, into sink: inout S) throws {
+        // The splitter is moved out so the line handler may mutate self.
+        var lines = splitter
+        splitter = LineSplitter()
+        defer { splitter = lines }
+        lines.maxLineBytes = maxLineBytes
+        try lines.feed(chunk, tooLong: { offset in
+            TraceError(
+                .lineTooLong, "line longer than \(self.maxLineBytes) bytes; expected \(Self.expectedLines)",
+                at: InputLocation(file: self.fileName, line: self.diagnostics.lines + 1, byteOffset: offset, offsetIsDecompressed: true))
+        }) { line, offset, hasNul in
+            try handleLine(line, offset: offset, hasNul: hasNul, into: &sink)
+        }
+    }
+
+    /// Handles a final line without a newline; returns whether there was one.
+    mutating func finishLines<S: TraceEventSink>(into sink: inout S) throws -> Bool {
+        var lines = splitter
+        splitter = LineSplitter()
+        defer { splitter = lines }
+        return try lines.finish { line, offset, hasNul in try handleLine(line, offset: offset, hasNul: hasNul, into: &sink) }
+    }
+}

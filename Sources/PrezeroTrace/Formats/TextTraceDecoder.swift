@@ -8,7 +8,7 @@ import Darwin
 ///
 /// A line cut at a chunk boundary is carried over to the next chunk. The shape of swift-nio's
 /// decoder: `feed` for each chunk, `finish` at end of input.
-public struct TextTraceDecoder {
+public struct TextTraceDecoder: LineDecoder {
     public var parser = TextLineParser()
     public private(set) var diagnostics = TraceDiagnostics()
     /// Bytes of decompressed text consumed so far.
@@ -19,7 +19,7 @@ public struct TextTraceDecoder {
     /// Lines to read before giving up on finding a trace line at all.
     public var detectionLineLimit = 1000
 
-    private var splitter = LineSplitter()
+    var splitter = LineSplitter()
     private var eventLines = 0
     private var scratch = TraceEvent(kind: .pageAlloc)
 
@@ -31,28 +31,14 @@ public struct TextTraceDecoder {
 
     /// Decodes the complete lines in `chunk`, keeping a trailing partial line for later.
     public mutating func feed<S: TraceEventSink>(_ chunk: UnsafeRawBufferPointer, into sink: inout S) throws {
-        // The splitter is moved out so the line handler may mutate self.
-        var lines = splitter
-        splitter = LineSplitter()
-        defer { splitter = lines }
-        lines.maxLineBytes = maxLineBytes
-        try lines.feed(chunk, tooLong: { offset in
-            TraceError(
-                .lineTooLong, "line longer than \(self.maxLineBytes) bytes; expected trace text",
-                at: InputLocation(file: self.fileName, line: self.diagnostics.lines + 1, byteOffset: offset, offsetIsDecompressed: true))
-        }) { line, offset, hasNul in
-            try handleLine(line, offset: offset, hasNul: hasNul, into: &sink)
-        }
+        try feedLines(chunk, into: &sink)
     }
+
+    static let expectedLines = "trace text"
 
     /// Decodes a final line without a newline and checks that the input held a trace at all.
     public mutating func finish<S: TraceEventSink>(into sink: inout S) throws {
-        var lines = splitter
-        splitter = LineSplitter()
-        defer { splitter = lines }
-        if try lines.finish({ line, offset, hasNul in try handleLine(line, offset: offset, hasNul: hasNul, into: &sink) }) {
-            diagnostics.unterminatedLastLine = true
-        }
+        if try finishLines(into: &sink) { diagnostics.unterminatedLastLine = true }
         diagnostics.mixedFormatLines = parser.mixedFormatLines
         if eventLines == 0 && diagnostics.malformedLines > 0, let example = diagnostics.malformedExamples.first {
             throw TraceError(
@@ -68,7 +54,7 @@ public struct TextTraceDecoder {
     }
 
     @inline(__always)
-    private mutating func handleLine<S: TraceEventSink>(
+    mutating func handleLine<S: TraceEventSink>(
         _ line: UnsafeRawBufferPointer, offset: UInt64, hasNul: Bool, into sink: inout S
     ) throws {
         diagnostics.lines += 1

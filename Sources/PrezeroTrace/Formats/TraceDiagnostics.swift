@@ -45,3 +45,21 @@ public struct TraceDiagnostics: Sendable, Equatable {
     /// Anomalies that `--strict` turns into errors.
     public var anomalyCount: Int { malformedLines + mixedFormatLines }
 }
+
+extension TraceDiagnostics {
+    /// The error `--strict` raises for the malformed and mixed lines counted here and the
+    /// anomalies in `more` (each "N what", counted by the reader of the events), naming the
+    /// file and the first bad line; nil when there are none.
+    public func strictError(file: String, more: [String] = []) -> TraceError? {
+        var parts: [String] = []
+        if malformedLines > 0 {
+            parts.append("\(malformedLines) malformed lines" + (malformedExamples.first.map { " (first, line \($0.line): \($0.reason))" } ?? ""))
+        }
+        if mixedFormatLines > 0 { parts.append("\(mixedFormatLines) lines in a second text format") }
+        parts += more
+        guard !parts.isEmpty else { return nil }
+        return TraceError(
+            .malformedLine, "trace anomalies with --strict: " + parts.joined(separator: "; "),
+            at: InputLocation(file: file, line: malformedExamples.first?.line))
+    }
+}

@@ -1,0 +1,32 @@
+import PrezeroModel
+
+/// What Lameter's scrub daemons (V4 and V8) share, whatever wakes them: zeroed and unzeroed
+/// blocks on separate lists, `__GFP_ZERO` requests served from the zeroed ones (bypassing the
+/// per-CPU lists), and the zero-driver chain with its CPU fallback.
+protocol KscrubdDaemon: PrezeroPolicy where Parameters: KscrubdDriverParameters {}
+
+/// The driver-chain parameters of both kscrubd versions.
+protocol KscrubdDriverParameters: PolicyParameters {
+    var drivers: [String] { get }
+    var splitForEngine: Bool { get }
+}
+
+extension KscrubdDaemon {
+    public var keepsZeroedPool: Bool { true }
+    public var drivers: [String] { parameters.drivers }
+    public var splitsBlocksForEngine: Bool { parameters.splitForEngine }
+    public func preference(order: Int, wantsZero: Bool) -> ListPreference { wantsZero ? .zeroedFirst : .dirtyFirst }
+    public func usesPerCPULists(wantsZero: Bool) -> Bool { !wantsZero }
+}
+
+enum KscrubdDriverDocumentation {
+    /// Merged into each version's `documentation`.
+    static let entries = [
+        "drivers": "zero drivers tried in order: 'engines' = the profile's (BTE on Altix), then the CPU",
+        "split_for_engine": "false (Lameter's code): a block over the engine's maximum (the BTE's 8 MiB) is refused by it and cleared on the CPU by kscrubd's fallback; true: split it until the engine takes it",
+    ]
+
+    static func with(_ own: [String: String]) -> [String: String] {
+        own.merging(entries) { mine, _ in mine }
+    }
+}

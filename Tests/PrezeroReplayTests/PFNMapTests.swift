@@ -1,0 +1,30 @@
+import Testing
+
+@testable import PrezeroReplay
+
+@Suite("PFN map")
+struct PFNMapTests {
+    /// Seeded random inserts, replacements and removals (clustered pfns, as real traces have,
+    /// enough to grow the table and wrap probe runs) against a Dictionary.
+    @Test func matchesADictionary() {
+        var map = PFNMap(capacity: 8)
+        var reference: [UInt64: UInt64] = [:]
+        var state: UInt64 = 7
+        for step in 0..<200_000 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            let pfn = 0x158000 + (state >> 40) % 5_000
+            let value = UInt64(step)
+            switch (state >> 20) % 3 {
+            case 0, 1:
+                #expect(map.set(pfn, value) == reference.updateValue(value, forKey: pfn))
+            default:
+                #expect(map.remove(pfn) == reference.removeValue(forKey: pfn))
+            }
+            if step % 1_000 == 0 {
+                #expect(map.count == reference.count)
+                for (key, v) in reference { #expect(map.value(for: key) == v) }
+            }
+        }
+        #expect(map.value(for: UInt64.max) == nil)
+    }
+}
