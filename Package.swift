@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // libzstd from the system (Debian: libzstd-dev). One Swift file imports it: ZstdStream.swift.
@@ -30,7 +31,7 @@ let package = Package(
         // Machine profiles, buddy allocator with zero state, zero drivers, cache model.
         .target(
             name: "PrezeroModel",
-            dependencies: ["CSetScan"],
+            dependencies: ["CSetScan", .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: [.define("PREZERO_INTERNAL_CHECKS", .when(configuration: .debug))]
         ),
         // Replay engine, policies, metrics.
@@ -39,8 +40,8 @@ let package = Package(
             dependencies: ["PrezeroTrace", "PrezeroModel", .product(name: "Histogram", package: "hdrhistogram-swift")],
             swiftSettings: [.define("PREZERO_INTERNAL_CHECKS", .when(configuration: .debug))]
         ),
-        // Text and JSON renderings of result values.
-        .target(name: "PrezeroReport", dependencies: ["PrezeroTrace"]),
+        // Text, JSON, CSV and markdown renderings of typed results (stat reports, replay results).
+        .target(name: "PrezeroReport", dependencies: ["PrezeroTrace", "PrezeroModel", "PrezeroReplay"]),
         // The CLI: one file per subcommand, thin.
         .executableTarget(
             name: "prezero",
@@ -51,7 +52,7 @@ let package = Package(
         ),
         .testTarget(name: "PrezeroTraceTests", dependencies: ["PrezeroTrace"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "PrezeroReportTests", dependencies: ["PrezeroReport", "PrezeroTrace"],
+        .testTarget(name: "PrezeroReportTests", dependencies: ["PrezeroReport", "PrezeroTrace", "PrezeroModel", "PrezeroReplay"],
                     resources: [.copy("Golden")]),
         .testTarget(name: "PrezeroModelTests", dependencies: ["PrezeroModel"]),
         .testTarget(name: "PrezeroReplayTests", dependencies: ["PrezeroReplay", "PrezeroModel", "PrezeroTrace"]),

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Record the tracepoints prezero uses through tracefs (ftrace), system-wide, while COMMAND runs;
-# write NAME.ftrace.txt.zst and NAME.meta.json.
+# write NAME.ftrace.txt.zst and NAME.meta.json. Mounts tracefs first when it is not mounted (as
+# root); writes both outputs or, if the recording fails or holds no mm_page_alloc event, neither,
+# and exits non-zero.
 #
 # usage: tools/capture-ftrace.sh [-o NAME] [-l ZSTD_LEVEL] [-b BUFFER_KB] [--tgid] [--no-irq-info]
 #                                [--via pipe|trace-cmd] -- COMMAND...
@@ -9,9 +11,10 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/metadata.sh"
+. "$here/lib/tracefs.sh"
 
 name=capture level=12 buffer_kb=32768 tgid=0 irq_info=1 via=pipe
-usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 while [ $# -gt 0 ]; do
     case "$1" in
         -o) name=$2; shift 2;;
@@ -27,24 +30,33 @@ while [ $# -gt 0 ]; do
 done
 [ $# -gt 0 ] || { echo "capture-ftrace.sh: no COMMAND after --" >&2; usage; }
 case "$via" in pipe|trace-cmd) ;; *) echo "capture-ftrace.sh: --via must be pipe or trace-cmd" >&2; exit 2;; esac
-T=/sys/kernel/tracing
-[ -d "$T/events" ] || T=/sys/kernel/debug/tracing
-[ -w "$T/tracing_on" ] || { echo "capture-ftrace.sh: $T not writable (run as root; mount tracefs)" >&2; exit 1; }
+command -v zstd >/dev/null || { echo "capture-ftrace.sh: zstd not found (Debian: apt-get install zstd)" >&2; exit 1; }
+if [ "$via" = trace-cmd ] && ! command -v trace-cmd >/dev/null; then
+    echo "capture-ftrace.sh: trace-cmd not found (Debian: apt-get install trace-cmd)" >&2; exit 1
+fi
+require_tracefs capture-ftrace.sh
+T=$TRACEFS
+[ -w "$T/tracing_on" ] || { echo "capture-ftrace.sh: $T/tracing_on not writable (run as root)" >&2; exit 1; }
 
-events=$(available_events)
+events=$(available_events capture-ftrace.sh) || exit 1
 snapshot=$(mktemp -d)
 cp /proc/buddyinfo "$snapshot/buddyinfo"
 cp /proc/zoneinfo "$snapshot/zoneinfo"
-out="$name.ftrace.txt.zst"
+# Both outputs are written under .tmp names and renamed into place only once the trace is known
+# to hold page events, so a failed capture leaves nothing rather than a trace prezero cannot use.
+out="$name.ftrace.txt.zst" meta="$name.meta.json"
 
 restore() {
+    [ -z "${reader:-}" ] || kill "$reader" 2>/dev/null || true   # an interrupted run: trace_pipe never ends
     echo 0 > "$T/tracing_on" || true
     echo 0 > "$T/events/enable" || true
     echo 0 > "$T/options/record-tgid" 2>/dev/null || true
     echo 1 > "$T/options/irq-info" 2>/dev/null || true
     rm -rf "$snapshot"
+    rm -f "$out.tmp" "$meta.tmp" "$meta.tmp.tmp"
 }
 trap restore EXIT
+fail() { echo "capture-ftrace.sh: $*; no outputs written" >&2; exit 1; }
 
 start=$(date +%s.%N)
 status=0
@@ -58,12 +70,13 @@ echo > "$T/trace"
 if [ "$via" = trace-cmd ]; then
     # `trace-cmd record` needs ftrace_enabled, which some machines refuse; extract the buffers
     # that tracefs filled instead. The buffer must hold the whole run (-b).
-    command -v trace-cmd >/dev/null || { echo "capture-ftrace.sh: trace-cmd not found (Debian: apt-get install trace-cmd)" >&2; exit 1; }
     echo 1 > "$T/tracing_on"
     "$@" || status=$?
     echo 0 > "$T/tracing_on"
-    trace-cmd extract -o "$snapshot/trace.dat" >/dev/null 2>&1
-    trace-cmd report -i "$snapshot/trace.dat" 2>/dev/null | zstd -q -T0 "-$level" > "$out.tmp"
+    trace-cmd extract -o "$snapshot/trace.dat" > "$snapshot/extract.log" 2>&1 \
+        || { cat "$snapshot/extract.log" >&2; fail "trace-cmd extract failed"; }
+    trace-cmd report -i "$snapshot/trace.dat" 2>"$snapshot/report.err" | zstd -q -T0 "-$level" > "$out.tmp" \
+        || { cat "$snapshot/report.err" >&2; fail "trace-cmd report failed"; }
 else
     # cat reads trace_pipe (which never ends) into a fifo; killing cat lets zstd see EOF and flush.
     mkfifo "$snapshot/pipe"
@@ -77,14 +90,17 @@ else
     sleep 1   # let the reader drain the per-CPU buffers
     kill "$reader" 2>/dev/null || true
     wait "$reader" 2>/dev/null || true
-    wait "$compressor"
+    wait "$compressor" || fail "zstd failed while compressing trace_pipe"
 fi
 end=$(date +%s.%N)
-mv "$out.tmp" "$out"
+read -r lines allocs < <(zstd -dc "$out.tmp" 2>/dev/null | awk '/mm_page_alloc:/ {n++} END {print NR, n + 0}')
+[ "$allocs" -gt 0 ] || fail "the recording has no mm_page_alloc events ($lines lines; command exit status $status)"
 
 BUDDYINFO_SNAPSHOT="$snapshot/buddyinfo" ZONEINFO_SNAPSHOT="$snapshot/zoneinfo" \
-    write_metadata "$name.meta.json" "tools/capture-ftrace.sh --via $via" "ftrace" "$events" \
+    write_metadata "$meta.tmp" "tools/capture-ftrace.sh --via $via" "ftrace" "$events" \
     "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" "" "$@"
-lines=$(zstd -dc "$out" 2>/dev/null | wc -l || true)
-echo "wrote $out ($(du -h "$out" | cut -f1), $lines lines) and $name.meta.json" >&2
+# The trace goes last: once it exists, so does the sidecar.
+mv "$meta.tmp" "$meta"
+mv "$out.tmp" "$out"
+echo "wrote $out ($(du -h "$out" | cut -f1), $lines lines, $allocs mm_page_alloc) and $meta" >&2
 exit $status

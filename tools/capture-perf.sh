@@ -2,14 +2,17 @@
 # Record the page-allocator, fault and scheduler tracepoints prezero uses, system-wide, while
 # COMMAND runs; write NAME.perf.txt.zst (perf script text) and NAME.meta.json (machine snapshot,
 # including what `perf kmem --page stat` printed for the same perf.data, as a cross-check).
+# Mounts tracefs first when it is not mounted (as root); writes all outputs or, if the recording
+# fails or holds no mm_page_alloc event, none, and exits non-zero.
 #
 # usage: tools/capture-perf.sh [-o NAME] [-l ZSTD_LEVEL] [-m MMAP_PAGES] [--keep-data] [--no-alloc-zone] -- COMMAND...
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/metadata.sh"
+. "$here/lib/tracefs.sh"
 
 name=capture level=12 mmap_pages=1024 keep=0 drop_zone=0
-usage() { sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 while [ $# -gt 0 ]; do
     case "$1" in
         -o) name=$2; shift 2;;
@@ -26,38 +29,57 @@ done
 command -v perf >/dev/null || { echo "capture-perf.sh: perf not found (Debian: apt-get install linux-perf)" >&2; exit 1; }
 command -v zstd >/dev/null || { echo "capture-perf.sh: zstd not found (Debian: apt-get install zstd)" >&2; exit 1; }
 
-events=$(available_events)
+require_tracefs capture-perf.sh
+events=$(available_events capture-perf.sh) || exit 1
 if [ $drop_zone = 1 ]; then
     events=$(printf '%s' "$events" | tr ',' '\n' | grep -v -e alloc_zone_locked -e pcpu_drain | paste -sd, -)
 fi
 event_args=()
 for e in ${events//,/ }; do event_args+=(-e "$e"); done
 
-data="$name.perf.data"
+# Every output is written under a .tmp name and renamed into place only once the trace is known
+# to hold page events, so a failed capture leaves nothing rather than a trace prezero cannot use.
+data="$name.perf.data" trace="$name.perf.txt.zst" meta="$name.meta.json"
 snapshot=$(mktemp -d)
-trap 'rm -rf "$snapshot"' EXIT
+trap 'rm -rf "$snapshot"; rm -f "$data.tmp" "$data.tmp.old" "$trace.tmp" "$meta.tmp" "$meta.tmp.tmp"' EXIT
+fail() { echo "capture-perf.sh: $*; no outputs written" >&2; exit 1; }
 cp /proc/buddyinfo "$snapshot/buddyinfo"
 cp /proc/zoneinfo "$snapshot/zoneinfo"
+rm -f "$data.tmp"   # perf record would keep a stale one as .old
 
 start=$(date +%s.%N)
 status=0
-perf record -q -a -m "$mmap_pages" "${event_args[@]}" -o "$data" -- "$@" || status=$?
+perf record -q -a -m "$mmap_pages" "${event_args[@]}" -o "$data.tmp" -- "$@" || status=$?
 end=$(date +%s.%N)
+[ -s "$data.tmp" ] || fail "perf record wrote no data (exit status $status)"
 
-perf script -i "$data" --show-lost-events -F comm,pid,tid,cpu,time,event,trace --ns 2>/dev/null \
-    | zstd -q -T0 "-$level" > "$name.perf.txt.zst.tmp"
-mv "$name.perf.txt.zst.tmp" "$name.perf.txt.zst"
+if ! perf script -i "$data.tmp" --show-lost-events -F comm,pid,tid,cpu,time,event,trace --ns 2>"$snapshot/script.err" \
+    | zstd -q -T0 "-$level" > "$trace.tmp"; then
+    cat "$snapshot/script.err" >&2
+    fail "perf script failed on the recording (perf record exit status $status)"
+fi
+read -r lines allocs < <(zstd -dc "$trace.tmp" | awk '/mm_page_alloc:/ {n++} END {print NR, n + 0}')
+[ "$allocs" -gt 0 ] || fail "the recording has no mm_page_alloc events ($lines lines; perf record exit status $status)"
 
-# perf kmem's own summary of the same perf.data: the oracle `prezero stat` must equal.
-kmem=$(perf kmem -i "$data" --page stat 2>/dev/null | sed -n '/^SUMMARY (page allocator)/,/^Total allocation failures/p')
+# perf kmem's own summary of the same perf.data: the oracle `prezero stat` must equal. Without it
+# the trace is still good, so its failure leaves null in the sidecar rather than losing the run.
+if kmem=$(perf kmem -i "$data.tmp" --page stat 2>/dev/null | sed -n '/^SUMMARY (page allocator)/,/^Total allocation failures/p'); then
+    kmem_json=$(json_string "$kmem")
+else
+    echo "note: perf kmem --page stat failed; the sidecar's perf_kmem_page_stat is null" >&2
+    kmem_json=null
+fi
 extra=",
-  \"perf_kmem_page_stat\": $(json_string "$kmem"),
+  \"perf_kmem_page_stat\": $kmem_json,
   \"perf_version\": $(json_string "$(perf --version)")"
 BUDDYINFO_SNAPSHOT="$snapshot/buddyinfo" ZONEINFO_SNAPSHOT="$snapshot/zoneinfo" \
-    write_metadata "$name.meta.json" "tools/capture-perf.sh" "perf-script" "$events" \
+    write_metadata "$meta.tmp" "tools/capture-perf.sh" "perf-script" "$events" \
     "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" "$extra" "$@"
 
-[ $keep = 1 ] || rm -f "$data" "$data.old"
-lines=$(zstd -dc "$name.perf.txt.zst" | wc -l)
-echo "wrote $name.perf.txt.zst ($(du -h "$name.perf.txt.zst" | cut -f1), $lines lines) and $name.meta.json" >&2
+# The trace goes last: once it exists, so do the others.
+kept=""
+if [ $keep = 1 ]; then mv "$data.tmp" "$data"; kept=" and $data"; else rm -f "$data" "$data.old"; fi
+mv "$meta.tmp" "$meta"
+mv "$trace.tmp" "$trace"
+echo "wrote $trace ($(du -h "$trace" | cut -f1), $lines lines, $allocs mm_page_alloc) and $meta$kept" >&2
 exit $status

@@ -1,15 +1,17 @@
 import Foundation
+import PrezeroModel
+import PrezeroReplay
 
 /// The markdown report of a comparison: per trace and profile, every policy against the
 /// baseline, a one-line verdict each, the workload's regime, sweeps, and SVG charts.
 public struct ComparisonReport {
-    public var runs: [RunRecord]
+    public var runs: [RunResult]
     public var baseline: String
     public var toolVersion: String
     /// File-name prefix of the charts, written beside the markdown.
     public var chartPrefix: String
 
-    public init(runs: [RunRecord], baseline: String, toolVersion: String, chartPrefix: String) {
+    public init(runs: [RunResult], baseline: String, toolVersion: String, chartPrefix: String) {
         self.runs = runs
         self.baseline = baseline
         self.toolVersion = toolVersion
@@ -21,26 +23,35 @@ public struct ComparisonReport {
         public var charts: [(name: String, svg: String)]
     }
 
+    /// A run with the name the report shows it under.
+    struct Run {
+        var result: RunResult
+        var label: String
+        var policy: String { result.policy }
+        var parameters: [String: String] { result.parameters }
+        var metrics: RunMetrics { result.metrics }
+    }
+
     struct Group {
         var trace: String
         var profile: String
         var touch: String
-        var runs: [RunRecord]
+        var heading: String
+        var runs: [Run]
     }
 
     /// Runs labelled by policy, plus the parameters that differ between runs of the same policy.
-    static func labelled(_ runs: [RunRecord]) -> [RunRecord] {
-        var byPolicy: [String: [RunRecord]] = [:]
+    static func labelled(_ runs: [RunResult]) -> [Run] {
+        var byPolicy: [String: [RunResult]] = [:]
         for run in runs { byPolicy[run.policy, default: []].append(run) }
         return runs.map { run in
             let siblings = byPolicy[run.policy] ?? []
             let varying = Set(siblings.flatMap(\.parameters.keys)).sorted().filter { key in
                 Set(siblings.map { $0.parameters[key] ?? "" }).count > 1
             }
-            var copy = run
-            copy.displayLabel = varying.isEmpty
+            let label = varying.isEmpty
                 ? run.policy : run.policy + " (" + varying.map { "\($0)=\(run.parameters[$0] ?? "")" }.joined(separator: " ") + ")"
-            return copy
+            return Run(result: run, label: label)
         }
     }
 
@@ -56,20 +67,33 @@ public struct ComparisonReport {
         return false
     }
 
+    /// Sections sorted by trace, profile and touch model, each with a heading no other has.
     var groups: [Group] {
-        var order: [String] = []
-        var byKey: [String: Group] = [:]
+        var byKey: [String: [RunResult]] = [:]
         for run in runs {
-            let key = run.trace + "\u{0}" + run.profileName + "\u{0}" + run.touch
-            if byKey[key] == nil {
-                order.append(key)
-                byKey[key] = Group(trace: run.trace, profile: run.profileName, touch: run.touch, runs: [])
-            }
-            byKey[key]?.runs.append(run)
+            byKey[run.trace.path + "\u{0}" + run.profileLabel + "\u{0}" + run.trace.touch.description, default: []].append(run)
         }
-        return order.compactMap { byKey[$0] }.map { group in
+        var groups = byKey.keys.sorted().compactMap { key -> Group? in
+            guard let first = byKey[key]?.first else { return nil }
+            return Group(
+                trace: first.trace.path, profile: first.profileLabel, touch: first.trace.touch.description, heading: "",
+                runs: Self.labelled(byKey[key] ?? []))
+        }
+        // The trace's file name, unless two traces share it; the touch model where it varies.
+        var pathsByName: [String: Set<String>] = [:]
+        var touchesByTrace: [String: Set<String>] = [:]
+        for g in groups {
+            pathsByName[(g.trace as NSString).lastPathComponent, default: []].insert(g.trace)
+            touchesByTrace[g.trace + "\u{0}" + g.profile, default: []].insert(g.touch)
+        }
+        for i in groups.indices {
+            let name = (groups[i].trace as NSString).lastPathComponent
+            var heading = ((pathsByName[name]?.count ?? 0) > 1 ? groups[i].trace : name) + " on " + groups[i].profile
+            if (touchesByTrace[groups[i].trace + "\u{0}" + groups[i].profile]?.count ?? 0) > 1 { heading += ", touch \(groups[i].touch)" }
+            groups[i].heading = heading
+        }
+        return groups.map { group in
             var g = group
-            g.runs = Self.labelled(g.runs)
             // Baseline first, then policies in order of first appearance, sweep points by value.
             var firstSeen: [String: Int] = [:]
             for (i, run) in g.runs.enumerated() where firstSeen[run.policy] == nil { firstSeen[run.policy] = i }
@@ -88,50 +112,58 @@ public struct ComparisonReport {
         md += "Δ is the change against the baseline on the same trace and profile. Times are model time: "
         md += "what the machine profile predicts, not what this machine measured.\n\n"
         md += "## Traces\n\n| trace | lines | touch model | timebase |\n|---|---:|---|---|\n"
+        let sorted = runs.sorted { ($0.trace.path, $0.trace.touch.description) < ($1.trace.path, $1.trace.touch.description) }
         var seenTraces = Set<String>()
-        for run in runs where seenTraces.insert(run.trace + run.touch).inserted {
-            md += "| `\(run.trace)` | \(run.traceLines) | \(run.touch) | \(run.timebase) |\n"
+        for run in sorted where seenTraces.insert(run.trace.path + "\u{0}" + run.trace.touch.description).inserted {
+            md += "| `\(run.trace.path)` | \(run.trace.lines) | \(run.trace.touch) | \(run.trace.timebase.rawValue) |\n"
         }
         md += "\n## Profiles\n\n"
         md += "| profile | page | line | memory | CPUs / nodes | LLC | fault base | line hit / miss | engines |\n"
         md += "|---|---:|---:|---:|---|---|---:|---|---|\n"
         var seenProfiles = Set<String>()
-        for run in runs where seenProfiles.insert(run.profileName).inserted {
+        var captured: [String] = []
+        for run in runs.sorted(by: { $0.profileLabel < $1.profileLabel }) where seenProfiles.insert(profileRow(run)).inserted {
             md += profileRow(run)
         }
+        for run in sorted where !run.capturedMachine.isEmpty {
+            let line = "- `\((run.trace.path as NSString).lastPathComponent)` on \(run.profileLabel): "
+                + run.capturedMachine.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: "; ")
+            if !captured.contains(line) { captured.append(line) }
+        }
         md += "\nEvery profile parameter and its source: `prezero profiles NAME`.\n\n"
+        if !captured.isEmpty {
+            md += "The captured machine's sizes replace the profile's where a trace's metadata describes it "
+            md += "(`--ignore-capture-machine` keeps the profile's):\n\n" + captured.joined(separator: "\n") + "\n\n"
+        }
 
         var charts: [(String, String)] = []
+        let groups = self.groups
+        let colours = Self.colours(groups.flatMap { $0.runs.map(\.label) })
         for (index, group) in groups.enumerated() {
-            let (section, groupCharts) = render(group, index: index)
+            let (section, groupCharts) = render(group, index: index, colours: colours)
             md += section
             charts += groupCharts
         }
         return Output(markdown: md, charts: charts)
     }
 
-    func profileRow(_ run: RunRecord) -> String {
-        func num(_ key: String) -> Double {
-            if case .number(let v)? = run.profile[key] { return v }
-            return 0
+    func profileRow(_ run: RunResult) -> String {
+        let p = run.profile
+        var llc = "\(p.llc.sizeBytes >> 10) KiB \(p.llc.ways)-way"
+        if run.trace.privateL2, let l2 = p.l2 {
+            llc += " + \(l2.sizeBytes >> 10) KiB private L2 (LLC hit \(SVGChart.trim(p.llcHitNs ?? p.lineHitNs)) ns)"
         }
-        var llc = ""
-        if case .object(let o)? = run.profile["llc"], case .number(let size)? = o["size_bytes"], case .number(let ways)? = o["ways"] {
-            llc = "\(Int(size) >> 10) KiB \(Int(ways))-way"
-        }
-        if run.privateL2, case .object(let o)? = run.profile["l2"], case .number(let size)? = o["size_bytes"] {
-            llc += " + \(Int(size) >> 10) KiB private L2 (LLC hit \(SVGChart.trim(num("llc_hit_ns"))) ns)"
-        }
-        var engines = "-"
-        if case .array(let list)? = run.profile["engines"], !list.isEmpty {
-            engines = list.compactMap { item -> String? in
-                guard case .object(let e) = item, case .string(let kind)? = e["kind"], case .number(let rate)? = e["bytes_per_ns"] else { return nil }
-                return "\(kind) \(SVGChart.trim(rate)) GB/s"
-            }.joined(separator: ", ")
-        }
-        return "| \(run.profileName) | \(Int(num("page_bytes"))) B | \(Int(num("line_bytes"))) B | \(Int(num("memory_bytes")) >> 20) MiB | "
-            + "\(Int(num("cpus"))) / \(Int(num("nodes"))) | \(llc) | \(SVGChart.trim(num("fault_base_ns"))) ns | "
-            + "\(SVGChart.trim(num("line_hit_ns"))) / \(SVGChart.trim(num("line_miss_ns"))) ns | \(engines) |\n"
+        let engines = p.engines.isEmpty ? "-" : p.engines.map { "\($0.kind) \(SVGChart.trim($0.bytesPerNs)) GB/s" }.joined(separator: ", ")
+        return "| \(run.profileLabel) | \(p.pageBytes) B | \(p.lineBytes) B | \(p.memoryBytes >> 20) MiB | "
+            + "\(p.cpus) / \(p.nodes) | \(llc) | \(SVGChart.trim(p.faultBaseNs)) ns | "
+            + "\(SVGChart.trim(p.lineHitNs)) / \(SVGChart.trim(p.lineMissNs)) ns | \(engines) |\n"
+    }
+
+    /// One colour per label across every chart of the report, in order of first appearance.
+    static func colours(_ labels: [String]) -> [String: String] {
+        var out: [String: String] = [:]
+        for label in labels where out[label] == nil { out[label] = SVGChart.palette[out.count % SVGChart.palette.count] }
+        return out
     }
 
     static func delta(_ value: Double, _ base: Double) -> String {
@@ -152,34 +184,36 @@ public struct ComparisonReport {
         return out.trimmingCharacters(in: CharacterSet(charactersIn: "-"))
     }
 
-    func render(_ group: Group, index: Int) -> (String, [(String, String)]) {
+    func render(_ group: Group, index: Int, colours: [String: String]) -> (String, [(String, String)]) {
         let base = group.runs.first { $0.policy == baseline }
-        var md = "## \((group.trace as NSString).lastPathComponent) on \(group.profile)\n\n"
+        var md = "## \(group.heading)\n\n"
         md += regime(group) + "\n\n"
         if base == nil { md += "_No `\(baseline)` run for this trace and profile: Δ columns are empty._\n\n" }
         md += "| policy | faults/s | Δ | p50 ns | Δ | p99 ns | Δ | zero hits | zeroing CPU ms (fault / alloc / scrubber / free) "
         md += "| wasted zeroing pages | LLC misses | Δ | total CPU ms | Δ | bytes zeroed |\n"
         md += "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|\n"
+        func d(_ run: Run, _ path: KeyPath<RunMetrics, Double>) -> String {
+            base.map { Self.delta(run.metrics[keyPath: path], $0.metrics[keyPath: path]) } ?? ""
+        }
+        func d(_ run: Run, _ path: KeyPath<RunMetrics, UInt64>) -> String {
+            base.map { Self.delta(Double(run.metrics[keyPath: path]), Double($0.metrics[keyPath: path])) } ?? ""
+        }
         for run in group.runs {
-            let b = base ?? run
-            let hits = run["zero_requests"] > 0 ? String(format: "%.1f%%", run["zero_hits"] / run["zero_requests"] * 100) : "-"
-            let zeroing = [
-                zeroingInFaultNs(run), run["alloc_path_zeroing_ns"], run["scrubber_cpu_ns"],
-                run["free_path_ns"],
-            ].map(Self.ms).joined(separator: " / ")
-            md += "| \(run.label) | \(SVGChart.short(run["fault_rate"])) | \(base == nil ? "" : Self.delta(run["fault_rate"], b["fault_rate"])) "
-            md += "| \(Int(run["fault_latency_p50_ns"])) | \(base == nil ? "" : Self.delta(run["fault_latency_p50_ns"], b["fault_latency_p50_ns"])) "
-            md += "| \(Int(run["fault_latency_p99_ns"])) | \(base == nil ? "" : Self.delta(run["fault_latency_p99_ns"], b["fault_latency_p99_ns"])) "
-            md += "| \(hits) | \(zeroing) | \(Int(run["wasted_zeroing_pages"])) "
-            md += "| \(SVGChart.short(run["llc_misses"])) | \(base == nil ? "" : Self.delta(run["llc_misses"], b["llc_misses"])) "
-            md += "| \(Self.ms(run["total_cpu_ns"])) | \(base == nil ? "" : Self.delta(run["total_cpu_ns"], b["total_cpu_ns"])) "
-            md += "| \(SVGChart.short(run["bytes_zeroed"]))B |\n"
+            let m = run.metrics
+            let zeroing = [m.faultZeroingNs, m.allocPathZeroingNs, m.scrubberCPUNs, m.freePathNs].map(Self.ms).joined(separator: " / ")
+            md += "| \(run.label) | \(SVGChart.short(m.faultRate)) | \(d(run, \.faultRate)) "
+            md += "| \(m.faultLatencyP50Ns) | \(d(run, \.faultLatencyP50Ns)) "
+            md += "| \(m.faultLatencyP99Ns) | \(d(run, \.faultLatencyP99Ns)) "
+            md += "| \(Self.hitRate(m)) | \(zeroing) | \(m.wastedZeroingPages) "
+            md += "| \(SVGChart.short(Double(m.llcMisses))) | \(d(run, \.llcMisses)) "
+            md += "| \(Self.ms(m.totalCPUNs)) | \(d(run, \.totalCPUNs)) "
+            md += "| \(SVGChart.short(Double(m.bytesZeroed)))B |\n"
         }
         md += "\n"
         if let base {
             md += "Verdicts:\n\n"
             for run in group.runs where run.policy != baseline || run.label != base.label {
-                md += "- **\(run.label)**: \(verdict(run, base))\n"
+                md += "- **\(run.label)**: \(verdict(run.result, base.result))\n"
             }
             md += "\n"
         }
@@ -187,27 +221,33 @@ public struct ComparisonReport {
 
         // Charts.
         let stem = "\(chartPrefix)-\(index + 1)-\(Self.slug(group.trace))-\(Self.slug(group.profile))"
+            + (group.heading.contains(", touch ") ? "-" + Self.slug(group.touch) : "")
+        func colour(_ run: Run) -> String { colours[run.label] ?? SVGChart.palette[0] }
         var charts: [(String, String)] = []
         charts.append((
             "\(stem)-fault-rate.svg",
             SVGChart.bars(
                 title: "Zero-fill fault rate", unit: "faults per second of fault-path time",
-                rows: group.runs.map { ($0.label, $0["fault_rate"]) }, highlight: base?.label)
+                rows: group.runs.map { ($0.label, $0.metrics.faultRate, $0.label == base?.label ? SVGChart.baselineColour : colour($0)) })
         ))
         charts.append((
             "\(stem)-latency-cdf.svg",
             SVGChart.lines(
                 title: "Fault latency (CDF)", xLabel: "fault latency, ns (log scale)", yLabel: "fraction of faults",
-                series: group.runs.map { run in (run.label, (run.series["fault_latency_cdf"] ?? []).compactMap { $0.count == 2 ? ($0[0], $0[1]) : nil }) },
-                logX: true)
+                series: group.runs.map { run in
+                    (run.label, colour(run), run.metrics.faultLatencyCDF.compactMap { $0.count == 2 ? ($0[0], $0[1]) : nil })
+                },
+                logX: true, steps: true)
         ))
-        let pooled = group.runs.filter { ($0.series["pool_samples"]?.count ?? 0) > 1 }
+        let pooled = group.runs.filter { $0.metrics.poolSamples.count > 1 }
         if !pooled.isEmpty {
             charts.append((
                 "\(stem)-zeroed-pool.svg",
                 SVGChart.lines(
                     title: "Zeroed free pages over time", xLabel: "time, s", yLabel: "zeroed free pages",
-                    series: pooled.map { run in (run.label, (run.series["pool_samples"] ?? []).compactMap { $0.count == 2 ? ($0[0] / 1e9, $0[1]) : nil }) })
+                    series: pooled.map { run in
+                        (run.label, colour(run), run.metrics.poolSamples.compactMap { $0.count == 2 ? ($0[0] / 1e9, $0[1]) : nil })
+                    })
             ))
         }
         charts.append((
@@ -216,7 +256,8 @@ public struct ComparisonReport {
                 title: "Who pays: CPU time by place", unit: "ms of CPU time",
                 segments: ["fault path", "alloc-path zeroing", "scrubber", "free path", "touch misses"],
                 rows: group.runs.map { run in
-                    (run.label, [run["fault_path_ns"], run["alloc_path_zeroing_ns"], run["scrubber_cpu_ns"], run["free_path_ns"], run["touch_miss_ns"]].map { $0 / 1e6 })
+                    let m = run.metrics
+                    return (run.label, [m.faultPathNs, m.allocPathZeroingNs, m.scrubberCPUNs, m.freePathNs, m.touchMissNs].map { $0 / 1e6 })
                 })
         ))
         md += "Charts:\n\n"
@@ -227,30 +268,16 @@ public struct ComparisonReport {
         return (md + "\n", charts)
     }
 
-    /// Inline clearing inside faults (older results without `fault_zeroing_ns`: fault path minus
-    /// the order-0 base cost of the faults).
-    func zeroingInFaultNs(_ run: RunRecord) -> Double {
-        if let ns = run.metrics["fault_zeroing_ns"] { return ns }
-        var base = 0.0
-        if case .number(let b)? = run.profile["fault_base_ns"] { base = b }
-        return max(0, run["fault_path_ns"] - base * run["faults"])
+    static func hitRate(_ m: RunMetrics) -> String {
+        m.zeroRequests > 0 ? String(format: "%.1f%%", Double(m.zeroHits) / Double(m.zeroRequests) * 100) : "-"
     }
 
     func regime(_ group: Group) -> String {
         guard let run = group.runs.first else { return "" }
-        var page = 4096.0
-        var line = 64.0
-        if case .number(let p)? = run.profile["page_bytes"] { page = p }
-        if case .number(let l)? = run.profile["line_bytes"] { line = l }
-        let linesPerPage = page / line
-        let touched: Double
-        switch group.touch {
-        case "full": touched = linesPerPage
-        case "first-line": touched = 1
-        default: touched = Double(group.touch.split(separator: ":").last.flatMap { Double($0) } ?? 1)
-        }
+        let linesPerPage = Double(run.result.profile.linesPerPage)
+        let touched = Double(run.result.trace.touch.lineCount(linesPerPage: Int(linesPerPage)))
         // Page-touch traces measure it: distinct lines touched per page over the whole trace.
-        let measured = group.runs.compactMap { $0.metrics["touched_lines_per_page_mean"] }.first { $0 > 0 }
+        let measured = group.runs.map(\.metrics.touchedLinesPerPageMean).first { $0 > 0 }
         let lines = measured ?? touched
         let share = min(1, lines / linesPerPage)
         let name = share <= 0.25 ? "sparse touch" : share >= 0.75 ? "full touch" : "partial touch"
@@ -265,16 +292,18 @@ public struct ComparisonReport {
         text += share <= 0.25
             ? "The best case for prezeroing: most of the page is never read back (Andrew Morton's 'net win if it touches it sparsely'), but each touched line of a prezeroed page is still a cold miss."
             : "The prezeroed page is cold and its lines must come from memory: the saving moves into touch misses (Arjan van de Ven's point)."
-        if let base = group.runs.first(where: { $0.policy == baseline }), base["faults"] > 0 {
-            text += String(format: " %.0f zero-fill faults, %.0f zero requests in the baseline.", base["faults"], base["zero_requests"])
+        if let base = group.runs.first(where: { $0.policy == baseline }), base.metrics.faults > 0 {
+            text += " \(base.metrics.faults) zero-fill faults, \(base.metrics.zeroRequests) zero requests in the baseline."
         }
         return text
     }
 
     /// "2.9x faster zero-fill faults; pays 1.2 s of idle CPU; +4% LLC misses".
-    public func verdict(_ run: RunRecord, _ base: RunRecord) -> String {
+    public func verdict(_ result: RunResult, _ baseResult: RunResult) -> String {
+        let run = result.metrics
+        let base = baseResult.metrics
         var parts: [String] = []
-        let ratio = base["fault_rate"] > 0 ? run["fault_rate"] / base["fault_rate"] : 1
+        let ratio = base.faultRate > 0 ? run.faultRate / base.faultRate : 1
         if ratio >= 1.1 {
             parts.append(String(format: "%.2gx faster zero-fill faults", ratio))
         } else if ratio > 1.005 {
@@ -284,21 +313,21 @@ public struct ComparisonReport {
         } else {
             parts.append("no change in fault rate")
         }
-        if run["scrubber_cpu_ns"] > 0 {
-            parts.append("pays \(Self.duration(run["scrubber_cpu_ns"])) of idle CPU")
+        if run.scrubberCPUNs > 0 {
+            parts.append("pays \(Self.duration(run.scrubberCPUNs)) of idle CPU")
         }
-        if run["engine_busy_ns"] > 0 {
-            parts.append("keeps the zeroing engine busy \(Self.duration(run["engine_busy_ns"]))")
+        if run.engineBusyNs > 0 {
+            parts.append("keeps the zeroing engine busy \(Self.duration(run.engineBusyNs))")
         }
-        let freeExtra = run["free_path_ns"] - base["free_path_ns"]
-        if freeExtra > 0.01 * max(base["total_cpu_ns"], 1) {
+        let freeExtra = run.freePathNs - base.freePathNs
+        if freeExtra > 0.01 * max(base.totalCPUNs, 1) {
             parts.append("adds \(Self.duration(freeExtra)) to the free path")
         }
-        if run["wasted_zeroing_pages"] > base["wasted_zeroing_pages"] {
-            parts.append("\(Int(run["wasted_zeroing_pages"])) zeroed pages handed to requests that did not need them")
+        if run.wastedZeroingPages > base.wastedZeroingPages {
+            parts.append("\(run.wastedZeroingPages) zeroed pages handed to requests that did not need them")
         }
-        parts.append("\(Self.delta(run["llc_misses"], base["llc_misses"])) LLC misses")
-        parts.append("total CPU \(Self.delta(run["total_cpu_ns"], base["total_cpu_ns"]))")
+        parts.append("\(Self.delta(Double(run.llcMisses), Double(base.llcMisses))) LLC misses")
+        parts.append("total CPU \(Self.delta(run.totalCPUNs, base.totalCPUNs))")
         return parts.joined(separator: "; ")
     }
 
@@ -308,8 +337,8 @@ public struct ComparisonReport {
         return String(format: "%.0f µs", ns / 1e3)
     }
 
-    func sweeps(_ group: Group, base: RunRecord?) -> String {
-        var byPolicy: [String: [RunRecord]] = [:]
+    func sweeps(_ group: Group, base: Run?) -> String {
+        var byPolicy: [String: [Run]] = [:]
         for run in group.runs { byPolicy[run.policy, default: []].append(run) }
         var md = ""
         for (policy, runs) in byPolicy.sorted(by: { $0.key < $1.key }) where runs.count > 1 {
@@ -318,11 +347,11 @@ public struct ComparisonReport {
             md += "Sweep of `\(policy)`:\n\n| " + keys.joined(separator: " | ") + " | faults/s | Δ | zero hits | total CPU ms | Δ |\n"
             md += "|" + String(repeating: "---|", count: keys.count) + "---:|---:|---:|---:|---:|\n"
             for run in runs {
-                let b = base ?? run
-                let hits = run["zero_requests"] > 0 ? String(format: "%.1f%%", run["zero_hits"] / run["zero_requests"] * 100) : "-"
+                let b = (base ?? run).metrics
+                let m = run.metrics
                 md += "| " + keys.map { run.parameters[$0] ?? "" }.joined(separator: " | ")
-                md += " | \(SVGChart.short(run["fault_rate"])) | \(Self.delta(run["fault_rate"], b["fault_rate"])) | \(hits) "
-                md += "| \(Self.ms(run["total_cpu_ns"])) | \(Self.delta(run["total_cpu_ns"], b["total_cpu_ns"])) |\n"
+                md += " | \(SVGChart.short(m.faultRate)) | \(Self.delta(m.faultRate, b.faultRate)) | \(Self.hitRate(m)) "
+                md += "| \(Self.ms(m.totalCPUNs)) | \(Self.delta(m.totalCPUNs, b.totalCPUNs)) |\n"
             }
             md += "\n"
         }
@@ -332,23 +361,31 @@ public struct ComparisonReport {
 
 /// Results as files: JSON with sorted keys and CSV, one row per run.
 public enum ResultFiles {
-    public static func json(runs: [RunRecord], toolVersion: String) throws -> String {
-        let object: [String: Any] = ["tool_version": toolVersion, "runs": runs.map(\.raw.foundation)]
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
-        return String(decoding: data, as: UTF8.self) + "\n"
+    struct ResultSet: Codable {
+        var toolVersion: String?
+        var runs: [RunResult]
+        enum CodingKeys: String, CodingKey {
+            case toolVersion = "tool_version"
+            case runs
+        }
     }
 
-    public static func csv(runs: [RunRecord]) -> String {
-        let metricNames = Set(runs.flatMap(\.metrics.keys)).sorted()
+    public static func json(runs: [RunResult], toolVersion: String) throws -> String {
+        try RunResult.encodeJSON(ResultSet(toolVersion: toolVersion, runs: runs))
+    }
+
+    /// Scalar metrics, one column each in name order, after the run's identity.
+    public static func csv(runs: [RunResult]) -> String {
+        let columns = Metric.all.filter { $0.scalar(RunMetrics()) != nil }.sorted { $0.name < $1.name }
         func field(_ s: String) -> String {
             s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
         }
-        var out = (["trace", "profile", "policy", "parameters", "touch", "timebase"] + metricNames).joined(separator: ",") + "\n"
+        var out = (["trace", "profile", "policy", "parameters", "touch", "timebase"] + columns.map(\.name)).joined(separator: ",") + "\n"
         for run in runs {
             let parameters = run.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";")
-            var row = [run.trace, run.profileName, run.policy, parameters, run.touch, run.timebase].map(field)
-            for name in metricNames {
-                let v = run.metrics[name] ?? 0
+            var row = [run.trace.path, run.profileLabel, run.policy, parameters, run.trace.touch.description, run.trace.timebase.rawValue].map(field)
+            for metric in columns {
+                let v = metric.scalar(run.metrics) ?? 0
                 row.append(v.rounded() == v && abs(v) < 1e15 ? String(Int64(v)) : String(v))
             }
             out += row.joined(separator: ",") + "\n"
@@ -356,14 +393,18 @@ public enum ResultFiles {
         return out
     }
 
+    public struct LoadError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
     /// Reads every run from result files: a `replay --json` object, a `{"runs": [...]}` file, or a
     /// directory of either (recursively).
-    public static func load(_ paths: [String]) throws -> [RunRecord] {
-        var runs: [RunRecord] = []
+    public static func load(_ paths: [String]) throws -> [RunResult] {
+        var runs: [RunResult] = []
         for path in paths {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw RunRecord.FormatError(description: "\(path): no such file or directory")
+                throw LoadError(description: "\(path): no such file or directory")
             }
             var files: [String] = []
             if isDirectory.boolValue {
@@ -375,23 +416,38 @@ public enum ResultFiles {
             } else {
                 files = [path]
             }
-            for file in files {
-                let data = try Data(contentsOf: URL(fileURLWithPath: file))
-                let object: Any
-                do { object = try JSONSerialization.jsonObject(with: data) } catch {
-                    throw RunRecord.FormatError(description: "\(file): not JSON")
-                }
-                do {
-                    if let top = object as? [String: Any], let list = top["runs"] as? [Any] {
-                        runs += try list.map { try RunRecord(json: $0) }
-                    } else {
-                        runs.append(try RunRecord(json: object))
-                    }
-                } catch let error as RunRecord.FormatError {
-                    throw RunRecord.FormatError(description: "\(file): \(error.description)")
-                }
-            }
+            for file in files { runs += try loadFile(file) }
         }
         return runs
+    }
+
+    static func loadFile(_ file: String) throws -> [RunResult] {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
+            throw LoadError(description: "\(file): cannot read (\(FileCheck.reason(error)))")
+        }
+        let decoder = JSONDecoder()
+        guard let shape = try? decoder.decode([String: ConfigValue].self, from: data) else {
+            throw LoadError(description: "\(file): not a JSON object (expected a result of `prezero replay --json`, `compare --json` or `batch`)")
+        }
+        do {
+            if shape["runs"] != nil { return try decoder.decode(ResultSet.self, from: data).runs }
+            return [try decoder.decode(RunResult.self, from: data)]
+        } catch let error as DecodingError {
+            let format = shape["format"]?.number.map { Int($0) } ?? shape["runs"]?.array?.first?.table?["format"]?.number.map { Int($0) } ?? 1
+            throw LoadError(description: "\(file): not a prezero result of format \(format) (this prezero reads formats 1 to \(RunResult.currentFormat)): " + describe(error))
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ keys: [CodingKey]) -> String {
+            keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "\(path(context.codingPath + [key])) is missing"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            return "\(path(context.codingPath)): \(context.debugDescription)"
+        @unknown default: return "\(error)"
+        }
     }
 }

@@ -3,6 +3,8 @@ import Foundation
 /// Small self-contained SVG charts (no scripts, no external fonts): bars, stacked bars, lines.
 public enum SVGChart {
     static let palette = ["#4269d0", "#efb118", "#ff725c", "#6cc5b0", "#3ca951", "#ff8ab7", "#a463f2", "#97bbf5", "#9c6b4e", "#9498a0"]
+    /// The baseline's bar.
+    static let baselineColour = "#7f7f7f"
     static let width = 760.0
 
     static func escape(_ s: String) -> String {
@@ -16,18 +18,19 @@ public enum SVGChart {
     }
 
     /// Legend entries flowing left to right, wrapping at the chart width. Returns SVG and height used.
-    static func flowLegend(_ names: [String], top: Double) -> (String, Double) {
+    static func flowLegend(_ names: [String], colours: [String]? = nil, top: Double) -> (String, Double) {
         var svg = ""
         var x = 40.0
         var y = top
         for (k, raw) in names.enumerated() {
+            let colour = colours.map { $0[k] } ?? palette[k % palette.count]
             let name = clip(raw, 40)
             let w = 26 + Double(name.count) * 7
             if x + w > width - 20 && x > 40 {
                 x = 40
                 y += 18
             }
-            svg += "<rect x=\"\(x)\" y=\"\(y - 10)\" width=\"12\" height=\"12\" fill=\"\(palette[k % palette.count])\"/>\n"
+            svg += "<rect x=\"\(x)\" y=\"\(y - 10)\" width=\"12\" height=\"12\" fill=\"\(colour)\"/>\n"
             svg += "<text x=\"\(x + 16)\" y=\"\(y)\">\(escape(name))</text>\n"
             x += w
         }
@@ -73,8 +76,8 @@ public enum SVGChart {
         return t
     }
 
-    /// Horizontal bars, one per row; `highlight` draws that row's bar darker (the baseline).
-    public static func bars(title: String, unit: String, rows: [(String, Double)], highlight: String? = nil) -> String {
+    /// Horizontal bars, one per row, each in its row's colour.
+    public static func bars(title: String, unit: String, rows: [(String, Double, String)]) -> String {
         let left = 230.0
         let right = width - 90
         let rowHeight = 30.0
@@ -89,9 +92,8 @@ public enum SVGChart {
             svg += "<text x=\"\(x)\" y=\"\(height - 24)\" text-anchor=\"middle\" fill=\"#555\">\(short(t))</text>\n"
         }
         svg += "<text x=\"\((left + right) / 2)\" y=\"\(height - 6)\" text-anchor=\"middle\" fill=\"#333\">\(escape(unit))</text>\n"
-        for (i, (label, value)) in rows.enumerated() {
+        for (i, (label, value, color)) in rows.enumerated() {
             let y = 50 + Double(i) * rowHeight
-            let color = label == highlight ? "#7f7f7f" : palette[i % palette.count]
             svg += "<text x=\"\(left - 8)\" y=\"\(y + 15)\" text-anchor=\"end\">\(escape(clip(label)))</text>\n"
             svg += "<rect x=\"\(left)\" y=\"\(y + 3)\" width=\"\(max(0, value * scale))\" height=\"\(rowHeight - 8)\" fill=\"\(color)\"/>\n"
             svg += "<text x=\"\(left + max(0, value * scale) + 5)\" y=\"\(y + 15)\" fill=\"#333\">\(short(value))</text>\n"
@@ -129,18 +131,20 @@ public enum SVGChart {
         return svg + "</svg>\n"
     }
 
-    /// Lines (one per series) over x. `logX` asks for a log axis, used only when the data span
-    /// at least a factor of 20; otherwise the axis is linear over the data's range.
+    /// Lines (one per series, in its colour) over x. `logX` asks for a log axis, used only when
+    /// the data span at least a factor of 20; otherwise the axis is linear over the data's range.
+    /// `steps` draws each series as a step function (a CDF: flat until the next point's x).
     public static func lines(
-        title: String, xLabel: String, yLabel: String, series: [(String, [(Double, Double)])], logX: Bool = false
+        title: String, xLabel: String, yLabel: String, series: [(String, String, [(Double, Double)])], logX: Bool = false,
+        steps: Bool = false
     ) -> String {
         let left = 80.0
         let right = width - 30
         let top = 40.0
         let bottom = 330.0
-        let (legendSVG, legendHeight) = flowLegend(series.map(\.0), top: bottom + 58)
+        let (legendSVG, legendHeight) = flowLegend(series.map(\.0), colours: series.map(\.1), top: bottom + 58)
         let height = bottom + 58 + legendHeight + 10
-        let points = series.flatMap(\.1)
+        let points = series.flatMap(\.2)
         let rawMin = points.map(\.0).min() ?? 0
         let rawMax = points.map(\.0).max() ?? 1
         let useLog = logX && rawMin > 0 && rawMax / rawMin >= 20
@@ -181,12 +185,23 @@ public enum SVGChart {
         let axisName = useLog ? xLabel : xLabel.replacingOccurrences(of: " (log scale)", with: "")
         svg += "<text x=\"\((left + right) / 2)\" y=\"\(bottom + 36)\" text-anchor=\"middle\" fill=\"#333\">\(escape(axisName))</text>\n"
         svg += "<text x=\"18\" y=\"\((top + bottom) / 2)\" text-anchor=\"middle\" fill=\"#333\" transform=\"rotate(-90 18 \((top + bottom) / 2))\">\(escape(yLabel))</text>\n"
-        for (k, (_, all)) in series.enumerated() where !all.isEmpty {
+        for (_, colour, all) in series where !all.isEmpty {
             // At most ~400 points a line: enough for the eye, small files.
             let stride = max(1, all.count / 400)
-            let data = all.enumerated().filter { $0.offset % stride == 0 || $0.offset == all.count - 1 }.map(\.element)
+            var data = all.enumerated().filter { $0.offset % stride == 0 || $0.offset == all.count - 1 }.map(\.element)
+            if steps {
+                // Up at each x to the fraction at or below it, flat until the next x.
+                var stepped: [(Double, Double)] = []
+                var previous = 0.0
+                for (x, y) in data {
+                    stepped.append((x, previous))
+                    stepped.append((x, y))
+                    previous = y
+                }
+                data = stepped
+            }
             let path = data.map { "\(px($0.0)),\(py($0.1))" }.joined(separator: " ")
-            svg += "<polyline fill=\"none\" stroke=\"\(palette[k % palette.count])\" stroke-width=\"2\" stroke-opacity=\"0.85\" points=\"\(path)\"/>\n"
+            svg += "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" stroke-opacity=\"0.85\" points=\"\(path)\"/>\n"
         }
         return svg + legendSVG + "</svg>\n"
     }

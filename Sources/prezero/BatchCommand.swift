@@ -16,8 +16,8 @@ struct BatchCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The plan (TOML).") var plan: String
-    @Option(name: .shortAndLong, help: "Directory for result files.") var output: String = "results"
+    @Argument(help: "The plan (TOML).", completion: .file(extensions: ["toml"])) var plan: String
+    @Option(name: .shortAndLong, help: "Directory for result files.", completion: .directory) var output: String = "results"
     @Option(help: "Replays run at once (they share one decode of each trace).") var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Run only slice K of N (1-based), e.g. 3/8.") var shard: String?
     @Flag(help: "List the runs and exit.") var dryRun = false
@@ -34,6 +34,12 @@ struct BatchCommand: ParsableCommand {
             }
             (sliceK, sliceN) = (parts[0], parts[1])
         }
+        try Paths.checkInput(plan, what: "plan")
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw ValidationError("-o \(output): is a file; give a directory for the result files")
+        }
+        try Paths.checkDirectory(output, for: output, option: "-o")
         let expanded: BatchPlan
         do { expanded = try BatchPlan.load(path: plan, toolVersion: Prezero.version) } catch let problems as BatchPlan.Problems {
             writeStandardError("prezero: the plan has \(problems.list.count) problem(s); nothing was run:\n" + problems.description + "\n")
@@ -60,31 +66,33 @@ struct BatchCommand: ParsableCommand {
             groups[key, default: []].append(run)
         }
         let progress = BatchProgress(total: pending.count)
-        try failingOnTraceError {
-            for key in order {
-                guard let group = groups[key], let first = group.first else { continue }
-                let loaded = try TraceMetadata.load(besideTrace: first.trace)
-                var options = ReplayOptions.forTrace(
-                    profile: first.profile, metadata: loaded?.0, sidecar: loaded?.1, touch: first.touch)
-                options.privateL2 = first.privateL2
-                let machine = options.profile
-                var start = 0
-                while start < group.count {
-                    let chunk = Array(group[start..<min(start + jobs, group.count)])
-                    let policies = try chunk.map { try Policies.make($0.policy, settings: $0.settings, profile: machine) }
-                    let results = try Replay.runMany(
-                        path: first.trace, policies: policies, options: Array(repeating: options, count: chunk.count),
-                        metadata: loaded?.0)
-                    if strict, let error = results.first?.strictError() { throw error }
-                    for (run, result) in zip(chunk, results) {
-                        var object = try result.jsonObject()
-                        object["run_id"] = run.id
-                        object["profile_name"] = run.profileName
-                        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
-                        try data.write(to: URL(fileURLWithPath: resultPath(run)), options: .atomic)
-                        progress.done(events: UInt64(result.traceEvents))
+        try failingOnSetupProblems {
+            try failingOnTraceError {
+                for key in order {
+                    guard let group = groups[key], let first = group.first else { continue }
+                    let (options, metadata) = try first.setup.options(for: first.trace)
+                    var start = 0
+                    while start < group.count {
+                        let chunk = Array(group[start..<min(start + jobs, group.count)])
+                        let policies = try chunk.map { try Policies.make($0.policy, settings: $0.settings, profile: options.profile) }
+                        let results = try Replay.runMany(
+                            path: first.trace, policies: policies, options: Array(repeating: options, count: chunk.count),
+                            metadata: metadata)
+                        if strict, let error = results.first?.strictError() { throw error }
+                        for (run, result) in zip(chunk, results) {
+                            var named = result
+                            named.runId = run.id
+                            named.profileName = run.profileName
+                            var outputs = OutputSet()
+                            outputs.add(resultPath(run), try named.json())
+                            do { try outputs.commit() } catch let error as OutputSet.OutputError {
+                                writeStandardError("prezero: error: \(error)\n")
+                                throw ExitCode(1)
+                            }
+                            progress.done(events: UInt64(result.trace.lines))
+                        }
+                        start += jobs
                     }
-                    start += jobs
                 }
             }
         }

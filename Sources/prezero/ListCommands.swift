@@ -22,15 +22,12 @@ struct ProfilesCommand: ParsableCommand {
             throw ValidationError("unknown profile '\(name)'; valid: \(BuiltinProfiles.names.joined(separator: ", "))")
         }
         if toml {
-            let encoder = JSONEncoder()
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            let object = try JSONSerialization.jsonObject(with: try encoder.encode(profile)) as? [String: Any] ?? [:]
-            print("# prezero machine profile: edit and pass with --profile FILE.toml\n" + TOML.serialize(object), terminator: "")
+            let object = try JSONDecoder().decode([String: ConfigValue].self, from: JSONEncoder().encode(profile))
+            print("# prezero machine profile: edit and pass with --profile FILE.toml\n" + ConfigValue.serializeTOML(object), terminator: "")
             return
         }
         if json {
             let encoder = JSONEncoder()
-            encoder.keyEncodingStrategy = .convertToSnakeCase
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(profile), as: UTF8.self))
             return
@@ -94,9 +91,10 @@ enum PolicyTable {
         var out = "### \(P.name)\n\n\(P.summary)\n\n"
         let defaults = P.Parameters().asStrings
         if defaults.isEmpty { return out + "No parameters.\n\n" }
-        out += "| parameter | default | meaning and source |\n|---|---|---|\n"
+        out += "| parameter | default | unit | valid range | meaning and source |\n|---|---|---|---|---|\n"
         for key in defaults.keys.sorted() {
-            out += "| `\(key)` | \(defaults[key] ?? "") | \(P.Parameters.documentation[key] ?? "-") |\n"
+            let spec = P.Parameters.documentation[key]
+            out += "| `\(key)` | \(defaults[key] ?? "") | \(spec?.unit ?? "-") | \(spec?.range.map(P.Parameters.describe) ?? "-") | \(spec?.meaning ?? "-") |\n"
         }
         return out + "\n"
     }

@@ -3,17 +3,23 @@ import Testing
 
 @testable import PrezeroModel
 
-@Suite("TOML reader")
+@Suite("TOML through TOMLKit")
 struct TOMLTests {
     @Test func documentWithEveryFeature() throws {
         let text = """
             # a plan
             name = "run 1"   # trailing comment
             literal = 'C:\\path'
+            multi = \"\"\"
+            two
+            lines\"\"\"
             count = 1_000
             hex = 0x10
             ratio = 2.5
             big = 1e9
+            forever = inf
+            unknown = nan
+            day = 2026-12-01
             on = true
             list = [1, 2,
               3,]
@@ -31,76 +37,85 @@ struct TOMLTests {
             name = "idle-zero"
             stop_fraction = [0.5, 0.8]
             """
-        let doc = try TOML.parse(text)
-        #expect(doc["name"] as? String == "run 1")
-        #expect(doc["literal"] as? String == "C:\\path")
-        #expect(doc["count"] as? Int == 1000)
-        #expect(doc["hex"] as? Int == 16)
-        #expect(doc["ratio"] as? Double == 2.5)
-        #expect(doc["big"] as? Double == 1e9)
-        #expect(doc["on"] as? Bool == true)
-        #expect((doc["list"] as? [Any])?.count == 3)
-        #expect((doc["dotted"] as? [String: Any])?["key"] as? String == "x")
-        #expect((doc["point"] as? [String: Any])?["y"] as? String == "two")
-        let profile = try #require(doc["profile"] as? [String: Any])
-        #expect(profile["page_bytes"] as? Int == 4096)
-        #expect((profile["llc"] as? [String: Any])?["ways"] as? Int == 16)
-        let policies = try #require(doc["policy"] as? [[String: Any]])
+        let doc = try ConfigValue.parseTOML(text, file: "plan.toml")
+        #expect(doc["name"] == .string("run 1"))
+        #expect(doc["literal"] == .string("C:\\path"))
+        #expect(doc["multi"] == .string("two\nlines"))
+        #expect(doc["count"] == .integer(1000))
+        #expect(doc["hex"] == .integer(16))
+        #expect(doc["ratio"] == .double(2.5))
+        #expect(doc["big"] == .double(1e9))
+        #expect(doc["forever"] == .double(.infinity))
+        #expect(doc["unknown"]?.number?.isNaN == true)
+        #expect(doc["day"]?.string?.contains("2026") == true)
+        #expect(doc["on"] == .bool(true))
+        #expect(doc["list"]?.array?.count == 3)
+        #expect(doc["dotted"]?.table?["key"] == .string("x"))
+        #expect(doc["point"]?.table?["y"] == .string("two"))
+        #expect(doc["profile"]?.table?["page_bytes"] == .integer(4096))
+        #expect(doc["profile"]?.table?["llc"]?.table?["ways"] == .integer(16))
+        let policies = try #require(doc["policy"]?.array)
         #expect(policies.count == 2)
-        #expect(policies[1]["name"] as? String == "idle-zero")
-        #expect((policies[1]["stop_fraction"] as? [Any])?.count == 2)
+        #expect(policies[1].table?["name"] == .string("idle-zero"))
+        #expect(policies[1].table?["stop_fraction"]?.array?.count == 2)
     }
 
+    /// toml++ reports where the document goes wrong: line and column.
     @Test(arguments: [
         ("a = ", 1), ("a = 1\nb = 'x", 2), ("a = 1\na = 2", 2), ("[t]\n[t]", 2), ("a = [1, 2", 1), ("x = 1 2", 1),
         ("\n\nkey", 3), ("a = nope", 1),
     ])
-    func errorsNameTheLine(_ text: String, _ line: Int) {
+    func errorsNameTheLineAndColumn(_ text: String, _ line: Int) {
         #expect {
-            _ = try TOML.parse(text)
+            _ = try ConfigValue.parseTOML(text, file: "bad.toml")
         } throws: { error in
-            (error as? TOMLError)?.line == line
+            guard let error = error as? ConfigError else { return false }
+            return error.line == line && (error.column ?? 0) >= 1 && error.description.hasPrefix("bad.toml:\(line):")
         }
     }
 
-    /// Every built-in profile written as TOML reads back equal.
+    /// Every built-in profile written as TOML (`prezero profiles NAME --toml`) reads back equal.
     @Test(arguments: BuiltinProfiles.names)
     func profilesRoundTripThroughTOML(_ name: String) throws {
         let profile = try #require(BuiltinProfiles.named(name))
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        let object = try #require(try JSONSerialization.jsonObject(with: encoder.encode(profile)) as? [String: Any])
-        let path = NSTemporaryDirectory() + "prezero-\(UUID().uuidString).toml"
-        try TOML.serialize(object).write(toFile: path, atomically: true, encoding: .utf8)
-        let loaded = try MachineProfile.load(path: path)
-        // Equal, up to the last bit of a double (Foundation's JSON parser rounds some).
-        let a = try #require(try JSONSerialization.jsonObject(with: encoder.encode(loaded)) as? [String: Any])
-        #expect(same(a, object), "\(name)")
-    }
-
-    func same(_ a: Any, _ b: Any) -> Bool {
-        switch (a, b) {
-        case let (x as [String: Any], y as [String: Any]):
-            return x.keys.sorted() == y.keys.sorted() && x.keys.allSatisfy { same(x[$0]!, y[$0]!) }
-        case let (x as [Any], y as [Any]):
-            return x.count == y.count && zip(x, y).allSatisfy { same($0, $1) }
-        case let (x as String, y as String):
-            return x == y
-        case let (x as NSNumber, y as NSNumber):
-            let d = x.doubleValue, e = y.doubleValue
-            return d == e || abs(d - e) <= 1e-12 * max(abs(d), abs(e))
-        default:
-            return false
+        let object = try JSONDecoder().decode([String: ConfigValue].self, from: JSONEncoder().encode(profile))
+        try withTemporaryDirectory { directory in
+            let path = directory + "/profile.toml"
+            try ConfigValue.serializeTOML(object).write(toFile: path, atomically: true, encoding: .utf8)
+            #expect(try MachineProfile.load(path: path) == profile, "\(name)")
         }
     }
 
     @Test func missingProfileFieldIsNamed() throws {
-        let path = NSTemporaryDirectory() + "prezero-\(UUID().uuidString).toml"
-        try "name = \"x\"\npage_bytes = 4096\n".write(toFile: path, atomically: true, encoding: .utf8)
-        #expect {
-            _ = try MachineProfile.load(path: path)
-        } throws: { error in
-            "\(error)".contains(path) && "\(error)".contains("missing")
+        try withTemporaryDirectory { directory in
+            let path = directory + "/x.toml"
+            try "name = \"x\"\npage_bytes = 4096\n".write(toFile: path, atomically: true, encoding: .utf8)
+            #expect {
+                _ = try MachineProfile.load(path: path)
+            } throws: { error in
+                "\(error)".contains(path) && "\(error)".contains("missing")
+            }
         }
     }
+
+    /// `--set profile.KEY` and profile files are checked against each field's declared range.
+    @Test func profileFieldsHaveRanges() throws {
+        var profile = BuiltinProfiles.epycZen5VM
+        #expect(throws: ProfileError.self) { try profile.set("line_miss_ns", "-5") }
+        #expect(throws: ProfileError.self) { try profile.set("initially_free_fraction", "1.5") }
+        #expect(throws: ProfileError.self) { try profile.set("cpus", "2.5") }
+        try profile.set("line_miss_ns", "13")
+        #expect(profile.lineMissNs == 13)
+        profile.lineHitNs = -1
+        #expect(profile.validationErrors().contains { $0.hasPrefix("line_hit_ns -1.0 is outside 0...1000000 (ns)") })
+        do { try profile.set("line_miss_ns", "-5") } catch { #expect("\(error)" == "profile.line_miss_ns=-5 is outside 0...1000000 (ns)") }
+    }
+}
+
+/// Runs `body` with a fresh directory under the system's temporary directory, removed after.
+func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
+    let directory = NSTemporaryDirectory() + "prezero-test-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    return try body(directory)
 }

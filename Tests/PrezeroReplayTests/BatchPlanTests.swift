@@ -71,9 +71,9 @@ struct BatchPlanTests {
         // Simulating the private L2 is an input too.
         let l2 = try plan("private_l2 = true\n" + text).runs
         #expect(Set(l2.map(\.id)).isDisjoint(with: a))
-        #expect(l2.allSatisfy { $0.privateL2 })
+        #expect(l2.allSatisfy { $0.setup.privateL2 })
         let plain = try plan(text).runs
-        #expect(plain.allSatisfy { !$0.privateL2 })
+        #expect(plain.allSatisfy { !$0.setup.privateL2 })
     }
 
     @Test func privateL2NeedsABooleanAndAProfileWithAnL2() throws {

@@ -16,7 +16,7 @@ struct PolicyTests {
     func invariantsHoldOnARealCapture(_ policy: String) throws {
         let trace = repositoryRoot.appendingPathComponent("traces/git-clone.perf.txt.zst").path
         let r = try replay(trace, policy: policy, profile: small, timebase: .trace) { $0.checkInterval = 20_000 }
-        #expect(r.invariantProblems.isEmpty, "\(r.invariantProblems.prefix(3))")
+        #expect(r.invariantViolations.isEmpty, "\(r.invariantViolations.prefix(3))")
         #expect(r.metrics.invariantChecks >= 3)
         #expect(r.metrics.faults > 10_000)
     }

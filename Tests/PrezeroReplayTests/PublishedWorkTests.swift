@@ -16,7 +16,7 @@ struct PublishedWorkTests {
     @Test func altixWithoutPrezeroing() throws {
         let (trace, _) = try pftTrace(memory: 64 << 20, pageBytes: 16_384, cpus: 8)
         let r = try replay(trace, policy: "zero-on-fault", profile: BuiltinProfiles.altixSN2)
-        #expect(r.invariantProblems.isEmpty)
+        #expect(r.invariantViolations.isEmpty)
         #expect(within(r.metrics.faultRate, 69_585), "\(r.metrics.faultRate)")
     }
 

@@ -27,7 +27,7 @@ func pftTrace(
 func replay(
     _ path: String, policy: String, profile: MachineProfile, lines: Int = 1, timebase: Timebase = .model,
     settings: [(String, String)] = [], configure: (inout ReplayOptions) -> Void = { _ in }
-) throws -> ReplayResult {
+) throws -> RunResult {
     var options = ReplayOptions(profile: profile)
     options.touch = .lines(lines)
     options.timebase = timebase

@@ -2,43 +2,69 @@ import Foundation
 import Testing
 
 @testable import PrezeroReport
+import PrezeroModel
+import PrezeroReplay
 
 private let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
 
 /// Three fixed runs, written by hand: a baseline, a scrubber that halves fault time at the cost of
 /// idle CPU and cold lines, and a two-point sweep.
-func fixedRuns() throws -> [RunRecord] {
-    func run(_ policy: String, _ parameters: [String: String], _ metrics: [String: Any]) throws -> RunRecord {
-        var all: [String: Any] = [
-            "faults": 1000, "fault_path_ns": 1_300_000.0, "touch_ns": 3_000.0, "touch_miss_ns": 0.0, "fault_rate": 767_000.0,
-            "fault_latency_p50_ns": 1300, "fault_latency_p99_ns": 1400, "zero_requests": 1100, "zero_hits": 0,
-            "alloc_path_zeroing_ns": 4_500.0, "scrubber_cpu_ns": 0.0, "free_path_ns": 120_000.0, "wasted_zeroing_pages": 0,
-            "llc_misses": 64_000, "total_cpu_ns": 1_424_500.0, "bytes_zeroed": 4_505_600, "engine_busy_ns": 0.0,
-            "fault_latency_cdf": [[1300.0, 0.5], [1400.0, 1.0]], "pool_samples": [] as [Any],
-        ]
-        for (k, v) in metrics { all[k] = v }
-        let object: [String: Any] = [
-            "trace": ["path": "traces/demo.perf.txt.zst", "lines": 5000, "touch": "first-line", "timebase": "trace"],
-            "profile": [
-                "name": "demo", "page_bytes": 4096, "line_bytes": 64, "memory_bytes": 1 << 30, "cpus": 2, "nodes": 1,
-                "fault_base_ns": 1255.0, "line_hit_ns": 3.0, "line_miss_ns": 100.0,
-                "llc": ["size_bytes": 32 << 20, "ways": 16, "line_bytes": 64], "engines": [] as [Any],
-            ],
-            "policy": policy, "parameters": parameters, "metrics": all,
-        ]
-        return try RunRecord(json: object)
+func fixedRuns() throws -> [RunResult] {
+    var profile = BuiltinProfiles.epycZen5VM
+    profile.name = "demo"
+    profile.memoryBytes = 1 << 30
+    profile.cpus = 2
+    profile.nodes = 1
+    profile.faultBaseNs = 1255
+    profile.lineHitNs = 3
+    profile.lineMissNs = 100
+    profile.llc = CacheGeometry(sizeBytes: 32 << 20, ways: 16, lineBytes: 64)
+    profile.engines = []
+    func run(_ policy: String, _ parameters: [String: String], _ edit: (inout RunMetrics) -> Void) -> RunResult {
+        var m = RunMetrics()
+        m.faults = 1000
+        m.faultPathNs = 1_300_000
+        m.touchNs = 3_000
+        m.faultRate = 767_000
+        m.faultLatencyP50Ns = 1300
+        m.faultLatencyP99Ns = 1400
+        m.zeroRequests = 1100
+        m.allocPathZeroingNs = 4_500
+        m.freePathNs = 120_000
+        m.llcMisses = 64_000
+        m.totalCPUNs = 1_424_500
+        m.bytesZeroed = 4_505_600
+        m.faultZeroingNs = 45_000
+        m.faultLatencyCDF = [[1300, 0.5], [1400, 1]]
+        edit(&m)
+        let trace = RunResult.Trace(
+            path: "traces/demo.perf.txt.zst", lines: 5000, touch: .firstLine, timebase: .trace, privateL2: false,
+            malformedLines: 0, lostEvents: 0)
+        return RunResult(trace: trace, profile: profile, policy: policy, parameters: parameters, metrics: m)
     }
     return [
-        try run("zero-on-fault", [:], [:]),
-        try run("kscrubd-v4", ["scrub_start": "4"], [
-            "fault_rate": 1_534_000.0, "fault_path_ns": 1_255_000.0, "touch_miss_ns": 100_000.0, "zero_hits": 1100,
-            "scrubber_cpu_ns": 2_000_000_000.0, "llc_misses": 1_000, "total_cpu_ns": 3_475_000_000.0, "wasted_zeroing_pages": 7,
-            "pool_samples": [[0.0, 100.0], [1e9, 50.0]],
-        ]),
-        try run("kscrubd-v4", ["scrub_start": "6"], [
-            "fault_rate": 700_000.0, "fault_path_ns": 1_400_000.0, "zero_hits": 550, "scrubber_cpu_ns": 1_000_000.0,
-            "llc_misses": 66_000, "total_cpu_ns": 1_700_000.0,
-        ]),
+        run("zero-on-fault", [:]) { _ in },
+        run("kscrubd-v4", ["scrub_start": "4"]) {
+            $0.faultRate = 1_534_000
+            $0.faultPathNs = 1_255_000
+            $0.faultZeroingNs = 0
+            $0.touchMissNs = 100_000
+            $0.zeroHits = 1100
+            $0.scrubberCPUNs = 2_000_000_000
+            $0.llcMisses = 1_000
+            $0.totalCPUNs = 3_475_000_000
+            $0.wastedZeroingPages = 7
+            $0.poolSamples = [[0, 100], [1e9, 50]]
+        },
+        run("kscrubd-v4", ["scrub_start": "6"]) {
+            $0.faultRate = 700_000
+            $0.faultPathNs = 1_400_000
+            $0.faultZeroingNs = 145_000
+            $0.zeroHits = 550
+            $0.scrubberCPUNs = 1_000_000
+            $0.llcMisses = 66_000
+            $0.totalCPUNs = 1_700_000
+        },
     ]
 }
 
@@ -88,8 +114,8 @@ struct ComparisonReportTests {
         let loaded = try ResultFiles.load([path])
         #expect(loaded.count == 3)
         #expect(loaded.map(\.policy) == runs.map(\.policy))
-        #expect(loaded.map { $0["fault_rate"] } == runs.map { $0["fault_rate"] })
-        #expect(loaded[1].series["pool_samples"]?.count == 2)
+        #expect(loaded == runs)
+        #expect(loaded[1].metrics.poolSamples.count == 2)
     }
 }
 
@@ -98,7 +124,7 @@ struct RegimeTests {
     /// A page-touch trace's measured lines per page decide the regime (48 of 64 lines: full touch).
     @Test func measuredTouchDecidesTheRegime() throws {
         var runs = try fixedRuns()
-        for i in runs.indices { runs[i].metrics["touched_lines_per_page_mean"] = 48 }
+        for i in runs.indices { runs[i].metrics.touchedLinesPerPageMean = 48 }
         let markdown = ComparisonReport(runs: runs, baseline: "zero-on-fault", toolVersion: "t", chartPrefix: "r").render().markdown
         #expect(markdown.contains("Workload regime: **full touch**: the trace's touch records show 48 of 64 lines"))
         let sparse = ComparisonReport(runs: try fixedRuns(), baseline: "zero-on-fault", toolVersion: "t", chartPrefix: "r").render().markdown

@@ -38,7 +38,7 @@ json_caches() {
 write_metadata() {
     local out=$1 tool=$2 format=$3 events=$4 duration=$5 extra=$6
     shift 6
-    local tracefs=/sys/kernel/tracing
+    local tracefs=${TRACEFS:-/sys/kernel/tracing}   # TRACEFS: set by require_tracefs (tracefs.sh)
     [ -d "$tracefs/events" ] || tracefs=/sys/kernel/debug/tracing
     local fmt=""
     [ -r "$tracefs/events/kmem/mm_page_alloc/format" ] && fmt=$(grep '^print fmt' "$tracefs/events/kmem/mm_page_alloc/format")
@@ -78,21 +78,4 @@ write_metadata() {
         printf '  "zoneinfo": %s' "$(json_file "${ZONEINFO_SNAPSHOT:-/proc/zoneinfo}")"
         printf '%s\n}\n' "$extra"
     } > "$out.tmp" && mv "$out.tmp" "$out"
-}
-
-# The events prezero uses, filtered to those this kernel has.
-available_events() {
-    local tracefs=/sys/kernel/tracing wanted e list=""
-    [ -d "$tracefs/events" ] || tracefs=/sys/kernel/debug/tracing
-    wanted="kmem:mm_page_alloc kmem:mm_page_free kmem:mm_page_free_batched kmem:mm_page_alloc_zone_locked
-            kmem:mm_page_pcpu_drain exceptions:page_fault_user exceptions:page_fault_kernel sched:sched_switch
-            sched:sched_process_exec sched:sched_process_fork sched:sched_process_exit"
-    for e in $wanted; do
-        if [ -d "$tracefs/events/${e%%:*}/${e#*:}" ]; then
-            list+="${list:+,}$e"
-        else
-            echo "note: tracepoint $e not on this kernel; skipped" >&2
-        fi
-    done
-    printf '%s' "$list"
 }

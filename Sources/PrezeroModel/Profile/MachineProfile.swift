@@ -14,6 +14,12 @@ public struct CacheGeometry: Codable, Sendable, Equatable {
         self.ways = ways
         self.lineBytes = lineBytes
     }
+
+    enum CodingKeys: String, CodingKey {
+        case sizeBytes = "size_bytes"
+        case ways
+        case lineBytes = "line_bytes"
+    }
 }
 
 /// The cost of clearing memory with one method, by extent: the entry with the largest
@@ -24,11 +30,21 @@ public struct ClearCost: Codable, Sendable, Equatable {
         public var extentBytes: Int
         /// Sustained rate at that size, bytes per ns (= GB/s).
         public var bytesPerNs: Double
+
+        enum CodingKeys: String, CodingKey {
+            case extentBytes = "extent_bytes"
+            case bytesPerNs = "bytes_per_ns"
+        }
     }
 
     /// Fixed cost per clear call, ns.
     public var setupNs: Double
     public var points: [Point]
+
+    enum CodingKeys: String, CodingKey {
+        case setupNs = "setup_ns"
+        case points
+    }
 
     public init(setupNs: Double, points: [Point]) {
         self.setupNs = setupNs
@@ -59,6 +75,16 @@ public struct EngineSpec: Codable, Sendable, Equatable {
     public var completionNs: Double
     /// Engines per node.
     public var perNode: Int
+
+    enum CodingKeys: String, CodingKey {
+        case kind
+        case minBytes = "min_bytes"
+        case maxBytes = "max_bytes"
+        case bytesPerNs = "bytes_per_ns"
+        case setupNs = "setup_ns"
+        case completionNs = "completion_ns"
+        case perNode = "per_node"
+    }
 }
 
 /// Everything the model needs to know about a machine: sizes, costs and where each came from.
@@ -112,6 +138,62 @@ public struct MachineProfile: Codable, Sendable, Equatable {
     /// Message-ID, a datasheet, a measurement, or "fitted" with the data it was fitted to).
     public var sources: [String: String]
 
+    enum CodingKeys: String, CodingKey {
+        case name
+        case description
+        case pageBytes = "page_bytes"
+        case lineBytes = "line_bytes"
+        case memoryBytes = "memory_bytes"
+        case nodes
+        case cpus
+        case maxOrder = "max_order"
+        case pcpBatch = "pcp_batch"
+        case pcpHigh = "pcp_high"
+        case initiallyFreeFraction = "initially_free_fraction"
+        case faultBaseNs = "fault_base_ns"
+        case faultPerExtraPageNs = "fault_per_extra_page_ns"
+        case lineHitNs = "line_hit_ns"
+        case llcHitNs = "llc_hit_ns"
+        case lineMissNs = "line_miss_ns"
+        case lineMissStreamNs = "line_miss_stream_ns"
+        case freePathNs = "free_path_ns"
+        case clearCached = "clear_cached"
+        case clearNonTemporal = "clear_non_temporal"
+        case llc
+        case l2
+        case engines
+        case sources
+    }
+
+    /// Optional fields are written as null, so every key is always present.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(description, forKey: .description)
+        try c.encode(pageBytes, forKey: .pageBytes)
+        try c.encode(lineBytes, forKey: .lineBytes)
+        try c.encode(memoryBytes, forKey: .memoryBytes)
+        try c.encode(nodes, forKey: .nodes)
+        try c.encode(cpus, forKey: .cpus)
+        try c.encode(maxOrder, forKey: .maxOrder)
+        try c.encode(pcpBatch, forKey: .pcpBatch)
+        try c.encode(pcpHigh, forKey: .pcpHigh)
+        try c.encode(initiallyFreeFraction, forKey: .initiallyFreeFraction)
+        try c.encode(faultBaseNs, forKey: .faultBaseNs)
+        try c.encode(faultPerExtraPageNs, forKey: .faultPerExtraPageNs)
+        try c.encode(lineHitNs, forKey: .lineHitNs)
+        try c.encode(llcHitNs, forKey: .llcHitNs)
+        try c.encode(lineMissNs, forKey: .lineMissNs)
+        try c.encode(lineMissStreamNs, forKey: .lineMissStreamNs)
+        try c.encode(freePathNs, forKey: .freePathNs)
+        try c.encode(clearCached, forKey: .clearCached)
+        try c.encode(clearNonTemporal, forKey: .clearNonTemporal)
+        try c.encode(llc, forKey: .llc)
+        try c.encode(l2, forKey: .l2)
+        try c.encode(engines, forKey: .engines)
+        try c.encode(sources, forKey: .sources)
+    }
+
     public var pages: Int { Int(memoryBytes / UInt64(pageBytes)) }
     public var cpusPerNode: Int { max(1, cpus / max(nodes, 1)) }
     public var linesPerPage: Int { pageBytes / lineBytes }
@@ -125,46 +207,92 @@ public struct MachineProfile: Codable, Sendable, Equatable {
 extension MachineProfile {
     /// Loads a profile from a TOML or JSON file (JSON when the name ends in `.json`).
     public static func load(path: String) throws -> MachineProfile {
-        try TOML.decode(MachineProfile.self, path: path)
+        try ConfigValue.decode(MachineProfile.self, path: path)
     }
 
-    /// Applies `key=value` overrides to top-level numeric fields and `llc.*`.
+    /// A field `--set profile.KEY=VALUE` and plans' `[profile_set]` may change: its unit and valid
+    /// range, declared once here; `set` and `validationErrors` both check it.
+    public struct Field: Sendable {
+        public var key: String
+        public var unit: String
+        public var range: ClosedRange<Double>
+        public var integral: Bool
+        let read: @Sendable (MachineProfile) -> Double?
+        let write: @Sendable (inout MachineProfile, Double) -> Void
+    }
+
+    private static func int(
+        _ key: String, _ unit: String, _ range: ClosedRange<Double>, _ path: WritableKeyPath<MachineProfile, Int> & Sendable
+    ) -> Field {
+        Field(key: key, unit: unit, range: range, integral: true, read: { Double($0[keyPath: path]) }, write: { $0[keyPath: path] = Int($1) })
+    }
+
+    private static func real(
+        _ key: String, _ unit: String, _ range: ClosedRange<Double>, _ path: WritableKeyPath<MachineProfile, Double> & Sendable
+    ) -> Field {
+        Field(key: key, unit: unit, range: range, integral: false, read: { $0[keyPath: path] }, write: { $0[keyPath: path] = $1 })
+    }
+
+    public static let fields: [Field] = [
+        int("page_bytes", "bytes", 512...1_073_741_824, \.pageBytes),
+        int("line_bytes", "bytes", 8...4096, \.lineBytes),
+        Field(key: "memory_bytes", unit: "bytes", range: 1_048_576...1.8e19, integral: true,
+              read: { Double($0.memoryBytes) }, write: { $0.memoryBytes = UInt64($1) }),
+        int("nodes", "nodes", 1...1024, \.nodes),
+        int("cpus", "CPUs", 1...65_536, \.cpus),
+        int("max_order", "order", 0...15, \.maxOrder),
+        int("pcp_batch", "pages", 1...65_536, \.pcpBatch),
+        int("pcp_high", "pages", 0...1_048_576, \.pcpHigh),
+        real("initially_free_fraction", "fraction", 0...1, \.initiallyFreeFraction),
+        real("fault_base_ns", "ns", 0...1e9, \.faultBaseNs),
+        real("fault_per_extra_page_ns", "ns", 0...1e9, \.faultPerExtraPageNs),
+        real("line_hit_ns", "ns", 0...1e6, \.lineHitNs),
+        Field(key: "llc_hit_ns", unit: "ns", range: 0...1e6, integral: false, read: { $0.llcHitNs }, write: { $0.llcHitNs = $1 }),
+        real("line_miss_ns", "ns", 0...1e6, \.lineMissNs),
+        real("line_miss_stream_ns", "ns", 0...1e6, \.lineMissStreamNs),
+        real("free_path_ns", "ns", 0...1e9, \.freePathNs),
+        Field(key: "llc.size_bytes", unit: "bytes", range: 1024...1_099_511_627_776, integral: true,
+              read: { Double($0.llc.sizeBytes) }, write: { $0.llc.sizeBytes = Int($1) }),
+        Field(key: "llc.ways", unit: "ways", range: 1...1024, integral: true, read: { Double($0.llc.ways) }, write: { $0.llc.ways = Int($1) }),
+        Field(key: "llc.line_bytes", unit: "bytes", range: 8...4096, integral: true,
+              read: { Double($0.llc.lineBytes) }, write: { $0.llc.lineBytes = Int($1) }),
+        Field(key: "engine_bytes_per_ns", unit: "bytes/ns", range: 1e-6...1e6, integral: false,
+              read: { $0.engines.first?.bytesPerNs },
+              write: { p, v in for i in p.engines.indices { p.engines[i].bytesPerNs = v } }),
+    ]
+
+    /// Applies one `key=value` override, checked against the field's range.
     public mutating func set(_ key: String, _ value: String) throws {
-        guard let number = Double(value) else { throw ProfileError("profile.\(key): '\(value)' is not a number") }
-        switch key {
-        case "page_bytes": pageBytes = Int(number)
-        case "line_bytes": lineBytes = Int(number)
-        case "memory_bytes": memoryBytes = UInt64(number)
-        case "nodes": nodes = Int(number)
-        case "cpus": cpus = Int(number)
-        case "max_order": maxOrder = Int(number)
-        case "pcp_batch": pcpBatch = Int(number)
-        case "pcp_high": pcpHigh = Int(number)
-        case "initially_free_fraction": initiallyFreeFraction = number
-        case "fault_base_ns": faultBaseNs = number
-        case "fault_per_extra_page_ns": faultPerExtraPageNs = number
-        case "line_hit_ns": lineHitNs = number
-        case "llc_hit_ns": llcHitNs = number
-        case "line_miss_ns": lineMissNs = number
-        case "line_miss_stream_ns": lineMissStreamNs = number
-        case "free_path_ns": freePathNs = number
-        case "llc.size_bytes": llc.sizeBytes = Int(number)
-        case "llc.ways": llc.ways = Int(number)
-        case "llc.line_bytes": llc.lineBytes = Int(number)
-        case "engine_bytes_per_ns":
-            for i in engines.indices { engines[i].bytesPerNs = number }
-        default:
-            throw ProfileError(
-                "unknown profile key '\(key)'; valid: page_bytes line_bytes memory_bytes nodes cpus max_order pcp_batch "
-                    + "pcp_high initially_free_fraction fault_base_ns fault_per_extra_page_ns line_hit_ns llc_hit_ns line_miss_ns "
-                    + "line_miss_stream_ns free_path_ns llc.size_bytes llc.ways llc.line_bytes engine_bytes_per_ns")
+        guard let field = Self.fields.first(where: { $0.key == key }) else {
+            throw ProfileError("unknown profile key '\(key)'; valid: " + Self.fields.map(\.key).joined(separator: " "))
         }
+        guard let number = Double(value), number.isFinite else { throw ProfileError("profile.\(key): '\(value)' is not a number") }
+        guard field.range.contains(number), !field.integral || number.rounded() == number else {
+            throw ProfileError("profile.\(key)=\(value) is outside \(Self.describe(field)) (\(field.unit))")
+        }
+        field.write(&self, number)
         sources[key] = "--set \(key)=\(value)"
+    }
+
+    static func describe(_ field: Field) -> String {
+        func text(_ v: Double) -> String { v.rounded() == v && abs(v) < 1e15 ? String(Int64(v)) : String(v) }
+        return (field.integral ? "whole numbers " : "") + "\(text(field.range.lowerBound))...\(text(field.range.upperBound))"
     }
 
     /// Problems that make the profile unusable, all of them.
     public func validationErrors() -> [String] {
         var errors: [String] = []
+        for field in Self.fields {
+            if let v = field.read(self), !field.range.contains(v) {
+                errors.append("\(field.key) \(v) is outside \(Self.describe(field)) (\(field.unit))")
+            }
+        }
+        if !clearCached.setupNs.isFinite || clearCached.setupNs < 0 || clearCached.points.contains(where: { !($0.bytesPerNs > 0) }) {
+            errors.append("clear_cached needs setup_ns >= 0 and bytes_per_ns > 0")
+        }
+        if !clearNonTemporal.setupNs.isFinite || clearNonTemporal.setupNs < 0 || clearNonTemporal.points.contains(where: { !($0.bytesPerNs > 0) }) {
+            errors.append("clear_non_temporal needs setup_ns >= 0 and bytes_per_ns > 0")
+        }
         func powerOfTwo(_ v: Int) -> Bool { v > 0 && v & (v - 1) == 0 }
         if !powerOfTwo(pageBytes) { errors.append("page_bytes \(pageBytes) is not a power of two") }
         if !powerOfTwo(lineBytes) || lineBytes > pageBytes { errors.append("line_bytes \(lineBytes) must be a power of two <= page_bytes") }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import PrezeroModel
 import PrezeroTrace
@@ -10,6 +13,7 @@ import PrezeroTrace
 /// profiles = ["epyc-zen5-vm"]              # names or TOML/JSON files
 /// touch = ["first-line", "lines:8"]       # optional; default: each trace's metadata
 /// private_l2 = true                       # optional: simulate each profile's private L2
+/// ignore_capture_machine = true           # optional: model the profile's sizes, not the capture's
 /// [profile_set]                           # optional profile overrides
 /// llc.size_bytes = 16777216
 /// [[policy]]
@@ -22,9 +26,9 @@ public struct BatchPlan {
         public var id: String
         public var trace: String
         public var profileName: String
-        public var profile: MachineProfile
-        public var touch: String?
-        public var privateL2: Bool
+        /// The profile, touch model and private L2 of this run (the plan's `[profile_set]` applied).
+        public var setup: ReplaySetup
+        public var touch: String? { setup.touch?.description }
         public var policy: String
         public var settings: [(String, String)]
     }
@@ -41,27 +45,27 @@ public struct BatchPlan {
     public static func load(path: String, toolVersion: String) throws -> BatchPlan {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw Problems(list: ["\(path): cannot read: \(error.localizedDescription)"])
+            throw Problems(list: ["\(path): cannot read (\(FileCheck.reason(error)))"])
         }
-        let doc: [String: Any]
-        do { doc = try TOML.parse(text) } catch let error as TOMLError {
-            throw Problems(list: ["\(path):\(error.line): \(error.message)"])
+        let doc: [String: ConfigValue]
+        do { doc = try ConfigValue.parseTOML(text, file: path) } catch let error as ConfigError {
+            throw Problems(list: [error.description])
         }
         return try expand(doc, planPath: path, toolVersion: toolVersion)
     }
 
-    static let topKeys: Set<String> = ["baseline", "traces", "profiles", "touch", "private_l2", "policy", "profile_set"]
+    static let topKeys: Set<String> = ["baseline", "traces", "profiles", "touch", "private_l2", "ignore_capture_machine", "policy", "profile_set"]
 
-    public static func expand(_ doc: [String: Any], planPath: String, toolVersion: String) throws -> BatchPlan {
+    public static func expand(_ doc: [String: ConfigValue], planPath: String, toolVersion: String) throws -> BatchPlan {
         var problems: [String] = []
         let base = (planPath as NSString).deletingLastPathComponent
         for key in doc.keys.sorted() where !topKeys.contains(key) {
             problems.append("\(planPath): unknown key '\(key)'; valid: \(topKeys.sorted().joined(separator: ", "))")
         }
-        let baseline = doc["baseline"] as? String ?? "zero-on-fault"
+        let baseline = doc["baseline"]?.string ?? "zero-on-fault"
         if Policies.type(named: baseline) == nil { problems.append("\(planPath): baseline '\(baseline)' is not a policy") }
 
-        // Traces: paths or globs, relative to the plan.
+        // Traces: paths or globs (glob(3)), relative to the plan.
         var traces: [String] = []
         for pattern in strings(doc["traces"], "traces", planPath, &problems) {
             let full = pattern.hasPrefix("/") ? pattern : (base.isEmpty ? pattern : (base as NSString).appendingPathComponent(pattern))
@@ -71,55 +75,42 @@ public struct BatchPlan {
         }
         if traces.isEmpty && doc["traces"] == nil { problems.append("\(planPath): 'traces' is missing") }
 
-        // Profiles, with overrides.
-        var profiles: [(String, MachineProfile)] = []
-        let profileNames = doc["profiles"] == nil ? ["epyc-zen5-vm"] : strings(doc["profiles"], "profiles", planPath, &problems)
-        for name in profileNames {
-            if let builtin = BuiltinProfiles.named(name) {
-                profiles.append((name, builtin))
-            } else {
-                let file = name.hasPrefix("/") ? name : (base as NSString).appendingPathComponent(name)
-                if !FileManager.default.fileExists(atPath: file) {
-                    problems.append("\(planPath): profiles: '\(name)' is neither a built-in (\(BuiltinProfiles.names.joined(separator: ", "))) nor a file")
-                } else {
-                    do { profiles.append((name, try MachineProfile.load(path: file))) } catch {
-                        problems.append("\(planPath): profiles: \(error)")
-                    }
-                }
-            }
+        func flag(_ key: String) -> Bool {
+            guard let value = doc[key] else { return false }
+            if let flag = value.bool { return flag }
+            problems.append("\(planPath): \(key) must be true or false")
+            return false
         }
-        if let overrides = doc["profile_set"] as? [String: Any] {
-            for (key, value) in flatten(overrides) {
-                for i in profiles.indices {
-                    do { try profiles[i].1.set(key, "\(value)") } catch { problems.append("\(planPath): profile_set: \(error)") }
-                }
-            }
-        }
-        for (name, profile) in profiles {
-            for problem in profile.validationErrors() { problems.append("\(planPath): profile \(name): \(problem)") }
-        }
-
+        let privateL2 = flag("private_l2")
+        let ignoreCapture = flag("ignore_capture_machine")
         let touches: [String?] = doc["touch"] == nil ? [nil] : strings(doc["touch"], "touch", planPath, &problems).map { Optional($0) }
-        for case let touch? in touches where !isTouch(touch) {
+        for case let touch? in touches where TouchModel(touch) == nil {
             problems.append("\(planPath): touch '\(touch)' must be first-line, lines:N or full")
         }
 
-        var privateL2 = false
-        if let value = doc["private_l2"] {
-            if let flag = value as? Bool { privateL2 = flag } else { problems.append("\(planPath): private_l2 must be true or false") }
-        }
-        if privateL2 {
-            for (name, profile) in profiles where profile.l2 == nil {
-                problems.append("\(planPath): private_l2: profile \(name) has no l2")
+        // Profiles, with overrides, through the same setup as replay and compare.
+        var setups: [(String, ReplaySetup)] = []
+        let profileNames = doc["profiles"] == nil ? ["epyc-zen5-vm"] : strings(doc["profiles"], "profiles", planPath, &problems)
+        let overrides = doc["profile_set"].map { flatten($0) } ?? []
+        if let value = doc["profile_set"], value.table == nil { problems.append("\(planPath): profile_set must be a table") }
+        for name in profileNames {
+            do {
+                var setup = ReplaySetup(profile: try ReplaySetup.loadProfile(name, relativeTo: base))
+                setup.privateL2 = privateL2
+                setup.useCaptureMachine = !ignoreCapture
+                try setup.apply(settings: overrides.map { "profile.\($0.0)=\($0.1)" }, policies: [])
+                setups.append((name, setup))
+            } catch let error as ReplaySetup.Problems {
+                problems += error.list.map { "\(planPath): profiles: \(name): \($0)" }
             }
         }
 
         // Policies and their sweeps.
         var policyPoints: [(String, [(String, String)])] = []
-        let policyTables = doc["policy"] as? [[String: Any]] ?? []
+        let policyTables = doc["policy"]?.array ?? []
         if policyTables.isEmpty { problems.append("\(planPath): no [[policy]] tables") }
-        for (index, table) in policyTables.enumerated() {
-            guard let name = table["name"] as? String else {
+        for (index, value) in policyTables.enumerated() {
+            guard let table = value.table, let name = table["name"]?.string else {
                 problems.append("\(planPath): policy \(index + 1) has no name")
                 continue
             }
@@ -136,7 +127,7 @@ public struct BatchPlan {
             }
             for point in crossProduct(axes) {
                 do {
-                    _ = try Policies.make(type.name, settings: point, profile: profiles.first?.1 ?? BuiltinProfiles.epycZen5VM)
+                    _ = try Policies.make(type.name, settings: point, profile: setups.first?.1.profile ?? BuiltinProfiles.epycZen5VM)
                     policyPoints.append((name, point))
                 } catch {
                     problems.append("\(planPath): policy \(name): \(error)")
@@ -152,17 +143,17 @@ public struct BatchPlan {
         var runs: [Run] = []
         for trace in traces {
             let fingerprint = fileFingerprint(trace)
-            for (profileName, profile) in profiles {
-                let profileJSON = canonicalJSON(profile)
+            for (profileName, setup) in setups {
+                let profileJSON = canonicalJSON(setup.profile)
                 for touch in touches {
+                    var runSetup = setup
+                    runSetup.touch = touch.flatMap(TouchModel.init)
                     for (policy, settings) in policyPoints {
                         let key = [
-                            "prezero-batch-v1", toolVersion, trace, fingerprint, profileJSON, touch ?? "metadata", policy,
+                            "prezero-batch-v2", toolVersion, trace, fingerprint, profileJSON, touch ?? "metadata", policy,
                             settings.sorted { $0.0 < $1.0 }.map { "\($0.0)=\($0.1)" }.joined(separator: ";"),
-                        ].joined(separator: "\u{1}") + (privateL2 ? "\u{1}private-l2" : "")
-                        runs.append(
-                            Run(id: hash(key), trace: trace, profileName: profileName, profile: profile, touch: touch,
-                                privateL2: privateL2, policy: policy, settings: settings))
+                        ].joined(separator: "\u{1}") + (privateL2 ? "\u{1}private-l2" : "") + (ignoreCapture ? "\u{1}ignore-capture" : "")
+                        runs.append(Run(id: hash(key), trace: trace, profileName: profileName, setup: runSetup, policy: policy, settings: settings))
                     }
                 }
             }
@@ -178,18 +169,15 @@ public struct BatchPlan {
 
     // MARK: Helpers
 
-    static func isTouch(_ text: String) -> Bool {
-        text == "first-line" || text == "full" || (text.hasPrefix("lines:") && (Int(text.dropFirst(6)) ?? 0) >= 1)
-    }
-
-    static func strings(_ value: Any?, _ key: String, _ plan: String, _ problems: inout [String]) -> [String] {
-        if let s = value as? String { return [s] }
-        if let list = value as? [Any] {
-            let strings = list.compactMap { $0 as? String }
+    static func strings(_ value: ConfigValue?, _ key: String, _ plan: String, _ problems: inout [String]) -> [String] {
+        guard let value else { return [] }
+        if let s = value.string { return [s] }
+        if let list = value.array {
+            let strings = list.compactMap(\.string)
             if strings.count != list.count { problems.append("\(plan): \(key) must hold strings") }
             return strings
         }
-        if value != nil { problems.append("\(plan): \(key) must be a string or a list of strings") }
+        problems.append("\(plan): \(key) must be a string or a list of strings")
         return []
     }
 
@@ -199,16 +187,10 @@ public struct BatchPlan {
     }
 
     /// A scalar, a list (sweep), or `{ from, to, step }` (inclusive range).
-    static func sweepValues(_ value: Any?) -> SweepResult {
-        func text(_ v: Any) -> String? {
-            if let s = v as? String { return s }
-            if let n = v as? NSNumber { return "\(n)" }
-            if let b = v as? Bool { return b ? "true" : "false" }
-            return nil
-        }
-        if let range = value as? [String: Any] {
-            guard let from = (range["from"] as? NSNumber)?.doubleValue, let to = (range["to"] as? NSNumber)?.doubleValue,
-                let step = (range["step"] as? NSNumber)?.doubleValue, step > 0, to >= from, (to - from) / step <= 1000
+    static func sweepValues(_ value: ConfigValue?) -> SweepResult {
+        if let range = value?.table {
+            guard let from = range["from"]?.number, let to = range["to"]?.number, let step = range["step"]?.number,
+                step > 0, to >= from, (to - from) / step <= 1000
             else { return .failure("a range needs numeric from <= to and step > 0 (at most 1000 points)") }
             let integral = [from, to, step].allSatisfy { $0.rounded() == $0 }
             var values: [String] = []
@@ -220,13 +202,12 @@ public struct BatchPlan {
             }
             return .success(values)
         }
-        if let list = value as? [Any] {
-            // A list of strings may be one value of a list parameter (drivers): sweep only scalars.
-            let values = list.compactMap(text)
+        if let list = value?.array {
+            let values = list.compactMap(\.scalarText)
             guard values.count == list.count, !values.isEmpty else { return .failure("a sweep list must hold numbers, strings or booleans") }
             return .success(values)
         }
-        if let v = value.flatMap(text) { return .success([v]) }
+        if let v = value?.scalarText { return .success([v]) }
         return .failure("must be a value, a list (sweep) or { from, to, step }")
     }
 
@@ -238,45 +219,23 @@ public struct BatchPlan {
         return points
     }
 
-    static func flatten(_ table: [String: Any], prefix: String = "") -> [(String, Any)] {
-        table.keys.sorted().flatMap { key -> [(String, Any)] in
-            let full = prefix.isEmpty ? key : prefix + "." + key
-            if let nested = table[key] as? [String: Any] { return flatten(nested, prefix: full) }
-            return [(full, table[key] ?? "")]
+    static func flatten(_ value: ConfigValue, prefix: String = "") -> [(String, String)] {
+        guard let table = value.table else { return value.scalarText.map { [(prefix, $0)] } ?? [] }
+        return table.keys.sorted().flatMap { key -> [(String, String)] in
+            flatten(table[key] ?? .null, prefix: prefix.isEmpty ? key : prefix + "." + key)
         }
     }
 
+    /// Paths matching a shell pattern (`*`, `?`, `[...]`), sorted, through glob(3).
     static func glob(_ pattern: String) -> [String] {
-        guard pattern.contains(where: { "*?[".contains($0) }) else {
-            return FileManager.default.fileExists(atPath: pattern) ? [pattern] : []
+        var result = glob_t()
+        defer { globfree(&result) }
+        guard Glibc.glob(pattern, 0, nil, &result) == 0 else { return [] }
+        var paths: [String] = []
+        for i in 0..<Int(result.gl_pathc) {
+            if let cString = result.gl_pathv[i] { paths.append(String(cString: cString)) }
         }
-        let directory = (pattern as NSString).deletingLastPathComponent
-        let namePattern = (pattern as NSString).lastPathComponent
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory)) ?? []
-        return names.filter { fnmatch(namePattern, $0) }.sorted().map {
-            directory.isEmpty ? $0 : (directory as NSString).appendingPathComponent($0)
-        }
-    }
-
-    /// `*` and `?` wildcards.
-    static func fnmatch(_ pattern: String, _ name: String) -> Bool {
-        let p = Array(pattern)
-        let n = Array(name)
-        var memo = [[Bool?]](repeating: [Bool?](repeating: nil, count: n.count + 1), count: p.count + 1)
-        func match(_ i: Int, _ j: Int) -> Bool {
-            if let m = memo[i][j] { return m }
-            let result: Bool
-            if i == p.count {
-                result = j == n.count
-            } else if p[i] == "*" {
-                result = match(i + 1, j) || (j < n.count && match(i, j + 1))
-            } else {
-                result = j < n.count && (p[i] == "?" || p[i] == n[j]) && match(i + 1, j + 1)
-            }
-            memo[i][j] = result
-            return result
-        }
-        return match(0, 0)
+        return paths.sorted()
     }
 
     static func fileFingerprint(_ path: String) -> String {

@@ -16,7 +16,7 @@ final class EngineRunner<P: PrezeroPolicy>: BatchConsumer, @unchecked Sendable {
         for event in batch { engine.consume(event) }
     }
 
-    func finish(read: TraceReadSummary) -> ReplayResult {
+    func finish(read: TraceReadSummary) -> RunResult {
         engine.finish()
         return Replay.result(engine: engine, policy: policy, read: read)
     }
@@ -50,7 +50,7 @@ enum ReplayBuildError: Error { case notBuilt }
 
 protocol BatchConsumer: AnyObject, Sendable {
     func consume(_ batch: [TraceEvent])
-    func finish(read: TraceReadSummary) -> ReplayResult
+    func finish(read: TraceReadSummary) -> RunResult
 }
 
 /// Decodes a trace once and feeds every batch to several replays, each on its own thread: the
@@ -138,7 +138,7 @@ extension Replay {
     public static func runMany(
         path: String, policies: [any PrezeroPolicy], options: [ReplayOptions], metadata: TraceMetadata?,
         progress: ((UInt64, UInt64?) -> Void)? = nil
-    ) throws -> [ReplayResult] {
+    ) throws -> [RunResult] {
         precondition(policies.count == options.count, "one options value per policy")
         // One thread per core, each building and then running its share of the replays batch
         // by batch: more threads than cores only adds switches between the replays' working

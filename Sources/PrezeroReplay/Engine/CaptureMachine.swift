@@ -81,6 +81,15 @@ extension ReplayOptions {
             if !captured.freeBlocks.isEmpty { initialFree = captured.freeBlocks }
         }
         var options = ReplayOptions(profile: machine)
+        func changed<T: Equatable>(_ key: String, _ path: KeyPath<MachineProfile, T>) {
+            if profile[keyPath: path] != machine[keyPath: path] {
+                options.capturedMachine[key] = "\(machine[keyPath: path]) (profile \(profile.name): \(profile[keyPath: path]))"
+            }
+        }
+        changed("memory_bytes", \.memoryBytes)
+        changed("nodes", \.nodes)
+        changed("cpus", \.cpus)
+        changed("page_bytes", \.pageBytes)
         options.touch = TouchModel(touch ?? metadata?.touch ?? "first-line") ?? .firstLine
         options.timebase = Timebase(rawValue: metadata?.timebase ?? "trace") ?? .trace
         options.initialFreeBlocks = initialFree

@@ -1,7 +1,7 @@
 import PrezeroModel
 
 /// What a fault touches when the trace has no touch detail (perf and ftrace captures).
-public enum TouchModel: Sendable, Equatable, CustomStringConvertible {
+public enum TouchModel: Sendable, Equatable, Hashable, Codable, CustomStringConvertible {
     /// The line holding the faulting address.
     case firstLine
     /// N consecutive lines from the faulting address, wrapping within the page.
@@ -27,7 +27,20 @@ public enum TouchModel: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    func lineCount(linesPerPage: Int) -> Int {
+    public init(from decoder: Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let touch = TouchModel(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "touch '\(text)' is not first-line, lines:N or full"))
+        }
+        self = touch
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
+
+    public func lineCount(linesPerPage: Int) -> Int {
         switch self {
         case .firstLine: 1
         case .lines(let n): min(n, linesPerPage)
@@ -37,7 +50,7 @@ public enum TouchModel: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Where time comes from.
-public enum Timebase: String, Sendable, Codable {
+public enum Timebase: String, Sendable, Codable, CaseIterable {
     /// The trace's timestamps (real captures): idle time from sched_switch.
     case trace
     /// Modelled costs advance each CPU's clock (synthetic traces, whose timestamps are nominal).
@@ -63,6 +76,8 @@ public struct ReplayOptions: Sendable {
     /// Free blocks per node per order at the start (the capture's /proc/buddyinfo); nil:
     /// `initially_free_fraction` of each zone.
     public var initialFreeBlocks: [[Int]]?
+    /// Profile fields the trace's metadata replaced: key -> "captured (profile NAME: value)".
+    public var capturedMachine: [String: String] = [:]
 
     public init(profile: MachineProfile) {
         self.profile = profile

@@ -1,6 +1,7 @@
 import Histogram
 
-/// Everything a replay measures. The report iterates over `named()`; no policy is special-cased.
+/// What the engine accumulates during a replay; `RunMetrics(_:)` turns it into the result's
+/// metrics through `Metric.all`. No policy is special-cased.
 public struct ReplayMetrics: Sendable {
     // Faults and zero requests.
     public var faults: UInt64 = 0
@@ -76,98 +77,13 @@ public struct ReplayMetrics: Sendable {
 
     public init() {}
 
-    /// Faults per second of time spent faulting, as the faulting program sees it: the kernel fault
-    /// path plus the first touches of the page (the loop Lameter's test timed).
-    public var faultRate: Double {
-        let ns = faultPathNs + touchNs
-        return ns > 0 ? Double(faults) / (ns / 1e9) : 0
-    }
-
     /// Who pays: CPU time that depends on the policy.
     public var totalCPUNs: Double { faultPathNs + allocPathZeroingNs + scrubberCPUNs + freePathNs + touchMissNs }
-
-    public enum Value: Sendable, Equatable {
-        case int(UInt64)
-        case double(Double)
-        case samples([[Double]])
-        case map([String: UInt64])
-    }
 
     /// `[latency_ns, fraction of faults at or below it]` at fixed percentiles (for CDF charts).
     public func latencyCDF() -> [[Double]] {
         guard faultLatency.totalCount > 0 else { return [] }
         let percentiles: [Double] = [0.1, 1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 98, 99, 99.5, 99.9, 99.99, 100]
         return percentiles.map { [Double(faultLatency.valueAtPercentile($0)), $0 / 100] }
-    }
-
-    /// Every metric by its JSON name.
-    public func named() -> [(String, Value)] {
-        func p(_ q: Double) -> UInt64 { faultLatency.totalCount == 0 ? 0 : faultLatency.valueAtPercentile(q) }
-        return [
-            ("faults", .int(faults)),
-            ("fault_path_ns", .double(faultPathNs)),
-            ("touch_ns", .double(touchNs)),
-            ("touch_miss_ns", .double(touchMissNs)),
-            ("later_touch_lines", .int(laterTouchLines)),
-            ("later_touch_ns", .double(laterTouchNs)),
-            ("touched_lines_per_page_mean", .double(touchedLinesPerPageMean)),
-            ("fault_rate", .double(faultRate)),
-            ("faults_per_wall_second", .double(spanNs > 0 ? Double(faults) / (spanNs / 1e9) : 0)),
-            ("kernel_fault_rate", .double(faultPathNs > 0 ? Double(faults) / (faultPathNs / 1e9) : 0)),
-            ("fault_latency_p50_ns", .int(p(50))),
-            ("fault_latency_p99_ns", .int(p(99))),
-            ("fault_latency_p999_ns", .int(p(99.9))),
-            ("fault_latency_max_ns", .int(faultLatency.totalCount == 0 ? 0 : faultLatency.max)),
-            ("fault_latency_mean_ns", .double(faultLatency.totalCount == 0 ? 0 : faultLatency.mean)),
-            ("fault_latency_cdf", .samples(latencyCDF())),
-            ("zero_requests", .int(zeroRequests)),
-            ("zero_hits", .int(zeroHits)),
-            ("zero_hit_rate", .double(zeroRequests > 0 ? Double(zeroHits) / Double(zeroRequests) : 0)),
-            ("kernel_zero_requests", .int(kernelZeroRequests)),
-            ("alloc_path_zeroing_ns", .double(allocPathZeroingNs)),
-            ("fault_zeroing_ns", .double(faultZeroingNs)),
-            ("pages_zeroed_fault_path", .int(pagesZeroedFaultPath)),
-            ("pages_zeroed_alloc_path", .int(pagesZeroedAllocPath)),
-            ("pages_zeroed_scrubber", .int(pagesZeroedScrubber)),
-            ("pages_zeroed_free_path", .int(pagesZeroedFreePath)),
-            ("pages_zeroed_by_driver", .map(pagesZeroedByDriver)),
-            ("wasted_zeroing_pages", .int(wastedZeroingPages)),
-            ("bytes_zeroed", .int(bytesZeroed)),
-            ("scrubber_cpu_ns", .double(scrubberCPUNs)),
-            ("scrubber_jobs", .int(scrubberJobs)),
-            ("idle_ns", .double(idleNs)),
-            ("idle_used_fraction", .double(idleNs > 0 ? scrubberCPUNs / idleNs : 0)),
-            ("engine_busy_ns", .double(engineBusyNs)),
-            ("pool_samples", .samples(poolSamples)),
-            ("pool_empty_events", .int(poolEmptyEvents)),
-            ("zero_requests_pool_empty", .int(zeroRequestsPoolEmpty)),
-            ("first_pool_empty_ns", .double(firstPoolEmptyNs ?? -1)),
-            ("frees", .int(frees)),
-            ("free_path_ns", .double(freePathNs)),
-            ("llc_accesses", .int(llcAccesses)),
-            ("llc_misses", .int(llcMisses)),
-            ("llc_misses_touch", .int(llcMissesTouch)),
-            ("llc_misses_pollution", .int(llcMissesPollution)),
-            ("llc_lines_evicted_by_zeroing", .int(llcLinesEvictedByZeroing)),
-            ("llc_invalidations_of_present_lines", .int(llcInvalidationsOfPresentLines)),
-            ("l2_accesses", .int(l2Accesses)),
-            ("l2_misses", .int(l2Misses)),
-            ("l2_misses_touch", .int(l2MissesTouch)),
-            ("l2_lines_evicted_by_zeroing", .int(l2LinesEvictedByZeroing)),
-            ("total_cpu_ns", .double(totalCPUNs)),
-            ("events", .int(events)),
-            ("allocations", .int(allocations)),
-            ("trace_failed_allocations", .int(traceFailedAllocations)),
-            ("frees_of_pages_allocated_before_capture", .int(freesOfPagesAllocatedBeforeCapture)),
-            ("frees_not_modelled", .int(freesNotModelled)),
-            ("second_allocations_of_live_pfn", .int(secondAllocationsOfLivePfn)),
-            ("model_out_of_memory", .int(modelOutOfMemory)),
-            ("timestamps_backwards", .int(timestampsBackwards)),
-            ("events_on_cpus_beyond_profile", .int(eventsOnCPUsBeyondProfile)),
-            ("allocations_above_max_order", .int(allocationsAboveMaxOrder)),
-            ("lost_events", .int(lostEvents)),
-            ("span_ns", .double(spanNs)),
-            ("invariant_checks", .int(invariantChecks)),
-        ]
     }
 }

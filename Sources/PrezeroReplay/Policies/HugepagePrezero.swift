@@ -14,10 +14,10 @@ public struct HugepagePrezero: PrezeroPolicy {
         public var poolBlocks = 0
         public var drivers: [String] = ["cpu-nt"]
         public init() {}
-        public static let documentation = [
-            "huge_order": "order of a huge page; 0 means 2 MiB / page size (9 on 4 KiB pages)",
-            "pool_blocks": "zeroed huge blocks to keep ready (0 = zero every free huge block, as HawkEye)",
-            "drivers": "HawkEye zeroes with non-temporal stores: cpu-nt",
+        public static let documentation: [String: ParameterSpec] = [
+            "huge_order": ParameterSpec("order", 0...15, "order of a huge page; 0 means 2 MiB / page size (9 on 4 KiB pages)"),
+            "pool_blocks": ParameterSpec("blocks", 0...1e9, "zeroed huge blocks to keep ready (0 = zero every free huge block, as HawkEye)"),
+            "drivers": ParameterSpec("driver list", nil, "HawkEye zeroes with non-temporal stores: cpu-nt"),
         ]
     }
 

@@ -14,11 +14,11 @@ public struct IdleZero: PrezeroPolicy {
         public var pagesPerRun = 16
         public var drivers: [String] = ["cpu-nt"]
         public init() {}
-        public static let documentation = [
-            "start_fraction": "start zeroing below this share of free pages zeroed; FreeBSD ZIDLE_LO 2/3 (sys/vm/vm_zeroidle.c)",
-            "stop_fraction": "stop at this share; FreeBSD ZIDLE_HI 4/5",
-            "pages_per_run": "pages zeroed per idle run before yielding; FreeBSD 16",
-            "drivers": "FreeBSD amd64 pagezero uses non-temporal stores (movnti): cpu-nt",
+        public static let documentation: [String: ParameterSpec] = [
+            "start_fraction": ParameterSpec("fraction", 0...1, "start zeroing below this share of free pages zeroed; FreeBSD ZIDLE_LO 2/3 (sys/vm/vm_zeroidle.c)"),
+            "stop_fraction": ParameterSpec("fraction", 0...1, "stop at this share; FreeBSD ZIDLE_HI 4/5"),
+            "pages_per_run": ParameterSpec("pages", 1...1e9, "pages zeroed per idle run before yielding; FreeBSD 16"),
+            "drivers": ParameterSpec("driver list", nil, "FreeBSD amd64 pagezero uses non-temporal stores (movnti): cpu-nt"),
         ]
     }
 

@@ -11,8 +11,8 @@ public struct InitOnFree: PrezeroPolicy {
         /// Driver chain for the clear at free; the kernel clears with cached stores.
         public var drivers: [String] = ["cpu"]
         public init() {}
-        public static let documentation = [
-            "drivers": "zero drivers tried in order (default cpu: mm/page_alloc.c kernel_init_pages uses clear_highpage)"
+        public static let documentation: [String: ParameterSpec] = [
+            "drivers": ParameterSpec("driver list", nil, "zero drivers tried in order (default cpu: mm/page_alloc.c kernel_init_pages uses clear_highpage)")
         ]
     }
 

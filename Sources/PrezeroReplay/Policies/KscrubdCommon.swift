@@ -22,11 +22,11 @@ extension KscrubdDaemon {
 enum KscrubdDriverDocumentation {
     /// Merged into each version's `documentation`.
     static let entries = [
-        "drivers": "zero drivers tried in order: 'engines' = the profile's (BTE on Altix), then the CPU",
-        "split_for_engine": "false (Lameter's code): a block over the engine's maximum (the BTE's 8 MiB) is refused by it and cleared on the CPU by kscrubd's fallback; true: split it until the engine takes it",
+        "drivers": ParameterSpec("driver list", nil, "zero drivers tried in order: 'engines' = the profile's (BTE on Altix), then the CPU"),
+        "split_for_engine": ParameterSpec("true/false", nil, "false (Lameter's code): a block over the engine's maximum (the BTE's 8 MiB) is refused by it and cleared on the CPU by kscrubd's fallback; true: split it until the engine takes it"),
     ]
 
-    static func with(_ own: [String: String]) -> [String: String] {
+    static func with(_ own: [String: ParameterSpec]) -> [String: ParameterSpec] {
         own.merging(entries) { mine, _ in mine }
     }
 }

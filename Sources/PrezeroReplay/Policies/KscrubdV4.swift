@@ -21,9 +21,9 @@ public struct KscrubdV4: KscrubdDaemon {
         public var splitForEngine = false
         public init() {}
         public static let documentation = KscrubdDriverDocumentation.with([
-            "scrub_start": "order (pages 2^n) a free must coalesce to before kscrubd wakes; V4 default 5 (Pine.LNX.4.58.0501101554110)",
-            "scrub_stop": "lowest order kscrubd zeroes; V4 default 2",
-            "scrub_load": "1-minute load average at or above which kscrubd stays asleep; V4 default 999 (gate off)",
+            "scrub_start": ParameterSpec("order", 0...15, "order (pages 2^n) a free must coalesce to before kscrubd wakes; V4 default 5 (Pine.LNX.4.58.0501101554110)"),
+            "scrub_stop": ParameterSpec("order", 0...15, "lowest order kscrubd zeroes; V4 default 2"),
+            "scrub_load": ParameterSpec("load average", 0...1e6, "1-minute load average at or above which kscrubd stays asleep; V4 default 999 (gate off)"),
         ])
     }
 

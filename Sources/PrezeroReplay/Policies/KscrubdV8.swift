@@ -16,9 +16,9 @@ public struct KscrubdV8: KscrubdDaemon {
         public var splitForEngine = false
         public init() {}
         public static let documentation = KscrubdDriverDocumentation.with([
-            "low_permille": "wake when zeroed < free * low/1024; V8 default 100",
-            "high_permille": "per order, zero until zeroed >= unzeroed * high/1024; V8 default 300",
-            "scrub_load": "1-minute load average at or above which kscrubd sleeps; V7/V8 default 1",
+            "low_permille": ParameterSpec("1/1024", 0...1024, "wake when zeroed < free * low/1024; V8 default 100"),
+            "high_permille": ParameterSpec("1/1024", 0...1_048_576, "per order, zero until zeroed >= unzeroed * high/1024; V8 default 300"),
+            "scrub_load": ParameterSpec("load average", 0...1e6, "1-minute load average at or above which kscrubd sleeps; V7/V8 default 1"),
         ])
     }
 

@@ -78,41 +78,59 @@ extension PrezeroPolicy {
     public var splitsBlocksForEngine: Bool { true }
 }
 
+/// One parameter's unit, valid range (numbers; nil for lists and flags) and meaning with its
+/// source: the one place that declares them.
+public struct ParameterSpec: Sendable {
+    public var unit: String
+    public var range: ClosedRange<Double>?
+    public var meaning: String
+    public init(_ unit: String, _ range: ClosedRange<Double>?, _ meaning: String) {
+        self.unit = unit
+        self.range = range
+        self.meaning = meaning
+    }
+}
+
 /// Parameters of a policy: `Codable` with defaults in code; `--set key=value` edits them by
-/// round-tripping through JSON, so types are checked and unknown keys are rejected.
+/// round-tripping through JSON, so types are checked, unknown keys are rejected and numbers
+/// are checked against their range.
 public protocol PolicyParameters: Codable, Sendable, Equatable {
     init()
-    /// One line per parameter: its unit and where its default comes from.
-    static var documentation: [String: String] { get }
+    static var documentation: [String: ParameterSpec] { get }
 }
 
 extension PolicyParameters {
     public func setting(_ key: String, to value: String) throws -> Self {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        guard var object = try JSONSerialization.jsonObject(with: encoder.encode(self)) as? [String: Any] else {
-            throw PolicyError("parameters do not encode as an object")
-        }
+        let object = try JSONDecoder().decode([String: ConfigValue].self, from: JSONEncoder().encode(SnakeCased(self)))
         guard object[key] != nil else {
-            throw PolicyError("unknown parameter '\(key)'; valid: \(object.keys.sorted().joined(separator: ", "))")
+            throw PolicyError(object.isEmpty
+                ? "unknown parameter '\(key)': this policy has no parameters"
+                : "unknown parameter '\(key)'; valid: \(object.keys.sorted().joined(separator: ", "))")
         }
         // Try the value as a number, a boolean, a string, then a comma list: the decoder checks the type.
-        var candidates: [Any] = []
-        if let number = Double(value) { candidates.append(number) }
-        if let flag = Bool(value) { candidates.append(flag) }
-        candidates.append(value)
-        candidates.append(value.split(separator: ",").map { String($0) })
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        var candidates: [ConfigValue] = []
+        if let integer = Int(value) { candidates.append(.integer(integer)) }
+        if let number = Double(value), number.isFinite { candidates.append(.double(number)) }
+        if let flag = Bool(value) { candidates.append(.bool(flag)) }
+        candidates.append(.string(value))
+        candidates.append(.array(value.split(separator: ",").map { .string(String($0)) }))
         for candidate in candidates {
-            object[key] = candidate
-            if let data = try? JSONSerialization.data(withJSONObject: object),
-                let decoded = try? decoder.decode(Self.self, from: data)
-            {
-                return decoded
+            var edited = object
+            edited[key] = candidate
+            guard let data = try? JSONEncoder().encode(edited),
+                let decoded = try? JSONDecoder().decode(SnakeCased<Self>.self, from: data)
+            else { continue }
+            if let range = Self.documentation[key]?.range, let number = candidate.number, !range.contains(number) {
+                throw PolicyError("\(key)=\(value) is outside \(Self.describe(range)) (\(Self.documentation[key]?.unit ?? ""))")
             }
+            return decoded.value
         }
         throw PolicyError("\(key)=\(value): not a valid value for this parameter")
+    }
+
+    public static func describe(_ range: ClosedRange<Double>) -> String {
+        func text(_ v: Double) -> String { v.rounded() == v && abs(v) < 1e15 ? String(Int64(v)) : String(v) }
+        return "\(text(range.lowerBound))...\(text(range.upperBound))"
     }
 
     /// Each parameter as text under its snake_case name: lists joined with commas, booleans as
@@ -143,5 +161,36 @@ public struct PolicyError: Error, CustomStringConvertible {
 /// No parameters.
 public struct NoParameters: PolicyParameters {
     public init() {}
-    public static let documentation: [String: String] = [:]
+    public static let documentation: [String: ParameterSpec] = [:]
+}
+
+/// Codes parameters under snake_case keys (`scrub_start`), the names `--set` and plans use.
+struct SnakeCased<P: PolicyParameters>: Codable {
+    var value: P
+    init(_ value: P) { self.value = value }
+
+    init(from decoder: Decoder) throws {
+        let json = try decoder.singleValueContainer().decode([String: ConfigValue].self)
+        let camel = Dictionary(uniqueKeysWithValues: json.map { (SnakeCased.camel($0.key), $0.value) })
+        value = try JSONDecoder().decode(P.self, from: JSONEncoder().encode(camel))
+    }
+
+    func encode(to encoder: Encoder) throws {
+        let json = try JSONDecoder().decode([String: ConfigValue].self, from: JSONEncoder().encode(value))
+        var c = encoder.singleValueContainer()
+        try c.encode(Dictionary(uniqueKeysWithValues: json.map { (SnakeCased.snake($0.key), $0.value) }))
+    }
+
+    static func snake(_ key: String) -> String {
+        key.reduce(into: "") { out, c in if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) } }
+    }
+
+    static func camel(_ key: String) -> String {
+        var out = ""
+        var upper = false
+        for c in key {
+            if c == "_" { upper = true } else { out += upper ? c.uppercased() : String(c); upper = false }
+        }
+        return out
+    }
 }

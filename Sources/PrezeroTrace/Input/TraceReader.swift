@@ -46,7 +46,10 @@ public enum TraceReader {
         let storedSize = input.storedSize
         // Decompression on a second thread, parsing here.
         try ChunkPipeline(input: input).run { chunk, storedBytesRead in
-            if decoder == nil { decoder = choose(input: input, firstChunk: chunk, metadata: metadata) }
+            if decoder == nil {
+                if chunks == 0 { try ForeignFormat.check(chunk, name: input.name) }
+                decoder = choose(input: input, firstChunk: chunk, metadata: metadata)
+            }
             switch decoder {
             case .text(var d)?:
                 decoder = nil  // keep the decoder uniquely referenced while it runs

@@ -111,7 +111,10 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
 
     /// The metadata a `.pzt` header carries (nil for other files).
     static func embedded(in path: String) -> TraceMetadata? {
-        guard path != "-", let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        var isDirectory: ObjCBool = false
+        guard path != "-", FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+            let handle = FileHandle(forReadingAtPath: path)
+        else { return nil }
         defer { try? handle.close() }
         let fixed = [UInt8](handle.readData(ofLength: PztFormat.headerFixedBytes))
         guard fixed.count == PztFormat.headerFixedBytes, Array(fixed.prefix(4)) == PztFormat.magic else { return nil }
@@ -124,7 +127,7 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
     public static func load(path: String) throws(TraceError) -> TraceMetadata {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw TraceError(.badMetadata, "cannot read metadata: \(error.localizedDescription)", at: InputLocation(file: path))
+            throw TraceError(.badMetadata, "cannot read metadata (\((error as NSError).localizedFailureReason ?? "unreadable"))", at: InputLocation(file: path))
         }
         do {
             return try JSONDecoder().decode(TraceMetadata.self, from: data)

@@ -1,0 +1,125 @@
+import Foundation
+import PrezeroModel
+import PrezeroTrace
+
+/// Everything `replay`, `compare` and `batch` choose before a replay, and the one place that
+/// turns it into each trace's `ReplayOptions` and policies: the profile (a built-in or a file,
+/// with `profile.KEY=VALUE` overrides), the touch model, the timebase, the private L2, the
+/// invariant checker and the captured machine.
+public struct ReplaySetup: Sendable {
+    public var profile: MachineProfile
+    /// Profile keys set explicitly (`--set profile.KEY`, `[profile_set]`).
+    public var profileOverrides: Set<String> = []
+    /// nil: each trace's metadata, else first-line.
+    public var touch: TouchModel?
+    /// nil: each trace's metadata, else trace.
+    public var timebase: Timebase?
+    public var idleFraction: Double = 0
+    public var privateL2 = false
+    public var checkInvariants = false
+    public var checkEvery = 100_000
+    public var useCaptureMachine = true
+    public var warmStart = true
+    public var cacheTracePath: String?
+    /// Policy parameters by policy name.
+    public var policySettings: [String: [(String, String)]] = [:]
+
+    public init(profile: MachineProfile) { self.profile = profile }
+
+    public struct Problems: Error, CustomStringConvertible {
+        public var list: [String]
+        public init(_ list: [String]) { self.list = list }
+        public var description: String { list.joined(separator: "\n") }
+    }
+
+    /// A built-in profile by name, or a TOML/JSON profile file (relative to `directory`), validated.
+    public static func loadProfile(_ name: String, relativeTo directory: String = "") throws -> MachineProfile {
+        if let builtin = BuiltinProfiles.named(name) { return builtin }
+        let path = name.hasPrefix("/") || directory.isEmpty ? name : (directory as NSString).appendingPathComponent(name)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            throw Problems(["unknown profile '\(name)': not a built-in (\(BuiltinProfiles.names.joined(separator: ", "))) nor a TOML or JSON profile file"])
+        }
+        let profile: MachineProfile
+        do { profile = try MachineProfile.load(path: path) } catch let error as ConfigError {
+            throw Problems(["profile \(error)"])
+        }
+        let problems = profile.validationErrors()
+        guard problems.isEmpty else { throw Problems(problems.map { "profile \(path): \($0)" }) }
+        return profile
+    }
+
+    /// Applies `--set` settings: `profile.KEY=VALUE` to the profile, `POLICY.KEY=VALUE` to one of
+    /// `policies`, and plain `KEY=VALUE` to `single` (the one policy of a `replay`). Each policy's
+    /// settings are checked by building it. Every problem is reported together.
+    public mutating func apply(settings: [String], policies: [String], single: String? = nil) throws {
+        var problems: [String] = []
+        for setting in settings {
+            guard let eq = setting.firstIndex(of: "="), eq != setting.startIndex else {
+                problems.append("--set '\(setting)' is not KEY=VALUE (POLICY.KEY=VALUE or profile.KEY=VALUE)")
+                continue
+            }
+            let key = String(setting[..<eq])
+            let value = String(setting[setting.index(after: eq)...])
+            var scope = single
+            var name = key
+            if let dot = key.firstIndex(of: "."), key.hasPrefix("profile.") || policies.contains(String(key[..<dot])) {
+                scope = String(key[..<dot])
+                name = String(key[key.index(after: dot)...])
+            }
+            if scope == "profile" {
+                do {
+                    try profile.set(name, value)
+                    profileOverrides.insert(name)
+                } catch { problems.append("--set \(setting): \(error)") }
+            } else if let scope {
+                policySettings[scope, default: []].append((name, value))
+            } else {
+                problems.append("--set \(setting): say which policy: POLICY.KEY=VALUE with POLICY one of \(policies.joined(separator: ", ")), or profile.KEY=VALUE")
+            }
+        }
+        problems += profile.validationErrors().map { "profile \(profile.name): \($0)" }
+        for name in policies {
+            guard Policies.type(named: name) != nil else {
+                problems.append("unknown policy '\(name)'; valid: \(Policies.names.joined(separator: ", "))")
+                continue
+            }
+            do { _ = try Policies.make(name, settings: policySettings[name] ?? [], profile: profile) } catch {
+                problems.append("\(name): \(error)")
+            }
+        }
+        if privateL2 && profile.l2 == nil { problems.append("--private-l2 / private_l2: profile \(profile.name) has no l2") }
+        if checkInvariants && checkEvery <= 0 { problems.append("--check-every must be positive") }
+        if !(0...1).contains(idleFraction) { problems.append("--idle-fraction \(idleFraction) is outside 0...1") }
+        guard problems.isEmpty else { throw Problems(problems) }
+    }
+
+    /// The options for replaying the trace at `path`, and its metadata sidecar.
+    public func options(for path: String) throws -> (ReplayOptions, TraceMetadata?) {
+        let loaded = try TraceMetadata.load(besideTrace: path)
+        var options = ReplayOptions.forTrace(
+            profile: profile, metadata: loaded?.0, sidecar: loaded?.1, touch: touch?.description, useCaptureMachine: useCaptureMachine)
+        let overridden = profileOverrides.intersection(options.capturedMachine.keys).sorted()
+        if !overridden.isEmpty, let sidecar = loaded?.1 {
+            throw Problems(overridden.map { key in
+                "--set profile.\(key): \(sidecar) describes the captured machine, whose \(key) is \(options.capturedMachine[key] ?? "?"); "
+                    + "pass --ignore-capture-machine (ignore_capture_machine = true in a plan) to model the profile's instead"
+            })
+        }
+        if let timebase { options.timebase = timebase }
+        options.idleFraction = idleFraction
+        options.privateL2 = privateL2 && options.profile.l2 != nil
+        if checkInvariants {
+            options.checkInvariants = true
+            options.checkInterval = checkEvery
+        }
+        options.warmStart = warmStart
+        options.cacheTracePath = cacheTracePath
+        return (options, loaded?.0)
+    }
+
+    /// The policies, built for the machine the options model.
+    public func policies(_ names: [String], for options: ReplayOptions) throws -> [any PrezeroPolicy] {
+        try names.map { try Policies.make($0, settings: policySettings[$0] ?? [], profile: options.profile) }
+    }
+}

@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import PrezeroModel
+import PrezeroReplay
+import PrezeroTrace
+
+extension TouchModel: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+    public static var allValueStrings: [String] { ["first-line", "lines:8", "full"] }
+    public var defaultValueDescription: String { description }
+}
+
+extension Timebase: ExpressibleByArgument {}
+
+/// A policy name from the registry.
+struct PolicyName: ExpressibleByArgument, Sendable, Equatable {
+    var name: String
+    init(_ name: String) { self.name = name }
+    init?(argument: String) {
+        guard Policies.type(named: argument) != nil else { return nil }
+        name = argument
+    }
+    static var allValueStrings: [String] { Policies.names }
+    var defaultValueDescription: String { name }
+}
+
+/// The options every replaying command shares (`replay`, `compare`), turned into one
+/// `ReplaySetup`, which `batch` builds from its plan instead.
+struct ReplaySetupOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp("Machine profile: a built-in (\(BuiltinProfiles.names.joined(separator: ", "))) or a TOML/JSON profile file.", valueName: "name-or-file"),
+        completion: .custom { _, _, _ in BuiltinProfiles.names + ProfileCompletion.files() })
+    var profile: String = "epyc-zen5-vm"
+
+    @Option(
+        name: .customLong("set"), parsing: .singleValue,
+        help: ArgumentHelp("POLICY.KEY=VALUE sets a policy parameter (KEY=VALUE where one policy is replayed); profile.KEY=VALUE a profile field. Repeatable.", valueName: "key=value"))
+    var settings: [String] = []
+
+    @Option(help: "What a zero-fill fault touches: first-line, lines:N or full (default: each trace's metadata, else first-line).")
+    var touch: TouchModel?
+
+    @Option(help: "Time from the trace's timestamps (trace) or from modelled costs (model). Default: the metadata's, else trace.")
+    var timebase: Timebase?
+
+    @Option(help: "Share of each CPU idle when the trace has no sched_switch events (0...1).")
+    var idleFraction: Double = 0
+
+    @Flag(help: "Simulate the profile's private L2 per CPU: LLC hits outside the CPU's L2 cost llc_hit_ns; cached clears fill the clearing CPU's L2.")
+    var privateL2 = false
+
+    @Flag(help: "Model the profile's memory, nodes, CPUs and page size even when a trace's metadata describes the captured machine.")
+    var ignoreCaptureMachine = false
+
+    @Flag(help: "Run the allocator invariant checker during each replay; exit 3 if it finds a violation.")
+    var check = false
+
+    @Option(help: "Events between two invariant checks (with --check; each check walks every page).")
+    var checkEvery: Int = 100_000
+
+    @Flag(help: "Make trace anomalies fatal (malformed or mixed lines, timestamps going backwards, CPUs beyond the machine's, orders above its max, second allocations of a live pfn).")
+    var strict = false
+
+    /// The setup for `policies`; plain `KEY=VALUE` settings go to `single`.
+    func setup(policies: [String], single: String? = nil) throws -> ReplaySetup {
+        do {
+            var setup = ReplaySetup(profile: try ReplaySetup.loadProfile(profile))
+            setup.touch = touch
+            setup.timebase = timebase
+            setup.idleFraction = idleFraction
+            setup.privateL2 = privateL2
+            setup.useCaptureMachine = !ignoreCaptureMachine
+            setup.checkInvariants = check
+            setup.checkEvery = checkEvery
+            try setup.apply(settings: settings, policies: policies, single: single)
+            return setup
+        } catch let problems as ReplaySetup.Problems {
+            throw ValidationError(problems.description)
+        }
+    }
+}
+
+enum ProfileCompletion {
+    /// Profile files in the current directory.
+    static func files() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: ".")) ?? []).filter { $0.hasSuffix(".toml") || $0.hasSuffix(".json") }.sorted()
+    }
+}
+
+/// Setup problems found while preparing a trace (the captured machine against `--set`).
+func failingOnSetupProblems<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let problems as ReplaySetup.Problems {
+        writeStandardError("prezero: error: \(problems.description)\n")
+        throw ExitCode(2)
+    }
+}
