@@ -50,13 +50,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "PrezeroTraceTests", dependencies: ["PrezeroTrace"],
+        // Test helpers: one scratch directory per test process, removed at exit.
+        .target(name: "PrezeroTestSupport", path: "Tests/PrezeroTestSupport"),
+        .testTarget(name: "PrezeroTraceTests", dependencies: ["PrezeroTrace", "PrezeroTestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "PrezeroReportTests", dependencies: ["PrezeroReport", "PrezeroTrace", "PrezeroModel", "PrezeroReplay"],
+        .testTarget(name: "PrezeroReportTests", dependencies: ["PrezeroReport", "PrezeroTrace", "PrezeroModel", "PrezeroReplay", "PrezeroTestSupport"],
                     resources: [.copy("Golden")]),
-        .testTarget(name: "PrezeroModelTests", dependencies: ["PrezeroModel"]),
-        .testTarget(name: "PrezeroReplayTests", dependencies: ["PrezeroReplay", "PrezeroModel", "PrezeroTrace"]),
+        .testTarget(name: "PrezeroModelTests", dependencies: ["PrezeroModel", "PrezeroTestSupport"]),
+        .testTarget(name: "PrezeroReplayTests", dependencies: ["PrezeroReplay", "PrezeroModel", "PrezeroTrace", "PrezeroTestSupport"]),
         // Runs the built `prezero` binary: exit codes, messages, JSON keys.
-        .testTarget(name: "PrezeroCLITests", dependencies: ["prezero"]),
+        .testTarget(name: "PrezeroCLITests", dependencies: ["prezero", "PrezeroTestSupport"], resources: [.copy("Fixtures")]),
     ]
 )

@@ -2,7 +2,9 @@ import ArgumentParser
 
 @main
 struct Prezero: ParsableCommand {
-    static let version = "0.1.0"
+    @Flag(name: .customShort("V"), help: "Print the version and exit.") var printVersion = false
+
+    static let version = "0.2.0"
 
     static let configuration = CommandConfiguration(
         commandName: "prezero",
@@ -12,6 +14,11 @@ struct Prezero: ParsableCommand {
             answers with numbers. Start with `prezero stat TRACE`.
             """,
         version: version,
-        subcommands: [StatCommand.self, ConvertCommand.self, ReplayCommand.self, CompareCommand.self, BatchCommand.self, ReportCommand.self, SynthCommand.self, ProfilesCommand.self, PoliciesCommand.self]
+        subcommands: [StatCommand.self, ConvertCommand.self, ReplayCommand.self, CompareCommand.self, BatchCommand.self, ReportCommand.self, SynthCommand.self, ProfilesCommand.self, PoliciesCommand.self, MetricsCommand.self]
     )
+
+    func run() throws {
+        guard printVersion else { throw CleanExit.helpRequest(self) }
+        print(Self.version)
+    }
 }

@@ -6,13 +6,16 @@ import Darwin
 
 /// Progress on stderr when stderr is a terminal: done/total, rate, time left. Silent otherwise.
 final class ProgressReporter {
+    enum Unit { case bytes, lines }
     private let label: String
+    private let unit: Unit
     private let enabled: Bool
     private let start: Double
     private var lastDraw: Double = 0
 
-    init(label: String, force: Bool? = nil) {
+    init(label: String, unit: Unit = .bytes, force: Bool? = nil) {
         self.label = label
+        self.unit = unit
         enabled = force ?? (isatty(2) != 0)
         start = ProgressReporter.now()
     }
@@ -48,6 +51,7 @@ final class ProgressReporter {
     }
 
     private func mib(_ bytes: UInt64) -> String {
+        if unit == .lines { return bytes >= 1_000_000 ? "\(bytes / 100_000 / 10).\(bytes / 100_000 % 10) M lines" : "\(bytes / 1000) k lines" }
         let tenths = bytes * 10 / (1 << 20)
         return "\(tenths / 10).\(tenths % 10) MiB"
     }

@@ -17,7 +17,7 @@ struct StatCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "Trace file, or - for standard input.")
+    @Argument(help: "Trace file, or - for standard input.", completion: .file())
     var input: String
 
     @Flag(help: "Print JSON instead of text.")
@@ -29,7 +29,7 @@ struct StatCommand: ParsableCommand {
     @Option(help: "Page size in bytes (default: from the metadata, else 4096).")
     var pageSize: UInt64?
 
-    @Option(help: "Metadata sidecar to use instead of the one beside the trace.")
+    @Option(help: "Metadata sidecar to use instead of the one beside the trace.", completion: .file(extensions: ["json"]))
     var metadata: String?
 
     @Flag(help: "Make trace anomalies fatal (malformed or mixed lines, timestamps going backwards, second allocations of a live pfn).")
@@ -48,6 +48,8 @@ struct StatCommand: ParsableCommand {
     }
 
     func run() throws {
+        try Paths.checkInput(input)
+        if let metadata { try Paths.checkInput(metadata, what: "metadata") }
         try failingOnTraceError {
             try runChecked()
         }

@@ -28,7 +28,7 @@ struct PFTCommand: ParsableCommand {
     @Option(help: "Base page size, e.g. 4KiB or 16KiB.") var pageSize: String = "4KiB"
     @Option(help: "CPUs of the machine; those without a thread are idle.") var cpus: Int = 2
     @Option(help: "Order of each fault's allocation (9 = 2 MiB THP on 4 KiB pages).") var order: Int = 0
-    @Option(name: .shortAndLong, help: "Output trace, e.g. pft.perf.txt.zst.") var output: String
+    @Option(name: .shortAndLong, help: "Output trace, e.g. pft.perf.txt.zst.", completion: .file()) var output: String
 
     func run() throws {
         guard let memoryBytes = parseSize(memory) else { throw ValidationError("--memory '\(memory)' is not a size like 4GiB") }
@@ -37,9 +37,12 @@ struct PFTCommand: ParsableCommand {
             memoryBytes: memoryBytes, reps: reps, threads: threads, lines: lines, pageBytes: Int(page), cpus: cpus, order: order)
         let errors = test.validationErrors()
         guard errors.isEmpty else { throw ValidationError(errors.joined(separator: "; ")) }
+        try Paths.checkOutput(output, option: "-o")
         try failingOnTraceError {
             let writer = try TraceFileWriter(path: output, compressLevel: output.hasSuffix(".zst") ? 3 : nil)
-            let lines = try test.write(to: writer)
+            let progress = ProgressReporter(label: "writing \(output)", unit: .lines)
+            let lines = try test.write(to: writer, progress: { progress.update(done: $0, total: $1) })
+            progress.finish()
             try writer.commit()
             let sidecar = TraceMetadata.sidecarCandidates(for: output)[0]
             let meta = try TraceFileWriter(path: sidecar, compressLevel: nil)

@@ -1,4 +1,5 @@
 import Foundation
+import PrezeroTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -21,7 +22,7 @@ struct BatchCLITests {
     }
 
     @Test func rerunDoesNoWorkAndReportMergesShards() throws {
-        let dir = NSTemporaryDirectory() + "prezero-batch-\(UUID().uuidString)"
+        let dir = Scratch.directory + "prezero-batch-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let trace = repository.appendingPathComponent("traces/git-clone.perf.txt.zst").path
         let plan = try makePlan(dir, traces: [trace], policies: "scrub_start = [4, 5, 6]")
@@ -44,7 +45,7 @@ struct BatchCLITests {
 
     /// Killing a batch mid-run leaves only complete result files; a rerun finishes the plan.
     @Test func interruptedBatchResumes() throws {
-        let dir = NSTemporaryDirectory() + "prezero-batch-\(UUID().uuidString)"
+        let dir = Scratch.directory + "prezero-batch-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let trace = dir + "/pft.perf.txt.zst"
         let synth = try runPrezero([
@@ -79,7 +80,7 @@ struct BatchCLITests {
     }
 
     @Test func badPlanRunsNothing() throws {
-        let dir = NSTemporaryDirectory() + "prezero-batch-\(UUID().uuidString)"
+        let dir = Scratch.directory + "prezero-batch-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let plan = try makePlan(dir, traces: ["/no/such.zst"], policies: "scrub_begin = 4")
         let result = try runPrezero(["batch", plan, "-o", dir + "/results"])

@@ -1,10 +1,11 @@
 import Foundation
+import PrezeroTestSupport
 import Testing
 
 @Suite("prezero replay and synth (CLI)")
 struct ReplayCLITests {
     @Test func replayJSONSaysExactlyWhatProducedIt() throws {
-        let dir = NSTemporaryDirectory() + "prezero-cli-\(UUID().uuidString)"
+        let dir = Scratch.directory + "prezero-cli-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let trace = dir + "/pft.perf.txt.zst"
         let synth = try runPrezero([

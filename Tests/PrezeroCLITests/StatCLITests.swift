@@ -1,4 +1,5 @@
 import Foundation
+import PrezeroTestSupport
 import Testing
 
 /// The `prezero` binary built beside this test bundle.
@@ -35,7 +36,7 @@ func runPrezero(_ arguments: [String], stdin: Data? = nil) throws -> (status: In
 }
 
 func temporaryFile(_ data: Data, suffix: String) throws -> String {
-    let path = NSTemporaryDirectory() + "prezero-cli-\(UUID().uuidString)\(suffix)"
+    let path = Scratch.directory + "prezero-cli-\(UUID().uuidString)\(suffix)"
     try data.write(to: URL(fileURLWithPath: path))
     return path
 }

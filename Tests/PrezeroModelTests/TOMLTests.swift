@@ -1,4 +1,5 @@
 import Foundation
+import PrezeroTestSupport
 import Testing
 
 @testable import PrezeroModel
@@ -114,7 +115,7 @@ struct TOMLTests {
 
 /// Runs `body` with a fresh directory under the system's temporary directory, removed after.
 func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
-    let directory = NSTemporaryDirectory() + "prezero-test-\(UUID().uuidString)"
+    let directory = Scratch.directory + "prezero-test-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: directory) }
     return try body(directory)

@@ -1,4 +1,5 @@
 import Foundation
+import PrezeroTestSupport
 import Testing
 
 import PrezeroModel
@@ -9,7 +10,7 @@ struct BatchPlanTests {
     let traces = repositoryRoot.appendingPathComponent("traces").path
 
     func plan(_ text: String) throws -> BatchPlan {
-        let path = NSTemporaryDirectory() + "prezero-plan-\(UUID().uuidString).toml"
+        let path = Scratch.directory + "prezero-plan-\(UUID().uuidString).toml"
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return try BatchPlan.load(path: path, toolVersion: "test")
     }

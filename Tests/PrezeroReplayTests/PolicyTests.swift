@@ -1,4 +1,5 @@
 import Foundation
+import PrezeroTestSupport
 import Testing
 
 import PrezeroModel
@@ -155,7 +156,7 @@ struct CacheTraceTests {
         let (trace, _) = try pftTrace(memory: 8 << 20, reps: 2, lines: 3, pageBytes: 4_096, cpus: 2)
         var profile = BuiltinProfiles.epycZen5VM.withMemory(256 << 20)
         profile.llc = CacheGeometry(sizeBytes: 256 << 10, ways: 8, lineBytes: 64)
-        let din = NSTemporaryDirectory() + "prezero-\(UUID().uuidString).din"
+        let din = Scratch.directory + "prezero-\(UUID().uuidString).din"
         let r = try replay(trace, policy: "zero-on-fault", profile: profile, lines: 3) { $0.cacheTracePath = din }
         #expect(r.metrics.llcInvalidationsOfPresentLines == 0)
         let text = try String(contentsOfFile: din, encoding: .utf8)

@@ -1,4 +1,5 @@
 import Foundation
+import PrezeroTestSupport
 import PrezeroModel
 import PrezeroTrace
 
@@ -13,7 +14,7 @@ func pftTrace(
 ) throws -> (String, TraceMetadata) {
     let test = PageFaultTest(
         memoryBytes: memory, reps: reps, threads: threads, lines: lines, pageBytes: pageBytes, cpus: cpus, order: order)
-    let path = NSTemporaryDirectory() + "prezero-pft-\(UUID().uuidString).perf.txt"
+    let path = Scratch.directory + "prezero-pft-\(UUID().uuidString).perf.txt"
     let writer = try TraceFileWriter(path: path, compressLevel: nil)
     _ = try test.write(to: writer)
     try writer.commit()

@@ -1,4 +1,5 @@
 import Foundation
+import PrezeroTestSupport
 import Testing
 
 @testable import PrezeroReport
@@ -109,7 +110,7 @@ struct ComparisonReportTests {
 
     @Test func resultsRoundTripThroughJSON() throws {
         let runs = try fixedRuns()
-        let path = NSTemporaryDirectory() + "prezero-results-\(UUID().uuidString).json"
+        let path = Scratch.directory + "prezero-results-\(UUID().uuidString).json"
         try ResultFiles.json(runs: runs, toolVersion: "test").write(toFile: path, atomically: true, encoding: .utf8)
         let loaded = try ResultFiles.load([path])
         #expect(loaded.count == 3)

@@ -1,4 +1,5 @@
 import Foundation
+import PrezeroTestSupport
 import Testing
 
 import PrezeroReport
@@ -45,7 +46,7 @@ struct StatReportTests {
     }
 
     @Test func goldenTextAndJSON() throws {
-        let path = NSTemporaryDirectory() + "prezero-golden-hand.txt"
+        let path = Scratch.directory + "prezero-golden-hand.txt"
         try Data(handTrace.utf8).write(to: URL(fileURLWithPath: path))
         var r = try report(for: path)
         r.trace.input = "hand.txt"

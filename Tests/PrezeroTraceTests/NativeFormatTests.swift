@@ -1,4 +1,5 @@
 import Foundation
+import PrezeroTestSupport
 import Testing
 
 @testable import PrezeroTrace
@@ -14,7 +15,7 @@ struct NativeFormatTests {
     /// Every bundled trace -> .pzt -> the same events, names and counts as reading the original.
     @Test(arguments: Paths.bundledTraces())
     func roundTripsEveryBundledTrace(_ path: String) throws {
-        let out = NSTemporaryDirectory() + "prezero-\(UUID().uuidString).pzt"
+        let out = Scratch.directory + "prezero-\(UUID().uuidString).pzt"
         _ = try TraceConverter.convert(input: path, output: out, metadata: nil)
         let (original, originalSummary) = try readAll(path)
         let (converted, convertedSummary) = try readAll(out)
@@ -50,7 +51,7 @@ struct NativeFormatTests {
                 flags: EventFlags(rawValue: UInt8(truncatingIfNeeded: next())), a: extreme ? UInt64.max : next() >> (next() % 64),
                 b: extreme ? 0 : next(), c: next() >> 32))
         }
-        let out = NSTemporaryDirectory() + "prezero-\(UUID().uuidString).pzt"
+        let out = Scratch.directory + "prezero-\(UUID().uuidString).pzt"
         let writer = try PztWriter(path: out, metadata: Array("{}".utf8))
         for e in events { try writer.write(e, symbols: symbols) }
         try writer.close(trailer: Array("{\"events\": \(events.count)}".utf8))
@@ -61,7 +62,7 @@ struct NativeFormatTests {
 
     func corrupt(_ mutate: (inout [UInt8]) -> Void, suffix: String = ".pzt") throws -> TraceError? {
         let source = Paths.bundledTraces().first { $0.contains("git-clone") } ?? ""
-        let good = NSTemporaryDirectory() + "prezero-\(UUID().uuidString).pzt"
+        let good = Scratch.directory + "prezero-\(UUID().uuidString).pzt"
         _ = try TraceConverter.convert(input: source, output: good, metadata: nil)
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: good)))
         mutate(&bytes)
@@ -93,7 +94,7 @@ struct NativeFormatTests {
     @Test func checksumMismatchIsAClearError() throws {
         // Change one record byte inside the compressed stream by recompressing a tampered stream:
         // write a file by hand whose checksum is wrong.
-        let out = NSTemporaryDirectory() + "prezero-\(UUID().uuidString).pzt"
+        let out = Scratch.directory + "prezero-\(UUID().uuidString).pzt"
         let writer = try PztWriter(path: out, metadata: Array("{}".utf8))
         try writer.write(TraceEvent(kind: .pageFree, timestampNs: 5, order: 1, a: 42), symbols: SymbolTable())
         try writer.closeWithWrongChecksumForTesting(trailer: Array("{\"events\": 1}".utf8))
@@ -106,7 +107,7 @@ struct NativeFormatTests {
 
     @Test func chunkingDoesNotChangeNativeEvents() throws {
         let source = Paths.bundledTraces().first { $0.contains("zstd-15") } ?? ""
-        let out = NSTemporaryDirectory() + "prezero-\(UUID().uuidString).pzt"
+        let out = Scratch.directory + "prezero-\(UUID().uuidString).pzt"
         _ = try TraceConverter.convert(input: source, output: out, metadata: nil)
         var small = CollectingSink()
         _ = try TraceReader.read(path: out, into: &small, readSize: 13)

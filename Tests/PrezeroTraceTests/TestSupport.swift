@@ -1,4 +1,5 @@
 import Foundation
+import PrezeroTestSupport
 import Testing
 
 @testable import PrezeroTrace
@@ -59,7 +60,7 @@ func parseLine(_ line: String, parser: inout TextLineParser) -> (LineOutcome, Tr
 }
 
 func writeTemporary(_ bytes: [UInt8], suffix: String = ".txt") throws -> String {
-    let path = NSTemporaryDirectory() + "prezero-test-\(UUID().uuidString)\(suffix)"
+    let path = Scratch.directory + "prezero-test-\(UUID().uuidString)\(suffix)"
     try Data(bytes).write(to: URL(fileURLWithPath: path))
     return path
 }

@@ -31,7 +31,8 @@ public enum TraceConverter {
     /// order the reader assigns them); memory stays constant. Standard input is spooled first.
     /// - Returns: the number of events written and what the reader saw.
     public static func convert(
-        input: String, output: String, metadata: TraceMetadata?, level: Int32 = 3
+        input: String, output: String, metadata: TraceMetadata?, level: Int32 = 3,
+        progress: ((UInt64, UInt64?) -> Void)? = nil
     ) throws -> (events: Int, summary: TraceReadSummary) {
         var path = input
         var spool: String?
@@ -47,7 +48,9 @@ public enum TraceConverter {
         defer { if let spool { unlink(spool) } }
 
         var counting = Counting()
-        let first = try TraceReader.read(path: path, into: &counting, metadata: metadata)
+        // Progress over both passes: the first reports half of twice the size.
+        let first = try TraceReader.read(
+            path: path, into: &counting, metadata: metadata, progress: { done, total in progress?(done, total.map { $0 * 2 }) })
         var header = metadata.flatMap { try? JSONEncoder().encode($0) }.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
         header["source_format"] = first.formatName
         header["source_file"] = input
@@ -56,7 +59,9 @@ public enum TraceConverter {
         let writer = try PztWriter(path: output, metadata: headerBytes, level: level)
         let sink = WritingSink(writer: writer, symbols: first.symbols)
         var box = Box(sink: sink)
-        let summary = try TraceReader.read(path: path, into: &box, metadata: metadata)
+        let firstBytes = first.storedBytes
+        let summary = try TraceReader.read(
+            path: path, into: &box, metadata: metadata, progress: { done, total in progress?(firstBytes + done, total.map { $0 * 2 }) })
         if let error = sink.error { throw error }
         let d = summary.diagnostics
         let trailer: [String: Any] = [

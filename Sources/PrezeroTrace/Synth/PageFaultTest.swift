@@ -39,8 +39,9 @@ public struct PageFaultTest: Sendable {
         return errors
     }
 
-    /// Writes the trace; returns the number of lines.
-    public func write(to writer: TraceFileWriter) throws -> Int {
+    /// Writes the trace; returns the number of lines. `progress` gets lines written and the total.
+    public func write(to writer: TraceFileWriter, progress: ((UInt64, UInt64?) -> Void)? = nil) throws -> Int {
+        let totalLines = UInt64(cpus + reps * blocksPerThread * threads * 3)
         var lineCount = 0
         var t: UInt64 = 1_000  // ns, nominal: 1 µs per event
         func stamp() -> String {
@@ -84,7 +85,9 @@ public struct PageFaultTest: Sendable {
                             + " order=\(order) migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_ZERO\n")
                     lineCount += 2
                 }
+                if i & 4095 == 0 { progress?(UInt64(lineCount), totalLines) }
             }
+            progress?(UInt64(lineCount), totalLines)
             // munmap at the end of the repetition.
             for i in 0..<blocks {
                 for thread in 0..<threads {
