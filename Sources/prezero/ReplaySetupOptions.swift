@@ -7,10 +7,13 @@ import PrezeroTrace
 extension TouchModel: ExpressibleByArgument {
     public init?(argument: String) { self.init(argument) }
     public static var allValueStrings: [String] { ["first-line", "lines:8", "full"] }
+    public static var defaultCompletionKind: CompletionKind { .list(["first-line", "lines:", "full"]) }
     public var defaultValueDescription: String { description }
 }
 
-extension Timebase: ExpressibleByArgument {}
+extension Timebase: ExpressibleByArgument {
+    public static var defaultCompletionKind: CompletionKind { .list(allCases.map(\.rawValue)) }
+}
 
 /// A policy name from the registry.
 struct PolicyName: ExpressibleByArgument, Sendable, Equatable {
@@ -21,6 +24,7 @@ struct PolicyName: ExpressibleByArgument, Sendable, Equatable {
         name = argument
     }
     static var allValueStrings: [String] { Policies.names }
+    static var defaultCompletionKind: CompletionKind { .list(Policies.names) }
     var defaultValueDescription: String { name }
 }
 
