@@ -376,7 +376,7 @@ public enum ResultFiles {
 
     /// Scalar metrics, one column each in name order, after the run's identity.
     public static func csv(runs: [RunResult]) -> String {
-        let columns = Metric.all.filter { $0.scalar(RunMetrics()) != nil }.sorted { $0.name < $1.name }
+        let columns = Metric.all.filter(\.isScalar).sorted { $0.name < $1.name }
         func field(_ s: String) -> String {
             s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
         }
@@ -421,20 +421,28 @@ public enum ResultFiles {
         return runs
     }
 
+    /// A result file: one run (`replay --json`, a batch result) or `{"runs": [...]}`, in one parse.
+    struct AnyResultFile: Decodable {
+        var runs: [RunResult]
+        init(from decoder: Decoder) throws {
+            let set = try decoder.container(keyedBy: ResultSet.CodingKeys.self)
+            runs = set.contains(.runs) ? try set.decode([RunResult].self, forKey: .runs) : [try RunResult(from: decoder)]
+        }
+    }
+
     static func loadFile(_ file: String) throws -> [RunResult] {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
             throw LoadError(description: "\(file): cannot read (\(FileCheck.reason(error)))")
         }
-        let decoder = JSONDecoder()
-        guard let shape = try? decoder.decode([String: ConfigValue].self, from: data) else {
-            throw LoadError(description: "\(file): not a JSON object (expected a result of `prezero replay --json`, `compare --json` or `batch`)")
-        }
         do {
-            if shape["runs"] != nil { return try decoder.decode(ResultSet.self, from: data).runs }
-            return [try decoder.decode(RunResult.self, from: data)]
+            return try JSONDecoder().decode(AnyResultFile.self, from: data).runs
         } catch let error as DecodingError {
-            let format = shape["format"]?.number.map { Int($0) } ?? shape["runs"]?.array?.first?.table?["format"]?.number.map { Int($0) } ?? 1
+            // Only on failure: look at the file's shape again to say what it is.
+            guard let shape = try? JSONDecoder().decode([String: ConfigValue].self, from: data) else {
+                throw LoadError(description: "\(file): not a JSON object (expected a result of `prezero replay --json`, `compare --json` or `batch`)")
+            }
+            let format = (shape["format"] ?? shape["runs"]?.array?.first?.table?["format"])?.number.map { Int($0) } ?? 1
             throw LoadError(description: "\(file): not a prezero result of format \(format) (this prezero reads formats 1 to \(RunResult.currentFormat)): " + describe(error))
         }
     }

@@ -94,7 +94,7 @@ enum PolicyTable {
         out += "| parameter | default | unit | valid range | meaning and source |\n|---|---|---|---|---|\n"
         for key in defaults.keys.sorted() {
             let spec = P.Parameters.documentation[key]
-            out += "| `\(key)` | \(defaults[key] ?? "") | \(spec?.unit ?? "-") | \(spec?.range.map(P.Parameters.describe) ?? "-") | \(spec?.meaning ?? "-") |\n"
+            out += "| `\(key)` | \(defaults[key] ?? "") | \(spec?.unit ?? "-") | \(spec?.range?.rangeText ?? "-") | \(spec?.meaning ?? "-") |\n"
         }
         return out + "\n"
     }

@@ -75,7 +75,7 @@ enum ReplayText {
             case .series(let path, _):
                 let v = r.metrics[keyPath: path]
                 text = "\(v.count) samples" + (v.last.map { $0.count > 1 ? ", last \(Int($0[1])) pages" : "" } ?? "")
-            case .counts(let path, _):
+            case .counts(let path):
                 text = r.metrics[keyPath: path].sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             }
             out += metric.name.padding(toLength: 40, withPad: " ", startingAt: 0) + text + "\n"

@@ -18,7 +18,7 @@ struct MetricTableTests {
             case .count(let path, _): m[keyPath: path] = 7
             case .real(let path, _): m[keyPath: path] = 7.5
             case .series(let path, _): m[keyPath: path] = [[7, 7]]
-            case .counts(let path, _): m[keyPath: path] = ["x": 7]
+            case .counts(let path): m[keyPath: path] = ["x": 7]
             }
             let changed = zip(Mirror(reflecting: m).children, Mirror(reflecting: RunMetrics()).children)
                 .filter { "\($0.0.value)" != "\($0.1.value)" }.compactMap(\.0.label)
@@ -37,7 +37,7 @@ struct MetricTableTests {
             case .count(let path, _): m[keyPath: path] = UInt64(i + 1)
             case .real(let path, _): m[keyPath: path] = Double(i) + 0.25
             case .series(let path, _): m[keyPath: path] = [[Double(i), 1]]
-            case .counts(let path, _): m[keyPath: path] = ["cpu": UInt64(i)]
+            case .counts(let path): m[keyPath: path] = ["cpu": UInt64(i)]
             }
         }
         let data = try JSONEncoder().encode(m)

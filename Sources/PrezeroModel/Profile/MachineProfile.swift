@@ -219,6 +219,7 @@ extension MachineProfile {
         public var integral: Bool
         let read: @Sendable (MachineProfile) -> Double?
         let write: @Sendable (inout MachineProfile, Double) -> Void
+        public var rangeText: String { (integral ? "whole numbers " : "") + range.rangeText }
     }
 
     private static func int(
@@ -268,23 +269,19 @@ extension MachineProfile {
         }
         guard let number = Double(value), number.isFinite else { throw ProfileError("profile.\(key): '\(value)' is not a number") }
         guard field.range.contains(number), !field.integral || number.rounded() == number else {
-            throw ProfileError("profile.\(key)=\(value) is outside \(Self.describe(field)) (\(field.unit))")
+            throw ProfileError("profile.\(key)=\(value) is outside \(field.rangeText) (\(field.unit))")
         }
         field.write(&self, number)
         sources[key] = "--set \(key)=\(value)"
     }
 
-    static func describe(_ field: Field) -> String {
-        func text(_ v: Double) -> String { v.rounded() == v && abs(v) < 1e15 ? String(Int64(v)) : String(v) }
-        return (field.integral ? "whole numbers " : "") + "\(text(field.range.lowerBound))...\(text(field.range.upperBound))"
-    }
 
     /// Problems that make the profile unusable, all of them.
     public func validationErrors() -> [String] {
         var errors: [String] = []
         for field in Self.fields {
             if let v = field.read(self), !field.range.contains(v) {
-                errors.append("\(field.key) \(v) is outside \(Self.describe(field)) (\(field.unit))")
+                errors.append("\(field.key) \(v) is outside \(field.rangeText) (\(field.unit))")
             }
         }
         if !clearCached.setupNs.isFinite || clearCached.setupNs < 0 || clearCached.points.contains(where: { !($0.bytesPerNs > 0) }) {
@@ -328,4 +325,12 @@ extension MachineProfile {
 public struct ProfileError: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
+}
+
+extension ClosedRange where Bound == Double {
+    /// `0...1`, `1...1000000`: whole bounds without a decimal point.
+    public var rangeText: String {
+        func text(_ v: Double) -> String { v.rounded() == v && abs(v) < 1e15 ? String(Int64(v)) : String(v) }
+        return "\(text(lowerBound))...\(text(upperBound))"
+    }
 }

@@ -32,7 +32,8 @@ public struct ReplaySetup: Sendable {
         public var description: String { list.joined(separator: "\n") }
     }
 
-    /// A built-in profile by name, or a TOML/JSON profile file (relative to `directory`), validated.
+    /// A built-in profile by name, or a TOML/JSON profile file (relative to `directory`); `apply`
+    /// validates it with its overrides.
     public static func loadProfile(_ name: String, relativeTo directory: String = "") throws -> MachineProfile {
         if let builtin = BuiltinProfiles.named(name) { return builtin }
         let path = name.hasPrefix("/") || directory.isEmpty ? name : (directory as NSString).appendingPathComponent(name)
@@ -40,13 +41,9 @@ public struct ReplaySetup: Sendable {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
             throw Problems(["unknown profile '\(name)': not a built-in (\(BuiltinProfiles.names.joined(separator: ", "))) nor a TOML or JSON profile file"])
         }
-        let profile: MachineProfile
-        do { profile = try MachineProfile.load(path: path) } catch let error as ConfigError {
+        do { return try MachineProfile.load(path: path) } catch let error as ConfigError {
             throw Problems(["profile \(error)"])
         }
-        let problems = profile.validationErrors()
-        guard problems.isEmpty else { throw Problems(problems.map { "profile \(path): \($0)" }) }
-        return profile
     }
 
     /// Applies `--set` settings: `profile.KEY=VALUE` to the profile, `POLICY.KEY=VALUE` to one of

@@ -100,8 +100,16 @@ public protocol PolicyParameters: Codable, Sendable, Equatable {
 }
 
 extension PolicyParameters {
+    /// The parameters as JSON values under their snake_case names (`scrub_start`), the names
+    /// `--set` and plans use.
+    func snakeCased() throws -> [String: ConfigValue] {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return try JSONDecoder().decode([String: ConfigValue].self, from: encoder.encode(self))
+    }
+
     public func setting(_ key: String, to value: String) throws -> Self {
-        let object = try JSONDecoder().decode([String: ConfigValue].self, from: JSONEncoder().encode(SnakeCased(self)))
+        let object = try snakeCased()
         guard object[key] != nil else {
             throw PolicyError(object.isEmpty
                 ? "unknown parameter '\(key)': this policy has no parameters"
@@ -114,40 +122,26 @@ extension PolicyParameters {
         if let flag = Bool(value) { candidates.append(.bool(flag)) }
         candidates.append(.string(value))
         candidates.append(.array(value.split(separator: ",").map { .string(String($0)) }))
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
         for candidate in candidates {
             var edited = object
             edited[key] = candidate
-            guard let data = try? JSONEncoder().encode(edited),
-                let decoded = try? JSONDecoder().decode(SnakeCased<Self>.self, from: data)
-            else { continue }
-            if let range = Self.documentation[key]?.range, let number = candidate.number, !range.contains(number) {
-                throw PolicyError("\(key)=\(value) is outside \(Self.describe(range)) (\(Self.documentation[key]?.unit ?? ""))")
+            guard let data = try? JSONEncoder().encode(edited), let decoded = try? decoder.decode(Self.self, from: data) else { continue }
+            if let spec = Self.documentation[key], let range = spec.range, let number = candidate.number, !range.contains(number) {
+                throw PolicyError("\(key)=\(value) is outside \(range.rangeText) (\(spec.unit))")
             }
-            return decoded.value
+            return decoded
         }
         throw PolicyError("\(key)=\(value): not a valid value for this parameter")
     }
 
-    public static func describe(_ range: ClosedRange<Double>) -> String {
-        func text(_ v: Double) -> String { v.rounded() == v && abs(v) < 1e15 ? String(Int64(v)) : String(v) }
-        return "\(text(range.lowerBound))...\(text(range.upperBound))"
-    }
-
     /// Each parameter as text under its snake_case name: lists joined with commas, booleans as
-    /// true/false (JSONSerialization would give 1/0 on Linux).
+    /// true/false, whole numbers without a decimal point.
     public var asStrings: [String: String] {
         var out: [String: String] = [:]
-        for child in Mirror(reflecting: self).children {
-            guard let label = child.label else { continue }
-            let key = label.reduce(into: "") { key, c in
-                if c.isUppercase { key += "_" + c.lowercased() } else { key.append(c) }
-            }
-            switch child.value {
-            case let list as [String]: out[key] = list.joined(separator: ",")
-            case let flag as Bool: out[key] = flag ? "true" : "false"
-            case let number as Double where number == number.rounded() && abs(number) < 1e15: out[key] = String(Int64(number))
-            default: out[key] = "\(child.value)"
-            }
+        for (key, value) in (try? snakeCased()) ?? [:] {
+            out[key] = value.array.map { $0.compactMap(\.scalarText).joined(separator: ",") } ?? value.scalarText ?? ""
         }
         return out
     }
@@ -162,35 +156,4 @@ public struct PolicyError: Error, CustomStringConvertible {
 public struct NoParameters: PolicyParameters {
     public init() {}
     public static let documentation: [String: ParameterSpec] = [:]
-}
-
-/// Codes parameters under snake_case keys (`scrub_start`), the names `--set` and plans use.
-struct SnakeCased<P: PolicyParameters>: Codable {
-    var value: P
-    init(_ value: P) { self.value = value }
-
-    init(from decoder: Decoder) throws {
-        let json = try decoder.singleValueContainer().decode([String: ConfigValue].self)
-        let camel = Dictionary(uniqueKeysWithValues: json.map { (SnakeCased.camel($0.key), $0.value) })
-        value = try JSONDecoder().decode(P.self, from: JSONEncoder().encode(camel))
-    }
-
-    func encode(to encoder: Encoder) throws {
-        let json = try JSONDecoder().decode([String: ConfigValue].self, from: JSONEncoder().encode(value))
-        var c = encoder.singleValueContainer()
-        try c.encode(Dictionary(uniqueKeysWithValues: json.map { (SnakeCased.snake($0.key), $0.value) }))
-    }
-
-    static func snake(_ key: String) -> String {
-        key.reduce(into: "") { out, c in if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) } }
-    }
-
-    static func camel(_ key: String) -> String {
-        var out = ""
-        var upper = false
-        for c in key {
-            if c == "_" { upper = true } else { out += upper ? c.uppercased() : String(c); upper = false }
-        }
-        return out
-    }
 }

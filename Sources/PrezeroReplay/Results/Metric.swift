@@ -10,20 +10,29 @@ public struct Metric: Sendable {
     public let how: String
     public let access: Access
 
-    /// A typed key path into `RunMetrics` with the computation from the engine's accumulators.
+    /// A typed key path into `RunMetrics`, and for a derived metric its computation from what the
+    /// engine accumulated (nil: the engine counts the metric itself).
     public enum Access: Sendable {
-        case count(WritableKeyPath<RunMetrics, UInt64> & Sendable, @Sendable (ReplayMetrics) -> UInt64)
-        case real(WritableKeyPath<RunMetrics, Double> & Sendable, @Sendable (ReplayMetrics) -> Double)
-        case series(WritableKeyPath<RunMetrics, [[Double]]> & Sendable, @Sendable (ReplayMetrics) -> [[Double]])
-        case counts(WritableKeyPath<RunMetrics, [String: UInt64]> & Sendable, @Sendable (ReplayMetrics) -> [String: UInt64])
+        case count(WritableKeyPath<RunMetrics, UInt64> & Sendable, derive: (@Sendable (ReplayMetrics) -> UInt64)?)
+        case real(WritableKeyPath<RunMetrics, Double> & Sendable, derive: (@Sendable (ReplayMetrics) -> Double)?)
+        case series(WritableKeyPath<RunMetrics, [[Double]]> & Sendable, derive: (@Sendable (ReplayMetrics) -> [[Double]])?)
+        case counts(WritableKeyPath<RunMetrics, [String: UInt64]> & Sendable)
 
-        func compute(_ replay: ReplayMetrics, into metrics: inout RunMetrics) {
+        func derive(_ replay: ReplayMetrics, into metrics: inout RunMetrics) {
             switch self {
-            case .count(let path, let f): metrics[keyPath: path] = f(replay)
-            case .real(let path, let f): metrics[keyPath: path] = f(replay)
-            case .series(let path, let f): metrics[keyPath: path] = f(replay)
-            case .counts(let path, let f): metrics[keyPath: path] = f(replay)
+            case .count(let path, let f?): metrics[keyPath: path] = f(replay)
+            case .real(let path, let f?): metrics[keyPath: path] = f(replay)
+            case .series(let path, let f?): metrics[keyPath: path] = f(replay)
+            default: break
             }
+        }
+    }
+
+    /// A count or a sum (a CSV column); series and maps are not.
+    public var isScalar: Bool {
+        switch access {
+        case .count, .real: true
+        case .series, .counts: false
         }
     }
 
@@ -38,15 +47,13 @@ public struct Metric: Sendable {
 
     static func count(
         _ name: String, _ path: WritableKeyPath<RunMetrics, UInt64> & Sendable, _ unit: String, _ meaning: String,
-        how: String, _ compute: @escaping @Sendable (ReplayMetrics) -> UInt64
-    ) -> Metric { Metric(name: name, unit: unit, meaning: meaning, how: how, access: .count(path, compute)) }
+        how: String, _ derive: (@Sendable (ReplayMetrics) -> UInt64)? = nil
+    ) -> Metric { Metric(name: name, unit: unit, meaning: meaning, how: how, access: .count(path, derive: derive)) }
 
     static func real(
         _ name: String, _ path: WritableKeyPath<RunMetrics, Double> & Sendable, _ unit: String, _ meaning: String,
-        how: String, _ compute: @escaping @Sendable (ReplayMetrics) -> Double
-    ) -> Metric { Metric(name: name, unit: unit, meaning: meaning, how: how, access: .real(path, compute)) }
-
-    public static func named(_ name: String) -> Metric? { all.first { $0.name == name } }
+        how: String, _ derive: (@Sendable (ReplayMetrics) -> Double)? = nil
+    ) -> Metric { Metric(name: name, unit: unit, meaning: meaning, how: how, access: .real(path, derive: derive)) }
 }
 
 private func ratio(_ a: Double, _ b: Double) -> Double { b > 0 ? a / b : 0 }
@@ -58,13 +65,13 @@ private func percentile(_ m: ReplayMetrics, _ q: Double) -> UInt64 {
 extension Metric {
     /// Every metric, in the order `replay` prints them.
     public static let all: [Metric] = [
-        count("faults", \.faults, "faults", "zero-fill faults replayed", how: "user faults whose allocation asks for a zeroed page") { $0.faults },
-        real("fault_path_ns", \.faultPathNs, "ns", "kernel time in zero-fill faults", how: "per fault: fault base cost by order + inline clearing") { $0.faultPathNs },
-        real("touch_ns", \.touchNs, "ns", "the faulting program's first touches of its new pages", how: "lines the touch model says the fault touches, each a hit or a miss in the cache model") { $0.touchNs },
-        real("touch_miss_ns", \.touchMissNs, "ns", "the part of touch_ns and later touches spent on cache misses", how: "missed touched lines x line_miss_ns (first) / line_miss_stream_ns (further)") { $0.touchMissNs },
-        count("later_touch_lines", \.laterTouchLines, "lines", "lines touched after their fault (page-touch traces)", how: "touch records of lackey and .pzt traces") { $0.laterTouchLines },
-        real("later_touch_ns", \.laterTouchNs, "ns", "time of the later touches", how: "each later touched line priced by the cache model") { $0.laterTouchNs },
-        real("touched_lines_per_page_mean", \.touchedLinesPerPageMean, "lines", "distinct lines touched per page over the trace (page-touch traces; 0 otherwise)", how: "mean over pages of the touched-line count") { $0.touchedLinesPerPageMean },
+        count("faults", \.faults, "faults", "zero-fill faults replayed", how: "user faults whose allocation asks for a zeroed page"),
+        real("fault_path_ns", \.faultPathNs, "ns", "kernel time in zero-fill faults", how: "per fault: fault base cost by order + inline clearing"),
+        real("touch_ns", \.touchNs, "ns", "the faulting program's first touches of its new pages", how: "lines the touch model says the fault touches, each a hit or a miss in the cache model"),
+        real("touch_miss_ns", \.touchMissNs, "ns", "the part of touch_ns and later touches spent on cache misses", how: "missed touched lines x line_miss_ns (first) / line_miss_stream_ns (further)"),
+        count("later_touch_lines", \.laterTouchLines, "lines", "lines touched after their fault (page-touch traces)", how: "touch records of lackey and .pzt traces"),
+        real("later_touch_ns", \.laterTouchNs, "ns", "time of the later touches", how: "each later touched line priced by the cache model"),
+        real("touched_lines_per_page_mean", \.touchedLinesPerPageMean, "lines", "distinct lines touched per page over the trace (page-touch traces; 0 otherwise)", how: "mean over pages of the touched-line count"),
         real("fault_rate", \.faultRate, "faults/s", "zero-fill faults per second of faulting time, as the program sees it", how: "faults / (fault_path_ns + touch_ns)") { ratio(Double($0.faults), ($0.faultPathNs + $0.touchNs) / 1e9) },
         real("faults_per_wall_second", \.faultsPerWallSecond, "faults/s", "zero-fill faults per second of the trace's span", how: "faults / span_ns") { ratio(Double($0.faults), $0.spanNs / 1e9) },
         real("kernel_fault_rate", \.kernelFaultRate, "faults/s", "zero-fill faults per second of kernel fault time", how: "faults / fault_path_ns") { ratio(Double($0.faults), $0.faultPathNs / 1e9) },
@@ -73,54 +80,56 @@ extension Metric {
         count("fault_latency_p999_ns", \.faultLatencyP999Ns, "ns", "99.9th percentile fault latency", how: "as fault_latency_p50_ns") { percentile($0, 99.9) },
         count("fault_latency_max_ns", \.faultLatencyMaxNs, "ns", "largest fault latency", how: "histogram maximum") { $0.faultLatency.totalCount == 0 ? 0 : $0.faultLatency.max },
         real("fault_latency_mean_ns", \.faultLatencyMeanNs, "ns", "mean fault latency", how: "histogram mean") { $0.faultLatency.totalCount == 0 ? 0 : $0.faultLatency.mean },
-        Metric(name: "fault_latency_cdf", unit: "[ns, fraction]", meaning: "fault latency at fixed percentiles (for CDF charts)", how: "histogram at 0.1 .. 100 %", access: .series(\.faultLatencyCDF, { $0.latencyCDF() })),
-        count("zero_requests", \.zeroRequests, "requests", "allocations that asked for a zeroed block", how: "__GFP_ZERO allocations, user and kernel") { $0.zeroRequests },
-        count("zero_hits", \.zeroHits, "requests", "zero requests served by an already-zeroed block", how: "counted at allocation") { $0.zeroHits },
+        Metric(name: "fault_latency_cdf", unit: "[ns, fraction]", meaning: "fault latency at fixed percentiles (for CDF charts)", how: "histogram at 0.1 .. 100 %", access: .series(\.faultLatencyCDF, derive: { $0.latencyCDF() })),
+        count("zero_requests", \.zeroRequests, "requests", "allocations that asked for a zeroed block", how: "__GFP_ZERO allocations, user and kernel"),
+        count("zero_hits", \.zeroHits, "requests", "zero requests served by an already-zeroed block", how: "counted at allocation"),
         real("zero_hit_rate", \.zeroHitRate, "fraction", "share of zero requests served zeroed", how: "zero_hits / zero_requests") { ratio(Double($0.zeroHits), Double($0.zeroRequests)) },
-        count("kernel_zero_requests", \.kernelZeroRequests, "requests", "zero requests from the kernel itself (not a user fault)", how: "__GFP_ZERO allocations outside a user fault") { $0.kernelZeroRequests },
-        real("alloc_path_zeroing_ns", \.allocPathZeroingNs, "ns", "clearing done in the allocation path outside faults", how: "kernel zero requests served unzeroed, cleared by the cached clear") { $0.allocPathZeroingNs },
-        real("fault_zeroing_ns", \.faultZeroingNs, "ns", "inline clearing inside zero-fill faults (part of fault_path_ns)", how: "clear_cached cost of each unzeroed block a fault got") { $0.faultZeroingNs },
-        count("pages_zeroed_fault_path", \.pagesZeroedFaultPath, "pages", "pages cleared inside faults", how: "counted per clear") { $0.pagesZeroedFaultPath },
-        count("pages_zeroed_alloc_path", \.pagesZeroedAllocPath, "pages", "pages cleared in the allocation path outside faults", how: "counted per clear") { $0.pagesZeroedAllocPath },
-        count("pages_zeroed_scrubber", \.pagesZeroedScrubber, "pages", "pages zeroed in the background", how: "scrub jobs completed") { $0.pagesZeroedScrubber },
-        count("pages_zeroed_free_path", \.pagesZeroedFreePath, "pages", "pages zeroed when freed (init_on_free)", how: "counted per free") { $0.pagesZeroedFreePath },
-        Metric(name: "pages_zeroed_by_driver", unit: "pages", meaning: "background and free-path zeroing by zero driver", how: "the driver that took each block", access: .counts(\.pagesZeroedByDriver, { $0.pagesZeroedByDriver })),
-        count("wasted_zeroing_pages", \.wastedZeroingPages, "pages", "zeroed pages handed to requests that did not need zero", how: "zeroed blocks taken by non-zero allocations") { $0.wastedZeroingPages },
-        count("bytes_zeroed", \.bytesZeroed, "bytes", "all bytes cleared, wherever", how: "sum of every clear") { $0.bytesZeroed },
-        real("scrubber_cpu_ns", \.scrubberCPUNs, "ns", "CPU time of background zeroing", how: "driver cost of each scrub job on the CPU") { $0.scrubberCPUNs },
-        count("scrubber_jobs", \.scrubberJobs, "jobs", "background zeroing jobs", how: "counted") { $0.scrubberJobs },
-        real("idle_ns", \.idleNs, "ns", "idle CPU time the trace offered", how: "sched_switch to idle, or idle_fraction of the span") { $0.idleNs },
+        count("kernel_zero_requests", \.kernelZeroRequests, "requests", "zero requests from the kernel itself (not a user fault)", how: "__GFP_ZERO allocations outside a user fault"),
+        real("alloc_path_zeroing_ns", \.allocPathZeroingNs, "ns", "clearing done in the allocation path outside faults", how: "kernel zero requests served unzeroed, cleared by the cached clear"),
+        real("fault_zeroing_ns", \.faultZeroingNs, "ns", "inline clearing inside zero-fill faults (part of fault_path_ns)", how: "clear_cached cost of each unzeroed block a fault got"),
+        count("pages_zeroed_fault_path", \.pagesZeroedFaultPath, "pages", "pages cleared inside faults", how: "counted per clear"),
+        count("pages_zeroed_alloc_path", \.pagesZeroedAllocPath, "pages", "pages cleared in the allocation path outside faults", how: "counted per clear"),
+        count("pages_zeroed_scrubber", \.pagesZeroedScrubber, "pages", "pages zeroed in the background", how: "scrub jobs completed"),
+        count("pages_zeroed_free_path", \.pagesZeroedFreePath, "pages", "pages zeroed when freed (init_on_free)", how: "counted per free"),
+        Metric(name: "pages_zeroed_by_driver", unit: "pages", meaning: "background and free-path zeroing by zero driver", how: "the driver that took each block", access: .counts(\.pagesZeroedByDriver)),
+        count("wasted_zeroing_pages", \.wastedZeroingPages, "pages", "zeroed pages handed to requests that did not need zero", how: "zeroed blocks taken by non-zero allocations"),
+        count("bytes_zeroed", \.bytesZeroed, "bytes", "all bytes cleared, wherever", how: "sum of every clear"),
+        real("scrubber_cpu_ns", \.scrubberCPUNs, "ns", "CPU time of background zeroing", how: "driver cost of each scrub job on the CPU"),
+        count("scrubber_jobs", \.scrubberJobs, "jobs", "background zeroing jobs", how: "counted"),
+        real("idle_ns", \.idleNs, "ns", "idle CPU time the trace offered", how: "sched_switch to idle, or idle_fraction of the span"),
         real("idle_used_fraction", \.idleUsedFraction, "fraction", "share of idle time the scrubber used", how: "scrubber_cpu_ns / idle_ns") { ratio($0.scrubberCPUNs, $0.idleNs) },
-        real("engine_busy_ns", \.engineBusyNs, "ns", "time the zeroing engines were busy", how: "engine cost of each job it took") { $0.engineBusyNs },
-        Metric(name: "pool_samples", unit: "[ns, pages]", meaning: "zeroed free pages over time", how: "sampled during the replay", access: .series(\.poolSamples, { $0.poolSamples })),
-        count("pool_empty_events", \.poolEmptyEvents, "events", "times the zeroed pool ran dry", how: "transitions to zero zeroed free pages") { $0.poolEmptyEvents },
-        count("zero_requests_pool_empty", \.zeroRequestsPoolEmpty, "requests", "zero requests that found no zeroed block", how: "counted at allocation") { $0.zeroRequestsPoolEmpty },
+        real("engine_busy_ns", \.engineBusyNs, "ns", "time the zeroing engines were busy", how: "engine cost of each job it took"),
+        Metric(name: "pool_samples", unit: "[ns, pages]", meaning: "zeroed free pages over time", how: "sampled during the replay", access: .series(\.poolSamples, derive: nil)),
+        count("pool_empty_events", \.poolEmptyEvents, "events", "times the zeroed pool ran dry", how: "transitions to zero zeroed free pages"),
+        count("zero_requests_pool_empty", \.zeroRequestsPoolEmpty, "requests", "zero requests that found no zeroed block", how: "counted at allocation"),
         real("first_pool_empty_ns", \.firstPoolEmptyNs, "ns", "when the zeroed pool first ran dry (-1: never)", how: "trace time of the first empty pool") { $0.firstPoolEmptyNs ?? -1 },
-        count("frees", \.frees, "frees", "frees replayed", how: "mm_page_free events of modelled blocks") { $0.frees },
-        real("free_path_ns", \.freePathNs, "ns", "the free path's cost, its zeroing included", how: "free_path_ns per free + clearing at free") { $0.freePathNs },
-        count("llc_accesses", \.llcAccesses, "accesses", "LLC accesses of touches and clears", how: "LRU cache model") { $0.llcAccesses },
-        count("llc_misses", \.llcMisses, "misses", "LLC misses of touches and clears", how: "LRU cache model") { $0.llcMisses },
-        count("llc_misses_touch", \.llcMissesTouch, "misses", "LLC misses of the program's touches", how: "LRU cache model") { $0.llcMissesTouch },
-        count("llc_misses_pollution", \.llcMissesPollution, "misses", "touch misses on lines a clear evicted", how: "victim table of lines evicted by clears") { $0.llcMissesPollution },
-        count("llc_lines_evicted_by_zeroing", \.llcLinesEvictedByZeroing, "lines", "lines clears pushed out of the LLC", how: "LRU cache model") { $0.llcLinesEvictedByZeroing },
-        count("llc_invalidations_of_present_lines", \.llcInvalidationsOfPresentLines, "lines", "cached lines a non-temporal or DMA clear invalidated", how: "LRU cache model") { $0.llcInvalidationsOfPresentLines },
-        count("l2_accesses", \.l2Accesses, "accesses", "private L2 accesses, summed over CPUs (0 unless simulated)", how: "LRU model per CPU") { $0.l2Accesses },
-        count("l2_misses", \.l2Misses, "misses", "private L2 misses (0 unless simulated)", how: "LRU model per CPU") { $0.l2Misses },
-        count("l2_misses_touch", \.l2MissesTouch, "misses", "private L2 misses of touches", how: "LRU model per CPU") { $0.l2MissesTouch },
-        count("l2_lines_evicted_by_zeroing", \.l2LinesEvictedByZeroing, "lines", "lines clears pushed out of private L2s", how: "LRU model per CPU") { $0.l2LinesEvictedByZeroing },
-        real("total_cpu_ns", \.totalCPUNs, "ns", "who pays: CPU time that depends on the policy", how: "fault_path_ns + alloc_path_zeroing_ns + scrubber_cpu_ns + free_path_ns + touch_miss_ns") { $0.totalCPUNs },
-        count("events", \.events, "events", "trace events replayed", how: "counted") { $0.events },
-        count("allocations", \.allocations, "allocations", "allocations replayed", how: "mm_page_alloc events") { $0.allocations },
-        count("trace_failed_allocations", \.traceFailedAllocations, "allocations", "allocations the trace shows failing", how: "pfn 0 / failed flag") { $0.traceFailedAllocations },
-        count("frees_of_pages_allocated_before_capture", \.freesOfPagesAllocatedBeforeCapture, "frees", "frees of pfns the trace never allocated", how: "unknown pfn at free") { $0.freesOfPagesAllocatedBeforeCapture },
-        count("frees_not_modelled", \.freesNotModelled, "frees", "frees the model could not place", how: "counted") { $0.freesNotModelled },
-        count("second_allocations_of_live_pfn", \.secondAllocationsOfLivePfn, "allocations", "allocations of a pfn still live in the trace", how: "pfn map hit at allocation") { $0.secondAllocationsOfLivePfn },
-        count("model_out_of_memory", \.modelOutOfMemory, "allocations", "allocations the model could not satisfy", how: "no free block of the order") { $0.modelOutOfMemory },
-        count("timestamps_backwards", \.timestampsBackwards, "events", "events whose timestamp goes back on their CPU", how: "counted") { $0.timestampsBackwards },
-        count("events_on_cpus_beyond_profile", \.eventsOnCPUsBeyondProfile, "events", "events on CPUs the machine does not have", how: "cpu >= cpus") { $0.eventsOnCPUsBeyondProfile },
-        count("allocations_above_max_order", \.allocationsAboveMaxOrder, "allocations", "allocations above the machine's max order", how: "order > max_order") { $0.allocationsAboveMaxOrder },
-        count("lost_events", \.lostEvents, "events", "events the capture says it lost", how: "perf LOST records, ftrace LOST lines") { $0.lostEvents },
-        real("span_ns", \.spanNs, "ns", "time from the first to the last event", how: "trace or model time") { $0.spanNs },
-        count("invariant_checks", \.invariantChecks, "checks", "allocator invariant checks run", how: "with --check") { $0.invariantChecks },
+        count("frees", \.frees, "frees", "frees replayed", how: "mm_page_free events of modelled blocks"),
+        real("free_path_ns", \.freePathNs, "ns", "the free path's cost, its zeroing included", how: "free_path_ns per free + clearing at free"),
+        count("llc_accesses", \.llcAccesses, "accesses", "LLC accesses of touches and clears", how: "LRU cache model"),
+        count("llc_misses", \.llcMisses, "misses", "LLC misses of touches and clears", how: "LRU cache model"),
+        count("llc_misses_touch", \.llcMissesTouch, "misses", "LLC misses of the program's touches", how: "LRU cache model"),
+        count("llc_misses_pollution", \.llcMissesPollution, "misses", "touch misses on lines a clear evicted", how: "victim table of lines evicted by clears"),
+        count("llc_lines_evicted_by_zeroing", \.llcLinesEvictedByZeroing, "lines", "lines clears pushed out of the LLC", how: "LRU cache model"),
+        count("llc_invalidations_of_present_lines", \.llcInvalidationsOfPresentLines, "lines", "cached lines a non-temporal or DMA clear invalidated", how: "LRU cache model"),
+        count("l2_accesses", \.l2Accesses, "accesses", "private L2 accesses, summed over CPUs (0 unless simulated)", how: "LRU model per CPU"),
+        count("l2_misses", \.l2Misses, "misses", "private L2 misses (0 unless simulated)", how: "LRU model per CPU"),
+        count("l2_misses_touch", \.l2MissesTouch, "misses", "private L2 misses of touches", how: "LRU model per CPU"),
+        count("l2_lines_evicted_by_zeroing", \.l2LinesEvictedByZeroing, "lines", "lines clears pushed out of private L2s", how: "LRU model per CPU"),
+        real("total_cpu_ns", \.totalCPUNs, "ns", "who pays: CPU time that depends on the policy", how: "fault_path_ns + alloc_path_zeroing_ns + scrubber_cpu_ns + free_path_ns + touch_miss_ns") {
+            $0.faultPathNs + $0.allocPathZeroingNs + $0.scrubberCPUNs + $0.freePathNs + $0.touchMissNs
+        },
+        count("events", \.events, "events", "trace events replayed", how: "counted"),
+        count("allocations", \.allocations, "allocations", "allocations replayed", how: "mm_page_alloc events"),
+        count("trace_failed_allocations", \.traceFailedAllocations, "allocations", "allocations the trace shows failing", how: "pfn 0 / failed flag"),
+        count("frees_of_pages_allocated_before_capture", \.freesOfPagesAllocatedBeforeCapture, "frees", "frees of pfns the trace never allocated", how: "unknown pfn at free"),
+        count("frees_not_modelled", \.freesNotModelled, "frees", "frees the model could not place", how: "counted"),
+        count("second_allocations_of_live_pfn", \.secondAllocationsOfLivePfn, "allocations", "allocations of a pfn still live in the trace", how: "pfn map hit at allocation"),
+        count("model_out_of_memory", \.modelOutOfMemory, "allocations", "allocations the model could not satisfy", how: "no free block of the order"),
+        count("timestamps_backwards", \.timestampsBackwards, "events", "events whose timestamp goes back on their CPU", how: "counted"),
+        count("events_on_cpus_beyond_profile", \.eventsOnCPUsBeyondProfile, "events", "events on CPUs the machine does not have", how: "cpu >= cpus"),
+        count("allocations_above_max_order", \.allocationsAboveMaxOrder, "allocations", "allocations above the machine's max order", how: "order > max_order"),
+        count("lost_events", \.lostEvents, "events", "events the capture says it lost", how: "perf LOST records, ftrace LOST lines"),
+        real("span_ns", \.spanNs, "ns", "time from the first to the last event", how: "trace or model time"),
+        count("invariant_checks", \.invariantChecks, "checks", "allocator invariant checks run", how: "with --check"),
     ]
 }

@@ -1,8 +1,9 @@
 /// The final value of every metric of one replay: what a result carries from replay to report.
 ///
 /// Each field has exactly one entry in `Metric.all` (JSON name, unit, meaning, how it is
-/// computed from the engine's `ReplayMetrics`); a test checks that every field has one. Reports
-/// read fields by key path, so a missing or misspelt metric is a compile error.
+/// computed); a test checks that every field has one. The engine counts into these fields
+/// directly (`ReplayMetrics.counted`); derived ones are filled in at the end. Reports read fields
+/// by key path, so a missing or misspelt metric is a compile error.
 public struct RunMetrics: Sendable, Equatable {
     public var faults: UInt64 = 0
     public var faultPathNs: Double = 0
@@ -72,8 +73,9 @@ public struct RunMetrics: Sendable, Equatable {
 
     public init() {}
 
-    /// Every metric computed from what the engine accumulated.
+    /// The engine's counts with every derived metric computed.
     public init(_ replay: ReplayMetrics) {
-        for metric in Metric.all { metric.access.compute(replay, into: &self) }
+        self = replay.counted
+        for metric in Metric.all { metric.access.derive(replay, into: &self) }
     }
 }

@@ -134,7 +134,7 @@ extension RunMetrics: Codable {
                 let v = self[keyPath: path]
                 try c.encode(v.isFinite ? v : 0, forKey: key)
             case .series(let path, _): try c.encode(self[keyPath: path], forKey: key)
-            case .counts(let path, _): try c.encode(self[keyPath: path], forKey: key)
+            case .counts(let path): try c.encode(self[keyPath: path], forKey: key)
             }
         }
     }
@@ -160,7 +160,7 @@ extension RunMetrics: Codable {
                 }
             case .real(let path, _): self[keyPath: path] = try c.decode(Double.self, forKey: key)
             case .series(let path, _): self[keyPath: path] = try c.decode([[Double]].self, forKey: key)
-            case .counts(let path, _): self[keyPath: path] = try c.decode([String: UInt64].self, forKey: key)
+            case .counts(let path): self[keyPath: path] = try c.decode([String: UInt64].self, forKey: key)
             }
         }
     }
