@@ -138,7 +138,7 @@ public struct ComparisonReport {
 
         var charts: [(String, String)] = []
         let groups = self.groups
-        let colours = Self.colours(groups.flatMap { $0.runs.map(\.label) })
+        let colours = Self.colours(groups.flatMap { $0.runs.map(\.label) }, baseline: baseline)
         for (index, group) in groups.enumerated() {
             let (section, groupCharts) = render(group, index: index, colours: colours)
             md += section
@@ -159,10 +159,15 @@ public struct ComparisonReport {
             + "\(SVGChart.trim(p.lineHitNs)) / \(SVGChart.trim(p.lineMissNs)) ns | \(engines) |\n"
     }
 
-    /// One colour per label across every chart of the report, in order of first appearance.
-    static func colours(_ labels: [String]) -> [String: String] {
-        var out: [String: String] = [:]
-        for label in labels where out[label] == nil { out[label] = SVGChart.palette[out.count % SVGChart.palette.count] }
+    /// One colour per label across every chart of the report, in order of first appearance; the
+    /// baseline grey.
+    static func colours(_ labels: [String], baseline: String) -> [String: String] {
+        var out: [String: String] = [baseline: SVGChart.baselineColour]
+        var next = 0
+        for label in labels where out[label] == nil {
+            out[label] = SVGChart.palette[next % SVGChart.palette.count]
+            next += 1
+        }
         return out
     }
 
@@ -228,7 +233,7 @@ public struct ComparisonReport {
             "\(stem)-fault-rate.svg",
             SVGChart.bars(
                 title: "Zero-fill fault rate", unit: "faults per second of fault-path time",
-                rows: group.runs.map { ($0.label, $0.metrics.faultRate, $0.label == base?.label ? SVGChart.baselineColour : colour($0)) })
+                rows: group.runs.map { ($0.label, $0.metrics.faultRate, colour($0)) })
         ))
         charts.append((
             "\(stem)-latency-cdf.svg",

@@ -3,8 +3,10 @@ import Foundation
 /// Small self-contained SVG charts (no scripts, no external fonts): bars, stacked bars, lines.
 public enum SVGChart {
     static let palette = ["#4269d0", "#efb118", "#ff725c", "#6cc5b0", "#3ca951", "#ff8ab7", "#a463f2", "#97bbf5", "#9c6b4e", "#9498a0"]
-    /// The baseline's bar.
+    /// The baseline's colour in every chart.
     static let baselineColour = "#7f7f7f"
+    /// Places in the stacked cost chart: earth tones, apart from the policies' colours.
+    static let placePalette = ["#1b3a5c", "#8c6d31", "#b5cf6b", "#843c39", "#d6616b", "#7b4173"]
     static let width = 760.0
 
     static func escape(_ s: String) -> String {
@@ -122,12 +124,12 @@ public enum SVGChart {
             svg += "<text x=\"\(left - 8)\" y=\"\(y + 15)\" text-anchor=\"end\">\(escape(clip(label)))</text>\n"
             var x = left
             for (k, v) in values.enumerated() where v > 0 {
-                svg += "<rect x=\"\(x)\" y=\"\(y + 3)\" width=\"\(v * scale)\" height=\"\(rowHeight - 8)\" fill=\"\(palette[k % palette.count])\"/>\n"
+                svg += "<rect x=\"\(x)\" y=\"\(y + 3)\" width=\"\(v * scale)\" height=\"\(rowHeight - 8)\" fill=\"\(placePalette[k % placePalette.count])\"/>\n"
                 x += v * scale
             }
             svg += "<text x=\"\(x + 5)\" y=\"\(y + 15)\" fill=\"#333\">\(short(values.reduce(0, +)))</text>\n"
         }
-        svg += flowLegend(segments, top: height - 20).0
+        svg += flowLegend(segments, colours: segments.indices.map { placePalette[$0 % placePalette.count] }, top: height - 20).0
         return svg + "</svg>\n"
     }
 

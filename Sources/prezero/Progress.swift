@@ -12,6 +12,9 @@ final class ProgressReporter {
     private let enabled: Bool
     private let start: Double
     private var lastDraw: Double = 0
+    /// The first report with work done: the rate is measured from there, so the start-up (models
+    /// built, the first batches decoded) does not slow the estimate for the rest of the run.
+    private var firstReport: (time: Double, done: UInt64)?
 
     init(label: String, unit: Unit = .bytes, force: Bool? = nil) {
         self.label = label
@@ -32,8 +35,11 @@ final class ProgressReporter {
         let t = ProgressReporter.now()
         guard t - lastDraw >= 0.2 else { return }
         lastDraw = t
-        let elapsed = max(t - start, 1e-6)
-        let rate = Double(done) / elapsed
+        if firstReport == nil && done > 0 { firstReport = (t, done) }
+        var rate = Double(done) / max(t - start, 1e-6)
+        if let first = firstReport, t - first.time >= 0.5, done > first.done {
+            rate = Double(done - first.done) / (t - first.time)
+        }
         var line = "\r\(label): \(mib(done))"
         if let total, total > 0 {
             let fraction = min(Double(done) / Double(total), 1)

@@ -96,6 +96,34 @@ struct ComparisonReportTests {
         }
     }
 
+    /// Each policy has one colour in every chart that shows policies (the baseline grey), and
+    /// the latency CDF is drawn as steps (each point reached by a vertical segment).
+    @Test func oneColourPerPolicyAndStepCDF() throws {
+        let output = ComparisonReport(runs: try fixedRuns(), baseline: "zero-on-fault", toolVersion: "t", chartPrefix: "r").render()
+        // A bar follows its label; a legend swatch comes before its label.
+        func colour(of label: String, in chart: (name: String, svg: String)) -> String? {
+            let lines = chart.svg.split(separator: "\n").map(String.init)
+            guard let i = lines.firstIndex(where: { $0.hasPrefix("<text") && $0.contains(">\(label)</text>") }) else { return nil }
+            let j = chart.name.hasSuffix("fault-rate.svg") ? i + 1 : i - 1
+            guard lines.indices.contains(j), lines[j].hasPrefix("<rect") else { return nil }
+            return lines[j].range(of: ##"fill="#[0-9a-f]{6}""##, options: .regularExpression).map { String(lines[j][$0]) }
+        }
+        let charts = output.charts.filter { !$0.name.hasSuffix("cpu-cost.svg") }
+        for label in ["zero-on-fault", "kscrubd-v4 (scrub_start=4)", "kscrubd-v4 (scrub_start=6)"] {
+            let colours = Set(charts.compactMap { colour(of: label, in: $0) })
+            #expect(colours.count == 1, "\(label): \(colours)")
+        }
+        let withBaseline = charts.filter { $0.svg.contains(">zero-on-fault</text>") }
+        #expect(withBaseline.count == 2)  // the zeroed-pool chart shows only policies with a pool
+        #expect(withBaseline.compactMap { colour(of: "zero-on-fault", in: $0) } == ["fill=\"#7f7f7f\"", "fill=\"#7f7f7f\""])
+        let cdf = try #require(output.charts.first { $0.name.hasSuffix("latency-cdf.svg") }?.svg)
+        let line = try #require(cdf.split(separator: "\n").first { $0.hasPrefix("<polyline") })
+        let attribute = try #require(line.range(of: #"points="[^"]*""#, options: .regularExpression))
+        let points = line[attribute].dropFirst(8).dropLast().split(separator: " ").map { $0.split(separator: ",").map { Double($0) ?? -1 } }
+        try #require(points.count == 4 && points.allSatisfy { $0.count == 2 })  // (1300, 0) up to (1300, 0.5), then (1400, 0.5) up to (1400, 1)
+        #expect(points[0][0] == points[1][0] && points[2][0] == points[3][0] && points[1][1] == points[2][1])
+    }
+
     /// Hand-checked: 1,534,000 / 767,000 = 2x; 2,000,000,000 ns of scrubber = 2.00 s;
     /// 1,000 / 64,000 LLC misses = -98%.
     @Test func verdictSaysWhoPays() throws {

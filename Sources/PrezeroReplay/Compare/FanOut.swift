@@ -58,20 +58,27 @@ protocol BatchConsumer: AnyObject, Sendable {
 final class BroadcastRing: @unchecked Sendable {
     private let condition = NSCondition()
     private var batches: [Int: [TraceEvent]] = [:]
+    /// Stored bytes the decoder had read when it put each batch: progress is reported when every
+    /// replay has consumed a batch, not when it was decoded (the decoder runs up to `depth`
+    /// batches ahead, most of a short trace).
+    private var bytesAtBatch: [Int: (UInt64, UInt64?)] = [:]
+    private let progress: ((UInt64, UInt64?) -> Void)?
     private var produced = 0
     private var consumed: [Int]
     private var done = false
     private let depth: Int
 
-    init(consumers: Int, depth: Int = 3) {
+    init(consumers: Int, depth: Int = 3, progress: ((UInt64, UInt64?) -> Void)? = nil) {
         consumed = Array(repeating: 0, count: consumers)
         self.depth = depth
+        self.progress = progress
     }
 
-    func put(_ batch: [TraceEvent]) {
+    func put(_ batch: [TraceEvent], at position: ReadPosition) {
         condition.lock()
         while produced - (consumed.min() ?? produced) >= depth { condition.wait() }
         batches[produced] = batch
+        bytesAtBatch[produced] = (position.storedBytes, position.storedSize)
         produced += 1
         condition.broadcast()
         condition.unlock()
@@ -97,7 +104,10 @@ final class BroadcastRing: @unchecked Sendable {
         condition.lock()
         let index = consumed[consumer]
         consumed[consumer] += 1
-        if consumed.allSatisfy({ $0 > index }) { batches[index] = nil }
+        if consumed.allSatisfy({ $0 > index }) {
+            batches[index] = nil
+            if let (bytes, size) = bytesAtBatch.removeValue(forKey: index) { progress?(bytes, size) }  // under the lock: one caller at a time
+        }
         condition.broadcast()
         condition.unlock()
     }
@@ -112,13 +122,14 @@ struct BroadcastSink: TraceEventSink {
     static let batchSize = 1 << 20
     static let firstBatchSize = 1 << 16
     let ring: BroadcastRing
+    let position: ReadPosition
     var batch: [TraceEvent] = []
     var limit = BroadcastSink.firstBatchSize
 
     mutating func consume(_ event: TraceEvent) {
         batch.append(event)
         if batch.count >= limit {
-            ring.put(batch)
+            ring.put(batch, at: position)
             limit = min(limit * 2, BroadcastSink.batchSize)
             batch = []
             batch.reserveCapacity(limit)
@@ -126,7 +137,7 @@ struct BroadcastSink: TraceEventSink {
     }
 
     mutating func flush() {
-        if !batch.isEmpty { ring.put(batch) }
+        if !batch.isEmpty { ring.put(batch, at: position) }
         batch = []
     }
 }
@@ -147,7 +158,7 @@ extension Replay {
         let workers = max(1, min(count, ProcessInfo.processInfo.activeProcessorCount))
         let built = BuiltRunners(count: count)
         let inputs = UncheckedBox((policies, options))
-        let ring = BroadcastRing(consumers: workers)
+        let ring = BroadcastRing(consumers: workers, progress: progress)
         let group = DispatchGroup()
         for worker in 0..<workers {
             let thread = Thread {
@@ -174,10 +185,14 @@ extension Replay {
             group.enter()
             thread.start()
         }
-        var sink = BroadcastSink(ring: ring)
+        let position = ReadPosition()
+        var sink = BroadcastSink(ring: ring, position: position)
         let read: TraceReadSummary
         do {
-            read = try TraceReader.read(path: path, into: &sink, metadata: metadata, progress: progress)
+            read = try TraceReader.read(path: path, into: &sink, metadata: metadata, progress: { done, size in
+                position.storedBytes = done
+                position.storedSize = size
+            })
             sink.flush()
         } catch {
             ring.finish()
@@ -192,4 +207,11 @@ extension Replay {
     private static func makeRunner<P: PrezeroPolicy>(_ policy: P, _ options: ReplayOptions) throws -> any BatchConsumer {
         try EngineRunner(policy: policy, options: options)
     }
+}
+
+/// How far the decoder has read, as its progress calls say: written and read on the decoding
+/// thread only (each batch carries a copy into the ring).
+final class ReadPosition {
+    var storedBytes: UInt64 = 0
+    var storedSize: UInt64?
 }
