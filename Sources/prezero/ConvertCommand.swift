@@ -17,6 +17,7 @@ struct ConvertCommand: ParsableCommand {
         guard (1...19).contains(level) else { throw ValidationError("--level must be 1...19") }
         try Paths.checkInput(input)
         try Paths.checkOutput(output, option: "-o")
+        try Paths.createParent(of: output)
         try failingOnTraceError {
             let metadata = try TraceMetadata.load(besideTrace: input)?.0
             let progress = ProgressReporter(label: "converting \(input)")

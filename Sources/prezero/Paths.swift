@@ -33,6 +33,15 @@ enum Paths {
         try checkDirectory((path as NSString).deletingLastPathComponent, for: path, option: option)
     }
 
+    /// Creates the directory `path` will be written in, which `checkOutput` found creatable.
+    static func createParent(of path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        guard !directory.isEmpty else { return }
+        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+            throw ValidationError("cannot create \(directory) (\(FileCheck.reason(error)))")
+        }
+    }
+
     /// A directory the command will write into (created if missing).
     static func checkDirectory(_ directory: String, for path: String, option: String) throws {
         var existing = directory.isEmpty ? "." : directory

@@ -25,7 +25,10 @@ struct ReplayCommand: ParsableCommand {
 
     func run() throws {
         try Paths.checkInput(input)
-        if let dumpCacheTrace { try Paths.checkOutput(dumpCacheTrace, option: "--dump-cache-trace") }
+        if let dumpCacheTrace {
+            try Paths.checkOutput(dumpCacheTrace, option: "--dump-cache-trace")
+            try Paths.createParent(of: dumpCacheTrace)
+        }
         var chosen = try setup.setup(policies: [policy.name], single: policy.name)
         chosen.warmStart = !coldStart
         chosen.cacheTracePath = dumpCacheTrace

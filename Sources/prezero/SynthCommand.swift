@@ -38,6 +38,7 @@ struct PFTCommand: ParsableCommand {
         let errors = test.validationErrors()
         guard errors.isEmpty else { throw ValidationError(errors.joined(separator: "; ")) }
         try Paths.checkOutput(output, option: "-o")
+        try Paths.createParent(of: output)
         try failingOnTraceError {
             let writer = try TraceFileWriter(path: output, compressLevel: output.hasSuffix(".zst") ? 3 : nil)
             let progress = ProgressReporter(label: "writing \(output)", unit: .lines)

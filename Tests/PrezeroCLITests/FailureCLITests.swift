@@ -121,6 +121,19 @@ struct FailureCLITests {
         #expect(said.out.contains("captured machine (from the trace's metadata"), "\(said.out.prefix(400))")
     }
 
+    /// An output in a directory that does not exist yet is written there (the checks call it
+    /// creatable), by every command that writes a file (the README tour's `scratch/`).
+    @Test func outputsCreateTheirDirectory() throws {
+        let dir = try scratch("mkdir") + "/new/dir"
+        let synth = try runPrezero(["synth", "pft", "--memory", "16MiB", "-o", dir + "/p.perf.txt.zst"])
+        #expect(synth.status == 0, "\(synth.err)")
+        let convert = try runPrezero(["convert", dir + "/p.perf.txt.zst", "-o", dir + "/more/p.pzt"])
+        #expect(convert.status == 0, "\(convert.err)")
+        let compare = try runPrezero(["compare", dir + "/more/p.pzt", "--policies", "oracle", "-o", dir + "/report/r.md"])
+        #expect(compare.status == 0, "\(compare.err)")
+        #expect(FileManager.default.fileExists(atPath: dir + "/report/r.md"))
+    }
+
     @Test func versionFlag() throws {
         let short = try runPrezero(["-V"])
         #expect(short.status == 0)

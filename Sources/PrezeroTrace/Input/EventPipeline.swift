@@ -111,7 +111,7 @@ final class BatchRing: @unchecked Sendable {
 }
 
 /// Moves a value the caller knows is used by one thread at a time onto another thread.
-public struct UncheckedBox<T>: @unchecked Sendable {
-    public let value: T
-    public init(_ value: T) { self.value = value }
+package struct UncheckedBox<T>: @unchecked Sendable {
+    package let value: T
+    package init(_ value: T) { self.value = value }
 }
