@@ -119,7 +119,7 @@ final class BatchProgress {
         guard enabled else { return }
         let elapsed = max(ProgressReporter.now() - start, 1e-6)
         let left = Double(total - done) * elapsed / Double(max(done, 1))
-        writeStandardError("\rruns \(done)/\(total), \(Int(Double(events) / elapsed / 1e3)) k events/s, \(Int(left.rounded())) s left   ")
+        writeStandardError("\rruns \(done)/\(total), \(Int(Double(events) / elapsed / 1e3)) k events/s, \(ProgressReporter.seconds(left)) left   ")
     }
 
     func finish() { if enabled && done > 0 { writeStandardError("\r\u{1B}[K") } }

@@ -12,9 +12,11 @@ final class ProgressReporter {
     private let enabled: Bool
     private let start: Double
     private var lastDraw: Double = 0
-    /// The first report with work done: the rate is measured from there, so the start-up (models
-    /// built, the first batches decoded) does not slow the estimate for the rest of the run.
-    private var firstReport: (time: Double, done: UInt64)?
+    /// Reports with work done in the last `window` seconds: the rate is measured over them, so
+    /// a slow start (models built, their memory first touched) does not slow the estimate for
+    /// the rest of the run.
+    private var recent: [(time: Double, done: UInt64)] = []
+    private let window = 2.0
 
     init(label: String, unit: Unit = .bytes, force: Bool? = nil) {
         self.label = label
@@ -35,20 +37,26 @@ final class ProgressReporter {
         let t = ProgressReporter.now()
         guard t - lastDraw >= 0.2 else { return }
         lastDraw = t
-        if firstReport == nil && done > 0 { firstReport = (t, done) }
+        if done > 0 { recent.append((t, done)) }
+        while recent.count > 2, t - recent[1].time >= window { recent.removeFirst() }
         var rate = Double(done) / max(t - start, 1e-6)
-        if let first = firstReport, t - first.time >= 0.5, done > first.done {
+        if let first = recent.first, t - first.time >= 0.5, done > first.done {
             rate = Double(done - first.done) / (t - first.time)
         }
         var line = "\r\(label): \(mib(done))"
         if let total, total > 0 {
             let fraction = min(Double(done) / Double(total), 1)
             let left = rate > 0 ? Double(total - min(done, total)) / rate : 0
-            line += " / \(mib(total)) (\(Int(fraction * 100))%), \(mib(UInt64(rate)))/s, \(Int(left.rounded())) s left"
+            line += " / \(mib(total)) (\(Int(fraction * 100))%), \(mib(UInt64(rate)))/s, \(Self.seconds(left)) left"
         } else {
             line += ", \(mib(UInt64(rate)))/s"
         }
         writeStandardError(line + "   ")
+    }
+
+    /// `4.2 s` below ten seconds, `37 s` above.
+    static func seconds(_ s: Double) -> String {
+        s < 10 ? "\(Int((s * 10).rounded()) / 10).\(Int((s * 10).rounded()) % 10) s" : "\(Int(s.rounded())) s"
     }
 
     func finish() {
