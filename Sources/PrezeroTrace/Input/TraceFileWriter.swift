@@ -57,10 +57,10 @@ public final class TraceFileWriter {
         let pending = buffer
         buffer.removeAll(keepingCapacity: true)
         try pending.withUnsafeBytes { bytes in
-            if compressor != nil {
-                try compressor!.compress(bytes, end: end) { try writeAll($0) }
-            } else {
+            if compressor == nil {
                 try writeAll(bytes)
+            } else {
+                try compressor?.compress(bytes, end: end) { try writeAll($0) }
             }
         }
     }
