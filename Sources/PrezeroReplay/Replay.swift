@@ -1,9 +1,9 @@
 import PrezeroModel
 import PrezeroTrace
 
-public enum Replay {
+package enum Replay {
     /// Replays the trace at `path` under `policy`.
-    public static func run(
+    package static func run(
         path: String, policy: any PrezeroPolicy, options: ReplayOptions, metadata: TraceMetadata?,
         progress: ((UInt64, UInt64?) -> Void)? = nil
     ) throws -> RunResult {
@@ -30,6 +30,7 @@ public enum Replay {
             parameters: policy.parameters.asStrings, metrics: RunMetrics(engine.metrics),
             invariantViolations: engine.invariantProblems, firstAnomalies: engine.metrics.firstAnomaly)
         result.diagnostics = read.diagnostics
+        result.noVerdict = Evidence.missing(events: read.eventNameCounts, zeroFillFaults: engine.metrics.faults)
         return result
     }
 }
@@ -38,7 +39,7 @@ extension RunResult {
     /// The trace anomalies `--strict` makes fatal, as one error naming the trace and the first
     /// bad line or event; nil when there are none. Lost events and frees of pages allocated
     /// before the capture are not among them: every capture of a running system has those.
-    public func strictError() -> TraceError? {
+    package func strictError() -> TraceError? {
         let counted: [(String, UInt64, String)] = [
             ("timestamps_backwards", metrics.timestampsBackwards, "timestamps going backwards"),
             ("events_on_cpus_beyond_profile", metrics.eventsOnCPUsBeyondProfile, "events on CPUs beyond the machine's"),

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Small self-contained SVG charts (no scripts, no external fonts): bars, stacked bars, lines.
-public enum SVGChart {
+package enum SVGChart {
     static let palette = ["#4269d0", "#efb118", "#ff725c", "#6cc5b0", "#3ca951", "#ff8ab7", "#a463f2", "#97bbf5", "#9c6b4e", "#9498a0"]
     /// The baseline's colour in every chart.
     static let baselineColour = "#7f7f7f"
@@ -49,7 +49,7 @@ public enum SVGChart {
     }
 
     /// Human numbers: 1.2k, 3.4M, 5.6 G.
-    public static func short(_ v: Double) -> String {
+    package static func short(_ v: Double) -> String {
         let a = abs(v)
         if a >= 1e9 { return trim(v / 1e9) + "G" }
         if a >= 1e6 { return trim(v / 1e6) + "M" }
@@ -79,7 +79,7 @@ public enum SVGChart {
     }
 
     /// Horizontal bars, one per row, each in its row's colour.
-    public static func bars(title: String, unit: String, rows: [(String, Double, String)]) -> String {
+    package static func bars(title: String, unit: String, rows: [(String, Double, String)]) -> String {
         let left = 230.0
         let right = width - 90
         let rowHeight = 30.0
@@ -104,7 +104,7 @@ public enum SVGChart {
     }
 
     /// Horizontal stacked bars: each row split into named segments.
-    public static func stacked(title: String, unit: String, segments: [String], rows: [(String, [Double])]) -> String {
+    package static func stacked(title: String, unit: String, segments: [String], rows: [(String, [Double])]) -> String {
         let left = 230.0
         let right = width - 90
         let rowHeight = 30.0
@@ -136,7 +136,7 @@ public enum SVGChart {
     /// Lines (one per series, in its colour) over x. `logX` asks for a log axis, used only when
     /// the data span at least a factor of 20; otherwise the axis is linear over the data's range.
     /// `steps` draws each series as a step function (a CDF: flat until the next point's x).
-    public static func lines(
+    package static func lines(
         title: String, xLabel: String, yLabel: String, series: [(String, String, [(Double, Double)])], logX: Bool = false,
         steps: Bool = false
     ) -> String {

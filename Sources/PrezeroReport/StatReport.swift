@@ -2,109 +2,111 @@ import Foundation
 import PrezeroTrace
 
 /// The result of `prezero stat`: one value rendered as text (perf kmem's layout first) or JSON.
-public struct StatReport: Codable, Sendable {
-    public struct Trace: Codable, Sendable {
-        public var input: String
-        public var format: String?
-        public var compressed: Bool
-        public var storedBytes: UInt64
-        public var textBytes: UInt64
-        public var lines: Int
-        public var metadataFile: String?
-        public var kernelRelease: String?
+package struct StatReport: Codable, Sendable {
+    package struct Trace: Codable, Sendable {
+        package var input: String
+        package var format: String?
+        package var compressed: Bool
+        package var storedBytes: UInt64
+        package var textBytes: UInt64
+        package var lines: Int
+        package var metadataFile: String?
+        package var kernelRelease: String?
         /// Kernel version used to label migratetypes, and where it came from.
-        public var migratetypeKernel: String
-        public var migratetypeKernelSource: String
-        public var pageSize: UInt64
-        public var pageSizeSource: String
+        package var migratetypeKernel: String
+        package var migratetypeKernelSource: String
+        package var pageSize: UInt64
+        package var pageSizeSource: String
     }
 
     /// The `SUMMARY (page allocator)` block of `perf kmem --page stat`, field for field.
-    public struct Summary: Codable, Sendable {
-        public var allocRequests: UInt64
-        public var allocKB: UInt64
-        public var freeRequests: UInt64
-        public var freeKB: UInt64
-        public var allocFreedRequests: UInt64
-        public var allocFreedKB: UInt64
-        public var allocOnlyRequests: UInt64
-        public var allocOnlyKB: UInt64
-        public var freeOnlyRequests: UInt64
-        public var freeOnlyKB: UInt64
-        public var allocFailures: UInt64
-        public var allocFailuresKB: UInt64
+    package struct Summary: Codable, Sendable {
+        package var allocRequests: UInt64
+        package var allocKB: UInt64
+        package var freeRequests: UInt64
+        package var freeKB: UInt64
+        package var allocFreedRequests: UInt64
+        package var allocFreedKB: UInt64
+        package var allocOnlyRequests: UInt64
+        package var allocOnlyKB: UInt64
+        package var freeOnlyRequests: UInt64
+        package var freeOnlyKB: UInt64
+        package var allocFailures: UInt64
+        package var allocFailuresKB: UInt64
     }
 
-    public struct OrderRow: Codable, Sendable {
-        public var order: Int
+    package struct OrderRow: Codable, Sendable {
+        package var order: Int
         /// Successful allocations per raw migratetype number ("0"..."6", "other").
-        public var byMigratetype: [String: UInt64]
+        package var byMigratetype: [String: UInt64]
     }
 
-    public struct TimeSpan: Codable, Sendable {
-        public var firstNs: UInt64?
-        public var lastNs: UInt64?
-        public var spanNs: UInt64
-        public var timestampRegressions: UInt64
+    package struct TimeSpan: Codable, Sendable {
+        package var firstNs: UInt64?
+        package var lastNs: UInt64?
+        package var spanNs: UInt64
+        package var timestampRegressions: UInt64
     }
 
-    public struct Command: Codable, Sendable {
-        public var comm: String
-        public var allocations: UInt64
-        public var pages: UInt64
+    package struct Command: Codable, Sendable {
+        package var comm: String
+        package var allocations: UInt64
+        package var pages: UInt64
     }
 
-    public struct CPUIdle: Codable, Sendable {
-        public var cpu: UInt32
-        public var idleNs: UInt64
-        public var idleFraction: Double
-        public var intervals: UInt64
+    package struct CPUIdle: Codable, Sendable {
+        package var cpu: UInt32
+        package var idleNs: UInt64
+        package var idleFraction: Double
+        package var intervals: UInt64
     }
 
-    public struct Anomalies: Codable, Sendable {
-        public var malformedLines: Int
-        public var malformedExamples: [String]
-        public var mixedFormatLines: Int
-        public var lostEvents: UInt64
-        public var lostRecords: Int
-        public var unterminatedLastLine: Bool
+    package struct Anomalies: Codable, Sendable {
+        package var malformedLines: Int
+        package var malformedExamples: [String]
+        package var mixedFormatLines: Int
+        package var lostEvents: UInt64
+        package var lostRecords: Int
+        package var unterminatedLastLine: Bool
         /// Frees of pages allocated before the capture began (perf kmem's free-only).
-        public var freesOfPagesAllocatedBeforeCapture: UInt64
-        public var secondAllocationsOfLivePfn: UInt64
-        public var timestampRegressions: UInt64
-        public var unknownEventLines: Int
-        public var total: Int
+        package var freesOfPagesAllocatedBeforeCapture: UInt64
+        package var secondAllocationsOfLivePfn: UInt64
+        package var timestampRegressions: UInt64
+        package var unknownEventLines: Int
+        package var total: Int
     }
 
-    public var toolVersion: String
-    public var trace: Trace
-    public var summary: Summary
-    public var orderMigratetype: [OrderRow]
-    public var migratetypeLabels: [String: String]
-    public var events: [String: Int]
-    public var eventsByKind: [String: UInt64]
-    public var batchedFreesNotCounted: UInt64
-    public var time: TimeSpan
-    public var cpus: [UInt32]
-    public var faults: [String: UInt64]
-    public var gfpZeroRequestsByOrder: [String: UInt64]
-    public var topCommands: [Command]
-    public var idle: [CPUIdle]
+    package var toolVersion: String
+    package var trace: Trace
+    package var summary: Summary
+    package var orderMigratetype: [OrderRow]
+    package var migratetypeLabels: [String: String]
+    package var events: [String: Int]
+    package var eventsByKind: [String: UInt64]
+    package var batchedFreesNotCounted: UInt64
+    package var time: TimeSpan
+    package var cpus: [UInt32]
+    package var faults: [String: UInt64]
+    package var gfpZeroRequestsByOrder: [String: UInt64]
+    package var topCommands: [Command]
+    package var idle: [CPUIdle]
     /// Idle intervals ended by another task's event because the switch out of idle was not traced.
-    public var idleIntervalsClosedWithoutSwitch: UInt64
+    package var idleIntervalsClosedWithoutSwitch: UInt64
     /// Page-touch traces: pages by lines touched over the whole trace.
-    public var touch: Touch?
-    public var notes: [String]
+    package var touch: Touch?
+    package var notes: [String]
+    /// Why this capture supports no verdict on prezeroing (nil: it does).
+    package var noVerdict: String?
 
-    public struct Touch: Codable, Sendable {
-        public var pages: Int
-        public var records: UInt64
-        public var meanLinesPerPage: Double
-        public var linesPerPage: [String: Int]
+    package struct Touch: Codable, Sendable {
+        package var pages: Int
+        package var records: UInt64
+        package var meanLinesPerPage: Double
+        package var linesPerPage: [String: Int]
     }
-    public var anomalies: Anomalies
+    package var anomalies: Anomalies
 
-    public init(
+    package init(
         statistics s: TraceStatistics, read: TraceReadSummary, migratetypeKernel: KernelVersion,
         migratetypeKernelSource: String, pageSizeSource: String, toolVersion: String, topCommandCount: Int = 10
     ) {
@@ -184,6 +186,7 @@ public struct StatReport: Codable, Sendable {
 
         idleIntervalsClosedWithoutSwitch = s.idle.closedWithoutSwitch
         notes = read.notes
+        noVerdict = Evidence.missing(events: read.eventNameCounts, zeroFillFaults: s.faults(.zeroFillCandidate))
         if s.touches.pages > 0 {
             var histogram: [String: Int] = [:]
             for bucket in s.touches.histogram { histogram[bucket.label] = bucket.pages }
@@ -202,7 +205,7 @@ public struct StatReport: Codable, Sendable {
     // MARK: Rendering
 
     /// Sorted-key, pretty-printed JSON with snake_case keys.
-    public func json() throws -> String {
+    package func json() throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         encoder.keyEncodingStrategy = .convertToSnakeCase
@@ -210,7 +213,7 @@ public struct StatReport: Codable, Sendable {
     }
 
     /// The text report: perf kmem's summary block in its exact layout, then the rest.
-    public func text() -> String {
+    package func text() -> String {
         typealias F = TextFormatting
         var out = ""
         func summaryLine(_ label: String, _ count: UInt64, _ kb: UInt64) {
@@ -318,6 +321,7 @@ public struct StatReport: Codable, Sendable {
         out += "timestamps going backwards           : \(anomalies.timestampRegressions)\n"
         out += "unknown event lines (skipped)        : \(anomalies.unknownEventLines)\n"
         if anomalies.unterminatedLastLine { out += "last line had no newline (capture cut short?)\n" }
+        if let noVerdict { out += "\nVERDICT\n=======\n\(noVerdict)\n" }
         return out
     }
 }

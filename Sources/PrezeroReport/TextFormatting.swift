@@ -1,19 +1,19 @@
 /// printf-style padding for fixed-width text tables, without Foundation's `String(format:)`.
-public enum TextFormatting {
+package enum TextFormatting {
     /// Right-aligns `text` in `width` columns (`%16s`).
-    public static func right(_ text: String, _ width: Int) -> String {
+    package static func right(_ text: String, _ width: Int) -> String {
         let n = text.count
         return n >= width ? text : String(repeating: " ", count: width - n) + text
     }
 
     /// Left-aligns `text` in `width` columns (`%-30s`).
-    public static func left(_ text: String, _ width: Int) -> String {
+    package static func left(_ text: String, _ width: Int) -> String {
         let n = text.count
         return n >= width ? text : text + String(repeating: " ", count: width - n)
     }
 
     /// `value` with `digits` decimals, rounded half away from zero.
-    public static func fixed(_ value: Double, _ digits: Int) -> String {
+    package static func fixed(_ value: Double, _ digits: Int) -> String {
         guard value.isFinite else { return value.isNaN ? "nan" : (value < 0 ? "-inf" : "inf") }
         var scale = 1.0
         for _ in 0..<digits { scale *= 10 }
@@ -32,10 +32,10 @@ public enum TextFormatting {
     }
 
     /// Seconds from nanoseconds with three decimals.
-    public static func seconds(_ ns: UInt64) -> String { fixed(Double(ns) / 1e9, 3) }
+    package static func seconds(_ ns: UInt64) -> String { fixed(Double(ns) / 1e9, 3) }
 
     /// Bytes as KiB/MiB/GiB with one decimal.
-    public static func bytes(_ value: UInt64) -> String {
+    package static func bytes(_ value: UInt64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var v = Double(value)
         var unit = 0

@@ -16,6 +16,16 @@ func checkReportOutputs(output: String, json: String?, csv: String?) throws {
     }
 }
 
+/// Exit 4 when no trace of the run supports a verdict (each is said on stderr).
+func exitWhenNothingJudged(_ runs: [RunResult]) throws {
+    guard !runs.isEmpty, runs.allSatisfy({ $0.noVerdict != nil }) else { return }
+    var said = Set<String>()
+    for run in runs where said.insert(run.trace.path).inserted {
+        writeStandardError("prezero: \(run.trace.path): \(run.noVerdict ?? "")\n")
+    }
+    throw ExitCode(4)
+}
+
 /// Writes a report and its charts (beside the markdown), JSON and CSV, all or none.
 func writeReport(runs: [RunResult], baseline: String, output: String, json: String?, csv: String?) throws {
     let stem = ((output as NSString).lastPathComponent as NSString).deletingPathExtension
@@ -90,6 +100,7 @@ struct CompareCommand: ParsableCommand {
         }
         try writeReport(runs: runs, baseline: baseline.name, output: output, json: json, csv: csv)
         if invariantFailures > 0 { throw ExitCode(3) }
+        try exitWhenNothingJudged(runs)
     }
 }
 

@@ -11,7 +11,10 @@ struct Prezero: ParsableCommand {
         abstract: "Would prezeroing pages make this workload faster, and who pays for it?",
         discussion: """
             Reads captured page-allocator traces (perf script or ftrace text, plain or zstd) and \
-            answers with numbers. Start with `prezero stat TRACE`.
+            answers with numbers. Start with `prezero stat TRACE`. Exit status: 0 done; 1 an output \
+            could not be written; 2 bad input (the file, line or byte offset is named); 3 the allocator \
+            invariant checker found a violation; 4 no trace supports a verdict (no page allocations, \
+            no user page faults or no zero-fill faults in the capture); 64 bad arguments.
             """,
         version: version,
         subcommands: [StatCommand.self, ConvertCommand.self, ReplayCommand.self, CompareCommand.self, BatchCommand.self, ReportCommand.self, SynthCommand.self, ProfilesCommand.self, PoliciesCommand.self, MetricsCommand.self]

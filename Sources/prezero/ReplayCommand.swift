@@ -50,6 +50,10 @@ struct ReplayCommand: ParsableCommand {
                     writeStandardError("prezero: invariant violations:\n" + result.invariantViolations.joined(separator: "\n") + "\n")
                     throw ExitCode(3)
                 }
+                if let noVerdict = result.noVerdict {
+                    writeStandardError("prezero: \(input): \(noVerdict)\n")
+                    throw ExitCode(4)
+                }
             }
         }
     }

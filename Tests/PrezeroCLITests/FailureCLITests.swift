@@ -134,6 +134,33 @@ struct FailureCLITests {
         #expect(FileManager.default.fileExists(atPath: dir + "/report/r.md"))
     }
 
+    /// A capture without user page faults (as `perf kmem record` makes) supports no verdict:
+    /// stat says so, replay and compare exit 4, the report says "No verdict" and gives none.
+    @Test func noVerdictWithoutFaults() throws {
+        let dir = try scratch("noverdict")
+        let text = try decompressedText(trace)
+        let kmemOnly = text.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.contains("page_fault") }.joined(separator: "\n")
+        let path = dir + "/kmem-only.perf.txt"
+        try kmemOnly.write(toFile: path, atomically: true, encoding: .utf8)
+        let stat = try runPrezero(["stat", path, "--json"])
+        #expect(stat.status == 0)
+        #expect(stat.out.contains("\"no_verdict\" : \"no verdict: the capture has no exceptions:page_fault_user events; capture with tools/capture-perf.sh"))
+        let replay = try runPrezero(["replay", path, "--json"])
+        #expect(replay.status == 4)
+        #expect(replay.out.contains("\"no_verdict\" : \"no verdict: the capture has no exceptions:page_fault_user events"))
+        #expect(replay.err.contains("\(path): no verdict: the capture has no exceptions:page_fault_user events"))
+        let compare = try runPrezero(["compare", path, "--policies", "kscrubd-v4", "-o", dir + "/report.md"])
+        #expect(compare.status == 4)
+        let report = try String(contentsOfFile: dir + "/report.md", encoding: .utf8)
+        #expect(report.contains("**No verdict**: the capture has no exceptions:page_fault_user events"))
+        #expect(!report.contains("Verdicts:") && !report.contains("Workload regime"))
+        // One trace with faults in the same run: judged, exit 0.
+        let mixed = try runPrezero(["compare", path, trace, "--policies", "kscrubd-v4", "-o", dir + "/mixed.md"])
+        #expect(mixed.status == 0, "\(mixed.err)")
+        let full = try runPrezero(["stat", trace, "--json"])
+        #expect(!full.out.contains("no_verdict"))
+    }
+
     @Test func versionFlag() throws {
         let short = try runPrezero(["-V"])
         #expect(short.status == 0)
@@ -183,4 +210,17 @@ func runCommand(_ path: String, _ arguments: [String]) throws -> Int32 {
     try process.run()
     process.waitUntilExit()
     return process.terminationStatus
+}
+
+/// The text of a (zstd) trace, through `zstd -dc`.
+func decompressedText(_ path: String) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/zstd")
+    process.arguments = ["-dc", path]
+    let out = Pipe()
+    process.standardOutput = out
+    try process.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self)
 }

@@ -7,7 +7,7 @@ extension BuddyZone {
     ///   and every allocated page's zero bit is clear;
     /// - Lameter's rule: no free block mixes zeroed and unzeroed pages.
     /// - Complexity: O(pages).
-    public func invariantViolations(pcpPages: Int) -> [String] {
+    package func invariantViolations(pcpPages: Int) -> [String] {
         var problems: [String] = []
         func note(_ text: String) { if problems.count < 20 { problems.append("node \(node): \(text)") } }
         var listed = 0

@@ -1,5 +1,5 @@
 /// How buddies merge when both are free.
-public enum MergeRule: String, Codable, Sendable, CaseIterable {
+package enum MergeRule: String, Codable, Sendable, CaseIterable {
     /// Lameter's prezeroing patches: merge only blocks with the same zero state; zeroed and
     /// unzeroed blocks live on separate lists (Pine.LNX.4.58.0501101554110...).
     case lameter
@@ -9,7 +9,7 @@ public enum MergeRule: String, Codable, Sendable, CaseIterable {
 }
 
 /// Which free lists an allocation searches, in order.
-public enum ListPreference: Sendable {
+package enum ListPreference: Sendable {
     case zeroedFirst
     case dirtyFirst
     case zeroedOnly
@@ -21,8 +21,8 @@ public enum ListPreference: Sendable {
 ///
 /// Mirrors mm/page_alloc.c's `__free_one_page` (coalescing) and `expand` (splitting, lower half
 /// returned), with Lameter's or Xen's merge rule for the zero state.
-public struct BuddyZone: Sendable {
-    public enum PageState: UInt8, Sendable {
+package struct BuddyZone: Sendable {
+    package enum PageState: UInt8, Sendable {
         case pinned = 0  // in use before the trace began (or not yet released)
         case freeHead = 1  // first page of a free block on a buddy list
         case freeTail = 2  // other pages of a free block
@@ -31,11 +31,11 @@ public struct BuddyZone: Sendable {
         case allocated = 5  // handed out by the model
     }
 
-    public let node: Int
-    public let basePfn: Int
-    public let pageCount: Int
-    public let maxOrder: Int
-    public let mergeRule: MergeRule
+    package let node: Int
+    package let basePfn: Int
+    package let pageCount: Int
+    package let maxOrder: Int
+    package let mergeRule: MergeRule
 
     var state: [UInt8]
     var headOrder: [Int8]
@@ -47,14 +47,14 @@ public struct BuddyZone: Sendable {
     var zeroBits: [UInt64]
     /// List heads, index `order * 2 + (clean ? 1 : 0)`; -1 empty. Indices are zone-relative.
     var listHeads: [Int32]
-    public private(set) var blocksOnList: [Int]
+    package private(set) var blocksOnList: [Int]
 
-    public private(set) var freePages = 0
+    package private(set) var freePages = 0
     /// Pages in free blocks on the zeroed lists.
-    public private(set) var zeroedFreePages = 0
-    public private(set) var pinnedPages = 0
+    package private(set) var zeroedFreePages = 0
+    package private(set) var pinnedPages = 0
 
-    public init(node: Int, basePfn: Int, pageCount: Int, maxOrder: Int, mergeRule: MergeRule) {
+    package init(node: Int, basePfn: Int, pageCount: Int, maxOrder: Int, mergeRule: MergeRule) {
         self.node = node
         self.basePfn = basePfn
         self.pageCount = pageCount
@@ -73,7 +73,7 @@ public struct BuddyZone: Sendable {
 
     // MARK: Zero bits
 
-    @inline(__always) public func isZero(_ p: Int) -> Bool { zeroBits[p >> 6] >> UInt64(p & 63) & 1 == 1 }
+    @inline(__always) package func isZero(_ p: Int) -> Bool { zeroBits[p >> 6] >> UInt64(p & 63) & 1 == 1 }
 
     /// Calls `body` with each word of `zeroBits` that pages `[p, p + count)` touch and the mask
     /// of their bits in it.
@@ -90,14 +90,14 @@ public struct BuddyZone: Sendable {
     }
 
     /// Sets or clears the zero bit of pages `[p, p + count)`.
-    public mutating func setZero(_ p: Int, count: Int, _ zero: Bool) {
+    package mutating func setZero(_ p: Int, count: Int, _ zero: Bool) {
         Self.forEachZeroWord(p, count: count) { word, mask in
             if zero { zeroBits[word] |= mask } else { zeroBits[word] &= ~mask }
         }
     }
 
     /// Pages in `[p, p + count)` whose zero bit is clear.
-    public func dirtyPages(_ p: Int, count: Int) -> Int {
+    package func dirtyPages(_ p: Int, count: Int) -> Int {
         var zero = 0
         Self.forEachZeroWord(p, count: count) { word, mask in zero += (zeroBits[word] & mask).nonzeroBitCount }
         return count - zero
@@ -150,7 +150,7 @@ public struct BuddyZone: Sendable {
     ///
     /// - Returns: the head and order of the block finally inserted.
     @discardableResult
-    public mutating func insertAndCoalesce(_ p: Int, order: Int) -> (head: Int, order: Int) {
+    package mutating func insertAndCoalesce(_ p: Int, order: Int) -> (head: Int, order: Int) {
         var head = p
         var order = order
         var dirty = dirtyPages(p, count: 1 << order)
@@ -172,7 +172,7 @@ public struct BuddyZone: Sendable {
 
     /// Frees an allocated block: its pages become dirty unless `zeroed` (init-on-free).
     @discardableResult
-    public mutating func free(_ p: Int, order: Int, zeroed: Bool) -> (head: Int, order: Int) {
+    package mutating func free(_ p: Int, order: Int, zeroed: Bool) -> (head: Int, order: Int) {
         let size = 1 << order
         setZero(p, count: size, zeroed)
         return insertAndCoalesce(p, order: order)
@@ -180,7 +180,7 @@ public struct BuddyZone: Sendable {
 
     /// Adds never-used memory (at start): pinned pages become free blocks of the largest
     /// aligned orders, with the given zero state.
-    public mutating func release(_ start: Int, count: Int, zeroed: Bool) {
+    package mutating func release(_ start: Int, count: Int, zeroed: Bool) {
         var p = start
         let end = start + count
         while p < end {
@@ -195,7 +195,7 @@ public struct BuddyZone: Sendable {
 
     /// Takes a pinned block out of the pinned memory and frees it (a free of a page the capture
     /// never saw allocated). Returns false when no pinned memory is left.
-    public mutating func adoptPinned(order: Int, nearIndex hint: inout Int) -> Int? {
+    package mutating func adoptPinned(order: Int, nearIndex hint: inout Int) -> Int? {
         let size = 1 << order
         guard pinnedPages >= size else { return nil }
         var scanned = 0
@@ -224,7 +224,7 @@ public struct BuddyZone: Sendable {
     ///
     /// - Returns: the block and how many of its pages are not zero, or nil when no list in
     ///   `preference` has a block of at least `order`.
-    public mutating func allocate(order: Int, preference: ListPreference) -> (page: Int, dirty: Int)? {
+    package mutating func allocate(order: Int, preference: ListPreference) -> (page: Int, dirty: Int)? {
         let lists: [Bool]
         switch preference {
         case .zeroedFirst: lists = [true, false]
@@ -253,7 +253,7 @@ public struct BuddyZone: Sendable {
 
     /// The largest-order block on the not-zeroed lists at or above `minOrder` (kscrubd v4 order),
     /// or the smallest order from `minOrder` upward when `lowestFirst` (kscrubd v8).
-    public func dirtyBlock(minOrder: Int, lowestFirst: Bool) -> (page: Int, order: Int)? {
+    package func dirtyBlock(minOrder: Int, lowestFirst: Bool) -> (page: Int, order: Int)? {
         guard minOrder <= maxOrder else { return nil }
         for i in 0...(maxOrder - minOrder) {
             let o = lowestFirst ? minOrder + i : maxOrder - i
@@ -264,10 +264,10 @@ public struct BuddyZone: Sendable {
     }
 
     /// Free pages on the not-zeroed lists at `order`.
-    public func blocks(order: Int, clean: Bool) -> Int { blocksOnList[listIndex(order: order, clean: clean)] }
+    package func blocks(order: Int, clean: Bool) -> Int { blocksOnList[listIndex(order: order, clean: clean)] }
 
     /// Takes a free block off its list so it can be zeroed (kscrubd holds it meanwhile).
-    public mutating func takeForZeroing(_ p: Int) -> Int {
+    package mutating func takeForZeroing(_ p: Int) -> Int {
         let order = Int(headOrder[p])
         unlink(p)
         for q in p..<(p + (1 << order)) { state[q] = PageState.busy.rawValue }
@@ -275,7 +275,7 @@ public struct BuddyZone: Sendable {
     }
 
     /// Splits a free block in two halves on their lists (no coalescing); returns the new order.
-    public mutating func splitFree(_ p: Int) -> Int {
+    package mutating func splitFree(_ p: Int) -> Int {
         let order = Int(headOrder[p])
         guard order > 0 else { return 0 }
         unlink(p)
@@ -288,22 +288,22 @@ public struct BuddyZone: Sendable {
 
     /// Returns a block taken with `takeForZeroing`, now zero.
     @discardableResult
-    public mutating func returnZeroed(_ p: Int, order: Int) -> (head: Int, order: Int) {
+    package mutating func returnZeroed(_ p: Int, order: Int) -> (head: Int, order: Int) {
         setZero(p, count: 1 << order, true)
         for q in p..<(p + (1 << order)) { state[q] = PageState.pinned.rawValue }
         return insertAndCoalesce(p, order: order)
     }
 
     /// Marks an allocated block's pages as in use and dirty (its user writes to it).
-    public mutating func markAllocated(_ p: Int, order: Int) {
+    package mutating func markAllocated(_ p: Int, order: Int) {
         setZero(p, count: 1 << order, false)
         for q in p..<(p + (1 << order)) { state[q] = PageState.allocated.rawValue }
     }
 
-    public func isAllocated(_ p: Int) -> Bool { state[p] == PageState.allocated.rawValue }
+    package func isAllocated(_ p: Int) -> Bool { state[p] == PageState.allocated.rawValue }
 
     // MARK: Per-CPU lists
 
-    public mutating func moveToPCP(_ p: Int) { state[p] = PageState.onPCP.rawValue }
-    public mutating func takeFromPCP(_ p: Int) { state[p] = PageState.allocated.rawValue }
+    package mutating func moveToPCP(_ p: Int) { state[p] = PageState.onPCP.rawValue }
+    package mutating func takeFromPCP(_ p: Int) { state[p] = PageState.allocated.rawValue }
 }

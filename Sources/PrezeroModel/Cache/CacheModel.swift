@@ -6,17 +6,17 @@ import CSetScan
 /// Each way carries the tick of its last use; a miss fills the empty way or evicts the least
 /// recently used one — the LRU policy Dinero IV simulates, so a `din` dump of the accesses
 /// replays to the same misses.
-public struct CacheModel: @unchecked Sendable {
-    public let geometry: CacheGeometry
-    public let sets: Int
-    public let ways: Int
+package struct CacheModel: @unchecked Sendable {
+    package let geometry: CacheGeometry
+    package let sets: Int
+    package let ways: Int
     private let setMask: UInt64
     private let setBits: UInt64
     private let storage: Storage
 
-    public private(set) var accesses: UInt64 = 0
-    public private(set) var misses: UInt64 = 0
-    public private(set) var invalidationsOfPresentLines: UInt64 = 0
+    package private(set) var accesses: UInt64 = 0
+    package private(set) var misses: UInt64 = 0
+    package private(set) var invalidationsOfPresentLines: UInt64 = 0
     private var tick: UInt32 = 0
 
     /// Per way a 32-bit tag (line / sets + 1; 0 = empty) and a 32-bit last-use tick, a set's
@@ -66,7 +66,7 @@ public struct CacheModel: @unchecked Sendable {
     ///   - pages: physical pages to track residency for (0: no tracking);
     ///   - linesPerPage: a power of two.
     /// - Precondition: physical line numbers stay below 2^32 x sets (checked by the profile).
-    public init(geometry: CacheGeometry, pages: Int = 0, linesPerPage: Int = 64) {
+    package init(geometry: CacheGeometry, pages: Int = 0, linesPerPage: Int = 64) {
         self.geometry = geometry
         ways = max(1, geometry.ways)
         sets = max(1, geometry.sizeBytes / (ways * max(geometry.lineBytes, 1)))
@@ -107,7 +107,7 @@ public struct CacheModel: @unchecked Sendable {
     /// Accesses `line` (read or write); returns true on a hit. A miss fills the line,
     /// evicting the set's least recently used line, returned in `evicted` (nil if none).
     @inline(__always)
-    public mutating func access(line: UInt64, evicted: inout UInt64?) -> Bool {
+    package mutating func access(line: UInt64, evicted: inout UInt64?) -> Bool {
         accesses += 1
         if tick == UInt32.max { renumber() }
         tick += 1
@@ -121,12 +121,12 @@ public struct CacheModel: @unchecked Sendable {
     /// Accesses (writes) the lines `[firstLine, firstLine + count)` in order, as a cached clear
     /// does; the lines the fills evict go into `victims`. Returns how many were evicted. One
     /// call per page instead of per line, with the counters kept in registers.
-    public mutating func fill(firstLine: UInt64, count: Int, victims: inout VictimTable) -> Int {
+    package mutating func fill(firstLine: UInt64, count: Int, victims: inout VictimTable) -> Int {
         withUnsafeMutablePointer(to: &victims) { fillLines(firstLine, count, victims: $0) }
     }
 
     /// The same, counting the evictions without remembering them.
-    public mutating func fill(firstLine: UInt64, count: Int) -> Int {
+    package mutating func fill(firstLine: UInt64, count: Int) -> Int {
         fillLines(firstLine, count, victims: nil)
     }
 
@@ -197,7 +197,7 @@ public struct CacheModel: @unchecked Sendable {
 
     /// Removes every line of `[firstLine, firstLine + count)` from the cache, probing only the
     /// eighths of each whole page that may hold a resident line.
-    public mutating func invalidate(firstLine: UInt64, count: Int) {
+    package mutating func invalidate(firstLine: UInt64, count: Int) {
         guard let lines = storage.residentLines, let eighths = storage.residentEighths else {
             for k in 0..<UInt64(count) { invalidate(line: firstLine + k) }
             return
@@ -236,7 +236,7 @@ public struct CacheModel: @unchecked Sendable {
 
     /// Removes `line` if present (a non-temporal or DMA write to it).
     @inline(__always)
-    public mutating func invalidate(line: UInt64) {
+    package mutating func invalidate(line: UInt64) {
         let k = key(line)
         let tags = tags(ofSet: Int(line & setMask))
         for i in 0..<ways where tags[i] == k {
@@ -247,7 +247,7 @@ public struct CacheModel: @unchecked Sendable {
         }
     }
 
-    public func contains(line: UInt64) -> Bool {
+    package func contains(line: UInt64) -> Bool {
         let k = key(line)
         let tags = tags(ofSet: Int(line & setMask))
         for i in 0..<ways where tags[i] == k { return true }
@@ -257,11 +257,11 @@ public struct CacheModel: @unchecked Sendable {
 
 /// Lines recently evicted by zeroing, to tell pollution misses from others. Direct-mapped and
 /// bounded (a victim is forgotten when another maps to its slot), so memory stays fixed.
-public struct VictimTable: @unchecked Sendable {
+package struct VictimTable: @unchecked Sendable {
     private var slots: [UInt64]
     private let mask: Int
 
-    public init(slotsLog2: Int = 18) {
+    package init(slotsLog2: Int = 18) {
         slots = Array(repeating: 0, count: 1 << slotsLog2)
         mask = (1 << slotsLog2) - 1
     }
@@ -271,10 +271,10 @@ public struct VictimTable: @unchecked Sendable {
     }
 
     @inline(__always)
-    public mutating func insert(_ line: UInt64) { slots[slot(line)] = line &+ 1 }
+    package mutating func insert(_ line: UInt64) { slots[slot(line)] = line &+ 1 }
 
     /// True (and forgets it) when `line` was a remembered victim.
-    public mutating func remove(_ line: UInt64) -> Bool {
+    package mutating func remove(_ line: UInt64) -> Bool {
         let s = slot(line)
         guard slots[s] == line &+ 1 else { return false }
         slots[s] = 0

@@ -3,7 +3,7 @@ internal import TOMLKit
 
 /// A value of a TOML or JSON configuration file (profiles, batch plans), typed: what TOMLKit
 /// (toml++) parsed, without Foundation's `Any`.
-public enum ConfigValue: Sendable, Equatable, Codable {
+package enum ConfigValue: Sendable, Equatable, Codable {
     case string(String)
     case integer(Int)
     case double(Double)
@@ -12,12 +12,12 @@ public enum ConfigValue: Sendable, Equatable, Codable {
     case table([String: ConfigValue])
     case null
 
-    public var string: String? { if case .string(let s) = self { s } else { nil } }
-    public var bool: Bool? { if case .bool(let b) = self { b } else { nil } }
-    public var table: [String: ConfigValue]? { if case .table(let t) = self { t } else { nil } }
-    public var array: [ConfigValue]? { if case .array(let a) = self { a } else { nil } }
+    package var string: String? { if case .string(let s) = self { s } else { nil } }
+    package var bool: Bool? { if case .bool(let b) = self { b } else { nil } }
+    package var table: [String: ConfigValue]? { if case .table(let t) = self { t } else { nil } }
+    package var array: [ConfigValue]? { if case .array(let a) = self { a } else { nil } }
     /// Integers and doubles as a number.
-    public var number: Double? {
+    package var number: Double? {
         switch self {
         case .integer(let i): Double(i)
         case .double(let d): d
@@ -26,7 +26,7 @@ public enum ConfigValue: Sendable, Equatable, Codable {
     }
 
     /// Scalars as the text `--set` would take: `4`, `0.5`, `true`, `cpu`.
-    public var scalarText: String? {
+    package var scalarText: String? {
         switch self {
         case .string(let s): s
         case .integer(let i): String(i)
@@ -36,7 +36,7 @@ public enum ConfigValue: Sendable, Equatable, Codable {
         }
     }
 
-    public init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() {
             self = .null
@@ -55,7 +55,7 @@ public enum ConfigValue: Sendable, Equatable, Codable {
         }
     }
 
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         var c = encoder.singleValueContainer()
         switch self {
         case .string(let s): try c.encode(s)
@@ -71,25 +71,25 @@ public enum ConfigValue: Sendable, Equatable, Codable {
 
 /// A configuration file that does not parse or decode: the file, the line and column where
 /// known, and what was expected.
-public struct ConfigError: Error, CustomStringConvertible {
-    public var file: String
-    public var line: Int?
-    public var column: Int?
-    public var message: String
-    public init(file: String, line: Int? = nil, column: Int? = nil, message: String) {
+package struct ConfigError: Error, CustomStringConvertible {
+    package var file: String
+    package var line: Int?
+    package var column: Int?
+    package var message: String
+    package init(file: String, line: Int? = nil, column: Int? = nil, message: String) {
         self.file = file
         self.line = line
         self.column = column
         self.message = message
     }
-    public var description: String {
+    package var description: String {
         file + (line.map { ":\($0)" } ?? "") + (column.map { ":\($0)" } ?? "") + ": " + message
     }
 }
 
 extension ConfigValue {
     /// Parses a TOML document (TOML 1.0 through TOMLKit / toml++).
-    public static func parseTOML(_ text: String, file: String) throws -> [String: ConfigValue] {
+    package static func parseTOML(_ text: String, file: String) throws -> [String: ConfigValue] {
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
             throw ConfigError(file: file, line: error.source.begin.line, column: error.source.begin.column, message: error.description)
@@ -116,7 +116,7 @@ extension ConfigValue {
     }
 
     /// The table as a TOML document (nulls left out: TOML has none).
-    public static func serializeTOML(_ table: [String: ConfigValue]) -> String {
+    package static func serializeTOML(_ table: [String: ConfigValue]) -> String {
         func node(_ value: ConfigValue) -> TOMLValueConvertible? {
             switch value {
             case .string(let s): return s
@@ -140,7 +140,7 @@ extension ConfigValue {
 
     /// Reads a `Decodable` value (snake_case keys) from a TOML file, or JSON when the name ends in
     /// `.json`; errors name the file, the line and column (TOML) and the key.
-    public static func decode<T: Decodable>(_ type: T.Type, path: String) throws -> T {
+    package static func decode<T: Decodable>(_ type: T.Type, path: String) throws -> T {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw ConfigError(file: path, message: "cannot read the file (\(FileCheck.reason(error)))")
@@ -166,8 +166,8 @@ extension ConfigValue {
 }
 
 /// Plain words for a file-system error (never `NSCocoaErrorDomain`).
-public enum FileCheck {
-    public static func reason(_ error: Error) -> String {
+package enum FileCheck {
+    package static func reason(_ error: Error) -> String {
         let ns = error as NSError
         if let posix = ns.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
             return String(cString: strerror(Int32(posix.code)))

@@ -7,20 +7,20 @@
 /// - `dsa`: a modern memory-offload engine (Intel DSA-like): a submission latency, a throughput
 ///   and a minimum size worth offloading; every parameter is an assumption (the profile's
 ///   `sources` say so).
-public struct EngineDriver: ZeroDriver {
-    public static let name = "engine"
+package struct EngineDriver: ZeroDriver {
+    package static let name = "engine"
     let spec: EngineSpec
 
-    public init(spec: EngineSpec) { self.spec = spec }
+    package init(spec: EngineSpec) { self.spec = spec }
 
     /// The engine's kind, as `pages_zeroed_by_driver` reports it.
-    public var name: String { spec.kind }
-    public var isEngine: Bool { true }
-    public var maxBytes: Int? { spec.maxBytes }
+    package var name: String { spec.kind }
+    package var isEngine: Bool { true }
+    package var maxBytes: Int? { spec.maxBytes }
 
-    public func accepts(bytes: Int) -> Bool { spec.accepts(bytes: bytes) }
+    package func accepts(bytes: Int) -> Bool { spec.accepts(bytes: bytes) }
 
-    public func cost(bytes: Int) -> ZeroingCost { spec.cost(bytes: bytes) }
+    package func cost(bytes: Int) -> ZeroingCost { spec.cost(bytes: bytes) }
 
     /// The registry entry for the profile's engine of `kind`.
     static func make(kind: String) -> @Sendable (MachineProfile) -> (any ZeroDriver)? {

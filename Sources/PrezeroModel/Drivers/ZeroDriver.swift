@@ -1,13 +1,13 @@
 /// What zeroing a block cost, and what it did to the cache.
-public struct ZeroingCost: Sendable {
+package struct ZeroingCost: Sendable {
     /// CPU time consumed (the clearing itself, or an engine's setup and completion), ns.
-    public var cpuNs: Double
+    package var cpuNs: Double
     /// Time the engine is busy (0 for CPU clears), ns.
-    public var engineNs: Double
+    package var engineNs: Double
     /// True when the cleared lines end up in the cache (cached clears).
-    public var fillsCache: Bool
+    package var fillsCache: Bool
     /// True when the cleared lines are removed from the cache (non-temporal and DMA clears).
-    public var bypassesCache: Bool
+    package var bypassesCache: Bool
 }
 
 /// A way to zero memory: one file per driver, listed in `ZeroDrivers.registry`.
@@ -15,7 +15,7 @@ public struct ZeroingCost: Sendable {
 /// Mirrors Lameter's zero-driver chain: each driver's `start(addr, size)` either zeroes the
 /// range (returns 0) or refuses it; the chain tries drivers in order and the CPU clears what
 /// none accepts.
-public protocol ZeroDriver: Sendable {
+package protocol ZeroDriver: Sendable {
     static var name: String { get }
     /// The name results report the driver's work under (`Self.name` unless it varies by instance).
     var name: String { get }
@@ -30,25 +30,25 @@ public protocol ZeroDriver: Sendable {
 }
 
 extension ZeroDriver {
-    public var isEngine: Bool { false }
-    public var maxBytes: Int? { nil }
-    public var name: String { Self.name }
+    package var isEngine: Bool { false }
+    package var maxBytes: Int? { nil }
+    package var name: String { Self.name }
 }
 
-public enum ZeroDrivers {
+package enum ZeroDrivers {
     /// Every driver by name; a new driver is one file and one line here.
-    public static let registry: [String: @Sendable (MachineProfile) -> (any ZeroDriver)?] = [
+    package static let registry: [String: @Sendable (MachineProfile) -> (any ZeroDriver)?] = [
         CPUCachedDriver.name: { CPUCachedDriver(profile: $0) },
         CPUNonTemporalDriver.name: { CPUNonTemporalDriver(profile: $0) },
         "bte": EngineDriver.make(kind: "bte"),
         "dsa": EngineDriver.make(kind: "dsa"),
     ]
 
-    public static var names: [String] { registry.keys.sorted() }
+    package static var names: [String] { registry.keys.sorted() }
 
     /// Builds a chain from names; "engines" expands to the profile's engines. The CPU cached
     /// clear always closes the chain, so every request is served.
-    public static func chain(_ names: [String], profile: MachineProfile) throws -> [any ZeroDriver] {
+    package static func chain(_ names: [String], profile: MachineProfile) throws -> [any ZeroDriver] {
         var drivers: [any ZeroDriver] = []
         for name in names {
             if name == "engines" {
@@ -74,11 +74,11 @@ public enum ZeroDrivers {
 
 extension EngineSpec {
     /// An engine takes requests within its size range.
-    public func accepts(bytes: Int) -> Bool { bytes >= minBytes && bytes <= maxBytes }
+    package func accepts(bytes: Int) -> Bool { bytes >= minBytes && bytes <= maxBytes }
 
     /// The CPU pays submission and completion; the engine works `bytes / rate`; the range
     /// leaves the cache (DMA).
-    public func cost(bytes: Int) -> ZeroingCost {
+    package func cost(bytes: Int) -> ZeroingCost {
         ZeroingCost(cpuNs: setupNs + completionNs, engineNs: Double(bytes) / bytesPerNs, fillsCache: false, bypassesCache: true)
     }
 }

@@ -4,12 +4,12 @@
 /// `fault_base_ns` and the per-CPU memory bandwidth `W`, from which the line-miss costs
 /// (line / W) and the cached clear rate (W / 2: each cleared line is read for ownership, then
 /// written back) follow. Everything else is taken from a source or is a stated assumption.
-public enum BuiltinProfiles {
-    public static let all: [MachineProfile] = [altixSN2, pentium3x450, epycZen5VM]
+package enum BuiltinProfiles {
+    package static let all: [MachineProfile] = [altixSN2, pentium3x450, epycZen5VM]
 
-    public static func named(_ name: String) -> MachineProfile? { all.first { $0.name == name } }
+    package static func named(_ name: String) -> MachineProfile? { all.first { $0.name == name } }
 
-    public static var names: [String] { all.map(\.name) }
+    package static var names: [String] { all.map(\.name) }
 
     // MARK: SGI Altix (SN2), Itanium 2, 2004
 
@@ -18,7 +18,7 @@ public enum BuiltinProfiles {
     /// Fitted: effective per-CPU memory bandwidth, bytes/ns.
     static let altixBandwidth = 2.28
 
-    public static let altixSN2 = MachineProfile(
+    package static let altixSN2 = MachineProfile(
         name: "altix-sn2",
         description: "SGI Altix 3000 (SN2): 8 Itanium 2 CPUs in 4 nodes, 6 GB, 16 KiB pages, one BTE per node",
         pageBytes: 16_384, lineBytes: 128, memoryBytes: 6 << 30, nodes: 4, cpus: 8, maxOrder: 10,
@@ -60,7 +60,7 @@ public enum BuiltinProfiles {
     static let piiiFaultBaseNs = 1_468.8
     static let piiiBandwidth = 1.680
 
-    public static let pentium3x450 = MachineProfile(
+    package static let pentium3x450 = MachineProfile(
         name: "piii-450",
         description: "2x Pentium III 450 MHz (Katmai), 384 MB, 4 KiB pages, 32 B lines, no zeroing engine",
         pageBytes: 4_096, lineBytes: 32, memoryBytes: 384 << 20, nodes: 1, cpus: 2, maxOrder: 10,
@@ -94,7 +94,7 @@ public enum BuiltinProfiles {
 
     // MARK: This project's machine kind: 2 vCPU KVM guest on AMD EPYC (Zen 5), kernel 6.18
 
-    public static let epycZen5VM = MachineProfile(
+    package static let epycZen5VM = MachineProfile(
         name: "epyc-zen5-vm",
         description: "2 vCPU KVM guest, AMD EPYC Zen 5, 24 GiB, 4 KiB pages, kernel 6.18 (notes §4 measurements)",
         pageBytes: 4_096, lineBytes: 64, memoryBytes: 24 << 30, nodes: 1, cpus: 2, maxOrder: 10,

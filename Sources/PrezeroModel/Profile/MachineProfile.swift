@@ -1,15 +1,15 @@
 import Foundation
 
 /// A set-associative cache's shape.
-public struct CacheGeometry: Codable, Sendable, Equatable {
+package struct CacheGeometry: Codable, Sendable, Equatable {
     /// Capacity in bytes.
-    public var sizeBytes: Int
+    package var sizeBytes: Int
     /// Associativity (lines per set).
-    public var ways: Int
+    package var ways: Int
     /// Line size in bytes.
-    public var lineBytes: Int
+    package var lineBytes: Int
 
-    public init(sizeBytes: Int, ways: Int, lineBytes: Int) {
+    package init(sizeBytes: Int, ways: Int, lineBytes: Int) {
         self.sizeBytes = sizeBytes
         self.ways = ways
         self.lineBytes = lineBytes
@@ -24,12 +24,12 @@ public struct CacheGeometry: Codable, Sendable, Equatable {
 
 /// The cost of clearing memory with one method, by extent: the entry with the largest
 /// `extentBytes` not above the cleared size gives the rate (the first entry below all of them).
-public struct ClearCost: Codable, Sendable, Equatable {
-    public struct Point: Codable, Sendable, Equatable {
+package struct ClearCost: Codable, Sendable, Equatable {
+    package struct Point: Codable, Sendable, Equatable {
         /// Size of one clear, bytes.
-        public var extentBytes: Int
+        package var extentBytes: Int
         /// Sustained rate at that size, bytes per ns (= GB/s).
-        public var bytesPerNs: Double
+        package var bytesPerNs: Double
 
         enum CodingKeys: String, CodingKey {
             case extentBytes = "extent_bytes"
@@ -38,21 +38,21 @@ public struct ClearCost: Codable, Sendable, Equatable {
     }
 
     /// Fixed cost per clear call, ns.
-    public var setupNs: Double
-    public var points: [Point]
+    package var setupNs: Double
+    package var points: [Point]
 
     enum CodingKeys: String, CodingKey {
         case setupNs = "setup_ns"
         case points
     }
 
-    public init(setupNs: Double, points: [Point]) {
+    package init(setupNs: Double, points: [Point]) {
         self.setupNs = setupNs
         self.points = points.sorted { $0.extentBytes < $1.extentBytes }
     }
 
     /// ns to clear `bytes` in one call.
-    public func ns(bytes: Int) -> Double {
+    package func ns(bytes: Int) -> Double {
         guard var rate = points.first?.bytesPerNs else { return setupNs }
         for point in points where point.extentBytes <= bytes { rate = point.bytesPerNs }
         return setupNs + Double(bytes) / max(rate, 1e-9)
@@ -60,21 +60,21 @@ public struct ClearCost: Codable, Sendable, Equatable {
 }
 
 /// An offload engine that zeroes memory without the CPU (the SGI Altix BTE, a DSA-like engine).
-public struct EngineSpec: Codable, Sendable, Equatable {
+package struct EngineSpec: Codable, Sendable, Equatable {
     /// Driver name: `bte` or `dsa`.
-    public var kind: String
+    package var kind: String
     /// Requests below this size are refused, bytes.
-    public var minBytes: Int
+    package var minBytes: Int
     /// Requests above this size are refused, bytes.
-    public var maxBytes: Int
+    package var maxBytes: Int
     /// Zeroing throughput, bytes per ns (= GB/s).
-    public var bytesPerNs: Double
+    package var bytesPerNs: Double
     /// CPU time to submit one request, ns.
-    public var setupNs: Double
+    package var setupNs: Double
     /// CPU time to observe completion (polling after the sleep), ns.
-    public var completionNs: Double
+    package var completionNs: Double
     /// Engines per node.
-    public var perNode: Int
+    package var perNode: Int
 
     enum CodingKeys: String, CodingKey {
         case kind
@@ -91,52 +91,52 @@ public struct EngineSpec: Codable, Sendable, Equatable {
 ///
 /// Built-in profiles live in `BuiltinProfiles`; a JSON file with the same keys (snake_case) loads
 /// a custom one, and any field can be overridden with `--set profile.KEY=VALUE`.
-public struct MachineProfile: Codable, Sendable, Equatable {
-    public var name: String
-    public var description: String
+package struct MachineProfile: Codable, Sendable, Equatable {
+    package var name: String
+    package var description: String
     /// Base page size, bytes.
-    public var pageBytes: Int
+    package var pageBytes: Int
     /// Cache line size, bytes.
-    public var lineBytes: Int
+    package var lineBytes: Int
     /// Modelled memory, bytes (the capture's metadata overrides it when present).
-    public var memoryBytes: UInt64
+    package var memoryBytes: UInt64
     /// NUMA nodes; each is one zone of memoryBytes / nodes.
-    public var nodes: Int
-    public var cpus: Int
+    package var nodes: Int
+    package var cpus: Int
     /// Largest buddy order (blocks of 2^maxOrder pages).
-    public var maxOrder: Int
+    package var maxOrder: Int
     /// Per-CPU order-0 list: pages moved per refill/drain, and the count that triggers a drain.
-    public var pcpBatch: Int
-    public var pcpHigh: Int
+    package var pcpBatch: Int
+    package var pcpHigh: Int
     /// Share of memory free when the trace starts (without buddyinfo in the metadata).
-    public var initiallyFreeFraction: Double
+    package var initiallyFreeFraction: Double
 
     /// A fault that allocates an order-0 page, without clearing or touching it, ns.
-    public var faultBaseNs: Double
+    package var faultBaseNs: Double
     /// Extra fault cost per additional base page of a higher-order fault (struct page setup), ns.
-    public var faultPerExtraPageNs: Double
+    package var faultPerExtraPageNs: Double
     /// A touched line already in cache (in the private L2 when it is simulated), ns.
-    public var lineHitNs: Double
+    package var lineHitNs: Double
     /// A touched line found in the LLC but not in the CPU's private L2 (with the private L2
     /// simulated), ns; absent: `lineHitNs`.
-    public var llcHitNs: Double?
+    package var llcHitNs: Double?
     /// The first touched line of a page that is not in cache (memory latency), ns.
-    public var lineMissNs: Double
+    package var lineMissNs: Double
     /// Each further missing line of the same page, streamed (bandwidth-bound), ns.
-    public var lineMissStreamNs: Double
+    package var lineMissStreamNs: Double
     /// Freeing one block in the free path (without zeroing), ns.
-    public var freePathNs: Double
+    package var freePathNs: Double
     /// Cached clear (`rep stosb` / `clear_page`): fills the cleared lines into the cache.
-    public var clearCached: ClearCost
+    package var clearCached: ClearCost
     /// Non-temporal clear (MOVNT / CLZERO): leaves the lines out of cache.
-    public var clearNonTemporal: ClearCost
-    public var llc: CacheGeometry
+    package var clearNonTemporal: ClearCost
+    package var llc: CacheGeometry
     /// Optional private L2 per CPU, simulated with `--private-l2`.
-    public var l2: CacheGeometry?
-    public var engines: [EngineSpec]
+    package var l2: CacheGeometry?
+    package var engines: [EngineSpec]
     /// Where each parameter's value comes from: key -> source (a published figure, an LKML
     /// Message-ID, a datasheet, a measurement, or "fitted" with the data it was fitted to).
-    public var sources: [String: String]
+    package var sources: [String: String]
 
     enum CodingKeys: String, CodingKey {
         case name
@@ -166,7 +166,7 @@ public struct MachineProfile: Codable, Sendable, Equatable {
     }
 
     /// Optional fields are written as null, so every key is always present.
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(name, forKey: .name)
         try c.encode(description, forKey: .description)
@@ -194,32 +194,32 @@ public struct MachineProfile: Codable, Sendable, Equatable {
         try c.encode(sources, forKey: .sources)
     }
 
-    public var pages: Int { Int(memoryBytes / UInt64(pageBytes)) }
-    public var cpusPerNode: Int { max(1, cpus / max(nodes, 1)) }
-    public var linesPerPage: Int { pageBytes / lineBytes }
+    package var pages: Int { Int(memoryBytes / UInt64(pageBytes)) }
+    package var cpusPerNode: Int { max(1, cpus / max(nodes, 1)) }
+    package var linesPerPage: Int { pageBytes / lineBytes }
 
     /// Fault cost without clearing or touching, for a block of `order`.
-    public func faultBaseNs(order: Int) -> Double {
+    package func faultBaseNs(order: Int) -> Double {
         faultBaseNs + faultPerExtraPageNs * Double((1 << order) - 1)
     }
 }
 
 extension MachineProfile {
     /// Loads a profile from a TOML or JSON file (JSON when the name ends in `.json`).
-    public static func load(path: String) throws -> MachineProfile {
+    package static func load(path: String) throws -> MachineProfile {
         try ConfigValue.decode(MachineProfile.self, path: path)
     }
 
     /// A field `--set profile.KEY=VALUE` and plans' `[profile_set]` may change: its unit and valid
     /// range, declared once here; `set` and `validationErrors` both check it.
-    public struct Field: Sendable {
-        public var key: String
-        public var unit: String
-        public var range: ClosedRange<Double>
-        public var integral: Bool
+    package struct Field: Sendable {
+        package var key: String
+        package var unit: String
+        package var range: ClosedRange<Double>
+        package var integral: Bool
         let read: @Sendable (MachineProfile) -> Double?
         let write: @Sendable (inout MachineProfile, Double) -> Void
-        public var rangeText: String { (integral ? "whole numbers " : "") + range.rangeText }
+        package var rangeText: String { (integral ? "whole numbers " : "") + range.rangeText }
     }
 
     private static func int(
@@ -234,7 +234,7 @@ extension MachineProfile {
         Field(key: key, unit: unit, range: range, integral: false, read: { $0[keyPath: path] }, write: { $0[keyPath: path] = $1 })
     }
 
-    public static let fields: [Field] = [
+    package static let fields: [Field] = [
         int("page_bytes", "bytes", 512...1_073_741_824, \.pageBytes),
         int("line_bytes", "bytes", 8...4096, \.lineBytes),
         Field(key: "memory_bytes", unit: "bytes", range: 1_048_576...1.8e19, integral: true,
@@ -263,7 +263,7 @@ extension MachineProfile {
     ]
 
     /// Applies one `key=value` override, checked against the field's range.
-    public mutating func set(_ key: String, _ value: String) throws {
+    package mutating func set(_ key: String, _ value: String) throws {
         guard let field = Self.fields.first(where: { $0.key == key }) else {
             throw ProfileError("unknown profile key '\(key)'; valid: " + Self.fields.map(\.key).joined(separator: " "))
         }
@@ -277,7 +277,7 @@ extension MachineProfile {
 
 
     /// Problems that make the profile unusable, all of them.
-    public func validationErrors() -> [String] {
+    package func validationErrors() -> [String] {
         var errors: [String] = []
         for field in Self.fields {
             if let v = field.read(self), !field.range.contains(v) {
@@ -322,14 +322,14 @@ extension MachineProfile {
     }
 }
 
-public struct ProfileError: Error, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+package struct ProfileError: Error, CustomStringConvertible {
+    package var description: String
+    package init(_ description: String) { self.description = description }
 }
 
 extension ClosedRange where Bound == Double {
     /// `0...1`, `1...1000000`: whole bounds without a decimal point.
-    public var rangeText: String {
+    package var rangeText: String {
         func text(_ v: Double) -> String { v.rounded() == v && abs(v) < 1e15 ? String(Int64(v)) : String(v) }
         return "\(text(lowerBound))...\(text(upperBound))"
     }

@@ -21,28 +21,28 @@ import PrezeroTrace
 /// scrub_start = [4, 5, 6]                  # a list sweeps
 /// scrub_stop = { from = 0, to = 3, step = 1 }   # so does a range
 /// ```
-public struct BatchPlan {
-    public struct Run: Sendable {
-        public var id: String
-        public var trace: String
-        public var profileName: String
+package struct BatchPlan {
+    package struct Run: Sendable {
+        package var id: String
+        package var trace: String
+        package var profileName: String
         /// The profile, touch model and private L2 of this run (the plan's `[profile_set]` applied).
-        public var setup: ReplaySetup
-        public var touch: String? { setup.touch?.description }
-        public var policy: String
-        public var settings: [(String, String)]
+        package var setup: ReplaySetup
+        package var touch: String? { setup.touch?.description }
+        package var policy: String
+        package var settings: [(String, String)]
     }
 
-    public var baseline: String
-    public var runs: [Run]
+    package var baseline: String
+    package var runs: [Run]
 
-    public struct Problems: Error, CustomStringConvertible {
-        public var list: [String]
-        public var description: String { list.joined(separator: "\n") }
+    package struct Problems: Error, CustomStringConvertible {
+        package var list: [String]
+        package var description: String { list.joined(separator: "\n") }
     }
 
     /// Reads and expands a plan; every problem is reported together, before anything runs.
-    public static func load(path: String, toolVersion: String) throws -> BatchPlan {
+    package static func load(path: String, toolVersion: String) throws -> BatchPlan {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw Problems(list: ["\(path): cannot read (\(FileCheck.reason(error)))"])
@@ -56,7 +56,7 @@ public struct BatchPlan {
 
     static let topKeys: Set<String> = ["baseline", "traces", "profiles", "touch", "private_l2", "ignore_capture_machine", "policy", "profile_set"]
 
-    public static func expand(_ doc: [String: ConfigValue], planPath: String, toolVersion: String) throws -> BatchPlan {
+    package static func expand(_ doc: [String: ConfigValue], planPath: String, toolVersion: String) throws -> BatchPlan {
         var problems: [String] = []
         let base = (planPath as NSString).deletingLastPathComponent
         for key in doc.keys.sorted() where !topKeys.contains(key) {
@@ -163,7 +163,7 @@ public struct BatchPlan {
     }
 
     /// Runs of shard `k` (1-based) of `n`: every n-th run, so the shards partition the plan.
-    public func shard(_ k: Int, of n: Int) -> [Run] {
+    package func shard(_ k: Int, of n: Int) -> [Run] {
         runs.enumerated().filter { $0.offset % n == k - 1 }.map(\.element)
     }
 

@@ -146,7 +146,7 @@ extension Replay {
     /// Replays one trace under several policies, decoding it once; the replays run concurrently.
     ///
     /// - Returns: one result per policy, in the order given.
-    public static func runMany(
+    package static func runMany(
         path: String, policies: [any PrezeroPolicy], options: [ReplayOptions], metadata: TraceMetadata?,
         progress: ((UInt64, UInt64?) -> Void)? = nil
     ) throws -> [RunResult] {

@@ -3,16 +3,16 @@ import PrezeroTrace
 
 /// The captured machine's shape, from a trace's metadata sidecar: memory size, nodes, CPUs, page
 /// size, and the free lists at capture start (`/proc/buddyinfo`).
-public struct CaptureMachine: Sendable, Equatable {
-    public var memoryBytes: UInt64
-    public var nodes: Int
-    public var cpus: Int?
-    public var pageBytes: Int?
+package struct CaptureMachine: Sendable, Equatable {
+    package var memoryBytes: UInt64
+    package var nodes: Int
+    package var cpus: Int?
+    package var pageBytes: Int?
     /// Free blocks at capture start, per node, per order (zones of a node summed).
-    public var freeBlocks: [[Int]]
+    package var freeBlocks: [[Int]]
 
     /// Reads what the sidecar has; nil for synthetic traces or sidecars without memory data.
-    public init?(metadata: TraceMetadata) {
+    package init?(metadata: TraceMetadata) {
         guard metadata.kernelRelease != "synthetic", let kb = metadata.memTotalKB, kb > 0 else { return nil }
         memoryBytes = UInt64(kb) * 1024
         cpus = metadata.cpus
@@ -22,7 +22,7 @@ public struct CaptureMachine: Sendable, Equatable {
     }
 
     /// `Node 0, zone   Normal    254     49 ...`: free block counts by order, per node.
-    public static func parseBuddyinfo(_ text: String) -> [[Int]] {
+    package static func parseBuddyinfo(_ text: String) -> [[Int]] {
         var perNode: [Int: [Int]] = [:]
         for line in text.split(separator: "\n") {
             let parts = line.split(whereSeparator: { $0 == " " || $0 == "," })
@@ -40,7 +40,7 @@ public struct CaptureMachine: Sendable, Equatable {
 
     /// `profile` resized to the captured machine (memory, nodes, CPUs, page size); each changed
     /// field's source names the sidecar.
-    public func adapt(_ profile: MachineProfile, sidecar: String) -> MachineProfile {
+    package func adapt(_ profile: MachineProfile, sidecar: String) -> MachineProfile {
         var p = profile
         if let pageBytes, pageBytes > 0, pageBytes & (pageBytes - 1) == 0, pageBytes >= p.lineBytes {
             p.pageBytes = pageBytes
@@ -70,7 +70,7 @@ extension ReplayOptions {
     /// initial free lists (unless `useCaptureMachine` is false), and the trace's touch model and
     /// timebase from its metadata unless `touch` is given. An invalid touch text falls back to
     /// first-line; callers validate user input first.
-    public static func forTrace(
+    package static func forTrace(
         profile: MachineProfile, metadata: TraceMetadata?, sidecar: String?, touch: String? = nil,
         useCaptureMachine: Bool = true
     ) -> ReplayOptions {

@@ -1,15 +1,15 @@
 import PrezeroModel
 
 /// The modelled machine's memory: one buddy zone per node and per-CPU order-0 lists.
-public struct MemoryModel: MemoryView {
-    public let profile: MachineProfile
+package struct MemoryModel: MemoryView {
+    package let profile: MachineProfile
     var zones: [BuddyZone]
     /// Per-CPU order-0 lists, index `cpu * zoneCount + zone`: pages (zone-relative), hot on top.
     var pcp: [[Int32]]
     var pcpPages = [Int](repeating: 0, count: 0)
     private var adoptHints: [Int]
 
-    public init(profile: MachineProfile, mergeRule: MergeRule) {
+    package init(profile: MachineProfile, mergeRule: MergeRule) {
         self.profile = profile
         let perNode = profile.pages / profile.nodes
         zones = (0..<profile.nodes).map {
@@ -20,21 +20,21 @@ public struct MemoryModel: MemoryView {
         adoptHints = Array(repeating: 0, count: profile.nodes)
     }
 
-    public var zoneCount: Int { zones.count }
-    public func zones(ofNode node: Int) -> Range<Int> { node..<(node + 1) }
-    public func freePages(zone: Int) -> Int { zones[zone].freePages }
-    public func zeroedFreePages(zone: Int) -> Int { zones[zone].zeroedFreePages }
-    public func blocks(zone: Int, order: Int, clean: Bool) -> Int { zones[zone].blocks(order: order, clean: clean) }
-    public func maxOrder(zone: Int) -> Int { zones[zone].maxOrder }
-    public func dirtyBlock(zone: Int, minOrder: Int, lowestFirst: Bool) -> (page: Int, order: Int)? {
+    package var zoneCount: Int { zones.count }
+    package func zones(ofNode node: Int) -> Range<Int> { node..<(node + 1) }
+    package func freePages(zone: Int) -> Int { zones[zone].freePages }
+    package func zeroedFreePages(zone: Int) -> Int { zones[zone].zeroedFreePages }
+    package func blocks(zone: Int, order: Int, clean: Bool) -> Int { zones[zone].blocks(order: order, clean: clean) }
+    package func maxOrder(zone: Int) -> Int { zones[zone].maxOrder }
+    package func dirtyBlock(zone: Int, minOrder: Int, lowestFirst: Bool) -> (page: Int, order: Int)? {
         zones[zone].dirtyBlock(minOrder: minOrder, lowestFirst: lowestFirst)
     }
 
-    public func node(ofCPU cpu: Int) -> Int { min(profile.nodes - 1, cpu / profile.cpusPerNode) }
+    package func node(ofCPU cpu: Int) -> Int { min(profile.nodes - 1, cpu / profile.cpusPerNode) }
 
     /// Free pages in every zone, and how many are on zeroed lists.
-    public var freePages: Int { zones.reduce(0) { $0 + $1.freePages } }
-    public var zeroedFreePages: Int { zones.reduce(0) { $0 + $1.zeroedFreePages } }
+    package var freePages: Int { zones.reduce(0) { $0 + $1.freePages } }
+    package var zeroedFreePages: Int { zones.reduce(0) { $0 + $1.zeroedFreePages } }
 
     /// Releases the initially free share of every zone (the rest stays pinned: in use before the trace).
     mutating func releaseInitialMemory(fraction: Double, zeroed: Bool) {
@@ -136,7 +136,7 @@ public struct MemoryModel: MemoryView {
         return nil
     }
 
-    public func invariantViolations() -> [String] {
+    package func invariantViolations() -> [String] {
         zones.indices.flatMap { zones[$0].invariantViolations(pcpPages: pcpPages[$0]) }
     }
 }

@@ -6,12 +6,12 @@ import PrezeroTrace
 ///
 /// Generic over the policy (the existential is opened once, in `Replay.run`), and a
 /// `TraceEventSink`, so the decoder calls it directly.
-public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
-    public internal(set) var policy: P
-    public let options: ReplayOptions
-    public internal(set) var memory: MemoryModel
-    public internal(set) var metrics = ReplayMetrics()
-    public internal(set) var invariantProblems: [String] = []
+package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
+    package internal(set) var policy: P
+    package let options: ReplayOptions
+    package internal(set) var memory: MemoryModel
+    package internal(set) var metrics = ReplayMetrics()
+    package internal(set) var invariantProblems: [String] = []
 
     let profile: MachineProfile
     let drivers: [any ZeroDriver]
@@ -53,7 +53,7 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     var coalesced: [Int] = []
     var poolWasEmpty = false
 
-    public init(policy: P, options: ReplayOptions) throws {
+    package init(policy: P, options: ReplayOptions) throws {
         self.policy = policy
         self.options = options
         profile = options.profile
@@ -100,7 +100,7 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
 
     // MARK: Events
 
-    public mutating func consume(_ event: TraceEvent) {
+    package mutating func consume(_ event: TraceEvent) {
         metrics.events += 1
         if event.kind != .lost {
             if event.timestampNs < lastTimestampNs {
@@ -167,7 +167,7 @@ public struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     private mutating func noteAnomaly(_ metric: String, _ text: String) { metrics.firstAnomaly[metric] = text }
 
     /// Finishes the replay: background work up to the end, final samples and checks.
-    public mutating func finish() {
+    package mutating func finish() {
         let end = options.timebase == .model ? max(now, cpuClock.max() ?? now) : now
         advance(to: end)
         now = end

@@ -1,7 +1,7 @@
 import PrezeroModel
 
 /// What a fault touches when the trace has no touch detail (perf and ftrace captures).
-public enum TouchModel: Sendable, Equatable, Hashable, Codable, CustomStringConvertible {
+package enum TouchModel: Sendable, Equatable, Hashable, Codable, CustomStringConvertible {
     /// The line holding the faulting address.
     case firstLine
     /// N consecutive lines from the faulting address, wrapping within the page.
@@ -9,7 +9,7 @@ public enum TouchModel: Sendable, Equatable, Hashable, Codable, CustomStringConv
     /// Every line of the page.
     case full
 
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         switch text {
         case "first-line": self = .firstLine
         case "full": self = .full
@@ -19,7 +19,7 @@ public enum TouchModel: Sendable, Equatable, Hashable, Codable, CustomStringConv
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .firstLine: "first-line"
         case .lines(let n): "lines:\(n)"
@@ -27,7 +27,7 @@ public enum TouchModel: Sendable, Equatable, Hashable, Codable, CustomStringConv
         }
     }
 
-    public init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let touch = TouchModel(text) else {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "touch '\(text)' is not first-line, lines:N or full"))
@@ -35,12 +35,12 @@ public enum TouchModel: Sendable, Equatable, Hashable, Codable, CustomStringConv
         self = touch
     }
 
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         var c = encoder.singleValueContainer()
         try c.encode(description)
     }
 
-    public func lineCount(linesPerPage: Int) -> Int {
+    package func lineCount(linesPerPage: Int) -> Int {
         switch self {
         case .firstLine: 1
         case .lines(let n): min(n, linesPerPage)
@@ -50,36 +50,36 @@ public enum TouchModel: Sendable, Equatable, Hashable, Codable, CustomStringConv
 }
 
 /// Where time comes from.
-public enum Timebase: String, Sendable, Codable, CaseIterable {
+package enum Timebase: String, Sendable, Codable, CaseIterable {
     /// The trace's timestamps (real captures): idle time from sched_switch.
     case trace
     /// Modelled costs advance each CPU's clock (synthetic traces, whose timestamps are nominal).
     case model
 }
 
-public struct ReplayOptions: Sendable {
-    public var profile: MachineProfile
-    public var touch: TouchModel = .firstLine
-    public var timebase: Timebase = .trace
+package struct ReplayOptions: Sendable {
+    package var profile: MachineProfile
+    package var touch: TouchModel = .firstLine
+    package var timebase: Timebase = .trace
     /// Share of each CPU idle when the trace has no sched_switch events.
-    public var idleFraction: Double = 0
+    package var idleFraction: Double = 0
     /// Run the allocator's invariant checker every `checkInterval` events and at the end.
-    public var checkInvariants = false
-    public var checkInterval = 100_000
+    package var checkInvariants = false
+    package var checkInterval = 100_000
     /// Write the LLC access stream here in Dinero IV din format.
-    public var cacheTracePath: String?
+    package var cacheTracePath: String?
     /// Simulate the profile's private L2 per CPU (when it has one): touches that hit the LLC
     /// but not the CPU's L2 cost `llc_hit_ns`, and cached clears fill the clearing CPU's L2.
-    public var privateL2 = false
+    package var privateL2 = false
     /// Let the policy's scrubber run to completion before the trace (the machine was idle).
-    public var warmStart = true
+    package var warmStart = true
     /// Free blocks per node per order at the start (the capture's /proc/buddyinfo); nil:
     /// `initially_free_fraction` of each zone.
-    public var initialFreeBlocks: [[Int]]?
+    package var initialFreeBlocks: [[Int]]?
     /// Profile fields the trace's metadata replaced: key -> "captured (profile NAME: value)".
-    public var capturedMachine: [String: String] = [:]
+    package var capturedMachine: [String: String] = [:]
 
-    public init(profile: MachineProfile) {
+    package init(profile: MachineProfile) {
         self.profile = profile
         #if PREZERO_INTERNAL_CHECKS
         checkInvariants = true

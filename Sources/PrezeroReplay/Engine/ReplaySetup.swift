@@ -6,35 +6,35 @@ import PrezeroTrace
 /// turns it into each trace's `ReplayOptions` and policies: the profile (a built-in or a file,
 /// with `profile.KEY=VALUE` overrides), the touch model, the timebase, the private L2, the
 /// invariant checker and the captured machine.
-public struct ReplaySetup: Sendable {
-    public var profile: MachineProfile
+package struct ReplaySetup: Sendable {
+    package var profile: MachineProfile
     /// Profile keys set explicitly (`--set profile.KEY`, `[profile_set]`).
-    public var profileOverrides: Set<String> = []
+    package var profileOverrides: Set<String> = []
     /// nil: each trace's metadata, else first-line.
-    public var touch: TouchModel?
+    package var touch: TouchModel?
     /// nil: each trace's metadata, else trace.
-    public var timebase: Timebase?
-    public var idleFraction: Double = 0
-    public var privateL2 = false
-    public var checkInvariants = false
-    public var checkEvery = 100_000
-    public var useCaptureMachine = true
-    public var warmStart = true
-    public var cacheTracePath: String?
+    package var timebase: Timebase?
+    package var idleFraction: Double = 0
+    package var privateL2 = false
+    package var checkInvariants = false
+    package var checkEvery = 100_000
+    package var useCaptureMachine = true
+    package var warmStart = true
+    package var cacheTracePath: String?
     /// Policy parameters by policy name.
-    public var policySettings: [String: [(String, String)]] = [:]
+    package var policySettings: [String: [(String, String)]] = [:]
 
-    public init(profile: MachineProfile) { self.profile = profile }
+    package init(profile: MachineProfile) { self.profile = profile }
 
-    public struct Problems: Error, CustomStringConvertible {
-        public var list: [String]
-        public init(_ list: [String]) { self.list = list }
-        public var description: String { list.joined(separator: "\n") }
+    package struct Problems: Error, CustomStringConvertible {
+        package var list: [String]
+        package init(_ list: [String]) { self.list = list }
+        package var description: String { list.joined(separator: "\n") }
     }
 
     /// A built-in profile by name, or a TOML/JSON profile file (relative to `directory`); `apply`
     /// validates it with its overrides.
-    public static func loadProfile(_ name: String, relativeTo directory: String = "") throws -> MachineProfile {
+    package static func loadProfile(_ name: String, relativeTo directory: String = "") throws -> MachineProfile {
         if let builtin = BuiltinProfiles.named(name) { return builtin }
         let path = name.hasPrefix("/") || directory.isEmpty ? name : (directory as NSString).appendingPathComponent(name)
         var isDirectory: ObjCBool = false
@@ -49,7 +49,7 @@ public struct ReplaySetup: Sendable {
     /// Applies `--set` settings: `profile.KEY=VALUE` to the profile, `POLICY.KEY=VALUE` to one of
     /// `policies`, and plain `KEY=VALUE` to `single` (the one policy of a `replay`). Each policy's
     /// settings are checked by building it. Every problem is reported together.
-    public mutating func apply(settings: [String], policies: [String], single: String? = nil) throws {
+    package mutating func apply(settings: [String], policies: [String], single: String? = nil) throws {
         var problems: [String] = []
         for setting in settings {
             guard let eq = setting.firstIndex(of: "="), eq != setting.startIndex else {
@@ -92,7 +92,7 @@ public struct ReplaySetup: Sendable {
     }
 
     /// The options for replaying the trace at `path`, and its metadata sidecar.
-    public func options(for path: String) throws -> (ReplayOptions, TraceMetadata?) {
+    package func options(for path: String) throws -> (ReplayOptions, TraceMetadata?) {
         let loaded = try TraceMetadata.load(besideTrace: path)
         var options = ReplayOptions.forTrace(
             profile: profile, metadata: loaded?.0, sidecar: loaded?.1, touch: touch?.description, useCaptureMachine: useCaptureMachine)
@@ -116,7 +116,7 @@ public struct ReplaySetup: Sendable {
     }
 
     /// The policies, built for the machine the options model.
-    public func policies(_ names: [String], for options: ReplayOptions) throws -> [any PrezeroPolicy] {
+    package func policies(_ names: [String], for options: ReplayOptions) throws -> [any PrezeroPolicy] {
         try names.map { try Policies.make($0, settings: policySettings[$0] ?? [], profile: options.profile) }
     }
 }

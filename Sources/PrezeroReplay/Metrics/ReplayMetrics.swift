@@ -5,22 +5,22 @@ import Histogram
 /// latency histogram, the optional first-empty time, the first anomaly texts). `RunMetrics(_:)`
 /// fills in the derived metrics through `Metric.all`. No policy is special-cased.
 @dynamicMemberLookup
-public struct ReplayMetrics: Sendable {
-    public var counted = RunMetrics()
-    public var faultLatency = Histogram<UInt64>(highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three)
-    public var firstPoolEmptyNs: Double?
+package struct ReplayMetrics: Sendable {
+    package var counted = RunMetrics()
+    package var faultLatency = Histogram<UInt64>(highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three)
+    package var firstPoolEmptyNs: Double?
     /// The first of each anomaly, by metric name, with its timestamp: for messages.
-    public var firstAnomaly: [String: String] = [:]
+    package var firstAnomaly: [String: String] = [:]
 
-    public init() {}
+    package init() {}
 
-    public subscript<Value>(dynamicMember path: WritableKeyPath<RunMetrics, Value>) -> Value {
+    package subscript<Value>(dynamicMember path: WritableKeyPath<RunMetrics, Value>) -> Value {
         get { counted[keyPath: path] }
         set { counted[keyPath: path] = newValue }
     }
 
     /// `[latency_ns, fraction of faults at or below it]` at fixed percentiles (for CDF charts).
-    public func latencyCDF() -> [[Double]] {
+    package func latencyCDF() -> [[Double]] {
         guard faultLatency.totalCount > 0 else { return [] }
         let percentiles: [Double] = [0.1, 1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 98, 99, 99.5, 99.9, 99.99, 100]
         return percentiles.map { [Double(faultLatency.valueAtPercentile($0)), $0 / 100] }

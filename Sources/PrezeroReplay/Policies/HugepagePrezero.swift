@@ -3,45 +3,45 @@ import PrezeroModel
 /// `hugepage-prezero`: HawkEye (Panwar, Bansal, Gopinath, ASPLOS'19) and openEuler's kzerod:
 /// free huge-page-sized blocks are zeroed asynchronously with non-temporal stores onto a separate
 /// zeroed list; huge (order >= `huge_order`) zero requests take them, small requests do not.
-public struct HugepagePrezero: PrezeroPolicy {
-    public static let name = "hugepage-prezero"
-    public static let summary = "zero free 2 MiB blocks in the background with non-temporal stores (HawkEye)"
+package struct HugepagePrezero: PrezeroPolicy {
+    package static let name = "hugepage-prezero"
+    package static let summary = "zero free 2 MiB blocks in the background with non-temporal stores (HawkEye)"
 
-    public struct Parameters: PolicyParameters {
+    package struct Parameters: PolicyParameters {
         /// 0 = the order of 2 MiB on the profile's page size.
-        public var hugeOrder = 0
+        package var hugeOrder = 0
         /// Stop when this many zeroed huge blocks wait (0 = no limit).
-        public var poolBlocks = 0
-        public var drivers: [String] = ["cpu-nt"]
-        public init() {}
-        public static let documentation: [String: ParameterSpec] = [
+        package var poolBlocks = 0
+        package var drivers: [String] = ["cpu-nt"]
+        package init() {}
+        package static let documentation: [String: ParameterSpec] = [
             "huge_order": ParameterSpec("order", 0...15, "order of a huge page; 0 means 2 MiB / page size (9 on 4 KiB pages)"),
             "pool_blocks": ParameterSpec("blocks", 0...1e9, "zeroed huge blocks to keep ready (0 = zero every free huge block, as HawkEye)"),
             "drivers": ParameterSpec("driver list", nil, "HawkEye zeroes with non-temporal stores: cpu-nt"),
         ]
     }
 
-    public let parameters: Parameters
+    package let parameters: Parameters
     let hugeOrder: Int
-    public init(parameters: Parameters, profile: MachineProfile) {
+    package init(parameters: Parameters, profile: MachineProfile) {
         self.parameters = parameters
         var order = 0
         while (profile.pageBytes << order) < (2 << 20) && order < profile.maxOrder { order += 1 }
         hugeOrder = parameters.hugeOrder > 0 ? min(parameters.hugeOrder, profile.maxOrder) : order
     }
 
-    public var keepsZeroedPool: Bool { true }
-    public var drivers: [String] { parameters.drivers }
-    public func preference(order: Int, wantsZero: Bool) -> ListPreference {
+    package var keepsZeroedPool: Bool { true }
+    package var drivers: [String] { parameters.drivers }
+    package func preference(order: Int, wantsZero: Bool) -> ListPreference {
         wantsZero && order >= hugeOrder ? .zeroedFirst : .dirtyFirst
     }
-    public func usesPerCPULists(wantsZero: Bool) -> Bool { true }
+    package func usesPerCPULists(wantsZero: Bool) -> Bool { true }
 
-    public mutating func didFree(node: Int, order: Int, memory: some MemoryView, loadAverage: Double) -> Bool {
+    package mutating func didFree(node: Int, order: Int, memory: some MemoryView, loadAverage: Double) -> Bool {
         order >= hugeOrder
     }
 
-    public mutating func nextScrubJob(node: Int, memory: some MemoryView) -> ScrubJob? {
+    package mutating func nextScrubJob(node: Int, memory: some MemoryView) -> ScrubJob? {
         for zone in memory.zones(ofNode: node) {
             if parameters.poolBlocks > 0 {
                 var ready = 0

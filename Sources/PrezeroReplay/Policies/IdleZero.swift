@@ -4,17 +4,17 @@ import PrezeroModel
 /// zero free pages into a zeroed pool with hysteresis: start when fewer than `start_fraction` of
 /// free pages are zeroed, stop at `stop_fraction`, at most `pages_per_run` pages per idle run.
 /// Demand-zero faults take zeroed pages first; other allocations take unzeroed pages first.
-public struct IdleZero: PrezeroPolicy {
-    public static let name = "idle-zero"
-    public static let summary = "zero order-0 pages on idle CPU time with hysteresis (Windows, FreeBSD)"
+package struct IdleZero: PrezeroPolicy {
+    package static let name = "idle-zero"
+    package static let summary = "zero order-0 pages on idle CPU time with hysteresis (Windows, FreeBSD)"
 
-    public struct Parameters: PolicyParameters {
-        public var startFraction = 2.0 / 3.0
-        public var stopFraction = 4.0 / 5.0
-        public var pagesPerRun = 16
-        public var drivers: [String] = ["cpu-nt"]
-        public init() {}
-        public static let documentation: [String: ParameterSpec] = [
+    package struct Parameters: PolicyParameters {
+        package var startFraction = 2.0 / 3.0
+        package var stopFraction = 4.0 / 5.0
+        package var pagesPerRun = 16
+        package var drivers: [String] = ["cpu-nt"]
+        package init() {}
+        package static let documentation: [String: ParameterSpec] = [
             "start_fraction": ParameterSpec("fraction", 0...1, "start zeroing below this share of free pages zeroed; FreeBSD ZIDLE_LO 2/3 (sys/vm/vm_zeroidle.c)"),
             "stop_fraction": ParameterSpec("fraction", 0...1, "stop at this share; FreeBSD ZIDLE_HI 4/5"),
             "pages_per_run": ParameterSpec("pages", 1...1e9, "pages zeroed per idle run before yielding; FreeBSD 16"),
@@ -22,20 +22,20 @@ public struct IdleZero: PrezeroPolicy {
         ]
     }
 
-    public let parameters: Parameters
+    package let parameters: Parameters
     private var active: [Bool] = []
-    public init(parameters: Parameters, profile: MachineProfile) {
+    package init(parameters: Parameters, profile: MachineProfile) {
         self.parameters = parameters
         active = Array(repeating: false, count: profile.nodes)
     }
 
-    public var keepsZeroedPool: Bool { true }
-    public var drivers: [String] { parameters.drivers }
+    package var keepsZeroedPool: Bool { true }
+    package var drivers: [String] { parameters.drivers }
     /// A run zeroes at most `pages_per_run` pages before it checks for runnable work; a larger
     /// free block is split first, so zeroing stays preemptible at that granularity.
-    public var maxScrubJobPages: Int? { max(1, parameters.pagesPerRun) }
-    public func preference(order: Int, wantsZero: Bool) -> ListPreference { wantsZero ? .zeroedFirst : .dirtyFirst }
-    public func usesPerCPULists(wantsZero: Bool) -> Bool { !wantsZero }
+    package var maxScrubJobPages: Int? { max(1, parameters.pagesPerRun) }
+    package func preference(order: Int, wantsZero: Bool) -> ListPreference { wantsZero ? .zeroedFirst : .dirtyFirst }
+    package func usesPerCPULists(wantsZero: Bool) -> Bool { !wantsZero }
 
     private func zeroedShare(node: Int, memory: some MemoryView) -> Double {
         var free = 0
@@ -47,12 +47,12 @@ public struct IdleZero: PrezeroPolicy {
         return free == 0 ? 1 : Double(zeroed) / Double(free)
     }
 
-    public mutating func didFree(node: Int, order: Int, memory: some MemoryView, loadAverage: Double) -> Bool {
+    package mutating func didFree(node: Int, order: Int, memory: some MemoryView, loadAverage: Double) -> Bool {
         if zeroedShare(node: node, memory: memory) < parameters.startFraction { active[node] = true }
         return active[node]
     }
 
-    public mutating func nextScrubJob(node: Int, memory: some MemoryView) -> ScrubJob? {
+    package mutating func nextScrubJob(node: Int, memory: some MemoryView) -> ScrubJob? {
         guard zeroedShare(node: node, memory: memory) < parameters.stopFraction else {
             active[node] = false
             return nil

@@ -12,11 +12,11 @@ protocol KscrubdDriverParameters: PolicyParameters {
 }
 
 extension KscrubdDaemon {
-    public var keepsZeroedPool: Bool { true }
-    public var drivers: [String] { parameters.drivers }
-    public var splitsBlocksForEngine: Bool { parameters.splitForEngine }
-    public func preference(order: Int, wantsZero: Bool) -> ListPreference { wantsZero ? .zeroedFirst : .dirtyFirst }
-    public func usesPerCPULists(wantsZero: Bool) -> Bool { !wantsZero }
+    package var keepsZeroedPool: Bool { true }
+    package var drivers: [String] { parameters.drivers }
+    package var splitsBlocksForEngine: Bool { parameters.splitForEngine }
+    package func preference(order: Int, wantsZero: Bool) -> ListPreference { wantsZero ? .zeroedFirst : .dirtyFirst }
+    package func usesPerCPULists(wantsZero: Bool) -> Bool { !wantsZero }
 }
 
 enum KscrubdDriverDocumentation {

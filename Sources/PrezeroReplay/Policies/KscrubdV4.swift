@@ -9,32 +9,32 @@ import PrezeroModel
 /// `scrub_stop`, offers it to the zero drivers in order (the BTE on Altix), clears it on the CPU
 /// when none accepts, and puts it on the zeroed lists. A `__GFP_ZERO` request takes a zeroed block
 /// when one is there; other requests use unzeroed blocks first.
-public struct KscrubdV4: KscrubdDaemon {
-    public static let name = "kscrubd-v4"
-    public static let summary = "Lameter's scrub daemon V4: zero high-order free blocks in the background"
+package struct KscrubdV4: KscrubdDaemon {
+    package static let name = "kscrubd-v4"
+    package static let summary = "Lameter's scrub daemon V4: zero high-order free blocks in the background"
 
-    public struct Parameters: KscrubdDriverParameters {
-        public var scrubStart = 5
-        public var scrubStop = 2
-        public var scrubLoad = 999.0
-        public var drivers: [String] = ["engines", "cpu"]
-        public var splitForEngine = false
-        public init() {}
-        public static let documentation = KscrubdDriverDocumentation.with([
+    package struct Parameters: KscrubdDriverParameters {
+        package var scrubStart = 5
+        package var scrubStop = 2
+        package var scrubLoad = 999.0
+        package var drivers: [String] = ["engines", "cpu"]
+        package var splitForEngine = false
+        package init() {}
+        package static let documentation = KscrubdDriverDocumentation.with([
             "scrub_start": ParameterSpec("order", 0...15, "order (pages 2^n) a free must coalesce to before kscrubd wakes; V4 default 5 (Pine.LNX.4.58.0501101554110)"),
             "scrub_stop": ParameterSpec("order", 0...15, "lowest order kscrubd zeroes; V4 default 2"),
             "scrub_load": ParameterSpec("load average", 0...1e6, "1-minute load average at or above which kscrubd stays asleep; V4 default 999 (gate off)"),
         ])
     }
 
-    public let parameters: Parameters
-    public init(parameters: Parameters, profile: MachineProfile) { self.parameters = parameters }
+    package let parameters: Parameters
+    package init(parameters: Parameters, profile: MachineProfile) { self.parameters = parameters }
 
-    public mutating func didFree(node: Int, order: Int, memory: some MemoryView, loadAverage: Double) -> Bool {
+    package mutating func didFree(node: Int, order: Int, memory: some MemoryView, loadAverage: Double) -> Bool {
         order >= parameters.scrubStart && loadAverage < parameters.scrubLoad
     }
 
-    public mutating func nextScrubJob(node: Int, memory: some MemoryView) -> ScrubJob? {
+    package mutating func nextScrubJob(node: Int, memory: some MemoryView) -> ScrubJob? {
         let stop = max(0, parameters.scrubStop)
         for zone in memory.zones(ofNode: node) {
             guard stop <= memory.maxOrder(zone: zone) else { continue }

@@ -4,28 +4,28 @@ import PrezeroModel
 /// wakes when zeroed free pages fall below `low_permille`/1024 of free pages, and then at each
 /// order from 0 upward zeroes until that order's zeroed blocks reach `high_permille`/1024 of its
 /// unzeroed ones (so high orders are not fragmented). The load gate is V7's `scrub_load` 1.
-public struct KscrubdV8: KscrubdDaemon {
-    public static let name = "kscrubd-v8"
-    public static let summary = "Lameter's scrub daemon V8: per-mille watermarks, orders from 0 upward"
+package struct KscrubdV8: KscrubdDaemon {
+    package static let name = "kscrubd-v8"
+    package static let summary = "Lameter's scrub daemon V8: per-mille watermarks, orders from 0 upward"
 
-    public struct Parameters: KscrubdDriverParameters {
-        public var lowPermille = 100
-        public var highPermille = 300
-        public var scrubLoad = 1.0
-        public var drivers: [String] = ["engines", "cpu"]
-        public var splitForEngine = false
-        public init() {}
-        public static let documentation = KscrubdDriverDocumentation.with([
+    package struct Parameters: KscrubdDriverParameters {
+        package var lowPermille = 100
+        package var highPermille = 300
+        package var scrubLoad = 1.0
+        package var drivers: [String] = ["engines", "cpu"]
+        package var splitForEngine = false
+        package init() {}
+        package static let documentation = KscrubdDriverDocumentation.with([
             "low_permille": ParameterSpec("1/1024", 0...1024, "wake when zeroed < free * low/1024; V8 default 100"),
             "high_permille": ParameterSpec("1/1024", 0...1_048_576, "per order, zero until zeroed >= unzeroed * high/1024; V8 default 300"),
             "scrub_load": ParameterSpec("load average", 0...1e6, "1-minute load average at or above which kscrubd sleeps; V7/V8 default 1"),
         ])
     }
 
-    public let parameters: Parameters
-    public init(parameters: Parameters, profile: MachineProfile) { self.parameters = parameters }
+    package let parameters: Parameters
+    package init(parameters: Parameters, profile: MachineProfile) { self.parameters = parameters }
 
-    public mutating func didFree(node: Int, order: Int, memory: some MemoryView, loadAverage: Double) -> Bool {
+    package mutating func didFree(node: Int, order: Int, memory: some MemoryView, loadAverage: Double) -> Bool {
         guard loadAverage < parameters.scrubLoad else { return false }
         var free = 0
         var zeroed = 0
@@ -36,7 +36,7 @@ public struct KscrubdV8: KscrubdDaemon {
         return zeroed * 1024 < free * parameters.lowPermille
     }
 
-    public mutating func nextScrubJob(node: Int, memory: some MemoryView) -> ScrubJob? {
+    package mutating func nextScrubJob(node: Int, memory: some MemoryView) -> ScrubJob? {
         for zone in memory.zones(ofNode: node) {
             for order in 0...memory.maxOrder(zone: zone) {
                 let unzeroed = memory.blocks(zone: zone, order: order, clean: false)

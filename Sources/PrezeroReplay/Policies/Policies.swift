@@ -1,22 +1,22 @@
 import PrezeroModel
 
 /// Every policy by name: a new policy is one file and one line here.
-public enum Policies {
+package enum Policies {
     // Immutable metatypes; `nonisolated(unsafe)` because Swift before 6.2 (no SendableMetatype)
     // cannot state that they are safe to share.
-    nonisolated(unsafe) public static let registry: [any PrezeroPolicy.Type] = [
+    nonisolated(unsafe) package static let registry: [any PrezeroPolicy.Type] = [
         ZeroOnFault.self, KscrubdV4.self, KscrubdV8.self, InitOnFree.self, IdleZero.self, HugepagePrezero.self,
         Oracle.self,
     ]
 
-    public static var names: [String] { registry.map { $0.name } }
+    package static var names: [String] { registry.map { $0.name } }
 
-    public static func type(named name: String) -> (any PrezeroPolicy.Type)? {
+    package static func type(named name: String) -> (any PrezeroPolicy.Type)? {
         registry.first { $0.name == name }
     }
 
     /// Builds the named policy with `key=value` settings applied to its defaults.
-    public static func make(_ name: String, settings: [(String, String)], profile: MachineProfile) throws -> any PrezeroPolicy {
+    package static func make(_ name: String, settings: [(String, String)], profile: MachineProfile) throws -> any PrezeroPolicy {
         guard let type = type(named: name) else {
             throw PolicyError("unknown policy '\(name)'; valid: \(names.joined(separator: ", "))")
         }

@@ -2,14 +2,14 @@ import Foundation
 import PrezeroModel
 
 /// A block the scrubber should zero next.
-public struct ScrubJob: Sendable {
-    public var zone: Int
-    public var page: Int
-    public var order: Int
+package struct ScrubJob: Sendable {
+    package var zone: Int
+    package var page: Int
+    package var order: Int
 }
 
 /// What a policy sees of the machine when it decides: queries, no copies of the zones.
-public protocol MemoryView {
+package protocol MemoryView {
     var profile: MachineProfile { get }
     /// The zones of a node (one today).
     func zones(ofNode node: Int) -> Range<Int>
@@ -28,7 +28,7 @@ public protocol MemoryView {
 /// `didFree` after every free reaches the buddy lists (with the order it coalesced to),
 /// and `nextScrubJob` whenever the node's scrubber is awake and has idle time; the policy
 /// never changes the allocator itself, it returns decisions.
-public protocol PrezeroPolicy {
+package protocol PrezeroPolicy {
     associatedtype Parameters: PolicyParameters
     static var name: String { get }
     static var summary: String { get }
@@ -64,27 +64,27 @@ public protocol PrezeroPolicy {
 }
 
 extension PrezeroPolicy {
-    public var mergeRule: MergeRule { .lameter }
-    public func preference(order: Int, wantsZero: Bool) -> ListPreference { .dirtyFirst }
-    public func usesPerCPULists(wantsZero: Bool) -> Bool { true }
-    public var zeroesAtFree: Bool { false }
-    public var servesZeroRequestsForFree: Bool { false }
-    public var keepsZeroedPool: Bool { false }
-    public var drivers: [String] { ["cpu"] }
-    public mutating func didFree(node: Int, order: Int, memory: some MemoryView, loadAverage: Double) -> Bool { false }
-    public mutating func nextScrubJob(node: Int, memory: some MemoryView) -> ScrubJob? { nil }
-    public func wakesAtStart(node: Int) -> Bool { keepsZeroedPool }
-    public var maxScrubJobPages: Int? { nil }
-    public var splitsBlocksForEngine: Bool { true }
+    package var mergeRule: MergeRule { .lameter }
+    package func preference(order: Int, wantsZero: Bool) -> ListPreference { .dirtyFirst }
+    package func usesPerCPULists(wantsZero: Bool) -> Bool { true }
+    package var zeroesAtFree: Bool { false }
+    package var servesZeroRequestsForFree: Bool { false }
+    package var keepsZeroedPool: Bool { false }
+    package var drivers: [String] { ["cpu"] }
+    package mutating func didFree(node: Int, order: Int, memory: some MemoryView, loadAverage: Double) -> Bool { false }
+    package mutating func nextScrubJob(node: Int, memory: some MemoryView) -> ScrubJob? { nil }
+    package func wakesAtStart(node: Int) -> Bool { keepsZeroedPool }
+    package var maxScrubJobPages: Int? { nil }
+    package var splitsBlocksForEngine: Bool { true }
 }
 
 /// One parameter's unit, valid range (numbers; nil for lists and flags) and meaning with its
 /// source: the one place that declares them.
-public struct ParameterSpec: Sendable {
-    public var unit: String
-    public var range: ClosedRange<Double>?
-    public var meaning: String
-    public init(_ unit: String, _ range: ClosedRange<Double>?, _ meaning: String) {
+package struct ParameterSpec: Sendable {
+    package var unit: String
+    package var range: ClosedRange<Double>?
+    package var meaning: String
+    package init(_ unit: String, _ range: ClosedRange<Double>?, _ meaning: String) {
         self.unit = unit
         self.range = range
         self.meaning = meaning
@@ -94,7 +94,7 @@ public struct ParameterSpec: Sendable {
 /// Parameters of a policy: `Codable` with defaults in code; `--set key=value` edits them by
 /// round-tripping through JSON, so types are checked, unknown keys are rejected and numbers
 /// are checked against their range.
-public protocol PolicyParameters: Codable, Sendable, Equatable {
+package protocol PolicyParameters: Codable, Sendable, Equatable {
     init()
     static var documentation: [String: ParameterSpec] { get }
 }
@@ -108,7 +108,7 @@ extension PolicyParameters {
         return try JSONDecoder().decode([String: ConfigValue].self, from: encoder.encode(self))
     }
 
-    public func setting(_ key: String, to value: String) throws -> Self {
+    package func setting(_ key: String, to value: String) throws -> Self {
         let object = try snakeCased()
         guard object[key] != nil else {
             throw PolicyError(object.isEmpty
@@ -138,7 +138,7 @@ extension PolicyParameters {
 
     /// Each parameter as text under its snake_case name: lists joined with commas, booleans as
     /// true/false, whole numbers without a decimal point.
-    public var asStrings: [String: String] {
+    package var asStrings: [String: String] {
         var out: [String: String] = [:]
         for (key, value) in (try? snakeCased()) ?? [:] {
             out[key] = value.array.map { $0.compactMap(\.scalarText).joined(separator: ",") } ?? value.scalarText ?? ""
@@ -147,13 +147,13 @@ extension PolicyParameters {
     }
 }
 
-public struct PolicyError: Error, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+package struct PolicyError: Error, CustomStringConvertible {
+    package var description: String
+    package init(_ description: String) { self.description = description }
 }
 
 /// No parameters.
-public struct NoParameters: PolicyParameters {
-    public init() {}
-    public static let documentation: [String: ParameterSpec] = [:]
+package struct NoParameters: PolicyParameters {
+    package init() {}
+    package static let documentation: [String: ParameterSpec] = [:]
 }

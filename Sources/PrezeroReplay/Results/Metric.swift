@@ -3,16 +3,16 @@ import Histogram
 /// One metric, declared once: its JSON name (also the CSV column and `replay`'s text label), its
 /// unit, what it means, how it is computed, and where its value lives in `RunMetrics`.
 /// `docs/metrics.md` is generated from this table (`prezero metrics --markdown`).
-public struct Metric: Sendable {
-    public let name: String
-    public let unit: String
-    public let meaning: String
-    public let how: String
-    public let access: Access
+package struct Metric: Sendable {
+    package let name: String
+    package let unit: String
+    package let meaning: String
+    package let how: String
+    package let access: Access
 
     /// A typed key path into `RunMetrics`, and for a derived metric its computation from what the
     /// engine accumulated (nil: the engine counts the metric itself).
-    public enum Access: Sendable {
+    package enum Access: Sendable {
         case count(WritableKeyPath<RunMetrics, UInt64> & Sendable, derive: (@Sendable (ReplayMetrics) -> UInt64)?)
         case real(WritableKeyPath<RunMetrics, Double> & Sendable, derive: (@Sendable (ReplayMetrics) -> Double)?)
         case series(WritableKeyPath<RunMetrics, [[Double]]> & Sendable, derive: (@Sendable (ReplayMetrics) -> [[Double]])?)
@@ -29,7 +29,7 @@ public struct Metric: Sendable {
     }
 
     /// A count or a sum (a CSV column); series and maps are not.
-    public var isScalar: Bool {
+    package var isScalar: Bool {
         switch access {
         case .count, .real: true
         case .series, .counts: false
@@ -37,7 +37,7 @@ public struct Metric: Sendable {
     }
 
     /// The value as one number (counts and reals; nil for series and maps).
-    public func scalar(_ metrics: RunMetrics) -> Double? {
+    package func scalar(_ metrics: RunMetrics) -> Double? {
         switch access {
         case .count(let path, _): Double(metrics[keyPath: path])
         case .real(let path, _): metrics[keyPath: path]
@@ -64,7 +64,7 @@ private func percentile(_ m: ReplayMetrics, _ q: Double) -> UInt64 {
 
 extension Metric {
     /// Every metric, in the order `replay` prints them.
-    public static let all: [Metric] = [
+    package static let all: [Metric] = [
         count("faults", \.faults, "faults", "zero-fill faults replayed", how: "user faults whose allocation asks for a zeroed page"),
         real("fault_path_ns", \.faultPathNs, "ns", "kernel time in zero-fill faults", how: "per fault: fault base cost by order + inline clearing"),
         real("touch_ns", \.touchNs, "ns", "the faulting program's first touches of its new pages", how: "lines the touch model says the fault touches, each a hit or a miss in the cache model"),

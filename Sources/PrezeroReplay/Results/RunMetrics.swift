@@ -4,77 +4,77 @@
 /// computed); a test checks that every field has one. The engine counts into these fields
 /// directly (`ReplayMetrics.counted`); derived ones are filled in at the end. Reports read fields
 /// by key path, so a missing or misspelt metric is a compile error.
-public struct RunMetrics: Sendable, Equatable {
-    public var faults: UInt64 = 0
-    public var faultPathNs: Double = 0
-    public var touchNs: Double = 0
-    public var touchMissNs: Double = 0
-    public var laterTouchLines: UInt64 = 0
-    public var laterTouchNs: Double = 0
-    public var touchedLinesPerPageMean: Double = 0
-    public var faultRate: Double = 0
-    public var faultsPerWallSecond: Double = 0
-    public var kernelFaultRate: Double = 0
-    public var faultLatencyP50Ns: UInt64 = 0
-    public var faultLatencyP99Ns: UInt64 = 0
-    public var faultLatencyP999Ns: UInt64 = 0
-    public var faultLatencyMaxNs: UInt64 = 0
-    public var faultLatencyMeanNs: Double = 0
-    public var faultLatencyCDF: [[Double]] = []
-    public var zeroRequests: UInt64 = 0
-    public var zeroHits: UInt64 = 0
-    public var zeroHitRate: Double = 0
-    public var kernelZeroRequests: UInt64 = 0
-    public var allocPathZeroingNs: Double = 0
-    public var faultZeroingNs: Double = 0
-    public var pagesZeroedFaultPath: UInt64 = 0
-    public var pagesZeroedAllocPath: UInt64 = 0
-    public var pagesZeroedScrubber: UInt64 = 0
-    public var pagesZeroedFreePath: UInt64 = 0
-    public var pagesZeroedByDriver: [String: UInt64] = [:]
-    public var wastedZeroingPages: UInt64 = 0
-    public var bytesZeroed: UInt64 = 0
-    public var scrubberCPUNs: Double = 0
-    public var scrubberJobs: UInt64 = 0
-    public var idleNs: Double = 0
-    public var idleUsedFraction: Double = 0
-    public var engineBusyNs: Double = 0
-    public var poolSamples: [[Double]] = []
-    public var poolEmptyEvents: UInt64 = 0
-    public var zeroRequestsPoolEmpty: UInt64 = 0
+package struct RunMetrics: Sendable, Equatable {
+    package var faults: UInt64 = 0
+    package var faultPathNs: Double = 0
+    package var touchNs: Double = 0
+    package var touchMissNs: Double = 0
+    package var laterTouchLines: UInt64 = 0
+    package var laterTouchNs: Double = 0
+    package var touchedLinesPerPageMean: Double = 0
+    package var faultRate: Double = 0
+    package var faultsPerWallSecond: Double = 0
+    package var kernelFaultRate: Double = 0
+    package var faultLatencyP50Ns: UInt64 = 0
+    package var faultLatencyP99Ns: UInt64 = 0
+    package var faultLatencyP999Ns: UInt64 = 0
+    package var faultLatencyMaxNs: UInt64 = 0
+    package var faultLatencyMeanNs: Double = 0
+    package var faultLatencyCDF: [[Double]] = []
+    package var zeroRequests: UInt64 = 0
+    package var zeroHits: UInt64 = 0
+    package var zeroHitRate: Double = 0
+    package var kernelZeroRequests: UInt64 = 0
+    package var allocPathZeroingNs: Double = 0
+    package var faultZeroingNs: Double = 0
+    package var pagesZeroedFaultPath: UInt64 = 0
+    package var pagesZeroedAllocPath: UInt64 = 0
+    package var pagesZeroedScrubber: UInt64 = 0
+    package var pagesZeroedFreePath: UInt64 = 0
+    package var pagesZeroedByDriver: [String: UInt64] = [:]
+    package var wastedZeroingPages: UInt64 = 0
+    package var bytesZeroed: UInt64 = 0
+    package var scrubberCPUNs: Double = 0
+    package var scrubberJobs: UInt64 = 0
+    package var idleNs: Double = 0
+    package var idleUsedFraction: Double = 0
+    package var engineBusyNs: Double = 0
+    package var poolSamples: [[Double]] = []
+    package var poolEmptyEvents: UInt64 = 0
+    package var zeroRequestsPoolEmpty: UInt64 = 0
     /// -1 when the pool never ran dry.
-    public var firstPoolEmptyNs: Double = -1
-    public var frees: UInt64 = 0
-    public var freePathNs: Double = 0
-    public var llcAccesses: UInt64 = 0
-    public var llcMisses: UInt64 = 0
-    public var llcMissesTouch: UInt64 = 0
-    public var llcMissesPollution: UInt64 = 0
-    public var llcLinesEvictedByZeroing: UInt64 = 0
-    public var llcInvalidationsOfPresentLines: UInt64 = 0
-    public var l2Accesses: UInt64 = 0
-    public var l2Misses: UInt64 = 0
-    public var l2MissesTouch: UInt64 = 0
-    public var l2LinesEvictedByZeroing: UInt64 = 0
-    public var totalCPUNs: Double = 0
-    public var events: UInt64 = 0
-    public var allocations: UInt64 = 0
-    public var traceFailedAllocations: UInt64 = 0
-    public var freesOfPagesAllocatedBeforeCapture: UInt64 = 0
-    public var freesNotModelled: UInt64 = 0
-    public var secondAllocationsOfLivePfn: UInt64 = 0
-    public var modelOutOfMemory: UInt64 = 0
-    public var timestampsBackwards: UInt64 = 0
-    public var eventsOnCPUsBeyondProfile: UInt64 = 0
-    public var allocationsAboveMaxOrder: UInt64 = 0
-    public var lostEvents: UInt64 = 0
-    public var spanNs: Double = 0
-    public var invariantChecks: UInt64 = 0
+    package var firstPoolEmptyNs: Double = -1
+    package var frees: UInt64 = 0
+    package var freePathNs: Double = 0
+    package var llcAccesses: UInt64 = 0
+    package var llcMisses: UInt64 = 0
+    package var llcMissesTouch: UInt64 = 0
+    package var llcMissesPollution: UInt64 = 0
+    package var llcLinesEvictedByZeroing: UInt64 = 0
+    package var llcInvalidationsOfPresentLines: UInt64 = 0
+    package var l2Accesses: UInt64 = 0
+    package var l2Misses: UInt64 = 0
+    package var l2MissesTouch: UInt64 = 0
+    package var l2LinesEvictedByZeroing: UInt64 = 0
+    package var totalCPUNs: Double = 0
+    package var events: UInt64 = 0
+    package var allocations: UInt64 = 0
+    package var traceFailedAllocations: UInt64 = 0
+    package var freesOfPagesAllocatedBeforeCapture: UInt64 = 0
+    package var freesNotModelled: UInt64 = 0
+    package var secondAllocationsOfLivePfn: UInt64 = 0
+    package var modelOutOfMemory: UInt64 = 0
+    package var timestampsBackwards: UInt64 = 0
+    package var eventsOnCPUsBeyondProfile: UInt64 = 0
+    package var allocationsAboveMaxOrder: UInt64 = 0
+    package var lostEvents: UInt64 = 0
+    package var spanNs: Double = 0
+    package var invariantChecks: UInt64 = 0
 
-    public init() {}
+    package init() {}
 
     /// The engine's counts with every derived metric computed.
-    public init(_ replay: ReplayMetrics) {
+    package init(_ replay: ReplayMetrics) {
         self = replay.counted
         for metric in Metric.all { metric.access.derive(replay, into: &self) }
     }

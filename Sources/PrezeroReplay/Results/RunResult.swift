@@ -5,21 +5,21 @@ import PrezeroTrace
 /// One replay's result, typed from the engine to every output: `replay`'s text and JSON, batch
 /// result files, `compare`'s JSON and CSV, and the markdown report (`prezero report` decodes it
 /// back from the JSON). Every key of the format-1 JSON is kept; later formats only add keys.
-public struct RunResult: Sendable, Equatable, Codable {
+package struct RunResult: Sendable, Equatable, Codable {
     /// 1: prezero 0.1.0 (no `format` key); 2: typed results (this version).
-    public static let currentFormat = 2
+    package static let currentFormat = 2
 
-    public struct Trace: Sendable, Equatable, Codable {
-        public var path: String
-        public var lines: Int
-        public var touch: TouchModel
-        public var timebase: Timebase
+    package struct Trace: Sendable, Equatable, Codable {
+        package var path: String
+        package var lines: Int
+        package var touch: TouchModel
+        package var timebase: Timebase
         /// The profile's private L2 per CPU was simulated.
-        public var privateL2: Bool
-        public var malformedLines: Int
-        public var lostEvents: UInt64
+        package var privateL2: Bool
+        package var malformedLines: Int
+        package var lostEvents: UInt64
 
-        public init(
+        package init(
             path: String, lines: Int, touch: TouchModel, timebase: Timebase, privateL2: Bool, malformedLines: Int, lostEvents: UInt64
         ) {
             self.path = path
@@ -39,29 +39,32 @@ public struct RunResult: Sendable, Equatable, Codable {
         }
     }
 
-    public var format: Int = RunResult.currentFormat
-    public var trace: Trace
+    package var format: Int = RunResult.currentFormat
+    package var trace: Trace
     /// The profile the replay ran on, after `--set` and the captured machine's sizes.
-    public var profile: MachineProfile
+    package var profile: MachineProfile
     /// The profile's fields the trace's metadata replaced (memory, nodes, CPUs), each with the
     /// profile's value and the capture's: said in the output and the report.
-    public var capturedMachine: [String: String] = [:]
-    public var policy: String
-    public var parameters: [String: String]
-    public var metrics: RunMetrics
-    public var invariantViolations: [String] = []
+    package var capturedMachine: [String: String] = [:]
+    package var policy: String
+    package var parameters: [String: String]
+    package var metrics: RunMetrics
+    package var invariantViolations: [String] = []
     /// The first occurrence of each replay anomaly, by metric name (for `--strict` messages).
-    public var firstAnomalies: [String: String] = [:]
+    package var firstAnomalies: [String: String] = [:]
     /// Batch runs: the run's id and the plan's name for the profile.
-    public var runId: String?
-    public var profileName: String?
+    package var runId: String?
+    package var profileName: String?
+    /// Why the trace supports no verdict (no page allocations, no user faults, no zero-fill
+    /// faults); nil when it does. Reports and exit codes follow it.
+    package var noVerdict: String?
     /// The reader's diagnostics with their examples (in memory only: not written).
-    public var diagnostics: TraceDiagnostics?
+    package var diagnostics: TraceDiagnostics?
 
     /// The name a report shows the profile under.
-    public var profileLabel: String { profileName ?? profile.name }
+    package var profileLabel: String { profileName ?? profile.name }
 
-    public init(
+    package init(
         trace: Trace, profile: MachineProfile, capturedMachine: [String: String] = [:], policy: String,
         parameters: [String: String], metrics: RunMetrics, invariantViolations: [String] = [], firstAnomalies: [String: String] = [:]
     ) {
@@ -82,9 +85,10 @@ public struct RunResult: Sendable, Equatable, Codable {
         case firstAnomalies = "first_anomalies"
         case runId = "run_id"
         case profileName = "profile_name"
+        case noVerdict = "no_verdict"
     }
 
-    public init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         format = try c.decodeIfPresent(Int.self, forKey: .format) ?? 1
         guard format <= Self.currentFormat else {
@@ -102,12 +106,14 @@ public struct RunResult: Sendable, Equatable, Codable {
         firstAnomalies = try c.decodeIfPresent([String: String].self, forKey: .firstAnomalies) ?? [:]
         runId = try c.decodeIfPresent(String.self, forKey: .runId)
         profileName = try c.decodeIfPresent(String.self, forKey: .profileName)
+        noVerdict = try c.decodeIfPresent(String.self, forKey: .noVerdict)
+        if format < 2 && metrics.faults == 0 { noVerdict = "no verdict: the result has no zero-fill faults" }
     }
 
     /// Sorted-key, pretty JSON with a final newline.
-    public func json() throws -> String { try Self.encodeJSON(self) }
+    package func json() throws -> String { try Self.encodeJSON(self) }
 
-    public static func encodeJSON<T: Encodable>(_ value: T) throws -> String {
+    package static func encodeJSON<T: Encodable>(_ value: T) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
@@ -124,7 +130,7 @@ struct MetricKey: CodingKey {
 }
 
 extension RunMetrics: Codable {
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: MetricKey.self)
         for metric in Metric.all {
             let key = MetricKey(stringValue: metric.name)
@@ -141,7 +147,7 @@ extension RunMetrics: Codable {
 
     /// Every declared metric must be present: a result file without one names it (a silent 0
     /// would change a verdict).
-    public init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         self.init()
         let c = try decoder.container(keyedBy: MetricKey.self)
         for metric in Metric.all {
