@@ -153,7 +153,8 @@ package struct ComparisonReport {
         if run.trace.privateL2, let l2 = p.l2 {
             llc += " + \(l2.sizeBytes >> 10) KiB private L2 (LLC hit \(SVGChart.trim(p.llcHitNs ?? p.lineHitNs)) ns)"
         }
-        let engines = p.engines.isEmpty ? "-" : p.engines.map { "\($0.kind) \(SVGChart.trim($0.bytesPerNs)) GB/s" }.joined(separator: ", ")
+        let engines = p.engines.isEmpty
+            ? "-" : p.engines.map { "\($0.kind) \(SVGChart.trim($0.bytesPerNs)) GB/s" + ($0.hypothetical == true ? " (hypothetical)" : "") }.joined(separator: ", ")
         return "| \(run.profileLabel) | \(p.pageBytes) B | \(p.lineBytes) B | \(p.memoryBytes >> 20) MiB | "
             + "\(p.cpus) / \(p.nodes) | \(llc) | \(SVGChart.trim(p.faultBaseNs)) ns | "
             + "\(SVGChart.trim(p.lineHitNs)) / \(SVGChart.trim(p.lineMissNs)) ns | \(engines) |\n"
@@ -329,7 +330,8 @@ package struct ComparisonReport {
             parts.append("pays \(Self.duration(run.scrubberCPUNs)) of idle CPU")
         }
         if run.engineBusyNs > 0 {
-            parts.append("keeps the zeroing engine busy \(Self.duration(run.engineBusyNs))")
+            let hypothetical = result.profile.engines.contains { $0.hypothetical == true }
+            parts.append("keeps the \(hypothetical ? "hypothetical " : "")zeroing engine busy \(Self.duration(run.engineBusyNs))")
         }
         let freeExtra = run.freePathNs - base.freePathNs
         if freeExtra > 0.01 * max(base.totalCPUNs, 1) {

@@ -56,7 +56,7 @@ enum ProfileTable {
             ("clear_cached", clear(p.clearCached)), ("clear_non_temporal", clear(p.clearNonTemporal)),
             ("llc", "\(p.llc.sizeBytes >> 10) KiB, \(p.llc.ways)-way, \(p.llc.lineBytes) B lines"),
             ("l2", p.l2.map { "\($0.sizeBytes >> 10) KiB, \($0.ways)-way, per CPU (simulated with --private-l2)" } ?? "-"),
-        ] + p.engines.map { e in
+        ] + (p.engines.isEmpty ? [("engines", "none")] : []) + p.engines.map { e in
             ("engines.\(e.kind)", "\(e.minBytes) B .. \(e.maxBytes >> 20) MiB, \(fmt(e.bytesPerNs)) B/ns, setup \(fmt(e.setupNs)) ns, completion \(fmt(e.completionNs)) ns, \(e.perNode) per node")
         }
         var out = "### \(p.name)\n\n\(p.description)\n\n| parameter | value | source |\n|---|---|---|\n"

@@ -87,6 +87,32 @@ struct TOMLTests {
         }
     }
 
+    /// Built-in profiles describe real machines: epyc-zen5-vm (Zen 5) has no zeroing engine, the
+    /// Altix its BTE. An engine a profile file adds, or `--set` changes, is hypothetical; the
+    /// built-in's own engine read back from a file is not.
+    @Test func enginesNotShippedAreHypothetical() throws {
+        #expect(BuiltinProfiles.epycZen5VM.engines.isEmpty)
+        let altix = try #require(BuiltinProfiles.named("altix-sn2"))
+        #expect(altix.engines.map(\.kind) == ["bte"] && altix.engines.allSatisfy { $0.hypothetical == nil })
+        try withTemporaryDirectory { directory in
+            func written(_ profile: MachineProfile) throws -> MachineProfile {
+                let path = directory + "/\(profile.name).toml"
+                let object = try JSONDecoder().decode([String: ConfigValue].self, from: JSONEncoder().encode(profile))
+                try ConfigValue.serializeTOML(object).write(toFile: path, atomically: true, encoding: .utf8)
+                return try MachineProfile.load(path: path)
+            }
+            let reread = try written(altix)
+            #expect(reread.engines.allSatisfy { $0.hypothetical == nil })
+            var epyc = BuiltinProfiles.epycZen5VM
+            epyc.engines = altix.engines
+            let added = try written(epyc)
+            #expect(!added.engines.isEmpty && added.engines.allSatisfy { $0.hypothetical == true })
+        }
+        var faster = altix
+        try faster.set("engine_bytes_per_ns", "1")
+        #expect(faster.engines.allSatisfy { $0.hypothetical == true })
+    }
+
     @Test func missingProfileFieldIsNamed() throws {
         try withTemporaryDirectory { directory in
             let path = directory + "/x.toml"

@@ -3,7 +3,7 @@ import PrezeroTestSupport
 import Testing
 
 @testable import PrezeroReport
-import PrezeroModel
+@testable import PrezeroModel
 import PrezeroReplay
 
 private let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
@@ -122,6 +122,19 @@ struct ComparisonReportTests {
         let points = line[attribute].dropFirst(8).dropLast().split(separator: " ").map { $0.split(separator: ",").map { Double($0) ?? -1 } }
         try #require(points.count == 4 && points.allSatisfy { $0.count == 2 })  // (1300, 0) up to (1300, 0.5), then (1400, 0.5) up to (1400, 1)
         #expect(points[0][0] == points[1][0] && points[2][0] == points[3][0] && points[1][1] == points[2][1])
+    }
+
+    /// A hypothetical engine is said to be one in the profile table and in the verdict.
+    @Test func hypotheticalEnginesAreMarked() throws {
+        var runs = try fixedRuns()
+        for i in runs.indices {
+            runs[i].profile.engines = [EngineSpec(kind: "dsa", minBytes: 4096, maxBytes: 1 << 30, bytesPerNs: 30, setupNs: 1500, completionNs: 300, perNode: 1, hypothetical: true)]
+        }
+        runs[1].metrics.engineBusyNs = 2_000_000
+        let report = ComparisonReport(runs: runs, baseline: "zero-on-fault", toolVersion: "t", chartPrefix: "r")
+        let markdown = report.render().markdown
+        #expect(markdown.contains("| dsa 30 GB/s (hypothetical) |"))
+        #expect(report.verdict(runs[1], runs[0]).contains("keeps the hypothetical zeroing engine busy 2.0 ms"))
     }
 
     /// Hand-checked: 1,534,000 / 767,000 = 2x; 2,000,000,000 ns of scrubber = 2.00 s;

@@ -75,6 +75,9 @@ package struct EngineSpec: Codable, Sendable, Equatable {
     package var completionNs: Double
     /// Engines per node.
     package var perNode: Int
+    /// Not hardware of a built-in profile: added or changed by a profile file or `--set`. Reports
+    /// mark it so; nil in results written before this was recorded.
+    package var hypothetical: Bool?
 
     enum CodingKeys: String, CodingKey {
         case kind
@@ -84,6 +87,7 @@ package struct EngineSpec: Codable, Sendable, Equatable {
         case setupNs = "setup_ns"
         case completionNs = "completion_ns"
         case perNode = "per_node"
+        case hypothetical
     }
 }
 
@@ -206,8 +210,17 @@ package struct MachineProfile: Codable, Sendable, Equatable {
 
 extension MachineProfile {
     /// Loads a profile from a TOML or JSON file (JSON when the name ends in `.json`).
+    /// An engine the file describes that the built-in profile of the same name does not have
+    /// (or has with other figures) is marked hypothetical.
     package static func load(path: String) throws -> MachineProfile {
-        try ConfigValue.decode(MachineProfile.self, path: path)
+        var profile = try ConfigValue.decode(MachineProfile.self, path: path)
+        let shipped = BuiltinProfiles.named(profile.name)?.engines ?? []
+        for i in profile.engines.indices {
+            var plain = profile.engines[i]
+            plain.hypothetical = nil
+            if !shipped.contains(plain) { profile.engines[i].hypothetical = true }
+        }
+        return profile
     }
 
     /// A field `--set profile.KEY=VALUE` and plans' `[profile_set]` may change: its unit and valid
@@ -259,7 +272,12 @@ extension MachineProfile {
               read: { Double($0.llc.lineBytes) }, write: { $0.llc.lineBytes = Int($1) }),
         Field(key: "engine_bytes_per_ns", unit: "bytes/ns", range: 1e-6...1e6, integral: false,
               read: { $0.engines.first?.bytesPerNs },
-              write: { p, v in for i in p.engines.indices { p.engines[i].bytesPerNs = v } }),
+              write: { p, v in
+                  for i in p.engines.indices {
+                      p.engines[i].bytesPerNs = v
+                      p.engines[i].hypothetical = true
+                  }
+              }),
     ]
 
     /// Applies one `key=value` override, checked against the field's range.
