@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerate the sample captures in traces/ (needs root, perf, tracefs, gcc, git, python3, zstd,
+# Regenerate the sample captures in traces/ (needs root, perf, tracefs, gcc, git, python3, zstd, valgrind,
 # network access to PyPI for the lz4 sources). Each workload is a real program doing real work.
 #
 # usage: tools/capture-bundled.sh [WORKLOAD...]   (default: all)
@@ -40,6 +40,20 @@ python_bytearray_tracecmd() {
         python3 -c 'x = bytearray(64 << 20); y = bytes(x[::4096])'
 }
 
+thp_touch() {
+    # THP faults (MADV_HUGEPAGE, one byte per 2 MiB) and zero-page copy-on-write faults. Needs THP
+    # enabled at least for madvise; when it is "never", it is set to madvise and restored after.
+    gcc -O2 -o thp-touch "$root/tools/workloads/thp-touch.c"
+    local thp=/sys/kernel/mm/transparent_hugepage/enabled was
+    was=$(sed -n 's/.*\[\(.*\)\].*/\1/p' "$thp")
+    if [ "$was" = never ]; then
+        echo madvise > "$thp"
+        trap 'echo never > '"$thp"'; rm -rf "$work"' EXIT
+    fi
+    "$root/tools/capture-perf.sh" -l 19 -o "$out/thp-touch" -- ./thp-touch 32 512
+    if [ "$was" = never ]; then echo never > "$thp"; trap 'rm -rf "$work"' EXIT; fi
+}
+
 lackey_sort() {
     seq 1 3000 | shuf --random-source=<(yes) > in.txt
     "$root/tools/capture-lackey.sh" -o "$out/sort-lackey" -- sort in.txt
@@ -56,7 +70,7 @@ lackey_python() {
     "$root/.build/release/prezero" convert "$work/python-lackey.lackey.zst" -o "$out/python-lackey.pzt" --level 19
 }
 
-all=(gcc_build zstd_compress git_clone python_sort python_bytearray_tracecmd lackey_sort lackey_gzip lackey_python)
+all=(gcc_build zstd_compress git_clone python_sort python_bytearray_tracecmd thp_touch lackey_sort lackey_gzip lackey_python)
 for w in "${@:-${all[@]}}"; do
     echo "== $w" >&2
     "$w"

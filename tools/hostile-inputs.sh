@@ -44,6 +44,7 @@ check() {
     fi
 }
 
+# A write after a zero-page read (0x7) and its __GFP_ZERO page: a zero-fill fault.
 fault='            perf  5539/5539  [001]   728.989708000:     exceptions:page_fault_user: address=0x7f02cc82d408 ip=0x55e9a184743d error_code=0x7'
 alloc='            perf  5539/5539  [001]   728.989709000:             kmem:mm_page_alloc: page=0x158f78 pfn=0x158f78 order=0 migratetype=0 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_ZERO'
 free='            perf  5539/5539  [001]   728.989710000:             kmem:mm_page_free: page=0x158f78 pfn=0x158f78 order=0'
@@ -83,16 +84,16 @@ trace "$fault" "${alloc/order=0/order=40}" > huge-order.txt
 check "order 40 (replay counts it)" 4 "allocations_above_max_order +1" "$prezero" replay huge-order.txt
 check "order 40 (--strict)" 2 "huge-order.txt: trace anomalies with --strict: 1 allocations above the max order \(first: order-40 allocation at 728.989709000 s" "$prezero" replay --strict huge-order.txt
 trace "$fault" "${alloc/pfn=0x158f78/pfn=0xfffffffff}" "${free/pfn=0x158f78/pfn=0xfffffffff}" > pfn-beyond-memory.txt
-check "pfn beyond the modelled memory (an identity)" 4 "allocations +1" "$prezero" replay pfn-beyond-memory.txt
+check "pfn beyond the modelled memory (an identity)" 0 "allocations +1" "$prezero" replay pfn-beyond-memory.txt
 trace "$fault" "$alloc" "${free/728.989710000/728.000000000}" > backwards.txt
-check "timestamps going backwards (counted)" 4 "timestamps_backwards +1" "$prezero" replay backwards.txt
+check "timestamps going backwards (counted)" 0 "timestamps_backwards +1" "$prezero" replay backwards.txt
 check "timestamps going backwards (--strict)" 2 "backwards.txt: trace anomalies with --strict: 1 timestamps going backwards \(first: timestamp 728.000000000 s after 728.989709000 s\)" "$prezero" replay --strict backwards.txt
 check "timestamps going backwards (stat)" 0 "timestamps going backwards +: 1" "$prezero" stat backwards.txt
 trace "${fault/\[001\]/[977]}" "${alloc/\[001\]/[977]}" > cpu-beyond.txt
-check "CPU ids beyond the CPU count" 4 "events_on_cpus_beyond_profile +2" "$prezero" replay cpu-beyond.txt
+check "CPU ids beyond the CPU count" 0 "events_on_cpus_beyond_profile +2" "$prezero" replay cpu-beyond.txt
 check "CPU ids beyond the CPU count (--strict)" 2 "cpu 977 at 728.989708000 s is beyond the machine's 2 CPUs" "$prezero" replay --strict cpu-beyond.txt
 trace "$fault" "$alloc" "${alloc/728.989709000/728.989709500}" > double-alloc.txt
-check "second allocation of a live pfn" 4 "second_allocations_of_live_pfn +1" "$prezero" replay double-alloc.txt
+check "second allocation of a live pfn" 0 "second_allocations_of_live_pfn +1" "$prezero" replay double-alloc.txt
 check "second allocation of a live pfn (stat)" 0 "allocations of an already-live pfn +: 1" "$prezero" stat double-alloc.txt
 trace "$fault" "$free" > unknown-free.txt
 check "free of an unknown pfn" 4 "frees_of_pages_allocated_before_capture +1" "$prezero" replay unknown-free.txt

@@ -41,6 +41,25 @@ package struct StatReport: Codable, Sendable {
         package var byMigratetype: [String: UInt64]
     }
 
+    /// Zero-fill faults of one folio order and access (`ZeroFillFaultMatcher`).
+    package struct ZeroFillRow: Codable, Sendable, Equatable {
+        package var order: Int
+        package var folio: String
+        package var access: String
+        package var faults: UInt64
+    }
+
+    /// What decided how the capture's kernel zero-filled faults (from the sidecar; nil: unknown).
+    package struct KernelSettings: Codable, Sendable {
+        package var thpEnabled: String?
+        package var thpDefrag: String?
+        package var hpagePmdSize: Int?
+        package var mthpEnabled: [String: String]?
+        package var initOnAlloc: Bool?
+        package var initOnFree: Bool?
+        package var memAutoInit: String?
+    }
+
     package struct TimeSpan: Codable, Sendable {
         package var firstNs: UInt64?
         package var lastNs: UInt64?
@@ -88,6 +107,8 @@ package struct StatReport: Codable, Sendable {
     package var cpus: [UInt32]
     package var faults: [String: UInt64]
     package var gfpZeroRequestsByOrder: [String: UInt64]
+    package var zeroFillFaults: [ZeroFillRow]
+    package var kernelSettings: KernelSettings
     package var topCommands: [Command]
     package var idle: [CPUIdle]
     /// Idle intervals ended by another task's event because the switch out of idle was not traced.
@@ -164,6 +185,18 @@ package struct StatReport: Codable, Sendable {
         var zero: [String: UInt64] = [:]
         for (order, count) in s.zeroRequestsByOrder.enumerated() where count > 0 { zero[String(order)] = count }
         gfpZeroRequestsByOrder = zero
+        var zeroFill: [ZeroFillRow] = []
+        for (a, access) in ZeroFillFault.Access.allCases.enumerated() {
+            for (order, count) in s.zeroFillFaultsByAccessOrder[a].enumerated() where count > 0 {
+                let folio: ZeroFillFault.Folio = order == 0 ? .base : order == s.pmdOrder ? .thp : .mthp
+                zeroFill.append(ZeroFillRow(order: order, folio: folio.rawValue, access: access.rawValue, faults: count))
+            }
+        }
+        zeroFillFaults = zeroFill.sorted { ($0.order, $0.access) < ($1.order, $1.access) }
+        let m = read.metadata
+        kernelSettings = KernelSettings(
+            thpEnabled: m?.thpEnabled, thpDefrag: m?.thpDefrag, hpagePmdSize: m?.hpagePmdSize, mthpEnabled: m?.mthpEnabled,
+            initOnAlloc: m?.initOnAlloc, initOnFree: m?.initOnFree, memAutoInit: m?.memAutoInit)
 
         let ranked = s.allocationsByComm.indices
             .filter { s.allocationsByComm[$0] > 0 }
@@ -186,7 +219,7 @@ package struct StatReport: Codable, Sendable {
 
         idleIntervalsClosedWithoutSwitch = s.idle.closedWithoutSwitch
         notes = read.notes
-        noVerdict = Evidence.missing(events: read.eventNameCounts, zeroFillFaults: s.faults(.zeroFillCandidate))
+        noVerdict = Evidence.missing(events: read.eventNameCounts, zeroFillFaults: s.zeroFillFaults)
         if s.touches.pages > 0 {
             var histogram: [String: Int] = [:]
             for bucket in s.touches.histogram { histogram[bucket.label] = bucket.pages }
@@ -281,6 +314,27 @@ package struct StatReport: Codable, Sendable {
         for (order, count) in gfpZeroRequestsByOrder.sorted(by: { Int($0.key) ?? 0 < Int($1.key) ?? 0 }) {
             out += "order " + F.left(order, 3) + F.right(String(count), 12) + "\n"
         }
+
+        out += "\nZERO-FILL FAULTS BY ORDER AND KIND\n==================================\n"
+        if zeroFillFaults.isEmpty { out += "(none: no user write fault followed by its anonymous allocation)\n" }
+        let accessLabels = [
+            ZeroFillFault.Access.firstWrite.rawValue: "first write (0x6)",
+            ZeroFillFault.Access.writeAfterZeroPageRead.rawValue: "write after zero-page read (0x7)",
+        ]
+        for row in zeroFillFaults {
+            out += "order " + F.left(String(row.order), 3) + F.left(row.folio, 10) + F.left(accessLabels[row.access] ?? row.access, 34)
+                + F.right(String(row.faults), 10) + "\n"
+        }
+        let k = kernelSettings
+        func word(_ text: String?) -> String { text ?? "not recorded" }
+        func state(_ on: Bool?) -> String { on.map { $0 ? "on" : "off" } ?? "not recorded" }
+        out += "THP: enabled \(word(k.thpEnabled)), defrag \(word(k.thpDefrag)), size \(k.hpagePmdSize.map { "\($0 >> 10) KiB" } ?? "not recorded")"
+        let mthp = (k.mthpEnabled ?? [:]).filter { $0.value != "never" && $0.key != "hugepages-\((k.hpagePmdSize ?? 0) >> 10)kB" }
+        out += mthp.isEmpty ? "; mTHP: " + (k.mthpEnabled == nil ? "not recorded" : "none") + "\n"
+            : "; mTHP: " + mthp.sorted(by: { $0.key < $1.key }).map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "\n"
+        out += "init_on_alloc \(state(k.initOnAlloc)), init_on_free \(state(k.initOnFree))"
+        out += k.memAutoInit.map { " (boot log: mem auto-init: \($0))" } ?? ""
+        out += "\n"
 
         out += "\nTOP COMMANDS BY ALLOCATIONS\n===========================\n"
         for command in topCommands {

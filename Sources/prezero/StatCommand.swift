@@ -81,7 +81,7 @@ struct StatCommand: ParsableCommand {
             print(counter.count)
             return
         }
-        var statistics = TraceStatistics(pageSize: page)
+        var statistics = TraceStatistics(pageSize: page, hugePageBytes: meta?.hpagePmdSize)
         let progress = ProgressReporter(label: "reading \(input)")
         let read = try TraceReader.read(
             path: input, into: &statistics, metadata: meta, metadataPath: loaded?.1,

@@ -101,7 +101,7 @@ struct PublishedWorkTests {
             for i in 0..<UInt64(faults) {
                 t += 100
                 engine.consume(TraceEvent(kind: .pageFault, cpu: 0, pid: 7, timestampNs: t, a: 0x7f00_0000_0000 + i << 12, c: 0x6))
-                engine.consume(TraceEvent(kind: .pageAlloc, cpu: 0, pid: 7, timestampNs: t + 1, order: 0, migratetype: 1, flags: [.gfpZero], a: 0x10_0000 + i))
+                engine.consume(TraceEvent(kind: .pageAlloc, cpu: 0, pid: 7, timestampNs: t + 1, order: 0, migratetype: 1, flags: [.gfpZero, .gfpUser], a: 0x10_0000 + i))
             }
             let before = engine.metrics.laterTouchNs
             touchWorkingSet()

@@ -30,7 +30,7 @@ let variants: [Variant] = [
     Variant(
         name: "perf -F comm,pid,tid --ns",
         line: "            perf  2051/2051  [001]    96.285076496:           kmem:mm_page_alloc: page=0x11f309 pfn=0x11f309 order=0 migratetype=0 gfp_flags=GFP_HIGHUSER|__GFP_ACCOUNT",
-        kind: .pageAlloc, comm: "perf", pid: 2051, cpu: 1, timestampNs: 96_285_076_496, a: 0x11f309, migratetype: 0),
+        kind: .pageAlloc, comm: "perf", pid: 2051, cpu: 1, timestampNs: 96_285_076_496, a: 0x11f309, migratetype: 0, flags: [.gfpUser]),
     Variant(
         name: "perf comm with spaces",
         line: "       CPU 0/KVM  3101/3105  [000]  5120.000000123:           kmem:mm_page_free: page=0x1a2b3c pfn=0x1a2b3c order=2",
@@ -48,7 +48,7 @@ let variants: [Variant] = [
         name: "perf failed allocation (pfn printed 0)",
         line: "            java  9000 [001]   300.000001:         kmem:mm_page_alloc: page=(nil) pfn=0x0 order=9 migratetype=1 gfp_flags=GFP_TRANSHUGE|__GFP_THISNODE",
         kind: .pageAlloc, comm: "java", pid: 9000, cpu: 1, timestampNs: 300_000_001_000, a: 0, order: 9, migratetype: 1,
-        flags: [.allocFailed]),
+        flags: [.allocFailed, .gfpUser, .gfpTransHuge]),
     Variant(
         name: "ftrace 5-char flags, 7-wide pid",
         line: "            bash-5312    [001] .....   456.586138: mm_page_alloc: page=0000000072adc30f pfn=0x147cab order=0 migratetype=0 gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_ZERO|__GFP_COMP",
@@ -81,17 +81,17 @@ let variants: [Variant] = [
         name: "decimal pfn (before 5.14)",
         line: "           cc1-30300 [000] ....  7001.123456: mm_page_alloc: page=ffffea00002d4b40 pfn=742701 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_ZERO",
         kind: .pageAlloc, comm: "cc1", pid: 30300, cpu: 0, timestampNs: 7_001_123_456_000, a: 742_701, migratetype: 1,
-        flags: [.gfpZero]),
+        flags: [.gfpZero, .gfpUser]),
     Variant(
         name: "raw hex gfp flags with the zero bit",
         line: "             gcc  8001 [000]    50.000002:         kmem:mm_page_alloc: page=0x1234 pfn=0x1234 order=0 migratetype=1 gfp_flags=0x140dca",
         kind: .pageAlloc, comm: "gcc", pid: 8001, cpu: 0, timestampNs: 50_000_002_000, a: 0x1234, migratetype: 1,
-        flags: [.gfpIsRaw, .gfpZero]),
+        flags: [.gfpIsRaw, .gfpZero, .gfpUser, .gfpTransHuge]),
     Variant(
         name: "raw hex gfp flags without the zero bit",
         line: "             gcc  8001 [000]    50.000003:         kmem:mm_page_alloc: page=0x1235 pfn=0x1235 order=1 migratetype=0 gfp_flags=0x140cca",
         kind: .pageAlloc, comm: "gcc", pid: 8001, cpu: 0, timestampNs: 50_000_003_000, a: 0x1235, order: 1, migratetype: 0,
-        flags: [.gfpIsRaw]),
+        flags: [.gfpIsRaw, .gfpUser, .gfpTransHuge]),
     Variant(
         name: "pre-4.15 mm_page_free_batched with cold=",
         line: "           kswapd0-41    [001] ....   88.000001: mm_page_free_batched: page=ffffea0001c4b2c0 pfn=463564 order=0 cold=0",

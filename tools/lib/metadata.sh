@@ -33,6 +33,42 @@ json_caches() {
     printf ']'
 }
 
+# The selected word of a sysfs choice file ("always [madvise] never" -> madvise), as JSON.
+json_choice() {
+    if [ -r "$1" ]; then json_string "$(sed -n 's/.*\[\(.*\)\].*/\1/p' "$1")"; else printf 'null'; fi
+}
+
+# What decides how the kernel zero-fills an anonymous fault: THP and mTHP settings, the command
+# line, and init_on_alloc / init_on_free from the boot log's "mem auto-init:" line (the state the
+# kernel chose from its config and command line), as JSON fields, each line ending in a comma.
+json_kernel_settings() {
+    local thp=/sys/kernel/mm/transparent_hugepage dir first=1 auto alloc=null free=null
+    printf '  "thp_enabled": %s,\n' "$(json_choice "$thp/enabled")"
+    printf '  "thp_defrag": %s,\n' "$(json_choice "$thp/defrag")"
+    printf '  "hpage_pmd_size": %s,\n' "$(cat "$thp/hpage_pmd_size" 2>/dev/null || echo null)"
+    printf '  "mthp_enabled": {'
+    for dir in "$thp"/hugepages-*kB; do
+        [ -r "$dir/enabled" ] || continue
+        [ $first = 1 ] || printf ','
+        first=0
+        printf '%s: %s' "$(json_string "$(basename "$dir")")" "$(json_choice "$dir/enabled")"
+    done
+    printf '},\n'
+    printf '  "kernel_cmdline": %s,\n' "$(json_file /proc/cmdline)"
+    auto=$(dmesg 2>/dev/null | sed -n 's/.*mem auto-init: //p' | tail -1)
+    case "$auto" in *"heap alloc:on"*) alloc=true;; *"heap alloc:off"*) alloc=false;; esac
+    case "$auto" in *"heap free:on"*) free=true;; *"heap free:off"*) free=false;; esac
+    if [ -z "$auto" ]; then
+        # No boot log (dmesg restricted): the command line says it when it sets them.
+        case " $(cat /proc/cmdline 2>/dev/null) " in *" init_on_alloc=1 "*) alloc=true;; *" init_on_alloc=0 "*) alloc=false;; esac
+        case " $(cat /proc/cmdline 2>/dev/null) " in *" init_on_free=1 "*) free=true;; *" init_on_free=0 "*) free=false;; esac
+        printf '  "mem_auto_init": null,\n'
+    else
+        printf '  "mem_auto_init": %s,\n' "$(json_string "$auto")"
+    fi
+    printf '  "init_on_alloc": %s,\n  "init_on_free": %s,\n' "$alloc" "$free"
+}
+
 # write_metadata OUT TOOL TRACE_FORMAT EVENTS_CSV DURATION_S EXTRA_JSON_FIELDS COMMAND...
 # EXTRA_JSON_FIELDS is inserted verbatim (either empty or ',"key":value...').
 write_metadata() {
@@ -74,6 +110,7 @@ write_metadata() {
         printf '  "events": %s,\n' "$events_json"
         printf '  "caches": %s,\n' "$(json_caches)"
         printf '  "mm_page_alloc_format": %s,\n' "$(json_string "$fmt")"
+        json_kernel_settings
         printf '  "buddyinfo": %s,\n' "$(json_file "${BUDDYINFO_SNAPSHOT:-/proc/buddyinfo}")"
         printf '  "zoneinfo": %s' "$(json_file "${ZONEINFO_SNAPSHOT:-/proc/zoneinfo}")"
         printf '%s\n}\n' "$extra"

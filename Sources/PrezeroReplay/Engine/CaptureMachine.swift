@@ -93,6 +93,7 @@ extension ReplayOptions {
         options.touch = TouchModel(touch ?? metadata?.touch ?? "first-line") ?? .firstLine
         options.timebase = Timebase(rawValue: metadata?.timebase ?? "trace") ?? .trace
         options.initialFreeBlocks = initialFree
+        if let huge = metadata?.hpagePmdSize, huge > 0 { options.hugePageBytes = huge }
         return options
     }
 }

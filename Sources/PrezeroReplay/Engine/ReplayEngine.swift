@@ -44,9 +44,8 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     var lastSampleAt: Double = -1
     var sampleEvery: Double = 1e6  // ns; doubles when the sample list grows long
 
-    // Faults waiting for their allocation: per CPU, (pid, address) of the last user write to a
-    // not-present page.
-    var pendingFault: [PendingFault?]
+    /// User write faults waiting for the allocation that serves them.
+    var zeroFill: ZeroFillFaultMatcher
 
     var scrubbers: [ScrubberState]
     var lastAdvance: Double = 0
@@ -74,7 +73,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         cpuClock = Array(repeating: 0, count: max(profile.cpus, 1))
         idle = Array(repeating: false, count: max(profile.cpus, 1))
         idlePerNode = Array(repeating: 0, count: max(profile.nodes, 1))
-        pendingFault = Array(repeating: nil, count: max(profile.cpus, 1))
+        zeroFill = ZeroFillFaultMatcher(pmdOrder: options.pmdOrder, cpus: profile.cpus)
         scrubbers = Array(repeating: ScrubberState(), count: profile.nodes)
         if let path = options.cacheTracePath { cacheTrace = try DinWriter(path: path) }
 
@@ -140,10 +139,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         var cost: Double = 0
         switch event.kind {
         case .pageFault:
-            let kernel = event.flags.contains(.kernelFault)
-            if FaultClass(errorCode: event.errorCode, kernelEvent: kernel) == .zeroFillCandidate {
-                pendingFault[cpu] = PendingFault(pid: event.pid, address: event.address)
-            }
+            _ = zeroFill.observe(event)
         case .pageAlloc:
             cost = allocate(event, cpu: cpu)
         case .pageFree:
@@ -193,6 +189,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     // MARK: Allocation
 
     mutating func allocate(_ event: TraceEvent, cpu: Int) -> Double {
+        let fault = zeroFill.observe(event)
         if event.failed {
             metrics.traceFailedAllocations += 1
             return 0
@@ -206,12 +203,9 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             return 0
         }
         metrics.allocations += 1
-        let wantsZero = event.wantsZero
-        var isFault = false
-        if wantsZero, let pending = pendingFault[cpu], pending.pid == event.pid {
-            isFault = true
-            pendingFault[cpu] = nil
-        }
+        // A THP/mTHP fault needs a zeroed folio although its gfp mask has no __GFP_ZERO.
+        let wantsZero = event.wantsZero || fault != nil
+        let isFault = fault != nil
         let usePCP = policy.usesPerCPULists(wantsZero: wantsZero)
         let preference = policy.preference(order: order, wantsZero: wantsZero)
         guard let (block, dirty) = memory.allocate(order: order, preference: preference, cpu: cpu, usePCP: usePCP) else {
@@ -241,7 +235,9 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
                 kernelNs += clear
                 metrics.bytesZeroed &+= UInt64(bytes)
                 metrics.pagesZeroedByDriver[CPUCachedDriver.name, default: 0] &+= UInt64(dirty)
-                cacheFill(zone: block.zone, page: block.page, pages: pages, cpu: cpu)
+                // folio_zero_user clears the faulting subpage last, so it is the hottest.
+                let target = fault.map { Int(($0.address / UInt64(profile.pageBytes)) % UInt64(pages)) }
+                cacheFill(zone: block.zone, page: block.page, pages: pages, cpu: cpu, lastSubpage: target)
                 if isFault {
                     metrics.pagesZeroedFaultPath &+= UInt64(dirty)
                     metrics.faultZeroingNs += clear
@@ -263,8 +259,13 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             metrics.wastedZeroingPages &+= UInt64(pages - dirty)
         }
 
-        guard isFault else { return kernelNs }
+        guard let fault else { return kernelNs }
         metrics.faults += 1
+        if order > 0 {
+            metrics.hugeFaults += 1
+            metrics.hugeFaultPages &+= UInt64(pages)
+        }
+        if fault.access == .writeAfterZeroPageRead { metrics.faultsAfterZeroPageRead += 1 }
         let faultNs = profile.faultBaseNs(order: order) + kernelNs
         let touchNs = touch(block: block, address: event.address, pages: pages, cpu: cpu)
         metrics.faultPathNs += faultNs
@@ -342,11 +343,23 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         return ns
     }
 
-    /// A cached clear by `cpu` writes every line of the range into the LLC and that CPU's L2.
-    mutating func cacheFill(zone: Int, page: Int, pages: Int, cpu: Int) {
+    /// A cached clear by `cpu` writes every line of the range into the LLC and that CPU's L2;
+    /// `lastSubpage` (a page of the range) is written last.
+    mutating func cacheFill(zone: Int, page: Int, pages: Int, cpu: Int, lastSubpage: Int? = nil) {
         let linesPerPage = profile.linesPerPage
         let first = UInt64(memory.zones[zone].basePfn + page) * UInt64(linesPerPage)
-        let count = pages * linesPerPage
+        guard let target = lastSubpage, target > 0 || pages > 1, target < pages else {
+            fillLines(first, count: pages * linesPerPage, cpu: cpu)
+            return
+        }
+        fillLines(first, count: target * linesPerPage, cpu: cpu)
+        let after = first + UInt64((target + 1) * linesPerPage)
+        fillLines(after, count: (pages - target - 1) * linesPerPage, cpu: cpu)
+        fillLines(first + UInt64(target * linesPerPage), count: linesPerPage, cpu: cpu)
+    }
+
+    private mutating func fillLines(_ first: UInt64, count: Int, cpu: Int) {
+        guard count > 0 else { return }
         if cacheTrace != nil {
             for k in 0..<UInt64(count) { cacheTrace?.write(label: 1, line: first + k, lineBytes: profile.lineBytes) }
         }
@@ -431,12 +444,6 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             scrubbers[node].clock = now
         }
     }
-}
-
-/// A user write to a not-present page waiting for its `__GFP_ZERO` allocation on that CPU.
-struct PendingFault {
-    var pid: Int32
-    var address: UInt64
 }
 
 /// One node's scrubber (kscrubd is one thread per node) and its engine.

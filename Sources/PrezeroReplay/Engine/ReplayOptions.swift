@@ -1,4 +1,5 @@
 import PrezeroModel
+import PrezeroTrace
 
 /// What a fault touches when the trace has no touch detail (perf and ftrace captures).
 package enum TouchModel: Sendable, Equatable, Hashable, Codable, CustomStringConvertible {
@@ -76,6 +77,9 @@ package struct ReplayOptions: Sendable {
     /// Free blocks per node per order at the start (the capture's /proc/buddyinfo); nil:
     /// `initially_free_fraction` of each zone.
     package var initialFreeBlocks: [[Int]]?
+    /// Size of a PMD-mapped THP: the capture's `hpage_pmd_size`, else 2 MiB (x86-64).
+    package var hugePageBytes = 2 << 20
+    package var pmdOrder: Int { ZeroFillFaultMatcher.pmdOrder(pageBytes: profile.pageBytes, hugePageBytes: hugePageBytes) }
     /// Profile fields the trace's metadata replaced: key -> "captured (profile NAME: value)".
     package var capturedMachine: [String: String] = [:]
 

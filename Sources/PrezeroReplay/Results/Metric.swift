@@ -9,6 +9,9 @@ package struct Metric: Sendable {
     package let meaning: String
     package let how: String
     package let access: Access
+    /// The result format that introduced the metric: files of an older format may lack it, and
+    /// then hold 0 (what that version's model counted).
+    package var since = 1
 
     /// A typed key path into `RunMetrics`, and for a derived metric its computation from what the
     /// engine accumulated (nil: the engine counts the metric itself).
@@ -47,13 +50,13 @@ package struct Metric: Sendable {
 
     static func count(
         _ name: String, _ path: WritableKeyPath<RunMetrics, UInt64> & Sendable, _ unit: String, _ meaning: String,
-        how: String, _ derive: (@Sendable (ReplayMetrics) -> UInt64)? = nil
-    ) -> Metric { Metric(name: name, unit: unit, meaning: meaning, how: how, access: .count(path, derive: derive)) }
+        how: String, since: Int = 1, _ derive: (@Sendable (ReplayMetrics) -> UInt64)? = nil
+    ) -> Metric { Metric(name: name, unit: unit, meaning: meaning, how: how, access: .count(path, derive: derive), since: since) }
 
     static func real(
         _ name: String, _ path: WritableKeyPath<RunMetrics, Double> & Sendable, _ unit: String, _ meaning: String,
-        how: String, _ derive: (@Sendable (ReplayMetrics) -> Double)? = nil
-    ) -> Metric { Metric(name: name, unit: unit, meaning: meaning, how: how, access: .real(path, derive: derive)) }
+        how: String, since: Int = 1, _ derive: (@Sendable (ReplayMetrics) -> Double)? = nil
+    ) -> Metric { Metric(name: name, unit: unit, meaning: meaning, how: how, access: .real(path, derive: derive), since: since) }
 }
 
 private func ratio(_ a: Double, _ b: Double) -> Double { b > 0 ? a / b : 0 }
@@ -65,7 +68,10 @@ private func percentile(_ m: ReplayMetrics, _ q: Double) -> UInt64 {
 extension Metric {
     /// Every metric, in the order `replay` prints them.
     package static let all: [Metric] = [
-        count("faults", \.faults, "faults", "zero-fill faults replayed", how: "user faults whose allocation asks for a zeroed page"),
+        count("faults", \.faults, "faults", "zero-fill faults replayed, every order", how: "a user write fault (0x6, or 0x7 on the zero page) paired with its anonymous allocation: order 0 with __GFP_ZERO, THP/mTHP with a GFP_TRANSHUGE mask (ZeroFillFaultMatcher)"),
+        count("huge_faults", \.hugeFaults, "faults", "zero-fill faults that allocated a THP or mTHP folio (part of faults)", how: "zero-fill faults above order 0; the kernel clears them with folio_zero_user", since: 3),
+        count("huge_fault_pages", \.hugeFaultPages, "pages", "base pages in the folios of huge_faults", how: "sum of 2^order", since: 3),
+        count("faults_after_zero_page_read", \.faultsAfterZeroPageRead, "faults", "zero-fill faults that were writes to a page a read mapped to the zero page (0x7; part of faults)", how: "copy-on-write from the zero page: wp_page_copy allocates a zeroed page", since: 3),
         real("fault_path_ns", \.faultPathNs, "ns", "kernel time in zero-fill faults", how: "per fault: fault base cost by order + inline clearing"),
         real("touch_ns", \.touchNs, "ns", "the faulting program's first touches of its new pages", how: "lines the touch model says the fault touches, each a hit or a miss in the cache model"),
         real("touch_miss_ns", \.touchMissNs, "ns", "the part of touch_ns and later touches spent on cache misses", how: "missed touched lines x line_miss_ns (first) / line_miss_stream_ns (further)"),
@@ -81,7 +87,7 @@ extension Metric {
         count("fault_latency_max_ns", \.faultLatencyMaxNs, "ns", "largest fault latency", how: "histogram maximum") { $0.faultLatency.totalCount == 0 ? 0 : $0.faultLatency.max },
         real("fault_latency_mean_ns", \.faultLatencyMeanNs, "ns", "mean fault latency", how: "histogram mean") { $0.faultLatency.totalCount == 0 ? 0 : $0.faultLatency.mean },
         Metric(name: "fault_latency_cdf", unit: "[ns, fraction]", meaning: "fault latency at fixed percentiles (for CDF charts)", how: "histogram at 0.1 .. 100 %", access: .series(\.faultLatencyCDF, derive: { $0.latencyCDF() })),
-        count("zero_requests", \.zeroRequests, "requests", "allocations that asked for a zeroed block", how: "__GFP_ZERO allocations, user and kernel"),
+        count("zero_requests", \.zeroRequests, "requests", "allocations that need a zeroed block", how: "__GFP_ZERO allocations, user and kernel, and THP/mTHP zero-fill faults (cleared by folio_zero_user without __GFP_ZERO)"),
         count("zero_hits", \.zeroHits, "requests", "zero requests served by an already-zeroed block", how: "counted at allocation"),
         real("zero_hit_rate", \.zeroHitRate, "fraction", "share of zero requests served zeroed", how: "zero_hits / zero_requests") { ratio(Double($0.zeroHits), Double($0.zeroRequests)) },
         count("kernel_zero_requests", \.kernelZeroRequests, "requests", "zero requests from the kernel itself (not a user fault)", how: "__GFP_ZERO allocations outside a user fault"),

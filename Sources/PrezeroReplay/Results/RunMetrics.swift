@@ -6,6 +6,9 @@
 /// by key path, so a missing or misspelt metric is a compile error.
 package struct RunMetrics: Sendable, Equatable {
     package var faults: UInt64 = 0
+    package var hugeFaults: UInt64 = 0
+    package var hugeFaultPages: UInt64 = 0
+    package var faultsAfterZeroPageRead: UInt64 = 0
     package var faultPathNs: Double = 0
     package var touchNs: Double = 0
     package var touchMissNs: Double = 0

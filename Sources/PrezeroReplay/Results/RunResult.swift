@@ -6,8 +6,9 @@ import PrezeroTrace
 /// result files, `compare`'s JSON and CSV, and the markdown report (`prezero report` decodes it
 /// back from the JSON). Every key of the format-1 JSON is kept; later formats only add keys.
 package struct RunResult: Sendable, Equatable, Codable {
-    /// 1: prezero 0.1.0 (no `format` key); 2: typed results (this version).
-    package static let currentFormat = 2
+    /// 1: prezero 0.1.0 (no `format` key); 2: typed results; 3: THP/mTHP zero-fill faults
+    /// (this version; metrics a format adds carry `Metric.since`).
+    package static let currentFormat = 3
 
     package struct Trace: Sendable, Equatable, Codable {
         package var path: String
@@ -101,7 +102,7 @@ package struct RunResult: Sendable, Equatable, Codable {
         capturedMachine = try c.decodeIfPresent([String: String].self, forKey: .capturedMachine) ?? [:]
         policy = try c.decode(String.self, forKey: .policy)
         parameters = try c.decode([String: String].self, forKey: .parameters)
-        metrics = try c.decode(RunMetrics.self, forKey: .metrics)
+        metrics = try RunMetrics(from: try c.superDecoder(forKey: .metrics), format: format)
         invariantViolations = try c.decodeIfPresent([String].self, forKey: .invariantViolations) ?? []
         firstAnomalies = try c.decodeIfPresent([String: String].self, forKey: .firstAnomalies) ?? [:]
         runId = try c.decodeIfPresent(String.self, forKey: .runId)
@@ -147,11 +148,14 @@ extension RunMetrics: Codable {
 
     /// Every declared metric must be present: a result file without one names it (a silent 0
     /// would change a verdict).
-    package init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws { try self.init(from: decoder, format: RunResult.currentFormat) }
+
+    init(from decoder: Decoder, format: Int) throws {
         self.init()
         let c = try decoder.container(keyedBy: MetricKey.self)
         for metric in Metric.all {
             let key = MetricKey(stringValue: metric.name)
+            if format < metric.since && !c.contains(key) { continue }
             switch metric.access {
             case .count(let path, _):
                 // Format-1 files wrote some counts through Double arithmetic (e.g. 1.0e3).

@@ -62,6 +62,13 @@ public struct EventFlags: OptionSet, Sendable, Hashable {
     public static let symbolicIP = EventFlags(rawValue: 1 << 4)
     /// `sched_switch` `prev_state` was R (the previous task was preempted, still runnable).
     public static let prevRunnable = EventFlags(rawValue: 1 << 5)
+    /// Allocation of a user page (`GFP_HIGHUSER*`, `__GFP_HIGHMEM` or `__GFP_MOVABLE`): what a
+    /// fault maps into the process, not a page table or kernel memory (`GFPClass`).
+    public static let gfpUser = EventFlags(rawValue: 1 << 6)
+    /// Allocation with a THP gfp mask (`GFP_TRANSHUGE*`): a THP or mTHP folio (`GFPClass`).
+    public static let gfpTransHuge = EventFlags(rawValue: 1 << 7)
+    /// The bits `GFPClass` derives from the gfp flags.
+    public static let gfpClass: EventFlags = [.gfpZero, .gfpUser, .gfpTransHuge]
 }
 
 /// Identifier of an interned byte string (comm, filename, gfp flag text) in a `SymbolTable`.

@@ -168,7 +168,7 @@ public struct LackeyDecoder: LineDecoder {
             let t = accesses
             sink.consume(TraceEvent(kind: .pageFault, pid: pid, comm: comm, timestampNs: t, a: address, b: 0, c: 0x6))
             sink.consume(TraceEvent(
-                kind: .pageAlloc, pid: pid, comm: comm, timestampNs: t, order: 0, migratetype: 1, flags: [.gfpZero], a: page))
+                kind: .pageAlloc, pid: pid, comm: comm, timestampNs: t, order: 0, migratetype: 1, flags: [.gfpZero, .gfpUser], a: page))
             eventCounts["exceptions:page_fault_user", default: 0] += 1
             eventCounts["kmem:mm_page_alloc", default: 0] += 1
             lastPage = page

@@ -42,8 +42,8 @@ public struct TextLineParser {
     private var unknownNames = SymbolTable()
     private let eventTable = KnownEventTable()
     private let keys = FieldKeys()
-    /// Per gfp symbol id: 0 unknown, 1 no `__GFP_ZERO`, 2 has it.
-    private var gfpZeroBySymbol: [UInt8] = []
+    /// Per gfp symbol id: what `GFPClass` found in its text, nil until seen.
+    private var gfpClassBySymbol: [EventFlags?] = []
 
     public init() {}
 
@@ -316,36 +316,24 @@ public struct TextLineParser {
             let bits = ParseNumber.hexDigits(line, start + 2, end) ?? 0
             event.flags.insert(.gfpIsRaw)
             event.gfpRaw = bits
-            if bits & gfpZeroMask != 0 { event.flags.insert(.gfpZero) }
+            event.flags.formUnion(GFPClass.flags(raw: bits, zeroMask: gfpZeroMask))
             return
         }
-        let id = symbols.intern(line.raw(start, end))
+        let text = line.raw(start, end)
+        let id = symbols.intern(text)
         event.gfpSymbol = id
-        // Whether this flag text holds `__GFP_ZERO` is decided once per distinct text.
+        // What this flag text says is decided once per distinct text.
         let slot = Int(id)
-        if slot < gfpZeroBySymbol.count, gfpZeroBySymbol[slot] != 0 {
-            if gfpZeroBySymbol[slot] == 2 { event.flags.insert(.gfpZero) }
+        if slot < gfpClassBySymbol.count, let known = gfpClassBySymbol[slot] {
+            event.flags.formUnion(known)
             return
         }
-        let zero = Self.containsGFPZero(line, start, end)
-        if slot >= gfpZeroBySymbol.count {
-            gfpZeroBySymbol.append(contentsOf: repeatElement(0, count: slot + 1 - gfpZeroBySymbol.count))
+        let flags = GFPClass.flags(text: text)
+        if slot >= gfpClassBySymbol.count {
+            gfpClassBySymbol.append(contentsOf: repeatElement(nil, count: slot + 1 - gfpClassBySymbol.count))
         }
-        gfpZeroBySymbol[slot] = zero ? 2 : 1
-        if zero { event.flags.insert(.gfpZero) }
-    }
-
-    /// `__GFP_ZERO` as one of the '|'-separated names.
-    private static func containsGFPZero(_ line: ByteLine, _ start: Int, _ end: Int) -> Bool {
-        var k = start
-        while let hit = line.find("__GFP_ZERO", from: k, end: end) {
-            let after = hit + 10
-            let startsToken = hit == start || line[hit - 1] == UInt8(ascii: "|")
-            let endsToken = after == end || line[after] == UInt8(ascii: "|")
-            if startsToken && endsToken { return true }
-            k = after
-        }
-        return false
+        gfpClassBySymbol[slot] = flags
+        event.flags.formUnion(flags)
     }
 
     private mutating func parseFaultFields(_ known: KnownEvent, _ line: ByteLine, _ start: Int, _ event: inout TraceEvent) -> LineOutcome {

@@ -18,6 +18,8 @@ public final class TraceInput {
     public private(set) var isCompressed = false
     /// True for a native `.pzt` file; its header's metadata JSON is in `nativeMetadata`.
     public private(set) var isNative = false
+    /// The `.pzt` version of a native file.
+    public private(set) var nativeVersion = PztFormat.version
     public private(set) var nativeMetadata: [UInt8] = []
     /// Size of the stored file, when it is a regular file (for progress).
     public let storedSize: UInt64?
@@ -179,11 +181,13 @@ public final class TraceInput {
         }
         try need(PztFormat.headerFixedBytes, "fixed header")
         let version = UInt16(header[4]) | UInt16(header[5]) << 8
-        guard version == PztFormat.version else {
+        guard (PztFormat.oldestReadableVersion...PztFormat.version).contains(version) else {
             throw TraceError(
-                .unrecognizedFormat, "unknown .pzt version \(version); this prezero reads version \(PztFormat.version)",
+                .unrecognizedFormat,
+                "unknown .pzt version \(version); this prezero reads versions \(PztFormat.oldestReadableVersion) to \(PztFormat.version)",
                 at: InputLocation(file: name, byteOffset: 4))
         }
+        nativeVersion = version
         let length = Int(header[6]) | Int(header[7]) << 8 | Int(header[8]) << 16 | Int(header[9]) << 24
         guard length <= PztFormat.maxMetadataBytes else {
             throw TraceError(.unrecognizedFormat, "metadata of \(length) bytes (at most 16 MiB)", at: InputLocation(file: name, byteOffset: 6))

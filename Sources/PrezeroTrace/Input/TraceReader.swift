@@ -130,7 +130,7 @@ public enum TraceReader {
     }
 
     static func choose(input: TraceInput, firstChunk: UnsafeRawBufferPointer, metadata: TraceMetadata?) -> AnyTraceDecoder {
-        if input.isNative { return .native(PztDecoder(fileName: input.name)) }
+        if input.isNative { return .native(PztDecoder(fileName: input.name, version: input.nativeVersion)) }
         if LackeyDecoder.looksLikeLackey(firstChunk) {
             let page = metadata?.pageSize ?? 4096
             let line = metadata?.caches?.first { $0.level == 1 && $0.type != "Instruction" }?.lineBytes ?? 64

@@ -26,6 +26,18 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
     public var durationSeconds: Double?
     /// What `perf kmem --page stat` printed for the same perf.data at capture time (perf captures).
     public var perfKmemPageStat: String?
+    /// What decides how the kernel zero-fills a fault (tools/lib/metadata.sh records them):
+    /// `/sys/kernel/mm/transparent_hugepage/enabled` and `defrag` (the selected word), the THP
+    /// size, each `hugepages-NkB/enabled` (mTHP), the kernel command line, and the boot log's
+    /// `mem auto-init:` line with the `init_on_alloc` / `init_on_free` state it gives.
+    public var thpEnabled: String?
+    public var thpDefrag: String?
+    public var hpagePmdSize: Int?
+    public var mthpEnabled: [String: String]?
+    public var kernelCmdline: String?
+    public var memAutoInit: String?
+    public var initOnAlloc: Bool?
+    public var initOnFree: Bool?
     /// Synthetic traces: `model` (timestamps are nominal; replay advances time by modelled costs).
     public var timebase: String?
     /// Synthetic traces: what each fault touches (`first-line`, `lines:N`, `full`).
@@ -65,6 +77,14 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
         case durationSeconds = "duration_seconds"
         case perfKmemPageStat = "perf_kmem_page_stat"
         case timebase, touch
+        case thpEnabled = "thp_enabled"
+        case thpDefrag = "thp_defrag"
+        case hpagePmdSize = "hpage_pmd_size"
+        case mthpEnabled = "mthp_enabled"
+        case kernelCmdline = "kernel_cmdline"
+        case memAutoInit = "mem_auto_init"
+        case initOnAlloc = "init_on_alloc"
+        case initOnFree = "init_on_free"
     }
 
     public init() {}

@@ -18,7 +18,36 @@ public struct PztDecoder {
     private var lastB = [UInt64](repeating: 0, count: 16)
     private var offset: UInt64 = 0  // record-stream bytes consumed
 
-    public init(fileName: String) { self.fileName = fileName }
+    /// Per gfp symbol id: what `GFPClass` found in its text, nil until seen.
+    private var gfpClassBySymbol: [EventFlags?] = []
+
+    /// Version 1 files have no user and THP bits in allocations' flags.
+    private let derivesGFPClass: Bool
+
+    public init(fileName: String, version: UInt16 = PztFormat.version) {
+        self.fileName = fileName
+        derivesGFPClass = version < 2
+    }
+
+    /// Version 1: the user and THP bits from the gfp text or raw bits, as the text parser derives
+    /// them. An allocation with neither (from a page-touch trace) is a user page.
+    private mutating func gfpClass(_ stored: EventFlags, raw: UInt64, symbol: UInt64) -> EventFlags {
+        var flags = stored.subtracting([.gfpUser, .gfpTransHuge])
+        if stored.contains(.gfpIsRaw) {
+            flags.formUnion(GFPClass.flags(raw: raw, zeroMask: 0))
+        } else if symbol != 0, symbol < UInt64(symbols.count) {
+            let slot = Int(symbol)
+            if slot >= gfpClassBySymbol.count {
+                gfpClassBySymbol.append(contentsOf: repeatElement(nil, count: slot + 1 - gfpClassBySymbol.count))
+            }
+            let derived = gfpClassBySymbol[slot] ?? GFPClass.flags(text: symbols.name(SymbolID(slot)))
+            gfpClassBySymbol[slot] = derived
+            flags.formUnion(derived.subtracting(.gfpZero))
+        } else if stored.contains(.gfpZero) {
+            flags.insert(.gfpUser)
+        }
+        return flags
+    }
 
     struct NeedMore: Error {}
 
@@ -136,13 +165,14 @@ public struct PztDecoder {
                 let dt = PztFormat.unzigzag(try varint())
                 let order = try byte()
                 let migratetype = Int8(bitPattern: try byte())
-                let flags = EventFlags(rawValue: try byte())
+                var flags = EventFlags(rawValue: try byte())
                 let k = Int(kind.rawValue)
                 let a = lastA[k] &+ UInt64(bitPattern: PztFormat.unzigzag(try varint()))
                 let b = kind == .touch ? try varint() : lastB[k] &+ UInt64(bitPattern: PztFormat.unzigzag(try varint()))
                 let c = try varint()
                 guard order < 64 else { throw error("order \(order) out of range", at: offset + UInt64(recordStart)) }
                 let t = lastTime &+ UInt64(bitPattern: dt)
+                if kind == .pageAlloc && derivesGFPClass { flags = gfpClass(flags, raw: b, symbol: c) }
                 sink.consume(TraceEvent(kind: kind, cpu: cpu, pid: pid, comm: comm, timestampNs: t, order: order, migratetype: migratetype, flags: flags, a: a, b: b, c: c))
                 events += 1
                 lastCPU = cpu

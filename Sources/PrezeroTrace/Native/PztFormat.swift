@@ -6,7 +6,10 @@
 /// and diagnostics, then an FNV-1a 64 checksum of every record byte before it).
 public enum PztFormat {
     public static let magic: [UInt8] = [0x50, 0x5A, 0x54, 0x52]  // "PZTR"
-    public static let version: UInt16 = 1
+    /// 2: allocations' flags carry `gfpUser` and `gfpTransHuge`; version-1 files get them
+    /// derived from the gfp text on reading.
+    public static let version: UInt16 = 2
+    public static let oldestReadableVersion: UInt16 = 1
     public static let headerFixedBytes = 10
     public static let maxMetadataBytes = 16 << 20
     static let symbolTag: UInt8 = 0xFE

@@ -33,6 +33,11 @@ public struct TraceStatistics: TraceEventSink {
     private var cpuSeenFast = [Bool](repeating: false, count: 1024)
     public private(set) var faultsByClass = [UInt64](repeating: 0, count: FaultClass.allCases.count)
     public private(set) var zeroRequestsByOrder = [UInt64](repeating: 0, count: maxOrder)
+    /// Zero-fill faults by `ZeroFillFault.Access` (index of `allCases`) and folio order.
+    public private(set) var zeroFillFaultsByAccessOrder = [[UInt64]](
+        repeating: [UInt64](repeating: 0, count: maxOrder), count: ZeroFillFault.Access.allCases.count)
+    private var zeroFill: ZeroFillFaultMatcher
+    public var pmdOrder: Int { zeroFill.pmdOrder }
     public private(set) var allocationsByComm: [UInt64] = []
     public private(set) var allocatedPagesByComm: [UInt64] = []
     public private(set) var batchedFrees: UInt64 = 0
@@ -43,9 +48,15 @@ public struct TraceStatistics: TraceEventSink {
     /// Lines touched per page (page-touch traces).
     public private(set) var touches = TouchStatistics()
 
-    public init(pageSize: UInt64 = 4096) {
+    /// - Parameter hugePageBytes: the capture's THP size (`hpage_pmd_size`); nil: 2 MiB.
+    public init(pageSize: UInt64 = 4096, hugePageBytes: Int? = nil) {
         self.pageSize = pageSize
+        zeroFill = ZeroFillFaultMatcher(
+            pmdOrder: ZeroFillFaultMatcher.pmdOrder(pageBytes: Int(clamping: pageSize), hugePageBytes: hugePageBytes ?? 2 << 20))
     }
+
+    /// Zero-fill faults of every order and access.
+    public var zeroFillFaults: UInt64 { zeroFillFaultsByAccessOrder.joined().reduce(0, &+) }
 
     public var allocFreedRequests: UInt64 { freeRequests &- freeOnlyRequests }
     public var allocFreedBytes: UInt64 { freeBytes &- freeOnlyBytes }
@@ -84,6 +95,10 @@ public struct TraceStatistics: TraceEventSink {
 
         switch event.kind {
         case .pageAlloc:
+            if let fault = zeroFill.observe(event) {
+                let access = ZeroFillFault.Access.allCases.firstIndex(of: fault.access) ?? 0
+                zeroFillFaultsByAccessOrder[access][fault.order] += 1
+            }
             allocRequests += 1
             let size = bytes(order: event.order)
             allocBytes &+= size
@@ -115,6 +130,7 @@ public struct TraceStatistics: TraceEventSink {
         case .pageFreeBatched:
             batchedFrees += 1
         case .pageFault:
+            _ = zeroFill.observe(event)
             let faultClass = FaultClass(errorCode: event.errorCode, kernelEvent: event.flags.contains(.kernelFault))
             faultsByClass[FaultClass.allCases.firstIndex(of: faultClass) ?? 0] += 1
         case .schedSwitch:

@@ -1,0 +1,117 @@
+/// A zero-fill fault: a user write fault that the kernel served with a newly allocated, cleared
+/// anonymous folio.
+public struct ZeroFillFault: Sendable, Equatable {
+    /// How the write reached the fault path.
+    public enum Access: String, Sendable, CaseIterable, Codable {
+        /// Write to a not-present page (error code 0x6): `do_anonymous_page` or
+        /// `do_huge_pmd_anonymous_page`.
+        case firstWrite = "first_write"
+        /// Write to a page a read fault mapped to the shared zero page (0x7): `wp_page_copy`
+        /// allocates with `vma_alloc_zeroed_movable_folio` since `is_zero_pfn()` holds.
+        case writeAfterZeroPageRead = "write_after_zero_page_read"
+    }
+
+    /// The folio the fault allocated.
+    public enum Folio: String, Sendable, CaseIterable, Codable {
+        /// Order 0, allocated with `__GFP_ZERO` (`vma_alloc_zeroed_movable_folio`).
+        case base = "base_page"
+        /// An mTHP order between 1 and the PMD order (`alloc_anon_folio` -> `folio_zero_user`).
+        case mthp = "mthp"
+        /// The PMD order (`vma_alloc_anon_folio_pmd` -> `folio_zero_user`).
+        case thp = "thp"
+    }
+
+    public var access: Access
+    public var folio: Folio
+    public var order: Int
+    /// The faulting address: `folio_zero_user` clears its subpage last.
+    public var address: UInt64
+}
+
+/// Pairs user write faults with the allocation that serves them, per CPU, as the capture's
+/// kernel does it (Linux 6.x `mm/memory.c`, `mm/huge_memory.c`):
+///
+/// - a user write fault (0x6, or 0x7 on the zero page) on a CPU waits for the next user-page
+///   allocation by the same task on that CPU (page-table and other kernel allocations in the
+///   fault are skipped: `GFPClass`);
+/// - order 0 is a zero-fill fault when it carries `__GFP_ZERO` (an order-0 user page without
+///   it is a copy-on-write copy, a swap-in or a file page);
+/// - above order 0 a THP gfp mask (`GFP_TRANSHUGE*`, which never carries `__GFP_ZERO`) makes it
+///   a THP (at `pmdOrder`) or mTHP zero-fill fault, since `folio_zero_user` clears the folio;
+/// - a failed allocation leaves the fault waiting: a THP that cannot be had falls back to an
+///   order-0 allocation for the same fault (`thp_fault_fallback`).
+///
+/// Architectures with aliasing caches allocate order-0 pages without `__GFP_ZERO` since
+/// Linux 6.13 and clear afterwards; their captures are not recognised (x86 and arm64 are).
+public struct ZeroFillFaultMatcher: Sendable {
+    public let pmdOrder: Int
+    private var pending: [Pending?]
+
+    struct Pending: Sendable {
+        var pid: Int32
+        var address: UInt64
+        var access: ZeroFillFault.Access
+    }
+
+    /// - Parameter pmdOrder: order of a PMD-mapped THP (9 with 4 KiB pages and 2 MiB PMDs).
+    public init(pmdOrder: Int = 9, cpus: Int = 1) {
+        self.pmdOrder = pmdOrder
+        pending = Array(repeating: nil, count: max(1, cpus))
+    }
+
+    /// The PMD order for a page size and THP size (`hpage_pmd_size`), else 9.
+    public static func pmdOrder(pageBytes: Int?, hugePageBytes: Int?) -> Int {
+        guard let page = pageBytes, let huge = hugePageBytes, page > 0, huge > page, huge % page == 0 else { return 9 }
+        let ratio = huge / page
+        guard ratio & (ratio - 1) == 0 else { return 9 }
+        return ratio.trailingZeroBitCount
+    }
+
+    /// Feeds one event; returns the zero-fill fault an allocation completes.
+    @inline(__always)
+    public mutating func observe(_ event: TraceEvent) -> ZeroFillFault? {
+        switch event.kind {
+        case .pageFault: note(event); return nil
+        case .pageAlloc: return match(event)
+        default: return nil
+        }
+    }
+
+    private mutating func note(_ fault: TraceEvent) {
+        let slot = self.slot(fault.cpu)
+        switch FaultClass(errorCode: fault.errorCode, kernelEvent: fault.flags.contains(.kernelFault)) {
+        case .zeroFillCandidate: pending[slot] = Pending(pid: fault.pid, address: fault.address, access: .firstWrite)
+        case .copyOnWrite: pending[slot] = Pending(pid: fault.pid, address: fault.address, access: .writeAfterZeroPageRead)
+        case .kernel: break  // a kernel fault (copy_from_user) inside a user fault does not end it
+        default: pending[slot] = nil
+        }
+    }
+
+    private mutating func match(_ alloc: TraceEvent) -> ZeroFillFault? {
+        let slot = self.slot(alloc.cpu)
+        guard let fault = pending[slot], fault.pid == alloc.pid, alloc.flags.contains(.gfpUser), !alloc.failed else {
+            return nil
+        }
+        pending[slot] = nil
+        let order = Int(alloc.order)
+        let folio: ZeroFillFault.Folio
+        if order == 0 {
+            guard alloc.wantsZero else { return nil }
+            folio = .base
+        } else {
+            guard alloc.flags.contains(.gfpTransHuge) || alloc.wantsZero else { return nil }
+            folio = order == pmdOrder ? .thp : .mthp
+        }
+        return ZeroFillFault(access: fault.access, folio: folio, order: order, address: fault.address)
+    }
+
+    @inline(__always)
+    private mutating func slot(_ cpu: UInt32) -> Int {
+        let index = Int(cpu)
+        if index >= pending.count {
+            guard index < 1 << 16 else { return Int(cpu % UInt32(pending.count)) }
+            pending.append(contentsOf: repeatElement(nil, count: index + 1 - pending.count))
+        }
+        return index
+    }
+}
