@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Install what prezero needs on Debian/Ubuntu when it is missing: libzstd-dev (the system
-# library), zstd, pkg-config and GNU time (used by the tests). Safe to run again.
+# library), zstd, pkg-config, GNU time and python3 (used by the tests). Safe to run again.
 set -euo pipefail
 missing=()
 pkg-config --exists libzstd 2>/dev/null || missing+=(libzstd-dev)
 command -v zstd >/dev/null || missing+=(zstd)
 command -v pkg-config >/dev/null || missing+=(pkg-config)
 [ -x /usr/bin/time ] || missing+=(time)
+command -v python3 >/dev/null || missing+=(python3)
 if [ ${#missing[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" = 0 ] || sudo=sudo

@@ -21,10 +21,11 @@ package enum Replay {
 
     static func result<P: PrezeroPolicy>(engine: ReplayEngine<P>, policy: P, read: TraceReadSummary) -> RunResult {
         let options = engine.options
-        let trace = RunResult.Trace(
+        var trace = RunResult.Trace(
             path: read.input, lines: read.diagnostics.lines, touch: options.touch, timebase: options.timebase,
             privateL2: options.privateL2 && options.profile.l2 != nil, malformedLines: read.diagnostics.malformedLines,
             lostEvents: read.diagnostics.lostEvents)
+        trace.warmup = options.warmup.description
         var result = RunResult(
             trace: trace, profile: options.profile, capturedMachine: options.capturedMachine, policy: P.name,
             parameters: policy.parameters.asStrings, metrics: RunMetrics(engine.metrics),

@@ -19,7 +19,6 @@ struct ReplayCommand: ParsableCommand {
     @Argument(help: "Trace file, or - for standard input.", completion: .file()) var input: String
     @Option(help: "Policy.") var policy: PolicyName = PolicyName("zero-on-fault")
     @OptionGroup var setup: ReplaySetupOptions
-    @Flag(help: "Start with the policy's pool empty instead of letting its scrubber finish first.") var coldStart = false
     @Option(help: "Write the LLC access stream (Dinero IV din format) to this file.", completion: .file()) var dumpCacheTrace: String?
     @Flag(help: "Print JSON.") var json = false
 
@@ -30,7 +29,6 @@ struct ReplayCommand: ParsableCommand {
             try Paths.createParent(of: dumpCacheTrace)
         }
         var chosen = try setup.setup(policies: [policy.name], single: policy.name)
-        chosen.warmStart = !coldStart
         chosen.cacheTracePath = dumpCacheTrace
         try failingOnSetupProblems {
             try failingOnTraceError {

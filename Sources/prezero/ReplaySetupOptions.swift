@@ -11,6 +11,12 @@ extension TouchModel: ExpressibleByArgument {
     public var defaultValueDescription: String { description }
 }
 
+extension Warmup: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+    public static var allValueStrings: [String] { ["none", "idle:10"] }
+    public var defaultValueDescription: String { description }
+}
+
 extension Timebase: ExpressibleByArgument {
     public static var defaultCompletionKind: CompletionKind { .list(allCases.map(\.rawValue)) }
 }
@@ -50,6 +56,9 @@ struct ReplaySetupOptions: ParsableArguments {
     @Option(help: "Share of each CPU idle when the trace has no sched_switch events (0...1).")
     var idleFraction: Double = 0
 
+    @Option(help: ArgumentHelp("Before the measured window: none (cold start: no free page zeroed) or idle:SECONDS (every CPU idle that long, the policy's scrubber zeroing at its own cost, shown apart as pages_zeroed_before_window and warmup_cpu_ns).", valueName: "none|idle:SECONDS"))
+    var warmup: Warmup = .none
+
     @Flag(help: "Simulate the profile's private L2 per CPU: LLC hits outside the CPU's L2 cost llc_hit_ns; cached clears fill the clearing CPU's L2.")
     var privateL2 = false
 
@@ -72,6 +81,7 @@ struct ReplaySetupOptions: ParsableArguments {
             setup.touch = touch
             setup.timebase = timebase
             setup.idleFraction = idleFraction
+            setup.warmup = warmup
             setup.privateL2 = privateL2
             setup.useCaptureMachine = !ignoreCaptureMachine
             setup.checkInvariants = check

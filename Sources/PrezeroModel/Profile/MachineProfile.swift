@@ -138,6 +138,9 @@ package struct MachineProfile: Codable, Sendable, Equatable {
     /// Optional private L2 per CPU, simulated with `--private-l2`.
     package var l2: CacheGeometry?
     package var engines: [EngineSpec]
+    /// The fault path's periodic work (one fault in every N pays it); nil: every fault costs
+    /// the same and `fault_base_ns` is a mean.
+    package var faultBatches: FaultBatchCosts? = nil
     /// Where each parameter's value comes from: key -> source (a published figure, an LKML
     /// Message-ID, a datasheet, a measurement, or "fitted" with the data it was fitted to).
     package var sources: [String: String]
@@ -166,6 +169,7 @@ package struct MachineProfile: Codable, Sendable, Equatable {
         case llc
         case l2
         case engines
+        case faultBatches = "fault_batches"
         case sources
     }
 
@@ -195,6 +199,7 @@ package struct MachineProfile: Codable, Sendable, Equatable {
         try c.encode(llc, forKey: .llc)
         try c.encode(l2, forKey: .l2)
         try c.encode(engines, forKey: .engines)
+        try c.encode(faultBatches, forKey: .faultBatches)
         try c.encode(sources, forKey: .sources)
     }
 
@@ -205,6 +210,56 @@ package struct MachineProfile: Codable, Sendable, Equatable {
     /// Fault cost without clearing or touching, for a block of `order`.
     package func faultBaseNs(order: Int) -> Double {
         faultBaseNs + faultPerExtraPageNs * Double((1 << order) - 1)
+    }
+}
+
+/// The fault path's periodic work in Linux 6.x: each cost falls on the one fault in N that
+/// fills or empties a per-CPU batch, which gives fault latency its tail. Counts are in the
+/// kernel's units (folios, pages); a count of 0 turns that batch off.
+package struct FaultBatchCosts: Codable, Sendable, Equatable {
+    /// Folios a CPU collects before `folio_batch_move_lru` moves them to the LRU under the
+    /// lruvec lock (`FOLIO_BATCH_SIZE`, include/linux/pagevec.h: 31).
+    package var lruBatch: Double = 31
+    /// That move, for a full batch, ns.
+    package var lruBatchNs: Double = 0
+    /// Pages a memcg charge takes for the per-CPU stock (`MEMCG_CHARGE_BATCH`,
+    /// include/linux/memcontrol.h: 64); a folio larger than it is charged on its own.
+    package var memcgChargeBatch: Double = 64
+    /// One charge (`try_charge_memcg` -> `page_counter_try_charge` up the hierarchy), ns.
+    package var memcgChargeNs: Double = 0
+    /// `rmqueue_bulk`: per page moved from the buddy lists to an empty per-CPU list, ns.
+    package var pcpRefillNsPerPage: Double = 0
+    /// `free_pcppages_bulk`: per page moved from a full per-CPU list back to the buddy lists, ns.
+    package var pcpDrainNsPerPage: Double = 0
+    /// A page-table page allocated inside a fault (`__pte_alloc` -> `pte_alloc_one`, one per
+    /// 512 PTEs), beyond its allocation's clear, ns.
+    package var pageTableNs: Double = 0
+
+    package init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case lruBatch = "lru_batch"
+        case lruBatchNs = "lru_batch_ns"
+        case memcgChargeBatch = "memcg_charge_batch"
+        case memcgChargeNs = "memcg_charge_ns"
+        case pcpRefillNsPerPage = "pcp_refill_ns_per_page"
+        case pcpDrainNsPerPage = "pcp_drain_ns_per_page"
+        case pageTableNs = "page_table_ns"
+    }
+
+    /// A profile file may give any of the fields; the others keep their defaults.
+    package init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func read(_ key: CodingKeys, _ value: inout Double) throws {
+            if let v = try c.decodeIfPresent(Double.self, forKey: key) { value = v }
+        }
+        try read(.lruBatch, &lruBatch)
+        try read(.lruBatchNs, &lruBatchNs)
+        try read(.memcgChargeBatch, &memcgChargeBatch)
+        try read(.memcgChargeNs, &memcgChargeNs)
+        try read(.pcpRefillNsPerPage, &pcpRefillNsPerPage)
+        try read(.pcpDrainNsPerPage, &pcpDrainNsPerPage)
+        try read(.pageTableNs, &pageTableNs)
     }
 }
 
@@ -247,6 +302,19 @@ extension MachineProfile {
         Field(key: key, unit: unit, range: range, integral: false, read: { $0[keyPath: path] }, write: { $0[keyPath: path] = $1 })
     }
 
+    /// A field of `fault_batches`; setting one on a profile without them starts from none.
+    private static func batch(
+        _ key: String, _ unit: String, _ range: ClosedRange<Double>, integral: Bool = false,
+        _ path: WritableKeyPath<FaultBatchCosts, Double> & Sendable
+    ) -> Field {
+        Field(key: key, unit: unit, range: range, integral: integral, read: { $0.faultBatches?[keyPath: path] },
+              write: { p, v in
+                  var costs = p.faultBatches ?? FaultBatchCosts()
+                  costs[keyPath: path] = v
+                  p.faultBatches = costs
+              })
+    }
+
     package static let fields: [Field] = [
         int("page_bytes", "bytes", 512...1_073_741_824, \.pageBytes),
         int("line_bytes", "bytes", 8...4096, \.lineBytes),
@@ -270,6 +338,13 @@ extension MachineProfile {
         Field(key: "llc.ways", unit: "ways", range: 1...1024, integral: true, read: { Double($0.llc.ways) }, write: { $0.llc.ways = Int($1) }),
         Field(key: "llc.line_bytes", unit: "bytes", range: 8...4096, integral: true,
               read: { Double($0.llc.lineBytes) }, write: { $0.llc.lineBytes = Int($1) }),
+        batch("fault_batches.lru_batch", "folios", 1...4096, integral: true, \.lruBatch),
+        batch("fault_batches.lru_batch_ns", "ns", 0...1e7, \.lruBatchNs),
+        batch("fault_batches.memcg_charge_batch", "pages", 0...65_536, integral: true, \.memcgChargeBatch),
+        batch("fault_batches.memcg_charge_ns", "ns", 0...1e7, \.memcgChargeNs),
+        batch("fault_batches.pcp_refill_ns_per_page", "ns", 0...1e6, \.pcpRefillNsPerPage),
+        batch("fault_batches.pcp_drain_ns_per_page", "ns", 0...1e6, \.pcpDrainNsPerPage),
+        batch("fault_batches.page_table_ns", "ns", 0...1e7, \.pageTableNs),
         Field(key: "engine_bytes_per_ns", unit: "bytes/ns", range: 1e-6...1e6, integral: false,
               read: { $0.engines.first?.bytesPerNs },
               write: { p, v in

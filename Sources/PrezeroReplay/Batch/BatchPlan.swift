@@ -12,6 +12,7 @@ import PrezeroTrace
 /// traces = ["traces/*.perf.txt.zst"]      # paths or globs
 /// profiles = ["epyc-zen5-vm"]              # names or TOML/JSON files
 /// touch = ["first-line", "lines:8"]       # optional; default: each trace's metadata
+/// warmup = "idle:10"                       # optional; default "none" (cold start)
 /// private_l2 = true                       # optional: simulate each profile's private L2
 /// ignore_capture_machine = true           # optional: model the profile's sizes, not the capture's
 /// [profile_set]                           # optional profile overrides
@@ -54,7 +55,7 @@ package struct BatchPlan {
         return try expand(doc, planPath: path, toolVersion: toolVersion)
     }
 
-    static let topKeys: Set<String> = ["baseline", "traces", "profiles", "touch", "private_l2", "ignore_capture_machine", "policy", "profile_set"]
+    static let topKeys: Set<String> = ["baseline", "traces", "profiles", "touch", "private_l2", "ignore_capture_machine", "policy", "profile_set", "warmup"]
 
     package static func expand(_ doc: [String: ConfigValue], planPath: String, toolVersion: String) throws -> BatchPlan {
         var problems: [String] = []
@@ -83,6 +84,12 @@ package struct BatchPlan {
         }
         let privateL2 = flag("private_l2")
         let ignoreCapture = flag("ignore_capture_machine")
+        var warmup = Warmup.none
+        if let value = doc["warmup"] {
+            if let text = value.string, let parsed = Warmup(text) { warmup = parsed } else {
+                problems.append("\(planPath): warmup must be \"none\" or \"idle:SECONDS\"")
+            }
+        }
         let touches: [String?] = doc["touch"] == nil ? [nil] : strings(doc["touch"], "touch", planPath, &problems).map { Optional($0) }
         for case let touch? in touches where TouchModel(touch) == nil {
             problems.append("\(planPath): touch '\(touch)' must be first-line, lines:N or full")
@@ -98,6 +105,7 @@ package struct BatchPlan {
                 var setup = ReplaySetup(profile: try ReplaySetup.loadProfile(name, relativeTo: base))
                 setup.privateL2 = privateL2
                 setup.useCaptureMachine = !ignoreCapture
+                setup.warmup = warmup
                 try setup.apply(settings: overrides.map { "profile.\($0.0)=\($0.1)" }, policies: [])
                 setups.append((name, setup))
             } catch let error as ReplaySetup.Problems {
@@ -153,6 +161,7 @@ package struct BatchPlan {
                             "prezero-batch-v2", toolVersion, trace, fingerprint, profileJSON, touch ?? "metadata", policy,
                             settings.sorted { $0.0 < $1.0 }.map { "\($0.0)=\($0.1)" }.joined(separator: ";"),
                         ].joined(separator: "\u{1}") + (privateL2 ? "\u{1}private-l2" : "") + (ignoreCapture ? "\u{1}ignore-capture" : "")
+                            + (warmup == .none ? "" : "\u{1}warmup-\(warmup)")
                         runs.append(Run(id: hash(key), trace: trace, profileName: profileName, setup: runSetup, policy: policy, settings: settings))
                     }
                 }

@@ -7,6 +7,9 @@ package struct MemoryModel: MemoryView {
     /// Per-CPU order-0 lists, index `cpu * zoneCount + zone`: pages (zone-relative), hot on top.
     var pcp: [[Int32]]
     var pcpPages = [Int](repeating: 0, count: 0)
+    /// Pages moved by per-CPU list refills (`rmqueue_bulk`) and drains, since the start.
+    package private(set) var pcpRefilledPages: UInt64 = 0
+    package private(set) var pcpDrainedPages: UInt64 = 0
     private var adoptHints: [Int]
 
     package init(profile: MachineProfile, mergeRule: MergeRule) {
@@ -100,6 +103,7 @@ package struct MemoryModel: MemoryView {
             zones[z].moveToPCP(page)
             pcp[list].append(Int32(page))
             pcpPages[z] += 1
+            pcpRefilledPages &+= 1
         }
         // Hot pages are on top: the refill's first page is handed out first, as the kernel does.
         pcp[list].reverse()
@@ -122,6 +126,7 @@ package struct MemoryModel: MemoryView {
             }
             pcp[list].removeFirst(n)
             pcpPages[z] -= n
+            pcpDrainedPages &+= UInt64(n)
         }
     }
 

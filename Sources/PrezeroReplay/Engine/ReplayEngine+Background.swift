@@ -5,7 +5,7 @@ extension ReplayEngine {
     /// Idle CPUs of `node` between the last event and `t` (the state is constant in between,
     /// because it changes only at events).
     func idleCPUs(node: Int) -> Double {
-        if !sawSchedSwitch && options.timebase == .trace {
+        if !warmingUp && !sawSchedSwitch && options.timebase == .trace {
             return options.idleFraction * Double(profile.cpusPerNode)
         }
         return Double(idlePerNode[node])

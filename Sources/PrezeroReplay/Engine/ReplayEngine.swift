@@ -28,6 +28,8 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     var touchedLines = 0
     var live = PFNMap()
     var cacheTrace: DinWriter?
+    /// Cache counters when the window began (the warm-up's clears are not the window's).
+    var cacheCountsAtWindowStart = CacheCounts()
 
     // Time.
     var now: Double = 0
@@ -51,6 +53,13 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     var lastAdvance: Double = 0
     var coalesced: [Int] = []
     var poolWasEmpty = false
+    /// In an idle warm-up every CPU is idle, whatever the trace says of its idle time.
+    var warmingUp = false
+    /// The fault path's periodic work, per CPU (`FaultBatchCosts`): folios in the LRU batch,
+    /// pages left in the memcg charge stock, page-table pages of the fault in progress (ns).
+    var lruBatchFill: [Int]
+    var memcgStock: [Int]
+    var pageTablesInFaultNs: [Double]
 
     package init(policy: P, options: ReplayOptions) throws {
         self.policy = policy
@@ -73,6 +82,9 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         cpuClock = Array(repeating: 0, count: max(profile.cpus, 1))
         idle = Array(repeating: false, count: max(profile.cpus, 1))
         idlePerNode = Array(repeating: 0, count: max(profile.nodes, 1))
+        lruBatchFill = Array(repeating: 0, count: max(profile.cpus, 1))
+        memcgStock = lruBatchFill
+        pageTablesInFaultNs = Array(repeating: 0, count: max(profile.cpus, 1))
         zeroFill = ZeroFillFaultMatcher(pmdOrder: options.pmdOrder, cpus: profile.cpus)
         scrubbers = Array(repeating: ScrubberState(), count: profile.nodes)
         if let path = options.cacheTracePath { cacheTrace = try DinWriter(path: path) }
@@ -82,19 +94,44 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         } else {
             memory.releaseInitialMemory(fraction: profile.initiallyFreeFraction, zeroed: policy.zeroesAtFree)
         }
-        if options.warmStart { warmUp() }
+        if policy.zeroesAtFree {
+            // Zeroed when they were freed, before the capture: paid then, shown apart.
+            let pages = memory.zeroedFreePages
+            metrics.pagesZeroedBeforeWindow = UInt64(pages)
+            metrics.warmupCPUNs = Double(pages) * zeroingCost(bytes: profile.pageBytes).0.cpuNs
+        }
+        if case .idle(let seconds) = options.warmup, seconds > 0 { idleWarmUp(ns: seconds * 1e9) }
     }
 
-    /// Before the capture the machine was idle: the scrubber ran until it had nothing left to do.
-    mutating func warmUp() {
-        for node in 0..<profile.nodes where policy.wakesAtStart(node: node) {
-            var guardCount = 0
-            while let job = policy.nextScrubJob(node: node, memory: memory), guardCount < profile.pages {
-                _ = memory.zones[job.zone].takeForZeroing(job.page)
-                memory.zones[job.zone].returnZeroed(job.page, order: job.order)
-                guardCount += 1
+    /// The machine idles for `ns` before the window: every CPU idle, the scrubbers run on that
+    /// time at their drivers' cost. What they zeroed and spent is kept apart; the window's
+    /// counts start from zero, with the pool and the caches as the warm-up left them.
+    /// A cold start wakes no scrubber: each wakes by its own rule at the window's frees.
+    mutating func idleWarmUp(ns: Double) {
+        warmingUp = true
+        for cpu in idle.indices { setIdle(cpu, true) }
+        for node in 0..<profile.nodes where policy.wakesAtStart(node: node) { wake(node) }
+        advance(to: ns)
+        warmingUp = false
+        for node in scrubbers.indices {
+            if let flight = scrubbers[node].inFlight {
+                complete(flight.job, driver: flight.driver)
+                scrubbers[node].inFlight = nil
             }
+            scrubbers[node].clock = 0
+            scrubbers[node].engineBusyUntil = 0
+            scrubbers[node].budgetNs = 0
         }
+        var window = ReplayMetrics()
+        window.pagesZeroedBeforeWindow = metrics.pagesZeroedBeforeWindow &+ metrics.pagesZeroedScrubber
+        window.warmupCPUNs = metrics.warmupCPUNs + metrics.scrubberCPUNs
+        window.warmupEngineNs = metrics.engineBusyNs
+        metrics = window
+        cacheCountsAtWindowStart = CacheCounts(cache: cache, l2: l2)
+        for cpu in idle.indices { setIdle(cpu, false) }
+        lastAdvance = 0
+        now = 0
+        lastSampleAt = -1
     }
 
     // MARK: Events
@@ -140,6 +177,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         switch event.kind {
         case .pageFault:
             _ = zeroFill.observe(event)
+            pageTablesInFaultNs[cpu] = 0
         case .pageAlloc:
             cost = allocate(event, cpu: cpu)
         case .pageFree:
@@ -169,18 +207,24 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         now = end
         samplePool(force: true)
         metrics.spanNs = now
-        metrics.llcAccesses = cache.accesses
-        metrics.llcMisses = cache.misses
-        metrics.llcInvalidationsOfPresentLines = cache.invalidationsOfPresentLines
-        metrics.l2Accesses = l2.reduce(0) { $0 + $1.accesses }
-        metrics.l2Misses = l2.reduce(0) { $0 + $1.misses }
+        let counts = CacheCounts(cache: cache, l2: l2), start = cacheCountsAtWindowStart
+        metrics.llcAccesses = counts.llcAccesses &- start.llcAccesses
+        metrics.llcMisses = counts.llcMisses &- start.llcMisses
+        metrics.llcInvalidationsOfPresentLines = counts.llcInvalidations &- start.llcInvalidations
+        metrics.l2Accesses = counts.l2Accesses &- start.l2Accesses
+        metrics.l2Misses = counts.l2Misses &- start.l2Misses
         if options.checkInvariants { check() }
         cacheTrace?.close()
     }
 
     mutating func check() {
         metrics.invariantChecks += 1
-        let problems = memory.invariantViolations()
+        var problems = memory.invariantViolations()
+        // The zeroing law: every page handed out zeroed was zeroed, before the window or in it.
+        let zeroed = metrics.pagesZeroedBeforeWindow &+ metrics.pagesZeroedScrubber &+ metrics.pagesZeroedFreePath
+        if !policy.servesZeroRequestsForFree && metrics.zeroHitPages > zeroed {
+            problems.append("zeroing law: \(metrics.zeroHitPages) pages served zeroed, but only \(zeroed) zeroed (\(metrics.pagesZeroedBeforeWindow) before the window)")
+        }
         if !problems.isEmpty && invariantProblems.count < 20 {
             invariantProblems.append(contentsOf: problems.prefix(20 - invariantProblems.count).map { "event \(metrics.events): \($0)" })
         }
@@ -189,6 +233,9 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     // MARK: Allocation
 
     mutating func allocate(_ event: TraceEvent, cpu: Int) -> Double {
+        // A zeroed kernel page allocated inside a user fault is its page-table page (`pte_alloc_one`).
+        let isPageTable = event.order == 0 && event.wantsZero && !event.flags.contains(.gfpUser)
+            && zeroFill.hasPendingFault(cpu: event.cpu, pid: event.pid)
         let fault = zeroFill.observe(event)
         if event.failed {
             metrics.traceFailedAllocations += 1
@@ -208,10 +255,12 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         let isFault = fault != nil
         let usePCP = policy.usesPerCPULists(wantsZero: wantsZero)
         let preference = policy.preference(order: order, wantsZero: wantsZero)
+        let refilledBefore = memory.pcpRefilledPages
         guard let (block, dirty) = memory.allocate(order: order, preference: preference, cpu: cpu, usePCP: usePCP) else {
             metrics.modelOutOfMemory += 1
             return 0
         }
+        let refillNs = Double(memory.pcpRefilledPages &- refilledBefore) * (profile.faultBatches?.pcpRefillNsPerPage ?? 0)
         let pages = 1 << order
         memory.zones[block.zone].markAllocated(block.page, order: order)
         if live.set(event.pfn, block.packed) != nil {
@@ -225,6 +274,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         if wantsZero {
             metrics.zeroRequests += 1
             if isFault == false { metrics.kernelZeroRequests += 1 }
+            metrics.zeroHitPages &+= UInt64(policy.servesZeroRequestsForFree ? pages : pages - dirty)
             if policy.servesZeroRequestsForFree || dirty == 0 {
                 metrics.zeroHits += 1
             } else {
@@ -259,19 +309,64 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             metrics.wastedZeroingPages &+= UInt64(pages - dirty)
         }
 
-        guard let fault else { return kernelNs }
+        guard let fault else {
+            if isPageTable {
+                metrics.faultPageTables += 1
+                let tableNs = profile.faultBatches?.pageTableNs ?? 0
+                metrics.faultBatchNs += tableNs
+                metrics.faultPathNs += tableNs
+                pageTablesInFaultNs[cpu] += kernelNs + refillNs + tableNs
+                return kernelNs + refillNs + tableNs
+            }
+            return kernelNs + refillNs
+        }
         metrics.faults += 1
         if order > 0 {
             metrics.hugeFaults += 1
             metrics.hugeFaultPages &+= UInt64(pages)
         }
         if fault.access == .writeAfterZeroPageRead { metrics.faultsAfterZeroPageRead += 1 }
-        let faultNs = profile.faultBaseNs(order: order) + kernelNs
+        let batchNs = refillNs + faultBatchWork(cpu: cpu, pages: pages)
+        metrics.faultBatchNs += batchNs
+        let faultNs = profile.faultBaseNs(order: order) + kernelNs + batchNs
+        // The bound: the block is as hot as an inline clear leaves it, without the clear's cost.
+        if policy.servesZeroRequestsForFree {
+            let target = Int((fault.address / UInt64(profile.pageBytes)) % UInt64(pages))
+            cacheFill(zone: block.zone, page: block.page, pages: pages, cpu: cpu, lastSubpage: target)
+        }
         let touchNs = touch(block: block, address: event.address, pages: pages, cpu: cpu)
         metrics.faultPathNs += faultNs
         metrics.touchNs += touchNs
-        metrics.faultLatency.record(UInt64(max(0, faultNs + touchNs)))
+        // The fault's page-table pages are in its latency; their CPU time is counted where they were allocated.
+        let tablesNs = pageTablesInFaultNs[cpu]
+        pageTablesInFaultNs[cpu] = 0
+        metrics.faultLatency.record(UInt64(max(0, faultNs + touchNs + tablesNs)))
         return faultNs + touchNs
+    }
+
+    /// The LRU batch and memcg charge of one faulted folio of `pages` (mm/swap.c
+    /// `folio_add_lru`, mm/memcontrol.c `try_charge_memcg`), ns.
+    mutating func faultBatchWork(cpu: Int, pages: Int) -> Double {
+        guard let costs = profile.faultBatches else { return 0 }
+        var ns: Double = 0
+        if costs.lruBatch >= 1 {
+            lruBatchFill[cpu] += 1
+            if Double(lruBatchFill[cpu]) >= costs.lruBatch {
+                lruBatchFill[cpu] = 0
+                ns += costs.lruBatchNs
+            }
+        }
+        let batch = Int(costs.memcgChargeBatch)
+        if batch > 0 {
+            if pages <= batch && memcgStock[cpu] >= pages {
+                memcgStock[cpu] -= pages
+            } else {
+                // Charge max(batch, pages); what the folio does not take refills the stock.
+                ns += costs.memcgChargeNs
+                if pages <= batch { memcgStock[cpu] += batch - pages }
+            }
+        }
+        return ns
     }
 
     /// The faulting program's first touches: lines of the page that holds the faulting address.
@@ -408,13 +503,15 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             applyCacheEffect(cost, zone: block.zone, page: block.page, pages: pages, cpu: cpu)
             zeroed = true
         }
-        metrics.freePathNs += ns
         coalesced.removeAll(keepingCapacity: true)
         if block.order == 0 && policy.usesPerCPULists(wantsZero: false) {
+            let drainedBefore = memory.pcpDrainedPages
             memory.freeToPCP(block, cpu: cpu, zeroed: zeroed, coalesced: &coalesced)
+            ns += Double(memory.pcpDrainedPages &- drainedBefore) * (profile.faultBatches?.pcpDrainNsPerPage ?? 0)
         } else {
             coalesced.append(memory.zones[block.zone].free(block.page, order: block.order, zeroed: zeroed).order)
         }
+        metrics.freePathNs += ns
         let node = memory.zones[block.zone].node
         for order in coalesced {
             if policy.didFree(node: node, order: order, memory: memory, loadAverage: loadAverage) {
@@ -443,6 +540,25 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             scrubbers[node].budgetNs = 0
             scrubbers[node].clock = now
         }
+    }
+}
+
+/// The caches' cumulative counters at one moment.
+struct CacheCounts {
+    var llcAccesses: UInt64 = 0
+    var llcMisses: UInt64 = 0
+    var llcInvalidations: UInt64 = 0
+    var l2Accesses: UInt64 = 0
+    var l2Misses: UInt64 = 0
+
+    init() {}
+
+    init(cache: CacheModel, l2: [CacheModel]) {
+        llcAccesses = cache.accesses
+        llcMisses = cache.misses
+        llcInvalidations = cache.invalidationsOfPresentLines
+        l2Accesses = l2.reduce(0) { $0 + $1.accesses }
+        l2Misses = l2.reduce(0) { $0 + $1.misses }
     }
 }
 

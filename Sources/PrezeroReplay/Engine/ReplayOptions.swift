@@ -58,6 +58,55 @@ package enum Timebase: String, Sendable, Codable, CaseIterable {
     case model
 }
 
+/// What happens before the measured window (the simulator practice: ChampSim's
+/// `--warmup-instructions`, gem5's fast-forward). State built there is earned by the policy's own
+/// mechanisms at their own cost, which results show apart (`pages_zeroed_before_window`,
+/// `warmup_cpu_ns`, `warmup_engine_ns`); nothing is zeroed for free.
+package enum Warmup: Sendable, Equatable, Hashable, Codable, CustomStringConvertible {
+    /// Cold start: the window begins with no free page zeroed (except under a policy that zeroes
+    /// at free, whose free memory was cleared when it was freed: counted before the window).
+    case none
+    /// The machine idles for `seconds` before the window: every CPU idle, the policy's scrubber
+    /// running on that idle time with its drivers' real throughput.
+    case idle(seconds: Double)
+
+    package init?(_ text: String) {
+        if text == "none" { self = .none; return }
+        guard text.hasPrefix("idle:") else { return nil }
+        var number = text.dropFirst(5)
+        if number.hasSuffix("s") { number = number.dropLast() }
+        guard let seconds = Double(number), seconds.isFinite, seconds >= 0, seconds <= 86_400 else { return nil }
+        self = .idle(seconds: seconds)
+    }
+
+    package var description: String {
+        switch self {
+        case .none: "none"
+        case .idle(let seconds): "idle:\(TextNumber.compact(seconds))s"
+        }
+    }
+
+    package init(from decoder: Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let warmup = Warmup(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "warmup '\(text)' is not none or idle:SECONDS"))
+        }
+        self = warmup
+    }
+
+    package func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
+}
+
+/// Numbers in option text without a trailing ".0".
+enum TextNumber {
+    static func compact(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+    }
+}
+
 package struct ReplayOptions: Sendable {
     package var profile: MachineProfile
     package var touch: TouchModel = .firstLine
@@ -72,8 +121,8 @@ package struct ReplayOptions: Sendable {
     /// Simulate the profile's private L2 per CPU (when it has one): touches that hit the LLC
     /// but not the CPU's L2 cost `llc_hit_ns`, and cached clears fill the clearing CPU's L2.
     package var privateL2 = false
-    /// Let the policy's scrubber run to completion before the trace (the machine was idle).
-    package var warmStart = true
+    /// What the policy may do before the measured window (default: nothing).
+    package var warmup: Warmup = .none
     /// Free blocks per node per order at the start (the capture's /proc/buddyinfo); nil:
     /// `initially_free_fraction` of each zone.
     package var initialFreeBlocks: [[Int]]?

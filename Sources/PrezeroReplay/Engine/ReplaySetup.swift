@@ -19,7 +19,7 @@ package struct ReplaySetup: Sendable {
     package var checkInvariants = false
     package var checkEvery = 100_000
     package var useCaptureMachine = true
-    package var warmStart = true
+    package var warmup: Warmup = .none
     package var cacheTracePath: String?
     /// Policy parameters by policy name.
     package var policySettings: [String: [(String, String)]] = [:]
@@ -110,7 +110,7 @@ package struct ReplaySetup: Sendable {
             options.checkInvariants = true
             options.checkInterval = checkEvery
         }
-        options.warmStart = warmStart
+        options.warmup = warmup
         options.cacheTracePath = cacheTracePath
         return (options, loaded?.0)
     }

@@ -9,6 +9,7 @@ package struct RunMetrics: Sendable, Equatable {
     package var hugeFaults: UInt64 = 0
     package var hugeFaultPages: UInt64 = 0
     package var faultsAfterZeroPageRead: UInt64 = 0
+    package var faultPageTables: UInt64 = 0
     package var faultPathNs: Double = 0
     package var touchNs: Double = 0
     package var touchMissNs: Double = 0
@@ -27,9 +28,14 @@ package struct RunMetrics: Sendable, Equatable {
     package var zeroRequests: UInt64 = 0
     package var zeroHits: UInt64 = 0
     package var zeroHitRate: Double = 0
+    package var zeroHitPages: UInt64 = 0
+    package var pagesZeroedBeforeWindow: UInt64 = 0
+    package var warmupCPUNs: Double = 0
+    package var warmupEngineNs: Double = 0
     package var kernelZeroRequests: UInt64 = 0
     package var allocPathZeroingNs: Double = 0
     package var faultZeroingNs: Double = 0
+    package var faultBatchNs: Double = 0
     package var pagesZeroedFaultPath: UInt64 = 0
     package var pagesZeroedAllocPath: UInt64 = 0
     package var pagesZeroedScrubber: UInt64 = 0

@@ -19,6 +19,9 @@ package struct RunResult: Sendable, Equatable, Codable {
         package var privateL2: Bool
         package var malformedLines: Int
         package var lostEvents: UInt64
+        /// What ran before the window (`Warmup`); nil in results of format 1 and 2, whose
+        /// scrubbers filled their pool before the trace at no cost.
+        package var warmup: String?
 
         package init(
             path: String, lines: Int, touch: TouchModel, timebase: Timebase, privateL2: Bool, malformedLines: Int, lostEvents: UInt64
@@ -32,11 +35,15 @@ package struct RunResult: Sendable, Equatable, Codable {
             self.lostEvents = lostEvents
         }
 
+        /// How the report names the warm-up.
+        package var warmupDescription: String { warmup ?? "free warm start (results of format 1-2: the scrubber filled its pool before the trace at no cost)" }
+
         enum CodingKeys: String, CodingKey {
             case path, lines, touch, timebase
             case privateL2 = "private_l2"
             case malformedLines = "malformed_lines"
             case lostEvents = "lost_events"
+            case warmup
         }
     }
 

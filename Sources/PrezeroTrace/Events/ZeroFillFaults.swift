@@ -77,6 +77,14 @@ public struct ZeroFillFaultMatcher: Sendable {
         }
     }
 
+    /// True while `pid`'s user write fault on `cpu` waits for its page: an allocation now is
+    /// part of that fault (a page-table page, a failed THP's fallback).
+    public func hasPendingFault(cpu: UInt32, pid: Int32) -> Bool {
+        let index = Int(cpu)
+        guard index < pending.count, let fault = pending[index] else { return false }
+        return fault.pid == pid
+    }
+
     private mutating func note(_ fault: TraceEvent) {
         let slot = self.slot(fault.cpu)
         switch FaultClass(errorCode: fault.errorCode, kernelEvent: fault.flags.contains(.kernelFault)) {

@@ -2,7 +2,10 @@ import Foundation
 
 /// A synthetic trace of Lameter's page-fault test (pft): each thread maps its share of the
 /// memory as anonymous pages and writes `lines` cache lines of every page; repetitions run back
-/// to back with the memory freed (munmap) between them; CPUs without a thread are idle.
+/// to back with the memory freed (munmap) between them; CPUs without a thread are idle. A fault
+/// whose address opens a new page-table page's span (`page_bytes / 8` PTEs) allocates that page
+/// first (`__pte_alloc` -> `pte_alloc_one`: `GFP_KERNEL_ACCOUNT|__GFP_ZERO`), and a PMD-mapped
+/// block deposits one after its folio, as the kernel does; munmap frees them (`free_pgtables`).
 ///
 /// Written as `perf script` text (what the capture tools produce), so every reader handles it,
 /// with a sidecar saying its timestamps are nominal (`timebase: model`) and what a fault touches.
@@ -27,6 +30,13 @@ public struct PageFaultTest: Sendable {
 
     public var blockBytes: UInt64 { UInt64(pageBytes) << UInt64(order) }
     public var blocksPerThread: Int { Int(memoryBytes / blockBytes) / max(threads, 1) }
+    /// Bytes of address space one page-table page maps: `page_bytes / 8` entries of a page.
+    public var pageTableSpan: UInt64 { UInt64(pageBytes / 8) * UInt64(pageBytes) }
+    /// Page-table pages one thread's mapping needs per repetition (a PMD-mapped block deposits one).
+    public var pageTablesPerThread: Int {
+        blockBytes >= pageTableSpan ? blocksPerThread
+            : Int((UInt64(blocksPerThread) * blockBytes + pageTableSpan - 1) / pageTableSpan)
+    }
 
     public func validationErrors() -> [String] {
         var errors: [String] = []
@@ -41,7 +51,7 @@ public struct PageFaultTest: Sendable {
 
     /// Writes the trace; returns the number of lines. `progress` gets lines written and the total.
     public func write(to writer: TraceFileWriter, progress: ((UInt64, UInt64?) -> Void)? = nil) throws -> Int {
-        let totalLines = UInt64(cpus + reps * blocksPerThread * threads * 3)
+        let totalLines = UInt64(cpus + reps * (blocksPerThread * 3 + pageTablesPerThread * 2) * threads)
         var lineCount = 0
         var t: UInt64 = 1_000  // ns, nominal: 1 µs per event
         func stamp() -> String {
@@ -68,6 +78,18 @@ public struct PageFaultTest: Sendable {
         }
         let blocks = blocksPerThread
         let pfnStride = UInt64(1) << UInt64(order)
+        var tables: [[UInt64]] = Array(repeating: [], count: threads)
+        var nextTablePfn: UInt64 = 0x1_0000
+        let pmdOrder = (pageBytes / 8).trailingZeroBitCount
+        func pageTable(_ h: String, _ thread: Int) throws {
+            let table = nextTablePfn
+            nextTablePfn += 1
+            tables[thread].append(table)
+            try writer.write(
+                h + stamp() + ": kmem:mm_page_alloc: page=0x" + String(table, radix: 16) + " pfn=0x" + String(table, radix: 16)
+                    + " order=0 migratetype=0 gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_ZERO\n")
+            lineCount += 1
+        }
         for rep in 0..<reps {
             // pfns differ per rep: they are identities, not places.
             let repBase = UInt64(rep) * UInt64(blocks * threads) * pfnStride + 0x10_0000
@@ -80,9 +102,14 @@ public struct PageFaultTest: Sendable {
                     try writer.write(
                         h + stamp() + ": exceptions:page_fault_user: address=0x" + String(address, radix: 16)
                             + " ip=0x401234 error_code=0x6\n")
+                    // A PMD-mapped THP deposits a page table after its folio (`__do_huge_pmd_anonymous_page`);
+                    // a smaller fault that opens a new span allocates its table first (`__pte_alloc`).
+                    let huge = order >= pmdOrder
+                    if !huge && (i == 0 || UInt64(i) * blockBytes % pageTableSpan < blockBytes) { try pageTable(h, thread) }
                     try writer.write(
                         h + stamp() + ": kmem:mm_page_alloc: page=0x" + String(pfn, radix: 16) + " pfn=0x" + String(pfn, radix: 16)
                             + " order=\(order) migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_ZERO\n")
+                    if huge { try pageTable(h, thread) }
                     lineCount += 2
                 }
                 if i & 4095 == 0 { progress?(UInt64(lineCount), totalLines) }
@@ -97,6 +124,15 @@ public struct PageFaultTest: Sendable {
                             + " pfn=0x" + String(pfn, radix: 16) + " order=\(order)\n")
                     lineCount += 1
                 }
+            }
+            for thread in 0..<threads {
+                for table in tables[thread] {
+                    try writer.write(
+                        head("pft", 1000 + thread, thread) + stamp() + ": kmem:mm_page_free: page=0x" + String(table, radix: 16)
+                            + " pfn=0x" + String(table, radix: 16) + " order=0\n")
+                    lineCount += 1
+                }
+                tables[thread].removeAll()
             }
         }
         return lineCount
