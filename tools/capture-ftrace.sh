@@ -42,6 +42,7 @@ events=$(available_events capture-ftrace.sh) || exit 1
 snapshot=$(mktemp -d)
 cp /proc/buddyinfo "$snapshot/buddyinfo"
 cp /proc/zoneinfo "$snapshot/zoneinfo"
+cp /proc/loadavg "$snapshot/loadavg"
 # Both outputs are written under .tmp names and renamed into place only once the trace is known
 # to hold page events, so a failed capture leaves nothing rather than a trace prezero cannot use.
 out="$name.ftrace.txt.zst" meta="$name.meta.json"
@@ -96,7 +97,7 @@ end=$(date +%s.%N)
 read -r lines allocs < <(zstd -dc "$out.tmp" 2>/dev/null | awk '/mm_page_alloc:/ {n++} END {print NR, n + 0}')
 [ "$allocs" -gt 0 ] || fail "the recording has no mm_page_alloc events ($lines lines; command exit status $status)"
 
-BUDDYINFO_SNAPSHOT="$snapshot/buddyinfo" ZONEINFO_SNAPSHOT="$snapshot/zoneinfo" \
+BUDDYINFO_SNAPSHOT="$snapshot/buddyinfo" ZONEINFO_SNAPSHOT="$snapshot/zoneinfo" LOADAVG_SNAPSHOT="$snapshot/loadavg" \
     write_metadata "$meta.tmp" "tools/capture-ftrace.sh --via $via" "ftrace" "$events" \
     "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" "" "$@"
 # The trace goes last: once it exists, so does the sidecar.

@@ -90,6 +90,8 @@ package struct StatReport: Codable, Sendable {
         /// Frees of pages allocated before the capture began (perf kmem's free-only).
         package var freesOfPagesAllocatedBeforeCapture: UInt64
         package var secondAllocationsOfLivePfn: UInt64
+        /// Allocations of a live pfn whose free the capture lost in the CPU's idle context.
+        package var freesLostInIdleContext: UInt64
         package var timestampRegressions: UInt64
         package var unknownEventLines: Int
         package var total: Int
@@ -231,7 +233,8 @@ package struct StatReport: Codable, Sendable {
             malformedExamples: d.malformedExamples.map { "line \($0.line): \($0.reason): \($0.text)" },
             mixedFormatLines: d.mixedFormatLines, lostEvents: d.lostEvents, lostRecords: d.lostRecords,
             unterminatedLastLine: d.unterminatedLastLine, freesOfPagesAllocatedBeforeCapture: s.freeOnlyRequests,
-            secondAllocationsOfLivePfn: s.secondAllocationsOfLivePfn, timestampRegressions: s.timestampRegressions,
+            secondAllocationsOfLivePfn: s.secondAllocationsOfLivePfn, freesLostInIdleContext: s.freesLostInIdleContext,
+            timestampRegressions: s.timestampRegressions,
             unknownEventLines: read.unknownEventLines, total: d.anomalyCount)
     }
 
@@ -372,6 +375,7 @@ package struct StatReport: Codable, Sendable {
         out += "events lost by the capture           : \(anomalies.lostEvents) (in \(anomalies.lostRecords) records)\n"
         out += "frees of pages allocated before start: \(anomalies.freesOfPagesAllocatedBeforeCapture)\n"
         out += "allocations of an already-live pfn   : \(anomalies.secondAllocationsOfLivePfn)\n"
+        out += "frees lost in a CPU's idle context   : \(anomalies.freesLostInIdleContext) (seen as re-allocations of page-table and batch pages)\n"
         out += "timestamps going backwards           : \(anomalies.timestampRegressions)\n"
         out += "unknown event lines (skipped)        : \(anomalies.unknownEventLines)\n"
         if anomalies.unterminatedLastLine { out += "last line had no newline (capture cut short?)\n" }

@@ -147,7 +147,7 @@ struct PolicyTests {
             "kscrubd-v4", settings: [("split_for_engine", "true"), ("drivers", "bte,cpu")], profile: small)
         let params = try #require(policy.parameters as? KscrubdV4.Parameters)
         #expect(params.asStrings == [
-            "scrub_start": "5", "scrub_stop": "2", "scrub_load": "999", "drivers": "bte,cpu", "split_for_engine": "true",
+            "scrub_start": "5", "scrub_stop": "2", "scrub_load": "999", "drivers": "bte,cpu", "split_for_engine": "true", "merge": "lameter",
         ])
         let idle = try #require(try Policies.make("idle-zero", settings: [("stop_fraction", "0.5")], profile: small).parameters as? IdleZero.Parameters)
         #expect(idle.asStrings["stop_fraction"] == "0.5")

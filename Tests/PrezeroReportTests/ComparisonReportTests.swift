@@ -33,6 +33,9 @@ func fixedRuns() throws -> [RunResult] {
         m.allocPathZeroingNs = 4_500
         m.freePathNs = 120_000
         m.llcMisses = 64_000
+        m.llcMissesTouch = 500
+        m.llcDemandMisses = 500
+        m.llcLinesFilledByZeroing = 63_500
         m.totalCPUNs = 1_424_500
         m.bytesZeroed = 4_505_600
         m.faultZeroingNs = 45_000
@@ -53,6 +56,10 @@ func fixedRuns() throws -> [RunResult] {
             $0.zeroHits = 1100
             $0.scrubberCPUNs = 2_000_000_000
             $0.llcMisses = 1_000
+            $0.llcMissesTouch = 1_000
+            $0.llcDemandMisses = 1_000
+            $0.llcLinesFilledByZeroing = 0
+            $0.scrubberCPUFromTasksNs = 500_000_000
             $0.totalCPUNs = 3_475_000_000
             $0.wastedZeroingPages = 7
             $0.poolSamples = [[0, 100], [1e9, 50]]
@@ -138,13 +145,15 @@ struct ComparisonReportTests {
     }
 
     /// Hand-checked: 1,534,000 / 767,000 = 2x; 2,000,000,000 ns of scrubber = 2.00 s;
-    /// 1,000 / 64,000 LLC misses = -98%.
+    /// 500,000,000 ns of it taken from busy tasks = 500.0 ms; 1,000 / 500 LLC demand misses = +100% (the
+    /// baseline's 63,500 lines filled by its clears are not demand misses).
     @Test func verdictSaysWhoPays() throws {
         let runs = try fixedRuns()
         let report = ComparisonReport(runs: runs, baseline: "zero-on-fault", toolVersion: "test", chartPrefix: "r")
         let verdict = report.verdict(runs[1], runs[0])
-        #expect(verdict.hasPrefix("2x faster zero-fill faults; pays 2.00 s of idle CPU"))
-        #expect(verdict.contains("-98% LLC misses"))
+        #expect(verdict.hasPrefix("2x faster zero-fill faults; pays 2.00 s of CPU in its scrubber, 500.0 ms of it taken from busy tasks"))
+        #expect(verdict.contains("+100% LLC demand misses"))
+        #expect(report.verdict(runs[2], runs[0]).contains("pays 1.0 ms of idle CPU"))
         let slower = report.verdict(runs[2], runs[0])
         #expect(slower.hasPrefix("8.7% slower zero-fill faults"))
     }

@@ -106,6 +106,7 @@ write_metadata() {
         printf '  "cpus": %s,\n' "$(nproc --all)"
         printf '  "cpu_model": %s,\n' "$(json_string "$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)")"
         printf '  "mem_total_kb": %s,\n' "$(awk '/^MemTotal:/{print $2}' /proc/meminfo)"
+        printf '  "load_average": %s,\n' "$(awk '{print $1}' "${LOADAVG_SNAPSHOT:-/proc/loadavg}")"
         printf '  "duration_seconds": %s,\n' "$duration"
         printf '  "events": %s,\n' "$events_json"
         printf '  "caches": %s,\n' "$(json_caches)"

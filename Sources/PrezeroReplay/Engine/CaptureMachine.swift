@@ -94,6 +94,7 @@ extension ReplayOptions {
         options.timebase = Timebase(rawValue: metadata?.timebase ?? "trace") ?? .trace
         options.initialFreeBlocks = initialFree
         if let huge = metadata?.hpagePmdSize, huge > 0 { options.hugePageBytes = huge }
+        if let load = metadata?.loadAverage, load.isFinite, load >= 0 { options.initialLoadAverage = load }
         return options
     }
 }

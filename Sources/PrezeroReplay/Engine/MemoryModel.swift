@@ -6,6 +6,9 @@ package struct MemoryModel: MemoryView {
     var zones: [BuddyZone]
     /// Per-CPU order-0 lists, index `cpu * zoneCount + zone`: pages (zone-relative), hot on top.
     var pcp: [[Int32]]
+    /// Per-CPU lists of zeroed order-0 pages (Lameter's V4 `pcp[2]`), same index; only for a
+    /// policy that keeps them.
+    var pcpZeroed: [[Int32]]
     var pcpPages = [Int](repeating: 0, count: 0)
     /// Pages moved by per-CPU list refills (`rmqueue_bulk`) and drains, since the start.
     package private(set) var pcpRefilledPages: UInt64 = 0
@@ -19,6 +22,7 @@ package struct MemoryModel: MemoryView {
             BuddyZone(node: $0, basePfn: $0 * perNode, pageCount: perNode, maxOrder: profile.maxOrder, mergeRule: mergeRule)
         }
         pcp = Array(repeating: [], count: profile.cpus * profile.nodes)
+        pcpZeroed = pcp
         pcpPages = Array(repeating: 0, count: profile.nodes)
         adoptHints = Array(repeating: 0, count: profile.nodes)
     }
@@ -70,19 +74,15 @@ package struct MemoryModel: MemoryView {
     }
 
     /// Allocates a block on `cpu`'s node first, then the others (zonelist fallback).
-    mutating func allocate(order: Int, preference: ListPreference, cpu: Int, usePCP: Bool) -> (BlockRef, dirty: Int)? {
+    /// `zeroedPCP`: an order-0 zero request tries the CPU's zeroed list first (refilled from
+    /// the zeroed buddy lists), then the zone's lists by `preference`.
+    mutating func allocate(order: Int, preference: ListPreference, cpu: Int, usePCP: Bool, zeroedPCP: Bool = false) -> (BlockRef, dirty: Int)? {
         let home = node(ofCPU: cpu)
         for step in 0..<zones.count {
             let z = (home + step) % zones.count
+            if order == 0 && zeroedPCP, let taken = takeFromPCP(cpu: cpu, zone: z, zeroed: true) { return taken }
             if order == 0 && usePCP {
-                let list = cpu * zones.count + z
-                if pcp[list].isEmpty { refill(list: list, zone: z) }
-                if let page = pcp[list].popLast() {
-                    pcpPages[z] -= 1
-                    zones[z].takeFromPCP(Int(page))
-                    let dirty = zones[z].isZero(Int(page)) ? 0 : 1
-                    return (BlockRef(zone: z, page: Int(page), order: 0), dirty)
-                }
+                if let taken = takeFromPCP(cpu: cpu, zone: z, zeroed: false) { return taken }
                 continue
             }
             if let (page, dirty) = zones[z].allocate(order: order, preference: preference) {
@@ -96,17 +96,30 @@ package struct MemoryModel: MemoryView {
         return nil
     }
 
-    /// rmqueue_bulk: `pcp_batch` order-0 pages from the buddy lists, unzeroed first.
-    private mutating func refill(list: Int, zone z: Int) {
+    /// The top page of `cpu`'s per-CPU list in zone `z` (the zeroed list or the other), refilled when empty.
+    private mutating func takeFromPCP(cpu: Int, zone z: Int, zeroed: Bool) -> (BlockRef, dirty: Int)? {
+        let list = cpu * zones.count + z
+        if (zeroed ? pcpZeroed[list] : pcp[list]).isEmpty { refill(list: list, zone: z, zeroed: zeroed) }
+        guard let page = zeroed ? pcpZeroed[list].popLast() : pcp[list].popLast() else { return nil }
+        pcpPages[z] -= 1
+        zones[z].takeFromPCP(Int(page))
+        return (BlockRef(zone: z, page: Int(page), order: 0), zones[z].isZero(Int(page)) ? 0 : 1)
+    }
+
+    /// rmqueue_bulk: `pcp_batch` order-0 pages from the buddy lists into an empty per-CPU
+    /// list: unzeroed first, or (V4's `rmqueue_bulk(..., zero)`) zeroed ones only.
+    private mutating func refill(list: Int, zone z: Int, zeroed: Bool) {
+        var pages: [Int32] = []
         for _ in 0..<max(1, profile.pcpBatch) {
-            guard let (page, _) = zones[z].allocate(order: 0, preference: .dirtyFirst) else { break }
+            guard let (page, _) = zones[z].allocate(order: 0, preference: zeroed ? .zeroedOnly : .dirtyFirst) else { break }
             zones[z].moveToPCP(page)
-            pcp[list].append(Int32(page))
-            pcpPages[z] += 1
-            pcpRefilledPages &+= 1
+            pages.append(Int32(page))
         }
+        pcpPages[z] += pages.count
+        pcpRefilledPages &+= UInt64(pages.count)
         // Hot pages are on top: the refill's first page is handed out first, as the kernel does.
-        pcp[list].reverse()
+        pages.reverse()
+        if zeroed { pcpZeroed[list] = pages } else { pcp[list] = pages }
     }
 
     /// Frees an order-0 page to `cpu`'s list; when the list passes `pcp_high`, the `pcp_batch`

@@ -21,26 +21,52 @@ extension ReplayEngine {
         if node < idlePerNode.count { idlePerNode[node] += delta }
     }
 
-    /// Runs background work (scrubbers and engines) from the last event up to `t`.
+    /// Runs background work (scrubbers and engines) from the last event up to `t`, stopping at
+    /// each sleeping scrubber's timer so it looks at the load of that moment.
     mutating func advance(to t: Double) {
+        while lastAdvance < t {
+            var step = t
+            for s in scrubbers where s.awake && s.sleepUntil > lastAdvance && s.sleepUntil < step { step = s.sleepUntil }
+            advanceSpan(to: step)
+        }
+    }
+
+    private mutating func advanceSpan(to t: Double) {
         let dt = t - lastAdvance
         guard dt > 0 else { return }
-        // 1-minute load average from busy CPUs (kernel calc_load: exponential, 60 s).
-        let busy = Double(idle.count - idleTotal)
+        // 1-minute load average of runnable tasks (kernel calc_load: exponential, 60 s): the
+        // tasks on busy CPUs and those preempted and waiting (sched_switch prev_state R). Tasks
+        // woken but not yet run are not in a capture without sched_wakeup: a lower bound.
+        let runnable = Double(idle.count - idleTotal + preemptedTasks.count)
         let steps = dt * (1 / 60e9)
         let decay = dt < 1e8 ? 1 - steps : exp(-steps)  // first-order for short steps
-        loadAverage = loadAverage * decay + busy * (1 - decay)
+        loadAverage = loadAverage * decay + runnable * (1 - decay)
 
         for node in scrubbers.indices {
             let idleOnNode = idleCPUs(node: node)
             let idleShare = min(1, idleOnNode)  // one scrubber thread per node
             metrics.idleNs += dt * idleOnNode
             guard scrubbers[node].awake else { continue }
-            scrubbers[node].budgetNs += dt * idleShare
+            let from = max(lastAdvance, scrubbers[node].sleepUntil)
+            guard t >= from else { continue }
+            scrubbers[node].budgetNs += (t - from) * idleShare
+            if policy.scrubberScheduling == .normal && idleShare < 1 {
+                scrubbers[node].taskBudgetNs += (t - from) * (1 - idleShare) * fairShare(node: node, idleOnNode: idleOnNode)
+            }
             runScrubber(node: node, until: t)
         }
         lastAdvance = t
         samplePool(force: false)
+    }
+
+    /// The share of one CPU a normal-priority scrubber gets when its node's CPUs are busy: CFS
+        /// gives it an equal share with the node's runnable tasks (busy CPUs' tasks plus the
+        /// preempted ones waiting there): busy / (runnable + 1), at most one CPU.
+    func fairShare(node: Int, idleOnNode: Double) -> Double {
+        let busy = max(0, Double(profile.cpusPerNode) - idleOnNode)
+        guard busy > 0 else { return 0 }
+        let waiting = Double(preemptedPerNode[min(node, preemptedPerNode.count - 1)])
+        return min(1, busy / (busy + waiting + 1))
     }
 
     mutating func runScrubber(node: Int, until t: Double) {
@@ -51,9 +77,18 @@ extension ReplayEngine {
                 scrubbers[node].inFlight = nil
                 scrubbers[node].clock = max(scrubbers[node].clock, flight.done)
             }
+            if policy.scrubberSleepNs > 0 && !policy.mayScrub(loadAverage: loadAverage) {
+                // V8's scrub_pgdat: too loaded, sleep 30 s and look again; a sleeping thread banks no time.
+                scrubbers[node].sleepUntil = t + policy.scrubberSleepNs
+                scrubbers[node].budgetNs = 0
+                scrubbers[node].taskBudgetNs = 0
+                metrics.scrubberLoadSleeps += 1
+                return
+            }
             guard var job = policy.nextScrubJob(node: node, memory: memory) else {
                 scrubbers[node].awake = false
                 scrubbers[node].budgetNs = 0
+                scrubbers[node].taskBudgetNs = 0
                 return
             }
             // A block larger than the policy zeroes in one run, or than the engine takes when
@@ -67,8 +102,12 @@ extension ReplayEngine {
                 bytes = (1 << job.order) * profile.pageBytes
             }
             let (cost, driverName) = zeroingCost(bytes: bytes)
-            guard scrubbers[node].budgetNs >= cost.cpuNs else { return }
-            scrubbers[node].budgetNs -= cost.cpuNs
+            guard scrubbers[node].budgetNs + scrubbers[node].taskBudgetNs >= cost.cpuNs else { return }
+            // Idle time first; the rest is taken from the node's busy tasks.
+            let fromIdle = min(scrubbers[node].budgetNs, cost.cpuNs)
+            scrubbers[node].budgetNs -= fromIdle
+            scrubbers[node].taskBudgetNs -= cost.cpuNs - fromIdle
+            metrics.scrubberCPUFromTasksNs += cost.cpuNs - fromIdle
             metrics.scrubberCPUNs += cost.cpuNs
             metrics.scrubberJobs += 1
             _ = memory.zones[job.zone].takeForZeroing(job.page)

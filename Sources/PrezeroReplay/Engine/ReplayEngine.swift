@@ -42,12 +42,17 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     var idleTotal = 0
     var idlePerNode: [Int]
     var sawSchedSwitch = false
-    var loadAverage: Double = 0
+    var loadAverage: Double
+    /// Tasks switched out while runnable (sched_switch prev_state R), by pid -> CPU, until they run again.
+    var preemptedTasks: [Int64: Int] = [:]
+    var preemptedPerNode: [Int]
     var lastSampleAt: Double = -1
     var sampleEvery: Double = 1e6  // ns; doubles when the sample list grows long
 
     /// User write faults waiting for the allocation that serves them.
     var zeroFill: ZeroFillFaultMatcher
+    /// Frees the capture lost in a CPU's idle context.
+    var idleContextFrees = IdleContextFrees()
 
     var scrubbers: [ScrubberState]
     var lastAdvance: Double = 0
@@ -82,6 +87,8 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         cpuClock = Array(repeating: 0, count: max(profile.cpus, 1))
         idle = Array(repeating: false, count: max(profile.cpus, 1))
         idlePerNode = Array(repeating: 0, count: max(profile.nodes, 1))
+        preemptedPerNode = idlePerNode
+        loadAverage = options.initialLoadAverage ?? 0
         lruBatchFill = Array(repeating: 0, count: max(profile.cpus, 1))
         memcgStock = lruBatchFill
         pageTablesInFaultNs = Array(repeating: 0, count: max(profile.cpus, 1))
@@ -121,6 +128,8 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             scrubbers[node].clock = 0
             scrubbers[node].engineBusyUntil = 0
             scrubbers[node].budgetNs = 0
+            scrubbers[node].taskBudgetNs = 0
+            scrubbers[node].sleepUntil = 0
         }
         var window = ReplayMetrics()
         window.pagesZeroedBeforeWindow = metrics.pagesZeroedBeforeWindow &+ metrics.pagesZeroedScrubber
@@ -185,6 +194,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         case .schedSwitch:
             sawSchedSwitch = true
             setIdle(cpu, event.nextPid == 0)
+            notePreemption(event, cpu: cpu)
         case .lost:
             metrics.lostEvents &+= event.lostCount
         case .touch:
@@ -192,8 +202,19 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         case .pageFreeBatched, .pageAllocZoneLocked, .pagePcpuDrain, .processExec, .processFork, .processExit:
             break
         }
+        idleContextFrees.observe(event)
         if options.timebase == .model { cpuClock[cpu] = t + cost }
         if options.checkInvariants && metrics.events % UInt64(options.checkInterval) == 0 { check() }
+    }
+
+    /// Keeps the runnable tasks that wait for a CPU: a task switched out in state R waits until
+    /// it is switched in again (on any CPU).
+    mutating func notePreemption(_ event: TraceEvent, cpu: Int) {
+        if let was = preemptedTasks.removeValue(forKey: event.nextPid) { preemptedPerNode[memory.node(ofCPU: was)] -= 1 }
+        if event.flags.contains(.prevRunnable) && event.prevPid != 0 && preemptedTasks[event.prevPid] == nil {
+            preemptedTasks[event.prevPid] = cpu
+            preemptedPerNode[memory.node(ofCPU: cpu)] += 1
+        }
     }
 
     private func seconds(_ ns: UInt64) -> String { String(format: "%.9f", Double(ns) / 1e9) }
@@ -250,64 +271,28 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             return 0
         }
         metrics.allocations += 1
+        if let lost = live.value(for: event.pfn), idleContextFrees.explainsReallocation(of: event) {
+            // The free the capture lost (an RCU page-table free in idle context), done now:
+            // the page went back to this CPU's per-CPU list before this allocation took it.
+            _ = live.remove(event.pfn)
+            metrics.freesLostInIdleContext += 1
+            _ = release(BlockRef(packed: lost), cpu: cpu)
+        }
         // A THP/mTHP fault needs a zeroed folio although its gfp mask has no __GFP_ZERO.
         let wantsZero = event.wantsZero || fault != nil
-        let isFault = fault != nil
-        let usePCP = policy.usesPerCPULists(wantsZero: wantsZero)
-        let preference = policy.preference(order: order, wantsZero: wantsZero)
-        let refilledBefore = memory.pcpRefilledPages
-        guard let (block, dirty) = memory.allocate(order: order, preference: preference, cpu: cpu, usePCP: usePCP) else {
+        guard let (block, dirty, refillNs) = take(order: order, wantsZero: wantsZero, cpu: cpu) else {
+            if let fault, order > 0 {
+                // do_huge_pmd_anonymous_page / alloc_anon_folio: no folio of that order, so the
+                // fault falls back to order 0 (thp_fault_fallback), and each base page the
+                // program touched faults on its own.
+                metrics.modelHugeFallbacks += 1
+                return fallBackToBasePages(event, fault: fault, cpu: cpu)
+            }
             metrics.modelOutOfMemory += 1
             return 0
         }
-        let refillNs = Double(memory.pcpRefilledPages &- refilledBefore) * (profile.faultBatches?.pcpRefillNsPerPage ?? 0)
-        let pages = 1 << order
-        memory.zones[block.zone].markAllocated(block.page, order: order)
-        if live.set(event.pfn, block.packed) != nil {
-            if metrics.secondAllocationsOfLivePfn == 0 {
-                noteAnomaly("second_allocations_of_live_pfn", "pfn 0x\(String(event.pfn, radix: 16)) allocated again at \(seconds(event.timestampNs)) s while live")
-            }
-            metrics.secondAllocationsOfLivePfn += 1
-        }
-
-        var kernelNs: Double = 0
-        if wantsZero {
-            metrics.zeroRequests += 1
-            if isFault == false { metrics.kernelZeroRequests += 1 }
-            metrics.zeroHitPages &+= UInt64(policy.servesZeroRequestsForFree ? pages : pages - dirty)
-            if policy.servesZeroRequestsForFree || dirty == 0 {
-                metrics.zeroHits += 1
-            } else {
-                // Clear inline, with cached stores, only the pages that are not zero (Xen
-                // blocks can be partly clean).
-                let bytes = dirty * profile.pageBytes
-                let clear = inlineClear.cost(bytes: bytes).cpuNs
-                kernelNs += clear
-                metrics.bytesZeroed &+= UInt64(bytes)
-                metrics.pagesZeroedByDriver[CPUCachedDriver.name, default: 0] &+= UInt64(dirty)
-                // folio_zero_user clears the faulting subpage last, so it is the hottest.
-                let target = fault.map { Int(($0.address / UInt64(profile.pageBytes)) % UInt64(pages)) }
-                cacheFill(zone: block.zone, page: block.page, pages: pages, cpu: cpu, lastSubpage: target)
-                if isFault {
-                    metrics.pagesZeroedFaultPath &+= UInt64(dirty)
-                    metrics.faultZeroingNs += clear
-                } else {
-                    metrics.pagesZeroedAllocPath &+= UInt64(dirty)
-                    metrics.allocPathZeroingNs += clear
-                }
-                if policy.keepsZeroedPool {
-                    metrics.zeroRequestsPoolEmpty += 1
-                    if !poolWasEmpty {
-                        poolWasEmpty = true
-                        metrics.poolEmptyEvents += 1
-                        if metrics.firstPoolEmptyNs == nil { metrics.firstPoolEmptyNs = now }
-                    }
-                }
-            }
-            if dirty == 0 || policy.servesZeroRequestsForFree { poolWasEmpty = false }
-        } else if dirty < pages {
-            metrics.wastedZeroingPages &+= UInt64(pages - dirty)
-        }
+        noteLive(event.pfn, block, at: event.timestampNs)
+        let kernelNs = zeroAccounting(block: block, dirty: dirty, wantsZero: wantsZero, fault: fault, cpu: cpu)
 
         guard let fault else {
             if isPageTable {
@@ -320,6 +305,80 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             }
             return kernelNs + refillNs
         }
+        return completeFault(block: block, order: order, kernelNs: kernelNs, refillNs: refillNs, fault: fault, touchAddress: fault.address, cpu: cpu)
+    }
+
+    /// A block from the model's free memory for one request, its dirty pages, and the per-CPU
+    /// list refill it caused (ns); nil when no free block of that order is left.
+    mutating func take(order: Int, wantsZero: Bool, cpu: Int) -> (BlockRef, dirty: Int, refillNs: Double)? {
+        let refilledBefore = memory.pcpRefilledPages
+        guard let (block, dirty) = memory.allocate(
+            order: order, preference: policy.preference(order: order, wantsZero: wantsZero), cpu: cpu,
+            usePCP: policy.usesPerCPULists(wantsZero: wantsZero), zeroedPCP: wantsZero && policy.keepsZeroedPerCPUList)
+        else { return nil }
+        let refillNs = Double(memory.pcpRefilledPages &- refilledBefore) * (profile.faultBatches?.pcpRefillNsPerPage ?? 0)
+        memory.zones[block.zone].markAllocated(block.page, order: order)
+        return (block, dirty, refillNs)
+    }
+
+    mutating func noteLive(_ pfn: UInt64, _ block: BlockRef, at timestamp: UInt64) {
+        if live.set(pfn, block.packed) != nil {
+            if metrics.secondAllocationsOfLivePfn == 0 {
+                noteAnomaly("second_allocations_of_live_pfn", "pfn 0x\(String(pfn, radix: 16)) allocated again at \(seconds(timestamp)) s while live")
+            }
+            metrics.secondAllocationsOfLivePfn += 1
+        }
+    }
+
+    /// Zero requests served zeroed or cleared inline (cached stores, only the dirty pages: Xen
+    /// blocks can be partly clean); pages zeroed for requests that did not need it. Returns the
+    /// inline clear's cost.
+    mutating func zeroAccounting(block: BlockRef, dirty: Int, wantsZero: Bool, fault: ZeroFillFault?, cpu: Int) -> Double {
+        let pages = 1 << block.order
+        guard wantsZero else {
+            if dirty < pages { metrics.wastedZeroingPages &+= UInt64(pages - dirty) }
+            return 0
+        }
+        var clear: Double = 0
+        metrics.zeroRequests += 1
+        if fault == nil { metrics.kernelZeroRequests += 1 }
+        metrics.zeroHitPages &+= UInt64(policy.servesZeroRequestsForFree ? pages : pages - dirty)
+        if policy.servesZeroRequestsForFree || dirty == 0 {
+            metrics.zeroHits += 1
+            poolWasEmpty = false
+            return 0
+        }
+        let bytes = dirty * profile.pageBytes
+        clear = inlineClear.cost(bytes: bytes).cpuNs
+        metrics.bytesZeroed &+= UInt64(bytes)
+        metrics.pagesZeroedByDriver[CPUCachedDriver.name, default: 0] &+= UInt64(dirty)
+        // folio_zero_user clears the faulting subpage last, so it is the hottest.
+        let target = fault.map { Int(($0.address / UInt64(profile.pageBytes)) % UInt64(pages)) }
+        cacheFill(zone: block.zone, page: block.page, pages: pages, cpu: cpu, lastSubpage: target)
+        if fault != nil {
+            metrics.pagesZeroedFaultPath &+= UInt64(dirty)
+            metrics.faultZeroingNs += clear
+        } else {
+            metrics.pagesZeroedAllocPath &+= UInt64(dirty)
+            metrics.allocPathZeroingNs += clear
+        }
+        if policy.keepsZeroedPool {
+            metrics.zeroRequestsPoolEmpty += 1
+            if !poolWasEmpty {
+                poolWasEmpty = true
+                metrics.poolEmptyEvents += 1
+                if metrics.firstPoolEmptyNs == nil { metrics.firstPoolEmptyNs = now }
+            }
+        }
+        return clear
+    }
+
+    /// A zero-fill fault served by `block`: its base cost, clear, periodic work, first touches
+    /// (when `touchAddress` is in it) and page-table pages; recorded in the latency histogram.
+    mutating func completeFault(
+        block: BlockRef, order: Int, kernelNs: Double, refillNs: Double, fault: ZeroFillFault, touchAddress: UInt64?, cpu: Int
+    ) -> Double {
+        let pages = 1 << order
         metrics.faults += 1
         if order > 0 {
             metrics.hugeFaults += 1
@@ -334,7 +393,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             let target = Int((fault.address / UInt64(profile.pageBytes)) % UInt64(pages))
             cacheFill(zone: block.zone, page: block.page, pages: pages, cpu: cpu, lastSubpage: target)
         }
-        let touchNs = touch(block: block, address: event.address, pages: pages, cpu: cpu)
+        let touchNs = touchAddress.map { touch(block: block, address: $0, pages: pages, cpu: cpu) } ?? 0
         metrics.faultPathNs += faultNs
         metrics.touchNs += touchNs
         // The fault's page-table pages are in its latency; their CPU time is counted where they were allocated.
@@ -342,6 +401,26 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         pageTablesInFaultNs[cpu] = 0
         metrics.faultLatency.record(UInt64(max(0, faultNs + touchNs + tablesNs)))
         return faultNs + touchNs
+    }
+
+    /// A THP/mTHP fault the model has no folio for: each base page of the folio faults at order 0,
+    /// the faulting one first and touched; the trace's pfn + i names base page i, so the folio's
+    /// free releases them all.
+    mutating func fallBackToBasePages(_ event: TraceEvent, fault: ZeroFillFault, cpu: Int) -> Double {
+        let pages = 1 << Int(event.order)
+        let target = Int((fault.address / UInt64(profile.pageBytes)) % UInt64(pages))
+        var ns: Double = 0
+        for k in 0..<pages {
+            let i = (target + k) % pages
+            guard let (block, dirty, refillNs) = take(order: 0, wantsZero: true, cpu: cpu) else {
+                metrics.modelOutOfMemory += 1
+                continue
+            }
+            noteLive(event.pfn &+ UInt64(i), block, at: event.timestampNs)
+            let kernelNs = zeroAccounting(block: block, dirty: dirty, wantsZero: true, fault: fault, cpu: cpu)
+            ns += completeFault(block: block, order: 0, kernelNs: kernelNs, refillNs: refillNs, fault: fault, touchAddress: k == 0 ? fault.address : nil, cpu: cpu)
+        }
+        return ns
     }
 
     /// The LRU batch and memcg charge of one faulted folio of `pages` (mm/swap.c
@@ -458,8 +537,10 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         if cacheTrace != nil {
             for k in 0..<UInt64(count) { cacheTrace?.write(label: 1, line: first + k, lineBytes: profile.lineBytes) }
         }
+        let missesBefore = cache.misses
         let evictions = cache.fill(firstLine: first, count: count, victims: &zeroingVictims)
         metrics.llcLinesEvictedByZeroing += UInt64(evictions)
+        metrics.llcLinesFilledByZeroing &+= cache.misses &- missesBefore
         if !l2.isEmpty {
             metrics.l2LinesEvictedByZeroing += UInt64(l2[cpu].fill(firstLine: first, count: count))
         }
@@ -477,7 +558,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
 
     mutating func free(_ event: TraceEvent, cpu: Int) -> Double {
         metrics.frees += 1
-        var block: BlockRef
+        let block: BlockRef
         if let packed = live.remove(event.pfn) {
             block = BlockRef(packed: packed)
         } else {
@@ -491,12 +572,26 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             }
             block = adopted
         }
+        var ns = release(block, cpu: cpu)
+        // A folio the model served as base pages (a huge fault's fallback) frees all of them.
+        if block.order < Int(event.order) {
+            for i in 1..<(1 << min(Int(event.order), profile.maxOrder)) {
+                if let packed = live.remove(event.pfn &+ UInt64(i)) { ns += release(BlockRef(packed: packed), cpu: cpu) }
+            }
+        }
+        return ns
+    }
+
+    /// Returns a block to the free lists (the per-CPU list for order 0), zeroing it first under
+    /// a policy that zeroes at free, and lets the policy wake its scrubber.
+    mutating func release(_ block: BlockRef, cpu: Int) -> Double {
         var ns = profile.freePathNs
         let pages = 1 << block.order
         var zeroed = false
         if policy.zeroesAtFree {
             let (cost, driver) = zeroingCost(bytes: pages * profile.pageBytes)
             ns += cost.cpuNs
+            metrics.freePathZeroingNs += cost.cpuNs
             metrics.pagesZeroedFreePath &+= UInt64(pages)
             metrics.pagesZeroedByDriver[driver, default: 0] &+= UInt64(pages)
             metrics.bytesZeroed &+= UInt64(pages * profile.pageBytes)
@@ -538,7 +633,13 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         if !scrubbers[node].awake {
             scrubbers[node].awake = true
             scrubbers[node].budgetNs = 0
+            scrubbers[node].taskBudgetNs = 0
             scrubbers[node].clock = now
+            // Woken, it looks at the load first (V8's scrub_pgdat), and may go back to sleep on a timer.
+            if policy.scrubberSleepNs > 0 && !policy.mayScrub(loadAverage: loadAverage) {
+                scrubbers[node].sleepUntil = now + policy.scrubberSleepNs
+                metrics.scrubberLoadSleeps += 1
+            }
         }
     }
 }
@@ -565,7 +666,11 @@ struct CacheCounts {
 /// One node's scrubber (kscrubd is one thread per node) and its engine.
 struct ScrubberState {
     var awake = false
+    /// CPU time it may use: from idle CPUs, and (a normal-priority thread) from busy tasks.
     var budgetNs: Double = 0
+    var taskBudgetNs: Double = 0
+    /// Asleep on a timer (V8's load gate) until then.
+    var sleepUntil: Double = 0
     var clock: Double = 0
     var engineBusyUntil: Double = 0
     var inFlight: EngineJob?

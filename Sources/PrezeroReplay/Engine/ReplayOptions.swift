@@ -131,6 +131,9 @@ package struct ReplayOptions: Sendable {
     package var pmdOrder: Int { ZeroFillFaultMatcher.pmdOrder(pageBytes: profile.pageBytes, hugePageBytes: hugePageBytes) }
     /// Profile fields the trace's metadata replaced: key -> "captured (profile NAME: value)".
     package var capturedMachine: [String: String] = [:]
+    /// The 1-minute load average when the capture began (the sidecar's `load_average`, from
+    /// /proc/loadavg); nil: 0, the model's own count builds up over the trace.
+    package var initialLoadAverage: Double?
 
     package init(profile: MachineProfile) {
         self.profile = profile

@@ -7,17 +7,19 @@ package struct HugepagePrezero: PrezeroPolicy {
     package static let name = "hugepage-prezero"
     package static let summary = "zero free 2 MiB blocks in the background with non-temporal stores (HawkEye)"
 
-    package struct Parameters: PolicyParameters {
+    package struct Parameters: PolicyParameters, MergeRuleParameter {
         /// 0 = the order of 2 MiB on the profile's page size.
         package var hugeOrder = 0
         /// Stop when this many zeroed huge blocks wait (0 = no limit).
         package var poolBlocks = 0
         package var drivers: [String] = ["cpu-nt"]
+        package var merge = MergeRule.lameter
         package init() {}
         package static let documentation: [String: ParameterSpec] = [
             "huge_order": ParameterSpec("order", 0...15, "order of a huge page; 0 means 2 MiB / page size (9 on 4 KiB pages)"),
             "pool_blocks": ParameterSpec("blocks", 0...1e9, "zeroed huge blocks to keep ready (0 = zero every free huge block, as HawkEye)"),
             "drivers": ParameterSpec("driver list", nil, "HawkEye zeroes with non-temporal stores: cpu-nt"),
+            "merge": MergeRuleDocumentation.entry,
         ]
     }
 

@@ -8,17 +8,19 @@ package struct IdleZero: PrezeroPolicy {
     package static let name = "idle-zero"
     package static let summary = "zero order-0 pages on idle CPU time with hysteresis (Windows, FreeBSD)"
 
-    package struct Parameters: PolicyParameters {
+    package struct Parameters: PolicyParameters, MergeRuleParameter {
         package var startFraction = 2.0 / 3.0
         package var stopFraction = 4.0 / 5.0
         package var pagesPerRun = 16
         package var drivers: [String] = ["cpu-nt"]
+        package var merge = MergeRule.lameter
         package init() {}
         package static let documentation: [String: ParameterSpec] = [
             "start_fraction": ParameterSpec("fraction", 0...1, "start zeroing below this share of free pages zeroed; FreeBSD ZIDLE_LO 2/3 (sys/vm/vm_zeroidle.c)"),
             "stop_fraction": ParameterSpec("fraction", 0...1, "stop at this share; FreeBSD ZIDLE_HI 4/5"),
             "pages_per_run": ParameterSpec("pages", 1...1e9, "pages zeroed per idle run before yielding; FreeBSD 16"),
             "drivers": ParameterSpec("driver list", nil, "FreeBSD amd64 pagezero uses non-temporal stores (movnti): cpu-nt"),
+            "merge": MergeRuleDocumentation.entry,
         ]
     }
 

@@ -8,7 +8,8 @@ import PrezeroModel
 /// average is >= `scrub_load`. kscrubd takes the highest-order unzeroed block down to
 /// `scrub_stop`, offers it to the zero drivers in order (the BTE on Altix), clears it on the CPU
 /// when none accepts, and puts it on the zeroed lists. A `__GFP_ZERO` request takes a zeroed block
-/// when one is there; other requests use unzeroed blocks first.
+/// when one is there; other requests use unzeroed blocks first. Order-0 zero requests go through
+/// a per-CPU list of zeroed pages (`pcp[2]`, cold), refilled by `rmqueue_bulk(..., zero)`.
 package struct KscrubdV4: KscrubdDaemon {
     package static let name = "kscrubd-v4"
     package static let summary = "Lameter's scrub daemon V4: zero high-order free blocks in the background"
@@ -19,6 +20,7 @@ package struct KscrubdV4: KscrubdDaemon {
         package var scrubLoad = 999.0
         package var drivers: [String] = ["engines", "cpu"]
         package var splitForEngine = false
+        package var merge = MergeRule.lameter
         package init() {}
         package static let documentation = KscrubdDriverDocumentation.with([
             "scrub_start": ParameterSpec("order", 0...15, "order (pages 2^n) a free must coalesce to before kscrubd wakes; V4 default 5 (Pine.LNX.4.58.0501101554110)"),
@@ -29,6 +31,8 @@ package struct KscrubdV4: KscrubdDaemon {
 
     package let parameters: Parameters
     package init(parameters: Parameters, profile: MachineProfile) { self.parameters = parameters }
+
+    package var keepsZeroedPerCPUList: Bool { true }
 
     package mutating func didFree(node: Int, order: Int, memory: some MemoryView, loadAverage: Double) -> Bool {
         order >= parameters.scrubStart && loadAverage < parameters.scrubLoad

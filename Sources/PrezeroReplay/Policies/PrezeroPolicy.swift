@@ -61,6 +61,39 @@ package protocol PrezeroPolicy {
     /// it fits (a scrubber written around its engine). False: it goes down the driver chain as
     /// it is, and the engine's refusal leaves it to the CPU (Lameter's kscrubd).
     var splitsBlocksForEngine: Bool { get }
+    /// How the background zeroing thread is scheduled.
+    var scrubberScheduling: ScrubberScheduling { get }
+    /// Whether the awake scrubber may zero now (V8's load gate); if not, it sleeps
+    /// `scrubberSleepNs` and asks again.
+    func mayScrub(loadAverage: Double) -> Bool
+    var scrubberSleepNs: Double { get }
+    /// Order-0 zero requests are served from a per-CPU list of zeroed pages, refilled in
+    /// `pcp_batch`es from the zeroed buddy lists (V4's `pcp[2]` and `rmqueue_bulk(..., zero)`).
+    var keepsZeroedPerCPUList: Bool { get }
+}
+
+/// How a policy's scrubber thread gets CPU time.
+package enum ScrubberScheduling: String, Sendable {
+    /// Only idle CPU time: the Windows zero page thread (priority 0), FreeBSD's `vm_zeroidle`.
+    case idle
+    /// An ordinary kernel thread (Lameter's kscrubd: `kthread_run`, no nice value, no idle
+    /// class): idle time when a CPU of its node is idle, else its fair share of a busy CPU,
+    /// taken from the node's tasks.
+    case normal
+}
+
+/// Parameters that choose the buddy merge rule: every policy whose free lists can hold both
+/// zeroed and unzeroed blocks (`merge = "lameter" | "xen"`).
+package protocol MergeRuleParameter {
+    var merge: MergeRule { get }
+}
+
+extension PrezeroPolicy where Parameters: MergeRuleParameter {
+    package var mergeRule: MergeRule { parameters.merge }
+}
+
+enum MergeRuleDocumentation {
+    static let entry = ParameterSpec("lameter | xen", nil, "buddy merge rule: lameter (merge only blocks of the same zero state: Prezeroing V4, Pine.LNX.4.58.0501101554110) or xen (merge anyway, the block remembers its dirty pages: xen/common/page_alloc.c first_dirty)")
 }
 
 extension PrezeroPolicy {
@@ -76,6 +109,10 @@ extension PrezeroPolicy {
     package func wakesAtStart(node: Int) -> Bool { keepsZeroedPool }
     package var maxScrubJobPages: Int? { nil }
     package var splitsBlocksForEngine: Bool { true }
+    package var scrubberScheduling: ScrubberScheduling { .idle }
+    package func mayScrub(loadAverage: Double) -> Bool { true }
+    package var scrubberSleepNs: Double { 0 }
+    package var keepsZeroedPerCPUList: Bool { false }
 }
 
 /// One parameter's unit, valid range (numbers; nil for lists and flags) and meaning with its

@@ -45,6 +45,8 @@ package struct RunMetrics: Sendable, Equatable {
     package var bytesZeroed: UInt64 = 0
     package var scrubberCPUNs: Double = 0
     package var scrubberJobs: UInt64 = 0
+    package var scrubberCPUFromTasksNs: Double = 0
+    package var scrubberLoadSleeps: UInt64 = 0
     package var idleNs: Double = 0
     package var idleUsedFraction: Double = 0
     package var engineBusyNs: Double = 0
@@ -55,9 +57,12 @@ package struct RunMetrics: Sendable, Equatable {
     package var firstPoolEmptyNs: Double = -1
     package var frees: UInt64 = 0
     package var freePathNs: Double = 0
+    package var freePathZeroingNs: Double = 0
     package var llcAccesses: UInt64 = 0
     package var llcMisses: UInt64 = 0
     package var llcMissesTouch: UInt64 = 0
+    package var llcDemandMisses: UInt64 = 0
+    package var llcLinesFilledByZeroing: UInt64 = 0
     package var llcMissesPollution: UInt64 = 0
     package var llcLinesEvictedByZeroing: UInt64 = 0
     package var llcInvalidationsOfPresentLines: UInt64 = 0
@@ -72,7 +77,9 @@ package struct RunMetrics: Sendable, Equatable {
     package var freesOfPagesAllocatedBeforeCapture: UInt64 = 0
     package var freesNotModelled: UInt64 = 0
     package var secondAllocationsOfLivePfn: UInt64 = 0
+    package var freesLostInIdleContext: UInt64 = 0
     package var modelOutOfMemory: UInt64 = 0
+    package var modelHugeFallbacks: UInt64 = 0
     package var timestampsBackwards: UInt64 = 0
     package var eventsOnCPUsBeyondProfile: UInt64 = 0
     package var allocationsAboveMaxOrder: UInt64 = 0

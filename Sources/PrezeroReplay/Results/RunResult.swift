@@ -8,7 +8,7 @@ import PrezeroTrace
 package struct RunResult: Sendable, Equatable, Codable {
     /// 1: prezero 0.1.0 (no `format` key); 2: typed results; 3: THP/mTHP zero-fill faults
     /// (this version; metrics a format adds carry `Metric.since`).
-    package static let currentFormat = 3
+    package static let currentFormat = 4
 
     package struct Trace: Sendable, Equatable, Codable {
         package var path: String

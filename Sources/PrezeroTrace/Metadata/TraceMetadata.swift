@@ -38,6 +38,8 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
     public var memAutoInit: String?
     public var initOnAlloc: Bool?
     public var initOnFree: Bool?
+    /// The 1-minute load average (`/proc/loadavg`) when the capture began.
+    public var loadAverage: Double?
     /// Synthetic traces: `model` (timestamps are nominal; replay advances time by modelled costs).
     public var timebase: String?
     /// Synthetic traces: what each fault touches (`first-line`, `lines:N`, `full`).
@@ -85,6 +87,7 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
         case memAutoInit = "mem_auto_init"
         case initOnAlloc = "init_on_alloc"
         case initOnFree = "init_on_free"
+        case loadAverage = "load_average"
     }
 
     public init() {}

@@ -43,6 +43,9 @@ public struct TraceStatistics: TraceEventSink {
     public private(set) var batchedFrees: UInt64 = 0
     public private(set) var lostEvents: UInt64 = 0
     public private(set) var secondAllocationsOfLivePfn: UInt64 = 0
+    /// Allocations of a live pfn explained by a free lost in the CPU's idle context (`IdleContextFrees`).
+    public private(set) var freesLostInIdleContext: UInt64 = 0
+    private var idleContextFrees = IdleContextFrees()
     /// Idle time per CPU from sched_switch: switch-to-pid-0 starts an interval, switch-from-0 ends it.
     public private(set) var idle = IdleAccounting()
     /// Lines touched per page (page-touch traces).
@@ -74,6 +77,7 @@ public struct TraceStatistics: TraceEventSink {
     private func bytes(order: UInt8) -> UInt64 { pageSize << UInt64(order) }
 
     public mutating func consume(_ event: TraceEvent) {
+        defer { idleContextFrees.observe(event) }
         eventsByKind[Int(event.kind.rawValue)] += 1
         let t = event.timestampNs
         if event.kind != .lost || t != 0 {
@@ -107,7 +111,13 @@ public struct TraceStatistics: TraceEventSink {
                 allocFailureBytes &+= size
                 return
             }
-            if !live.insert(event.pfn) { secondAllocationsOfLivePfn += 1 }
+            if !live.insert(event.pfn) {
+                if idleContextFrees.explainsReallocation(of: event) {
+                    freesLostInIdleContext += 1
+                } else {
+                    secondAllocationsOfLivePfn += 1
+                }
+            }
             let migratetype = event.migratetype >= 0 && Int(event.migratetype) < TraceStatistics.migratetypeSlots - 1
                 ? Int(event.migratetype) : TraceStatistics.migratetypeSlots - 1
             orderMigratetype[Int(event.order) * TraceStatistics.migratetypeSlots + migratetype] += 1

@@ -1,0 +1,205 @@
+import Foundation
+import PrezeroModel
+import PrezeroTestSupport
+import PrezeroTrace
+import Testing
+
+@testable import PrezeroReplay
+
+/// The scrubbers as Lameter posted them (issue 11, item 8), each against a hand-computed case.
+@Suite("Scrubbers as posted")
+struct ScrubbersAsPostedTests {
+    let small = BuiltinProfiles.epycZen5VM.withMemory(256 << 20)
+
+    func engine<P: PrezeroPolicy>(_ policy: P, _ edit: (inout ReplayOptions) -> Void = { _ in }) throws -> ReplayEngine<P> {
+        var options = ReplayOptions(profile: small)
+        options.timebase = .trace
+        options.checkInvariants = true
+        edit(&options)
+        return try ReplayEngine(policy: policy, options: options)
+    }
+
+    /// A free of a pinned order-5 block: it coalesces to order 5, which wakes kscrubd-v4.
+    func wakingFree(at t: UInt64) -> TraceEvent {
+        TraceEvent(kind: .pageFree, cpu: 0, pid: 7, timestampNs: t, order: 5, a: 1 << 30)
+    }
+
+    /// kscrubd is an ordinary kernel thread: with both CPUs busy (one task each, none waiting)
+    /// CFS gives it 2 / (2 + 1) of a CPU, taken from the tasks; over 3 ms that is 2 ms, less at
+    /// most one job's clear. An idle-class scrubber (idle-zero) gets nothing.
+    @Test func kscrubdTakesItsFairShareFromBusyTasks() throws {
+        var v4 = try engine(KscrubdV4(parameters: .init(), profile: small))
+        v4.consume(wakingFree(at: 1_000))
+        v4.consume(TraceEvent(kind: .pageFault, cpu: 1, pid: 8, timestampNs: 3_001_000, a: 0x1000, c: 0x4))
+        v4.finish()
+        let job = CPUCachedDriver(profile: small).cost(bytes: small.pageBytes << small.maxOrder).cpuNs
+        #expect(v4.metrics.scrubberCPUNs <= 2_000_000 + 1e-6)
+        #expect(v4.metrics.scrubberCPUNs >= 2_000_000 - job, "\(v4.metrics.scrubberCPUNs) ns")
+        #expect(v4.metrics.scrubberCPUFromTasksNs == v4.metrics.scrubberCPUNs)
+        #expect(v4.invariantProblems.isEmpty, "\(v4.invariantProblems)")
+
+        var idleZero = try engine(IdleZero(parameters: .init(), profile: small))
+        idleZero.consume(wakingFree(at: 1_000))
+        idleZero.consume(TraceEvent(kind: .pageFault, cpu: 1, pid: 8, timestampNs: 3_001_000, a: 0x1000, c: 0x4))
+        idleZero.finish()
+        #expect(idleZero.metrics.scrubberCPUNs == 0)
+    }
+
+    /// One task preempted and waiting (prev_state R) on a busy node: 2 / (2 + 1 + 1) = 1/2 of a
+    /// CPU. With CPU 1 idle instead, kscrubd runs on idle time only and takes nothing.
+    @Test func waitingTasksAndIdleCPUsChangeTheShare() throws {
+        var busy = try engine(KscrubdV4(parameters: .init(), profile: small))
+        busy.consume(TraceEvent(kind: .schedSwitch, cpu: 0, pid: 9, timestampNs: 500, flags: .prevRunnable, a: 9, b: 7))
+        busy.consume(TraceEvent(kind: .schedSwitch, cpu: 1, pid: 10, timestampNs: 600, a: 10, b: 8))
+        busy.consume(wakingFree(at: 1_000))
+        busy.consume(TraceEvent(kind: .pageFault, cpu: 1, pid: 8, timestampNs: 4_001_000, a: 0x1000, c: 0x4))
+        let job = CPUCachedDriver(profile: small).cost(bytes: small.pageBytes << small.maxOrder).cpuNs
+        #expect(busy.metrics.scrubberCPUFromTasksNs <= 2_000_000 + 1e-6)
+        #expect(busy.metrics.scrubberCPUFromTasksNs >= 2_000_000 - job)
+
+        var halfIdle = try engine(KscrubdV4(parameters: .init(), profile: small))
+        halfIdle.consume(TraceEvent(kind: .schedSwitch, cpu: 1, pid: 10, timestampNs: 600, a: 10, b: 0))
+        halfIdle.consume(wakingFree(at: 1_000))
+        halfIdle.consume(TraceEvent(kind: .pageFault, cpu: 0, pid: 7, timestampNs: 3_001_000, a: 0x1000, c: 0x4))
+        #expect(halfIdle.metrics.scrubberCPUFromTasksNs == 0)
+        #expect(halfIdle.metrics.scrubberCPUNs >= 3_000_000 - job)
+    }
+
+    /// V8 wakes below its watermark whatever the load, then sleeps in 30 s steps while the load
+    /// average is >= 1. From 4 with every CPU idle it decays as 4 e^(-t/60 s): 2.43 at 30 s,
+    /// 1.47 at 60 s, 0.89 at 90 s. So it sleeps at 0, 30 and 60 s and zeroes from 90 s on.
+    @Test func v8SleepsWhileTheLoadIsHigh() throws {
+        func run(until end: UInt64) throws -> ReplayEngine<KscrubdV8> {
+            var v8 = try engine(KscrubdV8(parameters: .init(), profile: small)) { $0.initialLoadAverage = 4 }
+            v8.consume(TraceEvent(kind: .schedSwitch, cpu: 0, pid: 7, timestampNs: 1_000, a: 7, b: 0))
+            v8.consume(TraceEvent(kind: .schedSwitch, cpu: 1, pid: 8, timestampNs: 1_000, a: 8, b: 0))
+            // An order-1 free reaches the buddy lists (order 0 would stop on the per-CPU list).
+            v8.consume(TraceEvent(kind: .pageFree, cpu: 0, pid: 0, timestampNs: 2_000, order: 1, a: 1 << 30))
+            v8.consume(TraceEvent(kind: .pageFree, cpu: 0, pid: 0, timestampNs: end, order: 1, a: (1 << 30) + 2))
+            return v8
+        }
+        let before = try run(until: 89_000_000_000)
+        #expect(before.metrics.scrubberLoadSleeps == 3)
+        #expect(before.metrics.pagesZeroedScrubber == 0)
+        let after = try run(until: 91_000_000_000)
+        #expect(after.metrics.scrubberLoadSleeps == 3)
+        #expect(after.metrics.pagesZeroedScrubber > 0)
+        #expect(after.metrics.scrubberCPUFromTasksNs == 0, "every CPU idle: it took nothing from tasks")
+    }
+
+    /// V4's order-0 zero requests come from a per-CPU list of zeroed pages refilled in
+    /// pcp_batch pages from the zeroed buddy lists: after an idle warm-up, one request is a hit
+    /// and leaves pcp_batch - 1 zeroed pages on that CPU's list.
+    @Test func v4ServesOrderZeroFromAZeroedPerCPUList() throws {
+        var v4 = try engine(KscrubdV4(parameters: .init(), profile: small)) { $0.warmup = .idle(seconds: 1) }
+        v4.consume(TraceEvent(kind: .pageAlloc, cpu: 1, pid: 7, timestampNs: 1_000, order: 0, flags: [.gfpZero], a: 0x100))
+        #expect(v4.metrics.zeroHits == 1)
+        let list = v4.memory.pcpZeroed[1 * v4.memory.zoneCount]
+        #expect(list.count == small.pcpBatch - 1)
+        let zones = v4.memory.zones
+        #expect(list.allSatisfy { zones[0].isZero(Int($0)) })
+        v4.check()
+        #expect(v4.invariantProblems.isEmpty, "\(v4.invariantProblems)")
+        // Other policies keep no such list.
+        var v8 = try engine(KscrubdV8(parameters: .init(), profile: small)) { $0.warmup = .idle(seconds: 1) }
+        v8.consume(TraceEvent(kind: .pageAlloc, cpu: 1, pid: 7, timestampNs: 1_000, order: 0, flags: [.gfpZero], a: 0x100))
+        let anyZeroedList = v8.memory.pcpZeroed.contains { !$0.isEmpty }
+        #expect(!anyZeroedList)
+    }
+
+    /// `merge = "xen"` is a parameter of every policy whose free lists hold both kinds of block.
+    @Test func mergeRuleIsSelectable() throws {
+        for name in ["kscrubd-v4", "kscrubd-v8", "idle-zero", "hugepage-prezero"] {
+            let xen = try Policies.make(name, settings: [("merge", "xen")], profile: small)
+            #expect(xen.mergeRule == .xen, "\(name)")
+            #expect(xen.parameters.asStrings["merge"] == "xen")
+            let lameter = try Policies.make(name, settings: [], profile: small)
+            #expect(lameter.mergeRule == .lameter)
+            #expect(throws: PolicyError.self) { _ = try Policies.make(name, settings: [("merge", "buddy")], profile: small) }
+        }
+    }
+
+    /// A THP fault the model has no free order-9 block for falls back to order-0 faults, as the
+    /// kernel does. 1,024 free pages (one order-10 block); an order-1 kernel block takes pages
+    /// 0 and 1 and an order-9 one takes 512..1023, so 510 pages are left: the fault
+    /// becomes 510 order-0 zero-fill faults and 2 pages the model cannot give; the folio's free
+    /// returns all 510.
+    @Test func failedHugeFaultFallsBackToBasePages() throws {
+        var profile = small
+        profile.initiallyFreeFraction = 1.0 / 64
+        var options = ReplayOptions(profile: profile)
+        options.checkInvariants = true
+        var e = try ReplayEngine(policy: ZeroOnFault(parameters: .init(), profile: profile), options: options)
+        #expect(e.memory.freePages == 1024)
+        e.consume(TraceEvent(kind: .pageAlloc, cpu: 0, pid: 1, timestampNs: 10, order: 1, a: 0x10))
+        e.consume(TraceEvent(kind: .pageAlloc, cpu: 0, pid: 1, timestampNs: 30, order: 9, a: 0x200))
+        #expect(e.memory.freePages == 510)
+        e.consume(TraceEvent(kind: .pageFault, cpu: 1, pid: 5, timestampNs: 40, a: 0x7f00_0020_1000, c: 0x6))
+        e.consume(TraceEvent(kind: .pageAlloc, cpu: 1, pid: 5, timestampNs: 50, order: 9, flags: [.gfpUser, .gfpTransHuge], a: 0x400))
+        #expect(e.metrics.modelHugeFallbacks == 1)
+        #expect(e.metrics.faults == 510)
+        #expect(e.metrics.hugeFaults == 0)
+        #expect(e.metrics.modelOutOfMemory == 2)
+        #expect(e.metrics.pagesZeroedFaultPath == 510)
+        e.consume(TraceEvent(kind: .pageFree, cpu: 1, pid: 5, timestampNs: 60, order: 9, a: 0x400))
+        e.finish()
+        #expect(e.memory.freePages + e.memory.pcpPages.reduce(0, +) >= 510)
+        #expect(e.invariantProblems.isEmpty, "\(e.invariantProblems)")
+    }
+}
+
+/// Frees perf lost in a CPU's idle context (issue 11, item 9), on lines of traces/git-clone.
+@Suite("Frees lost in idle context")
+struct IdleContextFreeTests {
+    /// pfn 0x123020, a page-table page allocated on CPU 0, freed by an RCU callback in CPU 1's
+    /// idle context (not recorded), then taken again from CPU 1's per-CPU list by the pipe writer.
+    static func lines(secondCPU: String, idleBetween: Bool) -> String {
+        var text = """
+                     git  6143/6143  [000]   755.326101000:             kmem:mm_page_alloc: page=0x123020 pfn=0x123020 order=0 migratetype=0 gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_ZERO|__GFP_COMP
+                     git  6150/6150  [001]   755.330000000:                sched:sched_switch: prev_comm=git prev_pid=6150 prev_prio=120 prev_state=S ==> next_comm=swapper/1 next_pid=0 next_prio=120
+
+            """
+        if !idleBetween { text = String(text.split(separator: "\n")[0]) + "\n" }
+        text += "             git  6151/6151  [\(secondCPU)]   755.343500000:             kmem:mm_page_alloc: page=0x123020 pfn=0x123020 order=0 migratetype=0 gfp_flags=GFP_HIGHUSER|__GFP_ACCOUNT\n"
+        return text
+    }
+
+    func stat(_ text: String) throws -> TraceStatistics {
+        let path = Scratch.directory + "prezero-lost-\(UUID().uuidString).perf.txt"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        var statistics = TraceStatistics()
+        _ = try TraceReader.read(path: path, into: &statistics)
+        return statistics
+    }
+
+    @Test func aPageTableTakenAgainOnAnIdleBlindCPUIsALostFree() throws {
+        let s = try stat(Self.lines(secondCPU: "001", idleBetween: true))
+        #expect(s.freesLostInIdleContext == 1)
+        #expect(s.secondAllocationsOfLivePfn == 0)
+    }
+
+    /// Without the idle period, or on a CPU whose idle context the capture shows, it stays an anomaly.
+    @Test func otherwiseItStaysAnAnomaly() throws {
+        let noIdle = try stat(Self.lines(secondCPU: "001", idleBetween: false))
+        #expect(noIdle.secondAllocationsOfLivePfn == 1 && noIdle.freesLostInIdleContext == 0)
+        let seen = Self.lines(secondCPU: "001", idleBetween: true).replacingOccurrences(
+            of: "             git  6151/6151",
+            with: "         swapper      0/0     [001]   755.340000000:                 kmem:mm_page_free: page=0x1 pfn=0x1 order=0\n             git  6151/6151")
+        let s = try stat(seen)
+        #expect(s.secondAllocationsOfLivePfn == 1 && s.freesLostInIdleContext == 0)
+    }
+
+    /// Every bundled capture: each re-allocation of a live pfn is such a lost free (40 in
+    /// git-clone, 52 in gcc-lz4, found by reading the captures), so --strict passes them, and the
+    /// replay returns the lost page before it is taken again.
+    @Test(arguments: ["git-clone.perf.txt.zst", "gcc-lz4.perf.txt.zst", "zstd-15.perf.txt.zst", "python-sort.ftrace.txt.zst"])
+    func bundledCapturesHaveNoUnexplainedReallocation(_ name: String) throws {
+        let trace = repositoryRoot.appendingPathComponent("traces/" + name).path
+        let r = try replay(trace, policy: "zero-on-fault", profile: BuiltinProfiles.epycZen5VM, timebase: .trace)
+        #expect(r.metrics.secondAllocationsOfLivePfn == 0)
+        let expected: UInt64 = ["git-clone.perf.txt.zst": 40, "gcc-lz4.perf.txt.zst": 52][name] ?? 0
+        #expect(r.metrics.freesLostInIdleContext == expected)
+        #expect(r.strictError() == nil)
+        #expect(r.invariantViolations.isEmpty)
+    }
+}
