@@ -180,7 +180,9 @@ for n, (pw, pz) in ALTIX_THREADS.items():
     w(f"| {n} | {pw:,} | {a:,.0f} | {pz:,} | {b:,.0f} | {pz / pw:.2f}x | {b / a:.2f}x ({pct(b / a, pz / pw):+.0f}%) |")
 w("\nThe ratios follow the published fall with threads (" + ", ".join(
     f"{n} threads {m:.2f}x vs {p:.2f}x" for n, (m, p) in thread_ratios.items()) + "): with more threads fewer "
-  "CPUs are idle, so kscrubd, which runs only on idle CPUs of its node, refills the pool less. The absolute "
+  "CPUs are idle, so kscrubd refills the pool from idle time less. kscrubd is a normal-priority thread: with "
+  "every CPU of its node busy it takes a CFS share from the faulting threads, and what it zeroes then costs "
+  "them the same time (`--timebase model` adds it to their clocks), so it buys no fault rate. The absolute "
   "rates are not reproduced: 2.6.10 serialised faults on `mm->page_table_lock` and the zone lock, so the "
   "published rates scale far below linearly with threads, while the model has no lock contention and its "
   "rates scale with the CPUs. At 8 threads no CPU is idle, and the model's remaining gain comes from the "

@@ -173,7 +173,7 @@ package struct ComparisonReport {
     }
 
     static func delta(_ value: Double, _ base: Double) -> String {
-        guard base != 0 else { return value == 0 ? "0%" : "n/a" }
+        guard base != 0 else { return value == 0 ? "0%" : "from 0" }
         let d = (value / base - 1) * 100
         if abs(d) < 0.05 { return "0%" }
         return (d > 0 ? "+" : "") + String(format: abs(d) >= 10 ? "%.0f%%" : "%.1f%%", d)
@@ -363,9 +363,19 @@ package struct ComparisonReport {
         if run.wastedZeroingPages > base.wastedZeroingPages {
             parts.append("\(run.wastedZeroingPages) zeroed pages handed to requests that did not need them")
         }
-        parts.append("\(Self.delta(Double(run.llcDemandMisses), Double(base.llcDemandMisses))) LLC demand misses")
+        parts.append(Self.demandMisses(run.llcDemandMisses, base: base.llcDemandMisses))
         parts.append("total CPU \(Self.delta(run.totalCPUNs, base.totalCPUNs))")
         return parts.joined(separator: "; ")
+    }
+
+    /// "+4% LLC demand misses"; against a baseline with none (an inline clear leaves the touched
+    /// line hot), the count itself.
+    static func demandMisses(_ count: UInt64, base: UInt64) -> String {
+        switch (count, base) {
+        case (0, 0): "no LLC demand misses (nor in the baseline)"
+        case (_, 0): "\(count) LLC demand misses where the baseline has none"
+        default: "\(delta(Double(count), Double(base))) LLC demand misses"
+        }
     }
 
     static func duration(_ ns: Double) -> String {

@@ -110,6 +110,8 @@ package struct StatReport: Codable, Sendable {
     package var faults: [String: UInt64]
     package var gfpZeroRequestsByOrder: [String: UInt64]
     package var zeroFillFaults: [ZeroFillRow]
+    /// Page-table pages allocated inside those faults (`pte_alloc_one`).
+    package var faultPageTables: UInt64
     package var kernelSettings: KernelSettings
     package var topCommands: [Command]
     package var idle: [CPUIdle]
@@ -195,6 +197,7 @@ package struct StatReport: Codable, Sendable {
             }
         }
         zeroFillFaults = zeroFill.sorted { ($0.order, $0.access) < ($1.order, $1.access) }
+        faultPageTables = s.faultPageTables
         let m = read.metadata
         kernelSettings = KernelSettings(
             thpEnabled: m?.thpEnabled, thpDefrag: m?.thpDefrag, hpagePmdSize: m?.hpagePmdSize, mthpEnabled: m?.mthpEnabled,
@@ -328,6 +331,7 @@ package struct StatReport: Codable, Sendable {
             out += "order " + F.left(String(row.order), 3) + F.left(row.folio, 10) + F.left(accessLabels[row.access] ?? row.access, 34)
                 + F.right(String(row.faults), 10) + "\n"
         }
+        if !zeroFillFaults.isEmpty { out += "page-table pages allocated inside them            " + F.right(String(faultPageTables), 10) + "\n" }
         let k = kernelSettings
         func word(_ text: String?) -> String { text ?? "not recorded" }
         func state(_ on: Bool?) -> String { on.map { $0 ? "on" : "off" } ?? "not recorded" }

@@ -94,5 +94,10 @@ struct FaultTailTests {
         let r = try replay(path, policy: "zero-on-fault", profile: BuiltinProfiles.epycZen5VM, timebase: .trace)
         #expect(r.metrics.faults > 0)
         #expect(r.metrics.faultLatencyP99Ns > r.metrics.faultLatencyP50Ns, "p50 \(r.metrics.faultLatencyP50Ns) p99 \(r.metrics.faultLatencyP99Ns)")
+        // stat and the replay classify a fault's page-table pages with the one matcher rule.
+        var statistics = TraceStatistics()
+        _ = try TraceReader.read(path: path, into: &statistics)
+        #expect(statistics.faultPageTables == r.metrics.faultPageTables)
+        #expect(statistics.faultPageTables > 0)
     }
 }

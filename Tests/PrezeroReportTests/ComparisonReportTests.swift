@@ -154,6 +154,10 @@ struct ComparisonReportTests {
         #expect(verdict.hasPrefix("2x faster zero-fill faults; pays 2.00 s of CPU in its scrubber, 500.0 ms of it taken from busy tasks"))
         #expect(verdict.contains("+100% LLC demand misses"))
         #expect(report.verdict(runs[2], runs[0]).contains("pays 1.0 ms of idle CPU"))
+        // An inline clear leaves the touched line hot: a baseline with no demand misses gets the count, not a ratio.
+        var cold = runs
+        cold[0].metrics.llcDemandMisses = 0
+        #expect(report.verdict(cold[1], cold[0]).contains("1000 LLC demand misses where the baseline has none"))
         let slower = report.verdict(runs[2], runs[0])
         #expect(slower.hasPrefix("8.7% slower zero-fill faults"))
     }

@@ -69,6 +69,15 @@ extension ReplayEngine {
         return min(1, busy / (busy + waiting + 1))
     }
 
+    /// With `--timebase model` the time a scrubber takes from busy tasks delays them: each busy
+    /// CPU of the node loses its share. (A capture's timestamps already hold what happened.)
+    mutating func delayBusyCPUs(node: Int, by ns: Double) {
+        guard options.timebase == .model else { return }
+        let cpus = (node * profile.cpusPerNode)..<min((node + 1) * profile.cpusPerNode, idle.count)
+        let busy = cpus.filter { !idle[$0] }
+        for cpu in busy { cpuClock[cpu] += ns / Double(busy.count) }
+    }
+
     mutating func runScrubber(node: Int, until t: Double) {
         while true {
             if let flight = scrubbers[node].inFlight {
@@ -108,6 +117,7 @@ extension ReplayEngine {
             scrubbers[node].budgetNs -= fromIdle
             scrubbers[node].taskBudgetNs -= cost.cpuNs - fromIdle
             metrics.scrubberCPUFromTasksNs += cost.cpuNs - fromIdle
+            if cost.cpuNs > fromIdle { delayBusyCPUs(node: node, by: cost.cpuNs - fromIdle) }
             metrics.scrubberCPUNs += cost.cpuNs
             metrics.scrubberJobs += 1
             _ = memory.zones[job.zone].takeForZeroing(job.page)

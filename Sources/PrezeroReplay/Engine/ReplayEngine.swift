@@ -203,7 +203,8 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             break
         }
         idleContextFrees.observe(event)
-        if options.timebase == .model { cpuClock[cpu] = t + cost }
+        // max: a scrubber may have taken time from this CPU while the event's time advanced.
+        if options.timebase == .model { cpuClock[cpu] = max(t, cpuClock[cpu]) + cost }
         if options.checkInvariants && metrics.events % UInt64(options.checkInterval) == 0 { check() }
     }
 
@@ -254,9 +255,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     // MARK: Allocation
 
     mutating func allocate(_ event: TraceEvent, cpu: Int) -> Double {
-        // A zeroed kernel page allocated inside a user fault is its page-table page (`pte_alloc_one`).
-        let isPageTable = event.order == 0 && event.wantsZero && !event.flags.contains(.gfpUser)
-            && zeroFill.hasPendingFault(cpu: event.cpu, pid: event.pid)
+        let isPageTable = zeroFill.isPageTableOfPendingFault(event)
         let fault = zeroFill.observe(event)
         if event.failed {
             metrics.traceFailedAllocations += 1

@@ -2,7 +2,7 @@ import PrezeroModel
 import PrezeroTrace
 
 /// What a fault touches when the trace has no touch detail (perf and ftrace captures).
-package enum TouchModel: Sendable, Equatable, Hashable, Codable, CustomStringConvertible {
+package enum TouchModel: Sendable, Equatable, Hashable, TextCodable {
     /// The line holding the faulting address.
     case firstLine
     /// N consecutive lines from the faulting address, wrapping within the page.
@@ -28,18 +28,7 @@ package enum TouchModel: Sendable, Equatable, Hashable, Codable, CustomStringCon
         }
     }
 
-    package init(from decoder: Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let touch = TouchModel(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "touch '\(text)' is not first-line, lines:N or full"))
-        }
-        self = touch
-    }
-
-    package func encode(to encoder: Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(description)
-    }
+    package static let expected = "first-line, lines:N or full"
 
     package func lineCount(linesPerPage: Int) -> Int {
         switch self {
@@ -62,7 +51,7 @@ package enum Timebase: String, Sendable, Codable, CaseIterable {
 /// `--warmup-instructions`, gem5's fast-forward). State built there is earned by the policy's own
 /// mechanisms at their own cost, which results show apart (`pages_zeroed_before_window`,
 /// `warmup_cpu_ns`, `warmup_engine_ns`); nothing is zeroed for free.
-package enum Warmup: Sendable, Equatable, Hashable, Codable, CustomStringConvertible {
+package enum Warmup: Sendable, Equatable, Hashable, TextCodable {
     /// Cold start: the window begins with no free page zeroed (except under a policy that zeroes
     /// at free, whose free memory was cleared when it was freed: counted before the window).
     case none
@@ -86,12 +75,23 @@ package enum Warmup: Sendable, Equatable, Hashable, Codable, CustomStringConvert
         }
     }
 
+    package static let expected = "none or idle:SECONDS"
+}
+
+/// A value written as its text in options, plans and results (`first-line`, `idle:10s`): coded
+/// as that string, and an error names what was expected.
+package protocol TextCodable: Codable, CustomStringConvertible {
+    init?(_ text: String)
+    static var expected: String { get }
+}
+
+extension TextCodable {
     package init(from decoder: Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
-        guard let warmup = Warmup(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "warmup '\(text)' is not none or idle:SECONDS"))
+        guard let value = Self(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not \(Self.expected)"))
         }
-        self = warmup
+        self = value
     }
 
     package func encode(to encoder: Encoder) throws {

@@ -45,6 +45,8 @@ public struct TraceStatistics: TraceEventSink {
     public private(set) var secondAllocationsOfLivePfn: UInt64 = 0
     /// Allocations of a live pfn explained by a free lost in the CPU's idle context (`IdleContextFrees`).
     public private(set) var freesLostInIdleContext: UInt64 = 0
+    /// Page-table pages allocated inside zero-fill faults (`ZeroFillFaultMatcher.isPageTableOfPendingFault`).
+    public private(set) var faultPageTables: UInt64 = 0
     private var idleContextFrees = IdleContextFrees()
     /// Idle time per CPU from sched_switch: switch-to-pid-0 starts an interval, switch-from-0 ends it.
     public private(set) var idle = IdleAccounting()
@@ -99,6 +101,7 @@ public struct TraceStatistics: TraceEventSink {
 
         switch event.kind {
         case .pageAlloc:
+            if zeroFill.isPageTableOfPendingFault(event) { faultPageTables += 1 }
             if let fault = zeroFill.observe(event) {
                 let access = ZeroFillFault.Access.allCases.firstIndex(of: fault.access) ?? 0
                 zeroFillFaultsByAccessOrder[access][fault.order] += 1
