@@ -34,6 +34,10 @@ let package = Package(
             dependencies: ["CSetScan", .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: [.define("PREZERO_INTERNAL_CHECKS", .when(configuration: .debug))]
         ),
+        // `prezero calibrate`: timing loops in C (rep stosb, non-temporal stores, rdtscp per
+        // fault), and the measurements turned into a machine profile.
+        .target(name: "CCalibrate"),
+        .target(name: "PrezeroCalibrate", dependencies: ["CCalibrate", "PrezeroModel"]),
         // Replay engine, policies, metrics.
         .target(
             name: "PrezeroReplay",
@@ -46,7 +50,7 @@ let package = Package(
         .executableTarget(
             name: "prezero",
             dependencies: [
-                "PrezeroTrace", "PrezeroReport", "PrezeroModel", "PrezeroReplay",
+                "PrezeroTrace", "PrezeroReport", "PrezeroModel", "PrezeroReplay", "PrezeroCalibrate",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -57,6 +61,7 @@ let package = Package(
         .testTarget(name: "PrezeroReportTests", dependencies: ["PrezeroReport", "PrezeroTrace", "PrezeroModel", "PrezeroReplay", "PrezeroTestSupport"],
                     resources: [.copy("Golden")]),
         .testTarget(name: "PrezeroModelTests", dependencies: ["PrezeroModel", "PrezeroTestSupport"]),
+        .testTarget(name: "PrezeroCalibrateTests", dependencies: ["PrezeroCalibrate", "PrezeroModel", "PrezeroTestSupport"]),
         .testTarget(name: "PrezeroReplayTests", dependencies: ["PrezeroReplay", "PrezeroModel", "PrezeroTrace", "PrezeroTestSupport"]),
         // Runs the built `prezero` binary: exit codes, messages, JSON keys.
         .testTarget(name: "PrezeroCLITests", dependencies: ["prezero", "PrezeroTestSupport"], resources: [.copy("Fixtures")]),

@@ -17,6 +17,7 @@ prezero=${1:-$root/.build/release/prezero}
 [ -x "$prezero" ] || { echo "check-invariants.sh: $prezero not built (swift build)" >&2; exit 1; }
 prezero=$(cd "$(dirname "$prezero")" && pwd)/$(basename "$prezero")  # absolute: the suite works in a temporary folder
 work=$(mktemp -d)
+export PREZERO_CONFIG_DIR="$work/config"  # no calibrated profile of this machine: the built-in default
 trap 'rm -rf "$work"' EXIT
 policies=$("$prezero" policies | sed -n "s/^### //p" | paste -sd, -)
 count=$(echo "$policies" | tr ',' '\n' | wc -l)

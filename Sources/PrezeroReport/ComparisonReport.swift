@@ -131,6 +131,12 @@ package struct ComparisonReport {
             if !captured.contains(line) { captured.append(line) }
         }
         md += "\nEvery profile parameter and its source: `prezero profiles NAME`.\n\n"
+        // A built-in profile describes the machine it was written for, not the reader's.
+        let builtins = Set(runs.map(\.profile).filter { $0.measuredRanges == nil && BuiltinProfiles.named($0.name) != nil }.map(\.name)).sorted()
+        if !builtins.isEmpty {
+            md += "**Not this machine**: \(builtins.map { "`\($0)`" }.joined(separator: ", ")) \(builtins.count == 1 ? "is a built-in profile" : "are built-in profiles"), "
+            md += "not measured on the machine you run; run `prezero calibrate` to measure yours (then `--profile host`, the default once calibrated).\n\n"
+        }
         if !captured.isEmpty {
             md += "The captured machine's sizes replace the profile's where a trace's metadata describes it "
             md += "(`--ignore-capture-machine` keeps the profile's):\n\n" + captured.joined(separator: "\n") + "\n\n"
@@ -267,11 +273,11 @@ package struct ComparisonReport {
             "\(stem)-cpu-cost.svg",
             SVGChart.stacked(
                 title: "Who pays: CPU time by place", unit: "ms of CPU time",
-                segments: ["fault path", "alloc-path zeroing", "scrubber on idle CPUs", "scrubber taken from tasks", "free path", "program's touches"],
+                segments: ["fault path", "alloc path (zeroing, refills)", "scrubber on idle CPUs", "scrubber taken from tasks", "free path", "program's touches"],
                 rows: group.runs.map { run in
                     let m = run.metrics
                     let fromTasks = m.scrubberCPUFromTasksNs
-                    return (run.label, [m.faultPathNs, m.allocPathZeroingNs, m.scrubberCPUNs - fromTasks, fromTasks, m.freePathNs, m.touchNs + m.laterTouchNs].map { $0 / 1e6 })
+                    return (run.label, [m.faultPathNs, m.allocPathZeroingNs + m.allocPathRefillNs, m.scrubberCPUNs - fromTasks, fromTasks, m.freePathNs, m.touchNs + m.laterTouchNs].map { $0 / 1e6 })
                 })
         ))
         md += "Charts:\n\n"

@@ -6,20 +6,28 @@ import PrezeroReplay
 struct ProfilesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "profiles",
-        abstract: "List the built-in machine profiles, or show one with every parameter and its source."
+        abstract: "List the machine profiles (this machine's, when calibrated, and the built-ins), or show one with every parameter and its source."
     )
 
-    @Argument(help: "Profile to show (default: list them).", completion: .list(BuiltinProfiles.names)) var name: String?
+    @Argument(help: "Profile to show (default: list them).", completion: .list([HostProfile.name] + BuiltinProfiles.names)) var name: String?
     @Flag(help: "Print the profile as JSON (a format --profile FILE reads).") var json = false
     @Flag(help: "Print the profile as TOML (a format --profile FILE reads).") var toml = false
 
     func run() throws {
         guard let name else {
+            if let host = try HostProfile.load() {
+                print(host.name.padding(toLength: 16, withPad: " ", startingAt: 0) + host.description + " (\(HostProfile.path); the default)")
+            } else {
+                print("host            not calibrated: run prezero calibrate to measure this machine (the default profile until then: epyc-zen5-vm)")
+            }
             for profile in BuiltinProfiles.all { print(profile.name.padding(toLength: 16, withPad: " ", startingAt: 0) + profile.description) }
             return
         }
-        guard let profile = BuiltinProfiles.named(name) else {
-            throw ValidationError("unknown profile '\(name)'; valid: \(BuiltinProfiles.names.joined(separator: ", "))")
+        let found = name == HostProfile.name ? try HostProfile.load() : BuiltinProfiles.named(name)
+        guard let profile = found else {
+            throw ValidationError(name == HostProfile.name
+                ? "this machine has no calibrated profile at \(HostProfile.path): run prezero calibrate"
+                : "unknown profile '\(name)'; valid: \(([HostProfile.name] + BuiltinProfiles.names).joined(separator: ", "))")
         }
         if toml {
             let object = try JSONDecoder().decode([String: ConfigValue].self, from: JSONEncoder().encode(profile))

@@ -38,9 +38,9 @@ struct PolicyName: ExpressibleByArgument, Sendable, Equatable {
 /// `ReplaySetup`, which `batch` builds from its plan instead.
 struct ReplaySetupOptions: ParsableArguments {
     @Option(
-        help: ArgumentHelp("Machine profile: a built-in (\(BuiltinProfiles.names.joined(separator: ", "))) or a TOML/JSON profile file.", valueName: "name-or-file"),
-        completion: .custom { _, _, _ in BuiltinProfiles.names + ProfileCompletion.files() })
-    var profile: String = "epyc-zen5-vm"
+        help: ArgumentHelp("Machine profile: host (this machine, measured by prezero calibrate), a built-in (\(BuiltinProfiles.names.joined(separator: ", "))) or a TOML/JSON profile file. Default: host when calibrated, else epyc-zen5-vm.", valueName: "name-or-file"),
+        completion: .custom { _, _, _ in [HostProfile.name] + BuiltinProfiles.names + ProfileCompletion.files() })
+    var profile: String?
 
     @Option(
         name: .customLong("set"), parsing: .singleValue,
@@ -77,7 +77,7 @@ struct ReplaySetupOptions: ParsableArguments {
     /// The setup for `policies`; plain `KEY=VALUE` settings go to `single`.
     func setup(policies: [String], single: String? = nil) throws -> ReplaySetup {
         do {
-            var setup = ReplaySetup(profile: try ReplaySetup.loadProfile(profile))
+            var setup = ReplaySetup(profile: try ReplaySetup.loadProfile(profile ?? HostProfile.defaultName))
             setup.touch = touch
             setup.timebase = timebase
             setup.idleFraction = idleFraction

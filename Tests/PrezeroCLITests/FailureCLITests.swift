@@ -202,6 +202,7 @@ struct FailureCLITests {
 }
 
 func runCommand(_ path: String, _ arguments: [String]) throws -> Int32 {
+    Scratch.isolate()
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments

@@ -35,6 +35,11 @@ package struct ClearCost: Codable, Sendable, Equatable {
             case extentBytes = "extent_bytes"
             case bytesPerNs = "bytes_per_ns"
         }
+
+        package init(extentBytes: Int, bytesPerNs: Double) {
+            self.extentBytes = extentBytes
+            self.bytesPerNs = bytesPerNs
+        }
     }
 
     /// Fixed cost per clear call, ns.
@@ -144,6 +149,9 @@ package struct MachineProfile: Codable, Sendable, Equatable {
     /// Where each parameter's value comes from: key -> source (a published figure, an LKML
     /// Message-ID, a datasheet, a measurement, or "fitted" with the data it was fitted to).
     package var sources: [String: String]
+    /// A calibrated profile's measured spread: key -> [min, max] over its repetitions (the
+    /// median is the value); nil for the built-ins and hand-written files.
+    package var measuredRanges: [String: [Double]]? = nil
 
     enum CodingKeys: String, CodingKey {
         case name
@@ -171,6 +179,7 @@ package struct MachineProfile: Codable, Sendable, Equatable {
         case engines
         case faultBatches = "fault_batches"
         case sources
+        case measuredRanges = "measured_ranges"
     }
 
     /// Optional fields are written as null, so every key is always present.
@@ -201,6 +210,8 @@ package struct MachineProfile: Codable, Sendable, Equatable {
         try c.encode(engines, forKey: .engines)
         try c.encode(faultBatches, forKey: .faultBatches)
         try c.encode(sources, forKey: .sources)
+        // Absent rather than null: results written before calibrated profiles keep their bytes.
+        try c.encodeIfPresent(measuredRanges, forKey: .measuredRanges)
     }
 
     package var pages: Int { Int(memoryBytes / UInt64(pageBytes)) }

@@ -10,7 +10,7 @@ import PrezeroTrace
 /// ```toml
 /// baseline = "zero-on-fault"
 /// traces = ["traces/*.perf.txt.zst"]      # paths or globs
-/// profiles = ["epyc-zen5-vm"]              # names or TOML/JSON files
+/// profiles = ["epyc-zen5-vm"]              # names or TOML/JSON files; default: host, else epyc-zen5-vm
 /// touch = ["first-line", "lines:8"]       # optional; default: each trace's metadata
 /// warmup = "idle:10"                       # optional; default "none" (cold start)
 /// private_l2 = true                       # optional: simulate each profile's private L2
@@ -97,7 +97,7 @@ package struct BatchPlan {
 
         // Profiles, with overrides, through the same setup as replay and compare.
         var setups: [(String, ReplaySetup)] = []
-        let profileNames = doc["profiles"] == nil ? ["epyc-zen5-vm"] : strings(doc["profiles"], "profiles", planPath, &problems)
+        let profileNames = doc["profiles"] == nil ? [HostProfile.defaultName] : strings(doc["profiles"], "profiles", planPath, &problems)
         let overrides = doc["profile_set"].map { flatten($0) } ?? []
         if let value = doc["profile_set"], value.table == nil { problems.append("\(planPath): profile_set must be a table") }
         for name in profileNames {

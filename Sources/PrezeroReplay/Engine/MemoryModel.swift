@@ -15,14 +15,14 @@ package struct MemoryModel: MemoryView {
     package private(set) var pcpDrainedPages: UInt64 = 0
     private var adoptHints: [Int]
 
-    package init(profile: MachineProfile, mergeRule: MergeRule) {
+    package init(profile: MachineProfile, mergeRule: MergeRule, zeroedPerCPULists: Bool = false) {
         self.profile = profile
         let perNode = profile.pages / profile.nodes
         zones = (0..<profile.nodes).map {
             BuddyZone(node: $0, basePfn: $0 * perNode, pageCount: perNode, maxOrder: profile.maxOrder, mergeRule: mergeRule)
         }
         pcp = Array(repeating: [], count: profile.cpus * profile.nodes)
-        pcpZeroed = pcp
+        pcpZeroed = zeroedPerCPULists ? pcp : []
         pcpPages = Array(repeating: 0, count: profile.nodes)
         adoptHints = Array(repeating: 0, count: profile.nodes)
     }
@@ -38,6 +38,13 @@ package struct MemoryModel: MemoryView {
     }
 
     package func node(ofCPU cpu: Int) -> Int { min(profile.nodes - 1, cpu / profile.cpusPerNode) }
+
+    /// The CPUs of a node: `cpus / nodes` each, the last node also taking the remainder.
+    package func cpus(ofNode node: Int) -> Range<Int> {
+        let first = node * profile.cpusPerNode
+        let end = node == profile.nodes - 1 ? profile.cpus : first + profile.cpusPerNode
+        return min(first, profile.cpus)..<max(min(end, profile.cpus), min(first, profile.cpus))
+    }
 
     /// Free pages in every zone, and how many are on zeroed lists.
     package var freePages: Int { zones.reduce(0) { $0 + $1.freePages } }

@@ -5,10 +5,17 @@ extension ReplayEngine {
     /// Idle CPUs of `node` between the last event and `t` (the state is constant in between,
     /// because it changes only at events).
     func idleCPUs(node: Int) -> Double {
-        if !warmingUp && !sawSchedSwitch && options.timebase == .trace {
-            return options.idleFraction * Double(profile.cpusPerNode)
-        }
+        if idleFromFraction { return options.idleFraction * Double(memory.cpus(ofNode: node).count) }
         return Double(idlePerNode[node])
+    }
+
+    /// No sched_switch in a captured trace: idle time is `--idle-fraction` of every CPU.
+    var idleFromFraction: Bool { !warmingUp && !sawSchedSwitch && options.timebase == .trace }
+
+    /// Runnable tasks now: on busy CPUs, and preempted ones waiting for a CPU.
+    var runnableTasks: Double {
+        let busy = idleFromFraction ? (1 - options.idleFraction) * Double(idle.count) : Double(idle.count - idleTotal)
+        return busy + Double(preemptedTasks.count)
     }
 
     /// Marks `cpu` idle or busy, keeping the idle counts that `advance` reads on every event.
@@ -17,17 +24,31 @@ extension ReplayEngine {
         idle[cpu] = value
         let delta = value ? 1 : -1
         idleTotal += delta
-        let node = cpu / profile.cpusPerNode
-        if node < idlePerNode.count { idlePerNode[node] += delta }
+        idlePerNode[memory.node(ofCPU: cpu)] += delta
     }
 
     /// Runs background work (scrubbers and engines) from the last event up to `t`, stopping at
     /// each sleeping scrubber's timer so it looks at the load of that moment.
     mutating func advance(to t: Double) {
+        guard t.isFinite else { return }
+        skipSleepsThatCannotEnd(before: t)
         while lastAdvance < t {
             var step = t
             for s in scrubbers where s.awake && s.sleepUntil > lastAdvance && s.sleepUntil < step { step = s.sleepUntil }
             advanceSpan(to: step)
+        }
+    }
+
+    /// A scrubber asleep on the load gate while the load cannot fall (the runnable tasks keep it
+    /// where it is or push it up) fails every check before `t`: count those sleeps at once
+    /// instead of stepping through a long gap 30 s at a time.
+    private mutating func skipSleepsThatCannotEnd(before t: Double) {
+        let step = policy.scrubberSleepNs
+        guard step > 0, runnableTasks >= loadAverage, !policy.mayScrub(loadAverage: loadAverage) else { return }
+        for node in scrubbers.indices where scrubbers[node].awake && scrubbers[node].sleepUntil > lastAdvance && scrubbers[node].sleepUntil < t {
+            let timers = ((t - scrubbers[node].sleepUntil) / step).rounded(.down)
+            scrubbers[node].sleepUntil += timers * step
+            metrics.scrubberLoadSleeps &+= UInt64(timers)
         }
     }
 
@@ -37,7 +58,7 @@ extension ReplayEngine {
         // 1-minute load average of runnable tasks (kernel calc_load: exponential, 60 s): the
         // tasks on busy CPUs and those preempted and waiting (sched_switch prev_state R). Tasks
         // woken but not yet run are not in a capture without sched_wakeup: a lower bound.
-        let runnable = Double(idle.count - idleTotal + preemptedTasks.count)
+        let runnable = runnableTasks
         let steps = dt * (1 / 60e9)
         let decay = dt < 1e8 ? 1 - steps : exp(-steps)  // first-order for short steps
         loadAverage = loadAverage * decay + runnable * (1 - decay)
@@ -49,8 +70,9 @@ extension ReplayEngine {
             guard scrubbers[node].awake else { continue }
             let from = max(lastAdvance, scrubbers[node].sleepUntil)
             guard t >= from else { continue }
-            scrubbers[node].budgetNs += (t - from) * idleShare
-            if policy.scrubberScheduling == .normal && idleShare < 1 {
+            // A thread waiting for its engine job uses no CPU and banks none.
+            if scrubbers[node].inFlight == nil { scrubbers[node].budgetNs += (t - from) * idleShare }
+            if policy.scrubberScheduling == .normal && idleShare < 1 && scrubbers[node].inFlight == nil {
                 scrubbers[node].taskBudgetNs += (t - from) * (1 - idleShare) * fairShare(node: node, idleOnNode: idleOnNode)
             }
             runScrubber(node: node, until: t)
@@ -63,7 +85,7 @@ extension ReplayEngine {
         /// gives it an equal share with the node's runnable tasks (busy CPUs' tasks plus the
         /// preempted ones waiting there): busy / (runnable + 1), at most one CPU.
     func fairShare(node: Int, idleOnNode: Double) -> Double {
-        let busy = max(0, Double(profile.cpusPerNode) - idleOnNode)
+        let busy = max(0, Double(memory.cpus(ofNode: node).count) - idleOnNode)
         guard busy > 0 else { return 0 }
         let waiting = Double(preemptedPerNode[min(node, preemptedPerNode.count - 1)])
         return min(1, busy / (busy + waiting + 1))
@@ -73,8 +95,7 @@ extension ReplayEngine {
     /// CPU of the node loses its share. (A capture's timestamps already hold what happened.)
     mutating func delayBusyCPUs(node: Int, by ns: Double) {
         guard options.timebase == .model else { return }
-        let cpus = (node * profile.cpusPerNode)..<min((node + 1) * profile.cpusPerNode, idle.count)
-        let busy = cpus.filter { !idle[$0] }
+        let busy = memory.cpus(ofNode: node).filter { !idle[$0] }
         for cpu in busy { cpuClock[cpu] += ns / Double(busy.count) }
     }
 
@@ -139,10 +160,8 @@ extension ReplayEngine {
     /// The CPU a node's scrubber runs on: its first idle CPU (the scrubber runs on idle time),
     /// else the node's first CPU. Its L2 receives the scrubber's cached clears.
     func scrubberCPU(node: Int) -> Int {
-        let first = node * profile.cpusPerNode
-        let end = min(first + profile.cpusPerNode, idle.count)
-        for cpu in first..<end where idle[cpu] { return cpu }
-        return min(first, idle.count - 1)
+        let cpus = memory.cpus(ofNode: node)
+        return cpus.first { idle[$0] } ?? min(cpus.lowerBound, idle.count - 1)
     }
 
     mutating func complete(_ job: ScrubJob, driver: String) {

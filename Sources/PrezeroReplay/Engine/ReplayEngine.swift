@@ -27,6 +27,8 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     var touchedByPage: [UInt64: TouchedLines] = [:]
     var touchedLines = 0
     var live = PFNMap()
+    /// Huge folios the model served as base pages (`fallBackToBasePages`): trace pfn -> order.
+    var fallbackFolios: [UInt64: Int] = [:]
     var cacheTrace: DinWriter?
     /// Cache counters when the window began (the warm-up's clears are not the window's).
     var cacheCountsAtWindowStart = CacheCounts()
@@ -72,7 +74,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         profile = options.profile
         let problems = profile.validationErrors()
         guard problems.isEmpty else { throw ProfileError("profile \(profile.name): " + problems.joined(separator: "; ")) }
-        memory = MemoryModel(profile: profile, mergeRule: policy.mergeRule)
+        memory = MemoryModel(profile: profile, mergeRule: policy.mergeRule, zeroedPerCPULists: policy.keepsZeroedPerCPUList)
         drivers = try ZeroDrivers.chain(policy.drivers, profile: profile)
         inlineClear = CPUCachedDriver(profile: profile)
         engineMaxBytes = drivers.first(where: { $0.isEngine })?.maxBytes ?? Int.max
@@ -211,7 +213,10 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     /// Keeps the runnable tasks that wait for a CPU: a task switched out in state R waits until
     /// it is switched in again (on any CPU).
     mutating func notePreemption(_ event: TraceEvent, cpu: Int) {
-        if let was = preemptedTasks.removeValue(forKey: event.nextPid) { preemptedPerNode[memory.node(ofCPU: was)] -= 1 }
+        // Either side of a switch was not waiting: the one switched in runs, the one switched out ran.
+        for pid in [event.nextPid, event.prevPid] {
+            if let was = preemptedTasks.removeValue(forKey: pid) { preemptedPerNode[memory.node(ofCPU: was)] -= 1 }
+        }
         if event.flags.contains(.prevRunnable) && event.prevPid != 0 && preemptedTasks[event.prevPid] == nil {
             preemptedTasks[event.prevPid] = cpu
             preemptedPerNode[memory.node(ofCPU: cpu)] += 1
@@ -302,6 +307,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
                 pageTablesInFaultNs[cpu] += kernelNs + refillNs + tableNs
                 return kernelNs + refillNs + tableNs
             }
+            metrics.allocPathRefillNs += refillNs
             return kernelNs + refillNs
         }
         return completeFault(block: block, order: order, kernelNs: kernelNs, refillNs: refillNs, fault: fault, touchAddress: fault.address, cpu: cpu)
@@ -390,7 +396,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         // The bound: the block is as hot as an inline clear leaves it, without the clear's cost.
         if policy.servesZeroRequestsForFree {
             let target = Int((fault.address / UInt64(profile.pageBytes)) % UInt64(pages))
-            cacheFill(zone: block.zone, page: block.page, pages: pages, cpu: cpu, lastSubpage: target)
+            cacheFill(zone: block.zone, page: block.page, pages: pages, cpu: cpu, lastSubpage: target, byZeroing: false)
         }
         let touchNs = touchAddress.map { touch(block: block, address: $0, pages: pages, cpu: cpu) } ?? 0
         metrics.faultPathNs += faultNs
@@ -408,12 +414,14 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     mutating func fallBackToBasePages(_ event: TraceEvent, fault: ZeroFillFault, cpu: Int) -> Double {
         let pages = 1 << Int(event.order)
         let target = Int((fault.address / UInt64(profile.pageBytes)) % UInt64(pages))
+        fallbackFolios[event.pfn] = Int(event.order)
         var ns: Double = 0
         for k in 0..<pages {
             let i = (target + k) % pages
             guard let (block, dirty, refillNs) = take(order: 0, wantsZero: true, cpu: cpu) else {
+                // No free page at all: the kernel would reclaim; the model counts the fault once.
                 metrics.modelOutOfMemory += 1
-                continue
+                break
             }
             noteLive(event.pfn &+ UInt64(i), block, at: event.timestampNs)
             let kernelNs = zeroAccounting(block: block, dirty: dirty, wantsZero: true, fault: fault, cpu: cpu)
@@ -518,20 +526,21 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
 
     /// A cached clear by `cpu` writes every line of the range into the LLC and that CPU's L2;
     /// `lastSubpage` (a page of the range) is written last.
-    mutating func cacheFill(zone: Int, page: Int, pages: Int, cpu: Int, lastSubpage: Int? = nil) {
+    /// `byZeroing` false: the oracle's uncharged fill, not counted as lines a clear installed.
+    mutating func cacheFill(zone: Int, page: Int, pages: Int, cpu: Int, lastSubpage: Int? = nil, byZeroing: Bool = true) {
         let linesPerPage = profile.linesPerPage
         let first = UInt64(memory.zones[zone].basePfn + page) * UInt64(linesPerPage)
         guard let target = lastSubpage, target > 0 || pages > 1, target < pages else {
-            fillLines(first, count: pages * linesPerPage, cpu: cpu)
+            fillLines(first, count: pages * linesPerPage, cpu: cpu, byZeroing: byZeroing)
             return
         }
-        fillLines(first, count: target * linesPerPage, cpu: cpu)
+        fillLines(first, count: target * linesPerPage, cpu: cpu, byZeroing: byZeroing)
         let after = first + UInt64((target + 1) * linesPerPage)
-        fillLines(after, count: (pages - target - 1) * linesPerPage, cpu: cpu)
-        fillLines(first + UInt64(target * linesPerPage), count: linesPerPage, cpu: cpu)
+        fillLines(after, count: (pages - target - 1) * linesPerPage, cpu: cpu, byZeroing: byZeroing)
+        fillLines(first + UInt64(target * linesPerPage), count: linesPerPage, cpu: cpu, byZeroing: byZeroing)
     }
 
-    private mutating func fillLines(_ first: UInt64, count: Int, cpu: Int) {
+    private mutating func fillLines(_ first: UInt64, count: Int, cpu: Int, byZeroing: Bool) {
         guard count > 0 else { return }
         if cacheTrace != nil {
             for k in 0..<UInt64(count) { cacheTrace?.write(label: 1, line: first + k, lineBytes: profile.lineBytes) }
@@ -539,7 +548,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         let missesBefore = cache.misses
         let evictions = cache.fill(firstLine: first, count: count, victims: &zeroingVictims)
         metrics.llcLinesEvictedByZeroing += UInt64(evictions)
-        metrics.llcLinesFilledByZeroing &+= cache.misses &- missesBefore
+        if byZeroing { metrics.llcLinesFilledByZeroing &+= cache.misses &- missesBefore }
         if !l2.isEmpty {
             metrics.l2LinesEvictedByZeroing += UInt64(l2[cpu].fill(firstLine: first, count: count))
         }
@@ -557,6 +566,14 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
 
     mutating func free(_ event: TraceEvent, cpu: Int) -> Double {
         metrics.frees += 1
+        if let order = fallbackFolios.removeValue(forKey: event.pfn) {
+            // A folio the model served as base pages frees every one it placed.
+            var ns: Double = 0
+            for i in 0..<(1 << order) {
+                if let packed = live.remove(event.pfn &+ UInt64(i)) { ns += release(BlockRef(packed: packed), cpu: cpu) }
+            }
+            return ns
+        }
         let block: BlockRef
         if let packed = live.remove(event.pfn) {
             block = BlockRef(packed: packed)
@@ -571,14 +588,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             }
             block = adopted
         }
-        var ns = release(block, cpu: cpu)
-        // A folio the model served as base pages (a huge fault's fallback) frees all of them.
-        if block.order < Int(event.order) {
-            for i in 1..<(1 << min(Int(event.order), profile.maxOrder)) {
-                if let packed = live.remove(event.pfn &+ UInt64(i)) { ns += release(BlockRef(packed: packed), cpu: cpu) }
-            }
-        }
-        return ns
+        return release(block, cpu: cpu)
     }
 
     /// Returns a block to the free lists (the per-CPU list for order 0), zeroing it first under

@@ -36,6 +36,16 @@ package struct ReplaySetup: Sendable {
     /// validates it with its overrides.
     package static func loadProfile(_ name: String, relativeTo directory: String = "") throws -> MachineProfile {
         if let builtin = BuiltinProfiles.named(name) { return builtin }
+        if name == HostProfile.name && !FileManager.default.fileExists(atPath: name) {
+            do {
+                guard let host = try HostProfile.load() else {
+                    throw Problems(["no calibrated profile of this machine at \(HostProfile.path): run prezero calibrate"])
+                }
+                return host
+            } catch let error as ConfigError {
+                throw Problems(["profile \(error)"])
+            }
+        }
         let path = name.hasPrefix("/") || directory.isEmpty ? name : (directory as NSString).appendingPathComponent(name)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {

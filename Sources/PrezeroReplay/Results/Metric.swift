@@ -98,6 +98,7 @@ extension Metric {
         real("warmup_engine_ns", \.warmupEngineNs, "ns", "zeroing-engine time in the warm-up", how: "engine cost of each warm-up job", since: 3),
         count("kernel_zero_requests", \.kernelZeroRequests, "requests", "zero requests from the kernel itself (not a user fault)", how: "__GFP_ZERO allocations outside a user fault"),
         real("alloc_path_zeroing_ns", \.allocPathZeroingNs, "ns", "clearing done in the allocation path outside faults", how: "kernel zero requests served unzeroed, cleared by the cached clear"),
+        real("alloc_path_refill_ns", \.allocPathRefillNs, "ns", "per-CPU list refills by allocations outside zero-fill faults (those in faults are in fault_batch_ns)", how: "pages moved by rmqueue_bulk x pcp_refill_ns_per_page (fault_batches)", since: 4),
         real("fault_zeroing_ns", \.faultZeroingNs, "ns", "inline clearing inside zero-fill faults (part of fault_path_ns)", how: "clear_cached cost of each unzeroed block a fault got"),
         count("pages_zeroed_fault_path", \.pagesZeroedFaultPath, "pages", "pages cleared inside faults", how: "counted per clear"),
         count("pages_zeroed_alloc_path", \.pagesZeroedAllocPath, "pages", "pages cleared in the allocation path outside faults", how: "counted per clear"),
@@ -111,7 +112,7 @@ extension Metric {
         real("scrubber_cpu_from_tasks_ns", \.scrubberCPUFromTasksNs, "ns", "scrubber CPU time taken from the node's busy tasks (part of scrubber_cpu_ns): the delay a normal-priority scrubber (kscrubd) causes the workload", how: "when no CPU of its node is idle, the scrubber gets busy / (runnable + 1) of a CPU (CFS fair share with the node's runnable tasks); idle time is used first", since: 4),
         count("scrubber_load_sleeps", \.scrubberLoadSleeps, "sleeps", "times an awake scrubber slept because the load average was at or above scrub_load (kscrubd-v8: 30 s each)", how: "counted at the load check before each job", since: 4),
         real("idle_ns", \.idleNs, "ns", "idle CPU time the trace offered", how: "sched_switch to idle, or idle_fraction of the span"),
-        real("idle_used_fraction", \.idleUsedFraction, "fraction", "share of idle time the scrubber used", how: "scrubber_cpu_ns / idle_ns") { ratio($0.scrubberCPUNs, $0.idleNs) },
+        real("idle_used_fraction", \.idleUsedFraction, "fraction", "share of idle time the scrubber used", how: "(scrubber_cpu_ns - scrubber_cpu_from_tasks_ns) / idle_ns") { ratio($0.scrubberCPUNs - $0.scrubberCPUFromTasksNs, $0.idleNs) },
         real("engine_busy_ns", \.engineBusyNs, "ns", "time the zeroing engines were busy", how: "engine cost of each job it took"),
         Metric(name: "pool_samples", unit: "[ns, pages]", meaning: "zeroed free pages over time", how: "sampled during the replay", access: .series(\.poolSamples, derive: nil)),
         count("pool_empty_events", \.poolEmptyEvents, "events", "times the zeroed pool ran dry", how: "transitions to zero zeroed free pages"),
@@ -132,8 +133,8 @@ extension Metric {
         count("l2_misses", \.l2Misses, "misses", "private L2 misses (0 unless simulated)", how: "LRU model per CPU"),
         count("l2_misses_touch", \.l2MissesTouch, "misses", "private L2 misses of touches", how: "LRU model per CPU"),
         count("l2_lines_evicted_by_zeroing", \.l2LinesEvictedByZeroing, "lines", "lines clears pushed out of private L2s", how: "LRU model per CPU"),
-        real("total_cpu_ns", \.totalCPUNs, "ns", "who pays: CPU time that depends on the policy, the program's touches included", how: "fault_path_ns + alloc_path_zeroing_ns + scrubber_cpu_ns + free_path_ns + touch_ns + later_touch_ns (touch hits, misses and L2/LLC re-misses; format 3 and older: fault_path_ns + alloc_path_zeroing_ns + scrubber_cpu_ns + free_path_ns + touch_miss_ns)") {
-            $0.faultPathNs + $0.allocPathZeroingNs + $0.scrubberCPUNs + $0.freePathNs + $0.touchNs + $0.laterTouchNs
+        real("total_cpu_ns", \.totalCPUNs, "ns", "who pays: CPU time that depends on the policy, the program's touches included", how: "fault_path_ns + alloc_path_zeroing_ns + alloc_path_refill_ns + scrubber_cpu_ns + free_path_ns + touch_ns + later_touch_ns (touch hits, misses and L2/LLC re-misses; format 3 and older: fault_path_ns + alloc_path_zeroing_ns + scrubber_cpu_ns + free_path_ns + touch_miss_ns)") {
+            $0.faultPathNs + $0.allocPathZeroingNs + $0.allocPathRefillNs + $0.scrubberCPUNs + $0.freePathNs + $0.touchNs + $0.laterTouchNs
         },
         count("events", \.events, "events", "trace events replayed", how: "counted"),
         count("allocations", \.allocations, "allocations", "allocations replayed", how: "mm_page_alloc events"),

@@ -34,6 +34,7 @@ package struct RunMetrics: Sendable, Equatable {
     package var warmupEngineNs: Double = 0
     package var kernelZeroRequests: UInt64 = 0
     package var allocPathZeroingNs: Double = 0
+    package var allocPathRefillNs: Double = 0
     package var faultZeroingNs: Double = 0
     package var faultBatchNs: Double = 0
     package var pagesZeroedFaultPath: UInt64 = 0

@@ -1,0 +1,68 @@
+import Foundation
+import PrezeroModel
+import PrezeroTestSupport
+import Testing
+
+@testable import PrezeroCalibrate
+
+@Suite("Calibration")
+struct CalibrationTests {
+    @Test func medianMinMax() {
+        let odd = Measured([5, 1, 3, 2, 4], unit: "ns")
+        #expect(odd.median == 3 && odd.min == 1 && odd.max == 5 && odd.reps == 5)
+        #expect(Measured([4, 1, 3, 2], unit: "ns").median == 2.5)
+        #expect(abs(odd.spread - 4.0 / 3.0) < 1e-12)
+    }
+
+    @Test func sysfsSizes() {
+        #expect(HostFacts.parseSize("48K") == 48 << 10)
+        #expect(HostFacts.parseSize("32768K") == 32 << 20)
+        #expect(HostFacts.parseSize("2M") == 2 << 20)
+        #expect(HostFacts.parseSize("x") == nil)
+    }
+
+    /// Hand-computed: fault_base_ns = 1,300 - the 4 KiB clear (4096 B at 4096/30 B/ns = 30 ns) -
+    /// the template's fault_batches mean (3,300/31 + 50/64 + 2,950/512 = 112.99 ns) = 1,157.0;
+    /// fault_per_extra_page_ns = (89,000 - 80,000 - 1,157.0) / 511 = 15.35; line_miss_stream_ns =
+    /// (145 - 11) / 63 = 2.127.
+    @Test func profileFromMeasurements() throws {
+        var host = HostFacts()
+        host.hostname = "testhost"
+        host.kernelRelease = "6.18.0"
+        host.cpuModel = "Test CPU"
+        host.cpus = 4
+        host.nodes = 1
+        host.memoryBytes = 8 << 30
+        host.cacheFromSysfs = true
+        host.date = "2026-12-05"
+        var result = Calibration.Result(host: host)
+        func add(_ key: String, _ values: [Double]) { result.values.append((key, key, Measured(values, unit: "ns"))) }
+        add("write_fault_ns", [1290, 1300, 1310, 1300, 1320])
+        add("clear_4k_hot_ns", [30, 30, 30, 30, 30])
+        add("clear_2m_chunked_ns", [80_000, 80_000, 80_000, 80_000, 80_000])
+        add("thp_fault_ns", [89_000, 89_000, 89_000, 89_000, 89_000])
+        add("load_memory_ns", [160, 165, 170, 150, 162])
+        add("load_l2_ns", [3.4, 3.4, 3.4, 3.4, 3.4])
+        add("load_llc_ns", [13, 13, 13, 13, 13])
+        add("touch_one_store_ns", [11, 11, 11, 11, 11])
+        add("touch_every_line_ns", [145, 145, 145, 145, 145])
+        let p = result.profile(template: BuiltinProfiles.epycZen5VM, tool: "prezero calibrate test")
+        #expect(abs(p.faultBaseNs - 1157.01) < 0.1, "\(p.faultBaseNs)")
+        #expect(abs(p.faultPerExtraPageNs - 15.348) < 0.01, "\(p.faultPerExtraPageNs)")
+        #expect(abs(p.lineMissStreamNs - 134.0 / 63) < 1e-9)
+        #expect(p.lineMissNs == 162 && p.lineHitNs == 3.4 && p.llcHitNs == 13)
+        #expect(p.cpus == 4 && p.name == "host")
+        #expect(p.validationErrors().isEmpty, "\(p.validationErrors())")
+        // The spread goes with the value; each measured source names how, where and when.
+        #expect(p.measuredRanges?["line_miss_ns"] == [150, 170])
+        let source = try #require(p.sources["fault_base_ns"])
+        #expect(source.contains("prezero calibrate test on testhost (kernel 6.18.0, Test CPU), 2026-12-05, 5 reps"))
+        #expect(source.contains("1300 [1290-1320] ns"))
+        #expect(p.sources["free_path_ns"]?.hasPrefix("not measured by calibrate: from the built-in epyc-zen5-vm") == true)
+        // Through a TOML file and back.
+        let object = try JSONDecoder().decode([String: ConfigValue].self, from: JSONEncoder().encode(p))
+        let path = Scratch.directory + "calibrated-\(UUID().uuidString).toml"
+        try ConfigValue.serializeTOML(object).write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try MachineProfile.load(path: path) == p)
+    }
+}
