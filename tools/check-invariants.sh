@@ -23,7 +23,7 @@ policies=$("$prezero" policies | sed -n "s/^### //p" | paste -sd, -)
 count=$(echo "$policies" | tr ',' '\n' | wc -l)
 "$prezero" synth pft --memory 256M --reps 2 --threads 2 --cpus 2 --order 9 --page-size 4KiB -o "$work/pft-thp.txt.zst" >/dev/null 2>&1
 status=0
-profiles=$("$prezero" profiles | awk '{print $1}')
+profiles=$("$prezero" profiles 2>/dev/null | awk '$1 != "host" {print $1}')  # the built-ins
 for profile in $profiles; do
     for trace in "$root"/traces/*.zst "$root"/traces/*.pzt "$work/pft-thp.txt.zst"; do
         name="$(basename "$trace") on $profile"

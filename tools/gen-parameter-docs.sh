@@ -16,7 +16,7 @@ p=.build/release/prezero
     echo
     echo "## Machine profiles"
     echo
-    for name in $($p profiles | awk '{print $1}'); do $p profiles "$name"; done
+    for name in $($p profiles 2>/dev/null | awk '$1 != "host" {print $1}'); do $p profiles "$name"; done  # the built-ins
     echo "## Policies"
     echo
     $p policies

@@ -10,6 +10,7 @@ out=docs/examples
 mkdir -p "$out"
 rm -f "$out"/*.svg
 work=$(mktemp -d)
+export PREZERO_CONFIG_DIR="$work/config"  # the built-in profile, whatever this machine has calibrated
 trap 'rm -rf "$work"' EXIT
 $p synth pft --memory 1GiB --reps 2 --threads 1 --lines 8 --page-size 4KiB --cpus 2 --order 9 -o "$work/pft-thp.perf.txt.zst" 2>/dev/null
 cp "$work/pft-thp.perf.txt.zst" "$work/pft-thp.meta.json" "$out/" 2>/dev/null || true

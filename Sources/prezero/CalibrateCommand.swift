@@ -10,8 +10,10 @@ struct CalibrateCommand: ParsableCommand {
         discussion: """
             Every value is the median of 5 repetitions after a warm-up, with its [min-max]; the profile's \
             source for each field says how it was measured, on which host, kernel and CPU, and when. \
-            Without -o the profile goes to \(HostProfile.path), which replay, compare and batch then use \
+            Without -o the profile goes to the host profile's path (below), which replay, compare and batch then use \
             by default (--profile host). Run it on an otherwise idle machine, with no tracing enabled.
+            The host profile's path: $PREZERO_CONFIG_DIR/profiles/host.toml, else \
+            $XDG_CONFIG_HOME/prezero/profiles/host.toml, else ~/.config/prezero/profiles/host.toml.
             """
     )
 

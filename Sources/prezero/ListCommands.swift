@@ -18,7 +18,7 @@ struct ProfilesCommand: ParsableCommand {
             if let host = try HostProfile.load() {
                 print(host.name.padding(toLength: 16, withPad: " ", startingAt: 0) + host.description + " (\(HostProfile.path); the default)")
             } else {
-                print("host            not calibrated: run prezero calibrate to measure this machine (the default profile until then: epyc-zen5-vm)")
+                writeStandardError("host: not calibrated; run prezero calibrate to measure this machine (until then the default is epyc-zen5-vm)\n")
             }
             for profile in BuiltinProfiles.all { print(profile.name.padding(toLength: 16, withPad: " ", startingAt: 0) + profile.description) }
             return

@@ -283,7 +283,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             _ = release(BlockRef(packed: lost), cpu: cpu)
         }
         // A THP/mTHP fault needs a zeroed folio although its gfp mask has no __GFP_ZERO.
-        let wantsZero = event.wantsZero || fault != nil
+        let wantsZero = event.wantsZero || fault != nil || policy.zeroesEveryAllocation
         guard let (block, dirty, refillNs) = take(order: order, wantsZero: wantsZero, cpu: cpu) else {
             if let fault, order > 0 {
                 // do_huge_pmd_anonymous_page / alloc_anon_folio: no folio of that order, so the

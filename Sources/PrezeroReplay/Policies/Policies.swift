@@ -5,8 +5,8 @@ package enum Policies {
     // Immutable metatypes; `nonisolated(unsafe)` because Swift before 6.2 (no SendableMetatype)
     // cannot state that they are safe to share.
     nonisolated(unsafe) package static let registry: [any PrezeroPolicy.Type] = [
-        ZeroOnFault.self, KscrubdV4.self, KscrubdV8.self, InitOnFree.self, IdleZero.self, HugepagePrezero.self,
-        Oracle.self,
+        ZeroOnFault.self, KscrubdV4.self, KscrubdV8.self, InitOnFree.self, InitOnAlloc.self, IdleZero.self,
+        HugepagePrezero.self, Oracle.self,
     ]
 
     package static var names: [String] { registry.map { $0.name } }

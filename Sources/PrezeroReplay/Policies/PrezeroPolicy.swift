@@ -43,6 +43,8 @@ package protocol PrezeroPolicy {
     func usesPerCPULists(wantsZero: Bool) -> Bool
     /// Zero every block when it is freed (init_on_free).
     var zeroesAtFree: Bool { get }
+    /// Every allocation is a zero request (init_on_alloc: the allocator clears them all).
+    var zeroesEveryAllocation: Bool { get }
     /// Zero requests are served zeroed at no cost (the upper bound).
     var servesZeroRequestsForFree: Bool { get }
     /// Whether the policy keeps a zeroed pool that the report should sample.
@@ -101,6 +103,7 @@ extension PrezeroPolicy {
     package func preference(order: Int, wantsZero: Bool) -> ListPreference { .dirtyFirst }
     package func usesPerCPULists(wantsZero: Bool) -> Bool { true }
     package var zeroesAtFree: Bool { false }
+    package var zeroesEveryAllocation: Bool { false }
     package var servesZeroRequestsForFree: Bool { false }
     package var keepsZeroedPool: Bool { false }
     package var drivers: [String] { ["cpu"] }
