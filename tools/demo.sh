@@ -10,5 +10,5 @@ swift build -c release
 p=.build/release/prezero
 $p stat traces/gcc-lz4.perf.txt.zst | sed -n '1,12p'
 $p compare traces/gcc-lz4.perf.txt.zst -o demo/report.md --json demo/results.json --csv demo/results.csv
-sed -n '/^Workload regime/p;/^- \*\*/p' demo/report.md
+sed -n '/^Workload regime/p;/^Touch density/p;/^- \*\*/p' demo/report.md
 echo "full report: demo/report.md (charts beside it)"

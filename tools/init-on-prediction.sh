@@ -28,22 +28,7 @@ prezero=$root/.build/release/prezero
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 if [ $# = 0 ]; then
-    python3 - "$work/big.c" <<'PY'
-import random, sys
-random.seed(1)
-with open(sys.argv[1], "w") as f:
-    for i in range(1500):
-        f.write(f"""
-int f{i}(int *a, int n) {{
-    int s = {i};
-    for (int k = 0; k < n; k++) {{
-        if (a[k] % {random.randint(2, 9)} == 0) s += a[k] * {random.randint(1, 99)};
-        else s ^= (a[k] << {random.randint(1, 7)}) + k;
-        switch (a[k] & 7) {{ case 0: s += 1; break; case 1: s -= 3; break; case 2: s *= 5; break; default: s += k; }}
-    }}
-    return s;
-}}""")
-PY
+    "$here/workloads/gen-compile-input.py" one "$work/big.c"
     set -- gcc -O2 -c "$work/big.c" -o /dev/null
 fi
 "$@" >/dev/null 2>&1  # warm-up

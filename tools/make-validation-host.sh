@@ -27,34 +27,10 @@ trap 'rm -rf "$work"' EXIT
 
 # Inputs: 48 MiB of this machine's shared libraries to compress; a generated C file to compile.
 head -c 48M < <(cat /usr/lib/x86_64-linux-gnu/*.so* 2>/dev/null) > "$work/input"  # no pipefail on cat's SIGPIPE
-python3 - "$work/big.c" <<'PY'
-import random, sys
-random.seed(1)
-with open(sys.argv[1], "w") as f:
-    for i in range(1500):
-        f.write(f"""
-int f{i}(int *a, int n) {{
-    int s = {i};
-    for (int k = 0; k < n; k++) {{
-        if (a[k] % {random.randint(2, 9)} == 0) s += a[k] * {random.randint(1, 99)};
-        else s ^= (a[k] << {random.randint(1, 7)}) + k;
-        switch (a[k] & 7) {{ case 0: s += 1; break; case 1: s -= 3; break; case 2: s *= 5; break; default: s += k; }}
-    }}
-    return s;
-}}""")
-PY
+"$here/workloads/gen-compile-input.py" one "$work/big.c"
 
 "$here/calibrate-vs-notes.py" "$prezero" > "$work/calibrate.md"
-mkdir -p "$work/many"
-python3 - "$work/many" <<'PY'
-import random, sys
-random.seed(2)
-for f in range(30):
-    with open(f"{sys.argv[1]}/f{f}.c", "w") as out:
-        for i in range(60):
-            out.write(f"""
-int f{f}_{i}(int *a, int n) {{ int s = {i}; for (int k = 0; k < n; k++) {{ if (a[k] % {random.randint(2, 9)} == 0) s += a[k] * {random.randint(1, 99)}; else s ^= (a[k] << {random.randint(1, 7)}) + k; }} return s; }}""")
-PY
+"$here/workloads/gen-compile-input.py" many "$work/many"
 "$here/init-on-prediction.sh" --reps "$reps" -- gcc -O2 -c "$work/big.c" -o /dev/null > "$work/init-one.md"
 "$here/init-on-prediction.sh" --reps "$reps" -- sh -c "ls $work/many/*.c | xargs -P 2 -n 1 gcc -O2 -c -o /dev/null" > "$work/init-many.md"
 

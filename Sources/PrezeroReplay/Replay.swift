@@ -26,6 +26,7 @@ package enum Replay {
             privateL2: options.privateL2 && options.profile.l2 != nil, malformedLines: read.diagnostics.malformedLines,
             lostEvents: read.diagnostics.lostEvents)
         trace.warmup = options.warmup.description
+        trace.touchSource = options.touchSource
         var result = RunResult(
             trace: trace, profile: options.profile, capturedMachine: options.capturedMachine, policy: P.name,
             parameters: policy.parameters.asStrings, metrics: RunMetrics(engine.metrics),

@@ -308,15 +308,28 @@ package struct ComparisonReport {
         let name = share <= 0.25 ? "sparse touch" : share >= 0.75 ? "full touch" : "partial touch"
         var text: String
         if let measured {
-            text = "Workload regime: **\(name)**: the trace's touch records show \(SVGChart.trim(measured)) of \(Int(linesPerPage)) lines "
+            text = "Workload regime: **\(name)**, measured: the trace's touch records show \(SVGChart.trim(measured)) of \(Int(linesPerPage)) lines "
             text += "touched per page on average over its life (faults touch `\(group.touch)`). "
         } else {
-            text = "Workload regime: **\(name)**: each zero-fill fault touches \(Int(touched)) of \(Int(linesPerPage)) lines "
-            text += "(`\(group.touch)`). "
+            switch run.result.trace.touchSource {
+            case .trace?:
+                text = "Workload regime: **\(name)**, set by the synthetic trace: each zero-fill fault touches \(Int(touched)) of \(Int(linesPerPage)) lines "
+                text += "(`\(group.touch)`). "
+            case .option?:
+                text = "Touch density **chosen**, not measured: `--touch \(group.touch)`, \(Int(touched)) of \(Int(linesPerPage)) lines a fault; "
+                text += "the verdicts hold for that choice. "
+            case .assumed?, nil:
+                // A kernel capture cannot see how many lines of a page the program touches.
+                text = "Touch density **assumed**, not measured: a kernel capture cannot see how many lines of a page the program touches, "
+                text += "and the replay assumed `\(group.touch)` (\(Int(touched)) of \(Int(linesPerPage)) lines a fault). The verdicts hold for that "
+                text += "assumption only: replay with `--touch full` for the other end, or measure it with a page-touch capture (`tools/capture-lackey.sh`). "
+            }
         }
-        text += share <= 0.25
+        let property = measured != nil || run.result.trace.touchSource == .trace
+        let reading = share <= 0.25
             ? "The best case for prezeroing: most of the page is never read back (Andrew Morton's 'net win if it touches it sparsely'), but each touched line of a prezeroed page is still a cold miss."
             : "The prezeroed page is cold and its lines must come from memory: the saving moves into touch misses (Arjan van de Ven's point)."
+        text += property ? reading : "At that density, " + reading.prefix(1).lowercased() + reading.dropFirst()
         if let base = group.runs.first(where: { $0.policy == baseline }), base.metrics.faults > 0 {
             text += " \(base.metrics.faults) zero-fill faults"
             if base.metrics.hugeFaults > 0 { text += " (\(base.metrics.hugeFaults) of them THP/mTHP, \(base.metrics.hugeFaultPages) pages)" }

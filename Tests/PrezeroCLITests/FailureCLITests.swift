@@ -153,7 +153,7 @@ struct FailureCLITests {
         #expect(compare.status == 4)
         let report = try String(contentsOfFile: dir + "/report.md", encoding: .utf8)
         #expect(report.contains("**No verdict**: the capture has no exceptions:page_fault_user events"))
-        #expect(!report.contains("Verdicts:") && !report.contains("Workload regime"))
+        #expect(!report.contains("Verdicts:") && !report.contains("Workload regime") && !report.contains("Touch density"))
         // One trace with faults in the same run: judged, exit 0.
         let mixed = try runPrezero(["compare", path, trace, "--policies", "kscrubd-v4", "-o", dir + "/mixed.md"])
         #expect(mixed.status == 0, "\(mixed.err)")

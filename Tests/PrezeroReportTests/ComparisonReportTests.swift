@@ -181,8 +181,18 @@ struct RegimeTests {
         var runs = try fixedRuns()
         for i in runs.indices { runs[i].metrics.touchedLinesPerPageMean = 48 }
         let markdown = ComparisonReport(runs: runs, baseline: "zero-on-fault", toolVersion: "t", chartPrefix: "r").render().markdown
-        #expect(markdown.contains("Workload regime: **full touch**: the trace's touch records show 48 of 64 lines"))
-        let sparse = ComparisonReport(runs: try fixedRuns(), baseline: "zero-on-fault", toolVersion: "t", chartPrefix: "r").render().markdown
-        #expect(sparse.contains("Workload regime: **sparse touch**: each zero-fill fault touches 1 of 64 lines"))
+        #expect(markdown.contains("Workload regime: **full touch**, measured: the trace's touch records show 48 of 64 lines"))
+        // A kernel capture's touch density is an assumption, never the workload's regime.
+        let assumed = ComparisonReport(runs: try fixedRuns(), baseline: "zero-on-fault", toolVersion: "t", chartPrefix: "r").render().markdown
+        #expect(assumed.contains("Touch density **assumed**, not measured"))
+        #expect(!assumed.contains("Workload regime"))
+        var chosen = try fixedRuns()
+        for i in chosen.indices { chosen[i].trace.touchSource = .option }
+        let byOption = ComparisonReport(runs: chosen, baseline: "zero-on-fault", toolVersion: "t", chartPrefix: "r").render().markdown
+        #expect(byOption.contains("Touch density **chosen**, not measured: `--touch first-line`"))
+        var synthetic = try fixedRuns()
+        for i in synthetic.indices { synthetic[i].trace.touchSource = .trace }
+        let bySynth = ComparisonReport(runs: synthetic, baseline: "zero-on-fault", toolVersion: "t", chartPrefix: "r").render().markdown
+        #expect(bySynth.contains("Workload regime: **sparse touch**, set by the synthetic trace"))
     }
 }

@@ -91,6 +91,7 @@ extension ReplayOptions {
         changed("cpus", \.cpus)
         changed("page_bytes", \.pageBytes)
         options.touch = TouchModel(touch ?? metadata?.touch ?? "first-line") ?? .firstLine
+        options.touchSource = touch != nil ? .option : metadata?.touch != nil ? .trace : .assumed
         options.timebase = Timebase(rawValue: metadata?.timebase ?? "trace") ?? .trace
         options.initialFreeBlocks = initialFree
         if let huge = metadata?.hpagePmdSize, huge > 0 { options.hugePageBytes = huge }

@@ -39,6 +39,17 @@ package enum TouchModel: Sendable, Equatable, Hashable, TextCodable {
     }
 }
 
+/// Where a replay's touch density came from: the report must not present an assumption as a
+/// property of the workload.
+package enum TouchSource: String, Sendable, Codable {
+    /// `--touch` (or a plan's `touch`): the user's choice.
+    case option
+    /// The trace's sidecar (a synthetic trace says what it touches).
+    case trace
+    /// Neither: the default `first-line`, an assumption (a kernel capture cannot see touches).
+    case assumed
+}
+
 /// Where time comes from.
 package enum Timebase: String, Sendable, Codable, CaseIterable {
     /// The trace's timestamps (real captures): idle time from sched_switch.
@@ -110,6 +121,7 @@ enum TextNumber {
 package struct ReplayOptions: Sendable {
     package var profile: MachineProfile
     package var touch: TouchModel = .firstLine
+    package var touchSource: TouchSource = .assumed
     package var timebase: Timebase = .trace
     /// Share of each CPU idle when the trace has no sched_switch events.
     package var idleFraction: Double = 0

@@ -22,6 +22,8 @@ package struct RunResult: Sendable, Equatable, Codable {
         /// What ran before the window (`Warmup`); nil in results of format 1 and 2, whose
         /// scrubbers filled their pool before the trace at no cost.
         package var warmup: String?
+        /// Where `touch` came from (`TouchSource`); nil in results before format 4.
+        package var touchSource: TouchSource?
 
         package init(
             path: String, lines: Int, touch: TouchModel, timebase: Timebase, privateL2: Bool, malformedLines: Int, lostEvents: UInt64
@@ -44,6 +46,7 @@ package struct RunResult: Sendable, Equatable, Codable {
             case malformedLines = "malformed_lines"
             case lostEvents = "lost_events"
             case warmup
+            case touchSource = "touch_source"
         }
     }
 
