@@ -145,6 +145,7 @@ package struct ComparisonReport {
         var charts: [(String, String)] = []
         let groups = self.groups
         let colours = Self.colours(groups.flatMap { $0.runs.map(\.label) }, baseline: baseline)
+        md += touchRanges(groups)
         for (index, group) in groups.enumerated() {
             let (section, groupCharts) = render(group, index: index, colours: colours)
             md += section
@@ -292,6 +293,57 @@ package struct ComparisonReport {
     static let columnLegend = "_Zeroing CPU_: clearing time by where it ran (free: clearing at free only, not the free path's base cost). "
         + "_LLC demand misses_: misses of the program's touches; a clear's stores are not counted (`rep stosb` and non-temporal stores write whole lines with no read for ownership; `llc_lines_filled_by_zeroing` in the JSON). "
         + "_Total CPU_: every CPU cost that depends on the policy: the fault path, zeroing wherever it ran, the free path and the program's touches of its new pages."
+
+    /// Where a trace was replayed at several touch densities that no page-touch trace measured
+    /// (a plan's `touch = ["first-line", "full"]`): each policy's change against the baseline at
+    /// each density, and whether its sign holds. A verdict whose sign flips is not the workload's:
+    /// it depends on touch density.
+    func touchRanges(_ groups: [Group]) -> String {
+        var byTrace: [String: [Group]] = [:]
+        for group in groups where group.runs.allSatisfy({ $0.metrics.touchedLinesPerPageMean == 0 && $0.result.trace.touchSource != .trace }) {
+            byTrace[group.trace + "\u{0}" + group.profile, default: []].append(group)
+        }
+        var md = ""
+        for key in byTrace.keys.sorted() {
+            guard let sets = byTrace[key], sets.count > 1, let first = sets.first else { continue }
+            let touches = sets.map(\.touch)
+            var rows = ""
+            var labels: [String] = []
+            for group in sets { for run in group.runs where !labels.contains(run.label) && run.policy != baseline { labels.append(run.label) } }
+            for label in labels {
+                var rates: [Double?] = [], cpus: [Double?] = []
+                for group in sets {
+                    let base = group.runs.first { $0.policy == baseline }
+                    let run = group.runs.first { $0.label == label }
+                    func change(_ path: KeyPath<RunMetrics, Double>) -> Double? {
+                        guard let run, let base, base.metrics[keyPath: path] > 0 else { return nil }
+                        return run.metrics[keyPath: path] / base.metrics[keyPath: path] - 1
+                    }
+                    rates.append(change(\.faultRate))
+                    cpus.append(change(\.totalCPUNs))
+                }
+                func cells(_ values: [Double?]) -> String {
+                    values.map { $0.map { String(format: "%+.1f%%", $0 * 100) } ?? "-" }.joined(separator: " | ")
+                }
+                // A sign holds when every density moves the same way (changes under 0.5 % are no change).
+                func flips(_ values: [Double?]) -> Bool {
+                    let signs = Set(values.compactMap { $0 }.map { $0 > 0.005 ? 1 : $0 < -0.005 ? -1 : 0 })
+                    return signs.contains(1) && signs.contains(-1)
+                }
+                let reading = flips(rates) || flips(cpus) ? "**depends on touch density**" : "same sign at every density"
+                rows += "| \(label) | \(cells(rates)) | \(cells(cpus)) | \(reading) |\n"
+            }
+            guard !rows.isEmpty else { continue }
+            let name = (first.trace as NSString).lastPathComponent
+            md += "### \(name) on \(first.profile): across touch densities\n\n"
+            md += "No page-touch trace measured how many lines a fault's page is touched, so the density is a range, not a fact: "
+            md += "each policy's change against `\(baseline)` at each density replayed.\n\n"
+            md += "| policy | " + touches.map { "faults/s Δ (`\($0)`)" }.joined(separator: " | ") + " | "
+            md += touches.map { "total CPU Δ (`\($0)`)" }.joined(separator: " | ") + " | verdict |\n"
+            md += "|---|" + String(repeating: "---:|", count: 2 * touches.count) + "---|\n" + rows + "\n"
+        }
+        return md.isEmpty ? "" : "## Touch density as a range\n\n" + md
+    }
 
     static func hitRate(_ m: RunMetrics) -> String {
         m.zeroRequests > 0 ? String(format: "%.1f%%", Double(m.zeroHits) / Double(m.zeroRequests) * 100) : "-"

@@ -176,6 +176,27 @@ struct ComparisonReportTests {
 
 @Suite("Report regime")
 struct RegimeTests {
+    /// The same trace replayed at first-line and full touch: kscrubd-v4 (scrub_start=4) is 2x
+    /// faster at one (1,534,000 / 767,000 = +100.0 %) and slower at the other (450,000 / 500,000
+    /// = -10.0 %): its verdict depends on touch density; scrub_start=6 is slower at both.
+    @Test func touchDensityRange() throws {
+        let sparse = try fixedRuns()
+        var full = try fixedRuns()
+        for i in full.indices { full[i].trace.touch = .full }
+        full[0].metrics.faultRate = 500_000
+        full[1].metrics.faultRate = 450_000
+        full[2].metrics.faultRate = 400_000
+        let markdown = ComparisonReport(runs: sparse + full, baseline: "zero-on-fault", toolVersion: "t", chartPrefix: "r").render().markdown
+        #expect(markdown.contains("## Touch density as a range"))
+        #expect(markdown.contains("| kscrubd-v4 (scrub_start=4) | +100.0% | -10.0% |"))
+        #expect(markdown.contains("**depends on touch density**"))
+        let line = markdown.split(separator: "\n").first { $0.hasPrefix("| kscrubd-v4 (scrub_start=6) | -8.7% | -20.0% |") }
+        #expect(line?.hasSuffix("| same sign at every density |") == true, "\(String(describing: line))")
+        // One density only: no range section.
+        let single = ComparisonReport(runs: sparse, baseline: "zero-on-fault", toolVersion: "t", chartPrefix: "r").render().markdown
+        #expect(!single.contains("Touch density as a range"))
+    }
+
     /// A page-touch trace's measured lines per page decide the regime (48 of 64 lines: full touch).
     @Test func measuredTouchDecidesTheRegime() throws {
         var runs = try fixedRuns()
