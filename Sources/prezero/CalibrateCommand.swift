@@ -38,10 +38,9 @@ struct CalibrateCommand: ParsableCommand {
         guard problems.isEmpty else {
             throw ValidationError("the measured profile is not valid (\(problems.joined(separator: "; "))); nothing was written")
         }
-        let object = try JSONDecoder().decode([String: ConfigValue].self, from: JSONEncoder().encode(profile))
         var outputs = OutputSet()
         outputs.add(path, "# prezero machine profile of \(result.host.hostname), written by prezero calibrate \(Prezero.version); pass with --profile FILE\n"
-            + ConfigValue.serializeTOML(object))
+            + (try profile.tomlText()))
         try outputs.commit()
 
         if json {

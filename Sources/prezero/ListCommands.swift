@@ -30,8 +30,7 @@ struct ProfilesCommand: ParsableCommand {
                 : "unknown profile '\(name)'; valid: \(([HostProfile.name] + BuiltinProfiles.names).joined(separator: ", "))")
         }
         if toml {
-            let object = try JSONDecoder().decode([String: ConfigValue].self, from: JSONEncoder().encode(profile))
-            print("# prezero machine profile: edit and pass with --profile FILE.toml\n" + ConfigValue.serializeTOML(object), terminator: "")
+            print("# prezero machine profile: edit and pass with --profile FILE.toml\n" + (try profile.tomlText()), terminator: "")
             return
         }
         if json {

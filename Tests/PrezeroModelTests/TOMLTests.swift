@@ -79,10 +79,9 @@ struct TOMLTests {
     @Test(arguments: BuiltinProfiles.names)
     func profilesRoundTripThroughTOML(_ name: String) throws {
         let profile = try #require(BuiltinProfiles.named(name))
-        let object = try JSONDecoder().decode([String: ConfigValue].self, from: JSONEncoder().encode(profile))
         try withTemporaryDirectory { directory in
             let path = directory + "/profile.toml"
-            try ConfigValue.serializeTOML(object).write(toFile: path, atomically: true, encoding: .utf8)
+            try profile.tomlText().write(toFile: path, atomically: true, encoding: .utf8)
             #expect(try MachineProfile.load(path: path) == profile, "\(name)")
         }
     }
@@ -97,8 +96,7 @@ struct TOMLTests {
         try withTemporaryDirectory { directory in
             func written(_ profile: MachineProfile) throws -> MachineProfile {
                 let path = directory + "/\(profile.name).toml"
-                let object = try JSONDecoder().decode([String: ConfigValue].self, from: JSONEncoder().encode(profile))
-                try ConfigValue.serializeTOML(object).write(toFile: path, atomically: true, encoding: .utf8)
+                try profile.tomlText().write(toFile: path, atomically: true, encoding: .utf8)
                 return try MachineProfile.load(path: path)
             }
             let reread = try written(altix)

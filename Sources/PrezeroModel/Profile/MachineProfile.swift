@@ -275,6 +275,11 @@ package struct FaultBatchCosts: Codable, Sendable, Equatable {
 }
 
 extension MachineProfile {
+    /// The profile as TOML that `load(path:)` reads back equal (keys as in the JSON).
+    package func tomlText() throws -> String {
+        ConfigValue.serializeTOML(try JSONDecoder().decode([String: ConfigValue].self, from: JSONEncoder().encode(self)))
+    }
+
     /// Loads a profile from a TOML or JSON file (JSON when the name ends in `.json`).
     /// An engine the file describes that the built-in profile of the same name does not have
     /// (or has with other figures) is marked hypothetical.

@@ -99,6 +99,17 @@ extension ReplayEngine {
         for cpu in busy { cpuClock[cpu] += ns / Double(busy.count) }
     }
 
+    /// V8's scrub_pgdat: while the load is too high the awake scrubber sleeps `scrubberSleepNs`
+    /// from `t` and looks again; a sleeping thread banks no CPU time. True when it went to sleep.
+    mutating func sleepsOnLoad(node: Int, at t: Double) -> Bool {
+        guard policy.scrubberSleepNs > 0, !policy.mayScrub(loadAverage: loadAverage) else { return false }
+        scrubbers[node].sleepUntil = t + policy.scrubberSleepNs
+        scrubbers[node].budgetNs = 0
+        scrubbers[node].taskBudgetNs = 0
+        metrics.scrubberLoadSleeps += 1
+        return true
+    }
+
     mutating func runScrubber(node: Int, until t: Double) {
         while true {
             if let flight = scrubbers[node].inFlight {
@@ -107,14 +118,7 @@ extension ReplayEngine {
                 scrubbers[node].inFlight = nil
                 scrubbers[node].clock = max(scrubbers[node].clock, flight.done)
             }
-            if policy.scrubberSleepNs > 0 && !policy.mayScrub(loadAverage: loadAverage) {
-                // V8's scrub_pgdat: too loaded, sleep 30 s and look again; a sleeping thread banks no time.
-                scrubbers[node].sleepUntil = t + policy.scrubberSleepNs
-                scrubbers[node].budgetNs = 0
-                scrubbers[node].taskBudgetNs = 0
-                metrics.scrubberLoadSleeps += 1
-                return
-            }
+            if sleepsOnLoad(node: node, at: t) { return }
             guard var job = policy.nextScrubJob(node: node, memory: memory) else {
                 scrubbers[node].awake = false
                 scrubbers[node].budgetNs = 0

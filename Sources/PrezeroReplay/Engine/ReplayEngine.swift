@@ -214,13 +214,16 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     /// it is switched in again (on any CPU).
     mutating func notePreemption(_ event: TraceEvent, cpu: Int) {
         // Either side of a switch was not waiting: the one switched in runs, the one switched out ran.
-        for pid in [event.nextPid, event.prevPid] {
-            if let was = preemptedTasks.removeValue(forKey: pid) { preemptedPerNode[memory.node(ofCPU: was)] -= 1 }
-        }
+        stopWaiting(event.nextPid)
+        stopWaiting(event.prevPid)
         if event.flags.contains(.prevRunnable) && event.prevPid != 0 && preemptedTasks[event.prevPid] == nil {
             preemptedTasks[event.prevPid] = cpu
             preemptedPerNode[memory.node(ofCPU: cpu)] += 1
         }
+    }
+
+    private mutating func stopWaiting(_ pid: Int64) {
+        if let was = preemptedTasks.removeValue(forKey: pid) { preemptedPerNode[memory.node(ofCPU: was)] -= 1 }
     }
 
     private func seconds(_ ns: UInt64) -> String { String(format: "%.9f", Double(ns) / 1e9) }
@@ -566,7 +569,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
 
     mutating func free(_ event: TraceEvent, cpu: Int) -> Double {
         metrics.frees += 1
-        if let order = fallbackFolios.removeValue(forKey: event.pfn) {
+        if !fallbackFolios.isEmpty, let order = fallbackFolios.removeValue(forKey: event.pfn) {
             // A folio the model served as base pages frees every one it placed.
             var ns: Double = 0
             for i in 0..<(1 << order) {
@@ -644,11 +647,8 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             scrubbers[node].budgetNs = 0
             scrubbers[node].taskBudgetNs = 0
             scrubbers[node].clock = now
-            // Woken, it looks at the load first (V8's scrub_pgdat), and may go back to sleep on a timer.
-            if policy.scrubberSleepNs > 0 && !policy.mayScrub(loadAverage: loadAverage) {
-                scrubbers[node].sleepUntil = now + policy.scrubberSleepNs
-                metrics.scrubberLoadSleeps += 1
-            }
+            // Woken, it looks at the load first (V8's scrub_pgdat).
+            _ = sleepsOnLoad(node: node, at: now)
         }
     }
 }

@@ -6,8 +6,9 @@ import PrezeroTrace
 /// result files, `compare`'s JSON and CSV, and the markdown report (`prezero report` decodes it
 /// back from the JSON). Every key of the format-1 JSON is kept; later formats only add keys.
 package struct RunResult: Sendable, Equatable, Codable {
-    /// 1: prezero 0.1.0 (no `format` key); 2: typed results; 3: THP/mTHP zero-fill faults
-    /// (this version; metrics a format adds carry `Metric.since`).
+    /// 1: prezero 0.1.0 (no `format` key); 2: typed results; 3: THP/mTHP zero-fill faults;
+    /// 4: honest columns, scrubbers as posted, lost frees, touch_source (this version; metrics a
+    /// format adds carry `Metric.since`).
     package static let currentFormat = 4
 
     package struct Trace: Sendable, Equatable, Codable {
