@@ -154,6 +154,10 @@ struct ComparisonReportTests {
         #expect(verdict.hasPrefix("2x faster zero-fill faults; pays 2.00 s of CPU in its scrubber, 500.0 ms of it taken from busy tasks"))
         #expect(verdict.contains("+100% LLC demand misses"))
         #expect(report.verdict(runs[2], runs[0]).contains("pays 1.0 ms of idle CPU"))
+        // A cold start's scrubber cost is the start state's, and the verdict says so.
+        var coldStart = runs[2]
+        coldStart.trace.warmup = "none"
+        #expect(report.verdict(coldStart, runs[0]).contains("pays 1.0 ms of idle CPU (cold start: it zeroes the free memory it finds in the window"))
         // An inline clear leaves the touched line hot: a baseline with no demand misses gets the count, not a ratio.
         var cold = runs
         cold[0].metrics.llcDemandMisses = 0
