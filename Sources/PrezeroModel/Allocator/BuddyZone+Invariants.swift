@@ -26,17 +26,18 @@ extension BuddyZone {
                     }
                     if seenHead[p] { note("block \(p) on two lists") }
                     seenHead[p] = true
-                    if Int(prev[p]) != previous { note("block \(p): broken back link") }
-                    if Int(headOrder[p]) != order { note("block \(p) on order-\(order) list has order \(headOrder[p])") }
-                    if state[p] != PageState.freeHead.rawValue { note("listed block \(p) not marked free") }
+                    let record = table.record(p).pointee
+                    if Int(record.prev) != previous { note("block \(p): broken back link") }
+                    if Int(record.headOrder) != order { note("block \(p) on order-\(order) list has order \(record.headOrder)") }
+                    if record.state != PageState.freeHead.rawValue { note("listed block \(p) not marked free") }
                     if p & ((1 << order) - 1) != 0 { note("block \(p) misaligned for order \(order)") }
                     let size = 1 << order
-                    for q in (p + 1)..<(p + size) where state[q] != PageState.freeTail.rawValue {
+                    for q in (p + 1)..<(p + size) where table.record(q).pointee.state != PageState.freeTail.rawValue {
                         note("page \(q) inside free block \(p) is not marked free")
                         break
                     }
                     let dirty = dirtyPages(p, count: size)
-                    if dirty != Int(dirtyCount[p]) { note("block \(p): dirty count \(dirtyCount[p]) but \(dirty) dirty pages") }
+                    if dirty != Int(record.dirtyCount) { note("block \(p): dirty count \(record.dirtyCount) but \(dirty) dirty pages") }
                     if clean && dirty != 0 { note("block \(p) on a zeroed list has \(dirty) dirty pages") }
                     if mergeRule == .lameter && dirty != 0 && dirty != size {
                         note("block \(p) mixes zeroed and unzeroed pages under Lameter's rule")
@@ -44,7 +45,7 @@ extension BuddyZone {
                     listed += size
                     if clean { zeroListed += size }
                     previous = p
-                    p = Int(next[p])
+                    p = Int(record.next)
                 }
                 if count != blocksOnList[order * 2 + (clean ? 1 : 0)] { note("order \(order) list count mismatch") }
             }
@@ -57,7 +58,7 @@ extension BuddyZone {
         var busy = 0
         var free = 0
         for p in 0..<pageCount {
-            switch state[p] {
+            switch table.record(p).pointee.state {
             case PageState.onPCP.rawValue: onPCP += 1
             case PageState.allocated.rawValue:
                 allocated += 1

@@ -17,13 +17,15 @@ package enum ListPreference: Sendable {
 }
 
 /// One zone: buddy free lists at every order, two lists per order (zeroed, not zeroed), a zero
-/// bit per page, and per-page bookkeeping in flat arrays (no allocation per block).
+/// bit per page, and per-page bookkeeping in one flat table (no allocation per block) that costs
+/// host memory only where the replay reaches (`PageTable`).
 ///
 /// Mirrors mm/page_alloc.c's `__free_one_page` (coalescing) and `expand` (splitting, lower half
 /// returned), with Lameter's or Xen's merge rule for the zero state.
 package struct BuddyZone: Sendable {
     package enum PageState: UInt8, Sendable {
-        case pinned = 0  // in use before the trace began (or not yet released)
+        // 0 is not a state: it marks a page record not yet written (`PageTable`).
+        case pinned = 6  // in use before the trace began (or not yet released)
         case freeHead = 1  // first page of a free block on a buddy list
         case freeTail = 2  // other pages of a free block
         case onPCP = 3  // on a per-CPU order-0 list
@@ -37,14 +39,8 @@ package struct BuddyZone: Sendable {
     package let maxOrder: Int
     package let mergeRule: MergeRule
 
-    var state: [UInt8]
-    var headOrder: [Int8]
-    var next: [Int32]
-    var prev: [Int32]
-    /// At free-block heads: pages of the block whose content is not zero.
-    var dirtyCount: [UInt16]
-    /// One bit per page: 1 = content known to be zero.
-    var zeroBits: [UInt64]
+    /// Page records and zero bits, in memory that grows with the pages the model reaches.
+    private(set) var table: PageTable
     /// List heads, index `order * 2 + (clean ? 1 : 0)`; -1 empty. Indices are zone-relative.
     var listHeads: [Int32]
     package private(set) var blocksOnList: [Int]
@@ -60,46 +56,53 @@ package struct BuddyZone: Sendable {
         self.pageCount = pageCount
         self.maxOrder = maxOrder
         self.mergeRule = mergeRule
-        state = Array(repeating: PageState.pinned.rawValue, count: pageCount)
-        headOrder = Array(repeating: -1, count: pageCount)
-        next = Array(repeating: -1, count: pageCount)
-        prev = Array(repeating: -1, count: pageCount)
-        dirtyCount = Array(repeating: 0, count: pageCount)
-        zeroBits = Array(repeating: 0, count: (pageCount + 63) / 64)
+        table = PageTable(pageCount: pageCount)
         listHeads = Array(repeating: -1, count: (maxOrder + 1) * 2)
         blocksOnList = Array(repeating: 0, count: (maxOrder + 1) * 2)
         pinnedPages = pageCount
     }
 
+    /// Gives this zone its own page table before a change when a copy shares it.
+    @inline(__always) private mutating func ownTable() {
+        if !isKnownUniquelyReferenced(&table) { table = table.copy() }
+    }
+
+    @inline(__always) private func page(_ p: Int) -> UnsafeMutablePointer<PageRecord> { table.record(p) }
+
     // MARK: Zero bits
 
-    @inline(__always) package func isZero(_ p: Int) -> Bool { zeroBits[p >> 6] >> UInt64(p & 63) & 1 == 1 }
+    @inline(__always) package func isZero(_ p: Int) -> Bool {
+        precondition(UInt(bitPattern: p) < UInt(pageCount), "page \(p) outside a zone of \(pageCount) pages")
+        return table.zeroBits[p >> 6] >> UInt64(p & 63) & 1 == 1
+    }
 
-    /// Calls `body` with each word of `zeroBits` that pages `[p, p + count)` touch and the mask
-    /// of their bits in it.
+    /// Calls `body` with each word of the zero bits that pages `[p, p + count)` touch and the
+    /// mask of their bits in it.
     @inline(__always)
-    private static func forEachZeroWord(_ p: Int, count: Int, _ body: (Int, UInt64) -> Void) {
+    private func forEachZeroWord(_ p: Int, count: Int, _ body: (UnsafeMutablePointer<UInt64>, UInt64) -> Void) {
+        precondition(p >= 0 && count >= 0 && p + count <= pageCount, "pages \(p)+\(count) outside a zone of \(pageCount) pages")
         var i = p
         let end = p + count
         while i < end {
             let bit = i & 63
             let n = min(64 - bit, end - i)
-            body(i >> 6, n == 64 ? ~0 : ((1 << UInt64(n)) - 1) << UInt64(bit))
+            body(table.zeroBits + (i >> 6), n == 64 ? ~0 : ((1 << UInt64(n)) - 1) << UInt64(bit))
             i += n
         }
     }
 
     /// Sets or clears the zero bit of pages `[p, p + count)`.
     package mutating func setZero(_ p: Int, count: Int, _ zero: Bool) {
-        Self.forEachZeroWord(p, count: count) { word, mask in
-            if zero { zeroBits[word] |= mask } else { zeroBits[word] &= ~mask }
+        ownTable()
+        forEachZeroWord(p, count: count) { word, mask in
+            if zero { word.pointee |= mask } else { word.pointee &= ~mask }
         }
     }
 
     /// Pages in `[p, p + count)` whose zero bit is clear.
     package func dirtyPages(_ p: Int, count: Int) -> Int {
         var zero = 0
-        Self.forEachZeroWord(p, count: count) { word, mask in zero += (zeroBits[word] & mask).nonzeroBitCount }
+        forEachZeroWord(p, count: count) { word, mask in zero += (word.pointee & mask).nonzeroBitCount }
         return count - zero
     }
 
@@ -112,35 +115,47 @@ package struct BuddyZone: Sendable {
         let clean = dirty == 0
         let index = listIndex(order: order, clean: clean)
         let head = listHeads[index]
-        next[p] = head
-        prev[p] = -1
-        if head >= 0 { prev[Int(head)] = Int32(p) }
+        let block = page(p)
+        block.pointee.next = head
+        block.pointee.prev = -1
+        if head >= 0 { page(Int(head)).pointee.prev = Int32(p) }
         listHeads[index] = Int32(p)
         blocksOnList[index] += 1
-        state[p] = PageState.freeHead.rawValue
-        headOrder[p] = Int8(order)
-        dirtyCount[p] = UInt16(dirty)
-        if size > 1 {
-            for q in (p + 1)..<(p + size) { state[q] = PageState.freeTail.rawValue }
-        }
+        block.pointee.state = PageState.freeHead.rawValue
+        block.pointee.headOrder = Int8(order)
+        block.pointee.dirtyCount = UInt16(dirty)
+        if size > 1 { setState(p + 1, count: size - 1, .freeTail) }
         freePages += size
         if clean { zeroedFreePages += size }
     }
 
     private mutating func unlink(_ p: Int) {
-        let order = Int(headOrder[p])
+        let block = page(p)
+        let order = Int(block.pointee.headOrder)
         let size = 1 << order
-        let clean = dirtyCount[p] == 0
+        let clean = block.pointee.dirtyCount == 0
         let index = listIndex(order: order, clean: clean)
-        let n = next[p]
-        let pr = prev[p]
-        if pr >= 0 { next[Int(pr)] = n } else { listHeads[index] = n }
-        if n >= 0 { prev[Int(n)] = pr }
+        let n = block.pointee.next
+        let pr = block.pointee.prev
+        if pr >= 0 { page(Int(pr)).pointee.next = n } else { listHeads[index] = n }
+        if n >= 0 { page(Int(n)).pointee.prev = pr }
         blocksOnList[index] -= 1
-        headOrder[p] = -1
-        state[p] = PageState.pinned.rawValue
+        block.pointee.headOrder = -1
+        block.pointee.state = PageState.pinned.rawValue
         freePages -= size
         if clean { zeroedFreePages -= size }
+    }
+
+    private mutating func setState(_ p: Int, count: Int, _ state: PageState) {
+        for q in p..<(p + count) { page(q).pointee.state = state.rawValue }
+    }
+
+    package func state(_ p: Int) -> PageState? { PageState(rawValue: page(p).pointee.state) }
+
+    /// Overwrites one page's state: for the invariant checker's tests, which corrupt a zone.
+    package mutating func overrideState(_ p: Int, _ state: PageState) {
+        ownTable()
+        page(p).pointee.state = state.rawValue
     }
 
     // MARK: Free and coalesce
@@ -151,15 +166,16 @@ package struct BuddyZone: Sendable {
     /// - Returns: the head and order of the block finally inserted.
     @discardableResult
     package mutating func insertAndCoalesce(_ p: Int, order: Int) -> (head: Int, order: Int) {
+        ownTable()
         var head = p
         var order = order
         var dirty = dirtyPages(p, count: 1 << order)
         while order < maxOrder {
             let buddy = head ^ (1 << order)
-            guard buddy + (1 << order) <= pageCount, state[buddy] == PageState.freeHead.rawValue,
-                Int(headOrder[buddy]) == order
-            else { break }
-            let buddyDirty = Int(dirtyCount[buddy])
+            guard buddy + (1 << order) <= pageCount else { break }
+            let record = page(buddy).pointee
+            guard record.state == PageState.freeHead.rawValue, Int(record.headOrder) == order else { break }
+            let buddyDirty = Int(record.dirtyCount)
             if mergeRule == .lameter && (buddyDirty == 0) != (dirty == 0) { break }
             unlink(buddy)
             head = min(head, buddy)
@@ -179,17 +195,32 @@ package struct BuddyZone: Sendable {
     }
 
     /// Adds never-used memory (at start): pinned pages become free blocks of the largest
-    /// aligned orders, with the given zero state.
+    /// aligned orders, with the given zero state. At start nothing is written per page: the
+    /// blocks are recorded as runs and each page takes its value at first use (`PageTable`).
     package mutating func release(_ start: Int, count: Int, zeroed: Bool) {
+        ownTable()
+        let deferred = table.canDefer(releaseFrom: start)
         var p = start
         let end = start + count
         while p < end {
             var order = maxOrder
             while order > 0 && (p & ((1 << order) - 1) != 0 || p + (1 << order) > end) { order -= 1 }
-            setZero(p, count: 1 << order, zeroed)
-            link(p, order: order, dirty: zeroed ? 0 : 1 << order)
-            pinnedPages -= 1 << order
-            p += 1 << order
+            let size = 1 << order
+            if deferred {
+                // A page table nobody has written holds no zero bits: set only those asked for.
+                if zeroed { setZero(p, count: size, true) }
+                let index = listIndex(order: order, clean: zeroed)
+                table.deferLink(p, order: order, clean: zeroed, previousHead: Int(listHeads[index]))
+                listHeads[index] = Int32(p)
+                blocksOnList[index] += 1
+                freePages += size
+                if zeroed { zeroedFreePages += size }
+            } else {
+                setZero(p, count: size, zeroed)
+                link(p, order: order, dirty: zeroed ? 0 : size)
+            }
+            pinnedPages -= size
+            p += size
         }
     }
 
@@ -198,12 +229,13 @@ package struct BuddyZone: Sendable {
     package mutating func adoptPinned(order: Int, nearIndex hint: inout Int) -> Int? {
         let size = 1 << order
         guard pinnedPages >= size else { return nil }
+        ownTable()
         var scanned = 0
         var p = (hint / size) * size
         while scanned < pageCount {
             if p + size > pageCount { p = 0 }
             var allPinned = true
-            for q in p..<(p + size) where state[q] != PageState.pinned.rawValue {
+            for q in p..<(p + size) where page(q).pointee.state != PageState.pinned.rawValue {
                 allPinned = false
                 break
             }
@@ -225,28 +257,30 @@ package struct BuddyZone: Sendable {
     /// - Returns: the block and how many of its pages are not zero, or nil when no list in
     ///   `preference` has a block of at least `order`.
     package mutating func allocate(order: Int, preference: ListPreference) -> (page: Int, dirty: Int)? {
-        let lists: [Bool]
+        ownTable()
         switch preference {
-        case .zeroedFirst: lists = [true, false]
-        case .dirtyFirst: lists = [false, true]
-        case .zeroedOnly: lists = [true]
-        case .dirtyOnly: lists = [false]
+        case .zeroedFirst: return allocate(order: order, clean: true) ?? allocate(order: order, clean: false)
+        case .dirtyFirst: return allocate(order: order, clean: false) ?? allocate(order: order, clean: true)
+        case .zeroedOnly: return allocate(order: order, clean: true)
+        case .dirtyOnly: return allocate(order: order, clean: false)
         }
-        for clean in lists {
-            for o in order...maxOrder {
-                let head = listHeads[listIndex(order: o, clean: clean)]
-                guard head >= 0 else { continue }
-                let p = Int(head)
-                unlink(p)
-                // Split: return the lower half, free the upper halves (mm/page_alloc.c expand()).
-                var current = o
-                while current > order {
-                    current -= 1
-                    let upper = p + (1 << current)
-                    link(upper, order: current, dirty: dirtyPages(upper, count: 1 << current))
-                }
-                return (p, dirtyPages(p, count: 1 << order))
+    }
+
+    private mutating func allocate(order: Int, clean: Bool) -> (page: Int, dirty: Int)? {
+        guard order <= maxOrder else { return nil }
+        for o in order...maxOrder {
+            let head = listHeads[listIndex(order: o, clean: clean)]
+            guard head >= 0 else { continue }
+            let p = Int(head)
+            unlink(p)
+            // Split: return the lower half, free the upper halves (mm/page_alloc.c expand()).
+            var current = o
+            while current > order {
+                current -= 1
+                let upper = p + (1 << current)
+                link(upper, order: current, dirty: dirtyPages(upper, count: 1 << current))
             }
+            return (p, dirtyPages(p, count: 1 << order))
         }
         return nil
     }
@@ -268,15 +302,17 @@ package struct BuddyZone: Sendable {
 
     /// Takes a free block off its list so it can be zeroed (kscrubd holds it meanwhile).
     package mutating func takeForZeroing(_ p: Int) -> Int {
-        let order = Int(headOrder[p])
+        ownTable()
+        let order = Int(page(p).pointee.headOrder)
         unlink(p)
-        for q in p..<(p + (1 << order)) { state[q] = PageState.busy.rawValue }
+        setState(p, count: 1 << order, .busy)
         return order
     }
 
     /// Splits a free block in two halves on their lists (no coalescing); returns the new order.
     package mutating func splitFree(_ p: Int) -> Int {
-        let order = Int(headOrder[p])
+        ownTable()
+        let order = Int(page(p).pointee.headOrder)
         guard order > 0 else { return 0 }
         unlink(p)
         let half = order - 1
@@ -290,20 +326,27 @@ package struct BuddyZone: Sendable {
     @discardableResult
     package mutating func returnZeroed(_ p: Int, order: Int) -> (head: Int, order: Int) {
         setZero(p, count: 1 << order, true)
-        for q in p..<(p + (1 << order)) { state[q] = PageState.pinned.rawValue }
+        setState(p, count: 1 << order, .pinned)
         return insertAndCoalesce(p, order: order)
     }
 
     /// Marks an allocated block's pages as in use and dirty (its user writes to it).
     package mutating func markAllocated(_ p: Int, order: Int) {
         setZero(p, count: 1 << order, false)
-        for q in p..<(p + (1 << order)) { state[q] = PageState.allocated.rawValue }
+        setState(p, count: 1 << order, .allocated)
     }
 
-    package func isAllocated(_ p: Int) -> Bool { state[p] == PageState.allocated.rawValue }
+    package func isAllocated(_ p: Int) -> Bool { page(p).pointee.state == PageState.allocated.rawValue }
 
     // MARK: Per-CPU lists
 
-    package mutating func moveToPCP(_ p: Int) { state[p] = PageState.onPCP.rawValue }
-    package mutating func takeFromPCP(_ p: Int) { state[p] = PageState.allocated.rawValue }
+    package mutating func moveToPCP(_ p: Int) {
+        ownTable()
+        page(p).pointee.state = PageState.onPCP.rawValue
+    }
+
+    package mutating func takeFromPCP(_ p: Int) {
+        ownTable()
+        page(p).pointee.state = PageState.allocated.rawValue
+    }
 }

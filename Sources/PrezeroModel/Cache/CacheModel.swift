@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import CSetScan
 
 /// A physically indexed, set-associative cache with true LRU replacement, write-allocate.
@@ -36,25 +41,16 @@ package struct CacheModel: @unchecked Sendable {
         let residentCount: Int
         init(count: Int, pages: Int) {
             self.count = count
-            words = .allocate(capacity: 2 * count)
-            words.initialize(repeating: 0, count: 2 * count)
+            // Zero-filled on first touch: a large LLC's sets cost memory once they are used.
+            words = zeroFilledMemory(UInt32.self, count: 2 * count)
             residentCount = pages
-            if pages > 0 {
-                let lines = UnsafeMutablePointer<UInt8>.allocate(capacity: pages)
-                lines.initialize(repeating: 0, count: pages)
-                let eighths = UnsafeMutablePointer<UInt8>.allocate(capacity: pages)
-                eighths.initialize(repeating: 0, count: pages)
-                residentLines = lines
-                residentEighths = eighths
-            } else {
-                residentLines = nil
-                residentEighths = nil
-            }
+            residentLines = pages > 0 ? zeroFilledMemory(UInt8.self, count: pages) : nil
+            residentEighths = pages > 0 ? zeroFilledMemory(UInt8.self, count: pages) : nil
         }
         deinit {
-            words.deallocate()
-            residentLines?.deallocate()
-            residentEighths?.deallocate()
+            free(words)
+            free(residentLines)
+            free(residentEighths)
         }
     }
 
@@ -258,11 +254,27 @@ package struct CacheModel: @unchecked Sendable {
 /// Lines recently evicted by zeroing, to tell pollution misses from others. Direct-mapped and
 /// bounded (a victim is forgotten when another maps to its slot), so memory stays fixed.
 package struct VictimTable: @unchecked Sendable {
-    private var slots: [UInt64]
+    /// Zero-filled on first touch, like the cache's sets.
+    private final class Slots {
+        let words: UnsafeMutablePointer<UInt64>
+        let count: Int
+        init(count: Int) {
+            self.count = count
+            words = zeroFilledMemory(UInt64.self, count: count)
+        }
+        func copy() -> Slots {
+            let other = Slots(count: count)
+            other.words.update(from: words, count: count)
+            return other
+        }
+        deinit { free(words) }
+    }
+
+    private var slots: Slots
     private let mask: Int
 
     package init(slotsLog2: Int = 18) {
-        slots = Array(repeating: 0, count: 1 << slotsLog2)
+        slots = Slots(count: 1 << slotsLog2)
         mask = (1 << slotsLog2) - 1
     }
 
@@ -270,14 +282,22 @@ package struct VictimTable: @unchecked Sendable {
         Int(truncatingIfNeeded: (line &* 0x9E37_79B9_7F4A_7C15) >> 24) & mask
     }
 
+    @inline(__always) private mutating func ownSlots() {
+        if !isKnownUniquelyReferenced(&slots) { slots = slots.copy() }
+    }
+
     @inline(__always)
-    package mutating func insert(_ line: UInt64) { slots[slot(line)] = line &+ 1 }
+    package mutating func insert(_ line: UInt64) {
+        ownSlots()
+        slots.words[slot(line)] = line &+ 1
+    }
 
     /// True (and forgets it) when `line` was a remembered victim.
     package mutating func remove(_ line: UInt64) -> Bool {
         let s = slot(line)
-        guard slots[s] == line &+ 1 else { return false }
-        slots[s] = 0
+        guard slots.words[s] == line &+ 1 else { return false }
+        ownSlots()
+        slots.words[s] = 0
         return true
     }
 }

@@ -11,7 +11,7 @@ struct PFNMap {
     private var mask: Int
     private(set) var count = 0
 
-    init(capacity: Int = 1 << 16) {
+    init(capacity: Int = 1 << 10) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
         slots = Array(repeating: Slot(key: 0, value: 0), count: size)

@@ -1,0 +1,145 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One page's bookkeeping in a zone, 12 bytes.
+struct PageRecord {
+    /// Free-list links at a free block's head (zone-relative page, -1 none).
+    var next: Int32
+    var prev: Int32
+    /// At a free block's head: pages of the block whose content is not zero.
+    var dirtyCount: UInt16
+    /// A `BuddyZone.PageState` raw value; 0 = never written: the page has its pristine value.
+    var state: UInt8
+    /// At a free block's head: its order; -1 elsewhere.
+    var headOrder: Int8
+
+    static let pinned = PageRecord(next: -1, prev: -1, dirtyCount: 0, state: BuddyZone.PageState.pinned.rawValue, headOrder: -1)
+    static let freeTail = PageRecord(next: -1, prev: -1, dirtyCount: 0, state: BuddyZone.PageState.freeTail.rawValue, headOrder: -1)
+}
+
+/// Consecutive free blocks of one order and zero state, linked one after another onto the same
+/// free list when the zone's initial memory was released.
+struct ReleasedRun {
+    var start: Int
+    var order: Int
+    var count: Int
+    var clean: Bool
+    /// The list's head when the run's first block was linked (its `next`), -1 none.
+    var previousInList: Int
+    /// The first block of the next run linked onto the same list (the last block's `prev`), -1 none.
+    var nextInList = -1
+
+    var end: Int { start + count << order }
+}
+
+/// A zone's page records and zero bits in zero-filled memory (`zeroFilledMemory`): the model of
+/// a 24 GiB machine costs host memory only for the pages a replay reaches.
+///
+/// The initial free memory is not written at start either: `release` records it as runs of
+/// blocks (`ReleasedRun`), and a record that is still all zero bytes (state 0) takes the value
+/// those runs give it (`pristine`), a chunk of 512 pages at a time, at its first access.
+final class PageTable: @unchecked Sendable {
+    let records: UnsafeMutablePointer<PageRecord>
+    let zeroBits: UnsafeMutablePointer<UInt64>
+    let pageCount: Int
+    let wordCount: Int
+    private(set) var runs: [ReleasedRun] = []
+    /// Chunks given their pristine values so far; releases are deferred only while it is 0.
+    private(set) var materializedChunks = 0
+    static let chunkShift = 9
+
+    init(pageCount: Int) {
+        self.pageCount = pageCount
+        wordCount = (pageCount + 63) / 64
+        records = zeroFilledMemory(PageRecord.self, count: pageCount)
+        zeroBits = zeroFilledMemory(UInt64.self, count: wordCount)
+    }
+
+    deinit {
+        free(records)
+        free(zeroBits)
+    }
+
+    func copy() -> PageTable {
+        let other = PageTable(pageCount: pageCount)
+        other.records.update(from: records, count: pageCount)
+        other.zeroBits.update(from: zeroBits, count: wordCount)
+        other.runs = runs
+        other.materializedChunks = materializedChunks
+        return other
+    }
+
+    /// The record of page `p`, given its pristine value first if it has none yet.
+    @inline(__always) func record(_ p: Int) -> UnsafeMutablePointer<PageRecord> {
+        precondition(UInt(bitPattern: p) < UInt(pageCount), "page \(p) outside a zone of \(pageCount) pages")
+        let r = records + p
+        if r.pointee.state == 0 { materialize(chunkOf: p) }
+        return r
+    }
+
+    /// Writes the pristine value of every page of `p`'s chunk. Chunks are written whole, so a
+    /// page whose state is 0 is in a chunk nobody has written.
+    @inline(never) private func materialize(chunkOf p: Int) {
+        let first = (p >> Self.chunkShift) << Self.chunkShift
+        let end = min(pageCount, first + 1 << Self.chunkShift)
+        var run = runIndex(containing: first)
+        for q in first..<end {
+            while let r = run, q >= runs[r].end { run = r + 1 < runs.count ? r + 1 : nil }
+            records[q] = pristine(q, run: run)
+        }
+        materializedChunks += 1
+    }
+
+    /// The last run starting at or before `p`, or the first run when `p` precedes them all.
+    private func runIndex(containing p: Int) -> Int? {
+        guard !runs.isEmpty else { return nil }
+        var low = 0
+        var high = runs.count - 1
+        while low < high {
+            let mid = (low + high + 1) / 2
+            if runs[mid].start <= p { low = mid } else { high = mid - 1 }
+        }
+        return low
+    }
+
+    /// Page `p` as the deferred releases left it: a free block's head (linked as `link` would
+    /// have linked it), a free block's tail, or pinned.
+    private func pristine(_ p: Int, run index: Int?) -> PageRecord {
+        guard let index else { return .pinned }
+        let run = runs[index]
+        guard p >= run.start && p < run.end else { return .pinned }
+        let size = 1 << run.order
+        let block = (p - run.start) >> run.order
+        let head = run.start + block << run.order
+        guard head == p else { return .freeTail }
+        let next = block > 0 ? head - size : run.previousInList
+        let prev = block < run.count - 1 ? head + size : run.nextInList
+        return PageRecord(
+            next: Int32(next), prev: Int32(prev), dirtyCount: run.clean ? 0 : UInt16(size),
+            state: BuddyZone.PageState.freeHead.rawValue, headOrder: Int8(run.order))
+    }
+
+    /// True when a release starting at `start` can be deferred: nothing materialized yet, and
+    /// it lies above every earlier run.
+    func canDefer(releaseFrom start: Int) -> Bool {
+        materializedChunks == 0 && (runs.last.map { start >= $0.end } ?? true)
+    }
+
+    /// Records that block `[p, p + 2^order)` was linked at the head of its list, whose head was
+    /// `previousHead` (-1 empty).
+    func deferLink(_ p: Int, order: Int, clean: Bool, previousHead: Int) {
+        if let last = runs.indices.last, runs[last].order == order, runs[last].clean == clean,
+            runs[last].end == p, runs[last].start + (runs[last].count - 1) << order == previousHead
+        {
+            runs[last].count += 1
+            return
+        }
+        if previousHead >= 0, let owner = runs.lastIndex(where: { $0.order == order && $0.clean == clean }) {
+            runs[owner].nextInList = p
+        }
+        runs.append(ReleasedRun(start: p, order: order, count: 1, clean: clean, previousInList: previousHead))
+    }
+}
