@@ -44,4 +44,46 @@ static inline int32_t pz_find_way(const uint32_t *tags, int32_t ways, uint32_t k
     return hit;
 }
 
+#if defined(__SSE2__)
+/// Unsigned 32-bit minimum in SSE2 (no pminud before SSE4.1): a signed compare of biased values.
+static inline __m128i pz_min_epu32(__m128i a, __m128i b) {
+    const __m128i bias = _mm_set1_epi32((int)0x80000000u);
+    __m128i a_greater = _mm_cmpgt_epi32(_mm_xor_si128(a, bias), _mm_xor_si128(b, bias));
+    return _mm_or_si128(_mm_and_si128(a_greater, b), _mm_andnot_si128(a_greater, a));
+}
+#endif
+
+/// The way a miss fills: the first empty way (tag 0), else the first way with the smallest
+/// last-use stamp (true LRU). Same answer as the scalar scan, without its 16 branches.
+static inline int32_t pz_lru_way(const uint32_t *tags, const uint32_t *stamps, int32_t ways) {
+#if defined(__SSE2__)
+    if (ways == 16) {
+        const __m128i zero = _mm_setzero_si128();
+        __m128i v[4];
+        for (int g = 0; g < 4; g++) {
+            __m128i t = _mm_loadu_si128((const __m128i *)(tags + 4 * g));
+            __m128i s = _mm_loadu_si128((const __m128i *)(stamps + 4 * g));
+            v[g] = _mm_andnot_si128(_mm_cmpeq_epi32(t, zero), s);  // an empty way counts as stamp 0
+        }
+        __m128i m = pz_min_epu32(pz_min_epu32(v[0], v[1]), pz_min_epu32(v[2], v[3]));
+        m = pz_min_epu32(m, _mm_shuffle_epi32(m, 0x4E));
+        m = pz_min_epu32(m, _mm_shuffle_epi32(m, 0xB1));
+        __m128i a = _mm_cmpeq_epi32(v[0], m), b = _mm_cmpeq_epi32(v[1], m);
+        __m128i c = _mm_cmpeq_epi32(v[2], m), d = _mm_cmpeq_epi32(v[3], m);
+        int mask = _mm_movemask_epi8(_mm_packs_epi16(_mm_packs_epi32(a, b), _mm_packs_epi32(c, d)));
+        return __builtin_ctz((unsigned)mask);
+    }
+#endif
+    int32_t victim = 0;
+    uint32_t oldest = UINT32_MAX;
+    for (int32_t i = 0; i < ways; i++) {
+        uint32_t stamp = tags[i] == 0 ? 0 : stamps[i];
+        if (stamp < oldest) {
+            oldest = stamp;
+            victim = i;
+        }
+    }
+    return victim;
+}
+
 #endif

@@ -169,15 +169,7 @@ package struct CacheModel: @unchecked Sendable {
             stamps[Int(hit)] = now
             return (true, nil)
         }
-        var victim = 0
-        var oldest = UInt32.max
-        for i in 0..<ways {
-            let stamp = tags[i] == 0 ? 0 : stamps[i]
-            if stamp < oldest {
-                oldest = stamp
-                victim = i
-            }
-        }
+        let victim = Int(pz_lru_way(tags, stamps, Int32(truncatingIfNeeded: ways)))
         let old = tags[victim]
         var evicted: UInt64?
         if old != 0 {
