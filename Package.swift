@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "prezero", targets: ["prezero"]),
+        .executable(name: "prezero-trace-dat", targets: ["prezero-trace-dat"]),
+        .executable(name: "prezero-perf-data", targets: ["prezero-perf-data"]),
         .library(name: "PrezeroTrace", targets: ["PrezeroTrace"]),
     ],
     dependencies: [
@@ -20,6 +22,18 @@ let package = Package(
             pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]
         ),
+        // libtracecmd + libtraceevent (Debian: libtracecmd-dev, libtraceevent-dev, libtracefs-dev):
+        // trace-cmd's trace.dat files, read as `trace-cmd report` reads them, in a helper process
+        // (prezero-trace-dat) because the library can crash on a damaged file.
+        .systemLibrary(
+            name: "CTraceCmd",
+            pkgConfig: "libtracecmd",
+            providers: [.apt(["libtracecmd-dev", "libtraceevent-dev", "libtracefs-dev"])]
+        ),
+        .executableTarget(name: "prezero-trace-dat", dependencies: ["CTraceCmd"]),
+        // perf.data: read by this helper (header, attributes, tracing data, records) and
+        // rendered with libtraceevent as perf script prints it.
+        .executableTarget(name: "prezero-perf-data", dependencies: ["CTraceCmd"]),
         // bytes -> TraceEvent: decompression, line splitting, format detection, parsers, statistics.
         .target(
             name: "PrezeroTrace",
@@ -50,13 +64,13 @@ let package = Package(
         .executableTarget(
             name: "prezero",
             dependencies: [
-                "PrezeroTrace", "PrezeroReport", "PrezeroModel", "PrezeroReplay", "PrezeroCalibrate",
+                "PrezeroTrace", "PrezeroReport", "PrezeroModel", "PrezeroReplay", "PrezeroCalibrate", "prezero-trace-dat", "prezero-perf-data",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Test helpers: one scratch directory per test process, removed at exit.
         .target(name: "PrezeroTestSupport", path: "Tests/PrezeroTestSupport"),
-        .testTarget(name: "PrezeroTraceTests", dependencies: ["PrezeroTrace", "PrezeroTestSupport"],
+        .testTarget(name: "PrezeroTraceTests", dependencies: ["PrezeroTrace", "PrezeroTestSupport", "prezero-trace-dat", "prezero-perf-data"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PrezeroReportTests", dependencies: ["PrezeroReport", "PrezeroTrace", "PrezeroModel", "PrezeroReplay", "PrezeroTestSupport"],
                     resources: [.copy("Golden")]),

@@ -5,15 +5,17 @@
 # and exits non-zero.
 #
 # usage: tools/capture-ftrace.sh [-o NAME] [-l ZSTD_LEVEL] [-b BUFFER_KB] [--tgid] [--no-irq-info]
-#                                [--via pipe|trace-cmd] -- COMMAND...
+#                                [--via pipe|trace-cmd] [--no-text] -- COMMAND...
 #   --via pipe       stream trace_pipe while the command runs (default; LOST lines mark overruns)
-#   --via trace-cmd  fill the tracefs buffers, then trace-cmd extract and trace-cmd report
+#   --via trace-cmd  fill the tracefs buffers, then trace-cmd extract: also writes the binary
+#                    NAME.trace.dat.zst (prezero reads it directly), and its trace-cmd report text
+#   --no-text        with --via trace-cmd: keep only NAME.trace.dat.zst, no text rendering
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/metadata.sh"
 . "$here/lib/tracefs.sh"
 
-name=capture level=12 buffer_kb=32768 tgid=0 irq_info=1 via=pipe
+name=capture level=12 buffer_kb=32768 tgid=0 irq_info=1 via=pipe text=1
 usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -23,6 +25,7 @@ while [ $# -gt 0 ]; do
         --tgid) tgid=1; shift;;
         --no-irq-info) irq_info=0; shift;;
         --via) via=$2; shift 2;;
+        --no-text) text=0; shift;;
         -h|--help) usage 0;;
         --) shift; break;;
         *) echo "capture-ftrace.sh: unknown option '$1'" >&2; usage;;
@@ -30,6 +33,7 @@ while [ $# -gt 0 ]; do
 done
 [ $# -gt 0 ] || { echo "capture-ftrace.sh: no COMMAND after --" >&2; usage; }
 case "$via" in pipe|trace-cmd) ;; *) echo "capture-ftrace.sh: --via must be pipe or trace-cmd" >&2; exit 2;; esac
+[ "$text" = 1 ] || [ "$via" = trace-cmd ] || { echo "capture-ftrace.sh: --no-text needs --via trace-cmd (the pipe is text)" >&2; exit 2; }
 command -v zstd >/dev/null || { echo "capture-ftrace.sh: zstd not found (Debian: apt-get install zstd)" >&2; exit 1; }
 if [ "$via" = trace-cmd ] && ! command -v trace-cmd >/dev/null; then
     echo "capture-ftrace.sh: trace-cmd not found (Debian: apt-get install trace-cmd)" >&2; exit 1
@@ -45,7 +49,7 @@ cp /proc/zoneinfo "$snapshot/zoneinfo"
 cp /proc/loadavg "$snapshot/loadavg"
 # Both outputs are written under .tmp names and renamed into place only once the trace is known
 # to hold page events, so a failed capture leaves nothing rather than a trace prezero cannot use.
-out="$name.ftrace.txt.zst" meta="$name.meta.json"
+out="$name.ftrace.txt.zst" meta="$name.meta.json" dat="$name.trace.dat.zst"
 
 restore() {
     [ -z "${reader:-}" ] || kill "$reader" 2>/dev/null || true   # an interrupted run: trace_pipe never ends
@@ -54,7 +58,7 @@ restore() {
     echo 0 > "$T/options/record-tgid" 2>/dev/null || true
     echo 1 > "$T/options/irq-info" 2>/dev/null || true
     rm -rf "$snapshot"
-    rm -f "$out.tmp" "$meta.tmp" "$meta.tmp.tmp"
+    rm -f "$out.tmp" "$meta.tmp" "$meta.tmp.tmp" "$dat.tmp"
 }
 trap restore EXIT
 fail() { echo "capture-ftrace.sh: $*; no outputs written" >&2; exit 1; }
@@ -76,8 +80,11 @@ if [ "$via" = trace-cmd ]; then
     echo 0 > "$T/tracing_on"
     trace-cmd extract -o "$snapshot/trace.dat" > "$snapshot/extract.log" 2>&1 \
         || { cat "$snapshot/extract.log" >&2; fail "trace-cmd extract failed"; }
-    trace-cmd report -i "$snapshot/trace.dat" 2>"$snapshot/report.err" | zstd -q -T0 "-$level" > "$out.tmp" \
-        || { cat "$snapshot/report.err" >&2; fail "trace-cmd report failed"; }
+    zstd -q -T0 "-$level" < "$snapshot/trace.dat" > "$dat.tmp" || fail "zstd failed on the trace.dat"
+    if [ "$text" = 1 ]; then
+        trace-cmd report -i "$snapshot/trace.dat" 2>"$snapshot/report.err" | zstd -q -T0 "-$level" > "$out.tmp" \
+            || { cat "$snapshot/report.err" >&2; fail "trace-cmd report failed"; }
+    fi
 else
     # cat reads trace_pipe (which never ends) into a fifo; killing cat lets zstd see EOF and flush.
     mkfifo "$snapshot/pipe"
@@ -94,7 +101,11 @@ else
     wait "$compressor" || fail "zstd failed while compressing trace_pipe"
 fi
 end=$(date +%s.%N)
-read -r lines allocs < <(zstd -dc "$out.tmp" 2>/dev/null | awk '/mm_page_alloc:/ {n++} END {print NR, n + 0}')
+if [ "$text" = 1 ]; then
+    read -r lines allocs < <(zstd -dc "$out.tmp" 2>/dev/null | awk '/mm_page_alloc:/ {n++} END {print NR, n + 0}')
+else
+    read -r lines allocs < <(trace-cmd report -i "$snapshot/trace.dat" 2>/dev/null | awk '/mm_page_alloc:/ {n++} END {print NR, n + 0}')
+fi
 [ "$allocs" -gt 0 ] || fail "the recording has no mm_page_alloc events ($lines lines; command exit status $status)"
 
 BUDDYINFO_SNAPSHOT="$snapshot/buddyinfo" ZONEINFO_SNAPSHOT="$snapshot/zoneinfo" LOADAVG_SNAPSHOT="$snapshot/loadavg" \
@@ -102,6 +113,8 @@ BUDDYINFO_SNAPSHOT="$snapshot/buddyinfo" ZONEINFO_SNAPSHOT="$snapshot/zoneinfo" 
     "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" "" "$@"
 # The trace goes last: once it exists, so does the sidecar.
 mv "$meta.tmp" "$meta"
-mv "$out.tmp" "$out"
-echo "wrote $out ($(du -h "$out" | cut -f1), $lines lines, $allocs mm_page_alloc) and $meta" >&2
+written=""
+if [ -f "$dat.tmp" ]; then mv "$dat.tmp" "$dat"; written="$dat ($(du -h "$dat" | cut -f1)), "; fi
+if [ "$text" = 1 ]; then mv "$out.tmp" "$out"; written="$written$out ($(du -h "$out" | cut -f1)), "; fi
+echo "wrote $written$lines lines, $allocs mm_page_alloc, and $meta" >&2
 exit $status

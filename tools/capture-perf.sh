@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Record the page-allocator, fault and scheduler tracepoints prezero uses, system-wide, while
-# COMMAND runs; write NAME.perf.txt.zst (perf script text) and NAME.meta.json (machine snapshot,
-# including what `perf kmem --page stat` printed for the same perf.data, as a cross-check).
+# COMMAND runs; write NAME.perf.data.zst (the recording, compressed: prezero reads it directly),
+# NAME.perf.txt.zst (its perf script text; --no-text skips it) and NAME.meta.json (machine
+# snapshot, including what `perf kmem --page stat` printed for the same perf.data, as a cross-check).
 # Mounts tracefs first when it is not mounted (as root); writes all outputs or, if the recording
 # fails or holds no mm_page_alloc event, none, and exits non-zero.
 #
-# usage: tools/capture-perf.sh [-o NAME] [-l ZSTD_LEVEL] [-m MMAP_PAGES] [--keep-data] [--no-alloc-zone] -- COMMAND...
+# usage: tools/capture-perf.sh [-o NAME] [-l ZSTD_LEVEL] [-m MMAP_PAGES] [--keep-data] [--no-text] [--no-alloc-zone] -- COMMAND...
+#   --keep-data  also keep the uncompressed NAME.perf.data (for perf kmem, tools/bench-stat.sh)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/metadata.sh"
 . "$here/lib/tracefs.sh"
 
-name=capture level=12 mmap_pages=1024 keep=0 drop_zone=0
+name=capture level=12 mmap_pages=1024 keep=0 drop_zone=0 text=1
 usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -19,6 +21,7 @@ while [ $# -gt 0 ]; do
         -l) level=$2; shift 2;;
         -m) mmap_pages=$2; shift 2;;
         --keep-data) keep=1; shift;;
+        --no-text) text=0; shift;;
         --no-alloc-zone) drop_zone=1; shift;;
         -h|--help) usage 0;;
         --) shift; break;;
@@ -39,9 +42,9 @@ for e in ${events//,/ }; do event_args+=(-e "$e"); done
 
 # Every output is written under a .tmp name and renamed into place only once the trace is known
 # to hold page events, so a failed capture leaves nothing rather than a trace prezero cannot use.
-data="$name.perf.data" trace="$name.perf.txt.zst" meta="$name.meta.json"
+data="$name.perf.data" packed="$name.perf.data.zst" trace="$name.perf.txt.zst" meta="$name.meta.json"
 snapshot=$(mktemp -d)
-trap 'rm -rf "$snapshot"; rm -f "$data.tmp" "$data.tmp.old" "$trace.tmp" "$meta.tmp" "$meta.tmp.tmp"' EXIT
+trap 'rm -rf "$snapshot"; rm -f "$data.tmp" "$data.tmp.old" "$packed.tmp" "$trace.tmp" "$meta.tmp" "$meta.tmp.tmp"' EXIT
 fail() { echo "capture-perf.sh: $*; no outputs written" >&2; exit 1; }
 cp /proc/buddyinfo "$snapshot/buddyinfo"
 cp /proc/zoneinfo "$snapshot/zoneinfo"
@@ -53,6 +56,7 @@ status=0
 perf record -q -a -m "$mmap_pages" "${event_args[@]}" -o "$data.tmp" -- "$@" || status=$?
 end=$(date +%s.%N)
 [ -s "$data.tmp" ] || fail "perf record wrote no data (exit status $status)"
+zstd -q -T0 "-$level" < "$data.tmp" > "$packed.tmp" || fail "zstd failed on the perf.data"
 
 if ! perf script -i "$data.tmp" --show-lost-events -F comm,pid,tid,cpu,time,event,trace --ns 2>"$snapshot/script.err" \
     | zstd -q -T0 "-$level" > "$trace.tmp"; then
@@ -84,10 +88,12 @@ BUDDYINFO_SNAPSHOT="$snapshot/buddyinfo" ZONEINFO_SNAPSHOT="$snapshot/zoneinfo" 
     write_metadata "$meta.tmp" "tools/capture-perf.sh" "perf-script" "$events" \
     "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" "$extra" "$@"
 
-# The trace goes last: once it exists, so do the others.
+# The traces go last: once they exist, so do the others.
 kept=""
 if [ $keep = 1 ]; then mv "$data.tmp" "$data"; kept=" and $data"; else rm -f "$data" "$data.old"; fi
 mv "$meta.tmp" "$meta"
-mv "$trace.tmp" "$trace"
-echo "wrote $trace ($(du -h "$trace" | cut -f1), $lines lines, $allocs mm_page_alloc) and $meta$kept" >&2
+mv "$packed.tmp" "$packed"
+written="$packed ($(du -h "$packed" | cut -f1))"
+if [ $text = 1 ]; then mv "$trace.tmp" "$trace"; written="$written, $trace ($(du -h "$trace" | cut -f1))"; fi
+echo "wrote $written, $lines lines, $allocs mm_page_alloc, $meta$kept" >&2
 exit $status

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Compare `prezero stat --json` SUMMARY with `perf kmem --page stat` on the same perf.data,
-# field for field. usage: tools/check-perf-kmem.sh NAME   (NAME.perf.data and NAME.perf.txt.zst,
-# as written by `tools/capture-perf.sh --keep-data -o NAME -- ...`). Exits 1 on any difference.
+# field for field, for prezero reading the perf script text and reading the perf.data itself.
+# usage: tools/check-perf-kmem.sh NAME   (NAME.perf.data and NAME.perf.txt.zst, as written by
+# `tools/capture-perf.sh --keep-data -o NAME -- ...`). Exits 1 on any difference.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 name=${1:?usage: tools/check-perf-kmem.sh NAME}
 (cd "$root" && swift build -c release >/dev/null 2>&1)
 kmem=$(perf kmem -i "$name.perf.data" --page stat 2>/dev/null)
-"$root/.build/release/prezero" stat "$name.perf.txt.zst" --json | python3 -c '
+status=0
+for input in "$name.perf.txt.zst" "$name.perf.data"; do
+echo "prezero stat $input:"
+"$root/.build/release/prezero" stat "$input" --json | python3 -c '
 import json, re, sys
 ours = json.load(sys.stdin)["summary"]
 perf = {}
@@ -26,4 +30,6 @@ for label, key in keys.items():
     verdict = "same" if same else "DIFFERENT"
     print(f"{label:22s} perf kmem {perf.get(label)}  prezero {mine}  {verdict}")
 sys.exit(1 if bad else 0)
-' "$kmem"
+' "$kmem" || status=1
+done
+exit $status

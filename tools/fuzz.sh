@@ -1,32 +1,39 @@
 #!/usr/bin/env bash
 # Build a libFuzzer target over the PrezeroTrace sources and run it.
 #
-# usage: tools/fuzz.sh TARGET SECONDS      TARGET: text | lackey | native
+# usage: tools/fuzz.sh TARGET SECONDS      TARGET: text | lackey | native | trace-dat
 # Crashing inputs land in Fuzz/crashes-TARGET/; the corpus in Fuzz/corpus-TARGET/ starts from
 # the bundled traces (first 64 KB of each, decompressed).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-target=${1:?usage: tools/fuzz.sh text|lackey|native SECONDS}
+target=${1:?usage: tools/fuzz.sh text|lackey|native|trace-dat SECONDS}
 seconds=${2:-60}
 case "$target" in
     text) harness=FuzzTextParser.swift;;
     lackey) harness=FuzzLackey.swift;;
     native) harness=FuzzNative.swift;;
-    *) echo "fuzz.sh: unknown target '$target' (text, lackey, native)" >&2; exit 2;;
+    trace-dat) harness=FuzzTraceDat.swift;;
+    *) echo "fuzz.sh: unknown target '$target' (text, lackey, native, trace-dat)" >&2; exit 2;;
 esac
 build="$root/.build-fuzz"
 mkdir -p "$build" "$root/Fuzz/corpus-$target" "$root/Fuzz/crashes-$target"
 inc=$(pkg-config --cflags-only-I libzstd 2>/dev/null || true)
-swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name PrezeroTrace \
+swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name PrezeroTrace -package-name prezero \
     -I "$root/Sources/CZstd" $inc -Xcc -I"$root/Sources/CZstd" \
     $(find "$root/Sources/PrezeroTrace" -name '*.swift') "$root/Fuzz/$harness" \
     -lzstd -o "$build/fuzz-$target"
+if [ "$target" = trace-dat ]; then
+    # The helper that runs libtracecmd, out of this process (crashes there are expected input).
+    (cd "$root" && swift build -c release --product prezero-trace-dat >/dev/null)
+    export PREZERO_TRACE_DAT_HELPER="$root/.build/release/prezero-trace-dat"
+fi
 corpus="$root/Fuzz/corpus-$target"
 if [ -z "$(ls -A "$corpus")" ]; then
-    for t in "$root"/traces/*; do
+    for t in "$root"/traces/* "$root"/Tests/PrezeroTraceTests/Fixtures/*.trace.dat.zst; do
         case "$t" in
             *.txt.zst) [ "$target" = text ] && zstd -dc "$t" | head -c 65536 > "$corpus/$(basename "$t").seed" || true;;
             *.lackey.zst) [ "$target" = lackey ] && zstd -dc "$t" | head -c 65536 > "$corpus/$(basename "$t").seed" || true;;
+            *.trace.dat.zst) [ "$target" = trace-dat ] && zstd -dc "$t" > "$corpus/$(basename "$t").seed" || true;;
             *.pzt) [ "$target" = native ] && python3 - "$t" "$corpus/$(basename "$t").seed" <<'PY' || true
 import struct, subprocess, sys
 data = open(sys.argv[1], "rb").read()
@@ -39,4 +46,9 @@ PY
     done
 fi
 cd "$root/Fuzz/crashes-$target"
-"$build/fuzz-$target" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 "$corpus" 2>&1 | tail -15
+max_len=65536
+leaks=1
+# A whole small trace.dat (its headers alone are ~100 KB). Each input starts a helper process,
+# so leak checks (which fork) are off: the harness itself allocates nothing it keeps.
+[ "$target" = trace-dat ] && max_len=1048576 leaks=0
+"$build/fuzz-$target" -max_total_time="$seconds" -max_len=$max_len -detect_leaks=$leaks -rss_limit_mb=2048 -print_final_stats=1 "$corpus" 2>&1 | tail -15

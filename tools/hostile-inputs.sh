@@ -125,5 +125,27 @@ check "backwards timestamps, batch --strict" 2 "backwards.txt: trace anomalies w
 { trace "$fault" "$alloc"; echo ' L 7ff000a38,8'; } > perf-then-lackey.txt
 check "perf then lackey lines" 0 "line 3: no ' \[CPU\] ' column" "$prezero" stat perf-then-lackey.txt
 
+# trace.dat: read by libtracecmd in the prezero-trace-dat helper.
+fixtures="$root/Tests/PrezeroTraceTests/Fixtures"
+zstd -q -dc "$fixtures/trace-cmd-record.trace.dat.zst" > whole.dat
+head -c 100000 whole.dat > cut.dat
+check "trace.dat cut short" 2 "cut.dat: \(byte offset 100000\): libtracecmd cannot read this trace.dat \(version 7, 100000 bytes\)" "$prezero" stat cut.dat
+{ head -c 316034 whole.dat; zstd -q -dc "$fixtures/libtracecmd-crash-at-316034.bin.zst"; tail -c +323524 whole.dat; } > crashes-libtracecmd.dat
+check "trace.dat that crashes libtracecmd" 2 "crashes-libtracecmd.dat: \(byte offset 341759\): libtracecmd crashed \(signal 11\)" "$prezero" stat crashes-libtracecmd.dat
+{ head -c 10 whole.dat; head -c 200000 /dev/urandom; } > magic-then-garbage.dat
+check "trace.dat magic, then garbage" 2 "magic-then-garbage.dat: \(byte offset 200010\): libtracecmd" "$prezero" replay magic-then-garbage.dat
+zstd -q -c whole.dat > whole.dat.zst
+check "trace.dat, zstd on stdin" 0 "format +: trace.dat" sh -c '"$0" stat - < whole.dat.zst' "$prezero"
+
+# perf.data: read by the prezero-perf-data helper.
+zstd -q -dc "$fixtures/perf-record.perf.data.zst" > whole.perf.data
+head -c 2000000 whole.perf.data > cut.perf.data
+check "perf.data cut short" 2 "cut.perf.data: \(byte offset [0-9]+\): cannot read this perf.data \(2000000 bytes\): the data section" "$prezero" stat cut.perf.data
+{ head -c 8 whole.perf.data; head -c 300000 /dev/urandom; } > perf-magic-then-garbage.data
+check "perf.data magic, then garbage" 2 "perf-magic-then-garbage.data: \(byte offset [0-9]+\): cannot read this perf.data" "$prezero" replay perf-magic-then-garbage.data
+cp whole.perf.data records-damaged.perf.data
+head -c 65536 /dev/urandom | dd of=records-damaged.perf.data bs=1 seek=1000000 conv=notrunc status=none
+check "perf.data with damaged records" 2 "records-damaged.perf.data: \(byte offset [0-9]+\): cannot read this perf.data .*record" "$prezero" stat records-damaged.perf.data
+
 echo "$cases cases, $failures failed"
 [ "$failures" = 0 ]

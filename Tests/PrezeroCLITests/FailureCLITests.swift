@@ -78,8 +78,6 @@ struct FailureCLITests {
     /// Files that are not traces are named, with the command that converts them.
     @Test(arguments: [
         ([0x1F, 0x8B, 0x08, 0x00, 0, 0, 0, 0] as [UInt8], "gzip-compressed", "gzip -dc"),
-        (Array("PERFILE2".utf8) + [UInt8](repeating: 0, count: 100), "a perf.data file", "perf script -i"),
-        ([0x17, 0x08, 0x44] + Array("tracing6".utf8) + [0, 0, 0], "a trace-cmd trace.dat file", "trace-cmd report -i"),
         ([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00, 0, 0], "xz-compressed", "xz -dc"),
         (Array("BZh91AY&SY".utf8), "bzip2-compressed", "bzip2 -dc"),
         ([0x04, 0x22, 0x4D, 0x18, 0x64, 0x40, 0xA7], "lz4-compressed", "lz4 -dc"),
@@ -90,6 +88,22 @@ struct FailureCLITests {
         #expect(result.status == 2)
         #expect(result.err.contains("\(path): (byte offset 0): this is \(name), not a trace prezero reads"), "\(result.err)")
         #expect(result.err.contains(advice))
+    }
+
+    /// trace.dat is read (libtracecmd); one cut short is refused with where it ends.
+    @Test func truncatedTraceDatIsRefused() throws {
+        let path = try temporaryFile(Data([0x17, 0x08, 0x44] + Array("tracing6".utf8) + [0, 0, 0]), suffix: ".dat")
+        let result = try runPrezero(["stat", path])
+        #expect(result.status == 2)
+        #expect(result.err.contains("\(path): (byte offset 14): libtracecmd cannot read this trace.dat (version 6, 14 bytes)"), "\(result.err)")
+    }
+
+    /// perf.data is read (prezero-perf-data); a damaged header is refused with its byte offset.
+    @Test func damagedPerfDataIsRefused() throws {
+        let path = try temporaryFile(Data(Array("PERFILE2".utf8) + [UInt8](repeating: 0, count: 100)), suffix: ".data")
+        let result = try runPrezero(["stat", path])
+        #expect(result.status == 2)
+        #expect(result.err.contains("\(path): (byte offset 8): cannot read this perf.data (108 bytes): header size 0 (expected 104 or more)"), "\(result.err)")
     }
 
     /// Values outside a parameter's declared range are refused with the range.

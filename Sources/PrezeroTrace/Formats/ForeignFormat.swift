@@ -2,10 +2,6 @@
 /// magic bytes and named, with the command that turns them into a trace prezero reads.
 enum ForeignFormat {
     static let known: [(magic: [UInt8], name: String, advice: String)] = [
-        (Array("PERFILE2".utf8), "a perf.data file",
-         "render it as text: perf script -i FILE --show-lost-events -F comm,pid,tid,cpu,time,event,trace --ns | zstd > FILE.perf.txt.zst"),
-        ([0x17, 0x08, 0x44] + Array("tracing".utf8), "a trace-cmd trace.dat file",
-         "render it as text: trace-cmd report -i FILE | zstd > FILE.ftrace.txt.zst"),
         ([0x1F, 0x8B], "gzip-compressed", "decompress it: gzip -dc FILE | prezero COMMAND - (or recompress with zstd)"),
         (Array("BZh".utf8), "bzip2-compressed", "decompress it: bzip2 -dc FILE | prezero COMMAND - (or recompress with zstd)"),
         ([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00], "xz-compressed", "decompress it: xz -dc FILE | prezero COMMAND - (or recompress with zstd)"),

@@ -469,6 +469,11 @@ public struct TextLineParser {
             return .ignored
         }
         numberStart = line.skipSpaces(from: numberStart)
+        if line.matches("EVENTS DROPPED]", at: numberStart) || line.matches("EVENTS]", at: numberStart) {
+            // trace-cmd report when the ring buffer did not say how many: a lost record, count unknown.
+            event = TraceEvent(kind: .lost, cpu: UInt32(cpu), a: 0)
+            return .lost
+        }
         let numberEnd = line.skipNonSpaces(from: numberStart)
         guard let count = ParseNumber.decimal(line, numberStart, numberEnd) else {
             return .malformed(reason: "lost-events count is not a number")

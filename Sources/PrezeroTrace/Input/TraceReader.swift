@@ -1,3 +1,5 @@
+import Foundation
+
 /// What reading a trace produced besides its events.
 public struct TraceReadSummary: Sendable {
     public var input: String
@@ -25,6 +27,8 @@ enum AnyTraceDecoder {
     case text(TextTraceDecoder)
     case lackey(LackeyDecoder)
     case native(PztDecoder)
+    /// trace.dat or perf.data: the text decoder that read its helper's lines.
+    case binary(BinaryTraceFormat, TextTraceDecoder)
 }
 
 /// Reads a trace file (or `-`) to the end, feeding its events to a sink.
@@ -44,32 +48,57 @@ public enum TraceReader {
         var decoder: AnyTraceDecoder?
         var chunks = 0
         let storedSize = input.storedSize
-        // Decompression on a second thread, parsing here.
-        try ChunkPipeline(input: input).run { chunk, storedBytesRead in
-            if decoder == nil {
-                if chunks == 0 { try ForeignFormat.check(chunk, name: input.name) }
-                decoder = choose(input: input, firstChunk: chunk, metadata: metadata)
+        // A trace.dat or perf.data is read by a helper that seeks: a plain file in place, anything
+        // else (compressed, standard input) written out to a temporary file first.
+        var binary: BinaryTraceFormat?
+        var spool: BinarySpool?
+        var readInPlace = false
+        do {
+            // Decompression on a second thread, parsing here.
+            try ChunkPipeline(input: input).run { chunk, storedBytesRead in
+                if decoder == nil && spool == nil {
+                    if chunks == 0, let format = BinaryTraceFormat(head: chunk) {
+                        binary = format
+                        if !input.isCompressed && storedSize != nil { throw ReadInPlace() }
+                        spool = try BinarySpool(name: input.name, format: format)
+                    } else {
+                        if chunks == 0 { try ForeignFormat.check(chunk, name: input.name) }
+                        decoder = choose(input: input, firstChunk: chunk, metadata: metadata)
+                    }
+                }
+                switch decoder {
+                case .text(var d)?:
+                    decoder = nil  // keep the decoder uniquely referenced while it runs
+                    defer { decoder = .text(d) }
+                    try d.feed(chunk, into: &sink)
+                case .lackey(var d)?:
+                    decoder = nil
+                    defer { decoder = .lackey(d) }
+                    try d.feed(chunk, into: &sink)
+                case .native(var d)?:
+                    decoder = nil
+                    defer { decoder = .native(d) }
+                    try d.feed(chunk, into: &sink)
+                case .binary?, nil:
+                    try spool?.append(chunk)
+                }
+                chunks += 1
+                if let progress, chunks & 15 == 0 { progress(storedBytesRead, storedSize) }
             }
-            switch decoder {
-            case .text(var d)?:
-                decoder = nil  // keep the decoder uniquely referenced while it runs
-                defer { decoder = .text(d) }
-                try d.feed(chunk, into: &sink)
-            case .lackey(var d)?:
-                decoder = nil
-                defer { decoder = .lackey(d) }
-                try d.feed(chunk, into: &sink)
-            case .native(var d)?:
-                decoder = nil
-                defer { decoder = .native(d) }
-                try d.feed(chunk, into: &sink)
-            case nil:
-                break
-            }
-            chunks += 1
-            if let progress, chunks & 15 == 0 { progress(storedBytesRead, storedSize) }
+        } catch is ReadInPlace {
+            readInPlace = true
         }
-        progress?(input.storedBytesRead, input.storedSize)
+        if let binary, readInPlace || spool != nil {
+            defer { spool?.remove() }
+            try spool?.finish()
+            decoder = .binary(
+                binary,
+                try BinaryTraceDecoder.decode(
+                    binary, path: spool?.path ?? path, fileName: input.name, gfpZeroMask: metadata?.gfpZeroMask, into: &sink))
+            progress?(storedSize ?? input.storedBytesRead, storedSize)
+        } else {
+            progress?(input.storedBytesRead, input.storedSize)
+        }
         if decoder == nil {
             decoder = choose(input: input, firstChunk: UnsafeRawBufferPointer(start: nil, count: 0), metadata: metadata)
         }
@@ -79,9 +108,7 @@ public enum TraceReader {
             input: input.name, format: nil, formatName: "perf-script", compressed: input.isCompressed,
             storedBytes: input.storedBytesRead, textBytes: 0, diagnostics: TraceDiagnostics(), symbols: SymbolTable(),
             eventNameCounts: [:], metadata: metadata, metadataPath: metadataPath)
-        switch decoder {
-        case .text(var d)?:
-            try d.finish(into: &sink)
+        func summarize(_ d: TextTraceDecoder, formatName: String) {
             for known in KnownEvent.allCases where d.parser.knownEventCounts[known.rawValue] > 0 {
                 names[known.canonicalName] = d.parser.knownEventCounts[known.rawValue]
             }
@@ -91,10 +118,17 @@ public enum TraceReader {
             }
             if d.diagnostics.lostRecords > 0 { names["LOST"] = d.diagnostics.lostRecords }
             summary.format = d.format
-            summary.formatName = d.format?.rawValue ?? "unknown"
+            summary.formatName = formatName
             summary.textBytes = d.textOffset
             summary.diagnostics = d.diagnostics
             summary.symbols = d.parser.symbols
+        }
+        switch decoder {
+        case .text(var d)?:
+            try d.finish(into: &sink)
+            summarize(d, formatName: d.format?.rawValue ?? "unknown")
+        case .binary(let format, let d)?:
+            summarize(d, formatName: format.name)
         case .lackey(var d)?:
             try d.finish(into: &sink)
             names = d.eventCounts
@@ -142,4 +176,61 @@ public enum TraceReader {
         if let mask = metadata?.gfpZeroMask { decoder.parser.gfpZeroMask = mask }
         return .text(decoder)
     }
+}
+
+/// Thrown to stop reading a plain binary trace as a stream: its helper reads the file itself.
+private struct ReadInPlace: Error {}
+
+/// A compressed or piped trace.dat or perf.data written out for its helper, in `$TMPDIR`,
+/// removed after.
+final class BinarySpool {
+    let path: String
+    private var fd: Int32
+    private let name: String
+
+    init(name: String, format: BinaryTraceFormat) throws(TraceError) {
+        self.name = name
+        let directory = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var template = Array("\(directory)/\(format.helperName)-XXXXXX".utf8CString)
+        fd = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkstemp($0) } ?? -1 }
+        guard fd >= 0 else {
+            throw TraceError(
+                .readFailed,
+                "cannot create a temporary file in \(directory) for the \(format.name) (\(String(cString: strerror(errno)))); set TMPDIR to a writable directory",
+                at: InputLocation(file: name))
+        }
+        path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    func append(_ chunk: UnsafeRawBufferPointer) throws(TraceError) {
+        guard let base = chunk.baseAddress else { return }
+        var done = 0
+        while done < chunk.count {
+            let n = write(fd, base + done, chunk.count - done)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                throw TraceError(
+                    .readFailed, "cannot write the binary trace out to \(path) (\(String(cString: strerror(errno)))); free space or set TMPDIR",
+                    at: InputLocation(file: name))
+            }
+            done += n
+        }
+    }
+
+    func finish() throws(TraceError) {
+        guard fd >= 0 else { return }
+        let result = close(fd)
+        fd = -1
+        if result != 0 {
+            throw TraceError(.readFailed, "cannot write the binary trace out to \(path)", at: InputLocation(file: name))
+        }
+    }
+
+    func remove() {
+        if fd >= 0 { _ = close(fd) }
+        fd = -1
+        unlink(path)
+    }
+
+    deinit { remove() }
 }

@@ -110,12 +110,12 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
         return nil
     }
 
-    /// The sidecar path for a trace path: `NAME.perf.txt.zst` -> `NAME.meta.json`.
+    /// The sidecar path for a trace path: `NAME.perf.txt.zst` (or `NAME.perf.data`, `NAME.trace.dat.zst`) -> `NAME.meta.json`.
     public static func sidecarCandidates(for tracePath: String) -> [String] {
         guard tracePath != "-" else { return [] }
         var stem = tracePath
         var candidates: [String] = []
-        for suffix in [".zst", ".txt", ".perf", ".ftrace", ".lackey", ".pzt"] where stem.hasSuffix(suffix) {
+        for suffix in [".zst", ".data", ".dat", ".trace", ".txt", ".perf", ".ftrace", ".lackey", ".pzt"] where stem.hasSuffix(suffix) {
             stem.removeLast(suffix.count)
         }
         candidates.append(stem + ".meta.json")

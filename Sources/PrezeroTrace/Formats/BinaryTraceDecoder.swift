@@ -1,0 +1,221 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The binary trace files prezero reads through a helper process that prints them as the text
+/// their own tools print (the text decoder then reads that): trace-cmd's `trace.dat` and perf's
+/// `perf.data`. Both helpers are C programs built beside `prezero` (`Sources/prezero-trace-dat`,
+/// `Sources/prezero-perf-data`), on libtraceevent (and libtracecmd), the libraries `trace-cmd`
+/// and `perf` render events with; processes of their own because those libraries can crash on a
+/// damaged file (a libFuzzer run crashed libtracecmd within 11 inputs): a crash there is an error
+/// here, naming the file. Both read the file by seeking or mapping it, so a compressed or piped
+/// one is first written to a temporary file (`TraceReader`).
+enum BinaryTraceFormat: CaseIterable, Sendable {
+    /// trace-cmd's trace.dat, printed as `trace-cmd report -t` lines.
+    case traceDat
+    /// perf's perf.data (file mode), printed as `perf script -F comm,pid,tid,cpu,time,event,trace
+    /// --ns --show-lost-events` lines.
+    case perfData
+
+    var magic: [UInt8] {
+        switch self {
+        case .traceDat: [0x17, 0x08, 0x44] + Array("tracing".utf8)  // every trace.dat version
+        case .perfData: Array("PERFILE2".utf8)
+        }
+    }
+
+    var name: String {
+        switch self {
+        case .traceDat: "trace.dat"
+        case .perfData: "perf.data"
+        }
+    }
+
+    var helperName: String {
+        switch self {
+        case .traceDat: "prezero-trace-dat"
+        case .perfData: "prezero-perf-data"
+        }
+    }
+
+    /// What the user can run to learn more about a file the helper refused.
+    var advice: String {
+        switch self {
+        case .traceDat: "expected a whole file from `trace-cmd record` or `trace-cmd extract` (`trace-cmd report -i FILE` says more)"
+        case .perfData: "expected a whole file from `perf record -e kmem:...` (`perf script -i FILE` says more)"
+        }
+    }
+
+    init?(head: UnsafeRawBufferPointer) {
+        guard let format = Self.allCases.first(where: { head.count >= $0.magic.count && zip(head, $0.magic).allSatisfy { $0 == $1 } })
+        else { return nil }
+        self = format
+    }
+}
+
+enum BinaryTraceDecoder {
+    /// The helper: `$PREZERO_TRACE_DAT_HELPER` / `$PREZERO_PERF_DATA_HELPER`, else beside the
+    /// running executable (where `swift build` puts them), else on `PATH`.
+    static func helperPath(_ format: BinaryTraceFormat) -> String? {
+        let environment = ProcessInfo.processInfo.environment
+        let variable = format == .traceDat ? "PREZERO_TRACE_DAT_HELPER" : "PREZERO_PERF_DATA_HELPER"
+        if let path = environment[variable], !path.isEmpty { return path }
+        var candidates: [String] = []
+        if let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            candidates.append((executable as NSString).deletingLastPathComponent + "/" + format.helperName)
+        }
+        if let first = CommandLine.arguments.first, first.contains("/") {
+            candidates.append((first as NSString).deletingLastPathComponent + "/" + format.helperName)
+        }
+        for directory in (environment["PATH"] ?? "").split(separator: ":") { candidates.append("\(directory)/\(format.helperName)") }
+        return candidates.first { access($0, X_OK) == 0 }
+    }
+
+    /// Reads the file at `path` through its helper into `sink`; returns the text decoder that
+    /// read the helper's lines (its parser and diagnostics make the summary).
+    static func decode<S: TraceEventSink>(
+        _ format: BinaryTraceFormat, path: String, fileName: String, gfpZeroMask: UInt64?, into sink: inout S
+    ) throws -> TextTraceDecoder {
+        guard let helper = helperPath(format) else {
+            throw TraceError(
+                .cannotOpen,
+                "reading a \(format.name) needs the \(format.helperName) helper, built beside prezero by `swift build`; "
+                    + "not found beside this executable or on PATH",
+                at: InputLocation(file: fileName))
+        }
+        var decoder = TextTraceDecoder(fileName: fileName)
+        if let gfpZeroMask { decoder.parser.gfpZeroMask = gfpZeroMask }
+        let child = try HelperProcess(helper, arguments: [path], fileName: fileName)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        var failure: Error?
+        while failure == nil {
+            let n = read(child.output, buffer.baseAddress, buffer.count)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            do { try decoder.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), into: &sink) } catch { failure = error }
+        }
+        let (status, message) = child.finish()
+        if let failure { throw failure }
+        let (version, size) = versionAndSize(path, format)
+        let described = format == .traceDat ? "this trace.dat (version \(version), \(size) bytes)" : "this perf.data (\(size) bytes)"
+        switch status {
+        case .exited(0):
+            break
+        case .exited where format == .perfData:
+            // The helper says "byte offset N: what it found".
+            var offset: UInt64?
+            var reason = message.isEmpty ? "no reason given" : message
+            if reason.hasPrefix("byte offset "), let colon = reason.firstIndex(of: ":") {
+                offset = UInt64(reason[reason.index(reason.startIndex, offsetBy: 12)..<colon])
+                reason = String(reason[reason.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+            }
+            throw TraceError(.unrecognizedFormat, "cannot read \(described): \(reason); \(format.advice)", at: InputLocation(file: fileName, byteOffset: offset))
+        case .exited:
+            throw TraceError(
+                .unrecognizedFormat,
+                "libtracecmd cannot read \(described): its headers are truncated or corrupt, or the version is one this "
+                    + "libtracecmd does not know (\(message.isEmpty ? "no reason given" : message)); \(format.advice)",
+                at: InputLocation(file: fileName, byteOffset: size))
+        case .signaled(let signal):
+            throw TraceError(
+                .unrecognizedFormat,
+                "\(format == .traceDat ? "libtracecmd" : "libtraceevent") crashed (signal \(signal)) reading \(described) after "
+                    + "\(decoder.diagnostics.lines) records: the file is damaged; \(format.advice)",
+                at: InputLocation(file: fileName, byteOffset: size))
+        }
+        try decoder.finish(into: &sink)
+        return decoder
+    }
+
+    /// The version string after a trace.dat's magic ("6", "7") and the file size, for messages.
+    private static func versionAndSize(_ path: String, _ format: BinaryTraceFormat) -> (String, UInt64) {
+        var info = stat()
+        let size = stat(path, &info) == 0 ? UInt64(info.st_size) : 0
+        guard format == .traceDat, let file = fopen(path, "rb") else { return ("?", size) }
+        defer { fclose(file) }
+        var head = [UInt8](repeating: 0, count: 16)
+        let n = fread(&head, 1, head.count, file)
+        let version = head.prefix(n).dropFirst(format.magic.count).prefix { $0 != 0 }
+        return (version.isEmpty ? "?" : String(decoding: version, as: UTF8.self), size)
+    }
+}
+
+/// A child process whose standard output is read through a pipe and whose standard error is
+/// kept (a line or two) for the message when it fails.
+final class HelperProcess {
+    enum Status: Equatable {
+        case exited(Int32)
+        case signaled(Int32)
+    }
+
+    let output: Int32
+    private let errorPipe: Int32
+    private let pid: pid_t
+    private var finished = false
+
+    init(_ executable: String, arguments: [String], fileName: String) throws(TraceError) {
+        var outPipe: [Int32] = [-1, -1]
+        var errPipe: [Int32] = [-1, -1]
+        guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else {
+            throw TraceError(.readFailed, "cannot create a pipe: \(String(cString: strerror(errno)))", at: InputLocation(file: fileName))
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        for fd in outPipe + errPipe { posix_spawn_file_actions_addclose(&actions, fd) }
+        // A crash is reported here; the Swift runtime's backtrace there would only fill the pipe.
+        let environment = ProcessInfo.processInfo.environment.filter { $0.key != "SWIFT_BACKTRACE" }
+            .map { "\($0.key)=\($0.value)" } + ["SWIFT_BACKTRACE=enable=no"]
+        var child: pid_t = 0
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup($0) } + [nil]
+        defer {
+            for p in argv { free(p) }
+            for p in envp { free(p) }
+        }
+        let result = posix_spawn(&child, executable, &actions, nil, argv, envp)
+        close(outPipe[1])
+        close(errPipe[1])
+        guard result == 0 else {
+            close(outPipe[0])
+            close(errPipe[0])
+            throw TraceError(
+                .cannotOpen, "cannot start \(executable): \(String(cString: strerror(result)))", at: InputLocation(file: fileName))
+        }
+        pid = child
+        output = outPipe[0]
+        errorPipe = errPipe[0]
+    }
+
+    /// Waits for the child; returns how it ended and what it wrote to standard error.
+    func finish() -> (Status, String) {
+        finished = true
+        close(output)  // a child still writing gets EPIPE and ends
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = read(errorPipe, &chunk, chunk.count)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            if bytes.count < 4096 { bytes += chunk[0..<n] }
+        }
+        close(errorPipe)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let message = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        // WIFSIGNALED / WTERMSIG / WEXITSTATUS, which Swift does not import (macros).
+        let signal = status & 0x7F
+        return (signal == 0 ? .exited((status >> 8) & 0xFF) : .signaled(signal), message)
+    }
+
+    deinit {
+        if !finished { _ = finish() }
+    }
+}

@@ -1,0 +1,418 @@
+// prezero-perf-data FILE: prints every tracepoint sample of the perf.data FILE as a line of
+// `perf script -F comm,pid,tid,cpu,time,event,trace --ns --show-lost-events` text, for
+// prezero's text parser. It reads the file itself (tools/perf/Documentation/
+// perf.data-file-format.txt): the header, the attributes and their sample ids, the tracing-data
+// feature section (the events' formats, parsed by libtraceevent), and the records, in time order
+// as perf's ordered events deliver them; each sample's raw tracepoint data is rendered by its
+// event's print format (libtraceevent, as perf script does).
+//
+// A separate process, like prezero-trace-dat: a damaged file that crashes libtraceevent ends
+// this helper, not prezero.
+//
+// Lines:  COMM PID/TID [CPU] SECONDS.NANOSECONDS: SYSTEM:EVENT: FIELDS
+//         COMM PID/TID [CPU] SECONDS.NANOSECONDS: PERF_RECORD_LOST lost N
+// Exit:   0 done; 2 not a perf.data this reads (the reason, with the byte offset, on stderr).
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <event-parse.h>
+#include <trace-seq.h>
+
+enum {
+    RECORD_LOST = 2, RECORD_COMM = 3, RECORD_EXIT = 4, RECORD_FORK = 7, RECORD_SAMPLE = 9,
+    RECORD_HEADER_ATTR = 64, RECORD_COMPRESSED = 81,
+};
+enum {
+    SAMPLE_IP = 1 << 0, SAMPLE_TID = 1 << 1, SAMPLE_TIME = 1 << 2, SAMPLE_ADDR = 1 << 3, SAMPLE_READ = 1 << 4,
+    SAMPLE_CALLCHAIN = 1 << 5, SAMPLE_ID = 1 << 6, SAMPLE_CPU = 1 << 7, SAMPLE_PERIOD = 1 << 8,
+    SAMPLE_STREAM_ID = 1 << 9, SAMPLE_RAW = 1 << 10, SAMPLE_IDENTIFIER = 1 << 16,
+    SAMPLE_SUPPORTED = SAMPLE_IP | SAMPLE_TID | SAMPLE_TIME | SAMPLE_ADDR | SAMPLE_CALLCHAIN | SAMPLE_ID | SAMPLE_CPU
+        | SAMPLE_PERIOD | SAMPLE_STREAM_ID | SAMPLE_RAW | SAMPLE_IDENTIFIER,
+};
+enum { FEATURE_TRACING_DATA = 1, PERF_TYPE_TRACEPOINT = 2 };
+
+static const uint8_t *file;
+static uint64_t file_size;
+
+static void fail(uint64_t offset, const char *format, ...) {
+    va_list args;
+    va_start(args, format);
+    fprintf(stderr, "byte offset %llu: ", (unsigned long long)offset);
+    vfprintf(stderr, format, args);
+    fputc('\n', stderr);
+    va_end(args);
+    exit(2);
+}
+
+// Bounds-checked little-endian reads (perf.data of a little-endian machine; checked by the magic).
+static int fits(uint64_t offset, uint64_t size) { return offset <= file_size && size <= file_size - offset; }
+static uint64_t u64_at(uint64_t offset) {
+    if (!fits(offset, 8)) fail(offset, "the file ends inside a field (%llu bytes in all)", (unsigned long long)file_size);
+    uint64_t v;
+    memcpy(&v, file + offset, 8);
+    return v;
+}
+static uint32_t u32_at(uint64_t offset) {
+    if (!fits(offset, 4)) fail(offset, "the file ends inside a field (%llu bytes in all)", (unsigned long long)file_size);
+    uint32_t v;
+    memcpy(&v, file + offset, 4);
+    return v;
+}
+
+struct attr {
+    uint64_t sample_type;
+    int sample_id_all;
+    uint32_t type;
+    uint64_t config;
+};
+static struct attr *attrs;
+static uint64_t attr_count;
+struct id_entry { uint64_t id; uint64_t attr; };
+static struct id_entry *ids;
+static uint64_t id_count;
+
+static int compare_ids(const void *a, const void *b) {
+    uint64_t x = ((const struct id_entry *)a)->id, y = ((const struct id_entry *)b)->id;
+    return x < y ? -1 : x > y;
+}
+static struct attr *attr_of_id(uint64_t id) {
+    if (attr_count == 1) return &attrs[0];
+    uint64_t low = 0, high = id_count;
+    while (low < high) {
+        uint64_t mid = (low + high) / 2;
+        if (ids[mid].id < id) low = mid + 1; else high = mid;
+    }
+    return low < id_count && ids[low].id == id ? &attrs[ids[low].attr] : NULL;
+}
+
+// A record's time, cpu, pid/tid and sample id, from a sample or a sample_id trailer.
+struct sample {
+    uint64_t time, id, raw_offset;
+    uint32_t pid, tid, cpu, raw_size;
+    int has_time;
+};
+
+// Reads a PERF_RECORD_SAMPLE body at [offset, end) laid out by sample_type.
+static int parse_sample(uint64_t offset, uint64_t end, uint64_t type, struct sample *s) {
+    memset(s, 0, sizeof *s);
+    uint64_t p = offset;
+#define NEED(n) do { if ((n) > end - p || p > end) return 0; } while (0)
+    if (type & SAMPLE_IDENTIFIER) { NEED(8); s->id = u64_at(p); p += 8; }
+    if (type & SAMPLE_IP) { NEED(8); p += 8; }
+    if (type & SAMPLE_TID) { NEED(8); s->pid = u32_at(p); s->tid = u32_at(p + 4); p += 8; }
+    if (type & SAMPLE_TIME) { NEED(8); s->time = u64_at(p); s->has_time = 1; p += 8; }
+    if (type & SAMPLE_ADDR) { NEED(8); p += 8; }
+    if (type & SAMPLE_ID) { NEED(8); s->id = u64_at(p); p += 8; }
+    if (type & SAMPLE_STREAM_ID) { NEED(8); p += 8; }
+    if (type & SAMPLE_CPU) { NEED(8); s->cpu = u32_at(p); p += 8; }
+    if (type & SAMPLE_PERIOD) { NEED(8); p += 8; }
+    if (type & SAMPLE_CALLCHAIN) {
+        NEED(8);
+        uint64_t n = u64_at(p);
+        p += 8;
+        if (n > (end - p) / 8) return 0;
+        p += n * 8;
+    }
+    if (type & SAMPLE_RAW) {
+        NEED(4);
+        s->raw_size = u32_at(p);
+        s->raw_offset = p + 4;
+        NEED(4 + (uint64_t)s->raw_size);
+    }
+#undef NEED
+    return 1;
+}
+
+// The sample_id trailer of a non-sample record (sample_id_all): TID, TIME, ID, STREAM_ID, CPU,
+// IDENTIFIER, at the end of the record.
+static void parse_trailer(uint64_t end, uint64_t body, uint64_t type, struct sample *s) {
+    memset(s, 0, sizeof *s);
+    uint64_t size = 0;
+    if (type & SAMPLE_TID) size += 8;
+    if (type & SAMPLE_TIME) size += 8;
+    if (type & SAMPLE_ID) size += 8;
+    if (type & SAMPLE_STREAM_ID) size += 8;
+    if (type & SAMPLE_CPU) size += 8;
+    if (type & SAMPLE_IDENTIFIER) size += 8;
+    if (end < body || end - body < size) return;
+    uint64_t p = end - size;
+    if (type & SAMPLE_TID) { s->pid = u32_at(p); s->tid = u32_at(p + 4); p += 8; }
+    if (type & SAMPLE_TIME) { s->time = u64_at(p); s->has_time = 1; p += 8; }
+    if (type & SAMPLE_ID) { s->id = u64_at(p); p += 8; }
+    if (type & SAMPLE_STREAM_ID) p += 8;
+    if (type & SAMPLE_CPU) { s->cpu = u32_at(p); p += 8; }
+    if (type & SAMPLE_IDENTIFIER) s->id = u64_at(p);
+}
+
+// Comms by tid, as perf's thread map learns them from COMM and FORK records.
+struct thread { uint32_t tid; char comm[32]; };
+static struct thread *threads;
+static size_t thread_count, thread_capacity;
+static struct thread *thread_of(uint32_t tid, int create) {
+    for (size_t i = thread_count; i-- > 0;) if (threads[i].tid == tid) return &threads[i];
+    if (!create) return NULL;
+    if (thread_count == thread_capacity) {
+        thread_capacity = thread_capacity ? thread_capacity * 2 : 1024;
+        threads = realloc(threads, thread_capacity * sizeof *threads);
+        if (!threads) fail(0, "out of memory");
+    }
+    struct thread *t = &threads[thread_count++];
+    t->tid = tid;
+    snprintf(t->comm, sizeof t->comm, ":%d", (int32_t)tid);  // perf's name for a thread it has no comm for
+    return t;
+}
+
+struct order { uint64_t time, offset; };
+static int compare_order(const void *a, const void *b) {
+    const struct order *x = a, *y = b;
+    if (x->time != y->time) return x->time < y->time ? -1 : 1;
+    return x->offset < y->offset ? -1 : x->offset > y->offset;  // file order among equal times
+}
+
+// The tracing-data feature section: the same layout as trace-cmd's (tools/perf/util/trace-event-read.c).
+static void read_tracing_data(struct tep_handle *tep, uint64_t offset, uint64_t size) {
+    uint64_t p = offset, end = offset + size;
+    static const char magic[] = "\027\010\104tracing";
+    if (!fits(offset, size) || size < 10 || memcmp(file + p, magic, 10) != 0)
+        fail(offset, "the tracing-data section does not start with its magic");
+    p += 10;
+    const char *version = (const char *)file + p;
+    while (p < end && file[p]) p++;
+    p++;
+    if (p + 6 > end) fail(p, "the tracing-data section ends in its header");
+    if (file[p] != 0) fail(p, "big-endian tracing data is not supported");
+    int long_size = file[p + 1];
+    uint32_t page_size = u32_at(p + 2);
+    p += 6;
+    tep_set_file_bigendian(tep, TEP_LITTLE_ENDIAN);
+    tep_set_local_bigendian(tep, TEP_LITTLE_ENDIAN);
+    tep_set_long_size(tep, long_size);
+    tep_set_page_size(tep, (int)page_size);
+    // header_page and header_event: a name, a u64 size, the text.
+    for (int k = 0; k < 2; k++) {
+        while (p < end && file[p]) p++;
+        p++;
+        uint64_t n = u64_at(p);
+        p += 8;
+        if (!fits(p, n) || p + n > end) fail(p, "the tracing-data header file of %llu bytes runs past the section", (unsigned long long)n);
+        if (k == 0) {
+            char *copy = malloc(n + 1);
+            if (!copy) fail(p, "out of memory");
+            memcpy(copy, file + p, n);
+            copy[n] = 0;
+            tep_parse_header_page(tep, copy, n, long_size);
+            free(copy);
+        }
+        p += n;
+    }
+    // ftrace's own event formats, then each system's.
+    uint32_t formats = u32_at(p);
+    p += 4;
+    for (uint32_t i = 0; i < formats; i++) {
+        uint64_t n = u64_at(p);
+        p += 8;
+        if (!fits(p, n) || p + n > end) fail(p, "an ftrace event format runs past the section");
+        tep_parse_event(tep, (const char *)file + p, n, "ftrace");
+        p += n;
+    }
+    uint32_t systems = u32_at(p);
+    p += 4;
+    for (uint32_t i = 0; i < systems; i++) {
+        const char *system = (const char *)file + p;
+        while (p < end && file[p]) p++;
+        p++;
+        uint32_t count = u32_at(p);
+        p += 4;
+        for (uint32_t j = 0; j < count; j++) {
+            uint64_t n = u64_at(p);
+            p += 8;
+            if (!fits(p, n) || p + n > end) fail(p, "an event format of system %.32s runs past the section", system);
+            tep_parse_event(tep, (const char *)file + p, n, system);
+            p += n;
+        }
+    }
+    // kallsyms and printk formats (u32 sizes), then the saved cmdlines (u64, version >= 0.6).
+    for (int k = 0; k < 3 && p < end; k++) {
+        if (k == 2 && strcmp(version, "0.6") < 0) break;
+        uint64_t n = k < 2 ? u32_at(p) : u64_at(p);
+        p += k < 2 ? 4 : 8;
+        if (!fits(p, n) || p + n > end) fail(p, "the tracing-data section's %s run past it", k == 0 ? "kallsyms" : k == 1 ? "printk formats" : "cmdlines");
+        if (n > 0) {
+            char *copy = malloc(n + 1);
+            if (!copy) fail(p, "out of memory");
+            memcpy(copy, file + p, n);
+            copy[n] = 0;
+            if (k == 0) tep_parse_kallsyms(tep, copy);
+            else if (k == 1) tep_parse_printk_formats(tep, copy);
+            else tep_parse_saved_cmdlines(tep, copy);
+            free(copy);
+        }
+        p += n;
+    }
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "usage: prezero-perf-data FILE\n");
+        return 2;
+    }
+    int fd = open(argv[1], O_RDONLY);
+    struct stat file_info;
+    if (fd < 0 || fstat(fd, &file_info) != 0) fail(0, "cannot open: %s", strerror(errno));
+    file_size = (uint64_t)file_info.st_size;
+    if (file_size < 104) fail(file_size, "the file ends inside the 104-byte perf.data header");
+    file = mmap(NULL, file_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (file == MAP_FAILED) fail(0, "cannot map the file: %s", strerror(errno));
+    if (memcmp(file, "PERFILE2", 8) != 0) fail(0, "not a little-endian PERFILE2 perf.data header");
+    uint64_t header_size = u64_at(8), attr_size = u64_at(16);
+    if (header_size == 16)
+        fail(8, "a pipe-mode perf.data (perf record -o -), which has its attributes in the stream; "
+                "record to a file, or convert it: perf inject -i FILE -o FILE2");
+    if (header_size < 104) fail(8, "header size %llu (expected 104 or more)", (unsigned long long)header_size);
+    uint64_t attrs_offset = u64_at(24), attrs_size = u64_at(32);
+    uint64_t data_offset = u64_at(40), data_size = u64_at(48);
+    if (attr_size <= 16 || attr_size > 4096) fail(16, "attribute size %llu", (unsigned long long)attr_size);
+    if (!fits(attrs_offset, attrs_size)) fail(24, "the attribute section runs past the end of the file");
+    if (!fits(data_offset, data_size))
+        fail(data_offset + data_size > file_size ? file_size : 40,
+             "the data section (%llu bytes at %llu) runs past the end of the file (%llu bytes): the file is cut short",
+             (unsigned long long)data_size, (unsigned long long)data_offset, (unsigned long long)file_size);
+
+    // Attributes and their ids.
+    attr_count = attrs_size / attr_size;
+    attrs = calloc(attr_count + 1, sizeof *attrs);
+    if (!attrs) fail(0, "out of memory");
+    for (uint64_t i = 0; i < attr_count; i++) {
+        uint64_t a = attrs_offset + i * attr_size;
+        attrs[i].type = u32_at(a);
+        attrs[i].config = u64_at(a + 8);
+        attrs[i].sample_type = u64_at(a + 24);
+        attrs[i].sample_id_all = (u64_at(a + 40) >> 18) & 1;
+        if (attrs[i].sample_type & ~(uint64_t)SAMPLE_SUPPORTED)
+            fail(a + 24, "sample_type 0x%llx has fields this reader does not know (READ, BRANCH_STACK, REGS, ...)",
+                 (unsigned long long)attrs[i].sample_type);
+        uint64_t ids_offset = u64_at(a + attr_size - 16), ids_size = u64_at(a + attr_size - 8);
+        if (!fits(ids_offset, ids_size)) fail(a + attr_size - 16, "an attribute's id list runs past the end of the file");
+        ids = realloc(ids, (id_count + ids_size / 8 + 1) * sizeof *ids);
+        if (!ids) fail(0, "out of memory");
+        for (uint64_t k = 0; k < ids_size / 8; k++) ids[id_count++] = (struct id_entry){u64_at(ids_offset + 8 * k), i};
+    }
+    if (attr_count == 0) fail(attrs_offset, "no event attributes");
+    qsort(ids, id_count, sizeof *ids, compare_ids);
+    uint64_t first_type = attrs[0].sample_type;
+    int all_same = 1;
+    for (uint64_t i = 1; i < attr_count; i++) all_same &= attrs[i].sample_type == first_type;
+    if (!all_same && !(first_type & SAMPLE_IDENTIFIER) && !(first_type & SAMPLE_ID))
+        fail(attrs_offset, "events with different sample layouts and no sample id to tell them apart");
+
+    // The features after the data section; the tracing data holds the event formats.
+    struct tep_handle *tep = tep_alloc();
+    if (!tep) fail(0, "out of memory");
+    tep_set_loglevel(TEP_LOG_NONE);
+    int have_formats = 0;
+    uint64_t table = data_offset + data_size, index = 0;
+    for (int bit = 0; bit < 256; bit++) {
+        if (!((u64_at(72 + (uint64_t)(bit / 64) * 8) >> (bit % 64)) & 1)) continue;
+        if (bit == FEATURE_TRACING_DATA) {
+            uint64_t offset = u64_at(table + index * 16), size = u64_at(table + index * 16 + 8);
+            read_tracing_data(tep, offset, size);
+            have_formats = 1;
+        }
+        index++;
+    }
+    if (!have_formats)
+        fail(72, "no tracing-data section, so no tracepoint formats (record tracepoints with perf record -e kmem:...)");
+    // No plugins: perf script renders with the print formats alone (sched_switch as prev_comm=...).
+
+    // Records, in time order (perf's ordered events; file order among equal times).
+    struct order *order = NULL;
+    size_t count = 0, capacity = 0;
+    for (uint64_t p = data_offset; p < data_offset + data_size;) {
+        if (data_offset + data_size - p < 8) fail(p, "the data section ends inside a record header");
+        uint32_t type = u32_at(p);
+        uint16_t size;
+        memcpy(&size, file + p + 6, 2);
+        if (size < 8 || size > data_offset + data_size - p)
+            fail(p, "a record of %u bytes (type %u) does not fit the data section", size, type);
+        if (type == RECORD_COMPRESSED) fail(p, "compressed records (perf record -z); decompress first: perf inject -i FILE -o FILE2");
+        if (type == RECORD_SAMPLE || type == RECORD_LOST || type == RECORD_COMM || type == RECORD_FORK) {
+            struct sample s;
+            if (type == RECORD_SAMPLE) {
+                if (!parse_sample(p + 8, p + size, first_type & SAMPLE_IDENTIFIER ? first_type : attrs[0].sample_type, &s))
+                    fail(p, "a sample shorter than its sample_type says");
+            } else {
+                parse_trailer(p + size, p + 8, attrs[0].sample_id_all ? first_type : 0, &s);
+            }
+            if (count == capacity) {
+                capacity = capacity ? capacity * 2 : 1 << 16;
+                order = realloc(order, capacity * sizeof *order);
+                if (!order) fail(p, "out of memory");
+            }
+            order[count++] = (struct order){s.time, p};
+        }
+        p += size;
+    }
+    qsort(order, count, sizeof *order, compare_order);
+
+    static char out[1 << 20];
+    setvbuf(stdout, out, _IOFBF, sizeof out);
+    struct trace_seq info;
+    trace_seq_init(&info);
+    for (size_t i = 0; i < count; i++) {
+        uint64_t p = order[i].offset;
+        uint32_t type = u32_at(p);
+        uint16_t size;
+        memcpy(&size, file + p + 6, 2);
+        struct sample s;
+        if (type == RECORD_COMM) {
+            struct thread *t = thread_of(u32_at(p + 12), 1);
+            size_t n = strnlen((const char *)file + p + 16, size > 16 ? size - 16 : 0);
+            if (n >= sizeof t->comm) n = sizeof t->comm - 1;
+            memcpy(t->comm, file + p + 16, n);
+            t->comm[n] = 0;
+        } else if (type == RECORD_FORK) {
+            uint32_t ptid = u32_at(p + 20), tid = u32_at(p + 16);
+            struct thread *parent = thread_of(ptid, 0);
+            struct thread *child = thread_of(tid, 1);
+            if (parent && child->comm[0] == ':') memcpy(child->comm, parent->comm, sizeof child->comm);
+        } else if (type == RECORD_LOST) {
+            parse_trailer(p + size, p + 8, attrs[0].sample_id_all ? first_type : 0, &s);
+            printf("%s %d/%d [%03u] %llu.%09llu: PERF_RECORD_LOST lost %llu\n", thread_of(s.tid, 1)->comm, (int32_t)s.pid, (int32_t)s.tid, s.cpu,
+                   (unsigned long long)(s.time / 1000000000ULL), (unsigned long long)(s.time % 1000000000ULL),
+                   (unsigned long long)u64_at(p + 16));
+        } else {
+            struct attr *a = NULL;
+            if (!parse_sample(p + 8, p + size, first_type, &s)) continue;
+            a = (first_type & (SAMPLE_IDENTIFIER | SAMPLE_ID)) ? attr_of_id(s.id) : &attrs[0];
+            if (!a || a->type != PERF_TYPE_TRACEPOINT || !(a->sample_type & SAMPLE_RAW) || s.raw_size == 0) continue;
+            struct tep_record record = {0};
+            record.ts = s.time;
+            record.cpu = (int)s.cpu;
+            record.data = (void *)(file + s.raw_offset);
+            record.size = (int)s.raw_size;
+            struct tep_event *event = tep_find_event(tep, (int)a->config);
+            if (!event) continue;
+            trace_seq_reset(&info);
+            tep_print_event(tep, &info, &record, "%s", TEP_PRINT_INFO);
+            trace_seq_terminate(&info);
+            for (unsigned k = 0; info.buffer && k < info.len; k++)
+                if (info.buffer[k] == '\n') info.buffer[k] = ' ';  // one record, one line
+            printf("%s %d/%d [%03u] %llu.%09llu: %s:%s: %s\n", thread_of(s.tid, 1)->comm, (int32_t)s.pid, (int32_t)s.tid, s.cpu,
+                   (unsigned long long)(s.time / 1000000000ULL), (unsigned long long)(s.time % 1000000000ULL),
+                   event->system ? event->system : "?", event->name ? event->name : "?", info.buffer ? info.buffer : "");
+        }
+    }
+    trace_seq_destroy(&info);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "write error: %s\n", strerror(errno));
+        return 3;
+    }
+    return 0;
+}

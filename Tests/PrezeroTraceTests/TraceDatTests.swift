@@ -1,0 +1,147 @@
+import Foundation
+import PrezeroTestSupport
+import Testing
+
+@testable import PrezeroTrace
+
+/// trace.dat files read through libtracecmd. Oracle: `trace-cmd report -t` of the same file
+/// (nanosecond times), read by the text path. Fixtures: real captures on this project's VM
+/// (kernel 6.18; tracefs events enabled, then `trace-cmd extract`, with /proc/kallsyms hidden
+/// so the files stay small): a Python program writing 32 bytearrays of 32 pages, once with
+/// 4 MiB buffers and once with 8 KiB ones, whose overruns trace-cmd reports as
+/// "CPU:N [EVENTS DROPPED]". Serialized: one test checks that no temporary copy is left behind.
+@Suite("trace.dat through libtracecmd", .serialized)
+struct TraceDatTests {
+    /// Events with their interned names resolved, so two readers' symbol tables may differ.
+    struct Resolved: Equatable, CustomStringConvertible {
+        var event: TraceEvent
+        var comm: String
+        var symbol: String
+        var description: String { "\(event) comm=\(comm) symbol=\(symbol)" }
+    }
+
+    static func read(_ path: String) throws -> ([Resolved], TraceReadSummary) {
+        var sink = CollectingSink()
+        let summary = try TraceReader.read(path: path, into: &sink)
+        let resolved = sink.events.map { event -> Resolved in
+            var copy = event
+            let comm = summary.symbols.name(event.comm)
+            copy.comm = 0
+            var symbol = ""
+            switch event.kind {
+            case .pageAlloc where !event.flags.contains(.gfpIsRaw), .processExec, .processFork:
+                symbol = summary.symbols.name(SymbolID(truncatingIfNeeded: event.c))
+                copy.c = 0
+            default: break
+            }
+            return Resolved(event: copy, comm: comm, symbol: symbol)
+        }
+        return (resolved, summary)
+    }
+
+    @Test(arguments: ["trace-cmd-record", "trace-cmd-dropped"])
+    func eventsEqualTheReportText(_ name: String) throws {
+        let (binary, binarySummary) = try Self.read(Paths.fixture(name + ".trace.dat.zst"))
+        let (text, textSummary) = try Self.read(Paths.fixture(name + ".report-t.txt.zst"))
+        #expect(binary.count > 700)
+        #expect(binary.count == text.count)
+        if let first = binary.indices.first(where: { $0 < text.count && binary[$0] != text[$0] }) {
+            Issue.record("event \(first) differs:\n  trace.dat \(binary[first])\n  text      \(text[first])")
+        }
+        #expect(binarySummary.eventNameCounts == textSummary.eventNameCounts)
+        #expect(binarySummary.diagnostics.malformedLines == 0)
+        #expect(textSummary.diagnostics.malformedLines == 0)
+        #expect(binarySummary.diagnostics.lostRecords == textSummary.diagnostics.lostRecords)
+        #expect(binarySummary.formatName == "trace.dat")
+    }
+
+    /// The dropped-events capture has a lost record per CPU, count unknown, as the text says.
+    @Test func droppedEventsAreLostRecords() throws {
+        let (events, summary) = try Self.read(Paths.fixture("trace-cmd-dropped.trace.dat.zst"))
+        #expect(summary.diagnostics.lostRecords == 2)
+        #expect(events.filter { $0.event.kind == .lost }.map(\.event.cpu).sorted() == [0, 1])
+    }
+
+    /// A plain file is read in place, a compressed one through a temporary copy, and standard
+    /// input too: the same events, and no temporary file left.
+    @Test func plainCompressedAndPipedGiveTheSameEvents() throws {
+        let plain = Scratch.directory + "record.trace.dat"
+        try Data(decompressedBytes(Paths.fixture("trace-cmd-record.trace.dat.zst"))).write(to: URL(fileURLWithPath: plain))
+        let (inPlace, _) = try Self.read(plain)
+        let (compressed, _) = try Self.read(Paths.fixture("trace-cmd-record.trace.dat.zst"))
+        #expect(inPlace == compressed)
+        let left = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("prezero-trace-dat-") }
+        #expect(left.isEmpty)
+    }
+
+    /// A file libtracecmd crashes on (found by `tools/fuzz.sh trace-dat`: 7,489 bytes of the
+    /// record fixture replaced at offset 316,034): a clear error, and this process lives on,
+    /// because the library runs in the helper process.
+    @Test func aFileThatCrashesLibtracecmdIsAnError() throws {
+        var bytes = try decompressedBytes(Paths.fixture("trace-cmd-record.trace.dat.zst"))
+        let splice = try decompressedBytes(Paths.fixture("libtracecmd-crash-at-316034.bin.zst"))
+        bytes.replaceSubrange(316_034..<(316_034 + splice.count), with: splice)
+        let path = Scratch.directory + "crashes-libtracecmd.trace.dat"
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        var sink = CollectingSink()
+        do {
+            _ = try TraceReader.read(path: path, into: &sink)
+            Issue.record("a file that crashes libtracecmd was read without an error")
+        } catch let error as TraceError {
+            #expect("\(error)".contains("libtracecmd crashed (signal 11) reading this trace.dat (version 7, 341759 bytes)"), "\(error)")
+        }
+    }
+
+    /// A truncated file: an error naming the file, the version and where it ends.
+    @Test(arguments: [13, 4096, 100_000])
+    func truncatedFilesFailClearly(_ length: Int) throws {
+        let text = try Self.errorReading("trace-cmd-record.trace.dat.zst", cutAt: length)
+        #expect(text.contains("byte offset \(length)"), "\(text)")
+        #expect(text.contains("version 7, \(length) bytes"), "\(text)")
+    }
+
+    /// The error reading the fixture `name` cut after `length` bytes (a test issue if it reads).
+    static func errorReading(_ name: String, cutAt length: Int) throws -> String {
+        let bytes = try decompressedBytes(Paths.fixture(name))
+        let path = Scratch.directory + "cut-\(length)-" + name.replacingOccurrences(of: ".zst", with: "")
+        try Data(bytes.prefix(length)).write(to: URL(fileURLWithPath: path))
+        var sink = CollectingSink()
+        do {
+            _ = try TraceReader.read(path: path, into: &sink)
+            Issue.record("\(name) cut at byte \(length) was read")
+            return ""
+        } catch let error as TraceError {
+            #expect("\(error)".contains(path), "\(error)")
+            return "\(error)"
+        }
+    }
+}
+
+/// perf.data files read by the prezero-perf-data helper. Oracle: `perf script -F comm,pid,tid,
+/// cpu,time,event,trace --ns --show-lost-events` of the same file (perf 6.1), read by the text
+/// path. Fixture: a real `tools/capture-perf.sh --keep-data` capture on this project's VM (kernel
+/// 6.18; /proc/kallsyms hidden so the file stays small) of a Python program writing 32
+/// bytearrays of 32 pages.
+@Suite("perf.data through prezero-perf-data")
+struct PerfDataTests {
+    @Test func eventsEqualThePerfScriptText() throws {
+        let (binary, binarySummary) = try TraceDatTests.read(Paths.fixture("perf-record.perf.data.zst"))
+        let (text, textSummary) = try TraceDatTests.read(Paths.fixture("perf-record.script-ns.txt.zst"))
+        #expect(binary.count > 30_000)
+        #expect(binary.count == text.count)
+        if let first = binary.indices.first(where: { $0 < text.count && binary[$0] != text[$0] }) {
+            Issue.record("event \(first) differs:\n  perf.data \(binary[first])\n  text      \(text[first])")
+        }
+        #expect(binarySummary.eventNameCounts == textSummary.eventNameCounts)
+        #expect(binarySummary.diagnostics.malformedLines == 0)
+        #expect(binarySummary.formatName == "perf.data")
+    }
+
+    /// Cut short anywhere: an error with the byte offset, never a crash.
+    @Test(arguments: [50, 104, 5000, 1_000_000, 3_000_000])
+    func truncatedFilesFailClearly(_ length: Int) throws {
+        let text = try TraceDatTests.errorReading("perf-record.perf.data.zst", cutAt: length)
+        #expect(text.contains("byte offset"), "\(text)")
+        #expect(text.contains("cannot read this perf.data (\(length) bytes)"), "\(text)")
+    }
+}
