@@ -14,7 +14,14 @@
 #SBATCH --mem=2G
 #SBATCH --time=02:00:00
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+# Under sbatch this runs as a spooled copy (/var/spool/slurmd/jobN/slurm_script): find the
+# repository from the submitted script's path, which scontrol keeps, unless PREZERO is set.
+script=$0
+if [ -n "${SLURM_JOB_ID:-}" ] && command -v scontrol >/dev/null; then
+    submitted=$(scontrol show job "$SLURM_JOB_ID" 2>/dev/null | sed -n 's/^ *Command=\([^ ]*\).*/\1/p' | head -1)
+    [ -z "$submitted" ] || script=$submitted
+fi
+root=$(cd "$(dirname "$script")/.." && pwd)
 prezero=${PREZERO:-$root/.build/release/prezero}
 
 if [ "${1:-}" = "--report" ]; then
