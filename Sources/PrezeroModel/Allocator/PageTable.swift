@@ -59,8 +59,8 @@ final class PageTable: @unchecked Sendable {
     }
 
     deinit {
-        free(records)
-        free(zeroBits)
+        releaseZeroFilledMemory(records, count: pageCount)
+        releaseZeroFilledMemory(zeroBits, count: wordCount)
     }
 
     func copy() -> PageTable {

@@ -48,9 +48,9 @@ package struct CacheModel: @unchecked Sendable {
             residentEighths = pages > 0 ? zeroFilledMemory(UInt8.self, count: pages) : nil
         }
         deinit {
-            free(words)
-            free(residentLines)
-            free(residentEighths)
+            releaseZeroFilledMemory(words, count: 2 * count)
+            releaseZeroFilledMemory(residentLines, count: residentCount)
+            releaseZeroFilledMemory(residentEighths, count: residentCount)
         }
     }
 
@@ -259,7 +259,7 @@ package struct VictimTable: @unchecked Sendable {
             other.words.update(from: words, count: count)
             return other
         }
-        deinit { free(words) }
+        deinit { releaseZeroFilledMemory(words, count: count) }
     }
 
     private var slots: Slots
