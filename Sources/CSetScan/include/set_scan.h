@@ -6,6 +6,20 @@
 #define PREZERO_SET_SCAN_H
 
 #include <stdint.h>
+
+// Swift inlines these (static inline) in release builds. A debug build compiles them at -O0
+// inside the Swift module, where the SSE code runs ~10x slower than the scalar loop it replaces
+// and the tests' replays crawl; there (PZ_SCAN_OUT_OF_LINE, set by Package.swift for debug) the
+// header only declares them and set_scan.c defines them, always built at -O2.
+#if defined(PZ_SCAN_OUT_OF_LINE) && !defined(PZ_SCAN_DEFINE)
+int32_t pz_find_way(const uint32_t *tags, int32_t ways, uint32_t key);
+int32_t pz_lru_way(const uint32_t *tags, const uint32_t *stamps, int32_t ways);
+#else
+#if defined(PZ_SCAN_DEFINE)
+#define PZ_SCAN_FN
+#else
+#define PZ_SCAN_FN static inline
+#endif
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #elif defined(__ARM_NEON)
@@ -13,7 +27,7 @@
 #endif
 
 /// Index of the way among `ways` tags at `tags` whose tag equals `key`, or -1.
-static inline int32_t pz_find_way(const uint32_t *tags, int32_t ways, uint32_t key) {
+PZ_SCAN_FN int32_t pz_find_way(const uint32_t *tags, int32_t ways, uint32_t key) {
     int32_t i = 0;
 #if defined(__SSE2__)
     const __m128i k = _mm_set1_epi32((int)key);
@@ -55,7 +69,7 @@ static inline __m128i pz_min_epu32(__m128i a, __m128i b) {
 
 /// The way a miss fills: the first empty way (tag 0), else the first way with the smallest
 /// last-use stamp (true LRU). Same answer as the scalar scan, without its 16 branches.
-static inline int32_t pz_lru_way(const uint32_t *tags, const uint32_t *stamps, int32_t ways) {
+PZ_SCAN_FN int32_t pz_lru_way(const uint32_t *tags, const uint32_t *stamps, int32_t ways) {
 #if defined(__SSE2__)
     if (ways == 16) {
         const __m128i zero = _mm_setzero_si128();
@@ -85,5 +99,7 @@ static inline int32_t pz_lru_way(const uint32_t *tags, const uint32_t *stamps, i
     }
     return victim;
 }
+
+#endif  // PZ_SCAN_OUT_OF_LINE
 
 #endif
