@@ -30,10 +30,12 @@ let package = Package(
             pkgConfig: "libtracecmd",
             providers: [.apt(["libtracecmd-dev", "libtraceevent-dev", "libtracefs-dev"])]
         ),
-        .executableTarget(name: "prezero-trace-dat", dependencies: ["CTraceCmd"]),
+        // A record's fields as text, shared by the helpers: page events from their numbers.
+        .target(name: "CTraceRender", dependencies: ["CTraceCmd"], cSettings: [.unsafeFlags(["-O2"])]),
+        .executableTarget(name: "prezero-trace-dat", dependencies: ["CTraceCmd", "CTraceRender"]),
         // perf.data: read by this helper (header, attributes, tracing data, records) and
         // rendered with libtraceevent as perf script prints it.
-        .executableTarget(name: "prezero-perf-data", dependencies: ["CTraceCmd"]),
+        .executableTarget(name: "prezero-perf-data", dependencies: ["CTraceCmd", "CTraceRender"]),
         // bytes -> TraceEvent: decompression, line splitting, format detection, parsers, statistics.
         .target(
             name: "PrezeroTrace",

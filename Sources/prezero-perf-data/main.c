@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <event-parse.h>
 #include <trace-seq.h>
+#include "trace_render.h"
 
 enum {
     RECORD_LOST = 2, RECORD_COMM = 3, RECORD_EXIT = 4, RECORD_FORK = 7, RECORD_SAMPLE = 9,
@@ -151,20 +152,36 @@ static void parse_trailer(uint64_t end, uint64_t body, uint64_t type, struct sam
     if (type & SAMPLE_IDENTIFIER) s->id = u64_at(p);
 }
 
-// Comms by tid, as perf's thread map learns them from COMM and FORK records.
-struct thread { uint32_t tid; char comm[32]; };
+// Comms by tid, as perf's thread map learns them from COMM and FORK records (open addressing).
+struct thread { uint32_t tid; int used; char comm[32]; };
 static struct thread *threads;
 static size_t thread_count, thread_capacity;
+static size_t thread_slot(uint32_t tid) { return (size_t)(tid * 0x9E3779B1u) & (thread_capacity - 1); }
 static struct thread *thread_of(uint32_t tid, int create) {
-    for (size_t i = thread_count; i-- > 0;) if (threads[i].tid == tid) return &threads[i];
+    if (thread_capacity > 0)
+        for (size_t k = thread_slot(tid); threads[k].used; k = (k + 1) & (thread_capacity - 1))
+            if (threads[k].tid == tid) return &threads[k];
     if (!create) return NULL;
-    if (thread_count == thread_capacity) {
+    if ((thread_count + 1) * 2 > thread_capacity) {
+        size_t old_capacity = thread_capacity;
+        struct thread *old = threads;
         thread_capacity = thread_capacity ? thread_capacity * 2 : 1024;
-        threads = realloc(threads, thread_capacity * sizeof *threads);
+        threads = calloc(thread_capacity, sizeof *threads);
         if (!threads) fail(0, "out of memory");
+        for (size_t i = 0; i < old_capacity; i++) {
+            if (!old[i].used) continue;
+            size_t k = thread_slot(old[i].tid);
+            while (threads[k].used) k = (k + 1) & (thread_capacity - 1);
+            threads[k] = old[i];
+        }
+        free(old);
     }
-    struct thread *t = &threads[thread_count++];
+    size_t k = thread_slot(tid);
+    while (threads[k].used) k = (k + 1) & (thread_capacity - 1);
+    struct thread *t = &threads[k];
+    t->used = 1;
     t->tid = tid;
+    thread_count++;
     snprintf(t->comm, sizeof t->comm, ":%d", (int32_t)tid);  // perf's name for a thread it has no comm for
     return t;
 }
@@ -256,6 +273,20 @@ static void read_tracing_data(struct tep_handle *tep, uint64_t offset, uint64_t 
         }
         p += n;
     }
+}
+
+// "COMM PID/TID [CPU] SECONDS.NANOSECONDS: ", perf script's columns.
+static void line_start(const char *comm, const struct sample *s) {
+    pz_out_str(comm);
+    pz_out_char(' ');
+    pz_out_dec((int32_t)s->pid);
+    pz_out_char('/');
+    pz_out_dec((int32_t)s->tid);
+    pz_out_str(" [");
+    pz_out_udec(s->cpu);
+    pz_out_str("] ");
+    pz_out_time(s->time);
+    pz_out_str(": ");
 }
 
 int main(int argc, char **argv) {
@@ -361,8 +392,6 @@ int main(int argc, char **argv) {
     }
     qsort(order, count, sizeof *order, compare_order);
 
-    static char out[1 << 20];
-    setvbuf(stdout, out, _IOFBF, sizeof out);
     struct trace_seq info;
     trace_seq_init(&info);
     for (size_t i = 0; i < count; i++) {
@@ -380,13 +409,16 @@ int main(int argc, char **argv) {
         } else if (type == RECORD_FORK) {
             uint32_t ptid = u32_at(p + 20), tid = u32_at(p + 16);
             struct thread *parent = thread_of(ptid, 0);
+            char comm[32];
+            if (parent) memcpy(comm, parent->comm, sizeof comm);  // creating the child may move the table
             struct thread *child = thread_of(tid, 1);
-            if (parent && child->comm[0] == ':') memcpy(child->comm, parent->comm, sizeof child->comm);
+            if (parent && child->comm[0] == ':') memcpy(child->comm, comm, sizeof child->comm);
         } else if (type == RECORD_LOST) {
             parse_trailer(p + size, p + 8, attrs[0].sample_id_all ? first_type : 0, &s);
-            printf("%s %d/%d [%03u] %llu.%09llu: PERF_RECORD_LOST lost %llu\n", thread_of(s.tid, 1)->comm, (int32_t)s.pid, (int32_t)s.tid, s.cpu,
-                   (unsigned long long)(s.time / 1000000000ULL), (unsigned long long)(s.time % 1000000000ULL),
-                   (unsigned long long)u64_at(p + 16));
+            line_start(thread_of(s.tid, 1)->comm, &s);
+            pz_out_str("PERF_RECORD_LOST lost ");
+            pz_out_udec(u64_at(p + 16));
+            pz_out_char('\n');
         } else {
             struct attr *a = NULL;
             if (!parse_sample(p + 8, p + size, first_type, &s)) continue;
@@ -399,18 +431,17 @@ int main(int argc, char **argv) {
             record.size = (int)s.raw_size;
             struct tep_event *event = tep_find_event(tep, (int)a->config);
             if (!event) continue;
-            trace_seq_reset(&info);
-            tep_print_event(tep, &info, &record, "%s", TEP_PRINT_INFO);
-            trace_seq_terminate(&info);
-            for (unsigned k = 0; info.buffer && k < info.len; k++)
-                if (info.buffer[k] == '\n') info.buffer[k] = ' ';  // one record, one line
-            printf("%s %d/%d [%03u] %llu.%09llu: %s:%s: %s\n", thread_of(s.tid, 1)->comm, (int32_t)s.pid, (int32_t)s.tid, s.cpu,
-                   (unsigned long long)(s.time / 1000000000ULL), (unsigned long long)(s.time % 1000000000ULL),
-                   event->system ? event->system : "?", event->name ? event->name : "?", info.buffer ? info.buffer : "");
+            line_start(thread_of(s.tid, 1)->comm, &s);
+            pz_out_str(event->system ? event->system : "?");
+            pz_out_char(':');
+            pz_out_str(event->name ? event->name : "?");
+            pz_out_str(": ");
+            pz_out_fields(tep, event, &record, &info);
+            pz_out_char('\n');
         }
     }
     trace_seq_destroy(&info);
-    if (fflush(stdout) != 0 || ferror(stdout)) {
+    if (pz_out_flush() != 0) {
         fprintf(stderr, "write error: %s\n", strerror(errno));
         return 3;
     }

@@ -15,6 +15,7 @@
 #include <trace-cmd.h>
 #include <event-parse.h>
 #include <trace-seq.h>
+#include "trace_render.h"
 
 int main(int argc, char **argv) {
     if (argc != 2) {
@@ -31,8 +32,6 @@ int main(int argc, char **argv) {
     struct tep_handle *tep = tracecmd_get_tep(handle);
     int cpus = tep ? tep_get_cpus(tep) : 0;
     if (cpus < 0) cpus = 0;
-    static char out[1 << 20];
-    setvbuf(stdout, out, _IOFBF, sizeof out);
     struct trace_seq info;
     trace_seq_init(&info);
 
@@ -46,28 +45,38 @@ int main(int argc, char **argv) {
             if (next[c] && (cpu < 0 || next[c]->ts < next[cpu]->ts)) cpu = c;
         if (cpu < 0) break;
         struct tep_record *record = next[cpu];
-        if (record->missed_events > 0)
-            printf("CPU:%d [%lld EVENTS DROPPED]\n", record->cpu, record->missed_events);
-        else if (record->missed_events < 0)
-            printf("CPU:%d [EVENTS DROPPED]\n", record->cpu);
+        if (record->missed_events != 0) {
+            pz_out_str("CPU:");
+            pz_out_dec(record->cpu);
+            pz_out_str(" [");
+            if (record->missed_events > 0) {
+                pz_out_dec(record->missed_events);
+                pz_out_char(' ');
+            }
+            pz_out_str("EVENTS DROPPED]\n");
+        }
         struct tep_event *event = tep_find_event_by_record(tep, record);
         int pid = tep_data_pid(tep, record);
         const char *comm = tep_data_comm_from_pid(tep, pid);
-        trace_seq_reset(&info);
-        if (event) tep_print_event(tep, &info, record, "%s", TEP_PRINT_INFO);
-        trace_seq_terminate(&info);
-        for (unsigned i = 0; info.buffer && i < info.len; i++)
-            if (info.buffer[i] == '\n') info.buffer[i] = ' ';  // one record, one line
-        printf("%s-%d [%03d] %llu.%09llu: %s: %s\n", comm ? comm : "<...>", pid, record->cpu,
-               record->ts / 1000000000ULL, record->ts % 1000000000ULL,
-               event && event->name ? event->name : "unknown_event_id", info.buffer ? info.buffer : "");
+        pz_out_str(comm ? comm : "<...>");
+        pz_out_char('-');
+        pz_out_dec(pid);
+        pz_out_str(" [");
+        pz_out_dec(record->cpu);
+        pz_out_str("] ");
+        pz_out_time(record->ts);
+        pz_out_str(": ");
+        pz_out_str(event && event->name ? event->name : "unknown_event_id");
+        pz_out_str(": ");
+        if (event) pz_out_fields(tep, event, record, &info);
+        pz_out_char('\n');
         tracecmd_free_record(record);
         next[cpu] = tracecmd_read_data(handle, cpu);
     }
     trace_seq_destroy(&info);
     free(next);
     tracecmd_close(handle);
-    if (fflush(stdout) != 0 || ferror(stdout)) {
+    if (pz_out_flush() != 0) {
         fprintf(stderr, "write error: %s\n", strerror(errno));
         return 3;
     }
