@@ -10,7 +10,8 @@ struct Prezero: ParsableCommand {
         commandName: "prezero",
         abstract: "Would prezeroing pages make this workload faster, and who pays for it?",
         discussion: """
-            Reads captured page-allocator traces (perf script or ftrace text, plain or zstd) and \
+            Reads captured page-allocator traces (perf.data, trace-cmd trace.dat, perf script or \
+            ftrace text, valgrind lackey logs or .pzt; plain or zstd) and \
             answers with numbers. Start with `prezero stat TRACE`. Exit status: 0 done; 1 an output \
             could not be written; 2 bad input (the file, line or byte offset is named); 3 the allocator \
             invariant checker found a violation; 4 no trace supports a verdict (no page allocations, \

@@ -11,7 +11,8 @@ struct StatCommand: ParsableCommand {
         commandName: "stat",
         abstract: "Summarise a trace: what `perf kmem --page stat` prints, and more.",
         discussion: """
-            INPUT is a perf script or ftrace text trace, plain or zstd-compressed, or - for stdin. \
+            INPUT is a perf.data, a trace-cmd trace.dat, a perf script or ftrace text trace, a \
+            valgrind lackey log or a .pzt file, plain or zstd-compressed, or - for stdin. \
             A NAME.meta.json written by tools/capture-*.sh beside the trace supplies the kernel \
             version and page size.
             """
