@@ -136,9 +136,11 @@ check "trace.dat that crashes libtracecmd" 2 "crashes-libtracecmd.dat: \(byte of
 check "trace.dat magic, then garbage" 2 "magic-then-garbage.dat: \(byte offset 200010\): libtracecmd" "$prezero" replay magic-then-garbage.dat
 zstd -q -c whole.dat > whole.dat.zst
 check "trace.dat, zstd on stdin" 0 "format +: trace.dat" sh -c '"$0" stat - < whole.dat.zst' "$prezero"
+check "trace.dat, plain on stdin" 0 "format +: trace.dat" sh -c '"$0" stat - < whole.dat' "$prezero"
 
 # perf.data: read by the prezero-perf-data helper.
 zstd -q -dc "$fixtures/perf-record.perf.data.zst" > whole.perf.data
+check "perf.data, plain on stdin" 0 "format +: perf.data" sh -c '"$0" stat - < whole.perf.data' "$prezero"
 head -c 2000000 whole.perf.data > cut.perf.data
 check "perf.data cut short" 2 "cut.perf.data: \(byte offset [0-9]+\): cannot read this perf.data \(2000000 bytes\): the data section" "$prezero" stat cut.perf.data
 { head -c 8 whole.perf.data; head -c 300000 /dev/urandom; } > perf-magic-then-garbage.data

@@ -26,11 +26,17 @@ chmod 755 "$work"
 started_munge=0
 stop() {
     set +e
-    [ -z "${job:-}" ] || scancel "$job" 2>/dev/null
+    if [ -f "$work/slurmctld.pid" ]; then
+        # Jobs first (their shards write into $work), then the daemons, each waited for.
+        scancel -p prezero 2>/dev/null
+        for _ in $(seq 30); do [ -z "$(squeue -h -p prezero 2>/dev/null)" ] && break; sleep 1; done
+    fi
     for d in slurmd slurmctld; do
-        [ -f "$work/$d.pid" ] && kill "$(cat "$work/$d.pid")" 2>/dev/null
+        [ -f "$work/$d.pid" ] || continue
+        pid=$(cat "$work/$d.pid")
+        kill "$pid" 2>/dev/null
+        for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
     done
-    sleep 1
     [ "$started_munge" = 1 ] && [ -f "$work/munged.pid" ] && kill "$(cat "$work/munged.pid")" 2>/dev/null
     rm -rf "$work"
 }
@@ -88,10 +94,11 @@ echo "slurm: $(sinfo -h -o '%P %D node(s) %c CPUs %T') (slurmctld $(slurmctld -V
 # The plan as an array job of shards, on the shared file system (this machine's /tmp).
 cd "$work"
 start=$(date +%s)
-job=$(PREZERO="$prezero" sbatch --parsable --wait --array=1-"$shards" --cpus-per-task=1 --mem=2G \
-    -o "$work/shard-%a.out" "$root/tools/slurm-batch.sh" "$plan" "$work/slurm-results" || true)
+job=$(PREZERO="$prezero" sbatch --parsable --array=1-"$shards" --cpus-per-task=1 --mem=1G \
+    -o "$work/shard-%a.out" "$root/tools/slurm-batch.sh" "$plan" "$work/slurm-results") \
+    || { echo "test-slurm.sh: sbatch refused the array job" >&2; exit 1; }
 job=${job%%;*}
-states=$(sacct -n -X -j "$job" -o State 2>/dev/null | sort | uniq -c | tr -s ' ' || true)
+while [ -n "$(squeue -h -j "$job" 2>/dev/null)" ]; do sleep 1; done
 echo "array job $job: $shards shards in $(( $(date +%s) - start )) s"
 for f in "$work"/shard-*.out; do
     [ -s "$f" ] && { echo "  $(basename "$f"):"; sed 's/^/    /' "$f" | tail -3; }

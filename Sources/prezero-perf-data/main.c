@@ -153,7 +153,7 @@ static void parse_trailer(uint64_t end, uint64_t body, uint64_t type, struct sam
 }
 
 // Comms by tid, as perf's thread map learns them from COMM and FORK records (open addressing).
-struct thread { uint32_t tid; int used; char comm[32]; };
+struct thread { uint32_t tid; int used, comm_set; char comm[32]; };
 static struct thread *threads;
 static size_t thread_count, thread_capacity;
 static size_t thread_slot(uint32_t tid) { return (size_t)(tid * 0x9E3779B1u) & (thread_capacity - 1); }
@@ -181,6 +181,7 @@ static struct thread *thread_of(uint32_t tid, int create) {
     struct thread *t = &threads[k];
     t->used = 1;
     t->tid = tid;
+    t->comm_set = 0;
     thread_count++;
     snprintf(t->comm, sizeof t->comm, ":%d", (int32_t)tid);  // perf's name for a thread it has no comm for
     return t;
@@ -275,6 +276,29 @@ static void read_tracing_data(struct tep_handle *tep, uint64_t offset, uint64_t 
     }
 }
 
+// The attribute of a sample with body [body, end): by its IDENTIFIER (its first u64) when the
+// events record one, the only layout when all are alike, else by its ID under the first layout.
+static struct attr *sample_attr(uint64_t body, uint64_t end, uint64_t first_type, int all_same) {
+    if (first_type & SAMPLE_IDENTIFIER) return end - body >= 8 ? attr_of_id(u64_at(body)) : NULL;
+    if (all_same && !(first_type & SAMPLE_ID)) return &attrs[0];
+    struct sample s;
+    return parse_sample(body, end, first_type, &s) ? attr_of_id(s.id) : NULL;
+}
+
+// The attribute of a non-sample record: its sample_id trailer ends with the IDENTIFIER.
+static struct attr *trailer_attr(uint64_t body, uint64_t end, uint64_t first_type) {
+    if ((first_type & SAMPLE_IDENTIFIER) && end - body >= 8) {
+        struct attr *a = attr_of_id(u64_at(end - 8));
+        if (a) return a;
+    }
+    return &attrs[0];
+}
+
+static void parse_record_trailer(uint64_t p, uint16_t size, uint64_t first_type, struct sample *s) {
+    struct attr *a = trailer_attr(p + 8, p + size, first_type);
+    parse_trailer(p + size, p + 8, a->sample_id_all ? a->sample_type : 0, s);
+}
+
 // "COMM PID/TID [CPU] SECONDS.NANOSECONDS: ", perf script's columns.
 static void line_start(const char *comm, const struct sample *s) {
     pz_out_str(comm);
@@ -309,7 +333,8 @@ int main(int argc, char **argv) {
     if (header_size < 104) fail(8, "header size %llu (expected 104 or more)", (unsigned long long)header_size);
     uint64_t attrs_offset = u64_at(24), attrs_size = u64_at(32);
     uint64_t data_offset = u64_at(40), data_size = u64_at(48);
-    if (attr_size <= 16 || attr_size > 4096) fail(16, "attribute size %llu", (unsigned long long)attr_size);
+    // perf_event_attr is at least 64 bytes (PERF_ATTR_SIZE_VER0), then the 16-byte id section.
+    if (attr_size < 80 || attr_size > 4096) fail(16, "attribute size %llu (expected 80 to 4096)", (unsigned long long)attr_size);
     if (!fits(attrs_offset, attrs_size)) fail(24, "the attribute section runs past the end of the file");
     if (!fits(data_offset, data_size))
         fail(data_offset + data_size > file_size ? file_size : 40,
@@ -331,6 +356,7 @@ int main(int argc, char **argv) {
                  (unsigned long long)attrs[i].sample_type);
         uint64_t ids_offset = u64_at(a + attr_size - 16), ids_size = u64_at(a + attr_size - 8);
         if (!fits(ids_offset, ids_size)) fail(a + attr_size - 16, "an attribute's id list runs past the end of the file");
+        if (ids_size / 8 > file_size / 8 - id_count) fail(a + attr_size - 8, "more sample ids than the file has room for");
         ids = realloc(ids, (id_count + ids_size / 8 + 1) * sizeof *ids);
         if (!ids) fail(0, "out of memory");
         for (uint64_t k = 0; k < ids_size / 8; k++) ids[id_count++] = (struct id_entry){u64_at(ids_offset + 8 * k), i};
@@ -376,10 +402,11 @@ int main(int argc, char **argv) {
         if (type == RECORD_SAMPLE || type == RECORD_LOST || type == RECORD_COMM || type == RECORD_FORK) {
             struct sample s;
             if (type == RECORD_SAMPLE) {
-                if (!parse_sample(p + 8, p + size, first_type & SAMPLE_IDENTIFIER ? first_type : attrs[0].sample_type, &s))
-                    fail(p, "a sample shorter than its sample_type says");
+                struct attr *a = sample_attr(p + 8, p + size, first_type, all_same);
+                if (!a) { p += size; continue; }  // an id no attribute names: not ours to print
+                if (!parse_sample(p + 8, p + size, a->sample_type, &s)) fail(p, "a sample shorter than its sample_type says");
             } else {
-                parse_trailer(p + size, p + 8, attrs[0].sample_id_all ? first_type : 0, &s);
+                parse_record_trailer(p, size, first_type, &s);
             }
             if (count == capacity) {
                 capacity = capacity ? capacity * 2 : 1 << 16;
@@ -406,23 +433,28 @@ int main(int argc, char **argv) {
             if (n >= sizeof t->comm) n = sizeof t->comm - 1;
             memcpy(t->comm, file + p + 16, n);
             t->comm[n] = 0;
+            t->comm_set = 1;
         } else if (type == RECORD_FORK) {
             uint32_t ptid = u32_at(p + 20), tid = u32_at(p + 16);
+            // perf's thread__fork: the child is a new thread (a reused tid loses its old comm) and
+            // takes the parent's comm if the parent has one.
             struct thread *parent = thread_of(ptid, 0);
             char comm[32];
-            if (parent) memcpy(comm, parent->comm, sizeof comm);  // creating the child may move the table
+            int inherit = parent && parent->comm_set;
+            if (inherit) memcpy(comm, parent->comm, sizeof comm);  // creating the child may move the table
             struct thread *child = thread_of(tid, 1);
-            if (parent && child->comm[0] == ':') memcpy(child->comm, comm, sizeof child->comm);
+            child->comm_set = inherit;
+            if (inherit) memcpy(child->comm, comm, sizeof child->comm);
+            else snprintf(child->comm, sizeof child->comm, ":%d", (int32_t)tid);
         } else if (type == RECORD_LOST) {
-            parse_trailer(p + size, p + 8, attrs[0].sample_id_all ? first_type : 0, &s);
+            parse_record_trailer(p, size, first_type, &s);
             line_start(thread_of(s.tid, 1)->comm, &s);
             pz_out_str("PERF_RECORD_LOST lost ");
             pz_out_udec(u64_at(p + 16));
             pz_out_char('\n');
         } else {
-            struct attr *a = NULL;
-            if (!parse_sample(p + 8, p + size, first_type, &s)) continue;
-            a = (first_type & (SAMPLE_IDENTIFIER | SAMPLE_ID)) ? attr_of_id(s.id) : &attrs[0];
+            struct attr *a = sample_attr(p + 8, p + size, first_type, all_same);
+            if (!a || !parse_sample(p + 8, p + size, a->sample_type, &s)) continue;
             if (!a || a->type != PERF_TYPE_TRACEPOINT || !(a->sample_type & SAMPLE_RAW) || s.raw_size == 0) continue;
             struct tep_record record = {0};
             record.ts = s.time;

@@ -121,7 +121,7 @@ struct TraceDatTests {
 /// cpu,time,event,trace --ns --show-lost-events` of the same file (perf 6.1), read by the text
 /// path. Fixture: a real `tools/capture-perf.sh --keep-data` capture on this project's VM (kernel
 /// 6.18; /proc/kallsyms hidden so the file stays small) of a Python program writing 32
-/// bytearrays of 32 pages.
+/// bytearrays of 32 pages; and one of `perf record -e cpu-clock -e kmem:mm_page_alloc`.
 @Suite("perf.data through prezero-perf-data")
 struct PerfDataTests {
     @Test func eventsEqualThePerfScriptText() throws {
@@ -135,6 +135,18 @@ struct PerfDataTests {
         #expect(binarySummary.eventNameCounts == textSummary.eventNameCounts)
         #expect(binarySummary.diagnostics.malformedLines == 0)
         #expect(binarySummary.formatName == "perf.data")
+    }
+
+    /// Events of other kinds in the same file (`perf record -e cpu-clock -e kmem:mm_page_alloc`,
+    /// the sampling event first): each sample is read with its own event's layout, found by its
+    /// sample id, and the non-tracepoint samples are left out.
+    @Test func mixedSampleLayoutsAreReadEachByItsOwn() throws {
+        let (binary, binarySummary) = try TraceDatTests.read(Paths.fixture("perf-mixed-cpu-clock.perf.data.zst"))
+        let (text, textSummary) = try TraceDatTests.read(Paths.fixture("perf-mixed-cpu-clock.script-ns.txt.zst"))
+        #expect(binary.count > 8000)
+        #expect(binary == text)
+        #expect(binarySummary.eventNameCounts["kmem:mm_page_alloc"] == textSummary.eventNameCounts["kmem:mm_page_alloc"])
+        #expect(textSummary.eventNameCounts["cpu-clock", default: 0] > 0)
     }
 
     /// Cut short anywhere: an error with the byte offset, never a crash.

@@ -198,6 +198,7 @@ package struct BuddyZone: Sendable {
     /// aligned orders, with the given zero state. At start nothing is written per page: the
     /// blocks are recorded as runs and each page takes its value at first use (`PageTable`).
     package mutating func release(_ start: Int, count: Int, zeroed: Bool) {
+        precondition(start >= 0 && count >= 0 && start + count <= pageCount, "release of pages \(start)+\(count) outside a zone of \(pageCount)")
         ownTable()
         let deferred = table.canDefer(releaseFrom: start)
         var p = start

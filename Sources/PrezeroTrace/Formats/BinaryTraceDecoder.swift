@@ -145,8 +145,10 @@ enum BinaryTraceDecoder {
     }
 }
 
-/// A child process whose standard output is read through a pipe and whose standard error is
-/// kept (a line or two) for the message when it fails.
+/// A child process whose standard output is read through a pipe. Its standard error goes to a
+/// temporary file, read (its first 4 KiB) once the child has ended, for the message when it
+/// fails: a child that writes much to standard error cannot block on it while this side waits
+/// for its standard output.
 final class HelperProcess {
     enum Status: Equatable {
         case exited(Int32)
@@ -154,23 +156,34 @@ final class HelperProcess {
     }
 
     let output: Int32
-    private let errorPipe: Int32
+    private let errorPath: String
     private let pid: pid_t
     private var finished = false
 
     init(_ executable: String, arguments: [String], fileName: String) throws(TraceError) {
-        var outPipe: [Int32] = [-1, -1]
-        var errPipe: [Int32] = [-1, -1]
-        guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else {
-            throw TraceError(.readFailed, "cannot create a pipe: \(String(cString: strerror(errno)))", at: InputLocation(file: fileName))
+        func failure(_ what: String) -> TraceError {
+            TraceError(.readFailed, "cannot start \(executable): \(what): \(String(cString: strerror(errno)))", at: InputLocation(file: fileName))
         }
+        var outPipe: [Int32] = [-1, -1]
+        guard pipe(&outPipe) == 0 else { throw failure("no pipe") }
+        for fd in outPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        let directory = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var template = Array("\(directory)/prezero-helper-stderr-XXXXXX".utf8CString)
+        let errorFD = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkstemp($0) } ?? -1 }
+        guard errorFD >= 0 else {
+            let error = failure("no temporary file in \(directory) for its messages")
+            close(outPipe[0])
+            close(outPipe[1])
+            throw error
+        }
+        _ = fcntl(errorFD, F_SETFD, FD_CLOEXEC)
+        errorPath = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-        for fd in outPipe + errPipe { posix_spawn_file_actions_addclose(&actions, fd) }
-        // A crash is reported here; the Swift runtime's backtrace there would only fill the pipe.
+        posix_spawn_file_actions_adddup2(&actions, errorFD, 2)
+        // A crash is reported here; the Swift runtime's backtrace there would only fill the file.
         let environment = ProcessInfo.processInfo.environment.filter { $0.key != "SWIFT_BACKTRACE" }
             .map { "\($0.key)=\($0.value)" } + ["SWIFT_BACKTRACE=enable=no"]
         var child: pid_t = 0
@@ -182,34 +195,33 @@ final class HelperProcess {
         }
         let result = posix_spawn(&child, executable, &actions, nil, argv, envp)
         close(outPipe[1])
-        close(errPipe[1])
+        close(errorFD)
         guard result == 0 else {
             close(outPipe[0])
-            close(errPipe[0])
-            throw TraceError(
-                .cannotOpen, "cannot start \(executable): \(String(cString: strerror(result)))", at: InputLocation(file: fileName))
+            unlink(errorPath)
+            errno = result
+            throw failure("posix_spawn")
         }
         pid = child
         output = outPipe[0]
-        errorPipe = errPipe[0]
     }
 
     /// Waits for the child; returns how it ended and what it wrote to standard error.
     func finish() -> (Status, String) {
         finished = true
         close(output)  // a child still writing gets EPIPE and ends
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = read(errorPipe, &chunk, chunk.count)
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { break }
-            if bytes.count < 4096 { bytes += chunk[0..<n] }
-        }
-        close(errorPipe)
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let message = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        var waited: pid_t = -1
+        repeat { waited = waitpid(pid, &status, 0) } while waited < 0 && errno == EINTR
+        var bytes = [UInt8](repeating: 0, count: 4096)
+        var count = 0
+        if let file = fopen(errorPath, "rb") {
+            count = fread(&bytes, 1, bytes.count, file)
+            fclose(file)
+        }
+        unlink(errorPath)
+        let message = String(decoding: bytes.prefix(count), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard waited == pid else { return (.exited(-1), "the helper process could not be waited for") }
         // WIFSIGNALED / WTERMSIG / WEXITSTATUS, which Swift does not import (macros).
         let signal = status & 0x7F
         return (signal == 0 ? .exited((status >> 8) & 0xFF) : .signaled(signal), message)

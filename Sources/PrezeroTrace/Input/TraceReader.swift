@@ -59,7 +59,8 @@ public enum TraceReader {
                 if decoder == nil && spool == nil {
                     if chunks == 0, let format = BinaryTraceFormat(head: chunk) {
                         binary = format
-                        if !input.isCompressed && storedSize != nil { throw ReadInPlace() }
+                        // In place: a plain file named by its path (standard input has no path to give).
+                        if !input.isCompressed && storedSize != nil && path != "-" { throw ReadInPlace() }
                         spool = try BinarySpool(name: input.name, format: format)
                     } else {
                         if chunks == 0 { try ForeignFormat.check(chunk, name: input.name) }
