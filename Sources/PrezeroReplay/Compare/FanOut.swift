@@ -71,8 +71,8 @@ final class BroadcastRing: @unchecked Sendable {
     /// `depth` 1: the decoder builds the next batch while the replays run the current one, no
     /// further ahead, so its CPU is spread over the whole run instead of taken from the replays
     /// at the start, and the progress estimate (bytes the replays have consumed) holds. On a
-    /// 6.6 M-event compare of 8 policies (tools/bench-progress.py, 3 runs each), the worst
-    /// estimate once 20 % was done: depth 3 26-30 % off, depth 2 13-28 %, depth 1 9-19 % (6 runs).
+    /// 6.1 M-event compare of 8 policies (tools/bench-progress.py, 5-6 runs each), the worst
+    /// estimate once 20 % was done: depth 3 8-30 % off, depth 2 13-28 %, depth 1 9-19 %.
     init(consumers: Int, depth: Int = 1, progress: ((UInt64, UInt64?) -> Void)? = nil) {
         consumed = Array(repeating: 0, count: consumers)
         self.depth = depth
