@@ -295,7 +295,7 @@ package struct ComparisonReport {
         + "_Total CPU_: every CPU cost that depends on the policy: the fault path, zeroing wherever it ran, the free path and the program's touches of its new pages."
 
     /// Where a trace was replayed at several touch densities that no page-touch trace measured
-    /// (a plan's `touch = ["first-line", "full"]`): each policy's change against the baseline at
+    /// (a plan's `touch = ["first-line", "full"]`, `compare --touch-range`): each policy's change against the baseline at
     /// each density, and whether its sign holds. A verdict whose sign flips is not the workload's:
     /// it depends on touch density.
     func touchRanges(_ groups: [Group]) -> String {

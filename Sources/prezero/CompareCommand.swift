@@ -60,9 +60,31 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Comma-separated policies.") var policies: String = Policies.names.joined(separator: ",")
     @Option(help: "Policy the others are compared with.") var baseline: PolicyName = PolicyName("zero-on-fault")
     @OptionGroup var setup: ReplaySetupOptions
+    @Option(
+        help: """
+            Replay every policy at each of these touch densities (comma-separated: first-line, lines:N, \
+            full), from the same decode; the report gives each verdict at each density and flags those \
+            whose sign depends on it. Not with --touch.
+            """)
+    var touchRange: String?
     @Option(name: .shortAndLong, help: "Markdown report; charts are written beside it.", completion: .file(extensions: ["md"])) var output: String
     @Option(help: "Write all results as JSON.", completion: .file(extensions: ["json"])) var json: String?
     @Option(help: "Write all results as CSV, one row a run.", completion: .file(extensions: ["csv"])) var csv: String?
+
+    /// The densities of --touch-range, or [nil]: each trace's own.
+    func touches() throws -> [TouchModel?] {
+        guard let touchRange else { return [nil] }
+        if setup.touch != nil { throw ValidationError("--touch-range replays several densities; give it or --touch, not both") }
+        var touches: [TouchModel?] = []
+        for text in touchRange.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !text.isEmpty {
+            guard let touch = TouchModel(text) else {
+                throw ValidationError("--touch-range: '\(text)' is not a touch density (\(TouchModel.expected))")
+            }
+            if !touches.contains(touch) { touches.append(touch) }
+        }
+        guard touches.count > 1 else { throw ValidationError("--touch-range needs at least two densities, e.g. first-line,full") }
+        return touches
+    }
 
     func run() throws {
         var names = policies.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -71,6 +93,7 @@ struct CompareCommand: ParsableCommand {
         if inputs.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
         for input in inputs { try Paths.checkInput(input) }
         try checkReportOutputs(output: output, json: json, csv: csv)
+        let densities = try touches()
         let chosen = try setup.setup(policies: names)
 
         var runs: [RunResult] = []
@@ -78,11 +101,24 @@ struct CompareCommand: ParsableCommand {
         try failingOnSetupProblems {
             try failingOnTraceError {
                 for (index, input) in inputs.enumerated() {
-                    let (options, metadata) = try chosen.options(for: input)
-                    let replayed = try chosen.policies(names, for: options)
-                    let progress = ProgressReporter(label: "trace \(index + 1)/\(inputs.count): \(names.count) policies on \(input)")
+                    let (traceOptions, metadata) = try chosen.options(for: input)
+                    // Every policy at every density, all from one decode of the trace.
+                    var replayed: [any PrezeroPolicy] = []
+                    var options: [ReplayOptions] = []
+                    for touch in densities {
+                        var variant = traceOptions
+                        if let touch {
+                            variant.touch = touch
+                            variant.touchSource = .option
+                        }
+                        let policies = try chosen.policies(names, for: variant)
+                        replayed += policies
+                        options += Array(repeating: variant, count: policies.count)
+                    }
+                    let what = densities.count > 1 ? "\(names.count) policies x \(densities.count) densities" : "\(names.count) policies"
+                    let progress = ProgressReporter(label: "trace \(index + 1)/\(inputs.count): \(what) on \(input)")
                     let results = try Replay.runMany(
-                        path: input, policies: replayed, options: Array(repeating: options, count: replayed.count), metadata: metadata,
+                        path: input, policies: replayed, options: options, metadata: metadata,
                         progress: { progress.update(done: $0, total: $1) })
                     progress.finish()
                     if setup.strict, let error = results.first?.strictError() { throw error }

@@ -55,3 +55,42 @@ struct ReplayCLITests {
         #expect(profile.err.contains("altix-sn2"))
     }
 }
+
+/// `compare --touch-range`: every policy at each density from one decode, and the report's range
+/// section (issue 12, item 3). Oracle: the same figures as two compares at `--touch first-line`
+/// and `--touch full`.
+@Suite("prezero compare --touch-range (CLI)")
+struct TouchRangeCLITests {
+    @Test func everyPolicyAtEachDensityFromOneDecode() throws {
+        let trace = repository.appendingPathComponent("traces/zstd-15.perf.txt.zst").path
+        let dir = Scratch.directory + "touch-range-\(UUID().uuidString)"
+        let ranged = try runPrezero(["compare", trace, "--policies", "oracle", "--touch-range", "first-line,full", "-o", dir + "/range.md", "--json", dir + "/range.json"])
+        #expect(ranged.status == 0, "\(ranged.err)")
+        let report = try String(contentsOfFile: dir + "/range.md", encoding: .utf8)
+        #expect(report.contains("## Touch density as a range"))
+        #expect(report.contains("## zstd-15.perf.txt.zst on epyc-zen5-vm, touch first-line"))
+        #expect(report.contains("## zstd-15.perf.txt.zst on epyc-zen5-vm, touch full"))
+        // Each density's run equals a compare at that density alone.
+        func totals(_ path: String) throws -> [String: Double] {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            let root = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+            var byKey: [String: Double] = [:]
+            for run in root?["runs"] as? [[String: Any]] ?? [] {
+                let trace = run["trace"] as? [String: Any]
+                let metrics = run["metrics"] as? [String: Any]
+                byKey["\(run["policy"] ?? "")@\(trace?["touch"] ?? "")"] = metrics?["total_cpu_ns"] as? Double
+            }
+            return byKey
+        }
+        let range = try totals(dir + "/range.json")
+        for touch in ["first-line", "full"] {
+            let single = try runPrezero(["compare", trace, "--policies", "oracle", "--touch", touch, "-o", dir + "/\(touch).md", "--json", dir + "/\(touch).json"])
+            #expect(single.status == 0, "\(single.err)")
+            for (key, value) in try totals(dir + "/\(touch).json") { #expect(range[key] == value, "\(key)") }
+        }
+        #expect(range.count == 4)  // zero-on-fault and oracle at two densities
+        let both = try runPrezero(["compare", trace, "--touch", "full", "--touch-range", "first-line,full", "-o", dir + "/x.md"])
+        #expect(both.status == 64)
+        #expect(both.err.contains("give it or --touch, not both"))
+    }
+}
