@@ -19,7 +19,12 @@ struct CalibrateCLITests {
         #expect(median("write_fault_ns") > 200 && median("write_fault_ns") < 100_000)
         #expect(median("load_memory_ns") > 20 && median("load_memory_ns") < 2_000)
         #expect(median("load_l2_ns") > 0.3 && median("load_l2_ns") < median("load_llc_ns"))
-        #expect(median("load_llc_ns") < median("load_memory_ns"))
+        // Not LLC < memory: the LLC is shared, and the tests running beside this one thrash it, so
+        // its pointer chase can come out as slow as memory's (seen in CI: 202 against 187 ns).
+        // The private L2 is not shared: it stays faster than memory. Measured alone, on an idle
+        // machine: tools/calibrate-vs-notes.py.
+        #expect(median("load_l2_ns") < median("load_memory_ns"))
+        #expect(median("load_llc_ns") < 2_000)
         #expect((values["write_fault_ns"]?["reps"] as? Int) == 5)
 
         let shown = try runPrezero(["profiles", "host", "--json"], environment: ["PREZERO_CONFIG_DIR": config])
