@@ -2,12 +2,25 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
 static char out[1 << 20];
 static size_t out_length;
 static int out_failed;
+
+void pz_progress(unsigned long long done, unsigned long long total) {
+    static int channel = -1;  // -1 unknown, 0 none, 1 a pipe
+    if (channel < 0) {
+        struct stat info;
+        channel = fstat(3, &info) == 0 && S_ISFIFO(info.st_mode);
+    }
+    if (!channel) return;
+    unsigned long long pair[2] = {done, total};
+    if (write(3, pair, sizeof pair) != (ssize_t)sizeof pair) channel = 0;
+}
 
 int pz_out_flush(void) {
     if (out_length > 0 && fwrite(out, 1, out_length, stdout) != out_length) out_failed = 1;

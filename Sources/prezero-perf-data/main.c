@@ -422,6 +422,7 @@ int main(int argc, char **argv) {
     struct trace_seq info;
     trace_seq_init(&info);
     for (size_t i = 0; i < count; i++) {
+        if ((i & 0xFFF) == 0xFFF) pz_progress(i, count);  // every 4096 records
         uint64_t p = order[i].offset;
         uint32_t type = u32_at(p);
         uint16_t size;

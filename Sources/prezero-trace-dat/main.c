@@ -39,6 +39,8 @@ int main(int argc, char **argv) {
     struct tep_record **next = calloc((size_t)cpus + 1, sizeof *next);
     if (!next) return 2;
     for (int c = 0; c < cpus; c++) next[c] = tracecmd_read_cpu_first(handle, c);
+    // No progress on fd 3: a record's offset (in a version 7 file's decompressed sections) does not
+    // say how much of the file is done, and libtracecmd does not say it otherwise.
     for (;;) {
         int cpu = -1;
         for (int c = 0; c < cpus; c++)

@@ -149,6 +149,20 @@ struct PerfDataTests {
         #expect(textSummary.eventNameCounts["cpu-clock", default: 0] > 0)
     }
 
+    /// The helper reports how far it is (fd 3), so long work shows progress: fractions that only
+    /// grow, up to the end.
+    @Test func theHelperReportsProgress() throws {
+        let path = Scratch.directory + "progress.perf.data"
+        try Data(decompressedBytes(Paths.fixture("perf-record.perf.data.zst"))).write(to: URL(fileURLWithPath: path))
+        var fractions: [Double] = []
+        var sink = CollectingSink()
+        _ = try BinaryTraceDecoder.decode(.perfData, path: path, fileName: path, gfpZeroMask: nil, into: &sink) { fractions.append($0) }
+        #expect(!fractions.isEmpty)
+        #expect(fractions == fractions.sorted())
+        #expect(fractions.allSatisfy { $0 > 0 && $0 <= 1 })
+        #expect((fractions.last ?? 0) > 0.5)
+    }
+
     /// Cut short anywhere: an error with the byte offset, never a crash.
     @Test(arguments: [50, 104, 5000, 1_000_000, 3_000_000])
     func truncatedFilesFailClearly(_ length: Int) throws {

@@ -18,6 +18,10 @@ void pz_out_time(unsigned long long ns);
 /// Writes what is buffered to standard output; returns 0, or -1 on a write error.
 int pz_out_flush(void);
 
+/// Reports (done, total) to prezero on fd 3, a pipe it gives the helper, as 16 bytes (written
+/// whole: under PIPE_BUF). Nothing when fd 3 is not a pipe (the helper run by hand).
+void pz_progress(unsigned long long done, unsigned long long total);
+
 /// Appends `record`'s fields as `key=value` text. The page-allocator events are written from
 /// their numeric fields (pfn, order, migratetype; the gfp_flags text rendered once per distinct
 /// value), faults whose addresses name no kernel symbol likewise; every other record by its

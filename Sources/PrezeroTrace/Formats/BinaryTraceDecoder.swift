@@ -77,8 +77,10 @@ enum BinaryTraceDecoder {
 
     /// Reads the file at `path` through its helper into `sink`; returns the text decoder that
     /// read the helper's lines (its parser and diagnostics make the summary).
+    /// `progress` gets the fraction of the file done, as the helper reports it on its fd 3.
     static func decode<S: TraceEventSink>(
-        _ format: BinaryTraceFormat, path: String, fileName: String, gfpZeroMask: UInt64?, into sink: inout S
+        _ format: BinaryTraceFormat, path: String, fileName: String, gfpZeroMask: UInt64?, into sink: inout S,
+        progress: ((Double) -> Void)? = nil
     ) throws -> TextTraceDecoder {
         guard let helper = helperPath(format) else {
             throw TraceError(
@@ -98,6 +100,7 @@ enum BinaryTraceDecoder {
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else { break }
             do { try decoder.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), into: &sink) } catch { failure = error }
+            if let progress, let fraction = child.latestProgress() { progress(fraction) }
         }
         let (status, message) = child.finish()
         if let failure { throw failure }
@@ -148,7 +151,7 @@ enum BinaryTraceDecoder {
 /// A child process whose standard output is read through a pipe. Its standard error goes to a
 /// temporary file, read (its first 4 KiB) once the child has ended, for the message when it
 /// fails: a child that writes much to standard error cannot block on it while this side waits
-/// for its standard output.
+/// for its standard output. Its fd 3 is a pipe for (done, total) progress pairs.
 final class HelperProcess {
     enum Status: Equatable {
         case exited(Int32)
@@ -156,6 +159,7 @@ final class HelperProcess {
     }
 
     let output: Int32
+    private let progressInput: Int32
     private let errorPath: String
     private let pid: pid_t
     private var finished = false
@@ -167,13 +171,21 @@ final class HelperProcess {
         var outPipe: [Int32] = [-1, -1]
         guard pipe(&outPipe) == 0 else { throw failure("no pipe") }
         for fd in outPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var progressPipe: [Int32] = [-1, -1]
+        guard pipe(&progressPipe) == 0 else {
+            let error = failure("no pipe")
+            close(outPipe[0])
+            close(outPipe[1])
+            throw error
+        }
+        for fd in progressPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        _ = fcntl(progressPipe[0], F_SETFL, O_NONBLOCK)
         let directory = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         var template = Array("\(directory)/prezero-helper-stderr-XXXXXX".utf8CString)
         let errorFD = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkstemp($0) } ?? -1 }
         guard errorFD >= 0 else {
             let error = failure("no temporary file in \(directory) for its messages")
-            close(outPipe[0])
-            close(outPipe[1])
+            for fd in outPipe + progressPipe { close(fd) }
             throw error
         }
         _ = fcntl(errorFD, F_SETFD, FD_CLOEXEC)
@@ -183,6 +195,7 @@ final class HelperProcess {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errorFD, 2)
+        posix_spawn_file_actions_adddup2(&actions, progressPipe[1], 3)
         // A crash is reported here; the Swift runtime's backtrace there would only fill the file.
         let environment = ProcessInfo.processInfo.environment.filter { $0.key != "SWIFT_BACKTRACE" }
             .map { "\($0.key)=\($0.value)" } + ["SWIFT_BACKTRACE=enable=no"]
@@ -195,21 +208,42 @@ final class HelperProcess {
         }
         let result = posix_spawn(&child, executable, &actions, nil, argv, envp)
         close(outPipe[1])
+        close(progressPipe[1])
         close(errorFD)
         guard result == 0 else {
             close(outPipe[0])
+            close(progressPipe[0])
             unlink(errorPath)
             errno = result
             throw failure("posix_spawn")
         }
         pid = child
         output = outPipe[0]
+        progressInput = progressPipe[0]
+    }
+
+    /// The newest of the (done, total) pairs the child wrote on its fd 3 since the last call, as a
+    /// fraction; nil when it wrote none. Non-blocking, so it never waits for the child.
+    func latestProgress() -> Double? {
+        var pair = [UInt64](repeating: 0, count: 2 * 64)
+        var latest: Double?
+        while true {
+            let n = pair.withUnsafeMutableBytes { read(progressInput, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            let pairs = n / 16  // the child writes whole 16-byte pairs, atomically (under PIPE_BUF)
+            if pairs > 0, pair[2 * pairs - 1] > 0 {
+                latest = min(1, Double(pair[2 * pairs - 2]) / Double(pair[2 * pairs - 1]))
+            }
+        }
+        return latest
     }
 
     /// Waits for the child; returns how it ended and what it wrote to standard error.
     func finish() -> (Status, String) {
         finished = true
         close(output)  // a child still writing gets EPIPE and ends
+        close(progressInput)
         var status: Int32 = 0
         var waited: pid_t = -1
         repeat { waited = waitpid(pid, &status, 0) } while waited < 0 && errno == EINTR

@@ -84,7 +84,7 @@ public enum TraceReader {
                     try spool?.append(chunk)
                 }
                 chunks += 1
-                if let progress, chunks & 15 == 0 { progress(storedBytesRead, storedSize) }
+                if let progress, spool == nil, chunks & 15 == 0 { progress(storedBytesRead, storedSize) }
             }
         } catch is ReadInPlace {
             readInPlace = true
@@ -95,7 +95,12 @@ public enum TraceReader {
             decoder = .binary(
                 binary,
                 try BinaryTraceDecoder.decode(
-                    binary, path: spool?.path ?? path, fileName: input.name, gfpZeroMask: metadata?.gfpZeroMask, into: &sink))
+                    binary, path: spool?.path ?? path, fileName: input.name, gfpZeroMask: metadata?.gfpZeroMask, into: &sink,
+                    progress: progress.map { report in { fraction in
+                        // The helper's share of the file done, in stored bytes (a spool's reading is not shown).
+                        let total = storedSize ?? input.storedBytesRead
+                        report(UInt64(Double(total) * fraction), total)
+                    } }))
             progress?(storedSize ?? input.storedBytesRead, storedSize)
         } else {
             progress?(input.storedBytesRead, input.storedSize)
