@@ -12,8 +12,7 @@ case "$target" in
     text) harness=FuzzTextParser.swift;;
     lackey) harness=FuzzLackey.swift;;
     native) harness=FuzzNative.swift;;
-    trace-dat) harness=FuzzTraceDat.swift;;
-    perf-data) harness=FuzzPerfData.swift;;
+    trace-dat|perf-data) harness=FuzzBinaryTrace.swift; export PREZERO_FUZZ_FORMAT=$target;;
     *) echo "fuzz.sh: unknown target '$target' (text, lackey, native, trace-dat, perf-data)" >&2; exit 2;;
 esac
 build="$root/.build-fuzz"

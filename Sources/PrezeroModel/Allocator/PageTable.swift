@@ -47,8 +47,8 @@ final class PageTable: @unchecked Sendable {
     let pageCount: Int
     let wordCount: Int
     private(set) var runs: [ReleasedRun] = []
-    /// Chunks given their pristine values so far; releases are deferred only while it is 0.
-    private(set) var materializedChunks = 0
+    /// Whether any chunk has been given its pristine values: releases are deferred only before.
+    private(set) var anyMaterialized = false
     static let chunkShift = 9
 
     init(pageCount: Int) {
@@ -68,7 +68,7 @@ final class PageTable: @unchecked Sendable {
         other.records.update(from: records, count: pageCount)
         other.zeroBits.update(from: zeroBits, count: wordCount)
         other.runs = runs
-        other.materializedChunks = materializedChunks
+        other.anyMaterialized = anyMaterialized
         return other
     }
 
@@ -90,7 +90,7 @@ final class PageTable: @unchecked Sendable {
             while let r = run, q >= runs[r].end { run = r + 1 < runs.count ? r + 1 : nil }
             records[q] = pristine(q, run: run)
         }
-        materializedChunks += 1
+        anyMaterialized = true
     }
 
     /// The last run starting at or before `p`, or the first run when `p` precedes them all.
@@ -125,7 +125,7 @@ final class PageTable: @unchecked Sendable {
     /// True when a release starting at `start` can be deferred: nothing materialized yet, and
     /// it lies above every earlier run.
     func canDefer(releaseFrom start: Int) -> Bool {
-        materializedChunks == 0 && (runs.last.map { start >= $0.end } ?? true)
+        !anyMaterialized && (runs.last.map { start >= $0.end } ?? true)
     }
 
     /// Records that block `[p, p + 2^order)` was linked at the head of its list, whose head was

@@ -180,16 +180,12 @@ final class HelperProcess {
         }
         for fd in progressPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         _ = fcntl(progressPipe[0], F_SETFL, O_NONBLOCK)
-        let directory = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        var template = Array("\(directory)/prezero-helper-stderr-XXXXXX".utf8CString)
-        let errorFD = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkstemp($0) } ?? -1 }
-        guard errorFD >= 0 else {
-            let error = failure("no temporary file in \(directory) for its messages")
+        guard let (errorFD, path) = temporaryFile(prefix: "prezero-helper-stderr") else {
+            let error = failure("no temporary file in \(temporaryDirectory()) for its messages")
             for fd in outPipe + progressPipe { close(fd) }
             throw error
         }
-        _ = fcntl(errorFD, F_SETFD, FD_CLOEXEC)
-        errorPath = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        errorPath = path
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -264,4 +260,71 @@ final class HelperProcess {
     deinit {
         if !finished { _ = finish() }
     }
+}
+
+/// `$TMPDIR`, else /tmp.
+func temporaryDirectory() -> String {
+    ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+}
+
+/// A new file `temporaryDirectory()/PREFIX-XXXXXX` (mkstemp), open for writing, close-on-exec;
+/// nil with errno set when it cannot be made.
+func temporaryFile(prefix: String) -> (fd: Int32, path: String)? {
+    var template = Array("\(temporaryDirectory())/\(prefix)-XXXXXX".utf8CString)
+    let fd = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkstemp($0) } ?? -1 }
+    guard fd >= 0 else { return nil }
+    _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+    return (fd, String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+}
+
+/// A compressed or piped trace.dat or perf.data written out for its helper, in `$TMPDIR`,
+/// removed after.
+final class BinarySpool {
+    let path: String
+    private var fd: Int32
+    private let name: String
+
+    init(name: String, format: BinaryTraceFormat) throws(TraceError) {
+        self.name = name
+        guard let (fd, path) = temporaryFile(prefix: format.helperName) else {
+            throw TraceError(
+                .readFailed,
+                "cannot create a temporary file in \(temporaryDirectory()) for the \(format.name) (\(String(cString: strerror(errno)))); set TMPDIR to a writable directory",
+                at: InputLocation(file: name))
+        }
+        self.fd = fd
+        self.path = path
+    }
+
+    func append(_ chunk: UnsafeRawBufferPointer) throws(TraceError) {
+        guard let base = chunk.baseAddress else { return }
+        var done = 0
+        while done < chunk.count {
+            let n = write(fd, base + done, chunk.count - done)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                throw TraceError(
+                    .readFailed, "cannot write the binary trace out to \(path) (\(String(cString: strerror(errno)))); free space or set TMPDIR",
+                    at: InputLocation(file: name))
+            }
+            done += n
+        }
+    }
+
+    func finish() throws(TraceError) {
+        guard fd >= 0 else { return }
+        let result = close(fd)
+        fd = -1
+        if result != 0 {
+            throw TraceError(.readFailed, "cannot write the binary trace out to \(path)", at: InputLocation(file: name))
+        }
+    }
+
+    func remove() {
+        if fd >= 0 { _ = close(fd) }
+        fd = -1
+        unlink(path)
+    }
+
+    deinit { remove() }
 }

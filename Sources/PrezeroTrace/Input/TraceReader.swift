@@ -1,5 +1,3 @@
-import Foundation
-
 /// What reading a trace produced besides its events.
 public struct TraceReadSummary: Sendable {
     public var input: String
@@ -186,57 +184,3 @@ public enum TraceReader {
 
 /// Thrown to stop reading a plain binary trace as a stream: its helper reads the file itself.
 private struct ReadInPlace: Error {}
-
-/// A compressed or piped trace.dat or perf.data written out for its helper, in `$TMPDIR`,
-/// removed after.
-final class BinarySpool {
-    let path: String
-    private var fd: Int32
-    private let name: String
-
-    init(name: String, format: BinaryTraceFormat) throws(TraceError) {
-        self.name = name
-        let directory = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        var template = Array("\(directory)/\(format.helperName)-XXXXXX".utf8CString)
-        fd = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkstemp($0) } ?? -1 }
-        guard fd >= 0 else {
-            throw TraceError(
-                .readFailed,
-                "cannot create a temporary file in \(directory) for the \(format.name) (\(String(cString: strerror(errno)))); set TMPDIR to a writable directory",
-                at: InputLocation(file: name))
-        }
-        path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    func append(_ chunk: UnsafeRawBufferPointer) throws(TraceError) {
-        guard let base = chunk.baseAddress else { return }
-        var done = 0
-        while done < chunk.count {
-            let n = write(fd, base + done, chunk.count - done)
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                throw TraceError(
-                    .readFailed, "cannot write the binary trace out to \(path) (\(String(cString: strerror(errno)))); free space or set TMPDIR",
-                    at: InputLocation(file: name))
-            }
-            done += n
-        }
-    }
-
-    func finish() throws(TraceError) {
-        guard fd >= 0 else { return }
-        let result = close(fd)
-        fd = -1
-        if result != 0 {
-            throw TraceError(.readFailed, "cannot write the binary trace out to \(path)", at: InputLocation(file: name))
-        }
-    }
-
-    func remove() {
-        if fd >= 0 { _ = close(fd) }
-        fd = -1
-        unlink(path)
-    }
-
-    deinit { remove() }
-}
