@@ -70,7 +70,17 @@ lackey_python() {
     "$root/.build/release/prezero" convert "$work/python-lackey.lackey.zst" -o "$out/python-lackey.pzt" --level 19
 }
 
-all=(gcc_build zstd_compress git_clone python_sort python_bytearray_tracecmd thp_touch lackey_sort lackey_gzip lackey_python)
+l2_pollution() {
+    # The L2 pollution experiment of notes §4 (tools/workloads/l2-pollution.c): a 1 MiB working
+    # set read, 256 fresh pages write-faulted (0 in the control), the working set read again.
+    # The replays' difference is the model's prediction of the measured extra re-read cost.
+    gcc -O2 -o l2-pollution "$root/tools/workloads/l2-pollution.c"
+    for faults in 256 0; do
+        "$root/tools/capture-lackey.sh" -o "$out/l2-pollution-$faults" -- ./l2-pollution -r 1 "$faults"
+    done
+}
+
+all=(gcc_build zstd_compress git_clone python_sort python_bytearray_tracecmd thp_touch lackey_sort lackey_gzip lackey_python l2_pollution)
 for w in "${@:-${all[@]}}"; do
     echo "== $w" >&2
     "$w"

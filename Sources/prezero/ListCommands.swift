@@ -57,12 +57,12 @@ enum ProfileTable {
             ("initially_free_fraction", fmt(p.initiallyFreeFraction)),
             ("fault_base_ns", "\(fmt(p.faultBaseNs)) ns"), ("fault_per_extra_page_ns", "\(fmt(p.faultPerExtraPageNs)) ns"),
             ("line_hit_ns", "\(fmt(p.lineHitNs)) ns"),
-            ("llc_hit_ns", p.llcHitNs.map { "\(fmt($0)) ns (with --private-l2)" } ?? "- (line_hit_ns)"),
+            ("llc_hit_ns", p.llcHitNs.map { "\(fmt($0)) ns (an L2 miss that hits the LLC)" } ?? "- (line_hit_ns)"),
             ("line_miss_ns", "\(fmt(p.lineMissNs)) ns"),
             ("line_miss_stream_ns", "\(fmt(p.lineMissStreamNs)) ns"), ("free_path_ns", "\(fmt(p.freePathNs)) ns"),
             ("clear_cached", clear(p.clearCached)), ("clear_non_temporal", clear(p.clearNonTemporal)),
             ("llc", "\(p.llc.sizeBytes >> 10) KiB, \(p.llc.ways)-way, \(p.llc.lineBytes) B lines"),
-            ("l2", p.l2.map { "\($0.sizeBytes >> 10) KiB, \($0.ways)-way, per CPU (simulated with --private-l2)" } ?? "-"),
+            ("l2", p.l2.map { "\($0.sizeBytes >> 10) KiB, \($0.ways)-way, per CPU (simulated unless --no-private-l2)" } ?? "-"),
         ] + (p.engines.isEmpty ? [("engines", "none")] : []) + p.engines.map { e in
             ("engines.\(e.kind)", "\(e.minBytes) B .. \(e.maxBytes >> 20) MiB, \(fmt(e.bytesPerNs)) B/ns, setup \(fmt(e.setupNs)) ns, completion \(fmt(e.completionNs)) ns, \(e.perNode) per node")
         }

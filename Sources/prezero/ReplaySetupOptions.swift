@@ -59,8 +59,8 @@ struct ReplaySetupOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Before the measured window: none (cold start: no free page zeroed) or idle:SECONDS (every CPU idle that long, the policy's scrubber zeroing at its own cost, shown apart as pages_zeroed_before_window and warmup_cpu_ns).", valueName: "none|idle:SECONDS"))
     var warmup: Warmup = .none
 
-    @Flag(help: "Simulate the profile's private L2 per CPU: LLC hits outside the CPU's L2 cost llc_hit_ns; cached clears fill the clearing CPU's L2.")
-    var privateL2 = false
+    @Flag(inversion: .prefixedNo, help: "Simulate the profile's private L2 per CPU where it has one (the default): LLC hits outside the CPU's L2 cost llc_hit_ns; cached clears fill the clearing CPU's L2 and evict the program's lines there.")
+    var privateL2 = true
 
     @Flag(help: "Model the profile's memory, nodes, CPUs and page size even when a trace's metadata describes the captured machine.")
     var ignoreCaptureMachine = false

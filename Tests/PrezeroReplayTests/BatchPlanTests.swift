@@ -69,15 +69,15 @@ struct BatchPlanTests {
         let c = try plan(text.replacingOccurrences(of: "scrub_start = 5", with: "scrub_start = 6")).runs.map(\.id).sorted()
         #expect(a != c)
         #expect(Set(a).intersection(c).count == 1)  // the shared baseline
-        // Simulating the private L2 is an input too.
-        let l2 = try plan("private_l2 = true\n" + text).runs
-        #expect(Set(l2.map(\.id)).isDisjoint(with: a))
-        #expect(l2.allSatisfy { $0.setup.privateL2 })
-        let plain = try plan(text).runs
-        #expect(plain.allSatisfy { !$0.setup.privateL2 })
+        // Simulating the private L2 is an input too; it is on by default.
+        #expect(try plan(text).runs.allSatisfy { $0.setup.privateL2 })
+        let off = try plan("private_l2 = false\n" + text).runs
+        #expect(Set(off.map(\.id)).isDisjoint(with: a))
+        #expect(off.allSatisfy { !$0.setup.privateL2 })
+        #expect(try plan("private_l2 = true\n" + text).runs.map(\.id).sorted() == a)
     }
 
-    @Test func privateL2NeedsABooleanAndAProfileWithAnL2() throws {
+    @Test func privateL2NeedsABooleanAndChangesOnlyProfilesWithAnL2() throws {
         #expect {
             _ = try plan("""
                 traces = ["\(traces)/git-clone.perf.txt.zst"]
@@ -89,17 +89,20 @@ struct BatchPlanTests {
         } throws: { error in
             "\(error)".contains("private_l2 must be true or false")
         }
-        #expect {
-            _ = try plan("""
+        func ids(_ l2: Bool) throws -> [String: String] {
+            let runs = try plan("""
                 traces = ["\(traces)/git-clone.perf.txt.zst"]
                 profiles = ["epyc-zen5-vm", "piii-450"]
-                private_l2 = true
+                private_l2 = \(l2)
                 [[policy]]
                 name = "oracle"
-                """)
-        } throws: { error in
-            "\(error)".contains("private_l2: profile piii-450 has no l2") && !"\(error)".contains("epyc-zen5-vm has no l2")
+                """).runs
+            return Dictionary(uniqueKeysWithValues: runs.map { ("\($0.profileName) \($0.policy)", $0.id) })
         }
+        let (on, off) = (try ids(true), try ids(false))
+        // piii-450 has no L2: the flag does not change what its runs compute, nor their names.
+        #expect(on["piii-450 oracle"] == off["piii-450 oracle"])
+        #expect(on["epyc-zen5-vm oracle"] != off["epyc-zen5-vm oracle"])
     }
 
     @Test func everyProblemIsReportedBeforeAnythingRuns() throws {

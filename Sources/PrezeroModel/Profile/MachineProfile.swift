@@ -140,7 +140,7 @@ package struct MachineProfile: Codable, Sendable, Equatable {
     /// Non-temporal clear (MOVNT / CLZERO): leaves the lines out of cache.
     package var clearNonTemporal: ClearCost
     package var llc: CacheGeometry
-    /// Optional private L2 per CPU, simulated with `--private-l2`.
+    /// Optional private L2 per CPU, simulated unless `--no-private-l2`.
     package var l2: CacheGeometry?
     package var engines: [EngineSpec]
     /// The fault path's periodic work (one fault in every N pays it); nil: every fault costs

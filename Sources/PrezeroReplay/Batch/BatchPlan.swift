@@ -13,7 +13,7 @@ import PrezeroTrace
 /// profiles = ["epyc-zen5-vm"]              # names or TOML/JSON files; default: host, else epyc-zen5-vm
 /// touch = ["first-line", "lines:8"]       # optional; default: each trace's metadata
 /// warmup = "idle:10"                       # optional; default "none" (cold start)
-/// private_l2 = true                       # optional: simulate each profile's private L2
+/// private_l2 = false                      # optional: do not simulate the profiles' private L2 (default: where one has it)
 /// ignore_capture_machine = true           # optional: model the profile's sizes, not the capture's
 /// [profile_set]                           # optional profile overrides
 /// llc.size_bytes = 16777216
@@ -82,7 +82,7 @@ package struct BatchPlan {
             problems.append("\(planPath): \(key) must be true or false")
             return false
         }
-        let privateL2 = flag("private_l2")
+        let privateL2 = doc["private_l2"] == nil || flag("private_l2")
         let ignoreCapture = flag("ignore_capture_machine")
         var warmup = Warmup.none
         if let value = doc["warmup"] {
@@ -160,7 +160,7 @@ package struct BatchPlan {
                         let key = [
                             "prezero-batch-v2", toolVersion, trace, fingerprint, profileJSON, touch ?? "metadata", policy,
                             settings.sorted { $0.0 < $1.0 }.map { "\($0.0)=\($0.1)" }.joined(separator: ";"),
-                        ].joined(separator: "\u{1}") + (privateL2 ? "\u{1}private-l2" : "") + (ignoreCapture ? "\u{1}ignore-capture" : "")
+                        ].joined(separator: "\u{1}") + (privateL2 && setup.profile.l2 != nil ? "\u{1}private-l2" : "") + (ignoreCapture ? "\u{1}ignore-capture" : "")
                             + (warmup == .none ? "" : "\u{1}warmup-\(warmup)")
                         runs.append(Run(id: hash(key), trace: trace, profileName: profileName, setup: runSetup, policy: policy, settings: settings))
                     }

@@ -130,9 +130,9 @@ package struct ReplayOptions: Sendable {
     package var checkInterval = 100_000
     /// Write the LLC access stream here in Dinero IV din format.
     package var cacheTracePath: String?
-    /// Simulate the profile's private L2 per CPU (when it has one): touches that hit the LLC
-    /// but not the CPU's L2 cost `llc_hit_ns`, and cached clears fill the clearing CPU's L2.
-    package var privateL2 = false
+    /// Simulate the profile's private L2 per CPU (when it has one; the default): touches that hit
+    /// the LLC but not the CPU's L2 cost `llc_hit_ns`, and cached clears fill the clearing CPU's L2.
+    package var privateL2 = true
     /// What the policy may do before the measured window (default: nothing).
     package var warmup: Warmup = .none
     /// Free blocks per node per order at the start (the capture's /proc/buddyinfo); nil:

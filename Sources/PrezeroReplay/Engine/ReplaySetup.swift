@@ -15,7 +15,8 @@ package struct ReplaySetup: Sendable {
     /// nil: each trace's metadata, else trace.
     package var timebase: Timebase?
     package var idleFraction: Double = 0
-    package var privateL2 = false
+    /// Simulate the profile's private L2 per CPU where it has one.
+    package var privateL2 = true
     package var checkInvariants = false
     package var checkEvery = 100_000
     package var useCaptureMachine = true
@@ -95,7 +96,6 @@ package struct ReplaySetup: Sendable {
                 problems.append("\(name): \(error)")
             }
         }
-        if privateL2 && profile.l2 == nil { problems.append("--private-l2 / private_l2: profile \(profile.name) has no l2") }
         if checkInvariants && checkEvery <= 0 { problems.append("--check-every must be positive") }
         if !(0...1).contains(idleFraction) { problems.append("--idle-fraction \(idleFraction) is outside 0...1") }
         guard problems.isEmpty else { throw Problems(problems) }
