@@ -70,6 +70,14 @@ lackey_python() {
     "$root/.build/release/prezero" convert "$work/python-lackey.lackey.zst" -o "$out/python-lackey.pzt" --level 19
 }
 
+xz_touch() {
+    # A kernel capture of xz -6 on 100 kB of a program binary, and (--with-touch) the touch
+    # profile of the same command measured under lackey: --touch profile:traces/xz-6.touch.json.
+    # The lackey run writes ~4 GB of log through a pipe and takes ~4 minutes.
+    head -c 100000 /usr/bin/git > in.bin
+    "$root/tools/capture-perf.sh" -l 19 --with-touch -o "$out/xz-6" -- sh -c 'xz -6 -k -c in.bin > /dev/null'
+}
+
 l2_pollution() {
     # The L2 pollution experiment of notes §4 (tools/workloads/l2-pollution.c): a 1 MiB working
     # set read, 256 fresh pages write-faulted (0 in the control), the working set read again.
@@ -80,7 +88,7 @@ l2_pollution() {
     done
 }
 
-all=(gcc_build zstd_compress git_clone python_sort python_bytearray_tracecmd thp_touch lackey_sort lackey_gzip lackey_python l2_pollution)
+all=(gcc_build zstd_compress git_clone python_sort python_bytearray_tracecmd thp_touch lackey_sort lackey_gzip lackey_python l2_pollution xz_touch)
 for w in "${@:-${all[@]}}"; do
     echo "== $w" >&2
     "$w"

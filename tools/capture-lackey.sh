@@ -30,7 +30,7 @@ zstd -q -T0 "-$level" < "$work/log" > "$name.lackey.zst.tmp" &
 compressor=$!
 start=$(date +%s.%N)
 status=0
-valgrind --tool=lackey --trace-mem=yes --log-file="$work/log" "$@" || status=$?
+valgrind --tool=lackey --trace-mem=yes --trace-children=yes --log-file="$work/log" "$@" || status=$?
 end=$(date +%s.%N)
 wait "$compressor"
 mv "$name.lackey.zst.tmp" "$name.lackey.zst"

@@ -6,15 +6,20 @@
 # Mounts tracefs first when it is not mounted (as root); writes all outputs or, if the recording
 # fails or holds no mm_page_alloc event, none, and exits non-zero.
 #
-# usage: tools/capture-perf.sh [-o NAME] [-l ZSTD_LEVEL] [-m MMAP_PAGES] [--keep-data] [--no-text] [--no-alloc-zone] -- COMMAND...
-#   --keep-data  also keep the uncompressed NAME.perf.data (for perf kmem, tools/bench-stat.sh)
+# usage: tools/capture-perf.sh [-o NAME] [-l ZSTD_LEVEL] [-m MMAP_PAGES] [--keep-data] [--no-text] [--no-alloc-zone]
+#                              [--with-touch[=SECONDS]] -- COMMAND...
+#   --keep-data   also keep the uncompressed NAME.perf.data (for perf kmem, tools/bench-stat.sh)
+#   --with-touch  then run COMMAND a second time under valgrind lackey (at most SECONDS, default
+#                 600: a longer run is cut there and the profile says so) and write NAME.touch.json,
+#                 its touch profile (prezero touch-profile), for --touch profile:NAME.touch.json.
+#                 COMMAND runs twice: it must not depend on what its first run left behind.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/metadata.sh"
 . "$here/lib/tracefs.sh"
 
-name=capture level=12 mmap_pages=1024 keep=0 drop_zone=0 text=1
-usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+name=capture level=12 mmap_pages=1024 keep=0 drop_zone=0 text=1 touch_seconds=0
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 while [ $# -gt 0 ]; do
     case "$1" in
         -o) name=$2; shift 2;;
@@ -23,6 +28,8 @@ while [ $# -gt 0 ]; do
         --keep-data) keep=1; shift;;
         --no-text) text=0; shift;;
         --no-alloc-zone) drop_zone=1; shift;;
+        --with-touch) touch_seconds=600; shift;;
+        --with-touch=*) touch_seconds=${1#--with-touch=}; shift;;
         -h|--help) usage 0;;
         --) shift; break;;
         *) echo "capture-perf.sh: unknown option '$1'" >&2; usage;;
@@ -31,6 +38,12 @@ done
 [ $# -gt 0 ] || { echo "capture-perf.sh: no COMMAND after --" >&2; usage; }
 command -v perf >/dev/null || { echo "capture-perf.sh: perf not found (Debian: apt-get install linux-perf)" >&2; exit 1; }
 command -v zstd >/dev/null || { echo "capture-perf.sh: zstd not found (Debian: apt-get install zstd)" >&2; exit 1; }
+prezero=${PREZERO:-$here/../.build/release/prezero}
+if [ "$touch_seconds" != 0 ]; then
+    case "$touch_seconds" in ''|*[!0-9]*) echo "capture-perf.sh: --with-touch=SECONDS needs a whole number" >&2; exit 2;; esac
+    command -v valgrind >/dev/null || { echo "capture-perf.sh: --with-touch needs valgrind (Debian: apt-get install valgrind)" >&2; exit 1; }
+    [ -x "$prezero" ] || { echo "capture-perf.sh: --with-touch needs prezero at $prezero (swift build -c release, or set PREZERO)" >&2; exit 1; }
+fi
 
 require_tracefs capture-perf.sh
 events=$(available_events capture-perf.sh) || exit 1
@@ -96,4 +109,35 @@ mv "$packed.tmp" "$packed"
 written="$packed ($(du -h "$packed" | cut -f1))"
 if [ $text = 1 ]; then mv "$trace.tmp" "$trace"; written="$written, $trace ($(du -h "$trace" | cut -f1))"; fi
 echo "wrote $written, $lines lines, $allocs mm_page_alloc, $meta$kept" >&2
+
+# The touch profile: COMMAND again under lackey, its log streamed into prezero touch-profile.
+if [ "$touch_seconds" != 0 ]; then
+    touch="$name.touch.json"
+    mkfifo "$snapshot/lackey"
+    label="valgrind lackey run of: $*"
+    "$prezero" touch-profile - --label "$label" -o "$touch.tmp" < "$snapshot/lackey" &
+    reader=$!
+    lackey_status=0
+    timeout --signal=INT "$touch_seconds" valgrind --tool=lackey --trace-mem=yes --trace-children=yes --log-file="$snapshot/lackey" "$@" >/dev/null || lackey_status=$?
+    if [ $lackey_status = 124 ]; then
+        echo "note: the lackey run was cut after $touch_seconds s: the touch profile covers the pages touched until then" >&2
+        label="$label (cut after $touch_seconds s)"
+    fi
+    if wait "$reader"; then
+        # The label says whether the run was cut; set it once the run is over.
+        python3 - "$touch.tmp" "$label" <<'PY'
+import json, sys
+path, label = sys.argv[1], sys.argv[2]
+profile = json.load(open(path))
+profile["sources"] = [label]
+json.dump(profile, open(path, "w"), indent=2, sort_keys=True)
+PY
+        mv "$touch.tmp" "$touch"
+        echo "wrote $touch" >&2
+    else
+        rm -f "$touch.tmp"
+        echo "capture-perf.sh: the touch profile failed (lackey exit status $lackey_status); the capture is kept" >&2
+        [ $status = 0 ] && status=1
+    fi
+fi
 exit $status

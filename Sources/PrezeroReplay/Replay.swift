@@ -14,7 +14,8 @@ package enum Replay {
         path: String, policy: P, options: ReplayOptions, metadata: TraceMetadata?, progress: ((UInt64, UInt64?) -> Void)?
     ) throws -> RunResult {
         var engine = try ReplayEngine(policy: policy, options: options)
-        let read = try EventPipeline.read(path: path, into: &engine, metadata: metadata, progress: progress)
+        let read = try EventPipeline.read(
+            path: path, into: &engine, metadata: metadata, progress: progress, commClasses: options.touchProfile?.classNames ?? [])
         engine.finish()
         return result(engine: engine, policy: policy, read: read)
     }
@@ -27,6 +28,8 @@ package enum Replay {
             lostEvents: read.diagnostics.lostEvents)
         trace.warmup = options.warmup.description
         trace.touchSource = options.touchSource
+        trace.touchProfile = options.touchProfilePath
+        trace.touchProfileMeans = options.touchProfile.map { $0.commands.mapValues(\.meanLines) }
         var result = RunResult(
             trace: trace, profile: options.profile, capturedMachine: options.capturedMachine, policy: P.name,
             parameters: policy.parameters.asStrings, metrics: RunMetrics(engine.metrics),

@@ -233,9 +233,10 @@ package struct ComparisonReport {
         if let base, noVerdict == nil {
             md += "Verdicts:\n\n"
             for run in group.runs where run.policy != baseline || run.label != base.label {
-                md += "- **\(run.label)**: \(verdict(run.result, base.result))\n"
+                md += "- **\(run.label)**: \(verdict(run.result, base.result))" + (run.result.verdict.map(Self.rangeText) ?? "") + "\n"
             }
             md += "\n"
+            md += ranges(group)
         }
         md += sweeps(group, base: base)
 
@@ -281,6 +282,35 @@ package struct ComparisonReport {
                     return (run.label, [m.faultPathNs, m.allocPathZeroingNs + m.allocPathRefillNs, m.scrubberCPUNs - fromTasks, fromTasks, m.freePathNs, m.touchNs + m.laterTouchNs].map { $0 / 1e6 })
                 })
         ))
+        let ranged = group.runs.filter { $0.result.verdict != nil && $0.result.noVerdict == nil }
+        if !ranged.isEmpty {
+            // Each policy's inputs, widest swing first (measured ones are what-ifs, left out).
+            var rows: [(label: String, low: Double, high: Double, nominal: Double, colour: String)] = []
+            for run in ranged {
+                guard let v = run.result.verdict else { continue }
+                for swing in v.swings where !swing.measured && swing.width > 0 {
+                    rows.append(("\(run.label): \(swing.input)", swing.atLow * 100, swing.atHigh * 100, v.totalCPUDelta.value * 100, colour(run)))
+                }
+            }
+            if !rows.isEmpty {
+                charts.append((
+                    "\(stem)-tornado.svg",
+                    SVGChart.tornado(
+                        title: "What moves each verdict: total CPU Δ over each input's range", unit: "total CPU Δ against \(baseline), % (signed log scale; tick: nominal)",
+                        rows: rows)
+                ))
+            }
+            let linesPerPage = Double(ranged.first?.result.profile.linesPerPage ?? 64)
+            charts.append((
+                "\(stem)-break-even.svg",
+                SVGChart.breakEven(
+                    title: "Total CPU Δ by touch density (break-even where a line crosses 0)", xLabel: "lines touched per faulted page (log2 scale)",
+                    yLabel: "total CPU Δ against \(baseline), %",
+                    series: ranged.map { run in
+                        (run.label, colour(run), (run.result.verdict?.touchPoints ?? []).compactMap { $0.count == 2 ? ($0[0], $0[1] * 100) : nil })
+                    }, maxX: linesPerPage)
+            ))
+        }
         md += "Charts:\n\n"
         for (name, _) in charts {
             let caption = name.replacingOccurrences(of: stem + "-", with: "").replacingOccurrences(of: ".svg", with: "")
@@ -345,6 +375,43 @@ package struct ComparisonReport {
         return md.isEmpty ? "" : "## Touch density as a range\n\n" + md
     }
 
+    /// " (-3.1 % to +48 % over the inputs' ranges; moved most by touch density): **sign not
+    /// stable: depends on touch density**", after the verdict's total CPU.
+    static func rangeText(_ v: VerdictRange) -> String {
+        let d = v.totalCPUDelta
+        func pct(_ x: Double) -> String { String(format: "%+.1f %%", x * 100) }
+        var text = " (\(pct(d.low)) to \(pct(d.high)) over the inputs' ranges" + (d.driver.map { "; moved most by \($0)" } ?? "") + ")"
+        if !d.signStable {
+            let flippers = Sensitivity.signFlippers(v)
+            text += flippers.isEmpty
+                ? ": **sign not stable** (the inputs together take it across zero)"
+                : ": **sign not stable: depends on \(flippers.joined(separator: " and "))**"
+        }
+        return text
+    }
+
+    /// Each verdict's range, what moves it most, and its break-even touch density.
+    func ranges(_ group: Group) -> String {
+        let ranged = group.runs.compactMap { run in run.result.verdict.map { (run, $0) } }
+        guard !ranged.isEmpty else { return "" }
+        var md = "Verdict ranges (total CPU Δ against `\(baseline)`, each uncertain input at both ends of its range, the others nominal; "
+        md += "the inputs, their ranges and sources are in the JSON's `verdict`):\n\n"
+        md += "| policy | total CPU Δ | low | high | moved most by | sign | break-even lines/page |\n|---|---:|---:|---:|---|---|---:|\n"
+        func pct(_ x: Double) -> String { String(format: "%+.1f%%", x * 100) }
+        for (run, v) in ranged {
+            let d = v.totalCPUDelta
+            let sign = d.signStable ? "stable" : "**not stable**"
+            let breakEven = v.breakEvenLines.map { SVGChart.trim($0) } ?? "never"
+            md += "| \(run.label) | \(pct(d.value)) | \(pct(d.low)) | \(pct(d.high)) | \(d.driver ?? "-") | \(sign) | \(breakEven) |\n"
+        }
+        let notVaried = Set(ranged.flatMap { $0.1.notVaried }).sorted()
+        if !notVaried.isEmpty { md += "\nNot varied: " + notVaried.joined(separator: "; ") + ".\n" }
+        let measured = ranged.contains { $0.1.swings.contains { $0.measured } }
+        if measured { md += "\nTouch density is the trace's own here: its what-if ends are in the JSON and the break-even column, not in the range.\n" }
+        md += "\n_Break-even_: lines touched per faulted page where the policy's total CPU equals the baseline's, linear between the densities replayed (first line, the nominal one, the whole page); never: no crossing in that span.\n\n"
+        return md
+    }
+
     static func hitRate(_ m: RunMetrics) -> String {
         m.zeroRequests > 0 ? String(format: "%.1f%%", Double(m.zeroHits) / Double(m.zeroRequests) * 100) : "-"
     }
@@ -355,7 +422,14 @@ package struct ComparisonReport {
         let touched = Double(run.result.trace.touch.lineCount(linesPerPage: Int(linesPerPage)))
         // Page-touch traces measure it: distinct lines touched per page over the whole trace.
         let measured = group.runs.map(\.metrics.touchedLinesPerPageMean).first { $0 > 0 }
-        let lines = measured ?? touched
+        var lines = measured ?? touched
+        // A touch profile: the share of faults it covered touch its commands' measured mean.
+        let profileBase = group.runs.first { $0.policy == baseline } ?? run
+        let profileMeans = profileBase.result.trace.touchProfileMeans ?? [:]
+        let profileCovered = profileBase.metrics.faults > 0 ? Double(profileBase.metrics.faultsTouchTransferred) / Double(profileBase.metrics.faults) : 0
+        if run.result.trace.touchSource == .transferred, !profileMeans.isEmpty {
+            lines = profileCovered * profileMeans.values.reduce(0, +) / Double(profileMeans.count) + (1 - profileCovered) * touched
+        }
         let share = min(1, lines / linesPerPage)
         let name = share <= 0.25 ? "sparse touch" : share >= 0.75 ? "full touch" : "partial touch"
         var text: String
@@ -367,6 +441,13 @@ package struct ComparisonReport {
             case .trace?:
                 text = "Workload regime: **\(name)**, set by the synthetic trace: each zero-fill fault touches \(Int(touched)) of \(Int(linesPerPage)) lines "
                 text += "(`\(group.touch)`). "
+            case .transferred?:
+                let base = profileBase.metrics
+                let means = profileMeans.sorted { $0.key < $1.key }.map { "`\($0.key)` \(SVGChart.trim($0.value)) lines a page" }.joined(separator: ", ")
+                text = "Workload regime: **\(name)**, touch density **transferred** from a page-touch capture of the same program "
+                text += "(`\(profileBase.result.trace.touchProfile ?? "?")`: \(means)): \(base.faultsTouchTransferred) of \(base.faults) zero-fill faults "
+                text += "(\(String(format: "%.1f", profileCovered * 100)) %) are its commands' and touch what it measured; the other "
+                text += "\(base.faults - base.faultsTouchTransferred) assume `\(group.touch)` (\(Int(touched)) of \(Int(linesPerPage)) lines). "
             case .option?:
                 text = "Touch density **chosen**, not measured: `--touch \(group.touch)`, \(Int(touched)) of \(Int(linesPerPage)) lines a fault; "
                 text += "the verdicts hold for that choice. "
@@ -378,6 +459,7 @@ package struct ComparisonReport {
             }
         }
         let property = measured != nil || run.result.trace.touchSource == .trace
+            || (run.result.trace.touchSource == .transferred && profileCovered >= 0.999)
         let reading = share <= 0.25
             ? "The best case for prezeroing: most of the page is never read back (Andrew Morton's 'net win if it touches it sparsely'), but each touched line of a prezeroed page is still a cold miss."
             : "The prezeroed page is cold and its lines must come from memory: the saving moves into touch misses (Arjan van de Ven's point)."

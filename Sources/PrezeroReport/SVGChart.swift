@@ -140,10 +140,7 @@ package enum SVGChart {
         title: String, xLabel: String, yLabel: String, series: [(String, String, [(Double, Double)])], logX: Bool = false,
         steps: Bool = false
     ) -> String {
-        let left = 80.0
-        let right = width - 30
-        let top = 40.0
-        let bottom = 330.0
+        let (left, right, top, bottom) = (80.0, width - 30, 40.0, 330.0)
         let (legendSVG, legendHeight) = flowLegend(series.map(\.0), colours: series.map(\.1), top: bottom + 58)
         let height = bottom + 58 + legendHeight + 10
         let points = series.flatMap(\.2)
@@ -184,9 +181,7 @@ package enum SVGChart {
         }
         svg += "<line x1=\"\(left)\" y1=\"\(bottom)\" x2=\"\(right)\" y2=\"\(bottom)\" stroke=\"#333\"/>\n"
         svg += "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(bottom)\" stroke=\"#333\"/>\n"
-        let axisName = useLog ? xLabel : xLabel.replacingOccurrences(of: " (log scale)", with: "")
-        svg += "<text x=\"\((left + right) / 2)\" y=\"\(bottom + 36)\" text-anchor=\"middle\" fill=\"#333\">\(escape(axisName))</text>\n"
-        svg += "<text x=\"18\" y=\"\((top + bottom) / 2)\" text-anchor=\"middle\" fill=\"#333\" transform=\"rotate(-90 18 \((top + bottom) / 2))\">\(escape(yLabel))</text>\n"
+        svg += axisNames(useLog ? xLabel : xLabel.replacingOccurrences(of: " (log scale)", with: ""), yLabel, left: left, right: right, top: top, bottom: bottom)
         for (_, colour, all) in series where !all.isEmpty {
             // At most ~400 points a line: enough for the eye, small files.
             let stride = max(1, all.count / 400)
@@ -204,6 +199,97 @@ package enum SVGChart {
             }
             let path = data.map { "\(px($0.0)),\(py($0.1))" }.joined(separator: " ")
             svg += "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" stroke-opacity=\"0.85\" points=\"\(path)\"/>\n"
+        }
+        return svg + legendSVG + "</svg>\n"
+    }
+
+    /// The x axis's name under the plot, the y axis's turned along its left side.
+    static func axisNames(_ xLabel: String, _ yLabel: String, left: Double, right: Double, top: Double, bottom: Double) -> String {
+        "<text x=\"\((left + right) / 2)\" y=\"\(bottom + 36)\" text-anchor=\"middle\" fill=\"#333\">\(escape(xLabel))</text>\n"
+            + "<text x=\"18\" y=\"\((top + bottom) / 2)\" text-anchor=\"middle\" fill=\"#333\" transform=\"rotate(-90 18 \((top + bottom) / 2))\">\(escape(yLabel))</text>\n"
+    }
+
+    /// A change in percent on a signed log axis: linear within ±1 %, logarithmic beyond, so
+    /// +3,000 % and -3 % both read.
+    static func symlog(_ percent: Double) -> Double { (percent < 0 ? -1 : 1) * log10(1 + abs(percent)) }
+
+    /// Ticks of a signed log axis covering `low...high` (percent).
+    /// Powers of ten out to the first at or beyond each end (at least ±1 %).
+    static func symlogTicks(_ low: Double, _ high: Double) -> [Double] {
+        var ticks: [Double] = [0]
+        var t = 1.0
+        repeat {
+            ticks.append(t)
+            t *= 10
+        } while t / 10 < high && t <= 1e7
+        t = 1
+        repeat {
+            ticks.insert(-t, at: 0)
+            t *= 10
+        } while t / 10 < -low && t <= 1e7
+        return ticks
+    }
+
+    static func percentText(_ p: Double) -> String {
+        (p > 0 ? "+" : "") + (abs(p) >= 1000 ? short(p) : trim(p)) + "%"
+    }
+
+    /// A tornado chart: per row a bar from one end of an input's range to the other (the change
+    /// at each end, percent), and the nominal change as a tick. Rows are grouped as given.
+    package static func tornado(title: String, unit: String, rows: [(label: String, low: Double, high: Double, nominal: Double, colour: String)]) -> String {
+        let left = 300.0
+        let right = width - 30
+        let rowHeight = 24.0
+        let height = 70 + rowHeight * Double(rows.count) + 40
+        let values = rows.flatMap { [$0.low, $0.high, $0.nominal] }
+        let ticks = symlogTicks(min(values.min() ?? -1, -1), max(values.max() ?? 1, 1))
+        let (a, b) = (symlog(ticks.first ?? -1), symlog(ticks.last ?? 1))
+        func px(_ p: Double) -> Double { left + (symlog(p) - a) / max(b - a, 1e-9) * (right - left) }
+        var svg = header(height, title)
+        let bottom = height - 50
+        for t in ticks {
+            svg += "<line x1=\"\(px(t))\" y1=\"40\" x2=\"\(px(t))\" y2=\"\(bottom)\" stroke=\"\(t == 0 ? "#333" : "#e5e5e5")\"/>\n"
+            svg += "<text x=\"\(px(t))\" y=\"\(bottom + 16)\" text-anchor=\"middle\" fill=\"#555\">\(escape(percentText(t)))</text>\n"
+        }
+        svg += "<text x=\"\((left + right) / 2)\" y=\"\(bottom + 36)\" text-anchor=\"middle\" fill=\"#333\">\(escape(unit))</text>\n"
+        for (i, row) in rows.enumerated() {
+            let y = 46 + Double(i) * rowHeight
+            let (x1, x2) = (px(min(row.low, row.high)), px(max(row.low, row.high)))
+            svg += "<text x=\"\(left - 8)\" y=\"\(y + 13)\" text-anchor=\"end\">\(escape(clip(row.label, 44)))</text>\n"
+            svg += "<rect x=\"\(x1)\" y=\"\(y + 3)\" width=\"\(max(2, x2 - x1))\" height=\"\(rowHeight - 8)\" fill=\"\(row.colour)\" fill-opacity=\"0.8\"/>\n"
+            svg += "<line x1=\"\(px(row.nominal))\" y1=\"\(y)\" x2=\"\(px(row.nominal))\" y2=\"\(y + rowHeight - 2)\" stroke=\"black\" stroke-width=\"2\"/>\n"
+        }
+        return svg + "</svg>\n"
+    }
+
+    /// Changes (percent, signed log axis) over lines touched per fault (log2 axis), one line per
+    /// series, with the zero line where a series crosses its break-even.
+    package static func breakEven(title: String, xLabel: String, yLabel: String, series: [(String, String, [(Double, Double)])], maxX: Double) -> String {
+        let (left, right, top, bottom) = (80.0, width - 30, 40.0, 330.0)
+        let (legendSVG, legendHeight) = flowLegend(series.map(\.0), colours: series.map(\.1), top: bottom + 58)
+        let height = bottom + 58 + legendHeight + 10
+        let ys = series.flatMap { $0.2.map(\.1) }
+        let yTicks = symlogTicks(min(ys.min() ?? -1, -1), max(ys.max() ?? 1, 1))
+        let (a, b) = (symlog(yTicks.first ?? -1), symlog(yTicks.last ?? 1))
+        let xMax = log2(max(maxX, 2))
+        func px(_ x: Double) -> Double { left + log2(max(x, 1)) / xMax * (right - left) }
+        func py(_ p: Double) -> Double { bottom - (symlog(p) - a) / max(b - a, 1e-9) * (bottom - top) }
+        var svg = header(height, title)
+        for t in yTicks {
+            svg += "<line x1=\"\(left)\" y1=\"\(py(t))\" x2=\"\(right)\" y2=\"\(py(t))\" stroke=\"\(t == 0 ? "#333" : "#e5e5e5")\"/>\n"
+            svg += "<text x=\"\(left - 6)\" y=\"\(py(t) + 4)\" text-anchor=\"end\" fill=\"#555\">\(escape(percentText(t)))</text>\n"
+        }
+        var x = 1.0
+        while x <= maxX {
+            svg += "<line x1=\"\(px(x))\" y1=\"\(top)\" x2=\"\(px(x))\" y2=\"\(bottom)\" stroke=\"#f0f0f0\"/>\n"
+            svg += "<text x=\"\(px(x))\" y=\"\(bottom + 16)\" text-anchor=\"middle\" fill=\"#555\">\(Int(x))</text>\n"
+            x *= 2
+        }
+        svg += axisNames(xLabel, yLabel, left: left, right: right, top: top, bottom: bottom)
+        for (_, colour, points) in series where !points.isEmpty {
+            let path = points.map { "\(px($0.0)),\(py($0.1))" }.joined(separator: " ")
+            svg += "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" points=\"\(path)\"/>\n"
+            for p in points { svg += "<circle cx=\"\(px(p.0))\" cy=\"\(py(p.1))\" r=\"3\" fill=\"\(colour)\"/>\n" }
         }
         return svg + legendSVG + "</svg>\n"
     }

@@ -45,6 +45,11 @@ func writeReport(runs: [RunResult], baseline: String, output: String, json: Stri
     writeStandardError("wrote \(output) and \(rendered.charts.count) charts\(json.map { ", \($0)" } ?? "")\(csv.map { ", \($0)" } ?? "")\n")
 }
 
+/// An option that is on or off.
+enum Switch: String, ExpressibleByArgument, CaseIterable {
+    case on, off
+}
+
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
@@ -67,6 +72,13 @@ struct CompareCommand: ParsableCommand {
             whose sign depends on it. Not with --touch.
             """)
     var touchRange: String?
+    @Option(
+        help: ArgumentHelp("""
+            on: each verdict's range over the uncertain inputs (touch density, start state, cached clear cost, \
+            line miss and LLC hit costs: the profile's ranges), with its break-even touch density; the extra \
+            replays run from the same decode. off: the nominal replays only. Off with --touch-range.
+            """, valueName: "on|off"))
+    var sensitivity: Switch = .on
     @Option(name: .shortAndLong, help: "Markdown report; charts are written beside it.", completion: .file(extensions: ["md"])) var output: String
     @Option(help: "Write all results as JSON.", completion: .file(extensions: ["json"])) var json: String?
     @Option(help: "Write all results as CSV, one row a run.", completion: .file(extensions: ["csv"])) var csv: String?
@@ -115,14 +127,29 @@ struct CompareCommand: ParsableCommand {
                         replayed += policies
                         options += Array(repeating: variant, count: policies.count)
                     }
-                    let what = densities.count > 1 ? "\(names.count) policies x \(densities.count) densities" : "\(names.count) policies"
+                    // The verdicts' ranges: extra replays of the same decode (not with --touch-range).
+                    let nominalCount = replayed.count
+                    let variants = sensitivity == .on && densities.count == 1
+                        ? Sensitivity.variants(policies: replayed, options: traceOptions) : []
+                    for variant in variants {
+                        replayed += try chosen.policies([variant.policy], for: variant.options)
+                        options.append(variant.options)
+                    }
+                    var what = densities.count > 1 ? "\(names.count) policies x \(densities.count) densities" : "\(names.count) policies"
+                    if !variants.isEmpty { what += " + \(variants.count) for the verdicts' ranges" }
                     let progress = ProgressReporter(label: "trace \(index + 1)/\(inputs.count): \(what) on \(input)")
                     let results = try Replay.runMany(
                         path: input, policies: replayed, options: options, metadata: metadata,
                         progress: { progress.update(done: $0, total: $1) })
                     progress.finish()
                     if setup.strict, let error = results.first?.strictError() { throw error }
-                    for result in results {
+                    var nominal = Array(results.prefix(nominalCount))
+                    if !variants.isEmpty {
+                        Sensitivity.attach(
+                            to: &nominal, variants: Array(zip(variants, results.dropFirst(nominalCount))), baseline: baseline.name,
+                            options: traceOptions)
+                    }
+                    for result in nominal {
                         if !result.invariantViolations.isEmpty {
                             writeStandardError("prezero: \(result.policy) on \(input): invariant violations: \(result.invariantViolations.prefix(3))\n")
                             invariantFailures += 1

@@ -68,6 +68,12 @@ enum ProfileTable {
         }
         var out = "### \(p.name)\n\n\(p.description)\n\n| parameter | value | source |\n|---|---|---|\n"
         for (key, value) in rows { out += "| `\(key)` | \(value) | \(p.sources[key] ?? "-") |\n" }
+        let ranged = ["line_miss_ns", "line_miss_stream_ns", "llc_hit_ns", "clear_cached_page_ns"].compactMap { key in p.range(of: key).map { (key, $0) } }
+        if !ranged.isEmpty {
+            out += "\nUncertain parameters: the range `compare` varies each over for a verdict's range (docs/model.md).\n\n"
+            out += "| parameter | low | high | source |\n|---|---|---|---|\n"
+            for (key, r) in ranged { out += "| `\(key)` | \(fmt(r.low)) ns | \(fmt(r.high)) ns | \(r.source) |\n" }
+        }
         return out + "\n"
     }
 

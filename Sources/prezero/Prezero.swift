@@ -18,7 +18,7 @@ struct Prezero: ParsableCommand {
             no user page faults or no zero-fill faults in the capture); 64 bad arguments.
             """,
         version: version,
-        subcommands: [StatCommand.self, ConvertCommand.self, ReplayCommand.self, CompareCommand.self, BatchCommand.self, ReportCommand.self, SynthCommand.self, CalibrateCommand.self, ProfilesCommand.self, PoliciesCommand.self, MetricsCommand.self]
+        subcommands: [StatCommand.self, ConvertCommand.self, ReplayCommand.self, CompareCommand.self, BatchCommand.self, ReportCommand.self, TouchProfileCommand.self, SynthCommand.self, CalibrateCommand.self, ProfilesCommand.self, PoliciesCommand.self, MetricsCommand.self]
     )
 
     func run() throws {

@@ -11,6 +11,27 @@ extension TouchModel: ExpressibleByArgument {
     public var defaultValueDescription: String { description }
 }
 
+/// `--touch`: a touch model, or `profile:FILE`, a touch profile measured from a page-touch capture.
+enum TouchChoice: ExpressibleByArgument {
+    case model(TouchModel)
+    case profile(String)
+
+    init?(argument: String) {
+        if argument.hasPrefix("profile:") {
+            let path = String(argument.dropFirst(8))
+            guard !path.isEmpty else { return nil }
+            self = .profile(path)
+        } else if let model = TouchModel(argument) {
+            self = .model(model)
+        } else {
+            return nil
+        }
+    }
+
+    static var allValueStrings: [String] { ["first-line", "lines:8", "full", "profile:FILE"] }
+    static var defaultCompletionKind: CompletionKind { .list(["first-line", "lines:", "full", "profile:"]) }
+}
+
 extension Warmup: ExpressibleByArgument {
     public init?(argument: String) { self.init(argument) }
     public static var allValueStrings: [String] { ["none", "idle:10"] }
@@ -47,8 +68,8 @@ struct ReplaySetupOptions: ParsableArguments {
         help: ArgumentHelp("POLICY.KEY=VALUE sets a policy parameter (KEY=VALUE where one policy is replayed); profile.KEY=VALUE a profile field. Repeatable.", valueName: "key=value"))
     var settings: [String] = []
 
-    @Option(help: "What a zero-fill fault touches: first-line, lines:N or full (default: each trace's metadata, else first-line).")
-    var touch: TouchModel?
+    @Option(help: ArgumentHelp("What a zero-fill fault touches: first-line, lines:N or full (default: each trace's metadata, else first-line); or profile:FILE, a touch profile (prezero touch-profile) measured on a page-touch capture of the same program: the faults of its commands touch what it measured, the others the default.", valueName: "first-line|lines:N|full|profile:FILE"))
+    var touch: TouchChoice?
 
     @Option(help: "Time from the trace's timestamps (trace) or from modelled costs (model). Default: the metadata's, else trace.")
     var timebase: Timebase?
@@ -78,7 +99,17 @@ struct ReplaySetupOptions: ParsableArguments {
     func setup(policies: [String], single: String? = nil) throws -> ReplaySetup {
         do {
             var setup = ReplaySetup(profile: try ReplaySetup.loadProfile(profile ?? HostProfile.defaultName))
-            setup.touch = touch
+            switch touch {
+            case .model(let model)?: setup.touch = model
+            case .profile(let path)?:
+                do {
+                    setup.touchProfile = try TouchProfile.load(path: path)
+                    setup.touchProfilePath = path
+                } catch let error as TouchProfile.LoadError {
+                    throw ValidationError("--touch profile:\(path): \(error)")
+                }
+            case nil: break
+            }
             setup.timebase = timebase
             setup.idleFraction = idleFraction
             setup.warmup = warmup

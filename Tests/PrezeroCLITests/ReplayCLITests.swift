@@ -84,7 +84,7 @@ struct TouchRangeCLITests {
         }
         let range = try totals(dir + "/range.json")
         for touch in ["first-line", "full"] {
-            let single = try runPrezero(["compare", trace, "--policies", "oracle", "--touch", touch, "-o", dir + "/\(touch).md", "--json", dir + "/\(touch).json"])
+            let single = try runPrezero(["compare", trace, "--policies", "oracle", "--touch", touch, "--sensitivity", "off", "-o", dir + "/\(touch).md", "--json", dir + "/\(touch).json"])
             #expect(single.status == 0, "\(single.err)")
             for (key, value) in try totals(dir + "/\(touch).json") { #expect(range[key] == value, "\(key)") }
         }
@@ -92,5 +92,59 @@ struct TouchRangeCLITests {
         let both = try runPrezero(["compare", trace, "--touch", "full", "--touch-range", "first-line,full", "-o", dir + "/x.md"])
         #expect(both.status == 64)
         #expect(both.err.contains("give it or --touch, not both"))
+    }
+}
+
+/// Verdict ranges and touch profiles from the command line (issue 12, items 2 and 3).
+@Suite("prezero compare ranges and touch profiles (CLI)")
+struct RangesAndTouchProfileCLITests {
+    /// python-bytearray with the oracle: each verdict gets a range in the JSON and the report;
+    /// `--sensitivity off` drops them and the nominal figures stay the same.
+    @Test func compareGivesEachVerdictARangeUnlessOff() throws {
+        let trace = repository.appendingPathComponent("traces/python-bytearray.ftrace.txt.zst").path
+        let dir = Scratch.directory + "ranges-\(UUID().uuidString)"
+        let on = try runPrezero(["compare", trace, "--policies", "oracle", "-o", dir + "/on.md", "--json", dir + "/on.json"])
+        #expect(on.status == 0, "\(on.err)")
+        let report = try String(contentsOfFile: dir + "/on.md", encoding: .utf8)
+        #expect(report.contains("Verdict ranges") && report.contains("over the inputs' ranges"))
+        #expect(FileManager.default.fileExists(atPath: dir + "/on-1-python-bytearray-ftrace-txt-zst-epyc-zen5-vm-tornado.svg"))
+        #expect(FileManager.default.fileExists(atPath: dir + "/on-1-python-bytearray-ftrace-txt-zst-epyc-zen5-vm-break-even.svg"))
+        func runs(_ path: String) throws -> [[String: Any]] {
+            let root = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any]
+            return root?["runs"] as? [[String: Any]] ?? []
+        }
+        let oracle = try #require(try runs(dir + "/on.json").first { $0["policy"] as? String == "oracle" })
+        let verdict = try #require(oracle["verdict"] as? [String: Any])
+        let delta = try #require(verdict["total_cpu_delta"] as? [String: Any])
+        let (value, low, high) = (delta["value"] as? Double ?? .nan, delta["low"] as? Double ?? .nan, delta["high"] as? Double ?? .nan)
+        #expect(low <= value && value <= high && low < high)
+        #expect(delta["sign_stable"] is Bool && delta.keys.contains("driver") && verdict.keys.contains("break_even_lines"))
+        let off = try runPrezero(["compare", trace, "--policies", "oracle", "--sensitivity", "off", "-o", dir + "/off.md", "--json", dir + "/off.json"])
+        #expect(off.status == 0, "\(off.err)")
+        let offRuns = try runs(dir + "/off.json")
+        #expect(offRuns.allSatisfy { $0["verdict"] == nil })
+        let total = { (r: [String: Any]) in (r["metrics"] as? [String: Any])?["total_cpu_ns"] as? Double }
+        #expect(total(oracle) == offRuns.first { $0["policy"] as? String == "oracle" }.flatMap(total))
+    }
+
+    @Test func touchProfileFromALackeyTraceAndItsErrors() throws {
+        let dir = Scratch.directory + "touch-profile-\(UUID().uuidString)"
+        let lackey = repository.appendingPathComponent("traces/gzip-lackey.lackey.zst").path
+        let made = try runPrezero(["touch-profile", lackey, "-o", dir + "/gzip.touch.json"])
+        #expect(made.status == 0, "\(made.err)")
+        #expect(made.err.contains("gzip:") && made.err.contains("lines touched a page on average"))
+        let profile = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/gzip.touch.json"))) as? [String: Any]
+        #expect((profile?["commands"] as? [String: Any])?["gzip"] != nil)
+        // A kernel capture measures no touches: a clear error, no file.
+        let kernel = repository.appendingPathComponent("traces/git-clone.perf.txt.zst").path
+        let refused = try runPrezero(["touch-profile", kernel, "-o", dir + "/no.json"])
+        #expect(refused.status == 2 && refused.err.contains("no page-touch records"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/no.json"))
+        // A missing or broken profile names the file.
+        let missing = try runPrezero(["replay", kernel, "--touch", "profile:" + dir + "/absent.json"])
+        #expect(missing.status == 64 && missing.err.contains("absent.json"))
+        try "{}".write(toFile: dir + "/broken.json", atomically: true, encoding: .utf8)
+        let broken = try runPrezero(["replay", kernel, "--touch", "profile:" + dir + "/broken.json"])
+        #expect(broken.status == 64 && broken.err.contains("broken.json") && broken.err.contains("not a touch profile"))
     }
 }

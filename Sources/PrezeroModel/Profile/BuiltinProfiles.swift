@@ -124,7 +124,21 @@ package enum BuiltinProfiles {
         // (`engines = [{ kind = "dsa", ... }]`), and is then marked hypothetical in reports.
         engines: [],
         faultBatches: epycFaultBatches,
-        sources: [
+        sources: epycSources,
+        uncertainty: [
+            "line_miss_ns": ParameterRange(
+                low: 13.3, high: 160,
+                source: "notes §4: a store to a cold, long-zeroed page costs 13.3 ns in a streaming loop; a dependent load that misses to DRAM ~160 ns"),
+            "line_miss_stream_ns": ParameterRange(
+                low: 6.9, high: 10.3, source: "notes §4: reading a non-temporally cleared 4 KiB page back costs 440-660 ns more, 6.9-10.3 ns a line"),
+            "llc_hit_ns": ParameterRange(
+                low: 7.0, high: 13,
+                source: "7.0: fitted to the real program's L2 pollution (traces/l2-pollution-*: 63.7 re-misses a fault for the measured ~255 ns, docs/model.md); 13: an L3 hit measured by a pointer chase (notes §4)"),
+            "clear_cached_page_ns": ParameterRange(
+                low: 28.6, high: 178, source: "notes §4: clearing 4 KiB with rep stosb, target hot 28.6 ns, cold back to back ~178 ns"),
+        ])
+
+    static let epycSources: [String: String] = [
             "memory_bytes": "this machine: 24 GiB (notes §4)",
             "page_bytes": "x86-64 4 KiB pages",
             "line_bytes": "Zen 5 64 B lines",
@@ -153,5 +167,5 @@ package enum BuiltinProfiles {
             "llc": "measured (notes §4): L3 32 MiB shared; 16-way, 64 B lines (Zen 5)",
             "l2": "measured (notes §4): L2 1 MiB, 16-way, per core",
             "engines": "none: AMD Zen 5 has no memory-zeroing offload engine (Intel DSA is a Xeon part)",
-        ])
+        ]
 }

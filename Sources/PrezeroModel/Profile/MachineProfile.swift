@@ -152,6 +152,11 @@ package struct MachineProfile: Codable, Sendable, Equatable {
     /// A calibrated profile's measured spread: key -> [min, max] over its repetitions (the
     /// median is the value); nil for the built-ins and hand-written files.
     package var measuredRanges: [String: [Double]]? = nil
+    /// The range each uncertain parameter may take on this machine, with its source: a verdict's
+    /// range is its change over these (`Sensitivity`). Keys: `line_miss_ns`, `line_miss_stream_ns`,
+    /// `llc_hit_ns`, `clear_cached_page_ns` (a base page's cached clear). Absent: the measured
+    /// min-max if any, else the parameter is not varied (and the report says so).
+    package var uncertainty: [String: ParameterRange]? = nil
 
     enum CodingKeys: String, CodingKey {
         case name
@@ -180,6 +185,7 @@ package struct MachineProfile: Codable, Sendable, Equatable {
         case faultBatches = "fault_batches"
         case sources
         case measuredRanges = "measured_ranges"
+        case uncertainty
     }
 
     /// Optional fields are written as null, so every key is always present.
@@ -212,6 +218,16 @@ package struct MachineProfile: Codable, Sendable, Equatable {
         try c.encode(sources, forKey: .sources)
         // Absent rather than null: results written before calibrated profiles keep their bytes.
         try c.encodeIfPresent(measuredRanges, forKey: .measuredRanges)
+        try c.encodeIfPresent(uncertainty, forKey: .uncertainty)
+    }
+
+    /// The range of an uncertain parameter: declared, else measured, else nil.
+    package func range(of key: String) -> ParameterRange? {
+        if let declared = uncertainty?[key] { return declared }
+        if let measured = measuredRanges?[key], measured.count == 2 {
+            return ParameterRange(low: measured[0], high: measured[1], source: "measured min-max over calibrate's repetitions")
+        }
+        return nil
     }
 
     package var pages: Int { Int(memoryBytes / UInt64(pageBytes)) }
@@ -221,6 +237,19 @@ package struct MachineProfile: Codable, Sendable, Equatable {
     /// Fault cost without clearing or touching, for a block of `order`.
     package func faultBaseNs(order: Int) -> Double {
         faultBaseNs + faultPerExtraPageNs * Double((1 << order) - 1)
+    }
+}
+
+/// Where an uncertain parameter may lie, and why (a measurement, a published figure, a fit).
+package struct ParameterRange: Codable, Sendable, Equatable {
+    package var low: Double
+    package var high: Double
+    package var source: String
+
+    package init(low: Double, high: Double, source: String) {
+        self.low = low
+        self.high = high
+        self.source = source
     }
 }
 

@@ -197,7 +197,7 @@ extension Replay {
             read = try TraceReader.read(path: path, into: &sink, metadata: metadata, progress: { done, size in
                 position.storedBytes = done
                 position.storedSize = size
-            })
+            }, commClasses: options.first?.touchProfile?.classNames ?? [])
             sink.flush()
         } catch {
             ring.finish()

@@ -26,6 +26,9 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     /// Page-touch traces: lines touched so far per virtual page, and their total.
     var touchedByPage: [UInt64: TouchedLines] = [:]
     var touchedLines = 0
+    /// `--touch profile:FILE`: its commands in class order, and the draws made per class.
+    let touchClassNames: [String]
+    var touchDraws: [UInt64] = []
     var live = PFNMap()
     /// Huge folios the model served as base pages (`fallBackToBasePages`): trace pfn -> order.
     var fallbackFolios: [UInt64: Int] = [:]
@@ -79,6 +82,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         inlineClear = CPUCachedDriver(profile: profile)
         engineMaxBytes = drivers.first(where: { $0.isEngine })?.maxBytes ?? Int.max
         keepsPool = policy.keepsZeroedPool
+        touchClassNames = options.touchProfile?.classNames ?? []
         cache = CacheModel(geometry: profile.llc, pages: profile.pages, linesPerPage: profile.linesPerPage)
         if options.privateL2, let geometry = options.profile.l2 {
             let (pages, linesPerPage) = (options.profile.pages, options.profile.linesPerPage)
@@ -358,6 +362,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         }
         let bytes = dirty * profile.pageBytes
         clear = inlineClear.cost(bytes: bytes).cpuNs
+        metrics.cachedClearCPUNs += clear
         metrics.bytesZeroed &+= UInt64(bytes)
         metrics.pagesZeroedByDriver[CPUCachedDriver.name, default: 0] &+= UInt64(dirty)
         // folio_zero_user clears the faulting subpage last, so it is the hottest.
@@ -401,7 +406,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             let target = Int((fault.address / UInt64(profile.pageBytes)) % UInt64(pages))
             cacheFill(zone: block.zone, page: block.page, pages: pages, cpu: cpu, lastSubpage: target, byZeroing: false)
         }
-        let touchNs = touchAddress.map { touch(block: block, address: $0, pages: pages, cpu: cpu) } ?? 0
+        let touchNs = touchAddress.map { touch(block: block, address: $0, pages: pages, cpu: cpu, lines: touchLines(fault)) } ?? 0
         metrics.faultPathNs += faultNs
         metrics.touchNs += touchNs
         // The fault's page-table pages are in its latency; their CPU time is counted where they were allocated.
@@ -458,12 +463,29 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         return ns
     }
 
-    /// The faulting program's first touches: lines of the page that holds the faulting address.
-    mutating func touch(block: BlockRef, address: UInt64, pages: Int, cpu: Int) -> Double {
+    /// Lines a zero-fill fault touches: for a command of the touch profile, drawn from what it
+    /// measured for that command (scaled to this machine's lines a page); else the touch model.
+    mutating func touchLines(_ fault: ZeroFillFault) -> Int {
+        if fault.commClass > 0, let touchProfile = options.touchProfile {
+            let k = Int(fault.commClass) - 1
+            if k < touchClassNames.count, let distribution = touchProfile.commands[touchClassNames[k]] {
+                if k >= touchDraws.count { touchDraws += Array(repeating: 0, count: k + 1 - touchDraws.count) }
+                let measured = distribution.lines(draw: touchDraws[k])
+                touchDraws[k] &+= 1
+                metrics.faultsTouchTransferred += 1
+                let scaled = (Double(measured) * Double(profile.linesPerPage) / Double(max(touchProfile.linesPerPage, 1))).rounded(.up)
+                return min(max(Int(scaled), 1), profile.linesPerPage)
+            }
+        }
+        return options.touch.lineCount(linesPerPage: profile.linesPerPage)
+    }
+
+    /// The faulting program's first touches: `count` lines of the page that holds the faulting
+    /// address, from that address's line on (wrapping in the page).
+    mutating func touch(block: BlockRef, address: UInt64, pages: Int, cpu: Int, lines count: Int) -> Double {
         let linesPerPage = profile.linesPerPage
         let pageInBlock = Int((address / UInt64(profile.pageBytes)) % UInt64(pages))
         let firstLine = Int((address % UInt64(profile.pageBytes)) / UInt64(profile.lineBytes))
-        let count = options.touch.lineCount(linesPerPage: linesPerPage)
         let base = UInt64(memory.zones[block.zone].basePfn + block.page + pageInBlock) * UInt64(linesPerPage)
         var ns: Double = 0
         var missesInPage = 0
@@ -487,9 +509,21 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         }
         var evicted: UInt64?
         if cache.access(line: line, evicted: &evicted) {
-            return inL2 || l2.isEmpty ? profile.lineHitNs : (profile.llcHitNs ?? profile.lineHitNs)
+            guard inL2 || l2.isEmpty else {
+                metrics.touchLinesLLCHit += 1
+                return profile.llcHitNs ?? profile.lineHitNs
+            }
+            metrics.touchLinesHit += 1
+            return profile.lineHitNs
         }
-        let miss = missesInPage == 0 ? profile.lineMissNs : profile.lineMissStreamNs
+        let miss: Double
+        if missesInPage == 0 {
+            miss = profile.lineMissNs
+            metrics.touchLinesMiss += 1
+        } else {
+            miss = profile.lineMissStreamNs
+            metrics.touchLinesMissStream += 1
+        }
         missesInPage += 1
         metrics.touchMissNs += miss
         metrics.llcMissesTouch += 1
@@ -604,6 +638,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             let (cost, driver) = zeroingCost(bytes: pages * profile.pageBytes)
             ns += cost.cpuNs
             metrics.freePathZeroingNs += cost.cpuNs
+            if driver == CPUCachedDriver.name { metrics.cachedClearCPUNs += cost.cpuNs }
             metrics.pagesZeroedFreePath &+= UInt64(pages)
             metrics.pagesZeroedByDriver[driver, default: 0] &+= UInt64(pages)
             metrics.bytesZeroed &+= UInt64(pages * profile.pageBytes)

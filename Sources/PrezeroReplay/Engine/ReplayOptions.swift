@@ -46,6 +46,9 @@ package enum TouchSource: String, Sendable, Codable {
     case option
     /// The trace's sidecar (a synthetic trace says what it touches).
     case trace
+    /// `--touch profile:FILE`: measured on a page-touch capture of the same program, applied to
+    /// the faults of its commands; the others assume the default.
+    case transferred
     /// Neither: the default `first-line`, an assumption (a kernel capture cannot see touches).
     case assumed
 }
@@ -122,6 +125,10 @@ package struct ReplayOptions: Sendable {
     package var profile: MachineProfile
     package var touch: TouchModel = .firstLine
     package var touchSource: TouchSource = .assumed
+    /// `--touch profile:FILE`: the faults of its commands touch as many lines as it measured
+    /// (drawn from each command's distribution); the others `touch`.
+    package var touchProfile: TouchProfile?
+    package var touchProfilePath: String?
     package var timebase: Timebase = .trace
     /// Share of each CPU idle when the trace has no sched_switch events.
     package var idleFraction: Double = 0

@@ -12,6 +12,9 @@ package struct ReplaySetup: Sendable {
     package var profileOverrides: Set<String> = []
     /// nil: each trace's metadata, else first-line.
     package var touch: TouchModel?
+    /// `--touch profile:FILE`: applied to the faults of its commands (`TouchSource.transferred`).
+    package var touchProfile: TouchProfile?
+    package var touchProfilePath: String?
     /// nil: each trace's metadata, else trace.
     package var timebase: Timebase?
     package var idleFraction: Double = 0
@@ -114,6 +117,11 @@ package struct ReplaySetup: Sendable {
             })
         }
         if let timebase { options.timebase = timebase }
+        if let touchProfile {
+            options.touchProfile = touchProfile
+            options.touchProfilePath = touchProfilePath
+            options.touchSource = .transferred
+        }
         options.idleFraction = idleFraction
         options.privateL2 = privateL2 && options.profile.l2 != nil
         if checkInvariants {

@@ -16,6 +16,12 @@ package struct RunMetrics: Sendable, Equatable {
     package var laterTouchLines: UInt64 = 0
     package var laterTouchNs: Double = 0
     package var touchedLinesPerPageMean: Double = 0
+    package var touchLinesHit: UInt64 = 0
+    package var touchLinesLLCHit: UInt64 = 0
+    package var touchLinesMiss: UInt64 = 0
+    package var touchLinesMissStream: UInt64 = 0
+    package var cachedClearCPUNs: Double = 0
+    package var faultsTouchTransferred: UInt64 = 0
     package var faultRate: Double = 0
     package var faultsPerWallSecond: Double = 0
     package var kernelFaultRate: Double = 0

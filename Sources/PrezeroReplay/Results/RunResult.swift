@@ -7,9 +7,10 @@ import PrezeroTrace
 /// back from the JSON). Every key of the format-1 JSON is kept; later formats only add keys.
 package struct RunResult: Sendable, Equatable, Codable {
     /// 1: prezero 0.1.0 (no `format` key); 2: typed results; 3: THP/mTHP zero-fill faults;
-    /// 4: honest columns, scrubbers as posted, lost frees, touch_source (this version; metrics a
-    /// format adds carry `Metric.since`).
-    package static let currentFormat = 4
+    /// 4: honest columns, scrubbers as posted, lost frees, touch_source; 5: the private L2 by
+    /// default, touch lines by price, verdict ranges (this version; metrics a format adds carry
+    /// `Metric.since`).
+    package static let currentFormat = 5
 
     package struct Trace: Sendable, Equatable, Codable {
         package var path: String
@@ -25,6 +26,9 @@ package struct RunResult: Sendable, Equatable, Codable {
         package var warmup: String?
         /// Where `touch` came from (`TouchSource`); nil in results before format 4.
         package var touchSource: TouchSource?
+        /// The touch profile applied (`--touch profile:FILE`) and its commands' mean lines a page.
+        package var touchProfile: String?
+        package var touchProfileMeans: [String: Double]?
 
         package init(
             path: String, lines: Int, touch: TouchModel, timebase: Timebase, privateL2: Bool, malformedLines: Int, lostEvents: UInt64
@@ -48,6 +52,8 @@ package struct RunResult: Sendable, Equatable, Codable {
             case lostEvents = "lost_events"
             case warmup
             case touchSource = "touch_source"
+            case touchProfile = "touch_profile"
+            case touchProfileMeans = "touch_profile_means"
         }
     }
 
@@ -70,6 +76,9 @@ package struct RunResult: Sendable, Equatable, Codable {
     /// Why the trace supports no verdict (no page allocations, no user faults, no zero-fill
     /// faults); nil when it does. Reports and exit codes follow it.
     package var noVerdict: String?
+    /// How sure the verdict is against the compare's baseline (`Sensitivity`); nil for the
+    /// baseline, a replay alone, `--sensitivity off`, and results before format 5.
+    package var verdict: VerdictRange?
     /// The reader's diagnostics with their examples (in memory only: not written).
     package var diagnostics: TraceDiagnostics?
 
@@ -98,6 +107,7 @@ package struct RunResult: Sendable, Equatable, Codable {
         case runId = "run_id"
         case profileName = "profile_name"
         case noVerdict = "no_verdict"
+        case verdict
     }
 
     package init(from decoder: Decoder) throws {
@@ -119,6 +129,7 @@ package struct RunResult: Sendable, Equatable, Codable {
         runId = try c.decodeIfPresent(String.self, forKey: .runId)
         profileName = try c.decodeIfPresent(String.self, forKey: .profileName)
         noVerdict = try c.decodeIfPresent(String.self, forKey: .noVerdict)
+        verdict = try c.decodeIfPresent(VerdictRange.self, forKey: .verdict)
         if format < 2 && metrics.faults == 0 { noVerdict = "no verdict: the result has no zero-fill faults" }
     }
 

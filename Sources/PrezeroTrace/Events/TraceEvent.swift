@@ -122,6 +122,9 @@ public struct TraceEvent: Sendable, Equatable {
     public var address: UInt64 { get { a } set { a = newValue } }
     public var ip: UInt64 { get { b } set { b = newValue } }
     public var errorCode: UInt64 { get { c } set { c = newValue } }
+    /// The faulting task's class in a touch profile (`CommTagger`: its command's index plus one),
+    /// 0 for none; kept in `order`, which a fault does not use.
+    public var commClass: UInt8 { get { order } set { order = newValue } }
 
     // Scheduler and process events.
     public var prevPid: Int64 { get { Int64(bitPattern: a) } set { a = UInt64(bitPattern: newValue) } }

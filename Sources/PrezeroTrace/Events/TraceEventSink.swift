@@ -2,6 +2,14 @@
 /// decode loop: no existential call per event.
 public protocol TraceEventSink {
     mutating func consume(_ event: TraceEvent)
+    /// The decoder finished a chunk of input; `symbols` names every id its events carry so far
+    /// (`CommTagger` waits for it). Most sinks ignore it.
+    mutating func endOfChunk(symbols: SymbolTable)
+}
+
+extension TraceEventSink {
+    @inline(__always)
+    public mutating func endOfChunk(symbols: SymbolTable) {}
 }
 
 /// Collects every event into an array (tests and small traces).

@@ -26,6 +26,8 @@ public struct ZeroFillFault: Sendable, Equatable {
     public var order: Int
     /// The faulting address: `folio_zero_user` clears its subpage last.
     public var address: UInt64
+    /// The faulting task's class in a touch profile (`TraceEvent.commClass`); 0 for none.
+    public var commClass: UInt8 = 0
 }
 
 /// Pairs user write faults with the allocation that serves them, per CPU, as the capture's
@@ -51,6 +53,7 @@ public struct ZeroFillFaultMatcher: Sendable {
         var pid: Int32
         var address: UInt64
         var access: ZeroFillFault.Access
+        var commClass: UInt8
     }
 
     /// - Parameter pmdOrder: order of a PMD-mapped THP (9 with 4 KiB pages and 2 MiB PMDs).
@@ -96,8 +99,8 @@ public struct ZeroFillFaultMatcher: Sendable {
     private mutating func note(_ fault: TraceEvent) {
         let slot = self.slot(fault.cpu)
         switch FaultClass(errorCode: fault.errorCode, kernelEvent: fault.flags.contains(.kernelFault)) {
-        case .zeroFillCandidate: pending[slot] = Pending(pid: fault.pid, address: fault.address, access: .firstWrite)
-        case .copyOnWrite: pending[slot] = Pending(pid: fault.pid, address: fault.address, access: .writeAfterZeroPageRead)
+        case .zeroFillCandidate: pending[slot] = Pending(pid: fault.pid, address: fault.address, access: .firstWrite, commClass: fault.commClass)
+        case .copyOnWrite: pending[slot] = Pending(pid: fault.pid, address: fault.address, access: .writeAfterZeroPageRead, commClass: fault.commClass)
         case .kernel: break  // a kernel fault (copy_from_user) inside a user fault does not end it
         default: pending[slot] = nil
         }
@@ -118,7 +121,7 @@ public struct ZeroFillFaultMatcher: Sendable {
             guard alloc.flags.contains(.gfpTransHuge) || alloc.wantsZero else { return nil }
             folio = order == pmdOrder ? .thp : .mthp
         }
-        return ZeroFillFault(access: fault.access, folio: folio, order: order, address: fault.address)
+        return ZeroFillFault(access: fault.access, folio: folio, order: order, address: fault.address, commClass: fault.commClass)
     }
 
     @inline(__always)

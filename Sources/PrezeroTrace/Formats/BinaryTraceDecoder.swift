@@ -100,6 +100,7 @@ enum BinaryTraceDecoder {
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else { break }
             do { try decoder.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), into: &sink) } catch { failure = error }
+            sink.endOfChunk(symbols: decoder.parser.symbols)
             if let progress, let fraction = child.latestProgress() { progress(fraction) }
         }
         let (status, message) = child.finish()
@@ -132,6 +133,7 @@ enum BinaryTraceDecoder {
                 at: InputLocation(file: fileName, byteOffset: size))
         }
         try decoder.finish(into: &sink)
+        sink.endOfChunk(symbols: decoder.parser.symbols)
         return decoder
     }
 

@@ -11,6 +11,10 @@ import Darwin
 /// mask per interval of `intervalAccesses` accesses (an interval also ends at each fault, so the
 /// order of touches and clears is the program's); every page is freed at the end of the trace.
 ///
+/// With `--trace-children=yes` each exec starts a new `Command:`: the previous image's pages are
+/// freed there and later accesses belong to the new command (accesses carry no pid, so
+/// processes that run at the same time cannot be told apart).
+///
 /// Lines: `I  ADDR,SIZE` (instruction fetch, skipped unless `includeInstructionFetches`),
 /// ` L`, ` S`, ` M` (load, store, modify), and `==PID==` valgrind lines. An access that straddles
 /// a line or page boundary counts on both sides. Timestamps are nominal: one ns per access.
@@ -86,13 +90,24 @@ public struct LackeyDecoder: LineDecoder {
                 .unrecognizedFormat, "not a valgrind lackey trace (\(first.reason)); expected lines like ' L 7ff000a38,8'",
                 at: InputLocation(file: fileName, line: first.line))
         }
+        freeEveryPage(into: &sink)
+    }
+
+    /// The end of a process image (the trace's end, or an exec): its pages are freed.
+    private mutating func freeEveryPage<S: TraceEventSink>(into sink: inout S) {
         flushInterval(into: &sink)
-        // Every page is freed at the end of the trace.
         for vpage in pages {
             sink.consume(TraceEvent(kind: .pageFree, pid: pid, comm: comm, timestampNs: accesses + 1, order: 0, a: vpage))
         }
-        pagesFreedAtEnd = pages.count
+        pagesFreedAtEnd += pages.count
         eventCounts["kmem:mm_page_free", default: 0] += pages.count
+        pageIndex.removeAll(keepingCapacity: true)
+        pages.removeAll(keepingCapacity: true)
+        maskLow.removeAll(keepingCapacity: true)
+        maskHigh.removeAll(keepingCapacity: true)
+        inInterval.removeAll(keepingCapacity: true)
+        lastPage = .max
+        lastIndex = -1
     }
 
     mutating func handleLine<S: TraceEventSink>(_ raw: UnsafeRawBufferPointer, offset: UInt64, hasNul: Bool, into sink: inout S) throws {
@@ -109,7 +124,7 @@ public struct LackeyDecoder: LineDecoder {
             return
         }
         if count >= 2 && p[0] == UInt8(ascii: "=") && p[1] == UInt8(ascii: "=") {
-            valgrindLine(line)
+            valgrindLine(line, into: &sink)
             return
         }
         if count >= 3 && p[0] == UInt8(ascii: "I") && p[1] == 0x20 {
@@ -217,12 +232,15 @@ public struct LackeyDecoder: LineDecoder {
         interval.removeAll(keepingCapacity: true)
     }
 
-    private mutating func valgrindLine(_ line: ByteLine) {
+    /// `==PID==` lines: the pid, and each `Command:` (with `--trace-children=yes`, one per exec:
+    /// the old image's pages are freed and the new one's accesses go under its own name).
+    private mutating func valgrindLine<S: TraceEventSink>(_ line: ByteLine, into sink: inout S) {
         diagnostics.ignoredLines += 1
         var end = 2
         while end < line.count && ParseNumber.isDigit(line[end]) { end += 1 }
         if let value = ParseNumber.decimal(line, 2, end), value <= UInt64(Int32.max) { pid = Int32(value) }
-        if comm == 0, let at = line.find("Command: ", from: end) {
+        if let at = line.find("Command: ", from: end) {
+            if !pages.isEmpty { freeEveryPage(into: &sink) }
             let start = at + 9
             let stop = line.skipNonSpaces(from: start)
             var nameStart = start

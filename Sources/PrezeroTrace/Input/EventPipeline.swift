@@ -6,7 +6,7 @@ public enum EventPipeline {
     /// Like `TraceReader.read`, with decoding on a background thread.
     public static func read<S: TraceEventSink>(
         path: String, into sink: inout S, metadata: TraceMetadata? = nil, metadataPath: String? = nil,
-        progress: ((UInt64, UInt64?) -> Void)? = nil
+        progress: ((UInt64, UInt64?) -> Void)? = nil, commClasses: [String] = []
     ) throws -> TraceReadSummary {
         let ring = BatchRing()
         let progressBox = UncheckedBox(progress)
@@ -15,7 +15,7 @@ public enum EventPipeline {
             var producer = BatchingSink(ring: ring)
             do {
                 let summary = try TraceReader.read(
-                    path: path, into: &producer, metadata: metadata, metadataPath: metadataPath, progress: progress)
+                    path: path, into: &producer, metadata: metadata, metadataPath: metadataPath, progress: progress, commClasses: commClasses)
                 producer.flush()
                 ring.finish(summary: summary, error: nil)
             } catch is BatchRing.Cancelled {

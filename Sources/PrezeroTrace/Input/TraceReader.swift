@@ -37,11 +37,18 @@ public enum TraceReader {
     ///   - metadata: the capture's sidecar, if already loaded (sets the `__GFP_ZERO` bit, lackey's
     ///     page and line sizes).
     ///   - progress: called now and then with stored bytes read and the stored size, if known.
+    ///   - commClasses: commands of a touch profile: each fault carries its task's class
+    ///     (`TraceEvent.commClass`, through `CommTagger`).
     /// - Complexity: O(input) time; memory bounded by the read buffers and the longest line.
     public static func read<S: TraceEventSink>(
         path: String, into sink: inout S, metadata: TraceMetadata? = nil, metadataPath: String? = nil,
-        readSize: Int = TraceInput.defaultReadSize, progress: ((UInt64, UInt64?) -> Void)? = nil
+        readSize: Int = TraceInput.defaultReadSize, progress: ((UInt64, UInt64?) -> Void)? = nil, commClasses: [String] = []
     ) throws -> TraceReadSummary {
+        if !commClasses.isEmpty {
+            var tagger = CommTagger(base: sink, classNames: commClasses)
+            defer { sink = tagger.base }
+            return try read(path: path, into: &tagger, metadata: metadata, metadataPath: metadataPath, readSize: readSize, progress: progress)
+        }
         let input = try TraceInput(path: path, readSize: readSize)
         var decoder: AnyTraceDecoder?
         var chunks = 0
@@ -70,14 +77,17 @@ public enum TraceReader {
                     decoder = nil  // keep the decoder uniquely referenced while it runs
                     defer { decoder = .text(d) }
                     try d.feed(chunk, into: &sink)
+                    sink.endOfChunk(symbols: d.parser.symbols)
                 case .lackey(var d)?:
                     decoder = nil
                     defer { decoder = .lackey(d) }
                     try d.feed(chunk, into: &sink)
+                    sink.endOfChunk(symbols: d.symbols)
                 case .native(var d)?:
                     decoder = nil
                     defer { decoder = .native(d) }
                     try d.feed(chunk, into: &sink)
+                    sink.endOfChunk(symbols: d.symbols)
                 case .binary?, nil:
                     try spool?.append(chunk)
                 }
@@ -130,11 +140,13 @@ public enum TraceReader {
         switch decoder {
         case .text(var d)?:
             try d.finish(into: &sink)
+            sink.endOfChunk(symbols: d.parser.symbols)
             summarize(d, formatName: d.format?.rawValue ?? "unknown")
         case .binary(let format, let d)?:
             summarize(d, formatName: format.name)
         case .lackey(var d)?:
             try d.finish(into: &sink)
+            sink.endOfChunk(symbols: d.symbols)
             names = d.eventCounts
             summary.formatName = "lackey"
             summary.textBytes = d.textOffset
@@ -145,6 +157,7 @@ public enum TraceReader {
                     + "\(d.includeInstructionFetches ? "included" : "left out")); every page (\(d.pagesFreedAtEnd)) is freed at the end of the trace")
         case .native(var d)?:
             try d.finish(into: &sink)
+            sink.endOfChunk(symbols: d.symbols)
             let trailer = d.trailer ?? [:]
             names = (trailer["event_names"] as? [String: Int]) ?? [:]
             let source = (trailer["source_format"] as? String) ?? "?"

@@ -1,0 +1,303 @@
+import PrezeroModel
+
+/// How sure a verdict is: each policy's total-CPU change against the baseline, replayed (or, for
+/// a pure price, re-priced exactly) at both ends of every uncertain input, one input at a time.
+///
+/// Inputs (`Sensitivity.inputs`): touch density and the start state change what the model does,
+/// so they are replays from the same decode; a cached clear's cost changes what a scrubber gets
+/// done in its idle time, so policies with a zeroed pool replay it, the others are re-priced;
+/// line hit and miss costs change no state, so every run is re-priced from its counts
+/// (`touch_lines_*`), which is exact.
+package struct VerdictRange: Sendable, Equatable, Codable {
+    /// A total-CPU change against the baseline, as a fraction (+0.094 = 9.4 % more CPU).
+    package struct Delta: Sendable, Equatable, Codable {
+        package var value: Double
+        package var low: Double
+        package var high: Double
+        /// The change has one sign (or none) over every input's range (changes within
+        /// `Sensitivity.noChange` count as none).
+        package var signStable: Bool
+        /// The input whose range moves the change most; nil when none moved it.
+        package var driver: String?
+
+        enum CodingKeys: String, CodingKey {
+            case value, low, high, driver
+            case signStable = "sign_stable"
+        }
+
+        package func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(value, forKey: .value)
+            try c.encode(low, forKey: .low)
+            try c.encode(high, forKey: .high)
+            try c.encode(signStable, forKey: .signStable)
+            try c.encode(driver, forKey: .driver)
+        }
+    }
+
+    /// One input's effect on the change: a tornado row.
+    package struct Swing: Sendable, Equatable, Codable {
+        package var input: String
+        package var lowSetting: String
+        package var highSetting: String
+        package var atLow: Double
+        package var atHigh: Double
+        /// Where the range comes from.
+        package var source: String
+        /// Measured by the trace, so not part of the verdict's range (shown for what-if only).
+        package var measured: Bool
+
+        package var width: Double { abs(atHigh - atLow) }
+
+        enum CodingKeys: String, CodingKey {
+            case input, source, measured
+            case lowSetting = "low_setting"
+            case highSetting = "high_setting"
+            case atLow = "at_low"
+            case atHigh = "at_high"
+        }
+    }
+
+    package var totalCPUDelta: Delta
+    /// Lines touched per fault where the policy's total CPU crosses the baseline's (linear
+    /// between the replayed densities); nil when it does not cross between 1 line and the page.
+    package var breakEvenLines: Double?
+    /// [lines touched per fault, total-CPU change] at each replayed density.
+    package var touchPoints: [[Double]]
+    package var swings: [Swing]
+    /// Inputs not varied, each with why (no range declared for this profile, not simulated).
+    package var notVaried: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case swings
+        case totalCPUDelta = "total_cpu_delta"
+        case breakEvenLines = "break_even_lines"
+        case touchPoints = "touch_points"
+        case notVaried = "not_varied"
+    }
+
+    /// Written with `break_even_lines: null` where it never crosses: the key is always there.
+    package func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(totalCPUDelta, forKey: .totalCPUDelta)
+        try c.encode(breakEvenLines, forKey: .breakEvenLines)
+        try c.encode(touchPoints, forKey: .touchPoints)
+        try c.encode(swings, forKey: .swings)
+        try c.encode(notVaried, forKey: .notVaried)
+    }
+}
+
+package enum Sensitivity {
+    /// Changes smaller than this (half a percent) are no change: they do not make a sign unstable.
+    package static let noChange = 0.005
+    /// The warm start: a minute of idle before the window, as Lameter's runs began (notes §1).
+    static let warmStart = Warmup.idle(seconds: 60)
+
+    package enum End: String, Sendable { case low, high }
+
+    /// One extra replay: a policy of the compare at one end of one input.
+    package struct Variant: Sendable {
+        package var policy: String
+        package var input: String
+        package var end: End
+        package var options: ReplayOptions
+    }
+
+    /// An uncertain input: its ends for these options (nil: not varied, with why), and how a run
+    /// is evaluated at an end: a replay with changed options, or a re-pricing of its counts.
+    struct Input: Sendable {
+        var key: String
+        var ends: @Sendable (ReplayOptions) -> Result<Ends, NotVaried>
+        /// Changes the options to an end; nil: a pure price (re-price instead of replaying).
+        var replay: (@Sendable (inout ReplayOptions, Double) -> Void)?
+        /// Policies with a zeroed pool replay; the others are re-priced (`reprice`).
+        var replayOnlyPools = false
+        /// The total CPU of a run at `value` of the input (for re-priced inputs).
+        var reprice: (@Sendable (RunMetrics, MachineProfile, Double) -> Double)?
+    }
+
+    struct Ends: Sendable {
+        var low: Double
+        var high: Double
+        var nominal: Double
+        var lowText: String
+        var highText: String
+        var source: String
+    }
+
+    struct NotVaried: Error {
+        var why: String
+    }
+
+    /// The inputs, in the order reports list them. A new input is one entry here.
+    static let inputs: [Input] = [
+        Input(
+            key: "touch density",
+            ends: { o in
+                let lines = Double(o.profile.linesPerPage)
+                return .success(Ends(
+                    low: 1, high: lines, nominal: Double(o.touch.lineCount(linesPerPage: o.profile.linesPerPage)),
+                    lowText: "first-line", highText: "full (\(Int(lines)) lines)",
+                    source: "a kernel capture cannot see how many lines of a page the program touches: 1 line to the whole page"))
+            },
+            replay: { o, lines in
+                o.touch = lines <= 1 ? .firstLine : Int(lines) >= o.profile.linesPerPage ? .full : .lines(Int(lines))
+                o.touchSource = .option
+            }),
+        Input(
+            key: "start state",
+            ends: { o in
+                let nominal: Double = o.warmup == .none ? 0 : 1
+                return .success(Ends(
+                    low: 0, high: 1, nominal: nominal, lowText: "cold (nothing zeroed)", highText: "warm (\(warmStart) idle first)",
+                    source: "what the machine did before the capture is not in it: from nothing zeroed to a minute of idle, the scrubber zeroing at its own cost"))
+            },
+            replay: { o, warm in o.warmup = warm > 0 ? Sensitivity.warmStart : .none },
+            replayOnlyPools: true),
+        Input(
+            key: "cached clear cost",
+            ends: { o in
+                let nominal = o.profile.clearCached.ns(bytes: o.profile.pageBytes)
+                guard let r = o.profile.range(of: "clear_cached_page_ns") else {
+                    return .failure(NotVaried(why: "no range of clear_cached_page_ns in profile \(o.profile.name)"))
+                }
+                return .success(Ends(
+                    low: r.low, high: r.high, nominal: nominal, lowText: "\(ns(r.low)) ns a page", highText: "\(ns(r.high)) ns a page", source: r.source))
+            },
+            replay: { o, pageNs in o.profile.clearCached = scaled(o.profile.clearCached, by: pageNs / max(o.profile.clearCached.ns(bytes: o.profile.pageBytes), 1e-9)) },
+            replayOnlyPools: true,
+            reprice: { m, p, pageNs in
+                m.totalCPUNs + (pageNs / max(p.clearCached.ns(bytes: p.pageBytes), 1e-9) - 1) * m.cachedClearCPUNs
+            }),
+        priced("line miss cost", key: "line_miss_ns", count: \.touchLinesMiss, nominal: { $0.lineMissNs }),
+        priced("streamed line miss cost", key: "line_miss_stream_ns", count: \.touchLinesMissStream, nominal: { $0.lineMissStreamNs }),
+        priced("LLC hit cost", key: "llc_hit_ns", count: \.touchLinesLLCHit, nominal: { $0.llcHitNs ?? $0.lineHitNs }, needsL2: true),
+    ]
+
+    /// A cost per counted touch: re-priced exactly from the run's counts.
+    static func priced(
+        _ name: String, key: String, count: KeyPath<RunMetrics, UInt64> & Sendable, nominal: @escaping @Sendable (MachineProfile) -> Double,
+        needsL2: Bool = false
+    ) -> Input {
+        Input(
+            key: name,
+            ends: { o in
+                if needsL2 && !(o.privateL2 && o.profile.l2 != nil && o.profile.llcHitNs != nil) {
+                    return .failure(NotVaried(why: "\(key): no private L2 simulated"))
+                }
+                guard let r = o.profile.range(of: key) else { return .failure(NotVaried(why: "no range of \(key) in profile \(o.profile.name)")) }
+                return .success(Ends(
+                    low: r.low, high: r.high, nominal: nominal(o.profile), lowText: "\(ns(r.low)) ns", highText: "\(ns(r.high)) ns", source: r.source))
+            },
+            replay: nil,
+            reprice: { m, p, value in m.totalCPUNs + (value - nominal(p)) * Double(m[keyPath: count]) })
+    }
+
+    static func ns(_ v: Double) -> String { v.rounded() == v ? String(Int(v)) : String(format: "%.1f", v) }
+
+    /// A clear `factor` times as long: every extent's rate divided by it, the fixed cost times it.
+    static func scaled(_ cost: ClearCost, by factor: Double) -> ClearCost {
+        ClearCost(setupNs: cost.setupNs * factor, points: cost.points.map { .init(extentBytes: $0.extentBytes, bytesPerNs: $0.bytesPerNs / factor) })
+    }
+
+    /// The extra replays for `policies` (the compare's, baseline included) under `options`: each
+    /// replayed input's ends that differ from the nominal, for every policy it applies to.
+    package static func variants(policies: [any PrezeroPolicy], options: ReplayOptions) -> [Variant] {
+        var out: [Variant] = []
+        for input in inputs {
+            guard let replay = input.replay, case .success(let ends) = input.ends(options) else { continue }
+            for policy in policies where !input.replayOnlyPools || policy.keepsZeroedPool {
+                for (end, value) in [(End.low, ends.low), (.high, ends.high)] where value != ends.nominal {
+                    var variant = options
+                    replay(&variant, value)
+                    out.append(Variant(policy: type(of: policy).name, input: input.key, end: end, options: variant))
+                }
+            }
+        }
+        return out
+    }
+
+    /// Each non-baseline run's `verdict`, from the nominal runs and the variants' results.
+    package static func attach(to runs: inout [RunResult], variants: [(Variant, RunResult)], baseline: String, options: ReplayOptions) {
+        guard let base = runs.first(where: { $0.policy == baseline }), base.noVerdict == nil, base.metrics.totalCPUNs > 0 else { return }
+        func replayed(_ policy: String, _ input: String, _ end: End) -> RunResult? {
+            variants.first { $0.0.policy == policy && $0.0.input == input && $0.0.end == end }?.1
+        }
+        // Touch density is the trace's own where it has touch records (lackey, .pzt) or says
+        // what it touches (synthetic): then it is a what-if, not part of the range.
+        let touchMeasured = base.metrics.touchedLinesPerPageMean > 0 || base.trace.touchSource == .trace
+        for index in runs.indices where runs[index].policy != baseline {
+            let run = runs[index]
+            let value = change(run.metrics.totalCPUNs, base.metrics.totalCPUNs)
+            var swings: [VerdictRange.Swing] = []
+            var notVaried: [String] = []
+            var points: [(Double, Double, Double)] = []  // lines, policy total, baseline total
+            for input in inputs {
+                let ends: Ends
+                switch input.ends(options) {
+                case .success(let e): ends = e
+                case .failure(let reason):
+                    notVaried.append("\(input.key): \(reason.why)")
+                    continue
+                }
+                /// Total CPU of a policy's run at one end.
+                func total(_ r: RunResult, _ end: End, _ at: Double) -> Double {
+                    if at == ends.nominal { return r.metrics.totalCPUNs }
+                    if let variant = replayed(r.policy, input.key, end) { return variant.metrics.totalCPUNs }
+                    if input.replay != nil && !input.replayOnlyPools { return .nan }  // a replay that did not run
+                    // Not replayed for this policy: a price, or an input that does not change it.
+                    return input.reprice?(r.metrics, r.profile, at) ?? r.metrics.totalCPUNs
+                }
+                let atLow = change(total(run, .low, ends.low), total(base, .low, ends.low))
+                let atHigh = change(total(run, .high, ends.high), total(base, .high, ends.high))
+                guard atLow.isFinite, atHigh.isFinite else { continue }
+                let measured = input.key == "touch density" && touchMeasured
+                swings.append(.init(
+                    input: input.key, lowSetting: ends.lowText, highSetting: ends.highText, atLow: atLow, atHigh: atHigh,
+                    source: measured ? "measured by the trace: a what-if, not part of the range" : ends.source, measured: measured))
+                if input.key == "touch density" {
+                    points = [(ends.low, total(run, .low, ends.low), total(base, .low, ends.low))]
+                    if ends.nominal != ends.low && ends.nominal != ends.high { points.append((ends.nominal, run.metrics.totalCPUNs, base.metrics.totalCPUNs)) }
+                    points.append((ends.high, total(run, .high, ends.high), total(base, .high, ends.high)))
+                }
+            }
+            let counted = swings.filter { !$0.measured }
+            let all = [value] + counted.flatMap { [$0.atLow, $0.atHigh] }
+            let low = all.min() ?? value
+            let high = all.max() ?? value
+            let driver = counted.max { $0.width < $1.width }.flatMap { $0.width > 0 ? $0.input : nil }
+            runs[index].verdict = VerdictRange(
+                totalCPUDelta: .init(value: value, low: low, high: high, signStable: !(low < -noChange && high > noChange), driver: driver),
+                breakEvenLines: breakEven(points), touchPoints: points.map { [$0.0, change($0.1, $0.2)] },
+                swings: swings.sorted { $0.width > $1.width }, notVaried: notVaried)
+        }
+    }
+
+    /// NaN (a replay that did not run) stays NaN.
+    static func change(_ value: Double, _ base: Double) -> Double {
+        if value.isNaN || base.isNaN { return .nan }
+        return base > 0 ? value / base - 1 : (value > 0 ? .infinity : 0)
+    }
+
+    /// Where (policy - baseline) total CPU crosses zero, linear between densities; nil if never.
+    /// Points where the two are equal are skipped: a crossing needs a sign on each side.
+    static func breakEven(_ points: [(lines: Double, policy: Double, base: Double)]) -> Double? {
+        let d = points.sorted { $0.lines < $1.lines }.map { ($0.lines, $0.policy - $0.base) }.filter { $0.1 != 0 && $0.1.isFinite }
+        for k in d.indices.dropLast() {
+            let (x1, y1) = d[k]
+            let (x2, y2) = d[k + 1]
+            if (y1 < 0) != (y2 < 0) { return x1 + (x2 - x1) * y1 / (y1 - y2) }
+        }
+        return nil
+    }
+
+    /// The inputs that alone take the change across zero (beyond `noChange`), widest first.
+    package static func signFlippers(_ verdict: VerdictRange) -> [String] {
+        let value = verdict.totalCPUDelta.value
+        return verdict.swings.filter { swing in
+            guard !swing.measured else { return false }
+            let values = [value, swing.atLow, swing.atHigh]
+            return values.contains { $0 < -noChange } && values.contains { $0 > noChange }
+        }.map(\.input)
+    }
+}
