@@ -21,7 +21,7 @@ prezero, trace, out, runs, cores = sys.argv[1], sys.argv[2], sys.argv[3], int(sy
 six = "zero-on-fault,kscrubd-v4,kscrubd-v8,init-on-free,idle-zero,oracle"
 commands = {
     "one": [prezero, "replay", trace, "--policy", "kscrubd-v4"],
-    "six": [prezero, "compare", trace, "--policies", six, "-o", f"{out}/report.md"],
+    "six": [prezero, "compare", trace, "--policies", six, "--sensitivity", "off", "-o", f"{out}/report.md"],
 }
 def timed(cmd):
     start = time.perf_counter()

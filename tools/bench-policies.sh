@@ -43,7 +43,7 @@ for _ in $(seq "$runs"); do timed "$p" --version; done | summary "  --version" 0
 six=zero-on-fault,kscrubd-v4,kscrubd-v8,init-on-free,idle-zero,oracle
 echo "six policies in one compare against one replay (kscrubd-v4), from the .pzt:"
 for _ in $(seq "$runs"); do timed "$p" replay "$work/trace.pzt" --policy kscrubd-v4; done | summary "  one replay" "$events" | tee "$work/one"
-for _ in $(seq "$runs"); do timed "$p" compare "$work/trace.pzt" --policies "$six" -o "$work/report.md"; done | summary "  compare of 6" "$events" | tee "$work/six"
+for _ in $(seq "$runs"); do timed "$p" compare "$work/trace.pzt" --policies "$six" --sensitivity off -o "$work/report.md"; done | summary "  compare of 6" "$events" | tee "$work/six"
 python3 - "$work/one" "$work/six" "$(nproc)" <<'PY'
 import re, sys
 def read(path):
