@@ -36,7 +36,7 @@ check() {
     elif [ "$rc" -ge 128 ]; then verdict="CRASH (signal $((rc - 128)))"
     elif [ "$rc" != "$want" ]; then verdict="exit $rc, expected $want"
     elif ! grep -aEq -- "$pattern" out.txt; then verdict="output lacks /$pattern/"
-    elif [ "${kb:-0}" -gt "${case_limit_kb:-$limit_kb}" ]; then verdict="${kb} KB resident (limit ${case_limit_kb:-$limit_kb})"
+    elif [ "${kb:-0}" -gt "$limit_kb" ]; then verdict="${kb} KB resident (limit ${limit_kb})"
     fi
     printf '%-44s exit %-3s %6ss %7s KB  %s\n' "$name" "$rc" "$seconds" "$kb" "$verdict"
     if [ "$verdict" != ok ]; then
@@ -112,10 +112,6 @@ check "unknown event" 0 "unknown event lines \(skipped\) +: 1" "$prezero" stat u
 check "empty trace: no verdict (replay)" 4 "empty.txt: no verdict: the capture has no kmem:mm_page_alloc and no exceptions:page_fault_user events; capture with tools/capture-perf.sh" "$prezero" replay empty.txt
 check "empty trace: no verdict (stat)" 0 "^no verdict: the capture has no kmem:mm_page_alloc" "$prezero" stat empty.txt
 trace "$alloc" "$free" > kmem-only.txt
-# A compare runs 2 replays per policy here (the verdicts' ranges replay touch density too), and a
-# debug build's invariant check writes each replay's whole page table (~80 MB for the default
-# 24 GiB machine; a release build: 26 MB in all): these two cases get twice the limit.
-case_limit_kb=$((512 * 1024))
 check "perf kmem record capture: no verdict (compare)" 4 "kmem-only.txt: no verdict: the capture has no exceptions:page_fault_user events" "$prezero" compare kmem-only.txt --policies oracle -o kmem-report.md
 grep -q "^\*\*No verdict\*\*" kmem-report.md || { echo "compare wrote no 'No verdict' for a capture without faults"; failures=$((failures + 1)); }
 { trace "$fault" "$alloc"; echo '             cat-7077    [001] d....   774.865817: page_fault_user: address=0x560af984c6b6 ip=0x7fbddbc7713e error_code=0x4'; } > mixed.txt
@@ -123,7 +119,6 @@ check "perf and ftrace lines mixed (counted)" 0 "lines in a second format +: 1" 
 check "perf and ftrace lines mixed (--strict)" 2 "mixed.txt: trace anomalies with --strict: 1 lines in a second text format" "$prezero" replay --strict mixed.txt
 check "mixed lines, compare --strict" 2 "mixed.txt: trace anomalies with --strict: 1 lines in a second text format" "$prezero" compare --strict mixed.txt --policies oracle -o compare-report.md
 [ ! -e compare-report.md ] || { echo "compare --strict wrote a report for a trace it rejected"; failures=$((failures + 1)); }
-unset case_limit_kb
 printf 'traces = ["%s"]\n[[policy]]\nname = "oracle"\n' "$PWD/backwards.txt" > plan.toml
 check "backwards timestamps, batch --strict" 2 "backwards.txt: trace anomalies with --strict: 1 timestamps going backwards" "$prezero" batch --strict plan.toml -o batch-results
 [ -z "$(ls -A batch-results 2>/dev/null)" ] || { echo "batch --strict wrote results for a trace it rejected"; failures=$((failures + 1)); }

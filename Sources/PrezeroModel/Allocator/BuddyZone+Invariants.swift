@@ -26,15 +26,18 @@ extension BuddyZone {
                     }
                     if seenHead[p] { note("block \(p) on two lists") }
                     seenHead[p] = true
-                    let record = table.record(p).pointee
+                    let record = table.peek(p)
                     if Int(record.prev) != previous { note("block \(p): broken back link") }
                     if Int(record.headOrder) != order { note("block \(p) on order-\(order) list has order \(record.headOrder)") }
                     if record.state != PageState.freeHead.rawValue { note("listed block \(p) not marked free") }
                     if p & ((1 << order) - 1) != 0 { note("block \(p) misaligned for order \(order)") }
                     let size = 1 << order
-                    for q in (p + 1)..<(p + size) where table.record(q).pointee.state != PageState.freeTail.rawValue {
-                        note("page \(q) inside free block \(p) is not marked free")
-                        break
+                    // Pristine tails are free tails by construction (`PageTable.pristine`).
+                    if !table.isPristine(p + 1, count: size - 1) {
+                        for q in (p + 1)..<(p + size) where table.peek(q).state != PageState.freeTail.rawValue {
+                            note("page \(q) inside free block \(p) is not marked free")
+                            break
+                        }
                     }
                     let dirty = dirtyPages(p, count: size)
                     if dirty != Int(record.dirtyCount) { note("block \(p): dirty count \(record.dirtyCount) but \(dirty) dirty pages") }
@@ -57,7 +60,15 @@ extension BuddyZone {
         var pinned = 0
         var busy = 0
         var free = 0
-        for p in 0..<pageCount {
+        for chunk in 0..<table.chunkCount {
+            // A chunk nobody reached holds its pristine free and pinned pages: counted, not read.
+            if let pristineFree = table.pristineFreePages(chunk: chunk) {
+                let pages = min(pageCount, (chunk + 1) << PageTable.chunkShift) - chunk << PageTable.chunkShift
+                free += pristineFree
+                pinned += pages - pristineFree
+                continue
+            }
+            for p in chunk << PageTable.chunkShift..<min(pageCount, (chunk + 1) << PageTable.chunkShift) {
             switch table.record(p).pointee.state {
             case PageState.onPCP.rawValue: onPCP += 1
             case PageState.allocated.rawValue:
@@ -66,6 +77,7 @@ extension BuddyZone {
             case PageState.pinned.rawValue: pinned += 1
             case PageState.busy.rawValue: busy += 1
             default: free += 1
+            }
             }
         }
         if onPCP != pcpPages { note("\(onPCP) pages marked on pcp lists but the lists hold \(pcpPages)") }

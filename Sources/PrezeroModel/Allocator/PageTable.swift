@@ -49,6 +49,8 @@ final class PageTable: @unchecked Sendable {
     private(set) var runs: [ReleasedRun] = []
     /// Whether any chunk has been given its pristine values: releases are deferred only before.
     private(set) var anyMaterialized = false
+    /// The run `peek` found last (scans read pages in order).
+    private var peekRun: Int?
     static let chunkShift = 9
 
     init(pageCount: Int) {
@@ -79,6 +81,47 @@ final class PageTable: @unchecked Sendable {
         if r.pointee.state == 0 { materialize(chunkOf: p) }
         return r
     }
+
+    /// Page `p`'s record as `record` would give it, without writing a chunk nobody has reached:
+    /// what the invariant checker reads, so a check does not grow the model to the whole zone.
+    func peek(_ p: Int) -> PageRecord {
+        precondition(UInt(bitPattern: p) < UInt(pageCount), "page \(p) outside a zone of \(pageCount) pages")
+        let r = records[p]
+        if r.state != 0 { return r }
+        if let cached = peekRun, cached < runs.count, runs[cached].start <= p, p < runs[cached].end {
+            return pristine(p, run: cached)
+        }
+        peekRun = runIndex(containing: p)
+        return pristine(p, run: peekRun)
+    }
+
+    /// For a chunk nobody has reached (its pages still pristine): how many of its pages the
+    /// deferred releases made free; the rest are pinned. Nil for a written chunk.
+    func pristineFreePages(chunk: Int) -> Int? {
+        let first = chunk << Self.chunkShift
+        guard records[first].state == 0 else { return nil }
+        let end = min(pageCount, first + 1 << Self.chunkShift)
+        var free = 0
+        var index = runIndex(containing: first)
+        while let r = index, runs[r].start < end {
+            free += max(0, min(end, runs[r].end) - max(first, runs[r].start))
+            index = r + 1 < runs.count ? r + 1 : nil
+        }
+        return free
+    }
+
+    /// True when every page of `[p, p + count)` is in a chunk nobody has reached (pristine).
+    func isPristine(_ p: Int, count: Int) -> Bool {
+        guard count > 0 else { return true }
+        var chunk = p >> Self.chunkShift
+        while chunk <= (p + count - 1) >> Self.chunkShift {
+            if records[chunk << Self.chunkShift].state != 0 { return false }
+            chunk += 1
+        }
+        return true
+    }
+
+    var chunkCount: Int { (pageCount + (1 << Self.chunkShift) - 1) >> Self.chunkShift }
 
     /// Writes the pristine value of every page of `p`'s chunk. Chunks are written whole, so a
     /// page whose state is 0 is in a chunk nobody has written.
