@@ -133,7 +133,7 @@ package enum BuiltinProfiles {
                 low: 6.9, high: 10.3, source: "notes §4: reading a non-temporally cleared 4 KiB page back costs 440-660 ns more, 6.9-10.3 ns a line"),
             "llc_hit_ns": ParameterRange(
                 low: 7.0, high: 13,
-                source: "7.0: fitted to the real program's L2 pollution (traces/l2-pollution-*: 63.7 re-misses a fault for the measured ~255 ns, docs/model.md); 13: an L3 hit measured by a pointer chase (notes §4)"),
+                source: "7.0: fitted to the real program's L2 pollution (traces/l2-pollution-*: 63.6 re-misses a fault for the measured ~255 ns, docs/model.md); 13: an L3 hit measured by a pointer chase (notes §4)"),
             "clear_cached_page_ns": ParameterRange(
                 low: 28.6, high: 178, source: "notes §4: clearing 4 KiB with rep stosb, target hot 28.6 ns, cold back to back ~178 ns"),
         ])
@@ -158,7 +158,7 @@ package enum BuiltinProfiles {
             "fault_batches.page_table_ns": "measured (tools/measure-fault-latency.sh, 2026-12-02): a fault that opens a 2 MiB span costs 1.3-4.0 us more than the median fault (five sets of runs); 2,950 (3,000 less the page-table page's 45 ns clear) is an assumption inside that range",
             "fault_per_extra_page_ns": "measured (notes §4): 2 MiB THP fault 84-92 us, ~95 % clearing -> ~4.4 us without clearing",
             "line_hit_ns": "assumption: L2 hit ~14 cycles",
-            "llc_hit_ns": "derived from a measurement (notes §4) through the model: re-reading a 1 MiB working set after 256 fresh 4 KiB faults costs ~255 ns more per fault; in the model those faults' cached clears cost the re-read 8,768 more L2 misses (34.25 a fault; PublishedWorkTests.l2PollutionByInlineClears), so llc_hit - line_hit = 255 / 34.25 = 7.4 ns (fitted: not a prediction). The real program's lackey trace (traces/l2-pollution-*) gives 63.7 misses a fault and so 1.8x the measured cost (docs/model.md); a pointer chase measures an L3 hit at ~13 ns",
+            "llc_hit_ns": "derived from a measurement (notes §4) through the model: re-reading a 1 MiB working set after 256 fresh 4 KiB faults costs ~255 ns more per fault; in the model those faults' cached clears cost the re-read 8,768 more L2 misses (34.25 a fault; PublishedWorkTests.l2PollutionByInlineClears), so llc_hit - line_hit = 255 / 34.25 = 7.4 ns (fitted: not a prediction). The real program's lackey trace (traces/l2-pollution-*) gives 63.6 misses a fault and so 1.8x the measured cost (docs/model.md); a pointer chase measures an L3 hit at ~13 ns",
             "line_miss_ns": "assumption: DRAM latency ~100 ns on Zen 5 (no hardware counters in the VM)",
             "line_miss_stream_ns": "measured (notes §4): reading a non-temporally cleared 4 KiB page back costs 440-660 ns more (~8.7 ns a line)",
             "free_path_ns": "assumption",
