@@ -379,8 +379,7 @@ package struct ComparisonReport {
     /// stable: depends on touch density**", after the verdict's total CPU.
     static func rangeText(_ v: VerdictRange) -> String {
         let d = v.totalCPUDelta
-        func pct(_ x: Double) -> String { String(format: "%+.1f %%", x * 100) }
-        var text = " (\(pct(d.low)) to \(pct(d.high)) over the inputs' ranges" + (d.driver.map { "; moved most by \($0)" } ?? "") + ")"
+        var text = " (\(signedPercent(d.low)) to \(signedPercent(d.high)) over the inputs' ranges" + (d.driver.map { "; moved most by \($0)" } ?? "") + ")"
         if !d.signStable {
             let flippers = Sensitivity.signFlippers(v)
             text += flippers.isEmpty
@@ -390,6 +389,9 @@ package struct ComparisonReport {
         return text
     }
 
+    /// A change as a fraction, in percent with its sign: "+9.4%".
+    static func signedPercent(_ fraction: Double) -> String { String(format: "%+.1f%%", fraction * 100) }
+
     /// Each verdict's range, what moves it most, and its break-even touch density.
     func ranges(_ group: Group) -> String {
         let ranged = group.runs.compactMap { run in run.result.verdict.map { (run, $0) } }
@@ -397,12 +399,11 @@ package struct ComparisonReport {
         var md = "Verdict ranges (total CPU Δ against `\(baseline)`, each uncertain input at both ends of its range, the others nominal; "
         md += "the inputs, their ranges and sources are in the JSON's `verdict`):\n\n"
         md += "| policy | total CPU Δ | low | high | moved most by | sign | break-even lines/page |\n|---|---:|---:|---:|---|---|---:|\n"
-        func pct(_ x: Double) -> String { String(format: "%+.1f%%", x * 100) }
         for (run, v) in ranged {
             let d = v.totalCPUDelta
             let sign = d.signStable ? "stable" : "**not stable**"
             let breakEven = v.breakEvenLines.map { SVGChart.trim($0) } ?? "never"
-            md += "| \(run.label) | \(pct(d.value)) | \(pct(d.low)) | \(pct(d.high)) | \(d.driver ?? "-") | \(sign) | \(breakEven) |\n"
+            md += "| \(run.label) | \(Self.signedPercent(d.value)) | \(Self.signedPercent(d.low)) | \(Self.signedPercent(d.high)) | \(d.driver ?? "-") | \(sign) | \(breakEven) |\n"
         }
         let notVaried = Set(ranged.flatMap { $0.1.notVaried }).sorted()
         if !notVaried.isEmpty { md += "\nNot varied: " + notVaried.joined(separator: "; ") + ".\n" }

@@ -68,7 +68,7 @@ enum ProfileTable {
         }
         var out = "### \(p.name)\n\n\(p.description)\n\n| parameter | value | source |\n|---|---|---|\n"
         for (key, value) in rows { out += "| `\(key)` | \(value) | \(p.sources[key] ?? "-") |\n" }
-        let ranged = ["line_miss_ns", "line_miss_stream_ns", "llc_hit_ns", "clear_cached_page_ns"].compactMap { key in p.range(of: key).map { (key, $0) } }
+        let ranged = MachineProfile.uncertainParameters.compactMap { key in p.range(of: key).map { (key, $0) } }
         if !ranged.isEmpty {
             out += "\nUncertain parameters: the range `compare` varies each over for a verdict's range (docs/model.md).\n\n"
             out += "| parameter | low | high | source |\n|---|---|---|---|\n"

@@ -117,7 +117,6 @@ struct SensitivityTests {
         #expect(verdict.swings.first { $0.input == "touch density" }?.measured == true)
         let counted = verdict.swings.filter { !$0.measured }
         #expect(d.driver == counted.max { $0.width < $1.width }?.input)
-        #expect(d.high - d.low >= (counted.map(\.width).max() ?? 0) - 1e-12)
         // The cold start makes kscrubd-v4 zero the free memory it finds in the window: dearer.
         let start = try #require(verdict.swings.first { $0.input == "start state" })
         #expect(start.atLow > start.atHigh)

@@ -16,7 +16,8 @@ struct TouchProfileTests {
     @Test func drawsFollowTheMeasuredDistribution() {
         // 3 pages touched 1 line, 1 page 4 lines: 3 draws in 4 are 1 line.
         let d = TouchProfile.Distribution(pages: [3, 0, 0, 1] + Array(repeating: 0, count: 60))
-        let draws = (0..<4000).map { d.lines(draw: UInt64($0)) }
+        let sampler = d.sampler
+        let draws = (0..<4000).map { sampler.lines(draw: UInt64($0)) }
         #expect(Set(draws) == [1, 4])
         #expect(abs(Double(draws.filter { $0 == 1 }.count) / 4000 - 0.75) < 0.005)
         #expect(d.meanLines == 1.75)

@@ -62,22 +62,22 @@ extension BuddyZone {
         var free = 0
         for chunk in 0..<table.chunkCount {
             // A chunk nobody reached holds its pristine free and pinned pages: counted, not read.
+            let pages = chunk << PageTable.chunkShift..<min(pageCount, (chunk + 1) << PageTable.chunkShift)
             if let pristineFree = table.pristineFreePages(chunk: chunk) {
-                let pages = min(pageCount, (chunk + 1) << PageTable.chunkShift) - chunk << PageTable.chunkShift
                 free += pristineFree
-                pinned += pages - pristineFree
+                pinned += pages.count - pristineFree
                 continue
             }
-            for p in chunk << PageTable.chunkShift..<min(pageCount, (chunk + 1) << PageTable.chunkShift) {
-            switch table.record(p).pointee.state {
-            case PageState.onPCP.rawValue: onPCP += 1
-            case PageState.allocated.rawValue:
-                allocated += 1
-                if isZero(p) { note("allocated page \(p) still called zero") }
-            case PageState.pinned.rawValue: pinned += 1
-            case PageState.busy.rawValue: busy += 1
-            default: free += 1
-            }
+            for p in pages {
+                switch table.record(p).pointee.state {
+                case PageState.onPCP.rawValue: onPCP += 1
+                case PageState.allocated.rawValue:
+                    allocated += 1
+                    if isZero(p) { note("allocated page \(p) still called zero") }
+                case PageState.pinned.rawValue: pinned += 1
+                case PageState.busy.rawValue: busy += 1
+                default: free += 1
+                }
             }
         }
         if onPCP != pcpPages { note("\(onPCP) pages marked on pcp lists but the lists hold \(pcpPages)") }

@@ -221,6 +221,9 @@ package struct MachineProfile: Codable, Sendable, Equatable {
         try c.encodeIfPresent(uncertainty, forKey: .uncertainty)
     }
 
+    /// The parameters a profile may give an uncertainty range (`uncertainty`'s keys).
+    package static let uncertainParameters = ["line_miss_ns", "line_miss_stream_ns", "llc_hit_ns", "clear_cached_page_ns"]
+
     /// The range of an uncertain parameter: declared, else measured, else nil.
     package func range(of key: String) -> ParameterRange? {
         if let declared = uncertainty?[key] { return declared }

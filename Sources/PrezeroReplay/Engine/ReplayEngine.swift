@@ -24,11 +24,11 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     var l2: [CacheModel] = []
     var zeroingVictims = VictimTable()
     /// Page-touch traces: lines touched so far per virtual page, and their total.
-    var touchedByPage: [UInt64: TouchedLines] = [:]
+    var touchedByPage: [UInt64: LineMask] = [:]
     var touchedLines = 0
-    /// `--touch profile:FILE`: its commands in class order, and the draws made per class.
-    let touchClassNames: [String]
-    var touchDraws: [UInt64] = []
+    /// `--touch profile:FILE`: its commands' distributions in class order, and the draws made.
+    let touchSamplers: [TouchProfile.Sampler]
+    var touchDraws: [UInt64]
     var live = PFNMap()
     /// Huge folios the model served as base pages (`fallBackToBasePages`): trace pfn -> order.
     var fallbackFolios: [UInt64: Int] = [:]
@@ -82,7 +82,8 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         inlineClear = CPUCachedDriver(profile: profile)
         engineMaxBytes = drivers.first(where: { $0.isEngine })?.maxBytes ?? Int.max
         keepsPool = policy.keepsZeroedPool
-        touchClassNames = options.touchProfile?.classNames ?? []
+        touchSamplers = options.touchProfile.map { p in p.classNames.compactMap { p.commands[$0]?.sampler } } ?? []
+        touchDraws = Array(repeating: 0, count: touchSamplers.count)
         cache = CacheModel(geometry: profile.llc, pages: profile.pages, linesPerPage: profile.linesPerPage)
         if options.privateL2, let geometry = options.profile.l2 {
             let (pages, linesPerPage) = (options.profile.pages, options.profile.linesPerPage)
@@ -466,16 +467,13 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     /// Lines a zero-fill fault touches: for a command of the touch profile, drawn from what it
     /// measured for that command (scaled to this machine's lines a page); else the touch model.
     mutating func touchLines(_ fault: ZeroFillFault) -> Int {
-        if fault.commClass > 0, let touchProfile = options.touchProfile {
-            let k = Int(fault.commClass) - 1
-            if k < touchClassNames.count, let distribution = touchProfile.commands[touchClassNames[k]] {
-                if k >= touchDraws.count { touchDraws += Array(repeating: 0, count: k + 1 - touchDraws.count) }
-                let measured = distribution.lines(draw: touchDraws[k])
-                touchDraws[k] &+= 1
-                metrics.faultsTouchTransferred += 1
-                let scaled = (Double(measured) * Double(profile.linesPerPage) / Double(max(touchProfile.linesPerPage, 1))).rounded(.up)
-                return min(max(Int(scaled), 1), profile.linesPerPage)
-            }
+        let k = Int(fault.commClass) - 1
+        if k >= 0, k < touchSamplers.count, let touchProfile = options.touchProfile {
+            let measured = touchSamplers[k].lines(draw: touchDraws[k])
+            touchDraws[k] &+= 1
+            metrics.faultsTouchTransferred += 1
+            let scaled = (Double(measured) * Double(profile.linesPerPage) / Double(max(touchProfile.linesPerPage, 1))).rounded(.up)
+            return min(max(Int(scaled), 1), profile.linesPerPage)
         }
         return options.touch.lineCount(linesPerPage: profile.linesPerPage)
     }
@@ -534,8 +532,8 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     /// Page-touch detail: the lines a program touched in one interval, after the fault. The
     /// trace's pfn of a page-touch trace is its virtual page, so the live map finds the block.
     mutating func laterTouch(_ event: TraceEvent) -> Double {
-        let old = touchedByPage[event.touchPage] ?? TouchedLines()
-        let new = TouchedLines(low: old.low | event.touchMaskLow, high: old.high | event.touchMaskHigh)
+        let old = touchedByPage[event.touchPage] ?? LineMask()
+        let new = old.union(LineMask(touch: event))
         touchedByPage[event.touchPage] = new
         touchedLines += new.count - old.count
         metrics.touchedLinesPerPageMean = Double(touchedLines) / Double(touchedByPage.count)
@@ -724,11 +722,4 @@ struct EngineJob {
     var job: ScrubJob
     var done: Double
     var driver: String
-}
-
-/// Lines 0-127 of a page, as two masks.
-struct TouchedLines {
-    var low: UInt64 = 0
-    var high: UInt64 = 0
-    var count: Int { low.nonzeroBitCount + high.nonzeroBitCount }
 }

@@ -21,20 +21,28 @@ public struct TouchProfile: Codable, Sendable, Equatable {
             return pages.enumerated().reduce(0.0) { $0 + Double($1.offset + 1) * Double($1.element) } / Double(total)
         }
 
-        /// The lines of the `n`-th fault drawn: the distribution's quantile at the `n`-th point of
-        /// a golden-ratio sequence, so any run of draws follows the distribution closely and a
-        /// replay stays deterministic.
+        /// Draws line counts from the distribution.
+        public var sampler: Sampler { Sampler(self) }
+    }
+
+    /// The lines of the `n`-th fault drawn: the distribution's quantile at the `n`-th point of a
+    /// golden-ratio sequence, so any run of draws follows the distribution closely and a replay
+    /// stays deterministic. Its running sums are computed once, not per fault.
+    public struct Sampler: Sendable {
+        let cumulative: [UInt64]
+        public let total: UInt64
+
+        init(_ d: Distribution) {
+            var sum: UInt64 = 0
+            cumulative = d.pages.map { sum &+= $0; return sum }
+            total = sum
+        }
+
         public func lines(draw n: UInt64) -> Int {
-            let total = self.total
             guard total > 0 else { return 1 }
             let u = (Double(n) * 0.618_033_988_749_894_9).truncatingRemainder(dividingBy: 1)
             let target = UInt64(u * Double(total))
-            var seen: UInt64 = 0
-            for (k, count) in pages.enumerated() {
-                seen += count
-                if target < seen { return k + 1 }
-            }
-            return pages.count
+            return (cumulative.firstIndex { target < $0 } ?? cumulative.count - 1) + 1
         }
     }
 
@@ -77,6 +85,13 @@ public struct TouchProfile: Codable, Sendable, Equatable {
     /// Commands in a fixed order: a fault's `commClass` is an index into it, plus one.
     public var classNames: [String] { commands.keys.sorted() }
 
+    /// Mean distinct lines a page over every command's pages: the profile as a whole.
+    public var meanLines: Double {
+        let pages = commands.values.reduce(0) { $0 + $1.total }
+        guard pages > 0 else { return 0 }
+        return commands.values.reduce(0.0) { $0 + $1.meanLines * Double($1.total) } / Double(pages)
+    }
+
     public struct LoadError: Error, CustomStringConvertible {
         public var description: String
     }
@@ -109,16 +124,7 @@ public struct TouchProfile: Codable, Sendable, Equatable {
 public struct TouchProfileBuilder: TraceEventSink {
     struct Page {
         var comm: SymbolID
-        var lines = TouchMask()
-    }
-
-    struct TouchMask {
-        var low: UInt64 = 0
-        var high: UInt64 = 0
-        var count: Int { low.nonzeroBitCount + high.nonzeroBitCount }
-        mutating func set(_ line: Int) {
-            if line < 64 { low |= 1 << UInt64(line) } else if line < 128 { high |= 1 << UInt64(line - 64) }
-        }
+        var lines = LineMask()
     }
 
     public let pageBytes: Int
@@ -139,14 +145,13 @@ public struct TouchProfileBuilder: TraceEventSink {
         case .pageAlloc where event.wantsZero && pages[event.pfn] == nil:
             var page = Page(comm: event.comm)
             if let address = lastFault.removeValue(forKey: event.pid) {
-                page.lines.set(Int((address % UInt64(pageBytes)) / UInt64(lineBytes)))
+                page.lines.insert(line: Int((address % UInt64(pageBytes)) / UInt64(lineBytes)))
             }
             pages[event.pfn] = page
         case .touch:
             touchRecords += 1
             guard var page = pages[event.touchPage] else { return }
-            page.lines.low |= event.touchMaskLow
-            page.lines.high |= event.touchMaskHigh
+            page.lines = page.lines.union(LineMask(touch: event))
             pages[event.touchPage] = page
         default:
             break

@@ -243,15 +243,14 @@ public struct IdleAccounting: Sendable {
 
 /// Which lines of each virtual page were touched over the whole trace (page-touch traces).
 public struct TouchStatistics: Sendable {
-    private var masks: [UInt64: (UInt64, UInt64)] = [:]
+    private var masks: [UInt64: LineMask] = [:]
     public private(set) var touchRecords: UInt64 = 0
 
     public init() {}
 
     mutating func record(_ event: TraceEvent) {
         touchRecords += 1
-        let old = masks[event.touchPage] ?? (0, 0)
-        masks[event.touchPage] = (old.0 | event.touchMaskLow, old.1 | event.touchMaskHigh)
+        masks[event.touchPage] = (masks[event.touchPage] ?? LineMask()).union(LineMask(touch: event))
     }
 
     public var pages: Int { masks.count }
@@ -260,8 +259,8 @@ public struct TouchStatistics: Sendable {
     public var histogram: [(label: String, pages: Int)] {
         let bounds = [(1, 1), (2, 2), (3, 4), (5, 8), (9, 16), (17, 32), (33, 64), (65, 128)]
         var counts = [Int](repeating: 0, count: bounds.count)
-        for (low, high) in masks.values {
-            let n = low.nonzeroBitCount + high.nonzeroBitCount
+        for mask in masks.values {
+            let n = mask.count
             if let i = bounds.firstIndex(where: { n >= $0.0 && n <= $0.1 }) { counts[i] += 1 }
         }
         return bounds.enumerated().map { ($0.element.0 == $0.element.1 ? "\($0.element.0)" : "\($0.element.0)-\($0.element.1)", counts[$0.offset]) }
@@ -270,7 +269,7 @@ public struct TouchStatistics: Sendable {
     /// Mean lines touched per touched page.
     public var meanLines: Double {
         guard !masks.isEmpty else { return 0 }
-        let total = masks.values.reduce(0) { $0 + $1.0.nonzeroBitCount + $1.1.nonzeroBitCount }
+        let total = masks.values.reduce(0) { $0 + $1.count }
         return Double(total) / Double(masks.count)
     }
 }
