@@ -30,6 +30,7 @@ package enum Replay {
         trace.touchSource = options.touchSource
         trace.touchProfile = options.touchProfilePath
         trace.touchProfileMeans = options.touchProfile.map { $0.commands.mapValues(\.meanLines) }
+        trace.touchProfileMeanLines = options.touchProfile?.meanLines
         var result = RunResult(
             trace: trace, profile: options.profile, capturedMachine: options.capturedMachine, policy: P.name,
             parameters: policy.parameters.asStrings, metrics: RunMetrics(engine.metrics),

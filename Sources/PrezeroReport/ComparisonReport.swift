@@ -428,8 +428,9 @@ package struct ComparisonReport {
         let profileBase = group.runs.first { $0.policy == baseline } ?? run
         let profileMeans = profileBase.result.trace.touchProfileMeans ?? [:]
         let profileCovered = profileBase.metrics.faults > 0 ? Double(profileBase.metrics.faultsTouchTransferred) / Double(profileBase.metrics.faults) : 0
-        if run.result.trace.touchSource == .transferred, !profileMeans.isEmpty {
-            lines = profileCovered * profileMeans.values.reduce(0, +) / Double(profileMeans.count) + (1 - profileCovered) * touched
+        if run.result.trace.touchSource == .transferred, let profileMean = profileBase.result.trace.touchProfileMeanLines {
+            // The profile's pages weigh its commands (xz's 4,262 pages, not its shell's 91, set xz-6's mean).
+            lines = profileCovered * profileMean + (1 - profileCovered) * touched
         }
         let share = min(1, lines / linesPerPage)
         let name = share <= 0.25 ? "sparse touch" : share >= 0.75 ? "full touch" : "partial touch"

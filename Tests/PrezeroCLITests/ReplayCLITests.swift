@@ -127,6 +127,20 @@ struct RangesAndTouchProfileCLITests {
         #expect(total(oracle) == offRuns.first { $0["policy"] as? String == "oracle" }.flatMap(total))
     }
 
+    /// xz-6 with its own touch profile: every zero-fill fault is covered, and the regime comes
+    /// from the profile's pages (xz 4,262 at 9.1 lines, its shell 91 at 24.7: 9.4 of 64, sparse),
+    /// not from an unweighted mean of its two commands (16.9: partial).
+    @Test func aTransferredProfileSetsTheRegimeByItsPages() throws {
+        let trace = repository.appendingPathComponent("traces/xz-6.perf.txt.zst").path
+        let profile = repository.appendingPathComponent("traces/xz-6.touch.json").path
+        let dir = Scratch.directory + "transferred-\(UUID().uuidString)"
+        let run = try runPrezero(["compare", trace, "--policies", "oracle", "--sensitivity", "off", "--touch", "profile:" + profile, "-o", dir + "/r.md"])
+        #expect(run.status == 0, "\(run.err)")
+        let report = try String(contentsOfFile: dir + "/r.md", encoding: .utf8)
+        #expect(report.contains("Workload regime: **sparse touch**, touch density **transferred**"))
+        #expect(report.contains("4201 of 4201 zero-fill faults (100.0 %) are its commands'"))
+    }
+
     @Test func touchProfileFromALackeyTraceAndItsErrors() throws {
         let dir = Scratch.directory + "touch-profile-\(UUID().uuidString)"
         let lackey = repository.appendingPathComponent("traces/gzip-lackey.lackey.zst").path

@@ -26,9 +26,11 @@ package struct RunResult: Sendable, Equatable, Codable {
         package var warmup: String?
         /// Where `touch` came from (`TouchSource`); nil in results before format 4.
         package var touchSource: TouchSource?
-        /// The touch profile applied (`--touch profile:FILE`) and its commands' mean lines a page.
+        /// The touch profile applied (`--touch profile:FILE`), its commands' mean lines a page, and
+        /// the mean over all its pages.
         package var touchProfile: String?
         package var touchProfileMeans: [String: Double]?
+        package var touchProfileMeanLines: Double?
 
         package init(
             path: String, lines: Int, touch: TouchModel, timebase: Timebase, privateL2: Bool, malformedLines: Int, lostEvents: UInt64
@@ -54,6 +56,7 @@ package struct RunResult: Sendable, Equatable, Codable {
             case touchSource = "touch_source"
             case touchProfile = "touch_profile"
             case touchProfileMeans = "touch_profile_means"
+            case touchProfileMeanLines = "touch_profile_mean_lines"
         }
     }
 
