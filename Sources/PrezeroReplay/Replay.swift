@@ -31,6 +31,10 @@ package enum Replay {
         trace.touchProfile = options.touchProfilePath
         trace.touchProfileMeans = options.touchProfile.map { $0.commands.mapValues(\.meanLines) }
         trace.touchProfileMeanLines = options.touchProfile?.meanLines
+        if engine.workingSets != nil {
+            trace.workingSetReuse = options.workingSetReuse
+            trace.workingSetSource = options.workingSetFromTrace ? "trace" : options.workingSetBytes != nil ? "option" : "assumed"
+        }
         var result = RunResult(
             trace: trace, profile: options.profile, capturedMachine: options.capturedMachine, policy: P.name,
             parameters: policy.parameters.asStrings, metrics: RunMetrics(engine.metrics),

@@ -207,6 +207,8 @@ package struct ComparisonReport {
             md += "The table shows what the model does with the trace's other events, not the workload's page faults.\n\n"
         } else {
             md += regime(group) + "\n\n"
+            let workingSet = workingSetText(group)
+            if !workingSet.isEmpty { md += workingSet + "\n\n" }
         }
         if base == nil { md += "_No `\(baseline)` run for this trace and profile: Δ columns are empty._\n\n" }
         md += "| policy | faults/s | Δ | p50 ns | Δ | p99 ns | Δ | zero hits | zeroing CPU ms (fault / alloc / scrubber / free) "
@@ -275,11 +277,11 @@ package struct ComparisonReport {
             "\(stem)-cpu-cost.svg",
             SVGChart.stacked(
                 title: "Who pays: CPU time by place", unit: "ms of CPU time",
-                segments: ["fault path", "alloc path (zeroing, refills)", "scrubber on idle CPUs", "scrubber taken from tasks", "free path", "program's touches"],
+                segments: ["fault path", "alloc path (zeroing, refills)", "scrubber on idle CPUs", "scrubber taken from tasks", "free path", "program's touches and re-reads"],
                 rows: group.runs.map { run in
                     let m = run.metrics
                     let fromTasks = m.scrubberCPUFromTasksNs
-                    return (run.label, [m.faultPathNs, m.allocPathZeroingNs + m.allocPathRefillNs, m.scrubberCPUNs - fromTasks, fromTasks, m.freePathNs, m.touchNs + m.laterTouchNs].map { $0 / 1e6 })
+                    return (run.label, [m.faultPathNs, m.allocPathZeroingNs + m.allocPathRefillNs, m.scrubberCPUNs - fromTasks, fromTasks, m.freePathNs, m.touchNs + m.laterTouchNs + m.workingSetRefetchNs].map { $0 / 1e6 })
                 })
         ))
         let ranged = group.runs.filter { $0.result.verdict != nil && $0.result.noVerdict == nil }
@@ -471,6 +473,31 @@ package struct ComparisonReport {
             if base.metrics.hugeFaults > 0 { text += " (\(base.metrics.hugeFaults) of them THP/mTHP, \(base.metrics.hugeFaultPages) pages)" }
             text += ", \(base.metrics.zeroRequests) zero requests in the baseline."
         }
+        return text
+    }
+
+    /// What the replay assumed of the program's own data in its L2, and what it cost.
+    func workingSetText(_ group: Group) -> String {
+        guard let base = group.runs.first(where: { $0.policy == baseline }) ?? group.runs.first,
+            let reuse = base.result.trace.workingSetReuse, let source = base.result.trace.workingSetSource
+        else { return "" }
+        let m = base.metrics
+        let kib = Int(m.workingSetBytes) / 1024
+        let l2 = (base.result.profile.l2?.sizeBytes ?? 0) / 1024
+        let price = base.result.profile.llcHitNs ?? base.result.profile.lineHitNs
+        var text: String
+        switch source {
+        case "trace": text = "Working set **from the trace's metadata**: \(kib) KiB besides the faulted pages. "
+        case "option": text = "Working set **chosen**: each running task re-reads a hot set of \(kib) KiB in its CPU's L2 (`--working-set-kib`). "
+        default:
+            text = "Working set **assumed**, not measured: a kernel capture cannot see the program's own data, so each running task is taken "
+            text += "to re-read a hot set of \(kib) KiB in its CPU's \(l2) KiB L2 (half of it). "
+        }
+        text += "Cached clears and first touches on its CPU evict part of it (LRU), which it reads again from the LLC "
+        text += reuse == .continuous ? "as fast as the L2 is re-read" : "once, when it leaves the CPU"
+        text += ": in `\(baseline)` \(m.workingSetRefetchLines) lines, \(Self.ms(m.workingSetRefetchNs)) ms; "
+        text += "had the hot set been the whole L2, \(m.workingSetRefetchLinesAtL2Size) lines, \(Self.ms(Double(m.workingSetRefetchLinesAtL2Size) * price)) ms. "
+        text += "Each policy's re-reads are in its total CPU and in the who-pays chart's \"program's touches and re-reads\"."
         return text
     }
 

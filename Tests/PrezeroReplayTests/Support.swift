@@ -22,6 +22,7 @@ func pftTrace(
     metadata.timebase = "model"
     metadata.touch = "lines:\(lines)"
     metadata.pageSize = pageBytes
+    metadata.workingSetBytes = 0
     return (path, metadata)
 }
 
@@ -33,6 +34,8 @@ func replay(
     options.touch = .lines(lines)
     options.timebase = timebase
     options.checkInvariants = true
+    // What a synthetic trace's sidecar says (pft writes only the pages it faults): no hot set.
+    if timebase == .model { options.workingSetBytes = 0 }
     configure(&options)
     let chosen = try Policies.make(policy, settings: settings, profile: profile)
     return try Replay.run(path: path, policy: chosen, options: options, metadata: nil)

@@ -39,18 +39,24 @@ package struct CacheModel: @unchecked Sendable {
         let residentLines: UnsafeMutablePointer<UInt8>?
         let residentEighths: UnsafeMutablePointer<UInt8>?
         let residentCount: Int
-        init(count: Int, pages: Int) {
+        /// Per set, lines filled into it so far (wrapping), for `WorkingSets`; nil unless asked for.
+        let fills: UnsafeMutablePointer<UInt32>?
+        let sets: Int
+        init(count: Int, pages: Int, sets: Int, countsFills: Bool) {
             self.count = count
+            self.sets = sets
             // Zero-filled on first touch: a large LLC's sets cost memory once they are used.
             words = zeroFilledMemory(UInt32.self, count: 2 * count)
             residentCount = pages
             residentLines = pages > 0 ? zeroFilledMemory(UInt8.self, count: pages) : nil
             residentEighths = pages > 0 ? zeroFilledMemory(UInt8.self, count: pages) : nil
+            fills = countsFills ? zeroFilledMemory(UInt32.self, count: sets) : nil
         }
         deinit {
             releaseZeroFilledMemory(words, count: 2 * count)
             releaseZeroFilledMemory(residentLines, count: residentCount)
             releaseZeroFilledMemory(residentEighths, count: residentCount)
+            releaseZeroFilledMemory(fills, count: sets)
         }
     }
 
@@ -60,9 +66,10 @@ package struct CacheModel: @unchecked Sendable {
 
     /// - Parameters:
     ///   - pages: physical pages to track residency for (0: no tracking);
-    ///   - linesPerPage: a power of two.
+    ///   - linesPerPage: a power of two;
+    ///   - countsFills: keep each set's count of lines filled (`fillsPerSet`).
     /// - Precondition: physical line numbers stay below 2^32 x sets (checked by the profile).
-    package init(geometry: CacheGeometry, pages: Int = 0, linesPerPage: Int = 64) {
+    package init(geometry: CacheGeometry, pages: Int = 0, linesPerPage: Int = 64, countsFills: Bool = false) {
         self.geometry = geometry
         ways = max(1, geometry.ways)
         sets = max(1, geometry.sizeBytes / (ways * max(geometry.lineBytes, 1)))
@@ -70,8 +77,12 @@ package struct CacheModel: @unchecked Sendable {
         setBits = UInt64(sets.trailingZeroBitCount)
         pageShift = UInt64(max(0, linesPerPage.trailingZeroBitCount))
         eighthShift = pageShift >= 3 ? pageShift - 3 : 0
-        storage = Storage(count: sets * ways, pages: linesPerPage <= 255 ? pages : 0)
+        storage = Storage(count: sets * ways, pages: linesPerPage <= 255 ? pages : 0, sets: sets, countsFills: countsFills)
     }
+
+    /// Lines filled into each set so far, wrapping (`countsFills`), else nil. Read-only; valid
+    /// while the cache lives.
+    package var fillsPerSet: UnsafePointer<UInt32>? { storage.fills.map { UnsafePointer($0) } }
 
     @inline(__always) private func track(_ line: UInt64, _ delta: Int) {
         guard let lines = storage.residentLines, let eighths = storage.residentEighths else { return }
@@ -178,6 +189,7 @@ package struct CacheModel: @unchecked Sendable {
             track(oldLine, -1)
         }
         track(line, 1)
+        storage.fills?[Int(set)] &+= 1
         tags[victim] = k
         stamps[victim] = now
         return (false, evicted)

@@ -14,6 +14,8 @@ import PrezeroTrace
 /// touch = ["first-line", "lines:8"]       # optional; default: each trace's metadata
 /// warmup = "idle:10"                       # optional; default "none" (cold start)
 /// private_l2 = false                      # optional: do not simulate the profiles' private L2 (default: where one has it)
+/// working_set_kib = 256                   # optional: each running task's hot set in its L2 (default: metadata, else half the L2)
+/// working_set_reuse = "none"              # optional: "continuous" (default) or "none"
 /// ignore_capture_machine = true           # optional: model the profile's sizes, not the capture's
 /// [profile_set]                           # optional profile overrides
 /// llc.size_bytes = 16777216
@@ -55,7 +57,7 @@ package struct BatchPlan {
         return try expand(doc, planPath: path, toolVersion: toolVersion)
     }
 
-    static let topKeys: Set<String> = ["baseline", "traces", "profiles", "touch", "private_l2", "ignore_capture_machine", "policy", "profile_set", "warmup"]
+    static let topKeys: Set<String> = ["baseline", "traces", "profiles", "touch", "private_l2", "working_set_kib", "working_set_reuse", "ignore_capture_machine", "policy", "profile_set", "warmup"]
 
     package static func expand(_ doc: [String: ConfigValue], planPath: String, toolVersion: String) throws -> BatchPlan {
         var problems: [String] = []
@@ -84,6 +86,16 @@ package struct BatchPlan {
         }
         let privateL2 = doc["private_l2"] == nil || flag("private_l2")
         let ignoreCapture = flag("ignore_capture_machine")
+        var workingSetKib: Int?
+        if let value = doc["working_set_kib"] {
+            if case .integer(let kib) = value { workingSetKib = kib } else { problems.append("\(planPath): working_set_kib must be an integer (KiB)") }
+        }
+        var workingSetReuse = WorkingSets.Reuse.continuous
+        if let value = doc["working_set_reuse"] {
+            if let text = value.string, let reuse = WorkingSets.Reuse(rawValue: text) { workingSetReuse = reuse } else {
+                problems.append("\(planPath): working_set_reuse must be \"continuous\" or \"none\"")
+            }
+        }
         var warmup = Warmup.none
         if let value = doc["warmup"] {
             if let text = value.string, let parsed = Warmup(text) { warmup = parsed } else {
@@ -104,6 +116,8 @@ package struct BatchPlan {
             do {
                 var setup = ReplaySetup(profile: try ReplaySetup.loadProfile(name, relativeTo: base))
                 setup.privateL2 = privateL2
+                setup.workingSetKib = workingSetKib
+                setup.workingSetReuse = workingSetReuse
                 setup.useCaptureMachine = !ignoreCapture
                 setup.warmup = warmup
                 try setup.apply(settings: overrides.map { "profile.\($0.0)=\($0.1)" }, policies: [])
@@ -157,11 +171,16 @@ package struct BatchPlan {
                     var runSetup = setup
                     runSetup.touch = touch.flatMap(TouchModel.init)
                     for (policy, settings) in policyPoints {
+                        var options = ""
+                        if privateL2 && setup.profile.l2 != nil { options += "\u{1}private-l2" }
+                        if ignoreCapture { options += "\u{1}ignore-capture" }
+                        if warmup != .none { options += "\u{1}warmup-\(warmup)" }
+                        if let kib = workingSetKib { options += "\u{1}working-set-\(kib)" }
+                        if workingSetReuse != .continuous { options += "\u{1}reuse-none" }
                         let key = [
                             "prezero-batch-v2", toolVersion, trace, fingerprint, profileJSON, touch ?? "metadata", policy,
                             settings.sorted { $0.0 < $1.0 }.map { "\($0.0)=\($0.1)" }.joined(separator: ";"),
-                        ].joined(separator: "\u{1}") + (privateL2 && setup.profile.l2 != nil ? "\u{1}private-l2" : "") + (ignoreCapture ? "\u{1}ignore-capture" : "")
-                            + (warmup == .none ? "" : "\u{1}warmup-\(warmup)")
+                        ].joined(separator: "\u{1}") + options
                         runs.append(Run(id: hash(key), trace: trace, profileName: profileName, setup: runSetup, policy: policy, settings: settings))
                     }
                 }

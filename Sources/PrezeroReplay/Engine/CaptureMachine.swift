@@ -94,6 +94,10 @@ extension ReplayOptions {
         options.touchSource = touch != nil ? .option : metadata?.touch != nil ? .trace : .assumed
         options.timebase = Timebase(rawValue: metadata?.timebase ?? "trace") ?? .trace
         options.initialFreeBlocks = initialFree
+        if let bytes = metadata?.workingSetBytes, bytes >= 0 {
+            options.workingSetBytes = bytes
+            options.workingSetFromTrace = true
+        }
         if let huge = metadata?.hpagePmdSize, huge > 0 { options.hugePageBytes = huge }
         if let load = metadata?.loadAverage, load.isFinite, load >= 0 { options.initialLoadAverage = load }
         return options

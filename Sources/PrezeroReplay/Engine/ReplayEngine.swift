@@ -23,6 +23,11 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     /// Private L2 per CPU (`ReplayOptions.privateL2` and a profile with `l2`), else empty.
     var l2: [CacheModel] = []
     var zeroingVictims = VictimTable()
+    /// Each running task's hot set in its CPU's L2: the nominal setting, the L2's size and the
+    /// other reuse (the verdict's range); nil without a simulated L2 or on a page-touch trace.
+    var workingSets: WorkingSets?
+    /// The pid of the event being replayed.
+    var eventPid: Int32 = 0
     /// Page-touch traces: lines touched so far per virtual page, and their total.
     var touchedByPage: [UInt64: LineMask] = [:]
     var touchedLines = 0
@@ -88,8 +93,13 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         if options.privateL2, let geometry = options.profile.l2 {
             let (pages, linesPerPage) = (options.profile.pages, options.profile.linesPerPage)
             l2 = (0..<max(options.profile.cpus, 1)).map { _ in
-                CacheModel(geometry: geometry, pages: pages, linesPerPage: linesPerPage)
+                CacheModel(geometry: geometry, pages: pages, linesPerPage: linesPerPage, countsFills: true)
             }
+            let nominal = options.workingSet
+            let other: WorkingSets.Reuse = nominal.reuse == .continuous ? .none : .continuous
+            workingSets = WorkingSets(
+                settings: [nominal, .init(bytes: geometry.sizeBytes, reuse: nominal.reuse), .init(bytes: nominal.bytes, reuse: other)],
+                l2: geometry, cpus: profile.cpus, pageBytes: profile.pageBytes)
         }
         cpuClock = Array(repeating: 0, count: max(profile.cpus, 1))
         idle = Array(repeating: false, count: max(profile.cpus, 1))
@@ -188,6 +198,8 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         now = t
 
         if event.kind != .schedSwitch && event.pid != 0 { setIdle(cpu, false) }
+        eventPid = event.pid
+        if workingSets != nil { noteRunning(event, cpu: cpu) }
 
         var cost: Double = 0
         switch event.kind {
@@ -241,6 +253,10 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         advance(to: end)
         now = end
         samplePool(force: true)
+        if workingSets != nil {
+            workingSets?.finish(now: now, fills: { self.l2[$0].fillsPerSet }, total: { self.l2[$0].misses })
+            chargeWorkingSets()
+        }
         metrics.spanNs = now
         let counts = CacheCounts(cache: cache, l2: l2), start = cacheCountsAtWindowStart
         metrics.llcAccesses = counts.llcAccesses &- start.llcAccesses
@@ -399,6 +415,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             metrics.hugeFaultPages &+= UInt64(pages)
         }
         if fault.access == .writeAfterZeroPageRead { metrics.faultsAfterZeroPageRead += 1 }
+        workingSets?.faulted(eventPid, pages: pages)
         let batchNs = refillNs + faultBatchWork(cpu: cpu, pages: pages)
         metrics.faultBatchNs += batchNs
         let faultNs = profile.faultBaseNs(order: order) + kernelNs + batchNs

@@ -140,6 +140,18 @@ package struct ReplayOptions: Sendable {
     /// Simulate the profile's private L2 per CPU (when it has one; the default): touches that hit
     /// the LLC but not the CPU's L2 cost `llc_hit_ns`, and cached clears fill the clearing CPU's L2.
     package var privateL2 = true
+    /// The hot set each running task keeps re-reading in its CPU's private L2 (`WorkingSets`;
+    /// with the private L2 simulated, on traces without the program's own accesses), bytes;
+    /// nil: half the profile's L2.
+    package var workingSetBytes: Int?
+    package var workingSetReuse: WorkingSets.Reuse = .continuous
+    /// The trace's metadata gave `workingSetBytes` (a synthetic trace: the program has no data
+    /// but the pages it faults).
+    package var workingSetFromTrace = false
+    /// The nominal hot-set size, and where it came from.
+    package var workingSet: WorkingSets.Setting {
+        .init(bytes: workingSetBytes ?? (profile.l2?.sizeBytes ?? 0) / 2, reuse: workingSetReuse)
+    }
     /// What the policy may do before the measured window (default: nothing).
     package var warmup: Warmup = .none
     /// Free blocks per node per order at the start (the capture's /proc/buddyinfo); nil:

@@ -20,6 +20,9 @@ package struct ReplaySetup: Sendable {
     package var idleFraction: Double = 0
     /// Simulate the profile's private L2 per CPU where it has one.
     package var privateL2 = true
+    /// The hot set per running task, KiB (nil: the trace's metadata, else half the L2).
+    package var workingSetKib: Int?
+    package var workingSetReuse: WorkingSets.Reuse = .continuous
     package var checkInvariants = false
     package var checkEvery = 100_000
     package var useCaptureMachine = true
@@ -29,6 +32,9 @@ package struct ReplaySetup: Sendable {
     package var policySettings: [String: [(String, String)]] = [:]
 
     package init(profile: MachineProfile) { self.profile = profile }
+
+    /// `--working-set-kib`'s bound: 1 GiB, beyond any private L2.
+    package static let maxWorkingSetKib = 1 << 20
 
     package struct Problems: Error, CustomStringConvertible {
         package var list: [String]
@@ -101,6 +107,9 @@ package struct ReplaySetup: Sendable {
         }
         if checkInvariants && checkEvery <= 0 { problems.append("--check-every must be positive") }
         if !(0...1).contains(idleFraction) { problems.append("--idle-fraction \(idleFraction) is outside 0...1") }
+        if let kib = workingSetKib, !(0...Self.maxWorkingSetKib).contains(kib) {
+            problems.append("--working-set-kib \(kib) is outside 0...\(Self.maxWorkingSetKib) (a hot set is at most the L2; larger is taken as the L2)")
+        }
         guard problems.isEmpty else { throw Problems(problems) }
     }
 
@@ -124,6 +133,11 @@ package struct ReplaySetup: Sendable {
         }
         options.idleFraction = idleFraction
         options.privateL2 = privateL2 && options.profile.l2 != nil
+        if let kib = workingSetKib {
+            options.workingSetBytes = kib * 1024
+            options.workingSetFromTrace = false
+        }
+        options.workingSetReuse = workingSetReuse
         if checkInvariants {
             options.checkInvariants = true
             options.checkInterval = checkEvery

@@ -77,6 +77,11 @@ package struct RunMetrics: Sendable, Equatable {
     package var l2Misses: UInt64 = 0
     package var l2MissesTouch: UInt64 = 0
     package var l2LinesEvictedByZeroing: UInt64 = 0
+    package var workingSetBytes: Double = 0
+    package var workingSetRefetchLines: UInt64 = 0
+    package var workingSetRefetchNs: Double = 0
+    package var workingSetRefetchLinesAtL2Size: UInt64 = 0
+    package var workingSetRefetchLinesOtherReuse: UInt64 = 0
     package var totalCPUNs: Double = 0
     package var events: UInt64 = 0
     package var allocations: UInt64 = 0
@@ -95,6 +100,9 @@ package struct RunMetrics: Sendable, Equatable {
     package var invariantChecks: UInt64 = 0
 
     package init() {}
+
+    /// Lines priced at `llc_hit_ns`: touches that missed the L2 and hit the LLC, and hot-set re-reads.
+    package var linesPricedAsLLCHits: UInt64 { touchLinesLLCHit &+ workingSetRefetchLines }
 
     /// The engine's counts with every derived metric computed.
     package init(_ replay: ReplayMetrics) {

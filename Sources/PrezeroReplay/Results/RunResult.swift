@@ -8,9 +8,9 @@ import PrezeroTrace
 package struct RunResult: Sendable, Equatable, Codable {
     /// 1: prezero 0.1.0 (no `format` key); 2: typed results; 3: THP/mTHP zero-fill faults;
     /// 4: honest columns, scrubbers as posted, lost frees, touch_source; 5: the private L2 by
-    /// default, touch lines by price, verdict ranges (this version; metrics a format adds carry
-    /// `Metric.since`).
-    package static let currentFormat = 5
+    /// default, touch lines by price, verdict ranges; 6: each running task's hot set in its L2
+    /// (this version; metrics a format adds carry `Metric.since`).
+    package static let currentFormat = 6
 
     package struct Trace: Sendable, Equatable, Codable {
         package var path: String
@@ -31,6 +31,10 @@ package struct RunResult: Sendable, Equatable, Codable {
         package var touchProfile: String?
         package var touchProfileMeans: [String: Double]?
         package var touchProfileMeanLines: Double?
+        /// The hot-set model's reuse and where its size came from (`assumed`, `option`, `trace`);
+        /// nil before format 6, or when it was not modelled.
+        package var workingSetReuse: WorkingSets.Reuse?
+        package var workingSetSource: String?
 
         package init(
             path: String, lines: Int, touch: TouchModel, timebase: Timebase, privateL2: Bool, malformedLines: Int, lostEvents: UInt64
@@ -57,6 +61,8 @@ package struct RunResult: Sendable, Equatable, Codable {
             case touchProfile = "touch_profile"
             case touchProfileMeans = "touch_profile_means"
             case touchProfileMeanLines = "touch_profile_mean_lines"
+            case workingSetReuse = "working_set_reuse"
+            case workingSetSource = "working_set_source"
         }
     }
 

@@ -171,7 +171,32 @@ package enum Sensitivity {
             }),
         priced("line miss cost", key: "line_miss_ns", count: \.touchLinesMiss, nominal: { $0.lineMissNs }),
         priced("streamed line miss cost", key: "line_miss_stream_ns", count: \.touchLinesMissStream, nominal: { $0.lineMissStreamNs }),
-        priced("LLC hit cost", key: "llc_hit_ns", count: \.touchLinesLLCHit, nominal: { $0.llcHitNs ?? $0.lineHitNs }, needsL2: true),
+        priced("LLC hit cost", key: "llc_hit_ns", count: \.linesPricedAsLLCHits, nominal: { $0.llcHitNs ?? $0.lineHitNs }, needsL2: true),
+        Input(
+            key: "working-set size",
+            ends: { o in
+                guard let l2 = o.profile.l2, o.privateL2 else { return .failure(NotVaried(why: "working set: no private L2 simulated")) }
+                if o.workingSetFromTrace { return .failure(NotVaried(why: "working set: the trace's metadata gives it (\(o.workingSet.bytes / 1024) KiB)")) }
+                return .success(Ends(
+                    low: 0, high: Double(l2.sizeBytes), nominal: Double(o.workingSet.bytes),
+                    lowText: "none", highText: "\(l2.sizeBytes / 1024) KiB (the L2)", source: WorkingSets.sizeSource))
+            },
+            reprice: { m, p, bytes in
+                let lines = bytes == 0 ? 0 : bytes == m.workingSetBytes ? m.workingSetRefetchLines : m.workingSetRefetchLinesAtL2Size
+                return m.totalCPUNs + (Double(lines) - Double(m.workingSetRefetchLines)) * (p.llcHitNs ?? p.lineHitNs)
+            }),
+        Input(
+            key: "working-set reuse",
+            ends: { o in
+                guard o.profile.l2 != nil, o.privateL2 else { return .failure(NotVaried(why: "working set: no private L2 simulated")) }
+                return .success(Ends(
+                    low: 0, high: 1, nominal: o.workingSetReuse == .continuous ? 1 : 0,
+                    lowText: "none (once, when the task leaves the CPU)", highText: "continuous (as fast as the L2 is re-read)", source: WorkingSets.reuseSource))
+            },
+            reprice: { m, p, continuous in
+                // The nominal end is the run itself; the other is counted in the same replay.
+                m.totalCPUNs + (Double(m.workingSetRefetchLinesOtherReuse) - Double(m.workingSetRefetchLines)) * (p.llcHitNs ?? p.lineHitNs)
+            }),
     ]
 
     /// A cost per counted touch: re-priced exactly from the run's counts.
@@ -251,7 +276,7 @@ package enum Sensitivity {
                 let atLow = change(total(run, .low, ends.low), total(base, .low, ends.low))
                 let atHigh = change(total(run, .high, ends.high), total(base, .high, ends.high))
                 guard atLow.isFinite, atHigh.isFinite else { continue }
-                let measured = input.key == "touch density" && touchMeasured
+                let measured = (input.key == "touch density" || input.key.hasPrefix("working-set")) && touchMeasured
                 swings.append(.init(
                     input: input.key, lowSetting: ends.lowText, highSetting: ends.highText, atLow: atLow, atHigh: atHigh,
                     source: measured ? "measured by the trace: a what-if, not part of the range" : ends.source, measured: measured))

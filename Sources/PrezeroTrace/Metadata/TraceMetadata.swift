@@ -44,6 +44,9 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
     public var timebase: String?
     /// Synthetic traces: what each fault touches (`first-line`, `lines:N`, `full`).
     public var touch: String?
+    /// Synthetic traces: the data the program re-reads besides the pages it faults, bytes (0 for
+    /// a fault benchmark).
+    public var workingSetBytes: Int?
 
     public struct Cache: Codable, Sendable, Equatable {
         public var level: Int?
@@ -79,6 +82,7 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
         case durationSeconds = "duration_seconds"
         case perfKmemPageStat = "perf_kmem_page_stat"
         case timebase, touch
+        case workingSetBytes = "working_set_bytes"
         case thpEnabled = "thp_enabled"
         case thpDefrag = "thp_defrag"
         case hpagePmdSize = "hpage_pmd_size"

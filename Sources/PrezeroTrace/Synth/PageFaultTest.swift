@@ -138,7 +138,8 @@ public struct PageFaultTest: Sendable {
         return lineCount
     }
 
-    /// The sidecar: nominal timestamps, the touch model, the machine shape.
+    /// The sidecar: nominal timestamps, the touch model, no data besides the faulted pages (pft
+    /// only writes them), the machine shape.
     public func metadataJSON(command: [String]) -> String {
         func quote(_ s: String) -> String {
             "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
@@ -153,7 +154,8 @@ public struct PageFaultTest: Sendable {
               "page_size": \(pageBytes),
               "cpus": \(cpus),
               "timebase": "model",
-              "touch": "lines:\(lines)"
+              "touch": "lines:\(lines)",
+              "working_set_bytes": 0
             }
 
             """

@@ -1,0 +1,35 @@
+import PrezeroModel
+import PrezeroTrace
+
+extension ReplayEngine {
+    /// Who runs on `cpu` for the working-set model: the task an event names (the one switched
+    /// in, for sched_switch); the idle task keeps the last one's hot set in place. A page-touch
+    /// trace records the program's own accesses, so it replaces the model.
+    mutating func noteRunning(_ event: TraceEvent, cpu: Int) {
+        switch event.kind {
+        case .touch:
+            workingSets = nil
+            return
+        case .processFork:
+            workingSets?.born(Int32(truncatingIfNeeded: event.otherPid))
+        case .processExec:
+            workingSets?.born(Int32(truncatingIfNeeded: event.subjectPid))
+        default:
+            break
+        }
+        let pid = event.kind == .schedSwitch ? Int32(truncatingIfNeeded: event.nextPid) : event.pid
+        guard pid != 0, cpu < l2.count, let fills = l2[cpu].fillsPerSet else { return }
+        workingSets?.running(pid, cpu: cpu, now: now, fills: fills, total: l2[cpu].misses)
+    }
+
+    /// The hot lines re-read from the LLC, at `llc_hit_ns` each: part of the program's time.
+    mutating func chargeWorkingSets() {
+        guard let sets = workingSets, sets.refetchedLines.count == 3 else { return }
+        let price = profile.llcHitNs ?? profile.lineHitNs
+        metrics.workingSetBytes = Double(sets.settings[0].bytes)
+        metrics.workingSetRefetchLines = sets.refetchedLines[0]
+        metrics.workingSetRefetchLinesAtL2Size = sets.refetchedLines[1]
+        metrics.workingSetRefetchLinesOtherReuse = sets.refetchedLines[2]
+        metrics.workingSetRefetchNs = Double(sets.refetchedLines[0]) * price
+    }
+}
