@@ -31,13 +31,14 @@ package struct CacheModel: @unchecked Sendable {
     final class Storage {
         let words: UnsafeMutablePointer<UInt32>
         let count: Int
-        /// Per page of `linesPerPage` lines: how many of its lines are resident, and a mask of
-        /// the eighths of the page that may hold one (set on fill, cleared only when the page is
-        /// invalidated), so invalidating a page probes only where its lines can be: one load for
-        /// a page with none (the common case for a scrubbed page), a few probes for a page with
-        /// its one touched line. Two bytes a page; pages of more than 255 lines are not tracked.
-        let residentLines: UnsafeMutablePointer<UInt8>?
-        let residentEighths: UnsafeMutablePointer<UInt8>?
+        /// Per page of `linesPerPage` lines: a mask of the eighths of the page that may hold a
+        /// resident line (set on fill, cleared only when the page is invalidated), so
+        /// invalidating a page probes only where its lines can be: one load for a page never
+        /// filled (the common case for a scrubbed page), a few probes for a page with its one
+        /// touched line. An eviction leaves it alone: a count kept there cost a random host
+        /// cache miss on every evicted line. One byte a page; pages of more than 255 lines are
+        /// not tracked.
+        let residency: UnsafeMutablePointer<UInt8>?
         let residentCount: Int
         /// Per set, lines filled into it so far (wrapping), for `WorkingSets`; nil unless asked for.
         let fills: UnsafeMutablePointer<UInt32>?
@@ -48,14 +49,12 @@ package struct CacheModel: @unchecked Sendable {
             // Zero-filled on first touch: a large LLC's sets cost memory once they are used.
             words = zeroFilledMemory(UInt32.self, count: 2 * count)
             residentCount = pages
-            residentLines = pages > 0 ? zeroFilledMemory(UInt8.self, count: pages) : nil
-            residentEighths = pages > 0 ? zeroFilledMemory(UInt8.self, count: pages) : nil
+            residency = pages > 0 ? zeroFilledMemory(UInt8.self, count: pages) : nil
             fills = countsFills ? zeroFilledMemory(UInt32.self, count: sets) : nil
         }
         deinit {
             releaseZeroFilledMemory(words, count: 2 * count)
-            releaseZeroFilledMemory(residentLines, count: residentCount)
-            releaseZeroFilledMemory(residentEighths, count: residentCount)
+            releaseZeroFilledMemory(residency, count: residentCount)
             releaseZeroFilledMemory(fills, count: sets)
         }
     }
@@ -84,16 +83,12 @@ package struct CacheModel: @unchecked Sendable {
     /// while the cache lives.
     package var fillsPerSet: UnsafePointer<UInt32>? { storage.fills.map { UnsafePointer($0) } }
 
-    @inline(__always) private func track(_ line: UInt64, _ delta: Int) {
-        guard let lines = storage.residentLines, let eighths = storage.residentEighths else { return }
+    /// Marks the eighth of `line`'s page as possibly holding a resident line.
+    @inline(__always) private func track(_ line: UInt64) {
+        guard let residency = storage.residency else { return }
         let page = Int(line &>> pageShift)
         guard page < storage.residentCount else { return }
-        if delta > 0 {
-            lines[page] &+= 1
-            eighths[page] |= 1 &<< UInt8(truncatingIfNeeded: (line & ((1 &<< pageShift) &- 1)) &>> eighthShift)
-        } else {
-            lines[page] &-= 1
-        }
+        residency[page] |= 1 &<< UInt8(truncatingIfNeeded: (line & ((1 &<< pageShift) &- 1)) &>> eighthShift)
     }
 
     @inline(__always) private func tags(ofSet set: Int) -> UnsafeMutablePointer<UInt32> { storage.words + set * 2 * ways }
@@ -142,6 +137,7 @@ package struct CacheModel: @unchecked Sendable {
         var missCount: UInt64 = 0
         var line = firstLine
         var remaining = count
+        victims?.pointee.ownSlots()
         while remaining > 0 {
             if tick == UInt32.max { renumber() }
             // As many accesses as the 32-bit tick has left before it wraps.
@@ -153,7 +149,7 @@ package struct CacheModel: @unchecked Sendable {
                 if !hit {
                     missCount &+= 1
                     if let victim {
-                        victims?.pointee.insert(victim)
+                        victims?.pointee.insertOwned(victim)
                         evictions += 1
                     }
                 }
@@ -184,11 +180,9 @@ package struct CacheModel: @unchecked Sendable {
         let old = tags[victim]
         var evicted: UInt64?
         if old != 0 {
-            let oldLine = UInt64(old &- 1) &<< setBits | set
-            evicted = oldLine
-            track(oldLine, -1)
+            evicted = UInt64(old &- 1) &<< setBits | set
         }
-        track(line, 1)
+        track(line)
         storage.fills?[Int(set)] &+= 1
         tags[victim] = k
         stamps[victim] = now
@@ -198,7 +192,7 @@ package struct CacheModel: @unchecked Sendable {
     /// Removes every line of `[firstLine, firstLine + count)` from the cache, probing only the
     /// eighths of each whole page that may hold a resident line.
     package mutating func invalidate(firstLine: UInt64, count: Int) {
-        guard let lines = storage.residentLines, let eighths = storage.residentEighths else {
+        guard let residency = storage.residency else {
             for k in 0..<UInt64(count) { invalidate(line: firstLine + k) }
             return
         }
@@ -218,18 +212,18 @@ package struct CacheModel: @unchecked Sendable {
                 }
                 continue
             }
-            var mask = eighths[page]
-            while mask != 0 && lines[page] != 0 {
+            var mask = residency[page]
+            while mask != 0 {
                 let eighth = UInt64(mask.trailingZeroBitCount)
                 mask &= mask &- 1
                 var l = pageStart + eighth * eighthLines
                 let stop = min(l + eighthLines, pageEnd)
-                while l < stop && lines[page] != 0 {
+                while l < stop {
                     invalidate(line: l)
                     l += 1
                 }
             }
-            eighths[page] = 0
+            residency[page] = 0
             line = pageEnd
         }
     }
@@ -242,7 +236,6 @@ package struct CacheModel: @unchecked Sendable {
         for i in 0..<ways where tags[i] == k {
             tags[i] = 0
             invalidationsOfPresentLines += 1
-            track(line, -1)
             return
         }
     }
@@ -286,13 +279,18 @@ package struct VictimTable: @unchecked Sendable {
         Int(truncatingIfNeeded: (line &* 0x9E37_79B9_7F4A_7C15) >> 24) & mask
     }
 
-    @inline(__always) private mutating func ownSlots() {
+    @inline(__always) mutating func ownSlots() {
         if !isKnownUniquelyReferenced(&slots) { slots = slots.copy() }
     }
 
     @inline(__always)
     package mutating func insert(_ line: UInt64) {
         ownSlots()
+        insertOwned(line)
+    }
+
+    /// `insert` after `ownSlots()` (a page's fills check once, not per line).
+    @inline(__always) mutating func insertOwned(_ line: UInt64) {
         slots.words[slot(line)] = line &+ 1
     }
 

@@ -47,8 +47,9 @@ package struct WorkingSets: Sendable {
 
     struct CPU: Sendable {
         var owner: Int32 = 0
-        /// Per setting: the set fill counts at the last re-read, its time and the cache's
-        /// total fills then.
+        /// Per setting: the owner's hot lines, the set fill counts at the last re-read, its time
+        /// and the cache's total fills then.
+        var hot: [Int]
         var snapshots: [[UInt32]]
         var lastReread: [Double]
         var totalAtReread: [UInt64]
@@ -73,6 +74,7 @@ package struct WorkingSets: Sendable {
         sets = max(1, l2.sizeBytes / (ways * lineBytes))
         self.pageBytes = pageBytes
         let cpu = CPU(
+            hot: Array(repeating: 0, count: settings.count),
             snapshots: Array(repeating: Array(repeating: 0, count: sets), count: settings.count),
             lastReread: Array(repeating: 0, count: settings.count), totalAtReread: Array(repeating: 0, count: settings.count))
         self.cpus = Array(repeating: cpu, count: max(cpus, 1))
@@ -82,10 +84,19 @@ package struct WorkingSets: Sendable {
     /// `pid` began here (forked, or a new image by exec): its anonymous memory starts empty.
     package mutating func born(_ pid: Int32) {
         tasks[pid] = Task(faultedPages: 0, bornInTrace: true)
+        refreshHotLines(of: pid)
     }
 
     package mutating func faulted(_ pid: Int32, pages: Int) {
         tasks[pid, default: Task()].faultedPages += pages
+        refreshHotLines(of: pid)
+    }
+
+    /// The CPUs `pid` owns see its new hot-set size.
+    mutating func refreshHotLines(of pid: Int32) {
+        for cpu in cpus.indices where cpus[cpu].owner == pid {
+            for i in settings.indices { cpus[cpu].hot[i] = hotLines(pid, settings[i]) }
+        }
     }
 
     /// A task's hot lines under `setting`: none until it faults anonymous memory (kernel threads,
@@ -106,11 +117,14 @@ package struct WorkingSets: Sendable {
         if owner != pid {
             if owner != 0 { leave(cpu: cpu, now: now, fills: fills, total: total) }
             cpus[cpu].owner = pid
-            for i in settings.indices { reset(cpu, i, now, fills, total) }
+            for i in settings.indices {
+                cpus[cpu].hot[i] = hotLines(pid, settings[i])
+                reset(cpu, i, now, fills, total)
+            }
             return
         }
         for i in settings.indices where settings[i].reuse == .continuous {
-            let hot = hotLines(pid, settings[i])
+            let hot = cpus[cpu].hot[i]
             if hot > 0 && now - cpus[cpu].lastReread[i] >= rereadIntervalNs(hot) {
                 reread(cpu, i, share: 1, now: now, fills: fills, total: total)
             }
@@ -129,7 +143,7 @@ package struct WorkingSets: Sendable {
     /// time since the last re-read allowed; under none, all it lost.
     mutating func leave(cpu: Int, now: Double, fills: UnsafePointer<UInt32>, total: UInt64) {
         for i in settings.indices {
-            let hot = hotLines(cpus[cpu].owner, settings[i])
+            let hot = cpus[cpu].hot[i]
             guard hot > 0 else { continue }
             let share = settings[i].reuse == .none ? 1 : min(1, max(0, now - cpus[cpu].lastReread[i]) / rereadIntervalNs(hot))
             reread(cpu, i, share: share, now: now, fills: fills, total: total)
@@ -138,9 +152,11 @@ package struct WorkingSets: Sendable {
 
     mutating func reread(_ cpu: Int, _ i: Int, share: Double, now: Double, fills: UnsafePointer<UInt32>, total: UInt64) {
         let filled = total &- cpus[cpu].totalAtReread[i]
-        let hot = hotLines(cpus[cpu].owner, settings[i])
-        // Nothing can reach a hot line until a set has had more fills than its cold ways.
-        if filled > 0 && hot > 0 && filled > UInt64(ways - (hot + sets - 1) / sets) {
+        let hot = cpus[cpu].hot[i]
+        // Nothing can reach a hot line until a set has had more fills than its cold ways; and a
+        // share that would round the most it could lose to nothing needs no count.
+        if filled > 0 && hot > 0 && filled > UInt64(ways - (hot + sets - 1) / sets)
+            && Double(min(UInt64(hot), filled)) * share >= 0.5 {
             let evicted = evictedLines(hot: hot, fills: fills, snapshot: cpus[cpu].snapshots[i])
             refetchedLines[i] &+= UInt64((Double(evicted) * share).rounded())
         }
@@ -155,17 +171,25 @@ package struct WorkingSets: Sendable {
         }
     }
 
-    /// Σ over sets of min(h, max(0, k - (A - h))), the hot set spread evenly over the sets.
+    /// Σ over sets of min(h, max(0, k - (A - h))), the hot set spread evenly over the sets: the
+    /// first `hot % sets` sets hold one line more.
     func evictedLines(hot: Int, fills: UnsafePointer<UInt32>, snapshot: [UInt32]) -> Int {
         let base = hot / sets, extra = hot % sets
-        var evicted = 0
-        snapshot.withUnsafeBufferPointer { old in
-            for s in 0..<sets {
-                let h = base + (s < extra ? 1 : 0)
-                let k = Int(fills[s] &- old[s])
-                evicted += min(h, max(0, k - (ways - h)))
-            }
+        return snapshot.withUnsafeBufferPointer { old in
+            guard let old = old.baseAddress else { return 0 }
+            return Self.evicted(h: base + 1, fills, old, 0..<extra, ways) + Self.evicted(h: base, fills, old, extra..<sets, ways)
         }
-        return evicted
+    }
+
+    /// One hot-line count over a range of sets: a branch-free loop the compiler vectorizes.
+    static func evicted(h: Int, _ fills: UnsafePointer<UInt32>, _ old: UnsafePointer<UInt32>, _ range: Range<Int>, _ ways: Int) -> Int {
+        guard h > 0 else { return 0 }
+        let cold = Int32(truncatingIfNeeded: ways - h), hot = Int32(truncatingIfNeeded: h)
+        var sum: Int32 = 0
+        for s in range {
+            let k = Int32(truncatingIfNeeded: fills[s] &- old[s])
+            sum &+= min(hot, max(0, k &- cold))
+        }
+        return Int(sum)
     }
 }
