@@ -127,4 +127,23 @@ struct SensitivityTests {
         }
         #expect(try JSONDecoder().decode(VerdictRange.self, from: Data(json.utf8)) == verdict)
     }
+
+    /// A capture without sched_switch (`perf kmem record`) cannot say how idle its CPUs were: the
+    /// pool policies replay at every CPU busy and every CPU idle; one that has it, or a model
+    /// timebase, does not vary it.
+    @Test func idleFractionVariesOnlyWithoutSchedSwitch() throws {
+        let policies: [any PrezeroPolicy] = [
+            try Policies.make("zero-on-fault", settings: [], profile: Self.epyc), try Policies.make("idle-zero", settings: [], profile: Self.epyc),
+        ]
+        var options = ReplayOptions(profile: Self.epyc)
+        options.timebase = .trace
+        options.schedSwitchRecorded = false
+        let idle = Sensitivity.variants(policies: policies, options: options).filter { $0.input == "idle fraction" }
+        #expect(idle.map { "\($0.policy) \($0.end) \($0.options.idleFraction)" } == ["idle-zero high 1.0"])
+        options.schedSwitchRecorded = true
+        #expect(!Sensitivity.variants(policies: policies, options: options).contains { $0.input == "idle fraction" })
+        options.schedSwitchRecorded = false
+        options.timebase = .model
+        #expect(!Sensitivity.variants(policies: policies, options: options).contains { $0.input == "idle fraction" })
+    }
 }

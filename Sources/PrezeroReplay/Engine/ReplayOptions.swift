@@ -132,6 +132,9 @@ package struct ReplayOptions: Sendable {
     package var timebase: Timebase = .trace
     /// Share of each CPU idle when the trace has no sched_switch events.
     package var idleFraction: Double = 0
+    /// The capture's metadata lists `sched:sched_switch` among its events (nil: no list), so idle
+    /// time comes from the trace, not `idleFraction`.
+    package var schedSwitchRecorded: Bool?
     /// Run the allocator's invariant checker every `checkInterval` events and at the end.
     package var checkInvariants = false
     package var checkInterval = 100_000

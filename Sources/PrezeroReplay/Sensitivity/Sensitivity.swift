@@ -155,6 +155,17 @@ package enum Sensitivity {
             replay: { o, warm in o.warmup = warm > 0 ? Sensitivity.warmStart : .none },
             replayOnlyPools: true),
         Input(
+            key: "idle fraction",
+            ends: { o in
+                if o.timebase != .trace { return .failure(NotVaried(why: "idle fraction: time is modelled (synthetic trace)")) }
+                if o.schedSwitchRecorded == true { return .failure(NotVaried(why: "idle fraction: idle time comes from the capture's sched_switch events")) }
+                return .success(Ends(
+                    low: 0, high: 1, nominal: o.idleFraction, lowText: "every CPU busy", highText: "every CPU idle",
+                    source: "no sched_switch in the capture (perf kmem record takes none): how much of each CPU was idle for a scrubber is unknown, 0 to 1 (--idle-fraction sets the nominal)"))
+            },
+            replay: { o, fraction in o.idleFraction = fraction },
+            replayOnlyPools: true),
+        Input(
             key: "cached clear cost",
             ends: { o in
                 let nominal = o.profile.clearCached.ns(bytes: o.profile.pageBytes)
