@@ -34,6 +34,11 @@ package enum Replay {
         if engine.workingSets != nil {
             trace.workingSetReuse = options.workingSetReuse
             trace.workingSetSource = options.workingSetFromTrace ? "trace" : options.workingSetBytes != nil ? "option" : "assumed"
+            let hotSets = options.touchProfile?.commands.compactMapValues(\.hotSetBytes) ?? [:]
+            if !hotSets.isEmpty {
+                trace.touchProfileHotSets = hotSets
+                trace.workingSetSource = "transferred"
+            }
         }
         var result = RunResult(
             trace: trace, profile: options.profile, capturedMachine: options.capturedMachine, policy: P.name,

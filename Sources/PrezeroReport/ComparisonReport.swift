@@ -1,6 +1,7 @@
 import Foundation
 import PrezeroModel
 import PrezeroReplay
+import PrezeroTrace
 
 /// The markdown report of a comparison: per trace and profile, every policy against the
 /// baseline, a one-line verdict each, the workload's regime, sweeps, and SVG charts.
@@ -489,6 +490,11 @@ package struct ComparisonReport {
         switch source {
         case "trace": text = "Working set **from the trace's metadata**: \(kib) KiB besides the faulted pages. "
         case "option": text = "Working set **chosen**: each running task re-reads a hot set of \(kib) KiB in its CPU's L2 (`--working-set-kib`). "
+        case "transferred":
+            let sets = (base.result.trace.touchProfileHotSets ?? [:]).sorted { $0.key < $1.key }.map { "`\($0.key)` \($0.value / 1024) KiB" }.joined(separator: ", ")
+            text = "Working set **transferred** from the touch profile `\(base.result.trace.touchProfile ?? "?")` (each command's hot set: the lines it "
+            text += "touched again within \(TouchProfile.hotSetWindowAccesses) data accesses, median over windows: \(sets)): \(m.workingSetTasksMeasured) of "
+            text += "\(m.workingSetTasks) tasks with a hot set are its commands'; the others assume \(kib) KiB (half the \(l2) KiB L2). "
         default:
             text = "Working set **assumed**, not measured: a kernel capture cannot see the program's own data, so each running task is taken "
             text += "to re-read a hot set of \(kib) KiB in its CPU's \(l2) KiB L2 (half of it). "

@@ -49,6 +49,29 @@ struct TouchProfileTests {
         #expect(none.profile(symbols: SymbolTable(), sources: []) == nil)
     }
 
+    /// Hand-computed hot set: windows of 131,072 accesses; in the first, 5 lines of the page are
+    /// touched in two records (reused), 5 once; in the second, 3 lines twice; an access in a
+    /// third closes it. Median of [3, 5] (the upper of two): 5 lines, 320 bytes, 2 windows.
+    @Test func hotSetIsTheMedianOfLinesTouchedAgainPerWindow() throws {
+        var builder = TouchProfileBuilder()
+        let comm: SymbolID = 1
+        var symbols = SymbolTable()
+        #expect(symbols.intern("xz") == comm)
+        func touch(_ t: UInt64, _ lines: ClosedRange<Int>) {
+            let mask = lines.reduce(UInt64(0)) { $0 | 1 << UInt64($1) }
+            builder.consume(TraceEvent(kind: .touch, pid: 9, comm: comm, timestampNs: t, a: 0x10, b: mask, c: 0))
+        }
+        builder.consume(TraceEvent(kind: .pageFault, pid: 9, comm: comm, timestampNs: 0, a: 0x10_000, c: 0x6))
+        builder.consume(TraceEvent(kind: .pageAlloc, pid: 9, comm: comm, timestampNs: 0, order: 0, flags: [.gfpZero, .gfpUser], a: 0x10))
+        touch(1, 0...9)
+        touch(100, 0...4)
+        touch(140_000, 0...2)
+        touch(140_100, 0...2)
+        touch(300_000, 7...7)
+        let xz = try #require(builder.profile(symbols: symbols, sources: ["t"])?.commands["xz"])
+        #expect(xz.hotSetBytes == 320 && xz.hotSetWindows == 2)
+    }
+
     func replayBytearray(touch: TouchModel = .firstLine, profile: TouchProfile? = nil) throws -> RunResult {
         var setup = ReplaySetup(profile: BuiltinProfiles.epycZen5VM)
         setup.touch = touch

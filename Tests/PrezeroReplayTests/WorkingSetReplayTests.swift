@@ -29,7 +29,8 @@ struct WorkingSetReplayTests {
         var t: UInt64 = 1_000
         for i in 0..<UInt64(faults) {
             t += 1_300
-            engine.consume(TraceEvent(kind: .pageFault, cpu: 0, pid: 7, timestampNs: t, a: 0x7f00_0000_0000 + i << 12, c: 0x6))
+            // order: the touch profile class CommTagger would give pid 7's command (1).
+            engine.consume(TraceEvent(kind: .pageFault, cpu: 0, pid: 7, timestampNs: t, order: 1, a: 0x7f00_0000_0000 + i << 12, c: 0x6))
             engine.consume(TraceEvent(kind: .pageAlloc, cpu: 0, pid: 7, timestampNs: t + 1, order: 0, migratetype: 1, flags: [.gfpZero, .gfpUser], a: 0x10_0000 + i))
         }
         engine.consume(TraceEvent(kind: .schedSwitch, cpu: 0, pid: 7, timestampNs: t + 1_000, a: 7, b: 8))
@@ -79,6 +80,22 @@ struct WorkingSetReplayTests {
         let reuse = try #require(Sensitivity.inputs.first { $0.key == "working-set reuse" }?.reprice)
         #expect(abs(size(continuous, epyc, Double(1 << 20)) - whole.totalCPUNs) <= 1e-9 * whole.totalCPUNs)
         #expect(abs(reuse(continuous, epyc, 0) - none.totalCPUNs) <= 1e-9 * none.totalCPUNs)
+    }
+
+    /// A touch profile that measured the command's hot set at 1 MiB gives its task that hot set
+    /// instead of the assumed half L2: the replay equals `--working-set-kib 1024`'s.
+    @Test func aMeasuredHotSetReplacesTheAssumption() throws {
+        var profile = TouchProfile(linesPerPage: 64, sources: ["t"], commands: ["l2p": .init(pages: [1] + Array(repeating: 0, count: 63), hotSetBytes: 1 << 20, hotSetWindows: 3)])
+        let measured = try faultRun("zero-on-fault", faults: 256) { $0.touchProfile = profile; $0.workingSetReuse = .none }
+        let chosen = try faultRun("zero-on-fault", faults: 256) { $0.workingSetBytes = 1 << 20; $0.workingSetReuse = .none }
+        #expect(measured.workingSetTasksMeasured == 1 && measured.workingSetTasks == 1)
+        #expect(measured.workingSetRefetchLines == chosen.workingSetRefetchLines)
+        #expect(measured.workingSetRefetchLines > 15_000)
+        // A profile without a hot set (made before it was measured) changes nothing.
+        profile.commands["l2p"]?.hotSetBytes = nil
+        let old = try faultRun("zero-on-fault", faults: 256) { $0.touchProfile = profile; $0.workingSetReuse = .none }
+        let plain = try faultRun("zero-on-fault", faults: 256) { $0.workingSetReuse = .none }
+        #expect(old.workingSetTasksMeasured == 0 && old.workingSetRefetchLines == plain.workingSetRefetchLines)
     }
 
     /// Who pays: a scrubber that cleared the pool before the window (on idle CPUs) leaves pid 7's

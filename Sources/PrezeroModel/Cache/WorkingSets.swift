@@ -26,9 +26,12 @@ package struct WorkingSets: Sendable {
     package struct Setting: Sendable, Equatable {
         package var bytes: Int
         package var reuse: Reuse
-        package init(bytes: Int, reuse: Reuse) {
+        /// A task with a measured hot set (a touch profile's) uses it instead of `bytes`.
+        package var usesMeasured: Bool
+        package init(bytes: Int, reuse: Reuse, usesMeasured: Bool = true) {
             self.bytes = bytes
             self.reuse = reuse
+            self.usesMeasured = usesMeasured
         }
     }
 
@@ -61,6 +64,8 @@ package struct WorkingSets: Sendable {
     struct Task: Sendable {
         var faultedPages = 0
         var bornInTrace = false
+        /// Measured for its command (`TouchProfile`'s hot set), bytes.
+        var measuredBytes: Int?
     }
     var tasks: [Int32: Task] = [:]
 
@@ -87,9 +92,17 @@ package struct WorkingSets: Sendable {
         refreshHotLines(of: pid)
     }
 
-    package mutating func faulted(_ pid: Int32, pages: Int) {
+    /// `pid` faulted `pages`; `measuredBytes`: its command's measured hot set, if any.
+    package mutating func faulted(_ pid: Int32, pages: Int, measuredBytes: Int? = nil) {
         tasks[pid, default: Task()].faultedPages += pages
+        if let measuredBytes { tasks[pid]?.measuredBytes = measuredBytes }
         refreshHotLines(of: pid)
+    }
+
+    /// Tasks whose hot set was measured, of those with one.
+    package var tasksMeasured: (measured: Int, all: Int) {
+        let withSets = tasks.values.filter { $0.faultedPages > 0 }
+        return (withSets.filter { $0.measuredBytes != nil }.count, withSets.count)
     }
 
     /// The CPUs `pid` owns see its new hot-set size.
@@ -103,7 +116,7 @@ package struct WorkingSets: Sendable {
     /// the idle task); at most the memory it faulted when it began in the trace; at most the L2.
     func hotLines(_ pid: Int32, _ setting: Setting) -> Int {
         guard let task = tasks[pid], task.faultedPages > 0 else { return 0 }
-        var bytes = setting.bytes
+        var bytes = setting.usesMeasured ? task.measuredBytes ?? setting.bytes : setting.bytes
         if task.bornInTrace { bytes = min(bytes, task.faultedPages &* pageBytes) }
         return min(bytes / lineBytes, sets * ways)
     }

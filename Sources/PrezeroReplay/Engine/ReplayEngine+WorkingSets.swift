@@ -31,5 +31,8 @@ extension ReplayEngine {
         metrics.workingSetRefetchLinesAtL2Size = sets.refetchedLines[1]
         metrics.workingSetRefetchLinesOtherReuse = sets.refetchedLines[2]
         metrics.workingSetRefetchNs = Double(sets.refetchedLines[0]) * price
+        let (measured, all) = sets.tasksMeasured
+        metrics.workingSetTasks = UInt64(all)
+        metrics.workingSetTasksMeasured = UInt64(measured)
     }
 }

@@ -34,6 +34,8 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     /// `--touch profile:FILE`: its commands' distributions in class order, and the draws made.
     let touchSamplers: [TouchProfile.Sampler]
     var touchDraws: [UInt64]
+    /// The touch profile's measured hot set of each class's command, bytes.
+    let hotSetBytesByClass: [Int?]
     var live = PFNMap()
     /// Huge folios the model served as base pages (`fallBackToBasePages`): trace pfn -> order.
     var fallbackFolios: [UInt64: Int] = [:]
@@ -89,6 +91,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         keepsPool = policy.keepsZeroedPool
         touchSamplers = options.touchProfile.map { p in p.classNames.compactMap { p.commands[$0]?.sampler } } ?? []
         touchDraws = Array(repeating: 0, count: touchSamplers.count)
+        hotSetBytesByClass = options.touchProfile.map { p in p.classNames.map { p.commands[$0]?.hotSetBytes } } ?? []
         cache = CacheModel(geometry: profile.llc, pages: profile.pages, linesPerPage: profile.linesPerPage)
         if options.privateL2, let geometry = options.profile.l2 {
             let (pages, linesPerPage) = (options.profile.pages, options.profile.linesPerPage)
@@ -98,7 +101,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             let nominal = options.workingSet
             let other: WorkingSets.Reuse = nominal.reuse == .continuous ? .none : .continuous
             workingSets = WorkingSets(
-                settings: [nominal, .init(bytes: geometry.sizeBytes, reuse: nominal.reuse), .init(bytes: nominal.bytes, reuse: other)],
+                settings: [nominal, .init(bytes: geometry.sizeBytes, reuse: nominal.reuse, usesMeasured: false), .init(bytes: nominal.bytes, reuse: other)],
                 l2: geometry, cpus: profile.cpus, pageBytes: profile.pageBytes)
         }
         cpuClock = Array(repeating: 0, count: max(profile.cpus, 1))
@@ -415,7 +418,9 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             metrics.hugeFaultPages &+= UInt64(pages)
         }
         if fault.access == .writeAfterZeroPageRead { metrics.faultsAfterZeroPageRead += 1 }
-        workingSets?.faulted(eventPid, pages: pages)
+        let k = Int(fault.commClass) - 1
+        let measured = k >= 0 && k < hotSetBytesByClass.count ? hotSetBytesByClass[k] : nil
+        workingSets?.faulted(eventPid, pages: pages, measuredBytes: measured)
         let batchNs = refillNs + faultBatchWork(cpu: cpu, pages: pages)
         metrics.faultBatchNs += batchNs
         let faultNs = profile.faultBaseNs(order: order) + kernelNs + batchNs

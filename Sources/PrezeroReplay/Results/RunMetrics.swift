@@ -82,6 +82,8 @@ package struct RunMetrics: Sendable, Equatable {
     package var workingSetRefetchNs: Double = 0
     package var workingSetRefetchLinesAtL2Size: UInt64 = 0
     package var workingSetRefetchLinesOtherReuse: UInt64 = 0
+    package var workingSetTasks: UInt64 = 0
+    package var workingSetTasksMeasured: UInt64 = 0
     package var totalCPUNs: Double = 0
     package var events: UInt64 = 0
     package var allocations: UInt64 = 0

@@ -35,6 +35,8 @@ package struct RunResult: Sendable, Equatable, Codable {
         /// nil before format 6, or when it was not modelled.
         package var workingSetReuse: WorkingSets.Reuse?
         package var workingSetSource: String?
+        /// The touch profile's measured hot set per command, bytes.
+        package var touchProfileHotSets: [String: Int]?
 
         package init(
             path: String, lines: Int, touch: TouchModel, timebase: Timebase, privateL2: Bool, malformedLines: Int, lostEvents: UInt64
@@ -63,6 +65,7 @@ package struct RunResult: Sendable, Equatable, Codable {
             case touchProfileMeanLines = "touch_profile_mean_lines"
             case workingSetReuse = "working_set_reuse"
             case workingSetSource = "working_set_source"
+            case touchProfileHotSets = "touch_profile_hot_sets"
         }
     }
 
