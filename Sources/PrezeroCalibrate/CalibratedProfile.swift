@@ -48,6 +48,8 @@ extension Calibration.Result {
                 .init(extentBytes: 2 << 20, bytesPerNs: Double(2 << 20) / chunked.median),
             ])
             measured("clear_cached", "rep stosb, 4 KiB in cache \(hot.text) (\(Measured.format(4096 / hot.median)) B/ns); 2 MiB out of cache in 4 KiB chunks \(chunked.text)")
+            // A verdict's range: a page's clear from the fastest hot to the slowest cold one.
+            if let cold = m("clear_4k_cold_ns"), cold.max > 0 { ranges["clear_cached_page_ns"] = [hot.min, Swift.max(hot.max, cold.max)] }
         }
         if let nt4 = m("clear_nt_4k_ns"), let nt2 = m("clear_nt_2m_ns"), nt4.median > 0, nt2.median > 0 {
             p.clearNonTemporal = ClearCost(setupNs: 0, points: [
@@ -55,6 +57,7 @@ extension Calibration.Result {
                 .init(extentBytes: 2 << 20, bytesPerNs: Double(2 << 20) / nt2.median),
             ])
             measured("clear_non_temporal", "non-temporal stores, 4 KiB with an sfence \(nt4.text); 2 MiB \(nt2.text)")
+            ranges["clear_non_temporal_page_ns"] = [nt4.min, nt4.max]
         }
 
         // The fault: the measured mean less the in-fault clear and the periodic work's mean

@@ -34,9 +34,11 @@ package enum Replay {
         if engine.workingSets != nil {
             trace.workingSetReuse = options.workingSetReuse
             trace.workingSetSource = options.workingSetFromTrace ? "trace" : options.workingSetBytes != nil ? "option" : "assumed"
+            // Transferred only where the profile's hot sets reached tasks of the trace.
             let hotSets = options.touchProfile?.commands.compactMapValues(\.hotSetBytes) ?? [:]
-            if !hotSets.isEmpty {
+            if !hotSets.isEmpty, let sets = engine.workingSets, sets.tasksWithMeasuredHotSets > 0, options.workingSet.bytes > 0 {
                 trace.touchProfileHotSets = hotSets
+                trace.workingSetNominalSource = trace.workingSetSource
                 trace.workingSetSource = "transferred"
             }
         }

@@ -486,24 +486,36 @@ package struct ComparisonReport {
         let kib = Int(m.workingSetBytes) / 1024
         let l2 = (base.result.profile.l2?.sizeBytes ?? 0) / 1024
         let price = base.result.profile.llcHitNs ?? base.result.profile.lineHitNs
+        /// Where the size the tasks take came from.
+        func nominal(_ source: String?) -> String {
+            switch source {
+            case "option": "\(kib) KiB (`--working-set-kib`)"
+            case "trace": "\(kib) KiB (the trace's metadata)"
+            default: "\(kib) KiB (half the \(l2) KiB L2, assumed)"
+            }
+        }
         var text: String
         switch source {
-        case "trace": text = "Working set **from the trace's metadata**: \(kib) KiB besides the faulted pages. "
-        case "option": text = "Working set **chosen**: each running task re-reads a hot set of \(kib) KiB in its CPU's L2 (`--working-set-kib`). "
+        case "trace" where kib == 0:
+            return "Working set **from the trace's metadata**: the program has no data besides the pages it faults, so no hot set is modelled."
         case "transferred":
             let sets = (base.result.trace.touchProfileHotSets ?? [:]).sorted { $0.key < $1.key }.map { "`\($0.key)` \($0.value / 1024) KiB" }.joined(separator: ", ")
             text = "Working set **transferred** from the touch profile `\(base.result.trace.touchProfile ?? "?")` (each command's hot set: the lines it "
             text += "touched again within \(TouchProfile.hotSetWindowAccesses) data accesses, median over windows: \(sets)): \(m.workingSetTasksMeasured) of "
-            text += "\(m.workingSetTasks) tasks with a hot set are its commands'; the others assume \(kib) KiB (half the \(l2) KiB L2). "
+            text += "\(m.workingSetTasks) tasks with a hot set are its commands'; the others take \(nominal(base.result.trace.workingSetNominalSource)). "
+        case "option", "trace":
+            text = "Working set **\(source == "option" ? "chosen" : "from the trace's metadata")**: each running task re-reads a hot set of \(nominal(source)) in its CPU's L2. "
         default:
             text = "Working set **assumed**, not measured: a kernel capture cannot see the program's own data, so each running task is taken "
             text += "to re-read a hot set of \(kib) KiB in its CPU's \(l2) KiB L2 (half of it). "
         }
         text += "Cached clears and first touches on its CPU evict part of it (LRU), which it reads again from the LLC "
         text += reuse == .continuous ? "as fast as the L2 is re-read" : "once, when it leaves the CPU"
-        text += ": in `\(baseline)` \(m.workingSetRefetchLines) lines, \(Self.ms(m.workingSetRefetchNs)) ms; "
-        text += "had the hot set been the whole L2, \(m.workingSetRefetchLinesAtL2Size) lines, \(Self.ms(Double(m.workingSetRefetchLinesAtL2Size) * price)) ms. "
-        text += "Each policy's re-reads are in its total CPU and in the who-pays chart's \"program's touches and re-reads\"."
+        text += ": in `\(base.policy)` \(m.workingSetRefetchLines) lines, \(Self.ms(m.workingSetRefetchNs)) ms"
+        if source != "trace" {
+            text += "; had the hot set been the whole L2, \(m.workingSetRefetchLinesAtL2Size) lines, \(Self.ms(Double(m.workingSetRefetchLinesAtL2Size) * price)) ms"
+        }
+        text += ". Each policy's re-reads are in its total CPU and in the who-pays chart's \"program's touches and re-reads\"."
         return text
     }
 

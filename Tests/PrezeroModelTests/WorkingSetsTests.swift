@@ -15,25 +15,26 @@ struct WorkingSetsTests {
         }
     }
 
-    func run(_ sets: inout WorkingSets, _ pid: Int32, _ cache: CacheModel, at now: Double) {
-        sets.running(pid, cpu: 0, now: now, fills: cache.fillsPerSet!, total: cache.misses)
+    /// A model over `caches` (one a CPU), each counting its fills.
+    func model(_ caches: [CacheModel], _ settings: [WorkingSets.Setting], pageBytes: Int = 4_096) -> WorkingSets {
+        WorkingSets(settings: settings, l2: geometry, counters: caches.compactMap(\.fillCounters), pageBytes: pageBytes)
     }
 
     /// A 2 KiB hot set is 2 lines in each of the 16 sets, leaving 2 cold ways: 3 fills into set 0
     /// evict 3 - 2 = 1 hot line; 2 fills into set 1 evict none.
     @Test func fillsBeyondTheColdWaysEvictHotLines() {
         var cache = CacheModel(geometry: geometry, countsFills: true)
-        var sets = WorkingSets(settings: [.init(bytes: 2_048, reuse: .none)], l2: geometry, cpus: 1, pageBytes: 4_096)
+        var sets = model([cache], [.init(bytes: 2_048, reuse: .none)])
         sets.faulted(5, pages: 1)
-        run(&sets, 5, cache, at: 0)
+        sets.running(5, cpu: 0, now: 0)
         fill(&cache, [0, 16, 32, 1, 17])
-        run(&sets, 5, cache, at: 1e9)  // reuse none: nothing until it leaves
+        sets.running(5, cpu: 0, now: 1e9)  // reuse none: nothing until it leaves
         #expect(sets.refetchedLines == [0])
-        run(&sets, 6, cache, at: 2e9)  // another task takes the CPU: pid 5 reads back what it lost
+        sets.running(6, cpu: 0, now: 2e9)  // another task takes the CPU: pid 5 reads back what it lost
         #expect(sets.refetchedLines == [1])
         // pid 6 never faulted: no hot set, nothing to read back however much is filled.
         fill(&cache, Array(0..<64).map { 1_000 + UInt64($0) })
-        run(&sets, 5, cache, at: 3e9)
+        sets.running(5, cpu: 0, now: 3e9)
         #expect(sets.refetchedLines == [1])
     }
 
@@ -41,33 +42,80 @@ struct WorkingSetsTests {
     /// the count, so fills split across two windows evict less than the same fills in one.
     @Test func continuousReuseRereadsEachInterval() {
         var cache = CacheModel(geometry: geometry, countsFills: true)
-        var sets = WorkingSets(settings: [.init(bytes: 2_048, reuse: .continuous), .init(bytes: 2_048, reuse: .none)], l2: geometry, cpus: 1, pageBytes: 4_096)
+        var sets = model([cache], [.init(bytes: 2_048, reuse: .continuous), .init(bytes: 2_048, reuse: .none)])
         sets.faulted(5, pages: 1)
-        run(&sets, 5, cache, at: 0)
+        sets.running(5, cpu: 0, now: 0)
         fill(&cache, [0, 16, 32])  // set 0: k = 3
-        run(&sets, 5, cache, at: 100)  // 100 ns < 217.6 ns: no re-read yet
+        sets.running(5, cpu: 0, now: 100)  // 100 ns < 217.6 ns: no re-read yet
         #expect(sets.refetchedLines == [0, 0])
-        run(&sets, 5, cache, at: 300)  // re-read: 1 evicted
+        sets.running(5, cpu: 0, now: 300)  // re-read: 1 evicted
         #expect(sets.refetchedLines == [1, 0])
         fill(&cache, [48, 64, 80])  // set 0 again: k = 3 in the new window
-        run(&sets, 5, cache, at: 600)
+        sets.running(5, cpu: 0, now: 600)
         #expect(sets.refetchedLines == [2, 0])
         // Leaving at 600 + 108.8 ns: half an interval of running, half of what it lost.
         fill(&cache, [96, 112, 128, 144])  // set 0: k = 4 evicts both hot lines
-        run(&sets, 9, cache, at: 600 + 108.8)
+        sets.running(9, cpu: 0, now: 600 + 108.8)
         // none: one window of 10 fills into set 0 evicts both hot lines of it.
         #expect(sets.refetchedLines == [3, 2])
     }
 
+    /// Idle, migration and exit: what pid 5 lost while it ran is charged when it goes idle; what
+    /// a scrubber evicts on the idle CPU is charged only if it comes back there; a task that
+    /// runs elsewhere, or exits, pays nothing for the set it left.
+    @Test func idleMigrationAndExit() {
+        var cpu0 = CacheModel(geometry: geometry, countsFills: true)
+        let cpu1 = CacheModel(geometry: geometry, countsFills: true)
+        var sets = model([cpu0, cpu1], [.init(bytes: 2_048, reuse: .none)])
+        sets.faulted(5, pages: 1)
+        sets.running(5, cpu: 0, now: 0)
+        fill(&cpu0, [0, 16, 32])  // 1 lost while running
+        sets.idle(cpu: 0, now: 10)
+        #expect(sets.refetchedLines == [1])
+        fill(&cpu0, [1, 17, 33, 49])  // the idle CPU's scrubber: 2 of set 1's hot lines
+        sets.running(5, cpu: 0, now: 20)  // back on cpu 0
+        sets.running(7, cpu: 0, now: 30)  // leaves: reads the 2
+        #expect(sets.refetchedLines == [3])
+        sets.running(5, cpu: 0, now: 40)
+        sets.idle(cpu: 0, now: 50)
+        fill(&cpu0, [2, 18, 34, 50])  // evicts 2 while it sleeps...
+        sets.running(5, cpu: 1, now: 60)  // ...but it wakes on cpu 1: its cpu-0 set is left behind
+        sets.running(8, cpu: 0, now: 70)
+        #expect(sets.refetchedLines == [3])
+        sets.exited(5)  // exits on cpu 1: never reads again
+        sets.finish(now: 80)
+        #expect(sets.refetchedLines == [3])
+    }
+
+    /// A set that grows counts what it lost with the size it had: a born task's one faulted page
+    /// (1 KiB pages: 16 lines, 1 a set, 3 cold ways) loses nothing to 3 fills into set 0; its
+    /// second page makes it 2 a set, and 3 more fills into set 0 then evict 1.
+    @Test func aGrowingSetCountsEachSizeApart() {
+        var cache = CacheModel(geometry: geometry, countsFills: true)
+        var sets = model([cache], [.init(bytes: 1 << 20, reuse: .none)], pageBytes: 1_024)
+        sets.born(5)
+        sets.faulted(5, pages: 1)
+        sets.running(5, cpu: 0, now: 0)
+        fill(&cache, [0, 16, 32])
+        sets.faulted(5, pages: 1)  // 32 lines now; the 3 fills counted at 1 a set: none lost
+        fill(&cache, [48, 64, 80])
+        sets.finish(now: 10)
+        #expect(sets.refetchedLines == [1])
+    }
+
     /// A task whose fork or exec is in the trace has no more hot data than it faulted; the hot
-    /// set is at most the L2.
+    /// set is at most the L2; a setting of 0 bytes gives none, even a measured one.
     @Test func hotSetBounds() {
-        var sets = WorkingSets(settings: [.init(bytes: 1 << 20, reuse: .none)], l2: geometry, cpus: 1, pageBytes: 1_024)
+        let cache = CacheModel(geometry: geometry, countsFills: true)
+        var sets = model([cache], [.init(bytes: 1 << 20, reuse: .none), .init(bytes: 0, reuse: .none)], pageBytes: 1_024)
         sets.born(7)
         #expect(sets.hotLines(7, sets.settings[0]) == 0)
         sets.faulted(7, pages: 1)
         #expect(sets.hotLines(7, sets.settings[0]) == 16)
-        sets.faulted(8, pages: 1)  // began before the trace: the setting, capped at the L2's 64 lines
-        #expect(sets.hotLines(8, sets.settings[0]) == 64)
+        sets.faulted(8, pages: 1, measuredBytes: 2_048)  // began before the trace: measured 32 lines
+        #expect(sets.hotLines(8, sets.settings[0]) == 32)
+        sets.faulted(9, pages: 1)  // neither: the setting, capped at the L2's 64 lines
+        #expect(sets.hotLines(9, sets.settings[0]) == 64)
+        #expect(sets.hotLines(8, sets.settings[1]) == 0)
     }
 }

@@ -52,6 +52,25 @@ struct SensitivityTests {
         }
     }
 
+    /// The same for non-temporal clears: init-on-free clearing with cpu-nt, re-priced at 300 ns a
+    /// page, equals its replay with the profile's non-temporal rates scaled to it.
+    @Test func repricedNonTemporalClearsEqualTheReplay() throws {
+        let (trace, _) = try pftTrace(memory: 8 << 20, reps: 2, lines: 4, pageBytes: 4_096, cpus: 2)
+        let entry = try #require(Sensitivity.inputs.first { $0.key == "non-temporal clear cost" })
+        var profile = Self.epyc
+        profile.uncertainty?["clear_non_temporal_page_ns"] = ParameterRange(low: 100, high: 300, source: "test")
+        let settings = [("drivers", "cpu-nt")]
+        let nominal = try replay(trace, policy: "init-on-free", profile: profile, lines: 4, settings: settings)
+        var options = ReplayOptions(profile: profile)
+        guard case .success(let ends) = entry.ends(options) else { Issue.record("not varied"); return }
+        #expect(ends.low == 100 && ends.high == 300)
+        entry.replay?(&options, 300)
+        let replayed = try replay(trace, policy: "init-on-free", profile: options.profile, lines: 4, settings: settings)
+        let repriced = try #require(entry.reprice?(nominal.metrics, profile, 300))
+        #expect(nominal.metrics.nonTemporalClearCPUNs > 0 && nominal.metrics.cachedClearCPUNs == 0)
+        #expect(abs(repriced - replayed.metrics.totalCPUNs) <= 1e-9 * replayed.metrics.totalCPUNs)
+    }
+
     @Test func breakEvenIsLinearBetweenTheDensitiesReplayed() {
         // Policy - baseline: -50 ns at 1 line, +150 ns at 64: zero at 1 + 63 x 50 / 200 = 16.75.
         #expect(Sensitivity.breakEven([(1, 950, 1000), (64, 1150, 1000)]) == 16.75)

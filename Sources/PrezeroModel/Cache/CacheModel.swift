@@ -40,8 +40,10 @@ package struct CacheModel: @unchecked Sendable {
         /// not tracked.
         let residency: UnsafeMutablePointer<UInt8>?
         let residentCount: Int
-        /// Per set, lines filled into it so far (wrapping), for `WorkingSets`; nil unless asked for.
+        /// Per set, lines filled into it so far (wrapping), and their total, for `WorkingSets`;
+        /// nil unless asked for.
         let fills: UnsafeMutablePointer<UInt32>?
+        let fillTotal: UnsafeMutablePointer<UInt64>?
         let sets: Int
         init(count: Int, pages: Int, sets: Int, countsFills: Bool) {
             self.count = count
@@ -51,11 +53,13 @@ package struct CacheModel: @unchecked Sendable {
             residentCount = pages
             residency = pages > 0 ? zeroFilledMemory(UInt8.self, count: pages) : nil
             fills = countsFills ? zeroFilledMemory(UInt32.self, count: sets) : nil
+            fillTotal = countsFills ? zeroFilledMemory(UInt64.self, count: 1) : nil
         }
         deinit {
             releaseZeroFilledMemory(words, count: 2 * count)
             releaseZeroFilledMemory(residency, count: residentCount)
             releaseZeroFilledMemory(fills, count: sets)
+            releaseZeroFilledMemory(fillTotal, count: 1)
         }
     }
 
@@ -79,9 +83,12 @@ package struct CacheModel: @unchecked Sendable {
         storage = Storage(count: sets * ways, pages: linesPerPage <= 255 ? pages : 0, sets: sets, countsFills: countsFills)
     }
 
-    /// Lines filled into each set so far, wrapping (`countsFills`), else nil. Read-only; valid
-    /// while the cache lives.
-    package var fillsPerSet: UnsafePointer<UInt32>? { storage.fills.map { UnsafePointer($0) } }
+    /// Lines filled into each set so far, wrapping, and their total (`countsFills`), else nil.
+    /// Read in place; valid while the cache lives.
+    package var fillCounters: WorkingSets.FillCounters? {
+        guard let fills = storage.fills, let total = storage.fillTotal else { return nil }
+        return WorkingSets.FillCounters(perSet: UnsafePointer(fills), total: UnsafePointer(total))
+    }
 
     /// Marks the eighth of `line`'s page as possibly holding a resident line.
     @inline(__always) private func track(_ line: UInt64) {
@@ -183,7 +190,10 @@ package struct CacheModel: @unchecked Sendable {
             evicted = UInt64(old &- 1) &<< setBits | set
         }
         track(line)
-        storage.fills?[Int(set)] &+= 1
+        if let fills = storage.fills {
+            fills[Int(set)] &+= 1
+            storage.fillTotal?.pointee &+= 1
+        }
         tags[victim] = k
         stamps[victim] = now
         return (false, evicted)

@@ -9,9 +9,11 @@
 /// changed by the hot set.
 ///
 /// A hot set belongs to the task running on the CPU; another task taking the CPU displaces it at
-/// no charge (a context switch costs the same under every policy), an idle spell keeps it, so a
-/// scrubber clearing on that idle CPU evicts it.
-package struct WorkingSets: Sendable {
+/// no charge (a context switch costs the same under every policy). An idle spell keeps it: what
+/// the task lost while it ran is settled when it goes idle, and what a scrubber clearing on that
+/// idle CPU evicts is charged if it comes back there; if it runs elsewhere first, or exits, the
+/// set left behind costs nothing (it is loaded afresh, or never read again).
+package struct WorkingSets: @unchecked Sendable {
     /// When a task reads its hot set again.
     package enum Reuse: String, Sendable, Codable, CaseIterable {
         /// As fast as the machine re-reads L2-resident data: every `bytes / line x sweep` ns of
@@ -35,6 +37,16 @@ package struct WorkingSets: Sendable {
         }
     }
 
+    /// A CPU's L2 fill counts (`CacheModel.fillCounters`), read in place.
+    package struct FillCounters {
+        package let perSet: UnsafePointer<UInt32>
+        package let total: UnsafePointer<UInt64>
+        package init(perSet: UnsafePointer<UInt32>, total: UnsafePointer<UInt64>) {
+            self.perSet = perSet
+            self.total = total
+        }
+    }
+
     /// The running time to re-read one hot line, ns: notes §4, re-reading a 1 MiB working set
     /// (16,384 lines) took ~112 us undisturbed on the EPYC Zen 5 VM.
     package static let sweepNsPerLine = 6.8
@@ -47,21 +59,27 @@ package struct WorkingSets: Sendable {
     let ways: Int
     let lineBytes: Int
     let pageBytes: Int
+    let counters: [FillCounters]
 
-    struct CPU: Sendable {
+    struct CPU {
         var owner: Int32 = 0
-        /// Per setting: the owner's hot lines, the set fill counts at the last re-read, its time
-        /// and the cache's total fills then.
+        /// The owner went idle here (settled then): its set stays until another task runs.
+        var sleeping = false
+        /// Per setting: the owner's hot lines; lines it lost under an earlier (smaller) hot set,
+        /// not yet charged; the set fill counts at the last re-read, its time and the total then.
         var hot: [Int]
+        var pending: [Int]
         var snapshots: [[UInt32]]
         var lastReread: [Double]
         var totalAtReread: [UInt64]
     }
     var cpus: [CPU]
+    /// The CPU whose L2 holds each owner's hot set.
+    var ownedCPU: [Int32: Int] = [:]
 
     /// What the trace shows of a task: zero-fill pages it faulted, and whether it began in the
     /// trace (fork or exec), so that those pages are all its anonymous memory.
-    struct Task: Sendable {
+    struct Task {
         var faultedPages = 0
         var bornInTrace = false
         /// Measured for its command (`TouchProfile`'s hot set), bytes.
@@ -72,50 +90,74 @@ package struct WorkingSets: Sendable {
     /// Hot lines read again after an eviction, per setting.
     package private(set) var refetchedLines: [UInt64]
 
-    package init(settings: [Setting], l2: CacheGeometry, cpus: Int, pageBytes: Int) {
+    /// - Parameter counters: each CPU's L2 fill counts (the L2s outlive this model).
+    package init(settings: [Setting], l2: CacheGeometry, counters: [FillCounters], pageBytes: Int) {
         self.settings = settings
         ways = max(1, l2.ways)
         lineBytes = max(1, l2.lineBytes)
         sets = max(1, l2.sizeBytes / (ways * lineBytes))
         self.pageBytes = pageBytes
+        self.counters = counters
+        let n = settings.count
         let cpu = CPU(
-            hot: Array(repeating: 0, count: settings.count),
-            snapshots: Array(repeating: Array(repeating: 0, count: sets), count: settings.count),
-            lastReread: Array(repeating: 0, count: settings.count), totalAtReread: Array(repeating: 0, count: settings.count))
-        self.cpus = Array(repeating: cpu, count: max(cpus, 1))
-        refetchedLines = Array(repeating: 0, count: settings.count)
+            hot: Array(repeating: 0, count: n), pending: Array(repeating: 0, count: n),
+            snapshots: Array(repeating: Array(repeating: 0, count: sets), count: n),
+            lastReread: Array(repeating: 0, count: n), totalAtReread: Array(repeating: 0, count: n))
+        cpus = Array(repeating: cpu, count: counters.count)
+        refetchedLines = Array(repeating: 0, count: n)
     }
 
-    /// `pid` began here (forked, or a new image by exec): its anonymous memory starts empty.
+    /// `pid` began here (forked, or a new image by exec): its anonymous memory starts empty, and
+    /// what the old image lost is never read again.
     package mutating func born(_ pid: Int32) {
         tasks[pid] = Task(faultedPages: 0, bornInTrace: true)
-        refreshHotLines(of: pid)
+        if let cpu = ownedCPU[pid] {
+            for i in settings.indices {
+                cpus[cpu].hot[i] = 0
+                cpus[cpu].pending[i] = 0
+                snapshot(cpu, i)
+            }
+        }
     }
 
     /// `pid` faulted `pages`; `measuredBytes`: its command's measured hot set, if any.
     package mutating func faulted(_ pid: Int32, pages: Int, measuredBytes: Int? = nil) {
-        tasks[pid, default: Task()].faultedPages += pages
-        if let measuredBytes { tasks[pid]?.measuredBytes = measuredBytes }
-        refreshHotLines(of: pid)
-    }
-
-    /// Tasks whose hot set was measured, of those with one.
-    package var tasksMeasured: (measured: Int, all: Int) {
-        let withSets = tasks.values.filter { $0.faultedPages > 0 }
-        return (withSets.filter { $0.measuredBytes != nil }.count, withSets.count)
-    }
-
-    /// The CPUs `pid` owns see its new hot-set size.
-    mutating func refreshHotLines(of pid: Int32) {
-        for cpu in cpus.indices where cpus[cpu].owner == pid {
-            for i in settings.indices { cpus[cpu].hot[i] = hotLines(pid, settings[i]) }
+        var task = tasks[pid] ?? Task()
+        if task.faultedPages == 0 { tasksWithHotSets += 1 }
+        if let measuredBytes, task.measuredBytes == nil {
+            task.measuredBytes = measuredBytes
+            tasksWithMeasuredHotSets += 1
+        }
+        task.faultedPages += pages
+        tasks[pid] = task
+        guard let cpu = ownedCPU[pid] else { return }
+        for i in settings.indices {
+            let hot = hotLines(pid, settings[i])
+            guard hot != cpus[cpu].hot[i] else { continue }
+            // What the smaller set lost so far is counted with its size; the new lines start now.
+            cpus[cpu].pending[i] += evictedSinceSnapshot(cpu, i)
+            cpus[cpu].hot[i] = hot
+            snapshot(cpu, i)
         }
     }
 
+    /// `pid` exited: the lines it lost are never read again, and what it does until it is gone
+    /// (the frees of its memory) has no hot set to disturb.
+    package mutating func exited(_ pid: Int32) {
+        if let cpu = ownedCPU[pid] { release(cpu) }
+        tasks[pid] = nil
+    }
+
+    /// Tasks (a new image by exec counts anew) given a hot set, and those whose hot set a touch
+    /// profile measured.
+    package private(set) var tasksWithHotSets = 0
+    package private(set) var tasksWithMeasuredHotSets = 0
+
     /// A task's hot lines under `setting`: none until it faults anonymous memory (kernel threads,
     /// the idle task); at most the memory it faulted when it began in the trace; at most the L2.
+    /// A setting of 0 bytes has none, measured or not.
     func hotLines(_ pid: Int32, _ setting: Setting) -> Int {
-        guard let task = tasks[pid], task.faultedPages > 0 else { return 0 }
+        guard setting.bytes > 0, let task = tasks[pid], task.faultedPages > 0 else { return 0 }
         var bytes = setting.usesMeasured ? task.measuredBytes ?? setting.bytes : setting.bytes
         if task.bornInTrace { bytes = min(bytes, task.faultedPages &* pageBytes) }
         return min(bytes / lineBytes, sets * ways)
@@ -123,63 +165,96 @@ package struct WorkingSets: Sendable {
 
     func rereadIntervalNs(_ hot: Int) -> Double { Double(hot) * Self.sweepNsPerLine }
 
-    /// `pid` runs on `cpu` at `now` (ns); `fills` and `total` are that CPU's L2 fill counts.
-    package mutating func running(_ pid: Int32, cpu: Int, now: Double, fills: UnsafePointer<UInt32>, total: UInt64) {
+    /// `pid` runs on `cpu` at `now` (ns).
+    package mutating func running(_ pid: Int32, cpu: Int, now: Double) {
         guard pid != 0, cpu < cpus.count else { return }
+        if let other = ownedCPU[pid], other != cpu {
+            // It moved: its set there is left behind (settled already if it went idle there).
+            if !cpus[other].sleeping { leave(cpu: other, now: now) }
+            release(other)
+        }
         let owner = cpus[cpu].owner
         if owner != pid {
-            if owner != 0 { leave(cpu: cpu, now: now, fills: fills, total: total) }
+            if owner != 0 {
+                if !cpus[cpu].sleeping { leave(cpu: cpu, now: now) }
+                release(cpu)
+            }
             cpus[cpu].owner = pid
+            ownedCPU[pid] = cpu
             for i in settings.indices {
                 cpus[cpu].hot[i] = hotLines(pid, settings[i])
-                reset(cpu, i, now, fills, total)
+                cpus[cpu].lastReread[i] = now
+                snapshot(cpu, i)
             }
             return
         }
+        // Back from idle on its own CPU: what was evicted meanwhile counts at its next re-read.
+        cpus[cpu].sleeping = false
         for i in settings.indices where settings[i].reuse == .continuous {
             let hot = cpus[cpu].hot[i]
             if hot > 0 && now - cpus[cpu].lastReread[i] >= rereadIntervalNs(hot) {
-                reread(cpu, i, share: 1, now: now, fills: fills, total: total)
+                reread(cpu, i, share: 1, now: now)
             }
         }
     }
 
+    /// `cpu` went idle at `now`: its owner stops, and reads what it lost as it leaves.
+    package mutating func idle(cpu: Int, now: Double) {
+        guard cpu < cpus.count, cpus[cpu].owner != 0, !cpus[cpu].sleeping else { return }
+        leave(cpu: cpu, now: now)
+        cpus[cpu].sleeping = true
+    }
+
     /// The end of the trace: each CPU's task reads what it has not yet.
-    package mutating func finish(now: Double, fills: (Int) -> UnsafePointer<UInt32>?, total: (Int) -> UInt64) {
-        for cpu in cpus.indices where cpus[cpu].owner != 0 {
-            guard let f = fills(cpu) else { continue }
-            leave(cpu: cpu, now: now, fills: f, total: total(cpu))
-        }
+    package mutating func finish(now: Double) {
+        for cpu in cpus.indices where cpus[cpu].owner != 0 && !cpus[cpu].sleeping { leave(cpu: cpu, now: now) }
     }
 
     /// The owner leaves: under continuous reuse it read the share of its set that its running
     /// time since the last re-read allowed; under none, all it lost.
-    mutating func leave(cpu: Int, now: Double, fills: UnsafePointer<UInt32>, total: UInt64) {
+    mutating func leave(cpu: Int, now: Double) {
         for i in settings.indices {
             let hot = cpus[cpu].hot[i]
-            guard hot > 0 else { continue }
-            let share = settings[i].reuse == .none ? 1 : min(1, max(0, now - cpus[cpu].lastReread[i]) / rereadIntervalNs(hot))
-            reread(cpu, i, share: share, now: now, fills: fills, total: total)
+            guard hot > 0 || cpus[cpu].pending[i] > 0 else { continue }
+            let share = settings[i].reuse == .none || hot == 0 ? 1 : min(1, max(0, now - cpus[cpu].lastReread[i]) / rereadIntervalNs(hot))
+            reread(cpu, i, share: share, now: now)
         }
     }
 
-    mutating func reread(_ cpu: Int, _ i: Int, share: Double, now: Double, fills: UnsafePointer<UInt32>, total: UInt64) {
-        let filled = total &- cpus[cpu].totalAtReread[i]
-        let hot = cpus[cpu].hot[i]
-        // Nothing can reach a hot line until a set has had more fills than its cold ways; and a
-        // share that would round the most it could lose to nothing needs no count.
-        if filled > 0 && hot > 0 && filled > UInt64(ways - (hot + sets - 1) / sets)
-            && Double(min(UInt64(hot), filled)) * share >= 0.5 {
-            let evicted = evictedLines(hot: hot, fills: fills, snapshot: cpus[cpu].snapshots[i])
-            refetchedLines[i] &+= UInt64((Double(evicted) * share).rounded())
+    /// The CPU's owner is gone: nothing more is charged for it there.
+    mutating func release(_ cpu: Int) {
+        ownedCPU[cpus[cpu].owner] = nil
+        cpus[cpu].owner = 0
+        cpus[cpu].sleeping = false
+        for i in settings.indices {
+            cpus[cpu].hot[i] = 0
+            cpus[cpu].pending[i] = 0
         }
-        reset(cpu, i, now, fills, total)
     }
 
-    mutating func reset(_ cpu: Int, _ i: Int, _ now: Double, _ fills: UnsafePointer<UInt32>, _ total: UInt64) {
+    mutating func reread(_ cpu: Int, _ i: Int, share: Double, now: Double) {
+        let evicted = cpus[cpu].pending[i] + evictedSinceSnapshot(cpu, i, atLeast: 0.5 / max(share, 1e-12))
+        refetchedLines[i] &+= UInt64((Double(evicted) * share).rounded())
+        cpus[cpu].pending[i] = 0
         cpus[cpu].lastReread[i] = now
+        snapshot(cpu, i)
+    }
+
+    /// Hot lines lost since the snapshot. Nothing can reach a hot line until a set has had more
+    /// fills than its cold ways; and when even all of them (or all the fills) could not reach
+    /// `atLeast`, the count is skipped as nothing.
+    func evictedSinceSnapshot(_ cpu: Int, _ i: Int, atLeast: Double = 0) -> Int {
+        let filled = counters[cpu].total.pointee &- cpus[cpu].totalAtReread[i]
+        let hot = cpus[cpu].hot[i]
+        guard filled > 0, hot > 0, filled > UInt64(ways - (hot + sets - 1) / sets), Double(min(UInt64(hot), filled)) >= atLeast else { return 0 }
+        return evictedLines(hot: hot, fills: counters[cpu].perSet, snapshot: cpus[cpu].snapshots[i])
+    }
+
+    mutating func snapshot(_ cpu: Int, _ i: Int) {
+        let total = counters[cpu].total.pointee
         if cpus[cpu].totalAtReread[i] != total {
-            cpus[cpu].snapshots[i].withUnsafeMutableBufferPointer { $0.baseAddress?.update(from: fills, count: sets) }
+            let perSet = counters[cpu].perSet
+            cpus[cpu].snapshots[i].withUnsafeMutableBufferPointer { $0.baseAddress?.update(from: perSet, count: sets) }
             cpus[cpu].totalAtReread[i] = total
         }
     }

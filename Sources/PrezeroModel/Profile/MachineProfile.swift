@@ -154,7 +154,8 @@ package struct MachineProfile: Codable, Sendable, Equatable {
     package var measuredRanges: [String: [Double]]? = nil
     /// The range each uncertain parameter may take on this machine, with its source: a verdict's
     /// range is its change over these (`Sensitivity`). Keys: `line_miss_ns`, `line_miss_stream_ns`,
-    /// `llc_hit_ns`, `clear_cached_page_ns` (a base page's cached clear). Absent: the measured
+    /// `llc_hit_ns`, `clear_cached_page_ns` (a base page's cached clear), `clear_non_temporal_page_ns`
+    /// (its non-temporal clear). Absent: the measured
     /// min-max if any, else the parameter is not varied (and the report says so).
     package var uncertainty: [String: ParameterRange]? = nil
 
@@ -222,7 +223,7 @@ package struct MachineProfile: Codable, Sendable, Equatable {
     }
 
     /// The parameters a profile may give an uncertainty range (`uncertainty`'s keys).
-    package static let uncertainParameters = ["line_miss_ns", "line_miss_stream_ns", "llc_hit_ns", "clear_cached_page_ns"]
+    package static let uncertainParameters = ["line_miss_ns", "line_miss_stream_ns", "llc_hit_ns", "clear_cached_page_ns", "clear_non_temporal_page_ns"]
 
     /// The range of an uncertain parameter: declared, else measured, else nil.
     package func range(of key: String) -> ParameterRange? {

@@ -145,6 +145,7 @@ extension ReplayEngine {
             if cost.cpuNs > fromIdle { delayBusyCPUs(node: node, by: cost.cpuNs - fromIdle) }
             metrics.scrubberCPUNs += cost.cpuNs
             if driverName == CPUCachedDriver.name { metrics.cachedClearCPUNs += cost.cpuNs }
+            if driverName == CPUNonTemporalDriver.name { metrics.nonTemporalClearCPUNs += cost.cpuNs }
             metrics.scrubberJobs += 1
             _ = memory.zones[job.zone].takeForZeroing(job.page)
             if cost.engineNs > 0 {

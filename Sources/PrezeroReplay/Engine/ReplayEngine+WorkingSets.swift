@@ -3,8 +3,9 @@ import PrezeroTrace
 
 extension ReplayEngine {
     /// Who runs on `cpu` for the working-set model: the task an event names (the one switched
-    /// in, for sched_switch); the idle task keeps the last one's hot set in place. A page-touch
-    /// trace records the program's own accesses, so it replaces the model.
+    /// in, for sched_switch); a switch to the idle task keeps the last one's hot set in place;
+    /// fork, exec and exit begin and end tasks. A page-touch trace records the program's own
+    /// accesses, so it replaces the model.
     mutating func noteRunning(_ event: TraceEvent, cpu: Int) {
         switch event.kind {
         case .touch:
@@ -14,12 +15,17 @@ extension ReplayEngine {
             workingSets?.born(Int32(truncatingIfNeeded: event.otherPid))
         case .processExec:
             workingSets?.born(Int32(truncatingIfNeeded: event.subjectPid))
+        case .processExit:
+            workingSets?.exited(Int32(truncatingIfNeeded: event.subjectPid))
+            return
+        case .schedSwitch where event.nextPid == 0:
+            workingSets?.idle(cpu: cpu, now: now)
+            return
         default:
             break
         }
         let pid = event.kind == .schedSwitch ? Int32(truncatingIfNeeded: event.nextPid) : event.pid
-        guard pid != 0, cpu < l2.count, let fills = l2[cpu].fillsPerSet else { return }
-        workingSets?.running(pid, cpu: cpu, now: now, fills: fills, total: l2[cpu].misses)
+        workingSets?.running(pid, cpu: cpu, now: now)
     }
 
     /// The hot lines re-read from the LLC, at `llc_hit_ns` each: part of the program's time.
@@ -31,8 +37,7 @@ extension ReplayEngine {
         metrics.workingSetRefetchLinesAtL2Size = sets.refetchedLines[1]
         metrics.workingSetRefetchLinesOtherReuse = sets.refetchedLines[2]
         metrics.workingSetRefetchNs = Double(sets.refetchedLines[0]) * price
-        let (measured, all) = sets.tasksMeasured
-        metrics.workingSetTasks = UInt64(all)
-        metrics.workingSetTasksMeasured = UInt64(measured)
+        metrics.workingSetTasks = UInt64(sets.tasksWithHotSets)
+        metrics.workingSetTasksMeasured = UInt64(sets.tasksWithMeasuredHotSets)
     }
 }

@@ -102,7 +102,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             let other: WorkingSets.Reuse = nominal.reuse == .continuous ? .none : .continuous
             workingSets = WorkingSets(
                 settings: [nominal, .init(bytes: geometry.sizeBytes, reuse: nominal.reuse, usesMeasured: false), .init(bytes: nominal.bytes, reuse: other)],
-                l2: geometry, cpus: profile.cpus, pageBytes: profile.pageBytes)
+                l2: geometry, counters: l2.compactMap(\.fillCounters), pageBytes: profile.pageBytes)
         }
         cpuClock = Array(repeating: 0, count: max(profile.cpus, 1))
         idle = Array(repeating: false, count: max(profile.cpus, 1))
@@ -257,7 +257,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         now = end
         samplePool(force: true)
         if workingSets != nil {
-            workingSets?.finish(now: now, fills: { self.l2[$0].fillsPerSet }, total: { self.l2[$0].misses })
+            workingSets?.finish(now: now)
             chargeWorkingSets()
         }
         metrics.spanNs = now
@@ -659,6 +659,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             ns += cost.cpuNs
             metrics.freePathZeroingNs += cost.cpuNs
             if driver == CPUCachedDriver.name { metrics.cachedClearCPUNs += cost.cpuNs }
+            if driver == CPUNonTemporalDriver.name { metrics.nonTemporalClearCPUNs += cost.cpuNs }
             metrics.pagesZeroedFreePath &+= UInt64(pages)
             metrics.pagesZeroedByDriver[driver, default: 0] &+= UInt64(pages)
             metrics.bytesZeroed &+= UInt64(pages * profile.pageBytes)

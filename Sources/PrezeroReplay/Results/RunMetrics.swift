@@ -21,6 +21,7 @@ package struct RunMetrics: Sendable, Equatable {
     package var touchLinesMiss: UInt64 = 0
     package var touchLinesMissStream: UInt64 = 0
     package var cachedClearCPUNs: Double = 0
+    package var nonTemporalClearCPUNs: Double = 0
     package var faultsTouchTransferred: UInt64 = 0
     package var faultRate: Double = 0
     package var faultsPerWallSecond: Double = 0

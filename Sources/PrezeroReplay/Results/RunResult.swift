@@ -35,8 +35,10 @@ package struct RunResult: Sendable, Equatable, Codable {
         /// nil before format 6, or when it was not modelled.
         package var workingSetReuse: WorkingSets.Reuse?
         package var workingSetSource: String?
-        /// The touch profile's measured hot set per command, bytes.
+        /// The touch profile's measured hot set per command, bytes, and where the size the other
+        /// tasks took came from (when `workingSetSource` is `transferred`).
         package var touchProfileHotSets: [String: Int]?
+        package var workingSetNominalSource: String?
 
         package init(
             path: String, lines: Int, touch: TouchModel, timebase: Timebase, privateL2: Bool, malformedLines: Int, lostEvents: UInt64
@@ -66,6 +68,7 @@ package struct RunResult: Sendable, Equatable, Codable {
             case workingSetReuse = "working_set_reuse"
             case workingSetSource = "working_set_source"
             case touchProfileHotSets = "touch_profile_hot_sets"
+            case workingSetNominalSource = "working_set_nominal_source"
         }
     }
 

@@ -165,21 +165,8 @@ package enum Sensitivity {
             },
             replay: { o, fraction in o.idleFraction = fraction },
             replayOnlyPools: true),
-        Input(
-            key: "cached clear cost",
-            ends: { o in
-                let nominal = o.profile.clearCached.ns(bytes: o.profile.pageBytes)
-                guard let r = o.profile.range(of: "clear_cached_page_ns") else {
-                    return .failure(NotVaried(why: "no range of clear_cached_page_ns in profile \(o.profile.name)"))
-                }
-                return .success(Ends(
-                    low: r.low, high: r.high, nominal: nominal, lowText: "\(ns(r.low)) ns a page", highText: "\(ns(r.high)) ns a page", source: r.source))
-            },
-            replay: { o, pageNs in o.profile.clearCached = scaled(o.profile.clearCached, by: pageNs / max(o.profile.clearCached.ns(bytes: o.profile.pageBytes), 1e-9)) },
-            replayOnlyPools: true,
-            reprice: { m, p, pageNs in
-                m.totalCPUNs + (pageNs / max(p.clearCached.ns(bytes: p.pageBytes), 1e-9) - 1) * m.cachedClearCPUNs
-            }),
+        clearCost("cached clear cost", key: "clear_cached_page_ns", \.clearCached, spent: \.cachedClearCPUNs),
+        clearCost("non-temporal clear cost", key: "clear_non_temporal_page_ns", \.clearNonTemporal, spent: \.nonTemporalClearCPUNs),
         priced("line miss cost", key: "line_miss_ns", count: \.touchLinesMiss, nominal: { $0.lineMissNs }),
         priced("streamed line miss cost", key: "line_miss_stream_ns", count: \.touchLinesMissStream, nominal: { $0.lineMissStreamNs }),
         priced("LLC hit cost", key: "llc_hit_ns", count: \.linesPricedAsLLCHits, nominal: { $0.llcHitNs ?? $0.lineHitNs }, needsL2: true),
@@ -209,6 +196,32 @@ package enum Sensitivity {
                 m.totalCPUNs + (Double(m.workingSetRefetchLinesOtherReuse) - Double(m.workingSetRefetchLines)) * (p.llcHitNs ?? p.lineHitNs)
             }),
     ]
+
+    /// A clear's cost a page, every extent's rate scaled alike: it changes what a scrubber gets
+    /// done in its idle time, so policies with a zeroed pool replay it; the others are re-priced
+    /// from the time their clears of that kind took.
+    static func clearCost(
+        _ name: String, key: String, _ path: WritableKeyPath<MachineProfile, ClearCost> & Sendable,
+        spent: KeyPath<RunMetrics, Double> & Sendable
+    ) -> Input {
+        Input(
+            key: name,
+            ends: { o in
+                let nominal = o.profile[keyPath: path].ns(bytes: o.profile.pageBytes)
+                guard let r = o.profile.range(of: key) else {
+                    return .failure(NotVaried(why: "no range of \(key) in profile \(o.profile.name)"))
+                }
+                return .success(Ends(
+                    low: r.low, high: r.high, nominal: nominal, lowText: "\(ns(r.low)) ns a page", highText: "\(ns(r.high)) ns a page", source: r.source))
+            },
+            replay: { o, pageNs in
+                o.profile[keyPath: path] = scaled(o.profile[keyPath: path], by: pageNs / max(o.profile[keyPath: path].ns(bytes: o.profile.pageBytes), 1e-9))
+            },
+            replayOnlyPools: true,
+            reprice: { m, p, pageNs in
+                m.totalCPUNs + (pageNs / max(p[keyPath: path].ns(bytes: p.pageBytes), 1e-9) - 1) * m[keyPath: spent]
+            })
+    }
 
     /// A cost per counted touch: re-priced exactly from the run's counts.
     static func priced(
@@ -269,6 +282,10 @@ package enum Sensitivity {
             var notVaried: [String] = []
             var points: [(Double, Double, Double)] = []  // lines, policy total, baseline total
             for input in inputs {
+                if input.key.hasPrefix("working-set"), base.trace.workingSetReuse == nil {
+                    notVaried.append("\(input.key): not modelled here (the trace records the program's own accesses, or no private L2)")
+                    continue
+                }
                 let ends: Ends
                 switch input.ends(options) {
                 case .success(let e): ends = e
@@ -287,7 +304,7 @@ package enum Sensitivity {
                 let atLow = change(total(run, .low, ends.low), total(base, .low, ends.low))
                 let atHigh = change(total(run, .high, ends.high), total(base, .high, ends.high))
                 guard atLow.isFinite, atHigh.isFinite else { continue }
-                let measured = (input.key == "touch density" || input.key.hasPrefix("working-set")) && touchMeasured
+                let measured = input.key == "touch density" && touchMeasured
                 swings.append(.init(
                     input: input.key, lowSetting: ends.lowText, highSetting: ends.highText, atLow: atLow, atHigh: atHigh,
                     source: measured ? "measured by the trace: a what-if, not part of the range" : ends.source, measured: measured))
