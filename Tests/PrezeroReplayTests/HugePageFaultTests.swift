@@ -67,6 +67,21 @@ struct HugePageFaultTests {
         #expect(speedup > 15, "THP faults ~20x faster prezeroed (notes §4): \(speedup)x")
     }
 
+    /// init_on_free zeroes every free block, but the kernel's fault path still clears a THP
+    /// (`user_alloc_needs_zeroing()` is false only under init_on_alloc; notes §5): its THP fault
+    /// costs what zero-on-fault's does, its zero-page write (order 0) is served zeroed, and the
+    /// 512 pages zeroed at free were for nothing.
+    @Test func initOnFreeStillClearsTheTHPInTheFault() throws {
+        let path = try captureFile()
+        let profile = BuiltinProfiles.epycZen5VM
+        let baseline = try replay(path, policy: "zero-on-fault", profile: profile, timebase: .trace)
+        let onFree = try replay(path, policy: "init-on-free", profile: profile, timebase: .trace)
+        #expect(onFree.metrics.pagesZeroedFaultPath == 512)
+        #expect(onFree.metrics.faultLatencyMaxNs == baseline.metrics.faultLatencyMaxNs)
+        #expect(onFree.metrics.zeroHits == 2, "the order-0 requests: the zero-page write and the page table")
+        #expect(onFree.metrics.wastedZeroingPages >= 512)
+    }
+
     /// A failed THP allocation leaves its fault waiting: the order-0 fallback is the zero-fill.
     @Test func failedTHPFallsBackToOrderZero() throws {
         var matcher = ZeroFillFaultMatcher()

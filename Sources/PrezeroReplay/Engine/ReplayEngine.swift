@@ -365,8 +365,13 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     /// Zero requests served zeroed or cleared inline (cached stores, only the dirty pages: Xen
     /// blocks can be partly clean); pages zeroed for requests that did not need it. Returns the
     /// inline clear's cost.
-    mutating func zeroAccounting(block: BlockRef, dirty: Int, wantsZero: Bool, fault: ZeroFillFault?, cpu: Int) -> Double {
+    mutating func zeroAccounting(block: BlockRef, dirty blockDirty: Int, wantsZero: Bool, fault: ZeroFillFault?, cpu: Int) -> Double {
         let pages = 1 << block.order
+        // folio_zero_user clears a huge fault's folio whatever the block held, unless the policy says not.
+        let clearedAnyway = fault != nil && block.order > 0 && policy.clearsHugeFaultFoliosAnyway
+        let dirty = clearedAnyway ? pages : blockDirty
+        // The zeroing the block had (at free) was for nothing.
+        if clearedAnyway && blockDirty < pages { metrics.wastedZeroingPages &+= UInt64(pages - blockDirty) }
         guard wantsZero else {
             if dirty < pages { metrics.wastedZeroingPages &+= UInt64(pages - dirty) }
             return 0

@@ -43,6 +43,10 @@ package protocol PrezeroPolicy {
     func usesPerCPULists(wantsZero: Bool) -> Bool
     /// Zero every block when it is freed (init_on_free).
     var zeroesAtFree: Bool { get }
+    /// A THP/mTHP zero-fill fault clears its folio even when the block is zero: the fault path
+    /// asks `user_alloc_needs_zeroing()` (include/linux/mm.h), which says no only under
+    /// init_on_alloc, so init_on_free's zeroed folios are cleared again by `folio_zero_user`.
+    var clearsHugeFaultFoliosAnyway: Bool { get }
     /// Every allocation is a zero request (init_on_alloc: the allocator clears them all).
     var zeroesEveryAllocation: Bool { get }
     /// Zero requests are served zeroed at no cost (the upper bound).
@@ -103,6 +107,7 @@ extension PrezeroPolicy {
     package func preference(order: Int, wantsZero: Bool) -> ListPreference { .dirtyFirst }
     package func usesPerCPULists(wantsZero: Bool) -> Bool { true }
     package var zeroesAtFree: Bool { false }
+    package var clearsHugeFaultFoliosAnyway: Bool { false }
     package var zeroesEveryAllocation: Bool { false }
     package var servesZeroRequestsForFree: Bool { false }
     package var keepsZeroedPool: Bool { false }
