@@ -566,6 +566,11 @@ package struct ComparisonReport {
         if run.wastedZeroingPages > base.wastedZeroingPages {
             parts.append("\(run.wastedZeroingPages) zeroed pages handed to requests that did not need them")
         }
+        // The tasks' hot sets: what the clears on their CPUs make them read again.
+        let rereadExtra = run.workingSetRefetchNs - base.workingSetRefetchNs
+        if abs(rereadExtra) > 0.01 * max(base.totalCPUNs, 1) {
+            parts.append("its tasks re-read \(Self.duration(run.workingSetRefetchNs)) of hot data its clears evicted (the baseline \(Self.duration(base.workingSetRefetchNs)))")
+        }
         parts.append(Self.demandMisses(run.llcDemandMisses, base: base.llcDemandMisses))
         parts.append("total CPU \(Self.delta(run.totalCPUNs, base.totalCPUNs))")
         return parts.joined(separator: "; ")
