@@ -569,7 +569,7 @@ package struct ComparisonReport {
         // The tasks' hot sets: what the clears on their CPUs make them read again.
         let rereadExtra = run.workingSetRefetchNs - base.workingSetRefetchNs
         if abs(rereadExtra) > 0.01 * max(base.totalCPUNs, 1) {
-            parts.append("its tasks re-read \(Self.duration(run.workingSetRefetchNs)) of hot data its clears evicted (the baseline \(Self.duration(base.workingSetRefetchNs)))")
+            parts.append("its tasks re-read \(Self.duration(run.workingSetRefetchNs)) of hot data that clears and first touches on their CPUs evicted (the baseline \(Self.duration(base.workingSetRefetchNs)))")
         }
         parts.append(Self.demandMisses(run.llcDemandMisses, base: base.llcDemandMisses))
         parts.append("total CPU \(Self.delta(run.totalCPUNs, base.totalCPUNs))")
