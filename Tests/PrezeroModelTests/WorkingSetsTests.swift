@@ -87,6 +87,25 @@ struct WorkingSetsTests {
         #expect(sets.refetchedLines == [3])
     }
 
+    /// The re-read interval is running time: a task back from idle starts it again (the
+    /// scrubber's evictions during the idle spell still count, at its next re-read), and a set
+    /// that appears at the task's first fault starts it then.
+    @Test func theRereadIntervalIsRunningTime() {
+        var cache = CacheModel(geometry: geometry, countsFills: true)
+        var sets = model([cache], [.init(bytes: 2_048, reuse: .continuous)])  // 217.6 ns
+        sets.running(5, cpu: 0, now: 0)  // no fault yet: no hot set
+        sets.faulted(5, pages: 1, now: 1_000)  // the set appears: its interval starts at 1,000
+        fill(&cache, [0, 16, 32])
+        sets.running(5, cpu: 0, now: 1_100)  // 100 ns of running: no re-read
+        #expect(sets.refetchedLines == [0])
+        sets.idle(cpu: 0, now: 1_100)  // settles 100 / 217.6 of its 1 loss: rounds to 0
+        fill(&cache, [1, 17, 33])  // the scrubber on the idle CPU: 1 hot line of set 1
+        sets.running(5, cpu: 0, now: 10_000)  // back after a long idle: the interval restarts
+        #expect(sets.refetchedLines == [0])
+        sets.running(5, cpu: 0, now: 10_300)  // 300 ns of running: re-reads the 1 lost
+        #expect(sets.refetchedLines == [1])
+    }
+
     /// A set that grows counts what it lost with the size it had: a born task's one faulted page
     /// (1 KiB pages: 16 lines, 1 a set, 3 cold ways) loses nothing to 3 fills into set 0; its
     /// second page makes it 2 a set, and 3 more fills into set 0 then evict 1.

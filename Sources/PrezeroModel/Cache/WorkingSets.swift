@@ -121,7 +121,7 @@ package struct WorkingSets: @unchecked Sendable {
     }
 
     /// `pid` faulted `pages`; `measuredBytes`: its command's measured hot set, if any.
-    package mutating func faulted(_ pid: Int32, pages: Int, measuredBytes: Int? = nil) {
+    package mutating func faulted(_ pid: Int32, pages: Int, measuredBytes: Int? = nil, now: Double = 0) {
         var task = tasks[pid] ?? Task()
         if task.faultedPages == 0 { tasksWithHotSets += 1 }
         if let measuredBytes, task.measuredBytes == nil {
@@ -134,8 +134,10 @@ package struct WorkingSets: @unchecked Sendable {
         for i in settings.indices {
             let hot = hotLines(pid, settings[i])
             guard hot != cpus[cpu].hot[i] else { continue }
-            // What the smaller set lost so far is counted with its size; the new lines start now.
+            // What the smaller set lost so far is counted with its size; the new lines start now,
+            // and so does the re-read interval of a set that had none.
             cpus[cpu].pending[i] += evictedSinceSnapshot(cpu, i)
+            if cpus[cpu].hot[i] == 0 { cpus[cpu].lastReread[i] = now }
             cpus[cpu].hot[i] = hot
             snapshot(cpu, i)
         }
@@ -188,8 +190,13 @@ package struct WorkingSets: @unchecked Sendable {
             }
             return
         }
-        // Back from idle on its own CPU: what was evicted meanwhile counts at its next re-read.
-        cpus[cpu].sleeping = false
+        // Back from idle on its own CPU: what was evicted meanwhile counts at its next re-read,
+        // whose interval is running time, so it starts again now.
+        if cpus[cpu].sleeping {
+            cpus[cpu].sleeping = false
+            for i in settings.indices { cpus[cpu].lastReread[i] = now }
+            return
+        }
         for i in settings.indices where settings[i].reuse == .continuous {
             let hot = cpus[cpu].hot[i]
             if hot > 0 && now - cpus[cpu].lastReread[i] >= rereadIntervalNs(hot) {

@@ -14,6 +14,8 @@ extension ReplayEngine {
         case .processFork:
             workingSets?.born(Int32(truncatingIfNeeded: event.otherPid))
         case .processExec:
+            // A thread other than the leader that execs takes the leader's pid: its old id ends.
+            if event.otherPid != 0 && event.otherPid != event.subjectPid { workingSets?.exited(Int32(truncatingIfNeeded: event.otherPid)) }
             workingSets?.born(Int32(truncatingIfNeeded: event.subjectPid))
         case .processExit:
             workingSets?.exited(Int32(truncatingIfNeeded: event.subjectPid))

@@ -425,7 +425,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         if fault.access == .writeAfterZeroPageRead { metrics.faultsAfterZeroPageRead += 1 }
         let k = Int(fault.commClass) - 1
         let measured = k >= 0 && k < hotSetBytesByClass.count ? hotSetBytesByClass[k] : nil
-        workingSets?.faulted(eventPid, pages: pages, measuredBytes: measured)
+        workingSets?.faulted(eventPid, pages: pages, measuredBytes: measured, now: now)
         let batchNs = refillNs + faultBatchWork(cpu: cpu, pages: pages)
         metrics.faultBatchNs += batchNs
         let faultNs = profile.faultBaseNs(order: order) + kernelNs + batchNs
