@@ -491,7 +491,7 @@ package struct ComparisonReport {
             switch source {
             case "option": "\(kib) KiB (`--working-set-kib`)"
             case "trace": "\(kib) KiB (the trace's metadata)"
-            default: "\(kib) KiB (half the \(l2) KiB L2, assumed)"
+            default: "\(kib) KiB (assumed: the median measured on other programs)"
             }
         }
         var text: String
@@ -507,9 +507,10 @@ package struct ComparisonReport {
             text = "Working set **\(source == "option" ? "chosen" : "from the trace's metadata")**: each running task re-reads a hot set of \(nominal(source)) in its CPU's L2. "
         default:
             text = "Working set **assumed**, not measured: a kernel capture cannot see the program's own data, so each running task is taken "
-            text += "to re-read a hot set of \(kib) KiB in its CPU's \(l2) KiB L2 (half of it). "
+            text += "to re-read a hot set of \(kib) KiB in its CPU's \(l2) KiB L2 (the median of the hot sets prezero measured on other programs' page-touch captures; "
+            text += "the verdicts' ranges take none and the whole L2). "
         }
-        text += "Cached clears and first touches on its CPU evict part of it (LRU), which it reads again from the LLC "
+        text += "Cached clears and first touches on its CPU evict part of it (each fill a random way of its set), which it reads again from the LLC "
         text += reuse == .continuous ? "as fast as the L2 is re-read" : "once, when it leaves the CPU"
         text += ": in `\(base.policy)` \(m.workingSetRefetchLines) lines, \(Self.ms(m.workingSetRefetchNs)) ms"
         if source != "trace" {

@@ -1,8 +1,10 @@
+import Foundation
 import Testing
 
 @testable import PrezeroModel
 
-/// The hot-set model against hand-computed LRU cases on a 16-set, 4-way L2.
+/// The hot-set model against hand-computed cases on a 16-set, 4-way L2 (a fill evicts a
+/// random way).
 @Suite("Working sets in the L2")
 struct WorkingSetsTests {
     let geometry = CacheGeometry(sizeBytes: 4_096, ways: 4, lineBytes: 64)  // 16 sets
@@ -20,26 +22,34 @@ struct WorkingSetsTests {
         WorkingSets(settings: settings, l2: geometry, counters: caches.compactMap(\.fillCounters), pageBytes: pageBytes)
     }
 
-    /// A 2 KiB hot set is 2 lines in each of the 16 sets, leaving 2 cold ways: 3 fills into set 0
-    /// evict 3 - 2 = 1 hot line; 2 fills into set 1 evict none.
-    @Test func fillsBeyondTheColdWaysEvictHotLines() {
+    /// Expected hot lines lost, hand-computed: h (1 - (3/4)^k) a set of 4 ways after k fills.
+    func lost(h: Double, k: Double) -> Double { h * (1 - pow(0.75, k)) }
+
+    func expectRefetched(_ sets: WorkingSets, _ expected: [Double], _ comment: Comment? = nil) {
+        #expect(zip(sets.refetched, expected).allSatisfy { abs($0 - $1) < 1e-9 } && sets.refetched.count == expected.count, "\(sets.refetched) != \(expected)")
+    }
+
+    /// A 2 KiB hot set is 2 lines in each of the 16 sets: 3 fills into set 0 and 2 into set 1
+    /// evict 2 (1 - 0.75^3) + 2 (1 - 0.75^2) = 2.03 hot lines.
+    @Test func fillsEvictHotLinesAtRandom() {
         var cache = CacheModel(geometry: geometry, countsFills: true)
         var sets = model([cache], [.init(bytes: 2_048, reuse: .none)])
         sets.faulted(5, pages: 1)
         sets.running(5, cpu: 0, now: 0)
         fill(&cache, [0, 16, 32, 1, 17])
         sets.running(5, cpu: 0, now: 1e9)  // reuse none: nothing until it leaves
-        #expect(sets.refetchedLines == [0])
+        expectRefetched(sets, [0])
         sets.running(6, cpu: 0, now: 2e9)  // another task takes the CPU: pid 5 reads back what it lost
-        #expect(sets.refetchedLines == [1])
+        expectRefetched(sets, [lost(h: 2, k: 3) + lost(h: 2, k: 2)])
+        #expect(sets.refetchedLines == [2])
         // pid 6 never faulted: no hot set, nothing to read back however much is filled.
         fill(&cache, Array(0..<64).map { 1_000 + UInt64($0) })
         sets.running(5, cpu: 0, now: 3e9)
-        #expect(sets.refetchedLines == [1])
+        expectRefetched(sets, [lost(h: 2, k: 3) + lost(h: 2, k: 2)])
     }
 
-    /// Continuous reuse re-reads every 32 lines x 6.8 ns = 217.6 ns of running; a re-read resets
-    /// the count, so fills split across two windows evict less than the same fills in one.
+    /// Continuous reuse re-reads every 32 lines x 6.8 ns = 217.6 ns of running; a re-read restores
+    /// the set, so what the next fills evict is lost again.
     @Test func continuousReuseRereadsEachInterval() {
         var cache = CacheModel(geometry: geometry, countsFills: true)
         var sets = model([cache], [.init(bytes: 2_048, reuse: .continuous), .init(bytes: 2_048, reuse: .none)])
@@ -47,17 +57,17 @@ struct WorkingSetsTests {
         sets.running(5, cpu: 0, now: 0)
         fill(&cache, [0, 16, 32])  // set 0: k = 3
         sets.running(5, cpu: 0, now: 100)  // 100 ns < 217.6 ns: no re-read yet
-        #expect(sets.refetchedLines == [0, 0])
-        sets.running(5, cpu: 0, now: 300)  // re-read: 1 evicted
-        #expect(sets.refetchedLines == [1, 0])
+        expectRefetched(sets, [0, 0])
+        sets.running(5, cpu: 0, now: 300)  // re-read
+        expectRefetched(sets, [lost(h: 2, k: 3), 0])
         fill(&cache, [48, 64, 80])  // set 0 again: k = 3 in the new window
         sets.running(5, cpu: 0, now: 600)
-        #expect(sets.refetchedLines == [2, 0])
+        expectRefetched(sets, [2 * lost(h: 2, k: 3), 0])
         // Leaving at 600 + 108.8 ns: half an interval of running, half of what it lost.
-        fill(&cache, [96, 112, 128, 144])  // set 0: k = 4 evicts both hot lines
+        fill(&cache, [96, 112, 128, 144])  // set 0: k = 4
         sets.running(9, cpu: 0, now: 600 + 108.8)
-        // none: one window of 10 fills into set 0 evicts both hot lines of it.
-        #expect(sets.refetchedLines == [3, 2])
+        // none: one window of 10 fills into set 0.
+        expectRefetched(sets, [2 * lost(h: 2, k: 3) + lost(h: 2, k: 4) / 2, lost(h: 2, k: 10)])
     }
 
     /// Idle, migration and exit: what pid 5 lost while it ran is charged when it goes idle; what
@@ -69,22 +79,39 @@ struct WorkingSetsTests {
         var sets = model([cpu0, cpu1], [.init(bytes: 2_048, reuse: .none)])
         sets.faulted(5, pages: 1)
         sets.running(5, cpu: 0, now: 0)
-        fill(&cpu0, [0, 16, 32])  // 1 lost while running
+        fill(&cpu0, [0, 16, 32])  // lost while running
         sets.idle(cpu: 0, now: 10)
-        #expect(sets.refetchedLines == [1])
-        fill(&cpu0, [1, 17, 33, 49])  // the idle CPU's scrubber: 2 of set 1's hot lines
+        expectRefetched(sets, [lost(h: 2, k: 3)])
+        fill(&cpu0, [1, 17, 33, 49])  // the idle CPU's scrubber, into set 1
         sets.running(5, cpu: 0, now: 20)  // back on cpu 0
-        sets.running(7, cpu: 0, now: 30)  // leaves: reads the 2
-        #expect(sets.refetchedLines == [3])
+        sets.running(7, cpu: 0, now: 30)  // leaves: reads what the scrubber evicted
+        let charged = lost(h: 2, k: 3) + lost(h: 2, k: 4)
+        expectRefetched(sets, [charged])
         sets.running(5, cpu: 0, now: 40)
         sets.idle(cpu: 0, now: 50)
-        fill(&cpu0, [2, 18, 34, 50])  // evicts 2 while it sleeps...
+        fill(&cpu0, [2, 18, 34, 50])  // evicts while it sleeps...
         sets.running(5, cpu: 1, now: 60)  // ...but it wakes on cpu 1: its cpu-0 set is left behind
         sets.running(8, cpu: 0, now: 70)
-        #expect(sets.refetchedLines == [3])
+        expectRefetched(sets, [charged])
         sets.exited(5)  // exits on cpu 1: never reads again
         sets.finish(now: 80)
-        #expect(sets.refetchedLines == [3])
+        expectRefetched(sets, [charged])
+    }
+
+    /// A set that grows counts what it lost with the size it had: a born task's one faulted page
+    /// (1 KiB pages: 16 lines, 1 a set) loses 1 - 0.75^3 to 3 fills into set 0; its second page
+    /// makes it 2 a set, and 3 more fills into set 0 then take 2 (1 - 0.75^3).
+    @Test func aGrowingSetCountsEachSizeApart() {
+        var cache = CacheModel(geometry: geometry, countsFills: true)
+        var sets = model([cache], [.init(bytes: 1 << 20, reuse: .none)], pageBytes: 1_024)
+        sets.born(5)
+        sets.faulted(5, pages: 1)
+        sets.running(5, cpu: 0, now: 0)
+        fill(&cache, [0, 16, 32])
+        sets.faulted(5, pages: 1)
+        fill(&cache, [48, 64, 80])
+        sets.finish(now: 10)
+        expectRefetched(sets, [lost(h: 1, k: 3) + lost(h: 2, k: 3)])
     }
 
     /// The re-read interval is running time: a task back from idle starts it again (the
@@ -97,29 +124,15 @@ struct WorkingSetsTests {
         sets.faulted(5, pages: 1, now: 1_000)  // the set appears: its interval starts at 1,000
         fill(&cache, [0, 16, 32])
         sets.running(5, cpu: 0, now: 1_100)  // 100 ns of running: no re-read
-        #expect(sets.refetchedLines == [0])
-        sets.idle(cpu: 0, now: 1_100)  // settles 100 / 217.6 of its 1 loss: rounds to 0
-        fill(&cache, [1, 17, 33])  // the scrubber on the idle CPU: 1 hot line of set 1
+        expectRefetched(sets, [0])
+        sets.idle(cpu: 0, now: 1_100)  // leaves after 100 of 217.6 ns: that share of its loss
+        let settled = lost(h: 2, k: 3) * 100 / 217.6
+        expectRefetched(sets, [settled])
+        fill(&cache, [1, 17, 33])  // the scrubber on the idle CPU, into set 1
         sets.running(5, cpu: 0, now: 10_000)  // back after a long idle: the interval restarts
-        #expect(sets.refetchedLines == [0])
-        sets.running(5, cpu: 0, now: 10_300)  // 300 ns of running: re-reads the 1 lost
-        #expect(sets.refetchedLines == [1])
-    }
-
-    /// A set that grows counts what it lost with the size it had: a born task's one faulted page
-    /// (1 KiB pages: 16 lines, 1 a set, 3 cold ways) loses nothing to 3 fills into set 0; its
-    /// second page makes it 2 a set, and 3 more fills into set 0 then evict 1.
-    @Test func aGrowingSetCountsEachSizeApart() {
-        var cache = CacheModel(geometry: geometry, countsFills: true)
-        var sets = model([cache], [.init(bytes: 1 << 20, reuse: .none)], pageBytes: 1_024)
-        sets.born(5)
-        sets.faulted(5, pages: 1)
-        sets.running(5, cpu: 0, now: 0)
-        fill(&cache, [0, 16, 32])
-        sets.faulted(5, pages: 1)  // 32 lines now; the 3 fills counted at 1 a set: none lost
-        fill(&cache, [48, 64, 80])
-        sets.finish(now: 10)
-        #expect(sets.refetchedLines == [1])
+        expectRefetched(sets, [settled])
+        sets.running(5, cpu: 0, now: 10_300)  // 300 ns of running: re-reads what it lost
+        expectRefetched(sets, [settled + lost(h: 2, k: 3)])
     }
 
     /// A task whose fork or exec is in the trace has no more hot data than it faulted; the hot

@@ -1,12 +1,20 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The data each running task keeps re-reading (its hot set) in its CPU's private L2, for
 /// traces that do not record the program's own accesses (perf and ftrace captures).
 ///
-/// Under LRU, a task that re-reads its hot set keeps it younger than anything filled before the
-/// re-read. What its CPU fills into a set afterwards (cached clears, first touches) evicts that
-/// set's older lines first, then hot ones: with h hot lines in a set of A ways, k lines filled
-/// since the last re-read evict min(h, max(0, k - (A - h))). The task reads those again from the
-/// LLC at its next re-read. Only the counts are modelled: the L2 model's own contents are not
-/// changed by the hot set.
+/// A line its CPU fills into a set (a cached clear's, a first touch's) evicts one of the set's A
+/// ways; the hot lines are h of them. The victim is taken as a random way, so k fills since the
+/// task's last re-read leave h (1 - 1/A)^k of them, and it reads the others again from the LLC
+/// at its next re-read. Random, not the LRU of the rest of the cache model: on this project's
+/// machine a 512 KiB set loses ~0.3-0.5 us of re-reads a fault after only 32-128 fresh faults
+/// (tools/workloads/l2-pollution.c, docs/model.md), where LRU would keep it whole (its 8 cold
+/// ways a set take the first fills). Only the counts are modelled: the L2 model's own contents
+/// are not changed by the hot set.
 ///
 /// A hot set belongs to the task running on the CPU; another task taking the CPU displaces it at
 /// no charge (a context switch costs the same under every policy). An idle spell keeps it: what
@@ -51,7 +59,12 @@ package struct WorkingSets: @unchecked Sendable {
     /// (16,384 lines) took ~112 us undisturbed on the EPYC Zen 5 VM.
     package static let sweepNsPerLine = 6.8
 
-    package static let sizeSource = "assumed: a kernel capture cannot see the program's data; the nominal is half the CPU's private L2, the range none to the whole L2 (notes §4 re-read a 1 MiB working set, the whole L2). Per task, at most the anonymous memory it faulted when its fork or exec is in the trace"
+    /// The hot set a task is taken to have when nothing measured it: the median of the five
+    /// commands the bundled page-touch captures measure (`prezero touch-profile`: gzip 26, python3
+    /// 31, sort 32, xz 51 and xz's shell 80 KiB), capped at the L2.
+    package static let defaultBytes = 32 << 10
+
+    package static let sizeSource = "a kernel capture cannot see the program's data: the nominal is 32 KiB, the median hot set of the commands measured in the bundled page-touch captures (gzip 26, python3 31, sort 32, xz 51, sh 80 KiB; prezero touch-profile), the range none to the whole L2 (notes §4 re-read a 1 MiB working set, the whole L2). Per task, at most the anonymous memory it faulted when its fork or exec is in the trace"
     package static let reuseSource = "assumed: continuous, a task re-reads its hot set as fast as notes §4 re-read 1 MiB of L2-resident data (6.8 ns a line), or none, once when it leaves the CPU"
 
     package let settings: [Setting]
@@ -66,9 +79,10 @@ package struct WorkingSets: @unchecked Sendable {
         /// The owner went idle here (settled then): its set stays until another task runs.
         var sleeping = false
         /// Per setting: the owner's hot lines; lines it lost under an earlier (smaller) hot set,
-        /// not yet charged; the set fill counts at the last re-read, its time and the total then.
+        /// not yet charged (expected, so fractional); the set fill counts at the last re-read,
+        /// its time and the total then.
         var hot: [Int]
-        var pending: [Int]
+        var pending: [Double]
         var snapshots: [[UInt32]]
         var lastReread: [Double]
         var totalAtReread: [UInt64]
@@ -87,8 +101,12 @@ package struct WorkingSets: @unchecked Sendable {
     }
     var tasks: [Int32: Task] = [:]
 
-    /// Hot lines read again after an eviction, per setting.
-    package private(set) var refetchedLines: [UInt64]
+    /// Hot lines read again after an eviction, per setting (the expected count, rounded once).
+    package var refetchedLines: [UInt64] { refetched.map { UInt64(max(0, $0).rounded()) } }
+    var refetched: [Double]
+    /// (1 - 1/A)^k: the share of a set's hot lines that k fills leave, for k below its count
+    /// (beyond, none is left).
+    let survival: [Double]
 
     /// - Parameter counters: each CPU's L2 fill counts (the L2s outlive this model).
     package init(settings: [Setting], l2: CacheGeometry, counters: [FillCounters], pageBytes: Int) {
@@ -100,11 +118,20 @@ package struct WorkingSets: @unchecked Sendable {
         self.counters = counters
         let n = settings.count
         let cpu = CPU(
-            hot: Array(repeating: 0, count: n), pending: Array(repeating: 0, count: n),
+            hot: Array(repeating: 0, count: n), pending: Array(repeating: 0.0, count: n),
             snapshots: Array(repeating: Array(repeating: 0, count: sets), count: n),
             lastReread: Array(repeating: 0, count: n), totalAtReread: Array(repeating: 0, count: n))
         cpus = Array(repeating: cpu, count: counters.count)
-        refetchedLines = Array(repeating: 0, count: n)
+        refetched = Array(repeating: 0, count: n)
+        // Until what is left is below a millionth of a line a set.
+        let keep = 1 - 1 / Double(max(l2.ways, 1))
+        var table: [Double] = []
+        var left = 1.0
+        while left > 1e-6 / 64 && table.count < 1 << 16 {
+            table.append(left)
+            left *= keep
+        }
+        survival = table
     }
 
     /// `pid` began here (forked, or a new image by exec): its anonymous memory starts empty, and
@@ -240,20 +267,23 @@ package struct WorkingSets: @unchecked Sendable {
     }
 
     mutating func reread(_ cpu: Int, _ i: Int, share: Double, now: Double) {
-        let evicted = cpus[cpu].pending[i] + evictedSinceSnapshot(cpu, i, atLeast: 0.5 / max(share, 1e-12))
-        refetchedLines[i] &+= UInt64((Double(evicted) * share).rounded())
+        let evicted = cpus[cpu].pending[i] + evictedSinceSnapshot(cpu, i, atLeast: 1e-3 / max(share, 1e-12))
+        refetched[i] += evicted * share
         cpus[cpu].pending[i] = 0
         cpus[cpu].lastReread[i] = now
         snapshot(cpu, i)
     }
 
-    /// Hot lines lost since the snapshot. Nothing can reach a hot line until a set has had more
-    /// fills than its cold ways; and when even all of them (or all the fills) could not reach
-    /// `atLeast`, the count is skipped as nothing.
-    func evictedSinceSnapshot(_ cpu: Int, _ i: Int, atLeast: Double = 0) -> Int {
+    /// Hot lines lost since the snapshot, expected. Skipped as nothing when even the bound
+    /// hot x (1 - (1 - 1/A)^(fills / sets)) (Jensen: the loss is concave in a set's fills) is
+    /// below `atLeast`.
+    func evictedSinceSnapshot(_ cpu: Int, _ i: Int, atLeast: Double = 0) -> Double {
         let filled = counters[cpu].total.pointee &- cpus[cpu].totalAtReread[i]
         let hot = cpus[cpu].hot[i]
-        guard filled > 0, hot > 0, filled > UInt64(ways - (hot + sets - 1) / sets), Double(min(UInt64(hot), filled)) >= atLeast else { return 0 }
+        guard filled > 0, hot > 0 else { return 0 }
+        let perSet = Double(filled) / Double(sets)
+        let bound = Double(hot) * (1 - pow(1 - 1 / Double(ways), perSet))
+        guard bound >= atLeast else { return 0 }
         return evictedLines(hot: hot, fills: counters[cpu].perSet, snapshot: cpus[cpu].snapshots[i])
     }
 
@@ -266,25 +296,27 @@ package struct WorkingSets: @unchecked Sendable {
         }
     }
 
-    /// Σ over sets of min(h, max(0, k - (A - h))), the hot set spread evenly over the sets: the
-    /// first `hot % sets` sets hold one line more.
-    func evictedLines(hot: Int, fills: UnsafePointer<UInt32>, snapshot: [UInt32]) -> Int {
+    /// Σ over sets of h (1 - (1 - 1/A)^k), the hot set spread evenly over the sets: the first
+    /// `hot % sets` sets hold one line more.
+    func evictedLines(hot: Int, fills: UnsafePointer<UInt32>, snapshot: [UInt32]) -> Double {
         let base = hot / sets, extra = hot % sets
         return snapshot.withUnsafeBufferPointer { old in
             guard let old = old.baseAddress else { return 0 }
-            return Self.evicted(h: base + 1, fills, old, 0..<extra, ways) + Self.evicted(h: base, fills, old, extra..<sets, ways)
+            return survival.withUnsafeBufferPointer { table in
+                Double(base + 1) * Self.lost(fills, old, 0..<extra, table) + Double(base) * Self.lost(fills, old, extra..<sets, table)
+            }
         }
     }
 
-    /// One hot-line count over a range of sets: a branch-free loop the compiler vectorizes.
-    static func evicted(h: Int, _ fills: UnsafePointer<UInt32>, _ old: UnsafePointer<UInt32>, _ range: Range<Int>, _ ways: Int) -> Int {
-        guard h > 0 else { return 0 }
-        let cold = Int32(truncatingIfNeeded: ways - h), hot = Int32(truncatingIfNeeded: h)
-        var sum: Int32 = 0
+    /// Σ over a range of sets of the share of its hot lines their fills evicted.
+    static func lost(_ fills: UnsafePointer<UInt32>, _ old: UnsafePointer<UInt32>, _ range: Range<Int>, _ survival: UnsafeBufferPointer<Double>) -> Double {
+        guard !range.isEmpty else { return 0 }
+        var sum = 0.0
+        let limit = survival.count
         for s in range {
-            let k = Int32(truncatingIfNeeded: fills[s] &- old[s])
-            sum &+= min(hot, max(0, k &- cold))
+            let k = Int(fills[s] &- old[s])
+            sum += k < limit ? 1 - survival[k] : 1
         }
-        return Int(sum)
+        return sum
     }
 }

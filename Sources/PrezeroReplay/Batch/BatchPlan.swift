@@ -14,7 +14,7 @@ import PrezeroTrace
 /// touch = ["first-line", "lines:8"]       # optional; default: each trace's metadata
 /// warmup = "idle:10"                       # optional; default "none" (cold start)
 /// private_l2 = false                      # optional: do not simulate the profiles' private L2 (default: where one has it)
-/// working_set_kib = 256                   # optional: each running task's hot set in its L2 (default: metadata, else half the L2)
+/// working_set_kib = 256                   # optional: each running task's hot set in its L2 (default: metadata, else 32 KiB)
 /// working_set_reuse = "none"              # optional: "continuous" (default) or "none"
 /// ignore_capture_machine = true           # optional: model the profile's sizes, not the capture's
 /// [profile_set]                           # optional profile overrides

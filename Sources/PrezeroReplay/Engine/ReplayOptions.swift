@@ -145,7 +145,7 @@ package struct ReplayOptions: Sendable {
     package var privateL2 = true
     /// The hot set each running task keeps re-reading in its CPU's private L2 (`WorkingSets`;
     /// with the private L2 simulated, on traces without the program's own accesses), bytes;
-    /// nil: half the profile's L2.
+    /// nil: `WorkingSets.defaultBytes` (32 KiB, measured on other programs), at most the L2.
     package var workingSetBytes: Int?
     package var workingSetReuse: WorkingSets.Reuse = .continuous
     /// The trace's metadata gave `workingSetBytes` (a synthetic trace: the program has no data
@@ -153,7 +153,7 @@ package struct ReplayOptions: Sendable {
     package var workingSetFromTrace = false
     /// The nominal hot-set size, and where it came from.
     package var workingSet: WorkingSets.Setting {
-        .init(bytes: workingSetBytes ?? (profile.l2?.sizeBytes ?? 0) / 2, reuse: workingSetReuse)
+        .init(bytes: workingSetBytes ?? min(WorkingSets.defaultBytes, profile.l2?.sizeBytes ?? 0), reuse: workingSetReuse)
     }
     /// What the policy may do before the measured window (default: nothing).
     package var warmup: Warmup = .none

@@ -20,7 +20,7 @@ package struct ReplaySetup: Sendable {
     package var idleFraction: Double = 0
     /// Simulate the profile's private L2 per CPU where it has one.
     package var privateL2 = true
-    /// The hot set per running task, KiB (nil: the trace's metadata, else half the L2).
+    /// The hot set per running task, KiB (nil: the trace's metadata, else 32 KiB).
     package var workingSetKib: Int?
     package var workingSetReuse: WorkingSets.Reuse = .continuous
     package var checkInvariants = false
