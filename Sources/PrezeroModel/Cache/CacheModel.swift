@@ -44,6 +44,10 @@ package struct CacheModel: @unchecked Sendable {
         /// nil unless asked for.
         let fills: UnsafeMutablePointer<UInt32>?
         let fillTotal: UnsafeMutablePointer<UInt64>?
+        /// The sets of the last `fillLogCount` fills, fill n at n & (count - 1): what a short
+        /// window changed, without a scan of every set.
+        let fillLog: UnsafeMutablePointer<UInt32>?
+        static let fillLogCount = 1 << 10
         let sets: Int
         init(count: Int, pages: Int, sets: Int, countsFills: Bool) {
             self.count = count
@@ -54,12 +58,14 @@ package struct CacheModel: @unchecked Sendable {
             residency = pages > 0 ? zeroFilledMemory(UInt8.self, count: pages) : nil
             fills = countsFills ? zeroFilledMemory(UInt32.self, count: sets) : nil
             fillTotal = countsFills ? zeroFilledMemory(UInt64.self, count: 1) : nil
+            fillLog = countsFills ? zeroFilledMemory(UInt32.self, count: Self.fillLogCount) : nil
         }
         deinit {
             releaseZeroFilledMemory(words, count: 2 * count)
             releaseZeroFilledMemory(residency, count: residentCount)
             releaseZeroFilledMemory(fills, count: sets)
             releaseZeroFilledMemory(fillTotal, count: 1)
+            releaseZeroFilledMemory(fillLog, count: Self.fillLogCount)
         }
     }
 
@@ -86,8 +92,8 @@ package struct CacheModel: @unchecked Sendable {
     /// Lines filled into each set so far, wrapping, and their total (`countsFills`), else nil.
     /// Read in place; valid while the cache lives.
     package var fillCounters: WorkingSets.FillCounters? {
-        guard let fills = storage.fills, let total = storage.fillTotal else { return nil }
-        return WorkingSets.FillCounters(perSet: UnsafePointer(fills), total: UnsafePointer(total))
+        guard let fills = storage.fills, let total = storage.fillTotal, let log = storage.fillLog else { return nil }
+        return WorkingSets.FillCounters(perSet: UnsafePointer(fills), total: UnsafePointer(total), log: UnsafePointer(log), logCount: Storage.fillLogCount)
     }
 
     /// Marks the eighth of `line`'s page as possibly holding a resident line.
@@ -190,9 +196,10 @@ package struct CacheModel: @unchecked Sendable {
             evicted = UInt64(old &- 1) &<< setBits | set
         }
         track(line)
-        if let fills = storage.fills {
+        if let fills = storage.fills, let total = storage.fillTotal, let log = storage.fillLog {
             fills[Int(set)] &+= 1
-            storage.fillTotal?.pointee &+= 1
+            log[Int(truncatingIfNeeded: total.pointee) & (Storage.fillLogCount - 1)] = UInt32(truncatingIfNeeded: set)
+            total.pointee &+= 1
         }
         tags[victim] = k
         stamps[victim] = now

@@ -49,9 +49,14 @@ package struct WorkingSets: @unchecked Sendable {
     package struct FillCounters {
         package let perSet: UnsafePointer<UInt32>
         package let total: UnsafePointer<UInt64>
-        package init(perSet: UnsafePointer<UInt32>, total: UnsafePointer<UInt64>) {
+        /// The sets of the last `logCount` fills (a power of two), fill n at n & (logCount - 1).
+        package let log: UnsafePointer<UInt32>
+        package let logCount: Int
+        package init(perSet: UnsafePointer<UInt32>, total: UnsafePointer<UInt64>, log: UnsafePointer<UInt32>, logCount: Int) {
             self.perSet = perSet
             self.total = total
+            self.log = log
+            self.logCount = logCount
         }
     }
 
@@ -100,6 +105,10 @@ package struct WorkingSets: @unchecked Sendable {
         var measuredBytes: Int?
     }
     var tasks: [Int32: Task] = [:]
+    /// Per set, the count that last visited it (`evictedLines` walks a short window's fills
+    /// from the log, each set once).
+    var visited: [UInt32]
+    var visit: UInt32 = 0
 
     /// Hot lines read again after an eviction, per setting (the expected count, rounded once).
     package var refetchedLines: [UInt64] { refetched.map { UInt64(max(0, $0).rounded()) } }
@@ -123,6 +132,7 @@ package struct WorkingSets: @unchecked Sendable {
             lastReread: Array(repeating: 0, count: n), totalAtReread: Array(repeating: 0, count: n))
         cpus = Array(repeating: cpu, count: counters.count)
         refetched = Array(repeating: 0, count: n)
+        visited = Array(repeating: 0, count: sets)
         // Until what is left is below a millionth of a line a set.
         let keep = 1 - 1 / Double(max(l2.ways, 1))
         var table: [Double] = []
@@ -277,14 +287,14 @@ package struct WorkingSets: @unchecked Sendable {
     /// Hot lines lost since the snapshot, expected. Skipped as nothing when even the bound
     /// hot x (1 - (1 - 1/A)^(fills / sets)) (Jensen: the loss is concave in a set's fills) is
     /// below `atLeast`.
-    func evictedSinceSnapshot(_ cpu: Int, _ i: Int, atLeast: Double = 0) -> Double {
+    mutating func evictedSinceSnapshot(_ cpu: Int, _ i: Int, atLeast: Double = 0) -> Double {
         let filled = counters[cpu].total.pointee &- cpus[cpu].totalAtReread[i]
         let hot = cpus[cpu].hot[i]
         guard filled > 0, hot > 0 else { return 0 }
         let perSet = Double(filled) / Double(sets)
         let bound = Double(hot) * (1 - pow(1 - 1 / Double(ways), perSet))
         guard bound >= atLeast else { return 0 }
-        return evictedLines(hot: hot, fills: counters[cpu].perSet, snapshot: cpus[cpu].snapshots[i])
+        return evictedLines(hot: hot, counters[cpu], filled: filled, snapshot: cpus[cpu].snapshots[i])
     }
 
     mutating func snapshot(_ cpu: Int, _ i: Int) {
@@ -297,13 +307,36 @@ package struct WorkingSets: @unchecked Sendable {
     }
 
     /// Σ over sets of h (1 - (1 - 1/A)^k), the hot set spread evenly over the sets: the first
-    /// `hot % sets` sets hold one line more.
-    func evictedLines(hot: Int, fills: UnsafePointer<UInt32>, snapshot: [UInt32]) -> Double {
+    /// `hot % sets` sets hold one line more. A window of fewer fills than the log holds visits
+    /// only the sets they went to; a longer one, every set.
+    mutating func evictedLines(hot: Int, _ counters: FillCounters, filled: UInt64, snapshot: [UInt32]) -> Double {
         let base = hot / sets, extra = hot % sets
+        let fills = counters.perSet
         return snapshot.withUnsafeBufferPointer { old in
             guard let old = old.baseAddress else { return 0 }
             return survival.withUnsafeBufferPointer { table in
-                Double(base + 1) * Self.lost(fills, old, 0..<extra, table) + Double(base) * Self.lost(fills, old, extra..<sets, table)
+                if filled <= UInt64(counters.logCount) {
+                    visit &+= 1
+                    if visit == 0 {
+                        for s in visited.indices { visited[s] = 0 }
+                        visit = 1
+                    }
+                    let mask = UInt64(counters.logCount - 1)
+                    let end = counters.total.pointee
+                    var sum = 0.0
+                    for n in (end &- filled)..<end {
+                        let s = Int(counters.log[Int(n & mask)])
+                        guard s < sets, visited[s] != visit else { continue }
+                        visited[s] = visit
+                        let h = base + (s < extra ? 1 : 0)
+                        let k = Int(fills[s] &- old[s])
+                        if h > 0 && k > 0 { sum += Double(h) * (k < table.count ? 1 - table[k] : 1) }
+                    }
+                    return sum
+                }
+                var sum = Double(base + 1) * Self.lost(fills, old, 0..<extra, table)
+                if base > 0 { sum += Double(base) * Self.lost(fills, old, extra..<sets, table) }
+                return sum
             }
         }
     }
@@ -315,7 +348,7 @@ package struct WorkingSets: @unchecked Sendable {
         let limit = survival.count
         for s in range {
             let k = Int(fills[s] &- old[s])
-            sum += k < limit ? 1 - survival[k] : 1
+            if k != 0 { sum += k < limit ? 1 - survival[k] : 1 }
         }
         return sum
     }
