@@ -570,7 +570,11 @@ package struct ComparisonReport {
         // The tasks' hot sets: what the clears on their CPUs make them read again.
         let rereadExtra = run.workingSetRefetchNs - base.workingSetRefetchNs
         if abs(rereadExtra) > 0.01 * max(base.totalCPUNs, 1) {
-            parts.append("its tasks re-read \(Self.duration(run.workingSetRefetchNs)) of hot data that clears and first touches on their CPUs evicted (the baseline \(Self.duration(base.workingSetRefetchNs)))")
+            // The hot sets' size is the report's assumption unless a profile measured them: say which.
+            let origin = ["option": "chosen", "trace": "from the trace's metadata"][result.trace.workingSetSource ?? ""] ?? "assumed"
+            let sets = result.trace.workingSetSource == "transferred" ? "hot sets measured by the touch profile"
+                : "hot sets of \(Int(run.workingSetBytes) / 1024) KiB, \(origin)"
+            parts.append("its tasks re-read \(Self.duration(run.workingSetRefetchNs)) of hot data that clears and first touches on their CPUs evicted (the baseline \(Self.duration(base.workingSetRefetchNs)); \(sets))")
         }
         parts.append(Self.demandMisses(run.llcDemandMisses, base: base.llcDemandMisses))
         parts.append("total CPU \(Self.delta(run.totalCPUNs, base.totalCPUNs))")

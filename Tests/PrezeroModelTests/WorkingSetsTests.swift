@@ -141,13 +141,13 @@ struct WorkingSetsTests {
         let cache = CacheModel(geometry: geometry, countsFills: true)
         var sets = model([cache], [.init(bytes: 1 << 20, reuse: .none), .init(bytes: 0, reuse: .none)], pageBytes: 1_024)
         sets.born(7)
-        #expect(sets.hotLines(7, sets.settings[0]) == 0)
+        #expect(sets.hotLines(sets.tasks[7], sets.settings[0]) == 0)
         sets.faulted(7, pages: 1)
-        #expect(sets.hotLines(7, sets.settings[0]) == 16)
+        #expect(sets.hotLines(sets.tasks[7], sets.settings[0]) == 16)
         sets.faulted(8, pages: 1, measuredBytes: 2_048)  // began before the trace: measured 32 lines
-        #expect(sets.hotLines(8, sets.settings[0]) == 32)
+        #expect(sets.hotLines(sets.tasks[8], sets.settings[0]) == 32)
         sets.faulted(9, pages: 1)  // neither: the setting, capped at the L2's 64 lines
-        #expect(sets.hotLines(9, sets.settings[0]) == 64)
-        #expect(sets.hotLines(8, sets.settings[1]) == 0)
+        #expect(sets.hotLines(sets.tasks[9], sets.settings[0]) == 64)
+        #expect(sets.hotLines(sets.tasks[8], sets.settings[1]) == 0)
     }
 }

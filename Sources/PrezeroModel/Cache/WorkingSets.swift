@@ -169,7 +169,7 @@ package struct WorkingSets: @unchecked Sendable {
         tasks[pid] = task
         guard let cpu = ownedCPU[pid] else { return }
         for i in settings.indices {
-            let hot = hotLines(pid, settings[i])
+            let hot = hotLines(task, settings[i])
             guard hot != cpus[cpu].hot[i] else { continue }
             // What the smaller set lost so far is counted with its size; the new lines start now,
             // and so does the re-read interval of a set that had none.
@@ -195,8 +195,8 @@ package struct WorkingSets: @unchecked Sendable {
     /// A task's hot lines under `setting`: none until it faults anonymous memory (kernel threads,
     /// the idle task); at most the memory it faulted when it began in the trace; at most the L2.
     /// A setting of 0 bytes has none, measured or not.
-    func hotLines(_ pid: Int32, _ setting: Setting) -> Int {
-        guard setting.bytes > 0, let task = tasks[pid], task.faultedPages > 0 else { return 0 }
+    func hotLines(_ task: Task?, _ setting: Setting) -> Int {
+        guard setting.bytes > 0, let task, task.faultedPages > 0 else { return 0 }
         var bytes = setting.usesMeasured ? task.measuredBytes ?? setting.bytes : setting.bytes
         if task.bornInTrace { bytes = min(bytes, task.faultedPages &* pageBytes) }
         return min(bytes / lineBytes, sets * ways)
@@ -207,21 +207,23 @@ package struct WorkingSets: @unchecked Sendable {
     /// `pid` runs on `cpu` at `now` (ns).
     package mutating func running(_ pid: Int32, cpu: Int, now: Double) {
         guard pid != 0, cpu < cpus.count else { return }
-        if let other = ownedCPU[pid], other != cpu {
-            // It moved: its set there is left behind (settled already if it went idle there).
-            if !cpus[other].sleeping { leave(cpu: other, now: now) }
-            release(other)
-        }
         let owner = cpus[cpu].owner
         if owner != pid {
+            // A task owns one CPU's set at most: the map is read only when it is not this one's.
+            if let other = ownedCPU[pid] {
+                // It moved: its set there is left behind (settled already if it went idle there).
+                if !cpus[other].sleeping { leave(cpu: other, now: now) }
+                release(other)
+            }
             if owner != 0 {
                 if !cpus[cpu].sleeping { leave(cpu: cpu, now: now) }
                 release(cpu)
             }
             cpus[cpu].owner = pid
             ownedCPU[pid] = cpu
+            let task = tasks[pid]
             for i in settings.indices {
-                cpus[cpu].hot[i] = hotLines(pid, settings[i])
+                cpus[cpu].hot[i] = hotLines(task, settings[i])
                 cpus[cpu].lastReread[i] = now
                 snapshot(cpu, i)
             }
