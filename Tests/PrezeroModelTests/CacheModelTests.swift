@@ -102,7 +102,7 @@ struct CacheModelTests {
         #expect(cache.misses == UInt64(reference.misses))
     }
 
-    @Test(arguments: [(1, 64), (4, 16), (16, 8), (24, 4)])
+    @Test(arguments: [(1, 64), (3, 8), (4, 16), (16, 8), (24, 4), (256, 2)])
     func matchesReferenceLRUOnRandomStreams(_ ways: Int, _ sets: Int) {
         var cache = CacheModel(geometry: CacheGeometry(sizeBytes: ways * sets * 64, ways: ways, lineBytes: 64))
         var reference = ReferenceLRU(sets: sets, ways: ways)

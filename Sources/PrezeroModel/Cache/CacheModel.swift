@@ -8,26 +8,21 @@ import CSetScan
 /// A physically indexed, set-associative cache with true LRU replacement, write-allocate.
 ///
 /// Lines are identified by physical line number (address / line size); set = line % sets.
-/// Each way carries the tick of its last use; a miss fills the empty way or evicts the least
-/// recently used one — the LRU policy Dinero IV simulates, so a `din` dump of the accesses
-/// replays to the same misses.
+/// A miss fills an empty way or evicts the least recently used line: the LRU policy Dinero IV
+/// simulates, so a `din` dump of the accesses replays to the same misses. The sets live in C
+/// (`cache_fill.h`): a cached clear of a page is one call for its 64 lines.
 package struct CacheModel: @unchecked Sendable {
     package let geometry: CacheGeometry
     package let sets: Int
     package let ways: Int
-    private let setMask: UInt64
-    private let setBits: UInt64
     private let storage: Storage
 
     package private(set) var accesses: UInt64 = 0
     package private(set) var misses: UInt64 = 0
     package private(set) var invalidationsOfPresentLines: UInt64 = 0
-    private var tick: UInt32 = 0
 
-    /// Per way a 32-bit tag (line / sets + 1; 0 = empty) and a 32-bit last-use tick, a set's
-    /// tags then its ticks side by side (a 16-way set is two adjacent host cache lines, fetched
-    /// together), in one flat buffer. The hot loop of the model, kept free of array bounds and
-    /// uniqueness checks.
+    /// The sets (`pz_set_stride(ways)` words each: tags, recency order, valid count) in one flat
+    /// buffer, and the state the C side reads.
     final class Storage {
         let words: UnsafeMutablePointer<UInt32>
         let count: Int
@@ -49,23 +44,35 @@ package struct CacheModel: @unchecked Sendable {
         let fillLog: UnsafeMutablePointer<UInt32>?
         static let fillLogCount = 1 << 10
         let sets: Int
-        init(count: Int, pages: Int, sets: Int, countsFills: Bool) {
-            self.count = count
+        /// What the C side reads, at a stable address.
+        let state: UnsafeMutablePointer<pz_cache_state>
+
+        init(sets: Int, ways: Int, pages: Int, pageShift: UInt64, eighthShift: UInt64, countsFills: Bool) {
+            let stride = Int(pz_set_stride(Int32(ways)))
+            self.count = sets * stride
             self.sets = sets
             // Zero-filled on first touch: a large LLC's sets cost memory once they are used.
-            words = zeroFilledMemory(UInt32.self, count: 2 * count)
+            // All zeros is an empty set.
+            words = zeroFilledMemory(UInt32.self, count: count)
             residentCount = pages
             residency = pages > 0 ? zeroFilledMemory(UInt8.self, count: pages) : nil
             fills = countsFills ? zeroFilledMemory(UInt32.self, count: sets) : nil
             fillTotal = countsFills ? zeroFilledMemory(UInt64.self, count: 1) : nil
             fillLog = countsFills ? zeroFilledMemory(UInt32.self, count: Self.fillLogCount) : nil
+            state = .allocate(capacity: 1)
+            state.initialize(to: pz_cache_state(
+                words: words, ways: Int32(ways), stride: Int32(stride), set_bits: UInt32(sets.trailingZeroBitCount), set_mask: UInt64(sets - 1),
+                residency: residency, resident_pages: Int64(pages), page_shift: UInt32(pageShift), eighth_shift: UInt32(eighthShift),
+                fills: fills, fill_total: fillTotal, fill_log: fillLog, fill_log_mask: UInt64(Self.fillLogCount - 1),
+                victims: nil, victim_mask: 0))
         }
         deinit {
-            releaseZeroFilledMemory(words, count: 2 * count)
+            releaseZeroFilledMemory(words, count: count)
             releaseZeroFilledMemory(residency, count: residentCount)
             releaseZeroFilledMemory(fills, count: sets)
             releaseZeroFilledMemory(fillTotal, count: 1)
             releaseZeroFilledMemory(fillLog, count: Self.fillLogCount)
+            state.deallocate()
         }
     }
 
@@ -77,16 +84,17 @@ package struct CacheModel: @unchecked Sendable {
     ///   - pages: physical pages to track residency for (0: no tracking);
     ///   - linesPerPage: a power of two;
     ///   - countsFills: keep each set's count of lines filled (`fillsPerSet`).
-    /// - Precondition: physical line numbers stay below 2^32 x sets (checked by the profile).
+    /// - Precondition: 1...256 ways (the profile's range); physical line numbers stay below
+    ///   2^32 x sets (checked by the profile).
     package init(geometry: CacheGeometry, pages: Int = 0, linesPerPage: Int = 64, countsFills: Bool = false) {
         self.geometry = geometry
-        ways = max(1, geometry.ways)
+        ways = min(max(1, geometry.ways), 256)
         sets = max(1, geometry.sizeBytes / (ways * max(geometry.lineBytes, 1)))
-        setMask = UInt64(sets - 1)
-        setBits = UInt64(sets.trailingZeroBitCount)
         pageShift = UInt64(max(0, linesPerPage.trailingZeroBitCount))
         eighthShift = pageShift >= 3 ? pageShift - 3 : 0
-        storage = Storage(count: sets * ways, pages: linesPerPage <= 255 ? pages : 0, sets: sets, countsFills: countsFills)
+        storage = Storage(
+            sets: sets, ways: ways, pages: linesPerPage <= 255 ? pages : 0, pageShift: pageShift, eighthShift: eighthShift,
+            countsFills: countsFills)
     }
 
     /// Lines filled into each set so far, wrapping, and their total (`countsFills`), else nil.
@@ -96,114 +104,39 @@ package struct CacheModel: @unchecked Sendable {
         return WorkingSets.FillCounters(perSet: UnsafePointer(fills), total: UnsafePointer(total), log: UnsafePointer(log), logCount: Storage.fillLogCount)
     }
 
-    /// Marks the eighth of `line`'s page as possibly holding a resident line.
-    @inline(__always) private func track(_ line: UInt64) {
-        guard let residency = storage.residency else { return }
-        let page = Int(line &>> pageShift)
-        guard page < storage.residentCount else { return }
-        residency[page] |= 1 &<< UInt8(truncatingIfNeeded: (line & ((1 &<< pageShift) &- 1)) &>> eighthShift)
-    }
-
-    @inline(__always) private func tags(ofSet set: Int) -> UnsafeMutablePointer<UInt32> { storage.words + set * 2 * ways }
-    @inline(__always) private func stamps(ofSet set: Int) -> UnsafeMutablePointer<UInt32> { tags(ofSet: set) + ways }
-
-    @inline(__always) private func key(_ line: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: line &>> setBits) &+ 1 }
-
-    /// Renumbers every set's ticks 1...ways in recency order when the 32-bit tick wraps.
-    private mutating func renumber() {
-        for set in 0..<sets {
-            let stamps = stamps(ofSet: set)
-            let order = (0..<ways).sorted { stamps[$0] < stamps[$1] }
-            for (rank, way) in order.enumerated() { stamps[way] = UInt32(rank + 1) }
-        }
-        tick = UInt32(ways + 1)
-    }
-
     /// Accesses `line` (read or write); returns true on a hit. A miss fills the line,
     /// evicting the set's least recently used line, returned in `evicted` (nil if none).
     @inline(__always)
     package mutating func access(line: UInt64, evicted: inout UInt64?) -> Bool {
-        accesses += 1
-        if tick == UInt32.max { renumber() }
-        tick += 1
-        let (hit, victim) = lookup(line: line, tick: tick)
-        if hit { evicted = nil; return true }
-        misses += 1
-        evicted = victim
+        accesses &+= 1
+        var gone: UInt64 = 0
+        if pz_access(storage.state, line, &gone) != 0 { evicted = nil; return true }
+        misses &+= 1
+        evicted = gone == 0 ? nil : gone &- 1
         return false
     }
 
     /// Accesses (writes) the lines `[firstLine, firstLine + count)` in order, as a cached clear
     /// does; the lines the fills evict go into `victims`. Returns how many were evicted. One
-    /// call per page instead of per line, with the counters kept in registers.
+    /// call per run of lines, not per line.
     package mutating func fill(firstLine: UInt64, count: Int, victims: inout VictimTable) -> Int {
-        withUnsafeMutablePointer(to: &victims) { fillLines(firstLine, count, victims: $0) }
+        victims.ownSlots()
+        (storage.state.pointee.victims, storage.state.pointee.victim_mask) = victims.slotWords
+        defer { storage.state.pointee.victims = nil }
+        return fillLines(firstLine, count)
     }
 
     /// The same, counting the evictions without remembering them.
     package mutating func fill(firstLine: UInt64, count: Int) -> Int {
-        fillLines(firstLine, count, victims: nil)
+        fillLines(firstLine, count)
     }
 
-    private mutating func fillLines(_ firstLine: UInt64, _ count: Int, victims: UnsafeMutablePointer<VictimTable>?) -> Int {
-        var evictions = 0
-        var missCount: UInt64 = 0
-        var line = firstLine
-        var remaining = count
-        victims?.pointee.ownSlots()
-        while remaining > 0 {
-            if tick == UInt32.max { renumber() }
-            // As many accesses as the 32-bit tick has left before it wraps.
-            let run = min(remaining, Int(UInt32.max - tick))
-            var now = tick
-            for _ in 0..<run {
-                now &+= 1
-                let (hit, victim) = lookup(line: line, tick: now)
-                if !hit {
-                    missCount &+= 1
-                    if let victim {
-                        victims?.pointee.insertOwned(victim)
-                        evictions += 1
-                    }
-                }
-                line &+= 1
-            }
-            tick = now
-            remaining -= run
-        }
+    private mutating func fillLines(_ firstLine: UInt64, _ count: Int) -> Int {
+        guard count > 0 else { return 0 }
+        var evictions: UInt64 = 0
+        misses &+= pz_fill_lines(storage.state, firstLine, Int64(count), &evictions)
         accesses &+= UInt64(count)
-        misses &+= missCount
-        return evictions
-    }
-
-    /// The LRU lookup of one access at `now`: a hit refreshes the way; a miss fills the
-    /// empty or least recently used way and returns the line it evicted.
-    @inline(__always)
-    private func lookup(line: UInt64, tick now: UInt32) -> (hit: Bool, evicted: UInt64?) {
-        let k = key(line)
-        let set = line & setMask
-        let tags = tags(ofSet: Int(set))
-        let stamps = tags + ways
-        let hit = pz_find_way(tags, Int32(truncatingIfNeeded: ways), k)
-        if hit >= 0 {
-            stamps[Int(hit)] = now
-            return (true, nil)
-        }
-        let victim = Int(pz_lru_way(tags, stamps, Int32(truncatingIfNeeded: ways)))
-        let old = tags[victim]
-        var evicted: UInt64?
-        if old != 0 {
-            evicted = UInt64(old &- 1) &<< setBits | set
-        }
-        track(line)
-        if let fills = storage.fills, let total = storage.fillTotal, let log = storage.fillLog {
-            fills[Int(set)] &+= 1
-            log[Int(truncatingIfNeeded: total.pointee) & (Storage.fillLogCount - 1)] = UInt32(truncatingIfNeeded: set)
-            total.pointee &+= 1
-        }
-        tags[victim] = k
-        stamps[victim] = now
-        return (false, evicted)
+        return Int(evictions)
     }
 
     /// Removes every line of `[firstLine, firstLine + count)` from the cache, probing only the
@@ -248,20 +181,11 @@ package struct CacheModel: @unchecked Sendable {
     /// Removes `line` if present (a non-temporal or DMA write to it).
     @inline(__always)
     package mutating func invalidate(line: UInt64) {
-        let k = key(line)
-        let tags = tags(ofSet: Int(line & setMask))
-        for i in 0..<ways where tags[i] == k {
-            tags[i] = 0
-            invalidationsOfPresentLines += 1
-            return
-        }
+        if pz_invalidate(storage.state, line) != 0 { invalidationsOfPresentLines &+= 1 }
     }
 
     package func contains(line: UInt64) -> Bool {
-        let k = key(line)
-        let tags = tags(ofSet: Int(line & setMask))
-        for i in 0..<ways where tags[i] == k { return true }
-        return false
+        pz_contains(storage.state, line) != 0
     }
 }
 
@@ -292,8 +216,9 @@ package struct VictimTable: @unchecked Sendable {
         mask = (1 << slotsLog2) - 1
     }
 
+    /// The same hash as `pz_fill_lines`'s.
     @inline(__always) private func slot(_ line: UInt64) -> Int {
-        Int(truncatingIfNeeded: (line &* 0x9E37_79B9_7F4A_7C15) >> 24) & mask
+        Int(truncatingIfNeeded: pz_victim_slot(line, UInt64(mask)))
     }
 
     @inline(__always) mutating func ownSlots() {
@@ -305,6 +230,9 @@ package struct VictimTable: @unchecked Sendable {
         ownSlots()
         insertOwned(line)
     }
+
+    /// The slots and the index mask, after `ownSlots()`, for the C fill loop (same hash as `slot`).
+    var slotWords: (UnsafeMutablePointer<UInt64>, UInt64) { (slots.words, UInt64(mask)) }
 
     /// `insert` after `ownSlots()` (a page's fills check once, not per line).
     @inline(__always) mutating func insertOwned(_ line: UInt64) {

@@ -384,7 +384,7 @@ extension MachineProfile {
         real("free_path_ns", "ns", 0...1e9, \.freePathNs),
         Field(key: "llc.size_bytes", unit: "bytes", range: 1024...1_099_511_627_776, integral: true,
               read: { Double($0.llc.sizeBytes) }, write: { $0.llc.sizeBytes = Int($1) }),
-        Field(key: "llc.ways", unit: "ways", range: 1...1024, integral: true, read: { Double($0.llc.ways) }, write: { $0.llc.ways = Int($1) }),
+        Field(key: "llc.ways", unit: "ways", range: 1...256, integral: true, read: { Double($0.llc.ways) }, write: { $0.llc.ways = Int($1) }),
         Field(key: "llc.line_bytes", unit: "bytes", range: 8...4096, integral: true,
               read: { Double($0.llc.lineBytes) }, write: { $0.llc.lineBytes = Int($1) }),
         batch("fault_batches.lru_batch", "folios", 1...4096, integral: true, \.lruBatch),
@@ -441,6 +441,7 @@ extension MachineProfile {
             errors.append("memory_bytes too small for one max-order block per node")
         }
         if memoryBytes / UInt64(max(pageBytes, 1)) > 1 << 31 { errors.append("more than 2^31 pages") }
+        if llc.ways > 256 || (l2?.ways ?? 0) > 256 { errors.append("ways: at most 256 (the cache model keeps a set's recency order in bytes)") }
         if llc.ways < 1 || llc.sizeBytes < llc.ways * llc.lineBytes || !powerOfTwo(llc.sizeBytes / (llc.ways * llc.lineBytes)) {
             errors.append("llc: size_bytes / (ways * line_bytes) must be a power-of-two number of sets")
         }

@@ -1,0 +1,52 @@
+// The cache model's sets (Sources/PrezeroModel/Cache/CacheModel.swift): true LRU, write-allocate,
+// in C at -O2 because a cached clear writes 64 lines a page and a scrubber clears millions of
+// pages: a run of lines is one call, and a set's recency is a byte order, not per-way stamps.
+#ifndef PREZERO_CACHE_FILL_H
+#define PREZERO_CACHE_FILL_H
+
+#include <stdint.h>
+
+/// A set is `stride` 32-bit words: `ways` tags (line / sets + 1; 0 = empty), then `ways` way
+/// indices in recency order (a byte each, most recent first); its last two bytes count the valid ways.
+/// Optional parts are NULL.
+typedef struct {
+    uint32_t *words;
+    int32_t ways;               // 1...256
+    int32_t stride;             // pz_set_stride(ways)
+    uint32_t set_bits;          // log2(sets)
+    uint64_t set_mask;          // sets - 1
+    uint8_t *residency;         // per page: the eighths that may hold a resident line
+    int64_t resident_pages;
+    uint32_t page_shift;        // log2(lines per page)
+    uint32_t eighth_shift;
+    uint32_t *fills;            // per set, lines filled so far (wrapping)
+    uint64_t *fill_total;
+    uint32_t *fill_log;         // the sets of the last fills
+    uint64_t fill_log_mask;
+    uint64_t *victims;          // a direct-mapped table of evicted lines (line + 1 a slot), or NULL
+    uint64_t victim_mask;
+} pz_cache_state;
+
+/// The victim table's slot of `line`.
+static inline uint64_t pz_victim_slot(uint64_t line, uint64_t mask) {
+    return ((line * 0x9E3779B97F4A7C15ull) >> 24) & mask;
+}
+
+/// Words a set of `ways` ways takes.
+int32_t pz_set_stride(int32_t ways);
+
+/// One access (read or write) of `line`: 1 on a hit; on a miss the line is filled and
+/// *evicted is the line it evicted + 1 (0: it took an empty way).
+int32_t pz_access(const pz_cache_state *cache, uint64_t line, uint64_t *evicted);
+
+/// Writes lines [first_line, first_line + count) in order, as a cached clear does. Returns the
+/// misses; adds the valid lines evicted to *evictions (and records them in `victims`).
+uint64_t pz_fill_lines(const pz_cache_state *cache, uint64_t first_line, int64_t count, uint64_t *evictions);
+
+/// Removes `line` if present; returns 1 if it was.
+int32_t pz_invalidate(const pz_cache_state *cache, uint64_t line);
+
+/// 1 if `line` is present.
+int32_t pz_contains(const pz_cache_state *cache, uint64_t line);
+
+#endif
