@@ -101,6 +101,21 @@ int32_t pz_access(const pz_cache_state *c, uint64_t line, uint64_t *evicted) {
     return 0;
 }
 
+uint64_t pz_access_run(const pz_cache_state *c, uint64_t first_line, int32_t count) {
+    uint64_t hits = 0;
+    for (int32_t n = 0; n < count && n < 64; n++) {
+        const uint64_t line = first_line + (uint64_t)n;
+        const uint64_t set = line & c->set_mask;
+        uint32_t old = 0;
+        if (access_set(set_words(c, set), c->ways, c->stride, (uint32_t)(line >> c->set_bits) + 1, &old)) {
+            hits |= 1ull << n;
+        } else {
+            note_fill(c, line, set);
+        }
+    }
+    return hits;
+}
+
 /// The fill loop for a cache of `ways` ways: a constant 16 where the caller branches on it.
 static inline __attribute__((always_inline)) uint64_t fill_lines(
     const pz_cache_state *c, uint64_t first_line, int64_t count, uint64_t *evictions, const int32_t ways, const int32_t stride) {

@@ -32,12 +32,22 @@ static inline uint64_t pz_victim_slot(uint64_t line, uint64_t mask) {
     return ((line * 0x9E3779B97F4A7C15ull) >> 24) & mask;
 }
 
+/// Starts loading the victim table's slots of lines [first_line, first_line + count): a page's
+/// touches then wait for one host miss, not one per line.
+static inline void pz_prefetch_victim_slots(const uint64_t *victims, uint64_t mask, uint64_t first_line, int64_t count) {
+    for (int64_t n = 0; n < count; n++) __builtin_prefetch(victims + pz_victim_slot(first_line + (uint64_t)n, mask));
+}
+
 /// Words a set of `ways` ways takes.
 int32_t pz_set_stride(int32_t ways);
 
 /// One access (read or write) of `line`: 1 on a hit; on a miss the line is filled and
 /// *evicted is the line it evicted + 1 (0: it took an empty way).
 int32_t pz_access(const pz_cache_state *cache, uint64_t line, uint64_t *evicted);
+
+/// Accesses lines [first_line, first_line + count) in order (count <= 64), as `pz_access` each
+/// (the lines they evict are not reported): bit n of the result is set if line n hit.
+uint64_t pz_access_run(const pz_cache_state *cache, uint64_t first_line, int32_t count);
 
 /// Writes lines [first_line, first_line + count) in order, as a cached clear does. Returns the
 /// misses; adds the valid lines evicted to *evictions (and records them in `victims`).

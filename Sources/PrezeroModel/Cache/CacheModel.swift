@@ -116,6 +116,16 @@ package struct CacheModel: @unchecked Sendable {
         return false
     }
 
+    /// Accesses the lines `[firstLine, firstLine + count)` in order (count <= 64), as `access`
+    /// each: bit n of the result is set if line n hit.
+    package mutating func access(firstLine: UInt64, count: Int) -> UInt64 {
+        let n = min(max(count, 0), 64)
+        let hits = pz_access_run(storage.state, firstLine, Int32(n))
+        accesses &+= UInt64(n)
+        misses &+= UInt64(n - hits.nonzeroBitCount)
+        return hits
+    }
+
     /// Accesses (writes) the lines `[firstLine, firstLine + count)` in order, as a cached clear
     /// does; the lines the fills evict go into `victims`. Returns how many were evicted. One
     /// call per run of lines, not per line.
@@ -237,6 +247,12 @@ package struct VictimTable: @unchecked Sendable {
     /// `insert` after `ownSlots()` (a page's fills check once, not per line).
     @inline(__always) mutating func insertOwned(_ line: UInt64) {
         slots.words[slot(line)] = line &+ 1
+    }
+
+    /// Starts loading the slots of lines `[firstLine, firstLine + count)`, before a run of
+    /// `remove`s among them.
+    package func prefetch(firstLine: UInt64, count: Int) {
+        pz_prefetch_victim_slots(slots.words, UInt64(mask), firstLine, Int64(count))
     }
 
     /// True (and forgets it) when `line` was a remembered victim.

@@ -514,10 +514,23 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         let base = UInt64(memory.zones[block.zone].basePfn + block.page + pageInBlock) * UInt64(linesPerPage)
         var ns: Double = 0
         var missesInPage = 0
-        for k in 0..<count {
-            let line = base + UInt64((firstLine + k) % linesPerPage)
-            ns += touchLine(line, cpu: cpu, missesInPage: &missesInPage)
-            cacheTrace?.write(label: 1, line: line, lineBytes: profile.lineBytes)
+        if count > 1 && metrics.llcLinesEvictedByZeroing > 0 { zeroingVictims.prefetch(firstLine: base, count: linesPerPage) }
+        // The lines from firstLine to the page's end, then from its start: runs of <= 64 lines,
+        // each cache accessed for the run at once (the L2 and the LLC do not interact).
+        var remaining = count
+        var start = firstLine
+        while remaining > 0 {
+            let run = min(remaining, linesPerPage - start, 64)
+            let first = base + UInt64(start)
+            let inL2 = l2.isEmpty ? 0 : l2[cpu].access(firstLine: first, count: run)
+            let inLLC = cache.access(firstLine: first, count: run)
+            for k in 0..<run {
+                let line = first + UInt64(k)
+                ns += priceTouch(line, inL2: inL2 >> k & 1 == 1, inLLC: inLLC >> k & 1 == 1, missesInPage: &missesInPage)
+                cacheTrace?.write(label: 1, line: line, lineBytes: profile.lineBytes)
+            }
+            remaining -= run
+            start = (start + run) % linesPerPage
         }
         return ns
     }
@@ -527,13 +540,16 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     /// costs: in L2 `line_hit_ns`, else in LLC `llc_hit_ns`.
     mutating func touchLine(_ line: UInt64, cpu: Int, missesInPage: inout Int) -> Double {
         var inL2 = false
-        if !l2.isEmpty {
-            var l2Evicted: UInt64?
-            inL2 = l2[cpu].access(line: line, evicted: &l2Evicted)
-            if !inL2 { metrics.l2MissesTouch += 1 }
-        }
         var evicted: UInt64?
-        if cache.access(line: line, evicted: &evicted) {
+        if !l2.isEmpty { inL2 = l2[cpu].access(line: line, evicted: &evicted) }
+        let inLLC = cache.access(line: line, evicted: &evicted)
+        return priceTouch(line, inL2: inL2, inLLC: inLLC, missesInPage: &missesInPage)
+    }
+
+    /// The cost and counts of a touched line the caches have answered.
+    mutating func priceTouch(_ line: UInt64, inL2: Bool, inLLC: Bool, missesInPage: inout Int) -> Double {
+        if !l2.isEmpty && !inL2 { metrics.l2MissesTouch += 1 }
+        if inLLC {
             guard inL2 || l2.isEmpty else {
                 metrics.touchLinesLLCHit += 1
                 return profile.llcHitNs ?? profile.lineHitNs
