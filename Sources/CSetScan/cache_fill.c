@@ -117,24 +117,51 @@ uint64_t pz_access_run(const pz_cache_state *c, uint64_t first_line, int32_t cou
 }
 
 /// The fill loop for a cache of `ways` ways: a constant 16 where the caller branches on it.
+/// The state is read into locals once (a byte store to the residency map may alias anything,
+/// so fields read through `c` would be reloaded every line), and the tag is computed once per
+/// run of lines that share it.
 static inline __attribute__((always_inline)) uint64_t fill_lines(
     const pz_cache_state *c, uint64_t first_line, int64_t count, uint64_t *evictions, const int32_t ways, const int32_t stride) {
+    uint32_t *const words = c->words;
+    const uint64_t set_mask = c->set_mask, victim_mask = c->victim_mask;
+    const uint32_t set_bits = c->set_bits, page_shift = c->page_shift, eighth_shift = c->eighth_shift;
+    uint8_t *const residency = c->residency;
+    const int64_t resident_pages = c->resident_pages;
+    uint32_t *const fills = c->fills, *const fill_log = c->fill_log;
+    const uint64_t fill_log_mask = c->fill_log_mask;
+    uint64_t fill_total = fills ? *c->fill_total : 0;
+    uint64_t *const victims = c->victims;
     uint64_t misses = 0, evicted = 0;
     uint64_t line = first_line;
-    for (int64_t n = 0; n < count; n++, line++) {
-        const uint64_t set = line & c->set_mask;
-        uint32_t old = 0;
-        if (access_set(c->words + set * (uint64_t)stride, ways, stride, (uint32_t)(line >> c->set_bits) + 1, &old)) continue;
-        misses++;
-        note_fill(c, line, set);
-        if (old != 0) {
-            evicted++;
-            if (c->victims) {
-                const uint64_t gone = line_of(c, old, set);
-                c->victims[pz_victim_slot(gone, c->victim_mask)] = gone + 1;
+    const uint64_t end = first_line + (uint64_t)count;
+    while (line < end) {
+        // Lines up to the next multiple of the set count share a tag.
+        const uint64_t run_end = (line | set_mask) + 1 < end ? (line | set_mask) + 1 : end;
+        const uint32_t key = (uint32_t)(line >> set_bits) + 1;
+        for (; line < run_end; line++) {
+            const uint64_t set = line & set_mask;
+            uint32_t old = 0;
+            if (access_set(words + set * (uint64_t)stride, ways, stride, key, &old)) continue;
+            misses++;
+            if (residency) {
+                const int64_t page = (int64_t)(line >> page_shift);
+                if (page < resident_pages) residency[page] |= (uint8_t)(1u << ((line & ((1ull << page_shift) - 1)) >> eighth_shift));
+            }
+            if (fills) {
+                fills[set] += 1;
+                fill_log[fill_total & fill_log_mask] = (uint32_t)set;
+                fill_total++;
+            }
+            if (old != 0) {
+                evicted++;
+                if (victims) {
+                    const uint64_t gone = ((uint64_t)(old - 1) << set_bits) | set;
+                    victims[pz_victim_slot(gone, victim_mask)] = gone + 1;
+                }
             }
         }
     }
+    if (fills) *c->fill_total = fill_total;
     *evictions += evicted;
     return misses;
 }
