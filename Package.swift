@@ -81,7 +81,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PrezeroReportTests", dependencies: ["PrezeroReport", "PrezeroTrace", "PrezeroModel", "PrezeroReplay", "PrezeroTestSupport"],
                     resources: [.copy("Golden")]),
-        .testTarget(name: "PrezeroModelTests", dependencies: ["PrezeroModel", "PrezeroTestSupport"]),
+        .testTarget(name: "PrezeroModelTests", dependencies: ["PrezeroModel", "CSetScan", "PrezeroTestSupport"]),
         .testTarget(name: "PrezeroCalibrateTests", dependencies: ["PrezeroCalibrate", "PrezeroModel", "PrezeroTestSupport"]),
         .testTarget(name: "PrezeroReplayTests", dependencies: ["PrezeroReplay", "PrezeroModel", "PrezeroTrace", "PrezeroTestSupport"]),
         // Runs the built `prezero` binary: exit codes, messages, JSON keys.

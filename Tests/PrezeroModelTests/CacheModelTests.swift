@@ -1,3 +1,4 @@
+import CSetScan
 import Testing
 
 @testable import PrezeroModel
@@ -35,6 +36,37 @@ struct ReferenceLRU {
 
 @Suite("LRU cache model")
 struct CacheModelTests {
+    /// The baseline loops (SSE2) and, where the CPU has it, the AVX-512 ones give the reference's
+    /// hits on page fills and touches of a 16-way cache. One test runs both, in turn: the level is
+    /// process-wide (replays in other tests give the same answers at either level).
+    @Test func everySIMDLevelMatchesReference() {
+        defer { pz_set_simd_level(-1) }
+        for level: Int32 in [0, 1] {
+            pz_set_simd_level(level)
+            if level == 1 && pz_simd_level() != 1 { continue }  // no AVX-512 here
+            let (sets, ways) = (128, 16)
+            var cache = CacheModel(geometry: CacheGeometry(sizeBytes: ways * sets * 64, ways: ways, lineBytes: 64), pages: 256)
+            var reference = ReferenceLRU(sets: sets, ways: ways)
+            var state: UInt64 = 7
+            for step in 0..<30_000 {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                let page = (state >> 33) % 256
+                if (state >> 20) % 3 == 0 {
+                    _ = cache.fill(firstLine: page * 64, count: 64)
+                    for l in 0..<UInt64(64) { _ = reference.access(page * 64 + l) }
+                } else {
+                    let first = page * 64 + (state >> 40) % 64
+                    let count = Int(min(64 - first % 64, 1 + (state >> 50) % 8))
+                    let hits = cache.access(firstLine: first, count: count)
+                    for k in 0..<count {
+                        #expect((hits >> UInt64(k)) & 1 == (reference.access(first + UInt64(k)) ? 1 : 0), "level \(level) step \(step)")
+                    }
+                }
+            }
+            #expect(cache.misses == UInt64(reference.misses), "level \(level)")
+        }
+    }
+
     /// Hand-computed: 2 sets x 2 ways. Lines 0, 2, 4 share set 0.
     @Test func handComputedSequence() {
         var cache = CacheModel(geometry: CacheGeometry(sizeBytes: 4 * 64, ways: 2, lineBytes: 64))

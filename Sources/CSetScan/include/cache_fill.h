@@ -53,6 +53,11 @@ uint64_t pz_access_run(const pz_cache_state *cache, uint64_t first_line, int32_t
 /// misses; adds the valid lines evicted to *evictions (and records them in `victims`).
 uint64_t pz_fill_lines(const pz_cache_state *cache, uint64_t first_line, int64_t count, uint64_t *evictions);
 
+/// Which loops run: 1 AVX-512 (where the CPU has it), 0 the baseline ISA. The answers are the
+/// same; tests set 0 to check the baseline on an AVX-512 machine, -1 chooses again.
+int32_t pz_simd_level(void);
+void pz_set_simd_level(int32_t level);
+
 /// Removes `line` if present; returns 1 if it was.
 int32_t pz_invalidate(const pz_cache_state *cache, uint64_t line);
 

@@ -1,0 +1,149 @@
+// The cache model's per-set LRU and its loops, included by cache_fill.c twice: for the
+// baseline ISA and for AVX-512 (a 16-way tag search in one compare), named by PZ_VARIANT.
+// Not a standalone header.
+
+/// Moves `way` to the front of the order (from where it is, or from the end if it is not there).
+static inline __attribute__((always_inline)) void PZ_VARIANT(move_to_front)(uint8_t *order, int32_t ways, uint8_t way) {
+#if defined(__SSE2__)
+    if (ways == 16) {
+        const __m128i o = _mm_loadu_si128((const __m128i *)order);
+        const int pos = __builtin_ctz((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(o, _mm_set1_epi8((char)way))) | 0x8000u);
+        const __m128i index = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        const __m128i keep = _mm_cmpgt_epi8(index, _mm_set1_epi8((char)pos));  // bytes after pos stay
+        const __m128i moved = _mm_or_si128(_mm_and_si128(keep, o), _mm_andnot_si128(keep, _mm_slli_si128(o, 1)));
+        _mm_storeu_si128((__m128i *)order, _mm_or_si128(moved, _mm_cvtsi32_si128(way)));
+        return;
+    }
+#endif
+    const int32_t n = ways;
+    int32_t pos = n - 1;
+    for (int32_t i = 0; i < n; i++) {
+        if (order[i] == way) { pos = i; break; }
+    }
+    memmove(order + 1, order, (size_t)pos);
+    order[0] = way;
+}
+
+/// Moves the last way of a full order (the one just refilled) to the front.
+static inline __attribute__((always_inline)) void PZ_VARIANT(rotate_last_to_front)(uint8_t *order, int32_t ways) {
+#if defined(__SSE2__)
+    if (ways == 16) {
+        const __m128i o = _mm_loadu_si128((const __m128i *)order);
+        _mm_storeu_si128((__m128i *)order, _mm_or_si128(_mm_slli_si128(o, 1), _mm_srli_si128(o, 15)));
+        return;
+    }
+#endif
+    const uint8_t last = order[ways - 1];
+    memmove(order + 1, order, (size_t)(ways - 1));
+    order[0] = last;
+}
+
+/// The access of `line` (its set's `tags`, its `key`) in a cache of `ways` ways (a constant
+/// where inlined for 16): 1 on a hit; on a miss, *old_tag is the tag it evicted (0: none).
+static inline __attribute__((always_inline)) int32_t PZ_VARIANT(access_set)(uint32_t *tags, int32_t ways, int32_t stride, uint32_t key, uint32_t *old_tag) {
+    uint8_t *order = (uint8_t *)(tags + ways);
+    const int32_t hit = ways == 16 ? PZ_FIND16(tags, key) : pz_find_way(tags, ways, key);
+    if (hit >= 0) {
+        PZ_VARIANT(move_to_front)(order, ways, (uint8_t)hit);
+        return 1;
+    }
+    uint16_t *valid = (uint16_t *)((uint8_t *)(tags + stride) - 2);
+    int32_t way;
+    if (__builtin_expect(*valid < (uint16_t)ways, 0)) {
+        way = pz_find_way(tags, ways, 0);
+        *valid += 1;
+        *old_tag = 0;
+        PZ_VARIANT(move_to_front)(order, ways, (uint8_t)way);
+    } else {
+        way = order[ways - 1];
+        *old_tag = tags[way];
+        PZ_VARIANT(rotate_last_to_front)(order, ways);
+    }
+    tags[way] = key;
+    return 0;
+}
+
+/// `pz_access_run`.
+static uint64_t PZ_VARIANT(access_run)(const pz_cache_state *c, uint64_t first_line, int32_t count) {
+    uint64_t hits = 0;
+    for (int32_t n = 0; n < count && n < 64; n++) {
+        const uint64_t line = first_line + (uint64_t)n;
+        const uint64_t set = line & c->set_mask;
+        uint32_t old = 0;
+        if (PZ_VARIANT(access_set)(c->words + set * (uint64_t)c->stride, c->ways, c->stride, (uint32_t)(line >> c->set_bits) + 1, &old)) {
+            hits |= 1ull << n;
+        } else {
+            note_fill(c, line, set);
+        }
+    }
+    return hits;
+}
+
+/// The fill loop for a cache of `ways` ways, with or without fill counts and a victim table:
+/// constants where the caller branches on them (16 ways; an L2 counts fills, the LLC records
+/// victims). The state is read into locals once (a byte store may alias anything, so fields
+/// read through `c` would be reloaded every line). Lines go in segments that share a tag and a
+/// page, at most 64: the tag is computed once a segment, the page's residency marked once.
+static inline __attribute__((always_inline)) uint64_t PZ_VARIANT(fill_lines)(
+    const pz_cache_state *c, uint64_t first_line, int64_t count, uint64_t *evictions, const int32_t ways, const int32_t stride,
+    const int counts_fills, const int records_victims) {
+    uint32_t *const words = c->words;
+    const uint64_t set_mask = c->set_mask, victim_mask = c->victim_mask;
+    const uint32_t set_bits = c->set_bits, page_shift = c->page_shift, eighth_shift = c->eighth_shift;
+    uint8_t *const residency = c->residency;
+    const int64_t resident_pages = c->resident_pages;
+    uint32_t *const fills = c->fills, *const fill_log = c->fill_log;
+    const uint64_t fill_log_mask = c->fill_log_mask;
+    uint64_t fill_total = counts_fills ? *c->fill_total : 0;
+    uint64_t *const victims = c->victims;
+    const uint64_t page_mask = (1ull << page_shift) - 1;
+    uint64_t misses = 0, evicted = 0;
+    uint64_t line = first_line;
+    const uint64_t end = first_line + (uint64_t)count;
+    while (line < end) {
+        uint64_t segment_end = (line | set_mask) + 1;
+        if ((line | page_mask) + 1 < segment_end) segment_end = (line | page_mask) + 1;
+        if (line + 64 < segment_end) segment_end = line + 64;
+        if (end < segment_end) segment_end = end;
+        const uint32_t key = (uint32_t)(line >> set_bits) + 1;
+        const uint64_t first = line;
+        uint64_t missed = 0;
+        for (; line < segment_end; line++) {
+            const uint64_t set = line & set_mask;
+            uint32_t old = 0;
+            if (PZ_VARIANT(access_set)(words + set * (uint64_t)stride, ways, stride, key, &old)) continue;
+            missed |= 1ull << (line - first);
+            if (counts_fills) {
+                fills[set] += 1;
+                fill_log[fill_total & fill_log_mask] = (uint32_t)set;
+                fill_total++;
+            }
+            if (old != 0) {
+                evicted++;
+                if (records_victims) {
+                    const uint64_t gone = ((uint64_t)(old - 1) << set_bits) | set;
+                    victims[pz_victim_slot(gone, victim_mask)] = gone + 1;
+                }
+            }
+        }
+        if (missed) {
+            misses += (uint64_t)__builtin_popcountll(missed);
+            const int64_t page = (int64_t)(first >> page_shift);
+            if (residency && page < resident_pages) mark_eighths(residency, page, first & page_mask, missed, eighth_shift);
+        }
+    }
+    if (counts_fills) *c->fill_total = fill_total;
+    *evictions += evicted;
+    return misses;
+}
+
+/// The fill loop specialized by shape (see `pz_fill_lines`).
+static uint64_t PZ_VARIANT(fill)(const pz_cache_state *c, uint64_t first_line, int64_t count, uint64_t *evictions) {
+    const int fills = c->fills != NULL, victims = c->victims != NULL;
+    if (c->ways == 16) {
+        if (fills && !victims) return PZ_VARIANT(fill_lines)(c, first_line, count, evictions, 16, 21, 1, 0);
+        if (!fills && victims) return PZ_VARIANT(fill_lines)(c, first_line, count, evictions, 16, 21, 0, 1);
+        if (!fills && !victims) return PZ_VARIANT(fill_lines)(c, first_line, count, evictions, 16, 21, 0, 0);
+    }
+    return PZ_VARIANT(fill_lines)(c, first_line, count, evictions, c->ways, c->stride, fills, victims);
+}
