@@ -38,6 +38,22 @@ static inline void pz_prefetch_victim_slots(const uint64_t *victims, uint64_t ma
     for (int64_t n = 0; n < count; n++) __builtin_prefetch(victims + pz_victim_slot(first_line + (uint64_t)n, mask));
 }
 
+/// Forgets the remembered victims among lines first_line + n for each bit n of `lines`, in
+/// order; returns how many there were.
+static inline int32_t pz_remove_victims(uint64_t *victims, uint64_t mask, uint64_t first_line, uint64_t lines) {
+    int32_t found = 0;
+    while (lines) {
+        const uint64_t line = first_line + (uint64_t)__builtin_ctzll(lines);
+        lines &= lines - 1;
+        uint64_t *slot = victims + pz_victim_slot(line, mask);
+        if (*slot == line + 1) {
+            *slot = 0;
+            found++;
+        }
+    }
+    return found;
+}
+
 /// Words a set of `ways` ways takes.
 int32_t pz_set_stride(int32_t ways);
 

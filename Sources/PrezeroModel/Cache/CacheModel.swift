@@ -255,6 +255,14 @@ package struct VictimTable: @unchecked Sendable {
         pz_prefetch_victim_slots(slots.words, UInt64(mask), firstLine, Int64(count))
     }
 
+    /// Forgets the remembered victims among lines `firstLine + n` for each bit n of `lines`;
+    /// returns how many there were (as `remove` on each, in order).
+    package mutating func remove(firstLine: UInt64, lines: UInt64) -> Int {
+        guard lines != 0 else { return 0 }
+        ownSlots()
+        return Int(pz_remove_victims(slots.words, UInt64(mask), firstLine, lines))
+    }
+
     /// True (and forgets it) when `line` was a remembered victim.
     package mutating func remove(_ line: UInt64) -> Bool {
         let s = slot(line)

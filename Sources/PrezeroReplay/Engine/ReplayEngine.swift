@@ -526,8 +526,12 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             let inLLC = cache.access(firstLine: first, count: run)
             for k in 0..<run {
                 let line = first + UInt64(k)
-                ns += priceTouch(line, inL2: inL2 >> k & 1 == 1, inLLC: inLLC >> k & 1 == 1, missesInPage: &missesInPage)
+                ns += priceTouch(line, inL2: inL2 >> k & 1 == 1, inLLC: inLLC >> k & 1 == 1, missesInPage: &missesInPage, checksVictim: false)
                 cacheTrace?.write(label: 1, line: line, lineBytes: profile.lineBytes)
+            }
+            if metrics.llcLinesEvictedByZeroing > 0 {
+                let missed = ~inLLC & (run == 64 ? ~0 : (1 << UInt64(run)) - 1)
+                metrics.llcMissesPollution += UInt64(zeroingVictims.remove(firstLine: first, lines: missed))
             }
             remaining -= run
             start = (start + run) % linesPerPage
@@ -546,8 +550,9 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         return priceTouch(line, inL2: inL2, inLLC: inLLC, missesInPage: &missesInPage)
     }
 
-    /// The cost and counts of a touched line the caches have answered.
-    mutating func priceTouch(_ line: UInt64, inL2: Bool, inLLC: Bool, missesInPage: inout Int) -> Double {
+    /// The cost and counts of a touched line the caches have answered; `checksVictim` false: the
+    /// caller looks a miss up in the victim table itself (a run of lines at once).
+    mutating func priceTouch(_ line: UInt64, inL2: Bool, inLLC: Bool, missesInPage: inout Int, checksVictim: Bool = true) -> Double {
         if !l2.isEmpty && !inL2 { metrics.l2MissesTouch += 1 }
         if inLLC {
             guard inL2 || l2.isEmpty else {
@@ -568,7 +573,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         missesInPage += 1
         metrics.touchMissNs += miss
         metrics.llcMissesTouch += 1
-        if metrics.llcLinesEvictedByZeroing > 0 && zeroingVictims.remove(line) { metrics.llcMissesPollution += 1 }
+        if checksVictim && metrics.llcLinesEvictedByZeroing > 0 && zeroingVictims.remove(line) { metrics.llcMissesPollution += 1 }
         return miss
     }
 
