@@ -106,7 +106,72 @@ uint64_t pz_access_run(const pz_cache_state *c, uint64_t first_line, int32_t cou
     return access_run_baseline(c, first_line, count);
 }
 
+/// A run of at least ways x sets consecutive lines puts at least `ways` of its lines into every
+/// set, so each set ends holding the run's last `ways` lines there, most recent first, whatever
+/// it held. When no line of the run is in the cache (no tag of a set falls in the run's keys
+/// for that set), every access is a miss and the counts follow from each set's valid ways: the
+/// same state and counts as the line-by-line loop, without visiting every line (a scrubber's
+/// 4 MiB block written through a 1 MiB L2). Not with a victim table, whose slots depend on the
+/// order of the evictions. Returns 0 (nothing changed) when a line of the run may hit.
+static int overwrite_without_hits(const pz_cache_state *c, uint64_t first, uint64_t count, uint64_t *misses, uint64_t *evictions) {
+    const uint64_t sets = c->set_mask + 1, ways = (uint64_t)c->ways;
+    if (c->victims || ways > 256 || count / sets < ways) return 0;
+    const uint64_t last = first + count - 1;
+    const uint32_t first_key = (uint32_t)(first >> c->set_bits) + 1, last_key = (uint32_t)(last >> c->set_bits) + 1;
+    const uint64_t first_set = first & c->set_mask, last_set = last & c->set_mask;
+    // The run's keys in set s: [low, high], low = first_key (or the next) and high = last_key (or the one before).
+#define PZ_LOW(s) ((s) >= first_set ? first_key : first_key + 1)
+#define PZ_HIGH(s) ((s) <= last_set ? last_key : last_key - 1)
+    for (uint64_t s = 0; s < sets; s++) {
+        const uint32_t *tags = set_words(c, s), low = PZ_LOW(s), high = PZ_HIGH(s);
+        for (uint64_t w = 0; w < ways; w++) {
+            if (tags[w] != 0 && tags[w] >= low && tags[w] <= high) return 0;
+        }
+    }
+    uint64_t evicted = 0;
+    for (uint64_t s = 0; s < sets; s++) {
+        uint32_t *tags = set_words(c, s);
+        uint8_t *order = (uint8_t *)(tags + ways);
+        uint16_t *valid = valid_of(c, tags);
+        const uint32_t high = PZ_HIGH(s);
+        const uint64_t filled = high - PZ_LOW(s) + 1, empty = ways - *valid;
+        evicted += filled > empty ? filled - empty : 0;
+        for (uint64_t w = 0; w < ways; w++) {
+            tags[w] = high - (uint32_t)w;
+            order[w] = (uint8_t)w;
+        }
+        *valid = (uint16_t)ways;
+        if (c->fills) c->fills[s] += (uint32_t)filled;
+    }
+#undef PZ_LOW
+#undef PZ_HIGH
+    if (c->fills) {
+        // The log holds the sets of the last fills, in order.
+        const uint64_t logged = count < c->fill_log_mask + 1 ? count : c->fill_log_mask + 1;
+        const uint64_t total = *c->fill_total;
+        for (uint64_t n = count - logged; n < count; n++) c->fill_log[(total + n) & c->fill_log_mask] = (uint32_t)((first + n) & c->set_mask);
+        *c->fill_total = total + count;
+    }
+    if (c->residency) {
+        const uint64_t page_mask = (1ull << c->page_shift) - 1;
+        for (uint64_t line = first; line <= last;) {
+            uint64_t segment_end = (line | page_mask) + 1;
+            if (line + 64 < segment_end) segment_end = line + 64;
+            if (last + 1 < segment_end) segment_end = last + 1;
+            const int64_t page = (int64_t)(line >> c->page_shift);
+            const uint64_t n = segment_end - line;
+            if (page < c->resident_pages) mark_eighths(c->residency, page, line & page_mask, n == 64 ? ~0ull : (1ull << n) - 1, c->eighth_shift);
+            line = segment_end;
+        }
+    }
+    *misses = count;
+    *evictions += evicted;
+    return 1;
+}
+
 uint64_t pz_fill_lines(const pz_cache_state *c, uint64_t first_line, int64_t count, uint64_t *evictions) {
+    uint64_t misses = 0;
+    if (count > 0 && overwrite_without_hits(c, first_line, (uint64_t)count, &misses, evictions)) return misses;
 #if defined(PZ_HAVE_AVX512_VARIANT)
     if (use_avx512()) return fill_avx512(c, first_line, count, evictions);
 #endif

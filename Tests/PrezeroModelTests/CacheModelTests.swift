@@ -134,6 +134,53 @@ struct CacheModelTests {
         #expect(cache.misses == UInt64(reference.misses))
     }
 
+    /// A run of at least ways x sets lines overwrites every set: taken whole (without visiting
+    /// each line) when none of its lines is cached, it must leave what the same lines written one
+    /// at a time leave: contents, misses, evictions, fill counts and log, residency.
+    @Test(arguments: [(4, 8), (16, 16), (3, 4)])
+    func longRunsMatchLineByLineFills(_ ways: Int, _ sets: Int) {
+        let geometry = CacheGeometry(sizeBytes: ways * sets * 64, ways: ways, lineBytes: 64)
+        let pages = 64
+        var whole = CacheModel(geometry: geometry, pages: pages, countsFills: true)
+        var single = CacheModel(geometry: geometry, pages: pages, countsFills: true)
+        var reference = ReferenceLRU(sets: sets, ways: ways)
+        var state: UInt64 = 3
+        func next() -> UInt64 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return state >> 33
+        }
+        let lines = UInt64(pages * 64)
+        for step in 0..<3_000 {
+            let first = next() % lines
+            if next() % 3 == 0 {
+                // A long run: sometimes over lines just cached (a hit: the line-by-line path).
+                let count = Int(min(lines - first, UInt64(ways * sets) + next() % UInt64(3 * ways * sets)))
+                var evictedOneByOne = 0
+                for k in 0..<count { evictedOneByOne += single.fill(firstLine: first + UInt64(k), count: 1) }
+                #expect(whole.fill(firstLine: first, count: count) == evictedOneByOne, "evictions, step \(step)")
+                for k in 0..<UInt64(count) { _ = reference.access(first + k) }
+            } else {
+                var evicted: UInt64?
+                let hit = reference.access(first)
+                #expect(whole.access(line: first, evicted: &evicted) == hit, "step \(step)")
+                #expect(single.access(line: first, evicted: &evicted) == hit, "step \(step)")
+            }
+            if next() % 50 == 0 {  // a non-temporal clear of a page: reads the residency filter
+                let page = next() % UInt64(pages)
+                whole.invalidate(firstLine: page * 64, count: 64)
+                single.invalidate(firstLine: page * 64, count: 64)
+                for l in 0..<UInt64(64) { reference.invalidate(page * 64 + l) }
+            }
+        }
+        #expect(whole.misses == single.misses && whole.misses == UInt64(reference.misses))
+        #expect(whole.invalidationsOfPresentLines == single.invalidationsOfPresentLines)
+        for line in 0..<lines { #expect(whole.contains(line: line) == reference.sets[Int(line % UInt64(sets))].contains(line)) }
+        let (a, b) = (whole.fillCounters!, single.fillCounters!)
+        #expect(a.total.pointee == b.total.pointee)
+        #expect((0..<sets).allSatisfy { a.perSet[$0] == b.perSet[$0] })
+        #expect((0..<a.logCount).allSatisfy { a.log[$0] == b.log[$0] })
+    }
+
     @Test(arguments: [(1, 64), (3, 8), (4, 16), (16, 8), (24, 4), (256, 2)])
     func matchesReferenceLRUOnRandomStreams(_ ways: Int, _ sets: Int) {
         var cache = CacheModel(geometry: CacheGeometry(sizeBytes: ways * sets * 64, ways: ways, lineBytes: 64))
