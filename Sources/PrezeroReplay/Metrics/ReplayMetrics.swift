@@ -14,9 +14,11 @@ package struct ReplayMetrics: Sendable {
 
     package init() {}
 
+    /// In place (`_modify`): appending to a series or a dictionary metric through a get and a
+    /// set copied the whole collection on every append.
     package subscript<Value>(dynamicMember path: WritableKeyPath<RunMetrics, Value>) -> Value {
         get { counted[keyPath: path] }
-        set { counted[keyPath: path] = newValue }
+        _modify { yield &counted[keyPath: path] }
     }
 
     /// `[latency_ns, fraction of faults at or below it]` at fixed percentiles (for CDF charts).
