@@ -134,13 +134,16 @@ final class BroadcastRing: @unchecked Sendable {
 }
 
 struct BroadcastSink: TraceEventSink {
-    /// Events a batch, at most: large (48 MB), so each replay runs a long stretch on its core
-    /// before another replay's working set (its cache model, lists and maps) displaces it: with
-    /// 16 K-event batches, six replays on 2 cores took ~30 % more CPU (`/usr/bin/time`) than
-    /// the same replays one at a time, on the 5.1 M-event capture of tools/bench-compare.sh.
+    /// Events a batch, at most: 64 K (3 MB). The replays hold a batch while the decoder fills the
+    /// next, so batches are most of what a compare adds to one replay's memory. Six policies in one
+    /// compare of the 1 M-event bench trace (tools/bench-policies.sh): 1 M-event batches peaked at
+    /// 152 MB, 64 K-event ones at 125 MB (1.9x one kscrubd-v4 replay), in about the same time
+    /// (1.6-1.8 s against 1.6 s). Much smaller batches cost CPU: with 16 K-event ones, six
+    /// replays on 2 cores once took ~30 % more CPU than one at a time (their working sets
+    /// displacing each other).
     /// The first batches are smaller, so the replays start soon after the decoder does.
-    static let batchSize = 1 << 20
-    static let firstBatchSize = 1 << 16
+    static let batchSize = 1 << 16
+    static let firstBatchSize = 1 << 14
     let ring: BroadcastRing
     let position: ReadPosition
     var batch: [TraceEvent] = []
