@@ -22,9 +22,9 @@ final class EngineRunner<P: PrezeroPolicy>: BatchConsumer, @unchecked Sendable {
     }
 }
 
-/// The replays the workers build, each slot written once by one worker, read after they end.
+/// The replays the workers build, each slot written once by one worker.
 final class BuiltRunners: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = NSCondition()
     private var results: [Result<any BatchConsumer, Error>?]
 
     init(count: Int) { results = Array(repeating: nil, count: count) }
@@ -32,22 +32,17 @@ final class BuiltRunners: @unchecked Sendable {
     func set(_ index: Int, _ result: Result<any BatchConsumer, Error>) {
         lock.lock()
         results[index] = result
+        lock.broadcast()
         lock.unlock()
     }
 
-    /// Replay `index` once built, or nil (not built yet, or its build failed). A worker that
-    /// reaches the first batch before another worker has built its replays waits for them.
+    /// Replay `index`, waiting until it is built (a worker can reach the first batch before
+    /// another has built its share), or nil if its build failed.
     func runner(_ index: Int) -> (any BatchConsumer)? {
-        while true {
-            lock.lock()
-            let result = results[index]
-            lock.unlock()
-            guard let result else {
-                Thread.sleep(forTimeInterval: 0.001)
-                continue
-            }
-            return try? result.get()
-        }
+        lock.lock()
+        defer { lock.unlock() }
+        while results[index] == nil { lock.wait() }
+        return try? results[index]?.get()
     }
 
     /// Every replay in order, or the first error a build threw.
