@@ -88,7 +88,8 @@ package struct CacheModel: @unchecked Sendable {
     ///   2^32 x sets (checked by the profile).
     package init(geometry: CacheGeometry, pages: Int = 0, linesPerPage: Int = 64, countsFills: Bool = false) {
         self.geometry = geometry
-        ways = min(max(1, geometry.ways), 256)
+        precondition(geometry.ways <= 256, "the profile's check keeps a cache at 256 ways or fewer")
+        ways = max(1, geometry.ways)
         sets = max(1, geometry.sizeBytes / (ways * max(geometry.lineBytes, 1)))
         pageShift = UInt64(max(0, linesPerPage.trailingZeroBitCount))
         eighthShift = pageShift >= 3 ? pageShift - 3 : 0
