@@ -82,7 +82,8 @@ final class BroadcastRing: @unchecked Sendable {
     /// further ahead, so its CPU is spread over the whole run instead of taken from the replays
     /// at the start, and the progress estimate (bytes the replays have consumed) holds. On a
     /// 6.1 M-event compare of 8 policies (tools/bench-progress.py, 5-6 runs each), the worst
-    /// estimate once 20 % was done: depth 3 8-30 % off, depth 2 13-28 %, depth 1 9-19 %.
+    /// estimate once 20 % was done: depth 3 8-30 % off, depth 2 13-28 %, depth 1 9-19 % (an
+    /// earlier build, 1 M-event batches; README's Speed section has today's figures).
     init(consumers: Int, depth: Int = 1, progress: ((UInt64, UInt64?) -> Void)? = nil) {
         consumed = Array(repeating: 0, count: consumers)
         self.depth = depth
