@@ -236,19 +236,9 @@ package struct VictimTable: @unchecked Sendable {
         if !isKnownUniquelyReferenced(&slots) { slots = slots.copy() }
     }
 
-    @inline(__always)
-    package mutating func insert(_ line: UInt64) {
-        ownSlots()
-        insertOwned(line)
-    }
-
-    /// The slots and the index mask, after `ownSlots()`, for the C fill loop (same hash as `slot`).
+    /// The slots and the index mask, after `ownSlots()`, for the C fill loop, which records the
+    /// victims (same hash as `slot`).
     var slotWords: (UnsafeMutablePointer<UInt64>, UInt64) { (slots.words, UInt64(mask)) }
-
-    /// `insert` after `ownSlots()` (a page's fills check once, not per line).
-    @inline(__always) mutating func insertOwned(_ line: UInt64) {
-        slots.words[slot(line)] = line &+ 1
-    }
 
     /// Starts loading the slots of lines `[firstLine, firstLine + count)`, before a run of
     /// `remove`s among them.
