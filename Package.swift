@@ -42,9 +42,8 @@ let package = Package(
             dependencies: ["CZstd"],
             swiftSettings: [.define("PREZERO_INTERNAL_CHECKS", .when(configuration: .debug))]
         ),
-        // The cache model's way search in SSE2/NEON (Swift's SIMD types do not compile to it).
-        // Always optimized: debug builds call it out of line (PZ_SCAN_OUT_OF_LINE) rather than
-        // compile its SSE code at -O0 into PrezeroModel, which made the tests' replays ~3x slower.
+        // The cache model's sets in C (SSE2/NEON way search, AVX-512 where the CPU has it).
+        // Always optimized: at -O0 the debug build's replays, and so the tests, crawl.
         .target(name: "CSetScan", cSettings: [.unsafeFlags(["-O2"])]),
         // Machine profiles, buddy allocator with zero state, zero drivers, cache model.
         .target(
@@ -52,7 +51,6 @@ let package = Package(
             dependencies: ["CSetScan", .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: [
                 .define("PREZERO_INTERNAL_CHECKS", .when(configuration: .debug)),
-                .unsafeFlags(["-Xcc", "-DPZ_SCAN_OUT_OF_LINE"], .when(configuration: .debug)),
             ]
         ),
         // `prezero calibrate`: timing loops in C (rep stosb, non-temporal stores, rdtscp per

@@ -87,7 +87,7 @@ struct ReplaySetupOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Simulate the profile's private L2 per CPU where it has one (the default): LLC hits outside the CPU's L2 cost llc_hit_ns; cached clears fill the clearing CPU's L2 and evict the program's lines there.")
     var privateL2 = true
 
-    @Option(help: ArgumentHelp("The hot set each running task keeps re-reading in its CPU's private L2, KiB, on traces without the program's own accesses: cached clears and first touches on its CPU evict it and it is read again from the LLC (working_set_refetch_ns). Default: the trace's metadata, else 32 KiB (the median of the hot sets measured in the bundled page-touch captures); 0: no hot set (a verdict's range still takes the whole L2).", valueName: "kib"))
+    @Option(help: ArgumentHelp("The hot set each running task keeps re-reading in its CPU's private L2, KiB, on traces without the program's own accesses: cached clears and first touches on its CPU evict it and it is read again from the LLC (working_set_refetch_ns). Default: the trace's metadata, else 32 KiB, assumed (the median of the hot sets measured on other programs, in the bundled page-touch captures); 0: no hot set (a verdict's range still takes the whole L2).", valueName: "kib"))
     var workingSetKib: Int?
 
     @Option(help: ArgumentHelp("When a task reads its hot set again: continuous (as fast as the L2 is re-read, notes §4: 6.8 ns a line) or none (once, when it leaves the CPU).", valueName: "continuous|none"))

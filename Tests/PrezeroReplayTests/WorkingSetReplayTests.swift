@@ -96,7 +96,7 @@ struct WorkingSetReplayTests {
     }
 
     /// A touch profile that measured the command's hot set at 1 MiB gives its task that hot set
-    /// instead of the assumed half L2: the replay equals `--working-set-kib 1024`'s.
+    /// instead of the assumed 32 KiB: the replay equals `--working-set-kib 1024`'s.
     @Test func aMeasuredHotSetReplacesTheAssumption() throws {
         var profile = TouchProfile(linesPerPage: 64, sources: ["t"], commands: ["l2p": .init(pages: [1] + Array(repeating: 0, count: 63), hotSetBytes: 1 << 20, hotSetWindows: 3)])
         let measured = try faultRun("zero-on-fault", faults: 256) { $0.touchProfile = profile; $0.workingSetReuse = .none }

@@ -83,7 +83,7 @@ package struct CacheModel: @unchecked Sendable {
     /// - Parameters:
     ///   - pages: physical pages to track residency for (0: no tracking);
     ///   - linesPerPage: a power of two;
-    ///   - countsFills: keep each set's count of lines filled (`fillsPerSet`).
+    ///   - countsFills: keep each set's count of lines filled (`fillCounters`).
     /// - Precondition: 1...256 ways (the profile's range); physical line numbers stay below
     ///   2^32 x sets (checked by the profile).
     package init(geometry: CacheGeometry, pages: Int = 0, linesPerPage: Int = 64, countsFills: Bool = false) {

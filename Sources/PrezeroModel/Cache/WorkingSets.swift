@@ -69,7 +69,7 @@ package struct WorkingSets: @unchecked Sendable {
     /// 31, sort 32, xz 51 and xz's shell 80 KiB), capped at the L2.
     package static let defaultBytes = 32 << 10
 
-    package static let sizeSource = "a kernel capture cannot see the program's data: the nominal is 32 KiB, the median hot set of the commands measured in the bundled page-touch captures (gzip 26, python3 31, sort 32, xz 51, sh 80 KiB; prezero touch-profile), the range none to the whole L2 (notes §4 re-read a 1 MiB working set, the whole L2). Per task, at most the anonymous memory it faulted when its fork or exec is in the trace"
+    package static let sizeSource = "a kernel capture cannot see the program's data: the nominal is \(defaultBytes >> 10) KiB, the median hot set of the commands measured in the bundled page-touch captures (gzip 26, python3 31, sort 32, xz 51, sh 80 KiB; prezero touch-profile), the range none to the whole L2 (notes §4 re-read a 1 MiB working set, the whole L2). Per task, at most the anonymous memory it faulted when its fork or exec is in the trace"
     package static let reuseSource = "assumed: continuous, a task re-reads its hot set as fast as notes §4 re-read 1 MiB of L2-resident data (6.8 ns a line), or none, once when it leaves the CPU"
 
     package let settings: [Setting]
@@ -293,9 +293,11 @@ package struct WorkingSets: @unchecked Sendable {
         let filled = counters[cpu].total.pointee &- cpus[cpu].totalAtReread[i]
         let hot = cpus[cpu].hot[i]
         guard filled > 0, hot > 0 else { return 0 }
-        let perSet = Double(filled) / Double(sets)
-        let bound = Double(hot) * (1 - pow(1 - 1 / Double(ways), perSet))
-        guard bound >= atLeast else { return 0 }
+        if atLeast > 0 {  // the bound is never below 0: no pow when nothing can be skipped
+            let perSet = Double(filled) / Double(sets)
+            let bound = Double(hot) * (1 - pow(1 - 1 / Double(ways), perSet))
+            guard bound >= atLeast else { return 0 }
+        }
         return evictedLines(hot: hot, counters[cpu], filled: filled, snapshot: cpus[cpu].snapshots[i])
     }
 

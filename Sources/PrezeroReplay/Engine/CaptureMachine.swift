@@ -94,7 +94,7 @@ extension ReplayOptions {
         options.touchSource = touch != nil ? .option : metadata?.touch != nil ? .trace : .assumed
         options.timebase = Timebase(rawValue: metadata?.timebase ?? "trace") ?? .trace
         options.initialFreeBlocks = initialFree
-        options.schedSwitchRecorded = metadata?.events.map { $0.contains("sched:sched_switch") }
+        options.schedSwitchRecorded = metadata?.events.map { $0.contains(EventKind.schedSwitch.canonicalName) }
         if let bytes = metadata?.workingSetBytes, bytes >= 0 {
             options.workingSetBytes = bytes
             options.workingSetFromTrace = true

@@ -32,13 +32,15 @@ extension ReplayEngine {
 
     /// The hot lines re-read from the LLC, at `llc_hit_ns` each: part of the program's time.
     mutating func chargeWorkingSets() {
-        guard let sets = workingSets, sets.refetchedLines.count == 3 else { return }
+        guard let sets = workingSets else { return }
+        let lines = sets.refetchedLines
+        guard lines.count == 3 else { return }
         let price = profile.llcHitNs ?? profile.lineHitNs
         metrics.workingSetBytes = Double(sets.settings[0].bytes)
-        metrics.workingSetRefetchLines = sets.refetchedLines[0]
-        metrics.workingSetRefetchLinesAtL2Size = sets.refetchedLines[1]
-        metrics.workingSetRefetchLinesOtherReuse = sets.refetchedLines[2]
-        metrics.workingSetRefetchNs = Double(sets.refetchedLines[0]) * price
+        metrics.workingSetRefetchLines = lines[0]
+        metrics.workingSetRefetchLinesAtL2Size = lines[1]
+        metrics.workingSetRefetchLinesOtherReuse = lines[2]
+        metrics.workingSetRefetchNs = Double(lines[0]) * price
         metrics.workingSetTasks = UInt64(sets.tasksWithHotSets)
         metrics.workingSetTasksMeasured = UInt64(sets.tasksWithMeasuredHotSets)
     }

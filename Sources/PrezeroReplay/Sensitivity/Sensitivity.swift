@@ -112,6 +112,8 @@ package enum Sensitivity {
         var replay: (@Sendable (inout ReplayOptions, Double) -> Void)?
         /// Policies with a zeroed pool replay; the others are re-priced (`reprice`).
         var replayOnlyPools = false
+        /// Varied only where the hot-set model ran (a kernel capture with a private L2).
+        var needsHotSetModel = false
         /// The total CPU of a run at `value` of the input (for re-priced inputs).
         var reprice: (@Sendable (RunMetrics, MachineProfile, Double) -> Double)?
     }
@@ -157,8 +159,8 @@ package enum Sensitivity {
         Input(
             key: "idle fraction",
             ends: { o in
-                if o.timebase != .trace { return .failure(NotVaried(why: "idle fraction: time is modelled (synthetic trace)")) }
-                if o.schedSwitchRecorded == true { return .failure(NotVaried(why: "idle fraction: idle time comes from the capture's sched_switch events")) }
+                if o.timebase != .trace { return .failure(NotVaried(why: "time is modelled (synthetic trace)")) }
+                if o.schedSwitchRecorded == true { return .failure(NotVaried(why: "idle time comes from the capture's sched_switch events")) }
                 return .success(Ends(
                     low: 0, high: 1, nominal: o.idleFraction, lowText: "every CPU busy", highText: "every CPU idle",
                     source: "no sched_switch in the capture (perf kmem record takes none): how much of each CPU was idle for a scrubber is unknown, 0 to 1 (--idle-fraction sets the nominal)"))
@@ -173,12 +175,15 @@ package enum Sensitivity {
         Input(
             key: "working-set size",
             ends: { o in
-                guard let l2 = o.profile.l2, o.privateL2 else { return .failure(NotVaried(why: "working set: no private L2 simulated")) }
-                if o.workingSetFromTrace { return .failure(NotVaried(why: "working set: the trace's metadata gives it (\(o.workingSet.bytes / 1024) KiB)")) }
+                guard let l2 = o.profile.l2, o.privateL2 else { return .failure(NotVaried(why: "no private L2 simulated")) }
+                if o.workingSetFromTrace { return .failure(NotVaried(why: "the trace's metadata gives it (\(o.workingSet.bytes / 1024) KiB)")) }
                 return .success(Ends(
                     low: 0, high: Double(l2.sizeBytes), nominal: Double(o.workingSet.bytes),
-                    lowText: "none", highText: "\(l2.sizeBytes / 1024) KiB (the L2)", source: WorkingSets.sizeSource))
+                    lowText: "none", highText: "\(l2.sizeBytes / 1024) KiB (the L2)",
+                    source: o.workingSetBytes == nil ? WorkingSets.sizeSource
+                        : "chosen: \(o.workingSet.bytes / 1024) KiB (--working-set-kib or a plan's working_set_kib), the range none to the whole L2"))
             },
+            needsHotSetModel: true,
             reprice: { m, p, bytes in
                 let lines = bytes == 0 ? 0 : bytes == m.workingSetBytes ? m.workingSetRefetchLines : m.workingSetRefetchLinesAtL2Size
                 return m.totalCPUNs + (Double(lines) - Double(m.workingSetRefetchLines)) * (p.llcHitNs ?? p.lineHitNs)
@@ -186,11 +191,12 @@ package enum Sensitivity {
         Input(
             key: "working-set reuse",
             ends: { o in
-                guard o.profile.l2 != nil, o.privateL2 else { return .failure(NotVaried(why: "working set: no private L2 simulated")) }
+                guard o.profile.l2 != nil, o.privateL2 else { return .failure(NotVaried(why: "no private L2 simulated")) }
                 return .success(Ends(
                     low: 0, high: 1, nominal: o.workingSetReuse == .continuous ? 1 : 0,
                     lowText: "none (once, when the task leaves the CPU)", highText: "continuous (as fast as the L2 is re-read)", source: WorkingSets.reuseSource))
             },
+            needsHotSetModel: true,
             reprice: { m, p, continuous in
                 // The nominal end is the run itself; the other is counted in the same replay.
                 m.totalCPUNs + (Double(m.workingSetRefetchLinesOtherReuse) - Double(m.workingSetRefetchLines)) * (p.llcHitNs ?? p.lineHitNs)
@@ -282,7 +288,7 @@ package enum Sensitivity {
             var notVaried: [String] = []
             var points: [(Double, Double, Double)] = []  // lines, policy total, baseline total
             for input in inputs {
-                if input.key.hasPrefix("working-set"), base.trace.workingSetReuse == nil {
+                if input.needsHotSetModel, base.trace.workingSetReuse == nil {
                     notVaried.append("\(input.key): not modelled here (the trace records the program's own accesses, or no private L2)")
                     continue
                 }

@@ -157,6 +157,26 @@ public struct TouchProfileBuilder: TraceEventSink {
         var touches: [UInt64: UInt8] = [:]
         var finished: [Int] = []
         var reused: Int { touches.values.reduce(0) { $0 + ($1 == 2 ? 1 : 0) } }
+
+        /// A touch record's lines (its timestamp counts accesses); a window that is over gives
+        /// its hot lines first.
+        mutating func add(_ event: TraceEvent) {
+            if event.timestampNs &- start >= TouchProfile.hotSetWindowAccesses {
+                finished.append(reused)
+                touches.removeAll(keepingCapacity: true)
+                start = event.timestampNs
+            }
+            let base = event.touchPage &* 128
+            for (word, mask) in [event.touchMaskLow, event.touchMaskHigh].enumerated() {
+                var bits = mask
+                while bits != 0 {
+                    let bit = UInt64(bits.trailingZeroBitCount)
+                    bits &= bits &- 1
+                    let line = base &+ UInt64(word * 64) &+ bit
+                    touches[line] = min((touches[line] ?? 0) + 1, 2)  // 2: touched again
+                }
+            }
+        }
     }
 
     public let pageBytes: Int
@@ -195,23 +215,8 @@ public struct TouchProfileBuilder: TraceEventSink {
     /// A touch record's lines in its command's window (its timestamp counts accesses); a window
     /// that is over gives its hot lines.
     mutating func countHotSet(_ event: TraceEvent) {
-        var window = hotSets[event.comm] ?? HotSetWindow(start: event.timestampNs)
-        if event.timestampNs &- window.start >= TouchProfile.hotSetWindowAccesses {
-            window.finished.append(window.reused)
-            window.touches.removeAll(keepingCapacity: true)
-            window.start = event.timestampNs
-        }
-        let base = event.touchPage &* 128
-        for (word, mask) in [event.touchMaskLow, event.touchMaskHigh].enumerated() {
-            var bits = mask
-            while bits != 0 {
-                let bit = UInt64(bits.trailingZeroBitCount)
-                bits &= bits &- 1
-                let line = base &+ UInt64(word * 64) &+ bit
-                window.touches[line] = min((window.touches[line] ?? 0) + 1, 2)  // 2: touched again
-            }
-        }
-        hotSets[event.comm] = window
+        // Changed in place: a copy taken out of the dictionary copied its line counts on every write.
+        hotSets[event.comm, default: HotSetWindow(start: event.timestampNs)].add(event)
     }
 
     /// The profile, with command names from the trace's symbols; nil when the trace had no
@@ -226,7 +231,9 @@ public struct TouchProfileBuilder: TraceEventSink {
             d.pages[min(max(page.lines.count, 1), linesPerPage) - 1] += 1
             commands[key] = d
         }
-        for (comm, window) in hotSets {
+        // In symbol order: commands whose names share their first 15 bytes share a key, and the
+        // last one written wins, the same one every run.
+        for (comm, window) in hotSets.sorted(by: { $0.key < $1.key }) {
             let key = TouchProfile.commKey(symbols.name(comm))
             guard commands[key] != nil else { continue }  // a command with no faulted page
             let samples = window.finished.isEmpty ? [window.reused] : window.finished.sorted()
