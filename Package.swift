@@ -30,8 +30,10 @@ let package = Package(
             pkgConfig: "libtracecmd",
             providers: [.apt(["libtracecmd-dev", "libtraceevent-dev", "libtracefs-dev"])]
         ),
-        // A record's fields as text, shared by the helpers: page events from their numbers.
-        .target(name: "CTraceRender", dependencies: ["CTraceCmd"], cSettings: [.unsafeFlags(["-O2"])]),
+        // The frames a binary-trace helper writes and prezero reads (one header for both sides).
+        .target(name: "CTraceStream"),
+        // A record as frames, shared by the helpers: page and fault events from their numbers.
+        .target(name: "CTraceRender", dependencies: ["CTraceCmd", "CTraceStream"], cSettings: [.unsafeFlags(["-O2"])]),
         .executableTarget(name: "prezero-trace-dat", dependencies: ["CTraceCmd", "CTraceRender"]),
         // perf.data: read by this helper (header, attributes, tracing data, records) and
         // rendered with libtraceevent as perf script prints it.
@@ -39,7 +41,7 @@ let package = Package(
         // bytes -> TraceEvent: decompression, line splitting, format detection, parsers, statistics.
         .target(
             name: "PrezeroTrace",
-            dependencies: ["CZstd"],
+            dependencies: ["CZstd", "CTraceStream"],
             swiftSettings: [.define("PREZERO_INTERNAL_CHECKS", .when(configuration: .debug))]
         ),
         // The cache model's sets in C (SSE2/NEON way search, AVX-512 where the CPU has it).

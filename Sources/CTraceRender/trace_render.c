@@ -2,10 +2,10 @@
 
 #include <stdint.h>
 #include <stdio.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static char out[1 << 20];
 static size_t out_length;
@@ -29,7 +29,7 @@ int pz_out_flush(void) {
     return out_failed ? -1 : 0;
 }
 
-void pz_out_bytes(const char *bytes, size_t count) {
+static void out_bytes(const void *bytes, size_t count) {
     if (count > sizeof out - out_length) {
         if (out_length > 0 && fwrite(out, 1, out_length, stdout) != out_length) out_failed = 1;
         out_length = 0;
@@ -42,101 +42,206 @@ void pz_out_bytes(const char *bytes, size_t count) {
     out_length += count;
 }
 
-void pz_out_str(const char *text) { pz_out_bytes(text, strlen(text)); }
-void pz_out_char(char c) { pz_out_bytes(&c, 1); }
+void pz_out_event(struct pz_frame_event *frame) {
+    frame->frame = PZ_FRAME_EVENT;
+    out_bytes(frame, sizeof *frame);
+}
 
-void pz_out_udec(unsigned long long value) {
+// MARK: TEXT lines
+
+static char *line;
+static size_t line_length, line_capacity;
+
+void pz_line_bytes(const char *bytes, size_t count) {
+    if (count > line_capacity - line_length) {
+        size_t capacity = line_capacity ? line_capacity : 4096;
+        while (count > capacity - line_length) capacity *= 2;
+        char *grown = realloc(line, capacity);
+        if (!grown) { out_failed = 1; return; }
+        line = grown;
+        line_capacity = capacity;
+    }
+    memcpy(line + line_length, bytes, count);
+    line_length += count;
+}
+
+void pz_line_str(const char *text) { pz_line_bytes(text, strlen(text)); }
+void pz_line_char(char c) { pz_line_bytes(&c, 1); }
+
+void pz_line_udec(unsigned long long value) {
     char digits[24];
     int n = 0;
     do { digits[sizeof digits - 1 - n++] = (char)('0' + value % 10); value /= 10; } while (value);
-    pz_out_bytes(digits + sizeof digits - n, (size_t)n);
+    pz_line_bytes(digits + sizeof digits - n, (size_t)n);
 }
 
-void pz_out_dec(long long value) {
+void pz_line_dec(long long value) {
     if (value < 0) {
-        pz_out_char('-');
-        pz_out_udec(0ULL - (unsigned long long)value);
+        pz_line_char('-');
+        pz_line_udec(0ULL - (unsigned long long)value);
     } else {
-        pz_out_udec((unsigned long long)value);
+        pz_line_udec((unsigned long long)value);
     }
 }
 
-void pz_out_hex(unsigned long long value) {
-    char digits[20];
-    int n = 0;
-    do { digits[sizeof digits - 1 - n++] = "0123456789abcdef"[value & 15]; value >>= 4; } while (value);
-    digits[sizeof digits - 1 - n++] = 'x';
-    digits[sizeof digits - 1 - n++] = '0';
-    pz_out_bytes(digits + sizeof digits - n, (size_t)n);
-}
-
-void pz_out_time(unsigned long long ns) {
-    pz_out_udec(ns / 1000000000ULL);
+void pz_line_time(unsigned long long ns) {
+    pz_line_udec(ns / 1000000000ULL);
     char fraction[10];
     unsigned long long rest = ns % 1000000000ULL;
     fraction[0] = '.';
     for (int i = 9; i >= 1; i--) { fraction[i] = (char)('0' + rest % 10); rest /= 10; }
-    pz_out_bytes(fraction, sizeof fraction);
+    pz_line_bytes(fraction, sizeof fraction);
 }
 
+void pz_end_line(void) {
+    struct pz_frame_text header = {.frame = PZ_FRAME_TEXT, .length = (uint32_t)line_length};
+    out_bytes(&header, sizeof header);
+    out_bytes(line, line_length);
+    line_length = 0;
+}
+
+void pz_line_fields(struct tep_handle *tep, struct tep_record *record, struct trace_seq *scratch) {
+    trace_seq_reset(scratch);
+    tep_print_event(tep, scratch, record, "%s", TEP_PRINT_INFO);
+    trace_seq_terminate(scratch);
+    for (unsigned i = 0; scratch->buffer && i < scratch->len; i++)
+        if (scratch->buffer[i] == '\n') scratch->buffer[i] = ' ';  // one record, one line
+    if (scratch->buffer) pz_line_bytes(scratch->buffer, scratch->len);
+}
+
+// MARK: STRING ids
+
+// Open addressing over (hash, id); the strings themselves in one growing arena.
+struct string_slot { uint64_t hash; uint32_t id, offset, length; };
+static struct string_slot *strings;
+static size_t string_capacity;
+static uint32_t string_count;
+static char *arena;
+static size_t arena_length, arena_capacity;
+
+static uint64_t hash_bytes(const char *text, size_t length) {
+    uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a
+    for (size_t i = 0; i < length; i++) h = (h ^ (uint8_t)text[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+uint32_t pz_string(const char *text, size_t length) {
+    if (length > UINT32_MAX / 2) length = UINT32_MAX / 2;
+    if ((size_t)(string_count + 1) * 2 > string_capacity) {
+        size_t capacity = string_capacity ? string_capacity * 2 : 1024;
+        struct string_slot *table = calloc(capacity, sizeof *table);
+        if (!table) { out_failed = 1; return 0; }
+        for (size_t i = 0; i < string_capacity; i++) {
+            if (!strings[i].id) continue;
+            size_t k = strings[i].hash & (capacity - 1);
+            while (table[k].id) k = (k + 1) & (capacity - 1);
+            table[k] = strings[i];
+        }
+        free(strings);
+        strings = table;
+        string_capacity = capacity;
+    }
+    uint64_t hash = hash_bytes(text, length);
+    size_t k = hash & (string_capacity - 1);
+    for (; strings[k].id; k = (k + 1) & (string_capacity - 1))
+        if (strings[k].hash == hash && strings[k].length == length && memcmp(arena + strings[k].offset, text, length) == 0)
+            return strings[k].id;
+    if (length > arena_capacity - arena_length) {
+        size_t capacity = arena_capacity ? arena_capacity : 1 << 16;
+        while (length > capacity - arena_length) capacity *= 2;
+        char *grown = realloc(arena, capacity);
+        if (!grown || capacity > UINT32_MAX) { out_failed = 1; return 0; }
+        arena = grown;
+        arena_capacity = capacity;
+    }
+    memcpy(arena + arena_length, text, length);
+    strings[k] = (struct string_slot){hash, ++string_count, (uint32_t)arena_length, (uint32_t)length};
+    arena_length += length;
+    struct pz_frame_string header = {.frame = PZ_FRAME_STRING, .id = string_count, .length = (uint32_t)length};
+    out_bytes(&header, sizeof header);
+    out_bytes(text, length);
+    return string_count;
+}
+
+// MARK: EVENT frames
+
 // What an event id is to the fast path, decided at its first record.
-enum kind { UNKNOWN = 0, OTHER, PAGE_ALLOC, PAGE_FREE, PAGE_FREE_BATCHED, FAULT };
 struct event_fields {
-    enum kind kind;
+    int kind;  // -1 unknown yet, 0 none, else a pz_stream_event
     struct tep_format_field *pfn, *order, *migratetype, *gfp, *address, *ip, *error_code;
 };
 #define MAX_IDS 65536
 static struct event_fields fields_by_id[MAX_IDS];
-
-// gfp_flags text by raw value: open addressing, rendered once per distinct value.
-struct gfp_text { unsigned long long raw; char *text; };
-static struct gfp_text *gfp_table;
-static size_t gfp_capacity, gfp_count;
+static int fields_ready;
 
 static struct event_fields *fields_of(struct tep_event *event) {
     if (event->id < 0 || event->id >= MAX_IDS) return NULL;
+    if (!fields_ready) {
+        for (int i = 0; i < MAX_IDS; i++) fields_by_id[i].kind = -1;
+        fields_ready = 1;
+    }
     struct event_fields *f = &fields_by_id[event->id];
-    if (f->kind != UNKNOWN) return f;
-    f->kind = OTHER;
+    if (f->kind >= 0) return f;
+    f->kind = 0;
     const char *name = event->name ? event->name : "";
-    if (!strcmp(name, "mm_page_alloc")) {
+    int page = !strcmp(name, "mm_page_alloc") ? PZ_EVENT_PAGE_ALLOC
+        : !strcmp(name, "mm_page_free") ? PZ_EVENT_PAGE_FREE
+        : !strcmp(name, "mm_page_free_batched") ? PZ_EVENT_PAGE_FREE_BATCHED
+        : !strcmp(name, "mm_page_alloc_zone_locked") ? PZ_EVENT_ALLOC_ZONE_LOCKED
+        : !strcmp(name, "mm_page_pcpu_drain") ? PZ_EVENT_PCPU_DRAIN : 0;
+    if (page) {
         f->pfn = tep_find_field(event, "pfn");
         f->order = tep_find_field(event, "order");
         f->migratetype = tep_find_field(event, "migratetype");
         f->gfp = tep_find_field(event, "gfp_flags");
-        if (f->pfn && f->order && f->migratetype && f->gfp) f->kind = PAGE_ALLOC;
-    } else if (!strcmp(name, "mm_page_free")) {
-        f->pfn = tep_find_field(event, "pfn");
-        f->order = tep_find_field(event, "order");
-        if (f->pfn && f->order) f->kind = PAGE_FREE;
-    } else if (!strcmp(name, "mm_page_free_batched")) {
-        f->pfn = tep_find_field(event, "pfn");
-        if (f->pfn) f->kind = PAGE_FREE_BATCHED;
+        int complete = f->pfn && (page == PZ_EVENT_PAGE_FREE_BATCHED || f->order)
+            && (page != PZ_EVENT_PAGE_ALLOC || f->gfp)
+            && (page == PZ_EVENT_PAGE_FREE || page == PZ_EVENT_PAGE_FREE_BATCHED || f->migratetype);
+        if (complete) f->kind = page;
     } else if (!strcmp(name, "page_fault_user") || !strcmp(name, "page_fault_kernel")) {
         f->address = tep_find_field(event, "address");
         f->ip = tep_find_field(event, "ip");
         f->error_code = tep_find_field(event, "error_code");
-        if (f->address && f->ip && f->error_code) f->kind = FAULT;
+        if (f->address && f->ip && f->error_code) f->kind = name[11] == 'u' ? PZ_EVENT_FAULT_USER : PZ_EVENT_FAULT_KERNEL;
     }
     return f;
 }
 
+// A numeric field, zero-extended (as tep_read_number_field gives it): read in place when the
+// file has this machine's byte order, through libtraceevent otherwise.
 static unsigned long long number(struct tep_format_field *field, struct tep_record *record, int *ok) {
     unsigned long long value = 0;
-    if (field->offset + field->size > record->size || tep_read_number_field(field, record->data, &value) != 0) *ok = 0;
+    if (field->offset < 0 || field->size <= 0 || field->offset + field->size > record->size) {
+        *ok = 0;
+        return 0;
+    }
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    static int in_place = -1;
+    if (in_place < 0) in_place = !tep_is_file_bigendian(field->event->tep);
+    if (in_place && (field->size == 1 || field->size == 2 || field->size == 4 || field->size == 8)) {
+        memcpy(&value, (const char *)record->data + field->offset, (size_t)field->size);
+        return value;
+    }
+#endif
+    if (tep_read_number_field(field, record->data, &value) != 0) *ok = 0;
     return value;
 }
 
-// The print format's rendering of gfp_flags for `raw`, taken from a full rendering of `record`.
-static const char *gfp_text(struct tep_handle *tep, struct tep_record *record, unsigned long long raw) {
+// The print format's rendering of gfp_flags for `raw`, taken from a full rendering of `record`,
+// as a string id; 0 when there is none. Rendered once per distinct value.
+struct gfp_text { unsigned long long raw; uint32_t id; };
+static struct gfp_text *gfp_table;
+static size_t gfp_capacity, gfp_count;
+
+static uint32_t gfp_string(struct tep_handle *tep, struct tep_record *record, unsigned long long raw) {
     if (gfp_count * 2 >= gfp_capacity) {
         size_t capacity = gfp_capacity ? gfp_capacity * 2 : 256;
         struct gfp_text *table = calloc(capacity, sizeof *table);
-        if (!table) return NULL;
+        if (!table) return 0;
         for (size_t i = 0; i < gfp_capacity; i++) {
-            if (!gfp_table[i].text) continue;
+            if (!gfp_table[i].id) continue;
             size_t k = (size_t)(gfp_table[i].raw * 0x9E3779B97F4A7C15ULL >> 20) & (capacity - 1);
-            while (table[k].text) k = (k + 1) & (capacity - 1);
+            while (table[k].id) k = (k + 1) & (capacity - 1);
             table[k] = gfp_table[i];
         }
         free(gfp_table);
@@ -144,8 +249,8 @@ static const char *gfp_text(struct tep_handle *tep, struct tep_record *record, u
         gfp_capacity = capacity;
     }
     size_t k = (size_t)(raw * 0x9E3779B97F4A7C15ULL >> 20) & (gfp_capacity - 1);
-    while (gfp_table[k].text) {
-        if (gfp_table[k].raw == raw) return gfp_table[k].text;
+    while (gfp_table[k].id) {
+        if (gfp_table[k].raw == raw) return gfp_table[k].id;
         k = (k + 1) & (gfp_capacity - 1);
     }
     struct trace_seq full;
@@ -153,77 +258,55 @@ static const char *gfp_text(struct tep_handle *tep, struct tep_record *record, u
     tep_print_event(tep, &full, record, "%s", TEP_PRINT_INFO);
     trace_seq_terminate(&full);
     const char *at = full.buffer ? strstr(full.buffer, "gfp_flags=") : NULL;
-    char *text = at ? strdup(at + 10) : NULL;
+    uint32_t id = 0;
+    if (at) {
+        at += 10;
+        size_t length = strcspn(at, " \n");  // the value only
+        id = length > 0 ? pz_string(at, length) : 0;
+    }
     trace_seq_destroy(&full);
-    if (!text) return NULL;
-    for (char *c = text; *c; c++)
-        if (*c == ' ' || *c == '\n') { *c = 0; break; }  // the value only
+    if (!id) return 0;
     gfp_table[k].raw = raw;
-    gfp_table[k].text = text;
+    gfp_table[k].id = id;
     gfp_count++;
-    return text;
+    return id;
 }
 
-void pz_out_fields(struct tep_handle *tep, struct tep_event *event, struct tep_record *record, struct trace_seq *scratch) {
+int pz_fast_event(struct tep_handle *tep, struct tep_event *event, struct tep_record *record, struct pz_frame_event *frame) {
     struct event_fields *f = fields_of(event);
+    if (!f || f->kind == 0) return 0;
     int ok = 1;
-    if (f) switch (f->kind) {
-    case PAGE_ALLOC: {
-        unsigned long long pfn = number(f->pfn, record, &ok), order = number(f->order, record, &ok);
-        long long migratetype = (int)number(f->migratetype, record, &ok);
-        unsigned long long raw = number(f->gfp, record, &ok);
-        // A failed allocation (pfn -1) and an empty mask print specially: the print format's way.
-        if (!ok || pfn == (f->pfn->size == 8 ? ~0ULL : 0xFFFFFFFFULL) || raw == 0) break;
-        const char *gfp = gfp_text(tep, record, raw);
-        if (!gfp) break;
-        pz_out_str("pfn=");
-        pz_out_hex(pfn);
-        pz_out_str(" order=");
-        pz_out_udec(order);
-        pz_out_str(" migratetype=");
-        pz_out_dec(migratetype);
-        pz_out_str(" gfp_flags=");
-        pz_out_str(gfp);
-        return;
-    }
-    case PAGE_FREE: {
-        unsigned long long pfn = number(f->pfn, record, &ok), order = number(f->order, record, &ok);
-        if (!ok) break;
-        pz_out_str("pfn=");
-        pz_out_hex(pfn);
-        pz_out_str(" order=");
-        pz_out_udec(order);
-        return;
-    }
-    case PAGE_FREE_BATCHED: {
-        unsigned long long pfn = number(f->pfn, record, &ok);
-        if (!ok) break;
-        pz_out_str("pfn=");
-        pz_out_hex(pfn);
-        pz_out_str(" order=0");
-        return;
-    }
-    case FAULT: {
+    frame->event = (uint8_t)f->kind;
+    frame->b = frame->c = 0;
+    if (f->kind == PZ_EVENT_FAULT_USER || f->kind == PZ_EVENT_FAULT_KERNEL) {
         unsigned long long address = number(f->address, record, &ok), ip = number(f->ip, record, &ok);
         unsigned long long code = number(f->error_code, record, &ok);
         // %ps prints a symbol when kallsyms names the address, and 0 its own way: leave those to
         // the print format.
-        if (!ok || address == 0 || ip == 0 || tep_find_function(tep, address) || tep_find_function(tep, ip)) break;
-        pz_out_str("address=");
-        pz_out_hex(address);
-        pz_out_str(" ip=");
-        pz_out_hex(ip);
-        pz_out_str(" error_code=");
-        pz_out_hex(code);
-        return;
+        if (!ok || address == 0 || ip == 0 || tep_find_function(tep, address) || tep_find_function(tep, ip)) return 0;
+        frame->order = 0;
+        frame->migratetype = -1;
+        frame->a = address;
+        frame->b = ip;
+        frame->c = code;
+        return 1;
     }
-    default:
-        break;
+    unsigned long long pfn = number(f->pfn, record, &ok);
+    unsigned long long order = f->kind == PZ_EVENT_PAGE_FREE_BATCHED ? 0 : number(f->order, record, &ok);
+    long long migratetype = -1;
+    if (f->kind != PZ_EVENT_PAGE_FREE && f->kind != PZ_EVENT_PAGE_FREE_BATCHED) migratetype = (int)number(f->migratetype, record, &ok);
+    // 52 physical address bits over 4 KiB pages, as the text parser checks; a failed allocation
+    // (pfn -1) prints as 0, so it is text too.
+    int failed = pfn == (f->pfn->size == 8 ? ~0ULL : 0xFFFFFFFFULL);
+    if (!ok || failed || pfn >= 1ULL << 40 || order >= 64 || migratetype < -1 || migratetype > 127) return 0;
+    if (f->kind == PZ_EVENT_PAGE_ALLOC) {
+        unsigned long long raw = number(f->gfp, record, &ok);
+        if (!ok || raw == 0) return 0;  // an empty mask prints its own way
+        frame->c = gfp_string(tep, record, raw);
+        if (!frame->c) return 0;
     }
-    trace_seq_reset(scratch);
-    tep_print_event(tep, scratch, record, "%s", TEP_PRINT_INFO);
-    trace_seq_terminate(scratch);
-    for (unsigned i = 0; scratch->buffer && i < scratch->len; i++)
-        if (scratch->buffer[i] == '\n') scratch->buffer[i] = ' ';  // one record, one line
-    if (scratch->buffer) pz_out_bytes(scratch->buffer, scratch->len);
+    frame->order = (uint8_t)order;
+    frame->migratetype = (int8_t)migratetype;
+    frame->a = pfn;
+    return 1;
 }

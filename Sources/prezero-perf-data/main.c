@@ -1,10 +1,11 @@
-// prezero-perf-data FILE: prints every tracepoint sample of the perf.data FILE as a line of
-// `perf script -F comm,pid,tid,cpu,time,event,trace --ns --show-lost-events` text, for
-// prezero's text parser. It reads the file itself (tools/perf/Documentation/
-// perf.data-file-format.txt): the header, the attributes and their sample ids, the tracing-data
-// feature section (the events' formats, parsed by libtraceevent), and the records, in time order
-// as perf's ordered events deliver them; each sample's raw tracepoint data is rendered by its
-// event's print format (libtraceevent, as perf script does).
+// prezero-perf-data FILE: writes every tracepoint sample of the perf.data FILE to prezero as the
+// frames of trace_stream.h: page and fault samples as EVENT frames from their numeric fields,
+// every other record as a line of `perf script -F comm,pid,tid,cpu,time,event,trace --ns
+// --show-lost-events` text, for prezero's text parser. It reads the file itself
+// (tools/perf/Documentation/perf.data-file-format.txt): the header, the attributes and their
+// sample ids, the tracing-data feature section (the events' formats, parsed by libtraceevent),
+// and the records, in time order as perf's ordered events deliver them; a TEXT record's raw
+// tracepoint data is rendered by its event's print format (libtraceevent, as perf script does).
 //
 // A separate process, like prezero-trace-dat: a damaged file that crashes libtraceevent ends
 // this helper, not prezero.
@@ -153,7 +154,7 @@ static void parse_trailer(uint64_t end, uint64_t body, uint64_t type, struct sam
 }
 
 // Comms by tid, as perf's thread map learns them from COMM and FORK records (open addressing).
-struct thread { uint32_t tid; int used, comm_set; char comm[32]; };
+struct thread { uint32_t tid, comm_id; int used, comm_set; char comm[32]; };  // comm_id: 0 until sent
 static struct thread *threads;
 static size_t thread_count, thread_capacity;
 static size_t thread_slot(uint32_t tid) { return (size_t)(tid * 0x9E3779B1u) & (thread_capacity - 1); }
@@ -182,16 +183,55 @@ static struct thread *thread_of(uint32_t tid, int create) {
     t->used = 1;
     t->tid = tid;
     t->comm_set = 0;
+    t->comm_id = 0;
     thread_count++;
     snprintf(t->comm, sizeof t->comm, ":%d", (int32_t)tid);  // perf's name for a thread it has no comm for
     return t;
 }
 
-struct order { uint64_t time, offset; };
+struct order { uint64_t time, index; };
 static int compare_order(const void *a, const void *b) {
     const struct order *x = a, *y = b;
     if (x->time != y->time) return x->time < y->time ? -1 : 1;
-    return x->offset < y->offset ? -1 : x->offset > y->offset;  // file order among equal times
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+// The record indexes 0..<count in order of times[index], file order (index order) among equal
+// times. Each key is (time - earliest) above the index's bits, so one u64 sorts both: a stable
+// LSD radix sort over the time bits alone, 11 bits a pass; qsort when the two do not fit in 64.
+static uint64_t *sort_by_time(const uint64_t *times, size_t count, int *index_bits) {
+    uint64_t *keys = malloc((count ? count : 1) * sizeof *keys);
+    if (!keys) fail(0, "out of memory");
+    uint64_t low = count ? times[0] : 0, high = low;
+    for (size_t i = 1; i < count; i++) {
+        if (times[i] < low) low = times[i];
+        if (times[i] > high) high = times[i];
+    }
+    int time_bits = high == low ? 0 : 64 - __builtin_clzll(high - low);
+    *index_bits = count < 2 ? 1 : 64 - __builtin_clzll((uint64_t)count - 1);
+    if (time_bits + *index_bits > 64) {
+        struct order *pairs = malloc(count * sizeof *pairs);
+        if (!pairs) fail(0, "out of memory");
+        for (size_t i = 0; i < count; i++) pairs[i] = (struct order){times[i], i};
+        qsort(pairs, count, sizeof *pairs, compare_order);
+        for (size_t i = 0; i < count; i++) keys[i] = pairs[i].index;
+        free(pairs);
+        *index_bits = 64;
+        return keys;
+    }
+    for (size_t i = 0; i < count; i++) keys[i] = (times[i] - low) << *index_bits | i;
+    uint64_t *other = malloc((count ? count : 1) * sizeof *other), *from = keys, *to = other;
+    if (!other) fail(0, "out of memory");
+    for (int shift = *index_bits; shift < *index_bits + time_bits; shift += 11) {
+        size_t counts[2048] = {0};
+        for (size_t i = 0; i < count; i++) counts[(from[i] >> shift) & 2047]++;
+        size_t sum = 0;
+        for (int d = 0; d < 2048; d++) { size_t n = counts[d]; counts[d] = sum; sum += n; }
+        for (size_t i = 0; i < count; i++) to[counts[(from[i] >> shift) & 2047]++] = from[i];
+        uint64_t *t = from; from = to; to = t;
+    }
+    free(to);
+    return from;
 }
 
 // The tracing-data feature section: the same layout as trace-cmd's (tools/perf/util/trace-event-read.c).
@@ -301,16 +341,16 @@ static void parse_record_trailer(uint64_t p, uint16_t size, uint64_t first_type,
 
 // "COMM PID/TID [CPU] SECONDS.NANOSECONDS: ", perf script's columns.
 static void line_start(const char *comm, const struct sample *s) {
-    pz_out_str(comm);
-    pz_out_char(' ');
-    pz_out_dec((int32_t)s->pid);
-    pz_out_char('/');
-    pz_out_dec((int32_t)s->tid);
-    pz_out_str(" [");
-    pz_out_udec(s->cpu);
-    pz_out_str("] ");
-    pz_out_time(s->time);
-    pz_out_str(": ");
+    pz_line_str(comm);
+    pz_line_char(' ');
+    pz_line_dec((int32_t)s->pid);
+    pz_line_char('/');
+    pz_line_dec((int32_t)s->tid);
+    pz_line_str(" [");
+    pz_line_udec(s->cpu);
+    pz_line_str("] ");
+    pz_line_time(s->time);
+    pz_line_str(": ");
 }
 
 int main(int argc, char **argv) {
@@ -323,7 +363,7 @@ int main(int argc, char **argv) {
     if (fd < 0 || fstat(fd, &file_info) != 0) fail(0, "cannot open: %s", strerror(errno));
     file_size = (uint64_t)file_info.st_size;
     if (file_size < 104) fail(file_size, "the file ends inside the 104-byte perf.data header");
-    file = mmap(NULL, file_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    file = mmap(NULL, file_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);  // one pass, not a fault a page
     if (file == MAP_FAILED) fail(0, "cannot map the file: %s", strerror(errno));
     if (memcmp(file, "PERFILE2", 8) != 0) fail(0, "not a little-endian PERFILE2 perf.data header");
     uint64_t header_size = u64_at(8), attr_size = u64_at(16);
@@ -389,7 +429,7 @@ int main(int argc, char **argv) {
     // No plugins: perf script renders with the print formats alone (sched_switch as prev_comm=...).
 
     // Records, in time order (perf's ordered events; file order among equal times).
-    struct order *order = NULL;
+    uint64_t *times = NULL, *offsets = NULL;
     size_t count = 0, capacity = 0;
     for (uint64_t p = data_offset; p < data_offset + data_size;) {
         if (data_offset + data_size - p < 8) fail(p, "the data section ends inside a record header");
@@ -410,20 +450,25 @@ int main(int argc, char **argv) {
             }
             if (count == capacity) {
                 capacity = capacity ? capacity * 2 : 1 << 16;
-                order = realloc(order, capacity * sizeof *order);
-                if (!order) fail(p, "out of memory");
+                times = realloc(times, capacity * sizeof *times);
+                offsets = realloc(offsets, capacity * sizeof *offsets);
+                if (!times || !offsets) fail(p, "out of memory");
             }
-            order[count++] = (struct order){s.time, p};
+            times[count] = s.time;
+            offsets[count++] = p;
         }
         p += size;
     }
-    qsort(order, count, sizeof *order, compare_order);
+    int index_bits;
+    uint64_t *order = sort_by_time(times, count, &index_bits);
+    uint64_t index_mask = index_bits == 64 ? ~0ULL : (1ULL << index_bits) - 1;
+    free(times);
 
     struct trace_seq info;
     trace_seq_init(&info);
     for (size_t i = 0; i < count; i++) {
         if ((i & 0xFFF) == 0xFFF) pz_progress(i, count);  // every 4096 records
-        uint64_t p = order[i].offset;
+        uint64_t p = offsets[order[i] & index_mask];
         uint32_t type = u32_at(p);
         uint16_t size;
         memcpy(&size, file + p + 6, 2);
@@ -435,6 +480,7 @@ int main(int argc, char **argv) {
             memcpy(t->comm, file + p + 16, n);
             t->comm[n] = 0;
             t->comm_set = 1;
+            t->comm_id = 0;
         } else if (type == RECORD_FORK) {
             uint32_t ptid = u32_at(p + 20), tid = u32_at(p + 16);
             // perf's thread__fork: the child is a new thread (a reused tid loses its old comm) and
@@ -445,14 +491,15 @@ int main(int argc, char **argv) {
             if (inherit) memcpy(comm, parent->comm, sizeof comm);  // creating the child may move the table
             struct thread *child = thread_of(tid, 1);
             child->comm_set = inherit;
+            child->comm_id = 0;
             if (inherit) memcpy(child->comm, comm, sizeof child->comm);
             else snprintf(child->comm, sizeof child->comm, ":%d", (int32_t)tid);
         } else if (type == RECORD_LOST) {
             parse_record_trailer(p, size, first_type, &s);
             line_start(thread_of(s.tid, 1)->comm, &s);
-            pz_out_str("PERF_RECORD_LOST lost ");
-            pz_out_udec(u64_at(p + 16));
-            pz_out_char('\n');
+            pz_line_str("PERF_RECORD_LOST lost ");
+            pz_line_udec(u64_at(p + 16));
+            pz_end_line();
         } else {
             struct attr *a = sample_attr(p + 8, p + size, first_type, all_same);
             if (!a || !parse_sample(p + 8, p + size, a->sample_type, &s)) continue;
@@ -464,13 +511,24 @@ int main(int argc, char **argv) {
             record.size = (int)s.raw_size;
             struct tep_event *event = tep_find_event(tep, (int)a->config);
             if (!event) continue;
-            line_start(thread_of(s.tid, 1)->comm, &s);
-            pz_out_str(event->system ? event->system : "?");
-            pz_out_char(':');
-            pz_out_str(event->name ? event->name : "?");
-            pz_out_str(": ");
-            pz_out_fields(tep, event, &record, &info);
-            pz_out_char('\n');
+            struct thread *thread = thread_of(s.tid, 1);
+            struct pz_frame_event frame;
+            if (s.tid <= INT32_MAX && pz_fast_event(tep, event, &record, &frame)) {
+                if (!thread->comm_id) thread->comm_id = pz_string(thread->comm, strlen(thread->comm));
+                frame.cpu = s.cpu;
+                frame.pid = (int32_t)s.tid;
+                frame.comm = thread->comm_id;
+                frame.time_ns = s.time;
+                pz_out_event(&frame);
+                continue;
+            }
+            line_start(thread->comm, &s);
+            pz_line_str(event->system ? event->system : "?");
+            pz_line_char(':');
+            pz_line_str(event->name ? event->name : "?");
+            pz_line_str(": ");
+            pz_line_fields(tep, &record, &info);
+            pz_end_line();
         }
     }
     trace_seq_destroy(&info);

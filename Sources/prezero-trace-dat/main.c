@@ -1,5 +1,7 @@
-// prezero-trace-dat FILE: prints every record of trace-cmd's trace.dat FILE as a line of
-// `trace-cmd report -t` text, for prezero's text parser, using libtracecmd and libtraceevent.
+// prezero-trace-dat FILE: writes every record of trace-cmd's trace.dat FILE to prezero as the
+// frames of trace_stream.h, using libtracecmd and libtraceevent: page and fault records as EVENT
+// frames from their numeric fields, every other record as a line of `trace-cmd report -t` text
+// for prezero's text parser.
 //
 // A separate process because libtracecmd can crash on a damaged file (a libFuzzer run crashed
 // it in tracecmd_close within 11 inputs): prezero starts this helper, reads its output, and a
@@ -48,30 +50,41 @@ int main(int argc, char **argv) {
         if (cpu < 0) break;
         struct tep_record *record = next[cpu];
         if (record->missed_events != 0) {
-            pz_out_str("CPU:");
-            pz_out_dec(record->cpu);
-            pz_out_str(" [");
+            pz_line_str("CPU:");
+            pz_line_dec(record->cpu);
+            pz_line_str(" [");
             if (record->missed_events > 0) {
-                pz_out_dec(record->missed_events);
-                pz_out_char(' ');
+                pz_line_dec(record->missed_events);
+                pz_line_char(' ');
             }
-            pz_out_str("EVENTS DROPPED]\n");
+            pz_line_str("EVENTS DROPPED]");
+            pz_end_line();
         }
         struct tep_event *event = tep_find_event_by_record(tep, record);
         int pid = tep_data_pid(tep, record);
         const char *comm = tep_data_comm_from_pid(tep, pid);
-        pz_out_str(comm ? comm : "<...>");
-        pz_out_char('-');
-        pz_out_dec(pid);
-        pz_out_str(" [");
-        pz_out_dec(record->cpu);
-        pz_out_str("] ");
-        pz_out_time(record->ts);
-        pz_out_str(": ");
-        pz_out_str(event && event->name ? event->name : "unknown_event_id");
-        pz_out_str(": ");
-        if (event) pz_out_fields(tep, event, record, &info);
-        pz_out_char('\n');
+        if (!comm) comm = "<...>";
+        struct pz_frame_event frame;
+        if (event && pid >= 0 && record->cpu >= 0 && pz_fast_event(tep, event, record, &frame)) {
+            frame.cpu = (uint32_t)record->cpu;
+            frame.pid = pid;
+            frame.comm = pz_string(comm, strlen(comm));
+            frame.time_ns = record->ts;
+            pz_out_event(&frame);
+        } else {
+            pz_line_str(comm);
+            pz_line_char('-');
+            pz_line_dec(pid);
+            pz_line_str(" [");
+            pz_line_dec(record->cpu);
+            pz_line_str("] ");
+            pz_line_time(record->ts);
+            pz_line_str(": ");
+            pz_line_str(event && event->name ? event->name : "unknown_event_id");
+            pz_line_str(": ");
+            if (event) pz_line_fields(tep, record, &info);
+            pz_end_line();
+        }
         tracecmd_free_record(record);
         next[cpu] = tracecmd_read_data(handle, cpu);
     }

@@ -1,32 +1,45 @@
-// Output for the binary-trace helpers (prezero-trace-dat, prezero-perf-data): lines of text for
-// prezero's parser, written into one buffer by hand (printf was half their time).
+// Output for the binary-trace helpers (prezero-trace-dat, prezero-perf-data): the frames of
+// trace_stream.h, written into one buffer by hand (printf was half their time). Page and
+// fault records become EVENT frames from their numeric fields; every other record a TEXT line,
+// built with the pz_line_* calls.
 #ifndef PREZERO_TRACE_RENDER_H
 #define PREZERO_TRACE_RENDER_H
 #include <event-parse.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <trace-seq.h>
+#include "trace_stream.h"
 
-void pz_out_bytes(const char *bytes, size_t count);
-void pz_out_str(const char *text);
-void pz_out_char(char c);
-void pz_out_udec(unsigned long long value);
-void pz_out_dec(long long value);
-/// 0x and lowercase hex digits.
-void pz_out_hex(unsigned long long value);
+/// Appends to the TEXT line being built.
+void pz_line_bytes(const char *bytes, size_t count);
+void pz_line_str(const char *text);
+void pz_line_char(char c);
+void pz_line_udec(unsigned long long value);
+void pz_line_dec(long long value);
 /// SECONDS.NANOSECONDS (9 digits).
-void pz_out_time(unsigned long long ns);
+void pz_line_time(unsigned long long ns);
+/// Appends `record`'s fields as its event's print format renders them (tep_print_event, as
+/// trace-cmd report and perf script print them; `scratch` is reused). Newlines become spaces.
+void pz_line_fields(struct tep_handle *tep, struct tep_record *record, struct trace_seq *scratch);
+/// Writes the line built so far as a TEXT frame and starts a new one.
+void pz_end_line(void);
+
+/// The id of `text` (`length` bytes), writing its STRING frame the first time it is seen.
+uint32_t pz_string(const char *text, size_t length);
+
+/// Fills `frame`'s event, order, migratetype, a, b and c from `record` when it is a page or fault
+/// record whose values the text parser would take as they are (a pfn within 52 physical address
+/// bits, an order below 64, a migratetype in -1...127, a successful allocation with gfp flags,
+/// a fault whose addresses name no kernel symbol); returns 1, else 0 (render it as text).
+int pz_fast_event(struct tep_handle *tep, struct tep_event *event, struct tep_record *record, struct pz_frame_event *frame);
+/// Writes `frame` as an EVENT frame.
+void pz_out_event(struct pz_frame_event *frame);
+
 /// Writes what is buffered to standard output; returns 0, or -1 on a write error.
 int pz_out_flush(void);
 
 /// Reports (done, total) to prezero on fd 3, a pipe it gives the helper, as 16 bytes (written
 /// whole: under PIPE_BUF). Nothing when fd 3 is not a pipe (the helper run by hand).
 void pz_progress(unsigned long long done, unsigned long long total);
-
-/// Appends `record`'s fields as `key=value` text. The page-allocator events are written from
-/// their numeric fields (pfn, order, migratetype; the gfp_flags text rendered once per distinct
-/// value), faults whose addresses name no kernel symbol likewise; every other record by its
-/// event's print format (tep_print_event, into `scratch`), as trace-cmd report and perf script
-/// print it. prezero's parser reads both the same way. Newlines in a rendering become spaces.
-void pz_out_fields(struct tep_handle *tep, struct tep_event *event, struct tep_record *record, struct trace_seq *scratch);
 
 #endif

@@ -6,9 +6,10 @@ import Glibc
 import Darwin
 #endif
 
-/// The binary trace files prezero reads through a helper process that prints them as the text
-/// their own tools print (the text decoder then reads that): trace-cmd's `trace.dat` and perf's
-/// `perf.data`. Both helpers are C programs built beside `prezero` (`Sources/prezero-trace-dat`,
+/// The binary trace files prezero reads through a helper process: trace-cmd's `trace.dat` and
+/// perf's `perf.data`. The helper writes page and fault records as binary events from their
+/// numeric fields and every other record as the line of text their own tools print
+/// (`HelperStreamDecoder` reads both). Both helpers are C programs built beside `prezero` (`Sources/prezero-trace-dat`,
 /// `Sources/prezero-perf-data`), on libtraceevent (and libtracecmd), the libraries `trace-cmd`
 /// and `perf` render events with; processes of their own because those libraries can crash on a
 /// damaged file (a libFuzzer run crashed libtracecmd within 11 inputs): a crash there is an error
@@ -32,6 +33,14 @@ enum BinaryTraceFormat: CaseIterable, Sendable {
         switch self {
         case .traceDat: "trace.dat"
         case .perfData: "perf.data"
+        }
+    }
+
+    /// The layout of the helper's text lines.
+    var layout: TextFormat {
+        switch self {
+        case .traceDat: .ftrace
+        case .perfData: .perfScript
         }
     }
 
@@ -75,13 +84,13 @@ enum BinaryTraceDecoder {
         return candidates.first { access($0, X_OK) == 0 }
     }
 
-    /// Reads the file at `path` through its helper into `sink`; returns the text decoder that
-    /// read the helper's lines (its parser and diagnostics make the summary).
+    /// Reads the file at `path` through its helper into `sink`; returns the decoder that read the
+    /// helper's output (its text decoder's parser and diagnostics make the summary).
     /// `progress` gets the fraction of the file done, as the helper reports it on its fd 3.
     static func decode<S: TraceEventSink>(
         _ format: BinaryTraceFormat, path: String, fileName: String, gfpZeroMask: UInt64?, into sink: inout S,
         progress: ((Double) -> Void)? = nil
-    ) throws -> TextTraceDecoder {
+    ) throws -> HelperStreamDecoder {
         guard let helper = helperPath(format) else {
             throw TraceError(
                 .cannotOpen,
@@ -89,8 +98,8 @@ enum BinaryTraceDecoder {
                     + "not found beside this executable or on PATH",
                 at: InputLocation(file: fileName))
         }
-        var decoder = TextTraceDecoder(fileName: fileName)
-        if let gfpZeroMask { decoder.parser.gfpZeroMask = gfpZeroMask }
+        var decoder = HelperStreamDecoder(fileName: fileName, layout: format.layout)
+        if let gfpZeroMask { decoder.text.parser.gfpZeroMask = gfpZeroMask }
         let child = try HelperProcess(helper, arguments: [path], fileName: fileName)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
@@ -100,7 +109,7 @@ enum BinaryTraceDecoder {
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else { break }
             do { try decoder.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), into: &sink) } catch { failure = error }
-            sink.endOfChunk(symbols: decoder.parser.symbols)
+            sink.endOfChunk(symbols: decoder.text.parser.symbols)
             if let progress, let fraction = child.latestProgress() { progress(fraction) }
         }
         let (status, message) = child.finish()
@@ -129,11 +138,11 @@ enum BinaryTraceDecoder {
             throw TraceError(
                 .unrecognizedFormat,
                 "\(format == .traceDat ? "libtracecmd" : "libtraceevent") crashed (signal \(signal)) reading \(described) after "
-                    + "\(decoder.diagnostics.lines) records: the file is damaged; \(format.advice)",
+                    + "\(decoder.text.diagnostics.lines) records: the file is damaged; \(format.advice)",
                 at: InputLocation(file: fileName, byteOffset: size))
         }
         try decoder.finish(into: &sink)
-        sink.endOfChunk(symbols: decoder.parser.symbols)
+        sink.endOfChunk(symbols: decoder.text.parser.symbols)
         return decoder
     }
 

@@ -182,6 +182,27 @@ public struct TextLineParser {
         return outcome
     }
 
+    /// Counts an event line of `known` in `layout` that was decoded elsewhere (a binary-trace
+    /// helper's EVENT frame), as `parse` counts the lines it decodes.
+    @inline(__always)
+    mutating func countDecoded(_ known: KnownEvent, layout: TextFormat) {
+        if let format {
+            if format != layout { mixedFormatLines += 1 }
+        } else {
+            format = layout
+        }
+        knownEventCounts[known.rawValue] += 1
+    }
+
+    /// What a `gfp_flags=` value of `text` sets in an event: its flags and its gfp payload
+    /// (`gfpRaw` in `b` for raw hex, the interned text in `c` otherwise).
+    mutating func gfpFields(text: UnsafeRawBufferPointer) -> (flags: EventFlags, b: UInt64, c: UInt64) {
+        var event = TraceEvent(kind: .pageAlloc)
+        guard let base = text.baseAddress, text.count > 0 else { return ([], 0, 0) }
+        parseGFP(ByteLine(base: base.assumingMemoryBound(to: UInt8.self), count: text.count), 0, text.count, &event)
+        return (event.flags, event.b, event.c)
+    }
+
     /// Finds ` [NNN] ` scanning from `from`; returns the '[' index, the ']' index and the cpu.
     @inline(__always)
     private func findCPUColumn(_ line: ByteLine, from: Int) -> (Int, Int, UInt32)? {

@@ -90,3 +90,15 @@ public struct TextTraceDecoder: LineDecoder {
         }
     }
 }
+
+extension TextTraceDecoder {
+    /// Counts and passes on `event`, which a binary-trace helper decoded from the numeric fields
+    /// of a `known` record (`HelperStreamDecoder`): one event line in `layout`, as if parsed.
+    @inline(__always)
+    mutating func consumeDecoded<S: TraceEventSink>(_ event: TraceEvent, known: KnownEvent, layout: TextFormat, into sink: inout S) {
+        diagnostics.lines += 1
+        eventLines += 1
+        parser.countDecoded(known, layout: layout)
+        sink.consume(event)
+    }
+}

@@ -66,6 +66,15 @@ public final class TraceInput {
         if ownsDescriptor { close(fd) }
     }
 
+    /// The first `count` bytes of a plain file named by its path (pread: the read position stays
+    /// put); nil for standard input or anything but a regular file.
+    func headOfRegularFile(_ count: Int) -> [UInt8]? {
+        guard storedSize != nil, path != "-" else { return nil }
+        var head = [UInt8](repeating: 0, count: count)
+        let n = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, 0) }
+        return n > 0 ? Array(head.prefix(n)) : nil
+    }
+
     /// Reads the whole input, calling `body` with each chunk of decompressed bytes in order.
     ///
     /// The buffer passed to `body` is valid only during the call. With `output`, zstd

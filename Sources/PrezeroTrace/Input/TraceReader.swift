@@ -5,7 +5,10 @@ public struct TraceReadSummary: Sendable {
     /// perf-script, ftrace, lackey, or native (from ...).
     public var formatName: String
     public var compressed: Bool
+    /// Bytes of the input as stored (compressed or not).
     public var storedBytes: UInt64
+    /// Bytes decoded: the text after decompression; for a trace.dat or perf.data, its helper's
+    /// output (binary events and lines of text).
     public var textBytes: UInt64
     public var diagnostics: TraceDiagnostics
     public var symbols: SymbolTable
@@ -25,8 +28,8 @@ enum AnyTraceDecoder {
     case text(TextTraceDecoder)
     case lackey(LackeyDecoder)
     case native(PztDecoder)
-    /// trace.dat or perf.data: the text decoder that read its helper's lines.
-    case binary(BinaryTraceFormat, TextTraceDecoder)
+    /// trace.dat or perf.data: the decoder that read its helper's output.
+    case binary(BinaryTraceFormat, HelperStreamDecoder)
 }
 
 /// Reads a trace file (or `-`) to the end, feeding its events to a sink.
@@ -53,19 +56,17 @@ public enum TraceReader {
         var decoder: AnyTraceDecoder?
         var chunks = 0
         let storedSize = input.storedSize
-        // A trace.dat or perf.data is read by a helper that seeks: a plain file in place, anything
-        // else (compressed, standard input) written out to a temporary file first.
-        var binary: BinaryTraceFormat?
+        // A trace.dat or perf.data is read by a helper that seeks: a plain file in place (no reads
+        // here), anything else (compressed, standard input) written out to a temporary file first.
+        var binary = input.headOfRegularFile(16).flatMap { head in head.withUnsafeBytes { BinaryTraceFormat(head: $0) } }
+        let readInPlace = binary != nil
         var spool: BinarySpool?
-        var readInPlace = false
-        do {
+        if !readInPlace {
             // Decompression on a second thread, parsing here.
             try ChunkPipeline(input: input).run { chunk, storedBytesRead in
                 if decoder == nil && spool == nil {
                     if chunks == 0, let format = BinaryTraceFormat(head: chunk) {
                         binary = format
-                        // In place: a plain file named by its path (standard input has no path to give).
-                        if !input.isCompressed && storedSize != nil && path != "-" { throw ReadInPlace() }
                         spool = try BinarySpool(name: input.name, format: format)
                     } else {
                         if chunks == 0 { try ForeignFormat.check(chunk, name: input.name) }
@@ -94,8 +95,6 @@ public enum TraceReader {
                 chunks += 1
                 if let progress, spool == nil, chunks & 15 == 0 { progress(storedBytesRead, storedSize) }
             }
-        } catch is ReadInPlace {
-            readInPlace = true
         }
         if let binary, readInPlace || spool != nil {
             defer { spool?.remove() }
@@ -143,7 +142,9 @@ public enum TraceReader {
             sink.endOfChunk(symbols: d.parser.symbols)
             summarize(d, formatName: d.format?.rawValue ?? "unknown")
         case .binary(let format, let d)?:
-            summarize(d, formatName: format.name)
+            summarize(d.text, formatName: format.name)
+            summary.textBytes = d.streamBytes
+            summary.storedBytes = storedSize ?? input.storedBytesRead
         case .lackey(var d)?:
             try d.finish(into: &sink)
             sink.endOfChunk(symbols: d.symbols)
@@ -195,5 +196,3 @@ public enum TraceReader {
     }
 }
 
-/// Thrown to stop reading a plain binary trace as a stream: its helper reads the file itself.
-private struct ReadInPlace: Error {}

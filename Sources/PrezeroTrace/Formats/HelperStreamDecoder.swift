@@ -1,0 +1,188 @@
+import CTraceStream
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads the frames a binary-trace helper writes (`Sources/CTraceStream/include/trace_stream.h`),
+/// whatever the chunking: TEXT lines go to the text decoder as lines of its input, EVENT frames
+/// become events with the meaning the text parser gives the same record's line (the comm trimmed
+/// of spaces, the gfp text classified by `GFPClass`, pfn 0 a failed allocation,
+/// `page_fault_kernel` a kernel fault), and both are counted the same way, so a summary does
+/// not depend on which way a record came.
+struct HelperStreamDecoder {
+    /// Reads the TEXT lines; its parser and diagnostics count every record.
+    var text: TextTraceDecoder
+    /// The layout of the helper's text (perf script or ftrace): the layout of its EVENT frames too.
+    let layout: TextFormat
+    /// Bytes of the stream read so far.
+    private(set) var streamBytes: UInt64 = 0
+
+    /// A frame cut at a chunk's end.
+    private var pending: [UInt8] = []
+    /// STRING frames by id (index 0 is no string).
+    private var strings: [[UInt8]] = [[]]
+    /// Per string id: the comm's symbol, once the string has served as one.
+    private var comms: [SymbolID?] = [nil]
+    /// Per string id: what it sets as gfp_flags text, once it has served as that.
+    private var gfpFields: [(flags: EventFlags, b: UInt64, c: UInt64)?] = [nil]
+
+    init(fileName: String, layout: TextFormat) {
+        text = TextTraceDecoder(fileName: fileName)
+        self.layout = layout
+    }
+
+    static let textHeader = MemoryLayout<pz_frame_text>.size
+    static let stringHeader = MemoryLayout<pz_frame_string>.size
+    static let eventSize = MemoryLayout<pz_frame_event>.size
+
+    mutating func feed<S: TraceEventSink>(_ chunk: UnsafeRawBufferPointer, into sink: inout S) throws {
+        guard let base = chunk.baseAddress, chunk.count > 0 else { return }
+        var start = 0
+        if !pending.isEmpty {
+            // Complete the cut frame from this chunk: its header first, then its body.
+            while start < chunk.count {
+                let needed = try pending.withUnsafeBytes { try frameLength($0, at: 0) } ?? (pending.count + 1)
+                if pending.count >= needed { break }
+                let take = min(needed - pending.count, chunk.count - start)
+                pending.append(contentsOf: UnsafeRawBufferPointer(start: base + start, count: take))
+                start += take
+            }
+            let needed = try pending.withUnsafeBytes { try frameLength($0, at: 0) }
+            guard let needed, pending.count >= needed else { return }
+            let frame = pending
+            pending.removeAll(keepingCapacity: true)
+            try frame.withUnsafeBytes { try handleFrame($0, at: 0, into: &sink) }
+            streamBytes += UInt64(needed)
+        }
+        while start < chunk.count {
+            guard let length = try frameLength(chunk, at: start), length <= chunk.count - start else {
+                pending.append(contentsOf: UnsafeRawBufferPointer(start: base + start, count: chunk.count - start))
+                return
+            }
+            try handleFrame(chunk, at: start, into: &sink)
+            start += length
+            streamBytes += UInt64(length)
+        }
+    }
+
+    /// Checks that the stream did not stop inside a frame.
+    mutating func finish<S: TraceEventSink>(into sink: inout S) throws {
+        if !pending.isEmpty { throw streamError("the helper's output ends inside a frame (\(pending.count) bytes of it)") }
+        try text.finish(into: &sink)
+    }
+
+    /// The whole length of the frame at `offset`, nil when `bytes` ends before its header does.
+    @inline(__always)
+    private func frameLength(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws -> Int? {
+        let available = bytes.count - offset
+        guard available > 0 else { return nil }
+        switch UInt32(bytes[offset]) {
+        case PZ_FRAME_EVENT.rawValue:
+            return Self.eventSize
+        case PZ_FRAME_TEXT.rawValue:
+            guard available >= Self.textHeader else { return nil }
+            let length = Int(bytes.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self))
+            guard length <= text.maxLineBytes else {
+                throw streamError("a record renders as a line over \(text.maxLineBytes) bytes (\(length))")
+            }
+            return Self.textHeader + length
+        case PZ_FRAME_STRING.rawValue:
+            guard available >= Self.stringHeader else { return nil }
+            let length = Int(bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self))
+            guard length <= text.maxLineBytes else { throw streamError("a string of \(length) bytes") }
+            return Self.stringHeader + length
+        default:
+            throw streamError("a frame of unknown type \(bytes[offset])")
+        }
+    }
+
+    @inline(__always)
+    private mutating func handleFrame<S: TraceEventSink>(_ bytes: UnsafeRawBufferPointer, at offset: Int, into sink: inout S) throws {
+        switch UInt32(bytes[offset]) {
+        case PZ_FRAME_EVENT.rawValue:
+            try handleEvent(bytes.loadUnaligned(fromByteOffset: offset, as: pz_frame_event.self), into: &sink)
+        case PZ_FRAME_TEXT.rawValue:
+            let length = Int(bytes.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self))
+            let line = UnsafeRawBufferPointer(rebasing: bytes[(offset + Self.textHeader)..<(offset + Self.textHeader + length)])
+            let hasNul = line.baseAddress.map { memchr($0, 0, length) != nil } ?? false
+            try text.handleLine(line, offset: streamBytes, hasNul: hasNul, into: &sink)
+        default:  // STRING
+            let id = Int(bytes.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self))
+            let length = Int(bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self))
+            guard id == strings.count else { throw streamError("string \(id) defined out of order (expected \(strings.count))") }
+            strings.append(Array(UnsafeRawBufferPointer(rebasing: bytes[(offset + Self.stringHeader)..<(offset + Self.stringHeader + length)])))
+            comms.append(nil)
+            gfpFields.append(nil)
+        }
+    }
+
+    @inline(__always)
+    private mutating func handleEvent<S: TraceEventSink>(_ frame: pz_frame_event, into sink: inout S) throws {
+        guard let known = KnownEvent(streamEvent: UInt32(frame.event)) else { throw streamError("an event frame of unknown event \(frame.event)") }
+        var event = TraceEvent(
+            kind: known.kind, cpu: frame.cpu, pid: frame.pid, comm: try comm(Int(frame.comm)), timestampNs: frame.time_ns,
+            order: frame.order, migratetype: frame.migratetype, a: frame.a, b: frame.b, c: frame.c)
+        switch known {
+        case .mmPageAlloc:
+            let gfp = try gfp(Int(frame.c))
+            event.flags.formUnion(gfp.flags)
+            event.b = gfp.b
+            event.c = gfp.c
+            if event.pfn == 0 { event.flags.insert(.allocFailed) }
+        case .pageFaultKernel:
+            event.flags.insert(.kernelFault)
+        default:
+            break
+        }
+        text.consumeDecoded(event, known: known, layout: layout, into: &sink)
+    }
+
+    /// The comm of string `id`, as the text parser takes it from a line: without leading or
+    /// trailing spaces.
+    @inline(__always)
+    private mutating func comm(_ id: Int) throws -> SymbolID {
+        guard id > 0, id < strings.count else { throw streamError("an event names comm string \(id), not defined") }
+        if let symbol = comms[id] { return symbol }
+        let bytes = strings[id]
+        var start = 0
+        var end = bytes.count
+        while start < end && bytes[start] == 0x20 { start += 1 }
+        while end > start && bytes[end - 1] == 0x20 { end -= 1 }
+        let symbol = bytes[start..<end].withUnsafeBytes { text.parser.symbols.intern($0) }
+        comms[id] = symbol
+        return symbol
+    }
+
+    private mutating func gfp(_ id: Int) throws -> (flags: EventFlags, b: UInt64, c: UInt64) {
+        guard id > 0, id < strings.count else { throw streamError("an allocation names gfp string \(id), not defined") }
+        if let fields = gfpFields[id] { return fields }
+        let fields = strings[id].withUnsafeBytes { text.parser.gfpFields(text: $0) }
+        gfpFields[id] = fields
+        return fields
+    }
+
+    private func streamError(_ what: String) -> TraceError {
+        TraceError(
+            .readFailed, "the binary-trace helper's output is not what prezero reads: \(what), at byte \(streamBytes) of it",
+            at: InputLocation(file: text.fileName))
+    }
+}
+
+extension KnownEvent {
+    /// The event of a helper's EVENT frame (`pz_stream_event`).
+    init?(streamEvent code: UInt32) {
+        switch code {
+        case PZ_EVENT_PAGE_ALLOC.rawValue: self = .mmPageAlloc
+        case PZ_EVENT_PAGE_FREE.rawValue: self = .mmPageFree
+        case PZ_EVENT_PAGE_FREE_BATCHED.rawValue: self = .mmPageFreeBatched
+        case PZ_EVENT_ALLOC_ZONE_LOCKED.rawValue: self = .mmPageAllocZoneLocked
+        case PZ_EVENT_PCPU_DRAIN.rawValue: self = .mmPagePcpuDrain
+        case PZ_EVENT_FAULT_USER.rawValue: self = .pageFaultUser
+        case PZ_EVENT_FAULT_KERNEL.rawValue: self = .pageFaultKernel
+        default: return nil
+        }
+    }
+}
