@@ -174,3 +174,75 @@ struct PerfDataTests {
         #expect(text.contains("cannot read this perf.data (\(length) bytes)"), "\(text)")
     }
 }
+
+/// The frames a helper writes (`trace_stream.h`), read by `HelperStreamDecoder`. Oracle: the
+/// same stream read whole (itself checked against `perf script` text above).
+@Suite("Helper stream frames")
+struct HelperStreamTests {
+    /// The perf.data fixture's helper output, as prezero reads it from the pipe.
+    static func stream() throws -> [UInt8] {
+        let path = Scratch.directory + "stream.perf.data"
+        if !FileManager.default.fileExists(atPath: path) {
+            try Data(decompressedBytes(Paths.fixture("perf-record.perf.data.zst"))).write(to: URL(fileURLWithPath: path))
+        }
+        guard let helper = BinaryTraceDecoder.helperPath(.perfData) else { throw CocoaError(.fileNoSuchFile) }
+        let child = try HelperProcess(helper, arguments: [path], fileName: path)
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(child.output, $0.baseAddress, $0.count) }
+            guard n > 0 else { break }
+            bytes += buffer[0..<n]
+        }
+        #expect(child.finish().0 == .exited(0))
+        return bytes
+    }
+
+    static func decode(_ stream: [UInt8], chunkSize: Int) throws -> ([TraceEvent], HelperStreamDecoder) {
+        var decoder = HelperStreamDecoder(fileName: "stream", layout: .perfScript)
+        var sink = CollectingSink()
+        try stream.withUnsafeBytes { all in
+            var start = 0
+            while start < all.count {
+                let end = min(all.count, start + chunkSize)
+                try decoder.feed(UnsafeRawBufferPointer(rebasing: all[start..<end]), into: &sink)
+                start = end
+            }
+        }
+        try decoder.finish(into: &sink)
+        return (sink.events, decoder)
+    }
+
+    /// Frames cut anywhere by the pipe's reads: the same events, counts and symbols.
+    @Test(arguments: [1, 7, 47, 49, 4096])
+    func anyChunkingGivesTheSameEvents(_ chunkSize: Int) throws {
+        let stream = try Self.stream()
+        let (whole, wholeDecoder) = try Self.decode(stream, chunkSize: stream.count)
+        let (chunked, chunkedDecoder) = try Self.decode(stream, chunkSize: chunkSize)
+        #expect(whole.count > 30_000)
+        #expect(chunked == whole)
+        #expect(chunkedDecoder.text.parser.knownEventCounts == wholeDecoder.text.parser.knownEventCounts)
+        #expect(chunkedDecoder.text.diagnostics == wholeDecoder.text.diagnostics)
+        #expect(chunkedDecoder.streamBytes == UInt64(stream.count))
+        #expect(chunkedDecoder.text.parser.symbols.name(chunked[100].comm) == wholeDecoder.text.parser.symbols.name(whole[100].comm))
+        // Both kinds of frame are in the stream: scheduler records come as text, page records as events.
+        let counts = wholeDecoder.text.parser.knownEventCounts
+        #expect(counts[KnownEvent.schedSwitch.rawValue] > 400)
+        #expect(counts[KnownEvent.mmPageAlloc.rawValue] > 9000)
+    }
+
+    /// A stream cut inside a frame, or with a byte that starts no frame: an error naming the
+    /// byte, never a trap.
+    @Test func aDamagedStreamIsAnError() throws {
+        let stream = try Self.stream()
+        #expect(throws: TraceError.self) { try Self.decode(Array(stream.dropLast(5)), chunkSize: 4096) }
+        var damaged = stream
+        damaged[0] = 0x7F
+        do {
+            _ = try Self.decode(damaged, chunkSize: 4096)
+            Issue.record("a frame of unknown type was read")
+        } catch let error as TraceError {
+            #expect("\(error)".contains("a frame of unknown type 127, at byte 0"), "\(error)")
+        }
+    }
+}
