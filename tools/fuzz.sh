@@ -19,7 +19,7 @@ build="$root/.build-fuzz"
 mkdir -p "$build" "$root/Fuzz/corpus-$target" "$root/Fuzz/crashes-$target"
 inc=$(pkg-config --cflags-only-I libzstd 2>/dev/null || true)
 swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name PrezeroTrace -package-name prezero \
-    -I "$root/Sources/CZstd" $inc -Xcc -I"$root/Sources/CZstd" \
+    -I "$root/Sources/CZstd" -I "$root/Sources/CTraceStream/include" $inc -Xcc -I"$root/Sources/CZstd" \
     $(find "$root/Sources/PrezeroTrace" -name '*.swift') "$root/Fuzz/$harness" \
     -lzstd -o "$build/fuzz-$target"
 if [ "$target" = trace-dat ] || [ "$target" = perf-data ]; then
