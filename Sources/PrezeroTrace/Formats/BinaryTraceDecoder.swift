@@ -182,6 +182,11 @@ final class HelperProcess {
         var outPipe: [Int32] = [-1, -1]
         guard pipe(&outPipe) == 0 else { throw failure("no pipe") }
         for fd in outPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        #if os(Linux)
+        // A 1 MiB pipe (F_SETPIPE_SZ, the default limit), not 64 KiB: the helper writes 1 MiB at a
+        // time, and each 64 KiB would be a switch between the two processes.
+        _ = fcntl(outPipe[1], 1031, Int32(1 << 20))
+        #endif
         var progressPipe: [Int32] = [-1, -1]
         guard pipe(&progressPipe) == 0 else {
             let error = failure("no pipe")
