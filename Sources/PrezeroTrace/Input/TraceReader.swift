@@ -181,6 +181,13 @@ public enum TraceReader {
         return summary
     }
 
+    /// True when `path` is a plain trace.dat or perf.data, which its helper process decodes
+    /// (`read` only reads the helper's output).
+    public static func decodesInHelper(_ path: String) -> Bool {
+        guard path != "-", let input = try? TraceInput(path: path), let head = input.headOfRegularFile(16) else { return false }
+        return head.withUnsafeBytes { BinaryTraceFormat(head: $0) } != nil
+    }
+
     static func choose(input: TraceInput, firstChunk: UnsafeRawBufferPointer, metadata: TraceMetadata?) -> AnyTraceDecoder {
         if input.isNative { return .native(PztDecoder(fileName: input.name, version: input.nativeVersion)) }
         if LackeyDecoder.looksLikeLackey(firstChunk) {
