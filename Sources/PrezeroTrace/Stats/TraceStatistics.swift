@@ -21,7 +21,7 @@ public struct TraceStatistics: TraceEventSink {
     public private(set) var allocFailureBytes: UInt64 = 0
     /// Successful allocations by order and raw migratetype number.
     public private(set) var orderMigratetype = [UInt64](repeating: 0, count: maxOrder * migratetypeSlots)
-    private var live = PFNSet()
+    private var live = PFNSet(capacity: 1 << 12)
 
     // Beyond perf kmem.
     public private(set) var eventsByKind = [UInt64](repeating: 0, count: EventKind.allCases.count)
