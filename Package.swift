@@ -77,7 +77,7 @@ let package = Package(
         ),
         // Test helpers: one scratch directory per test process, removed at exit.
         .target(name: "PrezeroTestSupport", path: "Tests/PrezeroTestSupport"),
-        .testTarget(name: "PrezeroTraceTests", dependencies: ["PrezeroTrace", "PrezeroTestSupport", "prezero-trace-dat", "prezero-perf-data"],
+        .testTarget(name: "PrezeroTraceTests", dependencies: ["PrezeroTrace", "CTraceStream", "PrezeroTestSupport", "prezero-trace-dat", "prezero-perf-data"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PrezeroReportTests", dependencies: ["PrezeroReport", "PrezeroTrace", "PrezeroModel", "PrezeroReplay", "PrezeroTestSupport"],
                     resources: [.copy("Golden")]),

@@ -7,6 +7,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+// A stream with a frame missing would be wrong: stop with the reason instead.
+static void out_of_memory(void) {
+    fprintf(stderr, "out of memory\n");
+    exit(2);
+}
+
 static char out[1 << 20];
 static size_t out_length;
 static int out_failed;
@@ -57,7 +63,7 @@ void pz_line_bytes(const char *bytes, size_t count) {
         size_t capacity = line_capacity ? line_capacity : 4096;
         while (count > capacity - line_length) capacity *= 2;
         char *grown = realloc(line, capacity);
-        if (!grown) { out_failed = 1; return; }
+        if (!grown) out_of_memory();
         line = grown;
         line_capacity = capacity;
     }
@@ -111,6 +117,7 @@ void pz_line_fields(struct tep_handle *tep, struct tep_record *record, struct tr
 
 // MARK: STRING ids
 
+
 // Open addressing over (hash, id); the strings themselves in one growing arena.
 struct string_slot { uint64_t hash; uint32_t id, offset, length; };
 static struct string_slot *strings;
@@ -130,7 +137,7 @@ uint32_t pz_string(const char *text, size_t length) {
     if ((size_t)(string_count + 1) * 2 > string_capacity) {
         size_t capacity = string_capacity ? string_capacity * 2 : 1024;
         struct string_slot *table = calloc(capacity, sizeof *table);
-        if (!table) { out_failed = 1; return 0; }
+        if (!table) out_of_memory();
         for (size_t i = 0; i < string_capacity; i++) {
             if (!strings[i].id) continue;
             size_t k = strings[i].hash & (capacity - 1);
@@ -149,8 +156,8 @@ uint32_t pz_string(const char *text, size_t length) {
     if (length > arena_capacity - arena_length) {
         size_t capacity = arena_capacity ? arena_capacity : 1 << 16;
         while (length > capacity - arena_length) capacity *= 2;
-        char *grown = realloc(arena, capacity);
-        if (!grown || capacity > UINT32_MAX) { out_failed = 1; return 0; }
+        char *grown = capacity <= UINT32_MAX ? realloc(arena, capacity) : NULL;
+        if (!grown) out_of_memory();
         arena = grown;
         arena_capacity = capacity;
     }
@@ -211,7 +218,7 @@ static struct event_fields *fields_of(struct tep_event *event) {
 // file has this machine's byte order, through libtraceevent otherwise.
 static unsigned long long number(struct tep_format_field *field, struct tep_record *record, int *ok) {
     unsigned long long value = 0;
-    if (field->offset < 0 || field->size <= 0 || field->offset + field->size > record->size) {
+    if (field->offset < 0 || field->size <= 0 || (long long)field->offset + field->size > (long long)record->size) {
         *ok = 0;
         return 0;
     }

@@ -10,8 +10,8 @@
 // A separate process, like prezero-trace-dat: a damaged file that crashes libtraceevent ends
 // this helper, not prezero.
 //
-// Lines:  COMM PID/TID [CPU] SECONDS.NANOSECONDS: SYSTEM:EVENT: FIELDS
-//         COMM PID/TID [CPU] SECONDS.NANOSECONDS: PERF_RECORD_LOST lost N
+// TEXT lines:  COMM PID/TID [CPU] SECONDS.NANOSECONDS: SYSTEM:EVENT: FIELDS
+//              COMM PID/TID [CPU] SECONDS.NANOSECONDS: PERF_RECORD_LOST lost N
 // Exit:   0 done; 2 not a perf.data this reads (the reason, with the byte offset, on stderr).
 #include <errno.h>
 #include <fcntl.h>
@@ -197,17 +197,21 @@ static int compare_order(const void *a, const void *b) {
 }
 
 // The record indexes 0..<count in order of times[index], file order (index order) among equal
-// times. Each key is (time - earliest) above the index's bits, so one u64 sorts both: a stable
-// LSD radix sort over the time bits alone, 11 bits a pass; qsort when the two do not fit in 64.
+// times. Each key is the time's rank above the index's bits, so one u64 sorts both: a stable LSD
+// radix sort over the time bits alone, 11 bits a pass; qsort when the two do not fit in 64. The
+// rank: 0 for time 0 (perf's synthesized COMM and FORK records), else time - earliest other + 1,
+// so a capture taken hours after boot still fits.
 static uint64_t *sort_by_time(const uint64_t *times, size_t count, int *index_bits) {
     uint64_t *keys = malloc((count ? count : 1) * sizeof *keys);
     if (!keys) fail(0, "out of memory");
-    uint64_t low = count ? times[0] : 0, high = low;
-    for (size_t i = 1; i < count; i++) {
+    uint64_t low = UINT64_MAX, high = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (times[i] == 0) continue;
         if (times[i] < low) low = times[i];
         if (times[i] > high) high = times[i];
     }
-    int time_bits = high == low ? 0 : 64 - __builtin_clzll(high - low);
+    uint64_t top_rank = high == 0 ? 0 : high - low + 1;  // high == 0: every time is 0
+    int time_bits = top_rank == 0 ? 0 : 64 - __builtin_clzll(top_rank);
     *index_bits = count < 2 ? 1 : 64 - __builtin_clzll((uint64_t)count - 1);
     if (time_bits + *index_bits > 64) {
         struct order *pairs = malloc(count * sizeof *pairs);
@@ -219,7 +223,7 @@ static uint64_t *sort_by_time(const uint64_t *times, size_t count, int *index_bi
         *index_bits = 64;
         return keys;
     }
-    for (size_t i = 0; i < count; i++) keys[i] = (times[i] - low) << *index_bits | i;
+    for (size_t i = 0; i < count; i++) keys[i] = (times[i] == 0 ? 0 : times[i] - low + 1) << *index_bits | i;
     uint64_t *other = malloc((count ? count : 1) * sizeof *other), *from = keys, *to = other;
     if (!other) fail(0, "out of memory");
     for (int shift = *index_bits; shift < *index_bits + time_bits; shift += 11) {
@@ -363,7 +367,8 @@ int main(int argc, char **argv) {
     if (fd < 0 || fstat(fd, &file_info) != 0) fail(0, "cannot open: %s", strerror(errno));
     file_size = (uint64_t)file_info.st_size;
     if (file_size < 104) fail(file_size, "the file ends inside the 104-byte perf.data header");
-    file = mmap(NULL, file_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);  // one pass, not a fault a page
+    // Up to 1 GiB mapped in one pass (MAP_POPULATE), not a fault a page; a larger file as it is read.
+    file = mmap(NULL, file_size, PROT_READ, MAP_PRIVATE | (file_size <= 1ULL << 30 ? MAP_POPULATE : 0), fd, 0);
     if (file == MAP_FAILED) fail(0, "cannot map the file: %s", strerror(errno));
     if (memcmp(file, "PERFILE2", 8) != 0) fail(0, "not a little-endian PERFILE2 perf.data header");
     uint64_t header_size = u64_at(8), attr_size = u64_at(16);
@@ -513,7 +518,8 @@ int main(int argc, char **argv) {
             if (!event) continue;
             struct thread *thread = thread_of(s.tid, 1);
             struct pz_frame_event frame;
-            if (s.tid <= INT32_MAX && pz_fast_event(tep, event, &record, &frame)) {
+            // A pid or tid over INT32_MAX prints negative, which the text parser reads its own way.
+            if (s.pid <= INT32_MAX && s.tid <= INT32_MAX && pz_fast_event(tep, event, &record, &frame)) {
                 if (!thread->comm_id) thread->comm_id = pz_string(thread->comm, strlen(thread->comm));
                 frame.cpu = s.cpu;
                 frame.pid = (int32_t)s.tid;

@@ -7,8 +7,8 @@
 // it in tracecmd_close within 11 inputs): prezero starts this helper, reads its output, and a
 // crash here becomes a clear error there instead of taking prezero down.
 //
-// Lines:  COMM-PID [CPU] SECONDS.NANOSECONDS: EVENT: FIELDS
-//         CPU:N [M EVENTS DROPPED]   (or [EVENTS DROPPED] when the count is unknown)
+// TEXT lines:  COMM-PID [CPU] SECONDS.NANOSECONDS: EVENT: FIELDS
+//              CPU:N [M EVENTS DROPPED]   (or [EVENTS DROPPED] when the count is unknown)
 // Exit:   0 done; 2 the file could not be opened (the reason on stderr); 3 write error.
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+import CTraceStream
 import Foundation
 import PrezeroTestSupport
 import Testing
@@ -236,6 +237,21 @@ struct HelperStreamTests {
     @Test func aDamagedStreamIsAnError() throws {
         let stream = try Self.stream()
         #expect(throws: TraceError.self) { try Self.decode(Array(stream.dropLast(5)), chunkSize: 4096) }
+        // An event the text parser would have refused (order 70): a broken helper, an error.
+        var comm: [UInt8] = [2, 0, 0, 0] + withUnsafeBytes(of: UInt32(1).littleEndian, Array.init) + withUnsafeBytes(of: UInt32(2).littleEndian, Array.init) + Array("sh".utf8)
+        var event = pz_frame_event()
+        event.frame = UInt8(PZ_FRAME_EVENT.rawValue)
+        event.event = UInt8(PZ_EVENT_PAGE_FREE.rawValue)
+        event.order = 70
+        event.migratetype = -1
+        event.comm = 1
+        comm += withUnsafeBytes(of: event, Array.init)
+        do {
+            _ = try Self.decode(comm, chunkSize: 4096)
+            Issue.record("an event of order 70 was read")
+        } catch let error as TraceError {
+            #expect("\(error)".contains("an event frame out of range (pid 0, order 70"), "\(error)")
+        }
         var damaged = stream
         damaged[0] = 0x7F
         do {

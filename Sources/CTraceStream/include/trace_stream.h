@@ -1,5 +1,6 @@
 // The stream a binary-trace helper (prezero-perf-data, prezero-trace-dat) writes to prezero on
-// its standard output: frames, in trace order, little-endian as the machine writes them.
+// its standard output: frames, in trace order, in this machine's byte order (prezero runs the
+// helper beside it).
 //
 //   TEXT    a record rendered as one line of `perf script` / `trace-cmd report -t` text, which
 //           prezero's text parser reads (every record without a fast path: scheduler events,

@@ -113,7 +113,8 @@ enum BinaryTraceDecoder {
             if let progress, let fraction = child.latestProgress() { progress(fraction) }
         }
         let (status, message) = child.finish()
-        if let failure { throw failure }
+        // A helper that failed explains its output better than the output does.
+        if let failure, status == .exited(0) { throw failure }
         let (version, size) = versionAndSize(path, format)
         let described = format == .traceDat ? "this trace.dat (version \(version), \(size) bytes)" : "this perf.data (\(size) bytes)"
         switch status {
@@ -141,6 +142,7 @@ enum BinaryTraceDecoder {
                     + "\(decoder.text.diagnostics.lines) records: the file is damaged; \(format.advice)",
                 at: InputLocation(file: fileName, byteOffset: size))
         }
+        if let failure { throw failure }
         try decoder.finish(into: &sink)
         sink.endOfChunk(symbols: decoder.text.parser.symbols)
         return decoder

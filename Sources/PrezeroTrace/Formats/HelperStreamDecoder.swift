@@ -9,7 +9,7 @@ import Darwin
 /// Reads the frames a binary-trace helper writes (`Sources/CTraceStream/include/trace_stream.h`),
 /// whatever the chunking: TEXT lines go to the text decoder as lines of its input, EVENT frames
 /// become events with the meaning the text parser gives the same record's line (the comm trimmed
-/// of spaces, the gfp text classified by `GFPClass`, pfn 0 a failed allocation,
+/// as the line's layout trims it, the gfp text classified by `GFPClass`, pfn 0 a failed allocation,
 /// `page_fault_kernel` a kernel fault), and both are counted the same way, so a summary does
 /// not depend on which way a record came.
 struct HelperStreamDecoder {
@@ -122,12 +122,17 @@ struct HelperStreamDecoder {
     @inline(__always)
     private mutating func handleEvent<S: TraceEventSink>(_ frame: pz_frame_event, into sink: inout S) throws {
         guard let known = KnownEvent(streamEvent: UInt32(frame.event)) else { throw streamError("an event frame of unknown event \(frame.event)") }
+        // What the text parser would have refused never comes as an event: a helper that sends
+        // it is broken, and its values must not reach the statistics' tables.
+        guard frame.pid >= 0, frame.order < 64, frame.migratetype >= -1, known.kind == .pageFault || frame.a < 1 << 40 else {
+            throw streamError("an event frame out of range (pid \(frame.pid), order \(frame.order), migratetype \(frame.migratetype), pfn \(frame.a))")
+        }
         var event = TraceEvent(
-            kind: known.kind, cpu: frame.cpu, pid: frame.pid, comm: try comm(Int(frame.comm)), timestampNs: frame.time_ns,
+            kind: known.kind, cpu: frame.cpu, pid: frame.pid, comm: try comm(frame.comm), timestampNs: frame.time_ns,
             order: frame.order, migratetype: frame.migratetype, a: frame.a, b: frame.b, c: frame.c)
         switch known {
         case .mmPageAlloc:
-            let gfp = try gfp(Int(frame.c))
+            let gfp = try gfp(frame.c)
             event.flags.formUnion(gfp.flags)
             event.b = gfp.b
             event.c = gfp.c
@@ -140,24 +145,27 @@ struct HelperStreamDecoder {
         text.consumeDecoded(event, known: known, layout: layout, into: &sink)
     }
 
-    /// The comm of string `id`, as the text parser takes it from a line: without leading or
-    /// trailing spaces.
+    /// The comm of string `id`, as the text parser takes it from a line: without leading spaces,
+    /// and in perf script's layout without trailing ones (they pad the pid column there; in
+    /// ftrace's `comm-pid` they are the comm's).
     @inline(__always)
-    private mutating func comm(_ id: Int) throws -> SymbolID {
+    private mutating func comm(_ raw: UInt32) throws -> SymbolID {
+        let id = Int(raw)
         guard id > 0, id < strings.count else { throw streamError("an event names comm string \(id), not defined") }
         if let symbol = comms[id] { return symbol }
         let bytes = strings[id]
         var start = 0
         var end = bytes.count
         while start < end && bytes[start] == 0x20 { start += 1 }
-        while end > start && bytes[end - 1] == 0x20 { end -= 1 }
+        while layout == .perfScript && end > start && bytes[end - 1] == 0x20 { end -= 1 }
         let symbol = bytes[start..<end].withUnsafeBytes { text.parser.symbols.intern($0) }
         comms[id] = symbol
         return symbol
     }
 
-    private mutating func gfp(_ id: Int) throws -> (flags: EventFlags, b: UInt64, c: UInt64) {
-        guard id > 0, id < strings.count else { throw streamError("an allocation names gfp string \(id), not defined") }
+    private mutating func gfp(_ raw: UInt64) throws -> (flags: EventFlags, b: UInt64, c: UInt64) {
+        guard raw > 0, raw < UInt64(strings.count) else { throw streamError("an allocation names gfp string \(raw), not defined") }
+        let id = Int(raw)
         if let fields = gfpFields[id] { return fields }
         let fields = strings[id].withUnsafeBytes { text.parser.gfpFields(text: $0) }
         gfpFields[id] = fields
