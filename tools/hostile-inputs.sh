@@ -141,6 +141,9 @@ check "trace.dat, plain on stdin" 0 "format +: trace.dat" sh -c '"$0" stat - < w
 # perf.data: read by the prezero-perf-data helper.
 zstd -q -dc "$fixtures/perf-record.perf.data.zst" > whole.perf.data
 check "perf.data, plain on stdin" 0 "format +: perf.data" sh -c '"$0" stat - < whole.perf.data' "$prezero"
+# A pipe named by a path (process substitution, a named pipe): read once, from its first byte.
+check "perf.data, zstd through <(...)" 0 "format +: perf.data" bash -c '"$0" stat <(cat "$1")' "$prezero" "$fixtures/perf-record.perf.data.zst"
+check "text, zstd through <(...)" 0 "format +: perf-script" bash -c '"$0" stat <(cat "$1")' "$prezero" "$root/traces/xz-6.perf.txt.zst"
 head -c 2000000 whole.perf.data > cut.perf.data
 check "perf.data cut short" 2 "cut.perf.data: \(byte offset [0-9]+\): cannot read this perf.data \(2000000 bytes\): the data section" "$prezero" stat cut.perf.data
 { head -c 8 whole.perf.data; head -c 300000 /dev/urandom; } > perf-magic-then-garbage.data

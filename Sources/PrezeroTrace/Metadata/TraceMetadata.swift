@@ -138,8 +138,10 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
 
     /// The metadata a `.pzt` header carries (nil for other files).
     static func embedded(in path: String) -> TraceMetadata? {
-        var isDirectory: ObjCBool = false
-        guard path != "-", FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+        // A regular file only: reading a pipe's first bytes here (`prezero stat <(zstd -dc ...)`,
+        // a named pipe) would take them from the trace, or end its writer.
+        var info = stat()
+        guard path != "-", stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
             let handle = FileHandle(forReadingAtPath: path)
         else { return nil }
         defer { try? handle.close() }
