@@ -88,9 +88,9 @@ struct StatCommand: ParsableCommand {
         // overlap it (the bench text: 0.30 s against 0.36 s, medians of 21 runs taken in turn).
         // A plain binary file decodes in its helper process, so a thread here would be a third busy
         // one (the bench perf.data: 0.25 s with it, 0.22 s without).
-        let read = try TraceReader.decodesInHelper(input)
-            ? TraceReader.read(path: input, into: &statistics, metadata: meta, metadataPath: loaded?.1, progress: { progress.update(done: $0, total: $1) })
-            : EventPipeline.read(path: input, into: &statistics, metadata: meta, metadataPath: loaded?.1, progress: { progress.update(done: $0, total: $1) })
+        let read = try EventPipeline.read(
+            path: input, into: &statistics, metadata: meta, metadataPath: loaded?.1,
+            progress: { progress.update(done: $0, total: $1) }, inlineWhenHelperDecodes: true)
         progress.finish()
 
         if strict {

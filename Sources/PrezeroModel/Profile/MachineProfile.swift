@@ -441,7 +441,8 @@ extension MachineProfile {
             errors.append("memory_bytes too small for one max-order block per node")
         }
         if memoryBytes / UInt64(max(pageBytes, 1)) > 1 << 31 { errors.append("more than 2^31 pages") }
-        if llc.ways > 256 || (l2?.ways ?? 0) > 256 { errors.append("ways: at most 256 (the cache model keeps a set's recency order in bytes)") }
+        // llc.ways has its field's range; the L2's ways are checked here.
+        if (l2?.ways ?? 0) > 256 { errors.append("l2.ways: at most 256 (the cache model keeps a set's recency order in bytes)") }
         if llc.ways < 1 || llc.sizeBytes < llc.ways * llc.lineBytes || !powerOfTwo(llc.sizeBytes / (llc.ways * llc.lineBytes)) {
             errors.append("llc: size_bytes / (ways * line_bytes) must be a power-of-two number of sets")
         }

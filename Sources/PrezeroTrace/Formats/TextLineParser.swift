@@ -158,12 +158,7 @@ public struct TextLineParser {
             return .malformed(reason: "no 'event:' name after the timestamp")
         }
         let hasSystemPrefix = prefixEnd > nameStart
-        let layout: TextFormat = (lineFormat == .perfScript || hasSystemPrefix) ? .perfScript : .ftrace
-        if let format {
-            if format != layout { mixedFormatLines += 1 }
-        } else {
-            format = layout
-        }
+        noteLayout((lineFormat == .perfScript || hasSystemPrefix) ? .perfScript : .ftrace)
 
         guard let known = eventTable.lookup(line, prefixEnd, nameEnd) else {
             let id = unknownNames.intern(line.raw(nameStart, nameEnd))
@@ -186,12 +181,18 @@ public struct TextLineParser {
     /// helper's EVENT frame), as `parse` counts the lines it decodes.
     @inline(__always)
     mutating func countDecoded(_ known: KnownEvent, layout: TextFormat) {
+        noteLayout(layout)
+        knownEventCounts[known.rawValue] += 1
+    }
+
+    /// An event line in `layout`: the first sets `format`, the others in another layout are mixed.
+    @inline(__always)
+    private mutating func noteLayout(_ layout: TextFormat) {
         if let format {
             if format != layout { mixedFormatLines += 1 }
         } else {
             format = layout
         }
-        knownEventCounts[known.rawValue] += 1
     }
 
     /// What a `gfp_flags=` value of `text` sets in an event: its flags and its gfp payload

@@ -3,11 +3,17 @@ import Foundation
 /// Decodes a trace on its own thread (which runs decompression on a third) and hands events to
 /// the caller's sink in batches, in order: parsing overlaps whatever the sink does with them.
 public enum EventPipeline {
-    /// Like `TraceReader.read`, with decoding on a background thread.
+    /// Like `TraceReader.read`, with decoding on a background thread; `inlineWhenHelperDecodes`:
+    /// on this one for a plain trace.dat or perf.data, whose helper process already decodes
+    /// beside the caller (a thread here would be a third busy one).
     public static func read<S: TraceEventSink>(
         path: String, into sink: inout S, metadata: TraceMetadata? = nil, metadataPath: String? = nil,
-        progress: ((UInt64, UInt64?) -> Void)? = nil, commClasses: [String] = []
+        progress: ((UInt64, UInt64?) -> Void)? = nil, commClasses: [String] = [], inlineWhenHelperDecodes: Bool = false
     ) throws -> TraceReadSummary {
+        if inlineWhenHelperDecodes && TraceReader.decodesInHelper(path) {
+            return try TraceReader.read(
+                path: path, into: &sink, metadata: metadata, metadataPath: metadataPath, progress: progress, commClasses: commClasses)
+        }
         let ring = BatchRing()
         let progressBox = UncheckedBox(progress)
         let thread = Thread {

@@ -70,6 +70,21 @@ public final class TraceInput {
     /// put); nil for standard input or anything but a regular file.
     func headOfRegularFile(_ count: Int) -> [UInt8]? {
         guard storedSize != nil, path != "-" else { return nil }
+        return Self.head(of: fd, count: count)
+    }
+
+    /// The first `count` bytes of the regular file at `path`, nil for anything else: a pipe
+    /// (`<(zstd -dc ...)`, a named pipe) is never opened, so its bytes stay for the reader.
+    static func head(ofRegularFile path: String, count: Int) -> [UInt8]? {
+        var info = stat()
+        guard path != "-", stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return head(of: fd, count: count)
+    }
+
+    private static func head(of fd: Int32, count: Int) -> [UInt8]? {
         var head = [UInt8](repeating: 0, count: count)
         let n = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, 0) }
         return n > 0 ? Array(head.prefix(n)) : nil

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// What reading a trace produced besides its events.
 public struct TraceReadSummary: Sendable {
     public var input: String
@@ -190,11 +184,7 @@ public enum TraceReader {
     /// True when `path` is a plain trace.dat or perf.data, which its helper process decodes
     /// (`read` only reads the helper's output).
     public static func decodesInHelper(_ path: String) -> Bool {
-        // A regular file only: opening a named pipe here would take bytes its writer meant for `read`.
-        var info = stat()
-        guard path != "-", stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
-            let input = try? TraceInput(path: path), let head = input.headOfRegularFile(16)
-        else { return false }
+        guard let head = TraceInput.head(ofRegularFile: path, count: 16) else { return false }
         return head.withUnsafeBytes { BinaryTraceFormat(head: $0) } != nil
     }
 

@@ -138,15 +138,13 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
 
     /// The metadata a `.pzt` header carries (nil for other files).
     static func embedded(in path: String) -> TraceMetadata? {
-        // A regular file only: reading a pipe's first bytes here (`prezero stat <(zstd -dc ...)`,
-        // a named pipe) would take them from the trace, or end its writer.
-        var info = stat()
-        guard path != "-", stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
+        // The head first, of a regular file only (a pipe's bytes are the reader's).
+        guard let fixed = TraceInput.head(ofRegularFile: path, count: PztFormat.headerFixedBytes),
+            fixed.count == PztFormat.headerFixedBytes, Array(fixed.prefix(4)) == PztFormat.magic,
             let handle = FileHandle(forReadingAtPath: path)
         else { return nil }
         defer { try? handle.close() }
-        let fixed = [UInt8](handle.readData(ofLength: PztFormat.headerFixedBytes))
-        guard fixed.count == PztFormat.headerFixedBytes, Array(fixed.prefix(4)) == PztFormat.magic else { return nil }
+        handle.seek(toFileOffset: UInt64(PztFormat.headerFixedBytes))
         let length = Int(fixed[6]) | Int(fixed[7]) << 8 | Int(fixed[8]) << 16 | Int(fixed[9]) << 24
         guard length <= PztFormat.maxMetadataBytes else { return nil }
         let data = handle.readData(ofLength: length)
