@@ -52,6 +52,35 @@ struct SensitivityTests {
         }
     }
 
+    /// With the trace's time, a policy whose drivers do not clear with the CPU's cached stores
+    /// (idle-zero, hugepage-prezero: cpu-nt) uses them only in the fault path, where a clear's
+    /// cost is a price: not replayed, and re-priced = replayed. kscrubd-v4's scrubber clears with
+    /// them, so it replays; under the model timebase every pool policy does.
+    @Test func cachedClearCostReplaysOnlyPoliciesWhoseDriversUseIt() throws {
+        let names = ["zero-on-fault", "kscrubd-v4", "idle-zero", "hugepage-prezero"]
+        let policies = try names.map { try Policies.make($0, settings: [], profile: Self.epyc) }
+        var options = ReplayOptions(profile: Self.epyc)
+        options.timebase = .trace
+        func replayed(_ input: String) -> Set<String> {
+            Set(Sensitivity.variants(policies: policies, options: options).filter { $0.input == input }.map(\.policy))
+        }
+        #expect(replayed("cached clear cost") == ["kscrubd-v4"])
+        options.timebase = .model
+        #expect(replayed("cached clear cost") == ["kscrubd-v4", "idle-zero", "hugepage-prezero"])
+
+        let (trace, _) = try pftTrace(memory: 8 << 20, reps: 2, lines: 4, pageBytes: 4_096, cpus: 2)
+        let entry = try #require(Sensitivity.inputs.first { $0.key == "cached clear cost" })
+        for policy in ["idle-zero", "hugepage-prezero"] {
+            let nominal = try replay(trace, policy: policy, profile: Self.epyc, lines: 4, timebase: .trace)
+            var changed = ReplayOptions(profile: Self.epyc)
+            entry.replay?(&changed, 178)
+            let replayed = try replay(trace, policy: policy, profile: changed.profile, lines: 4, timebase: .trace)
+            let repriced = try #require(entry.reprice?(nominal.metrics, Self.epyc, 178))
+            #expect(nominal.metrics.cachedClearCPUNs > 0, "\(policy) clears in its fault path")
+            #expect(abs(repriced - replayed.metrics.totalCPUNs) <= 1e-9 * replayed.metrics.totalCPUNs, "\(policy)")
+        }
+    }
+
     /// The same for non-temporal clears: init-on-free clearing with cpu-nt, re-priced at 300 ns a
     /// page, equals its replay with the profile's non-temporal rates scaled to it.
     @Test func repricedNonTemporalClearsEqualTheReplay() throws {

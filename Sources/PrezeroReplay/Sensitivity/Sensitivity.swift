@@ -4,8 +4,9 @@ import PrezeroModel
 /// a pure price, re-priced exactly) at both ends of every uncertain input, one input at a time.
 ///
 /// Inputs (`Sensitivity.inputs`): touch density and the start state change what the model does,
-/// so they are replays from the same decode; a cached clear's cost changes what a scrubber gets
-/// done in its idle time, so policies with a zeroed pool replay it, the others are re-priced;
+/// so they are replays from the same decode; a clear's cost changes what a scrubber gets done in
+/// its idle time, so policies with a zeroed pool whose drivers clear that way replay it, the
+/// others are re-priced;
 /// line hit and miss costs change no state, so every run is re-priced from its counts
 /// (`touch_lines_*`), which is exact.
 package struct VerdictRange: Sendable, Equatable, Codable {
@@ -112,6 +113,9 @@ package enum Sensitivity {
         var replay: (@Sendable (inout ReplayOptions, Double) -> Void)?
         /// Policies with a zeroed pool replay; the others are re-priced (`reprice`).
         var replayOnlyPools = false
+        /// The zero driver this input prices: a policy replays only where its drivers use it (with
+        /// the trace's time a clear's cost moves no clock, so the fault path's clears are prices).
+        var pricedDriver: String?
         /// Varied only where the hot-set model ran (a kernel capture with a private L2).
         var needsHotSetModel = false
         /// The total CPU of a run at `value` of the input (for re-priced inputs).
@@ -167,8 +171,10 @@ package enum Sensitivity {
             },
             replay: { o, fraction in o.idleFraction = fraction },
             replayOnlyPools: true),
-        clearCost("cached clear cost", key: "clear_cached_page_ns", \.clearCached, spent: \.cachedClearCPUNs),
-        clearCost("non-temporal clear cost", key: "clear_non_temporal_page_ns", \.clearNonTemporal, spent: \.nonTemporalClearCPUNs),
+        clearCost("cached clear cost", key: "clear_cached_page_ns", \.clearCached, spent: \.cachedClearCPUNs, driver: CPUCachedDriver.name),
+        clearCost(
+            "non-temporal clear cost", key: "clear_non_temporal_page_ns", \.clearNonTemporal, spent: \.nonTemporalClearCPUNs,
+            driver: CPUNonTemporalDriver.name),
         priced("line miss cost", key: "line_miss_ns", count: \.touchLinesMiss, nominal: { $0.lineMissNs }),
         priced("streamed line miss cost", key: "line_miss_stream_ns", count: \.touchLinesMissStream, nominal: { $0.lineMissStreamNs }),
         priced("LLC hit cost", key: "llc_hit_ns", count: \.linesPricedAsLLCHits, nominal: { $0.llcHitNs ?? $0.lineHitNs }, needsL2: true),
@@ -204,11 +210,11 @@ package enum Sensitivity {
     ]
 
     /// A clear's cost a page, every extent's rate scaled alike: it changes what a scrubber gets
-    /// done in its idle time, so policies with a zeroed pool replay it; the others are re-priced
-    /// from the time their clears of that kind took.
+    /// done in its idle time, so policies with a zeroed pool whose drivers include `driver` replay
+    /// it; the others are re-priced from the time their clears of that kind took.
     static func clearCost(
         _ name: String, key: String, _ path: WritableKeyPath<MachineProfile, ClearCost> & Sendable,
-        spent: KeyPath<RunMetrics, Double> & Sendable
+        spent: KeyPath<RunMetrics, Double> & Sendable, driver: String
     ) -> Input {
         Input(
             key: name,
@@ -224,6 +230,7 @@ package enum Sensitivity {
                 o.profile[keyPath: path] = scaled(o.profile[keyPath: path], by: pageNs / max(o.profile[keyPath: path].ns(bytes: o.profile.pageBytes), 1e-9))
             },
             replayOnlyPools: true,
+            pricedDriver: driver,
             reprice: { m, p, pageNs in
                 m.totalCPUNs + (pageNs / max(p[keyPath: path].ns(bytes: p.pageBytes), 1e-9) - 1) * m[keyPath: spent]
             })
@@ -262,6 +269,7 @@ package enum Sensitivity {
         for input in inputs {
             guard let replay = input.replay, case .success(let ends) = input.ends(options) else { continue }
             for policy in policies where !input.replayOnlyPools || policy.keepsZeroedPool {
+                if let driver = input.pricedDriver, !clears(policy, with: driver, options) { continue }
                 for (end, value) in [(End.low, ends.low), (.high, ends.high)] where value != ends.nominal {
                     var variant = options
                     replay(&variant, value)
@@ -270,6 +278,15 @@ package enum Sensitivity {
             }
         }
         return out
+    }
+
+    /// Whether the cost of `driver`'s clears can change what `policy` does: under the model
+    /// timebase every cost moves a CPU's clock; under the trace's, only the clears its drivers
+    /// do in the background (a scrubber's budget) do, the fault path's are prices. A chain that
+    /// cannot be built is replayed (its replay reports the error).
+    static func clears(_ policy: any PrezeroPolicy, with driver: String, _ options: ReplayOptions) -> Bool {
+        guard options.timebase == .trace, let chain = try? ZeroDrivers.chain(policy.drivers, profile: options.profile) else { return true }
+        return chain.contains { $0.name == driver }
     }
 
     /// Each non-baseline run's `verdict`, from the nominal runs and the variants' results.
