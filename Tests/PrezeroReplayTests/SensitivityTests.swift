@@ -81,6 +81,27 @@ struct SensitivityTests {
         }
     }
 
+    /// A verdict's extra replays do not remember the lines clears evict: that changes no cost and
+    /// no count but the touches that miss on them, which only the nominal runs report.
+    @Test func variantsSkipOnlyThePollutionCount() throws {
+        let (trace, _) = try pftTrace(memory: 64 << 20, reps: 2, lines: 4, pageBytes: 4_096, cpus: 2)
+        let variant = try #require(Sensitivity.variants(
+            policies: [try Policies.make("kscrubd-v4", settings: [], profile: Self.epyc)], options: ReplayOptions(profile: Self.epyc)).first)
+        #expect(!variant.options.countsPollutionMisses)
+        // zero-on-fault touches what its own clear just wrote: no pollution misses to count.
+        for policy in ["kscrubd-v4", "init-on-free"] {
+            let counted = try run(trace, policy, warm: true)
+            let skipped = try replay(trace, policy: policy, profile: Self.epyc, lines: 4) { options in
+                options.warmup = .idle(seconds: 60)
+                options.countsPollutionMisses = false
+            }
+            #expect(counted.metrics.llcMissesPollution > 0, "\(policy): the test needs pollution misses")
+            var same = counted.metrics
+            same.llcMissesPollution = 0
+            #expect(same == skipped.metrics, "\(policy)")
+        }
+    }
+
     /// The same for non-temporal clears: init-on-free clearing with cpu-nt, re-priced at 300 ns a
     /// page, equals its replay with the profile's non-temporal rates scaled to it.
     @Test func repricedNonTemporalClearsEqualTheReplay() throws {

@@ -514,7 +514,8 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         let base = UInt64(memory.zones[block.zone].basePfn + block.page + pageInBlock) * UInt64(linesPerPage)
         var ns: Double = 0
         var missesInPage = 0
-        if count > 1 && metrics.llcLinesEvictedByZeroing > 0 { zeroingVictims.prefetch(firstLine: base, count: linesPerPage) }
+        let checksVictims = options.countsPollutionMisses && metrics.llcLinesEvictedByZeroing > 0
+        if count > 1 && checksVictims { zeroingVictims.prefetch(firstLine: base, count: linesPerPage) }
         // The lines from firstLine to the page's end, then from its start: runs of <= 64 lines,
         // each cache accessed for the run at once (the L2 and the LLC do not interact).
         var remaining = count
@@ -529,7 +530,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
                 ns += priceTouch(line, inL2: inL2 >> k & 1 == 1, inLLC: inLLC >> k & 1 == 1, missesInPage: &missesInPage, checksVictim: false)
                 cacheTrace?.write(label: 1, line: line, lineBytes: profile.lineBytes)
             }
-            if metrics.llcLinesEvictedByZeroing > 0 {
+            if checksVictims {
                 let missed = ~inLLC & (run == 64 ? ~0 : (1 << UInt64(run)) - 1)
                 metrics.llcMissesPollution += UInt64(zeroingVictims.remove(firstLine: first, lines: missed))
             }
@@ -573,7 +574,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         missesInPage += 1
         metrics.touchMissNs += miss
         metrics.llcMissesTouch += 1
-        if checksVictim && metrics.llcLinesEvictedByZeroing > 0 && zeroingVictims.remove(line) { metrics.llcMissesPollution += 1 }
+        if checksVictim && options.countsPollutionMisses && metrics.llcLinesEvictedByZeroing > 0 && zeroingVictims.remove(line) { metrics.llcMissesPollution += 1 }
         return miss
     }
 
@@ -629,7 +630,8 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             for k in 0..<UInt64(count) { cacheTrace?.write(label: 1, line: first + k, lineBytes: profile.lineBytes) }
         }
         let missesBefore = cache.misses
-        let evictions = cache.fill(firstLine: first, count: count, victims: &zeroingVictims)
+        let evictions = options.countsPollutionMisses
+            ? cache.fill(firstLine: first, count: count, victims: &zeroingVictims) : cache.fill(firstLine: first, count: count)
         metrics.llcLinesEvictedByZeroing += UInt64(evictions)
         if byZeroing { metrics.llcLinesFilledByZeroing &+= cache.misses &- missesBefore }
         if !l2.isEmpty {
