@@ -81,23 +81,26 @@ struct SensitivityTests {
         }
     }
 
-    /// A verdict's extra replays do not remember the lines clears evict: that changes no cost and
-    /// no count but the touches that miss on them, which only the nominal runs report.
-    @Test func variantsSkipOnlyThePollutionCount() throws {
+    /// A verdict's extra replays do not remember the lines clears evict, nor follow the hot set's
+    /// range ends: that changes no cost and no count but the touches that miss on evicted lines
+    /// and those ends, which only the nominal runs report (the hot set: WorkingSetReplayTests).
+    @Test func variantsSkipOnlyCountsNoCostDependsOn() throws {
         let (trace, _) = try pftTrace(memory: 64 << 20, reps: 2, lines: 4, pageBytes: 4_096, cpus: 2)
         let variant = try #require(Sensitivity.variants(
             policies: [try Policies.make("kscrubd-v4", settings: [], profile: Self.epyc)], options: ReplayOptions(profile: Self.epyc)).first)
-        #expect(!variant.options.countsPollutionMisses)
+        #expect(variant.options.totalOnly)
         // zero-on-fault touches what its own clear just wrote: no pollution misses to count.
         for policy in ["kscrubd-v4", "init-on-free"] {
             let counted = try run(trace, policy, warm: true)
             let skipped = try replay(trace, policy: policy, profile: Self.epyc, lines: 4) { options in
                 options.warmup = .idle(seconds: 60)
-                options.countsPollutionMisses = false
+                options.totalOnly = true
             }
             #expect(counted.metrics.llcMissesPollution > 0, "\(policy): the test needs pollution misses")
             var same = counted.metrics
             same.llcMissesPollution = 0
+            same.workingSetRefetchLinesAtL2Size = 0
+            same.workingSetRefetchLinesOtherReuse = 0
             #expect(same == skipped.metrics, "\(policy)")
         }
     }

@@ -48,6 +48,25 @@ struct WorkingSetReplayTests {
         return (RunMetrics(engine.metrics), zip(try fills(), afterFirst).map { $0 - $1 })
     }
 
+    /// A run read for its total only (a verdict's extra replay) follows the nominal hot set alone:
+    /// the same refetches, cost and total, without the range's other ends.
+    @Test func aRunForItsTotalOnlyKeepsTheNominalHotSet() throws {
+        for policy in ["zero-on-fault", "kscrubd-v4"] {
+            let full = try faultRun(policy, faults: 256) { $0.workingSetBytes = 512 << 10 }
+            let totalOnly = try faultRun(policy, faults: 256) { options in
+                options.workingSetBytes = 512 << 10
+                options.totalOnly = true
+            }
+            #expect(full.workingSetRefetchLines > 0 && full.workingSetRefetchLinesAtL2Size > full.workingSetRefetchLines)
+            #expect(full.workingSetRefetchLinesOtherReuse > 0)
+            var same = full
+            same.workingSetRefetchLinesAtL2Size = 0
+            same.workingSetRefetchLinesOtherReuse = 0
+            same.llcMissesPollution = 0
+            #expect(same == totalOnly, "\(policy)")
+        }
+    }
+
     /// Expected hot lines lost over the sets, hand-computed: h (1 - (15/16)^k) in a set of the
     /// 16-way L2 after k fills (a random way each).
     func lost(h: Double, _ fills: [Int]) -> Double { fills.reduce(0) { $0 + h * (1 - pow(15.0 / 16, Double($1))) } }

@@ -34,13 +34,16 @@ extension ReplayEngine {
     mutating func chargeWorkingSets() {
         guard let sets = workingSets else { return }
         let lines = sets.refetchedLines
-        guard lines.count == 3 else { return }
+        guard let nominal = lines.first else { return }
         let price = profile.llcHitNs ?? profile.lineHitNs
         metrics.workingSetBytes = Double(sets.settings[0].bytes)
-        metrics.workingSetRefetchLines = lines[0]
-        metrics.workingSetRefetchLinesAtL2Size = lines[1]
-        metrics.workingSetRefetchLinesOtherReuse = lines[2]
-        metrics.workingSetRefetchNs = Double(lines[0]) * price
+        metrics.workingSetRefetchLines = nominal
+        // The range's other ends, unless the run is read for its total only.
+        if lines.count == 3 {
+            metrics.workingSetRefetchLinesAtL2Size = lines[1]
+            metrics.workingSetRefetchLinesOtherReuse = lines[2]
+        }
+        metrics.workingSetRefetchNs = Double(nominal) * price
         metrics.workingSetTasks = UInt64(sets.tasksWithHotSets)
         metrics.workingSetTasksMeasured = UInt64(sets.tasksWithMeasuredHotSets)
     }

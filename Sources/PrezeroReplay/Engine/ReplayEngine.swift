@@ -100,8 +100,10 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             }
             let nominal = options.workingSet
             let other: WorkingSets.Reuse = nominal.reuse == .continuous ? .none : .continuous
+            let ends: [WorkingSets.Setting] = options.totalOnly
+                ? [] : [.init(bytes: geometry.sizeBytes, reuse: nominal.reuse, usesMeasured: false), .init(bytes: nominal.bytes, reuse: other)]
             workingSets = WorkingSets(
-                settings: [nominal, .init(bytes: geometry.sizeBytes, reuse: nominal.reuse, usesMeasured: false), .init(bytes: nominal.bytes, reuse: other)],
+                settings: [nominal] + ends,
                 l2: geometry, counters: l2.compactMap(\.fillCounters), pageBytes: profile.pageBytes)
         }
         cpuClock = Array(repeating: 0, count: max(profile.cpus, 1))
@@ -514,7 +516,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         let base = UInt64(memory.zones[block.zone].basePfn + block.page + pageInBlock) * UInt64(linesPerPage)
         var ns: Double = 0
         var missesInPage = 0
-        let checksVictims = options.countsPollutionMisses && metrics.llcLinesEvictedByZeroing > 0
+        let checksVictims = !options.totalOnly && metrics.llcLinesEvictedByZeroing > 0
         if count > 1 && checksVictims { zeroingVictims.prefetch(firstLine: base, count: linesPerPage) }
         // The lines from firstLine to the page's end, then from its start: runs of <= 64 lines,
         // each cache accessed for the run at once (the L2 and the LLC do not interact).
@@ -574,7 +576,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         missesInPage += 1
         metrics.touchMissNs += miss
         metrics.llcMissesTouch += 1
-        if checksVictim && options.countsPollutionMisses && metrics.llcLinesEvictedByZeroing > 0 && zeroingVictims.remove(line) { metrics.llcMissesPollution += 1 }
+        if checksVictim && !options.totalOnly && metrics.llcLinesEvictedByZeroing > 0 && zeroingVictims.remove(line) { metrics.llcMissesPollution += 1 }
         return miss
     }
 
@@ -630,7 +632,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             for k in 0..<UInt64(count) { cacheTrace?.write(label: 1, line: first + k, lineBytes: profile.lineBytes) }
         }
         let missesBefore = cache.misses
-        let evictions = options.countsPollutionMisses
+        let evictions = !options.totalOnly
             ? cache.fill(firstLine: first, count: count, victims: &zeroingVictims) : cache.fill(firstLine: first, count: count)
         metrics.llcLinesEvictedByZeroing += UInt64(evictions)
         if byZeroing { metrics.llcLinesFilledByZeroing &+= cache.misses &- missesBefore }

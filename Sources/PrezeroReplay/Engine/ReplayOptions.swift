@@ -138,10 +138,12 @@ package struct ReplayOptions: Sendable {
     /// Run the allocator's invariant checker every `checkInterval` events and at the end.
     package var checkInvariants = false
     package var checkInterval = 100_000
-    /// Remember the LLC lines clears evict, to count the touches that miss on them
-    /// (`llc_misses_pollution`). A verdict's extra replays, read for their total CPU only, skip
-    /// it: no cost depends on it, and each eviction is a write to a random slot of a 2 MiB table.
-    package var countsPollutionMisses = true
+    /// The run is read for its total CPU only (a verdict's extra replays), so the counts no cost
+    /// depends on are skipped: the LLC lines clears evict, remembered to count the touches that
+    /// miss on them (`llc_misses_pollution`; each eviction a write to a random slot of a 2 MiB
+    /// table), and the hot set at the other ends of its range (`working_set_refetch_lines_at_l2_size`,
+    /// `_other_reuse`, which re-price the nominal run).
+    package var totalOnly = false
     /// Write the LLC access stream here in Dinero IV din format.
     package var cacheTracePath: String?
     /// Simulate the profile's private L2 per CPU (when it has one; the default): touches that hit

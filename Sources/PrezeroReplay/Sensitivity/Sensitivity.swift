@@ -273,7 +273,7 @@ package enum Sensitivity {
                 for (end, value) in [(End.low, ends.low), (.high, ends.high)] where value != ends.nominal {
                     var variant = options
                     replay(&variant, value)
-                    variant.countsPollutionMisses = false  // only its total CPU is read
+                    variant.totalOnly = true
                     out.append(Variant(policy: type(of: policy).name, input: input.key, end: end, options: variant))
                 }
             }
