@@ -220,4 +220,23 @@ struct RegimeTests {
         let bySynth = ComparisonReport(runs: synthetic, baseline: "zero-on-fault", toolVersion: "t", chartPrefix: "r").render().markdown
         #expect(bySynth.contains("Workload regime: **sparse touch**, set by the synthetic trace"))
     }
+
+    /// The traces table says where each trace's touch density came from, as its regime line
+    /// does: a transferred profile is named, never shown as the assumed fallback alone.
+    @Test func tracesTableSaysWhereTouchDensityCameFrom() throws {
+        func row(_ change: (inout RunResult) -> Void) throws -> String {
+            var runs = try fixedRuns()
+            for i in runs.indices { change(&runs[i]) }
+            let markdown = ComparisonReport(runs: runs, baseline: "zero-on-fault", toolVersion: "t", chartPrefix: "r").render().markdown
+            return String(markdown.split(separator: "\n").first { $0.hasPrefix("| `traces/") } ?? "")
+        }
+        #expect(try row { _ in }.contains("| `first-line`, assumed |"))
+        #expect(try row { $0.trace.touchSource = .option }.contains("| `first-line`, chosen |"))
+        #expect(try row { $0.metrics.touchedLinesPerPageMean = 48 }.contains("| measured by the trace's touch records (faults: `first-line`) |"))
+        let transferred = try row { run in
+            run.trace.touchSource = .transferred
+            run.trace.touchProfile = "xz-6.touch.json"
+        }
+        #expect(transferred.contains("| transferred from `xz-6.touch.json` for its commands; the rest `first-line`, assumed |"))
+    }
 }
