@@ -128,6 +128,10 @@ struct WorkingSetReplayTests {
         let old = try faultRun("zero-on-fault", faults: 256) { $0.touchProfile = profile; $0.workingSetReuse = .none }
         let plain = try faultRun("zero-on-fault", faults: 256) { $0.workingSetReuse = .none }
         #expect(old.workingSetTasksMeasured == 0 && old.workingSetRefetchLines == plain.workingSetRefetchLines)
+        // A hot set of 0 bytes gives no task one, measured or not.
+        let none = try faultRun("zero-on-fault", faults: 16) { $0.workingSetBytes = 0 }
+        #expect(none.workingSetTasks == 0 && none.workingSetRefetchLines == 0)
+        #expect(plain.workingSetTasks == 1)
     }
 
     /// Who pays: a scrubber that cleared the pool before the window (on idle CPUs) leaves pid 7's

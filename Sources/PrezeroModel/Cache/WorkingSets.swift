@@ -103,6 +103,8 @@ package struct WorkingSets: @unchecked Sendable {
         var bornInTrace = false
         /// Measured for its command (`TouchProfile`'s hot set), bytes.
         var measuredBytes: Int?
+        /// Counted in `tasksWithHotSets`: the nominal setting gave it hot lines.
+        var counted = false
     }
     var tasks: [Int32: Task] = [:]
     /// Per set, the count that last visited it (`evictedLines` walks a short window's fills
@@ -160,12 +162,16 @@ package struct WorkingSets: @unchecked Sendable {
     /// `pid` faulted `pages`; `measuredBytes`: its command's measured hot set, if any.
     package mutating func faulted(_ pid: Int32, pages: Int, measuredBytes: Int? = nil, now: Double = 0) {
         var task = tasks[pid] ?? Task()
-        if task.faultedPages == 0 { tasksWithHotSets += 1 }
         if let measuredBytes, task.measuredBytes == nil {
             task.measuredBytes = measuredBytes
-            tasksWithMeasuredHotSets += 1
+            if task.counted { tasksWithMeasuredHotSets += 1 }
         }
         task.faultedPages += pages
+        if !task.counted, let nominal = settings.first, hotLines(task, nominal) > 0 {
+            task.counted = true
+            tasksWithHotSets += 1
+            if task.measuredBytes != nil { tasksWithMeasuredHotSets += 1 }
+        }
         tasks[pid] = task
         guard let cpu = ownedCPU[pid] else { return }
         for i in settings.indices {
@@ -187,8 +193,8 @@ package struct WorkingSets: @unchecked Sendable {
         tasks[pid] = nil
     }
 
-    /// Tasks (a new image by exec counts anew) given a hot set, and those whose hot set a touch
-    /// profile measured.
+    /// Tasks (a new image by exec counts anew) the nominal setting gives a hot set (none when it
+    /// is 0 bytes), and those whose hot set a touch profile measured.
     package private(set) var tasksWithHotSets = 0
     package private(set) var tasksWithMeasuredHotSets = 0
 
