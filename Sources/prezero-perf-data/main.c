@@ -73,6 +73,8 @@ struct attr {
     int sample_id_all;
     uint32_t type;
     uint64_t config;
+    struct tep_event *event;  // its tracepoint's format, looked up once (event_known)
+    int event_known;
 };
 static struct attr *attrs;
 static uint64_t attr_count;
@@ -196,14 +198,19 @@ static int compare_order(const void *a, const void *b) {
     return x->index < y->index ? -1 : x->index > y->index;
 }
 
+/// `--radix-sort`: the fallback alone (a test compares the two).
+static int radix_only;
+
 // The record indexes 0..<count in order of times[index], file order (index order) among equal
-// times. Each key is the time's rank above the index's bits, so one u64 sorts both: a stable LSD
-// radix sort over the time bits alone, 11 bits a pass; qsort when the two do not fit in 64. The
-// rank: 0 for time 0 (perf's synthesized COMM and FORK records), else time - earliest other + 1,
-// so a capture taken hours after boot still fits.
+// times. Each key is the time's rank above the index's bits, so one u64 sorts both: the runs
+// perf writes merged (below), else a stable LSD radix sort over the time bits alone, 11 bits a
+// pass; qsort when the two do not fit in 64. The rank: 0 for time 0 (perf's synthesized COMM and
+// FORK records), else time - earliest other + 1, so a capture taken hours after boot still fits.
+
 static uint64_t *sort_by_time(const uint64_t *times, size_t count, int *index_bits) {
     uint64_t *keys = malloc((count ? count : 1) * sizeof *keys);
     if (!keys) fail(0, "out of memory");
+
     uint64_t low = UINT64_MAX, high = 0;
     for (size_t i = 0; i < count; i++) {
         if (times[i] == 0) continue;
@@ -223,7 +230,50 @@ static uint64_t *sort_by_time(const uint64_t *times, size_t count, int *index_bi
         *index_bits = 64;
         return keys;
     }
-    for (size_t i = 0; i < count; i++) keys[i] = (times[i] == 0 ? 0 : times[i] - low + 1) << *index_bits | i;
+    // Time-0 records first (rank 0, in file order), then the others.
+    size_t timed = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (times[i] == 0) keys[timed++] = i;
+    }
+    const size_t first_timed = timed;
+    for (size_t i = 0; i < count; i++) {
+        if (times[i] != 0) keys[timed++] = (times[i] - low + 1) << *index_bits | i;
+    }
+    // perf writes its rounds nearly in order: each CPU's buffer in order, a round's buffers
+    // overlapping each other and little else. So the keys are runs in order; each run is merged
+    // into the sorted keys before it from where it first belongs (a binary search), touching
+    // about a round. Runs that reach far back make it give up to the radix sort, from the keys
+    // as they are (the same order).
+    uint64_t work = 0;
+    const uint64_t budget = 8 * (uint64_t)count + 4096;
+    uint64_t *spill = NULL;
+    size_t spill_capacity = 0, sorted_end = first_timed < count ? first_timed + 1 : count;
+    while (!radix_only && sorted_end < count && work <= budget) {
+        size_t run_end = sorted_end + 1;
+        while (run_end < count && keys[run_end - 1] < keys[run_end]) run_end++;
+        if (keys[sorted_end - 1] > keys[sorted_end]) {
+            size_t low_pos = first_timed, high_pos = sorted_end;  // first key above the run's first
+            while (low_pos < high_pos) {
+                size_t mid = low_pos + (high_pos - low_pos) / 2;
+                if (keys[mid] < keys[sorted_end]) low_pos = mid + 1; else high_pos = mid;
+            }
+            size_t moved = sorted_end - low_pos;
+            work += moved + (run_end - sorted_end);
+            if (moved > spill_capacity) {
+                spill_capacity = moved * 2;
+                free(spill);
+                spill = malloc(spill_capacity * sizeof *spill);
+                if (!spill) fail(0, "out of memory");
+            }
+            memcpy(spill, keys + low_pos, moved * sizeof *spill);
+            size_t a = 0, b = sorted_end, out = low_pos;
+            while (a < moved && b < run_end) keys[out++] = spill[a] < keys[b] ? spill[a++] : keys[b++];
+            while (a < moved) keys[out++] = spill[a++];
+        }
+        sorted_end = run_end;
+    }
+    free(spill);
+    if (sorted_end >= count) return keys;
     uint64_t *other = malloc((count ? count : 1) * sizeof *other), *from = keys, *to = other;
     if (!other) fail(0, "out of memory");
     for (int shift = *index_bits; shift < *index_bits + time_bits; shift += 11) {
@@ -358,8 +408,13 @@ static void line_start(const char *comm, const struct sample *s) {
 }
 
 int main(int argc, char **argv) {
+    if (argc == 3 && strcmp(argv[1], "--radix-sort") == 0) {
+        radix_only = 1;
+        argv++;
+        argc--;
+    }
     if (argc != 2) {
-        fprintf(stderr, "usage: prezero-perf-data FILE\n");
+        fprintf(stderr, "usage: prezero-perf-data [--radix-sort] FILE\n");
         return 2;
     }
     int fd = open(argv[1], O_RDONLY);
@@ -367,6 +422,7 @@ int main(int argc, char **argv) {
     if (fd < 0 || fstat(fd, &file_info) != 0) fail(0, "cannot open: %s", strerror(errno));
     file_size = (uint64_t)file_info.st_size;
     if (file_size < 104) fail(file_size, "the file ends inside the 104-byte perf.data header");
+    if (file_size >= 1ULL << 48) fail(0, "a file of 256 TiB or more");
     // Up to 1 GiB mapped in one pass (MAP_POPULATE), not a fault a page; a larger file as it is read.
     file = mmap(NULL, file_size, PROT_READ, MAP_PRIVATE | (file_size <= 1ULL << 30 ? MAP_POPULATE : 0), fd, 0);
     if (file == MAP_FAILED) fail(0, "cannot map the file: %s", strerror(errno));
@@ -446,10 +502,14 @@ int main(int argc, char **argv) {
         if (type == RECORD_COMPRESSED) fail(p, "compressed records (perf record -z); decompress first: perf inject -i FILE -o FILE2");
         if (type == RECORD_SAMPLE || type == RECORD_LOST || type == RECORD_COMM || type == RECORD_FORK) {
             struct sample s;
+            uint64_t attr_tag = 0;
             if (type == RECORD_SAMPLE) {
                 struct attr *a = sample_attr(p + 8, p + size, first_type, all_same);
                 if (!a) { p += size; continue; }  // an id no attribute names: not ours to print
                 if (!parse_sample(p + 8, p + size, a->sample_type, &s)) fail(p, "a sample shorter than its sample_type says");
+                // Its attribute (index + 1) goes in the offset's top 16 bits, so the second pass
+                // does not look it up again (0: look it up; offsets are below 2^48, checked above).
+                if (attr_count < 0xFFFF) attr_tag = (uint64_t)(a - attrs) + 1;
             } else {
                 parse_record_trailer(p, size, first_type, &s);
             }
@@ -460,7 +520,7 @@ int main(int argc, char **argv) {
                 if (!times || !offsets) fail(p, "out of memory");
             }
             times[count] = s.time;
-            offsets[count++] = p;
+            offsets[count++] = p | attr_tag << 48;
         }
         p += size;
     }
@@ -473,7 +533,7 @@ int main(int argc, char **argv) {
     trace_seq_init(&info);
     for (size_t i = 0; i < count; i++) {
         if ((i & 0xFFF) == 0xFFF) pz_progress(i, count);  // every 4096 records
-        uint64_t p = offsets[order[i] & index_mask];
+        uint64_t tagged = offsets[order[i] & index_mask], p = tagged & ((1ULL << 48) - 1), attr_tag = tagged >> 48;
         uint32_t type = u32_at(p);
         uint16_t size;
         memcpy(&size, file + p + 6, 2);
@@ -506,15 +566,19 @@ int main(int argc, char **argv) {
             pz_line_udec(u64_at(p + 16));
             pz_end_line();
         } else {
-            struct attr *a = sample_attr(p + 8, p + size, first_type, all_same);
+            struct attr *a = attr_tag ? &attrs[attr_tag - 1] : sample_attr(p + 8, p + size, first_type, all_same);
             if (!a || !parse_sample(p + 8, p + size, a->sample_type, &s)) continue;
-            if (!a || a->type != PERF_TYPE_TRACEPOINT || !(a->sample_type & SAMPLE_RAW) || s.raw_size == 0) continue;
+            if (a->type != PERF_TYPE_TRACEPOINT || !(a->sample_type & SAMPLE_RAW) || s.raw_size == 0) continue;
             struct tep_record record = {0};
             record.ts = s.time;
             record.cpu = (int)s.cpu;
             record.data = (void *)(file + s.raw_offset);
             record.size = (int)s.raw_size;
-            struct tep_event *event = tep_find_event(tep, (int)a->config);
+            if (!a->event_known) {
+                a->event = tep_find_event(tep, (int)a->config);
+                a->event_known = 1;
+            }
+            struct tep_event *event = a->event;
             if (!event) continue;
             struct thread *thread = thread_of(s.tid, 1);
             struct pz_frame_event frame;

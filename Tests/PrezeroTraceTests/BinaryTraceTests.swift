@@ -167,6 +167,19 @@ struct PerfDataTests {
         #expect((fractions.last ?? 0) > 0.5)
     }
 
+    /// The helper merges the runs perf writes in order; the radix sort it falls back to when a run
+    /// reaches far back gives the same stream, byte for byte (the merge's is checked against
+    /// `perf script` above).
+    @Test(arguments: ["perf-record", "perf-mixed-cpu-clock"])
+    func mergedAndRadixSortedRecordsAreTheSameStream(_ fixture: String) throws {
+        let path = Scratch.directory + "\(fixture)-sorts.perf.data"
+        try Data(decompressedBytes(Paths.fixture("\(fixture).perf.data.zst"))).write(to: URL(fileURLWithPath: path))
+        let merged = try HelperStreamTests.stream(path: path)
+        let radix = try HelperStreamTests.stream(path: path, arguments: ["--radix-sort"])
+        #expect(merged.count > 100_000)
+        #expect(merged == radix)
+    }
+
     /// Cut short anywhere: an error with the byte offset, never a crash.
     @Test(arguments: [50, 104, 5000, 1_000_000, 3_000_000])
     func truncatedFilesFailClearly(_ length: Int) throws {
@@ -186,8 +199,13 @@ struct HelperStreamTests {
         if !FileManager.default.fileExists(atPath: path) {
             try Data(decompressedBytes(Paths.fixture("perf-record.perf.data.zst"))).write(to: URL(fileURLWithPath: path))
         }
+        return try stream(path: path)
+    }
+
+    /// The helper's output for the perf.data at `path`, its options first.
+    static func stream(path: String, arguments: [String] = []) throws -> [UInt8] {
         guard let helper = BinaryTraceDecoder.helperPath(.perfData) else { throw CocoaError(.fileNoSuchFile) }
-        let child = try HelperProcess(helper, arguments: [path], fileName: path)
+        let child = try HelperProcess(helper, arguments: arguments + [path], fileName: path)
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while true {
