@@ -19,7 +19,7 @@
 /// Any other allocation of a live pfn stays an anomaly (`--strict` rejects it).
 public struct IdleContextFrees: Sendable {
     /// Order-0 kernel pages still live, with their allocation's timestamp.
-    private var kernelPages: [UInt64: UInt64] = [:]
+    private var kernelPages = PFNMap()
     /// Per CPU: whether any event ran in the idle task's context, and when it last went idle.
     private var idleContextSeen: [Bool] = []
     private var lastIdleEntry: [UInt64] = []
@@ -40,12 +40,12 @@ public struct IdleContextFrees: Sendable {
         switch event.kind {
         case .pageAlloc where !event.failed:
             if event.order == 0 && !event.flags.contains(.gfpUser) {
-                kernelPages[event.pfn] = event.timestampNs
-            } else if !kernelPages.isEmpty {
-                kernelPages[event.pfn] = nil
+                kernelPages.set(event.pfn, event.timestampNs)
+            } else if kernelPages.count > 0 {
+                kernelPages.remove(event.pfn)
             }
         case .pageFree:
-            if !kernelPages.isEmpty { kernelPages[event.pfn] = nil }
+            if kernelPages.count > 0 { kernelPages.remove(event.pfn) }
         default: break
         }
     }
@@ -54,7 +54,7 @@ public struct IdleContextFrees: Sendable {
     /// allocating CPU's idle context (see the type's rules).
     public func explainsReallocation(of allocation: TraceEvent) -> Bool {
         let cpu = Int(allocation.cpu)
-        guard let allocatedAt = kernelPages[allocation.pfn], cpu < idleContextSeen.count else { return false }
+        guard let allocatedAt = kernelPages.value(for: allocation.pfn), cpu < idleContextSeen.count else { return false }
         return !idleContextSeen[cpu] && lastIdleEntry[cpu] > allocatedAt
     }
 }

@@ -1,7 +1,8 @@
-/// Trace pfn -> the block the model handed out for it (open addressing, linear probing,
-/// backward-shift deletion). A trace pfn is the identity of an allocation, not a place.
+/// Trace pfn -> a 64-bit value (the block the model handed out for it, a live kernel page's
+/// allocation time): open addressing, linear probing, backward-shift deletion, as `PFNSet`.
+/// A trace pfn is the identity of an allocation, not a place.
 /// A key and its value share a slot, so a lookup costs one host cache miss, not two.
-struct PFNMap {
+package struct PFNMap: Sendable {
     private struct Slot {
         var key: UInt64  // pfn + 1; 0 = empty
         var value: UInt64
@@ -9,9 +10,9 @@ struct PFNMap {
 
     private var slots: [Slot]
     private var mask: Int
-    private(set) var count = 0
+    package private(set) var count = 0
 
-    init(capacity: Int = 1 << 10) {
+    package init(capacity: Int = 1 << 10) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
         slots = Array(repeating: Slot(key: 0, value: 0), count: size)
@@ -34,7 +35,7 @@ struct PFNMap {
         }
     }
 
-    func value(for pfn: UInt64) -> UInt64? {
+    package func value(for pfn: UInt64) -> UInt64? {
         let key = pfn &+ 1
         guard key != 0 else { return nil }
         return slots.withUnsafeBufferPointer { slots in
@@ -45,7 +46,7 @@ struct PFNMap {
 
     /// Inserts or replaces; returns the previous value.
     @discardableResult
-    mutating func set(_ pfn: UInt64, _ value: UInt64) -> UInt64? {
+    package mutating func set(_ pfn: UInt64, _ value: UInt64) -> UInt64? {
         let key = pfn &+ 1
         guard key != 0 else { return nil }
         let mask = self.mask
@@ -62,7 +63,8 @@ struct PFNMap {
         return old
     }
 
-    mutating func remove(_ pfn: UInt64) -> UInt64? {
+    @discardableResult
+    package mutating func remove(_ pfn: UInt64) -> UInt64? {
         let key = pfn &+ 1
         guard key != 0 else { return nil }
         let mask = self.mask
@@ -96,26 +98,5 @@ struct PFNMap {
             while slots[i].key != 0 { i = (i + 1) & mask }
             slots[i] = slot
         }
-    }
-}
-
-/// A model block packed in 64 bits: zone (16), page within zone (32), order (8).
-struct BlockRef {
-    var zone: Int
-    var page: Int
-    var order: Int
-
-    var packed: UInt64 { UInt64(zone) << 40 | UInt64(page) << 8 | UInt64(order) }
-
-    init(zone: Int, page: Int, order: Int) {
-        self.zone = zone
-        self.page = page
-        self.order = order
-    }
-
-    init(packed: UInt64) {
-        zone = Int(packed >> 40)
-        page = Int((packed >> 8) & 0xFFFF_FFFF)
-        order = Int(packed & 0xFF)
     }
 }

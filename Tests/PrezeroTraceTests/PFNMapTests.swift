@@ -1,6 +1,6 @@
 import Testing
 
-@testable import PrezeroReplay
+@testable import PrezeroTrace
 
 @Suite("PFN map")
 struct PFNMapTests {
