@@ -28,3 +28,28 @@ struct PFNMapTests {
         #expect(map.value(for: UInt64.max) == nil)
     }
 }
+
+@Suite("PFN set")
+struct PFNSetTests {
+    /// The same seeded mix of inserts and removals (growing the table, wrapping probe runs)
+    /// against a Set: every answer, the count, and membership of every pfn in the range.
+    @Test func matchesASet() {
+        var set = PFNSet(capacity: 8)
+        var reference: Set<UInt64> = []
+        var state: UInt64 = 11
+        for step in 0..<200_000 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            let pfn = 0x158000 + (state >> 40) % 5_000
+            if (state >> 20) % 3 != 2 {
+                #expect(set.insert(pfn) == reference.insert(pfn).inserted)
+            } else {
+                #expect(set.remove(pfn) == (reference.remove(pfn) != nil))
+            }
+            if step % 5_000 == 0 {
+                #expect(set.count == reference.count)
+                for pfn in UInt64(0x158000)..<0x158000 + 5_000 { #expect(set.contains(pfn) == reference.contains(pfn)) }
+            }
+        }
+        #expect(!set.insert(UInt64.max) && !set.contains(UInt64.max))
+    }
+}

@@ -1,5 +1,5 @@
 /// A set of page frame numbers: open addressing with linear probing and backward-shift
-/// deletion, so lookups stay fast and memory stays at ~16 bytes per live pfn.
+/// deletion, at most half full, so lookups stay fast and memory stays at 16-32 bytes per live pfn.
 ///
 /// `Set<UInt64>` hashes with SipHash; this is the hot structure of `stat` and the model.
 public struct PFNSet: Sendable {
@@ -37,16 +37,22 @@ public struct PFNSet: Sendable {
     public mutating func insert(_ pfn: UInt64) -> Bool {
         let key = pfn &+ 1
         guard key != 0 else { return false }  // UInt64.max cannot be stored; never a real pfn
-        var i = PFNSet.slot(key, mask)
-        while true {
-            let k = keys[i]
-            if k == key { return false }
-            if k == 0 { break }
-            i = (i + 1) & mask
+        let mask = self.mask
+        // One uniqueness check an operation, not one a probe.
+        let inserted = keys.withUnsafeMutableBufferPointer { keys -> Bool in
+            var i = PFNSet.slot(key, mask)
+            while true {
+                let k = keys[i]
+                if k == key { return false }
+                if k == 0 { break }
+                i = (i + 1) & mask
+            }
+            keys[i] = key
+            return true
         }
-        keys[i] = key
+        guard inserted else { return false }
         count += 1
-        if count * 4 > keys.count * 3 { grow() }
+        if count * 2 > keys.count { grow() }  // at most half full: short probe runs
         return true
     }
 
@@ -55,30 +61,32 @@ public struct PFNSet: Sendable {
     public mutating func remove(_ pfn: UInt64) -> Bool {
         let key = pfn &+ 1
         guard key != 0 else { return false }
-        var i = PFNSet.slot(key, mask)
-        while true {
-            let k = keys[i]
-            if k == 0 { return false }
-            if k == key { break }
-            i = (i + 1) & mask
-        }
-        // Backward-shift deletion: move later members of the probe run into the hole.
-        var hole = i
-        var j = (i + 1) & mask
-        while keys[j] != 0 {
-            let home = PFNSet.slot(keys[j], mask)
-            // Move keys[j] if its home is not cyclically in (hole, j].
-            let distanceToJ = (j - home) & mask
-            let distanceToHole = (j - hole) & mask
-            if distanceToHole <= distanceToJ {
-                keys[hole] = keys[j]
-                hole = j
+        let mask = self.mask
+        let removed = keys.withUnsafeMutableBufferPointer { keys -> Bool in
+            var i = PFNSet.slot(key, mask)
+            while true {
+                let k = keys[i]
+                if k == 0 { return false }
+                if k == key { break }
+                i = (i + 1) & mask
             }
-            j = (j + 1) & mask
+            // Backward-shift deletion: move later members of the probe run into the hole.
+            var hole = i
+            var j = (i + 1) & mask
+            while keys[j] != 0 {
+                let home = PFNSet.slot(keys[j], mask)
+                // Move keys[j] if its home is not cyclically in (hole, j].
+                if (j - hole) & mask <= (j - home) & mask {
+                    keys[hole] = keys[j]
+                    hole = j
+                }
+                j = (j + 1) & mask
+            }
+            keys[hole] = 0
+            return true
         }
-        keys[hole] = 0
-        count -= 1
-        return true
+        if removed { count -= 1 }
+        return removed
     }
 
     private mutating func grow() {
