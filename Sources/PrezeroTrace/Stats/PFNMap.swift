@@ -1,5 +1,5 @@
 /// Trace pfn -> a 64-bit value (the block the model handed out for it, a live kernel page's
-/// allocation time): open addressing, linear probing, backward-shift deletion, as `PFNSet`.
+/// allocation time): open addressing, linear probing, backward-shift deletion.
 /// A trace pfn is the identity of an allocation, not a place.
 /// A key and its value share a slot, so a lookup costs one host cache miss, not two.
 package struct PFNMap: Sendable {
@@ -19,8 +19,11 @@ package struct PFNMap: Sendable {
         mask = size - 1
     }
 
+    /// 64 consecutive pfns share a run of slots (1 KiB), the runs spread by Fibonacci hashing:
+    /// the allocator hands out neighbouring pages, so the live map is read a few host cache
+    /// lines at a time rather than one a pfn.
     @inline(__always) private static func slot(_ key: UInt64, _ mask: Int) -> Int {
-        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 20) & mask
+        Int(truncatingIfNeeded: (((key >> 6) &* 0x9E37_79B9_7F4A_7C15) >> 20) << 6 | (key & 63)) & mask
     }
 
     /// Where `key` is, or the empty slot that ends its probe run (where it would go).
