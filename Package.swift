@@ -78,8 +78,9 @@ let package = Package(
             // build --static-swift-stdlib`): a run starts in less memory, with no symbol lookups
             // across libraries (prezero --version 21 -> 15 MB peak RSS, tools/bench-policies.sh).
             // Not debug builds: the test bundles, which link this module, have no static XCTest.
-            swiftSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))],
-            linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
+            // Linux only: Apple's toolchains refuse -static-stdlib.
+            swiftSettings: [.unsafeFlags(["-static-stdlib"], .when(platforms: [.linux], configuration: .release))],
+            linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(platforms: [.linux], configuration: .release))]
         ),
         // Test helpers: one scratch directory per test process, removed at exit.
         .target(name: "PrezeroTestSupport", path: "Tests/PrezeroTestSupport"),

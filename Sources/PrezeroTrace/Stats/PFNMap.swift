@@ -21,9 +21,12 @@ package struct PFNMap: Sendable {
 
     /// 64 consecutive pfns share a run of slots (1 KiB), the runs spread by Fibonacci hashing:
     /// the allocator hands out neighbouring pages, so the live map is read a few host cache
-    /// lines at a time rather than one a pfn.
+    /// lines at a time rather than one a pfn. Within a run the offset is the pfn's low bits
+    /// xor-ed with bits of the run's hash (a permutation of the 64), so the heads of huge pages
+    /// (pfns a multiple of 512) do not all start at the same offset.
     @inline(__always) private static func slot(_ key: UInt64, _ mask: Int) -> Int {
-        Int(truncatingIfNeeded: (((key >> 6) &* 0x9E37_79B9_7F4A_7C15) >> 20) << 6 | (key & 63)) & mask
+        let hash = (key >> 6) &* 0x9E37_79B9_7F4A_7C15
+        return Int(truncatingIfNeeded: (hash >> 20) << 6 | ((key ^ (hash >> 58)) & 63)) & mask
     }
 
     /// Where `key` is, or the empty slot that ends its probe run (where it would go).
