@@ -201,16 +201,52 @@ static int compare_order(const void *a, const void *b) {
 /// `--radix-sort`: the fallback alone (a test compares the two).
 static int radix_only;
 
+// Sorts keys[from..<count] (distinct) by merging its ascending runs, each into the sorted keys
+// before it from where its first key belongs (a binary search). perf writes its rounds nearly in
+// order: each CPU's buffer in order, a round's buffers overlapping each other and little else, so
+// a merge touches about a round. Returns 0, with the keys a permutation of what they were, once
+// the runs and the keys they moved pass 8 a key (plus 4096) in all: the caller then sorts another way.
+static int merge_runs(uint64_t *keys, size_t from, size_t count) {
+    const uint64_t budget = 8 * (uint64_t)count + 4096;
+    uint64_t work = 0, *spill = NULL;
+    size_t spill_capacity = 0, sorted_end = from < count ? from + 1 : count;
+    while (sorted_end < count && work <= budget) {
+        size_t run_end = sorted_end + 1;
+        while (run_end < count && keys[run_end - 1] < keys[run_end]) run_end++;
+        if (keys[sorted_end - 1] > keys[sorted_end]) {
+            size_t low = from, high = sorted_end;  // the first key above the run's first
+            while (low < high) {
+                size_t mid = low + (high - low) / 2;
+                if (keys[mid] < keys[sorted_end]) low = mid + 1; else high = mid;
+            }
+            size_t moved = sorted_end - low;
+            work += moved + (run_end - sorted_end);
+            if (moved > spill_capacity) {
+                spill_capacity = moved * 2;
+                free(spill);
+                spill = malloc(spill_capacity * sizeof *spill);
+                if (!spill) fail(0, "out of memory");
+            }
+            memcpy(spill, keys + low, moved * sizeof *spill);
+            size_t a = 0, b = sorted_end, out = low;
+            while (a < moved && b < run_end) keys[out++] = spill[a] < keys[b] ? spill[a++] : keys[b++];
+            while (a < moved) keys[out++] = spill[a++];
+        }
+        sorted_end = run_end;
+    }
+    free(spill);
+    return sorted_end >= count;
+}
+
 // The record indexes 0..<count in order of times[index], file order (index order) among equal
 // times. Each key is the time's rank above the index's bits, so one u64 sorts both: the runs
-// perf writes merged (below), else a stable LSD radix sort over the time bits alone, 11 bits a
-// pass; qsort when the two do not fit in 64. The rank: 0 for time 0 (perf's synthesized COMM and
-// FORK records), else time - earliest other + 1, so a capture taken hours after boot still fits.
-
+// perf writes merged (`merge_runs`), else a stable LSD radix sort over the time bits alone, 11
+// bits a pass; qsort when the two do not fit in 64. The rank: 0 for time 0 (perf's synthesized
+// COMM and FORK records), else time - earliest other + 1, so a capture taken hours after boot
+// still fits.
 static uint64_t *sort_by_time(const uint64_t *times, size_t count, int *index_bits) {
     uint64_t *keys = malloc((count ? count : 1) * sizeof *keys);
     if (!keys) fail(0, "out of memory");
-
     uint64_t low = UINT64_MAX, high = 0;
     for (size_t i = 0; i < count; i++) {
         if (times[i] == 0) continue;
@@ -239,41 +275,7 @@ static uint64_t *sort_by_time(const uint64_t *times, size_t count, int *index_bi
     for (size_t i = 0; i < count; i++) {
         if (times[i] != 0) keys[timed++] = (times[i] - low + 1) << *index_bits | i;
     }
-    // perf writes its rounds nearly in order: each CPU's buffer in order, a round's buffers
-    // overlapping each other and little else. So the keys are runs in order; each run is merged
-    // into the sorted keys before it from where it first belongs (a binary search), touching
-    // about a round. Runs that reach far back make it give up to the radix sort, from the keys
-    // as they are (the same order).
-    uint64_t work = 0;
-    const uint64_t budget = 8 * (uint64_t)count + 4096;
-    uint64_t *spill = NULL;
-    size_t spill_capacity = 0, sorted_end = first_timed < count ? first_timed + 1 : count;
-    while (!radix_only && sorted_end < count && work <= budget) {
-        size_t run_end = sorted_end + 1;
-        while (run_end < count && keys[run_end - 1] < keys[run_end]) run_end++;
-        if (keys[sorted_end - 1] > keys[sorted_end]) {
-            size_t low_pos = first_timed, high_pos = sorted_end;  // first key above the run's first
-            while (low_pos < high_pos) {
-                size_t mid = low_pos + (high_pos - low_pos) / 2;
-                if (keys[mid] < keys[sorted_end]) low_pos = mid + 1; else high_pos = mid;
-            }
-            size_t moved = sorted_end - low_pos;
-            work += moved + (run_end - sorted_end);
-            if (moved > spill_capacity) {
-                spill_capacity = moved * 2;
-                free(spill);
-                spill = malloc(spill_capacity * sizeof *spill);
-                if (!spill) fail(0, "out of memory");
-            }
-            memcpy(spill, keys + low_pos, moved * sizeof *spill);
-            size_t a = 0, b = sorted_end, out = low_pos;
-            while (a < moved && b < run_end) keys[out++] = spill[a] < keys[b] ? spill[a++] : keys[b++];
-            while (a < moved) keys[out++] = spill[a++];
-        }
-        sorted_end = run_end;
-    }
-    free(spill);
-    if (sorted_end >= count) return keys;
+    if (!radix_only && merge_runs(keys, first_timed, count)) return keys;
     uint64_t *other = malloc((count ? count : 1) * sizeof *other), *from = keys, *to = other;
     if (!other) fail(0, "out of memory");
     for (int shift = *index_bits; shift < *index_bits + time_bits; shift += 11) {

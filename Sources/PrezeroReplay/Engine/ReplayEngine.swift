@@ -520,7 +520,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         let base = UInt64(memory.zones[block.zone].basePfn + block.page + pageInBlock) * UInt64(linesPerPage)
         var ns: Double = 0
         var missesInPage = 0
-        let checksVictims = !options.totalOnly && metrics.llcLinesEvictedByZeroing > 0
+        let checksVictims = looksUpVictims
         if count > 1 && checksVictims { zeroingVictims.prefetch(firstLine: base, count: linesPerPage) }
         // The lines from firstLine to the page's end, then from its start: runs of <= 64 lines,
         // each cache accessed for the run at once (the L2 and the LLC do not interact).
@@ -580,7 +580,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         missesInPage += 1
         metrics.touchMissNs += miss
         metrics.llcMissesTouch += 1
-        if checksVictim && !options.totalOnly && metrics.llcLinesEvictedByZeroing > 0 && zeroingVictims.remove(line) { metrics.llcMissesPollution += 1 }
+        if checksVictim && looksUpVictims && zeroingVictims.remove(line) { metrics.llcMissesPollution += 1 }
         return miss
     }
 
@@ -613,6 +613,10 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         metrics.laterTouchNs += ns
         return ns
     }
+
+    /// Whether a touch miss is looked up in the victim table: it is kept (not `totalOnly`) and
+    /// holds something.
+    var looksUpVictims: Bool { !options.totalOnly && metrics.llcLinesEvictedByZeroing > 0 }
 
     /// A cached clear by `cpu` writes every line of the range into the LLC and that CPU's L2;
     /// `lastSubpage` (a page of the range) is written last.

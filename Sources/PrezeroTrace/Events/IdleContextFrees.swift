@@ -41,11 +41,11 @@ public struct IdleContextFrees: Sendable {
         case .pageAlloc where !event.failed:
             if event.order == 0 && !event.flags.contains(.gfpUser) {
                 kernelPages.set(event.pfn, event.timestampNs)
-            } else if kernelPages.count > 0 {
+            } else if !kernelPages.isEmpty {
                 kernelPages.remove(event.pfn)
             }
         case .pageFree:
-            if kernelPages.count > 0 { kernelPages.remove(event.pfn) }
+            if !kernelPages.isEmpty { kernelPages.remove(event.pfn) }
         default: break
         }
     }

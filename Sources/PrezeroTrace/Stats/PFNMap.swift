@@ -11,6 +11,7 @@ package struct PFNMap: Sendable {
     private var slots: [Slot]
     private var mask: Int
     package private(set) var count = 0
+    package var isEmpty: Bool { count == 0 }
 
     package init(capacity: Int = 1 << 10) {
         var size = 16
