@@ -107,10 +107,6 @@ package struct WorkingSets: @unchecked Sendable {
         var counted = false
     }
     var tasks: [Int32: Task] = [:]
-    /// Per set, the count that last visited it (`evictedLines` walks a short window's fills
-    /// from the log, each set once).
-    var visited: [UInt32]
-    var visit: UInt32 = 0
 
     /// Hot lines read again after an eviction, per setting (the expected count, rounded once).
     package var refetchedLines: [UInt64] { refetched.map { UInt64(max(0, $0).rounded()) } }
@@ -134,7 +130,6 @@ package struct WorkingSets: @unchecked Sendable {
             lastReread: Array(repeating: 0, count: n), totalAtReread: Array(repeating: 0, count: n))
         cpus = Array(repeating: cpu, count: counters.count)
         refetched = Array(repeating: 0, count: n)
-        visited = Array(repeating: 0, count: sets)
         // Until what is left is below a millionth of a line a set.
         let keep = 1 - 1 / Double(max(l2.ways, 1))
         var table: [Double] = []
@@ -179,10 +174,9 @@ package struct WorkingSets: @unchecked Sendable {
             guard hot != cpus[cpu].hot[i] else { continue }
             // What the smaller set lost so far is counted with its size; the new lines start now,
             // and so does the re-read interval of a set that had none.
-            cpus[cpu].pending[i] += evictedSinceSnapshot(cpu, i)
+            cpus[cpu].pending[i] += takeEvicted(cpu, i)
             if cpus[cpu].hot[i] == 0 { cpus[cpu].lastReread[i] = now }
             cpus[cpu].hot[i] = hot
-            snapshot(cpu, i)
         }
     }
 
@@ -285,69 +279,69 @@ package struct WorkingSets: @unchecked Sendable {
     }
 
     mutating func reread(_ cpu: Int, _ i: Int, share: Double, now: Double) {
-        let evicted = cpus[cpu].pending[i] + evictedSinceSnapshot(cpu, i, atLeast: 1e-3 / max(share, 1e-12))
+        let evicted = cpus[cpu].pending[i] + takeEvicted(cpu, i, atLeast: 1e-3 / max(share, 1e-12))
         refetched[i] += evicted * share
         cpus[cpu].pending[i] = 0
         cpus[cpu].lastReread[i] = now
-        snapshot(cpu, i)
     }
 
-    /// Hot lines lost since the snapshot, expected. Skipped as nothing when even the bound
-    /// hot x (1 - (1 - 1/A)^(fills / sets)) (Jensen: the loss is concave in a set's fills) is
-    /// below `atLeast`.
-    mutating func evictedSinceSnapshot(_ cpu: Int, _ i: Int, atLeast: Double = 0) -> Double {
+    /// Hot lines lost since the snapshot, expected, and a new snapshot. Counted as nothing when
+    /// even the bound hot x (1 - (1 - 1/A)^(fills / sets)) (Jensen: the loss is concave in a
+    /// set's fills) is below `atLeast`.
+    mutating func takeEvicted(_ cpu: Int, _ i: Int, atLeast: Double = 0) -> Double {
         let filled = counters[cpu].total.pointee &- cpus[cpu].totalAtReread[i]
-        let hot = cpus[cpu].hot[i]
-        guard filled > 0, hot > 0 else { return 0 }
-        if atLeast > 0 {  // the bound is never below 0: no pow when nothing can be skipped
+        guard filled > 0 else { return 0 }
+        var hot = cpus[cpu].hot[i]
+        if hot > 0 && atLeast > 0 {  // the bound is never below 0: no pow when nothing can be skipped
             let perSet = Double(filled) / Double(sets)
             let bound = Double(hot) * (1 - pow(1 - 1 / Double(ways), perSet))
-            guard bound >= atLeast else { return 0 }
+            if bound < atLeast { hot = 0 }
         }
-        return evictedLines(hot: hot, counters[cpu], filled: filled, snapshot: cpus[cpu].snapshots[i])
+        return takeEvicted(cpu, i, hot: hot, filled: filled)
     }
 
+    /// The set fill counts now, as the snapshot the next loss is counted from.
     mutating func snapshot(_ cpu: Int, _ i: Int) {
-        let total = counters[cpu].total.pointee
-        if cpus[cpu].totalAtReread[i] != total {
-            let perSet = counters[cpu].perSet
-            cpus[cpu].snapshots[i].withUnsafeMutableBufferPointer { $0.baseAddress?.update(from: perSet, count: sets) }
-            cpus[cpu].totalAtReread[i] = total
-        }
+        let filled = counters[cpu].total.pointee &- cpus[cpu].totalAtReread[i]
+        if filled > 0 { _ = takeEvicted(cpu, i, hot: 0, filled: filled) }
     }
 
-    /// Σ over sets of h (1 - (1 - 1/A)^k), the hot set spread evenly over the sets: the first
-    /// `hot % sets` sets hold one line more. A window of fewer fills than the log holds visits
-    /// only the sets they went to; a longer one, every set.
-    mutating func evictedLines(hot: Int, _ counters: FillCounters, filled: UInt64, snapshot: [UInt32]) -> Double {
+    /// Σ over sets of h (1 - (1 - 1/A)^k) for the `filled` fills since the snapshot, the hot
+    /// set spread evenly over the sets (the first `hot % sets` hold one line more), and the
+    /// snapshot brought up to now. A window of fewer fills than the log holds visits only the
+    /// sets they went to, each once (its count is brought up to date at the first visit); a
+    /// longer one, every set.
+    mutating func takeEvicted(_ cpu: Int, _ i: Int, hot: Int, filled: UInt64) -> Double {
+        let counters = counters[cpu]
         let base = hot / sets, extra = hot % sets
         let fills = counters.perSet
-        return snapshot.withUnsafeBufferPointer { old in
+        cpus[cpu].totalAtReread[i] = counters.total.pointee
+        return cpus[cpu].snapshots[i].withUnsafeMutableBufferPointer { old in
             guard let old = old.baseAddress else { return 0 }
-            return survival.withUnsafeBufferPointer { table in
-                if filled <= UInt64(counters.logCount) {
-                    visit &+= 1
-                    if visit == 0 {
-                        for s in visited.indices { visited[s] = 0 }
-                        visit = 1
-                    }
-                    let mask = UInt64(counters.logCount - 1)
-                    let end = counters.total.pointee
-                    var sum = 0.0
-                    for n in (end &- filled)..<end {
-                        let s = Int(counters.log[Int(n & mask)])
-                        guard s < sets, visited[s] != visit else { continue }
-                        visited[s] = visit
-                        let h = base + (s < extra ? 1 : 0)
-                        let k = Int(fills[s] &- old[s])
-                        if h > 0 && k > 0 { sum += Double(h) * (k < table.count ? 1 - table[k] : 1) }
-                    }
-                    return sum
+            if filled <= UInt64(counters.logCount) {
+                let mask = UInt64(counters.logCount - 1)
+                let end = counters.total.pointee
+                var sum = 0.0
+                for n in (end &- filled)..<end {
+                    let s = Int(counters.log[Int(n & mask)])
+                    guard s < sets else { continue }
+                    let k = Int(fills[s] &- old[s])
+                    guard k > 0 else { continue }
+                    old[s] = fills[s]
+                    let h = base + (s < extra ? 1 : 0)
+                    if h > 0 { sum += Double(h) * (k < survival.count ? 1 - survival[k] : 1) }
                 }
-                var sum = Double(base + 1) * Self.lost(fills, old, 0..<extra, table)
-                if base > 0 { sum += Double(base) * Self.lost(fills, old, extra..<sets, table) }
                 return sum
             }
+            var sum = 0.0
+            if hot > 0 {
+                survival.withUnsafeBufferPointer { table in
+                    sum = Double(base + 1) * Self.lost(fills, old, 0..<extra, table)
+                    if base > 0 { sum += Double(base) * Self.lost(fills, old, extra..<sets, table) }
+                }
+            }
+            old.update(from: fills, count: sets)
+            return sum
         }
     }
 
