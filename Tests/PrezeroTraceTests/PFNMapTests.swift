@@ -22,10 +22,31 @@ struct PFNMapTests {
             }
             if step % 1_000 == 0 {
                 #expect(map.count == reference.count)
-                for (key, v) in reference { #expect(map.value(for: key) == v) }
+                for pfn in UInt64(0x158000)..<0x158000 + 5_000 { #expect(map.value(for: pfn) == reference[pfn]) }
             }
         }
         #expect(map.value(for: UInt64.max) == nil)
+    }
+
+    /// Pfns far apart (a home run each, runs sharing slots) and dense blocks of neighbours mixed.
+    @Test func matchesADictionaryOnSparseAndDensePfns() {
+        var map = PFNMap(capacity: 8)
+        var reference: [UInt64: UInt64] = [:]
+        var state: UInt64 = 99
+        var keys: [UInt64] = []
+        for step in 0..<100_000 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            let pfn = keys.isEmpty || (state >> 60) < 6 ? (state >> 16) % 3_000_000 : keys[Int((state >> 30) % UInt64(keys.count))] &+ (state >> 50) % 3
+            keys.append(pfn)
+            if (state >> 20) % 5 < 3 {
+                #expect(map.set(pfn, UInt64(step)) == reference.updateValue(UInt64(step), forKey: pfn))
+            } else {
+                #expect(map.remove(pfn) == reference.removeValue(forKey: pfn))
+            }
+        }
+        #expect(map.count == reference.count)
+        for pfn in keys { #expect(map.value(for: pfn) == reference[pfn]) }
+        for pfn in keys { #expect(map.value(for: pfn &+ 1_000_000_000) == nil) }
     }
 }
 
