@@ -3,6 +3,9 @@
 # against one replay, on a ~1.5 M-event real capture: wall time (median of RUNS, default 3,
 # with min-max) and peak RSS. Goals: <= 15x one replay's wall time on 2 cores, <= 1.5 GB.
 # Also the same compare with --sensitivity off, for what the ranges add.
+# The commands run in rounds (one of each, in turn), and each round's ratio is its compare
+# against its own replay: on this project's VM one command varies 20-30 % from run to run, so
+# runs of one command after the other's would compare two states of the machine.
 #
 # usage: tools/bench-sensitivity.sh [TRACE]
 #   Without TRACE, captures one: 15 s of gcc -O2 on the lz4 sources (needs root and perf), kept
@@ -31,26 +34,28 @@ events=$("$p" stat "$trace" --count-only)
 runs=${RUNS:-3}
 echo "trace: $trace ($events events); $(nproc) cores; median of $runs runs (min-max)"
 timed() { { /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null || true; } | tail -1; }
-summary() {  # NAME, reads "seconds kb" lines; prints "NAME median min max MB"
-    sort -n | awk -v name="$1" '{ s[NR] = $1; if ($2 > kb) kb = $2 }
-        END { printf "%-34s %7.2f s (%.2f-%.2f)  peak RSS %7.1f MB\n", name, s[int((NR + 1) / 2)], s[1], s[NR], kb / 1024 }'
-}
-for policy in zero-on-fault kscrubd-v4; do
-    for _ in $(seq "$runs"); do timed "$p" replay "$trace" --policy "$policy"; done | summary "one replay ($policy)" | tee -a "$work/table"
+names=("one replay (zero-on-fault)" "one replay (kscrubd-v4)" "compare, 8 policies, no ranges" "compare, 8 policies, with ranges")
+for round in $(seq "$runs"); do
+    echo "0 $(timed "$p" replay "$trace" --policy zero-on-fault)" >>"$work/times"
+    echo "1 $(timed "$p" replay "$trace" --policy kscrubd-v4)" >>"$work/times"
+    echo "2 $(timed "$p" compare "$trace" --sensitivity off -o "$work/off.md")" >>"$work/times"
+    echo "3 $(timed "$p" compare "$trace" -o "$work/on.md" --json "$work/on.json")" >>"$work/times"
+    [ -t 2 ] && echo "round $round of $runs done" >&2
 done
-for _ in $(seq "$runs"); do timed "$p" compare "$trace" --sensitivity off -o "$work/off.md"; done | summary "compare, 8 policies, no ranges" | tee -a "$work/table"
-for _ in $(seq "$runs"); do timed "$p" compare "$trace" -o "$work/on.md" --json "$work/on.json"; done | summary "compare, 8 policies, with ranges" | tee -a "$work/table"
 replays=$(grep -o '"verdict"' "$work/on.json" | wc -l)
-python3 - "$work/table" <<'PY'
-import re, sys
-rows = {}
-for line in open(sys.argv[1]):
-    m = re.match(r"(.+?)\s+([\d.]+) s .*peak RSS\s+([\d.]+) MB", line)
-    rows[m.group(1).strip()] = (float(m.group(2)), float(m.group(3)))
-on = rows["compare, 8 policies, with ranges"]
-for base in ("one replay (zero-on-fault)", "one replay (kscrubd-v4)"):
-    t, _ = rows[base]
-    print(f"with ranges / {base}: {on[0] / t:.1f}x wall time (goal <= 15x)")
-print(f"with ranges: peak RSS {on[1]:.0f} MB (goal <= 1536 MB)")
+python3 - "$work/times" "${names[@]}" <<'PY'
+import statistics, sys
+rows = [line.split() for line in open(sys.argv[1])]
+names = sys.argv[2:]
+seconds = {k: [float(r[1]) for r in rows if r[0] == str(k)] for k in range(4)}
+kb = {k: max(int(r[2]) for r in rows if r[0] == str(k)) for k in range(4)}
+for k, name in enumerate(names):
+    s = seconds[k]
+    print(f"{name:<34} {statistics.median(s):7.2f} s ({min(s):.2f}-{max(s):.2f})  peak RSS {kb[k] / 1024:7.1f} MB")
+for k, base in ((0, names[0]), (1, names[1])):
+    ratios = [on / one for on, one in zip(seconds[3], seconds[k])]
+    print(f"with ranges / {base}: {statistics.median(ratios):.1f}x wall time, each round's own ratio "
+          f"({min(ratios):.1f}-{max(ratios):.1f}x over {len(ratios)} rounds; goal <= 15x)")
+print(f"with ranges: peak RSS {kb[3] / 1024:.0f} MB (goal <= 1536 MB)")
 PY
 echo "verdicts with a range: $replays"

@@ -11,7 +11,7 @@ struct PageRecord {
     var prev: Int32
     /// At a free block's head: pages of the block whose content is not zero.
     var dirtyCount: UInt16
-    /// A `BuddyZone.PageState` raw value; 0 = never written: the page has its pristine value.
+    /// A `BuddyZone.PageState` raw value.
     var state: UInt8
     /// At a free block's head: its order; -1 elsewhere.
     var headOrder: Int8
@@ -39,8 +39,8 @@ struct ReleasedRun {
 /// a 24 GiB machine costs host memory only for the pages a replay reaches.
 ///
 /// The initial free memory is not written at start either: `release` records it as runs of
-/// blocks (`ReleasedRun`), and a record that is still all zero bytes (state 0) takes the value
-/// those runs give it (`pristine`), a chunk of 512 pages at a time, at its first access.
+/// blocks (`ReleasedRun`), and the records of a chunk of 512 pages take the values those runs
+/// give them (`pristine`) at the chunk's first access.
 final class PageTable: @unchecked Sendable {
     let records: UnsafeMutablePointer<PageRecord>
     let zeroBits: UnsafeMutablePointer<UInt64>
@@ -52,12 +52,18 @@ final class PageTable: @unchecked Sendable {
     /// The run `peek` found last (scans read pages in order).
     private var peekRun: Int?
     static let chunkShift = 9
+    /// A bit per chunk given its pristine values. Kept apart from the records so that a chunk's
+    /// first access writes it: a read of an untouched page of `records` would map the host's
+    /// shared zero page, and the write after it would copy it and flush the TLB of every CPU the
+    /// replay's threads run on (on a VM, an IPI each: 0.7 % of a compare with verdict ranges).
+    private var materialized: [UInt64]
 
     init(pageCount: Int) {
         self.pageCount = pageCount
         wordCount = (pageCount + 63) / 64
         records = zeroFilledMemory(PageRecord.self, count: pageCount)
         zeroBits = zeroFilledMemory(UInt64.self, count: wordCount)
+        materialized = Array(repeating: 0, count: ((pageCount + (1 << Self.chunkShift) - 1) >> Self.chunkShift + 63) / 64)
     }
 
     deinit {
@@ -71,23 +77,22 @@ final class PageTable: @unchecked Sendable {
         other.zeroBits.update(from: zeroBits, count: wordCount)
         other.runs = runs
         other.anyMaterialized = anyMaterialized
+        other.materialized = materialized
         return other
     }
 
     /// The record of page `p`, given its pristine value first if it has none yet.
     @inline(__always) func record(_ p: Int) -> UnsafeMutablePointer<PageRecord> {
         precondition(UInt(bitPattern: p) < UInt(pageCount), "page \(p) outside a zone of \(pageCount) pages")
-        let r = records + p
-        if r.pointee.state == 0 { materialize(chunkOf: p) }
-        return r
+        if !isMaterialized(chunk: p >> Self.chunkShift) { materialize(chunkOf: p) }
+        return records + p
     }
 
     /// Page `p`'s record as `record` would give it, without writing a chunk nobody has reached:
     /// what the invariant checker reads, so a check does not grow the model to the whole zone.
     func peek(_ p: Int) -> PageRecord {
         precondition(UInt(bitPattern: p) < UInt(pageCount), "page \(p) outside a zone of \(pageCount) pages")
-        let r = records[p]
-        if r.state != 0 { return r }
+        if isMaterialized(chunk: p >> Self.chunkShift) { return records[p] }
         if let cached = peekRun, cached < runs.count, runs[cached].start <= p, p < runs[cached].end {
             return pristine(p, run: cached)
         }
@@ -99,7 +104,7 @@ final class PageTable: @unchecked Sendable {
     /// deferred releases made free; the rest are pinned. Nil for a written chunk.
     func pristineFreePages(chunk: Int) -> Int? {
         let first = chunk << Self.chunkShift
-        guard records[first].state == 0 else { return nil }
+        guard !isMaterialized(chunk: chunk) else { return nil }
         let end = min(pageCount, first + 1 << Self.chunkShift)
         var free = 0
         var index = runIndex(containing: first)
@@ -115,7 +120,7 @@ final class PageTable: @unchecked Sendable {
         guard count > 0 else { return true }
         var chunk = p >> Self.chunkShift
         while chunk <= (p + count - 1) >> Self.chunkShift {
-            if records[chunk << Self.chunkShift].state != 0 { return false }
+            if isMaterialized(chunk: chunk) { return false }
             chunk += 1
         }
         return true
@@ -123,8 +128,9 @@ final class PageTable: @unchecked Sendable {
 
     var chunkCount: Int { (pageCount + (1 << Self.chunkShift) - 1) >> Self.chunkShift }
 
-    /// Writes the pristine value of every page of `p`'s chunk. Chunks are written whole, so a
-    /// page whose state is 0 is in a chunk nobody has written.
+    @inline(__always) func isMaterialized(chunk: Int) -> Bool { materialized[chunk >> 6] & (1 << UInt64(chunk & 63)) != 0 }
+
+    /// Writes the pristine value of every page of `p`'s chunk, and marks it.
     @inline(never) private func materialize(chunkOf p: Int) {
         let first = (p >> Self.chunkShift) << Self.chunkShift
         let end = min(pageCount, first + 1 << Self.chunkShift)
@@ -134,6 +140,8 @@ final class PageTable: @unchecked Sendable {
             records[q] = pristine(q, run: run)
         }
         anyMaterialized = true
+        let chunk = first >> Self.chunkShift
+        materialized[chunk >> 6] |= 1 << UInt64(chunk & 63)
     }
 
     /// The last run starting at or before `p`, or the first run when `p` precedes them all.
