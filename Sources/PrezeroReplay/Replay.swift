@@ -48,6 +48,18 @@ package enum Replay {
             invariantViolations: engine.invariantProblems, firstAnomalies: engine.metrics.firstAnomaly)
         result.diagnostics = read.diagnostics
         result.noVerdict = Evidence.missing(events: read.eventNameCounts, zeroFillFaults: engine.metrics.faults)
+        result.touchShadows = engine.shadows.map { shadow in
+            var metrics = engine.metrics
+            metrics.touchNs = shadow.touchNs
+            metrics.laterTouchNs = shadow.laterTouchNs
+            metrics.workingSetRefetchLines = shadow.workingSetRefetchLines
+            metrics.workingSetRefetchNs = shadow.workingSetRefetchNs
+            var run = result
+            run.metrics = RunMetrics(metrics)
+            run.trace.touch = shadow.touch
+            run.trace.touchSource = .option
+            return run
+        }
         return result
     }
 }

@@ -131,9 +131,17 @@ struct CompareCommand: ParsableCommand {
                     let nominalCount = replayed.count
                     let variants = sensitivity == .on && densities.count == 1
                         ? Sensitivity.variants(policies: replayed, options: traceOptions) : []
+                    var alone: [Sensitivity.Variant] = []
+                    var inNominal: [(variant: Sensitivity.Variant, run: Int, shadow: Int)] = []
                     for variant in variants {
-                        replayed += try chosen.policies([variant.policy], for: variant.options)
-                        options.append(variant.options)
+                        if variant.inNominalRun, let run = replayed.prefix(nominalCount).firstIndex(where: { type(of: $0).name == variant.policy }) {
+                            inNominal.append((variant, run, options[run].touchShadows.count))
+                            options[run].touchShadows.append(variant.options.touch)
+                        } else {
+                            replayed += try chosen.policies([variant.policy], for: variant.options)
+                            options.append(variant.options)
+                            alone.append(variant)
+                        }
                     }
                     var what = densities.count > 1 ? "\(names.count) policies x \(densities.count) densities" : "\(names.count) policies"
                     if !variants.isEmpty { what += " + \(variants.count) for the verdicts' ranges" }
@@ -146,7 +154,9 @@ struct CompareCommand: ParsableCommand {
                     var nominal = Array(results.prefix(nominalCount))
                     if !variants.isEmpty {
                         Sensitivity.attach(
-                            to: &nominal, variants: Array(zip(variants, results.dropFirst(nominalCount))), baseline: baseline.name,
+                            to: &nominal,
+                            variants: Array(zip(alone, results.dropFirst(nominalCount))) + inNominal.map { ($0.variant, results[$0.run].touchShadows[$0.shadow]) },
+                            baseline: baseline.name,
                             options: traceOptions)
                     }
                     for result in nominal {

@@ -200,6 +200,51 @@ struct SensitivityTests {
         #expect(try JSONDecoder().decode(VerdictRange.self, from: Data(json.utf8)) == verdict)
     }
 
+    /// A touch density replayed inside the nominal run (`TouchShadow`) gives exactly the total of
+    /// the same density replayed alone: on a real kernel capture (hot sets in the L2s, cached,
+    /// non-temporal and background clears, a warm start) and a page-touch capture (later touches).
+    @Test(arguments: ["git-clone.perf.txt.zst", "python-lackey.pzt"])
+    func aDensityInTheNominalRunEqualsItsReplayAlone(_ name: String) throws {
+        let path = repositoryRoot.appendingPathComponent("traces/" + name).path
+        var options = ReplayOptions(profile: Self.epyc)
+        options.warmup = .idle(seconds: 60)
+        options.checkInvariants = false
+        // init-on-free also with non-temporal clears: its frees take recently used lines out.
+        let names = ["zero-on-fault", "kscrubd-v4", "init-on-free", "idle-zero", "oracle", "init-on-free"]
+        let policies = try names.enumerated().map { k, name in
+            try Policies.make(name, settings: k == 5 ? [("drivers", "cpu-nt")] : [], profile: Self.epyc)
+        }
+        let densities: [TouchModel] = [.full, .lines(7)]
+        var withShadows = options
+        withShadows.touchShadows = densities
+        var alone: [ReplayOptions] = []
+        for touch in densities {
+            var variant = options
+            variant.touch = touch
+            variant.totalOnly = true
+            alone.append(variant)
+        }
+        let all = try Replay.runMany(
+            path: path, policies: policies + policies + policies, options: Array(repeating: withShadows, count: names.count)
+                + Array(repeating: alone[0], count: names.count) + Array(repeating: alone[1], count: names.count), metadata: nil)
+        for (k, policy) in names.enumerated() {
+            let nominal = all[k]
+            #expect(nominal.touchShadows.count == 2)
+            for d in densities.indices {
+                guard d < nominal.touchShadows.count else { continue }
+                let shadow = nominal.touchShadows[d]
+                let replayed = all[(d + 1) * names.count + k]
+                #expect(shadow.metrics.totalCPUNs == replayed.metrics.totalCPUNs, "\(policy) \(densities[d]): \(shadow.metrics.totalCPUNs) vs \(replayed.metrics.totalCPUNs)")
+                #expect(shadow.metrics.touchNs == replayed.metrics.touchNs, "\(policy) \(densities[d])")
+                #expect(shadow.metrics.workingSetRefetchNs == replayed.metrics.workingSetRefetchNs, "\(policy) \(densities[d])")
+                #expect(shadow.trace.touch == densities[d])
+            }
+            // The test needs the densities to cost differently.
+            #expect(nominal.touchShadows[0].metrics.touchNs + nominal.touchShadows[0].metrics.laterTouchNs
+                != nominal.metrics.touchNs + nominal.metrics.laterTouchNs, "\(policy)")
+        }
+    }
+
     /// A capture without sched_switch (`perf kmem record`) cannot say how idle its CPUs were: the
     /// pool policies replay at every CPU busy and every CPU idle; one that has it, or a model
     /// timebase, does not vary it.

@@ -6,7 +6,7 @@ extension ReplayEngine {
     /// in, for sched_switch); a switch to the idle task keeps the last one's hot set in place;
     /// fork, exec and exit begin and end tasks. A page-touch trace records the program's own
     /// accesses, so it replaces the model.
-    mutating func noteRunning(_ event: TraceEvent, cpu: Int) {
+    static func noteRunning(_ event: TraceEvent, cpu: Int, now: Double, in workingSets: inout WorkingSets?) {
         switch event.kind {
         case .touch:
             workingSets = nil

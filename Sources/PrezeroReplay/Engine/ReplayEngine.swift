@@ -26,6 +26,8 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     /// Each running task's hot set in its CPU's L2: the nominal setting, the L2's size and the
     /// other reuse (the verdict's range); nil without a simulated L2 or on a page-touch trace.
     var workingSets: WorkingSets?
+    /// Other touch densities replayed beside this one (`ReplayOptions.touchShadows`).
+    var shadows: [TouchShadow] = []
     /// The pid of the event being replayed.
     var eventPid: Int32 = 0
     /// Page-touch traces: lines touched so far per virtual page, and their total.
@@ -92,19 +94,11 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         touchSamplers = options.touchProfile.map { p in p.classNames.compactMap { p.commands[$0]?.sampler } } ?? []
         touchDraws = Array(repeating: 0, count: touchSamplers.count)
         hotSetBytesByClass = options.touchProfile.map { p in p.classNames.map { p.commands[$0]?.hotSetBytes } } ?? []
-        cache = CacheModel(geometry: profile.llc, pages: profile.pages, linesPerPage: profile.linesPerPage)
-        if options.privateL2, let geometry = options.profile.l2 {
-            let (pages, linesPerPage) = (options.profile.pages, options.profile.linesPerPage)
-            l2 = (0..<max(options.profile.cpus, 1)).map { _ in
-                CacheModel(geometry: geometry, pages: pages, linesPerPage: linesPerPage, countsFills: true)
-            }
-            let nominal = options.workingSet
-            let other: WorkingSets.Reuse = nominal.reuse == .continuous ? .none : .continuous
-            let ends: [WorkingSets.Setting] = options.totalOnly
-                ? [] : [.init(bytes: geometry.sizeBytes, reuse: nominal.reuse, usesMeasured: false), .init(bytes: nominal.bytes, reuse: other)]
-            workingSets = WorkingSets(
-                settings: [nominal] + ends,
-                l2: geometry, counters: l2.compactMap(\.fillCounters), pageBytes: profile.pageBytes)
+        (cache, l2, workingSets) = Self.caches(options, totalOnly: options.totalOnly)
+        precondition(options.touchShadows.isEmpty || options.timebase == .trace, "touch shadows need the trace's time")
+        shadows = options.touchShadows.map { touch in
+            let (cache, l2, workingSets) = Self.caches(options, totalOnly: true)
+            return TouchShadow(touch: touch, cache: cache, l2: l2, workingSets: workingSets)
         }
         cpuClock = Array(repeating: 0, count: max(profile.cpus, 1))
         idle = Array(repeating: false, count: max(profile.cpus, 1))
@@ -130,6 +124,24 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             metrics.warmupCPUNs = Double(pages) * zeroingCost(bytes: profile.pageBytes).0.cpuNs
         }
         if case .idle(let seconds) = options.warmup, seconds > 0 { idleWarmUp(ns: seconds * 1e9) }
+    }
+
+    /// The LLC, each CPU's private L2 (when simulated) and the hot sets in them: the nominal
+    /// setting, and unless the run is read for its total only, the L2's size and the other reuse
+    /// (the verdict's range).
+    static func caches(_ options: ReplayOptions, totalOnly: Bool) -> (CacheModel, [CacheModel], WorkingSets?) {
+        let profile = options.profile
+        let cache = CacheModel(geometry: profile.llc, pages: profile.pages, linesPerPage: profile.linesPerPage)
+        guard options.privateL2, let geometry = profile.l2 else { return (cache, [], nil) }
+        let l2 = (0..<max(profile.cpus, 1)).map { _ in
+            CacheModel(geometry: geometry, pages: profile.pages, linesPerPage: profile.linesPerPage, countsFills: true)
+        }
+        let nominal = options.workingSet
+        let other: WorkingSets.Reuse = nominal.reuse == .continuous ? .none : .continuous
+        let ends: [WorkingSets.Setting] = totalOnly
+            ? [] : [.init(bytes: geometry.sizeBytes, reuse: nominal.reuse, usesMeasured: false), .init(bytes: nominal.bytes, reuse: other)]
+        let sets = WorkingSets(settings: [nominal] + ends, l2: geometry, counters: l2.compactMap(\.fillCounters), pageBytes: profile.pageBytes)
+        return (cache, l2, sets)
     }
 
     /// The machine idles for `ns` before the window: every CPU idle, the scrubbers run on that
@@ -204,7 +216,10 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
 
         if event.kind != .schedSwitch && event.pid != 0 { setIdle(cpu, false) }
         eventPid = event.pid
-        if workingSets != nil { noteRunning(event, cpu: cpu) }
+        if workingSets != nil {
+            Self.noteRunning(event, cpu: cpu, now: now, in: &workingSets)
+            for s in shadows.indices { Self.noteRunning(event, cpu: cpu, now: now, in: &shadows[s].workingSets) }
+        }
 
         var cost: Double = 0
         switch event.kind {
@@ -261,6 +276,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         if workingSets != nil {
             workingSets?.finish(now: now)
             chargeWorkingSets()
+            for s in shadows.indices { shadows[s].finish(now: now, profile: profile) }
         }
         metrics.spanNs = now
         let counts = CacheCounts(cache: cache, l2: l2), start = cacheCountsAtWindowStart
@@ -431,6 +447,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         let k = Int(fault.commClass) - 1
         let measured = k >= 0 && k < hotSetBytesByClass.count ? hotSetBytesByClass[k] : nil
         workingSets?.faulted(eventPid, pages: pages, measuredBytes: measured, now: now)
+        for s in shadows.indices { shadows[s].workingSets?.faulted(eventPid, pages: pages, measuredBytes: measured, now: now) }
         let batchNs = refillNs + faultBatchWork(cpu: cpu, pages: pages)
         metrics.faultBatchNs += batchNs
         let faultNs = profile.faultBaseNs(order: order) + kernelNs + batchNs
@@ -440,7 +457,15 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             cacheFill(zone: block.zone, page: block.page, pages: pages, cpu: cpu, lastSubpage: target, byZeroing: false)
         }
         var touchNs: Double = 0  // not a closure: see zeroAccounting
-        if let touchAddress { touchNs = touch(block: block, address: touchAddress, pages: pages, cpu: cpu, lines: touchLines(fault)) }
+        if let touchAddress {
+            let drawn = drawnTouchLines(fault)
+            touchNs = touch(block: block, address: touchAddress, pages: pages, cpu: cpu, lines: drawn ?? options.touch.lineCount(linesPerPage: profile.linesPerPage))
+            for s in shadows.indices {
+                let (base, firstLine) = touchStart(block: block, address: touchAddress, pages: pages)
+                shadows[s].touchNs += shadows[s].touch(
+                    base: base, firstLine: firstLine, lines: drawn ?? shadows[s].touch.lineCount(linesPerPage: profile.linesPerPage), cpu: cpu, profile: profile)
+            }
+        }
         metrics.faultPathNs += faultNs
         metrics.touchNs += touchNs
         // The fault's page-table pages are in its latency; their CPU time is counted where they were allocated.
@@ -497,9 +522,9 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         return ns
     }
 
-    /// Lines a zero-fill fault touches: for a command of the touch profile, drawn from what it
-    /// measured for that command (scaled to this machine's lines a page); else the touch model.
-    mutating func touchLines(_ fault: ZeroFillFault) -> Int {
+    /// Lines a zero-fill fault touches for a command of the touch profile, drawn from what it
+    /// measured for that command (scaled to this machine's lines a page); nil: the touch model's.
+    mutating func drawnTouchLines(_ fault: ZeroFillFault) -> Int? {
         let k = Int(fault.commClass) - 1
         if k >= 0, k < touchSamplers.count, let touchProfile = options.touchProfile {
             let measured = touchSamplers[k].lines(draw: touchDraws[k])
@@ -508,26 +533,27 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             let scaled = (Double(measured) * Double(profile.linesPerPage) / Double(max(touchProfile.linesPerPage, 1))).rounded(.up)
             return min(max(Int(scaled), 1), profile.linesPerPage)
         }
-        return options.touch.lineCount(linesPerPage: profile.linesPerPage)
+        return nil
+    }
+
+    /// The first line of the faulting address's page, and the address's line in it.
+    func touchStart(block: BlockRef, address: UInt64, pages: Int) -> (base: UInt64, firstLine: Int) {
+        let pageInBlock = Int((address / UInt64(profile.pageBytes)) % UInt64(pages))
+        let firstLine = Int((address % UInt64(profile.pageBytes)) / UInt64(profile.lineBytes))
+        return (UInt64(memory.zones[block.zone].basePfn + block.page + pageInBlock) * UInt64(profile.linesPerPage), firstLine)
     }
 
     /// The faulting program's first touches: `count` lines of the page that holds the faulting
     /// address, from that address's line on (wrapping in the page).
     mutating func touch(block: BlockRef, address: UInt64, pages: Int, cpu: Int, lines count: Int) -> Double {
         let linesPerPage = profile.linesPerPage
-        let pageInBlock = Int((address / UInt64(profile.pageBytes)) % UInt64(pages))
-        let firstLine = Int((address % UInt64(profile.pageBytes)) / UInt64(profile.lineBytes))
-        let base = UInt64(memory.zones[block.zone].basePfn + block.page + pageInBlock) * UInt64(linesPerPage)
+        let (base, firstLine) = touchStart(block: block, address: address, pages: pages)
         var ns: Double = 0
         var missesInPage = 0
         let checksVictims = looksUpVictims
         if count > 1 && checksVictims { zeroingVictims.prefetch(firstLine: base, count: linesPerPage) }
-        // The lines from firstLine to the page's end, then from its start: runs of <= 64 lines,
-        // each cache accessed for the run at once (the L2 and the LLC do not interact).
-        var remaining = count
-        var start = firstLine
-        while remaining > 0 {
-            let run = min(remaining, linesPerPage - start, 64)
+        // Each cache is accessed for a run at once (the L2 and the LLC do not interact).
+        for (start, run) in FirstTouchRuns(from: firstLine, lines: count, linesPerPage: linesPerPage) {
             let first = base + UInt64(start)
             let inL2 = l2.isEmpty ? 0 : l2[cpu].access(firstLine: first, count: run)
             let inLLC = cache.access(firstLine: first, count: run)
@@ -540,8 +566,6 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
                 let missed = ~inLLC & (run == 64 ? ~0 : (1 << UInt64(run)) - 1)
                 metrics.llcMissesPollution += UInt64(zeroingVictims.remove(firstLine: first, lines: missed))
             }
-            remaining -= run
-            start = (start + run) % linesPerPage
         }
         return ns
     }
@@ -561,27 +585,18 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     /// caller looks a miss up in the victim table itself (a run of lines at once).
     mutating func priceTouch(_ line: UInt64, inL2: Bool, inLLC: Bool, missesInPage: inout Int, checksVictim: Bool = true) -> Double {
         if !l2.isEmpty && !inL2 { metrics.l2MissesTouch += 1 }
-        if inLLC {
-            guard inL2 || l2.isEmpty else {
-                metrics.touchLinesLLCHit += 1
-                return profile.llcHitNs ?? profile.lineHitNs
-            }
-            metrics.touchLinesHit += 1
-            return profile.lineHitNs
+        let answer = TouchAnswer(inL2: inL2, inLLC: inLLC, hasL2: !l2.isEmpty, missesInPage: &missesInPage)
+        let ns = answer.ns(profile)
+        switch answer {
+        case .l2Hit: metrics.touchLinesHit += 1
+        case .llcHit: metrics.touchLinesLLCHit += 1
+        case .miss, .missStream:
+            if answer == .miss { metrics.touchLinesMiss += 1 } else { metrics.touchLinesMissStream += 1 }
+            metrics.touchMissNs += ns
+            metrics.llcMissesTouch += 1
+            if checksVictim && looksUpVictims && zeroingVictims.remove(line) { metrics.llcMissesPollution += 1 }
         }
-        let miss: Double
-        if missesInPage == 0 {
-            miss = profile.lineMissNs
-            metrics.touchLinesMiss += 1
-        } else {
-            miss = profile.lineMissStreamNs
-            metrics.touchLinesMissStream += 1
-        }
-        missesInPage += 1
-        metrics.touchMissNs += miss
-        metrics.llcMissesTouch += 1
-        if checksVictim && looksUpVictims && zeroingVictims.remove(line) { metrics.llcMissesPollution += 1 }
-        return miss
+        return ns
     }
 
     /// Page-touch detail: the lines a program touched in one interval, after the fault. The
@@ -599,18 +614,13 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         let cpu = Int(event.cpu) % cpuClock.count
         var ns: Double = 0
         var missesInPage = 0
-        for (word, mask) in [event.touchMaskLow, event.touchMaskHigh].enumerated() {
-            var bits = mask
-            while bits != 0 {
-                let bit = bits.trailingZeroBitCount
-                bits &= bits - 1
-                let line = base + UInt64((word * 64 + bit) % linesPerPage)
-                metrics.laterTouchLines += 1
-                ns += touchLine(line, cpu: cpu, missesInPage: &missesInPage)
-                cacheTrace?.write(label: 0, line: line, lineBytes: profile.lineBytes)
-            }
+        for line in RecordedTouches(event, base: base, linesPerPage: linesPerPage) {
+            metrics.laterTouchLines += 1
+            ns += touchLine(line, cpu: cpu, missesInPage: &missesInPage)
+            cacheTrace?.write(label: 0, line: line, lineBytes: profile.lineBytes)
         }
         metrics.laterTouchNs += ns
+        for s in shadows.indices { shadows[s].laterTouch(event, base: base, cpu: cpu, profile: profile) }
         return ns
     }
 
@@ -647,6 +657,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         if !l2.isEmpty {
             metrics.l2LinesEvictedByZeroing += UInt64(l2[cpu].fill(firstLine: first, count: count))
         }
+        for s in shadows.indices { shadows[s].fill(first, count: count, cpu: cpu) }
     }
 
     /// Non-temporal and DMA clears leave the range out of the cache, every CPU's L2 included.
@@ -655,6 +666,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         let first = UInt64(memory.zones[zone].basePfn + page) * UInt64(linesPerPage)
         cache.invalidate(firstLine: first, count: pages * linesPerPage)
         for cpu in l2.indices { l2[cpu].invalidate(firstLine: first, count: pages * linesPerPage) }
+        for s in shadows.indices { shadows[s].bypass(first, count: pages * linesPerPage) }
     }
 
     // MARK: Free

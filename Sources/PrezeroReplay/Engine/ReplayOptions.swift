@@ -144,6 +144,9 @@ package struct ReplayOptions: Sendable {
     /// table), and the hot set at the other ends of its range (`working_set_refetch_lines_at_l2_size`,
     /// `_other_reuse`, which re-price the nominal run).
     package var totalOnly = false
+    /// Other touch densities replayed beside this one, read for their total only (`TouchShadow`;
+    /// the trace's time only): the result's `touchShadows`, one each, in order.
+    package var touchShadows: [TouchModel] = []
     /// Write the LLC access stream here in Dinero IV din format.
     package var cacheTracePath: String?
     /// Simulate the profile's private L2 per CPU (when it has one; the default): touches that hit

@@ -96,6 +96,9 @@ package struct RunResult: Sendable, Equatable, Codable {
     package var verdict: VerdictRange?
     /// The reader's diagnostics with their examples (in memory only: not written).
     package var diagnostics: TraceDiagnostics?
+    /// The runs of `ReplayOptions.touchShadows`, one each (in memory only). Their costs and
+    /// totals are their own; their counts of touches and re-reads are this run's.
+    package var touchShadows: [RunResult] = []
 
     /// The name a report shows the profile under.
     package var profileLabel: String { profileName ?? profile.name }

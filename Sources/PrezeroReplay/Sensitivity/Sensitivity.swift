@@ -102,6 +102,9 @@ package enum Sensitivity {
         package var input: String
         package var end: End
         package var options: ReplayOptions
+        /// A touch density under the trace's time: replayed inside the policy's nominal run
+        /// (`ReplayOptions.touchShadows`), whose every decision it shares.
+        package var inNominalRun = false
     }
 
     /// An uncertain input: its ends for these options (nil: not varied, with why), and how a run
@@ -135,10 +138,12 @@ package enum Sensitivity {
         var why: String
     }
 
+    static let touchDensity = "touch density"
+
     /// The inputs, in the order reports list them. A new input is one entry here.
     static let inputs: [Input] = [
         Input(
-            key: "touch density",
+            key: touchDensity,
             ends: { o in
                 let lines = Double(o.profile.linesPerPage)
                 return .success(Ends(
@@ -274,7 +279,9 @@ package enum Sensitivity {
                     var variant = options
                     replay(&variant, value)
                     variant.totalOnly = true
-                    out.append(Variant(policy: type(of: policy).name, input: input.key, end: end, options: variant))
+                    out.append(Variant(
+                        policy: type(of: policy).name, input: input.key, end: end, options: variant,
+                        inNominalRun: input.key == touchDensity && options.timebase == .trace))
                 }
             }
         }
