@@ -144,7 +144,10 @@ struct CompareCommand: ParsableCommand {
                         }
                     }
                     var what = densities.count > 1 ? "\(names.count) policies x \(densities.count) densities" : "\(names.count) policies"
-                    if !variants.isEmpty { what += " + \(variants.count) for the verdicts' ranges" }
+                    if !variants.isEmpty {
+                        what += " + \(variants.count) for the verdicts' ranges"
+                        if !inNominal.isEmpty { what += " (\(inNominal.count) inside the nominal replays)" }
+                    }
                     let progress = ProgressReporter(label: "trace \(index + 1)/\(inputs.count): \(what) on \(input)")
                     let results = try Replay.runMany(
                         path: input, policies: replayed, options: options, metadata: metadata,
