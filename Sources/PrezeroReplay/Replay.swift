@@ -47,7 +47,8 @@ package enum Replay {
             parameters: policy.parameters.asStrings, metrics: RunMetrics(engine.metrics),
             invariantViolations: engine.invariantProblems, firstAnomalies: engine.metrics.firstAnomaly)
         result.diagnostics = read.diagnostics
-        result.noVerdict = Evidence.missing(events: read.eventNameCounts, zeroFillFaults: engine.metrics.faults)
+        result.noVerdict = Evidence.missing(
+            events: read.eventNameCounts, zeroFillFaults: engine.metrics.faults, firstWritesWithoutGFPZero: engine.metrics.firstWritesWithoutGFPZero)
         result.touchShadows = engine.shadows.map { shadow in
             var metrics = engine.metrics
             metrics.touchNs = shadow.touchNs

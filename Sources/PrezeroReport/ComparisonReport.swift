@@ -486,6 +486,9 @@ package struct ComparisonReport {
             if base.metrics.hugeFaults > 0 { text += " (\(base.metrics.hugeFaults) of them THP/mTHP, \(base.metrics.hugeFaultPages) pages)" }
             text += ", \(base.metrics.zeroRequests) zero requests in the baseline."
         }
+        if let base = group.runs.first(where: { $0.policy == baseline }), base.metrics.firstWritesWithoutGFPZero > 0 {
+            text += " Not in the verdicts: " + Evidence.withoutGFPZero(base.metrics.firstWritesWithoutGFPZero)
+        }
         return text
     }
 

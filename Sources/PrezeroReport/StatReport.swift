@@ -112,6 +112,9 @@ package struct StatReport: Codable, Sendable {
     package var zeroFillFaults: [ZeroFillRow]
     /// Page-table pages allocated inside those faults (`pte_alloc_one`).
     package var faultPageTables: UInt64
+    /// First writes served by a user page without `__GFP_ZERO` (shmem/tmpfs, file copy-on-write,
+    /// swap-in): not zero-fill faults here (`ZeroFillFaultMatcher.firstWritesWithoutGFPZero`).
+    package var firstWritesWithoutGFPZero: UInt64
     package var kernelSettings: KernelSettings
     package var topCommands: [Command]
     package var idle: [CPUIdle]
@@ -198,6 +201,7 @@ package struct StatReport: Codable, Sendable {
         }
         zeroFillFaults = zeroFill.sorted { ($0.order, $0.access) < ($1.order, $1.access) }
         faultPageTables = s.faultPageTables
+        firstWritesWithoutGFPZero = s.firstWritesWithoutGFPZero
         let m = read.metadata
         kernelSettings = KernelSettings(
             thpEnabled: m?.thpEnabled, thpDefrag: m?.thpDefrag, hpagePmdSize: m?.hpagePmdSize, mthpEnabled: m?.mthpEnabled,
@@ -224,7 +228,7 @@ package struct StatReport: Codable, Sendable {
 
         idleIntervalsClosedWithoutSwitch = s.idle.closedWithoutSwitch
         notes = read.notes
-        noVerdict = Evidence.missing(events: read.eventNameCounts, zeroFillFaults: s.zeroFillFaults)
+        noVerdict = Evidence.missing(events: read.eventNameCounts, zeroFillFaults: s.zeroFillFaults, firstWritesWithoutGFPZero: s.firstWritesWithoutGFPZero)
         if s.touches.pages > 0 {
             var histogram: [String: Int] = [:]
             for bucket in s.touches.histogram { histogram[bucket.label] = bucket.pages }
@@ -332,6 +336,10 @@ package struct StatReport: Codable, Sendable {
                 + F.right(String(row.faults), 10) + "\n"
         }
         if !zeroFillFaults.isEmpty { out += "page-table pages allocated inside them            " + F.right(String(faultPageTables), 10) + "\n" }
+        if firstWritesWithoutGFPZero > 0 {
+            out += "first writes served without __GFP_ZERO (not counted) " + F.right(String(firstWritesWithoutGFPZero), 7) + "\n"
+            out += "  " + Evidence.withoutGFPZero(firstWritesWithoutGFPZero) + "\n"
+        }
         let k = kernelSettings
         func word(_ text: String?) -> String { text ?? "not recorded" }
         func state(_ on: Bool?) -> String { on.map { $0 ? "on" : "off" } ?? "not recorded" }

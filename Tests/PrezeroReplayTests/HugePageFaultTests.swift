@@ -41,6 +41,44 @@ struct HugePageFaultTests {
         #expect(statistics.zeroFillFaultsByAccessOrder[thp][9] == 1)
         #expect(statistics.zeroFillFaultsByAccessOrder[zeroPage][0] == 1, "the copy-on-write copy is not a zero-fill")
         #expect(statistics.zeroFillFaultsByAccessOrder[thp][0] == 0, "the page table after the THP is not a fault")
+        #expect(statistics.firstWritesWithoutGFPZero == 0, "the copy-on-write copy (0x7) is not a first write")
+    }
+
+    /// Real lines of a python3 run on this project's machine writing one byte every 16 KiB of
+    /// `mmap.mmap(-1, n)` (MAP_SHARED|MAP_ANONYMOUS: shmem): each first write (0x6) takes a
+    /// page without `__GFP_ZERO`, which shmem clears after allocating it. Before them, one
+    /// anonymous zero-fill fault of the same task (its page with `__GFP_ZERO`).
+    static let shmem = """
+                 python3 31507/31507 [001] 52903.152242987:     exceptions:page_fault_user: address=0x7fdead5e0024 ip=0x7fdeadbaf670 error_code=0x6
+                 python3 31507/31507 [001] 52903.152244640:             kmem:mm_page_alloc: page=0x20f8a5 pfn=0x20f8a5 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_ZERO|__GFP_COMP
+                 python3 31507/31507 [001] 52903.213850657:     exceptions:page_fault_user: address=0x7fdea8257000 ip=0x7fdead36db03 error_code=0x6
+                 python3 31507/31507 [001] 52903.213852019:             kmem:mm_page_alloc: page=0x1d9a00 pfn=0x1d9a00 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_COMP
+                 python3 31507/31507 [001] 52903.213854984:     exceptions:page_fault_user: address=0x7fdea825b000 ip=0x7fdead36db03 error_code=0x6
+                 python3 31507/31507 [001] 52903.213856336:             kmem:mm_page_alloc: page=0x1d9a01 pfn=0x1d9a01 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_COMP
+                 python3 31507/31507 [001] 52903.213859260:     exceptions:page_fault_user: address=0x7fdea825f000 ip=0x7fdead36db03 error_code=0x6
+                 python3 31507/31507 [001] 52903.213860582:             kmem:mm_page_alloc: page=0x1d9a02 pfn=0x1d9a02 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_COMP
+
+        """
+
+    /// The shmem first writes are counted apart, in `stat` and in the replay, and said in the
+    /// no-verdict reason of a capture that has only them; none is replayed as a zero-fill fault.
+    @Test func firstWritesWithoutGFPZeroAreCountedApart() throws {
+        let path = Scratch.directory + "prezero-shmem-\(UUID().uuidString).perf.txt"
+        try Self.shmem.write(toFile: path, atomically: true, encoding: .utf8)
+        var statistics = TraceStatistics()
+        _ = try TraceReader.read(path: path, into: &statistics)
+        #expect(statistics.zeroFillFaults == 1)
+        #expect(statistics.firstWritesWithoutGFPZero == 3)
+        let run = try replay(path, policy: "zero-on-fault", profile: BuiltinProfiles.epycZen5VM, timebase: .trace)
+        #expect(run.metrics.faults == 1)
+        #expect(run.metrics.firstWritesWithoutGFPZero == 3)
+        #expect(run.noVerdict == nil)
+
+        let onlyShmem = Scratch.directory + "prezero-shmem-only-\(UUID().uuidString).perf.txt"
+        try Self.shmem.split(separator: "\n").dropFirst(2).joined(separator: "\n").appending("\n").write(toFile: onlyShmem, atomically: true, encoding: .utf8)
+        let none = try replay(onlyShmem, policy: "zero-on-fault", profile: BuiltinProfiles.epycZen5VM, timebase: .trace)
+        #expect(none.metrics.faults == 0)
+        #expect(none.noVerdict?.contains("3 first writes to a not-present page took a user page allocated without __GFP_ZERO") == true, "\(none.noVerdict ?? "nil")")
     }
 
     /// Zero-on-fault charges the THP fault the 2 MiB clear epyc-zen5-vm predicts; measured on this

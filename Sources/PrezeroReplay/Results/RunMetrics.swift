@@ -10,6 +10,7 @@ package struct RunMetrics: Sendable, Equatable {
     package var hugeFaultPages: UInt64 = 0
     package var faultsAfterZeroPageRead: UInt64 = 0
     package var faultPageTables: UInt64 = 0
+    package var firstWritesWithoutGFPZero: UInt64 = 0
     package var faultPathNs: Double = 0
     package var touchNs: Double = 0
     package var touchMissNs: Double = 0

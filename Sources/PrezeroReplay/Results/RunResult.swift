@@ -8,9 +8,10 @@ import PrezeroTrace
 package struct RunResult: Sendable, Equatable, Codable {
     /// 1: prezero 0.1.0 (no `format` key); 2: typed results; 3: THP/mTHP zero-fill faults;
     /// 4: honest columns, scrubbers as posted, lost frees, touch_source; 5: the private L2 by
-    /// default, touch lines by price, verdict ranges; 6: each running task's hot set in its L2
-    /// (this version; metrics a format adds carry `Metric.since`).
-    package static let currentFormat = 6
+    /// default, touch lines by price, verdict ranges; 6: each running task's hot set in its L2;
+    /// 7: first writes served without __GFP_ZERO counted (this version; metrics a format adds
+    /// carry `Metric.since`).
+    package static let currentFormat = 7
 
     package struct Trace: Sendable, Equatable, Codable {
         package var path: String

@@ -36,8 +36,10 @@ public struct ZeroFillFault: Sendable, Equatable {
 /// - a user write fault (0x6, or 0x7 on the zero page) on a CPU waits for the next user-page
 ///   allocation by the same task on that CPU (page-table and other kernel allocations in the
 ///   fault are skipped: `GFPClass`);
-/// - order 0 is a zero-fill fault when it carries `__GFP_ZERO` (an order-0 user page without
-///   it is a copy-on-write copy, a swap-in or a file page);
+/// - order 0 is a zero-fill fault when it carries `__GFP_ZERO`; a first write served by a user
+///   page without it is counted apart (`firstWritesWithoutGFPZero`): a shmem or tmpfs page, which
+///   `shmem_get_folio_gfp` clears with `clear_highpage` after allocating it, a copy-on-write copy
+///   of a private file page (`do_cow_fault`) or a swap-in, which the tracepoints do not tell apart;
 /// - above order 0 a THP gfp mask (`GFP_TRANSHUGE*`, which never carries `__GFP_ZERO`) makes it
 ///   a THP (at `pmdOrder`) or mTHP zero-fill fault, since `folio_zero_user` clears the folio;
 /// - a failed allocation leaves the fault waiting: a THP that cannot be had falls back to an
@@ -48,6 +50,10 @@ public struct ZeroFillFault: Sendable, Equatable {
 public struct ZeroFillFaultMatcher: Sendable {
     public let pmdOrder: Int
     private var pending: [Pending?]
+    /// First writes to a not-present page (0x6) served by a user page allocated without
+    /// `__GFP_ZERO` and without a THP mask: shmem/tmpfs zero-fills, file copy-on-write copies or
+    /// swap-ins, not told apart, so not zero-fill faults here.
+    public private(set) var firstWritesWithoutGFPZero: UInt64 = 0
 
     struct Pending: Sendable {
         var pid: Int32
@@ -114,12 +120,13 @@ public struct ZeroFillFaultMatcher: Sendable {
         pending[slot] = nil
         let order = Int(alloc.order)
         let folio: ZeroFillFault.Folio
-        if order == 0 {
-            guard alloc.wantsZero else { return nil }
+        if order == 0 && alloc.wantsZero {
             folio = .base
-        } else {
-            guard alloc.flags.contains(.gfpTransHuge) || alloc.wantsZero else { return nil }
+        } else if order > 0 && (alloc.flags.contains(.gfpTransHuge) || alloc.wantsZero) {
             folio = order == pmdOrder ? .thp : .mthp
+        } else {
+            if fault.access == .firstWrite { firstWritesWithoutGFPZero += 1 }
+            return nil
         }
         return ZeroFillFault(access: fault.access, folio: folio, order: order, address: fault.address, commClass: fault.commClass)
     }

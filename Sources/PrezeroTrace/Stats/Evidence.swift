@@ -6,7 +6,16 @@ public enum Evidence {
     /// - Parameters:
     ///   - events: event lines by canonical name (`TraceReadSummary.eventNameCounts`).
     ///   - zeroFillFaults: user writes to not-present pages (stat) or zero-fill faults replayed.
-    public static func missing(events: [String: Int], zeroFillFaults: UInt64) -> String? {
+    /// What the first writes served by a user page without `__GFP_ZERO` are, and why no verdict
+    /// counts them (mm/shmem.c `shmem_get_folio_gfp`, mm/memory.c `do_cow_fault`).
+    public static func withoutGFPZero(_ count: UInt64) -> String {
+        "\(count) first writes to a not-present page took a user page allocated without __GFP_ZERO: shmem or tmpfs pages "
+            + "(shared anonymous memory, memfd, /dev/shm), which shmem clears with clear_highpage after allocating them, "
+            + "copies of private file pages (do_cow_fault) or swap-ins. The kmem and exceptions tracepoints do not tell these "
+            + "apart, so none is a zero-fill fault here: the shmem ones among them are zero-fills no verdict includes."
+    }
+
+    public static func missing(events: [String: Int], zeroFillFaults: UInt64, firstWritesWithoutGFPZero: UInt64 = 0) -> String? {
         let capture = "; capture with tools/capture-perf.sh (it records kmem and exceptions tracepoints)"
         var absent: [String] = []
         if (events["kmem:mm_page_alloc"] ?? 0) == 0 { absent.append("kmem:mm_page_alloc") }
@@ -15,7 +24,8 @@ public enum Evidence {
             return "no verdict: the capture has no " + absent.joined(separator: " and no ") + " events" + capture
         }
         if zeroFillFaults == 0 {
-            return "no verdict: the capture has no zero-fill faults (a user write to a not-present page followed by its allocation)"
+            let why = "no verdict: the capture has no zero-fill faults (a user write to a not-present page followed by its zeroed allocation)"
+            return firstWritesWithoutGFPZero > 0 ? why + "; " + withoutGFPZero(firstWritesWithoutGFPZero) : why
         }
         return nil
     }

@@ -38,6 +38,8 @@ public struct TraceStatistics: TraceEventSink {
         repeating: [UInt64](repeating: 0, count: maxOrder), count: ZeroFillFault.Access.allCases.count)
     private var zeroFill: ZeroFillFaultMatcher
     public var pmdOrder: Int { zeroFill.pmdOrder }
+    /// `ZeroFillFaultMatcher.firstWritesWithoutGFPZero`.
+    public var firstWritesWithoutGFPZero: UInt64 { zeroFill.firstWritesWithoutGFPZero }
     public private(set) var allocationsByComm: [UInt64] = []
     public private(set) var allocatedPagesByComm: [UInt64] = []
     public private(set) var batchedFrees: UInt64 = 0
