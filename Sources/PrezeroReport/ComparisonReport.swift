@@ -432,6 +432,14 @@ package struct ComparisonReport {
         m.zeroRequests > 0 ? String(format: "%.1f%%", Double(m.zeroHits) / Double(m.zeroRequests) * 100) : "-"
     }
 
+    /// A touch profile counts every page its program first writes (lackey cannot tell shared or
+    /// file mappings from anonymous memory); where the capture shows at least a tenth as many
+    /// first writes served without __GFP_ZERO (shmem, file copy-on-write) as zero-fill faults,
+    /// the density it transfers may be those pages'.
+    static func profileMayCountOtherPages(_ base: RunMetrics) -> Bool {
+        base.firstWritesWithoutGFPZero * 10 >= max(base.faults, 1)
+    }
+
     func regime(_ group: Group) -> String {
         guard let run = group.runs.first else { return "" }
         let linesPerPage = Double(run.result.profile.linesPerPage)
@@ -465,6 +473,12 @@ package struct ComparisonReport {
                 text += "(`\(profileBase.result.trace.touchProfile ?? "?")`: \(means)): \(base.faultsTouchTransferred) of \(base.faults) zero-fill faults "
                 text += "(\(String(format: "%.1f", profileCovered * 100)) %) are its commands' and touch what it measured; the other "
                 text += "\(base.faults - base.faultsTouchTransferred) assume `\(group.touch)` (\(Int(touched)) of \(Int(linesPerPage)) lines). "
+                if Self.profileMayCountOtherPages(base) {
+                    text += "**The measured density may not be these faults'**: a page-touch capture counts every page the program first "
+                    text += "writes, and this capture has \(base.firstWritesWithoutGFPZero) first writes served without __GFP_ZERO (shmem pages, "
+                    text += "file copy-on-write copies) beside its \(base.faults) zero-fill faults. Replay with `--touch first-line` and `--touch full` "
+                    text += "(or `compare --touch-range`) for the verdicts at either end. "
+                }
             case .option?:
                 text = "Touch density **chosen**, not measured: `--touch \(group.touch)`, \(Int(touched)) of \(Int(linesPerPage)) lines a fault; "
                 text += "the verdicts hold for that choice. "
@@ -476,7 +490,7 @@ package struct ComparisonReport {
             }
         }
         let property = measured != nil || run.result.trace.touchSource == .trace
-            || (run.result.trace.touchSource == .transferred && profileCovered >= 0.999)
+            || (run.result.trace.touchSource == .transferred && profileCovered >= 0.999 && !Self.profileMayCountOtherPages(profileBase.metrics))
         let reading = share <= 0.25
             ? "The best case for prezeroing: most of the page is never read back (Andrew Morton's 'net win if it touches it sparsely'), but each touched line of a prezeroed page is still a cold miss."
             : "The prezeroed page is cold and its lines must come from memory: the saving moves into touch misses (Arjan van de Ven's point)."

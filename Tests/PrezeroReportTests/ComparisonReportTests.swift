@@ -239,4 +239,34 @@ struct RegimeTests {
         }
         #expect(transferred.contains("| transferred from `xz-6.touch.json` for its commands; the rest `first-line`, assumed |"))
     }
+
+    /// A profile covering every fault is the workload's density, unless the capture has many first
+    /// writes served without __GFP_ZERO (shmem, file copy-on-write): the profile counts those
+    /// pages too, so the report says its density may not be the faults' and presents it as a
+    /// density, not the workload's regime; the first writes are named in either case.
+    @Test func aProfileBesideManyUnzeroedFirstWritesIsNotTheWorkloadsDensity() throws {
+        func regime(unzeroed: UInt64) throws -> String {
+            var runs = try fixedRuns()
+            for i in runs.indices {
+                runs[i].trace.touchSource = .transferred
+                runs[i].trace.touchProfile = "p.touch.json"
+                runs[i].trace.touchProfileMeanLines = 2
+                runs[i].metrics.faultsTouchTransferred = runs[i].metrics.faults
+                runs[i].metrics.firstWritesWithoutGFPZero = unzeroed
+            }
+            let markdown = ComparisonReport(runs: runs, baseline: "zero-on-fault", toolVersion: "t", chartPrefix: "r").render().markdown
+            return String(markdown.split(separator: "\n").first { $0.hasPrefix("Workload regime:") } ?? "")
+        }
+        let faults = try fixedRuns()[0].metrics.faults
+        #expect(faults > 0)
+        let clean = try regime(unzeroed: 0)
+        #expect(!clean.contains("may not be these faults'") && !clean.contains("Not in the verdicts"))
+        #expect(clean.contains("The best case for prezeroing"))
+        let few = try regime(unzeroed: (faults + 9) / 10 - 1)
+        #expect(!few.contains("may not be these faults'") && few.contains("Not in the verdicts"))
+        let many = try regime(unzeroed: faults)
+        #expect(many.contains("**The measured density may not be these faults'**"))
+        #expect(many.contains("At that density, the best case for prezeroing"))
+        #expect(many.contains("Not in the verdicts: \(faults) first writes to a not-present page took a user page allocated without __GFP_ZERO"))
+    }
 }
