@@ -200,6 +200,9 @@ static int compare_order(const void *a, const void *b) {
 
 /// `--radix-sort`: the fallback alone (a test compares the two).
 static int radix_only;
+/// `--merge-budget KEYS`: the merge gives up past KEYS of work instead of 8 a key (plus 4096), so
+/// a test reaches the fallback after a partial merge.
+static int64_t merge_budget = -1;
 
 // Sorts keys[from..<count] (distinct) by merging its ascending runs, each into the sorted keys
 // before it from where its first key belongs (a binary search). perf writes its rounds nearly in
@@ -207,7 +210,7 @@ static int radix_only;
 // a merge touches about a round. Returns 0, with the keys a permutation of what they were, once
 // the runs and the keys they moved pass 8 a key (plus 4096) in all: the caller then sorts another way.
 static int merge_runs(uint64_t *keys, size_t from, size_t count) {
-    const uint64_t budget = 8 * (uint64_t)count + 4096;
+    const uint64_t budget = merge_budget >= 0 ? (uint64_t)merge_budget : 8 * (uint64_t)count + 4096;
     uint64_t work = 0, *spill = NULL;
     size_t spill_capacity = 0, sorted_end = from < count ? from + 1 : count;
     while (sorted_end < count && work <= budget) {
@@ -410,13 +413,24 @@ static void line_start(const char *comm, const struct sample *s) {
 }
 
 int main(int argc, char **argv) {
-    if (argc == 3 && strcmp(argv[1], "--radix-sort") == 0) {
-        radix_only = 1;
-        argv++;
-        argc--;
+    while (argc >= 3 && argv[1][0] == '-') {
+        if (strcmp(argv[1], "--radix-sort") == 0) {
+            radix_only = 1;
+            argv++;
+            argc--;
+        } else if (argc >= 4 && strcmp(argv[1], "--merge-budget") == 0) {
+            char *end = NULL;
+            long long keys = strtoll(argv[2], &end, 10);
+            if (!end || *end != 0 || keys < 0) break;
+            merge_budget = keys;
+            argv += 2;
+            argc -= 2;
+        } else {
+            break;
+        }
     }
     if (argc != 2) {
-        fprintf(stderr, "usage: prezero-perf-data [--radix-sort] FILE\n");
+        fprintf(stderr, "usage: prezero-perf-data [--radix-sort] [--merge-budget KEYS] FILE\n");
         return 2;
     }
     int fd = open(argv[1], O_RDONLY);

@@ -169,7 +169,7 @@ struct PerfDataTests {
 
     /// The helper merges the runs perf writes in order; the radix sort it falls back to when a run
     /// reaches far back gives the same stream, byte for byte (the merge's is checked against
-    /// `perf script` above).
+    /// `perf script` above), alone and after a merge that gave up part way (a small budget).
     @Test(arguments: ["perf-record", "perf-mixed-cpu-clock"])
     func mergedAndRadixSortedRecordsAreTheSameStream(_ fixture: String) throws {
         let path = Scratch.directory + "\(fixture)-sorts.perf.data"
@@ -178,6 +178,9 @@ struct PerfDataTests {
         let radix = try HelperStreamTests.stream(path: path, arguments: ["--radix-sort"])
         #expect(merged.count > 100_000)
         #expect(merged == radix)
+        for budget in ["0", "1000", "20000"] {
+            #expect(try HelperStreamTests.stream(path: path, arguments: ["--merge-budget", budget]) == merged, "budget \(budget)")
+        }
     }
 
     /// Cut short anywhere: an error with the byte offset, never a crash.
