@@ -32,6 +32,7 @@ trap 'rm -rf "$work"' EXIT
 export PREZERO_CONFIG_DIR="$work/config"   # the built-in profile, not a calibrated host
 events=$("$p" stat "$trace" --count-only)
 runs=${RUNS:-3}
+[ "$runs" -ge 1 ] 2>/dev/null || { echo "bench-sensitivity.sh: RUNS must be a positive number" >&2; exit 2; }
 echo "trace: $trace ($events events); $(nproc) cores; median of $runs runs (min-max)"
 timed() { { /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null || true; } | tail -1; }
 names=("one replay (zero-on-fault)" "one replay (kscrubd-v4)" "compare, 8 policies, no ranges" "compare, 8 policies, with ranges")
@@ -47,6 +48,9 @@ python3 - "$work/times" "${names[@]}" <<'PY'
 import statistics, sys
 rows = [line.split() for line in open(sys.argv[1])]
 names = sys.argv[2:]
+bad = [r for r in rows if len(r) != 3]
+if bad or {r[0] for r in rows} != {"0", "1", "2", "3"}:
+    sys.exit(f"bench-sensitivity.sh: a command gave no time (rows {bad}); run it by hand to see why")
 seconds = {k: [float(r[1]) for r in rows if r[0] == str(k)] for k in range(4)}
 kb = {k: max(int(r[2]) for r in rows if r[0] == str(k)) for k in range(4)}
 for k, name in enumerate(names):

@@ -420,8 +420,9 @@ int main(int argc, char **argv) {
             argc--;
         } else if (argc >= 4 && strcmp(argv[1], "--merge-budget") == 0) {
             char *end = NULL;
+            errno = 0;
             long long keys = strtoll(argv[2], &end, 10);
-            if (!end || *end != 0 || keys < 0) break;
+            if (end == argv[2] || *end != 0 || errno != 0 || keys < 0) break;
             merge_budget = keys;
             argv += 2;
             argc -= 2;

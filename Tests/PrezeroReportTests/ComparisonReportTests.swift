@@ -267,6 +267,6 @@ struct RegimeTests {
         let many = try regime(unzeroed: faults)
         #expect(many.contains("**The measured density may not be these faults'**"))
         #expect(many.contains("At that density, the best case for prezeroing"))
-        #expect(many.contains("Not in the verdicts: \(faults) first writes to a not-present page took a user page allocated without __GFP_ZERO"))
+        #expect(many.contains("Not in the verdicts: \(faults) first writes to a not-present page took an order-0 user page allocated without __GFP_ZERO"))
     }
 }

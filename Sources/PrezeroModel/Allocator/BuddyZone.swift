@@ -24,7 +24,7 @@ package enum ListPreference: Sendable {
 /// returned), with Lameter's or Xen's merge rule for the zero state.
 package struct BuddyZone: Sendable {
     package enum PageState: UInt8, Sendable {
-        // 0 is not a state: it marks a page record not yet written (`PageTable`).
+        // 0 is not a state: the record of a page in a chunk `PageTable` has not yet written.
         case pinned = 6  // in use before the trace began (or not yet released)
         case freeHead = 1  // first page of a free block on a buddy list
         case freeTail = 2  // other pages of a free block

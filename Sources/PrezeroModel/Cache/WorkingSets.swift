@@ -124,11 +124,15 @@ package struct WorkingSets: @unchecked Sendable {
         self.pageBytes = pageBytes
         self.counters = counters
         let n = settings.count
-        let cpu = CPU(
-            hot: Array(repeating: 0, count: n), pending: Array(repeating: 0.0, count: n),
-            snapshots: Array(repeating: Array(repeating: 0, count: sets), count: n),
-            lastReread: Array(repeating: 0, count: n), totalAtReread: Array(repeating: 0, count: n))
-        cpus = Array(repeating: cpu, count: counters.count)
+        let sets = self.sets
+        // Each snapshot starts as its L2's counts now: a loss is counted from the fill log
+        // (`takeEvicted`), which holds only the fills after it.
+        cpus = counters.map { counter in
+            CPU(
+                hot: Array(repeating: 0, count: n), pending: Array(repeating: 0.0, count: n),
+                snapshots: Array(repeating: Array(UnsafeBufferPointer(start: counter.perSet, count: sets)), count: n),
+                lastReread: Array(repeating: 0, count: n), totalAtReread: Array(repeating: counter.total.pointee, count: n))
+        }
         refetched = Array(repeating: 0, count: n)
         // Until what is left is below a millionth of a line a set.
         let keep = 1 - 1 / Double(max(l2.ways, 1))

@@ -97,8 +97,9 @@ package struct RunResult: Sendable, Equatable, Codable {
     package var verdict: VerdictRange?
     /// The reader's diagnostics with their examples (in memory only: not written).
     package var diagnostics: TraceDiagnostics?
-    /// The runs of `ReplayOptions.touchShadows`, one each (in memory only). Their costs and
-    /// totals are their own; their counts of touches and re-reads are this run's.
+    /// The runs of `ReplayOptions.touchShadows`, one each (in memory only, read for their
+    /// totals): `touch_ns`, `later_touch_ns`, `working_set_refetch_lines` and `_ns`, and so
+    /// `total_cpu_ns`, are their own; every other metric is this run's.
     package var touchShadows: [RunResult] = []
 
     /// The name a report shows the profile under.

@@ -50,13 +50,21 @@ public struct ZeroFillFault: Sendable, Equatable {
 public struct ZeroFillFaultMatcher: Sendable {
     public let pmdOrder: Int
     private var pending: [Pending?]
-    /// First writes to a not-present page (0x6) served by a user page allocated without
-    /// `__GFP_ZERO` and without a THP mask: shmem/tmpfs zero-fills, file copy-on-write copies or
-    /// swap-ins, not told apart, so not zero-fill faults here.
+    /// First writes to a not-present page (0x6) served by an order-0 user page allocated without
+    /// `__GFP_ZERO` within `faultAllocationWindowNs` of the fault: shmem/tmpfs zero-fills, file
+    /// copy-on-write copies, page-cache pages read in for a shared file mapping, swap-ins; not
+    /// told apart, so not zero-fill faults here. At most that many: a fault that allocated
+    /// nothing (its page was cached) can still pair with a later allocation inside the window.
     public private(set) var firstWritesWithoutGFPZero: UInt64 = 0
+    /// How soon after its fault an allocation without `__GFP_ZERO` counts as the fault's: the
+    /// allocation comes first in the fault (`do_cow_fault`'s `folio_prealloc`, shmem's
+    /// `shmem_alloc_folio`), 1-2 us after the fault event in this project's captures; a fault
+    /// that allocated nothing is not kept waiting for the task's next `read()`'s page-cache page.
+    public static let faultAllocationWindowNs: UInt64 = 50_000
 
     struct Pending: Sendable {
         var pid: Int32
+        var timestampNs: UInt64
         var address: UInt64
         var access: ZeroFillFault.Access
         var commClass: UInt8
@@ -105,8 +113,11 @@ public struct ZeroFillFaultMatcher: Sendable {
     private mutating func note(_ fault: TraceEvent) {
         let slot = self.slot(fault.cpu)
         switch FaultClass(errorCode: fault.errorCode, kernelEvent: fault.flags.contains(.kernelFault)) {
-        case .zeroFillCandidate: pending[slot] = Pending(pid: fault.pid, address: fault.address, access: .firstWrite, commClass: fault.commClass)
-        case .copyOnWrite: pending[slot] = Pending(pid: fault.pid, address: fault.address, access: .writeAfterZeroPageRead, commClass: fault.commClass)
+        case .zeroFillCandidate:
+            pending[slot] = Pending(pid: fault.pid, timestampNs: fault.timestampNs, address: fault.address, access: .firstWrite, commClass: fault.commClass)
+        case .copyOnWrite:
+            pending[slot] = Pending(
+                pid: fault.pid, timestampNs: fault.timestampNs, address: fault.address, access: .writeAfterZeroPageRead, commClass: fault.commClass)
         case .kernel: break  // a kernel fault (copy_from_user) inside a user fault does not end it
         default: pending[slot] = nil
         }
@@ -125,7 +136,9 @@ public struct ZeroFillFaultMatcher: Sendable {
         } else if order > 0 && (alloc.flags.contains(.gfpTransHuge) || alloc.wantsZero) {
             folio = order == pmdOrder ? .thp : .mthp
         } else {
-            if fault.access == .firstWrite { firstWritesWithoutGFPZero += 1 }
+            if fault.access == .firstWrite && order == 0 && alloc.timestampNs &- fault.timestampNs <= Self.faultAllocationWindowNs {
+                firstWritesWithoutGFPZero += 1
+            }
             return nil
         }
         return ZeroFillFault(access: fault.access, folio: folio, order: order, address: fault.address, commClass: fault.commClass)

@@ -9,10 +9,12 @@ public enum Evidence {
     /// What the first writes served by a user page without `__GFP_ZERO` are, and why no verdict
     /// counts them (mm/shmem.c `shmem_get_folio_gfp`, mm/memory.c `do_cow_fault`).
     public static func withoutGFPZero(_ count: UInt64) -> String {
-        "\(count) first writes to a not-present page took a user page allocated without __GFP_ZERO: shmem or tmpfs pages "
-            + "(shared anonymous memory, memfd, /dev/shm), which shmem clears with clear_highpage after allocating them, "
-            + "copies of private file pages (do_cow_fault) or swap-ins. The kmem and exceptions tracepoints do not tell these "
-            + "apart, so none is a zero-fill fault here: the shmem ones among them are zero-fills no verdict includes."
+        "\(count) first writes to a not-present page took an order-0 user page allocated without __GFP_ZERO right after "
+            + "the fault: shmem or tmpfs pages (shared anonymous memory, memfd, /dev/shm), which shmem clears with clear_highpage "
+            + "after allocating them, copies of private file pages (do_cow_fault), page-cache pages read in for a shared file "
+            + "mapping, or swap-ins. The kmem and exceptions tracepoints do not tell these apart, so none is a zero-fill fault "
+            + "here: the shmem ones among them are zero-fills no verdict includes (shmem's huge folios carry a THP mask and "
+            + "count as THP faults)."
     }
 
     public static func missing(events: [String: Int], zeroFillFaults: UInt64, firstWritesWithoutGFPZero: UInt64 = 0) -> String? {
