@@ -171,7 +171,7 @@ package struct ComparisonReport {
         let p = run.profile
         var llc = "\(p.llc.sizeBytes >> 10) KiB \(p.llc.ways)-way"
         if run.trace.privateL2, let l2 = p.l2 {
-            llc += " + \(l2.sizeBytes >> 10) KiB private L2 (LLC hit \(SVGChart.trim(p.llcHitNs ?? p.lineHitNs)) ns)"
+            llc += " + \(l2.sizeBytes >> 10) KiB private L2 (LLC hit \(SVGChart.trim(p.llcHitPriceNs)) ns)"
         }
         let engines = p.engines.isEmpty
             ? "-" : p.engines.map { "\($0.kind) \(SVGChart.trim($0.bytesPerNs)) GB/s" + ($0.hypothetical == true ? " (hypothetical)" : "") }.joined(separator: ", ")
@@ -514,7 +514,7 @@ package struct ComparisonReport {
         let m = base.metrics
         let kib = Int(m.workingSetBytes) / 1024
         let l2 = (base.result.profile.l2?.sizeBytes ?? 0) / 1024
-        let price = base.result.profile.llcHitNs ?? base.result.profile.lineHitNs
+        let price = base.result.profile.llcHitPriceNs
         /// Where the size the tasks take came from.
         func nominal(_ source: String?) -> String {
             switch source {

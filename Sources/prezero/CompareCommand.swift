@@ -131,22 +131,15 @@ struct CompareCommand: ParsableCommand {
                     let nominalCount = replayed.count
                     let variants = sensitivity == .on && densities.count == 1
                         ? Sensitivity.variants(policies: replayed, options: traceOptions) : []
-                    var alone: [Sensitivity.Variant] = []
-                    var inNominal: [(variant: Sensitivity.Variant, run: Int, shadow: Int)] = []
-                    for variant in variants {
-                        if variant.inNominalRun, let run = replayed.prefix(nominalCount).firstIndex(where: { type(of: $0).name == variant.policy }) {
-                            inNominal.append((variant, run, options[run].touchShadows.count))
-                            options[run].touchShadows.append(variant.options.touch)
-                        } else {
-                            replayed += try chosen.policies([variant.policy], for: variant.options)
-                            options.append(variant.options)
-                            alone.append(variant)
-                        }
+                    let placement = Sensitivity.Placement(variants, nominalPolicies: replayed.map { type(of: $0).name }, options: &options)
+                    for variant in placement.alone {
+                        replayed += try chosen.policies([variant.policy], for: variant.options)
+                        options.append(variant.options)
                     }
                     var what = densities.count > 1 ? "\(names.count) policies x \(densities.count) densities" : "\(names.count) policies"
                     if !variants.isEmpty {
                         what += " + \(variants.count) for the verdicts' ranges"
-                        if !inNominal.isEmpty { what += " (\(inNominal.count) inside the nominal replays)" }
+                        if placement.inNominalRuns > 0 { what += " (\(placement.inNominalRuns) inside the nominal replays)" }
                     }
                     let progress = ProgressReporter(label: "trace \(index + 1)/\(inputs.count): \(what) on \(input)")
                     let results = try Replay.runMany(
@@ -158,7 +151,7 @@ struct CompareCommand: ParsableCommand {
                     if !variants.isEmpty {
                         Sensitivity.attach(
                             to: &nominal,
-                            variants: Array(zip(alone, results.dropFirst(nominalCount))) + inNominal.map { ($0.variant, results[$0.run].touchShadows[$0.shadow]) },
+                            variants: placement.results(results, nominalCount: nominalCount),
                             baseline: baseline.name,
                             options: traceOptions)
                     }

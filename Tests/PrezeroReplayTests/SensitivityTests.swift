@@ -245,6 +245,33 @@ struct SensitivityTests {
         }
     }
 
+    /// The compare's placement of the variants (touch density inside the nominal runs, the rest
+    /// alone) gives the same verdicts as every variant replayed alone, on a real capture.
+    @Test func verdictsFromThePlacementEqualVerdictsFromReplaysAlone() throws {
+        let path = repositoryRoot.appendingPathComponent("traces/xz-6.perf.txt.zst").path
+        var options = ReplayOptions(profile: Self.epyc)
+        options.warmup = .idle(seconds: 60)
+        let names = ["zero-on-fault", "kscrubd-v4", "init-on-free"]
+        let policies = try names.map { try Policies.make($0, settings: [], profile: Self.epyc) }
+        let variants = Sensitivity.variants(policies: policies, options: options)
+        #expect(variants.filter(\.inNominalRun).count == 3, "one touch-density end a policy")
+
+        func verdicts(placed: Bool) throws -> [VerdictRange?] {
+            var nominalOptions = Array(repeating: options, count: names.count)
+            let placement = Sensitivity.Placement(placed ? variants : variants.map { var v = $0; v.inNominalRun = false; return v },
+                nominalPolicies: names, options: &nominalOptions)
+            let alone = try placement.alone.map { try Policies.make($0.policy, settings: [], profile: Self.epyc) }
+            let runs = try Replay.runMany(
+                path: path, policies: policies + alone, options: nominalOptions + placement.alone.map(\.options), metadata: nil)
+            var nominal = Array(runs.prefix(names.count))
+            Sensitivity.attach(to: &nominal, variants: placement.results(runs, nominalCount: names.count), baseline: "zero-on-fault", options: options)
+            return nominal.map(\.verdict)
+        }
+        let placed = try verdicts(placed: true)
+        #expect(placed.compactMap { $0 }.count == 2)
+        #expect(placed == (try verdicts(placed: false)))
+    }
+
     /// A capture without sched_switch (`perf kmem record`) cannot say how idle its CPUs were: the
     /// pool policies replay at every CPU busy and every CPU idle; one that has it, or a model
     /// timebase, does not vary it.

@@ -129,6 +129,8 @@ package struct MachineProfile: Codable, Sendable, Equatable {
     /// A touched line found in the LLC but not in the CPU's private L2 (with the private L2
     /// simulated), ns; absent: `lineHitNs`.
     package var llcHitNs: Double?
+    /// What an LLC hit that missed the private L2 costs: `llcHitNs`, else `lineHitNs`.
+    package var llcHitPriceNs: Double { llcHitNs ?? lineHitNs }
     /// The first touched line of a page that is not in cache (memory latency), ns.
     package var lineMissNs: Double
     /// Each further missing line of the same page, streamed (bandwidth-bound), ns.

@@ -35,7 +35,7 @@ extension ReplayEngine {
         guard let sets = workingSets else { return }
         let lines = sets.refetchedLines
         guard let nominal = lines.first else { return }
-        let price = profile.llcHitNs ?? profile.lineHitNs
+        let price = profile.llcHitPriceNs
         metrics.workingSetBytes = Double(sets.settings[0].bytes)
         metrics.workingSetRefetchLines = nominal
         // The range's other ends, unless the run is read for its total only.

@@ -460,9 +460,9 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         var touchNs: Double = 0  // not a closure: see zeroAccounting
         if let touchAddress {
             let drawn = drawnTouchLines(fault)
-            touchNs = touch(block: block, address: touchAddress, pages: pages, cpu: cpu, lines: drawn ?? options.touch.lineCount(linesPerPage: profile.linesPerPage))
+            let (base, firstLine) = touchStart(block: block, address: touchAddress, pages: pages)
+            touchNs = touch(base: base, firstLine: firstLine, cpu: cpu, lines: drawn ?? options.touch.lineCount(linesPerPage: profile.linesPerPage))
             for s in shadows.indices {
-                let (base, firstLine) = touchStart(block: block, address: touchAddress, pages: pages)
                 shadows[s].touchNs += shadows[s].touch(
                     base: base, firstLine: firstLine, lines: drawn ?? shadows[s].touch.lineCount(linesPerPage: profile.linesPerPage), cpu: cpu, profile: profile)
             }
@@ -544,11 +544,10 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         return (UInt64(memory.zones[block.zone].basePfn + block.page + pageInBlock) * UInt64(profile.linesPerPage), firstLine)
     }
 
-    /// The faulting program's first touches: `count` lines of the page that holds the faulting
-    /// address, from that address's line on (wrapping in the page).
-    mutating func touch(block: BlockRef, address: UInt64, pages: Int, cpu: Int, lines count: Int) -> Double {
+    /// The faulting program's first touches: `count` lines of the page whose first line is
+    /// `base`, from the faulting address's line `firstLine` on (wrapping in the page).
+    mutating func touch(base: UInt64, firstLine: Int, cpu: Int, lines count: Int) -> Double {
         let linesPerPage = profile.linesPerPage
-        let (base, firstLine) = touchStart(block: block, address: address, pages: pages)
         var ns: Double = 0
         var missesInPage = 0
         let checksVictims = looksUpVictims

@@ -66,7 +66,7 @@ struct TouchShadow {
         guard workingSets != nil else { return }
         workingSets?.finish(now: now)
         workingSetRefetchLines = workingSets?.refetchedLines.first ?? 0
-        workingSetRefetchNs = Double(workingSetRefetchLines) * (profile.llcHitNs ?? profile.lineHitNs)
+        workingSetRefetchNs = Double(workingSetRefetchLines) * (profile.llcHitPriceNs)
     }
 }
 
@@ -92,7 +92,7 @@ enum TouchAnswer: Equatable {
     func ns(_ profile: MachineProfile) -> Double {
         switch self {
         case .l2Hit: profile.lineHitNs
-        case .llcHit: profile.llcHitNs ?? profile.lineHitNs
+        case .llcHit: profile.llcHitPriceNs
         case .miss: profile.lineMissNs
         case .missStream: profile.lineMissStreamNs
         }

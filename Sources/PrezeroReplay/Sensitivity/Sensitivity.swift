@@ -182,7 +182,7 @@ package enum Sensitivity {
             driver: CPUNonTemporalDriver.name),
         priced("line miss cost", key: "line_miss_ns", count: \.touchLinesMiss, nominal: { $0.lineMissNs }),
         priced("streamed line miss cost", key: "line_miss_stream_ns", count: \.touchLinesMissStream, nominal: { $0.lineMissStreamNs }),
-        priced("LLC hit cost", key: "llc_hit_ns", count: \.linesPricedAsLLCHits, nominal: { $0.llcHitNs ?? $0.lineHitNs }, needsL2: true),
+        priced("LLC hit cost", key: "llc_hit_ns", count: \.linesPricedAsLLCHits, nominal: { $0.llcHitPriceNs }, needsL2: true),
         Input(
             key: "working-set size",
             ends: { o in
@@ -197,7 +197,7 @@ package enum Sensitivity {
             needsHotSetModel: true,
             reprice: { m, p, bytes in
                 let lines = bytes == 0 ? 0 : bytes == m.workingSetBytes ? m.workingSetRefetchLines : m.workingSetRefetchLinesAtL2Size
-                return m.totalCPUNs + (Double(lines) - Double(m.workingSetRefetchLines)) * (p.llcHitNs ?? p.lineHitNs)
+                return m.totalCPUNs + (Double(lines) - Double(m.workingSetRefetchLines)) * (p.llcHitPriceNs)
             }),
         Input(
             key: "working-set reuse",
@@ -210,7 +210,7 @@ package enum Sensitivity {
             needsHotSetModel: true,
             reprice: { m, p, continuous in
                 // The nominal end is the run itself; the other is counted in the same replay.
-                m.totalCPUNs + (Double(m.workingSetRefetchLinesOtherReuse) - Double(m.workingSetRefetchLines)) * (p.llcHitNs ?? p.lineHitNs)
+                m.totalCPUNs + (Double(m.workingSetRefetchLinesOtherReuse) - Double(m.workingSetRefetchLines)) * (p.llcHitPriceNs)
             }),
     ]
 
@@ -286,6 +286,36 @@ package enum Sensitivity {
             }
         }
         return out
+    }
+
+    /// Where each variant runs: a touch-density end under the trace's time rides in its policy's
+    /// nominal run (its density added to that run's `ReplayOptions.touchShadows`); the others
+    /// replay alone, after the nominal runs, in the order of `alone`.
+    package struct Placement {
+        package private(set) var alone: [Variant] = []
+        private var inNominal: [(variant: Variant, run: Int, shadow: Int)] = []
+
+        /// - Parameters:
+        ///   - nominalPolicies: the policy of each nominal run, in order;
+        ///   - options: the nominal runs' options, given the shadows here.
+        package init(_ variants: [Variant], nominalPolicies: [String], options: inout [ReplayOptions]) {
+            for variant in variants {
+                if variant.inNominalRun, let run = nominalPolicies.firstIndex(of: variant.policy) {
+                    inNominal.append((variant, run, options[run].touchShadows.count))
+                    options[run].touchShadows.append(variant.options.touch)
+                } else {
+                    alone.append(variant)
+                }
+            }
+        }
+
+        /// How many variants ride in nominal runs.
+        package var inNominalRuns: Int { inNominal.count }
+
+        /// Each variant with its result, from the runs: the nominal ones first, then `alone`'s.
+        package func results(_ runs: [RunResult], nominalCount: Int) -> [(Variant, RunResult)] {
+            Array(zip(alone, runs.dropFirst(nominalCount))) + inNominal.map { ($0.variant, runs[$0.run].touchShadows[$0.shadow]) }
+        }
     }
 
     /// Whether the cost of `driver`'s clears can change what `policy` does: under the model

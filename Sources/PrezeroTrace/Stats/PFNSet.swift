@@ -1,7 +1,9 @@
 /// A set of page frame numbers: open addressing with linear probing and backward-shift
 /// deletion, at most half full, so lookups stay fast and memory stays at 16-32 bytes per live pfn.
 ///
-/// `Set<UInt64>` hashes with SipHash; this is the hot structure of `stat` and the model.
+/// `Set<UInt64>` hashes with SipHash; this is the hot structure of `stat`. Not `PFNMap` with an
+/// unused value: its 16-byte slots made `stat` of the bench perf.data 0.125 -> 0.136 s
+/// (`tools/bench-ab.sh`, medians of 11 in turn).
 public struct PFNSet: Sendable {
     private var keys: [UInt64]  // stored as pfn + 1; 0 marks an empty slot
     private var mask: Int
