@@ -498,7 +498,14 @@ package struct ComparisonReport {
         if let base = group.runs.first(where: { $0.policy == baseline }), base.metrics.faults > 0 {
             text += " \(base.metrics.faults) zero-fill faults"
             if base.metrics.hugeFaults > 0 { text += " (\(base.metrics.hugeFaults) of them THP/mTHP, \(base.metrics.hugeFaultPages) pages)" }
+            if base.metrics.faultsInKernelMode > 0 {
+                text += " (\(base.metrics.faultsInKernelMode) of them taken in kernel mode: the kernel wrote a page the program had not "
+                text += "touched, a read() into a fresh buffer for one; its copy writes every line it copies, often the whole page)"
+            }
             text += ", \(base.metrics.zeroRequests) zero requests in the baseline."
+        }
+        if let base = group.runs.first(where: { $0.policy == baseline }), base.metrics.zeroedUserPagesWithoutFault > 0 {
+            text += " " + Evidence.zeroedWithoutFault(base.metrics.zeroedUserPagesWithoutFault)
         }
         if let base = group.runs.first(where: { $0.policy == baseline }), base.metrics.firstWritesWithoutGFPZero > 0 {
             text += " Not in the verdicts: " + Evidence.withoutGFPZero(base.metrics.firstWritesWithoutGFPZero)

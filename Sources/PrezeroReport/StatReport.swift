@@ -115,6 +115,9 @@ package struct StatReport: Codable, Sendable {
     /// First writes served by a user page without `__GFP_ZERO` (shmem/tmpfs, file copy-on-write,
     /// swap-in): not zero-fill faults here (`ZeroFillFaultMatcher.firstWritesWithoutGFPZero`).
     package var firstWritesWithoutGFPZero: UInt64
+    /// Order-0 user pages zeroed at allocation with no fault waiting (populate, mlock,
+    /// `get_user_pages`): `ZeroFillFaultMatcher.zeroedUserPagesWithoutFault`.
+    package var zeroedUserPagesWithoutFault: UInt64
     package var kernelSettings: KernelSettings
     package var topCommands: [Command]
     package var idle: [CPUIdle]
@@ -202,6 +205,7 @@ package struct StatReport: Codable, Sendable {
         zeroFillFaults = zeroFill.sorted { ($0.order, $0.access) < ($1.order, $1.access) }
         faultPageTables = s.faultPageTables
         firstWritesWithoutGFPZero = s.firstWritesWithoutGFPZero
+        zeroedUserPagesWithoutFault = s.zeroedUserPagesWithoutFault
         let m = read.metadata
         kernelSettings = KernelSettings(
             thpEnabled: m?.thpEnabled, thpDefrag: m?.thpDefrag, hpagePmdSize: m?.hpagePmdSize, mthpEnabled: m?.mthpEnabled,
@@ -315,7 +319,9 @@ package struct StatReport: Codable, Sendable {
             ("user_write_protection", "user write, present (copy-on-write)"),
             ("user_instruction_fetch", "user instruction fetch"),
             ("user_other", "user, other"),
-            ("kernel", "kernel"),
+            ("kernel_write_not_present", "kernel write to a user page, not present"),
+            ("kernel_write_protection", "kernel write to a user page, present"),
+            ("kernel", "kernel, other"),
         ]
         for (key, label) in faultLabels { out += F.left(label, 48) + F.right(String(faults[key] ?? 0), 12) + "\n" }
 
@@ -330,6 +336,8 @@ package struct StatReport: Codable, Sendable {
         let accessLabels = [
             ZeroFillFault.Access.firstWrite.rawValue: "first write (0x6)",
             ZeroFillFault.Access.writeAfterZeroPageRead.rawValue: "write after zero-page read (0x7)",
+            ZeroFillFault.Access.kernelFirstWrite.rawValue: "kernel first write (0x2)",
+            ZeroFillFault.Access.kernelWriteAfterZeroPageRead.rawValue: "kernel write after zero-page read (0x3)",
         ]
         for row in zeroFillFaults {
             out += "order " + F.left(String(row.order), 3) + F.left(row.folio, 10) + F.left(accessLabels[row.access] ?? row.access, 34)
@@ -339,6 +347,10 @@ package struct StatReport: Codable, Sendable {
         if firstWritesWithoutGFPZero > 0 {
             out += "first writes served without __GFP_ZERO (not counted) " + F.right(String(firstWritesWithoutGFPZero), 7) + "\n"
             out += "  " + Evidence.withoutGFPZero(firstWritesWithoutGFPZero) + "\n"
+        }
+        if zeroedUserPagesWithoutFault > 0 {
+            out += "user pages zeroed without a fault (not counted)   " + F.right(String(zeroedUserPagesWithoutFault), 10) + "\n"
+            out += "  " + Evidence.zeroedWithoutFault(zeroedUserPagesWithoutFault) + "\n"
         }
         let k = kernelSettings
         func word(_ text: String?) -> String { text ?? "not recorded" }

@@ -138,7 +138,7 @@ struct RangesAndTouchProfileCLITests {
         #expect(run.status == 0, "\(run.err)")
         let report = try String(contentsOfFile: dir + "/r.md", encoding: .utf8)
         #expect(report.contains("Workload regime: **sparse touch**, touch density **transferred**"))
-        #expect(report.contains("4201 of 4201 zero-fill faults (100.0 %) are its commands'"))
+        #expect(report.contains("4204 of 4204 zero-fill faults (100.0 %) are its commands'"))
     }
 
     @Test func touchProfileFromALackeyTraceAndItsErrors() throws {

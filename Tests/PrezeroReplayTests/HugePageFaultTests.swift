@@ -92,6 +92,64 @@ struct HugePageFaultTests {
         #expect(lateStatistics.firstWritesWithoutGFPZero == 0)
     }
 
+    /// Real lines of `tools/workloads/fault-paths.c` on this project's machine. `readzero`:
+    /// exec's ELF loader writing a file mapping's bss (a kernel 0x2 served by a copy without
+    /// `__GFP_ZERO`), then `read()` of /dev/zero into a fresh mapping: each kernel write fault
+    /// (0x2, `read_zero`) allocates its page table or not, then a zeroed user page. `populate`:
+    /// MAP_POPULATE's zeroed user pages, with no fault event at all.
+    static let kernelPaths = """
+                   paths 11644/11644 [000] 57043.942663834:   exceptions:page_fault_kernel: address=0x5586cad27060 ip=elf_load error_code=0x2
+                   paths 11644/11644 [000] 57043.942666038:             kmem:mm_page_alloc: page=0x103181 pfn=0x103181 order=0 migratetype=0 gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_ZERO|__GFP_COMP
+                   paths 11644/11644 [000] 57043.942667780:             kmem:mm_page_alloc: page=0x1354f5 pfn=0x1354f5 order=0 migratetype=0 gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_ZERO|__GFP_COMP
+                   paths 11644/11644 [000] 57043.942669483:             kmem:mm_page_alloc: page=0x1ba7c3 pfn=0x1ba7c3 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_COMP
+                   paths 11644/11644 [000] 57043.943283524:   exceptions:page_fault_kernel: address=0x7f02a6a00000 ip=read_zero error_code=0x2
+                   paths 11644/11644 [000] 57043.943285717:             kmem:mm_page_alloc: page=0x1a42be pfn=0x1a42be order=0 migratetype=0 gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_ZERO|__GFP_COMP
+                   paths 11644/11644 [000] 57043.943287650:             kmem:mm_page_alloc: page=0x1cc11a pfn=0x1cc11a order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_ZERO|__GFP_COMP
+                   paths 11644/11644 [000] 57043.943289713:   exceptions:page_fault_kernel: address=0x7f02a6a01000 ip=read_zero error_code=0x2
+                   paths 11644/11644 [000] 57043.943291025:             kmem:mm_page_alloc: page=0x1cc11b pfn=0x1cc11b order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_ZERO|__GFP_COMP
+                   paths 11211/11211 [000] 57040.900807683:             kmem:mm_page_alloc: page=0x177173 pfn=0x177173 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_ZERO|__GFP_COMP
+                   paths 11211/11211 [000] 57040.900810367:             kmem:mm_page_alloc: page=0x177172 pfn=0x177172 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_ZERO|__GFP_COMP
+                   paths 11211/11211 [000] 57040.900813101:             kmem:mm_page_alloc: page=0x177171 pfn=0x177171 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_ZERO|__GFP_COMP
+
+        """
+
+    /// The kernel's writes to fresh user pages are zero-fill faults, in `stat` and in the replay;
+    /// populated pages are counted as zeroed without a fault and replayed as zero requests.
+    /// A kernel write at a kernel address is neither.
+    @Test func kernelWritesToFreshPagesAreZeroFillFaults() throws {
+        let path = Scratch.directory + "prezero-kernel-paths-\(UUID().uuidString).perf.txt"
+        // The populate lines come from an earlier run (their timestamps are earlier): sorted first.
+        let lines = Self.kernelPaths.split(separator: "\n")
+        try ((lines.suffix(3) + lines.prefix(9)).joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        var statistics = TraceStatistics()
+        _ = try TraceReader.read(path: path, into: &statistics)
+        let kernelFirstWrite = ZeroFillFault.Access.allCases.firstIndex(of: .kernelFirstWrite)!
+        #expect(statistics.zeroFillFaults == 2)
+        #expect(statistics.zeroFillFaultsByAccessOrder[kernelFirstWrite][0] == 2)
+        #expect(statistics.faults(.kernelWriteNotPresent) == 3)
+        #expect(statistics.firstWritesWithoutGFPZero == 1, "the bss page is a file copy-on-write copy")
+        #expect(statistics.zeroedUserPagesWithoutFault == 3)
+        #expect(statistics.faultPageTables == 3)
+
+        let run = try replay(path, policy: "zero-on-fault", profile: BuiltinProfiles.epycZen5VM, timebase: .trace)
+        #expect(run.metrics.faults == 2)
+        #expect(run.metrics.faultsInKernelMode == 2)
+        #expect(run.metrics.zeroedUserPagesWithoutFault == 3)
+        #expect(run.metrics.pagesZeroedFaultPath == 2)
+        #expect(run.metrics.pagesZeroedAllocPath == 3 + 3, "the populated pages and the page tables")
+        #expect(run.noVerdict == nil)
+
+        // The same fault at a kernel address (a vmalloc area) is not a user page's.
+        let kernelAddress = Scratch.directory + "prezero-kernel-address-\(UUID().uuidString).perf.txt"
+        let moved = lines.dropFirst(4).prefix(3).map { $0.replacingOccurrences(of: "address=0x7f02a6a00000", with: "address=0xffffc90000a00000") }
+        try (moved.joined(separator: "\n") + "\n").write(toFile: kernelAddress, atomically: true, encoding: .utf8)
+        var kernelStatistics = TraceStatistics()
+        _ = try TraceReader.read(path: kernelAddress, into: &kernelStatistics)
+        #expect(kernelStatistics.zeroFillFaults == 0)
+        #expect(kernelStatistics.faults(.kernel) == 1)
+        #expect(kernelStatistics.zeroedUserPagesWithoutFault == 1)
+    }
+
     /// Zero-on-fault charges the THP fault the 2 MiB clear epyc-zen5-vm predicts; measured on this
     /// machine: 84-92 us a 2 MiB THP write fault (notes §4; an oracle the profile was not fitted
     /// to at order 9: fault_base_ns comes from 4 KiB faults, clear_cached's 2 MiB point from a

@@ -280,6 +280,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         }
         metrics.spanNs = now
         metrics.firstWritesWithoutGFPZero = zeroFill.firstWritesWithoutGFPZero
+        metrics.zeroedUserPagesWithoutFault = zeroFill.zeroedUserPagesWithoutFault
         let counts = CacheCounts(cache: cache, l2: l2), start = cacheCountsAtWindowStart
         metrics.llcAccesses = counts.llcAccesses &- start.llcAccesses
         metrics.llcMisses = counts.llcMisses &- start.llcMisses
@@ -444,7 +445,8 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             metrics.hugeFaults += 1
             metrics.hugeFaultPages &+= UInt64(pages)
         }
-        if fault.access == .writeAfterZeroPageRead { metrics.faultsAfterZeroPageRead += 1 }
+        if fault.access.isAfterZeroPageRead { metrics.faultsAfterZeroPageRead += 1 }
+        if fault.access.inKernelMode { metrics.faultsInKernelMode += 1 }
         let k = Int(fault.commClass) - 1
         let measured = k >= 0 && k < hotSetBytesByClass.count ? hotSetBytesByClass[k] : nil
         workingSets?.faulted(eventPid, pages: pages, measuredBytes: measured, now: now)

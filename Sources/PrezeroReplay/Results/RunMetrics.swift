@@ -11,6 +11,8 @@ package struct RunMetrics: Sendable, Equatable {
     package var faultsAfterZeroPageRead: UInt64 = 0
     package var faultPageTables: UInt64 = 0
     package var firstWritesWithoutGFPZero: UInt64 = 0
+    package var faultsInKernelMode: UInt64 = 0
+    package var zeroedUserPagesWithoutFault: UInt64 = 0
     package var faultPathNs: Double = 0
     package var touchNs: Double = 0
     package var touchMissNs: Double = 0

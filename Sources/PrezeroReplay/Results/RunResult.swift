@@ -9,9 +9,10 @@ package struct RunResult: Sendable, Equatable, Codable {
     /// 1: prezero 0.1.0 (no `format` key); 2: typed results; 3: THP/mTHP zero-fill faults;
     /// 4: honest columns, scrubbers as posted, lost frees, touch_source; 5: the private L2 by
     /// default, touch lines by price, verdict ranges; 6: each running task's hot set in its L2;
-    /// 7: first writes served without __GFP_ZERO counted (this version; metrics a format adds
-    /// carry `Metric.since`).
-    package static let currentFormat = 7
+    /// 7: first writes served without __GFP_ZERO counted; 8: zero-fill faults taken in kernel
+    /// mode replayed, user pages zeroed without a fault counted (this version; metrics a format
+    /// adds carry `Metric.since`).
+    package static let currentFormat = 8
 
     package struct Trace: Sendable, Equatable, Codable {
         package var path: String

@@ -159,17 +159,37 @@ public enum FaultClass: String, Sendable, CaseIterable, Codable {
     case userInstructionFetch = "user_instruction_fetch"
     /// Other user faults (protection reads, reserved bits, protection keys).
     case userOther = "user_other"
-    /// Faults taken in kernel mode (`page_fault_kernel`, or the USER bit clear).
+    /// A kernel write to a not-present user page (`0x2` in kernel mode): `copy_to_user`,
+    /// `clear_user` or `put_user` into memory the program has not touched, a `read()` into a
+    /// fresh buffer for one. `do_user_addr_fault` serves it as a user 0x6: on anonymous memory
+    /// `do_anonymous_page` allocates a zeroed page.
+    case kernelWriteNotPresent = "kernel_write_not_present"
+    /// A kernel write to a present user page (`0x3` in kernel mode): copy-on-write, from the
+    /// zero page too (`wp_page_copy`).
+    case kernelWriteProtection = "kernel_write_protection"
+    /// Other faults taken in kernel mode (`page_fault_kernel`, or the USER bit clear): reads of
+    /// user pages (`copy_from_user`) and faults on kernel addresses.
     case kernel = "kernel"
 
-    public init(errorCode: UInt64, kernelEvent: Bool) {
+    /// - Parameter address: the faulting address; a kernel fault at a lower-half (user)
+    ///   address is classed by its access, one at a kernel address is `.kernel`.
+    public init(errorCode: UInt64, kernelEvent: Bool, address: UInt64) {
         let present = errorCode & 0x1 != 0
         let write = errorCode & 0x2 != 0
         let user = errorCode & 0x4 != 0
         let reserved = errorCode & 0x8 != 0
         let fetch = errorCode & 0x10 != 0
         let protectionKey = errorCode & 0x20 != 0
-        if kernelEvent || !user { self = .kernel; return }
+        if kernelEvent || !user {
+            // x86-64 user space is the lower half of the address space (47 or 56 bits).
+            let userAddress = address >> 63 == 0
+            switch (userAddress && !fetch && !reserved && !protectionKey && write, present) {
+            case (true, false): self = .kernelWriteNotPresent
+            case (true, true): self = .kernelWriteProtection
+            default: self = .kernel
+            }
+            return
+        }
         if fetch { self = .userInstructionFetch; return }
         if reserved || protectionKey { self = .userOther; return }
         switch (present, write) {

@@ -9,6 +9,18 @@ public struct ZeroFillFault: Sendable, Equatable {
         /// Write to a page a read fault mapped to the shared zero page (0x7): `wp_page_copy`
         /// allocates with `vma_alloc_zeroed_movable_folio` since `is_zero_pfn()` holds.
         case writeAfterZeroPageRead = "write_after_zero_page_read"
+        /// A kernel write to a not-present user page (0x2 in kernel mode): `copy_to_user` and
+        /// the like into memory the program has not touched (a `read()` into a fresh buffer).
+        case kernelFirstWrite = "kernel_first_write"
+        /// A kernel write to a user page a read mapped to the zero page (0x3 in kernel mode).
+        case kernelWriteAfterZeroPageRead = "kernel_write_after_zero_page_read"
+
+        /// The first write to a not-present page, from user or kernel mode.
+        public var isFirstWrite: Bool { self == .firstWrite || self == .kernelFirstWrite }
+        /// A write to the zero page, from user or kernel mode.
+        public var isAfterZeroPageRead: Bool { self == .writeAfterZeroPageRead || self == .kernelWriteAfterZeroPageRead }
+        /// Taken in kernel mode: the kernel, not the program, wrote the page first.
+        public var inKernelMode: Bool { self == .kernelFirstWrite || self == .kernelWriteAfterZeroPageRead }
     }
 
     /// The folio the fault allocated.
@@ -35,7 +47,10 @@ public struct ZeroFillFault: Sendable, Equatable {
 ///
 /// - a user write fault (0x6, or 0x7 on the zero page) on a CPU waits for the next user-page
 ///   allocation by the same task on that CPU (page-table and other kernel allocations in the
-///   fault are skipped: `GFPClass`);
+///   fault are skipped: `GFPClass`); so does a kernel write to a user page (0x2, 0x3 in kernel
+///   mode: `copy_to_user` into fresh memory), which `do_user_addr_fault` serves the same way;
+/// - an order-0 `__GFP_ZERO` user page allocated with no fault waiting was zeroed outside any
+///   fault event (`zeroedUserPagesWithoutFault`: populate, mlock, `get_user_pages`);
 /// - order 0 is a zero-fill fault when it carries `__GFP_ZERO`; a first write served by a user
 ///   page without it is counted apart (`firstWritesWithoutGFPZero`): a shmem or tmpfs page, which
 ///   `shmem_get_folio_gfp` clears with `clear_highpage` after allocating it, a copy-on-write copy
@@ -50,7 +65,7 @@ public struct ZeroFillFault: Sendable, Equatable {
 public struct ZeroFillFaultMatcher: Sendable {
     public let pmdOrder: Int
     private var pending: [Pending?]
-    /// First writes to a not-present page (0x6) served by an order-0 user page allocated without
+    /// First writes to a not-present page (0x6, or 0x2 from the kernel) served by an order-0 user page allocated without
     /// `__GFP_ZERO` within `faultAllocationWindowNs` of the fault: shmem/tmpfs zero-fills, file
     /// copy-on-write copies, page-cache pages read in for a shared file mapping, swap-ins; not
     /// told apart, so not zero-fill faults here. At most that many: a fault that allocated
@@ -61,6 +76,11 @@ public struct ZeroFillFaultMatcher: Sendable {
     /// `shmem_alloc_folio`), 1-2 us after the fault event in this project's captures; a fault
     /// that allocated nothing is not kept waiting for the task's next `read()`'s page-cache page.
     public static let faultAllocationWindowNs: UInt64 = 50_000
+    /// Order-0 user pages allocated with `__GFP_ZERO` while no fault of their task waited on
+    /// their CPU: `handle_mm_fault` called without an exception (`MAP_POPULATE`, `mlock`,
+    /// `MADV_POPULATE_WRITE`, `get_user_pages` for O_DIRECT or a device), or a fault the capture
+    /// lost. Zero requests like any other to a replay, but in no fault figure.
+    public private(set) var zeroedUserPagesWithoutFault: UInt64 = 0
 
     struct Pending: Sendable {
         var pid: Int32
@@ -112,20 +132,25 @@ public struct ZeroFillFaultMatcher: Sendable {
 
     private mutating func note(_ fault: TraceEvent) {
         let slot = self.slot(fault.cpu)
-        switch FaultClass(errorCode: fault.errorCode, kernelEvent: fault.flags.contains(.kernelFault)) {
-        case .zeroFillCandidate:
-            pending[slot] = Pending(pid: fault.pid, timestampNs: fault.timestampNs, address: fault.address, access: .firstWrite, commClass: fault.commClass)
-        case .copyOnWrite:
-            pending[slot] = Pending(
-                pid: fault.pid, timestampNs: fault.timestampNs, address: fault.address, access: .writeAfterZeroPageRead, commClass: fault.commClass)
-        case .kernel: break  // a kernel fault (copy_from_user) inside a user fault does not end it
-        default: pending[slot] = nil
+        let access: ZeroFillFault.Access
+        switch FaultClass(errorCode: fault.errorCode, kernelEvent: fault.flags.contains(.kernelFault), address: fault.address) {
+        case .zeroFillCandidate: access = .firstWrite
+        case .copyOnWrite: access = .writeAfterZeroPageRead
+        case .kernelWriteNotPresent: access = .kernelFirstWrite
+        case .kernelWriteProtection: access = .kernelWriteAfterZeroPageRead
+        case .kernel: return  // a kernel read (copy_from_user) inside a user fault does not end it
+        default:
+            pending[slot] = nil
+            return
         }
+        pending[slot] = Pending(pid: fault.pid, timestampNs: fault.timestampNs, address: fault.address, access: access, commClass: fault.commClass)
     }
 
     private mutating func match(_ alloc: TraceEvent) -> ZeroFillFault? {
         let slot = self.slot(alloc.cpu)
-        guard let fault = pending[slot], fault.pid == alloc.pid, alloc.flags.contains(.gfpUser), !alloc.failed else {
+        guard alloc.flags.contains(.gfpUser), !alloc.failed else { return nil }
+        guard let fault = pending[slot], fault.pid == alloc.pid else {
+            if alloc.order == 0 && alloc.wantsZero { zeroedUserPagesWithoutFault += 1 }
             return nil
         }
         pending[slot] = nil
@@ -136,7 +161,7 @@ public struct ZeroFillFaultMatcher: Sendable {
         } else if order > 0 && (alloc.flags.contains(.gfpTransHuge) || alloc.wantsZero) {
             folio = order == pmdOrder ? .thp : .mthp
         } else {
-            if fault.access == .firstWrite && order == 0 && alloc.timestampNs &- fault.timestampNs <= Self.faultAllocationWindowNs {
+            if fault.access.isFirstWrite && order == 0 && alloc.timestampNs &- fault.timestampNs <= Self.faultAllocationWindowNs {
                 firstWritesWithoutGFPZero += 1
             }
             return nil

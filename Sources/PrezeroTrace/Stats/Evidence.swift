@@ -17,16 +17,28 @@ public enum Evidence {
             + "count as THP faults)."
     }
 
+    /// What order-0 user pages zeroed with no fault waiting are (mm/gup.c `faultin_page`
+    /// calls `handle_mm_fault` without an exception), and where a replay puts them.
+    public static func zeroedWithoutFault(_ pages: UInt64) -> String {
+        "\(pages) order-0 user pages were allocated with __GFP_ZERO while no fault of their task waited on their CPU: "
+            + "anonymous memory faulted in without an exception (MAP_POPULATE, mlock, MADV_POPULATE_WRITE, get_user_pages "
+            + "for O_DIRECT or a device), or faults the capture lost. A replay serves them as zero requests (alloc-path "
+            + "zeroing, total CPU), but no fault count, rate or latency includes them."
+    }
+
     public static func missing(events: [String: Int], zeroFillFaults: UInt64, firstWritesWithoutGFPZero: UInt64 = 0) -> String? {
         let capture = "; capture with tools/capture-perf.sh (it records kmem and exceptions tracepoints)"
         var absent: [String] = []
         if (events["kmem:mm_page_alloc"] ?? 0) == 0 { absent.append("kmem:mm_page_alloc") }
-        if (events["exceptions:page_fault_user"] ?? 0) == 0 { absent.append("exceptions:page_fault_user") }
+        // A kernel write to a fresh user page is a zero-fill fault too (FaultClass.kernelWriteNotPresent).
+        if (events["exceptions:page_fault_user"] ?? 0) == 0 && (events["exceptions:page_fault_kernel"] ?? 0) == 0 {
+            absent.append("exceptions:page_fault_user")
+        }
         if !absent.isEmpty {
             return "no verdict: the capture has no " + absent.joined(separator: " and no ") + " events" + capture
         }
         if zeroFillFaults == 0 {
-            let why = "no verdict: the capture has no zero-fill faults (a user write to a not-present page followed by its zeroed allocation)"
+            let why = "no verdict: the capture has no zero-fill faults (a user or kernel write to a not-present user page followed by its zeroed allocation)"
             return firstWritesWithoutGFPZero > 0 ? why + "; " + withoutGFPZero(firstWritesWithoutGFPZero) : why
         }
         return nil

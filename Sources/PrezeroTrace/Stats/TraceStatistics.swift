@@ -40,6 +40,8 @@ public struct TraceStatistics: TraceEventSink {
     public var pmdOrder: Int { zeroFill.pmdOrder }
     /// `ZeroFillFaultMatcher.firstWritesWithoutGFPZero`.
     public var firstWritesWithoutGFPZero: UInt64 { zeroFill.firstWritesWithoutGFPZero }
+    /// `ZeroFillFaultMatcher.zeroedUserPagesWithoutFault`.
+    public var zeroedUserPagesWithoutFault: UInt64 { zeroFill.zeroedUserPagesWithoutFault }
     public private(set) var allocationsByComm: [UInt64] = []
     public private(set) var allocatedPagesByComm: [UInt64] = []
     public private(set) var batchedFrees: UInt64 = 0
@@ -146,7 +148,7 @@ public struct TraceStatistics: TraceEventSink {
             batchedFrees += 1
         case .pageFault:
             _ = zeroFill.observe(event)
-            let faultClass = FaultClass(errorCode: event.errorCode, kernelEvent: event.flags.contains(.kernelFault))
+            let faultClass = FaultClass(errorCode: event.errorCode, kernelEvent: event.flags.contains(.kernelFault), address: event.address)
             faultsByClass[FaultClass.allCases.firstIndex(of: faultClass) ?? 0] += 1
         case .schedSwitch:
             idle.setTraceStart(firstTimestampNs)

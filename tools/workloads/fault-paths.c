@@ -1,0 +1,66 @@
+// Anonymous memory zero-filled by kernel paths other than a user write fault, each alone:
+//   populate  MAP_POPULATE: handle_mm_fault from get_user_pages, no fault event at all;
+//   readzero  read() of /dev/zero into a fresh mapping: the kernel's writes fault (0x2, kernel mode);
+//   cow       the parent writes every page, a forked child writes them again (0x7 copies, no zeroing);
+//   dontneed  8 rounds of writing every page and MADV_DONTNEED: the same addresses fault again.
+// Base pages only (MADV_NOHUGEPAGE; populate follows the THP setting).
+//
+// build:   cc -O2 -o fault-paths tools/workloads/fault-paths.c
+// capture: tools/capture-perf.sh -o readzero -- ./fault-paths readzero 128
+// usage:   fault-paths MODE MIB
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char *map(size_t n, int flags) {
+    char *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
+    if (p == MAP_FAILED) { perror("mmap"); exit(1); }
+    if (!(flags & MAP_POPULATE)) madvise(p, n, MADV_NOHUGEPAGE);
+    return p;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 3 || atoi(argv[2]) <= 0) { fprintf(stderr, "usage: fault-paths populate|readzero|cow|dontneed MIB\n"); return 2; }
+    const char *mode = argv[1];
+    const size_t n = (size_t)atoi(argv[2]) << 20;
+    long sum = 0;
+    if (!strcmp(mode, "populate")) {
+        char *p = map(n, MAP_POPULATE);
+        for (size_t i = 0; i < n; i += 4096) p[i] = 1;
+    } else if (!strcmp(mode, "readzero")) {
+        char *p = map(n, 0);
+        int fd = open("/dev/zero", O_RDONLY);
+        if (fd < 0) { perror("/dev/zero"); return 1; }
+        for (size_t off = 0; off < n;) {
+            ssize_t r = read(fd, p + off, n - off);
+            if (r <= 0) { perror("read"); return 1; }
+            off += (size_t)r;
+        }
+        for (size_t i = 0; i < n; i += 4096) sum += p[i];
+    } else if (!strcmp(mode, "cow")) {
+        char *p = map(n, 0);
+        for (size_t i = 0; i < n; i += 4096) p[i] = 1;
+        pid_t child = fork();
+        if (child == 0) {
+            for (size_t i = 0; i < n; i += 4096) p[i] = 2;
+            _exit(0);
+        }
+        waitpid(child, NULL, 0);
+    } else if (!strcmp(mode, "dontneed")) {
+        char *p = map(n, 0);
+        for (int round = 0; round < 8; round++) {
+            for (size_t i = 0; i < n; i += 4096) p[i + 64 * (size_t)round] = 1;
+            madvise(p, n, MADV_DONTNEED);
+        }
+    } else {
+        fprintf(stderr, "fault-paths: unknown mode '%s'\n", mode);
+        return 2;
+    }
+    printf("%ld\n", sum);
+    return 0;
+}
