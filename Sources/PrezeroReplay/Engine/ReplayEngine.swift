@@ -281,6 +281,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         metrics.spanNs = now
         metrics.firstWritesWithoutGFPZero = zeroFill.firstWritesWithoutGFPZero
         metrics.zeroedUserPagesWithoutFault = zeroFill.zeroedUserPagesWithoutFault
+        metrics.hugeUserPagesWithoutFault = zeroFill.hugeUserPagesWithoutFault
         let counts = CacheCounts(cache: cache, l2: l2), start = cacheCountsAtWindowStart
         metrics.llcAccesses = counts.llcAccesses &- start.llcAccesses
         metrics.llcMisses = counts.llcMisses &- start.llcMisses

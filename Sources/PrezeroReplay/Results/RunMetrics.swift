@@ -13,6 +13,7 @@ package struct RunMetrics: Sendable, Equatable {
     package var firstWritesWithoutGFPZero: UInt64 = 0
     package var faultsInKernelMode: UInt64 = 0
     package var zeroedUserPagesWithoutFault: UInt64 = 0
+    package var hugeUserPagesWithoutFault: UInt64 = 0
     package var faultPathNs: Double = 0
     package var touchNs: Double = 0
     package var touchMissNs: Double = 0

@@ -81,6 +81,11 @@ public struct ZeroFillFaultMatcher: Sendable {
     /// `MADV_POPULATE_WRITE`, `get_user_pages` for O_DIRECT or a device), or a fault the capture
     /// lost. Zero requests like any other to a replay, but in no fault figure.
     public private(set) var zeroedUserPagesWithoutFault: UInt64 = 0
+    /// Base pages of THP/mTHP folios (a `GFP_TRANSHUGE*` mask) allocated while no fault of their
+    /// task waited on their CPU: a populated THP range, which `do_huge_pmd_anonymous_page`
+    /// clears as a fault would, or a collapse (khugepaged, `MADV_COLLAPSE`) or migration, which
+    /// copies into it; not told apart, so not zeroed by a replay.
+    public private(set) var hugeUserPagesWithoutFault: UInt64 = 0
 
     struct Pending: Sendable {
         var pid: Int32
@@ -150,7 +155,11 @@ public struct ZeroFillFaultMatcher: Sendable {
         let slot = self.slot(alloc.cpu)
         guard alloc.flags.contains(.gfpUser), !alloc.failed else { return nil }
         guard let fault = pending[slot], fault.pid == alloc.pid else {
-            if alloc.order == 0 && alloc.wantsZero { zeroedUserPagesWithoutFault += 1 }
+            if alloc.order == 0 && alloc.wantsZero {
+                zeroedUserPagesWithoutFault += 1
+            } else if alloc.order > 0 && alloc.flags.contains(.gfpTransHuge) && alloc.order < 64 {
+                hugeUserPagesWithoutFault &+= 1 << UInt64(alloc.order)
+            }
             return nil
         }
         pending[slot] = nil

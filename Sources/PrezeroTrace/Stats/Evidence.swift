@@ -26,6 +26,15 @@ public enum Evidence {
             + "zeroing, total CPU), but no fault count, rate or latency includes them."
     }
 
+    /// What THP folios allocated with no fault waiting are (a populated THP range is cleared,
+    /// a collapse or a migration copies), and why a replay does not zero them.
+    public static func hugeWithoutFault(_ pages: UInt64) -> String {
+        "\(pages) base pages in THP folios were allocated while no fault of their task waited on their CPU: a populated "
+            + "THP range (MAP_POPULATE, MADV_POPULATE_WRITE, mlock), which do_huge_pmd_anonymous_page clears as a fault "
+            + "does, or a collapse (khugepaged, MADV_COLLAPSE) or a migration, which copies into the folio. The tracepoints "
+            + "do not tell them apart, so no replay zeroes them: a verdict leaves out the clearing of the populated ones."
+    }
+
     public static func missing(events: [String: Int], zeroFillFaults: UInt64, firstWritesWithoutGFPZero: UInt64 = 0) -> String? {
         let capture = "; capture with tools/capture-perf.sh (it records kmem and exceptions tracepoints)"
         var absent: [String] = []

@@ -42,6 +42,8 @@ public struct TraceStatistics: TraceEventSink {
     public var firstWritesWithoutGFPZero: UInt64 { zeroFill.firstWritesWithoutGFPZero }
     /// `ZeroFillFaultMatcher.zeroedUserPagesWithoutFault`.
     public var zeroedUserPagesWithoutFault: UInt64 { zeroFill.zeroedUserPagesWithoutFault }
+    /// `ZeroFillFaultMatcher.hugeUserPagesWithoutFault`.
+    public var hugeUserPagesWithoutFault: UInt64 { zeroFill.hugeUserPagesWithoutFault }
     public private(set) var allocationsByComm: [UInt64] = []
     public private(set) var allocatedPagesByComm: [UInt64] = []
     public private(set) var batchedFrees: UInt64 = 0
