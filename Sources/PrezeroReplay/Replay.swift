@@ -48,7 +48,8 @@ package enum Replay {
             invariantViolations: engine.invariantProblems, firstAnomalies: engine.metrics.firstAnomaly)
         result.diagnostics = read.diagnostics
         result.noVerdict = Evidence.missing(
-            events: read.eventNameCounts, zeroFillFaults: engine.metrics.faults, firstWritesWithoutGFPZero: engine.metrics.firstWritesWithoutGFPZero)
+            events: read.eventNameCounts, zeroFillFaults: engine.metrics.faults, firstWritesWithoutGFPZero: engine.metrics.firstWritesWithoutGFPZero,
+            zeroedUserPagesWithoutFault: engine.metrics.zeroedUserPagesWithoutFault, hugeUserPagesWithoutFault: engine.metrics.hugeUserPagesWithoutFault)
         result.touchShadows = engine.shadows.map { shadow in
             var metrics = engine.metrics
             metrics.touchNs = shadow.touchNs

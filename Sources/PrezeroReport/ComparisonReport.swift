@@ -505,10 +505,10 @@ package struct ComparisonReport {
             text += ", \(base.metrics.zeroRequests) zero requests in the baseline."
         }
         if let base = group.runs.first(where: { $0.policy == baseline }), base.metrics.zeroedUserPagesWithoutFault > 0 {
-            text += " " + Evidence.zeroedWithoutFault(base.metrics.zeroedUserPagesWithoutFault)
+            text += " " + Evidence.zeroedWithoutFault(base.metrics.zeroedUserPagesWithoutFault, brief: true)
         }
         if let base = group.runs.first(where: { $0.policy == baseline }), base.metrics.hugeUserPagesWithoutFault > 0 {
-            text += " Not in the verdicts: " + Evidence.hugeWithoutFault(base.metrics.hugeUserPagesWithoutFault)
+            text += " Not in the verdicts: " + Evidence.hugeWithoutFault(base.metrics.hugeUserPagesWithoutFault, brief: true)
         }
         if let base = group.runs.first(where: { $0.policy == baseline }), base.metrics.firstWritesWithoutGFPZero > 0 {
             text += " Not in the verdicts: " + Evidence.withoutGFPZero(base.metrics.firstWritesWithoutGFPZero)

@@ -235,7 +235,9 @@ package struct StatReport: Codable, Sendable {
 
         idleIntervalsClosedWithoutSwitch = s.idle.closedWithoutSwitch
         notes = read.notes
-        noVerdict = Evidence.missing(events: read.eventNameCounts, zeroFillFaults: s.zeroFillFaults, firstWritesWithoutGFPZero: s.firstWritesWithoutGFPZero)
+        noVerdict = Evidence.missing(
+            events: read.eventNameCounts, zeroFillFaults: s.zeroFillFaults, firstWritesWithoutGFPZero: s.firstWritesWithoutGFPZero,
+            zeroedUserPagesWithoutFault: s.zeroedUserPagesWithoutFault, hugeUserPagesWithoutFault: s.hugeUserPagesWithoutFault)
         if s.touches.pages > 0 {
             var histogram: [String: Int] = [:]
             for bucket in s.touches.histogram { histogram[bucket.label] = bucket.pages }

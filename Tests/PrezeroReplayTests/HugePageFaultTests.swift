@@ -147,11 +147,12 @@ struct HugePageFaultTests {
         #expect(kernelStatistics.hugeUserPagesWithoutFault == 0)
     }
 
-    /// `fault-paths populate-thp`'s THPs (MADV_POPULATE_WRITE on a MADV_HUGEPAGE range): no
-    /// fault, a THP mask, so counted as huge pages allocated without a fault and not zeroed by
+    /// `fault-paths populate-thp`'s THPs (MADV_POPULATE_WRITE on a MADV_HUGEPAGE range), after a
+    /// read fault of the task's: no write fault waiting, a THP mask, so counted as huge pages allocated without a fault and not zeroed by
     /// the replay (a collapse or a migration allocates the same way and copies).
     @Test func populatedTHPsAreCountedNotZeroed() throws {
         let (path, statistics) = try read("""
+                 fault-paths 20459/20459 [000] 58068.623946629:     exceptions:page_fault_user: address=0x555ba95a7009 ip=0x7f908b66d13e error_code=0x4
                  fault-paths 20459/20459 [000] 58068.623969964:             kmem:mm_page_alloc: page=0x1b7200 pfn=0x1b7200 order=9 migratetype=1 gfp_flags=GFP_TRANSHUGE|__GFP_NORETRY|__GFP_THISNODE
 
             """, as: "populate-thp")
@@ -160,6 +161,7 @@ struct HugePageFaultTests {
         let run = try replay(path, policy: "zero-on-fault", profile: BuiltinProfiles.epycZen5VM, timebase: .trace)
         #expect(run.metrics.hugeUserPagesWithoutFault == 512)
         #expect(run.metrics.bytesZeroed == 0)
+        #expect(run.noVerdict?.contains("512 base pages in THP folios were allocated while no fault of their task waited") == true, "\(run.noVerdict ?? "nil")")
     }
 
     /// Zero-on-fault charges the THP fault the 2 MiB clear epyc-zen5-vm predicts; measured on this

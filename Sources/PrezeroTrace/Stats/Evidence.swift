@@ -18,24 +18,37 @@ public enum Evidence {
     }
 
     /// What order-0 user pages zeroed with no fault waiting are (mm/gup.c `faultin_page`
-    /// calls `handle_mm_fault` without an exception), and where a replay puts them.
-    public static func zeroedWithoutFault(_ pages: UInt64) -> String {
-        "\(pages) order-0 user pages were allocated with __GFP_ZERO while no fault of their task waited on their CPU: "
+    /// calls `handle_mm_fault` without an exception), and where a replay puts them; `brief`: one
+    /// clause for a report's paragraph.
+    public static func zeroedWithoutFault(_ pages: UInt64, brief: Bool = false) -> String {
+        if brief {
+            return "\(pages) order-0 user pages were zeroed at allocation with no fault event (populate, mlock, get_user_pages, "
+                + "or lost faults): replayed as zero requests (alloc-path zeroing), in no fault figure."
+        }
+        return "\(pages) order-0 user pages were allocated with __GFP_ZERO while no fault of their task waited on their CPU: "
             + "anonymous memory faulted in without an exception (MAP_POPULATE, mlock, MADV_POPULATE_WRITE, get_user_pages "
             + "for O_DIRECT or a device), or faults the capture lost. A replay serves them as zero requests (alloc-path "
             + "zeroing, total CPU), but no fault count, rate or latency includes them."
     }
 
     /// What THP folios allocated with no fault waiting are (a populated THP range is cleared,
-    /// a collapse or a migration copies), and why a replay does not zero them.
-    public static func hugeWithoutFault(_ pages: UInt64) -> String {
-        "\(pages) base pages in THP folios were allocated while no fault of their task waited on their CPU: a populated "
+    /// a collapse or a migration copies), and why a replay does not zero them; `brief`: one
+    /// clause for a report's paragraph.
+    public static func hugeWithoutFault(_ pages: UInt64, brief: Bool = false) -> String {
+        if brief {
+            return "\(pages) base pages of THPs allocated with no fault event: a populated THP range, which the kernel clears, "
+                + "or a collapse or migration, which copies; not told apart, so not zeroed here."
+        }
+        return "\(pages) base pages in THP folios were allocated while no fault of their task waited on their CPU: a populated "
             + "THP range (MAP_POPULATE, MADV_POPULATE_WRITE, mlock), which do_huge_pmd_anonymous_page clears as a fault "
             + "does, or a collapse (khugepaged, MADV_COLLAPSE) or a migration, which copies into the folio. The tracepoints "
             + "do not tell them apart, so no replay zeroes them: a verdict leaves out the clearing of the populated ones."
     }
 
-    public static func missing(events: [String: Int], zeroFillFaults: UInt64, firstWritesWithoutGFPZero: UInt64 = 0) -> String? {
+    public static func missing(
+        events: [String: Int], zeroFillFaults: UInt64, firstWritesWithoutGFPZero: UInt64 = 0, zeroedUserPagesWithoutFault: UInt64 = 0,
+        hugeUserPagesWithoutFault: UInt64 = 0
+    ) -> String? {
         let capture = "; capture with tools/capture-perf.sh (it records kmem and exceptions tracepoints)"
         var absent: [String] = []
         if (events["kmem:mm_page_alloc"] ?? 0) == 0 { absent.append("kmem:mm_page_alloc") }
@@ -48,7 +61,11 @@ public enum Evidence {
         }
         if zeroFillFaults == 0 {
             let why = "no verdict: the capture has no zero-fill faults (a user or kernel write to a not-present user page followed by its zeroed allocation)"
-            return firstWritesWithoutGFPZero > 0 ? why + "; " + withoutGFPZero(firstWritesWithoutGFPZero) : why
+            var reason = why
+            if firstWritesWithoutGFPZero > 0 { reason += "; " + withoutGFPZero(firstWritesWithoutGFPZero) }
+            if zeroedUserPagesWithoutFault > 0 { reason += "; " + zeroedWithoutFault(zeroedUserPagesWithoutFault) }
+            if hugeUserPagesWithoutFault > 0 { reason += "; " + hugeWithoutFault(hugeUserPagesWithoutFault) }
+            return reason
         }
         return nil
     }
