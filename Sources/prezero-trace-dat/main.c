@@ -19,6 +19,37 @@
 #include <trace-seq.h>
 #include "trace_render.h"
 
+// A record's event and its task's comm, looked up once per id and pid: libtraceevent finds each
+// by a binary search (over every event format of the file, and its saved cmdlines), which was a
+// sixth of this helper's time (1.14x faster without). Both are fixed for the file (its saved cmdlines are not updated
+// as records are read), so a direct-mapped cache gives the same answers.
+struct event_slot { int id; struct tep_event *event; };
+static struct event_slot event_cache[1024];
+static struct tep_event *event_of(struct tep_handle *tep, struct tep_record *record) {
+    int id = tep_data_type(tep, record);
+    struct event_slot *slot = &event_cache[(unsigned)id & 1023];
+    if (slot->event && slot->id == id) return slot->event;
+    struct tep_event *event = tep_find_event_by_record(tep, record);
+    if (event) *slot = (struct event_slot){id, event};
+    return event;
+}
+struct comm_slot { int pid, used; uint32_t id; char comm[64]; };
+static struct comm_slot comm_cache[4096];
+static struct comm_slot *comm_of(struct tep_handle *tep, int pid) {
+    struct comm_slot *slot = &comm_cache[(unsigned)pid * 2654435761u >> 20];
+    if (slot->used && slot->pid == pid) return slot;
+    const char *comm = tep_data_comm_from_pid(tep, pid);
+    if (!comm) comm = "<...>";
+    size_t n = strlen(comm);
+    if (n >= sizeof slot->comm) n = sizeof slot->comm - 1;  // comms are 15 bytes in the kernel
+    memcpy(slot->comm, comm, n);
+    slot->comm[n] = 0;
+    slot->pid = pid;
+    slot->used = 1;
+    slot->id = 0;
+    return slot;
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: prezero-trace-dat FILE\n");
@@ -60,15 +91,16 @@ int main(int argc, char **argv) {
             pz_line_str("EVENTS DROPPED]");
             pz_end_line();
         }
-        struct tep_event *event = tep_find_event_by_record(tep, record);
+        struct tep_event *event = event_of(tep, record);
         int pid = tep_data_pid(tep, record);
-        const char *comm = tep_data_comm_from_pid(tep, pid);
-        if (!comm) comm = "<...>";
+        struct comm_slot *task = comm_of(tep, pid);
+        const char *comm = task->comm;
         struct pz_frame_event frame;
         if (event && pid >= 0 && record->cpu >= 0 && pz_fast_event(tep, event, record, &frame)) {
             frame.cpu = (uint32_t)record->cpu;
             frame.pid = pid;
-            frame.comm = pz_string(comm, strlen(comm));
+            if (!task->id) task->id = pz_string(comm, strlen(comm));
+            frame.comm = task->id;
             frame.time_ns = record->ts;
             pz_out_event(&frame);
         } else {
