@@ -21,8 +21,9 @@
 
 // A record's event and its task's comm, looked up once per id and pid: libtraceevent finds each
 // by a binary search (over every event format of the file, and its saved cmdlines), which was a
-// sixth of this helper's time (1.14x faster without). Both are fixed for the file (its saved cmdlines are not updated
-// as records are read), so a direct-mapped cache gives the same answers.
+// sixth of this helper's time. The events are fixed for the file; the comms are not quite: a
+// plugin printing a record (sched_switch's registers the comms it prints) may add one, so the
+// comms cached are forgotten (a new generation) whenever a record is printed through its format.
 struct event_slot { int id; struct tep_event *event; };
 static struct event_slot event_cache[1024];
 static struct tep_event *event_of(struct tep_handle *tep, struct tep_record *record) {
@@ -33,11 +34,12 @@ static struct tep_event *event_of(struct tep_handle *tep, struct tep_record *rec
     if (event) *slot = (struct event_slot){id, event};
     return event;
 }
-struct comm_slot { int pid, used; uint32_t id; char comm[64]; };
+struct comm_slot { int pid; uint64_t generation; uint32_t id; char comm[64]; };
 static struct comm_slot comm_cache[4096];
+static uint64_t comm_generation = 1;  // a slot is valid when it has the current one
 static struct comm_slot *comm_of(struct tep_handle *tep, int pid) {
     struct comm_slot *slot = &comm_cache[(unsigned)pid * 2654435761u >> 20];
-    if (slot->used && slot->pid == pid) return slot;
+    if (slot->generation == comm_generation && slot->pid == pid) return slot;
     const char *comm = tep_data_comm_from_pid(tep, pid);
     if (!comm) comm = "<...>";
     size_t n = strlen(comm);
@@ -45,7 +47,7 @@ static struct comm_slot *comm_of(struct tep_handle *tep, int pid) {
     memcpy(slot->comm, comm, n);
     slot->comm[n] = 0;
     slot->pid = pid;
-    slot->used = 1;
+    slot->generation = comm_generation;
     slot->id = 0;
     return slot;
 }
@@ -114,7 +116,10 @@ int main(int argc, char **argv) {
             pz_line_str(": ");
             pz_line_str(event && event->name ? event->name : "unknown_event_id");
             pz_line_str(": ");
-            if (event) pz_line_fields(tep, record, &info);
+            if (event) {
+                pz_line_fields(tep, record, &info);
+                comm_generation++;
+            }
             pz_end_line();
         }
         tracecmd_free_record(record);
