@@ -500,7 +500,8 @@ package struct ComparisonReport {
             if base.metrics.hugeFaults > 0 { text += " (\(base.metrics.hugeFaults) of them THP/mTHP, \(base.metrics.hugeFaultPages) pages)" }
             if base.metrics.faultsInKernelMode > 0 {
                 text += " (\(base.metrics.faultsInKernelMode) of them taken in kernel mode: the kernel wrote a page the program had not "
-                text += "touched, a read() into a fresh buffer for one; its copy writes every line it copies, often the whole page)"
+                text += "touched, a read() into a fresh buffer for one; the trace does not say how much of the page its copy wrote, so "
+                text += "the touch assumption holds for them too)"
             }
             text += ", \(base.metrics.zeroRequests) zero requests in the baseline."
         }

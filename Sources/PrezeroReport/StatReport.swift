@@ -337,7 +337,7 @@ package struct StatReport: Codable, Sendable {
         }
 
         out += "\nZERO-FILL FAULTS BY ORDER AND KIND\n==================================\n"
-        if zeroFillFaults.isEmpty { out += "(none: no user write fault followed by its anonymous allocation)\n" }
+        if zeroFillFaults.isEmpty { out += "(none: no write fault on a user page followed by its anonymous allocation)\n" }
         let accessLabels = [
             ZeroFillFault.Access.firstWrite.rawValue: "first write (0x6)",
             ZeroFillFault.Access.writeAfterZeroPageRead.rawValue: "write after zero-page read (0x7)",

@@ -147,6 +147,33 @@ struct HugePageFaultTests {
         #expect(kernelStatistics.hugeUserPagesWithoutFault == 0)
     }
 
+    /// Each case: the `readzero` capture's fault and allocation lines with the fault's kind, address
+    /// or the allocation changed; what the matcher makes of them.
+    @Test func whatEachFaultKindPairsWith() throws {
+        let kernelWrite = "paths 11644/11644 [000] 57043.943283524:   exceptions:page_fault_kernel: address=0x7f02a6a00000 ip=read_zero error_code=0x2"
+        let zeroed = "paths 11644/11644 [000] 57043.943287650:             kmem:mm_page_alloc: page=0x1cc11a pfn=0x1cc11a order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_ZERO|__GFP_COMP"
+        let userFault = kernelWrite.replacingOccurrences(of: "exceptions:page_fault_kernel", with: "exceptions:page_fault_user")
+        let later = { (line: String) in line.replacingOccurrences(of: "57043.9432", with: "57043.9433") }
+        func faults(_ lines: [String], _ access: ZeroFillFault.Access) throws -> (UInt64, UInt64) {
+            let statistics = try read(lines.joined(separator: "\n") + "\n", as: "fault-kinds").statistics
+            let index = ZeroFillFault.Access.allCases.firstIndex(of: access) ?? 0
+            return (statistics.zeroFillFaultsByAccessOrder[index].reduce(0, +), statistics.zeroFillFaults)
+        }
+        // A kernel write to the zero page (0x3): wp_page_copy's zeroed page.
+        #expect(try faults([kernelWrite.replacingOccurrences(of: "error_code=0x2", with: "error_code=0x3"), zeroed], .kernelWriteAfterZeroPageRead) == (1, 1))
+        // A kernel read (copy_from_user, 0x0) between a user first write and its page does not end it.
+        #expect(try faults([userFault.replacingOccurrences(of: "error_code=0x2", with: "error_code=0x6"),
+                            later(kernelWrite).replacingOccurrences(of: "error_code=0x2", with: "error_code=0x0"), later(zeroed)], .firstWrite) == (1, 1))
+        // A kernel read alone pairs with nothing: the page is zeroed without a fault.
+        #expect(try faults([kernelWrite.replacingOccurrences(of: "error_code=0x2", with: "error_code=0x0"), zeroed], .kernelFirstWrite) == (0, 0))
+        // %ps prints a symbol for a kernel address only: not a user page's fault.
+        #expect(try faults([kernelWrite.replacingOccurrences(of: "address=0x7f02a6a00000", with: "address=init_task+0x40"), zeroed], .kernelFirstWrite) == (0, 0))
+        // A THP after a write to the zero page is not its zero-fill: do_huge_pmd_wp_page splits the huge zero page.
+        let thp = zeroed.replacingOccurrences(of: "order=0", with: "order=9").replacingOccurrences(of: "GFP_HIGHUSER_MOVABLE|__GFP_ZERO|__GFP_COMP", with: "GFP_TRANSHUGE")
+        #expect(try faults([userFault.replacingOccurrences(of: "error_code=0x2", with: "error_code=0x7"), thp], .writeAfterZeroPageRead) == (0, 0))
+        #expect(try faults([userFault.replacingOccurrences(of: "error_code=0x2", with: "error_code=0x6"), thp], .firstWrite) == (1, 1))
+    }
+
     /// `fault-paths populate-thp`'s THPs (MADV_POPULATE_WRITE on a MADV_HUGEPAGE range), after a
     /// read fault of the task's: no write fault waiting, a THP mask, so counted as huge pages allocated without a fault and not zeroed by
     /// the replay (a collapse or a migration allocates the same way and copies).

@@ -1,5 +1,5 @@
-/// A zero-fill fault: a user write fault that the kernel served with a newly allocated, cleared
-/// anonymous folio.
+/// A zero-fill fault: a write fault on a user page, by the program or by the kernel writing to
+/// it, that the kernel served with a newly allocated, cleared anonymous folio.
 public struct ZeroFillFault: Sendable, Equatable {
     /// How the write reached the fault path.
     public enum Access: String, Sendable, CaseIterable, Codable {
@@ -42,20 +42,22 @@ public struct ZeroFillFault: Sendable, Equatable {
     public var commClass: UInt8 = 0
 }
 
-/// Pairs user write faults with the allocation that serves them, per CPU, as the capture's
+/// Pairs write faults on user pages with the allocation that serves them, per CPU, as the capture's
 /// kernel does it (Linux 6.x `mm/memory.c`, `mm/huge_memory.c`):
 ///
 /// - a user write fault (0x6, or 0x7 on the zero page) on a CPU waits for the next user-page
 ///   allocation by the same task on that CPU (page-table and other kernel allocations in the
 ///   fault are skipped: `GFPClass`); so does a kernel write to a user page (0x2, 0x3 in kernel
-///   mode: `copy_to_user` into fresh memory), which `do_user_addr_fault` serves the same way;
+///   mode: `copy_to_user` into fresh memory), which `do_user_addr_fault` serves the same way. A
+///   write fault that allocated nothing (a file page already cached, a reused copy-on-write
+///   page) waits until the task's next fault or user-page allocation on that CPU;
 /// - an order-0 `__GFP_ZERO` user page allocated with no fault waiting was zeroed outside any
 ///   fault event (`zeroedUserPagesWithoutFault`: populate, mlock, `get_user_pages`);
 /// - order 0 is a zero-fill fault when it carries `__GFP_ZERO`; a first write served by a user
 ///   page without it is counted apart (`firstWritesWithoutGFPZero`): a shmem or tmpfs page, which
 ///   `shmem_get_folio_gfp` clears with `clear_highpage` after allocating it, a copy-on-write copy
 ///   of a private file page (`do_cow_fault`) or a swap-in, which the tracepoints do not tell apart;
-/// - above order 0 a THP gfp mask (`GFP_TRANSHUGE*`, which never carries `__GFP_ZERO`) makes it
+/// - above order 0, after a first write only, a THP gfp mask (`GFP_TRANSHUGE*`, which never carries `__GFP_ZERO`) makes it
 ///   a THP (at `pmdOrder`) or mTHP zero-fill fault, since `folio_zero_user` clears the folio;
 /// - a failed allocation leaves the fault waiting: a THP that cannot be had falls back to an
 ///   order-0 allocation for the same fault (`thp_fault_fallback`).
@@ -119,7 +121,7 @@ public struct ZeroFillFaultMatcher: Sendable {
         }
     }
 
-    /// True while `pid`'s user write fault on `cpu` waits for its page: an allocation now is
+    /// True while `pid`'s write fault on `cpu` waits for its page: an allocation now is
     /// part of that fault (a page-table page, a failed THP's fallback).
     public func hasPendingFault(cpu: UInt32, pid: Int32) -> Bool {
         let index = Int(cpu)
@@ -167,7 +169,9 @@ public struct ZeroFillFaultMatcher: Sendable {
         let folio: ZeroFillFault.Folio
         if order == 0 && alloc.wantsZero {
             folio = .base
-        } else if order > 0 && (alloc.flags.contains(.gfpTransHuge) || alloc.wantsZero) {
+        } else if order > 0 && fault.access.isFirstWrite && (alloc.flags.contains(.gfpTransHuge) || alloc.wantsZero) {
+            // Only a first write: a write to the huge zero page splits it (do_huge_pmd_wp_page)
+            // and copies into a base page.
             folio = order == pmdOrder ? .thp : .mthp
         } else {
             if fault.access.isFirstWrite && order == 0 && alloc.timestampNs &- fault.timestampNs <= Self.faultAllocationWindowNs {

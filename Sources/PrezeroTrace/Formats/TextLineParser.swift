@@ -364,7 +364,9 @@ public struct TextLineParser {
         var sawCode = false
         while let f = nextSimpleField(line, &i) {
             if keys.address.matches(line, f.keyStart, f.keyEnd) {
-                event.address = ParseNumber.hexOrDecimal(line, f.valueStart, f.valueEnd) ?? 0
+                // `%ps` prints a symbol only for a kernel address (`address=init_task+0x40`): one
+                // in the kernel half, never a user page's.
+                event.address = ParseNumber.hexOrDecimal(line, f.valueStart, f.valueEnd) ?? .max
             } else if keys.ip.matches(line, f.keyStart, f.keyEnd) {
                 if let ip = ParseNumber.hexOrDecimal(line, f.valueStart, f.valueEnd) {
                     event.ip = ip
