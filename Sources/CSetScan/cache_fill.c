@@ -6,11 +6,30 @@
 #include "set_scan.h"
 #include <string.h>
 
-int32_t pz_set_stride(int32_t ways) { return ways + (ways + 2 + 3) / 4; }  // 21 for 16 ways
+int32_t pz_set_stride(int32_t ways, int32_t compact) { return compact ? 16 : ways + (ways + 2 + 3) / 4; }  // 21 for 16 ways
 
 static inline uint32_t *set_words(const pz_cache_state *c, uint64_t set) { return c->words + set * (uint64_t)c->stride; }
 /// The count of valid ways: the set's last two bytes.
-static inline uint16_t *valid_of(const pz_cache_state *c, uint32_t *tags) { return (uint16_t *)((uint8_t *)(tags + c->stride) - 2); }
+static inline uint16_t *valid_of(const pz_cache_state *c, uint32_t *words) { return (uint16_t *)((uint8_t *)(words + c->stride) - 2); }
+/// Way `w`'s tag in the set at `words`, either layout.
+static inline uint32_t tag_at(const pz_cache_state *c, const uint32_t *words, uint64_t w) {
+    return c->compact ? ((const uint16_t *)words)[w] : words[w];
+}
+static inline void set_tag(const pz_cache_state *c, uint32_t *words, uint64_t w, uint32_t tag) {
+    if (c->compact) ((uint16_t *)words)[w] = (uint16_t)tag; else words[w] = tag;
+}
+/// The recency order of the set at `words`, either layout.
+static inline uint8_t *order_of(const pz_cache_state *c, uint32_t *words) {
+    return c->compact ? (uint8_t *)words + 2 * c->ways : (uint8_t *)(words + c->ways);
+}
+/// The way of the set at `words` that holds `key`, or -1.
+static inline int32_t find_in_set(const pz_cache_state *c, const uint32_t *words, uint32_t key) {
+    if (!c->compact) return pz_find_way(words, c->ways, key);
+    for (int32_t w = 0; w < 16; w++) {
+        if (((const uint16_t *)words)[w] == key) return w;
+    }
+    return -1;
+}
 
 /// What a miss records besides the set: the page's residency and the set's fill count.
 static inline void note_fill(const pz_cache_state *c, uint64_t line, uint64_t set) {
@@ -45,11 +64,19 @@ static inline void mark_eighths(uint8_t *residency, int64_t page, uint64_t first
     residency[page] |= eighths;
 }
 
+#define PZ_TAG_T uint32_t
+#define PZ_COMPACT 0
 #define PZ_VARIANT(name) name##_baseline
 #define PZ_FIND16(tags, key) pz_find_way(tags, 16, key)
+#define PZ_FIND_ANY(tags, ways, key) pz_find_way(tags, ways, key)
 #include "cache_fill_body.h"
-#undef PZ_VARIANT
-#undef PZ_FIND16
+
+#define PZ_TAG_T uint16_t
+#define PZ_COMPACT 1
+#define PZ_VARIANT(name) name##_baseline16
+#define PZ_FIND16(tags, key) pz_find_way16(tags, key)
+#define PZ_FIND_ANY(tags, ways, key) pz_find_way16(tags, key)
+#include "cache_fill_body.h"
 
 #if defined(__x86_64__) && defined(__clang__)
 #include <immintrin.h>
@@ -59,11 +86,24 @@ static inline int32_t pz_find16_avx512(const uint32_t *tags, uint32_t key) {
     const __mmask16 hit = _mm512_cmpeq_epi32_mask(_mm512_loadu_si512(tags), _mm512_set1_epi32((int)key));
     return hit ? __builtin_ctz((unsigned)hit) : -1;
 }
+/// The same for 16-bit tags.
+static inline int32_t pz_find16_16_avx512(const uint16_t *tags, uint16_t key) {
+    const __mmask16 hit = _mm256_cmpeq_epi16_mask(_mm256_loadu_si256((const __m256i *)tags), _mm256_set1_epi16((short)key));
+    return hit ? __builtin_ctz((unsigned)hit) : -1;
+}
+#define PZ_TAG_T uint32_t
+#define PZ_COMPACT 0
 #define PZ_VARIANT(name) name##_avx512
 #define PZ_FIND16(tags, key) pz_find16_avx512(tags, key)
+#define PZ_FIND_ANY(tags, ways, key) pz_find_way(tags, ways, key)
 #include "cache_fill_body.h"
-#undef PZ_VARIANT
-#undef PZ_FIND16
+
+#define PZ_TAG_T uint16_t
+#define PZ_COMPACT 1
+#define PZ_VARIANT(name) name##_avx51216
+#define PZ_FIND16(tags, key) pz_find16_16_avx512(tags, key)
+#define PZ_FIND_ANY(tags, ways, key) pz_find16_16_avx512(tags, key)
+#include "cache_fill_body.h"
 #pragma clang attribute pop
 #define PZ_HAVE_AVX512_VARIANT 1
 #endif
@@ -93,7 +133,13 @@ int32_t pz_access(const pz_cache_state *c, uint64_t line, uint64_t *evicted) {
     const uint64_t set = line & c->set_mask;
     uint32_t old = 0;
     *evicted = 0;
-    if (access_set_baseline(set_words(c, set), c->ways, c->stride, (uint32_t)(line >> c->set_bits) + 1, &old)) return 1;
+    if (c->compact) {
+        uint16_t old16 = 0;
+        if (access_set_baseline16((uint16_t *)set_words(c, set), 16, c->stride, (uint16_t)((line >> c->set_bits) + 1), &old16)) return 1;
+        old = old16;
+    } else if (access_set_baseline(set_words(c, set), c->ways, c->stride, (uint32_t)(line >> c->set_bits) + 1, &old)) {
+        return 1;
+    }
     note_fill(c, line, set);
     if (old != 0) *evicted = line_of(c, old, set) + 1;
     return 0;
@@ -101,9 +147,9 @@ int32_t pz_access(const pz_cache_state *c, uint64_t line, uint64_t *evicted) {
 
 uint64_t pz_access_run(const pz_cache_state *c, uint64_t first_line, int32_t count) {
 #if defined(PZ_HAVE_AVX512_VARIANT)
-    if (use_avx512()) return access_run_avx512(c, first_line, count);
+    if (use_avx512()) return c->compact ? access_run_avx51216(c, first_line, count) : access_run_avx512(c, first_line, count);
 #endif
-    return access_run_baseline(c, first_line, count);
+    return c->compact ? access_run_baseline16(c, first_line, count) : access_run_baseline(c, first_line, count);
 }
 
 /// A run of at least ways x sets consecutive lines puts at least `ways` of its lines into every
@@ -123,21 +169,22 @@ static int overwrite_without_hits(const pz_cache_state *c, uint64_t first, uint6
 #define PZ_LOW(s) ((s) >= first_set ? first_key : first_key + 1)
 #define PZ_HIGH(s) ((s) <= last_set ? last_key : last_key - 1)
     for (uint64_t s = 0; s < sets; s++) {
-        const uint32_t *tags = set_words(c, s), low = PZ_LOW(s), high = PZ_HIGH(s);
+        const uint32_t *words = set_words(c, s), low = PZ_LOW(s), high = PZ_HIGH(s);
         for (uint64_t w = 0; w < ways; w++) {
-            if (tags[w] != 0 && tags[w] >= low && tags[w] <= high) return 0;
+            const uint32_t tag = tag_at(c, words, w);
+            if (tag != 0 && tag >= low && tag <= high) return 0;
         }
     }
     uint64_t evicted = 0;
     for (uint64_t s = 0; s < sets; s++) {
-        uint32_t *tags = set_words(c, s);
-        uint8_t *order = (uint8_t *)(tags + ways);
-        uint16_t *valid = valid_of(c, tags);
+        uint32_t *words = set_words(c, s);
+        uint8_t *order = order_of(c, words);
+        uint16_t *valid = valid_of(c, words);
         const uint32_t high = PZ_HIGH(s);
         const uint64_t filled = high - PZ_LOW(s) + 1, empty = ways - *valid;
         evicted += filled > empty ? filled - empty : 0;
         for (uint64_t w = 0; w < ways; w++) {
-            tags[w] = high - (uint32_t)w;
+            set_tag(c, words, w, high - (uint32_t)w);
             order[w] = (uint8_t)w;
         }
         *valid = (uint16_t)ways;
@@ -173,20 +220,20 @@ uint64_t pz_fill_lines(const pz_cache_state *c, uint64_t first_line, int64_t cou
     uint64_t misses = 0;
     if (count > 0 && overwrite_without_hits(c, first_line, (uint64_t)count, &misses, evictions)) return misses;
 #if defined(PZ_HAVE_AVX512_VARIANT)
-    if (use_avx512()) return fill_avx512(c, first_line, count, evictions);
+    if (use_avx512()) return c->compact ? fill_avx51216(c, first_line, count, evictions) : fill_avx512(c, first_line, count, evictions);
 #endif
-    return fill_baseline(c, first_line, count, evictions);
+    return c->compact ? fill_baseline16(c, first_line, count, evictions) : fill_baseline(c, first_line, count, evictions);
 }
 
 int32_t pz_invalidate(const pz_cache_state *c, uint64_t line) {
-    uint32_t *tags = set_words(c, line & c->set_mask);
-    const int32_t way = pz_find_way(tags, c->ways, (uint32_t)(line >> c->set_bits) + 1);
+    uint32_t *words = set_words(c, line & c->set_mask);
+    const int32_t way = find_in_set(c, words, (uint32_t)(line >> c->set_bits) + 1);
     if (way < 0) return 0;
-    tags[way] = 0;
-    *valid_of(c, tags) -= 1;
+    set_tag(c, words, (uint64_t)way, 0);
+    *valid_of(c, words) -= 1;
     return 1;
 }
 
 int32_t pz_contains(const pz_cache_state *c, uint64_t line) {
-    return pz_find_way(set_words(c, line & c->set_mask), c->ways, (uint32_t)(line >> c->set_bits) + 1) >= 0;
+    return find_in_set(c, set_words(c, line & c->set_mask), (uint32_t)(line >> c->set_bits) + 1) >= 0;
 }

@@ -1,6 +1,7 @@
-// The cache model's per-set LRU and its loops, included by cache_fill.c twice: for the
-// baseline ISA and for AVX-512 (a 16-way tag search in one compare), named by PZ_VARIANT.
-// Not a standalone header.
+// The cache model's per-set LRU and its loops, included by cache_fill.c once per set layout
+// (PZ_TAG_T: 32-bit tags, or 16-bit ones in 64-byte sets, PZ_COMPACT) and ISA (the baseline, or
+// AVX-512: a 16-way tag search in one compare), named by PZ_VARIANT. PZ_FIND16 searches 16 ways,
+// PZ_FIND_ANY any number; the header undefines them at its end. Not a standalone header.
 
 /// Moves `way` to the front of the order (from where it is, or from the end if it is not there).
 static inline __attribute__((always_inline)) void PZ_VARIANT(move_to_front)(uint8_t *order, int32_t ways, uint8_t way) {
@@ -40,17 +41,17 @@ static inline __attribute__((always_inline)) void PZ_VARIANT(rotate_last_to_fron
 
 /// The access of `line` (its set's `tags`, its `key`) in a cache of `ways` ways (a constant
 /// where inlined for 16): 1 on a hit; on a miss, *old_tag is the tag it evicted (0: none).
-static inline __attribute__((always_inline)) int32_t PZ_VARIANT(access_set)(uint32_t *tags, int32_t ways, int32_t stride, uint32_t key, uint32_t *old_tag) {
+static inline __attribute__((always_inline)) int32_t PZ_VARIANT(access_set)(PZ_TAG_T *tags, int32_t ways, int32_t stride, PZ_TAG_T key, PZ_TAG_T *old_tag) {
     uint8_t *order = (uint8_t *)(tags + ways);
-    const int32_t hit = ways == 16 ? PZ_FIND16(tags, key) : pz_find_way(tags, ways, key);
+    const int32_t hit = ways == 16 ? PZ_FIND16(tags, key) : PZ_FIND_ANY(tags, ways, key);
     if (hit >= 0) {
         PZ_VARIANT(move_to_front)(order, ways, (uint8_t)hit);
         return 1;
     }
-    uint16_t *valid = (uint16_t *)((uint8_t *)(tags + stride) - 2);
+    uint16_t *valid = (uint16_t *)((uint8_t *)tags + 4 * (int64_t)stride - 2);
     int32_t way;
     if (__builtin_expect(*valid < (uint16_t)ways, 0)) {
-        way = pz_find_way(tags, ways, 0);
+        way = PZ_FIND_ANY(tags, ways, 0);
         *valid += 1;
         *old_tag = 0;
         PZ_VARIANT(move_to_front)(order, ways, (uint8_t)way);
@@ -69,8 +70,8 @@ static uint64_t PZ_VARIANT(access_run)(const pz_cache_state *c, uint64_t first_l
     for (int32_t n = 0; n < count && n < 64; n++) {
         const uint64_t line = first_line + (uint64_t)n;
         const uint64_t set = line & c->set_mask;
-        uint32_t old = 0;
-        if (PZ_VARIANT(access_set)(c->words + set * (uint64_t)c->stride, c->ways, c->stride, (uint32_t)(line >> c->set_bits) + 1, &old)) {
+        PZ_TAG_T old = 0;
+        if (PZ_VARIANT(access_set)((PZ_TAG_T *)(c->words + set * (uint64_t)c->stride), c->ways, c->stride, (PZ_TAG_T)((line >> c->set_bits) + 1), &old)) {
             hits |= 1ull << n;
         } else {
             note_fill(c, line, set);
@@ -105,13 +106,13 @@ static inline __attribute__((always_inline)) uint64_t PZ_VARIANT(fill_lines)(
         if ((line | page_mask) + 1 < segment_end) segment_end = (line | page_mask) + 1;
         if (line + 64 < segment_end) segment_end = line + 64;
         if (end < segment_end) segment_end = end;
-        const uint32_t key = (uint32_t)(line >> set_bits) + 1;
+        const PZ_TAG_T key = (PZ_TAG_T)((line >> set_bits) + 1);
         const uint64_t first = line;
         uint64_t missed = 0;
         for (; line < segment_end; line++) {
             const uint64_t set = line & set_mask;
-            uint32_t old = 0;
-            if (PZ_VARIANT(access_set)(words + set * (uint64_t)stride, ways, stride, key, &old)) continue;
+            PZ_TAG_T old = 0;
+            if (PZ_VARIANT(access_set)((PZ_TAG_T *)(words + set * (uint64_t)stride), ways, stride, key, &old)) continue;
             missed |= 1ull << (line - first);
             if (counts_fills) {
                 fills[set] += 1;
@@ -140,10 +141,19 @@ static inline __attribute__((always_inline)) uint64_t PZ_VARIANT(fill_lines)(
 /// The fill loop specialized by shape (see `pz_fill_lines`).
 static uint64_t PZ_VARIANT(fill)(const pz_cache_state *c, uint64_t first_line, int64_t count, uint64_t *evictions) {
     const int fills = c->fills != NULL, victims = c->victims != NULL;
-    if (c->ways == 16) {
-        if (fills && !victims) return PZ_VARIANT(fill_lines)(c, first_line, count, evictions, 16, 21, 1, 0);
-        if (!fills && victims) return PZ_VARIANT(fill_lines)(c, first_line, count, evictions, 16, 21, 0, 1);
-        if (!fills && !victims) return PZ_VARIANT(fill_lines)(c, first_line, count, evictions, 16, 21, 0, 0);
+    const int32_t stride16 = PZ_COMPACT ? 16 : 21;  // pz_set_layout's stride for 16 ways
+    if (PZ_COMPACT || c->ways == 16) {
+        if (fills && !victims) return PZ_VARIANT(fill_lines)(c, first_line, count, evictions, 16, stride16, 1, 0);
+        if (!fills && victims) return PZ_VARIANT(fill_lines)(c, first_line, count, evictions, 16, stride16, 0, 1);
+        if (!fills && !victims) return PZ_VARIANT(fill_lines)(c, first_line, count, evictions, 16, stride16, 0, 0);
+        return PZ_VARIANT(fill_lines)(c, first_line, count, evictions, 16, stride16, 1, 1);
     }
     return PZ_VARIANT(fill_lines)(c, first_line, count, evictions, c->ways, c->stride, fills, victims);
 }
+
+// Each inclusion names its own parameters.
+#undef PZ_TAG_T
+#undef PZ_COMPACT
+#undef PZ_VARIANT
+#undef PZ_FIND16
+#undef PZ_FIND_ANY

@@ -44,4 +44,20 @@ static inline int32_t pz_find_way(const uint32_t *tags, int32_t ways, uint32_t k
     return hit;
 }
 
+/// Index of the first of 16 16-bit tags at `tags` that equals `key`, or -1 (the compact layout).
+static inline int32_t pz_find_way16(const uint16_t *tags, uint16_t key) {
+#if defined(__SSE2__)
+    const __m128i k = _mm_set1_epi16((short)key);
+    const __m128i a = _mm_cmpeq_epi16(_mm_loadu_si128((const __m128i *)tags), k);
+    const __m128i b = _mm_cmpeq_epi16(_mm_loadu_si128((const __m128i *)(tags + 8)), k);
+    const int mask = _mm_movemask_epi8(_mm_packs_epi16(a, b));
+    return mask ? __builtin_ctz((unsigned)mask) : -1;
+#else
+    for (int32_t i = 0; i < 16; i++) {
+        if (tags[i] == key) return i;
+    }
+    return -1;
+#endif
+}
+
 #endif

@@ -39,13 +39,17 @@ struct CacheModelTests {
     /// The baseline loops (SSE2) and, where the CPU has it, the AVX-512 ones give the reference's
     /// hits on page fills and touches of a 16-way cache. One test runs both, in turn: the level is
     /// process-wide (replays in other tests give the same answers at either level).
-    @Test func everySIMDLevelMatchesReference() {
+    /// Both set layouts: 32-bit tags, and 16-bit ones (`compact`: the lines fit).
+    @Test(arguments: [false, true])
+    func everySIMDLevelMatchesReference(_ compact: Bool) {
         defer { pz_set_simd_level(-1) }
         for level: Int32 in [0, 1] {
             pz_set_simd_level(level)
             if level == 1 && pz_simd_level() != 1 { continue }  // no AVX-512 here
             let (sets, ways) = (128, 16)
-            var cache = CacheModel(geometry: CacheGeometry(sizeBytes: ways * sets * 64, ways: ways, lineBytes: 64), pages: 256)
+            var cache = CacheModel(
+                geometry: CacheGeometry(sizeBytes: ways * sets * 64, ways: ways, lineBytes: 64), pages: 256, lines: compact ? 256 * 64 : nil)
+            #expect(cache.compact == compact)
             var reference = ReferenceLRU(sets: sets, ways: ways)
             var state: UInt64 = 7
             for step in 0..<30_000 {
@@ -65,6 +69,54 @@ struct CacheModelTests {
             }
             #expect(cache.misses == UInt64(reference.misses), "level \(level)")
         }
+    }
+
+    /// The compact layout gives the 32-bit one's answers on a replay's mix (cached clears with a
+    /// victim table, touches, non-temporal clears, with fill counts): every hit, eviction and
+    /// victim, and the fill counts and log. A 16-way cache of 2,048 sets over 2^26 lines: tags up
+    /// to 32,768, so the 16-bit tags are exercised across most of their range.
+    @Test func compactSetsGiveTheSameAnswers() {
+        let geometry = CacheGeometry(sizeBytes: 16 * 2048 * 64, ways: 16, lineBytes: 64)
+        let pages = 1 << 20
+        var wide = CacheModel(geometry: geometry, pages: pages, countsFills: true)
+        var compact = CacheModel(geometry: geometry, pages: pages, countsFills: true, lines: pages * 64)
+        #expect(!wide.compact && compact.compact)
+        var wideVictims = VictimTable(slotsLog2: 12), compactVictims = VictimTable(slotsLog2: 12)
+        var state: UInt64 = 11
+        func next() -> UInt64 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return state >> 33
+        }
+        for step in 0..<40_000 {
+            // Pages near each other often (hits), anywhere sometimes (tags across the range).
+            let page = next() % 8 == 0 ? next() % UInt64(pages) : 4096 + next() % 512
+            switch next() % 4 {
+            case 0:
+                let count = Int(1 + next() % 4) * 64
+                #expect(wide.fill(firstLine: page * 64, count: count, victims: &wideVictims)
+                    == compact.fill(firstLine: page * 64, count: count, victims: &compactVictims), "step \(step)")
+            case 1:
+                let first = page * 64 + next() % 64
+                let count = Int(min(64 - first % 64, 1 + next() % 8))
+                #expect(wide.access(firstLine: first, count: count) == compact.access(firstLine: first, count: count), "step \(step)")
+            case 2:
+                var a: UInt64?, b: UInt64?
+                let line = page * 64 + next() % 64
+                #expect(wide.access(line: line, evicted: &a) == compact.access(line: line, evicted: &b) && a == b, "step \(step)")
+            default:
+                wide.invalidate(firstLine: page * 64, count: 64)
+                compact.invalidate(firstLine: page * 64, count: 64)
+            }
+        }
+        #expect(wide.misses == compact.misses && wide.invalidationsOfPresentLines == compact.invalidationsOfPresentLines)
+        for line in UInt64(4096 * 64)..<UInt64(4608 * 64) {
+            #expect(wide.contains(line: line) == compact.contains(line: line))
+            #expect(wideVictims.remove(line) == compactVictims.remove(line))
+        }
+        let (a, b) = (wide.fillCounters!, compact.fillCounters!)
+        #expect(a.total.pointee == b.total.pointee)
+        #expect((0..<2048).allSatisfy { a.perSet[$0] == b.perSet[$0] })
+        #expect((0..<a.logCount).allSatisfy { a.log[$0] == b.log[$0] })
     }
 
     /// Hand-computed: 2 sets x 2 ways. Lines 0, 2, 4 share set 0.
@@ -97,11 +149,13 @@ struct CacheModelTests {
     /// Page clears (fills), touches and non-temporal clears of whole and partial pages, with the
     /// per-page residency filter on: the same hits and the same contents as the reference,
     /// whichever eighth of a page its resident lines sit in.
-    @Test(arguments: [(16, 64, 64), (4, 32, 128), (2, 8, 4)])
-    func invalidationWithResidencyTrackingMatchesReference(_ ways: Int, _ sets: Int, _ linesPerPage: Int) {
+    @Test(arguments: [(16, 64, 64, false), (16, 64, 64, true), (4, 32, 128, false), (2, 8, 4, false)])
+    func invalidationWithResidencyTrackingMatchesReference(_ ways: Int, _ sets: Int, _ linesPerPage: Int, _ compact: Bool) {
         let pages = 64
         var cache = CacheModel(
-            geometry: CacheGeometry(sizeBytes: ways * sets * 64, ways: ways, lineBytes: 64), pages: pages, linesPerPage: linesPerPage)
+            geometry: CacheGeometry(sizeBytes: ways * sets * 64, ways: ways, lineBytes: 64), pages: pages, linesPerPage: linesPerPage,
+            lines: compact ? (pages + 4) * linesPerPage : nil)
+        #expect(cache.compact == compact)
         var reference = ReferenceLRU(sets: sets, ways: ways)
         var victims = VictimTable(slotsLog2: 4)
         var state: UInt64 = 99
@@ -138,12 +192,14 @@ struct CacheModelTests {
     /// each line) when none of its lines is cached, it must leave what the same lines written one
     /// at a time leave: contents, misses, evictions, fill counts and log, residency.
     /// Also without fill counts (the LLC of a verdict's extra replays, which has no victim table).
-    @Test(arguments: [(4, 8, true), (16, 16, true), (3, 4, true), (16, 16, false), (4, 8, false)])
-    func longRunsMatchLineByLineFills(_ ways: Int, _ sets: Int, _ countsFills: Bool) {
+    @Test(arguments: [(4, 8, true, false), (16, 16, true, false), (16, 16, true, true), (3, 4, true, false), (16, 16, false, false), (16, 16, false, true), (4, 8, false, false)])
+    func longRunsMatchLineByLineFills(_ ways: Int, _ sets: Int, _ countsFills: Bool, _ compact: Bool) {
         let geometry = CacheGeometry(sizeBytes: ways * sets * 64, ways: ways, lineBytes: 64)
         let pages = 64
-        var whole = CacheModel(geometry: geometry, pages: pages, countsFills: countsFills)
-        var single = CacheModel(geometry: geometry, pages: pages, countsFills: countsFills)
+        let lineCount = compact ? pages * 64 : nil
+        var whole = CacheModel(geometry: geometry, pages: pages, countsFills: countsFills, lines: lineCount)
+        var single = CacheModel(geometry: geometry, pages: pages, countsFills: countsFills, lines: lineCount)
+        #expect(whole.compact == compact)
         var reference = ReferenceLRU(sets: sets, ways: ways)
         var state: UInt64 = 3
         func next() -> UInt64 {

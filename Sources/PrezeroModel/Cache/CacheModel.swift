@@ -15,14 +15,16 @@ package struct CacheModel: @unchecked Sendable {
     package let geometry: CacheGeometry
     package let sets: Int
     package let ways: Int
+    /// 16-bit tags in 64-byte sets (`pz_cache_state.compact`): same answers, less host memory traffic.
+    package let compact: Bool
     private let storage: Storage
 
     package private(set) var accesses: UInt64 = 0
     package private(set) var misses: UInt64 = 0
     package private(set) var invalidationsOfPresentLines: UInt64 = 0
 
-    /// The sets (`pz_set_stride(ways)` words each: tags, recency order, valid count) in one flat
-    /// buffer, and the state the C side reads.
+    /// The sets (`pz_set_stride(ways, compact)` words each: tags, recency order, valid count) in
+    /// one flat buffer, and the state the C side reads.
     final class Storage {
         let words: UnsafeMutablePointer<UInt32>
         let count: Int
@@ -47,8 +49,8 @@ package struct CacheModel: @unchecked Sendable {
         /// What the C side reads, at a stable address.
         let state: UnsafeMutablePointer<pz_cache_state>
 
-        init(sets: Int, ways: Int, pages: Int, pageShift: UInt64, eighthShift: UInt64, countsFills: Bool) {
-            let stride = Int(pz_set_stride(Int32(ways)))
+        init(sets: Int, ways: Int, compact: Bool, pages: Int, pageShift: UInt64, eighthShift: UInt64, countsFills: Bool) {
+            let stride = Int(pz_set_stride(Int32(ways), compact ? 1 : 0))
             self.count = sets * stride
             self.sets = sets
             // Zero-filled on first touch: a large LLC's sets cost memory once they are used.
@@ -61,7 +63,7 @@ package struct CacheModel: @unchecked Sendable {
             fillLog = countsFills ? zeroFilledMemory(UInt32.self, count: Self.fillLogCount) : nil
             state = .allocate(capacity: 1)
             state.initialize(to: pz_cache_state(
-                words: words, ways: Int32(ways), stride: Int32(stride), set_bits: UInt32(sets.trailingZeroBitCount), set_mask: UInt64(sets - 1),
+                words: words, ways: Int32(ways), stride: Int32(stride), compact: compact ? 1 : 0, set_bits: UInt32(sets.trailingZeroBitCount), set_mask: UInt64(sets - 1),
                 residency: residency, resident_pages: Int64(pages), page_shift: UInt32(pageShift), eighth_shift: UInt32(eighthShift),
                 fills: fills, fill_total: fillTotal, fill_log: fillLog, fill_log_mask: UInt64(Self.fillLogCount - 1),
                 victims: nil, victim_mask: 0))
@@ -83,19 +85,25 @@ package struct CacheModel: @unchecked Sendable {
     /// - Parameters:
     ///   - pages: physical pages to track residency for (0: no tracking);
     ///   - linesPerPage: a power of two;
-    ///   - countsFills: keep each set's count of lines filled (`fillCounters`).
+    ///   - countsFills: keep each set's count of lines filled (`fillCounters`);
+    ///   - lines: physical lines the cache will see (line numbers below it), when known: a
+    ///     16-way cache whose tags then all fit 16 bits keeps a set in 64 bytes (`compact`).
     /// - Precondition: 1...256 ways (the profile's range); physical line numbers stay below
-    ///   2^32 x sets (checked by the profile).
-    package init(geometry: CacheGeometry, pages: Int = 0, linesPerPage: Int = 64, countsFills: Bool = false) {
+    ///   2^32 x sets (checked by the profile) and below `lines`.
+    package init(geometry: CacheGeometry, pages: Int = 0, linesPerPage: Int = 64, countsFills: Bool = false, lines: Int? = nil) {
         self.geometry = geometry
         precondition(geometry.ways <= 256, "the profile's check keeps a cache at 256 ways or fewer")
         ways = max(1, geometry.ways)
         sets = max(1, geometry.sizeBytes / (ways * max(geometry.lineBytes, 1)))
         pageShift = UInt64(max(0, linesPerPage.trailingZeroBitCount))
         eighthShift = pageShift >= 3 ? pageShift - 3 : 0
+        // The largest tag is (lines - 1) / sets + 1; 0 marks an empty way.
+        let setCount = sets
+        let fits = lines.map { $0 > 0 && ($0 - 1) / setCount + 1 <= Int(UInt16.max) } ?? false
+        compact = ways == 16 && fits
         storage = Storage(
-            sets: sets, ways: ways, pages: linesPerPage <= 255 ? pages : 0, pageShift: pageShift, eighthShift: eighthShift,
-            countsFills: countsFills)
+            sets: sets, ways: ways, compact: compact, pages: linesPerPage <= 255 ? pages : 0, pageShift: pageShift,
+            eighthShift: eighthShift, countsFills: countsFills)
     }
 
     /// Lines filled into each set so far, wrapping, and their total (`countsFills`), else nil.

@@ -131,10 +131,11 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     /// (the verdict's range).
     static func caches(_ options: ReplayOptions, totalOnly: Bool) -> (CacheModel, [CacheModel], WorkingSets?) {
         let profile = options.profile
-        let cache = CacheModel(geometry: profile.llc, pages: profile.pages, linesPerPage: profile.linesPerPage)
+        let lines = profile.pages * profile.linesPerPage
+        let cache = CacheModel(geometry: profile.llc, pages: profile.pages, linesPerPage: profile.linesPerPage, lines: lines)
         guard options.privateL2, let geometry = profile.l2 else { return (cache, [], nil) }
         let l2 = (0..<max(profile.cpus, 1)).map { _ in
-            CacheModel(geometry: geometry, pages: profile.pages, linesPerPage: profile.linesPerPage, countsFills: true)
+            CacheModel(geometry: geometry, pages: profile.pages, linesPerPage: profile.linesPerPage, countsFills: true, lines: lines)
         }
         let nominal = options.workingSet
         let other: WorkingSets.Reuse = nominal.reuse == .continuous ? .none : .continuous
