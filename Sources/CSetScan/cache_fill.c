@@ -25,10 +25,7 @@ static inline uint8_t *order_of(const pz_cache_state *c, uint32_t *words) {
 /// The way of the set at `words` that holds `key`, or -1.
 static inline int32_t find_in_set(const pz_cache_state *c, const uint32_t *words, uint32_t key) {
     if (!c->compact) return pz_find_way(words, c->ways, key);
-    for (int32_t w = 0; w < 16; w++) {
-        if (((const uint16_t *)words)[w] == key) return w;
-    }
-    return -1;
+    return key > 0xFFFF ? -1 : pz_find_way16((const uint16_t *)words, (uint16_t)key);
 }
 
 /// What a miss records besides the set: the page's residency and the set's fill count.

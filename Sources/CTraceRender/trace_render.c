@@ -106,9 +106,18 @@ void pz_end_line(void) {
     line_length = 0;
 }
 
+uint64_t pz_handler_prints;
+
+/// Prints `record` through its event's format, counting the prints a plugin's handler made.
+static void print_info(struct tep_handle *tep, struct trace_seq *seq, struct tep_record *record) {
+    struct tep_event *event = tep_find_event_by_record(tep, record);
+    if (event && event->handler) pz_handler_prints++;
+    tep_print_event(tep, seq, record, "%s", TEP_PRINT_INFO);
+}
+
 void pz_line_fields(struct tep_handle *tep, struct tep_record *record, struct trace_seq *scratch) {
     trace_seq_reset(scratch);
-    tep_print_event(tep, scratch, record, "%s", TEP_PRINT_INFO);
+    print_info(tep, scratch, record);
     trace_seq_terminate(scratch);
     for (unsigned i = 0; scratch->buffer && i < scratch->len; i++)
         if (scratch->buffer[i] == '\n') scratch->buffer[i] = ' ';  // one record, one line
@@ -262,7 +271,7 @@ static uint32_t gfp_string(struct tep_handle *tep, struct tep_record *record, un
     }
     struct trace_seq full;
     trace_seq_init(&full);
-    tep_print_event(tep, &full, record, "%s", TEP_PRINT_INFO);
+    print_info(tep, &full, record);
     trace_seq_terminate(&full);
     const char *at = full.buffer ? strstr(full.buffer, "gfp_flags=") : NULL;
     uint32_t id = 0;

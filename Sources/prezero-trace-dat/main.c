@@ -23,7 +23,8 @@
 // by a binary search (over every event format of the file, and its saved cmdlines), which was a
 // sixth of this helper's time. The events are fixed for the file; the comms are not quite: a
 // plugin printing a record (sched_switch's registers the comms it prints) may add one, so the
-// comms cached are forgotten (a new generation) whenever a record is printed through its format.
+// comms cached are forgotten whenever a record is printed through a plugin's handler
+// (`pz_handler_prints`). A comm too long for a slot is not cached.
 struct event_slot { int id; struct tep_event *event; };
 static struct event_slot event_cache[1024];
 static struct tep_event *event_of(struct tep_handle *tep, struct tep_record *record) {
@@ -36,18 +37,23 @@ static struct tep_event *event_of(struct tep_handle *tep, struct tep_record *rec
 }
 struct comm_slot { int pid; uint64_t generation; uint32_t id; char comm[64]; };
 static struct comm_slot comm_cache[4096];
-static uint64_t comm_generation = 1;  // a slot is valid when it has the current one
-static struct comm_slot *comm_of(struct tep_handle *tep, int pid) {
+/// `pid`'s comm in its cache slot (valid while no handler printed since: generation), or NULL
+/// and the comm in *uncached when it does not fit a slot (the kernel's are 15 bytes; a file's
+/// saved cmdlines can hold longer ones).
+static struct comm_slot *comm_of(struct tep_handle *tep, int pid, const char **uncached) {
+    const uint64_t generation = pz_handler_prints + 1;  // 0: an empty slot
     struct comm_slot *slot = &comm_cache[(unsigned)pid * 2654435761u >> 20];
-    if (slot->generation == comm_generation && slot->pid == pid) return slot;
+    if (slot->generation == generation && slot->pid == pid) return slot;
     const char *comm = tep_data_comm_from_pid(tep, pid);
     if (!comm) comm = "<...>";
-    size_t n = strlen(comm);
-    if (n >= sizeof slot->comm) n = sizeof slot->comm - 1;  // comms are 15 bytes in the kernel
-    memcpy(slot->comm, comm, n);
-    slot->comm[n] = 0;
+    const size_t n = strlen(comm);
+    if (n >= sizeof slot->comm) {
+        *uncached = comm;
+        return NULL;
+    }
+    memcpy(slot->comm, comm, n + 1);
     slot->pid = pid;
-    slot->generation = comm_generation;
+    slot->generation = generation;
     slot->id = 0;
     return slot;
 }
@@ -95,14 +101,15 @@ int main(int argc, char **argv) {
         }
         struct tep_event *event = event_of(tep, record);
         int pid = tep_data_pid(tep, record);
-        struct comm_slot *task = comm_of(tep, pid);
-        const char *comm = task->comm;
+        const char *long_comm = NULL;
+        struct comm_slot *task = comm_of(tep, pid, &long_comm);
+        const char *comm = task ? task->comm : long_comm;
         struct pz_frame_event frame;
         if (event && pid >= 0 && record->cpu >= 0 && pz_fast_event(tep, event, record, &frame)) {
             frame.cpu = (uint32_t)record->cpu;
             frame.pid = pid;
-            if (!task->id) task->id = pz_string(comm, strlen(comm));
-            frame.comm = task->id;
+            if (task && !task->id) task->id = pz_string(comm, strlen(comm));
+            frame.comm = task ? task->id : pz_string(comm, strlen(comm));
             frame.time_ns = record->ts;
             pz_out_event(&frame);
         } else {
@@ -116,10 +123,7 @@ int main(int argc, char **argv) {
             pz_line_str(": ");
             pz_line_str(event && event->name ? event->name : "unknown_event_id");
             pz_line_str(": ");
-            if (event) {
-                pz_line_fields(tep, record, &info);
-                comm_generation++;
-            }
+            if (event) pz_line_fields(tep, record, &info);
             pz_end_line();
         }
         tracecmd_free_record(record);

@@ -40,10 +40,9 @@ struct CacheModelTests {
     /// hits on page fills and touches of a 16-way cache. One test runs both, in turn: the level is
     /// process-wide (replays in other tests give the same answers at either level).
     /// Both set layouts: 32-bit tags, and 16-bit ones (`compact`: the lines fit).
-    @Test(arguments: [false, true])
-    func everySIMDLevelMatchesReference(_ compact: Bool) {
+    @Test func everySIMDLevelMatchesReference() {
         defer { pz_set_simd_level(-1) }
-        for level: Int32 in [0, 1] {
+        for (level, compact): (Int32, Bool) in [(0, false), (1, false), (0, true), (1, true)] {
             pz_set_simd_level(level)
             if level == 1 && pz_simd_level() != 1 { continue }  // no AVX-512 here
             let (sets, ways) = (128, 16)
@@ -71,13 +70,34 @@ struct CacheModelTests {
         }
     }
 
+    /// Compact exactly when the largest tag, (lines - 1) / sets + 1, fits 16 bits: 65,535 tags
+    /// of a set's lines, not one more.
+    @Test func compactWhenEveryTagFits() {
+        let geometry = CacheGeometry(sizeBytes: 16 * 64 * 64, ways: 16, lineBytes: 64)
+        #expect(CacheModel(geometry: geometry, lines: 65_535 * 64).compact)
+        #expect(!CacheModel(geometry: geometry, lines: 65_535 * 64 + 1).compact)
+        #expect(!CacheModel(geometry: CacheGeometry(sizeBytes: 8 * 64 * 64, ways: 8, lineBytes: 64), lines: 64).compact)
+        #expect(!CacheModel(geometry: geometry).compact)
+    }
+
     /// The compact layout gives the 32-bit one's answers on a replay's mix (cached clears with a
-    /// victim table, touches, non-temporal clears, with fill counts): every hit, eviction and
-    /// victim, and the fill counts and log. A 16-way cache of 2,048 sets over 2^26 lines: tags up
-    /// to 32,768, so the 16-bit tags are exercised across most of their range.
+    /// victim table, touches, non-temporal clears, with fill counts), at both SIMD levels: every
+    /// hit, eviction and victim, and the fill counts and log. A 16-way cache of 64 sets over
+    /// 65,535 x 64 lines, the most the compact sets hold: pages near the top (tags 65,000 and up)
+    /// and across the range, so every bit of the 16-bit tags is used.
+    /// One test for both levels, in turn: the level is process-wide.
     @Test func compactSetsGiveTheSameAnswers() {
-        let geometry = CacheGeometry(sizeBytes: 16 * 2048 * 64, ways: 16, lineBytes: 64)
-        let pages = 1 << 20
+        defer { pz_set_simd_level(-1) }
+        for level: Int32 in [0, 1] {
+            pz_set_simd_level(level)
+            if level == 1 && pz_simd_level() != 1 { continue }  // no AVX-512 here
+            compactSetsGiveTheSameAnswers(atLevel: level)
+        }
+    }
+
+    func compactSetsGiveTheSameAnswers(atLevel level: Int32) {
+        let geometry = CacheGeometry(sizeBytes: 16 * 64 * 64, ways: 16, lineBytes: 64)
+        let pages = 65_535
         var wide = CacheModel(geometry: geometry, pages: pages, countsFills: true)
         var compact = CacheModel(geometry: geometry, pages: pages, countsFills: true, lines: pages * 64)
         #expect(!wide.compact && compact.compact)
@@ -88,11 +108,11 @@ struct CacheModelTests {
             return state >> 33
         }
         for step in 0..<40_000 {
-            // Pages near each other often (hits), anywhere sometimes (tags across the range).
-            let page = next() % 8 == 0 ? next() % UInt64(pages) : 4096 + next() % 512
+            // Pages near each other often (hits), near the top, and anywhere sometimes.
+            let page = next() % 8 == 0 ? next() % UInt64(pages - 4) : next() % 2 == 0 ? 4096 + next() % 512 : UInt64(pages - 516) + next() % 512
             switch next() % 4 {
             case 0:
-                let count = Int(1 + next() % 4) * 64
+                let count = Int(1 + next() % 4) * 64  // pages - 4 at most: within the lines
                 #expect(wide.fill(firstLine: page * 64, count: count, victims: &wideVictims)
                     == compact.fill(firstLine: page * 64, count: count, victims: &compactVictims), "step \(step)")
             case 1:
@@ -109,13 +129,13 @@ struct CacheModelTests {
             }
         }
         #expect(wide.misses == compact.misses && wide.invalidationsOfPresentLines == compact.invalidationsOfPresentLines)
-        for line in UInt64(4096 * 64)..<UInt64(4608 * 64) {
+        for line in Array(UInt64(4096 * 64)..<UInt64(4608 * 64)) + Array(UInt64((pages - 516) * 64)..<UInt64(pages * 64)) {
             #expect(wide.contains(line: line) == compact.contains(line: line))
             #expect(wideVictims.remove(line) == compactVictims.remove(line))
         }
         let (a, b) = (wide.fillCounters!, compact.fillCounters!)
         #expect(a.total.pointee == b.total.pointee)
-        #expect((0..<2048).allSatisfy { a.perSet[$0] == b.perSet[$0] })
+        #expect((0..<64).allSatisfy { a.perSet[$0] == b.perSet[$0] })
         #expect((0..<a.logCount).allSatisfy { a.log[$0] == b.log[$0] })
     }
 

@@ -8,7 +8,7 @@
 
 /// A set is `stride` 32-bit words: `ways` tags (line / sets + 1; 0 = empty), then `ways` way
 /// indices in recency order (a byte each, most recent first); its last two bytes count the valid ways.
-/// Compact (16 ways whose tags all fit 16 bits, as a 32 MiB LLC's do up to 32 GiB): 16-bit tags,
+/// Compact (16 ways whose tags all fit 16 bits, as a 32 MiB LLC's do up to 128 GiB): 16-bit tags,
 /// a set in one 64-byte host cache line instead of 84 bytes across two; the same answers.
 /// Optional parts are NULL.
 typedef struct {

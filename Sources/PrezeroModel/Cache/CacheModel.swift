@@ -17,6 +17,9 @@ package struct CacheModel: @unchecked Sendable {
     package let ways: Int
     /// 16-bit tags in 64-byte sets (`pz_cache_state.compact`): same answers, less host memory traffic.
     package let compact: Bool
+    /// Line numbers stay below it (`init`'s `lines`): a larger one's tag would not fit the compact
+    /// sets. Checked in debug builds.
+    private let lineLimit: UInt64
     private let storage: Storage
 
     package private(set) var accesses: UInt64 = 0
@@ -101,6 +104,7 @@ package struct CacheModel: @unchecked Sendable {
         let setCount = sets
         let fits = lines.map { $0 > 0 && ($0 - 1) / setCount + 1 <= Int(UInt16.max) } ?? false
         compact = ways == 16 && fits
+        lineLimit = lines.map { UInt64(max($0, 0)) } ?? .max
         storage = Storage(
             sets: sets, ways: ways, compact: compact, pages: linesPerPage <= 255 ? pages : 0, pageShift: pageShift,
             eighthShift: eighthShift, countsFills: countsFills)
@@ -117,6 +121,7 @@ package struct CacheModel: @unchecked Sendable {
     /// evicting the set's least recently used line, returned in `evicted` (nil if none).
     @inline(__always)
     package mutating func access(line: UInt64, evicted: inout UInt64?) -> Bool {
+        assert(line < lineLimit, "line \(line) beyond the cache's \(lineLimit)")
         accesses &+= 1
         var gone: UInt64 = 0
         if pz_access(storage.state, line, &gone) != 0 { evicted = nil; return true }
@@ -128,6 +133,7 @@ package struct CacheModel: @unchecked Sendable {
     /// Accesses the lines `[firstLine, firstLine + count)` in order (count <= 64), as `access`
     /// each: bit n of the result is set if line n hit.
     package mutating func access(firstLine: UInt64, count: Int) -> UInt64 {
+        assert(firstLine &+ UInt64(max(min(count, 64), 0)) <= lineLimit, "lines beyond the cache's \(lineLimit)")
         let n = min(max(count, 0), 64)
         let hits = pz_access_run(storage.state, firstLine, Int32(n))
         accesses &+= UInt64(n)
@@ -152,6 +158,7 @@ package struct CacheModel: @unchecked Sendable {
 
     private mutating func fillLines(_ firstLine: UInt64, _ count: Int) -> Int {
         guard count > 0 else { return 0 }
+        assert(firstLine &+ UInt64(count) <= lineLimit, "lines beyond the cache's \(lineLimit)")
         var evictions: UInt64 = 0
         misses &+= pz_fill_lines(storage.state, firstLine, Int64(count), &evictions)
         accesses &+= UInt64(count)
@@ -200,6 +207,7 @@ package struct CacheModel: @unchecked Sendable {
     /// Removes `line` if present (a non-temporal or DMA write to it).
     @inline(__always)
     package mutating func invalidate(line: UInt64) {
+        assert(line < lineLimit, "line \(line) beyond the cache's \(lineLimit)")
         if pz_invalidate(storage.state, line) != 0 { invalidationsOfPresentLines &+= 1 }
     }
 
