@@ -57,8 +57,9 @@ public struct ZeroFillFault: Sendable, Equatable {
 ///   page without it is counted apart (`firstWritesWithoutGFPZero`): a shmem or tmpfs page, which
 ///   `shmem_get_folio_gfp` clears with `clear_highpage` after allocating it, a copy-on-write copy
 ///   of a private file page (`do_cow_fault`) or a swap-in, which the tracepoints do not tell apart;
-/// - above order 0, after a first write only, a THP gfp mask (`GFP_TRANSHUGE*`, which never carries `__GFP_ZERO`) makes it
-///   a THP (at `pmdOrder`) or mTHP zero-fill fault, since `folio_zero_user` clears the folio;
+/// - above order 0, after a first write only, a THP gfp mask (`GFP_TRANSHUGE*`, which never
+///   carries `__GFP_ZERO`) makes it a THP (at `pmdOrder`) or mTHP zero-fill fault, since
+///   `folio_zero_user` clears the folio;
 /// - a failed allocation leaves the fault waiting: a THP that cannot be had falls back to an
 ///   order-0 allocation for the same fault (`thp_fault_fallback`).
 ///
@@ -67,11 +68,12 @@ public struct ZeroFillFault: Sendable, Equatable {
 public struct ZeroFillFaultMatcher: Sendable {
     public let pmdOrder: Int
     private var pending: [Pending?]
-    /// First writes to a not-present page (0x6, or 0x2 from the kernel) served by an order-0 user page allocated without
-    /// `__GFP_ZERO` within `faultAllocationWindowNs` of the fault: shmem/tmpfs zero-fills, file
-    /// copy-on-write copies, page-cache pages read in for a shared file mapping, swap-ins; not
-    /// told apart, so not zero-fill faults here. At most that many: a fault that allocated
-    /// nothing (its page was cached) can still pair with a later allocation inside the window.
+    /// First writes to a not-present page (0x6, or 0x2 from the kernel) served by an order-0 user
+    /// page allocated without `__GFP_ZERO` within `faultAllocationWindowNs` of the fault:
+    /// shmem/tmpfs zero-fills, file copy-on-write copies, page-cache pages read in for a shared
+    /// file mapping, swap-ins; not told apart, so not zero-fill faults here. At most that many: a
+    /// fault that allocated nothing (its page was cached) can still pair with a later allocation
+    /// inside the window.
     public private(set) var firstWritesWithoutGFPZero: UInt64 = 0
     /// How soon after its fault an allocation without `__GFP_ZERO` counts as the fault's: the
     /// allocation comes first in the fault (`do_cow_fault`'s `folio_prealloc`, shmem's
