@@ -54,6 +54,15 @@ thp_touch() {
     if [ "$was" = never ]; then echo never > "$thp"; trap 'rm -rf "$work"' EXIT; fi
 }
 
+fault_paths() {
+    # Zeroing outside a user write fault (tools/workloads/fault-paths.c): read() of 16 MiB of
+    # /dev/zero into a fresh mapping (the kernel's writes fault: 0x2 in kernel mode), then
+    # MAP_POPULATE of 16 MiB (pages zeroed with no fault event at all). Text only.
+    gcc -O2 -o fault-paths "$root/tools/workloads/fault-paths.c"
+    "$root/tools/capture-perf.sh" -l 19 -o "$out/fault-paths" -- sh -c './fault-paths readzero 16 && ./fault-paths populate 16'
+    rm -f "$out/fault-paths.perf.data.zst"
+}
+
 lackey_sort() {
     seq 1 3000 | shuf --random-source=<(yes) > in.txt
     "$root/tools/capture-lackey.sh" -o "$out/sort-lackey" -- sort in.txt
@@ -88,7 +97,7 @@ l2_pollution() {
     done
 }
 
-all=(gcc_build zstd_compress git_clone python_sort python_bytearray_tracecmd thp_touch lackey_sort lackey_gzip lackey_python l2_pollution xz_touch)
+all=(gcc_build zstd_compress git_clone python_sort python_bytearray_tracecmd thp_touch fault_paths lackey_sort lackey_gzip lackey_python l2_pollution xz_touch)
 for w in "${@:-${all[@]}}"; do
     echo "== $w" >&2
     "$w"
