@@ -108,16 +108,15 @@ void pz_end_line(void) {
 
 uint64_t pz_handler_prints;
 
-/// Prints `record` through its event's format, counting the prints a plugin's handler made.
-static void print_info(struct tep_handle *tep, struct trace_seq *seq, struct tep_record *record) {
-    struct tep_event *event = tep_find_event_by_record(tep, record);
-    if (event && event->handler) pz_handler_prints++;
+/// Prints `record` (of `event`) through its format, counting the prints a plugin's handler made.
+static void print_info(struct tep_handle *tep, struct tep_event *event, struct trace_seq *seq, struct tep_record *record) {
+    if (event->handler) pz_handler_prints++;
     tep_print_event(tep, seq, record, "%s", TEP_PRINT_INFO);
 }
 
-void pz_line_fields(struct tep_handle *tep, struct tep_record *record, struct trace_seq *scratch) {
+void pz_line_fields(struct tep_handle *tep, struct tep_event *event, struct tep_record *record, struct trace_seq *scratch) {
     trace_seq_reset(scratch);
-    print_info(tep, scratch, record);
+    print_info(tep, event, scratch, record);
     trace_seq_terminate(scratch);
     for (unsigned i = 0; scratch->buffer && i < scratch->len; i++)
         if (scratch->buffer[i] == '\n') scratch->buffer[i] = ' ';  // one record, one line
@@ -249,7 +248,7 @@ struct gfp_text { unsigned long long raw; uint32_t id; };
 static struct gfp_text *gfp_table;
 static size_t gfp_capacity, gfp_count;
 
-static uint32_t gfp_string(struct tep_handle *tep, struct tep_record *record, unsigned long long raw) {
+static uint32_t gfp_string(struct tep_handle *tep, struct tep_event *event, struct tep_record *record, unsigned long long raw) {
     if (gfp_count * 2 >= gfp_capacity) {
         size_t capacity = gfp_capacity ? gfp_capacity * 2 : 256;
         struct gfp_text *table = calloc(capacity, sizeof *table);
@@ -271,7 +270,7 @@ static uint32_t gfp_string(struct tep_handle *tep, struct tep_record *record, un
     }
     struct trace_seq full;
     trace_seq_init(&full);
-    print_info(tep, &full, record);
+    print_info(tep, event, &full, record);
     trace_seq_terminate(&full);
     const char *at = full.buffer ? strstr(full.buffer, "gfp_flags=") : NULL;
     uint32_t id = 0;
@@ -318,7 +317,7 @@ int pz_fast_event(struct tep_handle *tep, struct tep_event *event, struct tep_re
     if (f->kind == PZ_EVENT_PAGE_ALLOC) {
         unsigned long long raw = number(f->gfp, record, &ok);
         if (!ok || raw == 0) return 0;  // an empty mask prints its own way
-        frame->c = gfp_string(tep, record, raw);
+        frame->c = gfp_string(tep, event, record, raw);
         if (!frame->c) return 0;
     }
     frame->order = (uint8_t)order;

@@ -633,7 +633,7 @@ int main(int argc, char **argv) {
             pz_line_char(':');
             pz_line_str(event->name ? event->name : "?");
             pz_line_str(": ");
-            pz_line_fields(tep, &record, &info);
+            pz_line_fields(tep, event, &record, &info);
             pz_end_line();
         }
     }

@@ -123,7 +123,7 @@ int main(int argc, char **argv) {
             pz_line_str(": ");
             pz_line_str(event && event->name ? event->name : "unknown_event_id");
             pz_line_str(": ");
-            if (event) pz_line_fields(tep, record, &info);
+            if (event) pz_line_fields(tep, event, record, &info);
             pz_end_line();
         }
         tracecmd_free_record(record);

@@ -20,7 +20,7 @@ void pz_line_dec(long long value);
 void pz_line_time(unsigned long long ns);
 /// Appends `record`'s fields as its event's print format renders them (tep_print_event, as
 /// trace-cmd report and perf script print them; `scratch` is reused). Newlines become spaces.
-void pz_line_fields(struct tep_handle *tep, struct tep_record *record, struct trace_seq *scratch);
+void pz_line_fields(struct tep_handle *tep, struct tep_event *event, struct tep_record *record, struct trace_seq *scratch);
 /// Records printed through an event whose plugin handler may register comms as it prints
 /// (sched_switch's does), by `pz_line_fields` or a gfp rendering: what a helper caching comms
 /// must forget its cache at.
