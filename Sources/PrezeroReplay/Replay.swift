@@ -47,9 +47,7 @@ package enum Replay {
             parameters: policy.parameters.asStrings, metrics: RunMetrics(engine.metrics),
             invariantViolations: engine.invariantProblems, firstAnomalies: engine.metrics.firstAnomaly)
         result.diagnostics = read.diagnostics
-        result.noVerdict = Evidence.missing(
-            events: read.eventNameCounts, zeroFillFaults: engine.metrics.faults, firstWritesWithoutGFPZero: engine.metrics.firstWritesWithoutGFPZero,
-            zeroedUserPagesWithoutFault: engine.metrics.zeroedUserPagesWithoutFault, hugeUserPagesWithoutFault: engine.metrics.hugeUserPagesWithoutFault)
+        result.noVerdict = Evidence.missing(events: read.eventNameCounts, zeroFillFaults: engine.metrics.faults, unpaired: engine.metrics.unpaired)
         result.touchShadows = engine.shadows.map { shadow in
             var metrics = engine.metrics
             metrics.touchNs = shadow.touchNs

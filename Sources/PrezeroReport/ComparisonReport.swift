@@ -514,6 +514,9 @@ package struct ComparisonReport {
         if let base = group.runs.first(where: { $0.policy == baseline }), base.metrics.firstWritesWithoutGFPZero > 0 {
             text += " Not in the verdicts: " + Evidence.withoutGFPZero(base.metrics.firstWritesWithoutGFPZero)
         }
+        if let base = group.runs.first(where: { $0.policy == baseline }), base.metrics.firstWritesWithoutAllocation > 0 {
+            text += " Not in the verdicts: " + Evidence.withoutAllocation(base.metrics.firstWritesWithoutAllocation, brief: true)
+        }
         return text
     }
 

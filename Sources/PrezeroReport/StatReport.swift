@@ -115,6 +115,9 @@ package struct StatReport: Codable, Sendable {
     /// First writes served by a user page without `__GFP_ZERO` (shmem/tmpfs, file copy-on-write,
     /// swap-in): not zero-fill faults here (`ZeroFillFaultMatcher.firstWritesWithoutGFPZero`).
     package var firstWritesWithoutGFPZero: UInt64
+    /// First writes that took no user page (hugetlb, a cached shared page, a lost race):
+    /// `ZeroFillFaultMatcher.Unpaired.firstWritesWithoutAllocation`.
+    package var firstWritesWithoutAllocation: UInt64
     /// Order-0 user pages zeroed at allocation with no fault waiting (populate, mlock,
     /// `get_user_pages`): `ZeroFillFaultMatcher.zeroedUserPagesWithoutFault`.
     package var zeroedUserPagesWithoutFault: UInt64
@@ -206,9 +209,10 @@ package struct StatReport: Codable, Sendable {
         }
         zeroFillFaults = zeroFill.sorted { ($0.order, $0.access) < ($1.order, $1.access) }
         faultPageTables = s.faultPageTables
-        firstWritesWithoutGFPZero = s.firstWritesWithoutGFPZero
-        zeroedUserPagesWithoutFault = s.zeroedUserPagesWithoutFault
-        hugeUserPagesWithoutFault = s.hugeUserPagesWithoutFault
+        firstWritesWithoutGFPZero = s.unpaired.firstWritesWithoutGFPZero
+        firstWritesWithoutAllocation = s.unpaired.firstWritesWithoutAllocation
+        zeroedUserPagesWithoutFault = s.unpaired.zeroedUserPagesWithoutFault
+        hugeUserPagesWithoutFault = s.unpaired.hugeUserPagesWithoutFault
         let m = read.metadata
         kernelSettings = KernelSettings(
             thpEnabled: m?.thpEnabled, thpDefrag: m?.thpDefrag, hpagePmdSize: m?.hpagePmdSize, mthpEnabled: m?.mthpEnabled,
@@ -235,9 +239,7 @@ package struct StatReport: Codable, Sendable {
 
         idleIntervalsClosedWithoutSwitch = s.idle.closedWithoutSwitch
         notes = read.notes
-        noVerdict = Evidence.missing(
-            events: read.eventNameCounts, zeroFillFaults: s.zeroFillFaults, firstWritesWithoutGFPZero: s.firstWritesWithoutGFPZero,
-            zeroedUserPagesWithoutFault: s.zeroedUserPagesWithoutFault, hugeUserPagesWithoutFault: s.hugeUserPagesWithoutFault)
+        noVerdict = Evidence.missing(events: read.eventNameCounts, zeroFillFaults: s.zeroFillFaults, unpaired: s.unpaired)
         if s.touches.pages > 0 {
             var histogram: [String: Int] = [:]
             for bucket in s.touches.histogram { histogram[bucket.label] = bucket.pages }
@@ -352,6 +354,10 @@ package struct StatReport: Codable, Sendable {
         if firstWritesWithoutGFPZero > 0 {
             out += "first writes served without __GFP_ZERO (not counted) " + F.right(String(firstWritesWithoutGFPZero), 7) + "\n"
             out += "  " + Evidence.withoutGFPZero(firstWritesWithoutGFPZero) + "\n"
+        }
+        if firstWritesWithoutAllocation > 0 {
+            out += "first writes that took no page (not counted)      " + F.right(String(firstWritesWithoutAllocation), 10) + "\n"
+            out += "  " + Evidence.withoutAllocation(firstWritesWithoutAllocation) + "\n"
         }
         if zeroedUserPagesWithoutFault > 0 {
             out += "user pages zeroed without a fault (not counted)   " + F.right(String(zeroedUserPagesWithoutFault), 10) + "\n"

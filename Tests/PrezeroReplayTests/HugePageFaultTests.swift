@@ -50,7 +50,7 @@ struct HugePageFaultTests {
         #expect(statistics.zeroFillFaultsByAccessOrder[thp][9] == 1)
         #expect(statistics.zeroFillFaultsByAccessOrder[zeroPage][0] == 1, "the copy-on-write copy is not a zero-fill")
         #expect(statistics.zeroFillFaultsByAccessOrder[thp][0] == 0, "the page table after the THP is not a fault")
-        #expect(statistics.firstWritesWithoutGFPZero == 0, "the copy-on-write copy (0x7) is not a first write")
+        #expect(statistics.unpaired.firstWritesWithoutGFPZero == 0, "the copy-on-write copy (0x7) is not a first write")
     }
 
     /// Real lines of a python3 run on this project's machine writing one byte every 16 KiB of
@@ -74,7 +74,7 @@ struct HugePageFaultTests {
     @Test func firstWritesWithoutGFPZeroAreCountedApart() throws {
         let (path, statistics) = try read(Self.shmem, as: "shmem")
         #expect(statistics.zeroFillFaults == 1)
-        #expect(statistics.firstWritesWithoutGFPZero == 3)
+        #expect(statistics.unpaired.firstWritesWithoutGFPZero == 3)
         let run = try replay(path, policy: "zero-on-fault", profile: BuiltinProfiles.epycZen5VM, timebase: .trace)
         #expect(run.metrics.faults == 1)
         #expect(run.metrics.firstWritesWithoutGFPZero == 3)
@@ -91,7 +91,55 @@ struct HugePageFaultTests {
         let delayed = Self.shmem.split(separator: "\n").dropFirst(2).prefix(2).map { line in
             line.contains("mm_page_alloc") ? line.replacingOccurrences(of: "52903.2138", with: "52903.2148") : String(line)
         }
-        #expect(try read(delayed.joined(separator: "\n") + "\n", as: "shmem-late").statistics.firstWritesWithoutGFPZero == 0)
+        #expect(try read(delayed.joined(separator: "\n") + "\n", as: "shmem-late").statistics.unpaired.firstWritesWithoutGFPZero == 0)
+    }
+
+    /// Real lines of `fault-paths hugetlb 64` (MAP_HUGETLB, vm.nr_hugepages=64): each first write
+    /// to a 2 MiB hugetlb page faults and allocates nothing (the page comes from the hugetlb pool
+    /// and `hugetlb_no_page` clears it), then one ordinary zero-fill fault with its page table.
+    static let hugetlb = """
+             fault-paths 21803/21803 [000] 64724.965889317:     exceptions:page_fault_user: address=0x7ffaf0e00000 ip=0x563eab4a8230 error_code=0x6
+             fault-paths 21803/21803 [000] 64724.966168271:     exceptions:page_fault_user: address=0x7ffaf1000000 ip=0x563eab4a8230 error_code=0x6
+             fault-paths 21803/21803 [000] 64724.966426745:     exceptions:page_fault_user: address=0x7ffaf1200000 ip=0x563eab4a8230 error_code=0x6
+             fault-paths 21803/21803 [000] 64725.126373152:     exceptions:page_fault_user: address=0x563eb626f008 ip=0x7ffaf4fd5106 error_code=0x6
+             fault-paths 21803/21803 [000] 64725.126382886:             kmem:mm_page_alloc: page=0x1a1850 pfn=0x1a1850 order=0 migratetype=0 gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_ZERO|__GFP_COMP
+             fault-paths 21803/21803 [000] 64725.126390618:             kmem:mm_page_alloc: page=0x196b4f pfn=0x196b4f order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_ZERO|__GFP_COMP
+
+        """
+
+    /// First writes that took no page are counted apart, in `stat` and the replay, and named in
+    /// the no-verdict reason of a capture that has only them; an allocation without `__GFP_ZERO`
+    /// long after such a fault is not its page.
+    @Test func firstWritesWithoutAllocationAreCountedApart() throws {
+        let (path, statistics) = try read(Self.hugetlb, as: "hugetlb")
+        #expect(statistics.zeroFillFaults == 1)
+        #expect(statistics.unpaired.firstWritesWithoutAllocation == 3)
+        #expect(statistics.unpaired.firstWritesWithoutGFPZero == 0)
+        let run = try replay(path, policy: "zero-on-fault", profile: BuiltinProfiles.epycZen5VM, timebase: .trace)
+        #expect(run.metrics.faults == 1)
+        #expect(run.metrics.firstWritesWithoutAllocation == 3)
+        #expect(run.noVerdict == nil)
+
+        let lines = Self.hugetlb.split(separator: "\n")
+        // Only the hugetlb faults, and a page-cache page read in a millisecond after the last.
+        let cachePage = "     fault-paths 21803/21803 [000] 64724.967426745:             kmem:mm_page_alloc: page=0x196b50 pfn=0x196b50 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_COMP"
+        let (onlyHugetlb, _) = try read(lines.prefix(3).joined(separator: "\n") + "\n" + cachePage + "\n", as: "hugetlb-only")
+        let none = try replay(onlyHugetlb, policy: "zero-on-fault", profile: BuiltinProfiles.epycZen5VM, timebase: .trace)
+        #expect(none.metrics.faults == 0)
+        #expect(none.metrics.firstWritesWithoutAllocation == 3)
+        #expect(none.noVerdict?.contains("3 first writes to a not-present page took no user page") == true, "\(none.noVerdict ?? "nil")")
+        // A fault still waiting when the trace ends is not counted.
+        #expect(try read(lines.prefix(3).joined(separator: "\n") + "\n", as: "hugetlb-end").statistics.unpaired.firstWritesWithoutAllocation == 2)
+
+        // A page-cache page read in 100 us after the second fault is not the second fault's page.
+        let mixed = [
+            String(lines[0]),
+            String(lines[1]),
+            "     fault-paths 21803/21803 [000] 64724.966268271:             kmem:mm_page_alloc: page=0x196b50 pfn=0x196b50 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_COMP",
+        ]
+        let counted = try read(mixed.joined(separator: "\n") + "\n", as: "hugetlb-mixed").statistics.unpaired
+        #expect(counted.firstWritesWithoutAllocation == 2)
+        #expect(counted.firstWritesWithoutGFPZero == 0)
     }
 
     /// Real lines of `tools/workloads/fault-paths.c` on this project's machine. `readzero`:
@@ -126,8 +174,8 @@ struct HugePageFaultTests {
         #expect(statistics.zeroFillFaults == 2)
         #expect(statistics.zeroFillFaultsByAccessOrder[kernelFirstWrite][0] == 2)
         #expect(statistics.faults(.kernelWriteNotPresent) == 3)
-        #expect(statistics.firstWritesWithoutGFPZero == 1, "the bss page is a file copy-on-write copy")
-        #expect(statistics.zeroedUserPagesWithoutFault == 3)
+        #expect(statistics.unpaired.firstWritesWithoutGFPZero == 1, "the bss page is a file copy-on-write copy")
+        #expect(statistics.unpaired.zeroedUserPagesWithoutFault == 3)
         #expect(statistics.faultPageTables == 3)
 
         let run = try replay(path, policy: "zero-on-fault", profile: BuiltinProfiles.epycZen5VM, timebase: .trace)
@@ -143,8 +191,8 @@ struct HugePageFaultTests {
         let kernelStatistics = try read(moved.joined(separator: "\n") + "\n", as: "kernel-address").statistics
         #expect(kernelStatistics.zeroFillFaults == 0)
         #expect(kernelStatistics.faults(.kernel) == 1)
-        #expect(kernelStatistics.zeroedUserPagesWithoutFault == 1)
-        #expect(kernelStatistics.hugeUserPagesWithoutFault == 0)
+        #expect(kernelStatistics.unpaired.zeroedUserPagesWithoutFault == 1)
+        #expect(kernelStatistics.unpaired.hugeUserPagesWithoutFault == 0)
     }
 
     /// Each case: the `readzero` capture's fault and allocation lines with the fault's kind, address
@@ -183,7 +231,7 @@ struct HugePageFaultTests {
                  fault-paths 20459/20459 [000] 58068.623969964:             kmem:mm_page_alloc: page=0x1b7200 pfn=0x1b7200 order=9 migratetype=1 gfp_flags=GFP_TRANSHUGE|__GFP_NORETRY|__GFP_THISNODE
 
             """, as: "populate-thp")
-        #expect(statistics.hugeUserPagesWithoutFault == 512)
+        #expect(statistics.unpaired.hugeUserPagesWithoutFault == 512)
         #expect(statistics.zeroFillFaults == 0)
         let run = try replay(path, policy: "zero-on-fault", profile: BuiltinProfiles.epycZen5VM, timebase: .trace)
         #expect(run.metrics.hugeUserPagesWithoutFault == 512)

@@ -3,7 +3,9 @@
 //   populate-thp  the same on a MADV_HUGEPAGE range (MADV_POPULATE_WRITE): 2 MiB THPs;
 //   readzero  read() of /dev/zero into a fresh mapping: the kernel's writes fault (0x2, kernel mode);
 //   cow       the parent writes every page, a forked child writes them again (0x7 copies, no zeroing);
-//   dontneed  8 rounds of writing every page and MADV_DONTNEED: the same addresses fault again.
+//   dontneed  8 rounds of writing every page and MADV_DONTNEED: the same addresses fault again;
+//   free      8 rounds of writing every page and MADV_FREE: pages not yet reclaimed are reused, unzeroed;
+//   hugetlb   MAP_HUGETLB (needs vm.nr_hugepages): pool pages cleared in the fault, no allocation event.
 // Base pages only (MADV_NOHUGEPAGE; populate follows the THP setting).
 //
 // build:   cc -O2 -o fault-paths tools/workloads/fault-paths.c
@@ -27,7 +29,7 @@ static char *map(size_t n, int flags) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3 || atoi(argv[2]) <= 0) { fprintf(stderr, "usage: fault-paths populate|populate-thp|readzero|cow|dontneed MIB\n"); return 2; }
+    if (argc != 3 || atoi(argv[2]) <= 0) { fprintf(stderr, "usage: fault-paths populate|populate-thp|readzero|cow|dontneed|free|hugetlb MIB\n"); return 2; }
     const char *mode = argv[1];
     const size_t n = (size_t)atoi(argv[2]) << 20;
     long sum = 0;
@@ -64,6 +66,16 @@ int main(int argc, char **argv) {
             for (size_t i = 0; i < n; i += 4096) p[i + 64 * (size_t)round] = 1;
             madvise(p, n, MADV_DONTNEED);
         }
+    } else if (!strcmp(mode, "free")) {
+        char *p = map(n, 0);
+        for (int round = 0; round < 8; round++) {
+            for (size_t i = 0; i < n; i += 4096) p[i + 64 * (size_t)round] = 1;
+            madvise(p, n, MADV_FREE);
+        }
+    } else if (!strcmp(mode, "hugetlb")) {
+        char *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+        if (p == MAP_FAILED) { perror("mmap MAP_HUGETLB (is vm.nr_hugepages large enough?)"); return 1; }
+        for (size_t i = 0; i < n; i += 4096) p[i] = 1;
     } else {
         fprintf(stderr, "fault-paths: unknown mode '%s'\n", mode);
         return 2;

@@ -280,9 +280,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             for s in shadows.indices { shadows[s].finish(now: now, profile: profile) }
         }
         metrics.spanNs = now
-        metrics.firstWritesWithoutGFPZero = zeroFill.firstWritesWithoutGFPZero
-        metrics.zeroedUserPagesWithoutFault = zeroFill.zeroedUserPagesWithoutFault
-        metrics.hugeUserPagesWithoutFault = zeroFill.hugeUserPagesWithoutFault
+        metrics.unpaired = zeroFill.unpaired
         let counts = CacheCounts(cache: cache, l2: l2), start = cacheCountsAtWindowStart
         metrics.llcAccesses = counts.llcAccesses &- start.llcAccesses
         metrics.llcMisses = counts.llcMisses &- start.llcMisses

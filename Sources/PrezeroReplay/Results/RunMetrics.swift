@@ -1,3 +1,5 @@
+import PrezeroTrace
+
 /// The final value of every metric of one replay: what a result carries from replay to report.
 ///
 /// Each field has exactly one entry in `Metric.all` (JSON name, unit, meaning, how it is
@@ -11,6 +13,7 @@ package struct RunMetrics: Sendable, Equatable {
     package var faultsAfterZeroPageRead: UInt64 = 0
     package var faultPageTables: UInt64 = 0
     package var firstWritesWithoutGFPZero: UInt64 = 0
+    package var firstWritesWithoutAllocation: UInt64 = 0
     package var faultsInKernelMode: UInt64 = 0
     package var zeroedUserPagesWithoutFault: UInt64 = 0
     package var hugeUserPagesWithoutFault: UInt64 = 0
@@ -107,6 +110,24 @@ package struct RunMetrics: Sendable, Equatable {
     package var invariantChecks: UInt64 = 0
 
     package init() {}
+
+    /// The four counts of `ZeroFillFaultMatcher.Unpaired`, read and written as one.
+    package var unpaired: ZeroFillFaultMatcher.Unpaired {
+        get {
+            var u = ZeroFillFaultMatcher.Unpaired()
+            u.firstWritesWithoutGFPZero = firstWritesWithoutGFPZero
+            u.firstWritesWithoutAllocation = firstWritesWithoutAllocation
+            u.zeroedUserPagesWithoutFault = zeroedUserPagesWithoutFault
+            u.hugeUserPagesWithoutFault = hugeUserPagesWithoutFault
+            return u
+        }
+        set {
+            firstWritesWithoutGFPZero = newValue.firstWritesWithoutGFPZero
+            firstWritesWithoutAllocation = newValue.firstWritesWithoutAllocation
+            zeroedUserPagesWithoutFault = newValue.zeroedUserPagesWithoutFault
+            hugeUserPagesWithoutFault = newValue.hugeUserPagesWithoutFault
+        }
+    }
 
     /// Lines priced at `llc_hit_ns`: touches that missed the L2 and hit the LLC, and hot-set re-reads.
     package var linesPricedAsLLCHits: UInt64 { touchLinesLLCHit &+ workingSetRefetchLines }

@@ -10,9 +10,9 @@ package struct RunResult: Sendable, Equatable, Codable {
     /// 4: honest columns, scrubbers as posted, lost frees, touch_source; 5: the private L2 by
     /// default, touch lines by price, verdict ranges; 6: each running task's hot set in its L2;
     /// 7: first writes served without __GFP_ZERO counted; 8: zero-fill faults taken in kernel
-    /// mode replayed, user pages zeroed without a fault counted (this version; metrics a format
-    /// adds carry `Metric.since`).
-    package static let currentFormat = 8
+    /// mode replayed, user pages zeroed without a fault counted; 9: first writes that took no
+    /// page counted (this version; metrics a format adds carry `Metric.since`).
+    package static let currentFormat = 9
 
     package struct Trace: Sendable, Equatable, Codable {
         package var path: String

@@ -49,12 +49,13 @@ public struct ZeroFillFault: Sendable, Equatable {
 ///   allocation by the same task on that CPU (page-table and other kernel allocations in the
 ///   fault are skipped: `GFPClass`); so does a kernel write to a user page (0x2, 0x3 in kernel
 ///   mode: `copy_to_user` into fresh memory), which `do_user_addr_fault` serves the same way. A
-///   write fault that allocated nothing (a file page already cached, a reused copy-on-write
-///   page) waits until the task's next fault or user-page allocation on that CPU;
+///   write fault that allocated nothing (a hugetlb page, a file page already cached, a reused
+///   copy-on-write page) waits until the task's next fault or user-page allocation on that CPU,
+///   and a first write among them is counted (`Unpaired.firstWritesWithoutAllocation`);
 /// - an order-0 `__GFP_ZERO` user page allocated with no fault waiting was zeroed outside any
-///   fault event (`zeroedUserPagesWithoutFault`: populate, mlock, `get_user_pages`);
+///   fault event (`Unpaired.zeroedUserPagesWithoutFault`: populate, mlock, `get_user_pages`);
 /// - order 0 is a zero-fill fault when it carries `__GFP_ZERO`; a first write served by a user
-///   page without it is counted apart (`firstWritesWithoutGFPZero`): a shmem or tmpfs page, which
+///   page without it is counted apart (`Unpaired.firstWritesWithoutGFPZero`): a shmem or tmpfs page, which
 ///   `shmem_get_folio_gfp` clears with `clear_highpage` after allocating it, a copy-on-write copy
 ///   of a private file page (`do_cow_fault`) or a swap-in, which the tracepoints do not tell apart;
 /// - above order 0, after a first write only, a THP gfp mask (`GFP_TRANSHUGE*`, which never
@@ -68,28 +69,45 @@ public struct ZeroFillFault: Sendable, Equatable {
 public struct ZeroFillFaultMatcher: Sendable {
     public let pmdOrder: Int
     private var pending: [Pending?]
-    /// First writes to a not-present page (0x6, or 0x2 from the kernel) served by an order-0 user
-    /// page allocated without `__GFP_ZERO` within `faultAllocationWindowNs` of the fault:
-    /// shmem/tmpfs zero-fills, file copy-on-write copies, page-cache pages read in for a shared
-    /// file mapping, swap-ins; not told apart, so not zero-fill faults here. At most that many: a
-    /// fault that allocated nothing (its page was cached) can still pair with a later allocation
-    /// inside the window.
-    public private(set) var firstWritesWithoutGFPZero: UInt64 = 0
     /// How soon after its fault an allocation without `__GFP_ZERO` counts as the fault's: the
     /// allocation comes first in the fault (`do_cow_fault`'s `folio_prealloc`, shmem's
     /// `shmem_alloc_folio`), 1-2 us after the fault event in this project's captures; a fault
     /// that allocated nothing is not kept waiting for the task's next `read()`'s page-cache page.
     public static let faultAllocationWindowNs: UInt64 = 50_000
-    /// Order-0 user pages allocated with `__GFP_ZERO` while no fault of their task waited on
-    /// their CPU: `handle_mm_fault` called without an exception (`MAP_POPULATE`, `mlock`,
-    /// `MADV_POPULATE_WRITE`, `get_user_pages` for O_DIRECT or a device), or a fault the capture
-    /// lost. Zero requests like any other to a replay, but in no fault figure.
-    public private(set) var zeroedUserPagesWithoutFault: UInt64 = 0
-    /// Base pages of THP/mTHP folios (a `GFP_TRANSHUGE*` mask) allocated while no fault of their
-    /// task waited on their CPU: a populated THP range, which `do_huge_pmd_anonymous_page`
-    /// clears as a fault would, or a collapse (khugepaged, `MADV_COLLAPSE`) or migration, which
-    /// copies into it; not told apart, so not zeroed by a replay.
-    public private(set) var hugeUserPagesWithoutFault: UInt64 = 0
+    /// What the matcher saw of user pages and first writes that were not zero-fill faults.
+    public private(set) var unpaired = Unpaired()
+
+    /// User pages and first writes the matcher could not pair into a zero-fill fault: each count
+    /// is reported, none is replayed as a fault.
+    public struct Unpaired: Sendable, Equatable {
+        /// First writes to a not-present page (0x6, or 0x2 from the kernel) served by an order-0 user
+        /// page allocated without `__GFP_ZERO` within `faultAllocationWindowNs` of the fault:
+        /// shmem/tmpfs zero-fills, file copy-on-write copies, page-cache pages read in for a shared
+        /// file mapping, swap-ins; not told apart, so not zero-fill faults here. At most that many: a
+        /// fault that allocated nothing (its page was cached) can still pair with a later allocation
+        /// inside the window.
+        public var firstWritesWithoutGFPZero: UInt64 = 0
+        /// First writes to a not-present page (0x6, or 0x2 from the kernel) that took no user page:
+        /// the task's next fault on that CPU came first, or the only allocation came later than
+        /// `faultAllocationWindowNs` without `__GFP_ZERO`. A hugetlb fault (its page comes from the
+        /// hugetlb pool and `hugetlb_no_page` clears it with `folio_zero_user`), a write to a shared
+        /// file or shmem page already in the page cache (`do_shared_fault`), or a fault that lost a race
+        /// for its page; the tracepoints do not tell these apart. At most that many: a fault preempted
+        /// before its allocation, whose CPU took another task's fault meanwhile, counts here too.
+        public var firstWritesWithoutAllocation: UInt64 = 0
+        /// Order-0 user pages allocated with `__GFP_ZERO` while no fault of their task waited on
+        /// their CPU: `handle_mm_fault` called without an exception (`MAP_POPULATE`, `mlock`,
+        /// `MADV_POPULATE_WRITE`, `get_user_pages` for O_DIRECT or a device), or a fault the capture
+        /// lost. Zero requests like any other to a replay, but in no fault figure.
+        public var zeroedUserPagesWithoutFault: UInt64 = 0
+        /// Base pages of THP/mTHP folios (a `GFP_TRANSHUGE*` mask) allocated while no fault of their
+        /// task waited on their CPU: a populated THP range, which `do_huge_pmd_anonymous_page`
+        /// clears as a fault would, or a collapse (khugepaged, `MADV_COLLAPSE`) or migration, which
+        /// copies into it; not told apart, so not zeroed by a replay.
+        public var hugeUserPagesWithoutFault: UInt64 = 0
+
+        public init() {}
+    }
 
     struct Pending: Sendable {
         var pid: Int32
@@ -149,10 +167,17 @@ public struct ZeroFillFaultMatcher: Sendable {
         case .kernelWriteProtection: access = .kernelWriteAfterZeroPageRead
         case .kernel: return  // a kernel read (copy_from_user) inside a user fault does not end it
         default:
-            pending[slot] = nil
+            endUnserved(slot)
             return
         }
+        endUnserved(slot)
         pending[slot] = Pending(pid: fault.pid, timestampNs: fault.timestampNs, address: fault.address, access: access, commClass: fault.commClass)
+    }
+
+    /// Ends the fault waiting on `slot` before any user page came for it.
+    private mutating func endUnserved(_ slot: Int) {
+        if let fault = pending[slot], fault.access.isFirstWrite { unpaired.firstWritesWithoutAllocation += 1 }
+        pending[slot] = nil
     }
 
     private mutating func match(_ alloc: TraceEvent) -> ZeroFillFault? {
@@ -160,9 +185,9 @@ public struct ZeroFillFaultMatcher: Sendable {
         guard alloc.flags.contains(.gfpUser), !alloc.failed else { return nil }
         guard let fault = pending[slot], fault.pid == alloc.pid else {
             if alloc.order == 0 && alloc.wantsZero {
-                zeroedUserPagesWithoutFault += 1
+                unpaired.zeroedUserPagesWithoutFault += 1
             } else if alloc.order > 0 && alloc.flags.contains(.gfpTransHuge) && alloc.order < 64 {
-                hugeUserPagesWithoutFault &+= 1 << UInt64(alloc.order)
+                unpaired.hugeUserPagesWithoutFault &+= 1 << UInt64(alloc.order)
             }
             return nil
         }
@@ -176,8 +201,12 @@ public struct ZeroFillFaultMatcher: Sendable {
             // and copies into a base page.
             folio = order == pmdOrder ? .thp : .mthp
         } else {
-            if fault.access.isFirstWrite && order == 0 && alloc.timestampNs &- fault.timestampNs <= Self.faultAllocationWindowNs {
-                firstWritesWithoutGFPZero += 1
+            if fault.access.isFirstWrite && order == 0 {
+                if alloc.timestampNs &- fault.timestampNs <= Self.faultAllocationWindowNs {
+                    unpaired.firstWritesWithoutGFPZero += 1
+                } else {
+                    unpaired.firstWritesWithoutAllocation += 1
+                }
             }
             return nil
         }

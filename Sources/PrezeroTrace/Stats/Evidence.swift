@@ -45,10 +45,22 @@ public enum Evidence {
             + "do not tell them apart, so no replay zeroes them: a verdict leaves out the clearing of the populated ones."
     }
 
-    public static func missing(
-        events: [String: Int], zeroFillFaults: UInt64, firstWritesWithoutGFPZero: UInt64 = 0, zeroedUserPagesWithoutFault: UInt64 = 0,
-        hugeUserPagesWithoutFault: UInt64 = 0
-    ) -> String? {
+    /// What first writes that took no user page are (mm/hugetlb.c `hugetlb_no_page`, mm/memory.c
+    /// `do_shared_fault`), and why no verdict counts them; `brief`: one clause for a report's
+    /// paragraph.
+    public static func withoutAllocation(_ count: UInt64, brief: Bool = false) -> String {
+        if brief {
+            return "\(count) first writes took no page from the allocator: hugetlb faults (pool pages, cleared in the fault), "
+                + "writes to shared file or shmem pages already cached, or faults that lost a race; not told apart, so not replayed."
+        }
+        return "\(count) first writes to a not-present page took no user page from the page allocator: hugetlb faults, whose "
+            + "pages come from the hugetlb pool (hugetlb_no_page clears each with folio_zero_user, 2 MiB or 1 GiB at a time), "
+            + "writes to a shared file or shmem page already in the page cache (do_shared_fault), or faults that lost a race "
+            + "for their page to another thread. The kmem and exceptions tracepoints do not tell these apart, so no replay "
+            + "counts them: a verdict leaves out the clearing of the hugetlb ones."
+    }
+
+    public static func missing(events: [String: Int], zeroFillFaults: UInt64, unpaired: ZeroFillFaultMatcher.Unpaired = .init()) -> String? {
         let capture = "; capture with tools/capture-perf.sh (it records kmem and exceptions tracepoints)"
         var absent: [String] = []
         if (events["kmem:mm_page_alloc"] ?? 0) == 0 { absent.append("kmem:mm_page_alloc") }
@@ -62,9 +74,10 @@ public enum Evidence {
         if zeroFillFaults == 0 {
             let why = "no verdict: the capture has no zero-fill faults (a user or kernel write to a not-present user page followed by its zeroed allocation)"
             var reason = why
-            if firstWritesWithoutGFPZero > 0 { reason += "; " + withoutGFPZero(firstWritesWithoutGFPZero) }
-            if zeroedUserPagesWithoutFault > 0 { reason += "; " + zeroedWithoutFault(zeroedUserPagesWithoutFault) }
-            if hugeUserPagesWithoutFault > 0 { reason += "; " + hugeWithoutFault(hugeUserPagesWithoutFault) }
+            if unpaired.firstWritesWithoutGFPZero > 0 { reason += "; " + withoutGFPZero(unpaired.firstWritesWithoutGFPZero) }
+            if unpaired.firstWritesWithoutAllocation > 0 { reason += "; " + withoutAllocation(unpaired.firstWritesWithoutAllocation) }
+            if unpaired.zeroedUserPagesWithoutFault > 0 { reason += "; " + zeroedWithoutFault(unpaired.zeroedUserPagesWithoutFault) }
+            if unpaired.hugeUserPagesWithoutFault > 0 { reason += "; " + hugeWithoutFault(unpaired.hugeUserPagesWithoutFault) }
             return reason
         }
         return nil

@@ -38,12 +38,8 @@ public struct TraceStatistics: TraceEventSink {
         repeating: [UInt64](repeating: 0, count: maxOrder), count: ZeroFillFault.Access.allCases.count)
     private var zeroFill: ZeroFillFaultMatcher
     public var pmdOrder: Int { zeroFill.pmdOrder }
-    /// `ZeroFillFaultMatcher.firstWritesWithoutGFPZero`.
-    public var firstWritesWithoutGFPZero: UInt64 { zeroFill.firstWritesWithoutGFPZero }
-    /// `ZeroFillFaultMatcher.zeroedUserPagesWithoutFault`.
-    public var zeroedUserPagesWithoutFault: UInt64 { zeroFill.zeroedUserPagesWithoutFault }
-    /// `ZeroFillFaultMatcher.hugeUserPagesWithoutFault`.
-    public var hugeUserPagesWithoutFault: UInt64 { zeroFill.hugeUserPagesWithoutFault }
+    /// User pages and first writes that were not zero-fill faults (`ZeroFillFaultMatcher.Unpaired`).
+    public var unpaired: ZeroFillFaultMatcher.Unpaired { zeroFill.unpaired }
     public private(set) var allocationsByComm: [UInt64] = []
     public private(set) var allocatedPagesByComm: [UInt64] = []
     public private(set) var batchedFrees: UInt64 = 0
