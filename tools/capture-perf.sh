@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Record the page-allocator, fault and scheduler tracepoints prezero uses, system-wide, while
-# COMMAND runs; write NAME.perf.data.zst (the recording, compressed: prezero reads it directly),
-# NAME.perf.txt.zst (its perf script text; --no-text skips it) and NAME.meta.json (machine
-# snapshot, including what `perf kmem --page stat` printed for the same perf.data, as a cross-check).
+# Record the page-allocator, fault, scheduler and memory-counter (kmem:rss_stat) tracepoints
+# prezero uses, system-wide, while COMMAND runs; write NAME.perf.data.zst (the recording,
+# compressed: prezero reads it directly), NAME.perf.txt.zst (its perf script text; --no-text
+# skips it) and NAME.meta.json (machine snapshot, including what `perf kmem --page stat`
+# printed for the same perf.data, as a cross-check).
 # Mounts tracefs first when it is not mounted (as root); writes all outputs or, if the recording
 # fails or holds no mm_page_alloc event, none, and exits non-zero.
 #
@@ -19,7 +20,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/tracefs.sh"
 
 name=capture level=12 mmap_pages=1024 keep=0 drop_zone=0 text=1 touch_seconds=0
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 while [ $# -gt 0 ]; do
     case "$1" in
         -o) name=$2; shift 2;;

@@ -47,7 +47,7 @@ package enum Replay {
             parameters: policy.parameters.asStrings, metrics: RunMetrics(engine.metrics),
             invariantViolations: engine.invariantProblems, firstAnomalies: engine.metrics.firstAnomaly)
         result.diagnostics = read.diagnostics
-        result.noVerdict = Evidence.missing(events: read.eventNameCounts, zeroFillFaults: engine.metrics.faults, unpaired: engine.metrics.unpaired)
+        result.noVerdict = Evidence.missing(events: read.eventNameCounts, zeroFillFaults: engine.metrics.faults, tally: engine.metrics.tally)
         result.touchShadows = engine.shadows.map { shadow in
             var metrics = engine.metrics
             metrics.touchNs = shadow.touchNs

@@ -512,10 +512,10 @@ package struct ComparisonReport {
             text += " Not in the verdicts: " + Evidence.hugeWithoutFault(base.metrics.hugeUserPagesWithoutFault, brief: true)
         }
         if let base = group.runs.first(where: { $0.policy == baseline }), base.metrics.firstWritesWithoutGFPZero > 0 {
-            text += " Not in the verdicts: " + Evidence.withoutGFPZero(base.metrics.firstWritesWithoutGFPZero)
+            text += " Not in the verdicts: " + Evidence.withoutGFPZero(base.metrics.tally)
         }
         if let base = group.runs.first(where: { $0.policy == baseline }), base.metrics.firstWritesWithoutAllocation > 0 {
-            text += " Not in the verdicts: " + Evidence.withoutAllocation(base.metrics.firstWritesWithoutAllocation, brief: true)
+            text += " Not in the verdicts: " + Evidence.withoutAllocation(base.metrics.tally, brief: true)
         }
         return text
     }

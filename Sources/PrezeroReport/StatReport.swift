@@ -116,8 +116,21 @@ package struct StatReport: Codable, Sendable {
     /// swap-in): not zero-fill faults here (`ZeroFillFaultMatcher.firstWritesWithoutGFPZero`).
     package var firstWritesWithoutGFPZero: UInt64
     /// First writes that took no user page (hugetlb, a cached shared page, a lost race):
-    /// `ZeroFillFaultMatcher.Unpaired.firstWritesWithoutAllocation`.
+    /// `ZeroFillFaultMatcher.Tally.firstWritesWithoutAllocation`.
     package var firstWritesWithoutAllocation: UInt64
+    /// `kmem:rss_stat` events, and what they told of the two counts above
+    /// (`ZeroFillFaultMatcher.Tally`).
+    package var memoryCounterEvents: UInt64
+    package var shmemZeroFills: UInt64
+    package var firstWritesToCachedPages: UInt64
+    package var zeroFillFaultsWithCounter: UInt64
+    package var tally: ZeroFillFaultMatcher.Tally {
+        ZeroFillFaultMatcher.Tally(
+            firstWritesWithoutGFPZero: firstWritesWithoutGFPZero, firstWritesWithoutAllocation: firstWritesWithoutAllocation,
+            zeroedUserPagesWithoutFault: zeroedUserPagesWithoutFault, hugeUserPagesWithoutFault: hugeUserPagesWithoutFault,
+            memoryCounterEvents: memoryCounterEvents, shmemZeroFills: shmemZeroFills, firstWritesToCachedPages: firstWritesToCachedPages,
+            zeroFillFaults: zeroFillFaults.reduce(0) { $0 &+ $1.faults }, zeroFillFaultsWithCounter: zeroFillFaultsWithCounter)
+    }
     /// Order-0 user pages zeroed at allocation with no fault waiting (populate, mlock,
     /// `get_user_pages`): `ZeroFillFaultMatcher.zeroedUserPagesWithoutFault`.
     package var zeroedUserPagesWithoutFault: UInt64
@@ -209,10 +222,14 @@ package struct StatReport: Codable, Sendable {
         }
         zeroFillFaults = zeroFill.sorted { ($0.order, $0.access) < ($1.order, $1.access) }
         faultPageTables = s.faultPageTables
-        firstWritesWithoutGFPZero = s.unpaired.firstWritesWithoutGFPZero
-        firstWritesWithoutAllocation = s.unpaired.firstWritesWithoutAllocation
-        zeroedUserPagesWithoutFault = s.unpaired.zeroedUserPagesWithoutFault
-        hugeUserPagesWithoutFault = s.unpaired.hugeUserPagesWithoutFault
+        firstWritesWithoutGFPZero = s.tally.firstWritesWithoutGFPZero
+        firstWritesWithoutAllocation = s.tally.firstWritesWithoutAllocation
+        memoryCounterEvents = s.tally.memoryCounterEvents
+        shmemZeroFills = s.tally.shmemZeroFills
+        firstWritesToCachedPages = s.tally.firstWritesToCachedPages
+        zeroFillFaultsWithCounter = s.tally.zeroFillFaultsWithCounter
+        zeroedUserPagesWithoutFault = s.tally.zeroedUserPagesWithoutFault
+        hugeUserPagesWithoutFault = s.tally.hugeUserPagesWithoutFault
         let m = read.metadata
         kernelSettings = KernelSettings(
             thpEnabled: m?.thpEnabled, thpDefrag: m?.thpDefrag, hpagePmdSize: m?.hpagePmdSize, mthpEnabled: m?.mthpEnabled,
@@ -239,7 +256,7 @@ package struct StatReport: Codable, Sendable {
 
         idleIntervalsClosedWithoutSwitch = s.idle.closedWithoutSwitch
         notes = read.notes
-        noVerdict = Evidence.missing(events: read.eventNameCounts, zeroFillFaults: s.zeroFillFaults, unpaired: s.unpaired)
+        noVerdict = Evidence.missing(events: read.eventNameCounts, zeroFillFaults: s.zeroFillFaults, tally: s.tally)
         if s.touches.pages > 0 {
             var histogram: [String: Int] = [:]
             for bucket in s.touches.histogram { histogram[bucket.label] = bucket.pages }
@@ -353,11 +370,13 @@ package struct StatReport: Codable, Sendable {
         if !zeroFillFaults.isEmpty { out += "page-table pages allocated inside them            " + F.right(String(faultPageTables), 10) + "\n" }
         if firstWritesWithoutGFPZero > 0 {
             out += "first writes served without __GFP_ZERO (not counted) " + F.right(String(firstWritesWithoutGFPZero), 7) + "\n"
-            out += "  " + Evidence.withoutGFPZero(firstWritesWithoutGFPZero) + "\n"
+            if tally.countersTellEachFault { out += "  of them shmem pages (kmem:rss_stat)             " + F.right(String(shmemZeroFills), 10) + "\n" }
+            out += "  " + Evidence.withoutGFPZero(tally) + "\n"
         }
         if firstWritesWithoutAllocation > 0 {
             out += "first writes that took no page (not counted)      " + F.right(String(firstWritesWithoutAllocation), 10) + "\n"
-            out += "  " + Evidence.withoutAllocation(firstWritesWithoutAllocation) + "\n"
+            if tally.countersTellEachFault { out += "  of them mapping a cached page (kmem:rss_stat)   " + F.right(String(firstWritesToCachedPages), 10) + "\n" }
+            out += "  " + Evidence.withoutAllocation(tally) + "\n"
         }
         if zeroedUserPagesWithoutFault > 0 {
             out += "user pages zeroed without a fault (not counted)   " + F.right(String(zeroedUserPagesWithoutFault), 10) + "\n"

@@ -50,7 +50,7 @@ struct HugePageFaultTests {
         #expect(statistics.zeroFillFaultsByAccessOrder[thp][9] == 1)
         #expect(statistics.zeroFillFaultsByAccessOrder[zeroPage][0] == 1, "the copy-on-write copy is not a zero-fill")
         #expect(statistics.zeroFillFaultsByAccessOrder[thp][0] == 0, "the page table after the THP is not a fault")
-        #expect(statistics.unpaired.firstWritesWithoutGFPZero == 0, "the copy-on-write copy (0x7) is not a first write")
+        #expect(statistics.tally.firstWritesWithoutGFPZero == 0, "the copy-on-write copy (0x7) is not a first write")
     }
 
     /// Real lines of a python3 run on this project's machine writing one byte every 16 KiB of
@@ -74,7 +74,7 @@ struct HugePageFaultTests {
     @Test func firstWritesWithoutGFPZeroAreCountedApart() throws {
         let (path, statistics) = try read(Self.shmem, as: "shmem")
         #expect(statistics.zeroFillFaults == 1)
-        #expect(statistics.unpaired.firstWritesWithoutGFPZero == 3)
+        #expect(statistics.tally.firstWritesWithoutGFPZero == 3)
         let run = try replay(path, policy: "zero-on-fault", profile: BuiltinProfiles.epycZen5VM, timebase: .trace)
         #expect(run.metrics.faults == 1)
         #expect(run.metrics.firstWritesWithoutGFPZero == 3)
@@ -91,7 +91,7 @@ struct HugePageFaultTests {
         let delayed = Self.shmem.split(separator: "\n").dropFirst(2).prefix(2).map { line in
             line.contains("mm_page_alloc") ? line.replacingOccurrences(of: "52903.2138", with: "52903.2148") : String(line)
         }
-        #expect(try read(delayed.joined(separator: "\n") + "\n", as: "shmem-late").statistics.unpaired.firstWritesWithoutGFPZero == 0)
+        #expect(try read(delayed.joined(separator: "\n") + "\n", as: "shmem-late").statistics.tally.firstWritesWithoutGFPZero == 0)
     }
 
     /// Real lines of `fault-paths hugetlb 64` (MAP_HUGETLB, vm.nr_hugepages=64): each first write
@@ -113,8 +113,8 @@ struct HugePageFaultTests {
     @Test func firstWritesWithoutAllocationAreCountedApart() throws {
         let (path, statistics) = try read(Self.hugetlb, as: "hugetlb")
         #expect(statistics.zeroFillFaults == 1)
-        #expect(statistics.unpaired.firstWritesWithoutAllocation == 3)
-        #expect(statistics.unpaired.firstWritesWithoutGFPZero == 0)
+        #expect(statistics.tally.firstWritesWithoutAllocation == 3)
+        #expect(statistics.tally.firstWritesWithoutGFPZero == 0)
         let run = try replay(path, policy: "zero-on-fault", profile: BuiltinProfiles.epycZen5VM, timebase: .trace)
         #expect(run.metrics.faults == 1)
         #expect(run.metrics.firstWritesWithoutAllocation == 3)
@@ -129,7 +129,7 @@ struct HugePageFaultTests {
         #expect(none.metrics.firstWritesWithoutAllocation == 3)
         #expect(none.noVerdict?.contains("3 first writes to a not-present page took no user page") == true, "\(none.noVerdict ?? "nil")")
         // A fault still waiting when the trace ends is not counted.
-        #expect(try read(lines.prefix(3).joined(separator: "\n") + "\n", as: "hugetlb-end").statistics.unpaired.firstWritesWithoutAllocation == 2)
+        #expect(try read(lines.prefix(3).joined(separator: "\n") + "\n", as: "hugetlb-end").statistics.tally.firstWritesWithoutAllocation == 2)
 
         // A page-cache page read in 100 us after the second fault is not the second fault's page.
         let mixed = [
@@ -137,9 +137,59 @@ struct HugePageFaultTests {
             String(lines[1]),
             "     fault-paths 21803/21803 [000] 64724.966268271:             kmem:mm_page_alloc: page=0x196b50 pfn=0x196b50 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_COMP",
         ]
-        let counted = try read(mixed.joined(separator: "\n") + "\n", as: "hugetlb-mixed").statistics.unpaired
+        let counted = try read(mixed.joined(separator: "\n") + "\n", as: "hugetlb-mixed").statistics.tally
         #expect(counted.firstWritesWithoutAllocation == 2)
         #expect(counted.firstWritesWithoutGFPZero == 0)
+    }
+
+    /// Real lines of captures with `kmem:rss_stat` (Linux 6.18, `tools/capture-perf.sh`), their
+    /// timestamps shifted into one sequence: a zero-fill fault and its `MM_ANONPAGES` move (`shmem-sparse.py`); a shared file's
+    /// cached page written (`fault-paths shared-file`: no user page, `MM_FILEPAGES`); two shmem
+    /// faults, one whose page came 95 us late, each moving `MM_SHMEMPAGES` (`shmem-sparse.py`); a
+    /// hugetlb fault, which moves no counter (`fault-paths hugetlb`), ended by the next fault.
+    static let counted = """
+             python3 28066/28066 [000] 65364.127078251:     exceptions:page_fault_user: address=0x7f9209049008 ip=0x7f920905923e error_code=0x6
+             python3 28066/28066 [000] 65364.127081857:             kmem:mm_page_alloc: page=0x1192cd pfn=0x1192cd order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_ZERO|__GFP_COMP
+             python3 28066/28066 [000] 65364.127083449:                  kmem:rss_stat: mm_id=792255588 curr=1 type=MM_ANONPAGES size=36864B
+         fault-paths 27285/27285 [001] 65364.200384554:     exceptions:page_fault_user: address=0x7f47d3800000 ip=0x55795166c315 error_code=0x6
+         fault-paths 27285/27285 [001] 65364.200390783:             kmem:mm_page_alloc: page=0x18fdf9 pfn=0x18fdf9 order=0 migratetype=0 gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_ZERO|__GFP_COMP
+         fault-paths 27285/27285 [001] 65364.200441919:                  kmem:rss_stat: mm_id=129809139 curr=1 type=MM_FILEPAGES size=2445312B
+             python3 28066/28066 [001] 65364.295978278:     exceptions:page_fault_user: address=0x7fef65bdc000 ip=0x7fef71d12b03 error_code=0x6
+             python3 28066/28066 [001] 65364.295980341:             kmem:mm_page_alloc: page=0x14f09d pfn=0x14f09d order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_COMP
+             python3 28066/28066 [001] 65364.295984798:                  kmem:rss_stat: mm_id=129809139 curr=1 type=MM_SHMEMPAGES size=8192B
+             python3 28066/28066 [001] 65364.311340108:     exceptions:page_fault_user: address=0x7fef67e04000 ip=0x7fef71d12b03 error_code=0x6
+             python3 28066/28066 [001] 65364.311434759:             kmem:mm_page_alloc: page=0x139bf9 pfn=0x139bf9 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_COMP
+             python3 28066/28066 [001] 65364.311438855:                  kmem:rss_stat: mm_id=129809139 curr=1 type=MM_SHMEMPAGES size=8962048B
+         fault-paths 21803/21803 [000] 65364.965889317:     exceptions:page_fault_user: address=0x7ffaf0e00000 ip=0x563eab4a8230 error_code=0x6
+         fault-paths 21803/21803 [000] 65364.966168271:     exceptions:page_fault_user: address=0x7ffaf1000000 ip=0x563eab4a8230 error_code=0x4
+
+        """
+
+    /// With memory counters that move at each fault (every zero-fill fault's did), a first write's
+    /// next counter says what it mapped: shmem pages (a late allocation too) are counted as shmem
+    /// zero-fills, a cached file page as such, and the hugetlb fault is what moved none.
+    @Test func memoryCountersSayWhatAFirstWriteMapped() throws {
+        let (path, statistics) = try read(Self.counted, as: "counted")
+        let tally = statistics.tally
+        #expect(statistics.zeroFillFaults == 1)
+        #expect(tally.memoryCounterEvents == 4)
+        #expect(tally.zeroFillFaultsWithCounter == 1)
+        #expect(tally.countersTellEachFault)
+        #expect(tally.firstWritesWithoutGFPZero == 2, "the late shmem page is the fault's: its counter moved")
+        #expect(tally.shmemZeroFills == 2)
+        #expect(tally.firstWritesWithoutAllocation == 2)
+        #expect(tally.firstWritesToCachedPages == 1, "the file page; the hugetlb fault moved no counter")
+        let run = try replay(path, policy: "zero-on-fault", profile: BuiltinProfiles.epycZen5VM, timebase: .trace)
+        #expect(run.metrics.tally == tally)
+        #expect(Evidence.withoutAllocation(tally).contains("the other 1 moved no counter: hugetlb faults"))
+
+        // Without the counters (an older capture) nothing is told apart, and the late page is not
+        // the fault's.
+        let bare = try read(Self.counted.split(separator: "\n").filter { !$0.contains("rss_stat") }.joined(separator: "\n") + "\n", as: "uncounted")
+        #expect(!bare.statistics.tally.countersTellEachFault)
+        #expect(bare.statistics.tally.firstWritesWithoutGFPZero == 1)
+        #expect(bare.statistics.tally.firstWritesWithoutAllocation == 3)
+        #expect(!Evidence.withoutGFPZero(bare.statistics.tally).contains("MM_SHMEMPAGES"))
     }
 
     /// Real lines of `tools/workloads/fault-paths.c` on this project's machine. `readzero`:
@@ -174,8 +224,8 @@ struct HugePageFaultTests {
         #expect(statistics.zeroFillFaults == 2)
         #expect(statistics.zeroFillFaultsByAccessOrder[kernelFirstWrite][0] == 2)
         #expect(statistics.faults(.kernelWriteNotPresent) == 3)
-        #expect(statistics.unpaired.firstWritesWithoutGFPZero == 1, "the bss page is a file copy-on-write copy")
-        #expect(statistics.unpaired.zeroedUserPagesWithoutFault == 3)
+        #expect(statistics.tally.firstWritesWithoutGFPZero == 1, "the bss page is a file copy-on-write copy")
+        #expect(statistics.tally.zeroedUserPagesWithoutFault == 3)
         #expect(statistics.faultPageTables == 3)
 
         let run = try replay(path, policy: "zero-on-fault", profile: BuiltinProfiles.epycZen5VM, timebase: .trace)
@@ -191,8 +241,8 @@ struct HugePageFaultTests {
         let kernelStatistics = try read(moved.joined(separator: "\n") + "\n", as: "kernel-address").statistics
         #expect(kernelStatistics.zeroFillFaults == 0)
         #expect(kernelStatistics.faults(.kernel) == 1)
-        #expect(kernelStatistics.unpaired.zeroedUserPagesWithoutFault == 1)
-        #expect(kernelStatistics.unpaired.hugeUserPagesWithoutFault == 0)
+        #expect(kernelStatistics.tally.zeroedUserPagesWithoutFault == 1)
+        #expect(kernelStatistics.tally.hugeUserPagesWithoutFault == 0)
     }
 
     /// Each case: the `readzero` capture's fault and allocation lines with the fault's kind, address
@@ -231,7 +281,7 @@ struct HugePageFaultTests {
                  fault-paths 20459/20459 [000] 58068.623969964:             kmem:mm_page_alloc: page=0x1b7200 pfn=0x1b7200 order=9 migratetype=1 gfp_flags=GFP_TRANSHUGE|__GFP_NORETRY|__GFP_THISNODE
 
             """, as: "populate-thp")
-        #expect(statistics.unpaired.hugeUserPagesWithoutFault == 512)
+        #expect(statistics.tally.hugeUserPagesWithoutFault == 512)
         #expect(statistics.zeroFillFaults == 0)
         let run = try replay(path, policy: "zero-on-fault", profile: BuiltinProfiles.epycZen5VM, timebase: .trace)
         #expect(run.metrics.hugeUserPagesWithoutFault == 512)

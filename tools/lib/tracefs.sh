@@ -38,11 +38,13 @@ require_tracefs() {
 # available_events TOOL: the events prezero uses that this kernel has, comma-separated (after
 # require_tracefs). The page events are required: a trace without them is useless to prezero,
 # so their absence is an error (return 1), while a missing optional event is a note.
+# kmem:rss_stat (one per fault that maps a page, and at unmap) says what a first write mapped:
+# shmem, a cached file page, or nothing (hugetlb).
 available_events() {
     local tool=$1 wanted e list="" missing=""
     wanted="kmem:mm_page_alloc kmem:mm_page_free kmem:mm_page_free_batched kmem:mm_page_alloc_zone_locked
             kmem:mm_page_pcpu_drain exceptions:page_fault_user exceptions:page_fault_kernel sched:sched_switch
-            sched:sched_process_exec sched:sched_process_fork sched:sched_process_exit"
+            sched:sched_process_exec sched:sched_process_fork sched:sched_process_exit kmem:rss_stat"
     for e in $wanted; do
         if [ -d "$TRACEFS/events/${e%%:*}/${e#*:}" ]; then
             list+="${list:+,}$e"

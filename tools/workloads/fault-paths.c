@@ -5,7 +5,9 @@
 //   cow       the parent writes every page, a forked child writes them again (0x7 copies, no zeroing);
 //   dontneed  8 rounds of writing every page and MADV_DONTNEED: the same addresses fault again;
 //   free      8 rounds of writing every page and MADV_FREE: pages not yet reclaimed are reused, unzeroed;
-//   hugetlb   MAP_HUGETLB (needs vm.nr_hugepages): pool pages cleared in the fault, no allocation event.
+//   hugetlb   MAP_HUGETLB (needs vm.nr_hugepages): pool pages cleared in the fault, no allocation event;
+//   shared-file  a file written, then mapped MAP_SHARED and written again: its pages are in the page
+//             cache, so each first write maps one and allocates nothing.
 // Base pages only (MADV_NOHUGEPAGE; populate follows the THP setting).
 //
 // build:   cc -O2 -o fault-paths tools/workloads/fault-paths.c
@@ -29,7 +31,7 @@ static char *map(size_t n, int flags) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3 || atoi(argv[2]) <= 0) { fprintf(stderr, "usage: fault-paths populate|populate-thp|readzero|cow|dontneed|free|hugetlb MIB\n"); return 2; }
+    if (argc != 3 || atoi(argv[2]) <= 0) { fprintf(stderr, "usage: fault-paths populate|populate-thp|readzero|cow|dontneed|free|hugetlb|shared-file MIB\n"); return 2; }
     const char *mode = argv[1];
     const size_t n = (size_t)atoi(argv[2]) << 20;
     long sum = 0;
@@ -75,6 +77,18 @@ int main(int argc, char **argv) {
     } else if (!strcmp(mode, "hugetlb")) {
         char *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
         if (p == MAP_FAILED) { perror("mmap MAP_HUGETLB (is vm.nr_hugepages large enough?)"); return 1; }
+        for (size_t i = 0; i < n; i += 4096) p[i] = 1;
+    } else if (!strcmp(mode, "shared-file")) {
+        char path[] = "/tmp/fault-paths-XXXXXX";
+        int fd = mkstemp(path);
+        if (fd < 0) { perror("mkstemp"); return 1; }
+        unlink(path);
+        char *block = calloc(1, 1 << 20);
+        for (size_t off = 0; off < n; off += 1 << 20)
+            if (write(fd, block, 1 << 20) != 1 << 20) { perror("write"); return 1; }
+        char *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (p == MAP_FAILED) { perror("mmap"); return 1; }
+        madvise(p, n, MADV_RANDOM);  // one fault per page, no fault-around
         for (size_t i = 0; i < n; i += 4096) p[i] = 1;
     } else {
         fprintf(stderr, "fault-paths: unknown mode '%s'\n", mode);

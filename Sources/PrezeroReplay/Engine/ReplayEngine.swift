@@ -239,6 +239,8 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             metrics.lostEvents &+= event.lostCount
         case .touch:
             cost = laterTouch(event)
+        case .rssStat:
+            _ = zeroFill.observe(event)
         case .pageFreeBatched, .pageAllocZoneLocked, .pagePcpuDrain, .processExec, .processFork, .processExit:
             break
         }
@@ -280,7 +282,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             for s in shadows.indices { shadows[s].finish(now: now, profile: profile) }
         }
         metrics.spanNs = now
-        metrics.unpaired = zeroFill.unpaired
+        metrics.tally = zeroFill.tally
         let counts = CacheCounts(cache: cache, l2: l2), start = cacheCountsAtWindowStart
         metrics.llcAccesses = counts.llcAccesses &- start.llcAccesses
         metrics.llcMisses = counts.llcMisses &- start.llcMisses

@@ -14,6 +14,10 @@ package struct RunMetrics: Sendable, Equatable {
     package var faultPageTables: UInt64 = 0
     package var firstWritesWithoutGFPZero: UInt64 = 0
     package var firstWritesWithoutAllocation: UInt64 = 0
+    package var memoryCounterEvents: UInt64 = 0
+    package var shmemZeroFills: UInt64 = 0
+    package var firstWritesToCachedPages: UInt64 = 0
+    package var zeroFillFaultsWithCounter: UInt64 = 0
     package var faultsInKernelMode: UInt64 = 0
     package var zeroedUserPagesWithoutFault: UInt64 = 0
     package var hugeUserPagesWithoutFault: UInt64 = 0
@@ -111,21 +115,24 @@ package struct RunMetrics: Sendable, Equatable {
 
     package init() {}
 
-    /// The four counts of `ZeroFillFaultMatcher.Unpaired`, read and written as one.
-    package var unpaired: ZeroFillFaultMatcher.Unpaired {
+    /// The counts of `ZeroFillFaultMatcher.Tally`, read and written as one.
+    package var tally: ZeroFillFaultMatcher.Tally {
         get {
-            var u = ZeroFillFaultMatcher.Unpaired()
-            u.firstWritesWithoutGFPZero = firstWritesWithoutGFPZero
-            u.firstWritesWithoutAllocation = firstWritesWithoutAllocation
-            u.zeroedUserPagesWithoutFault = zeroedUserPagesWithoutFault
-            u.hugeUserPagesWithoutFault = hugeUserPagesWithoutFault
-            return u
+            ZeroFillFaultMatcher.Tally(
+                firstWritesWithoutGFPZero: firstWritesWithoutGFPZero, firstWritesWithoutAllocation: firstWritesWithoutAllocation,
+                zeroedUserPagesWithoutFault: zeroedUserPagesWithoutFault, hugeUserPagesWithoutFault: hugeUserPagesWithoutFault,
+                memoryCounterEvents: memoryCounterEvents, shmemZeroFills: shmemZeroFills, firstWritesToCachedPages: firstWritesToCachedPages,
+                zeroFillFaults: faults, zeroFillFaultsWithCounter: zeroFillFaultsWithCounter)
         }
         set {
             firstWritesWithoutGFPZero = newValue.firstWritesWithoutGFPZero
             firstWritesWithoutAllocation = newValue.firstWritesWithoutAllocation
             zeroedUserPagesWithoutFault = newValue.zeroedUserPagesWithoutFault
             hugeUserPagesWithoutFault = newValue.hugeUserPagesWithoutFault
+            memoryCounterEvents = newValue.memoryCounterEvents
+            shmemZeroFills = newValue.shmemZeroFills
+            firstWritesToCachedPages = newValue.firstWritesToCachedPages
+            zeroFillFaultsWithCounter = newValue.zeroFillFaultsWithCounter
         }
     }
 

@@ -26,6 +26,10 @@ public enum EventKind: UInt8, Sendable, CaseIterable, Codable {
     /// Page-touch detail (valgrind lackey): the lines of virtual page `touchPage` touched during
     /// one interval, as a mask (`touchMaskLow` lines 0-63, `touchMaskHigh` lines 64-127).
     case touch
+    /// `kmem:rss_stat`: one of a process's memory counters (`mm_counter`) changed to
+    /// `counterBytes`: `counterMember` (file, anon, swap entries, shmem) of mm `counterMM`, the
+    /// running task's own when `counterOfCurrentMM`. A fault that maps a page moves one.
+    case rssStat
 
     /// The canonical `system:event` name, as perf prints it.
     public var canonicalName: String {
@@ -42,6 +46,7 @@ public enum EventKind: UInt8, Sendable, CaseIterable, Codable {
         case .processExit: "sched:sched_process_exit"
         case .lost: "LOST"
         case .touch: "lackey:touch"
+        case .rssStat: "kmem:rss_stat"
         }
     }
 }
@@ -138,6 +143,20 @@ public struct TraceEvent: Sendable, Equatable {
 
     // Lost records.
     public var lostCount: UInt64 { get { a } set { a = newValue } }
+
+    // Memory counters (rss_stat).
+    /// The kernel's `mm_counter` a counter event moved (`include/linux/mm_types_task.h`).
+    public enum CounterMember: UInt8, Sendable {
+        case filePages = 0, anonPages = 1, swapEntries = 2, shmemPages = 3
+    }
+    public var counterMM: UInt64 { get { a } set { a = newValue } }
+    /// The counter's new value in bytes.
+    public var counterBytes: Int64 { get { Int64(bitPattern: b) } set { b = UInt64(bitPattern: newValue) } }
+    /// The member's number as recorded; `CounterMember` for the ones this kernel names.
+    public var counterMemberNumber: UInt8 { get { UInt8(truncatingIfNeeded: c) } set { c = (c & ~0xFF) | UInt64(newValue) } }
+    public var counterMember: CounterMember? { CounterMember(rawValue: counterMemberNumber) }
+    /// The counter is the running task's own mm's (`curr=1`), as in a fault.
+    public var counterOfCurrentMM: Bool { get { c & 0x100 != 0 } set { c = newValue ? c | 0x100 : c & ~0x100 } }
 
     // Touch records.
     public var touchPage: UInt64 { get { a } set { a = newValue } }

@@ -51,11 +51,11 @@ public struct ZeroFillFault: Sendable, Equatable {
 ///   mode: `copy_to_user` into fresh memory), which `do_user_addr_fault` serves the same way. A
 ///   write fault that allocated nothing (a hugetlb page, a file page already cached, a reused
 ///   copy-on-write page) waits until the task's next fault or user-page allocation on that CPU,
-///   and a first write among them is counted (`Unpaired.firstWritesWithoutAllocation`);
+///   and a first write among them is counted (`Tally.firstWritesWithoutAllocation`);
 /// - an order-0 `__GFP_ZERO` user page allocated with no fault waiting was zeroed outside any
-///   fault event (`Unpaired.zeroedUserPagesWithoutFault`: populate, mlock, `get_user_pages`);
+///   fault event (`Tally.zeroedUserPagesWithoutFault`: populate, mlock, `get_user_pages`);
 /// - order 0 is a zero-fill fault when it carries `__GFP_ZERO`; a first write served by a user
-///   page without it is counted apart (`Unpaired.firstWritesWithoutGFPZero`): a shmem or tmpfs page, which
+///   page without it is counted apart (`Tally.firstWritesWithoutGFPZero`): a shmem or tmpfs page, which
 ///   `shmem_get_folio_gfp` clears with `clear_highpage` after allocating it, a copy-on-write copy
 ///   of a private file page (`do_cow_fault`) or a swap-in, which the tracepoints do not tell apart;
 /// - above order 0, after a first write only, a THP gfp mask (`GFP_TRANSHUGE*`, which never
@@ -75,11 +75,11 @@ public struct ZeroFillFaultMatcher: Sendable {
     /// that allocated nothing is not kept waiting for the task's next `read()`'s page-cache page.
     public static let faultAllocationWindowNs: UInt64 = 50_000
     /// What the matcher saw of user pages and first writes that were not zero-fill faults.
-    public private(set) var unpaired = Unpaired()
+    public private(set) var tally = Tally()
 
-    /// User pages and first writes the matcher could not pair into a zero-fill fault: each count
-    /// is reported, none is replayed as a fault.
-    public struct Unpaired: Sendable, Equatable {
+    /// User pages and first writes the matcher could not pair into a zero-fill fault (each is
+    /// reported, none is replayed as a fault), and what the memory counters said of them.
+    public struct Tally: Sendable, Equatable {
         /// First writes to a not-present page (0x6, or 0x2 from the kernel) served by an order-0 user
         /// page allocated without `__GFP_ZERO` within `faultAllocationWindowNs` of the fault:
         /// shmem/tmpfs zero-fills, file copy-on-write copies, page-cache pages read in for a shared
@@ -105,8 +105,61 @@ public struct ZeroFillFaultMatcher: Sendable {
         /// clears as a fault would, or a collapse (khugepaged, `MADV_COLLAPSE`) or migration, which
         /// copies into it; not told apart, so not zeroed by a replay.
         public var hugeUserPagesWithoutFault: UInt64 = 0
+        /// `kmem:rss_stat` events in the capture: without them the two counts below stay 0 and
+        /// say nothing.
+        public var memoryCounterEvents: UInt64 = 0
+        /// Of `firstWritesWithoutGFPZero`, those whose page the fault mapped as shmem (the task's
+        /// `MM_SHMEMPAGES` counter moved next): shmem or tmpfs pages `shmem_get_folio_gfp` cleared
+        /// with `clear_highpage`, zero-fills no verdict includes. The rest moved `MM_ANONPAGES`
+        /// (private file copies, swap-ins) or `MM_FILEPAGES` (a shared file's page read in).
+        public var shmemZeroFills: UInt64 = 0
+        /// Of `firstWritesWithoutAllocation`, those that mapped a file or shmem page already in
+        /// the page cache (the task's `MM_FILEPAGES` or `MM_SHMEMPAGES` counter moved before its
+        /// next fault). The rest moved no counter: hugetlb faults (hugetlb pages are not in the
+        /// rss counters) or faults that lost a race.
+        public var firstWritesToCachedPages: UInt64 = 0
+        /// Zero-fill faults paired, and those whose task's `MM_ANONPAGES` counter moved next: a
+        /// kernel that counts per fault (Linux 6.2 on: `add_mm_counter`, a percpu_counter) moves it
+        /// for nearly every one; before 6.2 (`SPLIT_RSS_COUNTING`) the task's own faults were
+        /// counted in the task and traced only at `sync_mm_rss`, so counters say nothing per fault.
+        public var zeroFillFaults: UInt64 = 0
+        public var zeroFillFaultsWithCounter: UInt64 = 0
 
-        public init() {}
+        /// The counters are known to move at each fault in this capture: 90 % of its zero-fill
+        /// faults moved theirs. Only then do `shmemZeroFills` and `firstWritesToCachedPages` mean
+        /// anything.
+        public var countersTellEachFault: Bool {
+            memoryCounterEvents > 0 && zeroFillFaults > 0 && zeroFillFaultsWithCounter * 10 >= zeroFillFaults * 9
+        }
+
+        public init(
+            firstWritesWithoutGFPZero: UInt64 = 0, firstWritesWithoutAllocation: UInt64 = 0, zeroedUserPagesWithoutFault: UInt64 = 0,
+            hugeUserPagesWithoutFault: UInt64 = 0, memoryCounterEvents: UInt64 = 0, shmemZeroFills: UInt64 = 0,
+            firstWritesToCachedPages: UInt64 = 0, zeroFillFaults: UInt64 = 0, zeroFillFaultsWithCounter: UInt64 = 0
+        ) {
+            self.firstWritesWithoutGFPZero = firstWritesWithoutGFPZero
+            self.firstWritesWithoutAllocation = firstWritesWithoutAllocation
+            self.zeroedUserPagesWithoutFault = zeroedUserPagesWithoutFault
+            self.hugeUserPagesWithoutFault = hugeUserPagesWithoutFault
+            self.memoryCounterEvents = memoryCounterEvents
+            self.shmemZeroFills = shmemZeroFills
+            self.firstWritesToCachedPages = firstWritesToCachedPages
+            self.zeroFillFaults = zeroFillFaults
+            self.zeroFillFaultsWithCounter = zeroFillFaultsWithCounter
+        }
+    }
+
+    /// Per CPU: the task whose write fault just took its page, until its memory counter says
+    /// what the page was.
+    private var served: [Served?]
+
+    struct Served: Sendable {
+        var pid: Int32
+        /// A zero-fill fault's page (`__GFP_ZERO` or a THP), not one without `__GFP_ZERO`.
+        var zeroed: Bool
+        /// Taken later than `faultAllocationWindowNs` after the fault, so counted as a first
+        /// write without allocation until its counter shows it was the fault's page.
+        var late = false
     }
 
     struct Pending: Sendable {
@@ -121,6 +174,7 @@ public struct ZeroFillFaultMatcher: Sendable {
     public init(pmdOrder: Int = 9, cpus: Int = 1) {
         self.pmdOrder = pmdOrder
         pending = Array(repeating: nil, count: max(1, cpus))
+        served = Array(repeating: nil, count: max(1, cpus))
     }
 
     /// The PMD order for a page size and THP size (`hpage_pmd_size`), else 9.
@@ -137,6 +191,7 @@ public struct ZeroFillFaultMatcher: Sendable {
         switch event.kind {
         case .pageFault: note(event); return nil
         case .pageAlloc: return match(event)
+        case .rssStat: noteCounter(event); return nil
         default: return nil
         }
     }
@@ -159,6 +214,7 @@ public struct ZeroFillFaultMatcher: Sendable {
 
     private mutating func note(_ fault: TraceEvent) {
         let slot = self.slot(fault.cpu)
+        served[slot] = nil
         let access: ZeroFillFault.Access
         switch FaultClass(errorCode: fault.errorCode, kernelEvent: fault.flags.contains(.kernelFault), address: fault.address) {
         case .zeroFillCandidate: access = .firstWrite
@@ -174,9 +230,37 @@ public struct ZeroFillFaultMatcher: Sendable {
         pending[slot] = Pending(pid: fault.pid, timestampNs: fault.timestampNs, address: fault.address, access: access, commClass: fault.commClass)
     }
 
+    /// A fault maps its page and then moves its task's counter for that kind of page
+    /// (`set_pte_range` -> `add_mm_counter`, `mm_counter_file`): the first move after a first
+    /// write says what the fault mapped, and that a late allocation was the fault's own.
+    private mutating func noteCounter(_ counter: TraceEvent) {
+        tally.memoryCounterEvents += 1
+        guard counter.counterOfCurrentMM, let member = counter.counterMember else { return }
+        let slot = self.slot(counter.cpu)
+        if let page = served[slot], page.pid == counter.pid {
+            served[slot] = nil
+            if page.zeroed {
+                if member == .anonPages { tally.zeroFillFaultsWithCounter += 1 }
+                return
+            }
+            if page.late {
+                // The counter says the fault mapped it (a slow shmem allocation): its page.
+                tally.firstWritesWithoutAllocation -= 1
+                tally.firstWritesWithoutGFPZero += 1
+            }
+            if member == .shmemPages { tally.shmemZeroFills += 1 }
+        } else if let fault = pending[slot], fault.pid == counter.pid, fault.access.isFirstWrite,
+            member == .filePages || member == .shmemPages
+        {
+            pending[slot] = nil
+            tally.firstWritesWithoutAllocation += 1
+            tally.firstWritesToCachedPages += 1
+        }
+    }
+
     /// Ends the fault waiting on `slot` before any user page came for it.
     private mutating func endUnserved(_ slot: Int) {
-        if let fault = pending[slot], fault.access.isFirstWrite { unpaired.firstWritesWithoutAllocation += 1 }
+        if let fault = pending[slot], fault.access.isFirstWrite { tally.firstWritesWithoutAllocation += 1 }
         pending[slot] = nil
     }
 
@@ -185,9 +269,9 @@ public struct ZeroFillFaultMatcher: Sendable {
         guard alloc.flags.contains(.gfpUser), !alloc.failed else { return nil }
         guard let fault = pending[slot], fault.pid == alloc.pid else {
             if alloc.order == 0 && alloc.wantsZero {
-                unpaired.zeroedUserPagesWithoutFault += 1
+                tally.zeroedUserPagesWithoutFault += 1
             } else if alloc.order > 0 && alloc.flags.contains(.gfpTransHuge) && alloc.order < 64 {
-                unpaired.hugeUserPagesWithoutFault &+= 1 << UInt64(alloc.order)
+                tally.hugeUserPagesWithoutFault &+= 1 << UInt64(alloc.order)
             }
             return nil
         }
@@ -203,13 +287,17 @@ public struct ZeroFillFaultMatcher: Sendable {
         } else {
             if fault.access.isFirstWrite && order == 0 {
                 if alloc.timestampNs &- fault.timestampNs <= Self.faultAllocationWindowNs {
-                    unpaired.firstWritesWithoutGFPZero += 1
+                    tally.firstWritesWithoutGFPZero += 1
+                    served[slot] = Served(pid: fault.pid, zeroed: false)
                 } else {
-                    unpaired.firstWritesWithoutAllocation += 1
+                    tally.firstWritesWithoutAllocation += 1
+                    served[slot] = Served(pid: fault.pid, zeroed: false, late: true)
                 }
             }
             return nil
         }
+        tally.zeroFillFaults += 1
+        served[slot] = Served(pid: fault.pid, zeroed: true)
         return ZeroFillFault(access: fault.access, folio: folio, order: order, address: fault.address, commClass: fault.commClass)
     }
 
@@ -219,6 +307,7 @@ public struct ZeroFillFaultMatcher: Sendable {
         if index >= pending.count {
             guard index < 1 << 16 else { return Int(cpu % UInt32(pending.count)) }
             pending.append(contentsOf: repeatElement(nil, count: index + 1 - pending.count))
+            served.append(contentsOf: repeatElement(nil, count: index + 1 - served.count))
         }
         return index
     }

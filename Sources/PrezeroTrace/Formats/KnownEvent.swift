@@ -5,6 +5,7 @@ public enum KnownEvent: Int, CaseIterable, Sendable {
     case mmPageAllocZoneLocked, mmPagePcpuDrain
     case pageFaultUser, pageFaultKernel
     case schedSwitch, schedProcessExec, schedProcessFork, schedProcessExit
+    case rssStat
 
     /// `system:event`, the way perf names it.
     public var canonicalName: String {
@@ -22,6 +23,7 @@ public enum KnownEvent: Int, CaseIterable, Sendable {
         case .schedProcessExec: "sched:sched_process_exec"
         case .schedProcessFork: "sched:sched_process_fork"
         case .schedProcessExit: "sched:sched_process_exit"
+        case .rssStat: "kmem:rss_stat"
         }
     }
 
@@ -39,6 +41,7 @@ public enum KnownEvent: Int, CaseIterable, Sendable {
         case .schedProcessExec: .processExec
         case .schedProcessFork: .processFork
         case .schedProcessExit: .processExit
+        case .rssStat: .rssStat
         }
     }
 
@@ -49,7 +52,7 @@ public enum KnownEvent: Int, CaseIterable, Sendable {
         ("mm_page_alloc_zone_locked", .mmPageAllocZoneLocked), ("mm_page_pcpu_drain", .mmPagePcpuDrain),
         ("sched_process_exec", .schedProcessExec), ("sched_process_fork", .schedProcessFork),
         ("sched_process_exit", .schedProcessExit), ("mm_page_free_direct", .mmPageFreeDirect),
-        ("mm_pagevec_free", .mmPagevecFree),
+        ("mm_pagevec_free", .mmPagevecFree), ("rss_stat", .rssStat),
     ] as [(String, KnownEvent)]).map { (PackedName($0.0), $0.1) }
 }
 

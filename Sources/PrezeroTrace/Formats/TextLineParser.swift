@@ -286,6 +286,8 @@ public struct TextLineParser {
             return parseFaultFields(known, line, start, &event)
         case .schedSwitch, .processExec, .processFork, .processExit:
             return parseSchedFields(line, start, &event)
+        case .rssStat:
+            return parseCounterFields(line, start, &event)
         case .lost, .touch:
             return .malformed(reason: "unexpected record kind")
         }
@@ -382,6 +384,47 @@ public struct TextLineParser {
             }
         }
         return sawCode ? .event : .malformed(reason: "missing error_code=")
+    }
+
+    /// `mm_id=%u curr=%d type=%s size=%ldB` (Linux 5.13 on; `member=%d` before), the names of
+    /// `__print_symbolic(member, ...)` as the kernel prints them.
+    private func parseCounterFields(_ line: ByteLine, _ start: Int, _ event: inout TraceEvent) -> LineOutcome {
+        var i = start
+        var sawMember = false
+        var sawSize = false
+        while let f = nextSimpleField(line, &i) {
+            let key = (f.keyStart, f.keyEnd)
+            if line.equals("mm_id", start: key.0, end: key.1) {
+                event.counterMM = ParseNumber.decimal(line, f.valueStart, f.valueEnd) ?? 0
+            } else if line.equals("curr", start: key.0, end: key.1) {
+                event.counterOfCurrentMM = ParseNumber.decimal(line, f.valueStart, f.valueEnd) == 1
+            } else if line.equals("type", start: key.0, end: key.1) || line.equals("member", start: key.0, end: key.1) {
+                let (s, e) = (f.valueStart, f.valueEnd)
+                let member: TraceEvent.CounterMember? =
+                    line.equals("MM_FILEPAGES", start: s, end: e) ? .filePages
+                    : line.equals("MM_ANONPAGES", start: s, end: e) ? .anonPages
+                    : line.equals("MM_SWAPENTS", start: s, end: e) ? .swapEntries
+                    : line.equals("MM_SHMEMPAGES", start: s, end: e) ? .shmemPages : nil
+                if let member {
+                    event.counterMemberNumber = member.rawValue
+                } else if let number = ParseNumber.decimal(line, s, e), number < 256 {
+                    event.counterMemberNumber = UInt8(number)
+                } else {
+                    return .malformed(reason: "rss_stat type is not one of MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES or a number")
+                }
+                sawMember = true
+            } else if line.equals("size", start: key.0, end: key.1) {
+                // `%ldB`: bytes, with a B after them.
+                let end = f.valueEnd > f.valueStart && line[f.valueEnd - 1] == UInt8(ascii: "B") ? f.valueEnd - 1 : f.valueEnd
+                guard let bytes = ParseNumber.signedDecimal(line, f.valueStart, end) else {
+                    return .malformed(reason: ParseNumber.problem("size", line, f.valueStart, f.valueEnd))
+                }
+                event.counterBytes = bytes
+                sawSize = true
+            }
+        }
+        guard sawMember else { return .malformed(reason: "missing type= (or member=)") }
+        return sawSize ? .event : .malformed(reason: "missing size=")
     }
 
     private mutating func parseSchedFields(_ line: ByteLine, _ start: Int, _ event: inout TraceEvent) -> LineOutcome {

@@ -7,14 +7,53 @@ public enum Evidence {
     ///   - events: event lines by canonical name (`TraceReadSummary.eventNameCounts`).
     ///   - zeroFillFaults: user writes to not-present pages (stat) or zero-fill faults replayed.
     /// What the first writes served by a user page without `__GFP_ZERO` are, and why no verdict
-    /// counts them (mm/shmem.c `shmem_get_folio_gfp`, mm/memory.c `do_cow_fault`).
-    public static func withoutGFPZero(_ count: UInt64) -> String {
-        "\(count) first writes to a not-present page took an order-0 user page allocated without __GFP_ZERO right after "
-            + "the fault: shmem or tmpfs pages (shared anonymous memory, memfd, /dev/shm), which shmem clears with clear_highpage "
-            + "after allocating them, copies of private file pages (do_cow_fault), page-cache pages read in for a shared file "
-            + "mapping, or swap-ins. The kmem and exceptions tracepoints do not tell these apart, so none is a zero-fill fault "
-            + "here: the shmem ones among them are zero-fills no verdict includes (shmem's huge folios carry a THP mask and "
-            + "count as THP faults)."
+    /// counts them (mm/shmem.c `shmem_get_folio_gfp`, mm/memory.c `do_cow_fault`); with the
+    /// capture's memory counters, how many were shmem.
+    public static func withoutGFPZero(_ u: ZeroFillFaultMatcher.Tally) -> String {
+        let count = u.firstWritesWithoutGFPZero
+        let head = "\(count) first writes to a not-present page took an order-0 user page allocated without __GFP_ZERO right after the fault"
+        guard u.countersTellEachFault else {
+            return head + ": shmem or tmpfs pages (shared anonymous memory, memfd, /dev/shm), which shmem clears with clear_highpage "
+                + "after allocating them, copies of private file pages (do_cow_fault), page-cache pages read in for a shared file "
+                + "mapping, or swap-ins. The kmem and exceptions tracepoints do not tell these apart, so none is a zero-fill fault "
+                + "here: the shmem ones among them are zero-fills no verdict includes (shmem's huge folios carry a THP mask and "
+                + "count as THP faults)."
+        }
+        return head + ". The memory counter each fault moved next (kmem:rss_stat) says what it mapped: \(u.shmemZeroFills) were shmem "
+            + "or tmpfs pages (MM_SHMEMPAGES), which shmem clears with clear_highpage after allocating them, zero-fills no verdict "
+            + "includes; the other \(count - min(count, u.shmemZeroFills)) were copies of private file pages (do_cow_fault), swap-ins "
+            + "or a shared file's pages read in, not zero-fills."
+    }
+
+    /// What first writes that took no user page are (mm/hugetlb.c `hugetlb_no_page`, mm/memory.c
+    /// `do_shared_fault`), and why no verdict counts them; with the capture's memory counters, how
+    /// many mapped a cached page. `brief`: one clause for a report's paragraph.
+    public static func withoutAllocation(_ u: ZeroFillFaultMatcher.Tally, brief: Bool = false) -> String {
+        let count = u.firstWritesWithoutAllocation
+        let cached = min(count, u.firstWritesToCachedPages)
+        if u.countersTellEachFault {
+            if brief {
+                return "\(count) first writes took no page from the allocator: \(cached) mapped a file or shmem page already cached, "
+                    + "the other \(count - cached) moved no memory counter (hugetlb faults, whose pool pages are cleared in the fault, "
+                    + "or lost races); not replayed."
+            }
+            return "\(count) first writes to a not-present page took no user page from the page allocator. The memory counters "
+                + "(kmem:rss_stat) say \(cached) of them mapped a file or shmem page already in the page cache (do_shared_fault), "
+                + "not zero-fills; the other \(count - cached) moved no counter: hugetlb faults, whose pages come from the hugetlb "
+                + "pool and are not in the rss counters (hugetlb_no_page clears each with folio_zero_user, 2 MiB or 1 GiB at a "
+                + "time), or faults that lost a race for their page. No replay counts them: a verdict leaves out the clearing of "
+                + "the hugetlb ones."
+        }
+        if brief {
+            return "\(count) first writes took no page from the allocator: hugetlb faults (pool pages, cleared in the fault), "
+                + "writes to shared file or shmem pages already cached, or faults that lost a race; not told apart, so not replayed."
+        }
+        return "\(count) first writes to a not-present page took no user page from the page allocator: hugetlb faults, whose "
+            + "pages come from the hugetlb pool (hugetlb_no_page clears each with folio_zero_user, 2 MiB or 1 GiB at a time), "
+            + "writes to a shared file or shmem page already in the page cache (do_shared_fault), or faults that lost a race "
+            + "for their page to another thread. The kmem and exceptions tracepoints do not tell these apart (kmem:rss_stat "
+            + "does on Linux 6.2 and later: tools/capture-perf.sh records it), so no replay counts them: a verdict leaves out "
+            + "the clearing of the hugetlb ones."
     }
 
     /// What order-0 user pages zeroed with no fault waiting are (mm/gup.c `faultin_page`
@@ -45,22 +84,7 @@ public enum Evidence {
             + "do not tell them apart, so no replay zeroes them: a verdict leaves out the clearing of the populated ones."
     }
 
-    /// What first writes that took no user page are (mm/hugetlb.c `hugetlb_no_page`, mm/memory.c
-    /// `do_shared_fault`), and why no verdict counts them; `brief`: one clause for a report's
-    /// paragraph.
-    public static func withoutAllocation(_ count: UInt64, brief: Bool = false) -> String {
-        if brief {
-            return "\(count) first writes took no page from the allocator: hugetlb faults (pool pages, cleared in the fault), "
-                + "writes to shared file or shmem pages already cached, or faults that lost a race; not told apart, so not replayed."
-        }
-        return "\(count) first writes to a not-present page took no user page from the page allocator: hugetlb faults, whose "
-            + "pages come from the hugetlb pool (hugetlb_no_page clears each with folio_zero_user, 2 MiB or 1 GiB at a time), "
-            + "writes to a shared file or shmem page already in the page cache (do_shared_fault), or faults that lost a race "
-            + "for their page to another thread. The kmem and exceptions tracepoints do not tell these apart, so no replay "
-            + "counts them: a verdict leaves out the clearing of the hugetlb ones."
-    }
-
-    public static func missing(events: [String: Int], zeroFillFaults: UInt64, unpaired: ZeroFillFaultMatcher.Unpaired = .init()) -> String? {
+    public static func missing(events: [String: Int], zeroFillFaults: UInt64, tally: ZeroFillFaultMatcher.Tally = .init()) -> String? {
         let capture = "; capture with tools/capture-perf.sh (it records kmem and exceptions tracepoints)"
         var absent: [String] = []
         if (events["kmem:mm_page_alloc"] ?? 0) == 0 { absent.append("kmem:mm_page_alloc") }
@@ -74,10 +98,10 @@ public enum Evidence {
         if zeroFillFaults == 0 {
             let why = "no verdict: the capture has no zero-fill faults (a user or kernel write to a not-present user page followed by its zeroed allocation)"
             var reason = why
-            if unpaired.firstWritesWithoutGFPZero > 0 { reason += "; " + withoutGFPZero(unpaired.firstWritesWithoutGFPZero) }
-            if unpaired.firstWritesWithoutAllocation > 0 { reason += "; " + withoutAllocation(unpaired.firstWritesWithoutAllocation) }
-            if unpaired.zeroedUserPagesWithoutFault > 0 { reason += "; " + zeroedWithoutFault(unpaired.zeroedUserPagesWithoutFault) }
-            if unpaired.hugeUserPagesWithoutFault > 0 { reason += "; " + hugeWithoutFault(unpaired.hugeUserPagesWithoutFault) }
+            if tally.firstWritesWithoutGFPZero > 0 { reason += "; " + withoutGFPZero(tally) }
+            if tally.firstWritesWithoutAllocation > 0 { reason += "; " + withoutAllocation(tally) }
+            if tally.zeroedUserPagesWithoutFault > 0 { reason += "; " + zeroedWithoutFault(tally.zeroedUserPagesWithoutFault) }
+            if tally.hugeUserPagesWithoutFault > 0 { reason += "; " + hugeWithoutFault(tally.hugeUserPagesWithoutFault) }
             return reason
         }
         return nil

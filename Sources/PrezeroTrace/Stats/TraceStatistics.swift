@@ -38,8 +38,8 @@ public struct TraceStatistics: TraceEventSink {
         repeating: [UInt64](repeating: 0, count: maxOrder), count: ZeroFillFault.Access.allCases.count)
     private var zeroFill: ZeroFillFaultMatcher
     public var pmdOrder: Int { zeroFill.pmdOrder }
-    /// User pages and first writes that were not zero-fill faults (`ZeroFillFaultMatcher.Unpaired`).
-    public var unpaired: ZeroFillFaultMatcher.Unpaired { zeroFill.unpaired }
+    /// User pages and first writes that were not zero-fill faults (`ZeroFillFaultMatcher.Tally`).
+    public var tally: ZeroFillFaultMatcher.Tally { zeroFill.tally }
     public private(set) var allocationsByComm: [UInt64] = []
     public private(set) var allocatedPagesByComm: [UInt64] = []
     public private(set) var batchedFrees: UInt64 = 0
@@ -155,6 +155,8 @@ public struct TraceStatistics: TraceEventSink {
             lostEvents &+= event.lostCount
         case .touch:
             touches.record(event)
+        case .rssStat:
+            _ = zeroFill.observe(event)
         case .pageAllocZoneLocked, .pagePcpuDrain, .processExec, .processFork, .processExit:
             break
         }
