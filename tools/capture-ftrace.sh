@@ -5,18 +5,21 @@
 # and exits non-zero.
 #
 # usage: tools/capture-ftrace.sh [-o NAME] [-l ZSTD_LEVEL] [-b BUFFER_KB] [--tgid] [--no-irq-info]
-#                                [--via pipe|trace-cmd] [--no-text] -- COMMAND...
+#                                [--via pipe|trace-cmd] [--no-text] [--no-rss-stat] -- COMMAND...
 #   --via pipe       stream trace_pipe while the command runs (default; LOST lines mark overruns)
 #   --via trace-cmd  fill the tracefs buffers, then trace-cmd extract: also writes the binary
 #                    NAME.trace.dat.zst (prezero reads it directly), and its trace-cmd report text
 #   --no-text        with --via trace-cmd: keep only NAME.trace.dat.zst, no text rendering
+#   --no-rss-stat    leave out kmem:rss_stat (one more event per fault: +19-33 % on a fault-bound
+#                    traced program, tools/bench-capture-overhead.sh), so nothing tells shmem,
+#                    cached and hugetlb first writes apart
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/metadata.sh"
 . "$here/lib/tracefs.sh"
 
-name=capture level=12 buffer_kb=32768 tgid=0 irq_info=1 via=pipe text=1
-usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+name=capture level=12 buffer_kb=32768 tgid=0 irq_info=1 via=pipe text=1 rss_stat=1
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 while [ $# -gt 0 ]; do
     case "$1" in
         -o) name=$2; shift 2;;
@@ -26,6 +29,7 @@ while [ $# -gt 0 ]; do
         --no-irq-info) irq_info=0; shift;;
         --via) via=$2; shift 2;;
         --no-text) text=0; shift;;
+        --no-rss-stat) rss_stat=0; shift;;
         -h|--help) usage 0;;
         --) shift; break;;
         *) echo "capture-ftrace.sh: unknown option '$1'" >&2; usage;;
@@ -43,6 +47,7 @@ T=$TRACEFS
 [ -w "$T/tracing_on" ] || { echo "capture-ftrace.sh: $T/tracing_on not writable (run as root)" >&2; exit 1; }
 
 events=$(available_events capture-ftrace.sh) || exit 1
+[ $rss_stat = 1 ] || events=$(without_events "$events" rss_stat)
 snapshot=$(mktemp -d)
 cp /proc/buddyinfo "$snapshot/buddyinfo"
 cp /proc/zoneinfo "$snapshot/zoneinfo"

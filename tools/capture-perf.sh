@@ -8,7 +8,10 @@
 # fails or holds no mm_page_alloc event, none, and exits non-zero.
 #
 # usage: tools/capture-perf.sh [-o NAME] [-l ZSTD_LEVEL] [-m MMAP_PAGES] [--keep-data] [--no-text] [--no-alloc-zone]
-#                              [--with-touch[=SECONDS]] -- COMMAND...
+#                              [--no-rss-stat] [--with-touch[=SECONDS]] -- COMMAND...
+#   --no-rss-stat leave out kmem:rss_stat (one more event per fault: +19-33 % on a fault-bound
+#                 traced program, tools/bench-capture-overhead.sh), so nothing tells shmem, cached
+#                 and hugetlb first writes apart
 #   --keep-data   also keep the uncompressed NAME.perf.data (for perf kmem, tools/bench-stat.sh)
 #   --with-touch  then run COMMAND a second time under valgrind lackey (at most SECONDS, default
 #                 600: a longer run is cut there and the profile says so) and write NAME.touch.json,
@@ -19,8 +22,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/metadata.sh"
 . "$here/lib/tracefs.sh"
 
-name=capture level=12 mmap_pages=1024 keep=0 drop_zone=0 text=1 touch_seconds=0
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+name=capture level=12 mmap_pages=1024 keep=0 drop_zone=0 text=1 touch_seconds=0 rss_stat=1
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 while [ $# -gt 0 ]; do
     case "$1" in
         -o) name=$2; shift 2;;
@@ -29,6 +32,7 @@ while [ $# -gt 0 ]; do
         --keep-data) keep=1; shift;;
         --no-text) text=0; shift;;
         --no-alloc-zone) drop_zone=1; shift;;
+        --no-rss-stat) rss_stat=0; shift;;
         --with-touch) touch_seconds=600; shift;;
         --with-touch=*) touch_seconds=${1#--with-touch=}; shift;;
         -h|--help) usage 0;;
@@ -48,9 +52,8 @@ fi
 
 require_tracefs capture-perf.sh
 events=$(available_events capture-perf.sh) || exit 1
-if [ $drop_zone = 1 ]; then
-    events=$(printf '%s' "$events" | tr ',' '\n' | grep -v -e alloc_zone_locked -e pcpu_drain | paste -sd, -)
-fi
+[ $drop_zone = 1 ] && events=$(without_events "$events" alloc_zone_locked pcpu_drain)
+[ $rss_stat = 1 ] || events=$(without_events "$events" rss_stat)
 event_args=()
 for e in ${events//,/ }; do event_args+=(-e "$e"); done
 

@@ -35,6 +35,14 @@ require_tracefs() {
     exit 1
 }
 
+# without_events LIST NAME...: LIST (comma-separated) without the events whose names contain a NAME.
+without_events() {
+    local list=$1; shift
+    local args=() n
+    for n in "$@"; do args+=(-e "$n"); done
+    printf '%s' "$list" | tr ',' '\n' | grep -v "${args[@]}" | paste -sd, -
+}
+
 # available_events TOOL: the events prezero uses that this kernel has, comma-separated (after
 # require_tracefs). The page events are required: a trace without them is useless to prezero,
 # so their absence is an error (return 1), while a missing optional event is a note.
