@@ -55,11 +55,21 @@ thp_touch() {
 }
 
 fault_paths() {
-    # Zeroing outside a user write fault (tools/workloads/fault-paths.c): read() of 16 MiB of
-    # /dev/zero into a fresh mapping (the kernel's writes fault: 0x2 in kernel mode), then
-    # MAP_POPULATE of 16 MiB (pages zeroed with no fault event at all). Text only.
+    # Zeroing outside a user write fault and first writes that are not zero-fill faults
+    # (tools/workloads/fault-paths.c), 16 MiB each: read() of /dev/zero into a fresh mapping (the
+    # kernel's writes fault: 0x2 in kernel mode); MAP_POPULATE (pages zeroed with no fault event);
+    # shared anonymous memory (shmem pages, cleared after an allocation without __GFP_ZERO); a
+    # cached shared file written (no allocation); MAP_HUGETLB (pool pages, no allocation, no
+    # memory counter: vm.nr_hugepages is raised to 8 for it and restored). Text only.
     gcc -O2 -o fault-paths "$root/tools/workloads/fault-paths.c"
-    "$root/tools/capture-perf.sh" -l 19 -o "$out/fault-paths" -- sh -c './fault-paths readzero 16 && ./fault-paths populate 16'
+    local pool=/proc/sys/vm/nr_hugepages had
+    had=$(cat "$pool")
+    [ "$had" -ge 8 ] || echo 8 > "$pool"
+    trap 'echo '"$had"' > '"$pool"'; rm -rf "$work"' EXIT
+    "$root/tools/capture-perf.sh" -l 19 -o "$out/fault-paths" -- sh -c \
+        './fault-paths readzero 16 && ./fault-paths populate 16 && ./fault-paths shmem 16 && ./fault-paths shared-file 16 && ./fault-paths hugetlb 16'
+    echo "$had" > "$pool"
+    trap 'rm -rf "$work"' EXIT
     rm -f "$out/fault-paths.perf.data.zst"
 }
 

@@ -133,6 +133,28 @@ struct LineVariantTests {
         if let code = v.errorCode { #expect(event.errorCode == code) }
     }
 
+    /// `kmem:rss_stat` as kernels print it: a named member, the first kernels' number, a member
+    /// the kernel has no name for (hex); a line without a member or size is malformed.
+    @Test func memoryCounterLinesParse() throws {
+        let prefix = "         fault-paths 21803/21803 [000] 65364.9:                  kmem:rss_stat: "
+        var parser = TextLineParser()
+        for (fields, member, bytes) in [
+            ("mm_id=9 curr=1 type=MM_SHMEMPAGES size=8192B", UInt8(3), Int64(8192)), ("mm_id=9 curr=0 member=1 size=4096B", 1, 4096),
+            ("mm_id=9 curr=1 type=0x4 size=0B", 4, 0),
+        ] {
+            let (outcome, event) = parseLine(prefix + fields, parser: &parser)
+            #expect(outcome == .event, "\(fields)")
+            #expect(event.kind == .rssStat && event.counterMM == 9 && event.counterMemberNumber == member && event.counterBytes == bytes)
+            #expect(event.counterOfCurrentMM == fields.contains("curr=1"))
+        }
+        for fields in ["mm_id=9 curr=1 type=MM_PAGES size=8192B", "mm_id=9 curr=1 type=MM_ANONPAGES", "mm_id=9 curr=1 size=1B"] {
+            guard case .malformed = parseLine(prefix + fields, parser: &parser).0 else {
+                Issue.record("\(fields) parsed")
+                continue
+            }
+        }
+    }
+
     @Test func formatIsDetectedFromTheFirstEventLine() {
         var perf = TextLineParser()
         _ = parseLine(variants[0].line, parser: &perf)

@@ -6,6 +6,8 @@
 //   dontneed  8 rounds of writing every page and MADV_DONTNEED: the same addresses fault again;
 //   free      8 rounds of writing every page and MADV_FREE: pages not yet reclaimed are reused, unzeroed;
 //   hugetlb   MAP_HUGETLB (needs vm.nr_hugepages): pool pages cleared in the fault, no allocation event;
+//   shmem     MAP_SHARED|MAP_ANONYMOUS (shmem): pages allocated without __GFP_ZERO and cleared by
+//             shmem_get_folio_gfp;
 //   shared-file  a file written, then mapped MAP_SHARED and written again: its pages are in the page
 //             cache, so each first write maps one and allocates nothing.
 // Base pages only (MADV_NOHUGEPAGE; populate follows the THP setting).
@@ -31,7 +33,7 @@ static char *map(size_t n, int flags) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3 || atoi(argv[2]) <= 0) { fprintf(stderr, "usage: fault-paths populate|populate-thp|readzero|cow|dontneed|free|hugetlb|shared-file MIB\n"); return 2; }
+    if (argc != 3 || atoi(argv[2]) <= 0) { fprintf(stderr, "usage: fault-paths populate|populate-thp|readzero|cow|dontneed|free|hugetlb|shmem|shared-file MIB\n"); return 2; }
     const char *mode = argv[1];
     const size_t n = (size_t)atoi(argv[2]) << 20;
     long sum = 0;
@@ -77,6 +79,11 @@ int main(int argc, char **argv) {
     } else if (!strcmp(mode, "hugetlb")) {
         char *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
         if (p == MAP_FAILED) { perror("mmap MAP_HUGETLB (is vm.nr_hugepages large enough?)"); return 1; }
+        for (size_t i = 0; i < n; i += 4096) p[i] = 1;
+    } else if (!strcmp(mode, "shmem")) {
+        char *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) { perror("mmap"); return 1; }
+        madvise(p, n, MADV_NOHUGEPAGE);
         for (size_t i = 0; i < n; i += 4096) p[i] = 1;
     } else if (!strcmp(mode, "shared-file")) {
         char path[] = "/tmp/fault-paths-XXXXXX";

@@ -74,8 +74,15 @@ public struct ZeroFillFaultMatcher: Sendable {
     /// `shmem_alloc_folio`), 1-2 us after the fault event in this project's captures; a fault
     /// that allocated nothing is not kept waiting for the task's next `read()`'s page-cache page.
     public static let faultAllocationWindowNs: UInt64 = 50_000
-    /// What the matcher saw of user pages and first writes that were not zero-fill faults.
-    public private(set) var tally = Tally()
+    /// How soon a counter must rise after a fault (or its page's allocation) to be that fault's:
+    /// the move is the fault's last step, after clearing a THP (84-92 us measured here) or mapping
+    /// a large page-cache folio (57 us for 1 MiB in `fault-paths shared-file`); a later rise by the
+    /// same task (`MAP_POPULATE`, `mlock`) is not kept as the fault's.
+    public static let faultCounterWindowNs: UInt64 = 1_000_000
+    /// What the matcher saw of user pages and first writes that were not zero-fill faults, the
+    /// memory counters' split applied only where they move at each fault (`Tally.resolved`).
+    public var tally: Tally { counted.resolved }
+    private var counted = Tally()
 
     /// User pages and first writes the matcher could not pair into a zero-fill fault (each is
     /// reported, none is replayed as a fault), and what the memory counters said of them.
@@ -109,27 +116,52 @@ public struct ZeroFillFaultMatcher: Sendable {
         /// say nothing.
         public var memoryCounterEvents: UInt64 = 0
         /// Of `firstWritesWithoutGFPZero`, those whose page the fault mapped as shmem (the task's
-        /// `MM_SHMEMPAGES` counter moved next): shmem or tmpfs pages `shmem_get_folio_gfp` cleared
-        /// with `clear_highpage`, zero-fills no verdict includes. The rest moved `MM_ANONPAGES`
+        /// `MM_SHMEMPAGES` counter rose next): shmem or tmpfs pages `shmem_get_folio_gfp` cleared
+        /// with `clear_highpage`, zero-fills no verdict includes. The rest raised `MM_ANONPAGES`
         /// (private file copies, swap-ins) or `MM_FILEPAGES` (a shared file's page read in).
         public var shmemZeroFills: UInt64 = 0
-        /// Of `firstWritesWithoutAllocation`, those that mapped a file or shmem page already in
-        /// the page cache (the task's `MM_FILEPAGES` or `MM_SHMEMPAGES` counter moved before its
-        /// next fault). The rest moved no counter: hugetlb faults (hugetlb pages are not in the
-        /// rss counters) or faults that lost a race.
+        /// Of `firstWritesWithoutAllocation`, those that mapped a page already in memory: a file
+        /// or shmem page in the page cache (`do_shared_fault`) or a swap-cache page (the task's
+        /// file, shmem or anon counter rose within `faultCounterWindowNs`). The rest raised
+        /// none: hugetlb faults (hugetlb pages are not in the rss counters), faults that lost a
+        /// race, or faults preempted before their allocation.
         public var firstWritesToCachedPages: UInt64 = 0
-        /// Zero-fill faults paired, and those whose task's `MM_ANONPAGES` counter moved next: a
-        /// kernel that counts per fault (Linux 6.2 on: `add_mm_counter`, a percpu_counter) moves it
-        /// for nearly every one; before 6.2 (`SPLIT_RSS_COUNTING`) the task's own faults were
-        /// counted in the task and traced only at `sync_mm_rss`, so counters say nothing per fault.
+        /// Zero-fill faults paired, and those whose task's counter rose next: a kernel that counts
+        /// per fault (Linux 6.2 on: `add_mm_counter` on a percpu_counter) raises one for nearly
+        /// every fault; before 6.2 (`SPLIT_RSS_COUNTING`) a task's own faults were counted in the
+        /// task and traced only at `sync_mm_rss`, so the counters say nothing of each fault.
         public var zeroFillFaults: UInt64 = 0
         public var zeroFillFaultsWithCounter: UInt64 = 0
+        /// Late pages (first writes' allocations without `__GFP_ZERO` after the window) whose
+        /// counter rose next, and the shmem ones among them: the fault's page after all, moved
+        /// by `resolved` where the counters are trusted.
+        var latePagesWithCounter: UInt64 = 0
+        var latePagesShmem: UInt64 = 0
 
         /// The counters are known to move at each fault in this capture: 90 % of its zero-fill
-        /// faults moved theirs. Only then do `shmemZeroFills` and `firstWritesToCachedPages` mean
-        /// anything.
+        /// faults raised theirs. Only then do `shmemZeroFills` and `firstWritesToCachedPages`
+        /// mean anything.
         public var countersTellEachFault: Bool {
-            memoryCounterEvents > 0 && zeroFillFaults > 0 && zeroFillFaultsWithCounter * 10 >= zeroFillFaults * 9
+            memoryCounterEvents > 0 && zeroFillFaults > 0 && Double(zeroFillFaultsWithCounter) >= 0.9 * Double(zeroFillFaults)
+        }
+
+        /// The counts to report: with trusted counters, late pages the counters claimed for their
+        /// fault move from `firstWritesWithoutAllocation` to `firstWritesWithoutGFPZero`; without,
+        /// the counters' split is 0.
+        var resolved: Tally {
+            var r = self
+            if countersTellEachFault {
+                let late = min(latePagesWithCounter, r.firstWritesWithoutAllocation)
+                r.firstWritesWithoutAllocation -= late
+                r.firstWritesWithoutGFPZero &+= late
+                r.shmemZeroFills &+= latePagesShmem
+            } else {
+                r.shmemZeroFills = 0
+                r.firstWritesToCachedPages = 0
+            }
+            r.latePagesWithCounter = 0
+            r.latePagesShmem = 0
+            return r
         }
 
         public init(
@@ -152,13 +184,16 @@ public struct ZeroFillFaultMatcher: Sendable {
     /// Per CPU: the task whose write fault just took its page, until its memory counter says
     /// what the page was.
     private var served: [Served?]
+    /// Each counter's last value by mm and member: only a rise is a fault's page.
+    private var counterBytes: [UInt64: Int64] = [:]
 
     struct Served: Sendable {
         var pid: Int32
+        var timestampNs: UInt64
         /// A zero-fill fault's page (`__GFP_ZERO` or a THP), not one without `__GFP_ZERO`.
         var zeroed: Bool
         /// Taken later than `faultAllocationWindowNs` after the fault, so counted as a first
-        /// write without allocation until its counter shows it was the fault's page.
+        /// write without allocation unless its counter shows it was the fault's page.
         var late = false
     }
 
@@ -168,6 +203,9 @@ public struct ZeroFillFaultMatcher: Sendable {
         var address: UInt64
         var access: ZeroFillFault.Access
         var commClass: UInt8
+        /// The task's counter rose while the fault waited with no allocation: it mapped a page
+        /// already in memory.
+        var mappedPage = false
     }
 
     /// - Parameter pmdOrder: order of a PMD-mapped THP (9 with 4 KiB pages and 2 MiB PMDs).
@@ -214,7 +252,6 @@ public struct ZeroFillFaultMatcher: Sendable {
 
     private mutating func note(_ fault: TraceEvent) {
         let slot = self.slot(fault.cpu)
-        served[slot] = nil
         let access: ZeroFillFault.Access
         switch FaultClass(errorCode: fault.errorCode, kernelEvent: fault.flags.contains(.kernelFault), address: fault.address) {
         case .zeroFillCandidate: access = .firstWrite
@@ -223,44 +260,52 @@ public struct ZeroFillFaultMatcher: Sendable {
         case .kernelWriteProtection: access = .kernelWriteAfterZeroPageRead
         case .kernel: return  // a kernel read (copy_from_user) inside a user fault does not end it
         default:
+            served[slot] = nil
             endUnserved(slot)
             return
         }
+        served[slot] = nil
         endUnserved(slot)
         pending[slot] = Pending(pid: fault.pid, timestampNs: fault.timestampNs, address: fault.address, access: access, commClass: fault.commClass)
     }
 
-    /// A fault maps its page and then moves its task's counter for that kind of page
-    /// (`set_pte_range` -> `add_mm_counter`, `mm_counter_file`): the first move after a first
-    /// write says what the fault mapped, and that a late allocation was the fault's own.
+    /// A fault maps its page and then raises its task's counter for that kind of page
+    /// (`set_pte_range` -> `add_mm_counter`, `mm_counter_file`), a few us later: the first rise
+    /// after a first write says what the fault mapped, and that a late allocation was the fault's
+    /// own. A fall (unmap, reclaim) says nothing of a fault.
     private mutating func noteCounter(_ counter: TraceEvent) {
-        tally.memoryCounterEvents += 1
-        guard counter.counterOfCurrentMM, let member = counter.counterMember else { return }
+        counted.memoryCounterEvents += 1
+        let key = counter.counterMM << 8 | UInt64(counter.counterMemberNumber)
+        let previous = counterBytes.updateValue(counter.counterBytes, forKey: key)
+        // A counter not seen before: a process started in the capture, whose first move is a rise.
+        guard counter.counterOfCurrentMM, let member = counter.counterMember, member != .swapEntries,
+            counter.counterBytes > (previous ?? .min)
+        else { return }
         let slot = self.slot(counter.cpu)
         if let page = served[slot], page.pid == counter.pid {
             served[slot] = nil
+            guard counter.timestampNs &- page.timestampNs <= Self.faultCounterWindowNs else { return }
             if page.zeroed {
-                if member == .anonPages { tally.zeroFillFaultsWithCounter += 1 }
-                return
+                counted.zeroFillFaultsWithCounter += 1
+            } else if page.late {
+                counted.latePagesWithCounter += 1
+                if member == .shmemPages { counted.latePagesShmem += 1 }
+            } else if member == .shmemPages {
+                counted.shmemZeroFills += 1
             }
-            if page.late {
-                // The counter says the fault mapped it (a slow shmem allocation): its page.
-                tally.firstWritesWithoutAllocation -= 1
-                tally.firstWritesWithoutGFPZero += 1
-            }
-            if member == .shmemPages { tally.shmemZeroFills += 1 }
         } else if let fault = pending[slot], fault.pid == counter.pid, fault.access.isFirstWrite,
-            member == .filePages || member == .shmemPages
+            counter.timestampNs &- fault.timestampNs <= Self.faultCounterWindowNs
         {
-            pending[slot] = nil
-            tally.firstWritesWithoutAllocation += 1
-            tally.firstWritesToCachedPages += 1
+            pending[slot]?.mappedPage = true
         }
     }
 
     /// Ends the fault waiting on `slot` before any user page came for it.
     private mutating func endUnserved(_ slot: Int) {
-        if let fault = pending[slot], fault.access.isFirstWrite { tally.firstWritesWithoutAllocation += 1 }
+        if let fault = pending[slot], fault.access.isFirstWrite {
+            counted.firstWritesWithoutAllocation += 1
+            if fault.mappedPage { counted.firstWritesToCachedPages += 1 }
+        }
         pending[slot] = nil
     }
 
@@ -269,14 +314,23 @@ public struct ZeroFillFaultMatcher: Sendable {
         guard alloc.flags.contains(.gfpUser), !alloc.failed else { return nil }
         guard let fault = pending[slot], fault.pid == alloc.pid else {
             if alloc.order == 0 && alloc.wantsZero {
-                tally.zeroedUserPagesWithoutFault += 1
+                counted.zeroedUserPagesWithoutFault += 1
             } else if alloc.order > 0 && alloc.flags.contains(.gfpTransHuge) && alloc.order < 64 {
-                tally.hugeUserPagesWithoutFault &+= 1 << UInt64(alloc.order)
+                counted.hugeUserPagesWithoutFault &+= 1 << UInt64(alloc.order)
             }
             return nil
         }
-        pending[slot] = nil
         let order = Int(alloc.order)
+        let zeroFill = (order == 0 && alloc.wantsZero)
+            || (order > 0 && fault.access.isFirstWrite && (alloc.flags.contains(.gfpTransHuge) || alloc.wantsZero))
+        if fault.mappedPage && !zeroFill {
+            // The fault mapped a page already in memory; this one is the task's next need (a
+            // read()'s page-cache page). A zero-fill allocation still pairs: the rise before it
+            // was no fault's own (a kernel before 6.2 syncing its counters in handle_mm_fault).
+            endUnserved(slot)
+            return match(alloc)
+        }
+        pending[slot] = nil
         let folio: ZeroFillFault.Folio
         if order == 0 && alloc.wantsZero {
             folio = .base
@@ -287,17 +341,17 @@ public struct ZeroFillFaultMatcher: Sendable {
         } else {
             if fault.access.isFirstWrite && order == 0 {
                 if alloc.timestampNs &- fault.timestampNs <= Self.faultAllocationWindowNs {
-                    tally.firstWritesWithoutGFPZero += 1
-                    served[slot] = Served(pid: fault.pid, zeroed: false)
+                    counted.firstWritesWithoutGFPZero += 1
+                    served[slot] = Served(pid: fault.pid, timestampNs: alloc.timestampNs, zeroed: false)
                 } else {
-                    tally.firstWritesWithoutAllocation += 1
-                    served[slot] = Served(pid: fault.pid, zeroed: false, late: true)
+                    counted.firstWritesWithoutAllocation += 1
+                    served[slot] = Served(pid: fault.pid, timestampNs: alloc.timestampNs, zeroed: false, late: true)
                 }
             }
             return nil
         }
-        tally.zeroFillFaults += 1
-        served[slot] = Served(pid: fault.pid, zeroed: true)
+        counted.zeroFillFaults += 1
+        served[slot] = Served(pid: fault.pid, timestampNs: alloc.timestampNs, zeroed: true)
         return ZeroFillFault(access: fault.access, folio: folio, order: order, address: fault.address, commClass: fault.commClass)
     }
 

@@ -386,8 +386,9 @@ public struct TextLineParser {
         return sawCode ? .event : .malformed(reason: "missing error_code=")
     }
 
-    /// `mm_id=%u curr=%d type=%s size=%ldB` (Linux 5.13 on; `member=%d` before), the names of
-    /// `__print_symbolic(member, ...)` as the kernel prints them.
+    /// `mm_id=%u curr=%d type=%s size=%ldB` (the member's name through `__print_symbolic`; the
+    /// first kernels with the event printed `member=%d`). A member a kernel has no name for
+    /// prints as hex (`type=0x4`), kept as its number.
     private func parseCounterFields(_ line: ByteLine, _ start: Int, _ event: inout TraceEvent) -> LineOutcome {
         var i = start
         var sawMember = false
@@ -407,7 +408,7 @@ public struct TextLineParser {
                     : line.equals("MM_SHMEMPAGES", start: s, end: e) ? .shmemPages : nil
                 if let member {
                     event.counterMemberNumber = member.rawValue
-                } else if let number = ParseNumber.decimal(line, s, e), number < 256 {
+                } else if let number = ParseNumber.hexOrDecimal(line, s, e), number < 256 {
                     event.counterMemberNumber = UInt8(number)
                 } else {
                     return .malformed(reason: "rss_stat type is not one of MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES or a number")

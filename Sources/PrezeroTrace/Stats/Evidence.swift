@@ -19,7 +19,7 @@ public enum Evidence {
                 + "here: the shmem ones among them are zero-fills no verdict includes (shmem's huge folios carry a THP mask and "
                 + "count as THP faults)."
         }
-        return head + ". The memory counter each fault moved next (kmem:rss_stat) says what it mapped: \(u.shmemZeroFills) were shmem "
+        return head + ". The memory counter each fault raised next (kmem:rss_stat) says what it mapped: \(u.shmemZeroFills) were shmem "
             + "or tmpfs pages (MM_SHMEMPAGES), which shmem clears with clear_highpage after allocating them, zero-fills no verdict "
             + "includes; the other \(count - min(count, u.shmemZeroFills)) were copies of private file pages (do_cow_fault), swap-ins "
             + "or a shared file's pages read in, not zero-fills."
@@ -33,16 +33,17 @@ public enum Evidence {
         let cached = min(count, u.firstWritesToCachedPages)
         if u.countersTellEachFault {
             if brief {
-                return "\(count) first writes took no page from the allocator: \(cached) mapped a file or shmem page already cached, "
-                    + "the other \(count - cached) moved no memory counter (hugetlb faults, whose pool pages are cleared in the fault, "
-                    + "or lost races); not replayed."
+                return "\(count) first writes took no page from the allocator: \(cached) mapped a page already in memory (page or "
+                    + "swap cache), the other \(count - cached) raised no memory counter (hugetlb faults, whose pool pages are cleared "
+                    + "in the fault, lost races, or faults preempted before their allocation); not replayed."
             }
             return "\(count) first writes to a not-present page took no user page from the page allocator. The memory counters "
-                + "(kmem:rss_stat) say \(cached) of them mapped a file or shmem page already in the page cache (do_shared_fault), "
-                + "not zero-fills; the other \(count - cached) moved no counter: hugetlb faults, whose pages come from the hugetlb "
-                + "pool and are not in the rss counters (hugetlb_no_page clears each with folio_zero_user, 2 MiB or 1 GiB at a "
-                + "time), or faults that lost a race for their page. No replay counts them: a verdict leaves out the clearing of "
-                + "the hugetlb ones."
+                + "(kmem:rss_stat) say \(cached) of them mapped a page already in memory, a file or shmem page in the page cache "
+                + "(do_shared_fault) or a swap-cache page, not zero-fills; the other \(count - cached) raised no counter: hugetlb "
+                + "faults, whose pages come from the hugetlb pool and are not in the rss counters (hugetlb_no_page clears each with "
+                + "folio_zero_user, 2 MiB or 1 GiB at a time), faults that lost a race for their page, or faults preempted before "
+                + "their allocation while another task faulted on their CPU. No replay counts them: a verdict leaves out the "
+                + "clearing of the hugetlb ones."
         }
         if brief {
             return "\(count) first writes took no page from the allocator: hugetlb faults (pool pages, cleared in the fault), "
