@@ -41,7 +41,7 @@ let package = Package(
         // bytes -> TraceEvent: decompression, line splitting, format detection, parsers, statistics.
         .target(
             name: "PrezeroTrace",
-            dependencies: ["CZstd", "CTraceStream"],
+            dependencies: ["CZstd", "CTraceStream", .product(name: "Histogram", package: "hdrhistogram-swift")],
             swiftSettings: [.define("PREZERO_INTERNAL_CHECKS", .when(configuration: .debug))]
         ),
         // The cache model's sets in C (SSE2/NEON way search, AVX-512 where the CPU has it).

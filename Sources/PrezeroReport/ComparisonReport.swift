@@ -505,6 +505,11 @@ package struct ComparisonReport {
             }
             text += ", \(base.metrics.zeroRequests) zero requests in the baseline."
         }
+        if let base = group.runs.first(where: { $0.policy == baseline }), base.metrics.capturedFaultsTimed > 0,
+            base.metrics.tally.countersTellEachFault
+        {
+            text += " " + Self.capturedFaultTime(base.metrics)
+        }
         if let base = group.runs.first(where: { $0.policy == baseline }), base.metrics.zeroedUserPagesWithoutFault > 0 {
             text += " " + Evidence.zeroedWithoutFault(base.metrics.zeroedUserPagesWithoutFault, brief: true)
         }
@@ -516,6 +521,20 @@ package struct ComparisonReport {
         }
         if let base = group.runs.first(where: { $0.policy == baseline }), base.metrics.firstWritesWithoutAllocation > 0 {
             text += " Not in the verdicts: " + Evidence.withoutAllocation(base.metrics.tally, brief: true)
+        }
+        return text
+    }
+
+    /// The capture's own fault time beside the baseline's modelled one: the tracepoints inside a
+    /// traced fault make the first the larger at the median; a tail several times the model's is
+    /// work the model does not have.
+    static func capturedFaultTime(_ m: RunMetrics) -> String {
+        var text = "Measured in the capture: its \(m.capturedFaultsTimed) order-0 zero-fill faults took \(m.capturedFaultP50Ns) ns at the "
+        text += "median and \(m.capturedFaultP99Ns) ns at p99 from the fault event to their page's counter rise, with the tracepoints "
+        text += "inside each fault in it; the baseline models \(m.faultLatencyP50Ns) ns and \(m.faultLatencyP99Ns) ns for an untraced fault."
+        if m.faultLatencyP99Ns > 0 && m.capturedFaultP99Ns > 4 * m.faultLatencyP99Ns {
+            text += " **The capture's tail is \(String(format: "%.0f", Double(m.capturedFaultP99Ns) / Double(m.faultLatencyP99Ns)))x the model's**: "
+            text += "reclaim, lock waits or preemption inside faults, which the model does not replay and no verdict includes."
         }
         return text
     }

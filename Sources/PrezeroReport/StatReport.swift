@@ -124,6 +124,10 @@ package struct StatReport: Codable, Sendable {
     package var shmemZeroFills: UInt64
     package var firstWritesToCachedPages: UInt64
     package var zeroFillFaultsWithCounter: UInt64
+    /// The capture's own order-0 zero-fill faults timed by their counters (`CapturedFaultTime`).
+    package var capturedFaultsTimed: UInt64
+    package var capturedFaultP50Ns: UInt64
+    package var capturedFaultP99Ns: UInt64
     package var tally: ZeroFillFaultMatcher.Tally {
         ZeroFillFaultMatcher.Tally(
             firstWritesWithoutGFPZero: firstWritesWithoutGFPZero, firstWritesWithoutAllocation: firstWritesWithoutAllocation,
@@ -228,6 +232,9 @@ package struct StatReport: Codable, Sendable {
         shmemZeroFills = s.tally.shmemZeroFills
         firstWritesToCachedPages = s.tally.firstWritesToCachedPages
         zeroFillFaultsWithCounter = s.tally.zeroFillFaultsWithCounter
+        capturedFaultsTimed = s.capturedFaultTime.faults
+        capturedFaultP50Ns = s.capturedFaultTime.percentile(50)
+        capturedFaultP99Ns = s.capturedFaultTime.percentile(99)
         zeroedUserPagesWithoutFault = s.tally.zeroedUserPagesWithoutFault
         hugeUserPagesWithoutFault = s.tally.hugeUserPagesWithoutFault
         let m = read.metadata
@@ -368,6 +375,10 @@ package struct StatReport: Codable, Sendable {
                 + F.right(String(row.faults), 10) + "\n"
         }
         if !zeroFillFaults.isEmpty { out += "page-table pages allocated inside them            " + F.right(String(faultPageTables), 10) + "\n" }
+        if capturedFaultsTimed > 0 && tally.countersTellEachFault {
+            out += "order-0 fault time in the capture (kmem:rss_stat)  p50 \(capturedFaultP50Ns) ns, p99 \(capturedFaultP99Ns) ns, \(capturedFaultsTimed) faults\n"
+            out += "  from each fault event to its page's counter rise (set_pte_range), with the tracepoints inside the fault in it\n"
+        }
         if firstWritesWithoutGFPZero > 0 {
             out += "first writes served without __GFP_ZERO (not counted) " + F.right(String(firstWritesWithoutGFPZero), 7) + "\n"
             if tally.countersTellEachFault { out += "  of them shmem pages (kmem:rss_stat)             " + F.right(String(shmemZeroFills), 10) + "\n" }

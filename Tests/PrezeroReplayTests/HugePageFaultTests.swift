@@ -179,8 +179,12 @@ struct HugePageFaultTests {
         #expect(tally.shmemZeroFills == 2)
         #expect(tally.firstWritesWithoutAllocation == 2)
         #expect(tally.firstWritesToCachedPages == 1, "the file page; the hugetlb fault moved no counter")
+        // The zero-fill fault's time: its event to its counter's rise, 5,198 ns (HDR, 3 digits).
+        #expect(statistics.capturedFaultTime.faults == 1)
+        #expect(abs(Int(statistics.capturedFaultTime.percentile(50)) - 5_198) <= 5)
         let run = try replay(path, policy: "zero-on-fault", profile: BuiltinProfiles.epycZen5VM, timebase: .trace)
         #expect(run.metrics.tally == tally)
+        #expect(run.metrics.capturedFaultsTimed == 1 && run.metrics.capturedFaultP50Ns == statistics.capturedFaultTime.percentile(50))
         #expect(Evidence.withoutAllocation(tally).contains("the other 1 raised no counter: hugetlb faults"))
 
         // Without the counters (an older capture) nothing is told apart, and the late page is not

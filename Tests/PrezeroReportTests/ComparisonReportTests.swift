@@ -269,4 +269,30 @@ struct RegimeTests {
         #expect(many.contains("At that density, the best case for prezeroing"))
         #expect(many.contains("Not in the verdicts: \(faults) first writes to a not-present page took an order-0 user page allocated without __GFP_ZERO"))
     }
+
+    /// The capture's own fault time is set beside the model's only where the counters move at
+    /// each fault, and a tail more than 4x the model's p99 is called out as work the model lacks.
+    @Test func theCapturesFaultTimeStandsBesideTheModels() throws {
+        func paragraph(p99 capturedP99: UInt64, withCounter: Bool) throws -> String {
+            var runs = try fixedRuns()
+            for i in runs.indices {
+                let m = runs[i].metrics
+                runs[i].metrics.memoryCounterEvents = 10 * m.faults
+                runs[i].metrics.zeroFillFaultsWithCounter = withCounter ? m.faults : m.faults / 2
+                runs[i].metrics.capturedFaultsTimed = m.faults
+                runs[i].metrics.capturedFaultP50Ns = 2 * m.faultLatencyP50Ns
+                runs[i].metrics.capturedFaultP99Ns = capturedP99
+            }
+            let markdown = ComparisonReport(runs: runs, baseline: "zero-on-fault", toolVersion: "t", chartPrefix: "r").render().markdown
+            return String(markdown.split(separator: "\n").first { $0.hasPrefix("Touch density") || $0.hasPrefix("Workload regime:") } ?? "")
+        }
+        let model = try fixedRuns()[0].metrics
+        #expect(model.faults > 0 && model.faultLatencyP99Ns > 0)
+        let near = try paragraph(p99: 2 * model.faultLatencyP99Ns, withCounter: true)
+        #expect(near.contains("Measured in the capture: its \(model.faults) order-0 zero-fill faults took \(2 * model.faultLatencyP50Ns) ns"))
+        #expect(!near.contains("tail is"))
+        let far = try paragraph(p99: 10 * model.faultLatencyP99Ns, withCounter: true)
+        #expect(far.contains("**The capture's tail is 10x the model's**"))
+        #expect(!(try paragraph(p99: 10 * model.faultLatencyP99Ns, withCounter: false)).contains("Measured in the capture"))
+    }
 }

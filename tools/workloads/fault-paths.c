@@ -6,6 +6,8 @@
 //   dontneed  8 rounds of writing every page and MADV_DONTNEED: the same addresses fault again;
 //   free      8 rounds of writing every page and MADV_FREE: pages not yet reclaimed are reused, unzeroed;
 //   hugetlb   MAP_HUGETLB (needs vm.nr_hugepages): pool pages cleared in the fault, no allocation event;
+//   rewrite   every page written, then written again: no fault the second time unless memory
+//             pressure (a memory cgroup's limit with swap) swapped it out, when it is a swap-in;
 //   shmem     MAP_SHARED|MAP_ANONYMOUS (shmem): pages allocated without __GFP_ZERO and cleared by
 //             shmem_get_folio_gfp;
 //   shared-file  a file written, then mapped MAP_SHARED and written again: its pages are in the page
@@ -14,6 +16,9 @@
 //
 // build:   cc -O2 -o fault-paths tools/workloads/fault-paths.c
 // capture: tools/capture-perf.sh -o readzero -- ./fault-paths readzero 128
+// swap-ins: with swap on (a swap file: mkswap, swapon) and a memory cgroup of 64 MiB (v1:
+//          mkdir /sys/fs/cgroup/memory/pz; echo 64M > /sys/fs/cgroup/memory/pz/memory.limit_in_bytes),
+//          tools/capture-perf.sh -o swap -- sh -c 'echo $$ > /sys/fs/cgroup/memory/pz/cgroup.procs && exec ./fault-paths rewrite 128'
 // usage:   fault-paths MODE MIB
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -33,7 +38,7 @@ static char *map(size_t n, int flags) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3 || atoi(argv[2]) <= 0) { fprintf(stderr, "usage: fault-paths populate|populate-thp|readzero|cow|dontneed|free|hugetlb|shmem|shared-file MIB\n"); return 2; }
+    if (argc != 3 || atoi(argv[2]) <= 0) { fprintf(stderr, "usage: fault-paths populate|populate-thp|readzero|cow|dontneed|free|hugetlb|rewrite|shmem|shared-file MIB\n"); return 2; }
     const char *mode = argv[1];
     const size_t n = (size_t)atoi(argv[2]) << 20;
     long sum = 0;
@@ -80,6 +85,10 @@ int main(int argc, char **argv) {
         char *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
         if (p == MAP_FAILED) { perror("mmap MAP_HUGETLB (is vm.nr_hugepages large enough?)"); return 1; }
         for (size_t i = 0; i < n; i += 4096) p[i] = 1;
+    } else if (!strcmp(mode, "rewrite")) {
+        char *p = map(n, 0);
+        for (int pass = 0; pass < 2; pass++)
+            for (size_t i = 0; i < n; i += 4096) p[i + 64 * (size_t)pass] = 1;
     } else if (!strcmp(mode, "shmem")) {
         char *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
         if (p == MAP_FAILED) { perror("mmap"); return 1; }

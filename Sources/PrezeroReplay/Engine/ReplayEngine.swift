@@ -241,6 +241,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             cost = laterTouch(event)
         case .rssStat:
             _ = zeroFill.observe(event)
+            if let ns = zeroFill.capturedFaultNs { metrics.capturedFaultTime.record(ns) }
         case .pageFreeBatched, .pageAllocZoneLocked, .pagePcpuDrain, .processExec, .processFork, .processExit:
             break
         }

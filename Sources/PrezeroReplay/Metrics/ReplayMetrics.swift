@@ -1,4 +1,5 @@
 import Histogram
+import PrezeroTrace
 
 /// What the engine accumulates during a replay: the counted metrics themselves (in `counted`,
 /// reached as `metrics.faults` etc.), plus what the result only carries in derived form (the
@@ -8,6 +9,8 @@ import Histogram
 package struct ReplayMetrics: Sendable {
     package var counted = RunMetrics()
     package var faultLatency = Histogram<UInt64>(highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three)
+    /// The capture's own order-0 zero-fill faults, timed by their memory counters.
+    package var capturedFaultTime = CapturedFaultTime()
     package var firstPoolEmptyNs: Double?
     /// The first of each anomaly, by metric name, with its timestamp: for messages.
     package var firstAnomaly: [String: String] = [:]

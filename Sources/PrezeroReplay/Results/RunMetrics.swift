@@ -18,6 +18,9 @@ package struct RunMetrics: Sendable, Equatable {
     package var shmemZeroFills: UInt64 = 0
     package var firstWritesToCachedPages: UInt64 = 0
     package var zeroFillFaultsWithCounter: UInt64 = 0
+    package var capturedFaultsTimed: UInt64 = 0
+    package var capturedFaultP50Ns: UInt64 = 0
+    package var capturedFaultP99Ns: UInt64 = 0
     package var faultsInKernelMode: UInt64 = 0
     package var zeroedUserPagesWithoutFault: UInt64 = 0
     package var hugeUserPagesWithoutFault: UInt64 = 0

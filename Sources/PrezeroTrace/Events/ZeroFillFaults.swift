@@ -187,9 +187,17 @@ public struct ZeroFillFaultMatcher: Sendable {
     /// Each counter's last value by mm and member: only a rise is a fault's page.
     private var counterBytes: [UInt64: Int64] = [:]
 
+    /// Set by a counter event that ends an order-0 zero-fill fault: the capture's own time from
+    /// the fault event to its page's counter rise (`set_pte_range`, the fault's last step), in
+    /// ns, tracepoints' cost included. Read it right after feeding a counter event.
+    public private(set) var capturedFaultNs: UInt64?
+
     struct Served: Sendable {
         var pid: Int32
         var timestampNs: UInt64
+        /// The fault's own event, and its page's order (a zero-fill fault's).
+        var faultTimestampNs: UInt64 = 0
+        var order: UInt8 = 0
         /// A zero-fill fault's page (`__GFP_ZERO` or a THP), not one without `__GFP_ZERO`.
         var zeroed: Bool
         /// Taken later than `faultAllocationWindowNs` after the fault, so counted as a first
@@ -275,6 +283,7 @@ public struct ZeroFillFaultMatcher: Sendable {
     /// own. A fall (unmap, reclaim) says nothing of a fault.
     private mutating func noteCounter(_ counter: TraceEvent) {
         counted.memoryCounterEvents += 1
+        capturedFaultNs = nil
         let key = counter.counterMM << 8 | UInt64(counter.counterMemberNumber)
         let previous = counterBytes.updateValue(counter.counterBytes, forKey: key)
         // A counter not seen before: a process started in the capture, whose first move is a rise.
@@ -284,10 +293,15 @@ public struct ZeroFillFaultMatcher: Sendable {
         let slot = self.slot(counter.cpu)
         if let page = served[slot], page.pid == counter.pid {
             served[slot] = nil
-            guard counter.timestampNs &- page.timestampNs <= Self.faultCounterWindowNs else { return }
             if page.zeroed {
+                // The fault's own rise is its last step: the first after its page, however late
+                // (reclaim, preemption), is it.
                 counted.zeroFillFaultsWithCounter += 1
-            } else if page.late {
+                if page.order == 0 { capturedFaultNs = counter.timestampNs &- page.faultTimestampNs }
+                return
+            }
+            guard counter.timestampNs &- page.timestampNs <= Self.faultCounterWindowNs else { return }
+            if page.late {
                 counted.latePagesWithCounter += 1
                 if member == .shmemPages { counted.latePagesShmem += 1 }
             } else if member == .shmemPages {
@@ -351,7 +365,8 @@ public struct ZeroFillFaultMatcher: Sendable {
             return nil
         }
         counted.zeroFillFaults += 1
-        served[slot] = Served(pid: fault.pid, timestampNs: alloc.timestampNs, zeroed: true)
+        served[slot] = Served(
+            pid: fault.pid, timestampNs: alloc.timestampNs, faultTimestampNs: fault.timestampNs, order: alloc.order, zeroed: true)
         return ZeroFillFault(access: fault.access, folio: folio, order: order, address: fault.address, commClass: fault.commClass)
     }
 

@@ -38,6 +38,8 @@ public struct TraceStatistics: TraceEventSink {
         repeating: [UInt64](repeating: 0, count: maxOrder), count: ZeroFillFault.Access.allCases.count)
     private var zeroFill: ZeroFillFaultMatcher
     public var pmdOrder: Int { zeroFill.pmdOrder }
+    /// The capture's own order-0 zero-fill faults, timed by their memory counters.
+    public private(set) var capturedFaultTime = CapturedFaultTime()
     /// User pages and first writes that were not zero-fill faults (`ZeroFillFaultMatcher.Tally`).
     public var tally: ZeroFillFaultMatcher.Tally { zeroFill.tally }
     public private(set) var allocationsByComm: [UInt64] = []
@@ -157,6 +159,7 @@ public struct TraceStatistics: TraceEventSink {
             touches.record(event)
         case .rssStat:
             _ = zeroFill.observe(event)
+            if let ns = zeroFill.capturedFaultNs { capturedFaultTime.record(ns) }
         case .pageAllocZoneLocked, .pagePcpuDrain, .processExec, .processFork, .processExit:
             break
         }
