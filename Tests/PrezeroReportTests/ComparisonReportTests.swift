@@ -295,4 +295,21 @@ struct RegimeTests {
         #expect(far.contains("**The capture's tail is 10x the model's**"))
         #expect(!(try paragraph(p99: 10 * model.faultLatencyP99Ns, withCounter: false)).contains("Measured in the capture"))
     }
+
+    /// Where trusted counters name more zero-fills outside the verdicts than they replay (a shmem
+    /// or hugetlb workload), the report says the verdicts speak for the smaller part.
+    @Test func zeroFillsLeftOutOutnumberingTheReplayedAreCalledOut() throws {
+        var m = try fixedRuns()[0].metrics
+        m.memoryCounterEvents = 10 * m.faults
+        m.zeroFillFaultsWithCounter = m.faults
+        m.shmemZeroFills = m.faults / 2
+        m.firstWritesWithoutAllocation = m.faults / 2 + 7
+        m.firstWritesToCachedPages = 7
+        #expect(ComparisonReport.zeroFillsLeftOut(m) == nil, "as many left out as replayed")
+        m.firstWritesWithoutAllocation += 2
+        #expect(ComparisonReport.zeroFillsLeftOut(m)?.contains("\(m.faults / 2) shmem zero-fills and \(m.faults / 2 + 2) first writes") == true)
+        m.zeroFillFaultsWithCounter = m.faults / 2
+        #expect(ComparisonReport.zeroFillsLeftOut(m) == nil, "untrusted counters say nothing")
+    }
 }
+

@@ -47,7 +47,8 @@ public enum Evidence {
         }
         if brief {
             return "\(count) first writes took no page from the allocator: hugetlb faults (pool pages, cleared in the fault), "
-                + "writes to shared file or shmem pages already cached, or faults that lost a race; not told apart, so not replayed."
+                + "writes to shared file or shmem pages already cached, faults that lost a race or were preempted before their "
+                + "allocation; not told apart, so not replayed."
         }
         return "\(count) first writes to a not-present page took no user page from the page allocator: hugetlb faults, whose "
             + "pages come from the hugetlb pool (hugetlb_no_page clears each with folio_zero_user, 2 MiB or 1 GiB at a time), "
