@@ -31,6 +31,7 @@ package enum Replay {
         trace.touchProfile = options.touchProfilePath
         trace.touchProfileMeans = options.touchProfile.map { $0.commands.mapValues(\.meanLines) }
         trace.touchProfileMeanLines = options.touchProfile?.meanLines
+        trace.hugetlbPoolPages = read.metadata?.hugetlbPoolPages
         if engine.workingSets != nil {
             trace.workingSetReuse = options.workingSetReuse
             trace.workingSetSource = options.workingSetFromTrace ? "trace" : options.workingSetBytes != nil ? "option" : "assumed"
@@ -47,7 +48,9 @@ package enum Replay {
             parameters: policy.parameters.asStrings, metrics: RunMetrics(engine.metrics),
             invariantViolations: engine.invariantProblems, firstAnomalies: engine.metrics.firstAnomaly)
         result.diagnostics = read.diagnostics
-        result.noVerdict = Evidence.missing(events: read.eventNameCounts, zeroFillFaults: engine.metrics.faults, tally: engine.metrics.tally)
+        result.noVerdict = Evidence.missing(
+            events: read.eventNameCounts, zeroFillFaults: engine.metrics.faults, tally: engine.metrics.tally,
+            hugetlbPoolPages: read.metadata?.hugetlbPoolPages)
         result.touchShadows = engine.shadows.map { shadow in
             var metrics = engine.metrics
             metrics.touchNs = shadow.touchNs

@@ -520,9 +520,13 @@ package struct ComparisonReport {
             text += " Not in the verdicts: " + Evidence.withoutGFPZero(base.metrics.tally)
         }
         if let base = group.runs.first(where: { $0.policy == baseline }), base.metrics.firstWritesWithoutAllocation > 0 {
-            text += " Not in the verdicts: " + Evidence.withoutAllocation(base.metrics.tally, brief: true)
+            let pool = base.result.trace.hugetlbPoolPages
+            text += pool == 0 ? " " + Evidence.withoutAllocation(base.metrics.tally, brief: true, hugetlbPoolPages: 0)
+                : " Not in the verdicts: " + Evidence.withoutAllocation(base.metrics.tally, brief: true, hugetlbPoolPages: pool)
         }
-        if let base = group.runs.first(where: { $0.policy == baseline }), let leftOut = Self.zeroFillsLeftOut(base.metrics) {
+        if let base = group.runs.first(where: { $0.policy == baseline }),
+            let leftOut = Self.zeroFillsLeftOut(base.metrics, hugetlbPoolPages: base.result.trace.hugetlbPoolPages)
+        {
             text += " " + leftOut
         }
         return text
@@ -531,10 +535,11 @@ package struct ComparisonReport {
     /// Where the memory counters name more zero-fills outside the verdicts (shmem pages, and first
     /// writes that raised no counter: hugetlb faults or lost races) than the verdicts replay, a
     /// verdict speaks for the smaller part of the workload's zeroing, and the report says so.
-    static func zeroFillsLeftOut(_ m: RunMetrics) -> String? {
+    static func zeroFillsLeftOut(_ m: RunMetrics, hugetlbPoolPages: Int? = nil) -> String? {
         let t = m.tally
         guard t.countersTellEachFault else { return nil }
-        let noCounter = t.firstWritesWithoutAllocation - min(t.firstWritesWithoutAllocation, t.firstWritesToCachedPages)
+        // With an empty hugetlb pool the writes that raised no counter were races, not zero-fills.
+        let noCounter = hugetlbPoolPages == 0 ? 0 : t.firstWritesWithoutAllocation - min(t.firstWritesWithoutAllocation, t.firstWritesToCachedPages)
         let leftOut = t.shmemZeroFills &+ noCounter
         guard leftOut > m.faults else { return nil }
         return "**Most of this capture's zero-fills are not in the verdicts**: they replay \(m.faults) zero-fill faults, while "

@@ -58,6 +58,8 @@ package struct StatReport: Codable, Sendable {
         package var initOnAlloc: Bool?
         package var initOnFree: Bool?
         package var memAutoInit: String?
+        /// `TraceMetadata.hugetlbPoolPages`.
+        package var hugetlbPoolPages: Int?
     }
 
     package struct TimeSpan: Codable, Sendable {
@@ -240,7 +242,7 @@ package struct StatReport: Codable, Sendable {
         let m = read.metadata
         kernelSettings = KernelSettings(
             thpEnabled: m?.thpEnabled, thpDefrag: m?.thpDefrag, hpagePmdSize: m?.hpagePmdSize, mthpEnabled: m?.mthpEnabled,
-            initOnAlloc: m?.initOnAlloc, initOnFree: m?.initOnFree, memAutoInit: m?.memAutoInit)
+            initOnAlloc: m?.initOnAlloc, initOnFree: m?.initOnFree, memAutoInit: m?.memAutoInit, hugetlbPoolPages: m?.hugetlbPoolPages)
 
         let ranked = s.allocationsByComm.indices
             .filter { s.allocationsByComm[$0] > 0 }
@@ -263,7 +265,8 @@ package struct StatReport: Codable, Sendable {
 
         idleIntervalsClosedWithoutSwitch = s.idle.closedWithoutSwitch
         notes = read.notes
-        noVerdict = Evidence.missing(events: read.eventNameCounts, zeroFillFaults: s.zeroFillFaults, tally: s.tally)
+        noVerdict = Evidence.missing(
+            events: read.eventNameCounts, zeroFillFaults: s.zeroFillFaults, tally: s.tally, hugetlbPoolPages: read.metadata?.hugetlbPoolPages)
         if s.touches.pages > 0 {
             var histogram: [String: Int] = [:]
             for bucket in s.touches.histogram { histogram[bucket.label] = bucket.pages }
@@ -387,7 +390,7 @@ package struct StatReport: Codable, Sendable {
         if firstWritesWithoutAllocation > 0 {
             out += "first writes that took no page (not counted)      " + F.right(String(firstWritesWithoutAllocation), 10) + "\n"
             if tally.countersTellEachFault { out += "  of them mapping a cached page (kmem:rss_stat)   " + F.right(String(firstWritesToCachedPages), 10) + "\n" }
-            out += "  " + Evidence.withoutAllocation(tally) + "\n"
+            out += "  " + Evidence.withoutAllocation(tally, hugetlbPoolPages: kernelSettings.hugetlbPoolPages) + "\n"
         }
         if zeroedUserPagesWithoutFault > 0 {
             out += "user pages zeroed without a fault (not counted)   " + F.right(String(zeroedUserPagesWithoutFault), 10) + "\n"
@@ -406,6 +409,7 @@ package struct StatReport: Codable, Sendable {
             : "; mTHP: " + mthp.sorted(by: { $0.key < $1.key }).map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "\n"
         out += "init_on_alloc \(state(k.initOnAlloc)), init_on_free \(state(k.initOnFree))"
         out += k.memAutoInit.map { " (boot log: mem auto-init: \($0))" } ?? ""
+        out += "; hugetlb pool " + (k.hugetlbPoolPages.map { "\($0) pages" } ?? "not recorded")
         out += "\n"
 
         out += "\nTOP COMMANDS BY ALLOCATIONS\n===========================\n"

@@ -196,6 +196,30 @@ struct HugePageFaultTests {
         #expect(!Evidence.withoutGFPZero(bare.statistics.tally).contains("MM_SHMEMPAGES"))
     }
 
+    /// The sidecar's hugetlb pool (tools/lib/metadata.sh): empty, no first write that raised no
+    /// counter was a hugetlb fault, and the report does not count them as zero-fills left out.
+    @Test func anEmptyHugetlbPoolRulesOutHugetlbFaults() throws {
+        let (path, statistics) = try read(Self.counted, as: "pool")
+        let sidecar = String(path.dropLast(".perf.txt".count)) + ".meta.json"
+        try #"{"hugetlb_hugepages": {"hugepages-2048kB": 0, "hugepages-1048576kB": 0}, "hugetlb_overcommit_hugepages": {"hugepages-2048kB": 0}}"#
+            .write(toFile: sidecar, atomically: true, encoding: .utf8)
+        let metadata = try #require(try TraceMetadata.load(besideTrace: path)?.0)
+        #expect(metadata.hugetlbPoolPages == 0)
+        let text = Evidence.withoutAllocation(statistics.tally, hugetlbPoolPages: 0)
+        #expect(text.contains("none was a hugetlb fault") && text.contains("the other 1 raised no counter: faults that lost a race"))
+        #expect(!Evidence.withoutAllocation(statistics.tally, hugetlbPoolPages: 8).contains("none was a hugetlb fault"))
+        var options = ReplayOptions(profile: BuiltinProfiles.epycZen5VM)
+        options.timebase = .trace
+        let run = try Replay.run(
+            path: path, policy: try Policies.make("zero-on-fault", settings: [], profile: BuiltinProfiles.epycZen5VM), options: options,
+            metadata: metadata)
+        #expect(run.trace.hugetlbPoolPages == 0)
+
+        try #"{"hugetlb_hugepages": {"hugepages-2048kB": 8}, "hugetlb_overcommit_hugepages": {"hugepages-2048kB": 2}}"#
+            .write(toFile: sidecar, atomically: true, encoding: .utf8)
+        #expect(try TraceMetadata.load(besideTrace: path)?.0.hugetlbPoolPages == 10)
+    }
+
     /// What a counter move does not mean: a rise before a zero-fill fault's allocation (a kernel
     /// before 6.2 syncing a task's counters in `handle_mm_fault`) does not take the fault from its
     /// page, and a fall after a hugetlb fault (an unmap) is not a cached page.

@@ -308,6 +308,7 @@ struct RegimeTests {
         #expect(ComparisonReport.zeroFillsLeftOut(m) == nil, "as many left out as replayed")
         m.firstWritesWithoutAllocation += 2
         #expect(ComparisonReport.zeroFillsLeftOut(m)?.contains("\(m.faults / 2) shmem zero-fills and \(m.faults / 2 + 2) first writes") == true)
+        #expect(ComparisonReport.zeroFillsLeftOut(m, hugetlbPoolPages: 0) == nil, "an empty hugetlb pool: races, not zero-fills")
         m.zeroFillFaultsWithCounter = m.faults / 2
         #expect(ComparisonReport.zeroFillsLeftOut(m) == nil, "untrusted counters say nothing")
     }

@@ -38,8 +38,9 @@ json_choice() {
     if [ -r "$1" ]; then json_string "$(sed -n 's/.*\[\(.*\)\].*/\1/p' "$1")"; else printf 'null'; fi
 }
 
-# What decides how the kernel zero-fills an anonymous fault: THP and mTHP settings, the command
-# line, and init_on_alloc / init_on_free from the boot log's "mem auto-init:" line (the state the
+# What decides how the kernel zero-fills an anonymous fault: THP and mTHP settings, the hugetlb
+# pool (nr_hugepages and nr_overcommit_hugepages per size: with none, no fault is a hugetlb
+# fault), the command line, and init_on_alloc / init_on_free from the boot log's "mem auto-init:" line (the state the
 # kernel chose from its config and command line), as JSON fields, each line ending in a comma.
 json_kernel_settings() {
     local thp=/sys/kernel/mm/transparent_hugepage dir first=1 auto alloc=null free=null
@@ -54,6 +55,18 @@ json_kernel_settings() {
         printf '%s: %s' "$(json_string "$(basename "$dir")")" "$(json_choice "$dir/enabled")"
     done
     printf '},\n'
+    local key
+    for key in nr_hugepages nr_overcommit_hugepages; do
+        printf '  "hugetlb_%s": {' "${key#nr_}"
+        first=1
+        for dir in /sys/kernel/mm/hugepages/hugepages-*kB; do
+            [ -r "$dir/$key" ] || continue
+            [ $first = 1 ] || printf ','
+            first=0
+            printf '%s: %s' "$(json_string "$(basename "$dir")")" "$(cat "$dir/$key")"
+        done
+        printf '},\n'
+    done
     printf '  "kernel_cmdline": %s,\n' "$(json_file /proc/cmdline)"
     auto=$(dmesg 2>/dev/null | sed -n 's/.*mem auto-init: //p' | tail -1)
     case "$auto" in *"heap alloc:on"*) alloc=true;; *"heap alloc:off"*) alloc=false;; esac

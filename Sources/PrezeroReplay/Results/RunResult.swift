@@ -41,6 +41,9 @@ package struct RunResult: Sendable, Equatable, Codable {
         /// tasks took came from (when `workingSetSource` is `transferred`).
         package var touchProfileHotSets: [String: Int]?
         package var workingSetNominalSource: String?
+        /// Pages the capture's hugetlb pool could hand out (`TraceMetadata.hugetlbPoolPages`): 0
+        /// means no fault was a hugetlb fault; nil when the capture did not record it.
+        package var hugetlbPoolPages: Int?
 
         package init(
             path: String, lines: Int, touch: TouchModel, timebase: Timebase, privateL2: Bool, malformedLines: Int, lostEvents: UInt64
@@ -71,6 +74,7 @@ package struct RunResult: Sendable, Equatable, Codable {
             case workingSetSource = "working_set_source"
             case touchProfileHotSets = "touch_profile_hot_sets"
             case workingSetNominalSource = "working_set_nominal_source"
+            case hugetlbPoolPages = "hugetlb_pool_pages"
         }
     }
 

@@ -38,6 +38,15 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
     public var memAutoInit: String?
     public var initOnAlloc: Bool?
     public var initOnFree: Bool?
+    /// The hugetlb pool when the capture ended, by size (`hugepages-2048kB`): `nr_hugepages`
+    /// and `nr_overcommit_hugepages`. With both 0 for every size no fault was a hugetlb fault.
+    public var hugetlbPages: [String: Int]?
+    public var hugetlbOvercommitHugepages: [String: Int]?
+    /// Pages the hugetlb pool could hand out, all sizes; nil when the capture did not record it.
+    public var hugetlbPoolPages: Int? {
+        guard let pages = hugetlbPages else { return nil }
+        return pages.values.reduce(0) { $0 &+ max(0, $1) } &+ (hugetlbOvercommitHugepages ?? [:]).values.reduce(0) { $0 &+ max(0, $1) }
+    }
     /// The 1-minute load average (`/proc/loadavg`) when the capture began.
     public var loadAverage: Double?
     /// Synthetic traces: `model` (timestamps are nominal; replay advances time by modelled costs).
@@ -91,6 +100,8 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
         case memAutoInit = "mem_auto_init"
         case initOnAlloc = "init_on_alloc"
         case initOnFree = "init_on_free"
+        case hugetlbPages = "hugetlb_hugepages"
+        case hugetlbOvercommitHugepages = "hugetlb_overcommit_hugepages"
         case loadAverage = "load_average"
     }
 

@@ -28,9 +28,21 @@ public enum Evidence {
     /// What first writes that took no user page are (mm/hugetlb.c `hugetlb_no_page`, mm/memory.c
     /// `do_shared_fault`), and why no verdict counts them; with the capture's memory counters, how
     /// many mapped a cached page. `brief`: one clause for a report's paragraph.
-    public static func withoutAllocation(_ u: ZeroFillFaultMatcher.Tally, brief: Bool = false) -> String {
+    /// `hugetlbPoolPages`: the capture's hugetlb pool (nil: not recorded); with 0 none of them was a
+    /// hugetlb fault.
+    public static func withoutAllocation(_ u: ZeroFillFaultMatcher.Tally, brief: Bool = false, hugetlbPoolPages: Int? = nil) -> String {
         let count = u.firstWritesWithoutAllocation
         let cached = min(count, u.firstWritesToCachedPages)
+        if hugetlbPoolPages == 0 {
+            // An empty pool: no hugetlb fault, so what is left is races and preemption.
+            let rest = u.countersTellEachFault
+                ? "\(cached) mapped a page already in memory (page or swap cache, kmem:rss_stat), the other \(count - cached) "
+                    + "raised no counter: faults that lost a race for their page or were preempted before their allocation"
+                : "writes to shared file or shmem pages already cached, faults that lost a race, or faults preempted before "
+                    + "their allocation"
+            return "\(count) first writes to a not-present page took no user page from the page allocator: " + rest
+                + "; none was a hugetlb fault, as the capture's hugetlb pool was empty. Not zero-fills a verdict leaves out."
+        }
         if u.countersTellEachFault {
             if brief {
                 return "\(count) first writes took no page from the allocator: \(cached) mapped a page already in memory (page or "
@@ -86,7 +98,9 @@ public enum Evidence {
             + "do not tell them apart, so no replay zeroes them: a verdict leaves out the clearing of the populated ones."
     }
 
-    public static func missing(events: [String: Int], zeroFillFaults: UInt64, tally: ZeroFillFaultMatcher.Tally = .init()) -> String? {
+    public static func missing(
+        events: [String: Int], zeroFillFaults: UInt64, tally: ZeroFillFaultMatcher.Tally = .init(), hugetlbPoolPages: Int? = nil
+    ) -> String? {
         let capture = "; capture with tools/capture-perf.sh (it records kmem and exceptions tracepoints)"
         var absent: [String] = []
         if (events["kmem:mm_page_alloc"] ?? 0) == 0 { absent.append("kmem:mm_page_alloc") }
@@ -101,7 +115,7 @@ public enum Evidence {
             let why = "no verdict: the capture has no zero-fill faults (a user or kernel write to a not-present user page followed by its zeroed allocation)"
             var reason = why
             if tally.firstWritesWithoutGFPZero > 0 { reason += "; " + withoutGFPZero(tally) }
-            if tally.firstWritesWithoutAllocation > 0 { reason += "; " + withoutAllocation(tally) }
+            if tally.firstWritesWithoutAllocation > 0 { reason += "; " + withoutAllocation(tally, hugetlbPoolPages: hugetlbPoolPages) }
             if tally.zeroedUserPagesWithoutFault > 0 { reason += "; " + zeroedWithoutFault(tally.zeroedUserPagesWithoutFault) }
             if tally.hugeUserPagesWithoutFault > 0 { reason += "; " + hugeWithoutFault(tally.hugeUserPagesWithoutFault) }
             return reason
