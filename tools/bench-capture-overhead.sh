@@ -16,6 +16,7 @@ trap 'rm -rf "$tmp"' EXIT
 cc -O2 -o "$tmp/fault-paths" "$here/workloads/fault-paths.c"
 require_tracefs bench-capture-overhead.sh
 all=$(available_events bench-capture-overhead.sh)
+case ",$all," in *,kmem:rss_stat,*) ;; *) echo "bench-capture-overhead.sh: this kernel has no kmem:rss_stat; nothing to compare" >&2; exit 1;; esac
 base=$(without_events "$all" rss_stat)
 # The program's own time, in ms, so perf's start and stop are not in it.
 timed="s=\$(date +%s%N); $tmp/fault-paths dontneed $mib >/dev/null; echo \$(( (\$(date +%s%N) - s) / 1000000 ))"
@@ -24,6 +25,12 @@ for ((r = 0; r < rounds; r++)); do
     echo "traced $(perf record -q -a -e "$base" -o "$tmp/p.data" -- sh -c "$timed" 2>/dev/null)"
     echo "traced+rss_stat $(perf record -q -a -e "$all" -o "$tmp/p.data" -- sh -c "$timed" 2>/dev/null)"
 done >"$tmp/times"
+# A failed perf record leaves a line without its time: say so rather than time nothing.
+if awk 'NF != 2 || $2 !~ /^[0-9]+$/ { bad = 1 } END { exit !bad }' "$tmp/times"; then
+    echo "bench-capture-overhead.sh: a run gave no time (did perf record fail?):" >&2
+    cat "$tmp/times" >&2
+    exit 1
+fi
 python3 - "$tmp/times" "$rounds" "$mib" <<'PY'
 import statistics, sys
 times = {}

@@ -52,6 +52,7 @@ snapshot=$(mktemp -d)
 cp /proc/buddyinfo "$snapshot/buddyinfo"
 cp /proc/zoneinfo "$snapshot/zoneinfo"
 cp /proc/loadavg "$snapshot/loadavg"
+pool_at_start=$(hugetlb_pool_pages)
 # Both outputs are written under .tmp names and renamed into place only once the trace is known
 # to hold page events, so a failed capture leaves nothing rather than a trace prezero cannot use.
 out="$name.ftrace.txt.zst" meta="$name.meta.json" dat="$name.trace.dat.zst"
@@ -113,7 +114,7 @@ else
 fi
 [ "$allocs" -gt 0 ] || fail "the recording has no mm_page_alloc events ($lines lines; command exit status $status)"
 
-BUDDYINFO_SNAPSHOT="$snapshot/buddyinfo" ZONEINFO_SNAPSHOT="$snapshot/zoneinfo" LOADAVG_SNAPSHOT="$snapshot/loadavg" \
+HUGETLB_POOL_AT_START=$pool_at_start BUDDYINFO_SNAPSHOT="$snapshot/buddyinfo" ZONEINFO_SNAPSHOT="$snapshot/zoneinfo" LOADAVG_SNAPSHOT="$snapshot/loadavg" \
     write_metadata "$meta.tmp" "tools/capture-ftrace.sh --via $via" "ftrace" "$events" \
     "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" "" "$@"
 # The trace goes last: once it exists, so does the sidecar.

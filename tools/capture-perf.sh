@@ -66,6 +66,7 @@ fail() { echo "capture-perf.sh: $*; no outputs written" >&2; exit 1; }
 cp /proc/buddyinfo "$snapshot/buddyinfo"
 cp /proc/zoneinfo "$snapshot/zoneinfo"
 cp /proc/loadavg "$snapshot/loadavg"
+pool_at_start=$(hugetlb_pool_pages)
 rm -f "$data.tmp"   # perf record would keep a stale one as .old
 
 start=$(date +%s.%N)
@@ -101,7 +102,7 @@ fi
 extra=",
   \"perf_kmem_page_stat\": $kmem_json,
   \"perf_version\": $(json_string "$(perf --version)")"
-BUDDYINFO_SNAPSHOT="$snapshot/buddyinfo" ZONEINFO_SNAPSHOT="$snapshot/zoneinfo" LOADAVG_SNAPSHOT="$snapshot/loadavg" \
+HUGETLB_POOL_AT_START=$pool_at_start BUDDYINFO_SNAPSHOT="$snapshot/buddyinfo" ZONEINFO_SNAPSHOT="$snapshot/zoneinfo" LOADAVG_SNAPSHOT="$snapshot/loadavg" \
     write_metadata "$meta.tmp" "tools/capture-perf.sh" "perf-script" "$events" \
     "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" "$extra" "$@"
 

@@ -521,8 +521,7 @@ package struct ComparisonReport {
         }
         if let base = group.runs.first(where: { $0.policy == baseline }), base.metrics.firstWritesWithoutAllocation > 0 {
             let pool = base.result.trace.hugetlbPoolPages
-            text += pool == 0 ? " " + Evidence.withoutAllocation(base.metrics.tally, brief: true, hugetlbPoolPages: 0)
-                : " Not in the verdicts: " + Evidence.withoutAllocation(base.metrics.tally, brief: true, hugetlbPoolPages: pool)
+            text += (pool == 0 ? " " : " Not in the verdicts: ") + Evidence.withoutAllocation(base.metrics.tally, brief: true, hugetlbPoolPages: pool)
         }
         if let base = group.runs.first(where: { $0.policy == baseline }),
             let leftOut = Self.zeroFillsLeftOut(base.metrics, hugetlbPoolPages: base.result.trace.hugetlbPoolPages)
@@ -540,11 +539,13 @@ package struct ComparisonReport {
         guard t.countersTellEachFault else { return nil }
         // With an empty hugetlb pool the writes that raised no counter were races, not zero-fills.
         let noCounter = hugetlbPoolPages == 0 ? 0 : t.firstWritesWithoutAllocation - min(t.firstWritesWithoutAllocation, t.firstWritesToCachedPages)
-        let leftOut = t.shmemZeroFills &+ noCounter
+        let (sum, overflow) = t.shmemZeroFills.addingReportingOverflow(noCounter)
+        let leftOut = overflow ? UInt64.max : sum
         guard leftOut > m.faults else { return nil }
-        return "**Most of this capture's zero-fills are not in the verdicts**: they replay \(m.faults) zero-fill faults, while "
-            + "\(t.shmemZeroFills) shmem zero-fills and \(noCounter) first writes that raised no memory counter (hugetlb faults, "
-            + "each clearing a huge page, or lost races) are left out; the verdicts hold for the replayed part only."
+        return "**Most of this capture's first writes to fresh memory are not in the verdicts**: they replay \(m.faults) zero-fill "
+            + "faults, while \(t.shmemZeroFills) shmem zero-fills and \(noCounter) first writes that raised no memory counter (hugetlb "
+            + "faults, each clearing a huge page, among them; or lost races, handled signals, userfaultfd) are left out; the verdicts "
+            + "hold for the replayed part only."
     }
 
     /// The capture's own fault time beside the baseline's modelled one: the tracepoints inside a
@@ -552,9 +553,10 @@ package struct ComparisonReport {
     /// work the model does not have.
     static func capturedFaultTime(_ m: RunMetrics) -> String {
         var text = "Measured in the capture: its \(m.capturedFaultsTimed) order-0 zero-fill faults took \(m.capturedFaultP50Ns) ns at the "
-        text += "median and \(m.capturedFaultP99Ns) ns at p99 from the fault event to their page's counter rise, with the tracepoints "
-        text += "inside each fault in it; the baseline models \(m.faultLatencyP50Ns) ns and \(m.faultLatencyP99Ns) ns for an untraced fault."
-        if m.faultLatencyP99Ns > 0 && m.capturedFaultP99Ns > 4 * m.faultLatencyP99Ns {
+        text += "median and \(m.capturedFaultP99Ns) ns at p99 from the fault event to their page's counter rise (the allocation, clear "
+        text += "and charge, with the tracepoints inside them, not the fault's entry, mapping or exit); the baseline models "
+        text += "\(m.faultLatencyP50Ns) ns and \(m.faultLatencyP99Ns) ns a fault, untraced, with its first touch and every order."
+        if m.faultLatencyP99Ns > 0 && m.capturedFaultP99Ns / 4 > m.faultLatencyP99Ns {
             text += " **The capture's tail is \(String(format: "%.0f", Double(m.capturedFaultP99Ns) / Double(m.faultLatencyP99Ns)))x the model's**: "
             text += "reclaim, lock waits or preemption inside faults, which the model does not replay and no verdict includes."
         }

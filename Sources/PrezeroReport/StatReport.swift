@@ -234,9 +234,11 @@ package struct StatReport: Codable, Sendable {
         shmemZeroFills = s.tally.shmemZeroFills
         firstWritesToCachedPages = s.tally.firstWritesToCachedPages
         zeroFillFaultsWithCounter = s.tally.zeroFillFaultsWithCounter
-        capturedFaultsTimed = s.capturedFaultTime.faults
-        capturedFaultP50Ns = s.capturedFaultTime.percentile(50)
-        capturedFaultP99Ns = s.capturedFaultTime.percentile(99)
+        // Only where the counters move at each fault do their rises end faults.
+        let timed = s.tally.countersTellEachFault
+        capturedFaultsTimed = timed ? s.capturedFaultTime.faults : 0
+        capturedFaultP50Ns = timed ? s.capturedFaultTime.percentile(50) : 0
+        capturedFaultP99Ns = timed ? s.capturedFaultTime.percentile(99) : 0
         zeroedUserPagesWithoutFault = s.tally.zeroedUserPagesWithoutFault
         hugeUserPagesWithoutFault = s.tally.hugeUserPagesWithoutFault
         let m = read.metadata

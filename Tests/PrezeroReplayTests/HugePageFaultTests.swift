@@ -208,6 +208,7 @@ struct HugePageFaultTests {
         let text = Evidence.withoutAllocation(statistics.tally, hugetlbPoolPages: 0)
         #expect(text.contains("none was a hugetlb fault") && text.contains("the other 1 raised no counter: faults that lost a race"))
         #expect(!Evidence.withoutAllocation(statistics.tally, hugetlbPoolPages: 8).contains("none was a hugetlb fault"))
+        #expect(Evidence.withoutAllocation(statistics.tally, brief: true, hugetlbPoolPages: 0).contains("none a hugetlb fault"))
         var options = ReplayOptions(profile: BuiltinProfiles.epycZen5VM)
         options.timebase = .trace
         let run = try Replay.run(
@@ -233,6 +234,13 @@ struct HugePageFaultTests {
         #expect(tally.zeroFillFaults == 1, "the rise before the allocation did not take the fault")
         #expect(tally.firstWritesToCachedPages == 1, "the fall after the hugetlb fault is not its page")
         #expect(tally.firstWritesWithoutAllocation == 2)
+
+        // A rise 200 ms after a zero-fill fault's page (the task moved CPU, then populated) is
+        // not that fault's: not timed, not counted as its counter.
+        let late = Self.counted.replacingOccurrences(of: "65364.127083449", with: "65364.327083449")
+        let (_, lateStatistics) = try read(late, as: "counter-late")
+        #expect(lateStatistics.tally.zeroFillFaultsWithCounter == 0)
+        #expect(lateStatistics.capturedFaultTime.faults == 0)
     }
 
     /// Real lines of `tools/workloads/fault-paths.c` on this project's machine. `readzero`:

@@ -38,6 +38,16 @@ json_choice() {
     if [ -r "$1" ]; then json_string "$(sed -n 's/.*\[\(.*\)\].*/\1/p' "$1")"; else printf 'null'; fi
 }
 
+# hugetlb_pool_pages: the pages the hugetlb pool can hand out now, every size, overcommit
+# included (a capture records it at its start in HUGETLB_POOL_AT_START, and the pool at its end).
+hugetlb_pool_pages() {
+    local total=0 f
+    for f in /sys/kernel/mm/hugepages/hugepages-*kB/nr_hugepages /sys/kernel/mm/hugepages/hugepages-*kB/nr_overcommit_hugepages; do
+        [ -r "$f" ] && total=$((total + $(cat "$f")))
+    done
+    echo "$total"
+}
+
 # What decides how the kernel zero-fills an anonymous fault: THP and mTHP settings, the hugetlb
 # pool (nr_hugepages and nr_overcommit_hugepages per size: with none, no fault is a hugetlb
 # fault), the command line, and init_on_alloc / init_on_free from the boot log's "mem auto-init:" line (the state the
@@ -67,6 +77,7 @@ json_kernel_settings() {
         done
         printf '},\n'
     done
+    printf '  "hugetlb_pool_pages_at_start": %s,\n' "${HUGETLB_POOL_AT_START:-null}"
     printf '  "kernel_cmdline": %s,\n' "$(json_file /proc/cmdline)"
     auto=$(dmesg 2>/dev/null | sed -n 's/.*mem auto-init: //p' | tail -1)
     case "$auto" in *"heap alloc:on"*) alloc=true;; *"heap alloc:off"*) alloc=false;; esac

@@ -40,7 +40,7 @@ without_events() {
     local list=$1; shift
     local args=() n
     for n in "$@"; do args+=(-e "$n"); done
-    printf '%s' "$list" | tr ',' '\n' | grep -v "${args[@]}" | paste -sd, -
+    printf '%s' "$list" | tr ',' '\n' | { grep -v "${args[@]}" || true; } | paste -sd, -
 }
 
 # available_events TOOL: the events prezero uses that this kernel has, comma-separated (after

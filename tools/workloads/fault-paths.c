@@ -17,7 +17,9 @@
 // build:   cc -O2 -o fault-paths tools/workloads/fault-paths.c
 // capture: tools/capture-perf.sh -o readzero -- ./fault-paths readzero 128
 // swap-ins: with swap on (a swap file: mkswap, swapon) and a memory cgroup of 64 MiB (v1:
-//          mkdir /sys/fs/cgroup/memory/pz; echo 64M > /sys/fs/cgroup/memory/pz/memory.limit_in_bytes),
+//          mkdir /sys/fs/cgroup/memory/pz; echo 64M > /sys/fs/cgroup/memory/pz/memory.limit_in_bytes;
+//          v2: mkdir /sys/fs/cgroup/pz; echo 64M > /sys/fs/cgroup/pz/memory.max; the cgroup.procs
+//          path below is then /sys/fs/cgroup/pz/cgroup.procs),
 //          tools/capture-perf.sh -o swap -- sh -c 'echo $$ > /sys/fs/cgroup/memory/pz/cgroup.procs && exec ./fault-paths rewrite 128'
 // usage:   fault-paths MODE MIB
 #define _GNU_SOURCE

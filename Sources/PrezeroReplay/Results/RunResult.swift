@@ -11,8 +11,9 @@ package struct RunResult: Sendable, Equatable, Codable {
     /// default, touch lines by price, verdict ranges; 6: each running task's hot set in its L2;
     /// 7: first writes served without __GFP_ZERO counted; 8: zero-fill faults taken in kernel
     /// mode replayed, user pages zeroed without a fault counted; 9: first writes that took no
-    /// page counted (this version; metrics a format adds carry `Metric.since`).
-    package static let currentFormat = 9
+    /// page counted; 10: what the memory counters say of them, and the capture's own fault time
+    /// (this version; metrics a format adds carry `Metric.since`).
+    package static let currentFormat = 10
 
     package struct Trace: Sendable, Equatable, Codable {
         package var path: String

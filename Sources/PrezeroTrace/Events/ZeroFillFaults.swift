@@ -79,6 +79,11 @@ public struct ZeroFillFaultMatcher: Sendable {
     /// a large page-cache folio (57 us for 1 MiB in `fault-paths shared-file`); a later rise by the
     /// same task (`MAP_POPULATE`, `mlock`) is not kept as the fault's.
     public static let faultCounterWindowNs: UInt64 = 1_000_000
+    /// How late a zero-fill fault's counter may rise after its page: the rise is the fault's
+    /// own (`do_anonymous_page` raises it right after the clear), but a memory cgroup charge in
+    /// between can reclaim for a long time; a task that moved CPU before its rise leaves its page
+    /// waiting on the old CPU, and a rise there much later (a populate, an exit) is not its.
+    public static let zeroFillCounterWindowNs: UInt64 = 100_000_000
     /// What the matcher saw of user pages and first writes that were not zero-fill faults, the
     /// memory counters' split applied only where they move at each fault (`Tally.resolved`).
     public var tally: Tally { counted.resolved }
@@ -188,8 +193,9 @@ public struct ZeroFillFaultMatcher: Sendable {
     private var counterBytes: [UInt64: Int64] = [:]
 
     /// Set by a counter event that ends an order-0 zero-fill fault: the capture's own time from
-    /// the fault event to its page's counter rise (`set_pte_range`, the fault's last step), in
-    /// ns, tracepoints' cost included. Read it right after feeding a counter event.
+    /// the fault event to its page's counter rise (`do_anonymous_page` raises it after the clear
+    /// and charge, before mapping the page), in ns, tracepoints' cost included. Read it right
+    /// after feeding a counter event.
     public private(set) var capturedFaultNs: UInt64?
 
     struct Served: Sendable {
@@ -277,8 +283,8 @@ public struct ZeroFillFaultMatcher: Sendable {
         pending[slot] = Pending(pid: fault.pid, timestampNs: fault.timestampNs, address: fault.address, access: access, commClass: fault.commClass)
     }
 
-    /// A fault maps its page and then raises its task's counter for that kind of page
-    /// (`set_pte_range` -> `add_mm_counter`, `mm_counter_file`), a few us later: the first rise
+    /// A fault raises its task's counter for the kind of page it maps (`do_anonymous_page`,
+    /// `set_pte_range` -> `add_mm_counter`, `mm_counter_file`), a few us later: the first rise
     /// after a first write says what the fault mapped, and that a late allocation was the fault's
     /// own. A fall (unmap, reclaim) says nothing of a fault.
     private mutating func noteCounter(_ counter: TraceEvent) {
@@ -294,10 +300,13 @@ public struct ZeroFillFaultMatcher: Sendable {
         if let page = served[slot], page.pid == counter.pid {
             served[slot] = nil
             if page.zeroed {
-                // The fault's own rise is its last step: the first after its page, however late
-                // (reclaim, preemption), is it.
+                // The fault's own rise comes right after its clear (and its memcg charge, which may
+                // reclaim): the first after its page within 100 ms.
+                guard counter.timestampNs >= page.timestampNs, counter.timestampNs - page.timestampNs <= Self.zeroFillCounterWindowNs,
+                    page.timestampNs >= page.faultTimestampNs
+                else { return }
                 counted.zeroFillFaultsWithCounter += 1
-                if page.order == 0 { capturedFaultNs = counter.timestampNs &- page.faultTimestampNs }
+                if page.order == 0 { capturedFaultNs = counter.timestampNs - page.faultTimestampNs }
                 return
             }
             guard counter.timestampNs &- page.timestampNs <= Self.faultCounterWindowNs else { return }

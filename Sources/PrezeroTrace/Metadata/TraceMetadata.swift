@@ -39,13 +39,19 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
     public var initOnAlloc: Bool?
     public var initOnFree: Bool?
     /// The hugetlb pool when the capture ended, by size (`hugepages-2048kB`): `nr_hugepages`
-    /// and `nr_overcommit_hugepages`. With both 0 for every size no fault was a hugetlb fault.
+    /// and `nr_overcommit_hugepages`. With both 0 for every size, at the start and the end, no
+    /// fault was a hugetlb fault.
     public var hugetlbPages: [String: Int]?
     public var hugetlbOvercommitHugepages: [String: Int]?
-    /// Pages the hugetlb pool could hand out, all sizes; nil when the capture did not record it.
+    /// The pool's pages when the capture began (all sizes, overcommit included).
+    public var hugetlbPoolPagesAtStart: Int?
+    /// Pages the hugetlb pool could hand out, all sizes, the larger of its start and end; nil when
+    /// the capture did not record it. Sums saturate: a sidecar's numbers are anyone's.
     public var hugetlbPoolPages: Int? {
-        guard let pages = hugetlbPages else { return nil }
-        return pages.values.reduce(0) { $0 &+ max(0, $1) } &+ (hugetlbOvercommitHugepages ?? [:]).values.reduce(0) { $0 &+ max(0, $1) }
+        guard let pages = hugetlbPages else { return hugetlbPoolPagesAtStart.map { max(0, $0) } }
+        func add(_ a: Int, _ b: Int) -> Int { let (sum, over) = a.addingReportingOverflow(max(0, b)); return over ? .max : sum }
+        let end = (Array(pages.values) + Array((hugetlbOvercommitHugepages ?? [:]).values)).reduce(0, add)
+        return max(end, max(0, hugetlbPoolPagesAtStart ?? 0))
     }
     /// The 1-minute load average (`/proc/loadavg`) when the capture began.
     public var loadAverage: Double?
@@ -102,6 +108,7 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
         case initOnFree = "init_on_free"
         case hugetlbPages = "hugetlb_hugepages"
         case hugetlbOvercommitHugepages = "hugetlb_overcommit_hugepages"
+        case hugetlbPoolPagesAtStart = "hugetlb_pool_pages_at_start"
         case loadAverage = "load_average"
     }
 

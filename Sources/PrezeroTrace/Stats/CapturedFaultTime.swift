@@ -2,9 +2,10 @@ import Histogram
 
 /// How long the capture's own order-0 zero-fill faults took: from the fault event to the rise of
 /// its page's memory counter (`ZeroFillFaultMatcher.capturedFaultNs`), on kernels whose counters
-/// move at each fault. The tracepoints that fire inside the fault (the fault, the allocation,
-/// the counter itself) are in it, so it is an upper bound on the untraced fault: a measurement to
-/// set beside the model's fault latency, not one to replace it. A fault whose CPU took another
+/// move at each fault. That is most of the fault, its allocation, clear and charge, but not its
+/// end (`do_anonymous_page` raises the counter before the rmap, the LRU add and the PTE) nor the
+/// exception entry and exit; the tracepoints that fire inside it (the allocation, the counter)
+/// are in it. A measurement to set beside the model's fault latency, not one to replace it. A fault whose CPU took another
 /// fault before its counter rose (it was preempted) is not timed, so the tail is if anything
 /// short. Shown only where the counters move at each fault (`Tally.countersTellEachFault`).
 public struct CapturedFaultTime: Sendable {
@@ -12,7 +13,10 @@ public struct CapturedFaultTime: Sendable {
 
     public init() {}
 
-    public mutating func record(_ ns: UInt64) { histogram.record(min(ns, 3_600_000_000_000)) }
+    /// Records one fault's time; one beyond the histogram's hour is no fault's and is dropped.
+    public mutating func record(_ ns: UInt64) {
+        if ns <= histogram.highestTrackableValue { histogram.record(ns) }
+    }
 
     public var faults: UInt64 { histogram.totalCount }
     /// The value at percentile `q` (0-100), 0 with no fault timed.

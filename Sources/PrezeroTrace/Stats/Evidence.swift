@@ -35,11 +35,15 @@ public enum Evidence {
         let cached = min(count, u.firstWritesToCachedPages)
         if hugetlbPoolPages == 0 {
             // An empty pool: no hugetlb fault, so what is left is races and preemption.
+            if brief {
+                return "\(count) first writes took no page from the allocator, none a hugetlb fault (the capture's hugetlb pool was "
+                    + "empty): cached pages, lost races, preempted faults; not zero-fills a verdict leaves out."
+            }
             let rest = u.countersTellEachFault
                 ? "\(cached) mapped a page already in memory (page or swap cache, kmem:rss_stat), the other \(count - cached) "
                     + "raised no counter: faults that lost a race for their page or were preempted before their allocation"
                 : "writes to shared file or shmem pages already cached, faults that lost a race, or faults preempted before "
-                    + "their allocation"
+                    + "their allocation (or a handled signal, a userfaultfd or device mapping)"
             return "\(count) first writes to a not-present page took no user page from the page allocator: " + rest
                 + "; none was a hugetlb fault, as the capture's hugetlb pool was empty. Not zero-fills a verdict leaves out."
         }
@@ -53,8 +57,9 @@ public enum Evidence {
                 + "(kmem:rss_stat) say \(cached) of them mapped a page already in memory, a file or shmem page in the page cache "
                 + "(do_shared_fault) or a swap-cache page, not zero-fills; the other \(count - cached) raised no counter: hugetlb "
                 + "faults, whose pages come from the hugetlb pool and are not in the rss counters (hugetlb_no_page clears each with "
-                + "folio_zero_user, 2 MiB or 1 GiB at a time), faults that lost a race for their page, or faults preempted before "
-                + "their allocation while another task faulted on their CPU. No replay counts them: a verdict leaves out the "
+                + "folio_zero_user, 2 MiB or 1 GiB at a time), faults that lost a race for their page, faults preempted before "
+                + "their allocation while another task faulted on their CPU, or faults no page served (a handled signal, a "
+                + "userfaultfd or device mapping). No replay counts them: a verdict leaves out the "
                 + "clearing of the hugetlb ones."
         }
         if brief {
