@@ -147,7 +147,10 @@ struct LineVariantTests {
             #expect(event.kind == .rssStat && event.counterMM == 9 && event.counterMemberNumber == member && event.counterBytes == bytes)
             #expect(event.counterOfCurrentMM == fields.contains("curr=1"))
         }
-        for fields in ["mm_id=9 curr=1 type=MM_PAGES size=8192B", "mm_id=9 curr=1 type=MM_ANONPAGES", "mm_id=9 curr=1 size=1B"] {
+        for fields in [
+            "mm_id=9 curr=1 type=MM_PAGES size=8192B", "mm_id=9 curr=1 type=MM_ANONPAGES", "mm_id=9 curr=1 size=1B",
+            "mm_id=9 curr=1 type=MM_ANONPAGES size=99999999999999999999B", "mm_id=9 curr=1 type=0x1ff size=1B",
+        ] {
             guard case .malformed = parseLine(prefix + fields, parser: &parser).0 else {
                 Issue.record("\(fields) parsed")
                 continue
