@@ -514,7 +514,7 @@ package struct ComparisonReport {
             text += " " + Evidence.zeroedWithoutFault(base.metrics.zeroedUserPagesWithoutFault, brief: true)
         }
         if let base = group.runs.first(where: { $0.policy == baseline }), base.metrics.hugeUserPagesWithoutFault > 0 {
-            text += " Not in the verdicts: " + Evidence.hugeWithoutFault(base.metrics.hugeUserPagesWithoutFault, brief: true)
+            text += " Not in the verdicts: " + Evidence.hugeWithoutFault(base.metrics.tally, brief: true)
         }
         if let base = group.runs.first(where: { $0.policy == baseline }), base.metrics.firstWritesWithoutGFPZero > 0 {
             text += " Not in the verdicts: " + Evidence.withoutGFPZero(base.metrics.tally)

@@ -126,6 +126,7 @@ package struct StatReport: Codable, Sendable {
     package var shmemZeroFills: UInt64
     package var firstWritesToCachedPages: UInt64
     package var zeroFillFaultsWithCounter: UInt64
+    package var populatedHugePages: UInt64
     /// The capture's own order-0 zero-fill faults timed by their counters (`CapturedFaultTime`).
     package var capturedFaultsTimed: UInt64
     package var capturedFaultP50Ns: UInt64
@@ -135,7 +136,8 @@ package struct StatReport: Codable, Sendable {
             firstWritesWithoutGFPZero: firstWritesWithoutGFPZero, firstWritesWithoutAllocation: firstWritesWithoutAllocation,
             zeroedUserPagesWithoutFault: zeroedUserPagesWithoutFault, hugeUserPagesWithoutFault: hugeUserPagesWithoutFault,
             memoryCounterEvents: memoryCounterEvents, shmemZeroFills: shmemZeroFills, firstWritesToCachedPages: firstWritesToCachedPages,
-            zeroFillFaults: zeroFillFaults.reduce(0) { $0 &+ $1.faults }, zeroFillFaultsWithCounter: zeroFillFaultsWithCounter)
+            zeroFillFaults: zeroFillFaults.reduce(0) { $0 &+ $1.faults }, zeroFillFaultsWithCounter: zeroFillFaultsWithCounter,
+            populatedHugePages: populatedHugePages)
     }
     /// Order-0 user pages zeroed at allocation with no fault waiting (populate, mlock,
     /// `get_user_pages`): `ZeroFillFaultMatcher.zeroedUserPagesWithoutFault`.
@@ -234,6 +236,7 @@ package struct StatReport: Codable, Sendable {
         shmemZeroFills = s.tally.shmemZeroFills
         firstWritesToCachedPages = s.tally.firstWritesToCachedPages
         zeroFillFaultsWithCounter = s.tally.zeroFillFaultsWithCounter
+        populatedHugePages = s.tally.populatedHugePages
         // Only where the counters move at each fault do their rises end faults.
         let timed = s.tally.countersTellEachFault
         capturedFaultsTimed = timed ? s.capturedFaultTime.faults : 0
@@ -400,7 +403,8 @@ package struct StatReport: Codable, Sendable {
         }
         if hugeUserPagesWithoutFault > 0 {
             out += "THP pages allocated without a fault (not counted)  " + F.right(String(hugeUserPagesWithoutFault), 9) + "\n"
-            out += "  " + Evidence.hugeWithoutFault(hugeUserPagesWithoutFault) + "\n"
+            if tally.countersTellEachFault { out += "  of them in populated THPs (kmem:rss_stat)       " + F.right(String(populatedHugePages), 10) + "\n" }
+            out += "  " + Evidence.hugeWithoutFault(tally) + "\n"
         }
         let k = kernelSettings
         func word(_ text: String?) -> String { text ?? "not recorded" }

@@ -221,6 +221,28 @@ struct HugePageFaultTests {
         #expect(try TraceMetadata.load(besideTrace: path)?.0.hugetlbPoolPages == 10)
     }
 
+    /// A THP allocated with no fault waiting is a populated range when its task's anon counter
+    /// rises by the folio's size next (`fault-paths populate-thp`: 2 MiB, with the deposited page
+    /// table between), and a collapse when it raises none (`fault-paths collapse`, re-timed and
+    /// put on CPU 1 after the counted lines).
+    @Test func countersTellPopulatedTHPsFromCollapses() throws {
+        let huge = """
+                 fault-paths  7418/7418  [000] 70965.164715995:                  kmem:rss_stat: mm_id=792255588 curr=1 type=MM_ANONPAGES size=2195456B
+                 fault-paths  7418/7418  [000] 70965.164720281:             kmem:mm_page_alloc: page=0x1af400 pfn=0x1af400 order=9 migratetype=1 gfp_flags=GFP_TRANSHUGE|__GFP_NORETRY|__GFP_THISNODE
+                 fault-paths  7418/7418  [000] 70965.164960788:             kmem:mm_page_alloc: page=0x1a6c25 pfn=0x1a6c25 order=0 migratetype=0 gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_ZERO|__GFP_COMP
+                 fault-paths  7418/7418  [000] 70965.164963041:                  kmem:rss_stat: mm_id=792255588 curr=1 type=MM_ANONPAGES size=4292608B
+                 fault-paths  6942/6942  [001] 70966.708334248:             kmem:mm_page_alloc: page=0x18d000 pfn=0x18d000 order=9 migratetype=1 gfp_flags=GFP_TRANSHUGE
+
+            """
+        let tally = try read(Self.counted + huge, as: "populated").statistics.tally
+        #expect(tally.hugeUserPagesWithoutFault == 1024)
+        #expect(tally.populatedHugePages == 512)
+        #expect(Evidence.hugeWithoutFault(tally).contains("512 of them were populated ranges"))
+        // The same rise by half the folio's size is not the folio's.
+        let half = try read(Self.counted + huge.replacingOccurrences(of: "size=4292608B", with: "size=3244032B"), as: "populated-half").statistics.tally
+        #expect(half.populatedHugePages == 0)
+    }
+
     /// What a counter move does not mean: a rise before a zero-fill fault's allocation (a kernel
     /// before 6.2 syncing a task's counters in `handle_mm_fault`) does not take the fault from its
     /// page, and a fall after a hugetlb fault (an unmap) is not a cached page.

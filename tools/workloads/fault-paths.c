@@ -1,6 +1,8 @@
 // Anonymous memory zero-filled by kernel paths other than a user write fault, each alone:
 //   populate  MAP_POPULATE: handle_mm_fault from get_user_pages, no fault event at all;
 //   populate-thp  the same on a MADV_HUGEPAGE range (MADV_POPULATE_WRITE): 2 MiB THPs;
+//   collapse  every page of a MADV_HUGEPAGE range written as base pages (MADV_NOHUGEPAGE first),
+//             then MADV_COLLAPSE: THPs allocated with no fault, which copy the base pages;
 //   readzero  read() of /dev/zero into a fresh mapping: the kernel's writes fault (0x2, kernel mode);
 //   cow       the parent writes every page, a forked child writes them again (0x7 copies, no zeroing);
 //   dontneed  8 rounds of writing every page and MADV_DONTNEED: the same addresses fault again;
@@ -40,7 +42,7 @@ static char *map(size_t n, int flags) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3 || atoi(argv[2]) <= 0) { fprintf(stderr, "usage: fault-paths populate|populate-thp|readzero|cow|dontneed|free|hugetlb|rewrite|shmem|shared-file MIB\n"); return 2; }
+    if (argc != 3 || atoi(argv[2]) <= 0) { fprintf(stderr, "usage: fault-paths populate|populate-thp|collapse|readzero|cow|dontneed|free|hugetlb|rewrite|shmem|shared-file MIB\n"); return 2; }
     const char *mode = argv[1];
     const size_t n = (size_t)atoi(argv[2]) << 20;
     long sum = 0;
@@ -52,6 +54,15 @@ int main(int argc, char **argv) {
         char *raw = map(n + (2 << 20), MAP_NORESERVE), *p = (char *)(((uintptr_t)raw + (2 << 20) - 1) & ~(uintptr_t)((2 << 20) - 1));
         if (madvise(p, n, MADV_HUGEPAGE) != 0 || madvise(p, n, MADV_POPULATE_WRITE) != 0) { perror("madvise"); return 1; }
         for (size_t i = 0; i < n; i += 4096) p[i] = 1;
+    } else if (!strcmp(mode, "collapse")) {
+        char *raw = map(n + (2 << 20), MAP_NORESERVE), *p = (char *)(((uintptr_t)raw + (2 << 20) - 1) & ~(uintptr_t)((2 << 20) - 1));
+        for (size_t i = 0; i < n; i += 4096) p[i] = 1;
+        if (madvise(p, n, MADV_HUGEPAGE) != 0) { perror("madvise"); return 1; }
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
+        if (madvise(p, n, MADV_COLLAPSE) != 0) { perror("madvise(MADV_COLLAPSE)"); return 1; }
+        for (size_t i = 0; i < n; i += 4096) sum += p[i];
     } else if (!strcmp(mode, "readzero")) {
         char *p = map(n, 0);
         int fd = open("/dev/zero", O_RDONLY);

@@ -18,6 +18,7 @@ package struct RunMetrics: Sendable, Equatable {
     package var shmemZeroFills: UInt64 = 0
     package var firstWritesToCachedPages: UInt64 = 0
     package var zeroFillFaultsWithCounter: UInt64 = 0
+    package var populatedHugePages: UInt64 = 0
     package var capturedFaultsTimed: UInt64 = 0
     package var capturedFaultP50Ns: UInt64 = 0
     package var capturedFaultP99Ns: UInt64 = 0
@@ -125,7 +126,7 @@ package struct RunMetrics: Sendable, Equatable {
                 firstWritesWithoutGFPZero: firstWritesWithoutGFPZero, firstWritesWithoutAllocation: firstWritesWithoutAllocation,
                 zeroedUserPagesWithoutFault: zeroedUserPagesWithoutFault, hugeUserPagesWithoutFault: hugeUserPagesWithoutFault,
                 memoryCounterEvents: memoryCounterEvents, shmemZeroFills: shmemZeroFills, firstWritesToCachedPages: firstWritesToCachedPages,
-                zeroFillFaults: faults, zeroFillFaultsWithCounter: zeroFillFaultsWithCounter)
+                zeroFillFaults: faults, zeroFillFaultsWithCounter: zeroFillFaultsWithCounter, populatedHugePages: populatedHugePages)
         }
         set {
             firstWritesWithoutGFPZero = newValue.firstWritesWithoutGFPZero
@@ -136,6 +137,7 @@ package struct RunMetrics: Sendable, Equatable {
             shmemZeroFills = newValue.shmemZeroFills
             firstWritesToCachedPages = newValue.firstWritesToCachedPages
             zeroFillFaultsWithCounter = newValue.zeroFillFaultsWithCounter
+            populatedHugePages = newValue.populatedHugePages
         }
     }
 

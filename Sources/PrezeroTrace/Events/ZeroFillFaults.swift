@@ -75,13 +75,15 @@ public struct ZeroFillFaultMatcher: Sendable {
     /// that allocated nothing is not kept waiting for the task's next `read()`'s page-cache page.
     public static let faultAllocationWindowNs: UInt64 = 50_000
     /// How soon a counter must rise after a fault (or its page's allocation) to be that fault's:
-    /// the move is the fault's last step, after clearing a THP (84-92 us measured here) or mapping
-    /// a large page-cache folio (57 us for 1 MiB in `fault-paths shared-file`); a later rise by the
-    /// same task (`MAP_POPULATE`, `mlock`) is not kept as the fault's.
+    /// the move comes after mapping the page, a large page-cache folio too (57 us for 1 MiB in
+    /// `fault-paths shared-file`); a later rise by the same task (`MAP_POPULATE`, `mlock`) is not
+    /// kept as the fault's. Zero-fill faults and populated THPs wait longer:
+    /// `zeroFillCounterWindowNs`.
     public static let faultCounterWindowNs: UInt64 = 1_000_000
-    /// How late a zero-fill fault's counter may rise after its page: the rise is the fault's
-    /// own (`do_anonymous_page` raises it right after the clear), but a memory cgroup charge in
-    /// between can reclaim for a long time; a task that moved CPU before its rise leaves its page
+    /// How late a zero-fill fault's (or a populated THP's) counter may rise after its page: the
+    /// rise is its own (`do_anonymous_page` raises it right after the clear), but the clear of a
+    /// THP whose memory the host reclaimed took 4.7 ms here (`fault-paths populate-thp`), and a
+    /// memory cgroup charge in between can reclaim for longer; a task that moved CPU before its rise leaves its page
     /// waiting on the old CPU, and a rise there much later (a populate, an exit) is not its.
     public static let zeroFillCounterWindowNs: UInt64 = 100_000_000
     /// What the matcher saw of user pages and first writes that were not zero-fill faults, the
@@ -131,6 +133,10 @@ public struct ZeroFillFaultMatcher: Sendable {
         /// none: hugetlb faults (hugetlb pages are not in the rss counters), faults that lost a
         /// race, or faults preempted before their allocation.
         public var firstWritesToCachedPages: UInt64 = 0
+        /// Of `hugeUserPagesWithoutFault`, the base pages of THPs whose task's anon counter rose by
+        /// the folio's size next: a populated range, which `do_huge_pmd_anonymous_page` cleared,
+        /// zero-fills no verdict includes. A collapse or migration copies and raises none.
+        public var populatedHugePages: UInt64 = 0
         /// Zero-fill faults paired, and those whose task's counter rose next: a kernel that counts
         /// per fault (Linux 6.2 on: `add_mm_counter` on a percpu_counter) raises one for nearly
         /// every fault; before 6.2 (`SPLIT_RSS_COUNTING`) a task's own faults were counted in the
@@ -163,6 +169,7 @@ public struct ZeroFillFaultMatcher: Sendable {
             } else {
                 r.shmemZeroFills = 0
                 r.firstWritesToCachedPages = 0
+                r.populatedHugePages = 0
             }
             r.latePagesWithCounter = 0
             r.latePagesShmem = 0
@@ -172,7 +179,8 @@ public struct ZeroFillFaultMatcher: Sendable {
         public init(
             firstWritesWithoutGFPZero: UInt64 = 0, firstWritesWithoutAllocation: UInt64 = 0, zeroedUserPagesWithoutFault: UInt64 = 0,
             hugeUserPagesWithoutFault: UInt64 = 0, memoryCounterEvents: UInt64 = 0, shmemZeroFills: UInt64 = 0,
-            firstWritesToCachedPages: UInt64 = 0, zeroFillFaults: UInt64 = 0, zeroFillFaultsWithCounter: UInt64 = 0
+            firstWritesToCachedPages: UInt64 = 0, zeroFillFaults: UInt64 = 0, zeroFillFaultsWithCounter: UInt64 = 0,
+            populatedHugePages: UInt64 = 0
         ) {
             self.firstWritesWithoutGFPZero = firstWritesWithoutGFPZero
             self.firstWritesWithoutAllocation = firstWritesWithoutAllocation
@@ -183,6 +191,7 @@ public struct ZeroFillFaultMatcher: Sendable {
             self.firstWritesToCachedPages = firstWritesToCachedPages
             self.zeroFillFaults = zeroFillFaults
             self.zeroFillFaultsWithCounter = zeroFillFaultsWithCounter
+            self.populatedHugePages = populatedHugePages
         }
     }
 
@@ -209,6 +218,9 @@ public struct ZeroFillFaultMatcher: Sendable {
         /// Taken later than `faultAllocationWindowNs` after the fault, so counted as a first
         /// write without allocation unless its counter shows it was the fault's page.
         var late = false
+        /// A THP's base pages, allocated with no fault waiting: populated if the counter rises by
+        /// its size.
+        var hugePages: UInt64 = 0
     }
 
     struct Pending: Sendable {
@@ -299,6 +311,18 @@ public struct ZeroFillFaultMatcher: Sendable {
         let slot = self.slot(counter.cpu)
         if let page = served[slot], page.pid == counter.pid {
             served[slot] = nil
+            if page.hugePages > 0 {
+                // Populated: the anon counter rises by the folio's base pages of one page size.
+                guard member == .anonPages, let previous, counter.timestampNs >= page.timestampNs,
+                    counter.timestampNs - page.timestampNs <= Self.zeroFillCounterWindowNs
+                else { return }
+                let (rise, over) = counter.counterBytes.subtractingReportingOverflow(previous)
+                let pages = Int64(truncatingIfNeeded: page.hugePages)
+                guard !over, pages > 0, rise % pages == 0 else { return }
+                let pageBytes = rise / pages
+                if pageBytes >= 4096 && pageBytes & (pageBytes - 1) == 0 { counted.populatedHugePages &+= page.hugePages }
+                return
+            }
             if page.zeroed {
                 // The fault's own rise comes right after its clear (and its memcg charge, which may
                 // reclaim): the first after its page within 100 ms.
@@ -340,6 +364,7 @@ public struct ZeroFillFaultMatcher: Sendable {
                 counted.zeroedUserPagesWithoutFault += 1
             } else if alloc.order > 0 && alloc.flags.contains(.gfpTransHuge) && alloc.order < 64 {
                 counted.hugeUserPagesWithoutFault &+= 1 << UInt64(alloc.order)
+                served[slot] = Served(pid: alloc.pid, timestampNs: alloc.timestampNs, zeroed: false, hugePages: 1 << UInt64(alloc.order))
             }
             return nil
         }

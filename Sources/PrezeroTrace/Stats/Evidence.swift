@@ -92,7 +92,21 @@ public enum Evidence {
     /// What THP folios allocated with no fault waiting are (a populated THP range is cleared,
     /// a collapse or a migration copies), and why a replay does not zero them; `brief`: one
     /// clause for a report's paragraph.
-    public static func hugeWithoutFault(_ pages: UInt64, brief: Bool = false) -> String {
+    public static func hugeWithoutFault(_ u: ZeroFillFaultMatcher.Tally, brief: Bool = false) -> String {
+        let pages = u.hugeUserPagesWithoutFault
+        if u.countersTellEachFault {
+            let populated = min(pages, u.populatedHugePages)
+            if brief {
+                return "\(pages) base pages of THPs allocated with no fault event: \(populated) in populated ranges (their anon "
+                    + "counter rose by the folio's size), which the kernel clears, the other \(pages - populated) collapses or "
+                    + "migrations, which copy; not zeroed here."
+            }
+            return "\(pages) base pages in THP folios were allocated while no fault of their task waited on their CPU. The memory "
+                + "counters (kmem:rss_stat) say \(populated) of them were populated ranges (MAP_POPULATE, MADV_POPULATE_WRITE, "
+                + "mlock: the task's anon counter rose by the folio's size), which do_huge_pmd_anonymous_page clears as a fault "
+                + "does, zero-fills no verdict includes; the other \(pages - populated) raised no counter: collapses (khugepaged, "
+                + "MADV_COLLAPSE) or migrations, which copy into the folio."
+        }
         if brief {
             return "\(pages) base pages of THPs allocated with no fault event: a populated THP range, which the kernel clears, "
                 + "or a collapse or migration, which copies; not told apart, so not zeroed here."
@@ -102,6 +116,7 @@ public enum Evidence {
             + "does, or a collapse (khugepaged, MADV_COLLAPSE) or a migration, which copies into the folio. The tracepoints "
             + "do not tell them apart, so no replay zeroes them: a verdict leaves out the clearing of the populated ones."
     }
+
 
     public static func missing(
         events: [String: Int], zeroFillFaults: UInt64, tally: ZeroFillFaultMatcher.Tally = .init(), hugetlbPoolPages: Int? = nil
@@ -122,7 +137,7 @@ public enum Evidence {
             if tally.firstWritesWithoutGFPZero > 0 { reason += "; " + withoutGFPZero(tally) }
             if tally.firstWritesWithoutAllocation > 0 { reason += "; " + withoutAllocation(tally, hugetlbPoolPages: hugetlbPoolPages) }
             if tally.zeroedUserPagesWithoutFault > 0 { reason += "; " + zeroedWithoutFault(tally.zeroedUserPagesWithoutFault) }
-            if tally.hugeUserPagesWithoutFault > 0 { reason += "; " + hugeWithoutFault(tally.hugeUserPagesWithoutFault) }
+            if tally.hugeUserPagesWithoutFault > 0 { reason += "; " + hugeWithoutFault(tally) }
             return reason
         }
         return nil
