@@ -29,7 +29,7 @@ func exitWhenNothingJudged(_ runs: [RunResult]) throws {
 /// Writes a report and its charts (beside the markdown), JSON and CSV, all or none.
 func writeReport(runs: [RunResult], baseline: String, output: String, json: String?, csv: String?) throws {
     let stem = ((output as NSString).lastPathComponent as NSString).deletingPathExtension
-    let directory = (output as NSString).deletingLastPathComponent
+    let directory = PathNames.directory(of: output)
     let rendered = ComparisonReport(runs: runs, baseline: baseline, toolVersion: Prezero.version, chartPrefix: stem).render()
     var outputs = OutputSet()
     for chart in rendered.charts {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PrezeroModel
+import PrezeroTrace
 
 #if canImport(Glibc)
 import Glibc
@@ -30,12 +31,12 @@ enum Paths {
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
             throw ValidationError("\(option) \(path): is a directory; give a file name, e.g. \((path as NSString).appendingPathComponent("report.md"))")
         }
-        try checkDirectory((path as NSString).deletingLastPathComponent, for: path, option: option)
+        try checkDirectory(PathNames.directory(of: path), for: path, option: option)
     }
 
     /// Creates the directory `path` will be written in, which `checkOutput` found creatable.
     static func createParent(of path: String) throws {
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = PathNames.directory(of: path)
         guard !directory.isEmpty else { return }
         do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
             throw ValidationError("cannot create \(directory) (\(FileCheck.reason(error)))")
@@ -47,7 +48,7 @@ enum Paths {
         var existing = directory.isEmpty ? "." : directory
         var isDirectory: ObjCBool = false
         while !FileManager.default.fileExists(atPath: existing, isDirectory: &isDirectory) {
-            let parent = (existing as NSString).deletingLastPathComponent
+            let parent = PathNames.directory(of: existing)
             existing = parent.isEmpty ? "." : parent
         }
         guard isDirectory.boolValue else {
@@ -72,7 +73,7 @@ struct OutputSet {
         var written: [(temporary: String, path: String)] = []
         do {
             for file in files {
-                let directory = (file.path as NSString).deletingLastPathComponent
+                let directory = PathNames.directory(of: file.path)
                 if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
                 let name = (file.path as NSString).lastPathComponent
                 let temporary = (directory.isEmpty ? "" : directory + "/") + ".\(name).prezero-\(getpid()).tmp"

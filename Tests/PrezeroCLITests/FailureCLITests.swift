@@ -17,6 +17,17 @@ struct FailureCLITests {
     }
 
     /// A directory given as a trace: a message, never a trap (was `Fatal error: 'try!'`, exit 132).
+    /// An output in a one-character relative directory (`-o d/report.md`): Foundation's
+    /// `deletingLastPathComponent` trapped on `d`, so the command died with SIGILL.
+    @Test func aOneLetterOutputDirectoryIsCreated() throws {
+        let work = Scratch.directory + "prezero-cli-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let trace = repository.appendingPathComponent("traces/thp-touch.perf.txt.zst").path
+        let result = try runPrezero(["compare", trace, "--policies", "oracle", "-o", "d/report.md"], in: work)
+        #expect(result.status == 0, "\(result.err)")
+        #expect(FileManager.default.fileExists(atPath: work + "/d/report.md"))
+    }
+
     @Test(arguments: [["stat"], ["replay"], ["compare", "-o", "/dev/null/x.md"], ["convert", "-o", "/dev/null/x.pzt"]])
     func directoryAsTrace(_ command: [String]) throws {
         let result = try runPrezero([command[0], traces] + command.dropFirst())

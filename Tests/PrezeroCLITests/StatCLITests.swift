@@ -16,11 +16,14 @@ let prezeroBinary: String = {
 let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
 
-func runPrezero(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
+func runPrezero(
+    _ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:], in directory: String? = nil
+) throws -> (status: Int32, out: String, err: String) {
     Scratch.isolate()
     let process = Process()
     process.executableURL = URL(fileURLWithPath: prezeroBinary)
     process.arguments = arguments
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     let out = Pipe()
     let err = Pipe()

@@ -115,4 +115,15 @@ struct InputTests {
             (error as? TraceError)?.description.contains("/nonexistent/trace.perf.txt.zst") == true
         }
     }
+
+    /// The directory of a path, as NSString's deletingLastPathComponent gives it for every path
+    /// it does not trap on (checked against it), and for one-character names too.
+    @Test func pathDirectories() {
+        let cases = [
+            ("a/b", "a"), ("a/b/", "a"), ("/a", "/"), ("/", "/"), ("ab", ""), ("a//b", "a"), ("/a/b/c.md", "/a/b"),
+            ("./d/r.md", "./d"), ("//a", "/"), ("d", ""), ("d/", ""), (".", ""), ("d/r.md", "d"),
+        ]
+        for (path, directory) in cases { #expect(PathNames.directory(of: path) == directory, "\(path)") }
+    }
 }
+

@@ -61,7 +61,7 @@ package struct BatchPlan {
 
     package static func expand(_ doc: [String: ConfigValue], planPath: String, toolVersion: String) throws -> BatchPlan {
         var problems: [String] = []
-        let base = (planPath as NSString).deletingLastPathComponent
+        let base = PathNames.directory(of: planPath)
         for key in doc.keys.sorted() where !topKeys.contains(key) {
             problems.append("\(planPath): unknown key '\(key)'; valid: \(topKeys.sorted().joined(separator: ", "))")
         }

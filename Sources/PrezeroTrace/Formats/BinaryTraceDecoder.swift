@@ -75,10 +75,10 @@ enum BinaryTraceDecoder {
         if let path = environment[variable], !path.isEmpty { return path }
         var candidates: [String] = []
         if let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            candidates.append((executable as NSString).deletingLastPathComponent + "/" + format.helperName)
+            candidates.append(PathNames.directory(of: executable) + "/" + format.helperName)
         }
         if let first = CommandLine.arguments.first, first.contains("/") {
-            candidates.append((first as NSString).deletingLastPathComponent + "/" + format.helperName)
+            candidates.append(PathNames.directory(of: first) + "/" + format.helperName)
         }
         for directory in (environment["PATH"] ?? "").split(separator: ":") { candidates.append("\(directory)/\(format.helperName)") }
         return candidates.first { access($0, X_OK) == 0 }
