@@ -10,7 +10,7 @@
 #   --via trace-cmd  fill the tracefs buffers, then trace-cmd extract: also writes the binary
 #                    NAME.trace.dat.zst (prezero reads it directly), and its trace-cmd report text
 #   --no-text        with --via trace-cmd: keep only NAME.trace.dat.zst, no text rendering
-#   --no-rss-stat    leave out kmem:rss_stat (one more event per fault: +19-33 % on a fault-bound
+#   --no-rss-stat    leave out kmem:rss_stat (one more event per fault: +11-19 % on a fault-bound
 #                    traced program, tools/bench-capture-overhead.sh), so nothing tells shmem,
 #                    cached and hugetlb first writes apart
 set -euo pipefail

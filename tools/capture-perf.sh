@@ -9,7 +9,7 @@
 #
 # usage: tools/capture-perf.sh [-o NAME] [-l ZSTD_LEVEL] [-m MMAP_PAGES] [--keep-data] [--no-text] [--no-alloc-zone]
 #                              [--no-rss-stat] [--with-touch[=SECONDS]] -- COMMAND...
-#   --no-rss-stat leave out kmem:rss_stat (one more event per fault: +19-33 % on a fault-bound
+#   --no-rss-stat leave out kmem:rss_stat (one more event per fault: +11-19 % on a fault-bound
 #                 traced program, tools/bench-capture-overhead.sh), so nothing tells shmem, cached
 #                 and hugetlb first writes apart
 #   --keep-data   also keep the uncompressed NAME.perf.data (for perf kmem, tools/bench-stat.sh)

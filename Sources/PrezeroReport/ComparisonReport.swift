@@ -495,39 +495,35 @@ package struct ComparisonReport {
             ? "The best case for prezeroing: most of the page is never read back (Andrew Morton's 'net win if it touches it sparsely'), but each touched line of a prezeroed page is still a cold miss."
             : "The prezeroed page is cold and its lines must come from memory: the saving moves into touch misses (Arjan van de Ven's point)."
         text += property ? reading : "At that density, " + reading.prefix(1).lowercased() + reading.dropFirst()
-        if let base = group.runs.first(where: { $0.policy == baseline }), base.metrics.faults > 0 {
-            text += " \(base.metrics.faults) zero-fill faults"
-            if base.metrics.hugeFaults > 0 { text += " (\(base.metrics.hugeFaults) of them THP/mTHP, \(base.metrics.hugeFaultPages) pages)" }
-            if base.metrics.faultsInKernelMode > 0 {
-                text += " (\(base.metrics.faultsInKernelMode) of them taken in kernel mode: the kernel wrote a page the program had not "
+        if let base = group.runs.first(where: { $0.policy == baseline }) { text += Self.pagesBesideTheVerdicts(base) }
+        return text
+    }
+
+    /// What the baseline's run counted of the capture's zeroing beside the replayed faults: the
+    /// faults and their kinds, the capture's own fault time, and the pages and first writes no
+    /// verdict includes, each a clause that starts with a space.
+    static func pagesBesideTheVerdicts(_ base: Run) -> String {
+        let m = base.metrics
+        var text = ""
+        if m.faults > 0 {
+            text += " \(m.faults) zero-fill faults"
+            if m.hugeFaults > 0 { text += " (\(m.hugeFaults) of them THP/mTHP, \(m.hugeFaultPages) pages)" }
+            if m.faultsInKernelMode > 0 {
+                text += " (\(m.faultsInKernelMode) of them taken in kernel mode: the kernel wrote a page the program had not "
                 text += "touched, a read() into a fresh buffer for one; the trace does not say how much of the page its copy wrote, so "
                 text += "the touch assumption holds for them too)"
             }
-            text += ", \(base.metrics.zeroRequests) zero requests in the baseline."
+            text += ", \(m.zeroRequests) zero requests in the baseline."
         }
-        if let base = group.runs.first(where: { $0.policy == baseline }), base.metrics.capturedFaultsTimed > 0,
-            base.metrics.tally.countersTellEachFault
-        {
-            text += " " + Self.capturedFaultTime(base.metrics)
+        if m.capturedFaultsTimed > 0 && m.tally.countersTellEachFault { text += " " + capturedFaultTime(m) }
+        if m.zeroedUserPagesWithoutFault > 0 { text += " " + Evidence.zeroedWithoutFault(m.zeroedUserPagesWithoutFault, brief: true) }
+        if m.hugeUserPagesWithoutFault > 0 { text += " Not in the verdicts: " + Evidence.hugeWithoutFault(m.tally, brief: true) }
+        if m.firstWritesWithoutGFPZero > 0 { text += " Not in the verdicts: " + Evidence.withoutGFPZero(m.tally) }
+        let pool = base.result.trace.hugetlbPoolPages
+        if m.firstWritesWithoutAllocation > 0 {
+            text += (pool == 0 ? " " : " Not in the verdicts: ") + Evidence.withoutAllocation(m.tally, brief: true, hugetlbPoolPages: pool)
         }
-        if let base = group.runs.first(where: { $0.policy == baseline }), base.metrics.zeroedUserPagesWithoutFault > 0 {
-            text += " " + Evidence.zeroedWithoutFault(base.metrics.zeroedUserPagesWithoutFault, brief: true)
-        }
-        if let base = group.runs.first(where: { $0.policy == baseline }), base.metrics.hugeUserPagesWithoutFault > 0 {
-            text += " Not in the verdicts: " + Evidence.hugeWithoutFault(base.metrics.tally, brief: true)
-        }
-        if let base = group.runs.first(where: { $0.policy == baseline }), base.metrics.firstWritesWithoutGFPZero > 0 {
-            text += " Not in the verdicts: " + Evidence.withoutGFPZero(base.metrics.tally)
-        }
-        if let base = group.runs.first(where: { $0.policy == baseline }), base.metrics.firstWritesWithoutAllocation > 0 {
-            let pool = base.result.trace.hugetlbPoolPages
-            text += (pool == 0 ? " " : " Not in the verdicts: ") + Evidence.withoutAllocation(base.metrics.tally, brief: true, hugetlbPoolPages: pool)
-        }
-        if let base = group.runs.first(where: { $0.policy == baseline }),
-            let leftOut = Self.zeroFillsLeftOut(base.metrics, hugetlbPoolPages: base.result.trace.hugetlbPoolPages)
-        {
-            text += " " + leftOut
-        }
+        if let leftOut = zeroFillsLeftOut(m, hugetlbPoolPages: pool) { text += " " + leftOut }
         return text
     }
 
