@@ -4,8 +4,10 @@
 // --show-lost-events` text, for prezero's text parser. It reads the file itself
 // (tools/perf/Documentation/perf.data-file-format.txt): the header, the attributes and their
 // sample ids, the tracing-data feature section (the events' formats, parsed by libtraceevent),
-// and the records, in time order as perf's ordered events deliver them; a TEXT record's raw
-// tracepoint data is rendered by its event's print format (libtraceevent, as perf script does).
+// and the records, in one pass, in the order perf's ordered events deliver them (round by round:
+// a record is written while its round is still in the cache, and prezero reads from the start);
+// a TEXT record's raw tracepoint data is rendered by its event's print format (libtraceevent, as
+// perf script does).
 //
 // A separate process, like prezero-trace-dat: a damaged file that crashes libtraceevent ends
 // this helper, not prezero.
@@ -29,7 +31,7 @@
 
 enum {
     RECORD_LOST = 2, RECORD_COMM = 3, RECORD_EXIT = 4, RECORD_FORK = 7, RECORD_SAMPLE = 9,
-    RECORD_HEADER_ATTR = 64, RECORD_COMPRESSED = 81,
+    RECORD_HEADER_ATTR = 64, RECORD_FINISHED_ROUND = 68, RECORD_COMPRESSED = 81,
 };
 enum {
     SAMPLE_IP = 1 << 0, SAMPLE_TID = 1 << 1, SAMPLE_TIME = 1 << 2, SAMPLE_ADDR = 1 << 3, SAMPLE_READ = 1 << 4,
@@ -75,7 +77,31 @@ struct attr {
     uint64_t config;
     struct tep_event *event;  // its tracepoint's format, looked up once (event_known)
     int event_known;
+    // Where a sample's fields sit in its body when their places are fixed (no CALLCHAIN), so a
+    // record costs a few loads, not a walk of sample_type: layout_fixed, then each field's offset
+    // (NO_FIELD when absent) and the bytes up to the raw data.
+    int layout_fixed;
+    uint32_t tid_at, time_at, cpu_at, raw_at, fixed_size;
 };
+enum { NO_FIELD = UINT32_MAX };
+
+static void plan_layout(struct attr *a) {
+    uint64_t type = a->sample_type;
+    uint32_t p = 0;
+    a->layout_fixed = !(type & SAMPLE_CALLCHAIN);
+    a->tid_at = a->time_at = a->cpu_at = a->raw_at = NO_FIELD;
+    if (type & SAMPLE_IDENTIFIER) p += 8;
+    if (type & SAMPLE_IP) p += 8;
+    if (type & SAMPLE_TID) a->tid_at = p, p += 8;
+    if (type & SAMPLE_TIME) a->time_at = p, p += 8;
+    if (type & SAMPLE_ADDR) p += 8;
+    if (type & SAMPLE_ID) p += 8;
+    if (type & SAMPLE_STREAM_ID) p += 8;
+    if (type & SAMPLE_CPU) a->cpu_at = p, p += 8;
+    if (type & SAMPLE_PERIOD) p += 8;
+    if (type & SAMPLE_RAW) a->raw_at = p, p += 4;
+    a->fixed_size = p;
+}
 static struct attr *attrs;
 static uint64_t attr_count;
 struct id_entry { uint64_t id; uint64_t attr; };
@@ -141,6 +167,23 @@ static int parse_sample(uint64_t offset, uint64_t end, uint64_t type, struct sam
         NEED(4 + (uint64_t)s->raw_size);
     }
 #undef NEED
+    return 1;
+}
+
+// parse_sample under `a`'s layout, by its fixed offsets when it has them (the same answers).
+static int parse_sample_of(const struct attr *a, uint64_t offset, uint64_t end, struct sample *s) {
+    if (!a->layout_fixed) return parse_sample(offset, end, a->sample_type, s);
+    if (end < offset || end - offset < a->fixed_size) return 0;
+    const uint8_t *body = file + offset;
+    memset(s, 0, sizeof *s);
+    if (a->tid_at != NO_FIELD) memcpy(&s->pid, body + a->tid_at, 4), memcpy(&s->tid, body + a->tid_at + 4, 4);
+    if (a->time_at != NO_FIELD) memcpy(&s->time, body + a->time_at, 8), s->has_time = 1;
+    if (a->cpu_at != NO_FIELD) memcpy(&s->cpu, body + a->cpu_at, 4);
+    if (a->raw_at != NO_FIELD) {
+        memcpy(&s->raw_size, body + a->raw_at, 4);
+        s->raw_offset = offset + a->fixed_size;
+        if (s->raw_size > end - s->raw_offset) return 0;
+    }
     return 1;
 }
 
@@ -432,6 +475,134 @@ static void line_start(const char *comm, const struct sample *s) {
     pz_line_str(": ");
 }
 
+static struct tep_handle *tep;
+static uint64_t first_type;  // the first attribute's sample_type
+static int all_same;         // every attribute has first_type
+static struct trace_seq info;
+
+// Writes the record at the offset in `tagged` (its attribute + 1 in the top 16 bits, 0 when
+// not looked up): a page or fault sample as an EVENT frame, any other sample or a LOST record
+// as a TEXT line; COMM and FORK records update the comms.
+static void deliver(uint64_t tagged) {
+    uint64_t p = tagged & ((1ULL << 48) - 1), attr_tag = tagged >> 48;
+    uint32_t type = u32_at(p);
+    uint16_t size;
+    memcpy(&size, file + p + 6, 2);
+    struct sample s;
+    if (type == RECORD_COMM) {
+        struct thread *t = thread_of(u32_at(p + 12), 1);
+        size_t n = strnlen((const char *)file + p + 16, size > 16 ? size - 16 : 0);
+        if (n >= sizeof t->comm) n = sizeof t->comm - 1;
+        memcpy(t->comm, file + p + 16, n);
+        t->comm[n] = 0;
+        t->comm_set = 1;
+        t->comm_id = 0;
+    } else if (type == RECORD_FORK) {
+        uint32_t ptid = u32_at(p + 20), tid = u32_at(p + 16);
+        // perf's thread__fork: the child is a new thread (a reused tid loses its old comm) and
+        // takes the parent's comm if the parent has one.
+        struct thread *parent = thread_of(ptid, 0);
+        char comm[32];
+        int inherit = parent && parent->comm_set;
+        if (inherit) memcpy(comm, parent->comm, sizeof comm);  // creating the child may move the table
+        struct thread *child = thread_of(tid, 1);
+        child->comm_set = inherit;
+        child->comm_id = 0;
+        if (inherit) memcpy(child->comm, comm, sizeof child->comm);
+        else snprintf(child->comm, sizeof child->comm, ":%d", (int32_t)tid);
+    } else if (type == RECORD_LOST) {
+        parse_record_trailer(p, size, first_type, &s);
+        line_start(thread_of(s.tid, 1)->comm, &s);
+        pz_line_str("PERF_RECORD_LOST lost ");
+        pz_line_udec(u64_at(p + 16));
+        pz_end_line();
+    } else {
+        struct attr *a = attr_tag ? &attrs[attr_tag - 1] : sample_attr(p + 8, p + size, first_type, all_same);
+        if (!a || !parse_sample_of(a, p + 8, p + size, &s)) return;
+        if (a->type != PERF_TYPE_TRACEPOINT || !(a->sample_type & SAMPLE_RAW) || s.raw_size == 0) return;
+        struct tep_record record = {0};
+        record.ts = s.time;
+        record.cpu = (int)s.cpu;
+        record.data = (void *)(file + s.raw_offset);
+        record.size = (int)s.raw_size;
+        if (!a->event_known) {
+            a->event = tep_find_event(tep, (int)a->config);
+            a->event_known = 1;
+        }
+        struct tep_event *event = a->event;
+        if (!event) return;
+        struct thread *thread = thread_of(s.tid, 1);
+        struct pz_frame_event frame;
+        // A pid or tid over INT32_MAX prints negative, which the text parser reads its own way.
+        if (s.pid <= INT32_MAX && s.tid <= INT32_MAX && pz_fast_event(tep, event, &record, &frame)) {
+            if (!thread->comm_id) thread->comm_id = pz_string(thread->comm, strlen(thread->comm));
+            frame.cpu = s.cpu;
+            frame.pid = (int32_t)s.tid;
+            frame.comm = thread->comm_id;
+            frame.time_ns = s.time;
+            pz_out_event(&frame);
+            return;
+        }
+        line_start(thread->comm, &s);
+        pz_line_str(event->system ? event->system : "?");
+        pz_line_char(':');
+        pz_line_str(event->name ? event->name : "?");
+        pz_line_str(": ");
+        pz_line_fields(tep, event, &record, &info);
+        pz_end_line();
+    }
+}
+
+// perf's ordered events (tools/perf/util/ordered-events.c), the order perf script and perf
+// kmem deliver records in: a record with no time at once; the others queued, and at each
+// FINISHED_ROUND the queued ones up to the newest time queued by the round before are
+// delivered in time order (file order among equal times); the rest at the end. perf writes a
+// round after reading every CPU's buffer, so a round's records come after the round before
+// last; one that does not (perf's "out of order events") waits for the next flush, as there.
+struct queued { uint64_t time, tagged; };
+static struct queued *queue, *queue_spare;
+static size_t queued_count, queue_capacity;
+static uint64_t next_flush, max_timestamp;
+
+static void enqueue(uint64_t time, uint64_t tagged) {
+    if (queued_count == queue_capacity) {
+        queue_capacity = queue_capacity ? queue_capacity * 2 : 1 << 14;
+        queue = realloc(queue, queue_capacity * sizeof *queue);
+        queue_spare = realloc(queue_spare, queue_capacity * sizeof *queue_spare);
+        if (!queue || !queue_spare) fail(0, "out of memory");
+    }
+    if (queued_count == 0 || time > max_timestamp) max_timestamp = time;
+    queue[queued_count++] = (struct queued){time, tagged};
+}
+
+// Delivers the queued records with times up to `limit`, in order; keeps the others, in order.
+static void flush_up_to(uint64_t limit) {
+    if (queued_count == 0 || limit == 0) return;
+    size_t count = queued_count;
+    uint64_t *keys = malloc(count * sizeof *keys);
+    if (!keys) fail(0, "out of memory");
+    for (size_t i = 0; i < count; i++) keys[i] = queue[i].time;
+    int index_bits;
+    keys = sort_by_time(keys, count, &index_bits);
+    uint64_t index_mask = index_bits == 64 ? ~0ULL : (1ULL << index_bits) - 1;
+    size_t i = 0, kept = 0;
+    for (; i < count && queue[keys[i] & index_mask].time <= limit; i++) deliver(queue[keys[i] & index_mask].tagged);
+    for (; i < count; i++) queue_spare[kept++] = queue[keys[i] & index_mask];
+    free(keys);
+    struct queued *t = queue;
+    queue = queue_spare;
+    queue_spare = t;
+    queued_count = kept;
+}
+
+// perf's OE_FLUSH__ROUND: nothing when nothing is queued (the limit stays), else a flush up to
+// the limit, and the newest time queued becomes the next limit.
+static void finish_round(void) {
+    if (queued_count == 0) return;
+    flush_up_to(next_flush);
+    next_flush = max_timestamp;
+}
+
 int main(int argc, char **argv) {
     while (argc >= 3 && argv[1][0] == '-') {
         if (strcmp(argv[1], "--radix-sort") == 0) {
@@ -489,6 +660,7 @@ int main(int argc, char **argv) {
         attrs[i].config = u64_at(a + 8);
         attrs[i].sample_type = u64_at(a + 24);
         attrs[i].sample_id_all = (u64_at(a + 40) >> 18) & 1;
+        plan_layout(&attrs[i]);
         if (attrs[i].sample_type & ~(uint64_t)SAMPLE_SUPPORTED)
             fail(a + 24, "sample_type 0x%llx has fields this reader does not know (READ, BRANCH_STACK, REGS, ...)",
                  (unsigned long long)attrs[i].sample_type);
@@ -501,14 +673,14 @@ int main(int argc, char **argv) {
     }
     if (attr_count == 0) fail(attrs_offset, "no event attributes");
     qsort(ids, id_count, sizeof *ids, compare_ids);
-    uint64_t first_type = attrs[0].sample_type;
-    int all_same = 1;
+    first_type = attrs[0].sample_type;
+    all_same = 1;
     for (uint64_t i = 1; i < attr_count; i++) all_same &= attrs[i].sample_type == first_type;
     if (!all_same && !(first_type & SAMPLE_IDENTIFIER) && !(first_type & SAMPLE_ID))
         fail(attrs_offset, "events with different sample layouts and no sample id to tell them apart");
 
     // The features after the data section; the tracing data holds the event formats.
-    struct tep_handle *tep = tep_alloc();
+    tep = tep_alloc();
     if (!tep) fail(0, "out of memory");
     tep_set_loglevel(TEP_LOG_NONE);
     int have_formats = 0;
@@ -526,10 +698,11 @@ int main(int argc, char **argv) {
         fail(72, "no tracing-data section, so no tracepoint formats (record tracepoints with perf record -e kmem:...)");
     // No plugins: perf script renders with the print formats alone (sched_switch as prev_comm=...).
 
-    // Records, in time order (perf's ordered events; file order among equal times).
-    uint64_t *times = NULL, *offsets = NULL;
-    size_t count = 0, capacity = 0;
-    for (uint64_t p = data_offset; p < data_offset + data_size;) {
+    // Records in perf's order (ordered events, above), read once: each is delivered while the
+    // round around it is still in the cache.
+    trace_seq_init(&info);
+    for (uint64_t p = data_offset, seen = 0; p < data_offset + data_size; seen++) {
+        if ((seen & 0xFFF) == 0xFFF) pz_progress(p - data_offset, data_size);  // every 4096 records
         if (data_offset + data_size - p < 8) fail(p, "the data section ends inside a record header");
         uint32_t type = u32_at(p);
         uint16_t size;
@@ -537,106 +710,29 @@ int main(int argc, char **argv) {
         if (size < 8 || size > data_offset + data_size - p)
             fail(p, "a record of %u bytes (type %u) does not fit the data section", size, type);
         if (type == RECORD_COMPRESSED) fail(p, "compressed records (perf record -z); decompress first: perf inject -i FILE -o FILE2");
-        if (type == RECORD_SAMPLE || type == RECORD_LOST || type == RECORD_COMM || type == RECORD_FORK) {
+        if (type == RECORD_FINISHED_ROUND) {
+            finish_round();
+        } else if (type == RECORD_SAMPLE || type == RECORD_LOST || type == RECORD_COMM || type == RECORD_FORK) {
             struct sample s;
             uint64_t attr_tag = 0;
             if (type == RECORD_SAMPLE) {
                 struct attr *a = sample_attr(p + 8, p + size, first_type, all_same);
                 if (!a) { p += size; continue; }  // an id no attribute names: not ours to print
-                if (!parse_sample(p + 8, p + size, a->sample_type, &s)) fail(p, "a sample shorter than its sample_type says");
-                // Its attribute (index + 1) goes in the offset's top 16 bits, so the second pass
-                // does not look it up again (0: look it up; offsets are below 2^48, checked above).
+                if (!parse_sample_of(a, p + 8, p + size, &s)) fail(p, "a sample shorter than its sample_type says");
+                // Its attribute (index + 1) goes in the offset's top 16 bits, so delivery does
+                // not look it up again (0: look it up; offsets are below 2^48, checked above).
                 if (attr_count < 0xFFFF) attr_tag = (uint64_t)(a - attrs) + 1;
             } else {
                 parse_record_trailer(p, size, first_type, &s);
             }
-            if (count == capacity) {
-                capacity = capacity ? capacity * 2 : 1 << 16;
-                times = realloc(times, capacity * sizeof *times);
-                offsets = realloc(offsets, capacity * sizeof *offsets);
-                if (!times || !offsets) fail(p, "out of memory");
-            }
-            times[count] = s.time;
-            offsets[count++] = p | attr_tag << 48;
+            uint64_t tagged = p | attr_tag << 48;
+            if (s.time == 0 || s.time == UINT64_MAX) deliver(tagged);  // no time: at once, as perf does
+            else enqueue(s.time, tagged);
         }
         p += size;
     }
-    int index_bits;
-    uint64_t *order = sort_by_time(times, count, &index_bits);
-    uint64_t index_mask = index_bits == 64 ? ~0ULL : (1ULL << index_bits) - 1;
-
-    struct trace_seq info;
-    trace_seq_init(&info);
-    for (size_t i = 0; i < count; i++) {
-        if ((i & 0xFFF) == 0xFFF) pz_progress(i, count);  // every 4096 records
-        uint64_t tagged = offsets[order[i] & index_mask], p = tagged & ((1ULL << 48) - 1), attr_tag = tagged >> 48;
-        uint32_t type = u32_at(p);
-        uint16_t size;
-        memcpy(&size, file + p + 6, 2);
-        struct sample s;
-        if (type == RECORD_COMM) {
-            struct thread *t = thread_of(u32_at(p + 12), 1);
-            size_t n = strnlen((const char *)file + p + 16, size > 16 ? size - 16 : 0);
-            if (n >= sizeof t->comm) n = sizeof t->comm - 1;
-            memcpy(t->comm, file + p + 16, n);
-            t->comm[n] = 0;
-            t->comm_set = 1;
-            t->comm_id = 0;
-        } else if (type == RECORD_FORK) {
-            uint32_t ptid = u32_at(p + 20), tid = u32_at(p + 16);
-            // perf's thread__fork: the child is a new thread (a reused tid loses its old comm) and
-            // takes the parent's comm if the parent has one.
-            struct thread *parent = thread_of(ptid, 0);
-            char comm[32];
-            int inherit = parent && parent->comm_set;
-            if (inherit) memcpy(comm, parent->comm, sizeof comm);  // creating the child may move the table
-            struct thread *child = thread_of(tid, 1);
-            child->comm_set = inherit;
-            child->comm_id = 0;
-            if (inherit) memcpy(child->comm, comm, sizeof child->comm);
-            else snprintf(child->comm, sizeof child->comm, ":%d", (int32_t)tid);
-        } else if (type == RECORD_LOST) {
-            parse_record_trailer(p, size, first_type, &s);
-            line_start(thread_of(s.tid, 1)->comm, &s);
-            pz_line_str("PERF_RECORD_LOST lost ");
-            pz_line_udec(u64_at(p + 16));
-            pz_end_line();
-        } else {
-            struct attr *a = attr_tag ? &attrs[attr_tag - 1] : sample_attr(p + 8, p + size, first_type, all_same);
-            if (!a || !parse_sample(p + 8, p + size, a->sample_type, &s)) continue;
-            if (a->type != PERF_TYPE_TRACEPOINT || !(a->sample_type & SAMPLE_RAW) || s.raw_size == 0) continue;
-            struct tep_record record = {0};
-            record.ts = s.time;
-            record.cpu = (int)s.cpu;
-            record.data = (void *)(file + s.raw_offset);
-            record.size = (int)s.raw_size;
-            if (!a->event_known) {
-                a->event = tep_find_event(tep, (int)a->config);
-                a->event_known = 1;
-            }
-            struct tep_event *event = a->event;
-            if (!event) continue;
-            struct thread *thread = thread_of(s.tid, 1);
-            struct pz_frame_event frame;
-            // A pid or tid over INT32_MAX prints negative, which the text parser reads its own way.
-            if (s.pid <= INT32_MAX && s.tid <= INT32_MAX && pz_fast_event(tep, event, &record, &frame)) {
-                if (!thread->comm_id) thread->comm_id = pz_string(thread->comm, strlen(thread->comm));
-                frame.cpu = s.cpu;
-                frame.pid = (int32_t)s.tid;
-                frame.comm = thread->comm_id;
-                frame.time_ns = s.time;
-                pz_out_event(&frame);
-                continue;
-            }
-            line_start(thread->comm, &s);
-            pz_line_str(event->system ? event->system : "?");
-            pz_line_char(':');
-            pz_line_str(event->name ? event->name : "?");
-            pz_line_str(": ");
-            pz_line_fields(tep, event, &record, &info);
-            pz_end_line();
-        }
-    }
+    flush_up_to(UINT64_MAX);
+    pz_progress(data_size, data_size);
     trace_seq_destroy(&info);
     if (pz_out_flush() != 0) {
         fprintf(stderr, "write error: %s\n", strerror(errno));

@@ -183,6 +183,33 @@ struct PerfDataTests {
         }
     }
 
+    /// A record older than what perf has already delivered comes where perf puts it, not where
+    /// its time would: the fixture with one mm_page_alloc of its 7th round (record at byte
+    /// 0x300060, time 2802.509351689) given a time in its 3rd round (2802.243560475), which
+    /// the 4th round's flush has passed. `perf script` (6.1) of that file warns "1 out of order
+    /// events recorded" and prints the record as line 29,910 of 38,255, first of the final
+    /// flush; its other lines are the unpatched file's (diff). A sort of all records by time
+    /// would put it near the 3rd round's start.
+    @Test func aRecordOutOfOrderComesWherePerfDeliversIt() throws {
+        var bytes = try decompressedBytes(Paths.fixture("perf-record.perf.data.zst"))
+        let record = 0x300060, oldTime: UInt64 = 2_802_509_351_689, newTime: UInt64 = 2_802_243_560_475
+        let timeAt = record + 8 + 24  // header, then IDENTIFIER, IP, TID before TIME
+        #expect(bytes[timeAt..<(timeAt + 8)].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * $1.offset) } == oldTime)
+        for k in 0..<8 { bytes[timeAt + k] = UInt8(truncatingIfNeeded: newTime >> (8 * k)) }
+        let path = Scratch.directory + "out-of-order.perf.data"
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let (binary, _) = try TraceDatTests.read(path)
+        var expected = try TraceDatTests.read(Paths.fixture("perf-record.script-ns.txt.zst")).0
+        let moved = try #require(expected.firstIndex { $0.event.kind == .pageAlloc && $0.event.timestampNs == oldTime })
+        var event = expected.remove(at: moved)
+        event.event.timestampNs = newTime
+        expected.insert(event, at: 29_909)
+        #expect(binary.count == expected.count)
+        if let first = binary.indices.first(where: { $0 < expected.count && binary[$0] != expected[$0] }) {
+            Issue.record("event \(first) differs:\n  perf.data \(binary[first])\n  perf script \(expected[first])")
+        }
+    }
+
     /// Cut short anywhere: an error with the byte offset, never a crash.
     @Test(arguments: [50, 104, 5000, 1_000_000, 3_000_000])
     func truncatedFilesFailClearly(_ length: Int) throws {
