@@ -18,9 +18,16 @@ esac
 build="$root/.build-fuzz"
 mkdir -p "$build" "$root/Fuzz/corpus-$target" "$root/Fuzz/crashes-$target"
 inc=$(pkg-config --cflags-only-I libzstd 2>/dev/null || true)
+# PrezeroTrace's package dependency (hdrhistogram-swift, on swift-numerics) from SwiftPM's own
+# build, not instrumented: its modules and objects.
+(cd "$root" && swift build -c release --target Histogram >/dev/null)
+deps="$root/.build/release"
+shims=$(find "$root/.build/checkouts/swift-numerics/Sources/_NumericsShims" -name module.modulemap | head -1)
 swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name PrezeroTrace -package-name prezero \
     -I "$root/Sources/CZstd" -I "$root/Sources/CTraceStream/include" $inc -Xcc -I"$root/Sources/CZstd" \
+    -I "$deps/Modules" -Xcc -fmodule-map-file="$shims" \
     $(find "$root/Sources/PrezeroTrace" -name '*.swift') "$root/Fuzz/$harness" \
+    "$deps"/Histogram.build/*.o "$deps"/RealModule.build/*.o "$deps"/_NumericsShims.build/*.o \
     -lzstd -o "$build/fuzz-$target"
 if [ "$target" = trace-dat ] || [ "$target" = perf-data ]; then
     # The helper that runs the libraries, out of this process (crashes there are expected input).
