@@ -32,6 +32,18 @@ package enum Replay {
         trace.touchProfileMeans = options.touchProfile.map { $0.commands.mapValues(\.meanLines) }
         trace.touchProfileMeanLines = options.touchProfile?.meanLines
         trace.hugetlbPoolPages = read.metadata?.hugetlbPoolPages
+        if options.timebase == .model {
+            trace.idleSource = .modelTime
+        } else if engine.idleTraced {
+            trace.idleSource = .schedSwitch
+        } else {
+            switch engine.switchChains.scope {
+            case .none: trace.idleSource = .noSchedSwitch
+            case .everyTask, .everyTaskNeverIdle: trace.idleSource = .neverIdle
+            case .someTasks: trace.idleSource = .someTasks
+            }
+            trace.idleFraction = options.idleFraction
+        }
         if engine.workingSets != nil {
             trace.workingSetReuse = options.workingSetReuse
             trace.workingSetSource = options.workingSetFromTrace ? "trace" : options.workingSetBytes != nil ? "option" : "assumed"

@@ -222,6 +222,8 @@ package struct ComparisonReport {
             md += regime(group) + "\n\n"
             let workingSet = workingSetText(group)
             if !workingSet.isEmpty { md += workingSet + "\n\n" }
+            let idle = idleText(group)
+            if !idle.isEmpty { md += idle + "\n\n" }
         }
         if base == nil { md += "_No `\(baseline)` run for this trace and profile: Δ columns are empty._\n\n" }
         md += "| policy | faults/s | Δ | p50 ns | Δ | p99 ns | Δ | zero hits | zeroing CPU ms (fault / alloc / scrubber / free) "
@@ -557,6 +559,36 @@ package struct ComparisonReport {
             text += "reclaim, lock waits or preemption inside faults, which the model does not replay and no verdict includes."
         }
         return text
+    }
+
+    /// Where the replays' idle time came from when the capture's sched_switch events did not give
+    /// it: what a scrubber costs the program rests on it.
+    func idleText(_ group: Group) -> String {
+        guard let base = group.runs.first(where: { $0.policy == baseline }) ?? group.runs.first,
+            let source = base.result.trace.idleSource, let fraction = base.result.trace.idleFraction
+        else { return "" }
+        let m = base.metrics
+        let taken = "The replays take each CPU idle \(SVGChart.trim(fraction * 100)) % of the time (`--idle-fraction`), which a scrubber uses at "
+            + "no cost to the program and beyond which it takes CPU from busy tasks"
+        let varied = group.runs.contains { $0.result.verdict?.swings.contains { $0.input == "idle fraction" } == true }
+        let range = varied ? "; the verdict ranges take 0 to 100 % (\"idle fraction\")." : "."
+        switch source {
+        case .noSchedSwitch:
+            return "Idle time **not in the capture**: it has no sched_switch events (perf kmem record takes none). " + taken + range
+        case .someTasks:
+            var text = "Idle time **not in the capture**: it records some tasks' switches only (perf record without -a, a pid filter). "
+            text += "None of its \(m.schedSwitches) sched_switch events is a switch out of the idle task, which the tracepoint (fired in the task "
+            text += "switched out) records only in a capture of every task, and \(m.schedSwitchesUnchained) switch out a task other than the one "
+            text += "their CPU's previous switch put on: the switches out of untraced tasks are missing, and the idle times they suggest are not used. "
+            return text + taken + range
+        case .neverIdle:
+            var text = "Idle time **none**: the capture's \(m.schedSwitches) sched_switch events follow each other on every CPU (each switches out "
+            text += "the task the one before put on; \(m.schedSwitchesUnchained) do not, for lost events), so they are every task's, and none is out "
+            text += "of the idle task: no CPU was idle. "
+            return text + (fraction == 0 ? "The replays take every CPU busy." : taken + ", a what-if beside the capture's 0 %.")
+        case .schedSwitch, .modelTime:
+            return ""
+        }
     }
 
     /// What the replay assumed of the program's own data in its L2, and what it cost.

@@ -149,6 +149,12 @@ package struct StatReport: Codable, Sendable {
     package var idle: [CPUIdle]
     /// Idle intervals ended by another task's event because the switch out of idle was not traced.
     package var idleIntervalsClosedWithoutSwitch: UInt64
+    /// sched_switch events, those out of the idle task, and those that do not chain on their CPU
+    /// (`SwitchChains`): the idle times are not measured where the capture is of some tasks only.
+    package var schedSwitches: UInt64
+    package var schedSwitchesOutOfIdle: UInt64
+    package var schedSwitchesUnchained: UInt64
+    package var schedSwitchScope: SwitchChains.Scope
     /// Page-touch traces: pages by lines touched over the whole trace.
     package var touch: Touch?
     package var notes: [String]
@@ -269,6 +275,12 @@ package struct StatReport: Codable, Sendable {
         }
 
         idleIntervalsClosedWithoutSwitch = s.idle.closedWithoutSwitch
+        schedSwitches = s.idle.chains.switches
+        schedSwitchesOutOfIdle = s.idle.chains.outOfIdle
+        schedSwitchesUnchained = s.idle.chains.unchained
+        // The capture tools record every task's switches (perf record -a, tracefs).
+        let everyTask = read.metadata?.events?.contains(EventKind.schedSwitch.canonicalName) == true
+        schedSwitchScope = everyTask && s.idle.chains.scope == .someTasks ? .everyTaskNeverIdle : s.idle.chains.scope
         notes = read.notes
         noVerdict = Evidence.missing(
             events: read.eventNameCounts, zeroFillFaults: s.zeroFillFaults, tally: s.tally, hugetlbPoolPages: read.metadata?.hugetlbPoolPages)
@@ -430,7 +442,13 @@ package struct StatReport: Codable, Sendable {
                 + F.right(F.fixed(cpu.idleFraction * 100, 1), 5) + "% of span  " + String(cpu.intervals) + " intervals\n"
         }
 
-        if idleIntervalsClosedWithoutSwitch > 0 {
+        if schedSwitchScope == .someTasks {
+            out += "(not measured: the capture records some tasks' switches only (perf record without -a, a pid filter): none of its "
+            out += "\(schedSwitches) sched_switch events is out of the idle task, and \(schedSwitchesUnchained) switch out a task other than "
+            out += "the one their CPU's previous switch put on. A replay takes --idle-fraction of each CPU instead)\n"
+        } else if schedSwitchScope == .everyTaskNeverIdle {
+            out += "(no CPU idle: the \(schedSwitches) sched_switch events follow each other on every CPU, none out of the idle task)\n"
+        } else if idleIntervalsClosedWithoutSwitch > 0 {
             out += "(\(idleIntervalsClosedWithoutSwitch) idle intervals had no traced switch out of idle; "
             out += "each ends at the CPU's next event from another task)\n"
         }

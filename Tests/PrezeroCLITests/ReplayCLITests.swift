@@ -127,6 +127,33 @@ struct RangesAndTouchProfileCLITests {
         #expect(total(oracle) == offRuns.first { $0["policy"] as? String == "oracle" }.flatMap(total))
     }
 
+    /// A capture of one task (`perf record -e ... -- python3`): the report says its idle time is
+    /// not in it, and kscrubd-v4's verdict range takes every CPU busy to every CPU idle; the
+    /// busy machine's `perf record -a` has no idle time, and says so, with nothing to vary.
+    @Test func aCaptureOfOneTaskHasNoIdleTime() throws {
+        let fixtures = repository.appendingPathComponent("Tests/PrezeroTraceTests/Fixtures")
+        let dir = Scratch.directory + "idle-\(UUID().uuidString)"
+        func compare(_ name: String) throws -> (String, [String: Any]) {
+            let run = try runPrezero([
+                "compare", fixtures.appendingPathComponent(name).path, "--policies", "kscrubd-v4", "-o", dir + "/\(name).md", "--json", dir + "/\(name).json",
+            ])
+            #expect(run.status == 0, "\(run.err)")
+            let root = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/\(name).json"))) as? [String: Any]
+            let v4 = try #require((root?["runs"] as? [[String: Any]])?.first { $0["policy"] as? String == "kscrubd-v4" })
+            return (try String(contentsOfFile: dir + "/\(name).md", encoding: .utf8), v4)
+        }
+        let (perTask, perTaskRun) = try compare("perf-per-task.perf.data.zst")
+        #expect(perTask.contains("Idle time **not in the capture**: it records some tasks' switches only"))
+        #expect(perTask.contains("the verdict ranges take 0 to 100 % (\"idle fraction\")"))
+        let swings = (perTaskRun["verdict"] as? [String: Any])?["swings"] as? [[String: Any]] ?? []
+        #expect(swings.contains { $0["input"] as? String == "idle fraction" })
+        #expect((perTaskRun["trace"] as? [String: Any])?["idle_source"] as? String == "some_tasks")
+        let (busy, busyRun) = try compare("perf-record.perf.data.zst")
+        #expect(busy.contains("Idle time **none**: the capture's 424 sched_switch events follow each other on every CPU"))
+        let notVaried = (busyRun["verdict"] as? [String: Any])?["not_varied"] as? [String] ?? []
+        #expect(notVaried.contains("idle fraction: idle time comes from the capture's sched_switch events"))
+    }
+
     /// xz-6 with its own touch profile: every zero-fill fault is covered, and the regime comes
     /// from the profile's pages (xz 4,262 at 9.1 lines, its shell 91 at 24.7: 9.4 of 64, sparse),
     /// not from an unweighted mean of its two commands (16.9: partial).

@@ -46,7 +46,9 @@ struct ScrubbersAsPostedTests {
     }
 
     /// One task preempted and waiting (prev_state R) on a busy node: 2 / (2 + 1 + 1) = 1/2 of a
-    /// CPU. With CPU 1 idle instead, kscrubd runs on idle time only and takes nothing.
+    /// CPU. With CPU 1 idle instead, kscrubd runs on idle time only and takes nothing (the
+    /// capture tools' metadata says every task's switches are recorded, so a switch into idle
+    /// alone gives idle time: `IdleSourceTests`).
     @Test func waitingTasksAndIdleCPUsChangeTheShare() throws {
         var busy = try engine(KscrubdV4(parameters: .init(), profile: small))
         busy.consume(TraceEvent(kind: .schedSwitch, cpu: 0, pid: 9, timestampNs: 500, flags: .prevRunnable, a: 9, b: 7))
@@ -57,7 +59,7 @@ struct ScrubbersAsPostedTests {
         #expect(busy.metrics.scrubberCPUFromTasksNs <= 2_000_000 + 1e-6)
         #expect(busy.metrics.scrubberCPUFromTasksNs >= 2_000_000 - job)
 
-        var halfIdle = try engine(KscrubdV4(parameters: .init(), profile: small))
+        var halfIdle = try engine(KscrubdV4(parameters: .init(), profile: small)) { $0.schedSwitchRecorded = true }
         halfIdle.consume(TraceEvent(kind: .schedSwitch, cpu: 1, pid: 10, timestampNs: 600, a: 10, b: 0))
         halfIdle.consume(wakingFree(at: 1_000))
         halfIdle.consume(TraceEvent(kind: .pageFault, cpu: 0, pid: 7, timestampNs: 3_001_000, a: 0x1000, c: 0x4))
@@ -89,10 +91,14 @@ struct ScrubbersAsPostedTests {
 
     /// V8 wakes below its watermark whatever the load, then sleeps in 30 s steps while the load
     /// average is >= 1. From 4 with every CPU idle it decays as 4 e^(-t/60 s): 2.43 at 30 s,
-    /// 1.47 at 60 s, 0.89 at 90 s. So it sleeps at 0, 30 and 60 s and zeroes from 90 s on.
+    /// 1.47 at 60 s, 0.89 at 90 s. So it sleeps at 0, 30 and 60 s and zeroes from 90 s on (the
+    /// switches into idle give idle time as in a capture the tools' metadata describes).
     @Test func v8SleepsWhileTheLoadIsHigh() throws {
         func run(until end: UInt64) throws -> ReplayEngine<KscrubdV8> {
-            var v8 = try engine(KscrubdV8(parameters: .init(), profile: small)) { $0.initialLoadAverage = 4 }
+            var v8 = try engine(KscrubdV8(parameters: .init(), profile: small)) {
+                $0.initialLoadAverage = 4
+                $0.schedSwitchRecorded = true
+            }
             v8.consume(TraceEvent(kind: .schedSwitch, cpu: 0, pid: 7, timestampNs: 1_000, a: 7, b: 0))
             v8.consume(TraceEvent(kind: .schedSwitch, cpu: 1, pid: 8, timestampNs: 1_000, a: 8, b: 0))
             // An order-1 free reaches the buddy lists (order 0 would stop on the per-CPU list).
@@ -254,5 +260,73 @@ struct InitOnAllocTests {
         let expected = clear.cost(bytes: 4096).cpuNs + clear.cost(bytes: 4 * 4096).cpuNs
         #expect(abs(alloc.metrics.allocPathZeroingNs - expected) < 1e-6)
         #expect(alloc.invariantProblems.isEmpty)
+    }
+}
+
+/// Idle time comes from sched_switch only where the capture records the idle task's own
+/// switches: a capture of some tasks (perf record without -a) has switches into idle and none out
+/// of it, since the tracepoint fires in the task switched out. Hand-made lines: task a sleeps on
+/// CPU 0 at 1.000000 and faults there at 1.010000; the idle time a scrubber could use is idle_ns.
+@Suite("Idle time from the capture")
+struct IdleSourceTests {
+    static func lines(switchOutOfIdle: Bool) -> String {
+        var text = "               a     5/5     [000]     1.000000000:                sched:sched_switch: prev_comm=a prev_pid=5 prev_prio=120 prev_state=S ==> next_comm=swapper/0 next_pid=0 next_prio=120\n"
+        if switchOutOfIdle {
+            text += "         swapper     0/0     [001]     1.000001000:                sched:sched_switch: prev_comm=swapper/1 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=b next_pid=7 next_prio=120\n"
+        }
+        text += "               a     5/5     [000]     1.010000000:         exceptions:page_fault_user: address=0x7f0000001000 ip=0x401000 error_code=0x6\n"
+        text += "               a     5/5     [000]     1.010000500:             kmem:mm_page_alloc: page=0x1000 pfn=0x1000 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_ZERO\n"
+        return text
+    }
+
+    func replayed(switchOutOfIdle: Bool) throws -> RunResult {
+        let path = Scratch.directory + "idle-source-\(switchOutOfIdle).perf.txt"
+        try Self.lines(switchOutOfIdle: switchOutOfIdle).write(toFile: path, atomically: true, encoding: .utf8)
+        return try replay(path, policy: "idle-zero", profile: BuiltinProfiles.epycZen5VM.withMemory(64 << 20), timebase: .trace)
+    }
+
+    /// Only a switch into idle, none out of it nor one to chain with: idle time is --idle-fraction
+    /// (0), not the 10 ms the switch suggests.
+    @Test func switchesIntoIdleAloneDoNotGiveIdleTime() throws {
+        let r = try replayed(switchOutOfIdle: false)
+        #expect(r.trace.idleSource == .someTasks)
+        #expect(r.trace.idleFraction == 0)
+        #expect(r.metrics.schedSwitches == 1 && r.metrics.schedSwitchesOutOfIdle == 0)
+        #expect(r.metrics.idleNs == 0)
+    }
+
+    /// A switch out of idle on CPU 1 at 1.000001 shows every task's switches are recorded: from
+    /// then, CPU 0 is idle until a's fault: 10 ms less 1 us.
+    @Test func aSwitchOutOfIdleGivesIdleTime() throws {
+        let r = try replayed(switchOutOfIdle: true)
+        #expect(r.trace.idleSource == .schedSwitch)
+        #expect(r.trace.idleFraction == nil)
+        #expect(r.metrics.schedSwitches == 2 && r.metrics.schedSwitchesOutOfIdle == 1)
+        #expect(abs(r.metrics.idleNs - 9_999_000) < 1)
+    }
+
+    /// Real captures: `perf record -e ... -- python3` (one task's events: 12 switches, 11 after
+    /// another on their CPU, none of those chained) and `perf record -a` on a machine kept busy by
+    /// a build (424 switches, none out of idle, 3 of 422 unchained: counted with perf script).
+    @Test(arguments: [("perf-per-task", RunResult.IdleSource.someTasks, 12, 11), ("perf-record", .neverIdle, 424, 3)])
+    func realCaptures(_ name: String, _ source: RunResult.IdleSource, _ switches: UInt64, _ unchained: UInt64) throws {
+        let path = repositoryRoot.appendingPathComponent("Tests/PrezeroTraceTests/Fixtures/\(name).perf.data.zst").path
+        let r = try replay(path, policy: "kscrubd-v4", profile: BuiltinProfiles.epycZen5VM, timebase: .trace)
+        #expect(r.trace.idleSource == source)
+        #expect(r.metrics.schedSwitches == switches)
+        #expect(r.metrics.schedSwitchesOutOfIdle == 0)
+        #expect(r.metrics.schedSwitchesUnchained == unchained)
+    }
+
+    /// The capture tools' metadata lists sched_switch: they record every CPU's switches, so the
+    /// first switch gives idle time, out of idle or not.
+    @Test func metadataFromTheCaptureToolsTrustsEverySwitch() throws {
+        let path = Scratch.directory + "idle-source-metadata.perf.txt"
+        try Self.lines(switchOutOfIdle: false).write(toFile: path, atomically: true, encoding: .utf8)
+        let r = try replay(path, policy: "idle-zero", profile: BuiltinProfiles.epycZen5VM.withMemory(64 << 20), timebase: .trace) {
+            $0.schedSwitchRecorded = true
+        }
+        #expect(r.trace.idleSource == .schedSwitch)
+        #expect(abs(r.metrics.idleNs - 10_000_000) < 1)
     }
 }

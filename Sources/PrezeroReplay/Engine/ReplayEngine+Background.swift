@@ -9,8 +9,8 @@ extension ReplayEngine {
         return Double(idlePerNode[node])
     }
 
-    /// No sched_switch in a captured trace: idle time is `--idle-fraction` of every CPU.
-    var idleFromFraction: Bool { !warmingUp && !sawSchedSwitch && options.timebase == .trace }
+    /// Idle time not in a captured trace (`idleTraced`): `--idle-fraction` of every CPU.
+    var idleFromFraction: Bool { !warmingUp && !idleTraced && options.timebase == .trace }
 
     /// Runnable tasks now: on busy CPUs, and preempted ones waiting for a CPU.
     var runnableTasks: Double {

@@ -55,7 +55,14 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     /// Idle CPUs in all and per node (kept by `setIdle`).
     var idleTotal = 0
     var idlePerNode: [Int]
-    var sawSchedSwitch = false
+    /// The capture's sched_switch events give each CPU's idle time (`idleFromFraction` otherwise):
+    /// from its first switch out of the idle task, or its first switch when the metadata says the
+    /// capture tools recorded them (every CPU's). A capture of some tasks only (perf record
+    /// without -a, a pid filter) has switches into idle but never one out of it: the tracepoint
+    /// fires in the task switched out, and the idle task is never a traced task.
+    var idleTraced = false
+    /// What the switches say of the capture's scope, for the result (`RunResult.IdleSource`).
+    var switchChains = SwitchChains()
     var loadAverage: Double
     /// Tasks switched out while runnable (sched_switch prev_state R), by pid -> CPU, until they run again.
     var preemptedTasks: [Int64: Int] = [:]
@@ -232,7 +239,8 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         case .pageFree:
             cost = free(event, cpu: cpu)
         case .schedSwitch:
-            sawSchedSwitch = true
+            switchChains.record(cpu: event.cpu, prevPid: event.prevPid, nextPid: event.nextPid)
+            if event.prevPid == 0 || options.schedSwitchRecorded == true { idleTraced = true }
             setIdle(cpu, event.nextPid == 0)
             notePreemption(event, cpu: cpu)
         case .lost:
@@ -284,6 +292,9 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         }
         metrics.spanNs = now
         metrics.tally = zeroFill.tally
+        metrics.schedSwitches = switchChains.switches
+        metrics.schedSwitchesOutOfIdle = switchChains.outOfIdle
+        metrics.schedSwitchesUnchained = switchChains.unchained
         let counts = CacheCounts(cache: cache, l2: l2), start = cacheCountsAtWindowStart
         metrics.llcAccesses = counts.llcAccesses &- start.llcAccesses
         metrics.llcMisses = counts.llcMisses &- start.llcMisses

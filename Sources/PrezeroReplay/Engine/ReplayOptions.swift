@@ -130,10 +130,11 @@ package struct ReplayOptions: Sendable {
     package var touchProfile: TouchProfile?
     package var touchProfilePath: String?
     package var timebase: Timebase = .trace
-    /// Share of each CPU idle when the trace has no sched_switch events.
+    /// Share of each CPU idle when the trace does not give it (`ReplayEngine.idleTraced`).
     package var idleFraction: Double = 0
-    /// The capture's metadata lists `sched:sched_switch` among its events (nil: no list), so idle
-    /// time comes from the trace, not `idleFraction`.
+    /// The capture's metadata lists `sched:sched_switch` among its events (nil: no list): the
+    /// capture tools recorded every CPU's switches, so idle time comes from the trace, not
+    /// `idleFraction`.
     package var schedSwitchRecorded: Bool?
     /// Run the allocator's invariant checker every `checkInterval` events and at the end.
     package var checkInvariants = false

@@ -71,6 +71,9 @@ package struct RunMetrics: Sendable, Equatable {
     package var scrubberCPUFromTasksNs: Double = 0
     package var scrubberLoadSleeps: UInt64 = 0
     package var idleNs: Double = 0
+    package var schedSwitches: UInt64 = 0
+    package var schedSwitchesOutOfIdle: UInt64 = 0
+    package var schedSwitchesUnchained: UInt64 = 0
     package var idleUsedFraction: Double = 0
     package var engineBusyNs: Double = 0
     package var poolSamples: [[Double]] = []

@@ -11,9 +11,10 @@ package struct RunResult: Sendable, Equatable, Codable {
     /// default, touch lines by price, verdict ranges; 6: each running task's hot set in its L2;
     /// 7: first writes served without __GFP_ZERO counted; 8: zero-fill faults taken in kernel
     /// mode replayed, user pages zeroed without a fault counted; 9: first writes that took no
-    /// page counted; 10: what the memory counters say of them, and the capture's own fault time
+    /// page counted; 10: what the memory counters say of them, and the capture's own fault time;
+    /// 11: where idle time came from, and the sched_switch events that say
     /// (this version; metrics a format adds carry `Metric.since`).
-    package static let currentFormat = 10
+    package static let currentFormat = 11
 
     package struct Trace: Sendable, Equatable, Codable {
         package var path: String
@@ -45,6 +46,10 @@ package struct RunResult: Sendable, Equatable, Codable {
         /// Pages the capture's hugetlb pool could hand out (`TraceMetadata.hugetlbPoolPages`): 0
         /// means no fault was a hugetlb fault; nil when the capture did not record it.
         package var hugetlbPoolPages: Int?
+        /// Where each CPU's idle time came from (`IdleSource`); nil before format 11.
+        package var idleSource: IdleSource?
+        /// The share of each CPU taken as idle (`--idle-fraction`) when the capture did not give it.
+        package var idleFraction: Double?
 
         package init(
             path: String, lines: Int, touch: TouchModel, timebase: Timebase, privateL2: Bool, malformedLines: Int, lostEvents: UInt64
@@ -76,7 +81,20 @@ package struct RunResult: Sendable, Equatable, Codable {
             case touchProfileHotSets = "touch_profile_hot_sets"
             case workingSetNominalSource = "working_set_nominal_source"
             case hugetlbPoolPages = "hugetlb_pool_pages"
+            case idleSource = "idle_source"
+            case idleFraction = "idle_fraction"
         }
+    }
+
+    /// Where a replay's idle time came from: the capture's sched_switch events, or `--idle-fraction`
+    /// of every CPU because the capture has none, or records every task's but no CPU was idle
+    /// (`SwitchChains.Scope.everyTaskNeverIdle`), or some tasks' only, or because time is modelled.
+    package enum IdleSource: String, Sendable, Equatable, Codable {
+        case schedSwitch = "sched_switch"
+        case noSchedSwitch = "no_sched_switch"
+        case neverIdle = "never_idle"
+        case someTasks = "some_tasks"
+        case modelTime = "model_time"
     }
 
     package var format: Int = RunResult.currentFormat

@@ -172,7 +172,7 @@ package enum Sensitivity {
                 if o.schedSwitchRecorded == true { return .failure(NotVaried(why: "idle time comes from the capture's sched_switch events")) }
                 return .success(Ends(
                     low: 0, high: 1, nominal: o.idleFraction, lowText: "every CPU busy", highText: "every CPU idle",
-                    source: "no sched_switch in the capture (perf kmem record takes none): how much of each CPU was idle for a scrubber is unknown, 0 to 1 (--idle-fraction sets the nominal)"))
+                    source: "idle time not in the capture: no sched_switch (perf kmem record takes none), or none out of the idle task (a capture of some tasks only: perf record without -a, a pid filter); how much of each CPU was idle for a scrubber is unknown, 0 to 1 (--idle-fraction sets the nominal)"))
             },
             replay: { o, fraction in o.idleFraction = fraction },
             replayOnlyPools: true),
@@ -343,6 +343,11 @@ package enum Sensitivity {
             var notVaried: [String] = []
             var points: [(Double, Double, Double)] = []  // lines, policy total, baseline total
             for input in inputs {
+                // Known only once replayed: a capture without metadata whose switches give its idle time.
+                if input.key == "idle fraction", base.trace.idleSource == .schedSwitch || base.trace.idleSource == .neverIdle {
+                    notVaried.append("\(input.key): idle time comes from the capture's sched_switch events")
+                    continue
+                }
                 if input.needsHotSetModel, base.trace.workingSetReuse == nil {
                     notVaried.append("\(input.key): not modelled here (the trace records the program's own accesses, or no private L2)")
                     continue

@@ -185,6 +185,8 @@ public struct IdleAccounting: Sendable {
     public private(set) var intervals: [UInt64] = []
     /// Intervals ended by another task's event because the switch out of idle was not traced.
     public private(set) var closedWithoutSwitch: UInt64 = 0
+    /// What the switches say of the capture's scope (`SwitchChains`).
+    public private(set) var chains = SwitchChains()
     private var traceStartNs: UInt64 = .max
     /// True when some CPU may be idle: lets `activity` return at once in the common case.
     private var anyIdle = false
@@ -219,6 +221,7 @@ public struct IdleAccounting: Sendable {
     }
 
     mutating func record(cpu: UInt32, at t: UInt64, prevPid: Int64, nextPid: Int64) {
+        chains.record(cpu: cpu, prevPid: prevPid, nextPid: nextPid)
         guard cpu < 65_536 else { return }
         let i = Int(cpu)
         ensure(i)
