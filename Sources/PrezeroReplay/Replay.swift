@@ -40,6 +40,7 @@ package enum Replay {
             switch engine.switchChains.scope {
             case .none: trace.idleSource = .noSchedSwitch
             case .everyTask, .everyTaskNeverIdle: trace.idleSource = .neverIdle
+            case .everyTaskNoIdleExits: trace.idleSource = .noIdleExits
             case .someTasks: trace.idleSource = .someTasks
             }
             trace.idleFraction = options.idleFraction

@@ -564,10 +564,18 @@ package struct ComparisonReport {
     /// Where the replays' idle time came from when the capture's sched_switch events did not give
     /// it: what a scrubber costs the program rests on it.
     func idleText(_ group: Group) -> String {
-        guard let base = group.runs.first(where: { $0.policy == baseline }) ?? group.runs.first,
-            let source = base.result.trace.idleSource, let fraction = base.result.trace.idleFraction
+        guard let base = group.runs.first(where: { $0.policy == baseline }) ?? group.runs.first, let source = base.result.trace.idleSource
         else { return "" }
         let m = base.metrics
+        guard let fraction = base.result.trace.idleFraction else {
+            // Idle time from the switches: a pid filter passes as every task's but leaves gaps.
+            guard source == .schedSwitch, SwitchChains.missesSwitches(unchained: m.schedSwitchesUnchained, switches: m.schedSwitches) else { return "" }
+            var text = "Idle time **an upper bound**: it comes from the capture's sched_switch events, but \(m.schedSwitchesUnchained) of "
+            text += "\(m.schedSwitches) switch out a task other than the one their CPU's previous switch put on, so switches are missing, as "
+            text += "under a tracefs pid filter (set_event_pid, trace-cmd -P), which records only switches into and out of its tasks: "
+            text += "other tasks may have run in the gaps taken for idle. Capture every task (`tools/capture-ftrace.sh`, `perf record -a`)."
+            return text
+        }
         let taken = "The replays take each CPU idle \(SVGChart.trim(fraction * 100)) % of the time (`--idle-fraction`), which a scrubber uses at "
             + "no cost to the program and beyond which it takes CPU from busy tasks"
         let varied = group.runs.contains { $0.result.verdict?.swings.contains { $0.input == "idle fraction" } == true }
@@ -580,12 +588,19 @@ package struct ComparisonReport {
             text += "None of its \(m.schedSwitches) sched_switch events is a switch out of the idle task, which the tracepoint (fired in the task "
             text += "switched out) records only in a capture of every task, and \(m.schedSwitchesUnchained) switch out a task other than the one "
             text += "their CPU's previous switch put on: the switches out of untraced tasks are missing, and the idle times they suggest are not used. "
+            text += "The other tasks' page allocations and frees are missing too: the zeroed pool's other takers, and frees of these tasks' pages "
+            text += "by others (reclaim, RCU callbacks, a pipe's reader). "
             return text + taken + range
         case .neverIdle:
             var text = "Idle time **none**: the capture's \(m.schedSwitches) sched_switch events follow each other on every CPU (each switches out "
-            text += "the task the one before put on; \(m.schedSwitchesUnchained) do not, for lost events), so they are every task's, and none is out "
-            text += "of the idle task: no CPU was idle. "
+            text += "the task the one before put on; \(m.schedSwitchesUnchained) do not, for lost events), so they are every task's, and none goes "
+            text += "into or out of the idle task: no CPU was idle. "
             return text + (fraction == 0 ? "The replays take every CPU busy." : taken + ", a what-if beside the capture's 0 %.")
+        case .noIdleExits:
+            var text = "Idle time **not in the capture**: its \(m.schedSwitches) sched_switch events follow each other on every CPU, so they are "
+            text += "every task's, and some go into the idle task, but none comes out of it (this kernel records few such switches: "
+            text += "docs/trace-input.md), so how long each CPU stayed idle is unknown. "
+            return text + taken + range
         case .schedSwitch, .modelTime:
             return ""
         }

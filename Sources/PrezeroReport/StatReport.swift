@@ -280,7 +280,12 @@ package struct StatReport: Codable, Sendable {
         schedSwitchesUnchained = s.idle.chains.unchained
         // The capture tools record every task's switches (perf record -a, tracefs).
         let everyTask = read.metadata?.events?.contains(EventKind.schedSwitch.canonicalName) == true
-        schedSwitchScope = everyTask && s.idle.chains.scope == .someTasks ? .everyTaskNeverIdle : s.idle.chains.scope
+        let scope = s.idle.chains.scope
+        if everyTask, scope == .someTasks || scope == .everyTaskNoIdleExits {
+            schedSwitchScope = s.idle.chains.intoIdle == 0 ? .everyTaskNeverIdle : .everyTask  // as a replay takes them
+        } else {
+            schedSwitchScope = scope
+        }
         notes = read.notes
         noVerdict = Evidence.missing(
             events: read.eventNameCounts, zeroFillFaults: s.zeroFillFaults, tally: s.tally, hugetlbPoolPages: read.metadata?.hugetlbPoolPages)
@@ -446,8 +451,15 @@ package struct StatReport: Codable, Sendable {
             out += "(not measured: the capture records some tasks' switches only (perf record without -a, a pid filter): none of its "
             out += "\(schedSwitches) sched_switch events is out of the idle task, and \(schedSwitchesUnchained) switch out a task other than "
             out += "the one their CPU's previous switch put on. A replay takes --idle-fraction of each CPU instead)\n"
+        } else if schedSwitchScope == .everyTask && SwitchChains.missesSwitches(unchained: schedSwitchesUnchained, switches: schedSwitches) {
+            out += "(upper bounds: \(schedSwitchesUnchained) of the \(schedSwitches) sched_switch events switch out a task other than the one "
+            out += "their CPU's previous switch put on, as under a tracefs pid filter (set_event_pid, trace-cmd -P); other tasks may have run "
+            out += "in the gaps taken for idle)\n"
         } else if schedSwitchScope == .everyTaskNeverIdle {
-            out += "(no CPU idle: the \(schedSwitches) sched_switch events follow each other on every CPU, none out of the idle task)\n"
+            out += "(no CPU idle: the \(schedSwitches) sched_switch events follow each other on every CPU, none into or out of the idle task)\n"
+        } else if schedSwitchScope == .everyTaskNoIdleExits {
+            out += "(each interval ends at the CPU's next event from another task: the \(schedSwitches) sched_switch events follow each other "
+            out += "on every CPU, but none comes out of the idle task. A replay takes --idle-fraction of each CPU instead)\n"
         } else if idleIntervalsClosedWithoutSwitch > 0 {
             out += "(\(idleIntervalsClosedWithoutSwitch) idle intervals had no traced switch out of idle; "
             out += "each ends at the CPU's next event from another task)\n"

@@ -127,3 +127,42 @@ struct IdleTests {
         #expect(statistics.faults(.zeroFillCandidate) == 1)
     }
 }
+
+/// What sched_switch events say of the capture's scope (`SwitchChains`), on hand-made sequences
+/// of (cpu, prev_pid, next_pid).
+@Suite("Switch chains")
+struct SwitchChainTests {
+    static func chains(_ switches: [(UInt32, Int64, Int64)]) -> SwitchChains {
+        var c = SwitchChains()
+        for (cpu, prev, next) in switches { c.record(cpu: cpu, prevPid: prev, nextPid: next) }
+        return c
+    }
+
+    /// Every task: each switch takes off the task the one before put on its CPU. After a switch
+    /// into idle nothing counts (kernel 6.18 records few switches out of idle): 9 -> 4 after
+    /// 5 -> 0 is neither chained nor not.
+    @Test func everyTaskChains() {
+        let c = Self.chains([(0, 5, 0), (1, 7, 8), (0, 0, 5), (1, 8, 7), (0, 5, 9)])
+        #expect(c.scope == .everyTask && c.unchained == 0 && c.chained == 2 && !c.missesSwitches)
+        #expect(Self.chains([(0, 5, 6), (0, 6, 5), (1, 7, 8), (1, 8, 7)]).scope == .everyTaskNeverIdle)
+        let noExits = Self.chains([(0, 5, 6), (0, 6, 0), (0, 9, 4), (0, 4, 9), (1, 7, 8), (1, 8, 7)])
+        #expect(noExits.chained == 3 && noExits.unchained == 0 && noExits.scope == .everyTaskNoIdleExits)
+    }
+
+    /// One task (5) traced by perf without -a: its switches out only, into idle or others.
+    @Test func oneTaskNeitherLeavesIdleNorChains() {
+        let c = Self.chains([(0, 5, 0), (0, 5, 9), (1, 5, 0), (0, 5, 0)])
+        #expect(c.outOfIdle == 0 && c.unchained == 1 && c.chained == 0)
+        #expect(c.scope == .someTasks)
+        #expect(Self.chains([(0, 5, 0)]).scope == .someTasks, "one switch: no chain to show every task's are there")
+    }
+
+    /// A tracefs pid filter on task 5 records switches with 5 on either side, idle included: they
+    /// leave idle, but 9's switch to 4 is missing, so 4 -> 5 does not chain.
+    @Test func aPidFilterLeavesIdleButMissesSwitches() {
+        let c = Self.chains([(0, 0, 5), (0, 5, 9), (0, 4, 5), (0, 5, 0), (0, 0, 5)])
+        #expect(c.scope == .everyTask)
+        #expect(c.unchained == 1 && c.chained == 2)
+        #expect(c.missesSwitches)  // 1 x 20 > 5
+    }
+}

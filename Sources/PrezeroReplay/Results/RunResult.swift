@@ -87,12 +87,14 @@ package struct RunResult: Sendable, Equatable, Codable {
     }
 
     /// Where a replay's idle time came from: the capture's sched_switch events, or `--idle-fraction`
-    /// of every CPU because the capture has none, or records every task's but no CPU was idle
-    /// (`SwitchChains.Scope.everyTaskNeverIdle`), or some tasks' only, or because time is modelled.
+    /// of every CPU because the capture has none, or records every task's but no CPU was idle, or
+    /// every task's but none out of idle, or some tasks' only (`SwitchChains.Scope`), or because
+    /// time is modelled.
     package enum IdleSource: String, Sendable, Equatable, Codable {
         case schedSwitch = "sched_switch"
         case noSchedSwitch = "no_sched_switch"
         case neverIdle = "never_idle"
+        case noIdleExits = "no_idle_exits"
         case someTasks = "some_tasks"
         case modelTime = "model_time"
     }
