@@ -178,6 +178,58 @@ uint32_t pz_string(const char *text, size_t length) {
     return string_count;
 }
 
+// MARK: OTHER frames
+
+static char *known_list;  // the names, each ended by a comma
+static int known_set;
+
+void pz_set_known_events(const char *names) {
+    size_t n = strlen(names);
+    known_list = malloc(n + 2);
+    if (!known_list) out_of_memory();
+    memcpy(known_list, names, n);
+    known_list[n] = ',';
+    known_list[n + 1] = 0;
+    known_set = 1;
+}
+
+static int is_known(const char *name) {
+    size_t n = strlen(name);
+    for (const char *p = known_list; *p;) {
+        const char *comma = strchr(p, ',');
+        if (!comma) break;
+        if ((size_t)(comma - p) == n && memcmp(p, name, n) == 0) return 1;
+        p = comma + 1;
+    }
+    return 0;
+}
+
+// Per event id: 0 undecided, 1 known (rendered by the caller), else the name's string id + 2.
+static uint32_t other_by_id[65536];
+
+int pz_other_event(struct tep_event *event, int with_system) {
+    if (!known_set || !event->name || event->id < 0 || event->id >= 65536) return 0;
+    uint32_t *slot = &other_by_id[event->id];
+    if (*slot == 0) {
+        if (is_known(event->name)) {
+            *slot = 1;
+        } else {
+            size_t system = with_system ? strlen(event->system ? event->system : "?") + 1 : 0;
+            size_t length = system + strlen(event->name);
+            char *printed = malloc(length + 1);
+            if (!printed) out_of_memory();
+            if (with_system) snprintf(printed, length + 1, "%s:%s", event->system ? event->system : "?", event->name);
+            else memcpy(printed, event->name, length + 1);
+            *slot = pz_string(printed, length) + 2;
+            free(printed);
+        }
+    }
+    if (*slot == 1) return 0;
+    struct pz_frame_other frame = {.frame = PZ_FRAME_OTHER, .name = *slot - 2};
+    out_bytes(&frame, sizeof frame);
+    return 1;
+}
+
 // MARK: EVENT frames
 
 // What an event id is to the fast path, decided at its first record.

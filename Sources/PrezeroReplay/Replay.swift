@@ -36,6 +36,7 @@ package enum Replay {
             trace.idleSource = .modelTime
         } else if engine.idleTraced {
             trace.idleSource = .schedSwitch
+            if engine.metrics.idleUntracedNs > 0 { trace.idleFraction = options.idleFraction }  // before the first switch that gave it
         } else {
             switch engine.switchChains.scope {
             case .none: trace.idleSource = .noSchedSwitch

@@ -567,24 +567,33 @@ package struct ComparisonReport {
         guard let base = group.runs.first(where: { $0.policy == baseline }) ?? group.runs.first, let source = base.result.trace.idleSource
         else { return "" }
         let m = base.metrics
-        guard let fraction = base.result.trace.idleFraction else {
-            // Idle time from the switches: a pid filter passes as every task's but leaves gaps.
-            guard source == .schedSwitch, SwitchChains.missesSwitches(unchained: m.schedSwitchesUnchained, switches: m.schedSwitches) else { return "" }
-            var text = "Idle time **an upper bound**: it comes from the capture's sched_switch events, but \(m.schedSwitchesUnchained) of "
-            text += "\(m.schedSwitches) switch out a task other than the one their CPU's previous switch put on, so switches are missing, as "
-            text += "under a tracefs pid filter (set_event_pid, trace-cmd -P), which records only switches into and out of its tasks: "
-            text += "other tasks may have run in the gaps taken for idle. Capture every task (`tools/capture-ftrace.sh`, `perf record -a`)."
-            return text
-        }
+        let fraction = base.result.trace.idleFraction ?? 0
         let taken = "The replays take each CPU idle \(SVGChart.trim(fraction * 100)) % of the time (`--idle-fraction`), which a scrubber uses at "
             + "no cost to the program and beyond which it takes CPU from busy tasks"
         let varied = group.runs.contains { $0.result.verdict?.swings.contains { $0.input == "idle fraction" } == true }
         let range = varied ? "; the verdict ranges take 0 to 100 % (\"idle fraction\")." : "."
         switch source {
+        case .schedSwitch:
+            var text = ""
+            if m.spanNs > 0 && m.idleUntracedNs > 0.01 * m.spanNs {
+                text += "Idle time **from the capture's sched_switch events after its first \(Self.ms(m.idleUntracedNs)) ms** "
+                text += "(\(SVGChart.trim(m.idleUntracedNs / m.spanNs * 100)) % of the span): before its first switch out of the idle task, "
+                text += "which shows every task's switches are recorded, the replays take each CPU idle \(SVGChart.trim(fraction * 100)) % of "
+                text += "the time (`--idle-fraction`)" + range + " "
+            }
+            // A pid filter passes as every task's but leaves gaps.
+            if SwitchChains.missesSwitches(unchained: m.schedSwitchesUnchained, switches: m.schedSwitches) {
+                text += "Idle time **an upper bound**: it comes from the capture's sched_switch events, but \(m.schedSwitchesUnchained) of "
+                text += "\(m.schedSwitches) switch out a task other than the one their CPU's previous switch put on, so switches are missing, as "
+                text += "under a tracefs pid filter (set_event_pid, trace-cmd -P), which records only switches into and out of its tasks: "
+                text += "other tasks may have run in the gaps taken for idle. Capture every task (`tools/capture-ftrace.sh`, `perf record -a`)."
+            }
+            return text.trimmingCharacters(in: .whitespaces)
         case .noSchedSwitch:
             return "Idle time **not in the capture**: it has no sched_switch events (perf kmem record takes none). " + taken + range
         case .someTasks:
-            var text = "Idle time **not in the capture**: it records some tasks' switches only (perf record without -a, a pid filter). "
+            var text = "Idle time **not in the capture**: it records some tasks' switches only (perf record without -a, a pid filter)"
+            text += m.schedSwitchesUnchained == 0 ? ", or too few to tell. " : ". "
             text += "None of its \(m.schedSwitches) sched_switch events is a switch out of the idle task, which the tracepoint (fired in the task "
             text += "switched out) records only in a capture of every task, and \(m.schedSwitchesUnchained) switch out a task other than the one "
             text += "their CPU's previous switch put on: the switches out of untraced tasks are missing, and the idle times they suggest are not used. "
@@ -595,13 +604,13 @@ package struct ComparisonReport {
             var text = "Idle time **none**: the capture's \(m.schedSwitches) sched_switch events follow each other on every CPU (each switches out "
             text += "the task the one before put on; \(m.schedSwitchesUnchained) do not, for lost events), so they are every task's, and none goes "
             text += "into or out of the idle task: no CPU was idle. "
-            return text + (fraction == 0 ? "The replays take every CPU busy." : taken + ", a what-if beside the capture's 0 %.")
+            return text + (fraction == 0 ? "The replays take every CPU busy." : taken + ", a what-if beside the capture's 0 %" + range)
         case .noIdleExits:
             var text = "Idle time **not in the capture**: its \(m.schedSwitches) sched_switch events follow each other on every CPU, so they are "
             text += "every task's, and some go into the idle task, but none comes out of it (this kernel records few such switches: "
             text += "docs/trace-input.md), so how long each CPU stayed idle is unknown. "
             return text + taken + range
-        case .schedSwitch, .modelTime:
+        case .modelTime:
             return ""
         }
     }

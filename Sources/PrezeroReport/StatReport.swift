@@ -456,7 +456,7 @@ package struct StatReport: Codable, Sendable {
             out += "their CPU's previous switch put on, as under a tracefs pid filter (set_event_pid, trace-cmd -P); other tasks may have run "
             out += "in the gaps taken for idle)\n"
         } else if schedSwitchScope == .everyTaskNeverIdle {
-            out += "(no CPU idle: the \(schedSwitches) sched_switch events follow each other on every CPU, none into or out of the idle task)\n"
+            out += "(no CPU idle: none of the \(schedSwitches) sched_switch events goes into or out of the idle task)\n"
         } else if schedSwitchScope == .everyTaskNoIdleExits {
             out += "(each interval ends at the CPU's next event from another task: the \(schedSwitches) sched_switch events follow each other "
             out += "on every CPU, but none comes out of the idle task. A replay takes --idle-fraction of each CPU instead)\n"

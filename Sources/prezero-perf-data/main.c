@@ -1,5 +1,6 @@
 // prezero-perf-data FILE: writes every tracepoint sample of the perf.data FILE to prezero as the
 // frames of trace_stream.h: page and fault samples as EVENT frames from their numeric fields,
+// samples of events prezero does not read as OTHER frames (with --known-events, from prezero),
 // every other record as a line of `perf script -F comm,pid,tid,cpu,time,event,trace --ns
 // --show-lost-events` text, for prezero's text parser. It reads the file itself
 // (tools/perf/Documentation/perf.data-file-format.txt): the header, the attributes and their
@@ -31,7 +32,7 @@
 
 enum {
     RECORD_LOST = 2, RECORD_COMM = 3, RECORD_EXIT = 4, RECORD_FORK = 7, RECORD_SAMPLE = 9,
-    RECORD_HEADER_ATTR = 64, RECORD_FINISHED_ROUND = 68, RECORD_COMPRESSED = 81,
+    RECORD_USER_TYPE_START = 64, RECORD_HEADER_ATTR = 64, RECORD_FINISHED_ROUND = 68, RECORD_COMPRESSED = 81,
 };
 enum {
     SAMPLE_IP = 1 << 0, SAMPLE_TID = 1 << 1, SAMPLE_TIME = 1 << 2, SAMPLE_ADDR = 1 << 3, SAMPLE_READ = 1 << 4,
@@ -484,6 +485,7 @@ static struct trace_seq info;
 // not looked up): a page or fault sample as an EVENT frame, any other sample or a LOST record
 // as a TEXT line; COMM and FORK records update the comms.
 static void deliver(uint64_t tagged) {
+    if (tagged == 0) return;  // a record perf queues for its time only (records start past the header)
     uint64_t p = tagged & ((1ULL << 48) - 1), attr_tag = tagged >> 48;
     uint32_t type = u32_at(p);
     uint16_t size;
@@ -530,7 +532,7 @@ static void deliver(uint64_t tagged) {
             a->event_known = 1;
         }
         struct tep_event *event = a->event;
-        if (!event) return;
+        if (!event || pz_other_event(event, 1)) return;
         struct thread *thread = thread_of(s.tid, 1);
         struct pz_frame_event frame;
         // A pid or tid over INT32_MAX prints negative, which the text parser reads its own way.
@@ -609,6 +611,10 @@ int main(int argc, char **argv) {
             radix_only = 1;
             argv++;
             argc--;
+        } else if (argc >= 4 && strcmp(argv[1], "--known-events") == 0) {
+            pz_set_known_events(argv[2]);
+            argv += 2;
+            argc -= 2;
         } else if (argc >= 4 && strcmp(argv[1], "--merge-budget") == 0) {
             char *end = NULL;
             errno = 0;
@@ -622,7 +628,7 @@ int main(int argc, char **argv) {
         }
     }
     if (argc != 2) {
-        fprintf(stderr, "usage: prezero-perf-data [--radix-sort] [--merge-budget KEYS] FILE\n");
+        fprintf(stderr, "usage: prezero-perf-data [--radix-sort] [--merge-budget KEYS] [--known-events NAME,...] FILE\n");
         return 2;
     }
     int fd = open(argv[1], O_RDONLY);
@@ -701,6 +707,10 @@ int main(int argc, char **argv) {
     // Records in perf's order (ordered events, above), read once: each is delivered while the
     // round around it is still in the cache.
     trace_seq_init(&info);
+    // perf's idle thread (machine__idle_thread, registered by perf script): tid 0 is "swapper".
+    struct thread *idle = thread_of(0, 1);
+    snprintf(idle->comm, sizeof idle->comm, "swapper");
+    idle->comm_set = 1;
     for (uint64_t p = data_offset, seen = 0; p < data_offset + data_size; seen++) {
         if ((seen & 0xFFF) == 0xFFF) pz_progress(p - data_offset, data_size);  // every 4096 records
         if (data_offset + data_size - p < 8) fail(p, "the data section ends inside a record header");
@@ -713,6 +723,9 @@ int main(int argc, char **argv) {
         if (type == RECORD_FINISHED_ROUND) {
             finish_round();
         } else if (type == RECORD_SAMPLE || type == RECORD_LOST || type == RECORD_COMM || type == RECORD_FORK) {
+            // The fields deliver() reads: COMM pid, tid, a comm; FORK pid, ppid, tid, ptid, time; LOST id, lost.
+            uint16_t least = type == RECORD_COMM ? 17 : type == RECORD_FORK ? 32 : type == RECORD_LOST ? 24 : 8;
+            if (size < least) fail(p, "a record of type %u of %u bytes (expected at least %u)", type, size, least);
             struct sample s;
             uint64_t attr_tag = 0;
             if (type == RECORD_SAMPLE) {
@@ -728,6 +741,12 @@ int main(int argc, char **argv) {
             uint64_t tagged = p | attr_tag << 48;
             if (s.time == 0 || s.time == UINT64_MAX) deliver(tagged);  // no time: at once, as perf does
             else enqueue(s.time, tagged);
+        } else if (type < RECORD_USER_TYPE_START) {
+            // Another kernel record (EXIT, MMAP, ...): nothing to write, but perf queues it with its
+            // time too, so it moves the next flush's limit as it does there (tagged 0: no record).
+            struct sample s;
+            parse_record_trailer(p, size, first_type, &s);
+            if (s.time != 0 && s.time != UINT64_MAX) enqueue(s.time, 0);
         }
         p += size;
     }

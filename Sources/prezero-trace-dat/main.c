@@ -1,7 +1,8 @@
 // prezero-trace-dat FILE: writes every record of trace-cmd's trace.dat FILE to prezero as the
 // frames of trace_stream.h, using libtracecmd and libtraceevent: page and fault records as EVENT
-// frames from their numeric fields, every other record as a line of `trace-cmd report -t` text
-// for prezero's text parser.
+// frames from their numeric fields, a record of an event prezero does not read as an OTHER frame
+// (with --known-events), every other record as a line of `trace-cmd report -t` text for
+// prezero's text parser.
 //
 // A separate process because libtracecmd can crash on a damaged file (a libFuzzer run crashed
 // it in tracecmd_close within 11 inputs): prezero starts this helper, reads its output, and a
@@ -59,8 +60,13 @@ static struct comm_slot *comm_of(struct tep_handle *tep, int pid, const char **u
 }
 
 int main(int argc, char **argv) {
+    if (argc == 4 && strcmp(argv[1], "--known-events") == 0) {
+        pz_set_known_events(argv[2]);
+        argv += 2;
+        argc -= 2;
+    }
     if (argc != 2) {
-        fprintf(stderr, "usage: prezero-trace-dat FILE\n");
+        fprintf(stderr, "usage: prezero-trace-dat [--known-events NAME,...] FILE\n");
         return 2;
     }
     tep_set_loglevel(TEP_LOG_NONE);
@@ -100,6 +106,11 @@ int main(int argc, char **argv) {
             pz_end_line();
         }
         struct tep_event *event = event_of(tep, record);
+        if (event && pz_other_event(event, 0)) {
+            tracecmd_free_record(record);
+            next[cpu] = tracecmd_read_data(handle, cpu);
+            continue;
+        }
         int pid = tep_data_pid(tep, record);
         const char *long_comm = NULL;
         struct comm_slot *task = comm_of(tep, pid, &long_comm);

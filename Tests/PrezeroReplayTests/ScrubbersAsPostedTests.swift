@@ -293,6 +293,7 @@ struct IdleSourceTests {
         #expect(r.trace.idleFraction == 0)
         #expect(r.metrics.schedSwitches == 1 && r.metrics.schedSwitchesOutOfIdle == 0)
         #expect(r.metrics.idleNs == 0)
+        #expect(r.metrics.idleUntracedNs == 10_000_500, "the whole span")
     }
 
     /// A switch out of idle on CPU 1 at 1.000001 shows every task's switches are recorded: from
@@ -300,9 +301,10 @@ struct IdleSourceTests {
     @Test func aSwitchOutOfIdleGivesIdleTime() throws {
         let r = try replayed(switchOutOfIdle: true)
         #expect(r.trace.idleSource == .schedSwitch)
-        #expect(r.trace.idleFraction == nil)
+        #expect(r.trace.idleFraction == 0, "taken for the first microsecond")
         #expect(r.metrics.schedSwitches == 2 && r.metrics.schedSwitchesOutOfIdle == 1)
         #expect(abs(r.metrics.idleNs - 9_999_000) < 1)
+        #expect(r.metrics.idleUntracedNs == 1_000, "until the switch out of idle")
     }
 
     /// Real captures: `perf record -e ... -- python3` (one task's events: 12 switches, none

@@ -36,6 +36,14 @@ uint32_t pz_string(const char *text, size_t length);
 /// bits, an order below 64, a migratetype in -1...127, a successful allocation with gfp flags,
 /// a fault whose addresses name no kernel symbol); returns 1, else 0 (render it as text).
 int pz_fast_event(struct tep_handle *tep, struct tep_event *event, struct tep_record *record, struct pz_frame_event *frame);
+/// The events prezero reads, by name without their system (comma-separated, from the helper's
+/// --known-events): records of other events become OTHER frames (`pz_other_event`), not TEXT
+/// lines. Never called: every record is rendered.
+void pz_set_known_events(const char *names);
+/// Writes an OTHER frame for a record of `event` when its name is not among the known events,
+/// naming it as its TEXT line would (`system:event` when `with_system`, else `event`); returns 1
+/// then, else 0 (the record is the caller's to write).
+int pz_other_event(struct tep_event *event, int with_system);
 /// Writes `frame` as an EVENT frame.
 void pz_out_event(struct pz_frame_event *frame);
 

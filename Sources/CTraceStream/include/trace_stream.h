@@ -5,14 +5,16 @@
 //   TEXT    a record rendered as one line of `perf script` / `trace-cmd report -t` text, which
 //           prezero's text parser reads (every record without a fast path: scheduler events,
 //           lost records, events prezero does not use, odd values);
-//   STRING  defines a string id (a comm or a gfp_flags rendering), before its first use;
+//   STRING  defines a string id (a comm, a gfp_flags rendering, an event name), before its first use;
+//   OTHER   a record of an event prezero does not read (its name not among those the helper was
+//           given with --known-events), counted by name as the text parser counts its line;
 //   EVENT   a page or fault record decoded from its numeric fields, with the meaning the text
 //           parser gives its line (prezero's HelperStreamDecoder applies the same rules).
 #ifndef PREZERO_TRACE_STREAM_H
 #define PREZERO_TRACE_STREAM_H
 #include <stdint.h>
 
-enum pz_frame_type { PZ_FRAME_TEXT = 1, PZ_FRAME_STRING = 2, PZ_FRAME_EVENT = 3 };
+enum pz_frame_type { PZ_FRAME_TEXT = 1, PZ_FRAME_STRING = 2, PZ_FRAME_EVENT = 3, PZ_FRAME_OTHER = 4 };
 
 /// The events with a fast path.
 enum pz_stream_event {
@@ -38,6 +40,14 @@ struct pz_frame_string {
     uint8_t reserved[3];
     uint32_t id;
     uint32_t length;
+};
+
+/// OTHER: 8 bytes; `name` is the string id of the event's name as its TEXT line would give it
+/// (`system:event` from perf.data, `event` from trace.dat).
+struct pz_frame_other {
+    uint8_t frame;  // PZ_FRAME_OTHER
+    uint8_t reserved[3];
+    uint32_t name;
 };
 
 /// EVENT: 48 bytes.

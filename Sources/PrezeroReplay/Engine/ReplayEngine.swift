@@ -240,7 +240,10 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             cost = free(event, cpu: cpu)
         case .schedSwitch:
             switchChains.record(cpu: event.cpu, prevPid: event.prevPid, nextPid: event.nextPid)
-            if event.prevPid == 0 || options.schedSwitchRecorded == true { idleTraced = true }
+            if !idleTraced && (event.prevPid == 0 || options.schedSwitchRecorded == true) {
+                idleTraced = true
+                metrics.idleUntracedNs = now
+            }
             setIdle(cpu, event.nextPid == 0)
             notePreemption(event, cpu: cpu)
         case .lost:
@@ -292,6 +295,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         }
         metrics.spanNs = now
         metrics.tally = zeroFill.tally
+        if !idleTraced { metrics.idleUntracedNs = now }
         metrics.schedSwitches = switchChains.switches
         metrics.schedSwitchesOutOfIdle = switchChains.outOfIdle
         metrics.schedSwitchesUnchained = switchChains.unchained

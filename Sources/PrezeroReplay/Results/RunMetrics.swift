@@ -74,6 +74,7 @@ package struct RunMetrics: Sendable, Equatable {
     package var schedSwitches: UInt64 = 0
     package var schedSwitchesOutOfIdle: UInt64 = 0
     package var schedSwitchesUnchained: UInt64 = 0
+    package var idleUntracedNs: Double = 0
     package var idleUsedFraction: Double = 0
     package var engineBusyNs: Double = 0
     package var poolSamples: [[Double]] = []

@@ -48,7 +48,8 @@ package struct RunResult: Sendable, Equatable, Codable {
         package var hugetlbPoolPages: Int?
         /// Where each CPU's idle time came from (`IdleSource`); nil before format 11.
         package var idleSource: IdleSource?
-        /// The share of each CPU taken as idle (`--idle-fraction`) when the capture did not give it.
+        /// The share of each CPU taken as idle (`--idle-fraction`) where the capture did not give it
+        /// (all the span, or its first `idle_untraced_ns`); nil where it gave it throughout.
         package var idleFraction: Double?
 
         package init(

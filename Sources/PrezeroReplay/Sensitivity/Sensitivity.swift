@@ -169,10 +169,10 @@ package enum Sensitivity {
             key: "idle fraction",
             ends: { o in
                 if o.timebase != .trace { return .failure(NotVaried(why: "time is modelled (synthetic trace)")) }
-                if o.schedSwitchRecorded == true { return .failure(NotVaried(why: "idle time comes from the capture's sched_switch events")) }
+                if o.schedSwitchRecorded == true { return .failure(NotVaried(why: "the capture tools recorded every task's sched_switch events (its metadata): idle time comes from them")) }
                 return .success(Ends(
                     low: 0, high: 1, nominal: o.idleFraction, lowText: "every CPU busy", highText: "every CPU idle",
-                    source: "idle time not in the capture: no sched_switch (perf kmem record takes none), or none out of the idle task (a capture of some tasks only: perf record without -a, a pid filter); how much of each CPU was idle for a scrubber is unknown, 0 to 1 (--idle-fraction sets the nominal)"))
+                    source: "how much of each CPU was idle for a scrubber is not in the capture (no sched_switch, as perf kmem record takes none; or switches that do not give it: the report's idle paragraph, trace.idle_source), 0 to 1 (--idle-fraction sets the nominal)"))
             },
             replay: { o, fraction in o.idleFraction = fraction },
             replayOnlyPools: true),
@@ -344,8 +344,8 @@ package enum Sensitivity {
             var points: [(Double, Double, Double)] = []  // lines, policy total, baseline total
             for input in inputs {
                 // Known only once replayed: a capture without metadata whose switches give its idle time.
-                if input.key == "idle fraction", base.trace.idleSource == .schedSwitch || base.trace.idleSource == .neverIdle {
-                    notVaried.append("\(input.key): idle time comes from the capture's sched_switch events")
+                if input.key == "idle fraction", let reason = Self.idleFromSwitches(base) {
+                    notVaried.append("\(input.key): \(reason)")
                     continue
                 }
                 if input.needsHotSetModel, base.trace.workingSetReuse == nil {
@@ -389,6 +389,20 @@ package enum Sensitivity {
                 totalCPUDelta: .init(value: value, low: low, high: high, signStable: !(low < -noChange && high > noChange), driver: driver),
                 breakEvenLines: breakEven(points), touchPoints: points.map { [$0.0, change($0.1, $0.2)] },
                 swings: swings.sorted { $0.width > $1.width }, notVaried: notVaried)
+        }
+    }
+
+    /// Why the idle fraction is no uncertain input of `base`'s trace once replayed, nil when it is:
+    /// its switches gave idle time from its first 1 % on, or showed no CPU idle as the fraction took.
+    static func idleFromSwitches(_ base: RunResult) -> String? {
+        let m = base.metrics
+        switch base.trace.idleSource {
+        case .schedSwitch? where m.idleUntracedNs <= 0.01 * m.spanNs:
+            return "idle time comes from the capture's sched_switch events"
+        case .neverIdle? where base.trace.idleFraction == 0:
+            return "the capture's sched_switch events show no CPU idle, as --idle-fraction 0 takes"
+        default:
+            return nil
         }
     }
 

@@ -100,7 +100,9 @@ enum BinaryTraceDecoder {
         }
         var decoder = HelperStreamDecoder(fileName: fileName, layout: format.layout)
         if let gfpZeroMask { decoder.text.parser.gfpZeroMask = gfpZeroMask }
-        let child = try HelperProcess(helper, arguments: [path], fileName: fileName)
+        // Records of other events come as OTHER frames, counted by name, not rendered as text.
+        let known = KnownEvent.names.map(\.0).joined(separator: ",")
+        let child = try HelperProcess(helper, arguments: ["--known-events", known, path], fileName: fileName)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
         var failure: Error?

@@ -37,6 +37,7 @@ struct HelperStreamDecoder {
     static let textHeader = MemoryLayout<pz_frame_text>.size
     static let stringHeader = MemoryLayout<pz_frame_string>.size
     static let eventSize = MemoryLayout<pz_frame_event>.size
+    static let otherSize = MemoryLayout<pz_frame_other>.size
 
     mutating func feed<S: TraceEventSink>(_ chunk: UnsafeRawBufferPointer, into sink: inout S) throws {
         guard let base = chunk.baseAddress, chunk.count > 0 else { return }
@@ -89,6 +90,8 @@ struct HelperStreamDecoder {
                 throw streamError("a record renders as a line over \(text.maxLineBytes) bytes (\(length))")
             }
             return Self.textHeader + length
+        case PZ_FRAME_OTHER.rawValue:
+            return Self.otherSize
         case PZ_FRAME_STRING.rawValue:
             guard available >= Self.stringHeader else { return nil }
             let length = Int(bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self))
@@ -109,6 +112,10 @@ struct HelperStreamDecoder {
             let line = UnsafeRawBufferPointer(rebasing: bytes[(offset + Self.textHeader)..<(offset + Self.textHeader + length)])
             let hasNul = line.baseAddress.map { memchr($0, 0, length) != nil } ?? false
             try text.handleLine(line, offset: streamBytes, hasNul: hasNul, into: &sink)
+        case PZ_FRAME_OTHER.rawValue:
+            let id = Int(bytes.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self))
+            guard id > 0, id < strings.count else { throw streamError("a record names event string \(id), not defined") }
+            strings[id].withUnsafeBytes { text.countUnknownEvent(named: $0, layout: layout) }
         default:  // STRING
             let id = Int(bytes.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self))
             let length = Int(bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self))

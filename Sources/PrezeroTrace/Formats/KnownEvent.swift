@@ -45,15 +45,18 @@ public enum KnownEvent: Int, CaseIterable, Sendable {
         }
     }
 
-    /// Every name with its packed form, built once.
-    static let packedNames: [(PackedName, KnownEvent)] = ([
+    /// Every event's name without its system, as the parser looks it up (most frequent first).
+    static let names: [(String, KnownEvent)] = [
         ("mm_page_alloc", .mmPageAlloc), ("mm_page_free", .mmPageFree), ("mm_page_free_batched", .mmPageFreeBatched),
         ("page_fault_user", .pageFaultUser), ("sched_switch", .schedSwitch), ("page_fault_kernel", .pageFaultKernel),
         ("mm_page_alloc_zone_locked", .mmPageAllocZoneLocked), ("mm_page_pcpu_drain", .mmPagePcpuDrain),
         ("sched_process_exec", .schedProcessExec), ("sched_process_fork", .schedProcessFork),
         ("sched_process_exit", .schedProcessExit), ("mm_page_free_direct", .mmPageFreeDirect),
         ("mm_pagevec_free", .mmPagevecFree), ("rss_stat", .rssStat),
-    ] as [(String, KnownEvent)]).map { (PackedName($0.0), $0.1) }
+    ]
+
+    /// Every name with its packed form, built once.
+    static let packedNames: [(PackedName, KnownEvent)] = names.map { (PackedName($0.0), $0.1) }
 }
 
 /// Event-name lookup with the table held by the parser (no global access per line).

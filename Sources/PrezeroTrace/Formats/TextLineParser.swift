@@ -185,6 +185,13 @@ public struct TextLineParser {
         knownEventCounts[known.rawValue] += 1
     }
 
+    /// Counts an event line of the unknown event `name` in `layout` that was read elsewhere (a
+    /// binary-trace helper's OTHER frame), as `parse` counts such a line.
+    mutating func countUnknown(named name: UnsafeRawBufferPointer, layout: TextFormat) {
+        noteLayout(layout)
+        unknownEventCounts[unknownNames.intern(name), default: 0] += 1
+    }
+
     /// An event line in `layout`: the first sets `format`, the others in another layout are mixed.
     @inline(__always)
     private mutating func noteLayout(_ layout: TextFormat) {

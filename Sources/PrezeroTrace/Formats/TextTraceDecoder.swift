@@ -92,6 +92,14 @@ public struct TextTraceDecoder: LineDecoder {
 }
 
 extension TextTraceDecoder {
+    /// Counts a record of the event `name`, which prezero does not read (a helper's OTHER frame):
+    /// one event line in `layout`, as the line of an unknown event is counted.
+    mutating func countUnknownEvent(named name: UnsafeRawBufferPointer, layout: TextFormat) {
+        diagnostics.lines += 1
+        eventLines += 1
+        parser.countUnknown(named: name, layout: layout)
+    }
+
     /// Counts and passes on `event`, which a binary-trace helper decoded from the numeric fields
     /// of a `known` record (`HelperStreamDecoder`): one event line in `layout`, as if parsed.
     @inline(__always)
