@@ -85,15 +85,8 @@ struct TraceDatTests {
         var bytes = try decompressedBytes(Paths.fixture("trace-cmd-record.trace.dat.zst"))
         let splice = try decompressedBytes(Paths.fixture("libtracecmd-crash-at-316034.bin.zst"))
         bytes.replaceSubrange(316_034..<(316_034 + splice.count), with: splice)
-        let path = Scratch.directory + "crashes-libtracecmd.trace.dat"
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
-        var sink = CollectingSink()
-        do {
-            _ = try TraceReader.read(path: path, into: &sink)
-            Issue.record("a file that crashes libtracecmd was read without an error")
-        } catch let error as TraceError {
-            #expect("\(error)".contains("libtracecmd crashed (signal 11) reading this trace.dat (version 7, 341759 bytes)"), "\(error)")
-        }
+        let error = try Self.errorReading(bytes, as: "crashes-libtracecmd.trace.dat")
+        #expect(error.contains("libtracecmd crashed (signal 11) reading this trace.dat (version 7, 341759 bytes)"), "\(error)")
     }
 
     /// A truncated file: an error naming the file, the version and where it ends.
@@ -107,12 +100,17 @@ struct TraceDatTests {
     /// The error reading the fixture `name` cut after `length` bytes (a test issue if it reads).
     static func errorReading(_ name: String, cutAt length: Int) throws -> String {
         let bytes = try decompressedBytes(Paths.fixture(name))
-        let path = Scratch.directory + "cut-\(length)-" + name.replacingOccurrences(of: ".zst", with: "")
-        try Data(bytes.prefix(length)).write(to: URL(fileURLWithPath: path))
+        return try errorReading(Array(bytes.prefix(length)), as: "cut-\(length)-" + name.replacingOccurrences(of: ".zst", with: ""))
+    }
+
+    /// The error reading `bytes` written to a scratch file `name` (a test issue if it reads).
+    static func errorReading(_ bytes: [UInt8], as name: String) throws -> String {
+        let path = Scratch.directory + name
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
         var sink = CollectingSink()
         do {
             _ = try TraceReader.read(path: path, into: &sink)
-            Issue.record("\(name) cut at byte \(length) was read")
+            Issue.record("\(name) was read")
             return ""
         } catch let error as TraceError {
             #expect("\(error)".contains(path), "\(error)")
@@ -249,15 +247,8 @@ struct PerfDataTests {
         #expect(bytes[0xb30] == 7, "PERF_RECORD_FORK")
         bytes[0xb30 + 6] = 16
         bytes[0xb30 + 7] = 0
-        let path = Scratch.directory + "short-fork.perf.data"
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
-        var sink = CollectingSink()
-        do {
-            _ = try TraceReader.read(path: path, into: &sink)
-            Issue.record("a FORK record of 16 bytes was read")
-        } catch let error as TraceError {
-            #expect("\(error)".contains("(byte offset 2864)") && "\(error)".contains("a record of type 7 of 16 bytes (expected at least 32)"), "\(error)")
-        }
+        let error = try TraceDatTests.errorReading(bytes, as: "short-fork.perf.data")
+        #expect(error.contains("(byte offset 2864)") && error.contains("a record of type 7 of 16 bytes (expected at least 32)"), "\(error)")
     }
 
     /// Cut short anywhere: an error with the byte offset, never a crash.
