@@ -126,7 +126,9 @@ struct TraceDatTests {
 /// bytearrays of 32 pages; and one of `perf record -e cpu-clock -e kmem:mm_page_alloc`.
 @Suite("perf.data through prezero-perf-data")
 struct PerfDataTests {
-    @Test(arguments: ["perf-record", "perf-kmem-slab-page"])
+    /// Also `perf record -a -d --call-graph dwarf,64` (CALLCHAIN, and REGS_USER, STACK_USER and
+    /// DATA_SRC after RAW, which are not read).
+    @Test(arguments: ["perf-record", "perf-kmem-slab-page", "perf-dwarf-data-src"])
     func eventsEqualThePerfScriptText(_ name: String) throws {
         let (binary, binarySummary) = try TraceDatTests.read(Paths.fixture(name + ".perf.data.zst"))
         let (text, textSummary) = try TraceDatTests.read(Paths.fixture(name + ".script-ns.txt.zst"))
@@ -238,6 +240,14 @@ struct PerfDataTests {
         if let first = binary.indices.first(where: { $0 < expected.count && binary[$0] != expected[$0] }) {
             Issue.record("event \(first) differs:\n  perf.data \(binary[first])\n  perf script \(expected[first])")
         }
+    }
+
+    /// Samples of a group read by its leader (`perf record -e '{kmem:mm_page_alloc,
+    /// kmem:mm_page_free}:S'`): perf script prints one per member whose count moved, as that
+    /// member, with the leader's data; this reader does not, so it says so at the attribute.
+    @Test func samplesWithCounterValuesAreRefused() throws {
+        let error = try TraceDatTests.errorReading(try decompressedBytes(Paths.fixture("perf-group-read.perf.data.zst")), as: "group-read.perf.data")
+        #expect(error.contains("(byte offset 176)") && error.contains("samples with counter values (PERF_SAMPLE_READ"), "\(error)")
     }
 
     /// A FORK record (the fixture's first, at byte 0xb30) whose size leaves out its fields: an
