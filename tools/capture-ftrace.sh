@@ -53,6 +53,10 @@ cp /proc/buddyinfo "$snapshot/buddyinfo"
 cp /proc/zoneinfo "$snapshot/zoneinfo"
 cp /proc/loadavg "$snapshot/loadavg"
 pool_at_start=$(hugetlb_pool_pages)
+# The clock in use ([local] global ... x86-tsc): restored after. The capture uses local, ftrace's
+# default, whose times are nanoseconds; x86-tsc and counter count cycles or events, which
+# prezero cannot convert.
+clock_before=$(sed -n 's/.*\[\(.*\)\].*/\1/p' "$T/trace_clock" 2>/dev/null || true)
 # Both outputs are written under .tmp names and renamed into place only once the trace is known
 # to hold page events, so a failed capture leaves nothing rather than a trace prezero cannot use.
 out="$name.ftrace.txt.zst" meta="$name.meta.json" dat="$name.trace.dat.zst"
@@ -63,6 +67,7 @@ restore() {
     echo 0 > "$T/events/enable" || true
     echo 0 > "$T/options/record-tgid" 2>/dev/null || true
     echo 1 > "$T/options/irq-info" 2>/dev/null || true
+    [ -z "$clock_before" ] || echo "$clock_before" > "$T/trace_clock" 2>/dev/null || true
     rm -rf "$snapshot"
     rm -f "$out.tmp" "$meta.tmp" "$meta.tmp.tmp" "$dat.tmp"
 }
@@ -74,6 +79,7 @@ status=0
 echo 0 > "$T/tracing_on"
 echo 0 > "$T/events/enable"
 echo "$buffer_kb" > "$T/buffer_size_kb"
+echo local > "$T/trace_clock"
 echo "$tgid" > "$T/options/record-tgid"
 echo "$irq_info" > "$T/options/irq-info"
 for e in ${events//,/ }; do echo 1 > "$T/events/${e%%:*}/${e#*:}/enable"; done

@@ -169,6 +169,19 @@ struct LineVariantTests {
         #expect(ftrace.mixedFormatLines == 1)
     }
 
+    /// A line of tracefs with trace_clock x86-tsc (captured on this project's VM): a count of
+    /// cycles, not seconds, which the reason names with what to capture instead.
+    @Test func aCycleCountClockIsNamed() {
+        var parser = TextLineParser()
+        let line = "            bash-19067   [000] ..... 198936113827815: mm_page_alloc: page=0000000096502dd8 pfn=0x12a774 order=0 migratetype=0 gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_ZERO|__GFP_COMP"
+        let (outcome, _) = parseLine(line, parser: &parser)
+        guard case .malformed(let reason) = outcome else {
+            Issue.record("a cycle count read as a time: \(outcome)")
+            return
+        }
+        #expect(reason.contains("trace_clock counts cycles or events (x86-tsc, counter)"), "\(reason)")
+    }
+
     @Test func schedSwitchWithSpacesInComm() {
         var parser = TextLineParser()
         let line = "       CPU 0/KVM  3101/3105  [000]  5120.000000123:           sched:sched_switch: prev_comm=CPU 0/KVM prev_pid=3105 prev_prio=120 prev_state=R+ ==> next_comm=swapper/0 next_pid=0 next_prio=120"

@@ -134,7 +134,15 @@ public struct TextLineParser {
         }
         guard tokenEnd > i + 1, line[tokenEnd - 1] == UInt8(ascii: ":"),
             let timestamp = ParseNumber.timestampNs(line, i, tokenEnd - 1)
-        else { return .malformed(reason: "no 'SECONDS.FRACTION:' timestamp after the cpu column") }
+        else {
+            if tokenEnd > i + 1, line[tokenEnd - 1] == UInt8(ascii: ":"), ParseNumber.decimal(line, i, tokenEnd - 1) != nil {
+                // ftrace's x86-tsc and counter clocks print a count, not seconds.
+                return .malformed(
+                    reason: "a timestamp with no fraction: the capture's trace_clock counts cycles or events (x86-tsc, counter), "
+                        + "which have no unit to convert; capture with trace_clock local, global or mono (tools/capture-ftrace.sh does)")
+            }
+            return .malformed(reason: "no 'SECONDS.FRACTION:' timestamp after the cpu column")
+        }
 
         i = line.skipSpaces(from: tokenEnd)
         // Event name: up to a ':' that ends the token.
