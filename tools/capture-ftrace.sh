@@ -54,7 +54,7 @@ cp /proc/zoneinfo "$snapshot/zoneinfo"
 cp /proc/loadavg "$snapshot/loadavg"
 pool_at_start=$(hugetlb_pool_pages)
 # The clock in use ([local] global ... x86-tsc): restored after. The capture uses local, ftrace's
-# default, whose times are nanoseconds; x86-tsc and counter count cycles or events, which
+# default, whose times are nanoseconds; x86-tsc, uptime and counter count cycles, ticks or events, which
 # prezero cannot convert.
 clock_before=$(sed -n 's/.*\[\(.*\)\].*/\1/p' "$T/trace_clock" 2>/dev/null || true)
 # Both outputs are written under .tmp names and renamed into place only once the trace is known

@@ -136,10 +136,10 @@ public struct TextLineParser {
             let timestamp = ParseNumber.timestampNs(line, i, tokenEnd - 1)
         else {
             if tokenEnd > i + 1, line[tokenEnd - 1] == UInt8(ascii: ":"), ParseNumber.decimal(line, i, tokenEnd - 1) != nil {
-                // ftrace's x86-tsc and counter clocks print a count, not seconds.
+                // ftrace's x86-tsc, uptime and counter clocks print a count, not seconds.
                 return .malformed(
-                    reason: "a timestamp with no fraction: the capture's trace_clock counts cycles or events (x86-tsc, counter), "
-                        + "which have no unit to convert; capture with trace_clock local, global or mono (tools/capture-ftrace.sh does)")
+                    reason: "a timestamp with no fraction: the capture's trace_clock counts cycles, ticks or events (x86-tsc, uptime, counter), "
+                        + "which prezero does not convert; capture with trace_clock local, global or mono (tools/capture-ftrace.sh does)")
             }
             return .malformed(reason: "no 'SECONDS.FRACTION:' timestamp after the cpu column")
         }
