@@ -19,6 +19,8 @@ enum Paths {
             throw ValidationError("\(path): no such \(what) file")
         }
         if isDirectory.boolValue {
+            let problem = TraceInput.directoryProblem(path)
+            if problem.hasPrefix("is a perf.data directory") { throw ValidationError("\(path): \(problem)") }
             throw ValidationError("\(path): is a directory; give a \(what) file (for every trace in it: \(path)/*.zst)")
         }
         guard access(path, R_OK) == 0 else { throw ValidationError("\(path): cannot read (\(String(cString: strerror(errno))))") }

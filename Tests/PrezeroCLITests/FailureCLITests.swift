@@ -36,6 +36,20 @@ struct FailureCLITests {
         #expect(!result.err.contains("Fatal error"))
     }
 
+    /// perf record --threads writes a perf.data as a directory (`data` with the header, `data.N`
+    /// with each thread's records, as a capture on this project's VM did): said so, with how to
+    /// merge it, not "give a trace file".
+    @Test func aPerfDataDirectoryIsNamed() throws {
+        let dir = Scratch.directory + "threads-\(UUID().uuidString).perf.data"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try Data("PERFILE2".utf8 + [UInt8](repeating: 0, count: 96)).write(to: URL(fileURLWithPath: dir + "/data"))
+        try Data([7, 0, 0, 0, 0, 0, 64, 0]).write(to: URL(fileURLWithPath: dir + "/data.0"))
+        let result = try runPrezero(["stat", dir])
+        #expect(result.status == 64, "\(result.status) \(result.err)")
+        #expect(result.err.contains("is a perf.data directory (perf record --threads writes one)"), "\(result.err)")
+        #expect(result.err.contains("perf inject -i \(dir) -o MERGED"), "\(result.err)")
+    }
+
     /// An unwritable output is refused before any replay, in plain words (was NSCocoaErrorDomain
     /// after 10.8 s of replays). A read-only tmpfs (root) or a path under a file (anyone).
     @Test func unwritableOutputFailsBeforeWork() throws {

@@ -58,8 +58,23 @@ public final class TraceInput {
         }
         if (info.st_mode & S_IFMT) == S_IFDIR {
             if ownsDescriptor { close(fd) }
-            throw TraceError(.cannotOpen, "is a directory, expected a trace file", at: InputLocation(file: path))
+            throw TraceError(.cannotOpen, Self.directoryProblem(path), at: InputLocation(file: path))
         }
+    }
+
+    /// What to say of a directory given as a trace: perf record --threads writes a perf.data as a
+    /// directory (a `data` file with the header, `data.N` with each thread's records), which
+    /// `perf inject -i DIR -o MERGED` merges into one `MERGED/data`.
+    public static func directoryProblem(_ path: String) -> String {
+        var magic = [UInt8](repeating: 0, count: 8)
+        if let file = fopen(path + "/data", "rb") {
+            defer { fclose(file) }
+            if fread(&magic, 1, 8, file) == 8, magic == Array("PERFILE2".utf8) {
+                return "is a perf.data directory (perf record --threads writes one), which prezero does not read; merge it into one "
+                    + "file with `perf inject -i \(path) -o MERGED` and give prezero MERGED/data"
+            }
+        }
+        return "is a directory, expected a trace file"
     }
 
     deinit {
