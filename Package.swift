@@ -37,7 +37,8 @@ let package = Package(
         .executableTarget(name: "prezero-trace-dat", dependencies: ["CTraceCmd", "CTraceRender"]),
         // perf.data: read by this helper (header, attributes, tracing data, records) and
         // rendered with libtraceevent as perf script prints it.
-        .executableTarget(name: "prezero-perf-data", dependencies: ["CTraceCmd", "CTraceRender"]),
+        // libzstd for perf record -z's compressed records.
+        .executableTarget(name: "prezero-perf-data", dependencies: ["CTraceCmd", "CTraceRender", "CZstd"], linkerSettings: [.linkedLibrary("zstd")]),
         // bytes -> TraceEvent: decompression, line splitting, format detection, parsers, statistics.
         .target(
             name: "PrezeroTrace",

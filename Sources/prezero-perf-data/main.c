@@ -28,11 +28,13 @@
 #include <unistd.h>
 #include <event-parse.h>
 #include <trace-seq.h>
+#include <zstd.h>
 #include "trace_render.h"
 
 enum {
     RECORD_LOST = 2, RECORD_COMM = 3, RECORD_EXIT = 4, RECORD_FORK = 7, RECORD_SAMPLE = 9,
     RECORD_USER_TYPE_START = 64, RECORD_HEADER_ATTR = 64, RECORD_FINISHED_ROUND = 68, RECORD_COMPRESSED = 81,
+    RECORD_COMPRESSED2 = 83,
 };
 enum {
     SAMPLE_IP = 1 << 0, SAMPLE_TID = 1 << 1, SAMPLE_TIME = 1 << 2, SAMPLE_ADDR = 1 << 3, SAMPLE_READ = 1 << 4,
@@ -606,6 +608,75 @@ static void finish_round(void) {
     next_flush = max_timestamp;
 }
 
+// perf record -z writes its records in PERF_RECORD_COMPRESSED records (COMPRESSED2, with its
+// size, since perf 6.15): frames of one zstd stream, a record cut at one's end going on in the
+// next (perf_session__process_compressed_event). They are decompressed, with the plain records
+// between them, into a copy of the file with the whole data section appended, which the rest
+// reads as it reads any file. A stream that would pass 64 times the file (plus 64 MiB) is an
+// error: a damaged or hostile one.
+static void expand_compressed(uint64_t *data_offset, uint64_t *data_size) {
+    const uint64_t begin = *data_offset, end = begin + *data_size;
+    int any = 0;
+    for (uint64_t p = begin; p + 8 <= end;) {
+        uint32_t type = u32_at(p);
+        uint16_t size;
+        memcpy(&size, file + p + 6, 2);
+        if (size < 8 || size > end - p) break;  // the main loop says where
+        if (type == RECORD_COMPRESSED || type == RECORD_COMPRESSED2) { any = 1; break; }
+        p += size;
+    }
+    if (!any) return;
+    const uint64_t limit = file_size * 64 + (64u << 20);
+    uint64_t capacity = file_size + *data_size * 4 + (1u << 20), length = file_size;
+    uint8_t *copy = malloc(capacity);
+    ZSTD_DStream *stream = ZSTD_createDStream();
+    if (!copy || !stream) fail(0, "out of memory");
+    memcpy(copy, file, file_size);
+    ZSTD_initDStream(stream);
+    for (uint64_t p = begin; p < end;) {
+        if (end - p < 8) fail(p, "the data section ends inside a record header");
+        uint32_t type = u32_at(p);
+        uint16_t size;
+        memcpy(&size, file + p + 6, 2);
+        if (size < 8 || size > end - p) fail(p, "a record of %u bytes (type %u) does not fit the data section", size, type);
+        uint64_t from = p, count = size;  // bytes to append: the record itself, or what it decompresses to
+        if (type == RECORD_COMPRESSED || type == RECORD_COMPRESSED2) {
+            from = p + 8, count = size - 8u;
+            if (type == RECORD_COMPRESSED2) {
+                if (size < 16 || u64_at(p + 8) > (uint64_t)size - 16) fail(p, "a compressed record whose data size does not fit it");
+                from = p + 16, count = u64_at(p + 8);
+            }
+        }
+        int compressed = type == RECORD_COMPRESSED || type == RECORD_COMPRESSED2;
+        ZSTD_inBuffer in = {file + from, compressed ? count : 0, 0};
+        do {
+            if (capacity - length < (compressed ? (1u << 20) : count)) {
+                capacity = capacity * 2 + count;
+                uint8_t *grown = realloc(copy, capacity);
+                if (!grown) fail(p, "out of memory decompressing the records");
+                copy = grown;
+            }
+            if (!compressed) {
+                memcpy(copy + length, file + from, count);
+                length += count;
+                break;
+            }
+            ZSTD_outBuffer out = {copy + length, capacity - length, 0};
+            size_t before = in.pos, result = ZSTD_decompressStream(stream, &out, &in);
+            if (ZSTD_isError(result)) fail(p, "a compressed record (perf record -z) does not decompress: %s", ZSTD_getErrorName(result));
+            length += out.pos;
+            if (length > limit) fail(p, "compressed records that decompress past %llu bytes", (unsigned long long)limit);
+            if (out.pos == 0 && in.pos == before) fail(p, "a compressed record (perf record -z) that does not decompress any further");
+        } while (in.pos < in.size);
+        p += size;
+    }
+    ZSTD_freeDStream(stream);
+    *data_offset = file_size;
+    *data_size = length - file_size;
+    file = copy;  // the mapping stays: nothing reads it again
+    file_size = length;
+}
+
 int main(int argc, char **argv) {
     while (argc >= 3 && argv[1][0] == '-') {
         if (strcmp(argv[1], "--radix-sort") == 0) {
@@ -706,6 +777,7 @@ int main(int argc, char **argv) {
     if (!have_formats)
         fail(72, "no tracing-data section, so no tracepoint formats (record tracepoints with perf record -e kmem:...)");
     // No plugins: perf script renders with the print formats alone (sched_switch as prev_comm=...).
+    expand_compressed(&data_offset, &data_size);
 
     // Records in perf's order (ordered events, above), read once: each is delivered while the
     // round around it is still in the cache.
@@ -722,7 +794,7 @@ int main(int argc, char **argv) {
         memcpy(&size, file + p + 6, 2);
         if (size < 8 || size > data_offset + data_size - p)
             fail(p, "a record of %u bytes (type %u) does not fit the data section", size, type);
-        if (type == RECORD_COMPRESSED) fail(p, "compressed records (perf record -z); decompress first: perf inject -i FILE -o FILE2");
+        if (type == RECORD_COMPRESSED || type == RECORD_COMPRESSED2) fail(p, "a compressed record inside compressed records");
         if (type == RECORD_FINISHED_ROUND) {
             finish_round();
         } else if (type == RECORD_SAMPLE || type == RECORD_LOST || type == RECORD_COMM || type == RECORD_FORK) {

@@ -127,8 +127,8 @@ struct TraceDatTests {
 @Suite("perf.data through prezero-perf-data")
 struct PerfDataTests {
     /// Also `perf record -a -d --call-graph dwarf,64` (CALLCHAIN, and REGS_USER, STACK_USER and
-    /// DATA_SRC after RAW, which are not read).
-    @Test(arguments: ["perf-record", "perf-kmem-slab-page", "perf-dwarf-data-src"])
+    /// DATA_SRC after RAW, which are not read) and `perf record -a -z` (66 records of zstd).
+    @Test(arguments: ["perf-record", "perf-kmem-slab-page", "perf-dwarf-data-src", "perf-compressed"])
     func eventsEqualThePerfScriptText(_ name: String) throws {
         let (binary, binarySummary) = try TraceDatTests.read(Paths.fixture(name + ".perf.data.zst"))
         let (text, textSummary) = try TraceDatTests.read(Paths.fixture(name + ".script-ns.txt.zst"))
@@ -248,6 +248,16 @@ struct PerfDataTests {
     @Test func samplesWithCounterValuesAreRefused() throws {
         let error = try TraceDatTests.errorReading(try decompressedBytes(Paths.fixture("perf-group-read.perf.data.zst")), as: "group-read.perf.data")
         #expect(error.contains("(byte offset 176)") && error.contains("samples with counter values (PERF_SAMPLE_READ"), "\(error)")
+    }
+
+    /// `perf record -z` with its first compressed record's data damaged (bytes 4-63 of it, at
+    /// byte 22,568): an error at that record, with zstd's reason.
+    @Test func aDamagedCompressedRecordIsAnError() throws {
+        var bytes = try decompressedBytes(Paths.fixture("perf-compressed.perf.data.zst"))
+        #expect(bytes[22_568] == 81, "PERF_RECORD_COMPRESSED")
+        for k in (22_568 + 8 + 4)..<(22_568 + 8 + 64) { bytes[k] ^= 0xFF }
+        let error = try TraceDatTests.errorReading(bytes, as: "damaged-compressed.perf.data")
+        #expect(error.contains("(byte offset 22568)") && error.contains("a compressed record (perf record -z) does not decompress"), "\(error)")
     }
 
     /// A FORK record (the fixture's first, at byte 0xb30) whose size leaves out its fields: an
