@@ -715,8 +715,9 @@ int main(int argc, char **argv) {
     if (memcmp(file, "PERFILE2", 8) != 0) fail(0, "not a little-endian PERFILE2 perf.data header");
     uint64_t header_size = u64_at(8), attr_size = u64_at(16);
     if (header_size == 16)
-        fail(8, "a pipe-mode perf.data (perf record -o -), which has its attributes in the stream; "
-                "record to a file, or convert it: perf inject -i FILE -o FILE2");
+        fail(8, "a pipe-mode perf.data (perf record -o -), which has its attributes in the stream and which this reader does not "
+                "read; record to a file, or give prezero its text: perf script -F comm,pid,tid,cpu,time,event,trace --ns "
+                "--show-lost-events -i FILE > FILE.txt (perf inject of such a file failed with perf 6.1)");
     if (header_size < 104) fail(8, "header size %llu (expected 104 or more)", (unsigned long long)header_size);
     uint64_t attrs_offset = u64_at(24), attrs_size = u64_at(32);
     uint64_t data_offset = u64_at(40), data_size = u64_at(48);

@@ -250,6 +250,16 @@ struct PerfDataTests {
         #expect(error.contains("(byte offset 176)") && error.contains("samples with counter values (PERF_SAMPLE_READ"), "\(error)")
     }
 
+    /// A pipe-mode perf.data (`perf record -o -`: a 16-byte header, the attributes in the
+    /// stream): refused with what works, its `perf script` text (`perf inject` of one failed
+    /// here), since the header says so.
+    @Test func aPipeModeFileSaysToGiveItsText() throws {
+        let header = Array("PERFILE2".utf8) + [16, 0, 0, 0, 0, 0, 0, 0] + [UInt8](repeating: 0, count: 104)
+        let error = try TraceDatTests.errorReading(header, as: "pipe-mode.perf.data")
+        #expect(error.contains("(byte offset 8)") && error.contains("a pipe-mode perf.data (perf record -o -)"), "\(error)")
+        #expect(error.contains("perf script -F comm,pid,tid,cpu,time,event,trace --ns --show-lost-events -i FILE > FILE.txt"), "\(error)")
+    }
+
     /// `perf record -z` with its first compressed record's data damaged (bytes 4-63 of it, at
     /// byte 22,568): an error at that record, with zstd's reason.
     @Test func aDamagedCompressedRecordIsAnError() throws {
