@@ -33,7 +33,8 @@
 
 enum {
     RECORD_LOST = 2, RECORD_COMM = 3, RECORD_EXIT = 4, RECORD_FORK = 7, RECORD_SAMPLE = 9,
-    RECORD_USER_TYPE_START = 64, RECORD_HEADER_ATTR = 64, RECORD_FINISHED_ROUND = 68, RECORD_COMPRESSED = 81,
+    RECORD_USER_TYPE_START = 64, RECORD_HEADER_ATTR = 64, RECORD_HEADER_TRACING_DATA = 66, RECORD_FINISHED_ROUND = 68,
+    RECORD_COMPRESSED = 81,
     RECORD_COMPRESSED2 = 83,
 };
 enum {
@@ -608,8 +609,110 @@ static void finish_round(void) {
     next_flush = max_timestamp;
 }
 
+// The attribute at `a` (a perf_event_attr) with `n_ids` sample ids at `ids_offset`: from the
+// header's attribute section, or a pipe-mode file's HEADER_ATTR record.
+static void add_attr(uint64_t a, uint64_t ids_offset, uint64_t n_ids) {
+    uint64_t i = attr_count++;
+    attrs = realloc(attrs, (attr_count + 1) * sizeof *attrs);
+    if (!attrs) fail(0, "out of memory");
+    memset(&attrs[i], 0, sizeof attrs[i]);
+    attrs[i].type = u32_at(a);
+    attrs[i].config = u64_at(a + 8);
+    attrs[i].sample_type = u64_at(a + 24);
+    attrs[i].sample_id_all = (u64_at(a + 40) >> 18) & 1;
+    // perf delivers such a sample once per group member whose count moved, as that member
+    // (session.c deliver_sample_group), which this reader does not do.
+    if (attrs[i].sample_type & SAMPLE_READ)
+        fail(a + 24, "samples with counter values (PERF_SAMPLE_READ, from a group sampled by its leader, '{...}:S'), which "
+                     "perf script splits per member and this reader does not; record the events without ':S'");
+    plan_layout(&attrs[i]);
+    if (!fits(ids_offset, n_ids * 8) || n_ids > file_size / 8 - id_count) fail(ids_offset, "an attribute's id list runs past the end of the file");
+    ids = realloc(ids, (id_count + n_ids + 1) * sizeof *ids);
+    if (!ids) fail(0, "out of memory");
+    for (uint64_t k = 0; k < n_ids; k++) ids[id_count++] = (struct id_entry){u64_at(ids_offset + 8 * k), i};
+}
+
+// The type and size of the record at `p`, which must fit before `end`.
+static void record_header(uint64_t p, uint64_t end, uint32_t *type, uint16_t *size) {
+    if (end - p < 8) fail(p, "the data section ends inside a record header");
+    *type = u32_at(p);
+    memcpy(size, file + p + 6, 2);
+    if (*size < 8 || *size > end - p) fail(p, "a record of %u bytes (type %u) does not fit the data section", *size, *type);
+}
+
+// The bytes from the record at `p` (of `type` and `size`, ending by `end`) to the next: its
+// size, and after a pipe-mode HEADER_TRACING_DATA record the tracing data that follows it.
+static uint64_t record_span(uint64_t p, uint64_t end, uint32_t type, uint16_t size) {
+    if (type != RECORD_HEADER_TRACING_DATA) return size;
+    if (size < 12) fail(p, "a tracing-data record of %u bytes (expected 16)", size);
+    uint64_t data = u32_at(p + 8);
+    if (data > end - p - size) fail(p, "the tracing data of %llu bytes after this record runs past the data", (unsigned long long)data);
+    return size + data;
+}
+
+// A pipe-mode file (perf record -o -): the attributes and the tracing data come as records
+// (HEADER_ATTR, HEADER_TRACING_DATA, the data right after its record) in the stream.
+static int read_pipe_headers(struct tep_handle *tep, uint64_t begin, uint64_t end) {
+    int have_formats = 0;
+    for (uint64_t p = begin; p < end;) {
+        uint32_t type;
+        uint16_t size;
+        record_header(p, end, &type, &size);
+        if (type == RECORD_HEADER_ATTR) {
+            if (size < 8 + 64) fail(p, "an attribute record of %u bytes (expected at least 72)", size);
+            uint32_t attr_bytes = u32_at(p + 8 + 4);
+            if (attr_bytes < 64 || attr_bytes > (uint32_t)size - 8) fail(p + 12, "attribute size %u in a record of %u bytes", attr_bytes, size);
+            add_attr(p + 8, p + 8 + attr_bytes, ((uint64_t)size - 8 - attr_bytes) / 8);
+        } else if (type == RECORD_HEADER_TRACING_DATA) {
+            uint64_t span = record_span(p, end, type, size);
+            read_tracing_data(tep, p + size, span - size);
+            have_formats = 1;
+        }
+        p += record_span(p, end, type, size);
+    }
+    return have_formats;
+}
+
+// A file's header: its attributes and ids, and the tracing data among the features after the
+// data section. Sets where the attributes and the data are; returns whether formats were found.
+static int read_file_headers(struct tep_handle *tep, uint64_t header_size, uint64_t *attrs_at, uint64_t *data_at, uint64_t *data_bytes) {
+    if (file_size < 104) fail(file_size, "the file ends inside the 104-byte perf.data header");
+    if (header_size < 104) fail(8, "header size %llu (expected 104 or more)", (unsigned long long)header_size);
+    uint64_t attr_size = u64_at(16), attrs_size = u64_at(32), attrs_offset = u64_at(24);
+    uint64_t data_offset = u64_at(40), data_size = u64_at(48);
+    *attrs_at = attrs_offset, *data_at = data_offset, *data_bytes = data_size;
+    int have_formats = 0;
+    // perf_event_attr is at least 64 bytes (PERF_ATTR_SIZE_VER0), then the 16-byte id section.
+    if (attr_size < 80 || attr_size > 4096) fail(16, "attribute size %llu (expected 80 to 4096)", (unsigned long long)attr_size);
+    if (!fits(attrs_offset, attrs_size)) fail(24, "the attribute section runs past the end of the file");
+    if (!fits(data_offset, data_size))
+        fail(data_offset + data_size > file_size ? file_size : 40,
+             "the data section (%llu bytes at %llu) runs past the end of the file (%llu bytes): the file is cut short",
+             (unsigned long long)data_size, (unsigned long long)data_offset, (unsigned long long)file_size);
+
+    // Attributes and their ids.
+    for (uint64_t i = 0; i < attrs_size / attr_size; i++) {
+        uint64_t a = attrs_offset + i * attr_size;
+        uint64_t ids_offset = u64_at(a + attr_size - 16), ids_size = u64_at(a + attr_size - 8);
+        if (!fits(ids_offset, ids_size)) fail(a + attr_size - 16, "an attribute's id list runs past the end of the file");
+        add_attr(a, ids_offset, ids_size / 8);
+    }
+    // The features after the data section; the tracing data holds the event formats.
+    uint64_t table = data_offset + data_size, index = 0;
+    for (int bit = 0; bit < 256; bit++) {
+        if (!((u64_at(72 + (uint64_t)(bit / 64) * 8) >> (bit % 64)) & 1)) continue;
+        if (bit == FEATURE_TRACING_DATA) {
+            uint64_t offset = u64_at(table + index * 16), size = u64_at(table + index * 16 + 8);
+            read_tracing_data(tep, offset, size);
+            have_formats = 1;
+        }
+        index++;
+    }
+    return have_formats;
+}
+
 // perf record -z writes its records in PERF_RECORD_COMPRESSED records (COMPRESSED2, with its
-// size, since perf 6.15): frames of one zstd stream, a record cut at one's end going on in the
+// size, in newer perf): frames of one zstd stream, a record cut at one's end going on in the
 // next (perf_session__process_compressed_event). They are decompressed, with the plain records
 // between them, into a copy of the file with the whole data section appended, which the rest
 // reads as it reads any file. A stream that would pass 64 times the file (plus 64 MiB) is an
@@ -623,7 +726,7 @@ static void expand_compressed(uint64_t *data_offset, uint64_t *data_size) {
         memcpy(&size, file + p + 6, 2);
         if (size < 8 || size > end - p) break;  // the main loop says where
         if (type == RECORD_COMPRESSED || type == RECORD_COMPRESSED2) { any = 1; break; }
-        p += size;
+        p += record_span(p, end, type, size);
     }
     if (!any) return;
     const uint64_t limit = file_size * 64 + (64u << 20);
@@ -634,12 +737,10 @@ static void expand_compressed(uint64_t *data_offset, uint64_t *data_size) {
     memcpy(copy, file, file_size);
     ZSTD_initDStream(stream);
     for (uint64_t p = begin; p < end;) {
-        if (end - p < 8) fail(p, "the data section ends inside a record header");
-        uint32_t type = u32_at(p);
+        uint32_t type;
         uint16_t size;
-        memcpy(&size, file + p + 6, 2);
-        if (size < 8 || size > end - p) fail(p, "a record of %u bytes (type %u) does not fit the data section", size, type);
-        uint64_t from = p, count = size;  // bytes to append: the record itself, or what it decompresses to
+        record_header(p, end, &type, &size);
+        uint64_t from = p, count = record_span(p, end, type, size);  // the record itself, or what it decompresses to
         if (type == RECORD_COMPRESSED || type == RECORD_COMPRESSED2) {
             from = p + 8, count = size - 8u;
             if (type == RECORD_COMPRESSED2) {
@@ -668,7 +769,7 @@ static void expand_compressed(uint64_t *data_offset, uint64_t *data_size) {
             if (length > limit) fail(p, "compressed records that decompress past %llu bytes", (unsigned long long)limit);
             if (out.pos == 0 && in.pos == before) fail(p, "a compressed record (perf record -z) that does not decompress any further");
         } while (in.pos < in.size);
-        p += size;
+        p += record_span(p, end, type, size);
     }
     ZSTD_freeDStream(stream);
     *data_offset = file_size;
@@ -707,50 +808,23 @@ int main(int argc, char **argv) {
     struct stat file_info;
     if (fd < 0 || fstat(fd, &file_info) != 0) fail(0, "cannot open: %s", strerror(errno));
     file_size = (uint64_t)file_info.st_size;
-    if (file_size < 104) fail(file_size, "the file ends inside the 104-byte perf.data header");
+    if (file_size < 16) fail(file_size, "the file ends inside the perf.data header");
     if (file_size >= 1ULL << 48) fail(0, "a file of 256 TiB or more");
     // Up to 1 GiB mapped in one pass (MAP_POPULATE), not a fault a page; a larger file as it is read.
     file = mmap(NULL, file_size, PROT_READ, MAP_PRIVATE | (file_size <= 1ULL << 30 ? MAP_POPULATE : 0), fd, 0);
     if (file == MAP_FAILED) fail(0, "cannot map the file: %s", strerror(errno));
     if (memcmp(file, "PERFILE2", 8) != 0) fail(0, "not a little-endian PERFILE2 perf.data header");
-    uint64_t header_size = u64_at(8), attr_size = u64_at(16);
-    if (header_size == 16)
-        fail(8, "a pipe-mode perf.data (perf record -o -), which has its attributes in the stream and which this reader does not "
-                "read; record to a file, or give prezero its text: perf script -F comm,pid,tid,cpu,time,event,trace --ns "
-                "--show-lost-events -i FILE > FILE.txt (perf inject of such a file failed with perf 6.1)");
-    if (header_size < 104) fail(8, "header size %llu (expected 104 or more)", (unsigned long long)header_size);
-    uint64_t attrs_offset = u64_at(24), attrs_size = u64_at(32);
-    uint64_t data_offset = u64_at(40), data_size = u64_at(48);
-    // perf_event_attr is at least 64 bytes (PERF_ATTR_SIZE_VER0), then the 16-byte id section.
-    if (attr_size < 80 || attr_size > 4096) fail(16, "attribute size %llu (expected 80 to 4096)", (unsigned long long)attr_size);
-    if (!fits(attrs_offset, attrs_size)) fail(24, "the attribute section runs past the end of the file");
-    if (!fits(data_offset, data_size))
-        fail(data_offset + data_size > file_size ? file_size : 40,
-             "the data section (%llu bytes at %llu) runs past the end of the file (%llu bytes): the file is cut short",
-             (unsigned long long)data_size, (unsigned long long)data_offset, (unsigned long long)file_size);
-
-    // Attributes and their ids.
-    attr_count = attrs_size / attr_size;
-    attrs = calloc(attr_count + 1, sizeof *attrs);
-    if (!attrs) fail(0, "out of memory");
-    for (uint64_t i = 0; i < attr_count; i++) {
-        uint64_t a = attrs_offset + i * attr_size;
-        attrs[i].type = u32_at(a);
-        attrs[i].config = u64_at(a + 8);
-        attrs[i].sample_type = u64_at(a + 24);
-        attrs[i].sample_id_all = (u64_at(a + 40) >> 18) & 1;
-        // perf delivers such a sample once per group member whose count moved, as that member
-        // (session.c deliver_sample_group), which this reader does not do.
-        if (attrs[i].sample_type & SAMPLE_READ)
-            fail(a + 24, "samples with counter values (PERF_SAMPLE_READ, from a group sampled by its leader, '{...}:S'), which "
-                         "perf script splits per member and this reader does not; record the events without ':S'");
-        plan_layout(&attrs[i]);
-        uint64_t ids_offset = u64_at(a + attr_size - 16), ids_size = u64_at(a + attr_size - 8);
-        if (!fits(ids_offset, ids_size)) fail(a + attr_size - 16, "an attribute's id list runs past the end of the file");
-        if (ids_size / 8 > file_size / 8 - id_count) fail(a + attr_size - 8, "more sample ids than the file has room for");
-        ids = realloc(ids, (id_count + ids_size / 8 + 1) * sizeof *ids);
-        if (!ids) fail(0, "out of memory");
-        for (uint64_t k = 0; k < ids_size / 8; k++) ids[id_count++] = (struct id_entry){u64_at(ids_offset + 8 * k), i};
+    uint64_t header_size = u64_at(8);
+    tep = tep_alloc();
+    if (!tep) fail(0, "out of memory");
+    tep_set_loglevel(TEP_LOG_NONE);
+    int have_formats = 0;
+    uint64_t attrs_offset = 16, data_offset = 16, data_size = file_size - 16;
+    if (header_size == 16) {
+        // Pipe mode (perf record -o -): everything is in the stream.
+        have_formats = read_pipe_headers(tep, data_offset, data_offset + data_size);
+    } else {
+        have_formats = read_file_headers(tep, header_size, &attrs_offset, &data_offset, &data_size);
     }
     if (attr_count == 0) fail(attrs_offset, "no event attributes");
     qsort(ids, id_count, sizeof *ids, compare_ids);
@@ -760,21 +834,6 @@ int main(int argc, char **argv) {
     if (!all_same && !(first_type & SAMPLE_IDENTIFIER) && !(first_type & SAMPLE_ID))
         fail(attrs_offset, "events with different sample layouts and no sample id to tell them apart");
 
-    // The features after the data section; the tracing data holds the event formats.
-    tep = tep_alloc();
-    if (!tep) fail(0, "out of memory");
-    tep_set_loglevel(TEP_LOG_NONE);
-    int have_formats = 0;
-    uint64_t table = data_offset + data_size, index = 0;
-    for (int bit = 0; bit < 256; bit++) {
-        if (!((u64_at(72 + (uint64_t)(bit / 64) * 8) >> (bit % 64)) & 1)) continue;
-        if (bit == FEATURE_TRACING_DATA) {
-            uint64_t offset = u64_at(table + index * 16), size = u64_at(table + index * 16 + 8);
-            read_tracing_data(tep, offset, size);
-            have_formats = 1;
-        }
-        index++;
-    }
     if (!have_formats)
         fail(72, "no tracing-data section, so no tracepoint formats (record tracepoints with perf record -e kmem:...)");
     // No plugins: perf script renders with the print formats alone (sched_switch as prev_comm=...).
@@ -789,12 +848,9 @@ int main(int argc, char **argv) {
     idle->comm_set = 1;
     for (uint64_t p = data_offset, seen = 0; p < data_offset + data_size; seen++) {
         if ((seen & 0xFFF) == 0xFFF) pz_progress(p - data_offset, data_size);  // every 4096 records
-        if (data_offset + data_size - p < 8) fail(p, "the data section ends inside a record header");
-        uint32_t type = u32_at(p);
+        uint32_t type;
         uint16_t size;
-        memcpy(&size, file + p + 6, 2);
-        if (size < 8 || size > data_offset + data_size - p)
-            fail(p, "a record of %u bytes (type %u) does not fit the data section", size, type);
+        record_header(p, data_offset + data_size, &type, &size);
         if (type == RECORD_COMPRESSED || type == RECORD_COMPRESSED2) fail(p, "a compressed record inside compressed records");
         if (type == RECORD_FINISHED_ROUND) {
             finish_round();
@@ -824,7 +880,7 @@ int main(int argc, char **argv) {
             parse_record_trailer(p, size, first_type, &s);
             if (s.time != 0 && s.time != UINT64_MAX) enqueue(s.time, 0);
         }
-        p += size;
+        p += record_span(p, data_offset + data_size, type, size);
     }
     flush_up_to(UINT64_MAX);
     pz_progress(data_size, data_size);

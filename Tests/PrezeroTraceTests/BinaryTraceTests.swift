@@ -127,8 +127,9 @@ struct TraceDatTests {
 @Suite("perf.data through prezero-perf-data")
 struct PerfDataTests {
     /// Also `perf record -a -d --call-graph dwarf,64` (CALLCHAIN, and REGS_USER, STACK_USER and
-    /// DATA_SRC after RAW, which are not read) and `perf record -a -z` (66 records of zstd).
-    @Test(arguments: ["perf-record", "perf-kmem-slab-page", "perf-dwarf-data-src", "perf-compressed"])
+    /// DATA_SRC after RAW, which are not read), `perf record -a -z` (66 records of zstd) and
+    /// `perf record -a -o -` (pipe mode: attributes and tracing data as records in the stream).
+    @Test(arguments: ["perf-record", "perf-kmem-slab-page", "perf-dwarf-data-src", "perf-compressed", "perf-pipe-mode"])
     func eventsEqualThePerfScriptText(_ name: String) throws {
         let (binary, binarySummary) = try TraceDatTests.read(Paths.fixture(name + ".perf.data.zst"))
         let (text, textSummary) = try TraceDatTests.read(Paths.fixture(name + ".script-ns.txt.zst"))
@@ -250,14 +251,11 @@ struct PerfDataTests {
         #expect(error.contains("(byte offset 176)") && error.contains("samples with counter values (PERF_SAMPLE_READ"), "\(error)")
     }
 
-    /// A pipe-mode perf.data (`perf record -o -`: a 16-byte header, the attributes in the
-    /// stream): refused with what works, its `perf script` text (`perf inject` of one failed
-    /// here), since the header says so.
-    @Test func aPipeModeFileSaysToGiveItsText() throws {
-        let header = Array("PERFILE2".utf8) + [16, 0, 0, 0, 0, 0, 0, 0] + [UInt8](repeating: 0, count: 104)
-        let error = try TraceDatTests.errorReading(header, as: "pipe-mode.perf.data")
-        #expect(error.contains("(byte offset 8)") && error.contains("a pipe-mode perf.data (perf record -o -)"), "\(error)")
-        #expect(error.contains("perf script -F comm,pid,tid,cpu,time,event,trace --ns --show-lost-events -i FILE > FILE.txt"), "\(error)")
+    /// A pipe-mode perf.data cut inside its tracing data (15,768 bytes after the record at byte
+    /// 4,760): an error at that record.
+    @Test func aPipeModeFileCutInItsTracingDataIsAnError() throws {
+        let text = try TraceDatTests.errorReading("perf-pipe-mode.perf.data.zst", cutAt: 20_000)
+        #expect(text.contains("(byte offset 4760)") && text.contains("the tracing data of 15768 bytes after this record runs past the data"), "\(text)")
     }
 
     /// `perf record -z` with its first compressed record's data damaged (bytes 4-63 of it, at
