@@ -211,7 +211,11 @@ int pz_other_event(struct tep_event *event, int with_system) {
     if (!known_set || !event->name || event->id < 0 || event->id >= 65536) return 0;
     uint32_t *slot = &other_by_id[event->id];
     if (*slot == 0) {
-        if (is_known(event->name)) {
+        // A sched event with a plugin handler is rendered all the same: plugin_sched_switch's
+        // handlers of sched_wakeup and sched_wakeup_new register the comms they print, which
+        // later records of that task are named by (kmem's, of kmalloc and the like, do not).
+        int registers_comms = event->handler && event->system && strcmp(event->system, "sched") == 0;
+        if (is_known(event->name) || registers_comms) {
             *slot = 1;
         } else {
             size_t system = with_system ? strlen(event->system ? event->system : "?") + 1 : 0;

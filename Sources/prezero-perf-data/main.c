@@ -49,10 +49,19 @@ enum { FEATURE_TRACING_DATA = 1, PERF_TYPE_TRACEPOINT = 2 };
 static const uint8_t *file;
 static uint64_t file_size;
 
+// Once perf record -z's records are decompressed (expand_compressed), offsets from
+// `decompressed_at` on are in that copy: said as the data section's offset in the file and the
+// byte of the decompressed records.
+static uint64_t decompressed_at, compressed_data_offset;
+
 static void fail(uint64_t offset, const char *format, ...) {
     va_list args;
     va_start(args, format);
-    fprintf(stderr, "byte offset %llu: ", (unsigned long long)offset);
+    if (decompressed_at && offset >= decompressed_at)
+        fprintf(stderr, "byte offset %llu: at byte %llu of its records decompressed: ", (unsigned long long)compressed_data_offset,
+                (unsigned long long)(offset - decompressed_at));
+    else
+        fprintf(stderr, "byte offset %llu: ", (unsigned long long)offset);
     vfprintf(stderr, format, args);
     fputc('\n', stderr);
     va_end(args);
@@ -749,29 +758,42 @@ static void expand_compressed(uint64_t *data_offset, uint64_t *data_size) {
             }
         }
         int compressed = type == RECORD_COMPRESSED || type == RECORD_COMPRESSED2;
-        ZSTD_inBuffer in = {file + from, compressed ? count : 0, 0};
-        do {
-            if (capacity - length < (compressed ? (1u << 20) : count)) {
+        if (!compressed) {
+            if (capacity - length < count) {
                 capacity = capacity * 2 + count;
                 uint8_t *grown = realloc(copy, capacity);
                 if (!grown) fail(p, "out of memory decompressing the records");
                 copy = grown;
             }
-            if (!compressed) {
-                memcpy(copy + length, file + from, count);
-                length += count;
-                break;
+            memcpy(copy + length, file + from, count);
+            length += count;
+        }
+        ZSTD_inBuffer in = {file + from, compressed ? count : 0, 0};
+        // Until the input is used up and the last call left room in the output: a full output
+        // may leave data in the decoder after the last input byte.
+        for (int full = 1; compressed && (in.pos < in.size || full);) {
+            if (capacity - length < (1u << 20)) {
+                capacity = capacity * 2 + (1u << 20);
+                uint8_t *grown = realloc(copy, capacity);
+                if (!grown) fail(p, "out of memory decompressing the records");
+                copy = grown;
             }
             ZSTD_outBuffer out = {copy + length, capacity - length, 0};
             size_t before = in.pos, result = ZSTD_decompressStream(stream, &out, &in);
             if (ZSTD_isError(result)) fail(p, "a compressed record (perf record -z) does not decompress: %s", ZSTD_getErrorName(result));
             length += out.pos;
             if (length > limit) fail(p, "compressed records that decompress past %llu bytes", (unsigned long long)limit);
-            if (out.pos == 0 && in.pos == before) fail(p, "a compressed record (perf record -z) that does not decompress any further");
-        } while (in.pos < in.size);
+            if (out.pos == 0 && in.pos == before) {
+                if (in.pos == in.size) break;  // nothing was left in the decoder
+                fail(p, "a compressed record (perf record -z) that does not decompress any further");
+            }
+            full = out.pos == out.size;
+        }
         p += record_span(p, end, type, size);
     }
     ZSTD_freeDStream(stream);
+    decompressed_at = file_size;
+    compressed_data_offset = begin;
     *data_offset = file_size;
     *data_size = length - file_size;
     file = copy;  // the mapping stays: nothing reads it again
