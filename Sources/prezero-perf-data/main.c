@@ -44,7 +44,7 @@ enum {
     // Every field but READ (BRANCH_STACK, REGS_USER, STACK_USER, WEIGHT, DATA_SRC, PHYS_ADDR, ...:
     // perf record -b, --call-graph dwarf, -d) comes after RAW in a sample, so it is not read.
 };
-enum { FEATURE_TRACING_DATA = 1, PERF_TYPE_TRACEPOINT = 2 };
+enum { FEATURE_TRACING_DATA = 1, FEATURE_COMPRESSED = 27, PERF_TYPE_TRACEPOINT = 2 };
 
 static const uint8_t *file;
 static uint64_t file_size;
@@ -666,7 +666,7 @@ static uint64_t record_span(uint64_t p, uint64_t end, uint32_t type, uint16_t si
 
 // A pipe-mode file (perf record -o -): the attributes and the tracing data come as records
 // (HEADER_ATTR, HEADER_TRACING_DATA, the data right after its record) in the stream.
-static int read_pipe_headers(struct tep_handle *tep, uint64_t begin, uint64_t end) {
+static int read_pipe_headers(struct tep_handle *tep, uint64_t begin, uint64_t end, int *compressed) {
     int have_formats = 0;
     for (uint64_t p = begin; p < end;) {
         uint32_t type;
@@ -677,6 +677,8 @@ static int read_pipe_headers(struct tep_handle *tep, uint64_t begin, uint64_t en
             uint32_t attr_bytes = u32_at(p + 8 + 4);
             if (attr_bytes < 64 || attr_bytes > (uint32_t)size - 8) fail(p + 12, "attribute size %u in a record of %u bytes", attr_bytes, size);
             add_attr(p + 8, p + 8 + attr_bytes, ((uint64_t)size - 8 - attr_bytes) / 8);
+        } else if (type == RECORD_COMPRESSED || type == RECORD_COMPRESSED2) {
+            *compressed = 1;
         } else if (type == RECORD_HEADER_TRACING_DATA) {
             uint64_t span = record_span(p, end, type, size);
             read_tracing_data(tep, p + size, span - size);
@@ -845,13 +847,15 @@ int main(int argc, char **argv) {
     tep = tep_alloc();
     if (!tep) fail(0, "out of memory");
     tep_set_loglevel(TEP_LOG_NONE);
-    int have_formats = 0;
+    int have_formats = 0, compressed = 0;
     uint64_t attrs_offset = 16, data_offset = 16, data_size = file_size - 16;
     if (header_size == 16) {
         // Pipe mode (perf record -o -): everything is in the stream.
-        have_formats = read_pipe_headers(tep, data_offset, data_offset + data_size);
+        have_formats = read_pipe_headers(tep, data_offset, data_offset + data_size, &compressed);
     } else {
         have_formats = read_file_headers(tep, header_size, &attrs_offset, &data_offset, &data_size);
+        // perf record -z writes the COMPRESSED feature: without it, no walk of the records for them.
+        compressed = (u64_at(72 + (FEATURE_COMPRESSED / 64) * 8) >> (FEATURE_COMPRESSED % 64)) & 1;
     }
     if (attr_count == 0) fail(attrs_offset, "no event attributes");
     qsort(ids, id_count, sizeof *ids, compare_ids);
@@ -864,7 +868,7 @@ int main(int argc, char **argv) {
     if (!have_formats)
         fail(72, "no tracing-data section, so no tracepoint formats (record tracepoints with perf record -e kmem:...)");
     // No plugins: perf script renders with the print formats alone (sched_switch as prev_comm=...).
-    expand_compressed(&data_offset, &data_size);
+    if (compressed) expand_compressed(&data_offset, &data_size);
 
     // Records in perf's order (ordered events, above), read once: each is delivered while the
     // round around it is still in the cache.
@@ -878,7 +882,9 @@ int main(int argc, char **argv) {
         uint32_t type;
         uint16_t size;
         record_header(p, data_offset + data_size, &type, &size);
-        if (type == RECORD_COMPRESSED || type == RECORD_COMPRESSED2) fail(p, "a compressed record inside compressed records");
+        if (type == RECORD_COMPRESSED || type == RECORD_COMPRESSED2)
+            fail(p, compressed ? "a compressed record inside compressed records"
+                               : "a compressed record in a file whose header has no COMPRESSED feature (perf record -z writes one)");
         if (type == RECORD_FINISHED_ROUND) {
             finish_round();
         } else if (type == RECORD_SAMPLE || type == RECORD_LOST || type == RECORD_COMM || type == RECORD_FORK) {
