@@ -178,68 +178,13 @@ uint32_t pz_string(const char *text, size_t length) {
     return string_count;
 }
 
-// MARK: OTHER frames
-
-static char *known_list;  // the names, each ended by a comma
-static int known_set;
-
-void pz_set_known_events(const char *names) {
-    size_t n = strlen(names);
-    known_list = malloc(n + 2);
-    if (!known_list) out_of_memory();
-    memcpy(known_list, names, n);
-    known_list[n] = ',';
-    known_list[n + 1] = 0;
-    known_set = 1;
-}
-
-static int is_known(const char *name) {
-    size_t n = strlen(name);
-    for (const char *p = known_list; *p;) {
-        const char *comma = strchr(p, ',');
-        if (!comma) break;
-        if ((size_t)(comma - p) == n && memcmp(p, name, n) == 0) return 1;
-        p = comma + 1;
-    }
-    return 0;
-}
-
-// Per event id: 0 undecided, 1 known (rendered by the caller), else the name's string id + 2.
-static uint32_t other_by_id[65536];
-
-int pz_other_event(struct tep_event *event, int with_system) {
-    if (!known_set || !event->name || event->id < 0 || event->id >= 65536) return 0;
-    uint32_t *slot = &other_by_id[event->id];
-    if (*slot == 0) {
-        // A sched event with a plugin handler is rendered all the same: plugin_sched_switch's
-        // handlers of sched_wakeup and sched_wakeup_new register the comms they print, which
-        // later records of that task are named by (kmem's, of kmalloc and the like, do not).
-        int registers_comms = event->handler && event->system && strcmp(event->system, "sched") == 0;
-        if (is_known(event->name) || registers_comms) {
-            *slot = 1;
-        } else {
-            size_t system = with_system ? strlen(event->system ? event->system : "?") + 1 : 0;
-            size_t length = system + strlen(event->name);
-            char *printed = malloc(length + 1);
-            if (!printed) out_of_memory();
-            if (with_system) snprintf(printed, length + 1, "%s:%s", event->system ? event->system : "?", event->name);
-            else memcpy(printed, event->name, length + 1);
-            *slot = pz_string(printed, length) + 2;
-            free(printed);
-        }
-    }
-    if (*slot == 1) return 0;
-    struct pz_frame_other frame = {.frame = PZ_FRAME_OTHER, .name = *slot - 2};
-    out_bytes(&frame, sizeof frame);
-    return 1;
-}
-
 // MARK: EVENT frames
 
 // What an event id is to the fast path, decided at its first record.
 struct event_fields {
     int kind;  // -1 unknown yet, 0 none, else a pz_stream_event
     struct tep_format_field *pfn, *order, *migratetype, *gfp, *address, *ip, *error_code;
+    uint32_t other;  // pz_other_event: 0 undecided, 1 rendered by the caller, else the name's string id + 2
 };
 #define MAX_IDS 65536
 static struct event_fields fields_by_id[MAX_IDS];
@@ -276,6 +221,60 @@ static struct event_fields *fields_of(struct tep_event *event) {
         if (f->address && f->ip && f->error_code) f->kind = name[11] == 'u' ? PZ_EVENT_FAULT_USER : PZ_EVENT_FAULT_KERNEL;
     }
     return f;
+}
+
+// MARK: OTHER frames
+
+static char *known_list;  // the names, each ended by a comma
+static int known_set;
+
+void pz_set_known_events(const char *names) {
+    size_t n = strlen(names);
+    known_list = malloc(n + 2);
+    if (!known_list) out_of_memory();
+    memcpy(known_list, names, n);
+    known_list[n] = ',';
+    known_list[n + 1] = 0;
+    known_set = 1;
+}
+
+static int is_known(const char *name) {
+    size_t n = strlen(name);
+    for (const char *p = known_list; *p;) {
+        const char *comma = strchr(p, ',');
+        if (!comma) break;
+        if ((size_t)(comma - p) == n && memcmp(p, name, n) == 0) return 1;
+        p = comma + 1;
+    }
+    return 0;
+}
+
+int pz_other_event(struct tep_event *event, int with_system) {
+    struct event_fields *f = known_set && event->name ? fields_of(event) : NULL;
+    if (!f) return 0;
+    uint32_t *slot = &f->other;
+    if (*slot == 0) {
+        // A sched event with a plugin handler is rendered all the same: plugin_sched_switch's
+        // handlers of sched_wakeup and sched_wakeup_new register the comms they print, which
+        // later records of that task are named by (kmem's, of kmalloc and the like, do not).
+        int registers_comms = event->handler && event->system && strcmp(event->system, "sched") == 0;
+        if (is_known(event->name) || registers_comms) {
+            *slot = 1;
+        } else {
+            size_t system = with_system ? strlen(event->system ? event->system : "?") + 1 : 0;
+            size_t length = system + strlen(event->name);
+            char *printed = malloc(length + 1);
+            if (!printed) out_of_memory();
+            if (with_system) snprintf(printed, length + 1, "%s:%s", event->system ? event->system : "?", event->name);
+            else memcpy(printed, event->name, length + 1);
+            *slot = pz_string(printed, length) + 2;
+            free(printed);
+        }
+    }
+    if (*slot == 1) return 0;
+    struct pz_frame_other frame = {.frame = PZ_FRAME_OTHER, .name = *slot - 2};
+    out_bytes(&frame, sizeof frame);
+    return 1;
 }
 
 // A numeric field, zero-extended (as tep_read_number_field gives it): read in place when the

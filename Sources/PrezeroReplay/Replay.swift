@@ -40,7 +40,7 @@ package enum Replay {
         } else {
             switch engine.switchChains.scope {
             case .none: trace.idleSource = .noSchedSwitch
-            case .everyTask, .everyTaskNeverIdle: trace.idleSource = .neverIdle
+            case .everyTask, .everyTaskNeverIdle: trace.idleSource = .neverIdle  // everyTask: a switch out of idle set idleTraced
             case .everyTaskNoIdleExits: trace.idleSource = .noIdleExits
             case .someTasks: trace.idleSource = .someTasks
             }

@@ -150,11 +150,10 @@ static struct attr *attr_of_id(uint64_t id) {
     return found;
 }
 
-// A record's time, cpu, pid/tid and sample id, from a sample or a sample_id trailer.
+// A record's time, cpu and pid/tid (and a sample's raw data), from a sample or a sample_id trailer.
 struct sample {
-    uint64_t time, id, raw_offset;
+    uint64_t time, raw_offset;
     uint32_t pid, tid, cpu, raw_size;
-    int has_time;
 };
 
 // Reads a PERF_RECORD_SAMPLE body at [offset, end) laid out by sample_type (never READ: refused).
@@ -162,12 +161,12 @@ static int parse_sample(uint64_t offset, uint64_t end, uint64_t type, struct sam
     memset(s, 0, sizeof *s);
     uint64_t p = offset;
 #define NEED(n) do { if ((n) > end - p || p > end) return 0; } while (0)
-    if (type & SAMPLE_IDENTIFIER) { NEED(8); s->id = u64_at(p); p += 8; }
+    if (type & SAMPLE_IDENTIFIER) { NEED(8); p += 8; }
     if (type & SAMPLE_IP) { NEED(8); p += 8; }
     if (type & SAMPLE_TID) { NEED(8); s->pid = u32_at(p); s->tid = u32_at(p + 4); p += 8; }
-    if (type & SAMPLE_TIME) { NEED(8); s->time = u64_at(p); s->has_time = 1; p += 8; }
+    if (type & SAMPLE_TIME) { NEED(8); s->time = u64_at(p); p += 8; }
     if (type & SAMPLE_ADDR) { NEED(8); p += 8; }
-    if (type & SAMPLE_ID) { NEED(8); s->id = u64_at(p); p += 8; }
+    if (type & SAMPLE_ID) { NEED(8); p += 8; }
     if (type & SAMPLE_STREAM_ID) { NEED(8); p += 8; }
     if (type & SAMPLE_CPU) { NEED(8); s->cpu = u32_at(p); p += 8; }
     if (type & SAMPLE_PERIOD) { NEED(8); p += 8; }
@@ -195,7 +194,7 @@ static int parse_sample_of(const struct attr *a, uint64_t offset, uint64_t end, 
     const uint8_t *body = file + offset;
     memset(s, 0, sizeof *s);
     if (a->tid_at != NO_FIELD) memcpy(&s->pid, body + a->tid_at, 4), memcpy(&s->tid, body + a->tid_at + 4, 4);
-    if (a->time_at != NO_FIELD) memcpy(&s->time, body + a->time_at, 8), s->has_time = 1;
+    if (a->time_at != NO_FIELD) memcpy(&s->time, body + a->time_at, 8);
     if (a->cpu_at != NO_FIELD) memcpy(&s->cpu, body + a->cpu_at, 4);
     if (a->raw_at != NO_FIELD) {
         memcpy(&s->raw_size, body + a->raw_at, 4);
@@ -219,11 +218,10 @@ static void parse_trailer(uint64_t end, uint64_t body, uint64_t type, struct sam
     if (end < body || end - body < size) return;
     uint64_t p = end - size;
     if (type & SAMPLE_TID) { s->pid = u32_at(p); s->tid = u32_at(p + 4); p += 8; }
-    if (type & SAMPLE_TIME) { s->time = u64_at(p); s->has_time = 1; p += 8; }
-    if (type & SAMPLE_ID) { s->id = u64_at(p); p += 8; }
+    if (type & SAMPLE_TIME) { s->time = u64_at(p); p += 8; }
+    if (type & SAMPLE_ID) p += 8;
     if (type & SAMPLE_STREAM_ID) p += 8;
-    if (type & SAMPLE_CPU) { s->cpu = u32_at(p); p += 8; }
-    if (type & SAMPLE_IDENTIFIER) s->id = u64_at(p);
+    if (type & SAMPLE_CPU) s->cpu = u32_at(p);  // IDENTIFIER last: trailer_attr reads it
 }
 
 // Comms by tid, as perf's thread map learns them from COMM and FORK records (open addressing).

@@ -123,6 +123,9 @@ package enum Sensitivity {
         var needsHotSetModel = false
         /// The total CPU of a run at `value` of the input (for re-priced inputs).
         var reprice: (@Sendable (RunMetrics, MachineProfile, Double) -> Double)?
+        /// Why the baseline's run, once replayed, shows the capture gave the input after all
+        /// (not varied then); nil when it did not.
+        var givenByCapture: (@Sendable (RunResult) -> String?)?
     }
 
     struct Ends: Sendable {
@@ -175,7 +178,9 @@ package enum Sensitivity {
                     source: "how much of each CPU was idle for a scrubber is not in the capture (no sched_switch, as perf kmem record takes none; or switches that do not give it: the report's idle paragraph, trace.idle_source), 0 to 1 (--idle-fraction sets the nominal)"))
             },
             replay: { o, fraction in o.idleFraction = fraction },
-            replayOnlyPools: true),
+            replayOnlyPools: true,
+            // A capture without metadata whose switches gave idle time, known only once replayed.
+            givenByCapture: Sensitivity.idleFromSwitches),
         clearCost("cached clear cost", key: "clear_cached_page_ns", \.clearCached, spent: \.cachedClearCPUNs, driver: CPUCachedDriver.name),
         clearCost(
             "non-temporal clear cost", key: "clear_non_temporal_page_ns", \.clearNonTemporal, spent: \.nonTemporalClearCPUNs,
@@ -343,8 +348,7 @@ package enum Sensitivity {
             var notVaried: [String] = []
             var points: [(Double, Double, Double)] = []  // lines, policy total, baseline total
             for input in inputs {
-                // Known only once replayed: a capture without metadata whose switches give its idle time.
-                if input.key == "idle fraction", let reason = Self.idleFromSwitches(base) {
+                if let reason = input.givenByCapture?(base) {
                     notVaried.append("\(input.key): \(reason)")
                     continue
                 }
@@ -394,7 +398,7 @@ package enum Sensitivity {
 
     /// Why the idle fraction is no uncertain input of `base`'s trace once replayed, nil when it is:
     /// its switches gave idle time from its first 1 % on, or showed no CPU idle as the fraction took.
-    static func idleFromSwitches(_ base: RunResult) -> String? {
+    @Sendable static func idleFromSwitches(_ base: RunResult) -> String? {
         let m = base.metrics
         switch base.trace.idleSource {
         case .schedSwitch? where m.idleUntracedNs <= 0.01 * m.spanNs:

@@ -28,6 +28,8 @@ struct HelperStreamDecoder {
     private var comms: [SymbolID?] = [nil]
     /// Per string id: what it sets as gfp_flags text, once it has served as that.
     private var gfpFields: [(flags: EventFlags, b: UInt64, c: UInt64)?] = [nil]
+    /// Per string id: the unknown event it names, once an OTHER frame has named it.
+    private var unknownEventIDs: [SymbolID?] = [nil]
 
     init(fileName: String, layout: TextFormat) {
         text = TextTraceDecoder(fileName: fileName)
@@ -135,7 +137,9 @@ struct HelperStreamDecoder {
         case PZ_FRAME_OTHER.rawValue:
             let id = Int(bytes.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self))
             guard id > 0, id < strings.count else { throw streamError("a record names event string \(id), not defined") }
-            strings[id].withUnsafeBytes { text.countUnknownEvent(named: $0, layout: layout) }
+            let event = unknownEventIDs[id] ?? strings[id].withUnsafeBytes { text.parser.unknownEventID($0) }
+            unknownEventIDs[id] = event
+            text.countUnknownEvent(event, layout: layout)
         default:  // STRING
             let id = Int(bytes.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self))
             let length = Int(bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self))
@@ -143,6 +147,7 @@ struct HelperStreamDecoder {
             strings.append(Array(UnsafeRawBufferPointer(rebasing: bytes[(offset + Self.stringHeader)..<(offset + Self.stringHeader + length)])))
             comms.append(nil)
             gfpFields.append(nil)
+            unknownEventIDs.append(nil)
         }
     }
 

@@ -193,11 +193,14 @@ public struct TextLineParser {
         knownEventCounts[known.rawValue] += 1
     }
 
-    /// Counts an event line of the unknown event `name` in `layout` that was read elsewhere (a
-    /// binary-trace helper's OTHER frame), as `parse` counts such a line.
-    mutating func countUnknown(named name: UnsafeRawBufferPointer, layout: TextFormat) {
+    /// The id `parse` counts the lines of the unknown event `name` under.
+    mutating func unknownEventID(_ name: UnsafeRawBufferPointer) -> SymbolID { unknownNames.intern(name) }
+
+    /// Counts an event line of the unknown event `id` (`unknownEventID`) in `layout` that was read
+    /// elsewhere (a binary-trace helper's OTHER frame), as `parse` counts such a line.
+    mutating func countUnknown(_ id: SymbolID, layout: TextFormat) {
         noteLayout(layout)
-        unknownEventCounts[unknownNames.intern(name), default: 0] += 1
+        unknownEventCounts[id, default: 0] += 1
     }
 
     /// An event line in `layout`: the first sets `format`, the others in another layout are mixed.

@@ -92,12 +92,12 @@ public struct TextTraceDecoder: LineDecoder {
 }
 
 extension TextTraceDecoder {
-    /// Counts a record of the event `name`, which prezero does not read (a helper's OTHER frame):
-    /// one event line in `layout`, as the line of an unknown event is counted.
-    mutating func countUnknownEvent(named name: UnsafeRawBufferPointer, layout: TextFormat) {
+    /// Counts a record of the unknown event `id` (`TextLineParser.unknownEventID`), which prezero
+    /// does not read (a helper's OTHER frame): one event line in `layout`, as its line is counted.
+    mutating func countUnknownEvent(_ id: SymbolID, layout: TextFormat) {
         diagnostics.lines += 1
         eventLines += 1
-        parser.countUnknown(named: name, layout: layout)
+        parser.countUnknown(id, layout: layout)
     }
 
     /// Counts and passes on `event`, which a binary-trace helper decoded from the numeric fields

@@ -49,8 +49,8 @@ public struct SwitchChains: Sendable {
 
     /// At most 1 in `unchainedTolerance` switches may fail to chain in a capture of every task
     /// (lost events, the capture's first moments): the bundled captures and the bench's have 0 to
-    /// 7 of 20 to 29,384 (python-sort), a perf record -a fixture 3 of 424; captures of one task
-    /// 1 of 12 and 31 of 88 (Tests/PrezeroTraceTests/Fixtures, /tmp captures in docs/model.md).
+    /// 22 of 20 to 29,384, a perf record -a fixture 3 of 424; the fixture of one task's capture
+    /// 1 of 12, none chained (Tests/PrezeroTraceTests/Fixtures; docs/model.md).
     public static let unchainedTolerance: UInt64 = 20
 
     public var scope: Scope {
