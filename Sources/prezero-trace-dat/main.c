@@ -1,5 +1,5 @@
-// prezero-trace-dat FILE: writes every record of trace-cmd's trace.dat FILE to prezero as the
-// frames of trace_stream.h, using libtracecmd and libtraceevent: page and fault records as EVENT
+// prezero-trace-dat FILE: writes every record of trace-cmd's trace.dat FILE (its top buffer and
+// every instance buffer, merged by time) to prezero as the frames of trace_stream.h, using libtracecmd and libtraceevent: page and fault records as EVENT
 // frames from their numeric fields, a record of an event prezero does not read as an OTHER frame
 // (with --known-events), every other record as a line of `trace-cmd report -t` text for
 // prezero's text parser.
@@ -82,18 +82,41 @@ int main(int argc, char **argv) {
     struct trace_seq info;
     trace_seq_init(&info);
 
-    // The next record of every CPU; the earliest goes first (tracecmd_iterate_events' order).
-    struct tep_record **next = calloc((size_t)cpus + 1, sizeof *next);
+    // The top buffer and every instance buffer (`trace-cmd record -B NAME`), as `trace-cmd
+    // report` reads them: the instances share the top's event formats and comms.
+    int instances = tracecmd_buffer_instances(handle);
+    if (instances < 0) instances = 0;
+    struct tracecmd_input **handles = calloc((size_t)instances + 1, sizeof *handles);
+    if (!handles) return 2;
+    int handle_count = 0;
+    handles[handle_count++] = handle;
+    for (int i = 0; i < instances; i++) {
+        struct tracecmd_input *instance = tracecmd_buffer_instance_handle(handle, i);
+        if (!instance) {
+            const char *name = tracecmd_buffer_instance_name(handle, i);
+            fprintf(stderr, "libtracecmd cannot read its buffer instance %s\n", name ? name : "(unnamed)");
+            return 2;
+        }
+        handles[handle_count++] = instance;
+    }
+
+    // The next record of every CPU of every buffer; the earliest goes first, the top buffer's and
+    // the lower CPU's on a tie (tracecmd_iterate_events_multi's order). A buffer of fewer CPUs
+    // has no first record past them.
+    size_t streams = (size_t)handle_count * (size_t)cpus;
+    struct tep_record **next = calloc(streams + 1, sizeof *next);
     if (!next) return 2;
-    for (int c = 0; c < cpus; c++) next[c] = tracecmd_read_cpu_first(handle, c);
+    for (size_t k = 0; k < streams; k++) next[k] = tracecmd_read_cpu_first(handles[k / (size_t)cpus], (int)(k % (size_t)cpus));
     // No progress on fd 3: a record's offset (in a version 7 file's decompressed sections) does not
     // say how much of the file is done, and libtracecmd does not say it otherwise.
     for (;;) {
-        int cpu = -1;
-        for (int c = 0; c < cpus; c++)
-            if (next[c] && (cpu < 0 || next[c]->ts < next[cpu]->ts)) cpu = c;
-        if (cpu < 0) break;
-        struct tep_record *record = next[cpu];
+        long stream = -1;
+        for (size_t k = 0; k < streams; k++)
+            if (next[k] && (stream < 0 || next[k]->ts < next[stream]->ts)) stream = (long)k;
+        if (stream < 0) break;
+        struct tracecmd_input *source = handles[(size_t)stream / (size_t)cpus];
+        const int cpu = (int)((size_t)stream % (size_t)cpus);
+        struct tep_record *record = next[stream];
         if (record->missed_events != 0) {
             pz_line_str("CPU:");
             pz_line_dec(record->cpu);
@@ -108,7 +131,7 @@ int main(int argc, char **argv) {
         struct tep_event *event = event_of(tep, record);
         if (event && pz_other_event(event, 0)) {
             tracecmd_free_record(record);
-            next[cpu] = tracecmd_read_data(handle, cpu);
+            next[stream] = tracecmd_read_data(source, cpu);
             continue;
         }
         int pid = tep_data_pid(tep, record);
@@ -138,11 +161,12 @@ int main(int argc, char **argv) {
             pz_end_line();
         }
         tracecmd_free_record(record);
-        next[cpu] = tracecmd_read_data(handle, cpu);
+        next[stream] = tracecmd_read_data(source, cpu);
     }
     trace_seq_destroy(&info);
     free(next);
-    tracecmd_close(handle);
+    for (int i = handle_count - 1; i >= 0; i--) tracecmd_close(handles[i]);
+    free(handles);
     if (pz_out_flush() != 0) {
         fprintf(stderr, "write error: %s\n", strerror(errno));
         return 3;

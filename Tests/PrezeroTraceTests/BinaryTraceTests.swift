@@ -40,7 +40,9 @@ struct TraceDatTests {
         return (resolved, summary)
     }
 
-    @Test(arguments: ["trace-cmd-record", "trace-cmd-dropped", "trace-cmd-wakeup"])
+    /// Also `trace-cmd extract -B pz` of an instance buffer `pz` (kmem and fault events) beside
+    /// the top buffer (sched events), whose report text puts `pz: ` before each of its lines.
+    @Test(arguments: ["trace-cmd-record", "trace-cmd-dropped", "trace-cmd-wakeup", "trace-cmd-instance"])
     func eventsEqualTheReportText(_ name: String) throws {
         let (binary, binarySummary) = try Self.read(Paths.fixture(name + ".trace.dat.zst"))
         let (text, textSummary) = try Self.read(Paths.fixture(name + ".report-t.txt.zst"))
@@ -54,6 +56,21 @@ struct TraceDatTests {
         #expect(textSummary.diagnostics.malformedLines == 0)
         #expect(binarySummary.diagnostics.lostRecords == textSummary.diagnostics.lostRecords)
         #expect(binarySummary.formatName == "trace.dat")
+    }
+
+    /// Every buffer is read, the instance's as the top's: `trace-cmd report` of the fixture has
+    /// 1,040 lines of buffer `pz` (406 page faults, 387 allocations, 247 frees) and 55 of the
+    /// top (40 switches, 5 forks, 5 execs, 5 exits); before, the trace.dat gave only the top's.
+    /// The text's comms are the tasks', without the buffer's name.
+    @Test func instanceBuffersAreRead() throws {
+        let (binary, summary) = try Self.read(Paths.fixture("trace-cmd-instance.trace.dat.zst"))
+        #expect(summary.eventNameCounts == [
+            "exceptions:page_fault_user": 406, "kmem:mm_page_alloc": 387, "kmem:mm_page_free": 247,
+            "sched:sched_switch": 40, "sched:sched_process_fork": 5, "sched:sched_process_exec": 5, "sched:sched_process_exit": 5,
+        ])
+        let (text, _) = try Self.read(Paths.fixture("trace-cmd-instance.report-t.txt.zst"))
+        #expect(!text.contains { $0.comm.hasPrefix("pz:") || $0.comm.hasPrefix(" ") })
+        #expect(Set(binary.map(\.comm)) == Set(text.map(\.comm)))
     }
 
     /// The dropped-events capture has a lost record per CPU, count unknown, as the text says.

@@ -231,6 +231,30 @@ struct LineVariantTests {
         let traceCmd = parseLine("CPU:0 [77 EVENTS DROPPED]", parser: &parser)
         #expect(traceCmd.0 == .lost)
         #expect(traceCmd.1.lostCount == 77)
+        // An instance buffer's, after its name (trace-read.c prints the name, then the drop).
+        let instance = parseLine("pz: CPU:1 [5 EVENTS DROPPED]", parser: &parser)
+        #expect(instance.0 == .lost)
+        #expect(instance.1.lostCount == 5)
+        #expect(instance.1.cpu == 1)
+    }
+
+    /// `trace-cmd report` of a file with instance buffers (or of several files) puts the buffer's
+    /// name, right-aligned, and `: ` before each of its lines, then the comm in 16 columns
+    /// (trace-read.c `print_handle_file`); the top buffer's lines get spaces. The comm is the
+    /// task's, colons of its own kept.
+    @Test(arguments: [
+        ("pz:             bash-32765 [000] 80821.085826916: page_fault_user:      address=0x560164e74410 ip=0x5601432b23d2 error_code=0x7", "bash"),
+        ("pz:      kworker/1:0-7062  [001] 80821.085824888: page_fault_user:      address=0x560164e74410 ip=0x5601432b23d2 error_code=0x7", "kworker/1:0"),
+        ("    kworker/1:0-7062  [001] 80821.085824888: page_fault_user:      address=0x560164e74410 ip=0x5601432b23d2 error_code=0x7", "kworker/1:0"),
+        ("trace.dat:        CPU 0/KVM-7062  [001] 80821.085824888: page_fault_user:      address=0x560164e74410 ip=0x5601432b23d2 error_code=0x7", "CPU 0/KVM"),
+        ("          a: b-7062  [001] 80821.085824888: page_fault_user:      address=0x560164e74410 ip=0x5601432b23d2 error_code=0x7", "a: b"),
+    ])
+    func bufferNamesAreNotComms(_ line: String, _ comm: String) {
+        var parser = TextLineParser()
+        let (outcome, event) = parseLine(line, parser: &parser)
+        #expect(outcome == .event)
+        #expect(parser.symbols.name(event.comm) == comm)
+        #expect(event.pid == 7062 || event.pid == 32765)
     }
 
     @Test(arguments: [

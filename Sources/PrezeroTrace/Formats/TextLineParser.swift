@@ -75,6 +75,7 @@ public struct TextLineParser {
 
         // The cpu column: the first " [digits]" followed by a space.
         guard let (cpuOpen, cpuClose, cpu) = findCPUColumn(line, from: first) else {
+            if let lost = Self.lostAfterBufferName(line, first) { return parseFtraceLost(line, lost, &event) }
             return .malformed(reason: "no ' [CPU] ' column")
         }
 
@@ -123,6 +124,8 @@ public struct TextLineParser {
         } else {
             return .malformed(reason: "pid not separated from comm by '-' or a space")
         }
+        var commStart = line.skipSpaces(from: first)
+        if lineFormat == .ftrace { commStart = Self.afterBufferName(line, commStart, commEnd) }
 
         // Right of the cpu column: optional ftrace flags, the timestamp, the event name.
         var i = line.skipSpaces(from: cpuClose + 1)
@@ -177,7 +180,7 @@ public struct TextLineParser {
         guard pidValue <= UInt64(Int32.max) else { return .malformed(reason: "pid out of range") }
         event = TraceEvent(
             kind: known.kind, cpu: cpu, pid: Int32(pidValue),
-            comm: symbols.intern(line.raw(line.skipSpaces(from: first), commEnd)),
+            comm: symbols.intern(line.raw(commStart, commEnd)),
             timestampNs: timestamp)
         let fieldsStart = line.skipSpaces(from: nameEnd + 1)
         let outcome = parseFields(known, line, fieldsStart, &event)
@@ -220,6 +223,27 @@ public struct TextLineParser {
         guard let base = text.baseAddress, text.count > 0 else { return ([], 0, 0) }
         parseGFP(ByteLine(base: base.assumingMemoryBound(to: UInt8.self), count: text.count), 0, text.count, &event)
         return (event.flags, event.b, event.c)
+    }
+
+    /// Where the comm of an ftrace line starts when `trace-cmd report` put a buffer's name before
+    /// it: with instance buffers (`record -B NAME`) or several input files it prints `NAME: `
+    /// (trace-read.c `print_handle_file`) and then the comm in 16 columns, right-aligned; a
+    /// kernel comm is at most 15 bytes, so a comm never starts with such a token. `start`
+    /// otherwise.
+    static func afterBufferName(_ line: ByteLine, _ start: Int, _ commEnd: Int) -> Int {
+        let tokenEnd = line.skipNonSpaces(from: start)
+        guard tokenEnd > start + 1, tokenEnd < commEnd, line[tokenEnd - 1] == UInt8(ascii: ":"), line[tokenEnd] == 0x20 else { return start }
+        let field = tokenEnd + 1
+        guard commEnd - field == 16 else { return start }
+        return line.skipSpaces(from: field)
+    }
+
+    /// `NAME: CPU:N [...]`: a buffer's lost events in `trace-cmd report` (`afterBufferName`).
+    static func lostAfterBufferName(_ line: ByteLine, _ first: Int) -> Int? {
+        let tokenEnd = line.skipNonSpaces(from: first)
+        guard tokenEnd > first + 1, tokenEnd < line.count, line[tokenEnd - 1] == UInt8(ascii: ":") else { return nil }
+        let next = line.skipSpaces(from: tokenEnd)
+        return line.matches("CPU:", at: next) ? next : nil
     }
 
     /// Finds ` [NNN] ` scanning from `from`; returns the '[' index, the ']' index and the cpu.
