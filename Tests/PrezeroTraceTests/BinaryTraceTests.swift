@@ -73,6 +73,24 @@ struct TraceDatTests {
         #expect(Set(binary.map(\.comm)) == Set(text.map(\.comm)))
     }
 
+    /// `trace-cmd report -t -l --ts-diff` of the instance fixture (the latency format: comm in
+    /// 8 columns, truncated, the cpu right before the irq flags, no brackets; then each record's
+    /// `(+NS)` since the one before) gives the trace.dat's events, comms cut to 8 characters.
+    @Test func latencyFormatAndTimeDiffsAreRead() throws {
+        let (binary, _) = try Self.read(Paths.fixture("trace-cmd-instance.trace.dat.zst"))
+        let (text, summary) = try Self.read(Paths.fixture("trace-cmd-instance.report-t-l-ts-diff.txt.zst"))
+        #expect(summary.diagnostics.malformedLines == 0)
+        #expect(text.count == binary.count)
+        let truncated = binary.map { resolved -> Resolved in
+            var copy = resolved
+            copy.comm = String(resolved.comm.prefix(8))
+            return copy
+        }
+        if let first = truncated.indices.first(where: { $0 < text.count && truncated[$0] != text[$0] }) {
+            Issue.record("event \(first) differs:\n  trace.dat \(truncated[first])\n  text      \(text[first])")
+        }
+    }
+
     /// The dropped-events capture has a lost record per CPU, count unknown, as the text says.
     @Test func droppedEventsAreLostRecords() throws {
         let (events, summary) = try Self.read(Paths.fixture("trace-cmd-dropped.trace.dat.zst"))

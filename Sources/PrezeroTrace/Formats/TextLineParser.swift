@@ -74,11 +74,26 @@ public struct TextLineParser {
         if lead == UInt8(ascii: "v") && line.matches("version =", at: first) { return .ignored }  // trace-cmd report
 
         // The cpu column: the first " [digits]" followed by a space.
-        guard let (cpuOpen, cpuClose, cpu) = findCPUColumn(line, from: first) else {
-            if let lost = Self.lostAfterBufferName(line, first) { return parseFtraceLost(line, lost, &event) }
-            return .malformed(reason: "no ' [CPU] ' column")
+        if let column = findCPUColumn(line, from: first) {
+            let outcome = parseRecord(line, first, column, commWidth: 16, into: &event)
+            // A latency-format line's first " [digits] " may be in its fields (sched_switch's
+            // `[prio]`): read it again by its latency column, if one comes before.
+            if case .malformed = outcome, let latency = Self.findLatencyCPU(line, from: first), latency.0 < column.0 {
+                return parseRecord(line, first, latency, commWidth: 8, into: &event)
+            }
+            return outcome
         }
+        if let latency = Self.findLatencyCPU(line, from: first) { return parseRecord(line, first, latency, commWidth: 8, into: &event) }
+        if let lost = Self.lostAfterBufferName(line, first) { return parseFtraceLost(line, lost, &event) }
+        return .malformed(reason: "no ' [CPU] ' column")
+    }
 
+    /// A record line whose cpu column is `column` (the '[' and ']' indexes and the cpu, or the
+    /// first and last digit of a latency-format cpu); `commWidth`: the columns the comm is
+    /// right-aligned in (16, or 8 in the latency format).
+    @inline(__always)
+    mutating func parseRecord(_ line: ByteLine, _ first: Int, _ column: (Int, Int, UInt32), commWidth: Int, into event: inout TraceEvent) -> LineOutcome {
+        let (cpuOpen, cpuClose, cpu) = column
         // Left of the cpu column: comm and pid (and optional tid or tgid).
         var leftEnd = cpuOpen
         while leftEnd > first && line[leftEnd - 1] == 0x20 { leftEnd -= 1 }
@@ -125,7 +140,7 @@ public struct TextLineParser {
             return .malformed(reason: "pid not separated from comm by '-' or a space")
         }
         var commStart = line.skipSpaces(from: first)
-        if lineFormat == .ftrace { commStart = Self.afterBufferName(line, commStart, commEnd) }
+        if lineFormat == .ftrace { commStart = Self.afterBufferName(line, commStart, commEnd, width: commWidth) }
 
         // Right of the cpu column: optional ftrace flags, the timestamp, the event name.
         var i = line.skipSpaces(from: cpuClose + 1)
@@ -148,6 +163,10 @@ public struct TextLineParser {
         }
 
         i = line.skipSpaces(from: tokenEnd)
+        if i + 1 < line.count && line[i] == UInt8(ascii: "(") && line[i + 1] == UInt8(ascii: "+") {
+            // trace-cmd report --ts-diff: `(+NANOSECONDS)` since the record before.
+            i = line.skipSpaces(from: line.skipNonSpaces(from: i))
+        }
         // Event name: up to a ':' that ends the token.
         let nameStart = i
         var nameEnd = -1
@@ -227,14 +246,14 @@ public struct TextLineParser {
 
     /// Where the comm of an ftrace line starts when `trace-cmd report` put a buffer's name before
     /// it: with instance buffers (`record -B NAME`) or several input files it prints `NAME: `
-    /// (trace-read.c `print_handle_file`) and then the comm in 16 columns, right-aligned; a
-    /// kernel comm is at most 15 bytes, so a comm never starts with such a token. `start`
-    /// otherwise.
-    static func afterBufferName(_ line: ByteLine, _ start: Int, _ commEnd: Int) -> Int {
+    /// (trace-read.c `print_handle_file`) and then the comm right-aligned in `width` columns (16,
+    /// or 8 truncated with `-l`); a kernel comm is at most 15 bytes, so a comm never starts with
+    /// such a token. `start` otherwise.
+    static func afterBufferName(_ line: ByteLine, _ start: Int, _ commEnd: Int, width: Int) -> Int {
         let tokenEnd = line.skipNonSpaces(from: start)
         guard tokenEnd > start + 1, tokenEnd < commEnd, line[tokenEnd - 1] == UInt8(ascii: ":"), line[tokenEnd] == 0x20 else { return start }
         let field = tokenEnd + 1
-        guard commEnd - field == 16 else { return start }
+        guard commEnd - field == width else { return start }
         return line.skipSpaces(from: field)
     }
 
@@ -260,6 +279,30 @@ public struct TextLineParser {
                 let cpu = ParseNumber.decimal(line, open + 1, close), cpu <= UInt64(UInt32.max)
             else { continue }
             return (open, close, UInt32(cpu))
+        }
+        return nil
+    }
+
+    /// `trace-cmd report -l` (latency format, trace-read.c `trace_show_data`): `%8.8s-%-5d %3d`
+    /// comm, pid and cpu, the irq flags right after the cpu (`1d....`), then the time: finds the
+    /// cpu as ` DIGITS` followed by flags, a space and `SECONDS.FRACTION:`. Returns the cpu's
+    /// first and last index (as `findCPUColumn` returns its brackets) and the cpu. Read only when
+    /// a line has no ` [NNN] ` column.
+    static func findLatencyCPU(_ line: ByteLine, from: Int) -> (Int, Int, UInt32)? {
+        var i = from + 1
+        while i < line.count {
+            defer { i += 1 }
+            guard line[i - 1] == 0x20, ParseNumber.isDigit(line[i]) else { continue }
+            var digitsEnd = i
+            while digitsEnd < line.count && ParseNumber.isDigit(line[digitsEnd]) { digitsEnd += 1 }
+            let flagsEnd = line.skipNonSpaces(from: digitsEnd)
+            guard flagsEnd > digitsEnd, flagsEnd < line.count, line[flagsEnd - 1] != UInt8(ascii: ":") else { continue }
+            let time = line.skipSpaces(from: flagsEnd)
+            let timeEnd = line.skipNonSpaces(from: time)
+            guard timeEnd > time + 1, line[timeEnd - 1] == UInt8(ascii: ":"), ParseNumber.timestampNs(line, time, timeEnd - 1) != nil,
+                let cpu = ParseNumber.decimal(line, i, digitsEnd), cpu <= UInt64(UInt32.max)
+            else { continue }
+            return (i, digitsEnd - 1, UInt32(cpu))
         }
         return nil
     }
