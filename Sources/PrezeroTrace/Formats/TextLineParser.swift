@@ -69,6 +69,10 @@ public struct TextLineParser {
         if first == line.count { return .ignored }
         let lead = line[first]
         if lead == UInt8(ascii: "#") { return .ignored }
+        // A sample's callchain in `perf script` (recorded with -g), a tab and an address a line;
+        // a stack trace in ftrace (options/stacktrace, the stacktrace trigger), ` => ` a frame.
+        if line[0] == 0x09 { return .ignored }
+        if lead == UInt8(ascii: "=") && line.matches("=> ", at: first) { return .ignored }
         if lead == UInt8(ascii: "c") && line.matches("cpus=", at: first) { return .ignored }  // trace-cmd report
         if lead == UInt8(ascii: "C") && line.matches("CPU:", at: first) { return parseFtraceLost(line, first, &event) }
         if lead == UInt8(ascii: "v") && line.matches("version =", at: first) { return .ignored }  // trace-cmd report
@@ -85,6 +89,10 @@ public struct TextLineParser {
         }
         if let latency = Self.findLatencyCPU(line, from: first) { return parseRecord(line, first, latency, commWidth: 8, into: &event) }
         if let lost = Self.lostAfterBufferName(line, first) { return parseFtraceLost(line, lost, &event) }
+        if ParseNumber.isDigit(lead), let type = line.find(" type: ", from: first), ParseNumber.isDigit(line[min(type + 7, line.count - 1)]) {
+            // `4423 1 81177462645696 type: 653`, or the same in hex.
+            return .malformed(reason: "ftrace's raw output (tracefs options/raw, hex or bin) prints event ids, not names and fields; capture with those options off")
+        }
         return .malformed(reason: "no ' [CPU] ' column")
     }
 
@@ -150,9 +158,13 @@ public struct TextLineParser {
             i = line.skipSpaces(from: tokenEnd)
             tokenEnd = line.skipNonSpaces(from: i)
         }
-        guard tokenEnd > i + 1, line[tokenEnd - 1] == UInt8(ascii: ":"),
-            let timestamp = ParseNumber.timestampNs(line, i, tokenEnd - 1)
-        else {
+        var timestamp: UInt64
+        if tokenEnd > i + 1, line[tokenEnd - 1] == UInt8(ascii: ":"), let stamp = ParseNumber.timestampNs(line, i, tokenEnd - 1) {
+            timestamp = stamp
+        } else if commWidth == 8, let (stamp, end) = Self.latencyTime(line, i) {
+            timestamp = stamp
+            tokenEnd = end
+        } else {
             if tokenEnd > i + 1, line[tokenEnd - 1] == UInt8(ascii: ":"), ParseNumber.decimal(line, i, tokenEnd - 1) != nil {
                 // ftrace's x86-tsc, uptime and counter clocks print a count, not seconds.
                 return .malformed(
@@ -181,6 +193,8 @@ public struct TextLineParser {
             }
         }
         if nameEnd < 0 {
+            // The record a stack trace's frames follow (kernel_stack, user_stack events).
+            if line.matches("<stack trace>", at: nameStart) || line.matches("<user stack trace>", at: nameStart) { return .ignored }
             if line.matches("PERF_RECORD_LOST", at: nameStart) {
                 return parsePerfLost(line, nameStart, timestamp, cpu, &event)
             }
@@ -299,12 +313,27 @@ public struct TextLineParser {
             guard flagsEnd > digitsEnd, flagsEnd < line.count, line[flagsEnd - 1] != UInt8(ascii: ":") else { continue }
             let time = line.skipSpaces(from: flagsEnd)
             let timeEnd = line.skipNonSpaces(from: time)
-            guard timeEnd > time + 1, line[timeEnd - 1] == UInt8(ascii: ":"), ParseNumber.timestampNs(line, time, timeEnd - 1) != nil,
-                let cpu = ParseNumber.decimal(line, i, digitsEnd), cpu <= UInt64(UInt32.max)
+            let stamped = timeEnd > time + 1 && line[timeEnd - 1] == UInt8(ascii: ":") && ParseNumber.timestampNs(line, time, timeEnd - 1) != nil
+            guard stamped || latencyTime(line, time) != nil, let cpu = ParseNumber.decimal(line, i, digitsEnd), cpu <= UInt64(UInt32.max)
             else { continue }
             return (i, digitsEnd - 1, UInt32(cpu))
         }
         return nil
+    }
+
+    /// The kernel's latency format (tracefs options/latency-format; trace_output.c
+    /// `lat_print_timestamp`): ` %4lldus%c: `, microseconds since the buffer was reset and a
+    /// mark for a long gap to the next record (`+`, `!`, `#`, ...; a space for none). Returns the
+    /// time in ns and the index after its ':'.
+    static func latencyTime(_ line: ByteLine, _ start: Int) -> (UInt64, Int)? {
+        var i = start
+        while i < line.count && ParseNumber.isDigit(line[i]) { i += 1 }
+        guard i > start, line.matches("us", at: i), let micros = ParseNumber.decimal(line, start, i) else { return nil }
+        i += 2
+        if i < line.count && line[i] != UInt8(ascii: ":") { i += 1 }  // the mark
+        guard i < line.count, line[i] == UInt8(ascii: ":") else { return nil }
+        let (ns, overflow) = micros.multipliedReportingOverflow(by: 1000)
+        return overflow ? nil : (ns, i + 1)
     }
 
     // MARK: Fields
