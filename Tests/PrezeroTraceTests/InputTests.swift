@@ -96,6 +96,32 @@ struct InputTests {
         }
     }
 
+    /// `perf script --deltatime` prints each event's time since the one before (builtin-script.c
+    /// `perf_sample__fprintf_start`: previous_time, over all events). Its times go back at about
+    /// every other event (99 and 130 of the first 256 on two real captures here), so it is an
+    /// error, not a capture squeezed into its largest gap; the same events with absolute times,
+    /// their running sum, read.
+    @Test func deltaTimesAreAnError() throws {
+        let deltas = (0..<400).map { 1 + ($0 * 7919) % 23 }  // microseconds, up and down
+        func text(_ times: [Int]) -> [UInt8] {
+            Array(times.map { String(format: "         python3  2250 [001] %6d.%06d: kmem:mm_page_alloc: page=0x1 pfn=0x%x order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE", $0 / 1_000_000, $0 % 1_000_000, 0x1000 + $0) }
+                .joined(separator: "\n").utf8) + [0x0A]
+        }
+        let delta = try writeTemporary(text(deltas))
+        #expect {
+            var sink = CollectingSink()
+            _ = try TraceReader.read(path: delta, into: &sink)
+        } throws: { error in
+            guard let e = error as? TraceError else { return false }
+            return e.code == .unrecognizedFormat && "\(e)".contains("--deltatime") && e.location.line == 256
+        }
+        var running = 0
+        let absolute = try writeTemporary(text(deltas.map { running += $0; return running }))
+        var sink = CollectingSink()
+        _ = try TraceReader.read(path: absolute, into: &sink)
+        #expect(sink.events.count == 400)
+    }
+
     @Test func overlongLineIsAnErrorNotUnboundedMemory() throws {
         var decoder = TextTraceDecoder(fileName: "long")
         decoder.maxLineBytes = 4096

@@ -276,6 +276,17 @@ struct LineVariantTests {
         #expect(parser.symbols.name(event.comm) == "bash")
     }
 
+    /// `perf script -F +period` prints the sample's period between the time and the event.
+    @Test func perfPeriodColumn() {
+        var parser = TextLineParser()
+        let (outcome, event) = parseLine(
+            "     migration/0    18 [000] 81422.693283:          1         kmem:mm_page_alloc: page=0x1 pfn=0x17f53d order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE",
+            parser: &parser)
+        #expect(outcome == .event)
+        #expect(event.kind == .pageAlloc)
+        #expect(event.pfn == 0x17f53d)
+    }
+
     /// options/raw, hex and bin print event ids, not names: an error that says so.
     @Test(arguments: ["4423 1 81177462645696 type: 653", "00001147 00000000 000049d49cf42e85 type: 653"])
     func rawOutputIsNamed(_ line: String) {

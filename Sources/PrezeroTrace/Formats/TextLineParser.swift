@@ -178,6 +178,10 @@ public struct TextLineParser {
         if i + 1 < line.count && line[i] == UInt8(ascii: "(") && line[i + 1] == UInt8(ascii: "+") {
             // trace-cmd report --ts-diff: `(+NANOSECONDS)` since the record before.
             i = line.skipSpaces(from: line.skipNonSpaces(from: i))
+        } else if i < line.count && ParseNumber.isDigit(line[i]) {
+            // perf script -F +period: the sample's period (an event name starts with a letter).
+            let end = line.skipNonSpaces(from: i)
+            if ParseNumber.decimal(line, i, end) != nil { i = line.skipSpaces(from: end) }
         }
         // Event name: up to a ':' that ends the token.
         let nameStart = i

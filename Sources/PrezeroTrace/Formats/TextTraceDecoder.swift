@@ -21,6 +21,11 @@ public struct TextTraceDecoder: LineDecoder {
 
     var splitter = LineSplitter()
     private var eventLines = 0
+    /// The first events' times: how many went back from the one before (`checkTimes`).
+    private var timesChecked = 0
+    private var timesBackwards = 0
+    private var lastTime: UInt64 = 0
+    static let timesToCheck = 4096
     private var scratch = TraceEvent(kind: .pageAlloc)
 
     public init(fileName: String) {
@@ -62,6 +67,7 @@ public struct TextTraceDecoder: LineDecoder {
         switch result {
         case .event:
             eventLines += 1
+            if timesChecked < Self.timesToCheck { try checkTimes(scratch.timestampNs) }
             sink.consume(scratch)
         case .ignored:
             diagnostics.ignoredLines += 1
@@ -92,6 +98,22 @@ public struct TextTraceDecoder: LineDecoder {
 }
 
 extension TextTraceDecoder {
+    /// perf and ftrace print events in time order (trace_pipe's CPUs interleave, now and then a
+    /// little back); `perf script --deltatime` prints each event's time since the one before,
+    /// which goes back at about every other event. Read as times, it would squeeze the capture
+    /// into its largest gap. An error once more than a quarter of the first events went back.
+    mutating func checkTimes(_ time: UInt64) throws {
+        if timesChecked > 0 && time < lastTime { timesBackwards += 1 }
+        lastTime = time
+        timesChecked += 1
+        guard timesChecked >= 256, timesBackwards * 4 > timesChecked else { return }
+        throw TraceError(
+            .unrecognizedFormat,
+            "the time goes back at \(timesBackwards) of the first \(timesChecked) events: these are not times since a fixed point "
+                + "(perf script --deltatime prints each event's time since the one before); print absolute times (perf script's default) or --reltime",
+            at: location(line: diagnostics.lines, offset: nil))
+    }
+
     /// Counts a record of the unknown event `id` (`TextLineParser.unknownEventID`), which prezero
     /// does not read (a helper's OTHER frame): one event line in `layout`, as its line is counted.
     mutating func countUnknownEvent(_ id: SymbolID, layout: TextFormat) {
