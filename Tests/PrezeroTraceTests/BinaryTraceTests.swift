@@ -415,3 +415,42 @@ struct HelperStreamTests {
         }
     }
 }
+
+/// A perf.data file's header features as metadata, where no sidecar is beside it. Oracle: `perf
+/// report --header-only` of the fixtures (perf 6.1): os release 6.18.44-fc-v1300, arch x86_64,
+/// nrcpus online 2, cpudesc AMD EPYC, total memory 24683772 kB, and the cmdline.
+@Suite("perf.data header as metadata")
+struct PerfDataHeaderTests {
+    @Test(arguments: ["perf-record", "perf-per-task", "perf-compressed"])
+    func headerFeaturesAreTheMachine(_ name: String) throws {
+        let compressed = Paths.fixture(name + ".perf.data.zst")
+        let plain = Scratch.directory + name + ".perf.data"
+        try Data(decompressedBytes(compressed)).write(to: URL(fileURLWithPath: plain))
+        for path in [plain, compressed] {
+            let loaded = try TraceMetadata.load(besideTrace: path)
+            #expect(loaded?.1 == path + " (its perf.data header)")
+            let metadata = try #require(loaded?.0)
+            #expect(metadata.kernelRelease == "6.18.44-fc-v1300")
+            #expect(metadata.machine == "x86_64")
+            #expect(metadata.cpus == 2)
+            #expect(metadata.cpuModel == "AMD EPYC")
+            #expect(metadata.memTotalKB == 24_683_772)
+            #expect(metadata.command?.prefix(2) == ["/usr/bin/perf", "record"])
+            #expect(metadata.command?.contains("-a") == (name != "perf-per-task"))
+        }
+    }
+
+    /// A pipe-mode stream has no feature sections (they come as records); a damaged table is no
+    /// metadata, not a crash.
+    @Test func pipeModeAndDamagedHeadersGiveNone() throws {
+        #expect(try TraceMetadata.load(besideTrace: Paths.fixture("perf-pipe-mode.perf.data.zst")) == nil)
+        let bytes = try decompressedBytes(Paths.fixture("perf-record.perf.data.zst"))
+        for (offset, value) in [(40, UInt8(0xFF)), (47, 0x7F)] {
+            var damaged = bytes
+            damaged[offset] = value
+            let path = Scratch.directory + "damaged-\(offset).perf.data"
+            try Data(damaged).write(to: URL(fileURLWithPath: path))
+            #expect(PerfDataHeader.metadata(path: path) == nil)
+        }
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+
+/// The machine facts a perf.data file's header carries, as metadata for a capture that has no
+/// sidecar: `perf record` writes them as header features (tools/perf/util/header.c
+/// `write_osrelease`, `write_arch`, `write_nrcpus`, `write_cpudesc`, `write_total_mem`,
+/// `write_cmdline`; `perf report --header-only` prints them). The feature sections follow the
+/// data section (tools/perf/Documentation/perf.data-file-format.txt), so a compressed file is
+/// read to its end; a pipe-mode stream (`perf record -o -`) has none.
+enum PerfDataHeader {
+    /// Header feature bits (`HEADER_OSRELEASE` ...).
+    enum Feature: Int {
+        case osRelease = 4, arch = 6, nrCPUs = 7, cpuDesc = 8, totalMem = 10, cmdline = 11
+    }
+    static let headerBytes = 104
+    /// More than any feature section prezero reads takes; a larger one is not read.
+    static let maxSectionBytes: UInt64 = 1 << 20
+    /// Of the bytes after the data section, at most this many are kept from a compressed file.
+    static let maxFeatureBytes = 64 << 20
+
+    /// The metadata of the perf.data file at `path` (plain or zstd-compressed), nil when it is not
+    /// one, is a pipe-mode stream, or its header says nothing prezero uses.
+    static func metadata(path: String) -> TraceMetadata? {
+        guard path != "-", let head = TraceInput.head(ofRegularFile: path, count: headerBytes) else { return nil }
+        if head.count == headerBytes, isFileHeader(head) {
+            guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+            defer { try? handle.close() }
+            return metadata(header: head) { offset, count in
+                guard (try? handle.seek(toOffset: offset)) != nil, let data = try? handle.read(upToCount: count) else { return nil }
+                return [UInt8](data)
+            }
+        }
+        guard head.withUnsafeBytes({ TraceInput.looksLikeZstd($0) }) else { return nil }
+        return compressedMetadata(path: path)
+    }
+
+    /// Streams a compressed file, keeping its header and what follows its data section.
+    static func compressedMetadata(path: String) -> TraceMetadata? {
+        guard let input = try? TraceInput(path: path) else { return nil }
+        var header: [UInt8] = []
+        var featuresAt: UInt64?
+        var tail: [UInt8] = []
+        var offset: UInt64 = 0
+        do {
+            try input.forEachChunk { chunk in
+                let end = offset + UInt64(chunk.count)
+                defer { offset = end }
+                if header.count < headerBytes {
+                    header += chunk.prefix(headerBytes - header.count)
+                    if header.count == headerBytes {
+                        guard isFileHeader(header), let at = featureTableOffset(header) else { throw Stop() }
+                        featuresAt = at
+                    }
+                }
+                guard let at = featuresAt, end > at else { return }
+                let from = Int(max(at, offset) - offset)
+                tail += chunk[from...].prefix(maxFeatureBytes - tail.count)
+                if tail.count >= maxFeatureBytes { throw Stop() }
+            }
+        } catch {
+            if !(error is Stop) { return nil }
+        }
+        guard let at = featuresAt else { return nil }
+        return metadata(header: header) { offset, count in
+            guard offset >= at, offset - at <= UInt64(tail.count), UInt64(count) <= UInt64(tail.count) - (offset - at) else { return nil }
+            let start = Int(offset - at)
+            return Array(tail[start..<(start + count)])
+        }
+    }
+
+    private struct Stop: Error {}
+
+    /// A file-mode header (a pipe-mode stream's is 16 bytes, with no features), this machine's
+    /// byte order.
+    static func isFileHeader(_ header: [UInt8]) -> Bool {
+        header.count >= headerBytes && Array(header.prefix(8)) == Array("PERFILE2".utf8) && u64(header, 8) == UInt64(headerBytes)
+    }
+
+    /// Where the feature sections' table starts: after the data section.
+    static func featureTableOffset(_ header: [UInt8]) -> UInt64? {
+        guard header.count >= headerBytes else { return nil }
+        // magic, size, attr_size, then the attrs, data and event_types sections (offset, size).
+        let (end, overflow) = u64(header, 40).addingReportingOverflow(u64(header, 48))
+        return overflow ? nil : end
+    }
+
+    /// Reads the features prezero uses through `read(offset, count)` (nil: not there).
+    static func metadata(header: [UInt8], read: (UInt64, Int) -> [UInt8]?) -> TraceMetadata? {
+        guard let tableAt = featureTableOffset(header) else { return nil }
+        // The feature bitmap: 256 bits from byte 72; one section (offset, size) per set bit, in order.
+        var sections: [Int: (UInt64, UInt64)] = [:]
+        var index = 0
+        var wanted: [Int: Int] = [:]
+        for bit in 1..<256 where header[72 + bit / 8] >> (bit % 8) & 1 == 1 {
+            if Feature(rawValue: bit) != nil { wanted[bit] = index }
+            index += 1
+        }
+        guard !wanted.isEmpty, let table = read(tableAt, index * 16), table.count == index * 16 else { return nil }
+        for (bit, slot) in wanted { sections[bit] = (u64(table, slot * 16), u64(table, slot * 16 + 8)) }
+        func section(_ feature: Feature) -> [UInt8]? {
+            guard let (offset, size) = sections[feature.rawValue], size > 0, size <= maxSectionBytes else { return nil }
+            return read(offset, Int(size)).flatMap { $0.count == Int(size) ? $0 : nil }
+        }
+        var metadata = TraceMetadata()
+        metadata.tool = "perf record (its perf.data header)"
+        metadata.traceFormat = "perf.data"
+        metadata.kernelRelease = section(.osRelease).flatMap { strings($0, count: 1)?.first }
+        metadata.machine = section(.arch).flatMap { strings($0, count: 1)?.first }
+        metadata.cpuModel = section(.cpuDesc).flatMap { strings($0, count: 1)?.first }
+        if let cpus = section(.nrCPUs), cpus.count >= 8 {
+            // nr_cpus_avail, then nr_cpus_online: the CPUs that ran.
+            let online = Int(u32(cpus, 4))
+            if online > 0 && online <= 1 << 16 { metadata.cpus = online }
+        }
+        if let memory = section(.totalMem), memory.count >= 8 {
+            let kb = u64(memory, 0)
+            if kb > 0 && kb <= UInt64(Int32.max) * 1024 { metadata.memTotalKB = Int(kb) }
+        }
+        if let cmdline = section(.cmdline), cmdline.count >= 4 {
+            metadata.command = strings(cmdline, from: 4, count: Int(min(u32(cmdline, 0), 4096)))
+        }
+        guard metadata.kernelRelease != nil || metadata.cpus != nil || metadata.memTotalKB != nil else { return nil }
+        return metadata
+    }
+
+    /// `count` perf header strings from `start`: a u32 length (padded), then the NUL-padded text.
+    static func strings(_ bytes: [UInt8], from start: Int = 0, count: Int) -> [String]? {
+        var at = start
+        var result: [String] = []
+        for _ in 0..<count {
+            guard at + 4 <= bytes.count else { return nil }
+            let length = Int(u32(bytes, at))
+            at += 4
+            guard length <= bytes.count - at else { return nil }
+            let text = bytes[at..<(at + length)].prefix { $0 != 0 }
+            result.append(String(decoding: text, as: UTF8.self))
+            at += length
+        }
+        return result
+    }
+
+    static func u64(_ bytes: [UInt8], _ at: Int) -> UInt64 {
+        (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[at + $1]) << (8 * UInt64($1)) }
+    }
+
+    static func u32(_ bytes: [UInt8], _ at: Int) -> UInt32 {
+        (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[at + $1]) << (8 * UInt32($1)) }
+    }
+}
