@@ -46,6 +46,10 @@ package enum Replay {
             }
             trace.idleFraction = options.idleFraction
         }
+        if engine.unrecordedTotal > 0, let recorded = options.recordedCPUs, options.timebase == .trace {
+            trace.recordedCPUs = recorded
+            trace.idleFraction = options.idleFraction
+        }
         if engine.workingSets != nil {
             trace.workingSetReuse = options.workingSetReuse
             trace.workingSetSource = options.workingSetFromTrace ? "trace" : options.workingSetBytes != nil ? "option" : "assumed"

@@ -440,6 +440,20 @@ struct PerfDataHeaderTests {
         }
     }
 
+    /// `perf record -C LIST` in the command line: the CPUs recorded (perf's cpu list syntax).
+    @Test func cpuListsOfTheCommandLine() {
+        let cases: [([String], [Int]?)] = [
+            (["/usr/bin/perf", "record", "-q", "-C", "0", "-e", "kmem:mm_page_alloc", "--", "bash", "-C", "1"], [0]),
+            (["perf", "record", "--cpu", "0,2-3", "-a"], [0, 2, 3]),
+            (["perf", "record", "--cpu=1"], [1]),
+            (["perf", "record", "-C3-4"], [3, 4]),
+            (["perf", "record", "-a", "--", "taskset", "-C", "0"], nil),
+            (["perf", "record", "-C", "x"], nil),
+            (["perf", "record", "-C", "3-1"], nil),
+        ]
+        for (command, cpus) in cases { #expect(PerfDataHeader.recordedCPUs(command) == cpus, "\(command)") }
+    }
+
     /// A pipe-mode stream has no feature sections (they come as records); a damaged table is no
     /// metadata, not a crash.
     @Test func pipeModeAndDamagedHeadersGiveNone() throws {

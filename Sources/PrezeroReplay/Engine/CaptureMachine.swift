@@ -95,6 +95,7 @@ extension ReplayOptions {
         options.timebase = Timebase(rawValue: metadata?.timebase ?? "trace") ?? .trace
         options.initialFreeBlocks = initialFree
         options.schedSwitchRecorded = metadata?.events.map { $0.contains(EventKind.schedSwitch.canonicalName) }
+        options.recordedCPUs = metadata?.recordedCPUs
         if let bytes = metadata?.workingSetBytes, bytes >= 0 {
             options.workingSetBytes = bytes
             options.workingSetFromTrace = true

@@ -6,7 +6,7 @@ extension ReplayEngine {
     /// because it changes only at events).
     func idleCPUs(node: Int) -> Double {
         if idleFromFraction { return options.idleFraction * Double(memory.cpus(ofNode: node).count) }
-        return Double(idlePerNode[node])
+        return Double(idlePerNode[node]) + options.idleFraction * Double(unrecordedPerNode[node])
     }
 
     /// Idle time not in a captured trace (`idleTraced`): `--idle-fraction` of every CPU.
@@ -14,7 +14,9 @@ extension ReplayEngine {
 
     /// Runnable tasks now: on busy CPUs, and preempted ones waiting for a CPU.
     var runnableTasks: Double {
-        let busy = idleFromFraction ? (1 - options.idleFraction) * Double(idle.count) : Double(idle.count - idleTotal)
+        let busy = idleFromFraction
+            ? (1 - options.idleFraction) * Double(idle.count)
+            : Double(idle.count - idleTotal - unrecordedTotal) + (1 - options.idleFraction) * Double(unrecordedTotal)
         return busy + Double(preemptedTasks.count)
     }
 

@@ -55,6 +55,10 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     /// Idle CPUs in all and per node (kept by `setIdle`).
     var idleTotal = 0
     var idlePerNode: [Int]
+    /// CPUs the capture did not record (`ReplayOptions.recordedCPUs`), in all and per node: no
+    /// event says when they were idle, so each is taken idle `idleFraction` of the time.
+    var unrecordedTotal = 0
+    var unrecordedPerNode: [Int]
     /// The capture's sched_switch events give each CPU's idle time (`idleFromFraction` otherwise):
     /// from its first switch out of the idle task, or its first switch when the metadata says the
     /// capture tools recorded them (every CPU's). A capture of some tasks only (perf record
@@ -111,6 +115,15 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         idle = Array(repeating: false, count: max(profile.cpus, 1))
         idlePerNode = Array(repeating: 0, count: max(profile.nodes, 1))
         preemptedPerNode = idlePerNode
+        unrecordedPerNode = idlePerNode
+        if let recorded = options.recordedCPUs {
+            let cpus = max(profile.cpus, 1)
+            let folded = Set(recorded.map { $0 % cpus })
+            for cpu in 0..<cpus where !folded.contains(cpu) {
+                unrecordedTotal += 1
+                unrecordedPerNode[memory.node(ofCPU: cpu)] += 1
+            }
+        }
         loadAverage = options.initialLoadAverage ?? 0
         lruBatchFill = Array(repeating: 0, count: max(profile.cpus, 1))
         memcgStock = lruBatchFill

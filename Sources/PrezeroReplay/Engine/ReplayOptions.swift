@@ -136,6 +136,9 @@ package struct ReplayOptions: Sendable {
     /// capture tools recorded every CPU's switches, so idle time comes from the trace, not
     /// `idleFraction`.
     package var schedSwitchRecorded: Bool?
+    /// The CPUs the capture recorded when not every one (`TraceMetadata.recordedCPUs`, `perf
+    /// record -C`): the others' idle time is `idleFraction`'s.
+    package var recordedCPUs: [Int]?
     /// Run the allocator's invariant checker every `checkInterval` events and at the end.
     package var checkInvariants = false
     package var checkInterval = 100_000

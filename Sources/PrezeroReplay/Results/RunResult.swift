@@ -51,6 +51,9 @@ package struct RunResult: Sendable, Equatable, Codable {
         /// The share of each CPU taken as idle (`--idle-fraction`) where the capture did not give it
         /// (all the span, or its first `idle_untraced_ns`); nil where it gave it throughout.
         package var idleFraction: Double?
+        /// The CPUs the capture recorded when not every one (`perf record -C`); the others were
+        /// taken idle `idleFraction` of the time.
+        package var recordedCPUs: [Int]?
 
         package init(
             path: String, lines: Int, touch: TouchModel, timebase: Timebase, privateL2: Bool, malformedLines: Int, lostEvents: UInt64
@@ -83,6 +86,7 @@ package struct RunResult: Sendable, Equatable, Codable {
             case workingSetNominalSource = "working_set_nominal_source"
             case hugetlbPoolPages = "hugetlb_pool_pages"
             case idleSource = "idle_source"
+            case recordedCPUs = "recorded_cpus"
             case idleFraction = "idle_fraction"
         }
     }

@@ -172,7 +172,9 @@ package enum Sensitivity {
             key: "idle fraction",
             ends: { o in
                 if o.timebase != .trace { return .failure(NotVaried(why: "time is modelled (synthetic trace)")) }
-                if o.schedSwitchRecorded == true { return .failure(NotVaried(why: "the capture tools recorded every task's sched_switch events (its metadata): idle time comes from them")) }
+                if o.schedSwitchRecorded == true && o.recordedCPUs == nil {
+                    return .failure(NotVaried(why: "the capture tools recorded every task's sched_switch events (its metadata): idle time comes from them"))
+                }
                 return .success(Ends(
                     low: 0, high: 1, nominal: o.idleFraction, lowText: "every CPU busy", highText: "every CPU idle",
                     source: "how much of each CPU was idle for a scrubber is not in the capture (no sched_switch, as perf kmem record takes none; or switches that do not give it: the report's idle paragraph, trace.idle_source), 0 to 1 (--idle-fraction sets the nominal)"))
@@ -400,6 +402,7 @@ package enum Sensitivity {
     /// its switches gave idle time from its first 1 % on, or showed no CPU idle as the fraction took.
     @Sendable static func idleFromSwitches(_ base: RunResult) -> String? {
         let m = base.metrics
+        guard base.trace.recordedCPUs == nil else { return nil }  // the CPUs not recorded take the fraction
         switch base.trace.idleSource {
         case .schedSwitch? where m.idleUntracedNs <= 0.01 * m.spanNs:
             return "idle time comes from the capture's sched_switch events"

@@ -117,9 +117,39 @@ enum PerfDataHeader {
         }
         if let cmdline = section(.cmdline), cmdline.count >= 4 {
             metadata.command = strings(cmdline, from: 4, count: Int(min(u32(cmdline, 0), 4096)))
+            metadata.recordedCPUs = metadata.command.flatMap(recordedCPUs)
         }
         guard metadata.kernelRelease != nil || metadata.cpus != nil || metadata.memTotalKB != nil else { return nil }
         return metadata
+    }
+
+    /// The CPUs of `perf record -C LIST` (`--cpu LIST`, `-CLIST`, `--cpu=LIST`; LIST as `0,2-3`)
+    /// before the workload's `--`; nil without one, or with one prezero cannot read.
+    static func recordedCPUs(_ command: [String]) -> [Int]? {
+        var list: String?
+        var k = 0
+        while k < command.count && command[k] != "--" {
+            let word = command[k]
+            if word == "-C" || word == "--cpu", k + 1 < command.count {
+                list = command[k + 1]
+                k += 1
+            } else if word.hasPrefix("--cpu=") {
+                list = String(word.dropFirst(6))
+            } else if word.hasPrefix("-C") && word.count > 2 && word.dropFirst(2).allSatisfy({ $0.isNumber || $0 == "," || $0 == "-" }) {
+                list = String(word.dropFirst(2))
+            }
+            k += 1
+        }
+        guard let list else { return nil }
+        var cpus = Set<Int>()
+        for part in list.split(separator: ",") {
+            let ends = part.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
+            guard let low = ends.first ?? nil, low >= 0, low < 1 << 16 else { return nil }
+            let high = ends.count == 2 ? ends[1] : low
+            guard ends.count <= 2, let high, high >= low, high < 1 << 16 else { return nil }
+            cpus.formUnion(low...high)
+        }
+        return cpus.isEmpty ? nil : cpus.sorted()
     }
 
     /// `count` perf header strings from `start`: a u32 length (padded), then the NUL-padded text.

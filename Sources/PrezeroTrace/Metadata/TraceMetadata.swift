@@ -55,6 +55,9 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
     }
     /// The 1-minute load average (`/proc/loadavg`) when the capture began.
     public var loadAverage: Double?
+    /// The CPUs the capture recorded when it did not record every CPU (`perf record -C LIST`,
+    /// from a perf.data header's command line); nil: every CPU.
+    public var recordedCPUs: [Int]?
     /// Synthetic traces: `model` (timestamps are nominal; replay advances time by modelled costs).
     public var timebase: String?
     /// Synthetic traces: what each fault touches (`first-line`, `lines:N`, `full`).
@@ -110,6 +113,7 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
         case hugetlbOvercommitHugepages = "hugetlb_overcommit_hugepages"
         case hugetlbPoolPagesAtStart = "hugetlb_pool_pages_at_start"
         case loadAverage = "load_average"
+        case recordedCPUs = "recorded_cpus"
     }
 
     public init() {}
