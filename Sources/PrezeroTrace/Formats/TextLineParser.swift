@@ -93,6 +93,11 @@ public struct TextLineParser {
             // `4423 1 81177462645696 type: 653`, or the same in hex.
             return .malformed(reason: "ftrace's raw output (tracefs options/raw, hex or bin) prints event ids, not names and fields; capture with those options off")
         }
+        if let at = line.find("kmem:mm_page_", from: first) ?? line.find("exceptions:page_fault_", from: first) ?? line.find("sched:sched_", from: first),
+            let open = line.firstIndex(of: UInt8(ascii: "("), from: at), line.skipNonSpaces(from: at) > open {
+            // `0.432 :12024/12024 kmem:mm_page_alloc(pfn: 1064467, gfp_flags: 4459968)`.
+            return .malformed(reason: "perf trace output, which has no cpu and leaves out fields that are 0; record with perf record -a and give prezero the perf.data (or its perf script text)")
+        }
         return .malformed(reason: "no ' [CPU] ' column")
     }
 
