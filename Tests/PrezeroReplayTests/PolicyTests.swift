@@ -204,6 +204,19 @@ struct CaptureMachineTests {
         #expect(blocks[1][0] == 254 && blocks[1][10] == 30)
     }
 
+    /// A trace.dat header gives the CPUs and page size but no MemTotal: the CPUs are the
+    /// captured machine's, the memory the profile's.
+    @Test func cpusWithoutMemory() throws {
+        var metadata = TraceMetadata()
+        metadata.cpus = 16
+        metadata.pageSize = 4096
+        let captured = try #require(CaptureMachine(metadata: metadata))
+        let profile = captured.adapt(BuiltinProfiles.epycZen5VM, sidecar: "x.trace.dat (its trace.dat header)")
+        #expect(profile.cpus == 16)
+        #expect(profile.memoryBytes == BuiltinProfiles.epycZen5VM.memoryBytes)
+        #expect(CaptureMachine(metadata: TraceMetadata()) == nil)
+    }
+
     @Test func replayStartsFromTheCapturedFreeLists() throws {
         let trace = repositoryRoot.appendingPathComponent("traces/git-clone.perf.txt.zst").path
         let (metadata, sidecar) = try #require(try TraceMetadata.load(besideTrace: trace))

@@ -423,13 +423,7 @@ struct HelperStreamTests {
 struct PerfDataHeaderTests {
     @Test(arguments: ["perf-record", "perf-per-task", "perf-compressed"])
     func headerFeaturesAreTheMachine(_ name: String) throws {
-        let compressed = Paths.fixture(name + ".perf.data.zst")
-        let plain = Scratch.directory + name + ".perf.data"
-        try Data(decompressedBytes(compressed)).write(to: URL(fileURLWithPath: plain))
-        for path in [plain, compressed] {
-            let loaded = try TraceMetadata.load(besideTrace: path)
-            #expect(loaded?.1 == path + " (its perf.data header)")
-            let metadata = try #require(loaded?.0)
+        for metadata in try headerMetadata(name + ".perf.data", source: "its perf.data header") {
             #expect(metadata.kernelRelease == "6.18.44-fc-v1300")
             #expect(metadata.machine == "x86_64")
             #expect(metadata.cpus == 2)
@@ -466,5 +460,57 @@ struct PerfDataHeaderTests {
             try Data(damaged).write(to: URL(fileURLWithPath: path))
             #expect(PerfDataHeader.metadata(path: path) == nil)
         }
+    }
+}
+
+/// A trace.dat file's page size, CPU count and uname as metadata, where no sidecar is beside it.
+/// Oracle: `trace-cmd dump --options` of the fixtures (UNAME "Linux vm 6.18.44-fc-v1300 x86_64")
+/// and `trace-cmd report`'s `cpus=2`. The version 6 file is the instance fixture converted by
+/// `trace-cmd convert --file-version 6`: its facts sit before the data, version 7's in options
+/// sections after it.
+@Suite("trace.dat header as metadata")
+struct TraceDatHeaderTests {
+    @Test(arguments: ["trace-cmd-record", "trace-cmd-instance", "trace-cmd-instance-v6"])
+    func headerIsTheMachine(_ name: String) throws {
+        for metadata in try headerMetadata(name + ".trace.dat", source: "its trace.dat header") {
+            #expect(metadata.kernelRelease == "6.18.44-fc-v1300")
+            #expect(metadata.machine == "x86_64")
+            #expect(metadata.cpus == 2)
+            #expect(metadata.pageSize == 4096)
+        }
+    }
+
+    /// Version 6 reads through libtracecmd as version 7 does: the converted file's events are the
+    /// original's, both buffers.
+    @Test func version6EqualsVersion7() throws {
+        let (v6, _) = try TraceDatTests.read(Paths.fixture("trace-cmd-instance-v6.trace.dat.zst"))
+        let (v7, _) = try TraceDatTests.read(Paths.fixture("trace-cmd-instance.trace.dat.zst"))
+        #expect(v6.count == 1_095)
+        #expect(v6 == v7)
+    }
+
+    /// Cut files give what their bytes hold, or nothing, not a crash.
+    @Test(arguments: [12, 30, 5_000, 100_000])
+    func cutFilesDoNotTrap(_ length: Int) throws {
+        for name in ["trace-cmd-record", "trace-cmd-instance-v6"] {
+            let bytes = try decompressedBytes(Paths.fixture(name + ".trace.dat.zst"))
+            let path = Scratch.directory + "cut-\(length)-" + name + ".trace.dat"
+            try Data(bytes.prefix(length)).write(to: URL(fileURLWithPath: path))
+            let metadata = TraceDatHeader.metadata(path: path)
+            #expect(metadata?.kernelRelease == nil, "the uname comes after the first 100,000 bytes")
+        }
+    }
+}
+
+/// The metadata `TraceMetadata.load(besideTrace:)` finds for the fixture `name`.zst, read
+/// compressed and as a plain copy; a test issue where it names another source.
+func headerMetadata(_ name: String, source: String) throws -> [TraceMetadata] {
+    let compressed = Paths.fixture(name + ".zst")
+    let plain = Scratch.directory + name
+    try Data(decompressedBytes(compressed)).write(to: URL(fileURLWithPath: plain))
+    return try [plain, compressed].map { path in
+        let loaded = try TraceMetadata.load(besideTrace: path)
+        #expect(loaded?.1 == path + " (\(source))")
+        return try #require(loaded?.0)
     }
 }

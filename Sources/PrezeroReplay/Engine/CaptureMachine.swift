@@ -4,17 +4,21 @@ import PrezeroTrace
 /// The captured machine's shape, from a trace's metadata sidecar: memory size, nodes, CPUs, page
 /// size, and the free lists at capture start (`/proc/buddyinfo`).
 package struct CaptureMachine: Sendable, Equatable {
-    package var memoryBytes: UInt64
+    /// nil where the metadata does not say (a trace.dat header has no MemTotal).
+    package var memoryBytes: UInt64?
     package var nodes: Int
     package var cpus: Int?
     package var pageBytes: Int?
     /// Free blocks at capture start, per node, per order (zones of a node summed).
     package var freeBlocks: [[Int]]
 
-    /// Reads what the sidecar has; nil for synthetic traces or sidecars without memory data.
+    /// Reads what the sidecar (or a binary capture's header) has; nil for synthetic traces or
+    /// metadata that gives neither the memory, the CPUs nor the page size.
     package init?(metadata: TraceMetadata) {
-        guard metadata.kernelRelease != "synthetic", let kb = metadata.memTotalKB, kb > 0 else { return nil }
-        memoryBytes = UInt64(kb) * 1024
+        guard metadata.kernelRelease != "synthetic" else { return nil }
+        let memory = metadata.memTotalKB.flatMap { $0 > 0 ? UInt64($0) * 1024 : nil }
+        guard memory != nil || metadata.cpus != nil || metadata.pageSize != nil else { return nil }
+        memoryBytes = memory
         cpus = metadata.cpus
         pageBytes = metadata.pageSize
         freeBlocks = CaptureMachine.parseBuddyinfo(metadata.buddyinfo ?? "")
@@ -47,7 +51,7 @@ package struct CaptureMachine: Sendable, Equatable {
             p.sources["page_bytes"] = "capture metadata (\(sidecar))"
         }
         let block = UInt64(p.pageBytes << p.maxOrder) * UInt64(nodes)
-        let rounded = memoryBytes / block * block
+        let rounded = (memoryBytes ?? 0) / block * block
         if rounded > 0 {
             p.memoryBytes = rounded
             p.nodes = nodes

@@ -20,54 +20,12 @@ enum PerfDataHeader {
     /// The metadata of the perf.data file at `path` (plain or zstd-compressed), nil when it is not
     /// one, is a pipe-mode stream, or its header says nothing prezero uses.
     static func metadata(path: String) -> TraceMetadata? {
-        guard path != "-", let head = TraceInput.head(ofRegularFile: path, count: headerBytes) else { return nil }
-        if head.count == headerBytes, isFileHeader(head) {
-            guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-            defer { try? handle.close() }
-            return metadata(header: head) { offset, count in
-                guard (try? handle.seek(toOffset: offset)) != nil, let data = try? handle.read(upToCount: count) else { return nil }
-                return [UInt8](data)
-            }
-        }
-        guard head.withUnsafeBytes({ TraceInput.looksLikeZstd($0) }) else { return nil }
-        return compressedMetadata(path: path)
+        let window: ([UInt8]) -> UInt64?? = { head in isFileHeader(head) ? featureTableOffset(head).map { .some($0) } : nil }
+        guard let (head, bytes) = HeaderBytes.open(path: path, head: headerBytes, window: window, windowBytes: maxFeatureBytes),
+            isFileHeader(head)
+        else { return nil }
+        return metadata(header: head, read: bytes.read)
     }
-
-    /// Streams a compressed file, keeping its header and what follows its data section.
-    static func compressedMetadata(path: String) -> TraceMetadata? {
-        guard let input = try? TraceInput(path: path) else { return nil }
-        var header: [UInt8] = []
-        var featuresAt: UInt64?
-        var tail: [UInt8] = []
-        var offset: UInt64 = 0
-        do {
-            try input.forEachChunk { chunk in
-                let end = offset + UInt64(chunk.count)
-                defer { offset = end }
-                if header.count < headerBytes {
-                    header += chunk.prefix(headerBytes - header.count)
-                    if header.count == headerBytes {
-                        guard isFileHeader(header), let at = featureTableOffset(header) else { throw Stop() }
-                        featuresAt = at
-                    }
-                }
-                guard let at = featuresAt, end > at else { return }
-                let from = Int(max(at, offset) - offset)
-                tail += chunk[from...].prefix(maxFeatureBytes - tail.count)
-                if tail.count >= maxFeatureBytes { throw Stop() }
-            }
-        } catch {
-            if !(error is Stop) { return nil }
-        }
-        guard let at = featuresAt else { return nil }
-        return metadata(header: header) { offset, count in
-            guard offset >= at, offset - at <= UInt64(tail.count), UInt64(count) <= UInt64(tail.count) - (offset - at) else { return nil }
-            let start = Int(offset - at)
-            return Array(tail[start..<(start + count)])
-        }
-    }
-
-    private struct Stop: Error {}
 
     /// A file-mode header (a pipe-mode stream's is 16 bytes, with no features), this machine's
     /// byte order.

@@ -150,13 +150,15 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
     }
 
     /// Reads the sidecar beside `tracePath`, or the metadata inside a `.pzt` file; without
-    /// either, what a perf.data file's own header says of the machine (`PerfDataHeader`).
+    /// either, what a perf.data or trace.dat file's own header says of the machine
+    /// (`PerfDataHeader`, `TraceDatHeader`).
     public static func load(besideTrace tracePath: String) throws(TraceError) -> (TraceMetadata, String)? {
         if let embedded = embedded(in: tracePath) { return (embedded, tracePath + " (embedded)") }
         for candidate in sidecarCandidates(for: tracePath) where FileManager.default.fileExists(atPath: candidate) {
             return (try load(path: candidate), candidate)
         }
         if let header = PerfDataHeader.metadata(path: tracePath) { return (header, tracePath + " (its perf.data header)") }
+        if let header = TraceDatHeader.metadata(path: tracePath) { return (header, tracePath + " (its trace.dat header)") }
         return nil
     }
 
