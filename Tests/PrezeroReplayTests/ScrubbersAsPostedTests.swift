@@ -354,3 +354,31 @@ struct IdleSourceTests {
         #expect(abs(r.metrics.idleNs - idleNs) < 1, "\(r.metrics.idleNs)")
     }
 }
+
+/// A trace without metadata from a machine with more CPUs than the profile: its events name
+/// CPUs 0 to 5, so the replay models 6 (the machine had at least those) instead of folding CPUs
+/// 2 to 5 onto the profile's 2; given the CPU count (`--set profile.cpus`), it is the user's.
+@Suite("CPUs named by a trace")
+struct CPUsNamedTests {
+    @Test func theReplayModelsTheCPUsTheEventsName() throws {
+        let path = Scratch.directory + "six-cpus.perf.txt"
+        var text = ""
+        for cpu in 0..<6 {
+            text += "               a     5/5     [00\(cpu)]     1.00000\(cpu)000:         exceptions:page_fault_user: address=0x7f000000\(cpu)000 ip=0x401000 error_code=0x6\n"
+            text += "               a     5/5     [00\(cpu)]     1.00000\(cpu)500:             kmem:mm_page_alloc: page=0x100\(cpu) pfn=0x100\(cpu) order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_ZERO\n"
+        }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        var setup = ReplaySetup(profile: BuiltinProfiles.epycZen5VM.withMemory(64 << 20))
+        let (options, metadata) = try setup.options(for: path)
+        #expect(options.profile.cpus == 6)
+        #expect(options.capturedMachine["cpus"] == "6, the CPUs its events name (profile epyc-zen5-vm: 2)")
+        let r = try Replay.run(path: path, policy: try setup.policies(["zero-on-fault"], for: options)[0], options: options, metadata: metadata)
+        #expect(r.metrics.eventsOnCPUsBeyondProfile == 0)
+        #expect(r.metrics.faults == 6)
+        setup.profileOverrides = ["cpus"]
+        #expect(try setup.options(for: path).0.profile.cpus == 2)
+        setup.profileOverrides = []
+        setup.useCaptureMachine = false
+        #expect(try setup.options(for: path).0.profile.cpus == 2)
+    }
+}

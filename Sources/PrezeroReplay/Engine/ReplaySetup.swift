@@ -126,6 +126,9 @@ package struct ReplaySetup: Sendable {
             })
         }
         if let timebase { options.timebase = timebase }
+        if useCaptureMachine && !profileOverrides.contains("cpus") && loaded?.0.cpus == nil {
+            try Self.takeTheCPUsNamed(in: path, metadata: loaded?.0, profileName: profile.name, into: &options)
+        }
         if let touchProfile {
             options.touchProfile = touchProfile
             options.touchProfilePath = touchProfilePath
@@ -145,6 +148,27 @@ package struct ReplaySetup: Sendable {
         options.warmup = warmup
         options.cacheTracePath = cacheTracePath
         return (options, loaded?.0)
+    }
+
+    /// A trace with no metadata giving its machine's CPUs may name more than the profile has (a
+    /// capture on a larger machine): the machine had at least those, so the replay models as
+    /// many, rather than fold their events onto the profile's (per-CPU lists, idle time and L2s
+    /// of different CPUs mixed). Read once before the replay; standard input cannot be, and its
+    /// events are folded (`events_on_cpus_beyond_profile`).
+    static func takeTheCPUsNamed(in path: String, metadata: TraceMetadata?, profileName: String, into options: inout ReplayOptions) throws {
+        guard path != "-", options.timebase == .trace else { return }
+        struct HighestCPU: TraceEventSink {
+            var highest: UInt32 = 0
+            mutating func consume(_ event: TraceEvent) { if event.kind != .lost { highest = max(highest, event.cpu) } }
+        }
+        var sink = HighestCPU()
+        _ = try TraceReader.read(path: path, into: &sink, metadata: metadata)
+        let named = Int(sink.highest) + 1
+        let before = options.profile.cpus
+        guard named > before, named <= MachineProfile.maxCPUs else { return }
+        options.profile.cpus = named
+        options.profile.sources["cpus"] = "the CPUs the trace's events name, 0 to \(named - 1) (no metadata gives the machine's)"
+        options.capturedMachine["cpus"] = "\(named), the CPUs its events name (profile \(profileName): \(before))"
     }
 
     /// The policies, built for the machine the options model.
