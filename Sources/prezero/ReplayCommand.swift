@@ -66,7 +66,7 @@ enum ReplayText {
             out += "parameters: " + r.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") + "\n"
         }
         if !r.capturedMachine.isEmpty {
-            out += "captured machine (from the trace's metadata; --ignore-capture-machine keeps the profile's): "
+            out += "captured machine (from the trace: its metadata, or the CPUs its events name; --ignore-capture-machine keeps the profile's): "
             out += r.capturedMachine.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: "; ") + "\n"
         }
         out += "\n"

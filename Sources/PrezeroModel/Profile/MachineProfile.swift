@@ -101,8 +101,6 @@ package struct EngineSpec: Codable, Sendable, Equatable {
 /// Built-in profiles live in `BuiltinProfiles`; a JSON file with the same keys (snake_case) loads
 /// a custom one, and any field can be overridden with `--set profile.KEY=VALUE`.
 package struct MachineProfile: Codable, Sendable, Equatable {
-    /// The most CPUs a profile may have (the `cpus` range).
-    package static let maxCPUs = 65_536
     package var name: String
     package var description: String
     /// Base page size, bytes.
@@ -374,7 +372,7 @@ extension MachineProfile {
         Field(key: "memory_bytes", unit: "bytes", range: 1_048_576...1.8e19, integral: true,
               read: { Double($0.memoryBytes) }, write: { $0.memoryBytes = UInt64($1) }),
         int("nodes", "nodes", 1...1024, \.nodes),
-        int("cpus", "CPUs", 1...Double(Self.maxCPUs), \.cpus),
+        int("cpus", "CPUs", 1...65_536, \.cpus),
         int("max_order", "order", 0...15, \.maxOrder),
         int("pcp_batch", "pages", 1...65_536, \.pcpBatch),
         int("pcp_high", "pages", 0...1_048_576, \.pcpHigh),

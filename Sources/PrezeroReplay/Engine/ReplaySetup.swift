@@ -150,11 +150,16 @@ package struct ReplaySetup: Sendable {
         return (options, loaded?.0)
     }
 
+    /// The most CPUs a Linux kernel is built for: CONFIG_NR_CPUS is at most 8,192 (x86's
+    /// MAXSMP, arch/x86/Kconfig `NR_CPUS_RANGE_END`); a trace naming a higher id is damaged.
+    static let kernelCPULimit = 8192
+
     /// A trace with no metadata giving its machine's CPUs may name more than the profile has (a
     /// capture on a larger machine): the machine had at least those, so the replay models as
     /// many, rather than fold their events onto the profile's (per-CPU lists, idle time and L2s
     /// of different CPUs mixed). Read once before the replay; standard input cannot be, and its
-    /// events are folded (`events_on_cpus_beyond_profile`).
+    /// events are folded (`events_on_cpus_beyond_profile`), as are those of a CPU id no Linux
+    /// kernel has (`kernelCPULimit`).
     static func takeTheCPUsNamed(in path: String, metadata: TraceMetadata?, profileName: String, into options: inout ReplayOptions) throws {
         guard path != "-", options.timebase == .trace else { return }
         struct HighestCPU: TraceEventSink {
@@ -165,7 +170,7 @@ package struct ReplaySetup: Sendable {
         _ = try TraceReader.read(path: path, into: &sink, metadata: metadata)
         let named = Int(sink.highest) + 1
         let before = options.profile.cpus
-        guard named > before, named <= MachineProfile.maxCPUs else { return }
+        guard named > before, named <= Self.kernelCPULimit else { return }
         options.profile.cpus = named
         options.profile.sources["cpus"] = "the CPUs the trace's events name, 0 to \(named - 1) (no metadata gives the machine's)"
         options.capturedMachine["cpus"] = "\(named), the CPUs its events name (profile \(profileName): \(before))"
