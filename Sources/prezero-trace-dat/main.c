@@ -20,6 +20,10 @@
 #include <trace-seq.h>
 #include "trace_render.h"
 
+// Exported by libtracecmd (trace-input.c) though its 3.1 header does not declare it: the CPUs of
+// one buffer (an instance's may differ from the top's).
+int tracecmd_cpus(struct tracecmd_input *handle);
+
 // A record's event and its task's comm, looked up once per id and pid: libtraceevent finds each
 // by a binary search (over every event format of the file, and its saved cmdlines), which was a
 // sixth of this helper's time. The events are fixed for the file; the comms are not quite: a
@@ -77,8 +81,6 @@ int main(int argc, char **argv) {
         return 2;
     }
     struct tep_handle *tep = tracecmd_get_tep(handle);
-    int cpus = tep ? tep_get_cpus(tep) : 0;
-    if (cpus < 0) cpus = 0;
     struct trace_seq info;
     trace_seq_init(&info);
 
@@ -100,13 +102,26 @@ int main(int argc, char **argv) {
         handles[handle_count++] = instance;
     }
 
-    // The next record of every CPU of every buffer; the earliest goes first, the top buffer's and
-    // the lower CPU's on a tie (tracecmd_iterate_events_multi's order). A buffer of fewer CPUs
-    // has no first record past them.
-    size_t streams = (size_t)handle_count * (size_t)cpus;
+    // The next record of every CPU of every buffer, each buffer with its own CPU count; the
+    // earliest goes first, the top buffer's and the lower CPU's on a tie
+    // (tracecmd_iterate_events_multi's order).
+    size_t streams = 0;
+    for (int h = 0; h < handle_count; h++) {
+        int cpus = tracecmd_cpus(handles[h]);
+        if (cpus > 0) streams += (size_t)cpus;
+    }
     struct tep_record **next = calloc(streams + 1, sizeof *next);
-    if (!next) return 2;
-    for (size_t k = 0; k < streams; k++) next[k] = tracecmd_read_cpu_first(handles[k / (size_t)cpus], (int)(k % (size_t)cpus));
+    struct tracecmd_input **source_of = calloc(streams + 1, sizeof *source_of);
+    int *cpu_of = calloc(streams + 1, sizeof *cpu_of);
+    if (!next || !source_of || !cpu_of) return 2;
+    size_t k = 0;
+    for (int h = 0; h < handle_count; h++) {
+        for (int c = 0; c < tracecmd_cpus(handles[h]); c++, k++) {
+            source_of[k] = handles[h];
+            cpu_of[k] = c;
+            next[k] = tracecmd_read_cpu_first(handles[h], c);
+        }
+    }
     // No progress on fd 3: a record's offset (in a version 7 file's decompressed sections) does not
     // say how much of the file is done, and libtracecmd does not say it otherwise.
     for (;;) {
@@ -114,8 +129,8 @@ int main(int argc, char **argv) {
         for (size_t k = 0; k < streams; k++)
             if (next[k] && (stream < 0 || next[k]->ts < next[stream]->ts)) stream = (long)k;
         if (stream < 0) break;
-        struct tracecmd_input *source = handles[(size_t)stream / (size_t)cpus];
-        const int cpu = (int)((size_t)stream % (size_t)cpus);
+        struct tracecmd_input *source = source_of[stream];
+        const int cpu = cpu_of[stream];
         struct tep_record *record = next[stream];
         if (record->missed_events != 0) {
             pz_line_str("CPU:");
@@ -165,6 +180,8 @@ int main(int argc, char **argv) {
     }
     trace_seq_destroy(&info);
     free(next);
+    free(source_of);
+    free(cpu_of);
     for (int i = handle_count - 1; i >= 0; i--) tracecmd_close(handles[i]);
     free(handles);
     if (pz_out_flush() != 0) {

@@ -335,13 +335,16 @@ struct IdleSourceTests {
 
     /// `perf record -C 0` on a 2-CPU machine: CPU 0's switches give its idle time (none, after
     /// b runs from 1.000001), and CPU 1, not recorded, is idle `--idle-fraction` (0.5) of the
-    /// time; before the switch out of idle, both are. Hand-computed: 0.5 x 2 x 1,000 ns +
-    /// 0.5 x (10,000,500 - 1,000) ns = 5,000,750 ns. Without the CPU list, CPU 1 was busy: 1,000 ns.
-    @Test(arguments: [([0], 5_000_750.0), (nil, 1_000)] as [([Int]?, Double)])
+    /// time, its one stray switch into idle (at 1.000002) notwithstanding; before the switch out
+    /// of idle, both are. Hand-computed: 0.5 x 2 x 1,000 ns + 0.5 x (10,000,500 - 1,000) ns =
+    /// 5,000,750 ns. Without the CPU list, CPU 1's switch gives it idle from 1.000002 on: 1,000 +
+    /// 9,998,500 ns.
+    @Test(arguments: [([0], 5_000_750.0), (nil, 9_999_500)] as [([Int]?, Double)])
     func cpusNotRecordedTakeTheIdleFraction(_ recorded: [Int]?, _ idleNs: Double) throws {
         let path = Scratch.directory + "idle-source-cpu-list.perf.txt"
         var text = "               a     5/5     [000]     1.000000000:                sched:sched_switch: prev_comm=a prev_pid=5 prev_prio=120 prev_state=S ==> next_comm=swapper/0 next_pid=0 next_prio=120\n"
         text += "         swapper     0/0     [000]     1.000001000:                sched:sched_switch: prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=b next_pid=7 next_prio=120\n"
+        text += "               c     9/9     [001]     1.000002000:                sched:sched_switch: prev_comm=c prev_pid=9 prev_prio=120 prev_state=S ==> next_comm=swapper/1 next_pid=0 next_prio=120\n"
         text += "               b     7/7     [000]     1.010000000:         exceptions:page_fault_user: address=0x7f0000001000 ip=0x401000 error_code=0x6\n"
         text += "               b     7/7     [000]     1.010000500:             kmem:mm_page_alloc: page=0x1000 pfn=0x1000 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_ZERO\n"
         try text.write(toFile: path, atomically: true, encoding: .utf8)

@@ -444,6 +444,11 @@ struct PerfDataHeaderTests {
             (["perf", "record", "-a", "--", "taskset", "-C", "0"], nil),
             (["perf", "record", "-C", "x"], nil),
             (["perf", "record", "-C", "3-1"], nil),
+            // The workload's own options, without a `--`: perf's options end at its first word.
+            (["perf", "record", "-a", "-g", "stress-ng", "--cpu", "4", "--vm", "2"], nil),
+            (["perf", "record", "-e", "kmem:mm_page_alloc", "-o", "x.data", "-C", "1", "stress", "--cpu", "8"], [1]),
+            (["perf", "record", "-C", "0-99999"], nil),
+            (["perf", "record", "-C", Array(repeating: "0-8191", count: 10_000).joined(separator: ",")], nil),
         ]
         for (command, cpus) in cases { #expect(PerfDataHeader.recordedCPUs(command) == cpus, "\(command)") }
     }
@@ -453,7 +458,9 @@ struct PerfDataHeaderTests {
     @Test func pipeModeAndDamagedHeadersGiveNone() throws {
         #expect(try TraceMetadata.load(besideTrace: Paths.fixture("perf-pipe-mode.perf.data.zst")) == nil)
         let bytes = try decompressedBytes(Paths.fixture("perf-record.perf.data.zst"))
-        for (offset, value) in [(40, UInt8(0xFF)), (47, 0x7F)] {
+        // The data section's offset's low byte, then its top byte: offsets past 2^63 (as a killed
+        // perf record's sample bytes read as a feature table give) are nil, not a trap in seek.
+        for (offset, value) in [(40, UInt8(0xFF)), (47, 0x7F), (47, 0x80), (47, 0xFF)] {
             var damaged = bytes
             damaged[offset] = value
             let path = Scratch.directory + "damaged-\(offset).perf.data"
@@ -487,6 +494,23 @@ struct TraceDatHeaderTests {
         let (v7, _) = try TraceDatTests.read(Paths.fixture("trace-cmd-instance.trace.dat.zst"))
         #expect(v6.count == 1_095)
         #expect(v6 == v7)
+    }
+
+    /// Offsets and sizes past any file (the options section's at 2^63 and beyond) are nothing,
+    /// not a trap; a damaged uname is what it says.
+    @Test func damagedOffsetsGiveNone() throws {
+        let bytes = try decompressedBytes(Paths.fixture("trace-cmd-record.trace.dat.zst"))
+        let layout = try #require(TraceDatHeader.Layout(Array(bytes.prefix(64))))
+        let at = Int(layout.sectionsAt) - 8  // the first options section's offset
+        for top in [UInt8(0x80), 0xFF, 0x7F] {
+            var damaged = bytes
+            for k in 0..<8 { damaged[at + k] = k == 7 ? top : 0xFF }
+            let path = Scratch.directory + "options-at-\(top).trace.dat"
+            try Data(damaged).write(to: URL(fileURLWithPath: path))
+            let metadata = TraceDatHeader.metadata(path: path)
+            #expect(metadata?.kernelRelease == nil)
+            #expect(metadata?.pageSize == 4096, "the page size is in the first bytes")
+        }
     }
 
     /// Cut files give what their bytes hold, or nothing, not a crash.

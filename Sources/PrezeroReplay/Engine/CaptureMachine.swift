@@ -16,7 +16,8 @@ package struct CaptureMachine: Sendable, Equatable {
     /// metadata that gives neither the memory, the CPUs nor the page size.
     package init?(metadata: TraceMetadata) {
         guard metadata.kernelRelease != "synthetic" else { return nil }
-        let memory = metadata.memTotalKB.flatMap { $0 > 0 ? UInt64($0) * 1024 : nil }
+        // A sidecar's numbers are anyone's: a MemTotal past 2^54 bytes is no machine's.
+        let memory = metadata.memTotalKB.flatMap { $0 > 0 && $0 <= 1 << 44 ? UInt64($0) * 1024 : nil }
         guard memory != nil || metadata.cpus != nil || metadata.pageSize != nil else { return nil }
         memoryBytes = memory
         cpus = metadata.cpus
@@ -46,7 +47,8 @@ package struct CaptureMachine: Sendable, Equatable {
     /// field's source names the sidecar.
     package func adapt(_ profile: MachineProfile, sidecar: String) -> MachineProfile {
         var p = profile
-        if let pageBytes, pageBytes > 0, pageBytes & (pageBytes - 1) == 0, pageBytes >= p.lineBytes {
+        // Base pages are 4 KiB to 64 KiB on every architecture Linux runs on; 1 GiB bounds it.
+        if let pageBytes, pageBytes > 0, pageBytes <= 1 << 30, pageBytes & (pageBytes - 1) == 0, pageBytes >= p.lineBytes {
             p.pageBytes = pageBytes
             p.sources["page_bytes"] = "capture metadata (\(sidecar))"
         }

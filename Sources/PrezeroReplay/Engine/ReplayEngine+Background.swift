@@ -6,7 +6,8 @@ extension ReplayEngine {
     /// because it changes only at events).
     func idleCPUs(node: Int) -> Double {
         if idleFromFraction { return options.idleFraction * Double(memory.cpus(ofNode: node).count) }
-        return Double(idlePerNode[node]) + options.idleFraction * Double(unrecordedPerNode[node])
+        if warmingUp { return Double(idlePerNode[node]) }
+        return Double(idlePerNode[node] - unrecordedIdlePerNode[node]) + options.idleFraction * Double(unrecordedPerNode[node])
     }
 
     /// Idle time not in a captured trace (`idleTraced`): `--idle-fraction` of every CPU.
@@ -14,9 +15,16 @@ extension ReplayEngine {
 
     /// Runnable tasks now: on busy CPUs, and preempted ones waiting for a CPU.
     var runnableTasks: Double {
-        let busy = idleFromFraction
-            ? (1 - options.idleFraction) * Double(idle.count)
-            : Double(idle.count - idleTotal - unrecordedTotal) + (1 - options.idleFraction) * Double(unrecordedTotal)
+        let busy: Double
+        if idleFromFraction {
+            busy = (1 - options.idleFraction) * Double(idle.count)
+        } else if warmingUp {
+            busy = Double(idle.count - idleTotal)
+        } else {
+            // The recorded CPUs not idle, and each unrecorded one busy for the rest of the fraction.
+            let recordedBusy = (idle.count - unrecordedTotal) - (idleTotal - unrecordedIdleTotal)
+            busy = Double(recordedBusy) + (1 - options.idleFraction) * Double(unrecordedTotal)
+        }
         return busy + Double(preemptedTasks.count)
     }
 
@@ -27,6 +35,10 @@ extension ReplayEngine {
         let delta = value ? 1 : -1
         idleTotal += delta
         idlePerNode[memory.node(ofCPU: cpu)] += delta
+        if unrecorded[cpu] {
+            unrecordedIdleTotal += delta
+            unrecordedIdlePerNode[memory.node(ofCPU: cpu)] += delta
+        }
     }
 
     /// Runs background work (scrubbers and engines) from the last event up to `t`, stopping at

@@ -56,9 +56,14 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     var idleTotal = 0
     var idlePerNode: [Int]
     /// CPUs the capture did not record (`ReplayOptions.recordedCPUs`), in all and per node: no
-    /// event says when they were idle, so each is taken idle `idleFraction` of the time.
+    /// event says when they were idle, so each is taken idle `idleFraction` of the time, whatever
+    /// its idle flag says (an event on one, or a warm-up, may set it: those of them idle are
+    /// counted apart, to be taken out).
+    var unrecorded: [Bool]
     var unrecordedTotal = 0
     var unrecordedPerNode: [Int]
+    var unrecordedIdleTotal = 0
+    var unrecordedIdlePerNode: [Int]
     /// The capture's sched_switch events give each CPU's idle time (`idleFromFraction` otherwise):
     /// from its first switch out of the idle task, or its first switch when the metadata says the
     /// capture tools recorded them (every CPU's). A capture of some tasks only (perf record
@@ -116,13 +121,11 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         idlePerNode = Array(repeating: 0, count: max(profile.nodes, 1))
         preemptedPerNode = idlePerNode
         unrecordedPerNode = idlePerNode
-        if let recorded = options.recordedCPUs {
-            let cpus = max(profile.cpus, 1)
-            let folded = Set(recorded.map { $0 % cpus })
-            for cpu in 0..<cpus where !folded.contains(cpu) {
-                unrecordedTotal += 1
-                unrecordedPerNode[memory.node(ofCPU: cpu)] += 1
-            }
+        unrecordedIdlePerNode = idlePerNode
+        unrecorded = options.unrecordedCPUs
+        for cpu in unrecorded.indices where unrecorded[cpu] {
+            unrecordedTotal += 1
+            unrecordedPerNode[memory.node(ofCPU: cpu)] += 1
         }
         loadAverage = options.initialLoadAverage ?? 0
         lruBatchFill = Array(repeating: 0, count: max(profile.cpus, 1))

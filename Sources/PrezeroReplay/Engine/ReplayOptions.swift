@@ -139,6 +139,15 @@ package struct ReplayOptions: Sendable {
     /// The CPUs the capture recorded when not every one (`TraceMetadata.recordedCPUs`, `perf
     /// record -C`): the others' idle time is `idleFraction`'s.
     package var recordedCPUs: [Int]?
+
+    /// Per CPU of the profile, whether the capture did not record it (`recordedCPUs`, folded
+    /// onto the profile's CPUs as events are).
+    package var unrecordedCPUs: [Bool] {
+        let cpus = max(profile.cpus, 1)
+        guard let recordedCPUs else { return Array(repeating: false, count: cpus) }
+        let folded = Set(recordedCPUs.map { $0 % cpus })
+        return (0..<cpus).map { !folded.contains($0) }
+    }
     /// Run the allocator's invariant checker every `checkInterval` events and at the end.
     package var checkInvariants = false
     package var checkInterval = 100_000

@@ -161,7 +161,8 @@ package struct ReplaySetup: Sendable {
     /// events are folded (`events_on_cpus_beyond_profile`), as are those of a CPU id no Linux
     /// kernel has (`kernelCPULimit`).
     static func takeTheCPUsNamed(in path: String, metadata: TraceMetadata?, profileName: String, into options: inout ReplayOptions) throws {
-        guard path != "-", options.timebase == .trace else { return }
+        // A pipe (`<(zstd -dc ...)`) cannot be read twice either: regular files only.
+        guard path != "-", options.timebase == .trace, TraceInput.head(ofRegularFile: path, count: 1) != nil else { return }
         struct HighestCPU: TraceEventSink {
             var highest: UInt32 = 0
             mutating func consume(_ event: TraceEvent) { if event.kind != .lost { highest = max(highest, event.cpu) } }

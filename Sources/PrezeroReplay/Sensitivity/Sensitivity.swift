@@ -172,7 +172,7 @@ package enum Sensitivity {
             key: "idle fraction",
             ends: { o in
                 if o.timebase != .trace { return .failure(NotVaried(why: "time is modelled (synthetic trace)")) }
-                if o.schedSwitchRecorded == true && o.recordedCPUs == nil {
+                if o.schedSwitchRecorded == true && !o.unrecordedCPUs.contains(true) {
                     return .failure(NotVaried(why: "the capture tools recorded every task's sched_switch events (its metadata): idle time comes from them"))
                 }
                 return .success(Ends(

@@ -90,7 +90,7 @@ public final class TraceInput {
 
     /// The first `count` bytes of the regular file at `path`, nil for anything else: a pipe
     /// (`<(zstd -dc ...)`, a named pipe) is never opened, so its bytes stay for the reader.
-    static func head(ofRegularFile path: String, count: Int) -> [UInt8]? {
+    package static func head(ofRegularFile path: String, count: Int) -> [UInt8]? {
         var info = stat()
         guard path != "-", stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
         let fd = open(path, O_RDONLY)

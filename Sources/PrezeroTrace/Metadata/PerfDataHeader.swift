@@ -20,10 +20,11 @@ enum PerfDataHeader {
     /// The metadata of the perf.data file at `path` (plain or zstd-compressed), nil when it is not
     /// one, is a pipe-mode stream, or its header says nothing prezero uses.
     static func metadata(path: String) -> TraceMetadata? {
-        let window: ([UInt8]) -> UInt64?? = { head in isFileHeader(head) ? featureTableOffset(head).map { .some($0) } : nil }
-        guard let (head, bytes) = HeaderBytes.open(path: path, head: headerBytes, window: window, windowBytes: maxFeatureBytes),
-            isFileHeader(head)
-        else { return nil }
+        let plan: ([UInt8]) -> HeaderBytes.Plan? = { head in
+            guard isFileHeader(head), let at = featureTableOffset(head) else { return nil }
+            return HeaderBytes.Plan(keep: headerBytes, windowAt: at, windowBytes: maxFeatureBytes)
+        }
+        guard let (head, bytes) = HeaderBytes.reading(path: path, head: headerBytes, plan: plan) else { return nil }
         return metadata(header: head, read: bytes.read)
     }
 
@@ -81,34 +82,59 @@ enum PerfDataHeader {
         return metadata
     }
 
-    /// The CPUs of `perf record -C LIST` (`--cpu LIST`, `-CLIST`, `--cpu=LIST`; LIST as `0,2-3`)
-    /// before the workload's `--`; nil without one, or with one prezero cannot read.
+    /// The CPUs of `perf record -C LIST` (`--cpu LIST`, `-CLIST`, `--cpu=LIST`; LIST as `0,2-3`);
+    /// nil without one, or with one prezero cannot read. perf's options end at `--` or at the
+    /// first word that is neither an option nor an option's value (the workload: `stress --cpu 8`
+    /// is not a CPU list), so the scan skips the values of the options that take one.
     static func recordedCPUs(_ command: [String]) -> [Int]? {
+        guard let record = command.firstIndex(of: "record") else { return nil }
         var list: String?
-        var k = 0
-        while k < command.count && command[k] != "--" {
+        var k = record + 1
+        while k < command.count {
             let word = command[k]
-            if word == "-C" || word == "--cpu", k + 1 < command.count {
+            guard word.hasPrefix("-"), word != "--", word != "-" else { break }
+            if word == "-C" || word == "--cpu" {
+                guard k + 1 < command.count else { break }
                 list = command[k + 1]
-                k += 1
-            } else if word.hasPrefix("--cpu=") {
+                k += 2
+                continue
+            }
+            if word.hasPrefix("--cpu=") {
                 list = String(word.dropFirst(6))
-            } else if word.hasPrefix("-C") && word.count > 2 && word.dropFirst(2).allSatisfy({ $0.isNumber || $0 == "," || $0 == "-" }) {
+            } else if word.hasPrefix("-C") {
                 list = String(word.dropFirst(2))
+            } else if optionsWithValues.contains(word) {
+                k += 1  // its value
             }
             k += 1
         }
         guard let list else { return nil }
         var cpus = Set<Int>()
-        for part in list.split(separator: ",") {
+        let parts = list.split(separator: ",")
+        guard !parts.isEmpty, parts.count <= maxCPUID + 1 else { return nil }
+        for part in parts {
             let ends = part.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
-            guard let low = ends.first ?? nil, low >= 0, low < 1 << 16 else { return nil }
-            let high = ends.count == 2 ? ends[1] : low
-            guard ends.count <= 2, let high, high >= low, high < 1 << 16 else { return nil }
+            guard ends.count <= 2, let low = ends.first ?? nil, let high = ends.count == 2 ? ends[1] : low,
+                low >= 0, high >= low, high <= maxCPUID
+            else { return nil }
             cpus.formUnion(low...high)
         }
-        return cpus.isEmpty ? nil : cpus.sorted()
+        return cpus.sorted()
     }
+
+    /// CPU ids stop below 8,192, the most CONFIG_NR_CPUS allows (x86_64 `NR_CPUS_RANGE_END`).
+    static let maxCPUID = 8191
+
+    /// `perf record`'s options that take their value as the next word (tools/perf/builtin-record.c
+    /// `__record_options`: OPT_STRING, OPT_CALLBACK, OPT_UINTEGER and the like without an
+    /// optional argument).
+    static let optionsWithValues: Set<String> = [
+        "-e", "--event", "--filter", "-p", "--pid", "-t", "--tid", "-r", "--realtime", "-c", "--count", "-o", "--output",
+        "-F", "--freq", "-m", "--mmap-pages", "--call-graph", "-G", "--cgroup", "-D", "--delay", "-u", "--uid",
+        "-j", "--branch-filter", "-k", "--clockid", "--proc-map-timeout", "--vmlinux", "--switch-output-event",
+        "--switch-max-files", "--synth", "--max-size", "--num-thread-synthesize", "--affinity", "--mmap-flush",
+        "--setup-filter", "--control", "--pfm-events",
+    ]
 
     /// `count` perf header strings from `start`: a u32 length (padded), then the NUL-padded text.
     static func strings(_ bytes: [UInt8], from start: Int = 0, count: Int) -> [String]? {

@@ -17,13 +17,14 @@ enum TraceDatHeader {
     static let maxOptionBytes = 1 << 20
 
     static func metadata(path: String) -> TraceMetadata? {
-        let window: ([UInt8]) -> UInt64?? = { head in
+        let plan: ([UInt8]) -> HeaderBytes.Plan? = { head in
             guard let layout = Layout(head) else { return nil }
-            return .some(layout.version == 7 ? layout.optionsOffset : nil)
+            // Version 6 keeps its facts before the data; version 7 in an options section after it.
+            return layout.version == 7
+                ? HeaderBytes.Plan(keep: head.count, windowAt: layout.optionsOffset, windowBytes: maxOptionBytes)
+                : HeaderBytes.Plan(keep: maxLeadingBytes, windowAt: nil, windowBytes: 0)
         }
-        guard let (head, bytes) = HeaderBytes.open(path: path, head: 64, keep: maxLeadingBytes, window: window, windowBytes: maxOptionBytes),
-            let layout = Layout(head)
-        else { return nil }
+        guard let (head, bytes) = HeaderBytes.reading(path: path, head: 64, plan: plan), let layout = Layout(head) else { return nil }
         var metadata = TraceMetadata()
         metadata.tool = "trace-cmd (its trace.dat header)"
         metadata.traceFormat = "trace.dat"
@@ -32,10 +33,10 @@ enum TraceDatHeader {
         for (id, data) in options ?? [] {
             if id == optionUname {
                 // "sysname nodename release machine"
-                let words = String(decoding: data.prefix { $0 != 0 }, as: UTF8.self).split(separator: " ")
+                let words = String(decoding: data.prefix { $0 != 0 }, as: UTF8.self).split(separator: " ", omittingEmptySubsequences: false)
                 if words.count >= 3 { metadata.kernelRelease = String(words[2]) }
                 if words.count >= 4 { metadata.machine = String(words[3]) }
-            } else if id == optionCPUCount, data.count >= 4 {
+            } else if id == optionCPUCount, layout.version == 7, data.count >= 4 {  // version 6's is a buffer's
                 metadata.cpus = cpus(u32(data, 0))
             }
         }
@@ -88,7 +89,7 @@ enum TraceDatHeader {
             // id 0 (options), flags (1: compressed), the description's string id, the size.
             guard let header = bytes.read(section, 16), u16(header, 0) == 0, u16(header, 2) & 1 == 0 else { return options }
             let size = u64(header, 8)
-            guard size <= UInt64(maxOptionBytes), let body = bytes.read(section + 16, Int(size)) else { return options }
+            guard size <= UInt64(maxOptionBytes), section <= UInt64.max - 16, let body = bytes.read(section + 16, Int(size)) else { return options }
             var at = 0
             var next: UInt64 = 0
             while at + 6 <= body.count {
@@ -119,11 +120,11 @@ enum TraceDatHeader {
         func skip(_ n: UInt64) -> Bool {
             let (sum, over) = at.addingReportingOverflow(n)
             at = sum
-            return !over
+            return !over && sum <= maxOffset
         }
         func string() -> String? {
             var text: [UInt8] = []
-            while let byte = bytes.read(at, 1)?.first {
+            while at <= maxOffset, let byte = bytes.read(at, 1)?.first {
                 at += 1
                 if byte == 0 { return String(decoding: text, as: UTF8.self) }
                 text.append(byte)
@@ -132,7 +133,7 @@ enum TraceDatHeader {
             return nil
         }
         func number(_ size: Int) -> UInt64? {
-            guard let raw = bytes.read(at, size) else { return nil }
+            guard at <= maxOffset, let raw = bytes.read(at, size) else { return nil }
             at += UInt64(size)
             return size == 8 ? u64(raw, 0) : UInt64(u32(raw, 0))
         }
@@ -157,16 +158,21 @@ enum TraceDatHeader {
         return at
     }
 
+    /// Offsets past it are beyond any file; below it, adding a header's few bytes cannot overflow.
+    static let maxOffset = UInt64(Int64.max)
+
     static func v6CPUCount(_ layout: Layout, _ bytes: HeaderBytes) -> UInt32? {
         guard let at = v6CPUCountOffset(layout, bytes), let raw = bytes.read(at, 4) else { return nil }
         return u32(raw, 0)
     }
 
     static func v6Options(_ layout: Layout, _ bytes: HeaderBytes) -> [(UInt16, [UInt8])]? {
-        guard let cpusAt = v6CPUCountOffset(layout, bytes), let tag = bytes.read(cpusAt + 4, 10), tag == Array("options  \0".utf8) else { return nil }
+        guard let cpusAt = v6CPUCountOffset(layout, bytes), cpusAt <= Self.maxOffset, let tag = bytes.read(cpusAt + 4, 10),
+            tag == Array("options  \0".utf8)
+        else { return nil }
         var options: [(UInt16, [UInt8])] = []
         var at = cpusAt + 14
-        while options.count < 4096, let header = bytes.read(at, 2) {
+        while options.count < 4096, at <= Self.maxOffset, let header = bytes.read(at, 2) {
             let id = u16(header, 0)
             guard id != optionDone, let size = bytes.read(at + 2, 4).map({ u32($0, 0) }), size <= UInt32(maxOptionBytes),
                 let data = bytes.read(at + 6, Int(size))
