@@ -699,6 +699,12 @@ static int read_file_headers(struct tep_handle *tep, uint64_t header_size, uint6
     // perf_event_attr is at least 64 bytes (PERF_ATTR_SIZE_VER0), then the 16-byte id section.
     if (attr_size < 80 || attr_size > 4096) fail(16, "attribute size %llu (expected 80 to 4096)", (unsigned long long)attr_size);
     if (!fits(attrs_offset, attrs_size)) fail(24, "the attribute section runs past the end of the file");
+    // perf record writes the data size (and the features after the data, the event formats
+    // among them) when it ends: a record that was killed, or is still running, leaves 0.
+    if (data_size == 0 && file_size > data_offset)
+        fail(48, "the data section's size is 0 with %llu bytes after its start: the perf record that wrote it did not end "
+                 "properly (killed, or still running), so it has no event formats either; perf script reads no events from it",
+             (unsigned long long)(file_size - data_offset));
     if (!fits(data_offset, data_size))
         fail(data_offset + data_size > file_size ? file_size : 40,
              "the data section (%llu bytes at %llu) runs past the end of the file (%llu bytes): the file is cut short",

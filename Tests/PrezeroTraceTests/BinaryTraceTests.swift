@@ -178,6 +178,17 @@ struct PerfDataTests {
         #expect(binarySummary.formatName == "perf.data")
     }
 
+    /// A perf record killed before it ended leaves its data size 0, and no features after the
+    /// data (a real one, `kill -9` after 1.5 s: perf script warns and reads no event): an error
+    /// that says so, not the garbage its feature table would be read as.
+    @Test func aKilledRecordIsNamed() throws {
+        var bytes = try decompressedBytes(Paths.fixture("perf-record.perf.data.zst"))
+        for k in 48..<56 { bytes[k] = 0 }
+        let error = try TraceDatTests.errorReading(bytes, as: "killed.perf.data")
+        #expect(error.contains("byte offset 48"), "\(error)")
+        #expect(error.contains("did not end properly"), "\(error)")
+    }
+
     /// Records of events prezero does not read come as OTHER frames, not rendered text, and are
     /// counted by name as their text lines are (the test above): `perf kmem --slab --page record`
     /// of python (kallsyms hidden) and tracefs with mm_page_alloc, kmalloc and sched_wakeup
