@@ -157,7 +157,7 @@ struct FailureCLITests {
         #expect(honoured.status == 0, "\(honoured.err)")
         #expect(honoured.out.contains("\"memory_bytes\" : 2147483648"))
         let said = try runPrezero(["replay", trace, "--profile", "altix-sn2"])
-        #expect(said.out.contains("captured machine (from the trace's metadata"), "\(said.out.prefix(400))")
+        #expect(said.out.contains("captured machine (from the trace: its metadata"), "\(said.out.prefix(400))")
     }
 
     /// An output in a directory that does not exist yet is written there (the checks call it
