@@ -151,7 +151,7 @@ package struct ComparisonReport {
             md += "not measured on the machine you run; run `prezero calibrate` to measure yours (then `--profile host`, the default once calibrated).\n\n"
         }
         if !captured.isEmpty {
-            md += "The captured machine's sizes replace the profile's where a trace describes it (its metadata, or the CPUs its events name) "
+            md += "The captured machine's sizes replace the profile's where a trace describes it, by its metadata or the CPUs its events name "
             md += "(`--ignore-capture-machine` keeps the profile's):\n\n" + captured.joined(separator: "\n") + "\n\n"
         }
 
