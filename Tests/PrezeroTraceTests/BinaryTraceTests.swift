@@ -524,6 +524,28 @@ struct TraceDatHeaderTests {
         }
     }
 
+    /// A version 6 file claiming more event formats than any kernel has is walked no further
+    /// than a real one (each format is a read: a crafted sparse file took hours): its facts
+    /// after them are not read, its page size is.
+    @Test func aHostileVersion6WalkStops() throws {
+        let bytes = try decompressedBytes(Paths.fixture("trace-cmd-instance-v6.trace.dat.zst"))
+        let layout = try #require(TraceDatHeader.Layout(Array(bytes.prefix(64))))
+        // After "header_page\0" + size + data and "header_event\0" + size + data: the ftrace formats' count.
+        var at = Int(layout.sectionsAt)
+        for name in ["header_page", "header_event"] {
+            at += name.utf8.count + 1
+            at += 8 + Int(TraceDatHeader.u64(bytes, at))
+        }
+        var damaged = bytes
+        for k in 0..<4 { damaged[at + k] = 0xFF }
+        damaged[at + 3] = 0x00  // 16,777,215 formats of the sizes that follow
+        let path = Scratch.directory + "hostile-v6.trace.dat"
+        try Data(damaged).write(to: URL(fileURLWithPath: path))
+        let metadata = TraceDatHeader.metadata(path: path)
+        #expect(metadata?.kernelRelease == nil)
+        #expect(metadata?.pageSize == 4096)
+    }
+
     /// Cut files give what their bytes hold, or nothing, not a crash.
     @Test(arguments: [12, 30, 5_000, 100_000])
     func cutFilesDoNotTrap(_ length: Int) throws {

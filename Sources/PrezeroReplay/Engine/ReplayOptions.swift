@@ -141,10 +141,11 @@ package struct ReplayOptions: Sendable {
     package var recordedCPUs: [Int]?
 
     /// Per CPU of the profile, whether the capture did not record it (`recordedCPUs`, folded
-    /// onto the profile's CPUs as events are).
+    /// onto the profile's CPUs as events are), in trace time.
     package var unrecordedCPUs: [Bool] {
         let cpus = max(profile.cpus, 1)
-        guard let recordedCPUs else { return Array(repeating: false, count: cpus) }
+        // In modelled time a CPU's idle time is its own clock's, not a fraction.
+        guard let recordedCPUs, timebase == .trace else { return Array(repeating: false, count: cpus) }
         let folded = Set(recordedCPUs.map { $0 % cpus })
         return (0..<cpus).map { !folded.contains($0) }
     }

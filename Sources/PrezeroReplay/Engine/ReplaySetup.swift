@@ -163,18 +163,42 @@ package struct ReplaySetup: Sendable {
     static func takeTheCPUsNamed(in path: String, metadata: TraceMetadata?, profileName: String, into options: inout ReplayOptions) throws {
         // A pipe (`<(zstd -dc ...)`) cannot be read twice either: regular files only.
         guard path != "-", options.timebase == .trace, TraceInput.head(ofRegularFile: path, count: 1) != nil else { return }
-        struct HighestCPU: TraceEventSink {
-            var highest: UInt32 = 0
-            mutating func consume(_ event: TraceEvent) { if event.kind != .lost { highest = max(highest, event.cpu) } }
+        let named = try CPUsNamed.shared.count(path: path) {
+            // A damaged line's id beyond any kernel's is folded in the replay, not a CPU here.
+            struct HighestCPU: TraceEventSink {
+                var highest: UInt32 = 0
+                mutating func consume(_ event: TraceEvent) {
+                    if event.kind != .lost && Int(event.cpu) < ReplaySetup.kernelCPULimit { highest = max(highest, event.cpu) }
+                }
+            }
+            var sink = HighestCPU()
+            _ = try TraceReader.read(path: path, into: &sink, metadata: metadata)
+            return Int(sink.highest) + 1
         }
-        var sink = HighestCPU()
-        _ = try TraceReader.read(path: path, into: &sink, metadata: metadata)
-        let named = Int(sink.highest) + 1
         let before = options.profile.cpus
-        guard named > before, named <= Self.kernelCPULimit else { return }
+        guard named > before else { return }
         options.profile.cpus = named
         options.profile.sources["cpus"] = "the CPUs the trace's events name, 0 to \(named - 1) (no metadata gives the machine's)"
         options.capturedMachine["cpus"] = "\(named), the CPUs its events name (profile \(profileName): \(before))"
+    }
+
+    /// The CPUs each trace file names, read once a process (a batch asks once per profile and
+    /// touch model of a trace), by path, size and modification time.
+    final class CPUsNamed: @unchecked Sendable {
+        static let shared = CPUsNamed()
+        private let lock = NSLock()
+        private var counts: [String: Int] = [:]
+
+        func count(path: String, read: () throws -> Int) throws -> Int {
+            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+            let size = (attributes?[.size] as? NSNumber)?.uint64Value ?? 0
+            let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+            let key = "\(path)\u{0}\(size)\u{0}\(modified)"
+            if let known = lock.withLock({ counts[key] }) { return known }
+            let count = try read()
+            lock.withLock { counts[key] = count }
+            return count
+        }
     }
 
     /// The policies, built for the machine the options model.

@@ -74,7 +74,11 @@ struct HeaderBytes {
                     head += chunk[from...].prefix(plan.keep - head.count)
                 }
                 if let at = plan.windowAt, end > at, kept.count < plan.windowBytes {
-                    if kept.isEmpty { keptFrom = max(at, start) }
+                    if kept.isEmpty {
+                        // A window starting in earlier chunks (inside the head) takes them from the head.
+                        keptFrom = at
+                        if at < start && start <= UInt64(head.count) { kept = Array(head[Int(at)..<Int(start)].prefix(plan.windowBytes)) }
+                    }
                     let from = Int(max(at, start) - start)
                     kept += chunk[from...].prefix(plan.windowBytes - kept.count)
                 }

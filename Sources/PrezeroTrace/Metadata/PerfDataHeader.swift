@@ -66,9 +66,10 @@ enum PerfDataHeader {
         metadata.machine = section(.arch).flatMap { strings($0, count: 1)?.first }
         metadata.cpuModel = section(.cpuDesc).flatMap { strings($0, count: 1)?.first }
         if let cpus = section(.nrCPUs), cpus.count >= 8 {
-            // nr_cpus_avail, then nr_cpus_online: the CPUs that ran.
-            let online = Int(u32(cpus, 4))
-            if online > 0 && online <= 1 << 16 { metadata.cpus = online }
+            // nr_cpus_avail (the highest present CPU id + 1), then nr_cpus_online: the ids events
+            // carry stay below the first even when a CPU was offline.
+            let count = Int(max(u32(cpus, 0), u32(cpus, 4)))
+            if count > 0 && count <= 1 << 16 { metadata.cpus = count }
         }
         if let memory = section(.totalMem), memory.count >= 8 {
             let kb = u64(memory, 0)

@@ -29,7 +29,8 @@ enum TraceDatHeader {
         metadata.tool = "trace-cmd (its trace.dat header)"
         metadata.traceFormat = "trace.dat"
         if layout.pageSize > 0 && layout.pageSize <= 1 << 24 { metadata.pageSize = Int(layout.pageSize) }
-        let options = layout.version == 7 ? v7Options(layout, bytes) : v6Options(layout, bytes)
+        let cpusAt = layout.version == 6 ? v6CPUCountOffset(layout, bytes) : nil
+        let options = layout.version == 7 ? v7Options(layout, bytes) : cpusAt.flatMap { v6Options(at: $0, bytes) }
         for (id, data) in options ?? [] {
             if id == optionUname {
                 // "sysname nodename release machine"
@@ -40,7 +41,7 @@ enum TraceDatHeader {
                 metadata.cpus = cpus(u32(data, 0))
             }
         }
-        if metadata.cpus == nil, let count = layout.version == 6 ? v6CPUCount(layout, bytes) : nil { metadata.cpus = cpus(count) }
+        if metadata.cpus == nil, let at = cpusAt, let raw = bytes.read(at, 4) { metadata.cpus = cpus(u32(raw, 0)) }
         return metadata
     }
 
@@ -117,23 +118,27 @@ enum TraceDatHeader {
     /// Returns the offset of the CPU count.
     static func v6CPUCountOffset(_ layout: Layout, _ bytes: HeaderBytes) -> UInt64? {
         var at = layout.sectionsAt
+        // The headers sit in the file's first bytes; a walk past them, or through more formats
+        // than any kernel has, is a damaged or hostile file (each step is a read).
+        let limit = UInt64(maxLeadingBytes)
+        var steps = 0
         func skip(_ n: UInt64) -> Bool {
             let (sum, over) = at.addingReportingOverflow(n)
             at = sum
-            return !over && sum <= maxOffset
+            return !over && sum <= limit
         }
         func string() -> String? {
             var text: [UInt8] = []
-            while at <= maxOffset, let byte = bytes.read(at, 1)?.first {
+            while at <= limit, text.count <= 256, let byte = bytes.read(at, 1)?.first {
                 at += 1
                 if byte == 0 { return String(decoding: text, as: UTF8.self) }
                 text.append(byte)
-                if text.count > 4096 { return nil }
             }
             return nil
         }
         func number(_ size: Int) -> UInt64? {
-            guard at <= maxOffset, let raw = bytes.read(at, size) else { return nil }
+            steps += 1
+            guard at <= limit, steps <= 1 << 16, let raw = bytes.read(at, size) else { return nil }
             at += UInt64(size)
             return size == 8 ? u64(raw, 0) : UInt64(u32(raw, 0))
         }
@@ -144,7 +149,7 @@ enum TraceDatHeader {
         for _ in 0..<formats {
             guard let size = number(8), skip(size) else { return nil }
         }
-        guard let systems = number(4), systems < 1 << 16 else { return nil }
+        guard let systems = number(4), systems < 1 << 12 else { return nil }
         for _ in 0..<systems {
             guard string() != nil, let events = number(4), events < 1 << 20 else { return nil }
             for _ in 0..<events {
@@ -161,13 +166,8 @@ enum TraceDatHeader {
     /// Offsets past it are beyond any file; below it, adding a header's few bytes cannot overflow.
     static let maxOffset = UInt64(Int64.max)
 
-    static func v6CPUCount(_ layout: Layout, _ bytes: HeaderBytes) -> UInt32? {
-        guard let at = v6CPUCountOffset(layout, bytes), let raw = bytes.read(at, 4) else { return nil }
-        return u32(raw, 0)
-    }
-
-    static func v6Options(_ layout: Layout, _ bytes: HeaderBytes) -> [(UInt16, [UInt8])]? {
-        guard let cpusAt = v6CPUCountOffset(layout, bytes), cpusAt <= Self.maxOffset, let tag = bytes.read(cpusAt + 4, 10),
+    static func v6Options(at cpusAt: UInt64, _ bytes: HeaderBytes) -> [(UInt16, [UInt8])]? {
+        guard cpusAt <= Self.maxOffset, let tag = bytes.read(cpusAt + 4, 10),
             tag == Array("options  \0".utf8)
         else { return nil }
         var options: [(UInt16, [UInt8])] = []
