@@ -17,9 +17,9 @@ package struct StatReport: Codable, Sendable {
         package var migratetypeKernelSource: String
         package var pageSize: UInt64
         package var pageSizeSource: String
-        /// The CPUs the capture recorded when not every one (`perf record -C`), of the machine's.
-        package var recordedCPUs: [Int]?
-        package var machineCPUs: Int?
+        /// The CPUs the capture recorded when not every one (`perf record -C`), of the machine's (`Cpus`: the JSON keys are `recorded_cpus`, `machine_cpus`).
+        package var recordedCpus: [Int]?
+        package var machineCpus: Int?
     }
 
     /// The `SUMMARY (page allocator)` block of `perf kmem --page stat`, field for field.
@@ -182,7 +182,7 @@ package struct StatReport: Codable, Sendable {
             textBytes: read.textBytes, lines: read.diagnostics.lines, metadataFile: read.metadataPath,
             kernelRelease: read.metadata?.kernelRelease, migratetypeKernel: migratetypeKernel.description,
             migratetypeKernelSource: migratetypeKernelSource, pageSize: s.pageSize, pageSizeSource: pageSizeSource,
-            recordedCPUs: read.metadata?.recordedCPUs, machineCPUs: read.metadata?.cpus)
+            recordedCpus: read.metadata?.recordedCPUs, machineCpus: read.metadata?.cpus)
         summary = Summary(
             allocRequests: s.allocRequests, allocKB: s.allocBytes / 1024,
             freeRequests: s.freeRequests, freeKB: s.freeBytes / 1024,
@@ -363,8 +363,8 @@ package struct StatReport: Codable, Sendable {
         out += "lines            : \(trace.lines)\n"
         out += "time span        : \(F.seconds(time.spanNs)) s\n"
         out += "CPUs seen        : \(cpus.count) (\(cpus.map(String.init).joined(separator: ",")))\n"
-        if let recorded = trace.recordedCPUs {
-            let of = trace.machineCPUs.map { " of the machine's \($0)" } ?? ""
+        if let recorded = trace.recordedCpus {
+            let of = trace.machineCpus.map { " of the machine's \($0)" } ?? ""
             out += "CPUs recorded    : \(recorded.map(String.init).joined(separator: ","))\(of) (perf record -C: the others' events are not in the capture)\n"
         }
 
