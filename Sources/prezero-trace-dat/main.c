@@ -10,7 +10,8 @@
 //
 // TEXT lines:  COMM-PID [CPU] SECONDS.NANOSECONDS: EVENT: FIELDS
 //              CPU:N [M EVENTS DROPPED]   (or [EVENTS DROPPED] when the count is unknown)
-// Exit:   0 done; 2 the file could not be opened (the reason on stderr); 3 write error.
+// Exit:   0 done; 2 the file could not be opened (the reason on stderr); 3 write error; 4 the file
+//         holds what prezero does not read (the reason on stderr).
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,9 +21,24 @@
 #include <trace-seq.h>
 #include "trace_render.h"
 
-// Exported by libtracecmd (trace-input.c) though its 3.1 header does not declare it: the CPUs of
-// one buffer (an instance's may differ from the top's).
+// Exported by libtracecmd (trace-input.c) though its 3.1 header does not declare them: the CPUs
+// of one buffer (an instance's may differ from the top's), the file's trace clock, and its flags,
+// of which TRACECMD_FL_IN_USECS (1 << 2, trace-cmd-private.h) says its times are nanoseconds
+// (a local, global or mono clock, or x86-tsc with the TSC2NSEC option's conversion).
 int tracecmd_cpus(struct tracecmd_input *handle);
+const char *tracecmd_get_trace_clock(struct tracecmd_input *handle);
+unsigned long long tracecmd_get_flags(struct tracecmd_input *handle);
+#define PZ_TRACECMD_FL_IN_USECS (1 << 2)
+
+/// A clock whose times are a count, not nanoseconds (the kernel's trace_clocks[] in_ns 0): its
+/// name, else NULL. libtracecmd takes uptime for nanoseconds, but it counts jiffies.
+static const char *counting_clock(struct tracecmd_input *handle) {
+    const char *clock = tracecmd_get_trace_clock(handle);
+    if (!clock) return NULL;
+    if (strcmp(clock, "counter") == 0 || strcmp(clock, "uptime") == 0) return clock;
+    if (strcmp(clock, "x86-tsc") == 0 && !(tracecmd_get_flags(handle) & PZ_TRACECMD_FL_IN_USECS)) return clock;
+    return NULL;
+}
 
 // A record's event and its task's comm, looked up once per id and pid: libtraceevent finds each
 // by a binary search (over every event format of the file, and its saved cmdlines), which was a
@@ -79,6 +95,13 @@ int main(int argc, char **argv) {
     if (!handle) {
         fprintf(stderr, "libtracecmd cannot open it\n");
         return 2;
+    }
+    const char *clock = counting_clock(handle);
+    if (clock) {
+        fprintf(stderr, "its trace_clock is %s, which counts %s, not nanoseconds, and prezero does not convert it; capture with trace_clock "
+                        "local, global or mono (tools/capture-ftrace.sh does), or x86-tsc with trace-cmd record --tsc2nsec\n",
+                clock, strcmp(clock, "x86-tsc") == 0 ? "cycles" : strcmp(clock, "uptime") == 0 ? "jiffies" : "events");
+        return 4;
     }
     struct tep_handle *tep = tracecmd_get_tep(handle);
     struct trace_seq info;

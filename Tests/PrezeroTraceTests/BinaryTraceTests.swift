@@ -91,6 +91,16 @@ struct TraceDatTests {
         }
     }
 
+    /// A capture with trace_clock x86-tsc (tracefs, then `trace-cmd extract`: 150 allocations)
+    /// has cycle counts for times, which `trace-cmd report` prints as such; they were read as
+    /// nanoseconds (a 0.3 s capture spanned 0.797 "s"). An error naming the clock.
+    @Test func aCyclesClockIsNamed() throws {
+        let bytes = try decompressedBytes(Paths.fixture("trace-cmd-x86-tsc.trace.dat.zst"))
+        let error = try Self.errorReading(bytes, as: "x86-tsc.trace.dat")
+        #expect(error.contains("its trace_clock is x86-tsc, which counts cycles, not nanoseconds"), "\(error)")
+        #expect(!error.contains("truncated or corrupt"), "\(error)")
+    }
+
     /// The dropped-events capture has a lost record per CPU, count unknown, as the text says.
     @Test func droppedEventsAreLostRecords() throws {
         let (events, summary) = try Self.read(Paths.fixture("trace-cmd-dropped.trace.dat.zst"))

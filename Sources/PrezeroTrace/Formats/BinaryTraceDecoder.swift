@@ -131,6 +131,9 @@ enum BinaryTraceDecoder {
                 reason = String(reason[reason.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
             }
             throw TraceError(.unrecognizedFormat, "cannot read \(described): \(reason); \(format.advice)", at: InputLocation(file: fileName, byteOffset: offset))
+        case .exited(4):
+            // The helper read the file and refuses what it holds (a clock that is not nanoseconds).
+            throw TraceError(.unrecognizedFormat, "cannot read \(described): \(message)", at: InputLocation(file: fileName))
         case .exited:
             throw TraceError(
                 .unrecognizedFormat,
