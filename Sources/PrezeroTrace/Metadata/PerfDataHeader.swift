@@ -18,14 +18,45 @@ enum PerfDataHeader {
     static let maxFeatureBytes = 64 << 20
 
     /// The metadata of the perf.data file at `path` (plain or zstd-compressed), nil when it is not
-    /// one, is a pipe-mode stream, or its header says nothing prezero uses.
+    /// one or its header says nothing prezero uses. A pipe-mode file (`perf record -o - > FILE`)
+    /// carries the features as HEADER_FEATURE records near its start instead.
     static func metadata(path: String) -> TraceMetadata? {
         let plan: ([UInt8]) -> HeaderBytes.Plan? = { head in
+            if isPipeHeader(head) { return HeaderBytes.Plan(keep: maxPipeScanBytes, windowAt: nil, windowBytes: 0) }
             guard isFileHeader(head), let at = featureTableOffset(head) else { return nil }
             return HeaderBytes.Plan(keep: headerBytes, windowAt: at, windowBytes: maxFeatureBytes)
         }
         guard let (head, bytes) = HeaderBytes.reading(path: path, head: headerBytes, plan: plan) else { return nil }
+        if isPipeHeader(head) { return metadata(sections: pipeFeatures(bytes)) }
         return metadata(header: head, read: bytes.read)
+    }
+
+    /// A pipe-mode stream: the magic and a 16-byte header, records from there.
+    static func isPipeHeader(_ header: [UInt8]) -> Bool {
+        header.count >= 16 && Array(header.prefix(8)) == Array("PERFILE2".utf8) && u64(header, 8) == 16
+    }
+
+    /// How far into a pipe-mode stream its feature records are looked for: perf writes them
+    /// before its samples (`perf_event__synthesize_features`, at the start of the recording).
+    static let maxPipeScanBytes = 16 << 20
+
+    /// A pipe-mode stream's HEADER_FEATURE records (type 80: the header, the feature id, then the
+    /// section's bytes), up to its first sample; a tracing-data record's data follows it.
+    static func pipeFeatures(_ bytes: HeaderBytes) -> [Int: [UInt8]] {
+        var features: [Int: [UInt8]] = [:]
+        var at: UInt64 = 16
+        while at < UInt64(maxPipeScanBytes), let header = bytes.read(at, 8) {
+            let type = u32(header, 0), size = UInt64(header[6]) | UInt64(header[7]) << 8
+            guard size >= 8, type != 9 else { break }  // PERF_RECORD_SAMPLE: the features are before it
+            var span = size
+            if type == 80, size >= 16, let record = bytes.read(at, Int(size)), let feature = Feature(rawValue: Int(u64(record, 8))) {
+                features[feature.rawValue] = Array(record[16...])
+            } else if type == 66, size >= 12, let data = bytes.read(at + 8, 4) {
+                span += UInt64(u32(data, 0))  // HEADER_TRACING_DATA: its data after the record
+            }
+            at += span
+        }
+        return features
     }
 
     /// A file-mode header (a pipe-mode stream's is 16 bytes, with no features), this machine's
@@ -55,10 +86,17 @@ enum PerfDataHeader {
         }
         guard !wanted.isEmpty, let table = read(tableAt, index * 16), table.count == index * 16 else { return nil }
         for (bit, slot) in wanted { sections[bit] = (u64(table, slot * 16), u64(table, slot * 16 + 8)) }
-        func section(_ feature: Feature) -> [UInt8]? {
-            guard let (offset, size) = sections[feature.rawValue], size > 0, size <= maxSectionBytes else { return nil }
-            return read(offset, Int(size)).flatMap { $0.count == Int(size) ? $0 : nil }
+        var bytes: [Int: [UInt8]] = [:]
+        for (bit, (offset, size)) in sections where size > 0 && size <= maxSectionBytes {
+            if let data = read(offset, Int(size)), data.count == Int(size) { bytes[bit] = data }
         }
+        return metadata(sections: bytes)
+    }
+
+    /// The metadata the features' bytes give (by feature bit), nil when they say nothing prezero
+    /// uses.
+    static func metadata(sections: [Int: [UInt8]]) -> TraceMetadata? {
+        func section(_ feature: Feature) -> [UInt8]? { sections[feature.rawValue] }
         var metadata = TraceMetadata()
         metadata.tool = "perf record (its perf.data header)"
         metadata.traceFormat = "perf.data"
