@@ -544,7 +544,7 @@ struct TraceDatHeaderTests {
         var at = Int(layout.sectionsAt)
         for name in ["header_page", "header_event"] {
             at += name.utf8.count + 1
-            at += 8 + Int(TraceDatHeader.u64(bytes, at))
+            at += 8 + Int(bytes.little(UInt64.self, at: at))
         }
         var damaged = bytes
         for k in 0..<4 { damaged[at + k] = 0xFF }

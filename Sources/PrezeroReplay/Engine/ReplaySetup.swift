@@ -150,16 +150,12 @@ package struct ReplaySetup: Sendable {
         return (options, loaded?.0)
     }
 
-    /// The most CPUs a Linux kernel is built for: CONFIG_NR_CPUS is at most 8,192 (x86's
-    /// MAXSMP, arch/x86/Kconfig `NR_CPUS_RANGE_END`); a trace naming a higher id is damaged.
-    static let kernelCPULimit = 8192
-
     /// A trace with no metadata giving its machine's CPUs may name more than the profile has (a
     /// capture on a larger machine): the machine had at least those, so the replay models as
     /// many, rather than fold their events onto the profile's (per-CPU lists, idle time and L2s
     /// of different CPUs mixed). Read once before the replay; standard input cannot be, and its
     /// events are folded (`events_on_cpus_beyond_profile`), as are those of a CPU id no Linux
-    /// kernel has (`kernelCPULimit`).
+    /// kernel has (`TraceMetadata.kernelCPULimit`).
     static func takeTheCPUsNamed(in path: String, metadata: TraceMetadata?, profileName: String, into options: inout ReplayOptions) throws {
         // A pipe (`<(zstd -dc ...)`) cannot be read twice either: regular files only.
         guard path != "-", options.timebase == .trace, TraceInput.head(ofRegularFile: path, count: 1) != nil else { return }
@@ -168,7 +164,7 @@ package struct ReplaySetup: Sendable {
             struct HighestCPU: TraceEventSink {
                 var highest: UInt32 = 0
                 mutating func consume(_ event: TraceEvent) {
-                    if event.kind != .lost && Int(event.cpu) < ReplaySetup.kernelCPULimit { highest = max(highest, event.cpu) }
+                    if event.kind != .lost && Int(event.cpu) < TraceMetadata.kernelCPULimit { highest = max(highest, event.cpu) }
                 }
             }
             var sink = HighestCPU()

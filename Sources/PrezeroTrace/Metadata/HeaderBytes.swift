@@ -101,3 +101,11 @@ struct HeaderBytes {
         })
     }
 }
+
+extension [UInt8] {
+    /// The little-endian integer at `at`, as perf.data and trace.dat headers store them (the
+    /// caller has checked that its bytes are there).
+    func little<T: FixedWidthInteger & UnsignedInteger>(_ type: T.Type, at: Int) -> T {
+        (0..<MemoryLayout<T>.size).reduce(T(0)) { $0 | T(self[at + $1]) << (8 * $1) }
+    }
+}

@@ -18,22 +18,30 @@ enum PerfDataHeader {
     static let maxFeatureBytes = 64 << 20
 
     /// The metadata of the perf.data file at `path` (plain or zstd-compressed), nil when it is not
-    /// one or its header says nothing prezero uses. A pipe-mode file (`perf record -o - > FILE`)
-    /// carries the features as HEADER_FEATURE records near its start instead.
+    /// one or its header says nothing prezero uses (`TraceMetadata.fromBinaryHeader` reads either
+    /// binary format in one pass).
     static func metadata(path: String) -> TraceMetadata? {
-        let plan: ([UInt8]) -> HeaderBytes.Plan? = { head in
-            if isPipeHeader(head) { return HeaderBytes.Plan(keep: maxPipeScanBytes, windowAt: nil, windowBytes: 0) }
-            guard isFileHeader(head), let at = featureTableOffset(head) else { return nil }
-            return HeaderBytes.Plan(keep: headerBytes, windowAt: at, windowBytes: maxFeatureBytes)
-        }
-        guard let (head, bytes) = HeaderBytes.reading(path: path, head: headerBytes, plan: plan) else { return nil }
+        HeaderBytes.reading(path: path, head: headerBytes, plan: plan).flatMap { metadata(head: $0.0, bytes: $0.1) }
+    }
+
+    /// What to keep of a compressed perf.data: a file's features follow its data; a pipe-mode
+    /// file (`perf record -o - > FILE`) carries them as HEADER_FEATURE records near its start.
+    static func plan(_ head: [UInt8]) -> HeaderBytes.Plan? {
+        if isPipeHeader(head) { return HeaderBytes.Plan(keep: maxPipeScanBytes, windowAt: nil, windowBytes: 0) }
+        guard isFileHeader(head), let at = featureTableOffset(head) else { return nil }
+        return HeaderBytes.Plan(keep: headerBytes, windowAt: at, windowBytes: maxFeatureBytes)
+    }
+
+    /// The metadata of a perf.data whose first bytes are `head`, nil for another file.
+    static func metadata(head: [UInt8], bytes: HeaderBytes) -> TraceMetadata? {
         if isPipeHeader(head) { return metadata(sections: pipeFeatures(bytes)) }
+        guard isFileHeader(head) else { return nil }
         return metadata(header: head, read: bytes.read)
     }
 
     /// A pipe-mode stream: the magic and a 16-byte header, records from there.
     static func isPipeHeader(_ header: [UInt8]) -> Bool {
-        header.count >= 16 && Array(header.prefix(8)) == Array("PERFILE2".utf8) && u64(header, 8) == 16
+        header.count >= 16 && Array(header.prefix(8)) == Array("PERFILE2".utf8) && header.little(UInt64.self, at: 8) == 16
     }
 
     /// How far into a pipe-mode stream its feature records are looked for: perf writes them
@@ -46,13 +54,13 @@ enum PerfDataHeader {
         var features: [Int: [UInt8]] = [:]
         var at: UInt64 = 16
         while at < UInt64(maxPipeScanBytes), let header = bytes.read(at, 8) {
-            let type = u32(header, 0), size = UInt64(header[6]) | UInt64(header[7]) << 8
+            let type = header.little(UInt32.self, at: 0), size = UInt64(header.little(UInt16.self, at: 6))
             guard size >= 8, type != 9 else { break }  // PERF_RECORD_SAMPLE: the features are before it
             var span = size
-            if type == 80, size >= 16, let record = bytes.read(at, Int(size)), let feature = Feature(rawValue: Int(u64(record, 8))) {
+            if type == 80, size >= 16, let record = bytes.read(at, Int(size)), let feature = Feature(rawValue: Int(record.little(UInt64.self, at: 8))) {
                 features[feature.rawValue] = Array(record[16...])
             } else if type == 66, size >= 12, let data = bytes.read(at + 8, 4) {
-                span += UInt64(u32(data, 0))  // HEADER_TRACING_DATA: its data after the record
+                span += UInt64(data.little(UInt32.self, at: 0))  // HEADER_TRACING_DATA: its data after the record
             }
             at += span
         }
@@ -62,14 +70,14 @@ enum PerfDataHeader {
     /// A file-mode header (a pipe-mode stream's is 16 bytes, with no features), this machine's
     /// byte order.
     static func isFileHeader(_ header: [UInt8]) -> Bool {
-        header.count >= headerBytes && Array(header.prefix(8)) == Array("PERFILE2".utf8) && u64(header, 8) == UInt64(headerBytes)
+        header.count >= headerBytes && Array(header.prefix(8)) == Array("PERFILE2".utf8) && header.little(UInt64.self, at: 8) == UInt64(headerBytes)
     }
 
     /// Where the feature sections' table starts: after the data section.
     static func featureTableOffset(_ header: [UInt8]) -> UInt64? {
         guard header.count >= headerBytes else { return nil }
         // magic, size, attr_size, then the attrs, data and event_types sections (offset, size).
-        let (end, overflow) = u64(header, 40).addingReportingOverflow(u64(header, 48))
+        let (end, overflow) = header.little(UInt64.self, at: 40).addingReportingOverflow(header.little(UInt64.self, at: 48))
         return overflow ? nil : end
     }
 
@@ -85,7 +93,7 @@ enum PerfDataHeader {
             index += 1
         }
         guard !wanted.isEmpty, let table = read(tableAt, index * 16), table.count == index * 16 else { return nil }
-        for (bit, slot) in wanted { sections[bit] = (u64(table, slot * 16), u64(table, slot * 16 + 8)) }
+        for (bit, slot) in wanted { sections[bit] = (table.little(UInt64.self, at: slot * 16), table.little(UInt64.self, at: slot * 16 + 8)) }
         var bytes: [Int: [UInt8]] = [:]
         for (bit, (offset, size)) in sections where size > 0 && size <= maxSectionBytes {
             if let data = read(offset, Int(size)), data.count == Int(size) { bytes[bit] = data }
@@ -106,15 +114,15 @@ enum PerfDataHeader {
         if let cpus = section(.nrCPUs), cpus.count >= 8 {
             // nr_cpus_avail (the highest present CPU id + 1), then nr_cpus_online: the ids events
             // carry stay below the first even when a CPU was offline.
-            let count = Int(max(u32(cpus, 0), u32(cpus, 4)))
+            let count = Int(max(cpus.little(UInt32.self, at: 0), cpus.little(UInt32.self, at: 4)))
             if count > 0 && count <= 1 << 16 { metadata.cpus = count }
         }
         if let memory = section(.totalMem), memory.count >= 8 {
-            let kb = u64(memory, 0)
+            let kb = memory.little(UInt64.self, at: 0)
             if kb > 0 && kb <= UInt64(Int32.max) * 1024 { metadata.memTotalKB = Int(kb) }
         }
         if let cmdline = section(.cmdline), cmdline.count >= 4 {
-            metadata.command = strings(cmdline, from: 4, count: Int(min(u32(cmdline, 0), 4096)))
+            metadata.command = strings(cmdline, from: 4, count: Int(min(cmdline.little(UInt32.self, at: 0), 4096)))
             metadata.recordedCPUs = metadata.command.flatMap(recordedCPUs)
         }
         guard metadata.kernelRelease != nil || metadata.cpus != nil || metadata.memTotalKB != nil else { return nil }
@@ -150,19 +158,17 @@ enum PerfDataHeader {
         guard let list else { return nil }
         var cpus = Set<Int>()
         let parts = list.split(separator: ",")
-        guard !parts.isEmpty, parts.count <= maxCPUID + 1 else { return nil }
+        guard !parts.isEmpty, parts.count <= TraceMetadata.kernelCPULimit else { return nil }
         for part in parts {
             let ends = part.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
             guard ends.count <= 2, let low = ends.first ?? nil, let high = ends.count == 2 ? ends[1] : low,
-                low >= 0, high >= low, high <= maxCPUID
+                low >= 0, high >= low, high < TraceMetadata.kernelCPULimit
             else { return nil }
             cpus.formUnion(low...high)
         }
         return cpus.sorted()
     }
 
-    /// CPU ids stop below 8,192, the most CONFIG_NR_CPUS allows (x86_64 `NR_CPUS_RANGE_END`).
-    static let maxCPUID = 8191
 
     /// `perf record`'s options that take their value as the next word (tools/perf/builtin-record.c
     /// `__record_options`: OPT_STRING, OPT_CALLBACK, OPT_UINTEGER and the like without an
@@ -181,7 +187,7 @@ enum PerfDataHeader {
         var result: [String] = []
         for _ in 0..<count {
             guard at + 4 <= bytes.count else { return nil }
-            let length = Int(u32(bytes, at))
+            let length = Int(bytes.little(UInt32.self, at: at))
             at += 4
             guard length <= bytes.count - at else { return nil }
             let text = bytes[at..<(at + length)].prefix { $0 != 0 }
@@ -189,13 +195,5 @@ enum PerfDataHeader {
             at += length
         }
         return result
-    }
-
-    static func u64(_ bytes: [UInt8], _ at: Int) -> UInt64 {
-        (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[at + $1]) << (8 * UInt64($1)) }
-    }
-
-    static func u32(_ bytes: [UInt8], _ at: Int) -> UInt32 {
-        (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[at + $1]) << (8 * UInt32($1)) }
     }
 }

@@ -17,14 +17,21 @@ enum TraceDatHeader {
     static let maxOptionBytes = 1 << 20
 
     static func metadata(path: String) -> TraceMetadata? {
-        let plan: ([UInt8]) -> HeaderBytes.Plan? = { head in
-            guard let layout = Layout(head) else { return nil }
-            // Version 6 keeps its facts before the data; version 7 in an options section after it.
-            return layout.version == 7
-                ? HeaderBytes.Plan(keep: head.count, windowAt: layout.optionsOffset, windowBytes: maxOptionBytes)
-                : HeaderBytes.Plan(keep: maxLeadingBytes, windowAt: nil, windowBytes: 0)
-        }
-        guard let (head, bytes) = HeaderBytes.reading(path: path, head: 64, plan: plan), let layout = Layout(head) else { return nil }
+        HeaderBytes.reading(path: path, head: Layout.headBytes, plan: plan).flatMap { metadata(head: $0.0, bytes: $0.1) }
+    }
+
+    /// What to keep of a compressed trace.dat: version 6 keeps its facts before the data,
+    /// version 7 in an options section after it.
+    static func plan(_ head: [UInt8]) -> HeaderBytes.Plan? {
+        guard let layout = Layout(head) else { return nil }
+        return layout.version == 7
+            ? HeaderBytes.Plan(keep: head.count, windowAt: layout.optionsOffset, windowBytes: maxOptionBytes)
+            : HeaderBytes.Plan(keep: maxLeadingBytes, windowAt: nil, windowBytes: 0)
+    }
+
+    /// The metadata of a trace.dat whose first bytes are `head`, nil for another file.
+    static func metadata(head: [UInt8], bytes: HeaderBytes) -> TraceMetadata? {
+        guard let layout = Layout(head) else { return nil }
         var metadata = TraceMetadata()
         metadata.tool = "trace-cmd (its trace.dat header)"
         metadata.traceFormat = "trace.dat"
@@ -38,10 +45,10 @@ enum TraceDatHeader {
                 if words.count >= 3 { metadata.kernelRelease = String(words[2]) }
                 if words.count >= 4 { metadata.machine = String(words[3]) }
             } else if id == optionCPUCount, layout.version == 7, data.count >= 4 {  // version 6's is a buffer's
-                metadata.cpus = cpus(u32(data, 0))
+                metadata.cpus = cpus(data.little(UInt32.self, at: 0))
             }
         }
-        if metadata.cpus == nil, let at = cpusAt, let raw = bytes.read(at, 4) { metadata.cpus = cpus(u32(raw, 0)) }
+        if metadata.cpus == nil, let at = cpusAt, let raw = bytes.read(at, 4) { metadata.cpus = cpus(raw.little(UInt32.self, at: 0)) }
         return metadata
     }
 
@@ -56,8 +63,11 @@ enum TraceDatHeader {
         var sectionsAt: UInt64
         var optionsOffset: UInt64
 
+        /// The bytes it needs at most.
+        static let headBytes = 64
+
         init?(_ head: [UInt8]) {
-            guard head.count >= 64, Array(head.prefix(10)) == TraceDatHeader.magic else { return nil }
+            guard head.count >= Self.headBytes, Array(head.prefix(10)) == TraceDatHeader.magic else { return nil }
             var at = 10
             guard let end = head[at...].firstIndex(of: 0) else { return nil }
             guard let version = Int(String(decoding: head[at..<end], as: UTF8.self)), version == 6 || version == 7 else { return nil }
@@ -65,7 +75,7 @@ enum TraceDatHeader {
             guard at + 6 <= head.count, head[at] == 0 else { return nil }  // little endian only
             at += 2
             self.version = version
-            pageSize = TraceDatHeader.u32(head, at)
+            pageSize = head.little(UInt32.self, at: at)
             at += 4
             optionsOffset = 0
             if version == 7 {
@@ -74,7 +84,7 @@ enum TraceDatHeader {
                     at = end + 1
                 }
                 guard at + 8 <= head.count else { return nil }
-                optionsOffset = TraceDatHeader.u64(head, at)
+                optionsOffset = head.little(UInt64.self, at: at)
                 at += 8
             }
             sectionsAt = UInt64(at)
@@ -88,19 +98,19 @@ enum TraceDatHeader {
         var visited = Set<UInt64>()
         while section != 0, visited.insert(section).inserted, visited.count <= 64 {
             // id 0 (options), flags (1: compressed), the description's string id, the size.
-            guard let header = bytes.read(section, 16), u16(header, 0) == 0, u16(header, 2) & 1 == 0 else { return options }
-            let size = u64(header, 8)
+            guard let header = bytes.read(section, 16), header.little(UInt16.self, at: 0) == 0, header.little(UInt16.self, at: 2) & 1 == 0 else { return options }
+            let size = header.little(UInt64.self, at: 8)
             guard size <= UInt64(maxOptionBytes), section <= UInt64.max - 16, let body = bytes.read(section + 16, Int(size)) else { return options }
             var at = 0
             var next: UInt64 = 0
             while at + 6 <= body.count {
-                let id = u16(body, at), length = Int(u32(body, at + 2))
+                let id = body.little(UInt16.self, at: at), length = Int(body.little(UInt32.self, at: at + 2))
                 at += 6
                 guard length <= body.count - at else { break }
                 let data = Array(body[at..<(at + length)])
                 at += length
                 if id == optionDone {
-                    if data.count >= 8 { next = u64(data, 0) }
+                    if data.count >= 8 { next = data.little(UInt64.self, at: 0) }
                     break
                 }
                 options.append((id, data))
@@ -140,7 +150,7 @@ enum TraceDatHeader {
             steps += 1
             guard at <= limit, steps <= 1 << 16, let raw = bytes.read(at, size) else { return nil }
             at += UInt64(size)
-            return size == 8 ? u64(raw, 0) : UInt64(u32(raw, 0))
+            return size == 8 ? raw.little(UInt64.self, at: 0) : UInt64(raw.little(UInt32.self, at: 0))
         }
         for name in ["header_page", "header_event"] {
             guard string() == name, let size = number(8), skip(size) else { return nil }
@@ -173,8 +183,8 @@ enum TraceDatHeader {
         var options: [(UInt16, [UInt8])] = []
         var at = cpusAt + 14
         while options.count < 4096, at <= Self.maxOffset, let header = bytes.read(at, 2) {
-            let id = u16(header, 0)
-            guard id != optionDone, let size = bytes.read(at + 2, 4).map({ u32($0, 0) }), size <= UInt32(maxOptionBytes),
+            let id = header.little(UInt16.self, at: 0)
+            guard id != optionDone, let size = bytes.read(at + 2, 4).map({ $0.little(UInt32.self, at: 0) }), size <= UInt32(maxOptionBytes),
                 let data = bytes.read(at + 6, Int(size))
             else { break }
             options.append((id, data))
@@ -182,8 +192,4 @@ enum TraceDatHeader {
         }
         return options
     }
-
-    static func u16(_ bytes: [UInt8], _ at: Int) -> UInt16 { UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8 }
-    static func u32(_ bytes: [UInt8], _ at: Int) -> UInt32 { PerfDataHeader.u32(bytes, at) }
-    static func u64(_ bytes: [UInt8], _ at: Int) -> UInt64 { PerfDataHeader.u64(bytes, at) }
 }

@@ -118,6 +118,10 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
 
     public init() {}
 
+    /// The most CPUs a Linux kernel is built for: CONFIG_NR_CPUS is at most 8,192 (x86_64
+    /// `NR_CPUS_RANGE_END`, arch/x86/Kconfig); a CPU id at or past it is no machine's.
+    public static let kernelCPULimit = 8192
+
     public var kernelVersion: KernelVersion? { kernelRelease.flatMap(KernelVersion.init) }
 
     /// The `__GFP_ZERO` mask from the captured `print fmt`, e.g. `((1UL))) << (8)` or `0x8000u`.
@@ -157,8 +161,16 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
         for candidate in sidecarCandidates(for: tracePath) where FileManager.default.fileExists(atPath: candidate) {
             return (try load(path: candidate), candidate)
         }
-        if let header = PerfDataHeader.metadata(path: tracePath) { return (header, tracePath + " (its perf.data header)") }
-        if let header = TraceDatHeader.metadata(path: tracePath) { return (header, tracePath + " (its trace.dat header)") }
+        return fromBinaryHeader(path: tracePath)
+    }
+
+    /// What a perf.data or trace.dat file's own header says of its machine, and where from: the
+    /// file is read once (its first bytes say which it is), nil for any other.
+    static func fromBinaryHeader(path: String) -> (TraceMetadata, String)? {
+        let plan: ([UInt8]) -> HeaderBytes.Plan? = { PerfDataHeader.plan($0) ?? TraceDatHeader.plan($0) }
+        guard let (head, bytes) = HeaderBytes.reading(path: path, head: PerfDataHeader.headerBytes, plan: plan) else { return nil }
+        if let header = PerfDataHeader.metadata(head: head, bytes: bytes) { return (header, path + " (its perf.data header)") }
+        if let header = TraceDatHeader.metadata(head: head, bytes: bytes) { return (header, path + " (its trace.dat header)") }
         return nil
     }
 
