@@ -46,7 +46,7 @@ package enum Replay {
             }
             trace.idleFraction = options.idleFraction
         }
-        if engine.unrecordedTotal > 0, let recorded = options.recordedCPUs, options.timebase == .trace {
+        if engine.unrecordedTotal > 0, let recorded = options.recordedCPUs {  // trace time only (`unrecordedCPUs`)
             trace.recordedCPUs = recorded
             trace.idleFraction = options.idleFraction
         }

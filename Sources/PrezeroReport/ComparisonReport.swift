@@ -565,13 +565,12 @@ package struct ComparisonReport {
     /// it (or gave it for some CPUs only): what a scrubber costs the program rests on it.
     func idleText(_ group: Group) -> String {
         let text = idleSourceText(group)
-        guard let base = group.runs.first(where: { $0.policy == baseline }) ?? group.runs.first, let recorded = base.result.trace.recordedCPUs,
-            base.result.trace.idleSource != .modelTime
+        guard let base = group.runs.first(where: { $0.policy == baseline }) ?? group.runs.first, let recorded = base.result.trace.recordedCPUs
         else { return text }
         let cpus = base.result.profile.cpus
         let fraction = SVGChart.trim((base.result.trace.idleFraction ?? 0) * 100)
         let varied = group.runs.contains { $0.result.verdict?.swings.contains { $0.input == "idle fraction" } == true }
-        var subset = "Events of **CPUs \(recorded.map(String.init).joined(separator: ",")) only** of the machine's \(cpus) (`perf record -C`): "
+        var subset = "Events of **CPUs \(recorded.map(String.init).joined(separator: ",")) only** of the modelled machine's \(cpus) (`perf record -C`): "
         subset += "the others' page allocations, frees, faults and idle time are not in the capture, so the verdicts cover the recorded CPUs' "
         subset += "work, and the replays take each other CPU idle \(fraction) % of the time (`--idle-fraction`)"
         subset += varied ? "; the verdict ranges take 0 to 100 % (\"idle fraction\")." : "."

@@ -174,8 +174,8 @@ package struct ReplaySetup: Sendable {
         let before = options.profile.cpus
         guard named > before else { return }
         options.profile.cpus = named
-        options.profile.sources["cpus"] = "the CPUs the trace's events name, 0 to \(named - 1) (no metadata gives the machine's)"
-        options.capturedMachine["cpus"] = "\(named), the CPUs its events name (profile \(profileName): \(before))"
+        options.profile.sources["cpus"] = "at least the trace's highest CPU id + 1, \(named) (no metadata gives the machine's)"
+        options.capturedMachine["cpus"] = "\(named), at least: its events name CPU ids up to \(named - 1) (profile \(profileName): \(before))"
     }
 
     /// The CPUs each trace file names, read once a process (a batch asks once per profile and
@@ -186,10 +186,7 @@ package struct ReplaySetup: Sendable {
         private var counts: [String: Int] = [:]
 
         func count(path: String, read: () throws -> Int) throws -> Int {
-            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-            let size = (attributes?[.size] as? NSNumber)?.uint64Value ?? 0
-            let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-            let key = "\(path)\u{0}\(size)\u{0}\(modified)"
+            let key = path + "\u{0}" + BatchPlan.fileFingerprint(path)
             if let known = lock.withLock({ counts[key] }) { return known }
             let count = try read()
             lock.withLock { counts[key] = count }

@@ -273,6 +273,7 @@ public struct TextLineParser {
     /// or 8 truncated with `-l`); a kernel comm is at most 15 bytes, so a comm never starts with
     /// such a token. `start` otherwise.
     static func afterBufferName(_ line: ByteLine, _ start: Int, _ commEnd: Int, width: Int) -> Int {
+        guard commEnd - start > width + 2 else { return start }  // an ordinary comm: no scan
         let tokenEnd = line.skipNonSpaces(from: start)
         guard tokenEnd > start + 1, tokenEnd < commEnd, line[tokenEnd - 1] == UInt8(ascii: ":"), line[tokenEnd] == 0x20 else { return start }
         let field = tokenEnd + 1

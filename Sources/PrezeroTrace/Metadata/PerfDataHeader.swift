@@ -69,8 +69,11 @@ enum PerfDataHeader {
 
     /// A file-mode header (a pipe-mode stream's is 16 bytes, with no features), this machine's
     /// byte order.
+    /// A record that did not end (killed, still running) has a data size of 0 and no features:
+    /// not read, as the helper refuses it.
     static func isFileHeader(_ header: [UInt8]) -> Bool {
         header.count >= headerBytes && Array(header.prefix(8)) == Array("PERFILE2".utf8) && header.little(UInt64.self, at: 8) == UInt64(headerBytes)
+            && header.little(UInt64.self, at: 48) > 0
     }
 
     /// Where the feature sections' table starts: after the data section.
@@ -115,7 +118,7 @@ enum PerfDataHeader {
             // nr_cpus_avail (the highest present CPU id + 1), then nr_cpus_online: the ids events
             // carry stay below the first even when a CPU was offline.
             let count = Int(max(cpus.little(UInt32.self, at: 0), cpus.little(UInt32.self, at: 4)))
-            if count > 0 && count <= 1 << 16 { metadata.cpus = count }
+            if count > 0 && count <= TraceMetadata.kernelCPULimit { metadata.cpus = count }
         }
         if let memory = section(.totalMem), memory.count >= 8 {
             let kb = memory.little(UInt64.self, at: 0)

@@ -52,7 +52,7 @@ enum TraceDatHeader {
         return metadata
     }
 
-    static func cpus(_ count: UInt32) -> Int? { count > 0 && count <= 1 << 16 ? Int(count) : nil }
+    static func cpus(_ count: UInt32) -> Int? { count > 0 && count <= TraceMetadata.kernelCPULimit ? Int(count) : nil }
 
     /// The first bytes: magic, the version string, endianness, long size, page size, and (version 7)
     /// the compression header and the first options section's offset.
@@ -173,16 +173,14 @@ enum TraceDatHeader {
         return at
     }
 
-    /// Offsets past it are beyond any file; below it, adding a header's few bytes cannot overflow.
-    static let maxOffset = UInt64(Int64.max)
-
     static func v6Options(at cpusAt: UInt64, _ bytes: HeaderBytes) -> [(UInt16, [UInt8])]? {
-        guard cpusAt <= Self.maxOffset, let tag = bytes.read(cpusAt + 4, 10),
+        // cpusAt is within the first 64 MiB (`v6CPUCountOffset`): these sums cannot overflow.
+        guard let tag = bytes.read(cpusAt + 4, 10),
             tag == Array("options  \0".utf8)
         else { return nil }
         var options: [(UInt16, [UInt8])] = []
         var at = cpusAt + 14
-        while options.count < 4096, at <= Self.maxOffset, let header = bytes.read(at, 2) {
+        while options.count < 4096, let header = bytes.read(at, 2) {
             let id = header.little(UInt16.self, at: 0)
             guard id != optionDone, let size = bytes.read(at + 2, 4).map({ $0.little(UInt32.self, at: 0) }), size <= UInt32(maxOptionBytes),
                 let data = bytes.read(at + 6, Int(size))
