@@ -184,6 +184,10 @@ uint32_t pz_string(const char *text, size_t length) {
 struct event_fields {
     int kind;  // -1 unknown yet, 0 none, else a pz_stream_event
     struct tep_format_field *pfn, *order, *migratetype, *gfp, *address, *ip, *error_code;
+    struct tep_format_field *mm_id, *curr, *member, *size;
+    // rss_stat, per member number: 0 not seen yet, -1 rendered as text, else the member its
+    // printed name gives + 1.
+    int8_t member_by_number[16];
     uint32_t other;  // pz_other_event: 0 undecided, 1 rendered by the caller, else the name's string id + 2
 };
 #define MAX_IDS 65536
@@ -219,6 +223,16 @@ static struct event_fields *fields_of(struct tep_event *event) {
         f->ip = tep_find_field(event, "ip");
         f->error_code = tep_find_field(event, "error_code");
         if (f->address && f->ip && f->error_code) f->kind = name[11] == 'u' ? PZ_EVENT_FAULT_USER : PZ_EVENT_FAULT_KERNEL;
+    } else if (!strcmp(name, "rss_stat")) {
+        f->mm_id = tep_find_field(event, "mm_id");
+        f->curr = tep_find_field(event, "curr");
+        f->member = tep_find_field(event, "member");
+        f->size = tep_find_field(event, "size");
+        // The layout of include/trace/events/kmem.h since 6.2 (unsigned int mm_id and curr, int
+        // member, long size); its print format is checked on the first record of each member.
+        if (f->mm_id && f->mm_id->size == 4 && f->curr && f->curr->size == 4 && f->member && f->member->size == 4
+            && f->size && (f->size->size == 4 || f->size->size == 8))
+            f->kind = PZ_EVENT_RSS_STAT;
     }
     return f;
 }
@@ -342,12 +356,59 @@ static uint32_t gfp_string(struct tep_handle *tep, struct tep_event *event, stru
     return id;
 }
 
+// A signed field's value sign-extended from its size.
+static long long signed_number(struct tep_format_field *field, struct tep_record *record, int *ok) {
+    unsigned long long value = number(field, record, ok);
+    int bits = field->size * 8;
+    if ((field->flags & TEP_FIELD_IS_SIGNED) && bits < 64 && (value >> (bits - 1)) & 1) value |= ~0ULL << bits;
+    return (long long)value;
+}
+
+// The member an rss_stat record's `type=` names (0...3), or -1 to render it as text: decided by
+// the first record of each member number, whose rendering must be exactly what the fast path
+// assumes (`mm_id=%u curr=%d type=%s size=%ldB` with one of the four names), so a kernel that
+// prints the event another way (5.5's `member=%d`, say) keeps the text path's reading.
+static int counter_member(struct tep_handle *tep, struct tep_event *event, struct tep_record *record, struct event_fields *f,
+                          unsigned long long number_of_member, unsigned long long mm_id, unsigned long long curr, long long size) {
+    if (number_of_member >= sizeof f->member_by_number) return -1;
+    int8_t *decided = &f->member_by_number[number_of_member];
+    if (*decided) return *decided - 1 >= 0 ? *decided - 1 : -1;
+    static const char *const names[] = {"MM_FILEPAGES", "MM_ANONPAGES", "MM_SWAPENTS", "MM_SHMEMPAGES"};
+    struct trace_seq full;
+    trace_seq_init(&full);
+    print_info(tep, event, &full, record);
+    trace_seq_terminate(&full);
+    int member = -1;
+    for (int i = 0; i < 4 && full.buffer; i++) {
+        char expected[160];
+        snprintf(expected, sizeof expected, "mm_id=%u curr=%d type=%s size=%lldB", (unsigned)mm_id, (int)(uint32_t)curr, names[i], size);
+        if (strcmp(full.buffer, expected) == 0) member = i;
+    }
+    trace_seq_destroy(&full);
+    *decided = (int8_t)(member + 1 > 0 ? member + 1 : -1);
+    return member;
+}
+
 int pz_fast_event(struct tep_handle *tep, struct tep_event *event, struct tep_record *record, struct pz_frame_event *frame) {
     struct event_fields *f = fields_of(event);
     if (!f || f->kind == 0) return 0;
     int ok = 1;
     frame->event = (uint8_t)f->kind;
     frame->b = frame->c = 0;
+    if (f->kind == PZ_EVENT_RSS_STAT) {
+        unsigned long long mm_id = number(f->mm_id, record, &ok), curr = number(f->curr, record, &ok);
+        unsigned long long member_number = number(f->member, record, &ok);
+        long long size = signed_number(f->size, record, &ok);
+        if (!ok) return 0;
+        int member = counter_member(tep, event, record, f, member_number, mm_id, curr, size);
+        if (member < 0) return 0;
+        frame->order = 0;
+        frame->migratetype = -1;
+        frame->a = mm_id;
+        frame->b = (unsigned long long)size;
+        frame->c = (unsigned long long)member | (curr == 1 ? 0x100 : 0);
+        return 1;
+    }
     if (f->kind == PZ_EVENT_FAULT_USER || f->kind == PZ_EVENT_FAULT_KERNEL) {
         unsigned long long address = number(f->address, record, &ok), ip = number(f->ip, record, &ok);
         unsigned long long code = number(f->error_code, record, &ok);

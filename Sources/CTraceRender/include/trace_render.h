@@ -34,7 +34,8 @@ uint32_t pz_string(const char *text, size_t length);
 /// Fills `frame`'s event, order, migratetype, a, b and c from `record` when it is a page or fault
 /// record whose values the text parser would take as they are (a pfn within 52 physical address
 /// bits, an order below 64, a migratetype in -1...127, a successful allocation with gfp flags,
-/// a fault whose addresses name no kernel symbol); returns 1, else 0 (render it as text).
+/// a fault whose addresses name no kernel symbol, a memory counter printed as 6.2 on print it);
+/// returns 1, else 0 (render it as text).
 int pz_fast_event(struct tep_handle *tep, struct tep_event *event, struct tep_record *record, struct pz_frame_event *frame);
 /// The events prezero reads, by name without their system (comma-separated, from the helper's
 /// --known-events): records of other events become OTHER frames (`pz_other_event`), not TEXT

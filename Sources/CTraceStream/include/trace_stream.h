@@ -25,6 +25,9 @@ enum pz_stream_event {
     PZ_EVENT_PCPU_DRAIN = 5,          // kmem:mm_page_pcpu_drain: a = pfn, order, migratetype
     PZ_EVENT_FAULT_USER = 6,          // exceptions:page_fault_user: a = address, b = ip, c = error_code
     PZ_EVENT_FAULT_KERNEL = 7,        // exceptions:page_fault_kernel: likewise
+    PZ_EVENT_RSS_STAT = 8,            // kmem:rss_stat: a = mm_id, b = size (bytes, two's complement),
+                                      // c = the member its name gives (0 MM_FILEPAGES ... 3 MM_SHMEMPAGES),
+                                      // plus 0x100 when curr is 1 (TraceEvent's layout)
 };
 
 /// TEXT: `length` bytes of one line (no newline) follow.

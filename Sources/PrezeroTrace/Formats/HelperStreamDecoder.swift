@@ -156,8 +156,13 @@ struct HelperStreamDecoder {
         guard let known = KnownEvent(streamEvent: UInt32(frame.event)) else { throw streamError("an event frame of unknown event \(frame.event)") }
         // What the text parser would have refused never comes as an event: a helper that sends
         // it is broken, and its values must not reach the statistics' tables.
-        guard frame.pid >= 0, frame.order < 64, frame.migratetype >= -1, known.kind == .pageFault || frame.a < 1 << 40 else {
-            throw streamError("an event frame out of range (pid \(frame.pid), order \(frame.order), migratetype \(frame.migratetype), pfn \(frame.a))")
+        let inRange = switch known.kind {
+        case .pageFault: true
+        case .rssStat: frame.a <= UInt32.max && frame.c < 0x200 && frame.c & 0xFF < 4
+        default: frame.a < 1 << 40
+        }
+        guard frame.pid >= 0, frame.order < 64, frame.migratetype >= -1, inRange else {
+            throw streamError("an event frame out of range (pid \(frame.pid), order \(frame.order), migratetype \(frame.migratetype), a \(frame.a), c \(frame.c) of \(known.canonicalName))")
         }
         var event = TraceEvent(
             kind: known.kind, cpu: frame.cpu, pid: frame.pid, comm: try comm(frame.comm), timestampNs: frame.time_ns,
@@ -222,6 +227,7 @@ extension KnownEvent {
         case PZ_EVENT_PCPU_DRAIN.rawValue: self = .mmPagePcpuDrain
         case PZ_EVENT_FAULT_USER.rawValue: self = .pageFaultUser
         case PZ_EVENT_FAULT_KERNEL.rawValue: self = .pageFaultKernel
+        case PZ_EVENT_RSS_STAT.rawValue: self = .rssStat
         default: return nil
         }
     }
