@@ -155,6 +155,8 @@ check "perf.data magic, then garbage" 2 "perf-magic-then-garbage.data: \(byte of
 cp whole.perf.data records-damaged.perf.data
 head -c 65536 /dev/urandom | dd of=records-damaged.perf.data bs=1 seek=1000000 conv=notrunc status=none
 check "perf.data with damaged records" 2 "records-damaged.perf.data: \(byte offset [0-9]+\): cannot read this perf.data .*record" "$prezero" stat records-damaged.perf.data
+# A tracepoint sampled (perf record -F 99), not recorded at each hit, through a replay too.
+check "perf.data of a sampled tracepoint" 2 "\(byte offset 168\): cannot read this perf.data \([0-9]+ bytes\): kmem:mm_page_alloc was sampled at 99 samples a second" "$prezero" replay "$fixtures/perf-sampled-f99.perf.data.zst"
 
 # A profile the cache model cannot hold: more than 256 ways (a set's recency order is bytes);
 # the sed widens the L2 as well, past the same limit.

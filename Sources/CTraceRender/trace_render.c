@@ -263,6 +263,8 @@ static int is_known(const char *name) {
     return 0;
 }
 
+int pz_is_known_event(const char *name) { return !known_set || is_known(name); }
+
 int pz_other_event(struct tep_event *event, int with_system) {
     struct event_fields *f = known_set && event->name ? fields_of(event) : NULL;
     if (!f) return 0;

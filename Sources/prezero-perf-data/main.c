@@ -68,6 +68,17 @@ static void fail(uint64_t offset, const char *format, ...) {
     exit(2);
 }
 
+// As fail, for a file read whole whose content prezero refuses (exit 4: no "truncated or corrupt").
+static void refuse(uint64_t offset, const char *format, ...) {
+    va_list args;
+    va_start(args, format);
+    fprintf(stderr, "byte offset %llu: ", (unsigned long long)offset);
+    vfprintf(stderr, format, args);
+    fputc('\n', stderr);
+    va_end(args);
+    exit(4);
+}
+
 // Bounds-checked little-endian reads (perf.data of a little-endian machine; checked by the magic).
 static int fits(uint64_t offset, uint64_t size) { return offset <= file_size && size <= file_size - offset; }
 static uint64_t u64_at(uint64_t offset) {
@@ -95,6 +106,10 @@ struct attr {
     // (NO_FIELD when absent) and the bytes up to the raw data.
     int layout_fixed;
     uint32_t tid_at, time_at, cpu_at, raw_at, fixed_size;
+    // Sampling (perf_event_attr's sample_period or sample_freq, its freq bit) and where the
+    // attribute is in the file, for the message refusing a sampled tracepoint.
+    uint64_t period_or_freq, offset;
+    int freq;
 };
 enum { NO_FIELD = UINT32_MAX };
 
@@ -632,6 +647,9 @@ static void add_attr(uint64_t a, uint64_t ids_offset, uint64_t n_ids) {
     attrs[i].config = u64_at(a + 8);
     attrs[i].sample_type = u64_at(a + 24);
     attrs[i].sample_id_all = (u64_at(a + 40) >> 18) & 1;
+    attrs[i].period_or_freq = u64_at(a + 16);
+    attrs[i].freq = (u64_at(a + 40) >> 10) & 1;
+    attrs[i].offset = a;
     // perf delivers such a sample once per group member whose count moved, as that member
     // (session.c deliver_sample_group), which this reader does not do.
     if (attrs[i].sample_type & SAMPLE_READ)
@@ -811,6 +829,35 @@ static void expand_compressed(uint64_t *data_offset, uint64_t *data_size) {
     file_size = length;
 }
 
+// A tracepoint sampled, not recorded at every hit: with perf record -F (sample_freq) the kernel
+// writes a sample when its period has run out (perf_swevent_event), about one event in N, and so
+// it does with -c N when the sample carries no PERIOD; every count and verdict of such a capture
+// would be of the events that happened to be written. Refused for the events prezero reads
+// (--known-events; every tracepoint without it): an event of its own, cpu-clock -F 99 beside
+// the tracepoints, is fine.
+static void refuse_sampled_tracepoints(void) {
+    for (uint64_t i = 0; i < attr_count; i++) {
+        const struct attr *a = &attrs[i];
+        if (a->type != PERF_TYPE_TRACEPOINT) continue;
+        int sampled = a->freq || (a->period_or_freq > 1 && !(a->sample_type & SAMPLE_PERIOD));
+        if (!sampled) continue;
+        struct tep_event *event = tep_find_event(tep, (int)a->config);
+        if (event && !pz_is_known_event(event->name)) continue;
+        char name[160];
+        snprintf(name, sizeof name, "%s:%s", event && event->system ? event->system : "tracepoint",
+                 event && event->name ? event->name : "?");
+        if (a->freq)
+            refuse(a->offset + 16, "%s was sampled at %llu samples a second (perf record -F %llu), not recorded at each hit: the "
+                   "kernel wrote one of every so many events, so no count or verdict would be the workload's; record the "
+                   "tracepoints without -F (perf's default for them is -c 1), as tools/capture-perf.sh does",
+                   name, (unsigned long long)a->period_or_freq, (unsigned long long)a->period_or_freq);
+        refuse(a->offset + 16, "%s was sampled once every %llu hits (perf record -c %llu) without the sample period: the kernel "
+               "wrote one event in %llu, so no count or verdict would be the workload's; record the tracepoints with -c 1 "
+               "(perf's default for them), as tools/capture-perf.sh does",
+               name, (unsigned long long)a->period_or_freq, (unsigned long long)a->period_or_freq, (unsigned long long)a->period_or_freq);
+    }
+}
+
 int main(int argc, char **argv) {
     while (argc >= 3 && argv[1][0] == '-') {
         if (strcmp(argv[1], "--radix-sort") == 0) {
@@ -871,6 +918,7 @@ int main(int argc, char **argv) {
 
     if (!have_formats)
         fail(72, "no tracing-data section, so no tracepoint formats (record tracepoints with perf record -e kmem:...)");
+    refuse_sampled_tracepoints();
     // No plugins: perf script renders with the print formats alone (sched_switch as prev_comm=...).
     if (compressed) expand_compressed(&data_offset, &data_size);
 

@@ -203,6 +203,19 @@ struct PerfDataTests {
         #expect(error.contains("did not end properly"), "\(error)")
     }
 
+    /// `perf record -F 99 -e kmem:mm_page_alloc -e kmem:mm_page_free -e exceptions:page_fault_user`
+    /// of the rss-stat program (a real capture): the kernel wrote 10 samples where the same run
+    /// with perf's default -c 1 wrote 288, their periods up to 335 events. An error naming the
+    /// event, the option and the byte of its sample_freq (16 bytes into the first attribute, at
+    /// the attributes section's offset, 152, in the header), not counts of a tenth of the events.
+    /// The fixtures with cpu-clock at 4,000 a second beside the tracepoints still read (above).
+    @Test func aSampledTracepointIsRefused() throws {
+        let error = try TraceDatTests.errorReading(decompressedBytes(Paths.fixture("perf-sampled-f99.perf.data.zst")), as: "sampled.perf.data")
+        #expect(error.contains("kmem:mm_page_alloc was sampled at 99 samples a second (perf record -F 99)"), "\(error)")
+        #expect(error.contains("byte offset 168"), "\(error)")
+        #expect(!error.contains("expected a whole file"), "\(error)")
+    }
+
     /// Records of events prezero does not read come as OTHER frames, not rendered text, and are
     /// counted by name as their text lines are (the test above): `perf kmem --slab --page record`
     /// of python (kallsyms hidden) and tracefs with mm_page_alloc, kmalloc and sched_wakeup

@@ -41,6 +41,8 @@ int pz_fast_event(struct tep_handle *tep, struct tep_event *event, struct tep_re
 /// --known-events): records of other events become OTHER frames (`pz_other_event`), not TEXT
 /// lines. Never called: every record is rendered.
 void pz_set_known_events(const char *names);
+/// Whether prezero reads events of `name` (every event when no --known-events was given).
+int pz_is_known_event(const char *name);
 /// Writes an OTHER frame for a record of `event` when its name is not among the known events,
 /// naming it as its TEXT line would (`system:event` when `with_system`, else `event`); returns 1
 /// then, else 0 (the record is the caller's to write).

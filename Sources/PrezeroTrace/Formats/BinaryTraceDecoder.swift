@@ -122,17 +122,19 @@ enum BinaryTraceDecoder {
         switch status {
         case .exited(0):
             break
-        case .exited where format == .perfData:
-            // The helper says "byte offset N: what it found".
+        case .exited(let code) where format == .perfData:
+            // The helper says "byte offset N: what it found"; exit 4 when it read the file and
+            // refuses what it holds (a sampled tracepoint).
             var offset: UInt64?
             var reason = message.isEmpty ? "no reason given" : message
             if reason.hasPrefix("byte offset "), let colon = reason.firstIndex(of: ":") {
                 offset = UInt64(reason[reason.index(reason.startIndex, offsetBy: 12)..<colon])
                 reason = String(reason[reason.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
             }
-            throw TraceError(.unrecognizedFormat, "cannot read \(described): \(reason); \(format.advice)", at: InputLocation(file: fileName, byteOffset: offset))
+            let advice = code == 4 ? "" : "; \(format.advice)"
+            throw TraceError(.unrecognizedFormat, "cannot read \(described): \(reason)\(advice)", at: InputLocation(file: fileName, byteOffset: offset))
         case .exited(4):
-            // The helper read the file and refuses what it holds (a clock that is not nanoseconds).
+            // The trace.dat helper read the file and refuses what it holds (a clock that is not nanoseconds).
             throw TraceError(.unrecognizedFormat, "cannot read \(described): \(message)", at: InputLocation(file: fileName))
         case .exited:
             throw TraceError(
