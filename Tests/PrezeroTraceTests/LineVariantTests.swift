@@ -182,6 +182,21 @@ struct LineVariantTests {
         #expect(reason.contains("trace_clock counts cycles, ticks or events (x86-tsc, uptime, counter)"), "\(reason)")
     }
 
+    /// `trace-cmd report --raw-ts` of the trace-cmd-rss-stat fixture: the raw clock right after the
+    /// cpu column, which may be nanoseconds or cycles; named, not "no [CPU] column". A record
+    /// whose fields hold ` [N]` (sched_switch's prio) still reads.
+    @Test func rawTimestampsAreNamed() {
+        var parser = TextLineParser()
+        let line = "            bash-8175  [000]717260473961: page_fault_user:      address=0x563039f80308 ip=0x7fa10929faa2 error_code=0x7"
+        guard case .malformed(let reason) = parseLine(line, parser: &parser).0 else {
+            Issue.record("a raw timestamp was read")
+            return
+        }
+        #expect(reason.contains("trace-cmd report --raw-ts output"), "\(reason)")
+        let record = "          <idle>-0       [001]   717.260500000: sched_switch:         swapper/1:0 [120] R ==> bash:8175 [120]"
+        #expect(parseLine(record, parser: &parser).0 == .event)
+    }
+
     @Test func schedSwitchWithSpacesInComm() {
         var parser = TextLineParser()
         let line = "       CPU 0/KVM  3101/3105  [000]  5120.000000123:           sched:sched_switch: prev_comm=CPU 0/KVM prev_pid=3105 prev_prio=120 prev_state=R+ ==> next_comm=swapper/0 next_pid=0 next_prio=120"

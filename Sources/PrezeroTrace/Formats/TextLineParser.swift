@@ -98,7 +98,30 @@ public struct TextLineParser {
             // `0.432 :12024/12024 kmem:mm_page_alloc(pfn: 1064467, gfp_flags: 4459968)`.
             return .malformed(reason: "perf trace output, which has no cpu and leaves out fields that are 0; record with perf record -a and give prezero the perf.data (or its perf script text)")
         }
+        if Self.rawTimestampAfterCPU(line, from: first) {
+            // `bash-8175  [000]717260473961: page_fault_user: ...`.
+            return .malformed(
+                reason: "trace-cmd report --raw-ts output: a raw ring-buffer clock after the cpu column, nanoseconds on the local, global "
+                    + "or mono clocks but cycles on x86-tsc, which the text does not say; print without --raw-ts (-t for nanoseconds), or "
+                    + "give prezero the trace.dat")
+        }
         return .malformed(reason: "no ' [CPU] ' column")
+    }
+
+    /// A ` [digits]` column with digits and a ':' right after it, no space between: `trace-cmd
+    /// report --raw-ts` (trace-read.c prints `%llu` there, no width).
+    static func rawTimestampAfterCPU(_ line: ByteLine, from: Int) -> Bool {
+        guard var open = line.find(" [", from: from) else { return false }
+        while true {
+            var close = open + 2
+            while close < line.count && ParseNumber.isDigit(line[close]) { close += 1 }
+            if close > open + 2, close + 1 < line.count, line[close] == UInt8(ascii: "]"), ParseNumber.isDigit(line[close + 1]) {
+                let end = line.skipNonSpaces(from: close + 1)
+                return line[end - 1] == UInt8(ascii: ":") && ParseNumber.decimal(line, close + 1, end - 1) != nil
+            }
+            guard let next = line.find(" [", from: open + 1) else { return false }
+            open = next
+        }
     }
 
     /// A record line whose cpu column is `column` (the '[' and ']' indexes and the cpu, or the
