@@ -43,7 +43,7 @@ static inline void note_fill(const pz_cache_state *c, uint64_t line, uint64_t se
 }
 
 static inline uint64_t line_of(const pz_cache_state *c, uint32_t tag, uint64_t set) {
-    return ((uint64_t)(tag - 1) << c->set_bits) | set;
+    return (uint64_t)(tag - 1) * c->sets + set;
 }
 
 /// Marks in `residency[page]` the eighths of the page that the lines `missed` (bit n: line
@@ -127,14 +127,14 @@ static inline int use_avx512(void) {
 int32_t pz_simd_level(void) { return use_avx512(); }
 
 int32_t pz_access(const pz_cache_state *c, uint64_t line, uint64_t *evicted) {
-    const uint64_t set = line & c->set_mask;
+    const uint64_t set = pz_set_of(c, line), tag = pz_tag_of(c, line);
     uint32_t old = 0;
     *evicted = 0;
     if (c->compact) {
         uint16_t old16 = 0;
-        if (access_set_baseline16((uint16_t *)set_words(c, set), 16, c->stride, (uint16_t)((line >> c->set_bits) + 1), &old16)) return 1;
+        if (access_set_baseline16((uint16_t *)set_words(c, set), 16, c->stride, (uint16_t)(tag + 1), &old16)) return 1;
         old = old16;
-    } else if (access_set_baseline(set_words(c, set), c->ways, c->stride, (uint32_t)(line >> c->set_bits) + 1, &old)) {
+    } else if (access_set_baseline(set_words(c, set), c->ways, c->stride, (uint32_t)tag + 1, &old)) {
         return 1;
     }
     note_fill(c, line, set);
@@ -157,11 +157,11 @@ uint64_t pz_access_run(const pz_cache_state *c, uint64_t first_line, int32_t cou
 /// 4 MiB block written through a 1 MiB L2). Not with a victim table, whose slots depend on the
 /// order of the evictions. Returns 0 (nothing changed) when a line of the run may hit.
 static int overwrite_without_hits(const pz_cache_state *c, uint64_t first, uint64_t count, uint64_t *misses, uint64_t *evictions) {
-    const uint64_t sets = c->set_mask + 1, ways = (uint64_t)c->ways;
+    const uint64_t sets = c->sets, ways = (uint64_t)c->ways;
     if (c->victims || ways > 256 || count / sets < ways) return 0;
     const uint64_t last = first + count - 1;
-    const uint32_t first_key = (uint32_t)(first >> c->set_bits) + 1, last_key = (uint32_t)(last >> c->set_bits) + 1;
-    const uint64_t first_set = first & c->set_mask, last_set = last & c->set_mask;
+    const uint32_t first_key = (uint32_t)pz_tag_of(c, first) + 1, last_key = (uint32_t)pz_tag_of(c, last) + 1;
+    const uint64_t first_set = pz_set_of(c, first), last_set = pz_set_of(c, last);
     // The run's keys in set s: [low, high], low = first_key (or the next) and high = last_key (or the one before).
 #define PZ_LOW(s) ((s) >= first_set ? first_key : first_key + 1)
 #define PZ_HIGH(s) ((s) <= last_set ? last_key : last_key - 1)
@@ -193,7 +193,7 @@ static int overwrite_without_hits(const pz_cache_state *c, uint64_t first, uint6
         // The log holds the sets of the last fills, in order.
         const uint64_t logged = count < c->fill_log_mask + 1 ? count : c->fill_log_mask + 1;
         const uint64_t total = *c->fill_total;
-        for (uint64_t n = count - logged; n < count; n++) c->fill_log[(total + n) & c->fill_log_mask] = (uint32_t)((first + n) & c->set_mask);
+        for (uint64_t n = count - logged; n < count; n++) c->fill_log[(total + n) & c->fill_log_mask] = (uint32_t)pz_set_of(c, first + n);
         *c->fill_total = total + count;
     }
     if (c->residency) {
@@ -223,8 +223,8 @@ uint64_t pz_fill_lines(const pz_cache_state *c, uint64_t first_line, int64_t cou
 }
 
 int32_t pz_invalidate(const pz_cache_state *c, uint64_t line) {
-    uint32_t *words = set_words(c, line & c->set_mask);
-    const int32_t way = find_in_set(c, words, (uint32_t)(line >> c->set_bits) + 1);
+    uint32_t *words = set_words(c, pz_set_of(c, line));
+    const int32_t way = find_in_set(c, words, (uint32_t)pz_tag_of(c, line) + 1);
     if (way < 0) return 0;
     set_tag(c, words, (uint64_t)way, 0);
     *valid_of(c, words) -= 1;
@@ -232,5 +232,5 @@ int32_t pz_invalidate(const pz_cache_state *c, uint64_t line) {
 }
 
 int32_t pz_contains(const pz_cache_state *c, uint64_t line) {
-    return find_in_set(c, set_words(c, line & c->set_mask), (uint32_t)(line >> c->set_bits) + 1) >= 0;
+    return find_in_set(c, set_words(c, pz_set_of(c, line)), (uint32_t)pz_tag_of(c, line) + 1) >= 0;
 }

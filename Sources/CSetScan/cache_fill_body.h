@@ -69,9 +69,9 @@ static uint64_t PZ_VARIANT(access_run)(const pz_cache_state *c, uint64_t first_l
     uint64_t hits = 0;
     for (int32_t n = 0; n < count && n < 64; n++) {
         const uint64_t line = first_line + (uint64_t)n;
-        const uint64_t set = line & c->set_mask;
+        const uint64_t set = pz_set_of(c, line);
         PZ_TAG_T old = 0;
-        if (PZ_VARIANT(access_set)((PZ_TAG_T *)(c->words + set * (uint64_t)c->stride), c->ways, c->stride, (PZ_TAG_T)((line >> c->set_bits) + 1), &old)) {
+        if (PZ_VARIANT(access_set)((PZ_TAG_T *)(c->words + set * (uint64_t)c->stride), c->ways, c->stride, (PZ_TAG_T)(pz_tag_of(c, line) + 1), &old)) {
             hits |= 1ull << n;
         } else {
             note_fill(c, line, set);
@@ -89,8 +89,8 @@ static inline __attribute__((always_inline)) uint64_t PZ_VARIANT(fill_lines)(
     const pz_cache_state *c, uint64_t first_line, int64_t count, uint64_t *evictions, const int32_t ways, const int32_t stride,
     const int counts_fills, const int records_victims) {
     uint32_t *const words = c->words;
-    const uint64_t set_mask = c->set_mask, victim_mask = c->victim_mask;
-    const uint32_t set_bits = c->set_bits, page_shift = c->page_shift, eighth_shift = c->eighth_shift;
+    const uint64_t sets = c->sets, victim_mask = c->victim_mask;
+    const uint32_t page_shift = c->page_shift, eighth_shift = c->eighth_shift;
     uint8_t *const residency = c->residency;
     const int64_t resident_pages = c->resident_pages;
     uint32_t *const fills = c->fills, *const fill_log = c->fill_log;
@@ -102,15 +102,18 @@ static inline __attribute__((always_inline)) uint64_t PZ_VARIANT(fill_lines)(
     uint64_t line = first_line;
     const uint64_t end = first_line + (uint64_t)count;
     while (line < end) {
-        uint64_t segment_end = (line | set_mask) + 1;
+        // A segment's lines share a tag (up to the next multiple of the sets), so its sets
+        // follow one another from the first line's: one division a segment, none a line.
+        const uint64_t first_set = pz_set_of(c, line);
+        uint64_t segment_end = line - first_set + sets;
         if ((line | page_mask) + 1 < segment_end) segment_end = (line | page_mask) + 1;
         if (line + 64 < segment_end) segment_end = line + 64;
         if (end < segment_end) segment_end = end;
-        const PZ_TAG_T key = (PZ_TAG_T)((line >> set_bits) + 1);
+        const PZ_TAG_T key = (PZ_TAG_T)(pz_tag_of(c, line) + 1);
         const uint64_t first = line;
         uint64_t missed = 0;
         for (; line < segment_end; line++) {
-            const uint64_t set = line & set_mask;
+            const uint64_t set = first_set + (line - first);
             PZ_TAG_T old = 0;
             if (PZ_VARIANT(access_set)((PZ_TAG_T *)(words + set * (uint64_t)stride), ways, stride, key, &old)) continue;
             missed |= 1ull << (line - first);
@@ -122,7 +125,7 @@ static inline __attribute__((always_inline)) uint64_t PZ_VARIANT(fill_lines)(
             if (old != 0) {
                 evicted++;
                 if (records_victims) {
-                    const uint64_t gone = ((uint64_t)(old - 1) << set_bits) | set;
+                    const uint64_t gone = (uint64_t)(old - 1) * sets + set;
                     victims[pz_victim_slot(gone, victim_mask)] = gone + 1;
                 }
             }

@@ -16,8 +16,10 @@ typedef struct {
     int32_t ways;               // 1...256
     int32_t stride;             // pz_set_stride(ways, compact)
     int32_t compact;            // 1: 16-bit tags (ways == 16)
-    uint32_t set_bits;          // log2(sets)
-    uint64_t set_mask;          // sets - 1
+    uint64_t sets;              // any count: set = line % sets, tag = line / sets + 1
+    int32_t sets_pow2;          // 1: sets is a power of two, so a mask and a shift do
+    uint32_t set_bits;          // log2(sets) when sets_pow2
+    uint64_t set_mask;          // sets - 1 when sets_pow2
     uint8_t *residency;         // per page: the eighths that may hold a resident line
     int64_t resident_pages;
     uint32_t page_shift;        // log2(lines per page)
@@ -29,6 +31,16 @@ typedef struct {
     uint64_t *victims;          // a direct-mapped table of evicted lines (line + 1 a slot), or NULL
     uint64_t victim_mask;
 } pz_cache_state;
+
+/// The set of `line`: its number modulo the sets (an Intel LLC's slices make a count such as
+/// 13 x 16,384; a mask when a power of two).
+static inline uint64_t pz_set_of(const pz_cache_state *c, uint64_t line) {
+    return c->sets_pow2 ? line & c->set_mask : line % c->sets;
+}
+/// The tag `line` has in its set, before the + 1 that keeps 0 for an empty way.
+static inline uint64_t pz_tag_of(const pz_cache_state *c, uint64_t line) {
+    return c->sets_pow2 ? line >> c->set_bits : line / c->sets;
+}
 
 /// The victim table's slot of `line`.
 static inline uint64_t pz_victim_slot(uint64_t line, uint64_t mask) {

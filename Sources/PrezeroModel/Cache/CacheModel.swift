@@ -66,7 +66,8 @@ package struct CacheModel: @unchecked Sendable {
             fillLog = countsFills ? zeroFilledMemory(UInt32.self, count: Self.fillLogCount) : nil
             state = .allocate(capacity: 1)
             state.initialize(to: pz_cache_state(
-                words: words, ways: Int32(ways), stride: Int32(stride), compact: compact ? 1 : 0, set_bits: UInt32(sets.trailingZeroBitCount), set_mask: UInt64(sets - 1),
+                words: words, ways: Int32(ways), stride: Int32(stride), compact: compact ? 1 : 0, sets: UInt64(sets), sets_pow2: sets & (sets - 1) == 0 ? 1 : 0,
+                set_bits: UInt32(sets.trailingZeroBitCount), set_mask: UInt64(sets - 1),
                 residency: residency, resident_pages: Int64(pages), page_shift: UInt32(pageShift), eighth_shift: UInt32(eighthShift),
                 fills: fills, fill_total: fillTotal, fill_log: fillLog, fill_log_mask: UInt64(Self.fillLogCount - 1),
                 victims: nil, victim_mask: 0))

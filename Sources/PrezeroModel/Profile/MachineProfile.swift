@@ -445,14 +445,15 @@ extension MachineProfile {
         if memoryBytes / UInt64(max(pageBytes, 1)) > 1 << 31 { errors.append("more than 2^31 pages") }
         // llc.ways has its field's range; the L2's ways are checked here.
         if (l2?.ways ?? 0) > 256 { errors.append("l2.ways: at most 256 (the cache model keeps a set's recency order in bytes)") }
-        if llc.ways < 1 || llc.sizeBytes < llc.ways * llc.lineBytes || !powerOfTwo(llc.sizeBytes / (llc.ways * llc.lineBytes)) {
-            errors.append("llc: size_bytes / (ways * line_bytes) must be a power-of-two number of sets")
+        // Any whole number of sets: an Intel LLC's slices make counts such as 13 x 16,384.
+        func wholeSets(_ cache: CacheGeometry) -> Bool {
+            cache.ways >= 1 && cache.lineBytes >= 1 && cache.sizeBytes >= cache.ways * cache.lineBytes
+                && cache.sizeBytes % (cache.ways * cache.lineBytes) == 0
         }
+        if !wholeSets(llc) { errors.append("llc: size_bytes must be a whole number (>= 1) of sets of ways * line_bytes") }
         if llc.lineBytes != lineBytes { errors.append("llc.line_bytes must equal line_bytes") }
         if let l2 {
-            if l2.ways < 1 || l2.sizeBytes < l2.ways * l2.lineBytes || !powerOfTwo(l2.sizeBytes / (l2.ways * l2.lineBytes)) {
-                errors.append("l2: size_bytes / (ways * line_bytes) must be a power-of-two number of sets")
-            }
+            if !wholeSets(l2) { errors.append("l2: size_bytes must be a whole number (>= 1) of sets of ways * line_bytes") }
             if l2.lineBytes != lineBytes { errors.append("l2.line_bytes must equal line_bytes") }
             let l2Sets = UInt64(max(1, l2.sizeBytes / max(1, l2.ways * l2.lineBytes)))
             if memoryBytes / UInt64(max(lineBytes, 1)) / l2Sets >= UInt64(UInt32.max) {
