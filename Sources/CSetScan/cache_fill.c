@@ -88,11 +88,24 @@ static inline int32_t pz_find16_16_avx512(const uint16_t *tags, uint16_t key) {
     const __mmask16 hit = _mm256_cmpeq_epi16_mask(_mm256_loadu_si256((const __m256i *)tags), _mm256_set1_epi16((short)key));
     return hit ? __builtin_ctz((unsigned)hit) : -1;
 }
+/// Up to 32 ways' tags in two masked compares (lanes past `ways` are neither read nor matched).
+static inline int32_t pz_find_any_avx512(const uint32_t *tags, int32_t ways, uint32_t key) {
+    if (ways > 32) return pz_find_way(tags, ways, key);
+    const __m512i k = _mm512_set1_epi32((int)key);
+    const __mmask16 low = ways >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << ways) - 1);
+    const __mmask16 hit = _mm512_mask_cmpeq_epi32_mask(low, _mm512_maskz_loadu_epi32(low, tags), k);
+    if (hit) return __builtin_ctz((unsigned)hit);
+    if (ways <= 16) return -1;
+    const __mmask16 high = ways >= 32 ? (__mmask16)0xFFFF : (__mmask16)((1u << (ways - 16)) - 1);
+    const __mmask16 hit_high = _mm512_mask_cmpeq_epi32_mask(high, _mm512_maskz_loadu_epi32(high, tags + 16), k);
+    return hit_high ? 16 + __builtin_ctz((unsigned)hit_high) : -1;
+}
 #define PZ_TAG_T uint32_t
 #define PZ_COMPACT 0
 #define PZ_VARIANT(name) name##_avx512
 #define PZ_FIND16(tags, key) pz_find16_avx512(tags, key)
-#define PZ_FIND_ANY(tags, ways, key) pz_find_way(tags, ways, key)
+#define PZ_FIND_ANY(tags, ways, key) pz_find_any_avx512(tags, ways, key)
+#define PZ_ORDER_AVX512 1
 #include "cache_fill_body.h"
 
 #define PZ_TAG_T uint16_t
@@ -100,6 +113,7 @@ static inline int32_t pz_find16_16_avx512(const uint16_t *tags, uint16_t key) {
 #define PZ_VARIANT(name) name##_avx51216
 #define PZ_FIND16(tags, key) pz_find16_16_avx512(tags, key)
 #define PZ_FIND_ANY(tags, ways, key) pz_find16_16_avx512(tags, key)
+#define PZ_ORDER_AVX512 1
 #include "cache_fill_body.h"
 #pragma clang attribute pop
 #define PZ_HAVE_AVX512_VARIANT 1

@@ -1,7 +1,19 @@
 // The cache model's per-set LRU and its loops, included by cache_fill.c once per set layout
 // (PZ_TAG_T: 32-bit tags, or 16-bit ones in 64-byte sets, PZ_COMPACT) and ISA (the baseline, or
 // AVX-512: a 16-way tag search in one compare), named by PZ_VARIANT. PZ_FIND16 searches 16 ways,
-// PZ_FIND_ANY any number; the header undefines them at its end. Not a standalone header.
+// PZ_FIND_ANY any number; PZ_ORDER_AVX512 moves the recency order of a set of up to 32 ways in
+// one register (an Intel L3's 11 to 20 ways) where a memmove did it. The header undefines them
+// at its end. Not a standalone header.
+
+#if defined(PZ_ORDER_AVX512) && !defined(PZ_ORDER_AVX512_HELPERS)
+#define PZ_ORDER_AVX512_HELPERS
+/// The first `ways` bytes (<= 32) of an order.
+static inline __mmask32 pz_order_lanes(int32_t ways) { return ways >= 32 ? ~0u : (1u << ways) - 1; }
+/// Every byte one place up (byte i to i + 1; byte 0 becomes 0), across the two 128-bit lanes.
+static inline __m256i pz_bytes_up_one(__m256i o) {
+    return _mm256_alignr_epi8(o, _mm256_permute2x128_si256(o, o, 0x08), 15);
+}
+#endif
 
 /// Moves `way` to the front of the order (from where it is, or from the end if it is not there).
 static inline __attribute__((always_inline)) void PZ_VARIANT(move_to_front)(uint8_t *order, int32_t ways, uint8_t way) {
@@ -13,6 +25,18 @@ static inline __attribute__((always_inline)) void PZ_VARIANT(move_to_front)(uint
         const __m128i keep = _mm_cmpgt_epi8(index, _mm_set1_epi8((char)pos));  // bytes after pos stay
         const __m128i moved = _mm_or_si128(_mm_and_si128(keep, o), _mm_andnot_si128(keep, _mm_slli_si128(o, 1)));
         _mm_storeu_si128((__m128i *)order, _mm_or_si128(moved, _mm_cvtsi32_si128(way)));
+        return;
+    }
+#endif
+#if defined(PZ_ORDER_AVX512)
+    if (ways <= 32) {
+        const __mmask32 lanes = pz_order_lanes(ways);
+        const __m256i o = _mm256_maskz_loadu_epi8(lanes, order);
+        const __mmask32 at = _mm256_mask_cmpeq_epi8_mask(lanes, o, _mm256_set1_epi8((char)way));
+        const uint32_t pos = at ? (uint32_t)__builtin_ctz(at) : (uint32_t)ways - 1;
+        // Bytes 0...pos take the byte below them, byte 0 the way; the rest stay.
+        const __m256i moved = _mm256_mask_blend_epi8((__mmask32)((2u << pos) - 1), o, pz_bytes_up_one(o));
+        _mm256_mask_storeu_epi8(order, lanes, _mm256_mask_set1_epi8(moved, 1, (char)way));
         return;
     }
 #endif
@@ -31,6 +55,14 @@ static inline __attribute__((always_inline)) void PZ_VARIANT(rotate_last_to_fron
     if (ways == 16) {
         const __m128i o = _mm_loadu_si128((const __m128i *)order);
         _mm_storeu_si128((__m128i *)order, _mm_or_si128(_mm_slli_si128(o, 1), _mm_srli_si128(o, 15)));
+        return;
+    }
+#endif
+#if defined(PZ_ORDER_AVX512)
+    if (ways <= 32) {
+        const __mmask32 lanes = pz_order_lanes(ways);
+        const __m256i o = _mm256_maskz_loadu_epi8(lanes, order);
+        _mm256_mask_storeu_epi8(order, lanes, _mm256_mask_set1_epi8(pz_bytes_up_one(o), 1, (char)order[ways - 1]));
         return;
     }
 #endif
@@ -160,3 +192,4 @@ static uint64_t PZ_VARIANT(fill)(const pz_cache_state *c, uint64_t first_line, i
 #undef PZ_VARIANT
 #undef PZ_FIND16
 #undef PZ_FIND_ANY
+#undef PZ_ORDER_AVX512

@@ -43,10 +43,15 @@ struct CacheModelTests {
     @Test func everySIMDLevelMatchesReference() {
         defer { pz_set_simd_level(-1) }
         // 104 sets: not a power of two, as an Intel LLC's slices make them (13 x 16,384 here).
-        for (level, compact, sets): (Int32, Bool, Int) in [(0, false, 128), (1, false, 128), (0, true, 128), (1, true, 128), (0, false, 104), (1, true, 104)] {
+        // 20, 12, 32 and 40 ways: the AVX-512 loops move a set's order of up to 32 ways in one
+        // register and search its tags in two masked compares; 40 takes the scalar way.
+        let shapes: [(Int32, Bool, Int, Int)] = [
+            (0, false, 128, 16), (1, false, 128, 16), (0, true, 128, 16), (1, true, 128, 16), (0, false, 104, 16), (1, true, 104, 16),
+            (0, false, 104, 20), (1, false, 104, 20), (1, false, 64, 12), (1, false, 32, 32), (1, false, 16, 40), (1, false, 128, 1),
+        ]
+        for (level, compact, sets, ways) in shapes {
             pz_set_simd_level(level)
             if level == 1 && pz_simd_level() != 1 { continue }  // no AVX-512 here
-            let ways = 16
             var cache = CacheModel(
                 geometry: CacheGeometry(sizeBytes: ways * sets * 64, ways: ways, lineBytes: 64), pages: 256, lines: compact ? 256 * 64 : nil)
             #expect(cache.compact == compact)
@@ -63,7 +68,7 @@ struct CacheModelTests {
                     let count = Int(min(64 - first % 64, 1 + (state >> 50) % 8))
                     let hits = cache.access(firstLine: first, count: count)
                     for k in 0..<count {
-                        #expect((hits >> UInt64(k)) & 1 == (reference.access(first + UInt64(k)) ? 1 : 0), "level \(level) sets \(sets) step \(step)")
+                        #expect((hits >> UInt64(k)) & 1 == (reference.access(first + UInt64(k)) ? 1 : 0), "level \(level) sets \(sets) ways \(ways) step \(step)")
                     }
                 }
             }
