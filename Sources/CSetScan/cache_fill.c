@@ -6,7 +6,7 @@
 #include "set_scan.h"
 #include <string.h>
 
-int32_t pz_set_stride(int32_t ways, int32_t compact) { return compact ? 16 : ways + (ways + 2 + 3) / 4; }  // 21 for 16 ways
+int32_t pz_set_stride(int32_t ways, int32_t compact) { return compact ? 16 : ways + (ways + 2 + 3) / 4; }  // 21 for 16 ways, 26 for 20
 
 static inline uint32_t *set_words(const pz_cache_state *c, uint64_t set) { return c->words + set * (uint64_t)c->stride; }
 /// The count of valid ways: the set's last two bytes.
@@ -25,7 +25,7 @@ static inline uint8_t *order_of(const pz_cache_state *c, uint32_t *words) {
 /// The way of the set at `words` that holds `key`, or -1.
 static inline int32_t find_in_set(const pz_cache_state *c, const uint32_t *words, uint32_t key) {
     if (!c->compact) return pz_find_way(words, c->ways, key);
-    return key > 0xFFFF ? -1 : pz_find_way16((const uint16_t *)words, (uint16_t)key);
+    return key > 0xFFFF ? -1 : pz_find_way16_any((const uint16_t *)words, c->ways, (uint16_t)key);
 }
 
 /// What a miss records besides the set: the page's residency and the set's fill count.
@@ -72,7 +72,7 @@ static inline void mark_eighths(uint8_t *residency, int64_t page, uint64_t first
 #define PZ_COMPACT 1
 #define PZ_VARIANT(name) name##_baseline16
 #define PZ_FIND16(tags, key) pz_find_way16(tags, key)
-#define PZ_FIND_ANY(tags, ways, key) pz_find_way16(tags, key)
+#define PZ_FIND_ANY(tags, ways, key) pz_find_way16_any(tags, ways, key)
 #include "cache_fill_body.h"
 
 #if defined(__x86_64__) && defined(__clang__)
@@ -100,6 +100,13 @@ static inline int32_t pz_find_any_avx512(const uint32_t *tags, int32_t ways, uin
     const __mmask16 hit_high = _mm512_mask_cmpeq_epi32_mask(high, _mm512_maskz_loadu_epi32(high, tags + 16), k);
     return hit_high ? 16 + __builtin_ctz((unsigned)hit_high) : -1;
 }
+/// Up to 32 16-bit tags in one masked compare.
+static inline int32_t pz_find_any16_avx512(const uint16_t *tags, int32_t ways, uint16_t key) {
+    if (ways > 32) return pz_find_way16_any(tags, ways, key);
+    const __mmask32 lanes = ways >= 32 ? ~0u : (1u << ways) - 1;
+    const __mmask32 hit = _mm512_mask_cmpeq_epi16_mask(lanes, _mm512_maskz_loadu_epi16(lanes, tags), _mm512_set1_epi16((short)key));
+    return hit ? __builtin_ctz(hit) : -1;
+}
 #define PZ_TAG_T uint32_t
 #define PZ_COMPACT 0
 #define PZ_VARIANT(name) name##_avx512
@@ -112,7 +119,7 @@ static inline int32_t pz_find_any_avx512(const uint32_t *tags, int32_t ways, uin
 #define PZ_COMPACT 1
 #define PZ_VARIANT(name) name##_avx51216
 #define PZ_FIND16(tags, key) pz_find16_16_avx512(tags, key)
-#define PZ_FIND_ANY(tags, ways, key) pz_find16_16_avx512(tags, key)
+#define PZ_FIND_ANY(tags, ways, key) pz_find_any16_avx512(tags, ways, key)
 #define PZ_ORDER_AVX512 1
 #include "cache_fill_body.h"
 #pragma clang attribute pop
@@ -146,7 +153,7 @@ int32_t pz_access(const pz_cache_state *c, uint64_t line, uint64_t *evicted) {
     *evicted = 0;
     if (c->compact) {
         uint16_t old16 = 0;
-        if (access_set_baseline16((uint16_t *)set_words(c, set), 16, c->stride, (uint16_t)(tag + 1), &old16)) return 1;
+        if (access_set_baseline16((uint16_t *)set_words(c, set), c->ways, c->stride, (uint16_t)(tag + 1), &old16)) return 1;
         old = old16;
     } else if (access_set_baseline(set_words(c, set), c->ways, c->stride, (uint32_t)tag + 1, &old)) {
         return 1;

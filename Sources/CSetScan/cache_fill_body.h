@@ -177,7 +177,7 @@ static inline __attribute__((always_inline)) uint64_t PZ_VARIANT(fill_lines)(
 static uint64_t PZ_VARIANT(fill)(const pz_cache_state *c, uint64_t first_line, int64_t count, uint64_t *evictions) {
     const int fills = c->fills != NULL, victims = c->victims != NULL;
     const int32_t stride16 = PZ_COMPACT ? 16 : 21;  // pz_set_stride(16, PZ_COMPACT)
-    if (PZ_COMPACT || c->ways == 16) {
+    if (c->ways == 16) {
         if (fills && !victims) return PZ_VARIANT(fill_lines)(c, first_line, count, evictions, 16, stride16, 1, 0);
         if (!fills && victims) return PZ_VARIANT(fill_lines)(c, first_line, count, evictions, 16, stride16, 0, 1);
         if (!fills && !victims) return PZ_VARIANT(fill_lines)(c, first_line, count, evictions, 16, stride16, 0, 0);

@@ -60,4 +60,13 @@ static inline int32_t pz_find_way16(const uint16_t *tags, uint16_t key) {
 #endif
 }
 
+/// The same for `ways` 16-bit tags (the compact layout holds 13 to 20).
+static inline int32_t pz_find_way16_any(const uint16_t *tags, int32_t ways, uint16_t key) {
+    if (ways == 16) return pz_find_way16(tags, key);
+    for (int32_t i = 0; i < ways; i++) {
+        if (tags[i] == key) return i;
+    }
+    return -1;
+}
+
 #endif

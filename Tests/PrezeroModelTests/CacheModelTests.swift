@@ -48,6 +48,7 @@ struct CacheModelTests {
         let shapes: [(Int32, Bool, Int, Int)] = [
             (0, false, 128, 16), (1, false, 128, 16), (0, true, 128, 16), (1, true, 128, 16), (0, false, 104, 16), (1, true, 104, 16),
             (0, false, 104, 20), (1, false, 104, 20), (1, false, 64, 12), (1, false, 32, 32), (1, false, 16, 40), (1, false, 128, 1),
+            (0, true, 104, 20), (1, true, 104, 20), (1, true, 64, 13),
         ]
         for (level, compact, sets, ways) in shapes {
             pz_set_simd_level(level)
@@ -77,13 +78,17 @@ struct CacheModelTests {
     }
 
     /// Compact exactly when the largest tag, (lines - 1) / sets + 1, fits 16 bits: 65,535 tags
-    /// of a set's lines, not one more.
+    /// of a set's lines, not one more; and for 13 to 20 ways, whose sets it makes smaller and
+    /// fits in 64 bytes (an Intel L3's 20 ways included).
     @Test func compactWhenEveryTagFits() {
         let geometry = CacheGeometry(sizeBytes: 16 * 64 * 64, ways: 16, lineBytes: 64)
         #expect(CacheModel(geometry: geometry, lines: 65_535 * 64).compact)
         #expect(!CacheModel(geometry: geometry, lines: 65_535 * 64 + 1).compact)
         #expect(!CacheModel(geometry: CacheGeometry(sizeBytes: 8 * 64 * 64, ways: 8, lineBytes: 64), lines: 64).compact)
         #expect(!CacheModel(geometry: geometry).compact)
+        for ways in [12, 13, 20, 21] {
+            #expect(CacheModel(geometry: CacheGeometry(sizeBytes: ways * 64 * 64, ways: ways, lineBytes: 64), lines: 64 * 64).compact == (13...20).contains(ways))
+        }
     }
 
     /// The compact layout gives the 32-bit one's answers on a replay's mix (cached clears with a
@@ -92,17 +97,18 @@ struct CacheModelTests {
     /// 65,535 x 64 lines, the most the compact sets hold: pages near the top (tags 65,000 and up)
     /// and across the range, so every bit of the 16-bit tags is used.
     /// One test for both levels, in turn: the level is process-wide.
+    /// Also a 20-way cache (an Intel L3's ways) of 64 sets.
     @Test func compactSetsGiveTheSameAnswers() {
         defer { pz_set_simd_level(-1) }
         for level: Int32 in [0, 1] {
             pz_set_simd_level(level)
             if level == 1 && pz_simd_level() != 1 { continue }  // no AVX-512 here
-            compactSetsGiveTheSameAnswers(atLevel: level)
+            for ways in [16, 20] { compactSetsGiveTheSameAnswers(atLevel: level, ways: ways) }
         }
     }
 
-    func compactSetsGiveTheSameAnswers(atLevel level: Int32) {
-        let geometry = CacheGeometry(sizeBytes: 16 * 64 * 64, ways: 16, lineBytes: 64)
+    func compactSetsGiveTheSameAnswers(atLevel level: Int32, ways: Int) {
+        let geometry = CacheGeometry(sizeBytes: ways * 64 * 64, ways: ways, lineBytes: 64)
         let pages = 65_535
         var wide = CacheModel(geometry: geometry, pages: pages, countsFills: true)
         var compact = CacheModel(geometry: geometry, pages: pages, countsFills: true, lines: pages * 64)

@@ -8,14 +8,15 @@
 
 /// A set is `stride` 32-bit words: `ways` tags (line / sets + 1; 0 = empty), then `ways` way
 /// indices in recency order (a byte each, most recent first); its last two bytes count the valid ways.
-/// Compact (16 ways whose tags all fit 16 bits, as a 32 MiB LLC's do up to 128 GiB): 16-bit tags,
-/// a set in one 64-byte host cache line instead of 84 bytes across two; the same answers.
+/// Compact (13 to 20 ways whose tags all fit 16 bits, as a 32 MiB 16-way LLC's do up to 128 GiB):
+/// 16-bit tags, a set in one 64-byte host cache line instead of 68 to 104 bytes across two; the
+/// same answers.
 /// Optional parts are NULL.
 typedef struct {
     uint32_t *words;
     int32_t ways;               // 1...256
     int32_t stride;             // pz_set_stride(ways, compact)
-    int32_t compact;            // 1: 16-bit tags (ways == 16)
+    int32_t compact;            // 1: 16-bit tags (13...20 ways)
     uint64_t sets;              // any count: set = line % sets, tag = line / sets + 1
     int32_t sets_pow2;          // 1: sets is a power of two, so a mask and a shift do
     uint32_t set_bits;          // log2(sets) when sets_pow2
@@ -69,7 +70,7 @@ static inline int32_t pz_remove_victims(uint64_t *victims, uint64_t mask, uint64
     return found;
 }
 
-/// Words a set of `ways` ways takes, in the compact layout (16 ways) or not.
+/// Words a set of `ways` ways takes, in the compact layout (13 to 20 ways: 16) or not.
 int32_t pz_set_stride(int32_t ways, int32_t compact);
 
 /// One access (read or write) of `line`: 1 on a hit; on a miss the line is filled and

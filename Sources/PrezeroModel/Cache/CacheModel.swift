@@ -91,7 +91,7 @@ package struct CacheModel: @unchecked Sendable {
     ///   - linesPerPage: a power of two;
     ///   - countsFills: keep each set's count of lines filled (`fillCounters`);
     ///   - lines: physical lines the cache will see (line numbers below it), when known: a
-    ///     16-way cache whose tags then all fit 16 bits keeps a set in 64 bytes (`compact`).
+    ///     13- to 20-way cache whose tags then all fit 16 bits keeps a set in 64 bytes (`compact`).
     /// - Precondition: 1...256 ways (the profile's range); physical line numbers stay below
     ///   2^32 x sets (checked by the profile) and below `lines`.
     package init(geometry: CacheGeometry, pages: Int = 0, linesPerPage: Int = 64, countsFills: Bool = false, lines: Int? = nil) {
@@ -104,7 +104,9 @@ package struct CacheModel: @unchecked Sendable {
         // The largest tag is (lines - 1) / sets + 1; 0 marks an empty way.
         let setCount = sets
         let fits = lines.map { $0 > 0 && ($0 - 1) / setCount + 1 <= Int(UInt16.max) } ?? false
-        compact = ways == 16 && fits
+        // 13 to 20 ways: 2 x ways bytes of tags, ways of order and 2 of count fit 64; fewer are
+        // smaller without it.
+        compact = (13...20).contains(ways) && fits
         lineLimit = lines.map { UInt64(max($0, 0)) } ?? .max
         storage = Storage(
             sets: sets, ways: ways, compact: compact, pages: linesPerPage <= 255 ? pages : 0, pageShift: pageShift,
