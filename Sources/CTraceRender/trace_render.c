@@ -230,8 +230,10 @@ static struct event_fields *fields_of(struct tep_event *event) {
         f->size = tep_find_field(event, "size");
         // The layout of include/trace/events/kmem.h since 6.2 (unsigned int mm_id and curr, int
         // member, long size); its print format is checked on the first record of each member.
+        // A 4-byte long (a 32-bit kernel's) stays text: libtraceevent prints it zero-extended
+        // (`(long)` of tep_read_number's value), which a later record's top bit would show.
         if (f->mm_id && f->mm_id->size == 4 && f->curr && f->curr->size == 4 && f->member && f->member->size == 4
-            && f->size && (f->size->size == 4 || f->size->size == 8))
+            && f->size && f->size->size == 8)
             f->kind = PZ_EVENT_RSS_STAT;
     }
     return f;
@@ -358,14 +360,6 @@ static uint32_t gfp_string(struct tep_handle *tep, struct tep_event *event, stru
     return id;
 }
 
-// A signed field's value sign-extended from its size.
-static long long signed_number(struct tep_format_field *field, struct tep_record *record, int *ok) {
-    unsigned long long value = number(field, record, ok);
-    int bits = field->size * 8;
-    if ((field->flags & TEP_FIELD_IS_SIGNED) && bits < 64 && (value >> (bits - 1)) & 1) value |= ~0ULL << bits;
-    return (long long)value;
-}
-
 // The member an rss_stat record's `type=` names (0...3), or -1 to render it as text: decided by
 // the first record of each member number, whose rendering must be exactly what the fast path
 // assumes (`mm_id=%u curr=%d type=%s size=%ldB` with one of the four names), so a kernel that
@@ -400,7 +394,7 @@ int pz_fast_event(struct tep_handle *tep, struct tep_event *event, struct tep_re
     if (f->kind == PZ_EVENT_RSS_STAT) {
         unsigned long long mm_id = number(f->mm_id, record, &ok), curr = number(f->curr, record, &ok);
         unsigned long long member_number = number(f->member, record, &ok);
-        long long size = signed_number(f->size, record, &ok);
+        long long size = (long long)number(f->size, record, &ok);  // 8 bytes: as %ld prints it
         if (!ok) return 0;
         int member = counter_member(tep, event, record, f, member_number, mm_id, curr, size);
         if (member < 0) return 0;

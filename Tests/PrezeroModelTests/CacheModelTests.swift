@@ -9,6 +9,8 @@ struct ReferenceLRU {
     var sets: [[UInt64]]
     let ways: Int
     var misses = 0
+    /// The line the last access evicted, nil if none.
+    var lastEvicted: UInt64?
 
     init(sets: Int, ways: Int) {
         self.sets = Array(repeating: [], count: sets)
@@ -17,6 +19,7 @@ struct ReferenceLRU {
 
     mutating func access(_ line: UInt64) -> Bool {
         let s = Int(line % UInt64(sets.count))
+        lastEvicted = nil
         if let i = sets[s].firstIndex(of: line) {
             sets[s].remove(at: i)
             sets[s].insert(line, at: 0)
@@ -24,7 +27,7 @@ struct ReferenceLRU {
         }
         misses += 1
         sets[s].insert(line, at: 0)
-        if sets[s].count > ways { sets[s].removeLast() }
+        if sets[s].count > ways { lastEvicted = sets[s].removeLast() }
         return false
     }
 
@@ -190,6 +193,8 @@ struct CacheModelTests {
         #expect(cache.compact == compact)
         var reference = ReferenceLRU(sets: sets, ways: ways)
         var victims = VictimTable(slotsLog2: 4)
+        // The table's slots as the fills should leave them: each eviction, in order, in its slot.
+        var referenceVictims: [UInt64: UInt64] = [:]
         var state: UInt64 = 99
         func next() -> UInt64 {
             state = state &* 6364136223846793005 &+ 1442695040888963407
@@ -201,11 +206,15 @@ struct CacheModelTests {
             switch next() % 4 {
             case 0:  // a cached clear of the page
                 _ = cache.fill(firstLine: page * lpp, count: linesPerPage, victims: &victims)
-                for l in 0..<lpp { _ = reference.access(page * lpp + l) }
+                for l in 0..<lpp {
+                    _ = reference.access(page * lpp + l)
+                    if let gone = reference.lastEvicted { referenceVictims[pz_victim_slot(gone, 15)] = gone }
+                }
             case 1, 2:  // a touch of one random line
                 let line = page * lpp + next() % lpp
                 var evicted: UInt64?
                 #expect(cache.access(line: line, evicted: &evicted) == reference.access(line), "step \(step)")
+                #expect(evicted == reference.lastEvicted, "step \(step)")
             default:  // a non-temporal clear: the whole page, or a part of it
                 let first = next() % 2 == 0 ? 0 : next() % lpp
                 let count = Int(lpp - first)
@@ -216,6 +225,7 @@ struct CacheModelTests {
         for line in 0..<(UInt64(pages + 4) * lpp) {
             let s = Int(line % UInt64(sets))
             #expect(cache.contains(line: line) == reference.sets[s].contains(line), "line \(line)")
+            #expect(victims.remove(line) == (referenceVictims[pz_victim_slot(line, 15)] == line), "victim \(line)")
         }
         #expect(cache.misses == UInt64(reference.misses))
     }
@@ -285,6 +295,7 @@ struct CacheModelTests {
             let line = (state >> 33) % 8 == 0 ? (state >> 20) % 100_000 : (state >> 40) % UInt64(ways * sets * 2)
             var evicted: UInt64?
             #expect(cache.access(line: line, evicted: &evicted) == reference.access(line))
+            #expect(evicted == reference.lastEvicted)
         }
         #expect(cache.misses == UInt64(reference.misses))
     }

@@ -195,6 +195,8 @@ struct LineVariantTests {
         #expect(reason.contains("trace-cmd report --raw-ts output"), "\(reason)")
         let record = "          <idle>-0       [001]   717.260500000: sched_switch:         swapper/1:0 [120] R ==> bash:8175 [120]"
         #expect(parseLine(record, parser: &parser).0 == .event)
+        // Another line with no cpu column keeps its reason.
+        #expect(parseLine("bash-8175 (000) 717.260474: page_fault_user: address=0x1", parser: &parser).0 == .malformed(reason: "no ' [CPU] ' column"))
     }
 
     @Test func schedSwitchWithSpacesInComm() {
