@@ -100,10 +100,9 @@ static inline int32_t pz_find_any_avx512(const uint32_t *tags, int32_t ways, uin
     const __mmask16 hit_high = _mm512_mask_cmpeq_epi32_mask(high, _mm512_maskz_loadu_epi32(high, tags + 16), k);
     return hit_high ? 16 + __builtin_ctz((unsigned)hit_high) : -1;
 }
-/// Up to 32 16-bit tags in one masked compare.
+/// A compact set's 16-bit tags (13 to 20 ways) in one masked compare.
 static inline int32_t pz_find_any16_avx512(const uint16_t *tags, int32_t ways, uint16_t key) {
-    if (ways > 32) return pz_find_way16_any(tags, ways, key);
-    const __mmask32 lanes = ways >= 32 ? ~0u : (1u << ways) - 1;
+    const __mmask32 lanes = (1u << ways) - 1;
     const __mmask32 hit = _mm512_mask_cmpeq_epi16_mask(lanes, _mm512_maskz_loadu_epi16(lanes, tags), _mm512_set1_epi16((short)key));
     return hit ? __builtin_ctz(hit) : -1;
 }

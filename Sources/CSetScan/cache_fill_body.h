@@ -99,11 +99,13 @@ static inline __attribute__((always_inline)) int32_t PZ_VARIANT(access_set)(PZ_T
 /// `pz_access_run`.
 static uint64_t PZ_VARIANT(access_run)(const pz_cache_state *c, uint64_t first_line, int32_t count) {
     uint64_t hits = 0;
-    for (int32_t n = 0; n < count && n < 64; n++) {
+    // The first line's set and tag once; the next line is the next set, or set 0 of the next tag.
+    uint64_t set = pz_set_of(c, first_line), tag = pz_tag_of(c, first_line);
+    for (int32_t n = 0; n < count && n < 64; n++, set++) {
         const uint64_t line = first_line + (uint64_t)n;
-        const uint64_t set = pz_set_of(c, line);
+        if (set == c->sets) set = 0, tag++;
         PZ_TAG_T old = 0;
-        if (PZ_VARIANT(access_set)((PZ_TAG_T *)(c->words + set * (uint64_t)c->stride), c->ways, c->stride, (PZ_TAG_T)(pz_tag_of(c, line) + 1), &old)) {
+        if (PZ_VARIANT(access_set)((PZ_TAG_T *)(c->words + set * (uint64_t)c->stride), c->ways, c->stride, (PZ_TAG_T)(tag + 1), &old)) {
             hits |= 1ull << n;
         } else {
             note_fill(c, line, set);

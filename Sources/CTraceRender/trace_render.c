@@ -368,20 +368,20 @@ static int counter_member(struct tep_handle *tep, struct tep_event *event, struc
                           unsigned long long number_of_member, unsigned long long mm_id, unsigned long long curr, long long size) {
     if (number_of_member >= sizeof f->member_by_number) return -1;
     int8_t *decided = &f->member_by_number[number_of_member];
-    if (*decided) return *decided - 1 >= 0 ? *decided - 1 : -1;
+    if (*decided) return *decided > 0 ? *decided - 1 : -1;
     static const char *const names[] = {"MM_FILEPAGES", "MM_ANONPAGES", "MM_SWAPENTS", "MM_SHMEMPAGES"};
     struct trace_seq full;
     trace_seq_init(&full);
     print_info(tep, event, &full, record);
     trace_seq_terminate(&full);
     int member = -1;
-    for (int i = 0; i < 4 && full.buffer; i++) {
+    for (int i = 0; i < 4 && full.buffer && member < 0; i++) {
         char expected[160];
         snprintf(expected, sizeof expected, "mm_id=%u curr=%d type=%s size=%lldB", (unsigned)mm_id, (int)(uint32_t)curr, names[i], size);
         if (strcmp(full.buffer, expected) == 0) member = i;
     }
     trace_seq_destroy(&full);
-    *decided = (int8_t)(member + 1 > 0 ? member + 1 : -1);
+    *decided = (int8_t)(member >= 0 ? member + 1 : -1);
     return member;
 }
 

@@ -570,7 +570,10 @@ package struct ComparisonReport {
         let cpus = base.result.profile.cpus
         let fraction = SVGChart.trim((base.result.trace.idleFraction ?? 0) * 100)
         let varied = group.runs.contains { $0.result.verdict?.swings.contains { $0.input == "idle fraction" } == true }
-        var subset = "Events of **CPUs \(recorded.map(String.init).joined(separator: ",")) only** of the modelled machine's \(cpus) (`perf record -C`): "
+        // Ids past the modelled machine's fold onto its CPUs as their events do (`unrecordedCPUs`).
+        let folded = Set(recorded.map { $0 % max(cpus, 1) }).sorted()
+        let foldedText = recorded.allSatisfy { $0 < cpus } ? "" : ", modelled as its CPUs \(folded.map(String.init).joined(separator: ","))"
+        var subset = "Events of **CPUs \(recorded.map(String.init).joined(separator: ",")) only**\(foldedText) of the modelled machine's \(cpus) (`perf record -C`): "
         subset += "the others' page allocations, frees, faults and idle time are not in the capture, so the verdicts cover the recorded CPUs' "
         subset += "work, and the replays take each other CPU idle \(fraction) % of the time (`--idle-fraction`)"
         subset += varied ? "; the verdict ranges take 0 to 100 % (\"idle fraction\")." : "."

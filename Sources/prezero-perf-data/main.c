@@ -54,9 +54,9 @@ static uint64_t file_size;
 // byte of the decompressed records.
 static uint64_t decompressed_at, compressed_data_offset;
 
-static void fail(uint64_t offset, const char *format, ...) {
-    va_list args;
-    va_start(args, format);
+// Says "byte offset N: what" on stderr and exits with `status`: 2 for a file that cannot be
+// read, 4 for one read whole whose content prezero refuses (no "truncated or corrupt" advice).
+__attribute__((noreturn)) static void stop_at(int status, uint64_t offset, const char *format, va_list args) {
     if (decompressed_at && offset >= decompressed_at)
         fprintf(stderr, "byte offset %llu: at byte %llu of its records decompressed: ", (unsigned long long)compressed_data_offset,
                 (unsigned long long)(offset - decompressed_at));
@@ -64,19 +64,19 @@ static void fail(uint64_t offset, const char *format, ...) {
         fprintf(stderr, "byte offset %llu: ", (unsigned long long)offset);
     vfprintf(stderr, format, args);
     fputc('\n', stderr);
-    va_end(args);
-    exit(2);
+    exit(status);
 }
 
-// As fail, for a file read whole whose content prezero refuses (exit 4: no "truncated or corrupt").
-static void refuse(uint64_t offset, const char *format, ...) {
+__attribute__((noreturn)) static void fail(uint64_t offset, const char *format, ...) {
     va_list args;
     va_start(args, format);
-    fprintf(stderr, "byte offset %llu: ", (unsigned long long)offset);
-    vfprintf(stderr, format, args);
-    fputc('\n', stderr);
-    va_end(args);
-    exit(4);
+    stop_at(2, offset, format, args);
+}
+
+__attribute__((noreturn)) static void refuse(uint64_t offset, const char *format, ...) {
+    va_list args;
+    va_start(args, format);
+    stop_at(4, offset, format, args);
 }
 
 // Bounds-checked little-endian reads (perf.data of a little-endian machine; checked by the magic).
@@ -846,15 +846,13 @@ static void refuse_sampled_tracepoints(void) {
         char name[160];
         snprintf(name, sizeof name, "%s:%s", event && event->system ? event->system : "tracepoint",
                  event && event->name ? event->name : "?");
-        if (a->freq)
-            refuse(a->offset + 16, "%s was sampled at %llu samples a second (perf record -F %llu), not recorded at each hit: the "
-                   "kernel wrote one of every so many events, so no count or verdict would be the workload's; record the "
-                   "tracepoints without -F (perf's default for them is -c 1), as tools/capture-perf.sh does",
-                   name, (unsigned long long)a->period_or_freq, (unsigned long long)a->period_or_freq);
-        refuse(a->offset + 16, "%s was sampled once every %llu hits (perf record -c %llu) without the sample period: the kernel "
-               "wrote one event in %llu, so no count or verdict would be the workload's; record the tracepoints with -c 1 "
-               "(perf's default for them), as tools/capture-perf.sh does",
-               name, (unsigned long long)a->period_or_freq, (unsigned long long)a->period_or_freq, (unsigned long long)a->period_or_freq);
+        unsigned long long n = a->period_or_freq;
+        char how[96];
+        if (a->freq) snprintf(how, sizeof how, "at %llu samples a second (perf record -F %llu)", n, n);
+        else snprintf(how, sizeof how, "once every %llu hits (perf record -c %llu) without the sample period", n, n);
+        refuse(a->offset + 16, "%s was sampled %s, not recorded at each hit: the kernel wrote one of every so many events, so no "
+               "count or verdict would be the workload's; record the tracepoints with perf's default for them, -c 1 (no -F), as "
+               "tools/capture-perf.sh does", name, how);
     }
 }
 

@@ -207,7 +207,7 @@ struct PerfDataTests {
     /// of the rss-stat program (a real capture): the kernel wrote 10 samples where the same run
     /// with perf's default -c 1 wrote 288, their periods up to 335 events. An error naming the
     /// event, the option and the byte of its sample_freq (16 bytes into the first attribute, at
-    /// the attributes section's offset, 152, in the header), not counts of a tenth of the events.
+    /// the attributes section's offset, 152, in the header), not counts of a thirtieth of the events.
     /// The fixtures with cpu-clock at 4,000 a second beside the tracepoints still read (above).
     /// Also the same recording to a pipe (`-o - > FILE`, its attributes in the stream), and -c 4
     /// without PERIOD in the samples (the perf-rss-stat fixture's first attribute made so: perf

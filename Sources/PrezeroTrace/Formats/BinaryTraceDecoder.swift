@@ -122,9 +122,10 @@ enum BinaryTraceDecoder {
         switch status {
         case .exited(0):
             break
-        case .exited(let code) where format == .perfData:
-            // The helper says "byte offset N: what it found"; exit 4 when it read the file and
-            // refuses what it holds (a sampled tracepoint).
+        case .exited(let code) where format == .perfData || code == 4:
+            // The perf.data helper says "byte offset N: what it found"; either helper exits 4 when
+            // it read the file and refuses what it holds (a sampled tracepoint, a clock that is
+            // not nanoseconds), which no advice about damaged files fits.
             var offset: UInt64?
             var reason = message.isEmpty ? "no reason given" : message
             if reason.hasPrefix("byte offset "), let colon = reason.firstIndex(of: ":") {
@@ -133,9 +134,6 @@ enum BinaryTraceDecoder {
             }
             let advice = code == 4 ? "" : "; \(format.advice)"
             throw TraceError(.unrecognizedFormat, "cannot read \(described): \(reason)\(advice)", at: InputLocation(file: fileName, byteOffset: offset))
-        case .exited(4):
-            // The trace.dat helper read the file and refuses what it holds (a clock that is not nanoseconds).
-            throw TraceError(.unrecognizedFormat, "cannot read \(described): \(message)", at: InputLocation(file: fileName))
         case .exited:
             throw TraceError(
                 .unrecognizedFormat,
