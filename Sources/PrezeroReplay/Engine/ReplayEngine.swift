@@ -14,6 +14,8 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     package internal(set) var invariantProblems: [String] = []
 
     let profile: MachineProfile
+    /// `profile.linesPerPage`, kept: a division every cleared or touched page otherwise.
+    let linesPerPage: Int
     let drivers: [any ZeroDriver]
     let inlineClear: CPUCachedDriver
     /// The largest request the first engine in the chain takes (split bigger blocks).
@@ -100,6 +102,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         self.policy = policy
         self.options = options
         profile = options.profile
+        linesPerPage = options.profile.linesPerPage
         let problems = profile.validationErrors()
         guard problems.isEmpty else { throw ProfileError("profile \(profile.name): " + problems.joined(separator: "; ")) }
         memory = MemoryModel(profile: profile, mergeRule: policy.mergeRule, zeroedPerCPULists: policy.keepsZeroedPerCPUList)
@@ -497,10 +500,10 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         if let touchAddress {
             let drawn = drawnTouchLines(fault)
             let (base, firstLine) = touchStart(block: block, address: touchAddress, pages: pages)
-            touchNs = touch(base: base, firstLine: firstLine, cpu: cpu, lines: drawn ?? options.touch.lineCount(linesPerPage: profile.linesPerPage))
+            touchNs = touch(base: base, firstLine: firstLine, cpu: cpu, lines: drawn ?? options.touch.lineCount(linesPerPage: linesPerPage))
             for s in shadows.indices {
                 shadows[s].touchNs += shadows[s].touch(
-                    base: base, firstLine: firstLine, lines: drawn ?? shadows[s].touch.lineCount(linesPerPage: profile.linesPerPage), cpu: cpu, profile: profile)
+                    base: base, firstLine: firstLine, lines: drawn ?? shadows[s].touch.lineCount(linesPerPage: linesPerPage), cpu: cpu, profile: profile)
             }
         }
         metrics.faultPathNs += faultNs
@@ -567,8 +570,8 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             let measured = touchSamplers[k].lines(draw: touchDraws[k])
             touchDraws[k] &+= 1
             metrics.faultsTouchTransferred += 1
-            let scaled = (Double(measured) * Double(profile.linesPerPage) / Double(max(touchProfile.linesPerPage, 1))).rounded(.up)
-            return min(max(Int(scaled), 1), profile.linesPerPage)
+            let scaled = (Double(measured) * Double(linesPerPage) / Double(max(touchProfile.linesPerPage, 1))).rounded(.up)
+            return min(max(Int(scaled), 1), linesPerPage)
         }
         return nil
     }
@@ -577,13 +580,12 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     func touchStart(block: BlockRef, address: UInt64, pages: Int) -> (base: UInt64, firstLine: Int) {
         let pageInBlock = Int((address / UInt64(profile.pageBytes)) % UInt64(pages))
         let firstLine = Int((address % UInt64(profile.pageBytes)) / UInt64(profile.lineBytes))
-        return (UInt64(memory.zones[block.zone].basePfn + block.page + pageInBlock) * UInt64(profile.linesPerPage), firstLine)
+        return (UInt64(memory.zones[block.zone].basePfn + block.page + pageInBlock) * UInt64(linesPerPage), firstLine)
     }
 
     /// The faulting program's first touches: `count` lines of the page whose first line is
     /// `base`, from the faulting address's line `firstLine` on (wrapping in the page).
     mutating func touch(base: UInt64, firstLine: Int, cpu: Int, lines count: Int) -> Double {
-        let linesPerPage = profile.linesPerPage
         var ns: Double = 0
         var missesInPage = 0
         let checksVictims = looksUpVictims
@@ -645,7 +647,6 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         metrics.touchedLinesPerPageMean = Double(touchedLines) / Double(touchedByPage.count)
         guard let packed = live.value(for: event.touchPage) else { return 0 }
         let block = BlockRef(packed: packed)
-        let linesPerPage = profile.linesPerPage
         let base = UInt64(memory.zones[block.zone].basePfn + block.page) * UInt64(linesPerPage)
         let cpu = Int(event.cpu) % cpuClock.count
         var ns: Double = 0
@@ -668,7 +669,6 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     /// `lastSubpage` (a page of the range) is written last.
     /// `byZeroing` false: the oracle's uncharged fill, not counted as lines a clear installed.
     mutating func cacheFill(zone: Int, page: Int, pages: Int, cpu: Int, lastSubpage: Int? = nil, byZeroing: Bool = true) {
-        let linesPerPage = profile.linesPerPage
         let first = UInt64(memory.zones[zone].basePfn + page) * UInt64(linesPerPage)
         guard let target = lastSubpage, target > 0 || pages > 1, target < pages else {
             fillLines(first, count: pages * linesPerPage, cpu: cpu, byZeroing: byZeroing)
@@ -698,7 +698,6 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
 
     /// Non-temporal and DMA clears leave the range out of the cache, every CPU's L2 included.
     mutating func cacheBypass(zone: Int, page: Int, pages: Int) {
-        let linesPerPage = profile.linesPerPage
         let first = UInt64(memory.zones[zone].basePfn + page) * UInt64(linesPerPage)
         cache.invalidate(firstLine: first, count: pages * linesPerPage)
         for cpu in l2.indices { l2[cpu].invalidate(firstLine: first, count: pages * linesPerPage) }
