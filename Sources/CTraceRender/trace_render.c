@@ -50,7 +50,9 @@ static void out_bytes(const void *bytes, size_t count) {
 
 void pz_out_event(struct pz_frame_event *frame) {
     frame->frame = PZ_FRAME_EVENT;
-    out_bytes(frame, sizeof *frame);
+    // A fixed-size copy the compiler inlines: most frames are these.
+    if (sizeof *frame > sizeof out - out_length) out_bytes(frame, sizeof *frame);
+    else memcpy(out + out_length, frame, sizeof *frame), out_length += sizeof *frame;
 }
 
 // MARK: TEXT lines
@@ -306,9 +308,15 @@ static unsigned long long number(struct tep_format_field *field, struct tep_reco
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     static int in_place = -1;
     if (in_place < 0) in_place = !tep_is_file_bigendian(field->event->tep);
-    if (in_place && (field->size == 1 || field->size == 2 || field->size == 4 || field->size == 8)) {
-        memcpy(&value, (const char *)record->data + field->offset, (size_t)field->size);
-        return value;
+    if (in_place) {
+        // Fixed-size copies (inlined loads), not a memcpy call of a variable size.
+        const char *at = (const char *)record->data + field->offset;
+        switch (field->size) {
+        case 8: memcpy(&value, at, 8); return value;
+        case 4: { uint32_t v; memcpy(&v, at, 4); return v; }
+        case 2: { uint16_t v; memcpy(&v, at, 2); return v; }
+        case 1: return (unsigned char)*at;
+        }
     }
 #endif
     if (tep_read_number_field(field, record->data, &value) != 0) *ok = 0;
