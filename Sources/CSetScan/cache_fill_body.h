@@ -130,7 +130,7 @@ static inline __attribute__((always_inline)) uint64_t PZ_VARIANT(fill_lines)(
     uint32_t *const fills = c->fills, *const fill_log = c->fill_log;
     const uint64_t fill_log_mask = c->fill_log_mask;
     uint64_t fill_total = counts_fills ? *c->fill_total : 0;
-    uint64_t *const victims = c->victims;
+    uint32_t *const victims = c->victims;
     const uint64_t page_mask = (1ull << page_shift) - 1;
     uint64_t misses = 0, evicted = 0;
     uint64_t line = first_line;
@@ -160,7 +160,7 @@ static inline __attribute__((always_inline)) uint64_t PZ_VARIANT(fill_lines)(
                 evicted++;
                 if (records_victims) {
                     const uint64_t gone = (uint64_t)(old - 1) * sets + set;
-                    victims[pz_victim_slot(gone, victim_mask)] = gone + 1;
+                    victims[pz_victim_slot(gone, victim_mask)] = pz_victim_tag(gone, victim_mask);
                 }
             }
         }

@@ -230,6 +230,46 @@ struct CacheModelTests {
         #expect(cache.misses == UInt64(reference.misses))
     }
 
+    /// The victim table's 4-byte entries tell apart lines that share a slot: lines 2^(24 + log2
+    /// slots) apart share the slot and the product's low 24 bits, and differ only in the bits
+    /// kept above them, up to the limit a profile is checked against.
+    @Test func victimTagsTellApartLinesThatShareASlot() {
+        for slotsLog2 in [4, VictimTable.slotsLog2] {
+            let mask = UInt64((1 << slotsLog2) - 1)
+            let step = UInt64(1) << (24 + slotsLog2)
+            let limit = VictimTable.linesLimit(slotsLog2: slotsLog2)
+            #expect(limit == 255 * step)
+            for base in [UInt64(0), 1, 12_345, step - 1] {
+                var tags = Set<UInt32>()
+                var line = base
+                while line < limit {
+                    #expect(pz_victim_slot(line, mask) == pz_victim_slot(base, mask))
+                    #expect(pz_victim_tag(line, mask) != 0)
+                    tags.insert(pz_victim_tag(line, mask))
+                    line += step
+                }
+                #expect(tags.count == 255, "base \(base), \(slotsLog2) slot bits")
+            }
+            var table = VictimTable(slotsLog2: slotsLog2)
+            var cache = CacheModel(geometry: CacheGeometry(sizeBytes: 64 * 64, ways: 1, lineBytes: 64))
+            // A direct-mapped cache of 64 sets: line 64 evicts line 0, a victim; line 0 + step
+            // shares its slot but was never evicted.
+            _ = cache.fill(firstLine: 0, count: 1, victims: &table)
+            _ = cache.fill(firstLine: 64, count: 1, victims: &table)
+            let sharer = table.remove(step), victim = table.remove(0), again = table.remove(0)
+            #expect(!sharer)
+            #expect(victim)
+            #expect(!again)
+        }
+        var profile = BuiltinProfiles.epycZen5VM
+        profile.pageBytes = 1 << 30
+        profile.lineBytes = 8
+        profile.llc = CacheGeometry(sizeBytes: 1 << 30, ways: 16, lineBytes: 8)
+        profile.l2 = nil
+        profile.memoryBytes = UInt64(1) << 60
+        #expect(profile.validationErrors().contains("memory too large for the cache model's victim table (4-byte entries)"))
+    }
+
     /// A run of at least ways x sets lines overwrites every set: taken whole (without visiting
     /// each line) when none of its lines is cached, it must leave what the same lines written one
     /// at a time leave: contents, misses, evictions, fill counts and log, residency.

@@ -29,7 +29,7 @@ typedef struct {
     uint64_t *fill_total;
     uint32_t *fill_log;         // the sets of the last fills
     uint64_t fill_log_mask;
-    uint64_t *victims;          // a direct-mapped table of evicted lines (line + 1 a slot), or NULL
+    uint32_t *victims;          // a direct-mapped table of evicted lines (pz_victim_tag a slot), or NULL
     uint64_t victim_mask;
 } pz_cache_state;
 
@@ -54,21 +54,34 @@ static inline uint64_t pz_victim_slot(uint64_t line, uint64_t mask) {
     return (((line * 0x9E3779B97F4A7C15ull) >> 24) * 0x4623B64C19BC067Full) & mask;
 }
 
+/// What the victim table holds for `line` in its slot, 4 bytes where the line takes 8 (half the
+/// table's host memory): the product's low 24 bits and the line's bits above the product bits
+/// the slot gives (24 + log2 slots), + 1 (0 is an empty slot). The product's low 24 + log2 slots
+/// bits give the line's (the multiplier is odd), so a slot and this tell one line from every
+/// other below 255 x 2^(24 + log2 slots) (`pz_victim_lines_limit`).
+static inline uint32_t pz_victim_tag(uint64_t line, uint64_t mask) {
+    const uint64_t low = (line * 0x9E3779B97F4A7C15ull) & 0xFFFFFF;
+    return (uint32_t)((low | (line >> (24 + __builtin_popcountll(mask))) << 24) + 1);
+}
+
+/// The lines a victim table of `mask + 1` slots tells apart (`pz_victim_tag`).
+static inline uint64_t pz_victim_lines_limit(uint64_t mask) { return 255ull << (24 + __builtin_popcountll(mask)); }
+
 /// Starts loading the victim table's slots of lines [first_line, first_line + count): a page's
 /// touches then wait for one host miss, not one per line.
-static inline void pz_prefetch_victim_slots(const uint64_t *victims, uint64_t mask, uint64_t first_line, int64_t count) {
+static inline void pz_prefetch_victim_slots(const uint32_t *victims, uint64_t mask, uint64_t first_line, int64_t count) {
     for (int64_t n = 0; n < count; n++) __builtin_prefetch(victims + pz_victim_slot(first_line + (uint64_t)n, mask));
 }
 
 /// Forgets the remembered victims among lines first_line + n for each bit n of `lines`, in
 /// order; returns how many there were.
-static inline int32_t pz_remove_victims(uint64_t *victims, uint64_t mask, uint64_t first_line, uint64_t lines) {
+static inline int32_t pz_remove_victims(uint32_t *victims, uint64_t mask, uint64_t first_line, uint64_t lines) {
     int32_t found = 0;
     while (lines) {
         const uint64_t line = first_line + (uint64_t)__builtin_ctzll(lines);
         lines &= lines - 1;
-        uint64_t *slot = victims + pz_victim_slot(line, mask);
-        if (*slot == line + 1) {
+        uint32_t *slot = victims + pz_victim_slot(line, mask);
+        if (*slot == pz_victim_tag(line, mask)) {
             *slot = 0;
             found++;
         }

@@ -224,11 +224,11 @@ package struct CacheModel: @unchecked Sendable {
 package struct VictimTable: @unchecked Sendable {
     /// Zero-filled on first touch, like the cache's sets.
     private final class Slots {
-        let words: UnsafeMutablePointer<UInt64>
+        let words: UnsafeMutablePointer<UInt32>
         let count: Int
         init(count: Int) {
             self.count = count
-            words = zeroFilledMemory(UInt64.self, count: count)
+            words = zeroFilledMemory(UInt32.self, count: count)
         }
         func copy() -> Slots {
             let other = Slots(count: count)
@@ -241,9 +241,18 @@ package struct VictimTable: @unchecked Sendable {
     private var slots: Slots
     private let mask: Int
 
-    package init(slotsLog2: Int = 18) {
+    /// The engine's table: 2^18 slots, 1 MiB.
+    package static let slotsLog2 = 18
+
+    package init(slotsLog2: Int = VictimTable.slotsLog2) {
         slots = Slots(count: 1 << slotsLog2)
         mask = (1 << slotsLog2) - 1
+    }
+
+    /// The lines a table of 2^`slotsLog2` slots tells apart (its 4-byte entries, `pz_victim_tag`):
+    /// 255 x 2^42 for the engine's, more than a profile's 2^31 pages of 64 lines.
+    package static func linesLimit(slotsLog2: Int = VictimTable.slotsLog2) -> UInt64 {
+        pz_victim_lines_limit(UInt64((1 << slotsLog2) - 1))
     }
 
     /// The same hash as `pz_fill_lines`'s.
@@ -257,7 +266,7 @@ package struct VictimTable: @unchecked Sendable {
 
     /// The slots and the index mask, after `ownSlots()`, for the C fill loop, which records the
     /// victims (same hash as `slot`).
-    var slotWords: (UnsafeMutablePointer<UInt64>, UInt64) { (slots.words, UInt64(mask)) }
+    var slotWords: (UnsafeMutablePointer<UInt32>, UInt64) { (slots.words, UInt64(mask)) }
 
     /// Starts loading the slots of lines `[firstLine, firstLine + count)`, before a run of
     /// `remove`s among them.
@@ -276,7 +285,7 @@ package struct VictimTable: @unchecked Sendable {
     /// True (and forgets it) when `line` was a remembered victim.
     package mutating func remove(_ line: UInt64) -> Bool {
         let s = slot(line)
-        guard slots.words[s] == line &+ 1 else { return false }
+        guard slots.words[s] == pz_victim_tag(line, UInt64(mask)) else { return false }
         ownSlots()
         slots.words[s] = 0
         return true

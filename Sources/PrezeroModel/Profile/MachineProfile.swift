@@ -443,6 +443,9 @@ extension MachineProfile {
             errors.append("memory_bytes too small for one max-order block per node")
         }
         if memoryBytes / UInt64(max(pageBytes, 1)) > 1 << 31 { errors.append("more than 2^31 pages") }
+        if memoryBytes / UInt64(max(lineBytes, 1)) >= VictimTable.linesLimit() {
+            errors.append("memory too large for the cache model's victim table (4-byte entries)")
+        }
         // llc.ways has its field's range; the L2's ways are checked here.
         if (l2?.ways ?? 0) > 256 { errors.append("l2.ways: at most 256 (the cache model keeps a set's recency order in bytes)") }
         // Any whole number of sets: an Intel LLC's slices make counts such as 13 x 16,384.
