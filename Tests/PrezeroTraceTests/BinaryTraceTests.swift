@@ -583,7 +583,7 @@ struct PerfDataHeaderTests {
             damaged[offset] = value
             let path = Scratch.directory + "damaged-\(offset).perf.data"
             try Data(damaged).write(to: URL(fileURLWithPath: path))
-            #expect(PerfDataHeader.metadata(path: path) == nil)
+            #expect(TraceMetadata.fromBinaryHeader(path: path) == nil)
         }
     }
 }
@@ -625,7 +625,7 @@ struct TraceDatHeaderTests {
             for k in 0..<8 { damaged[at + k] = k == 7 ? top : 0xFF }
             let path = Scratch.directory + "options-at-\(top).trace.dat"
             try Data(damaged).write(to: URL(fileURLWithPath: path))
-            let metadata = TraceDatHeader.metadata(path: path)
+            let metadata = TraceMetadata.fromBinaryHeader(path: path)?.0
             #expect(metadata?.kernelRelease == nil)
             #expect(metadata?.pageSize == 4096, "the page size is in the first bytes")
         }
@@ -662,7 +662,7 @@ struct TraceDatHeaderTests {
             let bytes = try decompressedBytes(Paths.fixture(name + ".trace.dat.zst"))
             let path = Scratch.directory + "cut-\(length)-" + name + ".trace.dat"
             try Data(bytes.prefix(length)).write(to: URL(fileURLWithPath: path))
-            let metadata = TraceDatHeader.metadata(path: path)
+            let metadata = TraceMetadata.fromBinaryHeader(path: path)?.0
             #expect(metadata?.kernelRelease == nil, "the uname comes after the first 100,000 bytes")
         }
     }

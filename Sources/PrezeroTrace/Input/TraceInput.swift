@@ -85,7 +85,7 @@ public final class TraceInput {
     /// put); nil for standard input or anything but a regular file.
     func headOfRegularFile(_ count: Int) -> [UInt8]? {
         guard storedSize != nil, path != "-" else { return nil }
-        return Self.head(of: fd, count: count)
+        return Self.bytes(of: fd, at: 0, count: count)
     }
 
     /// The first `count` bytes of the regular file at `path`, nil for anything else: a pipe
@@ -96,13 +96,15 @@ public final class TraceInput {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        return head(of: fd, count: count)
+        return bytes(of: fd, at: 0, count: count)
     }
 
-    private static func head(of fd: Int32, count: Int) -> [UInt8]? {
-        var head = [UInt8](repeating: 0, count: count)
-        let n = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, 0) }
-        return n > 0 ? Array(head.prefix(n)) : nil
+    /// Up to `count` bytes of `fd` at `offset` (pread), nil when none could be read.
+    static func bytes(of fd: Int32, at offset: UInt64, count: Int) -> [UInt8]? {
+        guard count > 0, offset <= UInt64(Int64.max) else { return nil }
+        var bytes = [UInt8](repeating: 0, count: count)
+        let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, off_t(offset)) }
+        return n > 0 ? Array(bytes.prefix(n)) : nil
     }
 
     /// Reads the whole input, calling `body` with each chunk of decompressed bytes in order.

@@ -41,10 +41,10 @@ struct HeaderBytes {
         func read(_ offset: UInt64, _ size: Int) -> [UInt8]? {
             guard size >= 0 else { return nil }
             if size == 0 { return [] }
-            guard fd >= 0, offset <= UInt64(Int64.max) - UInt64(size), size <= 1 << 30 else { return nil }
-            var bytes = [UInt8](repeating: 0, count: size)
-            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, size, off_t(offset)) }
-            return n == size ? bytes : nil
+            guard fd >= 0, offset <= UInt64(Int64.max) - UInt64(size), size <= 1 << 30,
+                let bytes = TraceInput.bytes(of: fd, at: offset, count: size), bytes.count == size
+            else { return nil }
+            return bytes
         }
     }
 

@@ -17,13 +17,6 @@ enum PerfDataHeader {
     /// Of the bytes after the data section, at most this many are kept from a compressed file.
     static let maxFeatureBytes = 64 << 20
 
-    /// The metadata of the perf.data file at `path` (plain or zstd-compressed), nil when it is not
-    /// one or its header says nothing prezero uses (`TraceMetadata.fromBinaryHeader` reads either
-    /// binary format in one pass).
-    static func metadata(path: String) -> TraceMetadata? {
-        HeaderBytes.reading(path: path, head: headerBytes, plan: plan).flatMap { metadata(head: $0.0, bytes: $0.1) }
-    }
-
     /// What to keep of a compressed perf.data: a file's features follow its data; a pipe-mode
     /// file (`perf record -o - > FILE`) carries them as HEADER_FEATURE records near its start.
     static func plan(_ head: [UInt8]) -> HeaderBytes.Plan? {

@@ -16,10 +16,6 @@ enum TraceDatHeader {
     static let maxLeadingBytes = 64 << 20
     static let maxOptionBytes = 1 << 20
 
-    static func metadata(path: String) -> TraceMetadata? {
-        HeaderBytes.reading(path: path, head: Layout.headBytes, plan: plan).flatMap { metadata(head: $0.0, bytes: $0.1) }
-    }
-
     /// What to keep of a compressed trace.dat: version 6 keeps its facts before the data,
     /// version 7 in an options section after it.
     static func plan(_ head: [UInt8]) -> HeaderBytes.Plan? {
