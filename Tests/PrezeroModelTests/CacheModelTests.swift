@@ -266,8 +266,15 @@ struct CacheModelTests {
         profile.lineBytes = 8
         profile.llc = CacheGeometry(sizeBytes: 1 << 30, ways: 16, lineBytes: 8)
         profile.l2 = nil
+        let tooLarge = "memory too large for the cache model's victim table (4-byte entries)"
         profile.memoryBytes = UInt64(1) << 60
-        #expect(profile.validationErrors().contains("memory too large for the cache model's victim table (4-byte entries)"))
+        #expect(profile.validationErrors().contains(tooLarge))
+        // At the limit's lines, and a page below it.
+        profile.pageBytes = 1 << 22
+        profile.memoryBytes = VictimTable.linesLimit() * 8
+        #expect(profile.validationErrors().contains(tooLarge))
+        profile.memoryBytes -= 1 << 22
+        #expect(!profile.validationErrors().contains(tooLarge))
     }
 
     /// A run of at least ways x sets lines overwrites every set: taken whole (without visiting

@@ -44,12 +44,12 @@ static inline uint64_t pz_tag_of(const pz_cache_state *c, uint64_t line) {
 }
 
 /// Where the victim table keeps `line`'s slot. The slot is a hash, h(line) = bits 24 up of
-/// line x 0x9E3779B97F4A7C15 (under `mask`, a power of two less one), which spreads lines
-/// over the slots; its place in memory is h x 0x4623B64C19BC067F, the inverse of the
-/// multiplier's top 40 bits: a bijection of the slots (the same lines share one, so the same
-/// answers), under which h(line + 1) = h(line) + those bits (+ 1 on a carry) lands next to
-/// h(line) most of the time. The lines a page's clear evicts, often one older page's, then
-/// share host cache lines instead of taking one each.
+/// line x 0x9E3779B97F4A7C15 (under `mask`: 2^k - 1, k <= 32), which spreads lines over the
+/// slots; its place in memory is h x 0x4623B64C19BC067F, the inverse of the multiplier's top
+/// 40 bits: a bijection of the slots (the same lines share one, so the same answers). Since
+/// h(line + 1) = h(line) + those top bits, + 1 on a carry of the low 24 (29 % of lines), the
+/// next line's place is the next word 71 % of the time. The lines a page's clear evicts, often
+/// one older page's, then share host cache lines instead of taking one each.
 static inline uint64_t pz_victim_slot(uint64_t line, uint64_t mask) {
     return (((line * 0x9E3779B97F4A7C15ull) >> 24) * 0x4623B64C19BC067Full) & mask;
 }

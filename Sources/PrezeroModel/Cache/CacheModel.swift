@@ -245,6 +245,7 @@ package struct VictimTable: @unchecked Sendable {
     package static let slotsLog2 = 18
 
     package init(slotsLog2: Int = VictimTable.slotsLog2) {
+        precondition((0...32).contains(slotsLog2), "pz_victim_tag keeps 24 + log2 slots bits of a line below 2^64")
         slots = Slots(count: 1 << slotsLog2)
         mask = (1 << slotsLog2) - 1
     }

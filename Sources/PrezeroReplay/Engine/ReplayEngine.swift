@@ -102,9 +102,9 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         self.policy = policy
         self.options = options
         profile = options.profile
-        linesPerPage = options.profile.linesPerPage
         let problems = profile.validationErrors()
         guard problems.isEmpty else { throw ProfileError("profile \(profile.name): " + problems.joined(separator: "; ")) }
+        linesPerPage = profile.linesPerPage  // after the check: line_bytes > 0
         memory = MemoryModel(profile: profile, mergeRule: policy.mergeRule, zeroedPerCPULists: policy.keepsZeroedPerCPUList)
         drivers = try ZeroDrivers.chain(policy.drivers, profile: profile)
         inlineClear = CPUCachedDriver(profile: profile)
