@@ -34,6 +34,7 @@
 enum {
     RECORD_LOST = 2, RECORD_COMM = 3, RECORD_EXIT = 4, RECORD_FORK = 7, RECORD_SAMPLE = 9,
     RECORD_USER_TYPE_START = 64, RECORD_HEADER_ATTR = 64, RECORD_HEADER_TRACING_DATA = 66, RECORD_FINISHED_ROUND = 68,
+    RECORD_AUXTRACE = 71,
     RECORD_COMPRESSED = 81,
     RECORD_COMPRESSED2 = 83,
 };
@@ -671,8 +672,16 @@ static void record_header(uint64_t p, uint64_t end, uint32_t *type, uint16_t *si
 }
 
 // The bytes from the record at `p` (of `type` and `size`, ending by `end`) to the next: its
-// size, and after a pipe-mode HEADER_TRACING_DATA record the tracing data that follows it.
+// size, and the data that follows two kinds of record: a pipe-mode HEADER_TRACING_DATA's tracing
+// data, an AUXTRACE's AUX area data (Intel PT, Arm SPE or CoreSight beside the tracepoints:
+// its u64 size right after the header, as perf_session__process_user_event skips it).
 static uint64_t record_span(uint64_t p, uint64_t end, uint32_t type, uint16_t size) {
+    if (type == RECORD_AUXTRACE) {
+        if (size < 16) fail(p, "an AUX trace record of %u bytes (expected 48)", size);
+        uint64_t data = u64_at(p + 8);
+        if (data > end - p - size) fail(p, "the AUX trace data of %llu bytes after this record runs past the data", (unsigned long long)data);
+        return size + data;
+    }
     if (type != RECORD_HEADER_TRACING_DATA) return size;
     if (size < 12) fail(p, "a tracing-data record of %u bytes (expected 16)", size);
     uint64_t data = u32_at(p + 8);

@@ -347,6 +347,37 @@ struct PerfDataTests {
         #expect(text.contains("(byte offset 4760)") && text.contains("the tracing data of 15768 bytes after this record runs past the data"), "\(text)")
     }
 
+    /// An AUXTRACE record (`perf record -e intel_pt//` or `arm_spe//` beside the tracepoints) is
+    /// followed by its AUX data, whose size it gives: perf skips both. One with 4,096 bytes of
+    /// data, put after the pipe-mode fixture's first FINISHED_ROUND, leaves its events as they
+    /// were; before, the data was read as records (an error). Data past the end is an error.
+    @Test func auxTraceDataIsSkipped() throws {
+        let bytes = try decompressedBytes(Paths.fixture("perf-pipe-mode.perf.data.zst"))
+        func u32(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24 }
+        var at = 16  // after the pipe-mode header, record by record
+        while u32(at) != 68 {  // PERF_RECORD_FINISHED_ROUND
+            at += (Int(bytes[at + 6]) | Int(bytes[at + 7]) << 8) + (u32(at) == 66 ? u32(at + 8) : 0)
+            try #require(at < bytes.count)
+        }
+        at += 8
+        func little(_ value: UInt64, _ count: Int) -> [UInt8] { (0..<count).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) } }
+        let payload = 4096
+        // perf_record_auxtrace: header (type 71, misc, size 48), size, offset, reference, idx, tid, cpu, reserved.
+        let record = little(71, 4) + little(0, 2) + little(48, 2) + little(UInt64(payload), 8) + little(0, 8) + little(7, 8)
+            + little(0, 4) + little(1234, 4) + little(1, 4) + little(0, 4)
+        let inserted = Array(bytes[..<at]) + record + [UInt8](repeating: 0xAB, count: payload) + Array(bytes[at...])
+        let path = Scratch.directory + "aux-trace.perf.data"
+        try Data(inserted).write(to: URL(fileURLWithPath: path))
+        let (withAux, summary) = try TraceDatTests.read(path)
+        let (plain, _) = try TraceDatTests.read(Paths.fixture("perf-pipe-mode.perf.data.zst"))
+        #expect(withAux.count > 3000)
+        #expect(withAux == plain)
+        #expect(summary.diagnostics.malformedLines == 0)
+        let cut = Array(bytes[..<at]) + record + [UInt8](repeating: 0xAB, count: 100)
+        let error = try TraceDatTests.errorReading(cut, as: "aux-trace-cut.perf.data")
+        #expect(error.contains("(byte offset \(at))") && error.contains("the AUX trace data of 4096 bytes after this record runs past the data"), "\(error)")
+    }
+
     /// `perf record -z` with its first compressed record's data damaged (bytes 4-63 of it, at
     /// byte 22,568): an error at that record, with zstd's reason.
     @Test func aDamagedCompressedRecordIsAnError() throws {
