@@ -689,11 +689,42 @@ static uint64_t record_span(uint64_t p, uint64_t end, uint32_t type, uint16_t si
     return size + data;
 }
 
+// Where a pipe-mode stream cut inside its last record ends (cut_end), and that record's bytes
+// present and full size (0: its header is cut too): perf reads the records before it ("unexpected
+// end of event stream"), and so does this reader, which says so when it is done.
+static uint64_t cut_at, cut_present, cut_size;
+
+// Whether the pipe-mode record at `p` is the stream's last, cut by its end, once the formats are
+// read: its header, its size or the data after it (tracing or AUX data) passes `end`. Before the
+// formats, or a size below 8 (damage, not a cut), it is an error as any other.
+static int cut_by_end(uint64_t p, uint64_t end, int have_formats) {
+    if (!have_formats) return 0;
+    uint64_t present = end - p, size = 0;
+    if (present >= 8) {
+        uint16_t record_size;
+        memcpy(&record_size, file + p + 6, 2);
+        if (record_size < 8) return 0;
+        uint32_t type = u32_at(p);
+        size = record_size;
+        if (present >= 16 && size <= present && (type == RECORD_HEADER_TRACING_DATA || type == RECORD_AUXTRACE))
+            size += type == RECORD_AUXTRACE ? u64_at(p + 8) : u32_at(p + 8);
+        if (size <= present) return 0;
+    }
+    cut_at = p, cut_present = present, cut_size = size;
+    return 1;
+}
+
 // A pipe-mode file (perf record -o -): the attributes and the tracing data come as records
-// (HEADER_ATTR, HEADER_TRACING_DATA, the data right after its record) in the stream.
-static int read_pipe_headers(struct tep_handle *tep, uint64_t begin, uint64_t end, int *compressed) {
+// (HEADER_ATTR, HEADER_TRACING_DATA, the data right after its record) in the stream. Returns
+// whether formats were found; *end becomes the last whole record's end when the stream is cut.
+static int read_pipe_headers(struct tep_handle *tep, uint64_t begin, uint64_t *end_at, int *compressed) {
     int have_formats = 0;
+    const uint64_t end = *end_at;
     for (uint64_t p = begin; p < end;) {
+        if (cut_by_end(p, end, have_formats)) {
+            *end_at = p;
+            break;
+        }
         uint32_t type;
         uint16_t size;
         record_header(p, end, &type, &size);
@@ -909,7 +940,9 @@ int main(int argc, char **argv) {
     uint64_t attrs_offset = 16, data_offset = 16, data_size = file_size - 16;
     if (header_size == 16) {
         // Pipe mode (perf record -o -): everything is in the stream.
-        have_formats = read_pipe_headers(tep, data_offset, data_offset + data_size, &compressed);
+        uint64_t end = data_offset + data_size;
+        have_formats = read_pipe_headers(tep, data_offset, &end, &compressed);
+        data_size = end - data_offset;
     } else {
         have_formats = read_file_headers(tep, header_size, &attrs_offset, &data_offset, &data_size);
         // perf record -z writes the COMPRESSED feature: without it, no walk of the records for them.
@@ -980,6 +1013,15 @@ int main(int argc, char **argv) {
     if (pz_out_flush() != 0) {
         fprintf(stderr, "write error: %s\n", strerror(errno));
         return 3;
+    }
+    if (cut_at) {
+        // Read, with a note: exit 5 (prezero keeps the events and reports this).
+        if (cut_size) fprintf(stderr, "byte offset %llu: the stream ends inside its last record (%llu of its %llu bytes)",
+                              (unsigned long long)cut_at, (unsigned long long)cut_present, (unsigned long long)cut_size);
+        else fprintf(stderr, "byte offset %llu: the stream ends inside its last record's header (%llu of 8 bytes)",
+                     (unsigned long long)cut_at, (unsigned long long)cut_present);
+        fprintf(stderr, ": a pipe-mode capture cut short while writing; the records before it are read, as perf script reads them\n");
+        return 5;
     }
     return 0;
 }

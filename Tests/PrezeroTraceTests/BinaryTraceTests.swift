@@ -350,7 +350,8 @@ struct PerfDataTests {
     /// An AUXTRACE record (`perf record -e intel_pt//` or `arm_spe//` beside the tracepoints) is
     /// followed by its AUX data, whose size it gives: perf skips both. One with 4,096 bytes of
     /// data, put after the pipe-mode fixture's first FINISHED_ROUND, leaves its events as they
-    /// were; before, the data was read as records (an error). Data past the end is an error.
+    /// were; before, the data was read as records (an error). A stream that ends inside that data
+    /// ends inside its last record: the records before it are read, with a note.
     @Test func auxTraceDataIsSkipped() throws {
         let bytes = try decompressedBytes(Paths.fixture("perf-pipe-mode.perf.data.zst"))
         func u32(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24 }
@@ -373,9 +374,39 @@ struct PerfDataTests {
         #expect(withAux.count > 3000)
         #expect(withAux == plain)
         #expect(summary.diagnostics.malformedLines == 0)
-        let cut = Array(bytes[..<at]) + record + [UInt8](repeating: 0xAB, count: 100)
-        let error = try TraceDatTests.errorReading(cut, as: "aux-trace-cut.perf.data")
-        #expect(error.contains("(byte offset \(at))") && error.contains("the AUX trace data of 4096 bytes after this record runs past the data"), "\(error)")
+        let cutPath = Scratch.directory + "aux-trace-cut.perf.data"
+        try Data(Array(bytes[..<at]) + record + [UInt8](repeating: 0xAB, count: 100)).write(to: URL(fileURLWithPath: cutPath))
+        let (cut, cutSummary) = try TraceDatTests.read(cutPath)
+        #expect(cut.count > 0 && cut.count < plain.count)
+        let note = cutSummary.notes.joined()
+        #expect(note.contains("byte offset \(at): the stream ends inside its last record (148 of its 4144 bytes)"), "\(note)")
+    }
+
+    /// A pipe-mode capture cut inside its last record (perf killed while writing `-o -`): perf
+    /// script reads the records before it ("unexpected end of event stream"), and so does this
+    /// reader, with a note. Oracle: the same file cut at that record's start, which reads clean.
+    @Test(arguments: [20, 4, 1])
+    func aPipeModeFileCutInItsLastRecordReadsTheRecordsBefore(_ cutBytes: Int) throws {
+        let bytes = try decompressedBytes(Paths.fixture("perf-pipe-mode.perf.data.zst"))
+        func u32(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24 }
+        let end = bytes.count - cutBytes
+        var at = 16, last = 16
+        while at < end {
+            last = at
+            at += (Int(bytes[at + 6]) | Int(bytes[at + 7]) << 8) + (u32(at) == 66 ? u32(at + 8) : 0)
+        }
+        try #require(at > end, "the cut falls inside a record")
+        let cleanPath = Scratch.directory + "pipe-whole-records-\(cutBytes).perf.data"
+        try Data(bytes[..<last]).write(to: URL(fileURLWithPath: cleanPath))
+        let cutPath = Scratch.directory + "pipe-cut-\(cutBytes).perf.data"
+        try Data(bytes[..<end]).write(to: URL(fileURLWithPath: cutPath))
+        let (clean, cleanSummary) = try TraceDatTests.read(cleanPath)
+        let (cut, cutSummary) = try TraceDatTests.read(cutPath)
+        #expect(clean.count > 3000)
+        #expect(cut == clean)
+        #expect(cleanSummary.notes.isEmpty)
+        let note = cutSummary.notes.joined()
+        #expect(note.contains("byte offset \(last): the stream ends inside its last record") && note.contains("pipe-mode capture cut short"), "\(note)")
     }
 
     /// `perf record -z` with its first compressed record's data damaged (bytes 4-63 of it, at

@@ -122,6 +122,9 @@ enum BinaryTraceDecoder {
         switch status {
         case .exited(0):
             break
+        case .exited(5) where format == .perfData:
+            // Read, but for a pipe-mode stream's cut last record (perf reads up to it too).
+            decoder.notes.append("\(fileName): \(message.isEmpty ? "the stream ends inside its last record" : message)")
         case .exited(let code) where format == .perfData || code == 4:
             // The perf.data helper says "byte offset N: what it found"; either helper exits 4 when
             // it read the file and refuses what it holds (a sampled tracepoint, a clock that is

@@ -19,6 +19,8 @@ struct HelperStreamDecoder {
     let layout: TextFormat
     /// Bytes of the stream read so far.
     private(set) var streamBytes: UInt64 = 0
+    /// What the helper said of a file it read whole but for a part it left (a cut last record).
+    var notes: [String] = []
 
     /// A frame cut at a chunk's end.
     private var pending: [UInt8] = []

@@ -143,6 +143,7 @@ public enum TraceReader {
             summarize(d, formatName: d.format?.rawValue ?? "unknown")
         case .binary(let format, let d)?:
             summarize(d.text, formatName: format.name)
+            summary.notes += d.notes
             summary.textBytes = d.streamBytes
             summary.storedBytes = storedSize ?? input.storedBytesRead
         case .lackey(var d)?:
