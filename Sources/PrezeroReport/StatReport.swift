@@ -98,6 +98,8 @@ package struct StatReport: Codable, Sendable {
         /// Allocations of a live pfn whose free the capture lost in the CPU's idle context.
         package var freesLostInIdleContext: UInt64
         package var timestampRegressions: UInt64
+        /// sched_switch records whose task is not their prev_pid (`TraceStatistics`).
+        package var switchesNotByTheirPrevTask: UInt64
         package var unknownEventLines: Int
         package var total: Int
     }
@@ -305,7 +307,7 @@ package struct StatReport: Codable, Sendable {
             mixedFormatLines: d.mixedFormatLines, lostEvents: d.lostEvents, lostRecords: d.lostRecords,
             unterminatedLastLine: d.unterminatedLastLine, freesOfPagesAllocatedBeforeCapture: s.freeOnlyRequests,
             secondAllocationsOfLivePfn: s.secondAllocationsOfLivePfn, freesLostInIdleContext: s.freesLostInIdleContext,
-            timestampRegressions: s.timestampRegressions,
+            timestampRegressions: s.timestampRegressions, switchesNotByTheirPrevTask: s.switchesNotByTheirPrevTask,
             unknownEventLines: read.unknownEventLines, total: d.anomalyCount)
     }
 
@@ -494,6 +496,10 @@ package struct StatReport: Codable, Sendable {
         out += "allocations of an already-live pfn   : \(anomalies.secondAllocationsOfLivePfn)\n"
         out += "frees lost in a CPU's idle context   : \(anomalies.freesLostInIdleContext) (seen as re-allocations of page-table and batch pages)\n"
         out += "timestamps going backwards           : \(anomalies.timestampRegressions)\n"
+        if anomalies.switchesNotByTheirPrevTask > 0 {
+            out += "switches not by their prev_pid       : \(anomalies.switchesNotByTheirPrevTask) (the pid column is not the thread id: "
+                + "perf script -F pid without tid? print tid, or pid,tid)\n"
+        }
         out += "unknown event lines (skipped)        : \(anomalies.unknownEventLines)\n"
         if anomalies.unterminatedLastLine { out += "last line had no newline (capture cut short?)\n" }
         if let noVerdict { out += "\nVERDICT\n=======\n\(noVerdict)\n" }

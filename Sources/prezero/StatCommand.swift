@@ -97,6 +97,9 @@ struct StatCommand: ParsableCommand {
             var more: [String] = []
             if statistics.timestampRegressions > 0 { more.append("\(statistics.timestampRegressions) timestamps going backwards") }
             if statistics.secondAllocationsOfLivePfn > 0 { more.append("\(statistics.secondAllocationsOfLivePfn) allocations of an already-live pfn") }
+            if statistics.switchesNotByTheirPrevTask > 0 {
+                more.append("\(statistics.switchesNotByTheirPrevTask) sched_switch records not by their prev_pid (a pid column that is not the thread id)")
+            }
             if let error = read.diagnostics.strictError(file: read.input, more: more) { throw error }
         }
 

@@ -1,3 +1,5 @@
+import Foundation
+import PrezeroTestSupport
 import Testing
 
 @testable import PrezeroTrace
@@ -180,6 +182,110 @@ struct LineVariantTests {
             return
         }
         #expect(reason.contains("trace_clock counts cycles, ticks or events (x86-tsc, uptime, counter)"), "\(reason)")
+    }
+
+    /// Every clock that counts rather than measures prints no fraction: tracefs `counter` and
+    /// `uptime`, x86-tsc in the latency format, and `trace-cmd report` of a `counter` capture
+    /// (real lines, captured on this project's VM). Before, a bare number was read as seconds
+    /// (an 8 ms capture spanned 1975 s).
+    @Test(arguments: [
+        "   ftrace_cap.sh-10913   [000] .....            4: mm_page_alloc: page=00000000283e59fa pfn=0x15c438 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_ZERO|__GFP_COMP",
+        "         prezero-10991   [000] d..2.      1200783: sched_switch: prev_comm=prezero prev_pid=10991 prev_prio=120 prev_state=R ==> next_comm=memfd:sealed-91 next_pid=7861 next_prio=120",
+        "ftrace_c-11173     0d.... 28777268: page_fault_user: address=0x7f5b7abe0010 ip=0x7f5b7abe0010 error_code=0x14",
+        " oot.default-qos-14034 [000]        1984: mm_page_alloc:        page=0x27550b pfn=0x27550b order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_ZERO|__GFP_COMP",
+    ])
+    func countingClocksAreNamed(_ line: String) {
+        var parser = TextLineParser()
+        guard case .malformed(let reason) = parseLine(line, parser: &parser).0 else {
+            Issue.record("a count read as a time: \(line)")
+            return
+        }
+        #expect(reason.contains("trace_clock counts cycles, ticks or events"), "\(reason)")
+    }
+
+    /// `perf script -F comm,pid,tid,time,event,trace` has no cpu column; a comm ending `-N`
+    /// (`pool-1-thread-1`) made `pid/tid` pass for the latency format's cpu and flags (cpu 16902,
+    /// pid 1). The flags are the kernel's characters, never a slash.
+    @Test func perfPidTidIsNotALatencyCPU() {
+        var parser = TextLineParser()
+        let line = " pool-1-thread-1 16902/16944 12284.232173: exceptions:page_fault_user: address=0x7f0da4689000 ip=0x7f0da5eb3f4b error_code=0x6"
+        #expect(parseLine(line, parser: &parser).0 == .malformed(reason: "no ' [CPU] ' column"))
+        #expect(TextLineParser.isLatencyFlag(UInt8(ascii: "d")) && TextLineParser.isLatencyFlag(UInt8(ascii: ".")))
+        #expect(!TextLineParser.isLatencyFlag(UInt8(ascii: "/")))
+    }
+
+    /// perf prints tid -1 and comm `:-1` for a task that has died (its last switch, prev_state
+    /// X; bundled zstd-15 and git-clone captures): the switch is prev_pid's. Before, the line read
+    /// as ftrace's `comm-pid` with comm `:-1  5830/` and pid 1.
+    @Test func perfDeadTaskSwitchIsPrevPids() {
+        var parser = TextLineParser()
+        let line = "             :-1  5830/-1    [001]   747.709458639:             sched:sched_switch: prev_comm=zstd prev_pid=5832 prev_prio=120 prev_state=X ==> next_comm=zstd next_pid=5830 next_prio=120"
+        let (outcome, event) = parseLine(line, parser: &parser)
+        #expect(outcome == .event)
+        #expect(event.pid == 5832)
+        #expect(parser.symbols.name(event.comm) == ":-1")
+        #expect(parser.format == .perfScript)
+    }
+
+    /// `trace-cmd report -R` prints sched_switch's prev_state as its number: 0 is R, and the
+    /// TASK_REPORT_MAX bit (0x100) alone is R+ (preempted); the others are sleeping states.
+    @Test(arguments: [("0", true), ("256", true), ("1", false), ("2", false), ("258", false), ("R+", true), ("S", false)])
+    func rawPrevStateIsRead(_ state: String, _ runnable: Bool) {
+        var parser = TextLineParser()
+        let line = "       tc_cap.sh-13341 [000] 12098.257952: sched_switch:          prev_comm=tc_cap.sh prev_pid=13341 prev_prio=120 prev_state=\(state) next_comm=tc_cap.sh next_pid=13342 next_prio=120"
+        let (outcome, event) = parseLine(line, parser: &parser)
+        #expect(outcome == .event)
+        #expect(event.flags.contains(.prevRunnable) == runnable)
+    }
+
+    /// `perf script -F +ip,+sym` of a capture without callchains puts the address and symbol at
+    /// the end of the line, after the last field: a number ends at its space (old_pid read 0).
+    @Test func numbersEndBeforeATrailingAddress() {
+        var parser = TextLineParser()
+        let exec = parseLine("            bash 12236 [001] 12028.051367:       sched:sched_process_exec: filename=/usr/bin/bash pid=12236 old_pid=12235 ffffffff813a5e19 __traceiter_sched_process_exec", parser: &parser)
+        #expect(exec.0 == .event)
+        #expect(exec.1.otherPid == 12235)
+        let fork = parseLine("              sh  2053 [001]    96.288116:     sched:sched_process_fork: comm=sh pid=2053 child_comm=sh child_pid=2055 ffffffff813a5e19 __traceiter_sched_process_fork", parser: &parser)
+        #expect(fork.0 == .event)
+        #expect(fork.1.otherPid == 2055)
+    }
+
+    /// A comm starting as a tool's own lines do (`#tag`, `cpus=2`, set by prctl) is right-aligned,
+    /// so not at column 0: a record (a real `#tag` thread's faults were dropped uncounted).
+    @Test func commsLikeHeadersAreRecords() {
+        var parser = TextLineParser()
+        let line = "            #tag-17686   [001] d.... 12337.795272: page_fault_user: address=0x7f37b7806f78 ip=0x7f37b7f278ea error_code=0x6"
+        let (outcome, event) = parseLine(line, parser: &parser)
+        #expect(outcome == .event)
+        #expect(parser.symbols.name(event.comm) == "#tag")
+        #expect(parseLine("          cpus=2-17687   [001] d.... 12337.795272: page_fault_user: address=0x7f37b7806f78 ip=0x7f37b7f278ea error_code=0x6", parser: &parser).0 == .event)
+    }
+
+    /// `perf script -F comm,pid,cpu,time,event,trace` (pid without tid) prints the process id
+    /// where the thread's belongs, in the same columns as the tid: a switch runs in its prev_pid,
+    /// so a switch by another pid is counted (`stat` says so; `--strict` refuses). Real lines: a
+    /// single-threaded task's switch, then a worker thread's (tid 12224 of process 12222).
+    @Test func switchesNotByTheirPrevTaskAreCounted() throws {
+        let lines = [
+            "            perf 12234 [000] 12028.050019:             sched:sched_switch: prev_comm=perf prev_pid=12234 prev_prio=120 prev_state=D ==> next_comm=migration/0 next_pid=18 next_prio=0",
+            "         prezero 12222 [000] 12028.051803:             sched:sched_switch: prev_comm=prezero prev_pid=12224 prev_prio=120 prev_state=S ==> next_comm=swapper/0 next_pid=0 next_prio=120",
+        ]
+        let path = Scratch.directory + "pid-column.txt"
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: path))
+        var statistics = TraceStatistics()
+        _ = try TraceReader.read(path: path, into: &statistics)
+        #expect(statistics.switchesNotByTheirPrevTask == 1)
+    }
+
+    /// The tracefs `trace` file says how many events its ring buffer overwrote in its header:
+    /// entries-written less entries-in-buffer (a real 16 KiB buffer: 949/2597, and its
+    /// `trace_pipe` said LOST 645 and 1003, 1,648 in all). Before, 0 were counted lost.
+    @Test func overwrittenEntriesAreLost() {
+        var parser = TextLineParser()
+        let header = parseLine("# entries-in-buffer/entries-written: 949/2597   #P:2", parser: &parser)
+        #expect(header.0 == .lost)
+        #expect(header.1.lostCount == 1648)
+        #expect(parseLine("# entries-in-buffer/entries-written: 949/949   #P:2", parser: &parser).0 == .ignored)
     }
 
     /// `trace-cmd report --raw-ts` of the trace-cmd-rss-stat fixture: the raw clock right after the

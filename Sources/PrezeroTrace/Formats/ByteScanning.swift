@@ -203,15 +203,16 @@ enum ParseNumber {
         return "\(what) overflows 64 bits"
     }
 
-    /// A timestamp `SECONDS[.FRACTION]` in nanoseconds. 6 fraction digits are µs, 9 are ns;
-    /// digits beyond 9 are dropped.
+    /// A timestamp `SECONDS.FRACTION` in nanoseconds. 6 fraction digits are µs, 9 are ns;
+    /// digits beyond 9 are dropped. nil without a fraction: every nanosecond clock prints one
+    /// (ftrace `%5lu.%06lu`, perf script, trace-cmd report), and a bare number is a count
+    /// (ftrace's counter, uptime and x86-tsc clocks), not seconds.
     @inlinable static func timestampNs(_ line: ByteLine, _ start: Int, _ end: Int) -> UInt64? {
         var dot = start
         while dot < end && line[dot] != UInt8(ascii: ".") { dot += 1 }
-        guard let seconds = decimal(line, start, dot) else { return nil }
+        guard dot < end, let seconds = decimal(line, start, dot) else { return nil }
         let (secondsNs, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
         guard !overflow else { return nil }
-        if dot == end { return secondsNs }
         var fraction: UInt64 = 0
         var digits = 0
         var i = dot + 1

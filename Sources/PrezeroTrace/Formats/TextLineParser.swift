@@ -68,14 +68,28 @@ public struct TextLineParser {
         let first = line.skipSpaces(from: 0)
         if first == line.count { return .ignored }
         let lead = line[first]
-        if lead == UInt8(ascii: "#") { return .ignored }
+        // The tools' own lines (ftrace's and perf script --header's `#` comments, trace-cmd
+        // report's `cpus=` and `version =`) start at column 0; a comm is right-aligned, so one
+        // that starts the same way (a thread named `#1` or `cpus=2` by prctl) is a record.
+        if first == 0 {
+            if lead == UInt8(ascii: "#") {
+                if let lost = Self.overwrittenEntries(line) {
+                    event = TraceEvent(kind: .lost, cpu: 0, a: lost)
+                    return .lost
+                }
+                return .ignored
+            }
+            if lead == UInt8(ascii: "c") && line.matches("cpus=", at: first) { return .ignored }
+            if lead == UInt8(ascii: "v") && line.matches("version =", at: first) { return .ignored }
+        }
         // A sample's callchain in `perf script` (recorded with -g), a tab and an address a line;
         // a stack trace in ftrace (options/stacktrace, the stacktrace trigger), ` => ` a frame.
         if line[0] == 0x09 { return .ignored }
         if lead == UInt8(ascii: "=") && line.matches("=> ", at: first) { return .ignored }
-        if lead == UInt8(ascii: "c") && line.matches("cpus=", at: first) { return .ignored }  // trace-cmd report
-        if lead == UInt8(ascii: "C") && line.matches("CPU:", at: first) { return parseFtraceLost(line, first, &event) }
-        if lead == UInt8(ascii: "v") && line.matches("version =", at: first) { return .ignored }  // trace-cmd report
+        if lead == UInt8(ascii: "C") && line.matches("CPU:", at: first)
+            && (line.find("[LOST ", from: first) != nil || line.find("EVENTS DROPPED]", from: first) != nil) {
+            return parseFtraceLost(line, first, &event)
+        }
 
         // The cpu column: the first " [digits]" followed by a space.
         if let column = findCPUColumn(line, from: first) {
@@ -106,6 +120,21 @@ public struct TextLineParser {
                     + "give prezero the trace.dat")
         }
         return .malformed(reason: "no ' [CPU] ' column")
+    }
+
+    /// Events the ring buffer overwrote, from the `trace` file's header `# entries-in-buffer/
+    /// entries-written: A/B   #P:N` (trace.c `print_event_info`: B is A plus the overrun,
+    /// `get_total_entries`); the `trace_pipe` file says the same per CPU as `CPU:N [LOST M
+    /// EVENTS]`. nil for another line, or none overwritten.
+    static func overwrittenEntries(_ line: ByteLine) -> UInt64? {
+        let label: StaticString = "# entries-in-buffer/entries-written: "
+        guard line.matches(label, at: 0) else { return nil }
+        let start = label.utf8CodeUnitCount
+        guard let slash = line.firstIndex(of: UInt8(ascii: "/"), from: start), let entries = ParseNumber.decimal(line, start, slash) else {
+            return nil
+        }
+        guard let written = ParseNumber.decimal(line, slash + 1, line.skipNonSpaces(from: slash + 1)), written > entries else { return nil }
+        return written - entries
     }
 
     /// A ` [digits]` column with digits and a ':' right after it, no space between: `trace-cmd
@@ -148,7 +177,21 @@ public struct TextLineParser {
         }
         var pidValue = lastNumber
         var separator = digitsStart - 1
-        if separator > first && line[separator] == UInt8(ascii: "/") {
+        // perf prints tid -1 (`5830/-1`, comm `:-1`) for a sample of a task that has died
+        // (perf_event_tid has no pid left for it): its last sched_switch, prev_state X.
+        var tidUnknown = false
+        if lastNumber == 1, leftEnd == digitsStart + 1, separator > first + 1, line[separator] == UInt8(ascii: "-"),
+            line[separator - 1] == UInt8(ascii: "/")
+        {
+            var pidStart = separator - 1
+            while pidStart > first && ParseNumber.isDigit(line[pidStart - 1]) { pidStart -= 1 }
+            guard pidStart < separator - 1, let pid = ParseNumber.decimal(line, pidStart, separator - 1) else {
+                return .malformed(reason: "bad pid/tid")
+            }
+            pidValue = pid
+            separator = pidStart - 1
+            tidUnknown = true
+        } else if separator > first && line[separator] == UInt8(ascii: "/") {
             // perf `-F pid,tid`: pid/tid. Keep the tid: the task the event happened in.
             var pidStart = separator
             while pidStart > first && ParseNumber.isDigit(line[pidStart - 1]) { pidStart -= 1 }
@@ -249,6 +292,11 @@ public struct TextLineParser {
             timestampNs: timestamp)
         let fieldsStart = line.skipSpaces(from: nameEnd + 1)
         let outcome = parseFields(known, line, fieldsStart, &event)
+        // A switch runs in the task leaving the CPU: with tid -1, prev_pid is the thread (the
+        // pid column is its process's).
+        if tidUnknown && outcome == .event && event.kind == .schedSwitch && (0...Int64(Int32.max)).contains(event.prevPid) {
+            event.pid = Int32(event.prevPid)
+        }
         if outcome == .event { knownEventCounts[known.rawValue] += 1 }
         return outcome
     }
@@ -344,14 +392,33 @@ public struct TextLineParser {
             while digitsEnd < line.count && ParseNumber.isDigit(line[digitsEnd]) { digitsEnd += 1 }
             let flagsEnd = line.skipNonSpaces(from: digitsEnd)
             guard flagsEnd > digitsEnd, flagsEnd < line.count, line[flagsEnd - 1] != UInt8(ascii: ":") else { continue }
+            // The flags are trace_output.c's characters (irqs-off, need-resched, hard/soft irq,
+            // preempt and migrate-disable depths), never perf's `pid/tid` slash.
+            guard (digitsEnd..<flagsEnd).allSatisfy({ Self.isLatencyFlag(line[$0]) }) else { continue }
             let time = line.skipSpaces(from: flagsEnd)
             let timeEnd = line.skipNonSpaces(from: time)
-            let stamped = timeEnd > time + 1 && line[timeEnd - 1] == UInt8(ascii: ":") && ParseNumber.timestampNs(line, time, timeEnd - 1) != nil
+            // A count without a fraction too: parseRecord then names the clock that prints one.
+            let stamped = timeEnd > time + 1 && line[timeEnd - 1] == UInt8(ascii: ":")
+                && (ParseNumber.timestampNs(line, time, timeEnd - 1) != nil || ParseNumber.decimal(line, time, timeEnd - 1) != nil)
             guard stamped || latencyTime(line, time) != nil, let cpu = ParseNumber.decimal(line, i, digitsEnd), cpu <= UInt64(UInt32.max)
             else { continue }
             return (i, digitsEnd - 1, UInt32(cpu))
         }
         return nil
+    }
+
+    /// A character of the latency format's flags (trace_output.c `trace_print_lat_fmt`): `d`,
+    /// `D`, `b`, `X` (irqs off), `N`, `n`, `p`, `P` (need resched), `Z`, `z`, `H`, `h`, `s`
+    /// (irq context), a hex depth, or `.` for none.
+    static func isLatencyFlag(_ c: UInt8) -> Bool {
+        switch c {
+        case UInt8(ascii: "."), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"),
+            UInt8(ascii: "D"), UInt8(ascii: "X"), UInt8(ascii: "N"), UInt8(ascii: "n"), UInt8(ascii: "p"), UInt8(ascii: "P"),
+            UInt8(ascii: "Z"), UInt8(ascii: "z"), UInt8(ascii: "H"), UInt8(ascii: "h"), UInt8(ascii: "s"):
+            return true
+        default:
+            return false
+        }
     }
 
     /// The kernel's latency format (tracefs options/latency-format; trace_output.c
@@ -580,42 +647,50 @@ public struct TextLineParser {
         var sawPid = false
         while let f = nextField(line, &i) {
             let key = (f.keyStart, f.keyEnd)
+            // A number ends at a space: the last field's value runs to the line's end, where
+            // `perf script -F +ip,+sym` (no callchain) puts the address and symbol.
+            let numberEnd = min(f.valueEnd, line.skipNonSpaces(from: f.valueStart))
             switch event.kind {
             case .schedSwitch:
                 if line.equals("prev_pid", start: key.0, end: key.1) {
-                    guard let v = ParseNumber.signedDecimal(line, f.valueStart, f.valueEnd) else { return .malformed(reason: "bad prev_pid") }
+                    guard let v = ParseNumber.signedDecimal(line, f.valueStart, numberEnd) else { return .malformed(reason: "bad prev_pid") }
                     event.prevPid = v
                     sawPid = true
                 } else if line.equals("next_pid", start: key.0, end: key.1) {
-                    guard let v = ParseNumber.signedDecimal(line, f.valueStart, f.valueEnd) else { return .malformed(reason: "bad next_pid") }
+                    guard let v = ParseNumber.signedDecimal(line, f.valueStart, numberEnd) else { return .malformed(reason: "bad next_pid") }
                     event.nextPid = v
                 } else if line.equals("prev_state", start: key.0, end: key.1) {
-                    if f.valueEnd > f.valueStart && line[f.valueStart] == UInt8(ascii: "R") { event.flags.insert(.prevRunnable) }
+                    // `R` or `R+` (preempted); a raw number (`trace-cmd report -R`) is runnable
+                    // when no state bit below TASK_REPORT_MAX (0x100, preempted) is set
+                    // (include/trace/events/sched.h, __trace_sched_switch_state, since 4.14).
+                    let runnable = f.valueEnd > f.valueStart && line[f.valueStart] == UInt8(ascii: "R")
+                        || ParseNumber.decimal(line, f.valueStart, numberEnd).map { $0 & 0xFF == 0 } ?? false
+                    if runnable { event.flags.insert(.prevRunnable) }
                 }
             case .processExec:
                 if line.equals("filename", start: key.0, end: key.1) {
                     event.symbol = symbols.intern(line.raw(f.valueStart, f.valueEnd))
                 } else if line.equals("pid", start: key.0, end: key.1) {
-                    guard let v = ParseNumber.signedDecimal(line, f.valueStart, f.valueEnd) else { return .malformed(reason: "bad pid") }
+                    guard let v = ParseNumber.signedDecimal(line, f.valueStart, numberEnd) else { return .malformed(reason: "bad pid") }
                     event.subjectPid = v
                     sawPid = true
                 } else if line.equals("old_pid", start: key.0, end: key.1) {
-                    event.otherPid = ParseNumber.signedDecimal(line, f.valueStart, f.valueEnd) ?? 0
+                    event.otherPid = ParseNumber.signedDecimal(line, f.valueStart, numberEnd) ?? 0
                 }
             case .processFork:
                 if line.equals("pid", start: key.0, end: key.1) || line.equals("parent_pid", start: key.0, end: key.1) {
-                    guard let v = ParseNumber.signedDecimal(line, f.valueStart, f.valueEnd) else { return .malformed(reason: "bad pid") }
+                    guard let v = ParseNumber.signedDecimal(line, f.valueStart, numberEnd) else { return .malformed(reason: "bad pid") }
                     event.subjectPid = v
                     sawPid = true
                 } else if line.equals("child_pid", start: key.0, end: key.1) {
-                    guard let v = ParseNumber.signedDecimal(line, f.valueStart, f.valueEnd) else { return .malformed(reason: "bad child_pid") }
+                    guard let v = ParseNumber.signedDecimal(line, f.valueStart, numberEnd) else { return .malformed(reason: "bad child_pid") }
                     event.otherPid = v
                 } else if line.equals("child_comm", start: key.0, end: key.1) {
                     event.symbol = symbols.intern(line.raw(f.valueStart, f.valueEnd))
                 }
             default:  // exit
                 if line.equals("pid", start: key.0, end: key.1) {
-                    guard let v = ParseNumber.signedDecimal(line, f.valueStart, f.valueEnd) else { return .malformed(reason: "bad pid") }
+                    guard let v = ParseNumber.signedDecimal(line, f.valueStart, numberEnd) else { return .malformed(reason: "bad pid") }
                     event.subjectPid = v
                     sawPid = true
                 }

@@ -28,6 +28,11 @@ public struct TraceStatistics: TraceEventSink {
     public private(set) var firstTimestampNs: UInt64 = .max
     public private(set) var lastTimestampNs: UInt64 = 0
     public private(set) var timestampRegressions: UInt64 = 0
+    /// sched_switch records whose task (the line's pid column) is not their prev_pid: the
+    /// switch runs in the task leaving the CPU, so its thread id is prev_pid. A process id in
+    /// that column (`perf script -F comm,pid,...` without tid) makes these for every thread
+    /// but a process's first, and the replay's tasks would be processes.
+    public private(set) var switchesNotByTheirPrevTask: UInt64 = 0
     private var lastSeenTimestampNs: UInt64 = 0
     public private(set) var cpusSeen: Set<UInt32> = []
     private var cpuSeenFast = [Bool](repeating: false, count: 1024)
@@ -151,6 +156,7 @@ public struct TraceStatistics: TraceEventSink {
             let faultClass = FaultClass(errorCode: event.errorCode, kernelEvent: event.flags.contains(.kernelFault), address: event.address)
             faultsByClass[FaultClass.allCases.firstIndex(of: faultClass) ?? 0] += 1
         case .schedSwitch:
+            if Int64(event.pid) != event.prevPid { switchesNotByTheirPrevTask += 1 }
             idle.setTraceStart(firstTimestampNs)
             idle.record(cpu: event.cpu, at: t, prevPid: event.prevPid, nextPid: event.nextPid)
         case .lost:
