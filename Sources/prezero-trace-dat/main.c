@@ -27,6 +27,7 @@
 // (a local, global or mono clock, or x86-tsc with the TSC2NSEC option's conversion).
 int tracecmd_cpus(struct tracecmd_input *handle);
 const char *tracecmd_get_trace_clock(struct tracecmd_input *handle);
+const char *tracecmd_get_cpustats(struct tracecmd_input *handle);
 unsigned long long tracecmd_get_flags(struct tracecmd_input *handle);
 #define PZ_TRACECMD_FL_IN_USECS (1 << 2)
 
@@ -38,6 +39,31 @@ static const char *counting_clock(struct tracecmd_input *handle) {
     if (strcmp(clock, "counter") == 0 || strcmp(clock, "uptime") == 0) return clock;
     if (strcmp(clock, "x86-tsc") == 0 && !(tracecmd_get_flags(handle) & PZ_TRACECMD_FL_IN_USECS)) return clock;
     return NULL;
+}
+
+/// The events each buffer's CPUs lost, as the kernel counted them when the file was written (the
+/// CPUSTAT option `trace-cmd report --stat` prints: `overrun`, overwritten in the ring buffer,
+/// `commit overrun` and `dropped events`, refused when it was full with overwrite off), for
+/// buffer b (the top one, then each `Buffer: NAME` in order) and CPU c at lost[b * cpus + c].
+/// Returns the buffers seen, 0 when the file has no stats.
+static int stats_lost(struct tracecmd_input *top, unsigned long long *lost, int buffers, int cpus) {
+    const char *stats = tracecmd_get_cpustats(top);
+    if (!stats) return 0;
+    int buffer = 0, cpu = -1;
+    for (const char *line = stats; *line;) {
+        const char *end = strchr(line, '\n');
+        size_t length = end ? (size_t)(end - line) : strlen(line);
+        unsigned long long value;
+        int number;
+        if (length > 8 && strncmp(line, "Buffer: ", 8) == 0) buffer++, cpu = -1;
+        else if (sscanf(line, "CPU: %d", &number) == 1) cpu = number;
+        else if (cpu >= 0 && cpu < cpus && buffer < buffers
+                 && (sscanf(line, "overrun: %llu", &value) == 1 || sscanf(line, "commit overrun: %llu", &value) == 1
+                     || sscanf(line, "dropped events: %llu", &value) == 1))
+            lost[buffer * cpus + cpu] += value;
+        line += length + (end ? 1 : 0);
+    }
+    return buffer + 1;
 }
 
 // A record's event and its task's comm, looked up once per id and pid: libtraceevent finds each
@@ -136,7 +162,8 @@ int main(int argc, char **argv) {
     struct tep_record **next = calloc(streams + 1, sizeof *next);
     struct tracecmd_input **source_of = calloc(streams + 1, sizeof *source_of);
     int *cpu_of = calloc(streams + 1, sizeof *cpu_of);
-    if (!next || !source_of || !cpu_of) return 2;
+    unsigned long long *missed = calloc(streams + 1, sizeof *missed);  // the drops records marked, by count
+    if (!next || !source_of || !cpu_of || !missed) return 2;
     size_t k = 0;
     for (int h = 0; h < handle_count; h++) {
         for (int c = 0; c < tracecmd_cpus(handles[h]); c++, k++) {
@@ -155,6 +182,7 @@ int main(int argc, char **argv) {
         struct tracecmd_input *source = source_of[stream];
         const int cpu = cpu_of[stream];
         struct tep_record *record = next[stream];
+        if (record->missed_events > 0) missed[stream] += (unsigned long long)record->missed_events;
         if (record->missed_events != 0) {
             pz_line_str("CPU:");
             pz_line_dec(record->cpu);
@@ -201,6 +229,27 @@ int main(int argc, char **argv) {
         tracecmd_free_record(record);
         next[stream] = tracecmd_read_data(source, cpu);
     }
+    // What the kernel counted lost beyond the drops the records marked (a count the ring buffer
+    // could not store, or none at all with overwrite off): one drop line a CPU, after the records.
+    int most_cpus = 0;
+    for (int h = 0; h < handle_count; h++) most_cpus = tracecmd_cpus(handles[h]) > most_cpus ? tracecmd_cpus(handles[h]) : most_cpus;
+    unsigned long long *lost = most_cpus > 0 ? calloc((size_t)handle_count * (size_t)most_cpus, sizeof *lost) : NULL;
+    if (lost && stats_lost(handle, lost, handle_count, most_cpus) > 0) {
+        for (size_t k = 0; k < streams; k++) {
+            int h = 0;
+            while (h < handle_count && handles[h] != source_of[k]) h++;
+            unsigned long long counted = lost[h * most_cpus + cpu_of[k]];
+            if (counted <= missed[k]) continue;
+            pz_line_str("CPU:");
+            pz_line_dec(cpu_of[k]);
+            pz_line_str(" [");
+            pz_line_udec(counted - missed[k]);
+            pz_line_str(" EVENTS DROPPED]");
+            pz_end_line();
+        }
+    }
+    free(lost);
+    free(missed);
     trace_seq_destroy(&info);
     free(next);
     free(source_of);
