@@ -163,13 +163,15 @@ int main(int argc, char **argv) {
     struct tracecmd_input **source_of = calloc(streams + 1, sizeof *source_of);
     int *cpu_of = calloc(streams + 1, sizeof *cpu_of);
     unsigned long long *missed = calloc(streams + 1, sizeof *missed);  // the drops records marked, by count
-    if (!next || !source_of || !cpu_of || !missed) return 2;
+    int *cpu_id = calloc(streams + 1, sizeof *cpu_id);
+    if (!next || !source_of || !cpu_of || !missed || !cpu_id) return 2;
     size_t k = 0;
     for (int h = 0; h < handle_count; h++) {
         for (int c = 0; c < tracecmd_cpus(handles[h]); c++, k++) {
             source_of[k] = handles[h];
             cpu_of[k] = c;
             next[k] = tracecmd_read_cpu_first(handles[h], c);
+            cpu_id[k] = next[k] ? next[k]->cpu : c;
         }
     }
     // No progress on fd 3: a record's offset (in a version 7 file's decompressed sections) does not
@@ -238,10 +240,14 @@ int main(int argc, char **argv) {
         for (size_t k = 0; k < streams; k++) {
             int h = 0;
             while (h < handle_count && handles[h] != source_of[k]) h++;
-            unsigned long long counted = lost[h * most_cpus + cpu_of[k]];
+            // The stats name CPUs by id, as records do: a stream's first record's cpu (its index
+            // in the buffer otherwise).
+            const int cpu = cpu_id[k];
+            if (cpu < 0 || cpu >= most_cpus) continue;
+            unsigned long long counted = lost[h * most_cpus + cpu];
             if (counted <= missed[k]) continue;
             pz_line_str("CPU:");
-            pz_line_dec(cpu_of[k]);
+            pz_line_dec(cpu);
             pz_line_str(" [");
             pz_line_udec(counted - missed[k]);
             pz_line_str(" EVENTS DROPPED]");
@@ -250,6 +256,7 @@ int main(int argc, char **argv) {
     }
     free(lost);
     free(missed);
+    free(cpu_id);
     trace_seq_destroy(&info);
     free(next);
     free(source_of);

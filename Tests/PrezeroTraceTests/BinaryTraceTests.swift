@@ -71,6 +71,7 @@ struct TraceDatTests {
             // overrun 9176, CPU 1 overrun 20642 (commit overrun and dropped events 0).
             #expect(textSummary.diagnostics.lostEvents == 0)
             #expect(binarySummary.diagnostics.lostEvents == 9_176 + 20_642)
+            #expect(counted.count == 2)
             #expect(counted.map(\.event.cpu) == [0, 1])
         } else {
             #expect(counted.isEmpty)

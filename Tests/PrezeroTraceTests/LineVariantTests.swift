@@ -217,19 +217,41 @@ struct LineVariantTests {
     /// perf prints tid -1 and comm `:-1` for a task that has died (its last switch, prev_state
     /// X; bundled zstd-15 and git-clone captures): the switch is prev_pid's. Before, the line read
     /// as ftrace's `comm-pid` with comm `:-1  5830/` and pid 1.
-    @Test func perfDeadTaskSwitchIsPrevPids() {
+    /// The default layout (comm,tid) prints `:-1    -1`, and pid,tid `-1/-1` when perf lost the
+    /// pid too; a sample of another event with no task to name is malformed, counted.
+    @Test(arguments: [
+        "             :-1  5830/-1    [001]   747.709458639:             sched:sched_switch: prev_comm=zstd prev_pid=5832 prev_prio=120 prev_state=X ==> next_comm=zstd next_pid=5830 next_prio=120",
+        "             :-1    -1 [001]   755.337328508:             sched:sched_switch: prev_comm=git prev_pid=5832 prev_prio=120 prev_state=X ==> next_comm=git next_pid=6143 next_prio=120",
+        "             :-1    -1/-1    [001]   747.709458639:             sched:sched_switch: prev_comm=zstd prev_pid=5832 prev_prio=120 prev_state=X ==> next_comm=zstd next_pid=5830 next_prio=120",
+    ])
+    func perfDeadTaskSwitchIsPrevPids(_ line: String) {
         var parser = TextLineParser()
-        let line = "             :-1  5830/-1    [001]   747.709458639:             sched:sched_switch: prev_comm=zstd prev_pid=5832 prev_prio=120 prev_state=X ==> next_comm=zstd next_pid=5830 next_prio=120"
         let (outcome, event) = parseLine(line, parser: &parser)
         #expect(outcome == .event)
         #expect(event.pid == 5832)
         #expect(parser.symbols.name(event.comm) == ":-1")
         #expect(parser.format == .perfScript)
+        let free = "             :-1    -1 [001]   755.337328508:              kmem:mm_page_free: page=0x158f3c pfn=0x158f3c order=0"
+        guard case .malformed(let reason) = parseLine(free, parser: &parser).0 else {
+            Issue.record("a dead task's sample given a task")
+            return
+        }
+        #expect(reason.contains("task that had died"), "\(reason)")
+    }
+
+    /// Every need-resched, irq and depth character the kernel prints in the latency format
+    /// (trace_output.c, 6.13's lazy `B`, `L`, `l` too) reads; a slash does not.
+    @Test func latencyFlagsOfCurrentKernelsRead() {
+        var parser = TextLineParser()
+        for flags in ["1dL.2.", "1dB.2.", "1d.l2.", "0dLh2.", "1Xbz1f", "1Dps.."] {
+            let line = "    bash-4567     \(flags) 1234us : mm_page_alloc: page=0x27550b pfn=0x27550b order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_ZERO|__GFP_COMP"
+            #expect(parseLine(line, parser: &parser).0 == .event, "\(flags)")
+        }
     }
 
     /// `trace-cmd report -R` prints sched_switch's prev_state as its number: 0 is R, and the
     /// TASK_REPORT_MAX bit (0x100) alone is R+ (preempted); the others are sleeping states.
-    @Test(arguments: [("0", true), ("256", true), ("1", false), ("2", false), ("258", false), ("R+", true), ("S", false)])
+    @Test(arguments: [("0", true), ("256", true), ("1", false), ("2", false), ("258", false), ("0x0", true), ("0x100", true), ("0x1", false), ("R+", true), ("S", false)])
     func rawPrevStateIsRead(_ state: String, _ runnable: Bool) {
         var parser = TextLineParser()
         let line = "       tc_cap.sh-13341 [000] 12098.257952: sched_switch:          prev_comm=tc_cap.sh prev_pid=13341 prev_prio=120 prev_state=\(state) next_comm=tc_cap.sh next_pid=13342 next_prio=120"

@@ -177,21 +177,39 @@ public struct TextLineParser {
         }
         var pidValue = lastNumber
         var separator = digitsStart - 1
-        // perf prints tid -1 (`5830/-1`, comm `:-1`) for a sample of a task that has died
-        // (perf_event_tid has no pid left for it): its last sched_switch, prev_state X.
-        var tidUnknown = false
-        if lastNumber == 1, leftEnd == digitsStart + 1, separator > first + 1, line[separator] == UInt8(ascii: "-"),
-            line[separator - 1] == UInt8(ascii: "/")
-        {
-            var pidStart = separator - 1
-            while pidStart > first && ParseNumber.isDigit(line[pidStart - 1]) { pidStart -= 1 }
-            guard pidStart < separator - 1, let pid = ParseNumber.decimal(line, pidStart, separator - 1) else {
-                return .malformed(reason: "bad pid/tid")
+        // perf prints -1 for the tid (and pid) of a sample of a task that has died (perf_event_tid
+        // has no pid left for it), comm `:-1`: its last sched_switch, prev_state X. `:-1    -1`
+        // (the default comm,tid), `5830/-1` or `-1/-1` (pid,tid). A switch is then prev_pid's.
+        var tidUnknown = false, pidUnknown = false
+        /// Whether the `-` at `minus` (before a `1`) begins a `-1` of its own: after a space, a
+        /// `/` (as the tid) or the line's start.
+        func standaloneMinusOne(_ minus: Int) -> Bool {
+            minus >= first && line[minus] == UInt8(ascii: "-") && (minus == first || line[minus - 1] == 0x20)
+        }
+        if lastNumber == 1, leftEnd == digitsStart + 1, separator >= first, line[separator] == UInt8(ascii: "-") {
+            if standaloneMinusOne(separator) {
+                tidUnknown = true
+                pidUnknown = true
+                pidValue = 0
+                separator -= 1
+            } else if separator > first + 1, line[separator - 1] == UInt8(ascii: "/") {
+                var pidStart = separator - 1
+                while pidStart > first && ParseNumber.isDigit(line[pidStart - 1]) { pidStart -= 1 }
+                guard pidStart < separator - 1, let pid = ParseNumber.decimal(line, pidStart, separator - 1) else {
+                    return .malformed(reason: "bad pid/tid")
+                }
+                tidUnknown = true
+                if pid == 1 && pidStart == separator - 2 && standaloneMinusOne(pidStart - 1) {
+                    pidUnknown = true  // -1/-1
+                    pidValue = 0
+                    separator = pidStart - 2
+                } else {
+                    pidValue = pid
+                    separator = pidStart - 1
+                }
             }
-            pidValue = pid
-            separator = pidStart - 1
-            tidUnknown = true
-        } else if separator > first && line[separator] == UInt8(ascii: "/") {
+        }
+        if !tidUnknown && separator > first && line[separator] == UInt8(ascii: "/") {
             // perf `-F pid,tid`: pid/tid. Keep the tid: the task the event happened in.
             var pidStart = separator
             while pidStart > first && ParseNumber.isDigit(line[pidStart - 1]) { pidStart -= 1 }
@@ -293,9 +311,13 @@ public struct TextLineParser {
         let fieldsStart = line.skipSpaces(from: nameEnd + 1)
         let outcome = parseFields(known, line, fieldsStart, &event)
         // A switch runs in the task leaving the CPU: with tid -1, prev_pid is the thread (the
-        // pid column is its process's).
-        if tidUnknown && outcome == .event && event.kind == .schedSwitch && (0...Int64(Int32.max)).contains(event.prevPid) {
-            event.pid = Int32(event.prevPid)
+        // pid column is its process's, when there is one). Another event has no task to name.
+        if tidUnknown && outcome == .event {
+            if event.kind == .schedSwitch && (0...Int64(Int32.max)).contains(event.prevPid) {
+                event.pid = Int32(event.prevPid)
+            } else if pidUnknown {
+                return .malformed(reason: "a sample of a task that had died (perf prints its tid as -1): no task to give it")
+            }
         }
         if outcome == .event { knownEventCounts[known.rawValue] += 1 }
         return outcome
@@ -408,13 +430,14 @@ public struct TextLineParser {
     }
 
     /// A character of the latency format's flags (trace_output.c `trace_print_lat_fmt`): `d`,
-    /// `D`, `b`, `X` (irqs off), `N`, `n`, `p`, `P` (need resched), `Z`, `z`, `H`, `h`, `s`
-    /// (irq context), a hex depth, or `.` for none.
+    /// `D`, `b`, `X` (irqs off), `B`, `N`, `L`, `b`, `n`, `p`, `l` (need resched, the lazy ones
+    /// since 6.13 and PREEMPT_RT's), `Z`, `z`, `H`, `h`, `s` (irq context), a hex depth, or `.`.
     static func isLatencyFlag(_ c: UInt8) -> Bool {
         switch c {
         case UInt8(ascii: "."), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"),
-            UInt8(ascii: "D"), UInt8(ascii: "X"), UInt8(ascii: "N"), UInt8(ascii: "n"), UInt8(ascii: "p"), UInt8(ascii: "P"),
-            UInt8(ascii: "Z"), UInt8(ascii: "z"), UInt8(ascii: "H"), UInt8(ascii: "h"), UInt8(ascii: "s"):
+            UInt8(ascii: "D"), UInt8(ascii: "X"), UInt8(ascii: "B"), UInt8(ascii: "N"), UInt8(ascii: "L"), UInt8(ascii: "n"),
+            UInt8(ascii: "p"), UInt8(ascii: "l"), UInt8(ascii: "Z"), UInt8(ascii: "z"), UInt8(ascii: "H"), UInt8(ascii: "h"),
+            UInt8(ascii: "s"):
             return true
         default:
             return false
@@ -660,11 +683,12 @@ public struct TextLineParser {
                     guard let v = ParseNumber.signedDecimal(line, f.valueStart, numberEnd) else { return .malformed(reason: "bad next_pid") }
                     event.nextPid = v
                 } else if line.equals("prev_state", start: key.0, end: key.1) {
-                    // `R` or `R+` (preempted); a raw number (`trace-cmd report -R`) is runnable
+                    // `R` or `R+` (preempted); a raw number (`trace-cmd report -R`: decimal, or
+                    // 0x... from a 32-bit kernel's 4-byte long) is runnable
                     // when no state bit below TASK_REPORT_MAX (0x100, preempted) is set
                     // (include/trace/events/sched.h, __trace_sched_switch_state, since 4.14).
                     let runnable = f.valueEnd > f.valueStart && line[f.valueStart] == UInt8(ascii: "R")
-                        || ParseNumber.decimal(line, f.valueStart, numberEnd).map { $0 & 0xFF == 0 } ?? false
+                        || ParseNumber.hexOrDecimal(line, f.valueStart, numberEnd).map { $0 & 0xFF == 0 } ?? false
                     if runnable { event.flags.insert(.prevRunnable) }
                 }
             case .processExec:
