@@ -675,18 +675,22 @@ static void record_header(uint64_t p, uint64_t end, uint32_t *type, uint16_t *si
 // size, and the data that follows two kinds of record: a pipe-mode HEADER_TRACING_DATA's tracing
 // data, an AUXTRACE's AUX area data (Intel PT, Arm SPE or CoreSight beside the tracepoints:
 // its u64 size right after the header, as perf_session__process_user_event skips it).
+// The data after the record at `p` (of `type` and `size`, whose bytes are there): the size its
+// header gives, 0 for a record with none; -1 for a record too short to give it.
+static int64_t data_after(uint64_t p, uint32_t type, uint16_t size) {
+    if (type == RECORD_AUXTRACE) return size < 16 ? -1 : (int64_t)(u64_at(p + 8) & INT64_MAX);
+    if (type == RECORD_HEADER_TRACING_DATA) return size < 12 ? -1 : (int64_t)u32_at(p + 8);
+    return 0;
+}
+
 static uint64_t record_span(uint64_t p, uint64_t end, uint32_t type, uint16_t size) {
-    if (type == RECORD_AUXTRACE) {
-        if (size < 16) fail(p, "an AUX trace record of %u bytes (expected 48)", size);
-        uint64_t data = u64_at(p + 8);
-        if (data > end - p - size) fail(p, "the AUX trace data of %llu bytes after this record runs past the data", (unsigned long long)data);
-        return size + data;
-    }
-    if (type != RECORD_HEADER_TRACING_DATA) return size;
-    if (size < 12) fail(p, "a tracing-data record of %u bytes (expected 16)", size);
-    uint64_t data = u32_at(p + 8);
-    if (data > end - p - size) fail(p, "the tracing data of %llu bytes after this record runs past the data", (unsigned long long)data);
-    return size + data;
+    int64_t data = data_after(p, type, size);
+    const char *what = type == RECORD_AUXTRACE ? "AUX trace" : "tracing";
+    if (data < 0) fail(p, "%s record of %u bytes (expected %u)", type == RECORD_AUXTRACE ? "an AUX trace" : "a tracing-data", size,
+                       type == RECORD_AUXTRACE ? 48 : 16);
+    if ((uint64_t)data > end - p - size)
+        fail(p, "the %s data of %llu bytes after this record runs past the data", what, (unsigned long long)data);
+    return size + (uint64_t)data;
 }
 
 // Where a pipe-mode stream cut inside its last record ends (cut_end), and that record's bytes
@@ -704,11 +708,12 @@ static int cut_by_end(uint64_t p, uint64_t end, int have_formats) {
         uint16_t record_size;
         memcpy(&record_size, file + p + 6, 2);
         if (record_size < 8) return 0;
-        uint32_t type = u32_at(p);
         size = record_size;
-        if (present >= 16 && size <= present && (type == RECORD_HEADER_TRACING_DATA || type == RECORD_AUXTRACE))
-            size += type == RECORD_AUXTRACE ? u64_at(p + 8) : u32_at(p + 8);
-        if (size <= present) return 0;
+        if (size <= present) {
+            int64_t data = data_after(p, u32_at(p), record_size);
+            if (data < 0 || (uint64_t)data <= present - size) return 0;  // whole, or short: record_span says
+            size += (uint64_t)data;
+        }
     }
     cut_at = p, cut_present = present, cut_size = size;
     return 1;

@@ -59,6 +59,16 @@ func parseLine(_ line: String, parser: inout TextLineParser) -> (LineOutcome, Tr
     return (outcome, event)
 }
 
+/// The reason `parser` gives for refusing `line`; nil (and a test issue) when it reads it.
+func malformedReason(_ line: String, parser: inout TextLineParser, sourceLocation: SourceLocation = #_sourceLocation) -> String? {
+    let outcome = parseLine(line, parser: &parser).0
+    guard case .malformed(let reason) = outcome else {
+        Issue.record("read, not refused (\(outcome)): \(line)", sourceLocation: sourceLocation)
+        return nil
+    }
+    return reason
+}
+
 func writeTemporary(_ bytes: [UInt8], suffix: String = ".txt") throws -> String {
     let path = Scratch.directory + "prezero-test-\(UUID().uuidString)\(suffix)"
     try Data(bytes).write(to: URL(fileURLWithPath: path))

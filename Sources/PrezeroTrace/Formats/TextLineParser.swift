@@ -180,44 +180,30 @@ public struct TextLineParser {
         // perf prints -1 for the tid (and pid) of a sample of a task that has died (perf_event_tid
         // has no pid left for it), comm `:-1`: its last sched_switch, prev_state X. `:-1    -1`
         // (the default comm,tid), `5830/-1` or `-1/-1` (pid,tid). A switch is then prev_pid's.
-        var tidUnknown = false, pidUnknown = false
-        /// Whether the `-` at `minus` (before a `1`) begins a `-1` of its own: after a space, a
-        /// `/` (as the tid) or the line's start.
-        func standaloneMinusOne(_ minus: Int) -> Bool {
-            minus >= first && line[minus] == UInt8(ascii: "-") && (minus == first || line[minus - 1] == 0x20)
+        /// Whether `line[minus]` is a `-` that starts a token (a `-1`, not a comm's `name-1`).
+        func tokenMinus(_ minus: Int) -> Bool {
+            minus >= first && line[minus] == UInt8(ascii: "-")
+                && (minus == first || line[minus - 1] == 0x20 || line[minus - 1] == UInt8(ascii: "/"))
         }
-        if lastNumber == 1, leftEnd == digitsStart + 1, separator >= first, line[separator] == UInt8(ascii: "-") {
-            if standaloneMinusOne(separator) {
-                tidUnknown = true
-                pidUnknown = true
-                pidValue = 0
-                separator -= 1
-            } else if separator > first + 1, line[separator - 1] == UInt8(ascii: "/") {
-                var pidStart = separator - 1
-                while pidStart > first && ParseNumber.isDigit(line[pidStart - 1]) { pidStart -= 1 }
-                guard pidStart < separator - 1, let pid = ParseNumber.decimal(line, pidStart, separator - 1) else {
-                    return .malformed(reason: "bad pid/tid")
-                }
-                tidUnknown = true
-                if pid == 1 && pidStart == separator - 2 && standaloneMinusOne(pidStart - 1) {
-                    pidUnknown = true  // -1/-1
-                    pidValue = 0
-                    separator = pidStart - 2
-                } else {
-                    pidValue = pid
-                    separator = pidStart - 1
-                }
-            }
-        }
-        if !tidUnknown && separator > first && line[separator] == UInt8(ascii: "/") {
+        let tidUnknown = lastNumber == 1 && leftEnd == digitsStart + 1 && tokenMinus(digitsStart - 1)
+        var pidUnknown = false
+        if tidUnknown { separator -= 1 }
+        if separator > first && line[separator] == UInt8(ascii: "/") {
             // perf `-F pid,tid`: pid/tid. Keep the tid: the task the event happened in.
             var pidStart = separator
             while pidStart > first && ParseNumber.isDigit(line[pidStart - 1]) { pidStart -= 1 }
-            guard pidStart < separator, ParseNumber.decimal(line, pidStart, separator) != nil else {
+            guard pidStart < separator, let pid = ParseNumber.decimal(line, pidStart, separator) else {
                 return .malformed(reason: "bad pid/tid")
             }
+            if tidUnknown && pid == 1 && pidStart == separator - 1 && tokenMinus(pidStart - 1) {
+                pidUnknown = true  // -1/-1
+                pidStart -= 1
+            }
             separator = pidStart - 1
-            pidValue = lastNumber
+            pidValue = !tidUnknown ? lastNumber : pidUnknown ? 0 : pid
+        } else if tidUnknown {
+            pidUnknown = true
+            pidValue = 0
         }
         let lineFormat: TextFormat
         let commEnd: Int
