@@ -184,7 +184,8 @@ uint32_t pz_string(const char *text, size_t length) {
 
 // What an event id is to the fast path, decided at its first record.
 struct event_fields {
-    int kind;  // -1 unknown yet, 0 none, else a pz_stream_event
+    int decided;  // 0 until the first record (the table starts as untouched zero pages: 7.9 MB)
+    int kind;     // 0 none, else a pz_stream_event
     struct tep_format_field *pfn, *order, *migratetype, *gfp, *address, *ip, *error_code;
     struct tep_format_field *mm_id, *curr, *member, *size;
     // rss_stat, per member number: 0 not seen yet, -1 rendered as text, else the member its
@@ -194,16 +195,12 @@ struct event_fields {
 };
 #define MAX_IDS 65536
 static struct event_fields fields_by_id[MAX_IDS];
-static int fields_ready;
 
 static struct event_fields *fields_of(struct tep_event *event) {
     if (event->id < 0 || event->id >= MAX_IDS) return NULL;
-    if (!fields_ready) {
-        for (int i = 0; i < MAX_IDS; i++) fields_by_id[i].kind = -1;
-        fields_ready = 1;
-    }
     struct event_fields *f = &fields_by_id[event->id];
-    if (f->kind >= 0) return f;
+    if (f->decided) return f;
+    f->decided = 1;
     f->kind = 0;
     const char *name = event->name ? event->name : "";
     int page = !strcmp(name, "mm_page_alloc") ? PZ_EVENT_PAGE_ALLOC

@@ -6,7 +6,8 @@
 // (tools/perf/Documentation/perf.data-file-format.txt): the header, the attributes and their
 // sample ids, the tracing-data feature section (the events' formats, parsed by libtraceevent),
 // and the records, in one pass, in the order perf's ordered events deliver them (round by round:
-// a record is written while its round is still in the cache, and prezero reads from the start);
+// a record is written while its round is still in the cache, and prezero reads from the start;
+// the writing on a second thread, handed the records in order);
 // a TEXT record's raw tracepoint data is rendered by its event's print format (libtraceevent, as
 // perf script does).
 //
@@ -18,6 +19,7 @@
 // Exit:   0 done; 2 not a perf.data this reads (the reason, with the byte offset, on stderr).
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -58,6 +60,9 @@ static uint64_t decompressed_at, compressed_data_offset;
 // Says "byte offset N: what" on stderr and exits with `status`: 2 for a file that cannot be
 // read, 4 for one read whole whose content prezero refuses (no "truncated or corrupt" advice).
 __attribute__((noreturn)) static void stop_at(int status, uint64_t offset, const char *format, va_list args) {
+    // The walk and the delivery thread may both stop: the first says why and exits, the other waits for that.
+    static pthread_mutex_t stopping = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&stopping);
     if (decompressed_at && offset >= decompressed_at)
         fprintf(stderr, "byte offset %llu: at byte %llu of its records decompressed: ", (unsigned long long)compressed_data_offset,
                 (unsigned long long)(offset - decompressed_at));
@@ -587,6 +592,83 @@ static void deliver(uint64_t tagged) {
     }
 }
 
+// Delivery runs on a second thread: the walk (record headers, sample layouts, the rounds' sort)
+// and the delivery (fields, comms, frames) each take about half of the helper's time. The walk
+// hands records over in batches, in the order it would have delivered them; the delivery thread
+// alone touches the comms, the event formats and the output. `--delivery-batch 0` delivers on the
+// walk's thread (and so does a file of 65,535 attributes or more: its delivery looks up attributes
+// in the walk's cache).
+enum { DELIVERY_SLOTS = 4 };
+static size_t delivery_batch = 1 << 14;  // records a batch
+static int delivery_threaded;
+static uint64_t *delivery_slots[DELIVERY_SLOTS];
+static size_t delivery_counts[DELIVERY_SLOTS], delivery_filled;
+static uint64_t delivery_produced, delivery_consumed;  // batches
+static int delivery_done;
+static pthread_mutex_t delivery_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t delivery_changed = PTHREAD_COND_INITIALIZER;
+static pthread_t delivery_thread;
+
+static void *deliver_batches(void *unused) {
+    (void)unused;
+    for (;;) {
+        pthread_mutex_lock(&delivery_lock);
+        while (delivery_consumed == delivery_produced && !delivery_done) pthread_cond_wait(&delivery_changed, &delivery_lock);
+        if (delivery_consumed == delivery_produced) {
+            pthread_mutex_unlock(&delivery_lock);
+            return NULL;
+        }
+        const size_t slot = (size_t)(delivery_consumed % DELIVERY_SLOTS), count = delivery_counts[slot];
+        pthread_mutex_unlock(&delivery_lock);
+        for (size_t i = 0; i < count; i++) deliver(delivery_slots[slot][i]);
+        pthread_mutex_lock(&delivery_lock);
+        delivery_consumed++;
+        pthread_cond_signal(&delivery_changed);
+        pthread_mutex_unlock(&delivery_lock);
+    }
+}
+
+// The batch being filled goes to the delivery thread; the walk waits for a free slot to fill next.
+static void publish_batch(void) {
+    pthread_mutex_lock(&delivery_lock);
+    delivery_counts[delivery_produced % DELIVERY_SLOTS] = delivery_filled;
+    delivery_produced++;
+    pthread_cond_signal(&delivery_changed);
+    while (delivery_produced - delivery_consumed == DELIVERY_SLOTS) pthread_cond_wait(&delivery_changed, &delivery_lock);
+    pthread_mutex_unlock(&delivery_lock);
+    delivery_filled = 0;
+}
+
+static void start_delivery(void) {
+    if (delivery_batch == 0 || attr_count >= 0xFFFF) return;
+    for (int i = 0; i < DELIVERY_SLOTS; i++) {
+        delivery_slots[i] = malloc(delivery_batch * sizeof *delivery_slots[i]);
+        if (!delivery_slots[i]) fail(0, "out of memory");
+    }
+    delivery_threaded = pthread_create(&delivery_thread, NULL, deliver_batches, NULL) == 0;
+}
+
+// The next record to deliver, in order.
+static void hand_over(uint64_t tagged) {
+    if (!delivery_threaded) {
+        deliver(tagged);
+        return;
+    }
+    delivery_slots[delivery_produced % DELIVERY_SLOTS][delivery_filled++] = tagged;
+    if (delivery_filled == delivery_batch) publish_batch();
+}
+
+// Every record handed over is delivered.
+static void finish_delivery(void) {
+    if (!delivery_threaded) return;
+    if (delivery_filled > 0) publish_batch();
+    pthread_mutex_lock(&delivery_lock);
+    delivery_done = 1;
+    pthread_cond_signal(&delivery_changed);
+    pthread_mutex_unlock(&delivery_lock);
+    pthread_join(delivery_thread, NULL);
+}
+
 // perf's ordered events (tools/perf/util/ordered-events.c), the order perf script and perf
 // kmem deliver records in: a record with no time at once; the others queued, and at each
 // FINISHED_ROUND the queued ones up to the newest time queued by the round before are
@@ -620,7 +702,7 @@ static void flush_up_to(uint64_t limit) {
     keys = sort_by_time(keys, count, &index_bits);
     uint64_t index_mask = index_bits == 64 ? ~0ULL : (1ULL << index_bits) - 1;
     size_t i = 0, kept = 0;
-    for (; i < count && queue[keys[i] & index_mask].time <= limit; i++) deliver(queue[keys[i] & index_mask].tagged);
+    for (; i < count && queue[keys[i] & index_mask].time <= limit; i++) hand_over(queue[keys[i] & index_mask].tagged);
     for (; i < count; i++) queue_spare[kept++] = queue[keys[i] & index_mask];
     free(keys);
     struct queued *t = queue;
@@ -919,12 +1001,20 @@ int main(int argc, char **argv) {
             merge_budget = keys;
             argv += 2;
             argc -= 2;
+        } else if (argc >= 4 && strcmp(argv[1], "--delivery-batch") == 0) {
+            char *end = NULL;
+            errno = 0;
+            long long records = strtoll(argv[2], &end, 10);
+            if (end == argv[2] || *end != 0 || errno != 0 || records < 0 || records > 1 << 24) break;
+            delivery_batch = (size_t)records;
+            argv += 2;
+            argc -= 2;
         } else {
             break;
         }
     }
     if (argc != 2) {
-        fprintf(stderr, "usage: prezero-perf-data [--radix-sort] [--merge-budget KEYS] [--known-events NAME,...] FILE\n");
+        fprintf(stderr, "usage: prezero-perf-data [--radix-sort] [--merge-budget KEYS] [--delivery-batch RECORDS] [--known-events NAME,...] FILE\n");
         return 2;
     }
     int fd = open(argv[1], O_RDONLY);
@@ -974,6 +1064,7 @@ int main(int argc, char **argv) {
     struct thread *idle = thread_of(0, 1);
     snprintf(idle->comm, sizeof idle->comm, "swapper");
     idle->comm_set = 1;
+    start_delivery();
     for (uint64_t p = data_offset, seen = 0; p < data_offset + data_size; seen++) {
         if ((seen & 0xFFF) == 0xFFF) pz_progress(p - data_offset, data_size);  // every 4096 records
         uint32_t type;
@@ -1001,7 +1092,7 @@ int main(int argc, char **argv) {
                 parse_record_trailer(p, size, first_type, &s);
             }
             uint64_t tagged = p | attr_tag << 48;
-            if (s.time == 0 || s.time == UINT64_MAX) deliver(tagged);  // no time: at once, as perf does
+            if (s.time == 0 || s.time == UINT64_MAX) hand_over(tagged);  // no time: at once, as perf does
             else enqueue(s.time, tagged);
         } else if (type < RECORD_USER_TYPE_START) {
             // Another kernel record (EXIT, MMAP, ...): nothing to write, but perf queues it with its
@@ -1013,6 +1104,7 @@ int main(int argc, char **argv) {
         p += record_span(p, data_offset + data_size, type, size);
     }
     flush_up_to(UINT64_MAX);
+    finish_delivery();
     pz_progress(data_size, data_size);
     trace_seq_destroy(&info);
     if (pz_out_flush() != 0) {

@@ -327,6 +327,21 @@ struct PerfDataTests {
         }
     }
 
+    /// The helper delivers records on a second thread, handed over in batches through a ring of
+    /// four: delivered on the walk's thread (0), one record a batch, or 7 (the ring wraps
+    /// thousands of times, and a batch ends inside a round), the stream is the same, byte for byte.
+    @Test(arguments: ["perf-record", "perf-mixed-cpu-clock"])
+    func recordsDeliveredOnASecondThreadAreTheSameStream(_ fixture: String) throws {
+        let path = Scratch.directory + "\(fixture)-delivery.perf.data"
+        try Data(decompressedBytes(Paths.fixture("\(fixture).perf.data.zst"))).write(to: URL(fileURLWithPath: path))
+        let inline = try HelperStreamTests.stream(path: path, arguments: ["--delivery-batch", "0"])
+        #expect(inline.count > 100_000)
+        #expect(try HelperStreamTests.stream(path: path) == inline)
+        for batch in ["1", "7"] {
+            #expect(try HelperStreamTests.stream(path: path, arguments: ["--delivery-batch", batch]) == inline, "batch \(batch)")
+        }
+    }
+
     /// A record older than what perf has already delivered comes where perf puts it, not where
     /// its time would: the fixture with one mm_page_alloc of its 7th round (record at byte
     /// 0x300060, time 2802.509351689) given a time in its 3rd round (2802.243560475), which
