@@ -161,7 +161,8 @@ static struct attr *attr_of_id_searched(uint64_t id) {
 }
 // The last ids looked up, direct-mapped: a record's id is one of a few (events x CPUs), and a
 // binary search per record cost an eighth of the first pass (23 -> 20 ms on a 1 M-record capture).
-static struct { uint64_t id; struct attr *attr; } id_cache[64];
+// One per thread: the delivery thread looks up a LOST record's attribute as the walk reads on.
+static __thread struct { uint64_t id; struct attr *attr; } id_cache[64];
 static struct attr *attr_of_id(uint64_t id) {
     if (attr_count == 1) return &attrs[0];
     const size_t slot = (size_t)((id * 0x9E3779B97F4A7C15ull) >> 58);
@@ -595,9 +596,8 @@ static void deliver(uint64_t tagged) {
 // Delivery runs on a second thread: the walk (record headers, sample layouts, the rounds' sort)
 // and the delivery (fields, comms, frames) each take about half of the helper's time. The walk
 // hands records over in batches, in the order it would have delivered them; the delivery thread
-// alone touches the comms, the event formats and the output. `--delivery-batch 0` delivers on the
-// walk's thread (and so does a file of 65,535 attributes or more: its delivery looks up attributes
-// in the walk's cache).
+// alone touches the comms, the event formats and the output (each thread has its own cache of
+// attribute lookups). `--delivery-batch 0` delivers on the walk's thread.
 enum { DELIVERY_SLOTS = 4 };
 static size_t delivery_batch = 1 << 14;  // records a batch
 static int delivery_threaded;
@@ -640,7 +640,7 @@ static void publish_batch(void) {
 }
 
 static void start_delivery(void) {
-    if (delivery_batch == 0 || attr_count >= 0xFFFF) return;
+    if (delivery_batch == 0) return;
     for (int i = 0; i < DELIVERY_SLOTS; i++) {
         delivery_slots[i] = malloc(delivery_batch * sizeof *delivery_slots[i]);
         if (!delivery_slots[i]) fail(0, "out of memory");
