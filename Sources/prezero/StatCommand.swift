@@ -76,9 +76,15 @@ struct StatCommand: ParsableCommand {
             return (KernelVersion(major: 6, minor: 0), "default (>= 4.4 numbering)")
         }()
 
+        // The reader takes --page-size too: a lackey trace's pages are cut at it.
+        var readMetadata = meta
+        if let pageSize {
+            readMetadata = readMetadata ?? TraceMetadata()
+            readMetadata?.pageSize = Int(pageSize)
+        }
         if countOnly {
             var counter = EventCounter()
-            _ = try TraceReader.read(path: input, into: &counter, metadata: meta, metadataPath: loaded?.1)
+            _ = try TraceReader.read(path: input, into: &counter, metadata: readMetadata, metadataPath: loaded?.1)
             print(counter.count)
             return
         }
@@ -89,7 +95,7 @@ struct StatCommand: ParsableCommand {
         // A plain binary file decodes in its helper process, so a thread here would be a third busy
         // one (the bench perf.data: 0.25 s with it, 0.22 s without).
         let read = try EventPipeline.read(
-            path: input, into: &statistics, metadata: meta, metadataPath: loaded?.1,
+            path: input, into: &statistics, metadata: readMetadata, metadataPath: loaded?.1,
             progress: { progress.update(done: $0, total: $1) }, inlineWhenHelperDecodes: true)
         progress.finish()
 

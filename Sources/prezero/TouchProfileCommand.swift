@@ -16,6 +16,7 @@ struct TouchProfileCommand: ParsableCommand {
     @Argument(help: "Page-touch traces (valgrind lackey logs, plain or zstd, or .pzt).", completion: .file()) var inputs: [String]
     @Option(name: .shortAndLong, help: "Output touch profile (JSON).", completion: .file(extensions: ["json"])) var output: String
     @Option(help: "What the profile says it was measured from (default: the input paths).") var label: String?
+    @Flag(help: "Make malformed lines fatal.") var strict = false
 
     func run() throws {
         guard !inputs.isEmpty else { throw ValidationError("give at least one page-touch trace") }
@@ -25,8 +26,19 @@ struct TouchProfileCommand: ParsableCommand {
         try failingOnTraceError {
             for input in inputs {
                 let metadata = try TraceMetadata.load(besideTrace: input)?.0
-                var builder = TouchProfileBuilder(pageBytes: metadata?.pageSize ?? 4096)
+                // The lines the reader cuts pages into (the metadata's page and L1 line).
+                let geometry = LackeyDecoder.geometry(metadata) ?? (4096, 64)
+                var builder = TouchProfileBuilder(pageBytes: geometry.pageBytes, lineBytes: geometry.lineBytes)
                 let summary = try TraceReader.read(path: input, into: &builder, metadata: metadata)
+                // What stat reports, said here too: the profile counts only the lines it read.
+                let d = summary.diagnostics
+                if d.malformedLines > 0 || d.unterminatedLastLine {
+                    var what = d.malformedLines > 0 ? ["\(d.malformedLines) malformed lines (first: line \(d.malformedExamples.first?.line ?? 0), \(d.malformedExamples.first?.reason ?? ""))"] : []
+                    if d.unterminatedLastLine { what.append("an unterminated last line (a capture cut short?)") }
+                    writeStandardError("prezero: warning: \(input): \(what.joined(separator: " and ")); the profile leaves them out\n")
+                }
+                if strict, let error = d.strictError(file: summary.input) { throw error }
+                for note in summary.notes { writeStandardError("prezero: note: \(input): \(note)\n") }
                 guard let profile = builder.profile(symbols: summary.symbols, sources: [input]) else {
                     writeStandardError("prezero: error: \(input): no page-touch records (a \(summary.formatName) trace); touch profiles come from valgrind lackey captures (tools/capture-lackey.sh) or .pzt files made from them\n")
                     throw ExitCode(2)

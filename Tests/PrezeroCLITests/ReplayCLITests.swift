@@ -188,4 +188,23 @@ struct RangesAndTouchProfileCLITests {
         let broken = try runPrezero(["replay", kernel, "--touch", "profile:" + dir + "/broken.json"])
         #expect(broken.status == 64 && broken.err.contains("broken.json") && broken.err.contains("not a touch profile"))
     }
+
+    /// touch-profile says what stat says of lines it could not read (valgrind's own decoding
+    /// failure, a program's stderr in the log), and --strict refuses them; stat --page-size cuts a
+    /// lackey trace's pages at that size (8 KiB: the two 4 KiB pages touched are one).
+    @Test func touchProfileWarnsOfMalformedLinesAndStatTakesThePageSize() throws {
+        let dir = Scratch.directory + "touch-warn-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let log = dir + "/p.lackey"
+        try "==3== Command: ./p\n S 7ff000000,8\n S 7ff001000,8\nvex amd64->IR: unhandled instruction bytes: 0x62\n".write(toFile: log, atomically: true, encoding: .utf8)
+        let made = try runPrezero(["touch-profile", log, "-o", dir + "/p.json"])
+        #expect(made.status == 0, "\(made.err)")
+        #expect(made.err.contains("1 malformed lines (first: line 4"), "\(made.err)")
+        let strict = try runPrezero(["touch-profile", "--strict", log, "-o", dir + "/q.json"])
+        #expect(strict.status != 0 && strict.err.contains("line 4"), "\(strict.err)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/q.json"))
+        let stat = try runPrezero(["stat", "--json", "--page-size", "8192", log])
+        #expect(stat.status == 0, "\(stat.err)")
+        #expect(stat.out.contains("\"alloc_freed_requests\" : 1,"), "\(stat.out)")
+    }
 }

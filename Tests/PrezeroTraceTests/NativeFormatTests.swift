@@ -28,6 +28,25 @@ struct NativeFormatTests {
         #expect(convertedSummary.formatName.hasPrefix("native"))
     }
 
+    /// An older file made from a lackey trace (the bundled python-lackey.pzt, version 1) has no record
+    /// of each fault's line, which version 4 writes: the reader derives one after each fault's
+    /// allocation, its line the fault address's (4 KiB pages, 64-byte lines), so its lines per
+    /// page count the faulting line as a lackey trace's do.
+    @Test func faultLinesOfAnOlderPageTouchFileAreDerived() throws {
+        let path = Paths.traces.appendingPathComponent("python-lackey.pzt").path
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path))[4...5] == Data([1, 0]))  // version 1
+        let (events, _) = try readAll(path)
+        var derived = 0
+        for (i, event) in events.enumerated() where event.kind == .touch && event.flags.contains(.touchAtFault) {
+            derived += 1
+            let (fault, alloc) = (events[i - 2], events[i - 1])
+            #expect(fault.kind == .pageFault && alloc.kind == .pageAlloc && alloc.pfn == event.touchPage)
+            #expect(LineMask(touch: event) == { var m = LineMask(); m.insert(line: Int(fault.address % 4096 / 64)); return m }())
+        }
+        #expect(derived == 1851)
+        #expect(derived == events.filter { $0.kind == .pageFault }.count)
+    }
+
     /// Seeded random event streams of every kind, with extreme values, survive the codec.
     @Test(arguments: 0..<6)
     func roundTripsRandomStreams(_ seed: Int) throws {

@@ -645,6 +645,8 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         touchedByPage[event.touchPage] = new
         touchedLines += new.count - old.count
         metrics.touchedLinesPerPageMean = Double(touchedLines) / Double(touchedByPage.count)
+        // The faulting line: the fault touched it (and priced it); here it is only counted.
+        if event.flags.contains(.touchAtFault) { return 0 }
         guard let packed = live.value(for: event.touchPage) else { return 0 }
         let block = BlockRef(packed: packed)
         let base = UInt64(memory.zones[block.zone].basePfn + block.page) * UInt64(linesPerPage)

@@ -72,6 +72,10 @@ public struct EventFlags: OptionSet, Sendable, Hashable {
     public static let gfpUser = EventFlags(rawValue: 1 << 6)
     /// Allocation with a THP gfp mask (`GFP_TRANSHUGE*`): a THP or mTHP folio (`GFPClass`).
     public static let gfpTransHuge = EventFlags(rawValue: 1 << 7)
+    /// A `touch` record of the faulting line alone, which the fault itself touched (page-touch
+    /// traces): counted among the lines its page touched, not touched again. Touch records only
+    /// (the bit is `gfpZero`'s, which they never carry).
+    public static let touchAtFault = EventFlags(rawValue: 1 << 0)
     /// The bits `GFPClass` derives from the gfp flags.
     public static let gfpClass: EventFlags = [.gfpZero, .gfpUser, .gfpTransHuge]
 }

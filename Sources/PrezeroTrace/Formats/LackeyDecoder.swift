@@ -6,21 +6,30 @@ import Darwin
 
 /// Reads a valgrind lackey memory trace (`valgrind --tool=lackey --trace-mem=yes`) into events:
 /// the first touch of a virtual page becomes a zero-fill fault (error code 0x6) followed by an
-/// order-0 `__GFP_ZERO` allocation whose pfn is the virtual page number (an identity, as every
-/// pfn is to the model); later accesses become `touch` events carrying each page's touched-line
-/// mask per interval of `intervalAccesses` accesses (an interval also ends at each fault, so the
-/// order of touches and clears is the program's); every page is freed at the end of the trace.
+/// order-0 `__GFP_ZERO` allocation whose pfn is the page's identity (its virtual page number, and
+/// for a process after the first, its process above the highest user page: an identity, as every
+/// pfn is to the model), then a touch record of the faulting line marked `touchAtFault` (the
+/// fault touched it: counted among the page's lines, not touched again); later accesses become
+/// `touch` events carrying each page's touched-line mask per interval of `intervalAccesses`
+/// accesses (an interval also ends at each fault, so the order of touches and clears is the
+/// program's); a process's pages are freed when it ends (or execs), the rest at the end.
 ///
-/// With `--trace-children=yes` each exec starts a new `Command:`: the previous image's pages are
-/// freed there and later accesses belong to the new command (accesses carry no pid, so
-/// processes that run at the same time cannot be told apart).
+/// With `--trace-children=yes` every process valgrind follows into an exec prints a banner
+/// (`==PID== Command: ...`, `==PID== Parent PID: PPID`) and, as it ends, lackey's counts ending
+/// `==PID== Exit code: N`. Accesses carry no pid: they belong to the process whose `==PID==` line
+/// came last, and once a process has ended, to its parent again. A new pid's banner is a new
+/// process, with pages of its own (a child's ld.so and stack sit at its parent's addresses); the
+/// same pid's is an exec (its old image's pages freed). Processes that run at the same time
+/// cannot be told apart, nor a forked child that does not exec from its parent.
 ///
 /// Lines: `I  ADDR,SIZE` (instruction fetch, skipped unless `includeInstructionFetches`),
-/// ` L`, ` S`, ` M` (load, store, modify), and `==PID==` valgrind lines. An access that straddles
-/// a line or page boundary counts on both sides. Timestamps are nominal: one ns per access.
+/// ` L`, ` S`, ` M` (load, store, modify), valgrind's `==PID==`, `--PID--` (`-v`) and `**PID**`
+/// (client requests) lines, and `SB ADDR` (`--trace-superblocks=yes`, skipped). An access that
+/// straddles a line or page boundary counts on both sides. Timestamps are nominal: one ns per
+/// access.
 public struct LackeyDecoder: LineDecoder {
-    public var pageBytes: Int
-    public var lineBytes: Int
+    public let pageBytes: Int
+    public let lineBytes: Int
     public var intervalAccesses: UInt64
     public var includeInstructionFetches = false
     public let fileName: String
@@ -31,21 +40,43 @@ public struct LackeyDecoder: LineDecoder {
     public private(set) var accesses: UInt64 = 0
     public private(set) var instructionFetches: UInt64 = 0
     public private(set) var pagesFreedAtEnd = 0
+    /// Processes valgrind announced (`Command:` of a new pid), and accesses before any banner.
+    public private(set) var processesSeen = 0
+    public private(set) var accessesOfNoProcess: UInt64 = 0
     public private(set) var eventCounts: [String: Int] = [:]
     public var textOffset: UInt64 { splitter.offset }
 
+    /// Touch masks hold 128 lines.
+    public static let maxLinesPerPage = 128
     private let pageShift: UInt64
     private let lineShift: UInt64
-    private var pageIndex: [UInt64: Int32] = [:]
-    private var pages: [UInt64] = []
-    private var maskLow: [UInt64] = []
-    private var maskHigh: [UInt64] = []
-    private var inInterval: [Bool] = []
+    /// A page's identity: its virtual page number, with its process's slot above the user pages
+    /// (user addresses are below 2^57 on every 64-bit Linux).
+    private let slotShift: UInt64
+
+    /// One process image: its pages (identity -> index) and their lines in the current interval.
+    struct Process {
+        var pid: Int32
+        var comm: SymbolID
+        var parent: Int32?
+        var slot: UInt64
+        /// Announced by a banner (else the accesses before any: valgrind -q).
+        var named = true
+        var pageIndex: [UInt64: Int32] = [:]
+        var pages: [UInt64] = []
+        var maskLow: [UInt64] = []
+        var maskHigh: [UInt64] = []
+        var inInterval: [Bool] = []
+    }
+    private var processes: [Process] = []
+    /// The live process of each pid valgrind announced.
+    private var processOfPid: [Int32: Int] = [:]
+    private var current = -1
+    private var freeSlots: [UInt64] = []
+    private var nextSlot: UInt64 = 0
     private var interval: [Int32] = []
     private var lastPage: UInt64 = .max
     private var lastIndex: Int32 = -1
-    private var pid: Int32 = 0
-    private var comm: SymbolID = 0
     var splitter = LineSplitter()
     private var sawRecord = false
 
@@ -56,13 +87,27 @@ public struct LackeyDecoder: LineDecoder {
     /// events; 10,000 merges phases and gives 26,544.
     public static let defaultIntervalAccesses: UInt64 = 64
 
+    /// The page and line size a lackey trace is read with: the metadata's page size and L1 data
+    /// line (4 KiB and 64 B without), nil when they give more lines a page than a touch mask holds.
+    public static func geometry(_ metadata: TraceMetadata?) -> (pageBytes: Int, lineBytes: Int)? {
+        let page = metadata?.pageSize ?? 4096
+        let line = metadata?.caches?.first { $0.level == 1 && $0.type != "Instruction" }?.lineBytes ?? 64
+        let pageOK = page >= 512 && page <= 1 << 30 && page & (page - 1) == 0
+        let lineOK = line >= 8 && line & (line - 1) == 0 && line <= (pageOK ? page : 4096)
+        let (p, l) = (pageOK ? page : 4096, lineOK ? line : 64)
+        return p / l <= maxLinesPerPage ? (p, l) : nil
+    }
+
+    /// `pageBytes / lineBytes` must be at most `maxLinesPerPage` (`geometry`).
     public init(fileName: String, pageBytes: Int = 4096, lineBytes: Int = 64, intervalAccesses: UInt64 = defaultIntervalAccesses) {
+        precondition(pageBytes / max(lineBytes, 1) <= Self.maxLinesPerPage && pageBytes >= lineBytes && lineBytes > 0)
         self.fileName = fileName
         self.pageBytes = pageBytes
         self.lineBytes = lineBytes
         self.intervalAccesses = max(1, intervalAccesses)
         pageShift = UInt64(pageBytes.trailingZeroBitCount)
         lineShift = UInt64(lineBytes.trailingZeroBitCount)
+        slotShift = 57 - min(pageShift, 56)
     }
 
     /// True when `bytes` start like a lackey log.
@@ -72,6 +117,7 @@ public struct LackeyDecoder: LineDecoder {
         guard i + 3 <= bytes.count else { return false }
         if bytes[i] == UInt8(ascii: "="), bytes[i + 1] == UInt8(ascii: "="), ParseNumber.isDigit(bytes[i + 2]) { return true }
         if bytes[i] == UInt8(ascii: "I"), bytes[i + 1] == 0x20, bytes[i + 2] == 0x20 { return true }
+        if bytes[i] == UInt8(ascii: "S"), bytes[i + 1] == UInt8(ascii: "B"), bytes[i + 2] == 0x20 { return true }
         if bytes[i] == 0x20, [UInt8(ascii: "L"), UInt8(ascii: "S"), UInt8(ascii: "M")].contains(bytes[i + 1]), bytes[i + 2] == 0x20 {
             return true
         }
@@ -91,24 +137,43 @@ public struct LackeyDecoder: LineDecoder {
                 .unrecognizedFormat, "not a valgrind lackey trace (\(first.reason)); expected lines like ' L 7ff000a38,8'",
                 at: InputLocation(file: fileName, line: first.line))
         }
-        freeEveryPage(into: &sink)
+        flushInterval(into: &sink)
+        for index in processes.indices where !processes[index].pages.isEmpty { freePages(of: index, into: &sink) }
     }
 
-    /// The end of a process image (the trace's end, or an exec): its pages are freed.
-    private mutating func freeEveryPage<S: TraceEventSink>(into sink: inout S) {
-        flushInterval(into: &sink)
-        for vpage in pages {
-            sink.consume(TraceEvent(kind: .pageFree, pid: pid, comm: comm, timestampNs: accesses + 1, order: 0, a: vpage))
+    /// The end of a process image (its exit, an exec, or the trace's end): its pages are freed.
+    private mutating func freePages<S: TraceEventSink>(of index: Int, into sink: inout S) {
+        if index == current { flushInterval(into: &sink) }
+        let process = processes[index]
+        for page in process.pages {
+            sink.consume(TraceEvent(kind: .pageFree, pid: process.pid, comm: process.comm, timestampNs: accesses + 1, order: 0, a: page))
         }
-        pagesFreedAtEnd += pages.count
-        eventCounts["kmem:mm_page_free", default: 0] += pages.count
-        pageIndex.removeAll(keepingCapacity: true)
-        pages.removeAll(keepingCapacity: true)
-        maskLow.removeAll(keepingCapacity: true)
-        maskHigh.removeAll(keepingCapacity: true)
-        inInterval.removeAll(keepingCapacity: true)
+        pagesFreedAtEnd += process.pages.count
+        eventCounts["kmem:mm_page_free", default: 0] += process.pages.count
+        processes[index].pageIndex.removeAll(keepingCapacity: true)
+        processes[index].pages.removeAll(keepingCapacity: true)
+        processes[index].maskLow.removeAll(keepingCapacity: true)
+        processes[index].maskHigh.removeAll(keepingCapacity: true)
+        processes[index].inInterval.removeAll(keepingCapacity: true)
+        if index == current {
+            lastPage = .max
+            lastIndex = -1
+        }
+    }
+
+    /// Accesses from now on are `index`'s (the interval so far is the process before's).
+    private mutating func switchTo<S: TraceEventSink>(_ index: Int, into sink: inout S) {
+        guard index != current else { return }
+        flushInterval(into: &sink)
+        current = index
         lastPage = .max
         lastIndex = -1
+    }
+
+    private mutating func newProcess(pid: Int32, comm: SymbolID) -> Int {
+        let slot = freeSlots.popLast() ?? { nextSlot += 1; return nextSlot - 1 }()
+        processes.append(Process(pid: pid, comm: comm, slot: slot))
+        return processes.count - 1
     }
 
     mutating func handleLine<S: TraceEventSink>(_ raw: UnsafeRawBufferPointer, offset: UInt64, hasNul: Bool, into sink: inout S) throws {
@@ -124,24 +189,30 @@ public struct LackeyDecoder: LineDecoder {
             malformed(line, LineSplitter.nulReason(raw))
             return
         }
-        if count >= 2 && p[0] == UInt8(ascii: "=") && p[1] == UInt8(ascii: "=") {
-            valgrindLine(line, into: &sink)
+        if count >= 3 && (p[0] == UInt8(ascii: "=") || p[0] == UInt8(ascii: "-") || p[0] == UInt8(ascii: "*")) && p[1] == p[0]
+            && ParseNumber.isDigit(p[2])
+        {
+            // ==PID== (valgrind's messages), --PID-- (-v), **PID** (a client's VALGRIND_PRINTF).
+            if p[0] == UInt8(ascii: "=") { valgrindLine(line, into: &sink) } else { diagnostics.ignoredLines += 1 }
             return
         }
-        if count >= 3 && p[0] == UInt8(ascii: "I") && p[1] == 0x20 {
-            instructionFetches += 1
-            guard includeInstructionFetches else {
-                diagnostics.ignoredLines += 1
-                sawRecord = true
+        let isFetch = count >= 3 && p[0] == UInt8(ascii: "I") && p[1] == 0x20
+        if isFetch || (count >= 3 && p[0] == 0x20 && p[2] == 0x20 && (p[1] == UInt8(ascii: "L") || p[1] == UInt8(ascii: "S") || p[1] == UInt8(ascii: "M"))) {
+            // A data access; loads and stores are treated alike (both touch the line).
+        } else if count >= 3 && p[0] == UInt8(ascii: "S") && p[1] == UInt8(ascii: "B") && p[2] == 0x20 {
+            // --trace-superblocks=yes: a superblock's address, not an access.
+            guard let end = Optional(line.skipNonSpaces(from: 3)), end > 3, ParseNumber.hexDigits(line, 3, end) != nil else {
+                malformed(line, "expected 'SB ADDRESS' (hex)")
                 return
             }
-        } else if count >= 3 && p[0] == 0x20 && p[2] == 0x20 && (p[1] == UInt8(ascii: "L") || p[1] == UInt8(ascii: "S") || p[1] == UInt8(ascii: "M")) {
-            // A data access; loads and stores are treated alike (both touch the line).
+            diagnostics.ignoredLines += 1
+            sawRecord = true
+            return
         } else if line.skipSpaces(from: 0) == count {
             diagnostics.ignoredLines += 1
             return
         } else {
-            malformed(line, "not an 'I', ' L', ' S', ' M' or '==PID==' line")
+            malformed(line, "not an 'I', ' L', ' S', ' M', 'SB' or '==PID==' line")
             return
         }
         let start = line.skipSpaces(from: 2)
@@ -153,48 +224,70 @@ public struct LackeyDecoder: LineDecoder {
             return
         }
         sawRecord = true
+        if isFetch {
+            instructionFetches += 1
+            guard includeInstructionFetches else {
+                diagnostics.ignoredLines += 1
+                return
+            }
+        }
         let last = address &+ max(size, 1) &- 1
         guard last >= address else {
             malformed(line, "address + size overflows 64 bits")
             return
         }
         accesses += 1
+        if current < 0 {
+            // Before any banner (valgrind -q), or after the last process ended: an unnamed one.
+            current = newProcess(pid: 0, comm: symbols.intern(""))
+            processes[current].named = false
+        }
+        if !processes[current].named { accessesOfNoProcess += 1 }
         var page = address >> pageShift
         let lastPageOfAccess = last >> pageShift
-        while page <= lastPageOfAccess {
+        let offsetMask = UInt64(pageBytes - 1)
+        while true {
             let pageStart = page << pageShift
             let from = max(address, pageStart)
-            let to = min(last, pageStart + UInt64(pageBytes) - 1)
-            touch(page: page, firstLine: Int((from - pageStart) >> lineShift), lastLine: Int((to - pageStart) >> lineShift),
+            let to = min(last, pageStart | offsetMask)  // | not +: the last page of the address space
+            touch(page: page, firstLine: Int((from & offsetMask) >> lineShift), lastLine: Int((to & offsetMask) >> lineShift),
                   address: from, into: &sink)
+            if page == lastPageOfAccess { break }
             page += 1
         }
         if accesses % intervalAccesses == 0 { flushInterval(into: &sink) }
     }
 
     private mutating func touch<S: TraceEventSink>(
-        page: UInt64, firstLine: Int, lastLine: Int, address: UInt64, into sink: inout S
+        page vpage: UInt64, firstLine: Int, lastLine: Int, address: UInt64, into sink: inout S
     ) {
+        let p = current
+        let page = vpage | processes[p].slot << slotShift
         var index: Int
         if page == lastPage {
             index = Int(lastIndex)
-        } else if let known = pageIndex[page] {
+        } else if let known = processes[p].pageIndex[page] {
             index = Int(known)
         } else {
             // First touch: a zero-fill fault and its allocation; the faulting line is the fault's touch.
             // The interval's earlier touches go first: a fault's clear must not precede the accesses
             // that came before it, or its evictions would miss the lines they really evict.
             flushInterval(into: &sink)
-            index = pages.count
-            pageIndex[page] = Int32(index)
-            pages.append(page)
-            maskLow.append(0)
-            maskHigh.append(0)
-            inInterval.append(false)
+            index = processes[p].pages.count
+            processes[p].pageIndex[page] = Int32(index)
+            processes[p].pages.append(page)
+            processes[p].maskLow.append(0)
+            processes[p].maskHigh.append(0)
+            processes[p].inInterval.append(false)
             let t = accesses
+            let (pid, comm) = (processes[p].pid, processes[p].comm)
             sink.consume(TraceEvent(kind: .pageFault, pid: pid, comm: comm, timestampNs: t, a: address, b: 0, c: 0x6))
             sink.consume(TraceEvent(
                 kind: .pageAlloc, pid: pid, comm: comm, timestampNs: t, order: 0, migratetype: 1, flags: [.gfpZero, .gfpUser], a: page))
+            var faultLine = LineMask()
+            faultLine.insert(line: firstLine)
+            sink.consume(TraceEvent(
+                kind: .touch, pid: pid, comm: comm, timestampNs: t, flags: .touchAtFault, a: page, b: faultLine.low, c: faultLine.high))
             eventCounts["exceptions:page_fault_user", default: 0] += 1
             eventCounts["kmem:mm_page_alloc", default: 0] += 1
             lastPage = page
@@ -208,46 +301,100 @@ public struct LackeyDecoder: LineDecoder {
         setLines(index, firstLine, lastLine)
     }
 
+    /// Lines `first...last` of the current process's page `index` (both below `maxLinesPerPage`).
     @inline(__always)
     private mutating func setLines(_ index: Int, _ first: Int, _ last: Int) {
         guard first <= last else { return }
-        for line in first...min(last, 127) {
-            if line < 64 { maskLow[index] |= 1 << UInt64(line) } else { maskHigh[index] |= 1 << UInt64(line - 64) }
+        for line in first...last {
+            if line < 64 { processes[current].maskLow[index] |= 1 << UInt64(line) } else { processes[current].maskHigh[index] |= 1 << UInt64(line - 64) }
         }
-        if !inInterval[index] {
-            inInterval[index] = true
+        if !processes[current].inInterval[index] {
+            processes[current].inInterval[index] = true
             interval.append(Int32(index))
         }
     }
 
     private mutating func flushInterval<S: TraceEventSink>(into sink: inout S) {
+        guard !interval.isEmpty else { return }
+        let p = current
+        let (pid, comm) = (processes[p].pid, processes[p].comm)
         for i in interval {
             let index = Int(i)
             sink.consume(TraceEvent(
-                kind: .touch, pid: pid, comm: comm, timestampNs: accesses, a: pages[index], b: maskLow[index], c: maskHigh[index]))
-            maskLow[index] = 0
-            maskHigh[index] = 0
-            inInterval[index] = false
+                kind: .touch, pid: pid, comm: comm, timestampNs: accesses, a: processes[p].pages[index],
+                b: processes[p].maskLow[index], c: processes[p].maskHigh[index]))
+            processes[p].maskLow[index] = 0
+            processes[p].maskHigh[index] = 0
+            processes[p].inInterval[index] = false
         }
         eventCounts["lackey:touch", default: 0] += interval.count
         interval.removeAll(keepingCapacity: true)
     }
 
-    /// `==PID==` lines: the pid, and each `Command:` (with `--trace-children=yes`, one per exec:
-    /// the old image's pages are freed and the new one's accesses go under its own name).
+    /// `==PID==` lines: a new pid's `Command:` starts a process, the same pid's is an exec (its
+    /// old image's pages freed); `Parent PID:` names its parent; `Exit code:` (lackey's last line
+    /// of a process) ends it, its pages freed, its parent's accesses next; any other line of a
+    /// live process makes its accesses the next.
     private mutating func valgrindLine<S: TraceEventSink>(_ line: ByteLine, into sink: inout S) {
         diagnostics.ignoredLines += 1
         var end = 2
         while end < line.count && ParseNumber.isDigit(line[end]) { end += 1 }
-        if let value = ParseNumber.decimal(line, 2, end), value <= UInt64(Int32.max) { pid = Int32(value) }
-        if let at = line.find("Command: ", from: end) {
-            if !pages.isEmpty { freeEveryPage(into: &sink) }
-            let start = at + 9
-            let stop = line.skipNonSpaces(from: start)
-            var nameStart = start
-            for k in start..<stop where line[k] == UInt8(ascii: "/") { nameStart = k + 1 }
-            comm = symbols.intern(line.raw(nameStart, stop))
+        guard end + 1 < line.count, line[end] == UInt8(ascii: "="), line[end + 1] == UInt8(ascii: "="),
+            let value = ParseNumber.decimal(line, 2, end), value <= UInt64(Int32.max)
+        else { return }
+        let pid = Int32(value)
+        let text = line.skipSpaces(from: end + 2)
+        if line.matches("Command: ", at: text) {
+            let comm = Self.programName(line, from: text + 9).withUnsafeBytes { symbols.intern($0) }
+            if let index = processOfPid[pid] {
+                freePages(of: index, into: &sink)  // an exec: the old image is gone
+                processes[index].comm = comm
+                switchTo(index, into: &sink)
+            } else {
+                processesSeen += 1
+                let index = newProcess(pid: pid, comm: comm)
+                processOfPid[pid] = index
+                switchTo(index, into: &sink)
+            }
+            return
         }
+        guard let index = processOfPid[pid] else { return }  // a forked child that did not exec: its parent's
+        switchTo(index, into: &sink)
+        if line.matches("Parent PID: ", at: text) {
+            let from = text + 12
+            if let parent = ParseNumber.decimal(line, from, line.skipNonSpaces(from: from)), parent <= UInt64(Int32.max) {
+                processes[index].parent = Int32(parent)
+            }
+        } else if line.matches("Exit code:", at: text) {
+            freePages(of: index, into: &sink)
+            processOfPid[pid] = nil
+            freeSlots.append(processes[index].slot)
+            // Its parent's accesses come next, else the newest live process's, else an unnamed one's.
+            let next = processes[index].parent.flatMap { processOfPid[$0] } ?? processOfPid.values.max()
+            flushInterval(into: &sink)
+            current = next ?? -1
+            lastPage = .max
+            lastIndex = -1
+        }
+    }
+
+    /// The program's name in a `Command:` line: the last path component of its first word, where
+    /// valgrind wrote a space, backslash, `<` or `>` in it as `\` and the character.
+    static func programName(_ line: ByteLine, from start: Int) -> [UInt8] {
+        var name: [UInt8] = []
+        var k = line.skipSpaces(from: start)
+        while k < line.count && line[k] != 0x20 {
+            if line[k] == UInt8(ascii: "\\") && k + 1 < line.count {
+                k += 1
+            } else if line[k] == UInt8(ascii: "/") {
+                name.removeAll(keepingCapacity: true)
+                k += 1
+                continue
+            }
+            name.append(line[k])
+            k += 1
+        }
+        return name
     }
 
     private mutating func malformed(_ line: ByteLine, _ reason: String) {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What reading a trace produced besides its events.
 public struct TraceReadSummary: Sendable {
     public var input: String
@@ -70,7 +72,7 @@ public enum TraceReader {
                         spool = try BinarySpool(name: input.name, format: format)
                     } else {
                         if chunks == 0 { try ForeignFormat.check(chunk, name: input.name) }
-                        decoder = choose(input: input, firstChunk: chunk, metadata: metadata)
+                        decoder = try choose(input: input, firstChunk: chunk, metadata: metadata)
                     }
                 }
                 switch decoder {
@@ -113,7 +115,7 @@ public enum TraceReader {
             progress?(input.storedBytesRead, input.storedSize)
         }
         if decoder == nil {
-            decoder = choose(input: input, firstChunk: UnsafeRawBufferPointer(start: nil, count: 0), metadata: metadata)
+            decoder = try choose(input: input, firstChunk: UnsafeRawBufferPointer(start: nil, count: 0), metadata: metadata)
         }
 
         var names: [String: Int] = [:]
@@ -156,7 +158,13 @@ public enum TraceReader {
             summary.symbols = d.symbols
             summary.notes.append(
                 "lackey: \(d.accesses) data accesses (\(d.instructionFetches) instruction fetches "
-                    + "\(d.includeInstructionFetches ? "included" : "left out")); every page (\(d.pagesFreedAtEnd)) is freed at the end of the trace")
+                    + "\(d.includeInstructionFetches ? "included" : "left out")) of \(d.processesSeen) processes valgrind announced; "
+                    + "every page (\(d.pagesFreedAtEnd)) is freed when its process ends or execs, or at the end of the trace")
+            if d.accessesOfNoProcess > 0 {
+                summary.notes.append(
+                    "lackey: \(d.accessesOfNoProcess) accesses came before any valgrind banner ('==PID== Command:', left out by valgrind -q) "
+                        + "and belong to an unnamed command, which no kernel comm matches")
+            }
         case .native(var d)?:
             try d.finish(into: &sink)
             sink.endOfChunk(symbols: d.symbols)
@@ -189,14 +197,23 @@ public enum TraceReader {
         return head.withUnsafeBytes { BinaryTraceFormat(head: $0) } != nil
     }
 
-    static func choose(input: TraceInput, firstChunk: UnsafeRawBufferPointer, metadata: TraceMetadata?) -> AnyTraceDecoder {
-        if input.isNative { return .native(PztDecoder(fileName: input.name, version: input.nativeVersion)) }
+    static func choose(input: TraceInput, firstChunk: UnsafeRawBufferPointer, metadata: TraceMetadata?) throws(TraceError) -> AnyTraceDecoder {
+        if input.isNative {
+            // A file made from a lackey trace before version 4 lacks its faults' line records.
+            let header = (try? JSONSerialization.jsonObject(with: Data(input.nativeMetadata))) as? [String: Any]
+            let fromLackey = header?["source_format"] as? String == "lackey"
+            return .native(PztDecoder(
+                fileName: input.name, version: input.nativeVersion, pageTouchGeometry: fromLackey ? LackeyDecoder.geometry(metadata) : nil))
+        }
         if LackeyDecoder.looksLikeLackey(firstChunk) {
-            let page = metadata?.pageSize ?? 4096
-            let line = metadata?.caches?.first { $0.level == 1 && $0.type != "Instruction" }?.lineBytes ?? 64
-            let pageOK = page > 0 && page & (page - 1) == 0
-            let lineOK = line > 0 && line & (line - 1) == 0 && (pageOK ? page : 4096) / line <= 128
-            return .lackey(LackeyDecoder(fileName: input.name, pageBytes: pageOK ? page : 4096, lineBytes: lineOK ? line : 64))
+            guard let (page, line) = LackeyDecoder.geometry(metadata) else {
+                let page = metadata?.pageSize ?? 0, line = metadata?.caches?.first { $0.level == 1 && $0.type != "Instruction" }?.lineBytes ?? 64
+                throw TraceError(
+                    .unrecognizedFormat,
+                    "the metadata's \(page)-byte pages of \(line)-byte lines are \(page / max(line, 1)) lines a page, more than the \(LackeyDecoder.maxLinesPerPage) a lackey touch record holds",
+                    at: InputLocation(file: input.name))
+            }
+            return .lackey(LackeyDecoder(fileName: input.name, pageBytes: page, lineBytes: line))
         }
         var decoder = TextTraceDecoder(fileName: input.name)
         if let mask = metadata?.gfpZeroMask { decoder.parser.gfpZeroMask = mask }

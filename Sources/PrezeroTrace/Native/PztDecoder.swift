@@ -24,9 +24,17 @@ public struct PztDecoder {
     /// Version 1 files have no user and THP bits in allocations' flags.
     private let derivesGFPClass: Bool
 
-    public init(fileName: String, version: UInt16 = PztFormat.version) {
+    /// Version 3 and older files made from a page-touch trace have no record of each fault's
+    /// line (`touchAtFault`): derived from the fault before its page's allocation, in lines of
+    /// this geometry; nil for the others.
+    private let derivedFaultLines: (pageBytes: UInt64, lineBytes: UInt64)?
+    private var lastFault: (pid: Int32, time: UInt64, address: UInt64)?
+
+    /// - Parameter pageTouchGeometry: a file made from a page-touch trace, its page and line size.
+    public init(fileName: String, version: UInt16 = PztFormat.version, pageTouchGeometry: (pageBytes: Int, lineBytes: Int)? = nil) {
         self.fileName = fileName
         derivesGFPClass = version < 2
+        derivedFaultLines = version < 4 ? pageTouchGeometry.map { (UInt64($0.pageBytes), UInt64(max($0.lineBytes, 1))) } : nil
     }
 
     /// Version 1: the user and THP bits from the gfp text or raw bits, as the text parser derives
@@ -175,6 +183,16 @@ public struct PztDecoder {
                 if kind == .pageAlloc && derivesGFPClass { flags = gfpClass(flags, raw: b, symbol: c) }
                 sink.consume(TraceEvent(kind: kind, cpu: cpu, pid: pid, comm: comm, timestampNs: t, order: order, migratetype: migratetype, flags: flags, a: a, b: b, c: c))
                 events += 1
+                if let geometry = derivedFaultLines {
+                    if kind == .pageFault {
+                        lastFault = (pid, t, a)
+                    } else if kind == .pageAlloc, flags.contains(.gfpZero), let fault = lastFault, fault.pid == pid, fault.time == t {
+                        var line = LineMask()
+                        line.insert(line: Int((fault.address % geometry.pageBytes) / geometry.lineBytes))
+                        sink.consume(TraceEvent(kind: .touch, cpu: cpu, pid: pid, comm: comm, timestampNs: t, flags: .touchAtFault, a: a, b: line.low, c: line.high))
+                        lastFault = nil
+                    }
+                }
                 lastCPU = cpu
                 lastPID = pid
                 lastComm = comm

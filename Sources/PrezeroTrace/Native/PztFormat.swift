@@ -8,8 +8,10 @@ public enum PztFormat {
     public static let magic: [UInt8] = [0x50, 0x5A, 0x54, 0x52]  // "PZTR"
     /// 2: allocations' flags carry `gfpUser` and `gfpTransHuge`; version-1 files get them
     /// derived from the gfp text on reading. 3: memory-counter records (`rssStat`, kind 12), so a
-    /// reader of version 2 says the file is newer instead of failing on the record.
-    public static let version: UInt16 = 3
+    /// reader of version 2 says the file is newer instead of failing on the record. 4: a
+    /// page-touch trace's faults are each followed by a touch record of the faulting line
+    /// (`touchAtFault`); older files made from a lackey trace get it derived on reading.
+    public static let version: UInt16 = 4
     public static let oldestReadableVersion: UInt16 = 1
     public static let headerFixedBytes = 10
     public static let maxMetadataBytes = 16 << 20

@@ -182,9 +182,13 @@ public struct TouchProfileBuilder: TraceEventSink {
     public let pageBytes: Int
     public let lineBytes: Int
     var pages: [UInt64: Page] = [:]
+    /// Pages freed (a process that ended or exec'd): a later allocation of the pfn is a new page.
+    var freedPages: [Page] = []
     var lastFault: [Int32: UInt64] = [:]
     var hotSets: [SymbolID: HotSetWindow] = [:]
     public private(set) var touchRecords = 0
+    /// Touch records came (a fault's line's too): the trace measures touches.
+    public private(set) var isPageTouchTrace = false
 
     public init(pageBytes: Int = 4096, lineBytes: Int = 64) {
         self.pageBytes = pageBytes
@@ -202,11 +206,16 @@ public struct TouchProfileBuilder: TraceEventSink {
             }
             pages[event.pfn] = page
         case .touch:
+            isPageTouchTrace = true
+            // The faulting line's record: its line is the fault's, counted above.
+            if event.flags.contains(.touchAtFault) { return }
             touchRecords += 1
             countHotSet(event)
             guard var page = pages[event.touchPage] else { return }
             page.lines = page.lines.union(LineMask(touch: event))
             pages[event.touchPage] = page
+        case .pageFree:
+            if let page = pages.removeValue(forKey: event.pfn) { freedPages.append(page) }
         default:
             break
         }
@@ -222,10 +231,10 @@ public struct TouchProfileBuilder: TraceEventSink {
     /// The profile, with command names from the trace's symbols; nil when the trace had no
     /// touch records (a kernel capture: it cannot measure touches).
     public func profile(symbols: SymbolTable, sources: [String]) -> TouchProfile? {
-        guard touchRecords > 0 else { return nil }
+        guard isPageTouchTrace else { return nil }
         let linesPerPage = min(max(pageBytes / max(lineBytes, 1), 1), 128)
         var commands: [String: TouchProfile.Distribution] = [:]
-        for page in pages.values {
+        for page in freedPages + pages.values {
             let key = TouchProfile.commKey(symbols.name(page.comm))
             var d = commands[key] ?? TouchProfile.Distribution(pages: Array(repeating: 0, count: linesPerPage))
             d.pages[min(max(page.lines.count, 1), linesPerPage) - 1] += 1

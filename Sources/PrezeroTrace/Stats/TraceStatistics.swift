@@ -264,8 +264,10 @@ public struct TouchStatistics: Sendable {
 
     public init() {}
 
+    /// A touch record's lines; the faulting line's record (`touchAtFault`) counts among its page's
+    /// lines, not as a record.
     mutating func record(_ event: TraceEvent) {
-        touchRecords += 1
+        if !event.flags.contains(.touchAtFault) { touchRecords += 1 }
         masks[event.touchPage] = (masks[event.touchPage] ?? LineMask()).union(LineMask(touch: event))
     }
 
