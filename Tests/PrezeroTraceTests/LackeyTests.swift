@@ -172,6 +172,10 @@ struct LackeyTests {
         #expect(kinds == ["pageFault:a", "pageAlloc:a", "pageFree:a", "pageFault:b", "pageAlloc:b", "pageFree:b"])
         var builder = TouchProfileBuilder()
         for event in events { builder.consume(event) }
+        // Two pages' lives at one address: 2 lines and 1, as stat counts them.
+        var statistics = TraceStatistics()
+        for event in events { statistics.consume(event) }
+        #expect(statistics.touches.pages == 2 && statistics.touches.meanLines == 1.5)
         let profile = try #require(builder.profile(symbols: decoder.symbols, sources: []))
         #expect(profile.commands["a"]?.pages[1] == 1)  // 2 lines
         #expect(profile.commands["b"]?.pages[0] == 1)  // 1 line

@@ -32,8 +32,10 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     var shadows: [TouchShadow] = []
     /// The pid of the event being replayed.
     var eventPid: Int32 = 0
-    /// Page-touch traces: lines touched so far per virtual page, and their total.
+    /// Page-touch traces: lines touched so far per live page, and over every page's life the
+    /// pages and their lines (a freed page's life is over: a later one at its address is another).
     var touchedByPage: [UInt64: LineMask] = [:]
+    var touchedPages = 0
     var touchedLines = 0
     /// `--touch profile:FILE`: its commands' distributions in class order, and the draws made.
     let touchSamplers: [TouchProfile.Sampler]
@@ -640,11 +642,12 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     /// Page-touch detail: the lines a program touched in one interval, after the fault. The
     /// trace's pfn of a page-touch trace is its virtual page, so the live map finds the block.
     mutating func laterTouch(_ event: TraceEvent) -> Double {
-        let old = touchedByPage[event.touchPage] ?? LineMask()
-        let new = old.union(LineMask(touch: event))
+        let old = touchedByPage[event.touchPage]
+        let new = (old ?? LineMask()).union(LineMask(touch: event))
         touchedByPage[event.touchPage] = new
-        touchedLines += new.count - old.count
-        metrics.touchedLinesPerPageMean = Double(touchedLines) / Double(touchedByPage.count)
+        if old == nil { touchedPages += 1 }
+        touchedLines += new.count - (old?.count ?? 0)
+        metrics.touchedLinesPerPageMean = Double(touchedLines) / Double(touchedPages)
         // The faulting line: the fault touched it (and priced it); here it is only counted.
         if event.flags.contains(.touchAtFault) { return 0 }
         guard let packed = live.value(for: event.touchPage) else { return 0 }
@@ -710,6 +713,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
 
     mutating func free(_ event: TraceEvent, cpu: Int) -> Double {
         metrics.frees += 1
+        if !touchedByPage.isEmpty { touchedByPage[event.pfn] = nil }  // its life's lines are counted
         if !fallbackFolios.isEmpty, let order = fallbackFolios.removeValue(forKey: event.pfn) {
             // A folio the model served as base pages frees every one it placed.
             var ns: Double = 0

@@ -142,6 +142,7 @@ public struct TraceStatistics: TraceEventSink {
             allocationsByComm[comm] += 1
             allocatedPagesByComm[comm] &+= 1 << UInt64(event.order)
         case .pageFree:
+            touches.freed(event.pfn)
             freeRequests += 1
             let size = bytes(order: event.order)
             freeBytes &+= size
@@ -257,9 +258,12 @@ public struct IdleAccounting: Sendable {
     }
 }
 
-/// Which lines of each virtual page were touched over the whole trace (page-touch traces).
+/// Which lines of each page were touched over its life (page-touch traces): a page's lines until
+/// it is freed (its process ended or exec'd: a later page at the same address is another).
 public struct TouchStatistics: Sendable {
     private var masks: [UInt64: LineMask] = [:]
+    /// Pages freed, by their count of lines touched (index 0 unused).
+    private var freedByLines = [Int](repeating: 0, count: LackeyDecoder.maxLinesPerPage + 1)
     public private(set) var touchRecords: UInt64 = 0
 
     public init() {}
@@ -271,23 +275,35 @@ public struct TouchStatistics: Sendable {
         masks[event.touchPage] = (masks[event.touchPage] ?? LineMask()).union(LineMask(touch: event))
     }
 
-    public var pages: Int { masks.count }
+    /// A free ends a touched page's life.
+    mutating func freed(_ pfn: UInt64) {
+        guard !masks.isEmpty, let mask = masks.removeValue(forKey: pfn) else { return }
+        freedByLines[min(mask.count, LackeyDecoder.maxLinesPerPage)] += 1
+    }
+
+    /// Pages (lifetimes) by their count of lines touched.
+    var pagesByLines: [Int] {
+        var counts = freedByLines
+        for mask in masks.values { counts[min(mask.count, LackeyDecoder.maxLinesPerPage)] += 1 }
+        return counts
+    }
+
+    public var pages: Int { pagesByLines.reduce(0, +) - pagesByLines[0] }
 
     /// Pages by lines touched, in buckets 1, 2, 3-4, 5-8, 9-16, 17-32, 33-64, 65-128.
     public var histogram: [(label: String, pages: Int)] {
         let bounds = [(1, 1), (2, 2), (3, 4), (5, 8), (9, 16), (17, 32), (33, 64), (65, 128)]
-        var counts = [Int](repeating: 0, count: bounds.count)
-        for mask in masks.values {
-            let n = mask.count
-            if let i = bounds.firstIndex(where: { n >= $0.0 && n <= $0.1 }) { counts[i] += 1 }
+        let byLines = pagesByLines
+        return bounds.map { bound in
+            (bound.0 == bound.1 ? "\(bound.0)" : "\(bound.0)-\(bound.1)", byLines[bound.0...bound.1].reduce(0, +))
         }
-        return bounds.enumerated().map { ($0.element.0 == $0.element.1 ? "\($0.element.0)" : "\($0.element.0)-\($0.element.1)", counts[$0.offset]) }
     }
 
     /// Mean lines touched per touched page.
     public var meanLines: Double {
-        guard !masks.isEmpty else { return 0 }
-        let total = masks.values.reduce(0) { $0 + $1.count }
-        return Double(total) / Double(masks.count)
+        let byLines = pagesByLines
+        let pages = byLines.reduce(0, +) - byLines[0]
+        guard pages > 0 else { return 0 }
+        return Double(byLines.indices.reduce(0) { $0 + $1 * byLines[$1] }) / Double(pages)
     }
 }
