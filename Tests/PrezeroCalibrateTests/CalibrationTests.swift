@@ -55,6 +55,11 @@ struct CalibrationTests {
         #expect(p.validationErrors().isEmpty, "\(p.validationErrors())")
         // The spread goes with the value; each measured source names how, where and when.
         #expect(p.measuredRanges?["line_miss_ns"] == [150, 170])
+        // A verdict's range of a measured price is the measured one, not the template's declared
+        // range (the EPYC's 13.3-160 ns for line_miss_ns); one calibrate does not measure keeps it.
+        #expect(p.range(of: "line_miss_ns") == ParameterRange(low: 150, high: 170, source: "measured min-max over calibrate's repetitions"))
+        #expect(p.range(of: "llc_hit_ns")?.low == 13 && p.range(of: "llc_hit_ns")?.high == 13)
+        #expect(BuiltinProfiles.epycZen5VM.range(of: "line_miss_ns")?.low == 13.3)
         let source = try #require(p.sources["fault_base_ns"])
         #expect(source.contains("prezero calibrate test on testhost (kernel 6.18.0, Test CPU), 2026-12-05, 5 reps"))
         #expect(source.contains("1300 [1290-1320] ns"))

@@ -131,6 +131,9 @@ package struct MachineProfile: Codable, Sendable, Equatable {
     package var llcHitNs: Double?
     /// What an LLC hit that missed the private L2 costs: `llcHitNs`, else `lineHitNs`.
     package var llcHitPriceNs: Double { llcHitNs ?? lineHitNs }
+    /// An LLC hit after the first of a page in one visit: streamed by the L2's prefetcher, as a
+    /// miss to memory is, and never slower than memory streams (`lineMissStreamNs`), ns.
+    package var llcHitStreamPriceNs: Double { min(llcHitPriceNs, lineMissStreamNs) }
     /// The first touched line of a page that is not in cache (memory latency), ns.
     package var lineMissNs: Double
     /// Each further missing line of the same page, streamed (bandwidth-bound), ns.

@@ -589,7 +589,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     /// `base`, from the faulting address's line `firstLine` on (wrapping in the page).
     mutating func touch(base: UInt64, firstLine: Int, cpu: Int, lines count: Int) -> Double {
         var ns: Double = 0
-        var missesInPage = 0
+        var visit = TouchAnswer.Visit(llcHitsStream: true)
         let checksVictims = looksUpVictims
         if count > 1 && checksVictims { zeroingVictims.prefetch(firstLine: base, count: linesPerPage) }
         // Each cache is accessed for a run at once (the L2 and the LLC do not interact).
@@ -599,7 +599,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             let inLLC = cache.access(firstLine: first, count: run)
             for k in 0..<run {
                 let line = first + UInt64(k)
-                ns += priceTouch(line, inL2: inL2 >> k & 1 == 1, inLLC: inLLC >> k & 1 == 1, missesInPage: &missesInPage, checksVictim: false)
+                ns += priceTouch(line, inL2: inL2 >> k & 1 == 1, inLLC: inLLC >> k & 1 == 1, visit: &visit, checksVictim: false)
                 cacheTrace?.write(label: 1, line: line, lineBytes: profile.lineBytes)
             }
             if checksVictims {
@@ -613,23 +613,24 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     /// One touched line: its cost, and the cache state it leaves. The LLC sees every access (so
     /// its counts do not depend on the private L2); the L2, when simulated, decides what a hit
     /// costs: in L2 `line_hit_ns`, else in LLC `llc_hit_ns`.
-    mutating func touchLine(_ line: UInt64, cpu: Int, missesInPage: inout Int) -> Double {
+    mutating func touchLine(_ line: UInt64, cpu: Int, visit: inout TouchAnswer.Visit) -> Double {
         var inL2 = false
         var evicted: UInt64?
         if !l2.isEmpty { inL2 = l2[cpu].access(line: line, evicted: &evicted) }
         let inLLC = cache.access(line: line, evicted: &evicted)
-        return priceTouch(line, inL2: inL2, inLLC: inLLC, missesInPage: &missesInPage)
+        return priceTouch(line, inL2: inL2, inLLC: inLLC, visit: &visit)
     }
 
     /// The cost and counts of a touched line the caches have answered; `checksVictim` false: the
     /// caller looks a miss up in the victim table itself (a run of lines at once).
-    mutating func priceTouch(_ line: UInt64, inL2: Bool, inLLC: Bool, missesInPage: inout Int, checksVictim: Bool = true) -> Double {
+    mutating func priceTouch(_ line: UInt64, inL2: Bool, inLLC: Bool, visit: inout TouchAnswer.Visit, checksVictim: Bool = true) -> Double {
         if !l2.isEmpty && !inL2 { metrics.l2MissesTouch += 1 }
-        let answer = TouchAnswer(inL2: inL2, inLLC: inLLC, hasL2: !l2.isEmpty, missesInPage: &missesInPage)
+        let answer = TouchAnswer(inL2: inL2, inLLC: inLLC, hasL2: !l2.isEmpty, visit: &visit)
         let ns = answer.ns(profile)
         switch answer {
         case .l2Hit: metrics.touchLinesHit += 1
         case .llcHit: metrics.touchLinesLLCHit += 1
+        case .llcHitStream: metrics.touchLinesLLCHitStream += 1
         case .miss, .missStream:
             if answer == .miss { metrics.touchLinesMiss += 1 } else { metrics.touchLinesMissStream += 1 }
             metrics.touchMissNs += ns
@@ -655,10 +656,10 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         let base = UInt64(memory.zones[block.zone].basePfn + block.page) * UInt64(linesPerPage)
         let cpu = Int(event.cpu) % cpuClock.count
         var ns: Double = 0
-        var missesInPage = 0
+        var visit = TouchAnswer.Visit(llcHitsStream: false)
         for line in RecordedTouches(event, base: base, linesPerPage: linesPerPage) {
             metrics.laterTouchLines += 1
-            ns += touchLine(line, cpu: cpu, missesInPage: &missesInPage)
+            ns += touchLine(line, cpu: cpu, visit: &visit)
             cacheTrace?.write(label: 0, line: line, lineBytes: profile.lineBytes)
         }
         metrics.laterTouchNs += ns

@@ -36,13 +36,13 @@ struct TouchShadow {
     mutating func touch(base: UInt64, firstLine: Int, lines count: Int, cpu: Int, profile: MachineProfile) -> Double {
         let linesPerPage = profile.linesPerPage
         var ns: Double = 0
-        var missesInPage = 0
+        var visit = TouchAnswer.Visit(llcHitsStream: true)
         for (start, run) in FirstTouchRuns(from: firstLine, lines: count, linesPerPage: linesPerPage) {
             let first = base + UInt64(start)
             let inL2 = l2.isEmpty ? 0 : l2[cpu].access(firstLine: first, count: run)
             let inLLC = cache.access(firstLine: first, count: run)
             for k in 0..<run {
-                ns += TouchAnswer(inL2: inL2 >> k & 1 == 1, inLLC: inLLC >> k & 1 == 1, hasL2: !l2.isEmpty, missesInPage: &missesInPage).ns(profile)
+                ns += TouchAnswer(inL2: inL2 >> k & 1 == 1, inLLC: inLLC >> k & 1 == 1, hasL2: !l2.isEmpty, visit: &visit).ns(profile)
             }
         }
         return ns
@@ -50,13 +50,13 @@ struct TouchShadow {
 
     /// A page-touch record's lines, as `ReplayEngine.laterTouch` touches them.
     mutating func laterTouch(_ event: TraceEvent, base: UInt64, cpu: Int, profile: MachineProfile) {
-        var missesInPage = 0
+        var visit = TouchAnswer.Visit(llcHitsStream: false)
         var ns: Double = 0
         for line in RecordedTouches(event, base: base, linesPerPage: profile.linesPerPage) {
             var evicted: UInt64?
             let inL2 = l2.isEmpty ? false : l2[cpu].access(line: line, evicted: &evicted)
             let inLLC = cache.access(line: line, evicted: &evicted)
-            ns += TouchAnswer(inL2: inL2, inLLC: inLLC, hasL2: !l2.isEmpty, missesInPage: &missesInPage).ns(profile)
+            ns += TouchAnswer(inL2: inL2, inLLC: inLLC, hasL2: !l2.isEmpty, visit: &visit).ns(profile)
         }
         laterTouchNs += ns
     }
@@ -74,25 +74,44 @@ struct TouchShadow {
 enum TouchAnswer: Equatable {
     /// In the CPU's L2, or in the LLC when no L2 is simulated: `line_hit_ns`.
     case l2Hit
-    /// In the LLC but not the CPU's L2: `llc_hit_ns`.
+    /// In the LLC but not the CPU's L2, the page's first in this visit: `llc_hit_ns`; a later one
+    /// streams (`MachineProfile.llcHitStreamPriceNs`).
     case llcHit
+    case llcHitStream
     /// A miss, the page's first: `line_miss_ns`; a later one streams: `line_miss_stream_ns`.
     case miss
     case missStream
 
-    init(inL2: Bool, inLLC: Bool, hasL2: Bool, missesInPage: inout Int) {
+    /// How many lines of the page this visit found in the LLC and missed so far; whether its LLC
+    /// hits stream: a fault's first touches run through the page in order (the L2's prefetcher
+    /// follows), a page-touch record's lines are an interval's accesses in no known order (a
+    /// random chain's too), so only the first do.
+    struct Visit {
+        var llcHitsStream: Bool
+        var llcHits = 0
+        var misses = 0
+        init(llcHitsStream: Bool) { self.llcHitsStream = llcHitsStream }
+    }
+
+    init(inL2: Bool, inLLC: Bool, hasL2: Bool, visit: inout Visit) {
         if inLLC {
-            self = inL2 || !hasL2 ? .l2Hit : .llcHit
+            if inL2 || !hasL2 {
+                self = .l2Hit
+            } else {
+                self = visit.llcHits == 0 || !visit.llcHitsStream ? .llcHit : .llcHitStream
+                visit.llcHits += 1
+            }
             return
         }
-        self = missesInPage == 0 ? .miss : .missStream
-        missesInPage += 1
+        self = visit.misses == 0 ? .miss : .missStream
+        visit.misses += 1
     }
 
     func ns(_ profile: MachineProfile) -> Double {
         switch self {
         case .l2Hit: profile.lineHitNs
         case .llcHit: profile.llcHitPriceNs
+        case .llcHitStream: profile.llcHitStreamPriceNs
         case .miss: profile.lineMissNs
         case .missStream: profile.lineMissStreamNs
         }

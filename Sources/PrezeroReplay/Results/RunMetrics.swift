@@ -33,6 +33,7 @@ package struct RunMetrics: Sendable, Equatable {
     package var touchedLinesPerPageMean: Double = 0
     package var touchLinesHit: UInt64 = 0
     package var touchLinesLLCHit: UInt64 = 0
+    package var touchLinesLLCHitStream: UInt64 = 0
     package var touchLinesMiss: UInt64 = 0
     package var touchLinesMissStream: UInt64 = 0
     package var cachedClearCPUNs: Double = 0

@@ -12,9 +12,10 @@ package struct RunResult: Sendable, Equatable, Codable {
     /// 7: first writes served without __GFP_ZERO counted; 8: zero-fill faults taken in kernel
     /// mode replayed, user pages zeroed without a fault counted; 9: first writes that took no
     /// page counted; 10: what the memory counters say of them, and the capture's own fault time;
-    /// 11: where idle time came from, and the sched_switch events that say
-    /// (this version; metrics a format adds carry `Metric.since`).
-    package static let currentFormat = 11
+    /// 11: where idle time came from, and the sched_switch events that say; 12: LLC hits after
+    /// the first of a page in one visit streamed (this version; metrics a format adds carry
+    /// `Metric.since`).
+    package static let currentFormat = 12
 
     package struct Trace: Sendable, Equatable, Codable {
         package var path: String

@@ -188,8 +188,13 @@ package enum Sensitivity {
             "non-temporal clear cost", key: "clear_non_temporal_page_ns", \.clearNonTemporal, spent: \.nonTemporalClearCPUNs,
             driver: CPUNonTemporalDriver.name),
         priced("line miss cost", key: "line_miss_ns", count: \.touchLinesMiss, nominal: { $0.lineMissNs }),
-        priced("streamed line miss cost", key: "line_miss_stream_ns", count: \.touchLinesMissStream, nominal: { $0.lineMissStreamNs }),
-        priced("LLC hit cost", key: "llc_hit_ns", count: \.linesPricedAsLLCHits, nominal: { $0.llcHitPriceNs }, needsL2: true),
+        // A streamed LLC hit costs the lower of the two: each end moves it when it is the lower.
+        priced(
+            "streamed line miss cost", key: "line_miss_stream_ns", count: \.touchLinesMissStream, nominal: { $0.lineMissStreamNs },
+            streamedLLCHit: { p, stream in min(p.llcHitPriceNs, stream) }),
+        priced(
+            "LLC hit cost", key: "llc_hit_ns", count: \.linesPricedAsLLCHits, nominal: { $0.llcHitPriceNs }, needsL2: true,
+            streamedLLCHit: { p, hit in min(hit, p.lineMissStreamNs) }),
         Input(
             key: "working-set size",
             ends: { o in
@@ -251,7 +256,7 @@ package enum Sensitivity {
     /// A cost per counted touch: re-priced exactly from the run's counts.
     static func priced(
         _ name: String, key: String, count: KeyPath<RunMetrics, UInt64> & Sendable, nominal: @escaping @Sendable (MachineProfile) -> Double,
-        needsL2: Bool = false
+        needsL2: Bool = false, streamedLLCHit: (@Sendable (MachineProfile, Double) -> Double)? = nil
     ) -> Input {
         Input(
             key: name,
@@ -264,7 +269,10 @@ package enum Sensitivity {
                     low: r.low, high: r.high, nominal: nominal(o.profile), lowText: "\(ns(r.low)) ns", highText: "\(ns(r.high)) ns", source: r.source))
             },
             replay: nil,
-            reprice: { m, p, value in m.totalCPUNs + (value - nominal(p)) * Double(m[keyPath: count]) })
+            reprice: { m, p, value in
+                let streamed = streamedLLCHit.map { price in (price(p, value) - p.llcHitStreamPriceNs) * Double(m.touchLinesLLCHitStream) } ?? 0
+                return m.totalCPUNs + (value - nominal(p)) * Double(m[keyPath: count]) + streamed
+            })
     }
 
     static func ns(_ v: Double) -> String { v.rounded() == v ? String(Int(v)) : String(format: "%.1f", v) }
