@@ -57,6 +57,10 @@ pool_at_start=$(hugetlb_pool_pages)
 # default, whose times are nanoseconds; x86-tsc, uptime and counter count cycles, ticks or events, which
 # prezero cannot convert.
 clock_before=$(sed -n 's/.*\[\(.*\)\].*/\1/p' "$T/trace_clock" 2>/dev/null || true)
+# The buffer size and the options the capture sets, restored after too.
+buffer_before=$(cat "$T/buffer_size_kb" 2>/dev/null || true)
+tgid_before=$(cat "$T/options/record-tgid" 2>/dev/null || true)
+irq_info_before=$(cat "$T/options/irq-info" 2>/dev/null || true)
 # Both outputs are written under .tmp names and renamed into place only once the trace is known
 # to hold page events, so a failed capture leaves nothing rather than a trace prezero cannot use.
 out="$name.ftrace.txt.zst" meta="$name.meta.json" dat="$name.trace.dat.zst"
@@ -65,9 +69,11 @@ restore() {
     [ -z "${reader:-}" ] || kill "$reader" 2>/dev/null || true   # an interrupted run: trace_pipe never ends
     echo 0 > "$T/tracing_on" || true
     echo 0 > "$T/events/enable" || true
-    echo 0 > "$T/options/record-tgid" 2>/dev/null || true
-    echo 1 > "$T/options/irq-info" 2>/dev/null || true
+    [ -z "$tgid_before" ] || echo "$tgid_before" > "$T/options/record-tgid" 2>/dev/null || true
+    [ -z "$irq_info_before" ] || echo "$irq_info_before" > "$T/options/irq-info" 2>/dev/null || true
     [ -z "$clock_before" ] || echo "$clock_before" > "$T/trace_clock" 2>/dev/null || true
+    # buffer_size_kb reads "N (expanded: M)" before the buffer was first used: N is the size.
+    [ -z "$buffer_before" ] || echo "${buffer_before%% *}" > "$T/buffer_size_kb" 2>/dev/null || true
     rm -rf "$snapshot"
     rm -f "$out.tmp" "$meta.tmp" "$meta.tmp.tmp" "$dat.tmp"
 }

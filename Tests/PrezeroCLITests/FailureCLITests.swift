@@ -50,6 +50,15 @@ struct FailureCLITests {
         #expect(result.err.contains("perf inject -i \(dir) -o MERGED"), "\(result.err)")
     }
 
+    /// More touched lines than a page has was taken as the whole page, while the run's header
+    /// still said lines:100: refused, with the page's line count.
+    @Test func moreTouchedLinesThanAPageHasAreRefused() throws {
+        let result = try runPrezero(["replay", trace, "--profile", "epyc-zen5-vm", "--touch", "lines:100"])
+        #expect(result.status == 2, "\(result.status) \(result.err)")
+        #expect(result.err.contains("touch lines:100: a page of profile epyc-zen5-vm has 64 lines"), "\(result.err)")
+        #expect(try runPrezero(["replay", trace, "--profile", "epyc-zen5-vm", "--touch", "lines:64"]).status == 0)
+    }
+
     /// An unwritable output is refused before any replay, in plain words (was NSCocoaErrorDomain
     /// after 10.8 s of replays). A read-only tmpfs (root) or a path under a file (anyone).
     @Test func unwritableOutputFailsBeforeWork() throws {

@@ -126,6 +126,13 @@ package struct ReplaySetup: Sendable {
             })
         }
         if let timebase { options.timebase = timebase }
+        // More lines than a page has would be the whole page, said as something else.
+        if case .lines(let n) = options.touch, n > options.profile.linesPerPage {
+            throw Problems([
+                "touch lines:\(n): a page of profile \(options.profile.name) has \(options.profile.linesPerPage) lines "
+                    + "(\(options.profile.pageBytes) B of \(options.profile.lineBytes) B); give lines:1 to lines:\(options.profile.linesPerPage), or full"
+            ])
+        }
         if useCaptureMachine && !profileOverrides.contains("cpus") && loaded?.0.cpus == nil {
             try Self.takeTheCPUsNamed(in: path, metadata: loaded?.0, profileName: profile.name, into: &options)
         }
