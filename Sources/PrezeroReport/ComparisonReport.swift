@@ -554,6 +554,9 @@ package struct ComparisonReport {
         text += "median and \(m.capturedFaultP99Ns) ns at p99 from the fault event to their page's counter rise (the allocation, clear "
         text += "and charge, with the tracepoints inside them, not the fault's entry, mapping or exit); the baseline models "
         text += "\(m.faultLatencyP50Ns) ns and \(m.faultLatencyP99Ns) ns a fault, untraced, with its first touch and every order."
+        if m.capturedFaultResolutionNs == 1000 {
+            text += " The capture's timestamps are to the microsecond (ftrace's trace_pipe, or perf script without --ns), so its times are only to ±1 µs."
+        }
         if m.faultLatencyP99Ns > 0 && m.capturedFaultP99Ns / 4 > m.faultLatencyP99Ns {
             text += " **The capture's tail is \(String(format: "%.0f", Double(m.capturedFaultP99Ns) / Double(m.faultLatencyP99Ns)))x the model's**: "
             text += "reclaim, lock waits or preemption inside faults, which the model does not replay and no verdict includes."
@@ -677,7 +680,8 @@ package struct ComparisonReport {
 
     static func warmupText(_ trace: RunResult.Trace) -> String {
         switch trace.warmup {
-        case "none": "cold start: nothing zeroed"
+        // A policy that zeroes at free (init-on-free) starts with the pool zeroed when it was freed.
+        case "none": "cold start: no idle time to zero in before the window (a pool zeroed at free starts zeroed)"
         case let text?: "\(text.replacingOccurrences(of: "idle:", with: "")) idle, the scrubber zeroing at its own cost"
         case nil: trace.warmupDescription
         }
@@ -697,7 +701,8 @@ package struct ComparisonReport {
         } else if ratio < 0.995 {
             parts.append(String(format: "%.1f%% slower zero-fill faults", (1 - ratio) * 100))
         } else {
-            parts.append("no change in fault rate")
+            // The table shows the change to a tenth: say it, and that it is under half a percent.
+            parts.append(String(format: "fault rate within 0.5%% (%+.1f%%)", (ratio - 1) * 100))
         }
         // Under a cold start the scrubber's cost includes zeroing the free memory it found at the
         // window's start: an assumption about the start state, not a property of the workload.

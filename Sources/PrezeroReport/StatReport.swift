@@ -136,6 +136,8 @@ package struct StatReport: Codable, Sendable {
     package var capturedFaultsTimed: UInt64
     package var capturedFaultP50Ns: UInt64
     package var capturedFaultP99Ns: UInt64
+    /// 1000 when the capture timed to the microsecond (`CapturedFaultTime.resolutionNs`).
+    package var capturedFaultResolutionNs: UInt64
     package var tally: ZeroFillFaultMatcher.Tally {
         ZeroFillFaultMatcher.Tally(
             firstWritesWithoutGFPZero: firstWritesWithoutGFPZero, firstWritesWithoutAllocation: firstWritesWithoutAllocation,
@@ -254,6 +256,7 @@ package struct StatReport: Codable, Sendable {
         capturedFaultsTimed = timed ? s.capturedFaultTime.faults : 0
         capturedFaultP50Ns = timed ? s.capturedFaultTime.percentile(50) : 0
         capturedFaultP99Ns = timed ? s.capturedFaultTime.percentile(99) : 0
+        capturedFaultResolutionNs = timed ? s.capturedFaultTime.resolutionNs : 0
         zeroedUserPagesWithoutFault = s.tally.zeroedUserPagesWithoutFault
         hugeUserPagesWithoutFault = s.tally.hugeUserPagesWithoutFault
         let m = read.metadata
@@ -411,7 +414,8 @@ package struct StatReport: Codable, Sendable {
         }
         if !zeroFillFaults.isEmpty { out += "page-table pages allocated inside them            " + F.right(String(faultPageTables), 10) + "\n" }
         if capturedFaultsTimed > 0 && tally.countersTellEachFault {
-            out += "order-0 fault time in the capture (kmem:rss_stat)  p50 \(capturedFaultP50Ns) ns, p99 \(capturedFaultP99Ns) ns, \(capturedFaultsTimed) faults\n"
+            out += "order-0 fault time in the capture (kmem:rss_stat)  p50 \(capturedFaultP50Ns) ns, p99 \(capturedFaultP99Ns) ns, \(capturedFaultsTimed) faults"
+            out += capturedFaultResolutionNs == 1000 ? " (timestamps to the µs: each time ±1 µs)\n" : "\n"
             out += "  from each fault event to its page's counter rise (set_pte_range), with the tracepoints inside the fault in it\n"
         }
         if firstWritesWithoutGFPZero > 0 {

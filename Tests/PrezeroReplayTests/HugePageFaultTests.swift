@@ -185,6 +185,15 @@ struct HugePageFaultTests {
         let run = try replay(path, policy: "zero-on-fault", profile: BuiltinProfiles.epycZen5VM, timebase: .trace)
         #expect(run.metrics.tally == tally)
         #expect(run.metrics.capturedFaultsTimed == 1 && run.metrics.capturedFaultP50Ns == statistics.capturedFaultTime.percentile(50))
+        #expect(run.metrics.capturedFaultResolutionNs == 1, "ns timestamps")
+        // The same lines printed to the µs (trace_pipe, perf script without --ns): the time is
+        // 5 µs to the µs, and said to be (a user's trace_pipe capture printed 1000 ns as exact).
+        let micro = Self.counted.replacing(/(\.\d{6})\d{3}:/) { "\($0.1):" }
+        let (microPath, microStatistics) = try read(micro, as: "counted-us")
+        #expect(microStatistics.capturedFaultTime.percentile(50) == 5_000)
+        #expect(microStatistics.capturedFaultTime.resolutionNs == 1000)
+        let microRun = try replay(microPath, policy: "zero-on-fault", profile: BuiltinProfiles.epycZen5VM, timebase: .trace)
+        #expect(microRun.metrics.capturedFaultResolutionNs == 1000)
         #expect(Evidence.withoutAllocation(tally).contains("the other 1 raised no counter: hugetlb faults"))
 
         // Without the counters (an older capture) nothing is told apart, and the late page is not

@@ -99,7 +99,7 @@ extension PrezeroPolicy where Parameters: MergeRuleParameter {
 }
 
 enum MergeRuleDocumentation {
-    static let entry = ParameterSpec("lameter | xen", nil, "buddy merge rule: lameter (merge only blocks of the same zero state: Prezeroing V4, Pine.LNX.4.58.0501101554110) or xen (merge anyway, the block remembers its dirty pages: xen/common/page_alloc.c first_dirty)")
+    static let entry = ParameterSpec("lameter or xen", nil, "buddy merge rule: lameter (merge only blocks of the same zero state: Prezeroing V4, Pine.LNX.4.58.0501101554110) or xen (merge anyway, the block remembers its dirty pages: xen/common/page_alloc.c first_dirty)")
 }
 
 extension PrezeroPolicy {

@@ -22,6 +22,7 @@ package struct RunMetrics: Sendable, Equatable {
     package var capturedFaultsTimed: UInt64 = 0
     package var capturedFaultP50Ns: UInt64 = 0
     package var capturedFaultP99Ns: UInt64 = 0
+    package var capturedFaultResolutionNs: UInt64 = 0
     package var faultsInKernelMode: UInt64 = 0
     package var zeroedUserPagesWithoutFault: UInt64 = 0
     package var hugeUserPagesWithoutFault: UInt64 = 0

@@ -36,8 +36,9 @@ public enum Migratetype {
         case 0: return "Unmovable"
         case 1: return modern ? "Movable" : "Reclaimable"
         case 2: return modern ? "Reclaimable" : "Movable"
-        case 3: return modern ? "HighAtomic" : "Reserve"
-        case 4: return "CMA/Isolate"
+        // Before 4.4, perf kmem's own words ("Reserved", "CMA/Isolated"), so the table matches its.
+        case 3: return modern ? "HighAtomic" : "Reserved"
+        case 4: return modern ? "CMA/Isolate" : "CMA/Isolated"
         case 5: return "Isolate"
         default: return "Type\(value)"
         }

@@ -11,12 +11,22 @@ import Histogram
 public struct CapturedFaultTime: Sendable {
     public private(set) var histogram = Histogram<UInt64>(highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three)
 
+    /// Every time recorded a whole number of microseconds: the capture's timestamps were (ftrace's
+    /// `trace_pipe` and perf script without --ns print µs), so each time is only to ±1 µs.
+    private var wholeMicroseconds = true
+
     public init() {}
 
     /// Records one fault's time; one beyond the histogram's hour is no fault's and is dropped.
     public mutating func record(_ ns: UInt64) {
-        if ns <= histogram.highestTrackableValue { histogram.record(ns) }
+        guard ns <= histogram.highestTrackableValue else { return }
+        histogram.record(ns)
+        if ns % 1000 != 0 { wholeMicroseconds = false }
     }
+
+    /// The times' resolution: 1000 ns when every one is a whole number of µs, else 1 ns (0 with
+    /// no fault timed).
+    public var resolutionNs: UInt64 { faults == 0 ? 0 : wholeMicroseconds ? 1000 : 1 }
 
     public var faults: UInt64 { histogram.totalCount }
     /// The value at percentile `q` (0-100), 0 with no fault timed.
