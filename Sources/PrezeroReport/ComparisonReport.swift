@@ -700,6 +700,8 @@ package struct ComparisonReport {
             parts.append(String(format: "%.1f%% faster zero-fill faults", (ratio - 1) * 100))
         } else if ratio < 0.995 {
             parts.append(String(format: "%.1f%% slower zero-fill faults", (1 - ratio) * 100))
+        } else if abs(ratio - 1) < 0.0005 {
+            parts.append("no change in fault rate")
         } else {
             // The table shows the change to a tenth: say it, and that it is under half a percent.
             parts.append(String(format: "fault rate within 0.5%% (%+.1f%%)", (ratio - 1) * 100))

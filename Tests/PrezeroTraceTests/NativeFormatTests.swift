@@ -100,6 +100,19 @@ struct NativeFormatTests {
         #expect(error.location.byteOffset == 0)
     }
 
+    /// The zstd frame's magic, right after the header, damaged: the error names that byte of the
+    /// file (offsets in the zstd data were counted from its start, so it said byte offset 0).
+    @Test func corruptZstdDataNamesAByteOfTheFile() throws {
+        var frameStart = 0
+        let error = try #require(try corrupt { bytes in
+            frameStart = PztFormat.headerFixedBytes + (Int(bytes[6]) | Int(bytes[7]) << 8 | Int(bytes[8]) << 16 | Int(bytes[9]) << 24)
+            bytes[frameStart] ^= 0xFF
+        })
+        #expect(error.description.contains("corrupt zstd data"), "\(error)")
+        #expect(error.location.byteOffset == UInt64(frameStart), "\(error)")
+        #expect(frameStart > PztFormat.headerFixedBytes)
+    }
+
     @Test func unknownVersionIsAClearError() throws {
         let error = try #require(try corrupt { $0[4] = 9 })
         #expect(error.description.contains("unknown .pzt version 9"))

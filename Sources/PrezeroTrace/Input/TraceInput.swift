@@ -130,7 +130,9 @@ public final class TraceInput {
             isNative = true
             isCompressed = true
             let rest = try readNativeHeader(readBuffer: readBuffer, filled: filled)
-            try decompressAll(readBuffer: readBuffer, initiallyFilled: rest, output: output, body)
+            // The zstd data starts after the header: offsets in it are the file's.
+            let headerBytes = UInt64(PztFormat.headerFixedBytes + nativeMetadata.count)
+            try decompressAll(readBuffer: readBuffer, initiallyFilled: rest, storedOffset: headerBytes, output: output, body)
             return
         }
         if path.hasSuffix(".pzt") {
@@ -147,11 +149,11 @@ public final class TraceInput {
                 try body(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n]))
             }
         }
-        try decompressAll(readBuffer: readBuffer, initiallyFilled: filled, output: output, body)
+        try decompressAll(readBuffer: readBuffer, initiallyFilled: filled, storedOffset: 0, output: output, body)
     }
 
     private func decompressAll(
-        readBuffer: UnsafeMutableRawBufferPointer, initiallyFilled: Int,
+        readBuffer: UnsafeMutableRawBufferPointer, initiallyFilled: Int, storedOffset: UInt64,
         output provided: (() throws -> UnsafeMutableRawBufferPointer)?, _ body: (UnsafeRawBufferPointer) throws -> Void
     ) throws {
         var stream: ZstdStream
@@ -171,7 +173,7 @@ public final class TraceInput {
         }
 
         var available = initiallyFilled
-        var chunkStart: UInt64 = 0  // stored offset of readBuffer[0]
+        var chunkStart = storedOffset  // stored offset of readBuffer[0]
         while true {
             var position = 0
             var outputWasFull = false
@@ -182,8 +184,10 @@ public final class TraceInput {
                 do {
                     produced = try stream.decompress(input, inputPosition: &position, into: output)
                 } catch {
+                    // zstd reads a block whole before it checks it: the bad byte is in the block
+                    // that starts here, or a later one of this call's input.
                     throw TraceError(
-                        .corruptCompression, "corrupt zstd data: \(error.message)",
+                        .corruptCompression, "corrupt zstd data at or after this byte (the last block read whole ends before it): \(error.message)",
                         at: InputLocation(file: name, byteOffset: chunkStart + UInt64(position)))
                 }
                 if produced > 0 {
