@@ -120,6 +120,7 @@ struct CompareCommand: ParsableCommand {
                     for touch in densities {
                         var variant = traceOptions
                         if let touch {
+                            try ReplaySetup.check(touch: touch, profile: variant.profile)
                             variant.touch = touch
                             variant.touchSource = .option
                         }

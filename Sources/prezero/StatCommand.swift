@@ -119,5 +119,5 @@ struct StatCommand: ParsableCommand {
 /// Counts events and nothing else.
 struct EventCounter: TraceEventSink {
     var count = 0
-    mutating func consume(_ event: TraceEvent) { count += 1 }
+    mutating func consume(_ event: TraceEvent) { if !event.isReaderAnnotation { count += 1 } }
 }

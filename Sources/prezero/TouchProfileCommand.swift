@@ -32,10 +32,12 @@ struct TouchProfileCommand: ParsableCommand {
                 let summary = try TraceReader.read(path: input, into: &builder, metadata: metadata)
                 // What stat reports, said here too: the profile counts only the lines it read.
                 let d = summary.diagnostics
-                if d.malformedLines > 0 || d.unterminatedLastLine {
-                    var what = d.malformedLines > 0 ? ["\(d.malformedLines) malformed lines (first: line \(d.malformedExamples.first?.line ?? 0), \(d.malformedExamples.first?.reason ?? ""))"] : []
-                    if d.unterminatedLastLine { what.append("an unterminated last line (a capture cut short?)") }
-                    writeStandardError("prezero: warning: \(input): \(what.joined(separator: " and ")); the profile leaves them out\n")
+                if d.malformedLines > 0 {
+                    let first = d.malformedExamples.first
+                    writeStandardError("prezero: warning: \(input): \(d.malformedLines) malformed lines (first: line \(first?.line ?? 0), \(first?.reason ?? "")); the profile leaves them out\n")
+                }
+                if d.unterminatedLastLine {
+                    writeStandardError("prezero: warning: \(input): its last line is unterminated (a capture cut short?); it is read\n")
                 }
                 if strict, let error = d.strictError(file: summary.input) { throw error }
                 for note in summary.notes { writeStandardError("prezero: note: \(input): \(note)\n") }

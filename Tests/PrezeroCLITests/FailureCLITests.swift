@@ -57,6 +57,14 @@ struct FailureCLITests {
         #expect(result.status == 2, "\(result.status) \(result.err)")
         #expect(result.err.contains("touch lines:100: a page of profile epyc-zen5-vm has 64 lines"), "\(result.err)")
         #expect(try runPrezero(["replay", trace, "--profile", "epyc-zen5-vm", "--touch", "lines:64"]).status == 0)
+        // A compare's touch densities too (a review found --touch-range ran lines:100 as full).
+        let dir = try scratch("touch-range")
+        let range = try runPrezero([
+            "compare", trace, "--profile", "epyc-zen5-vm", "--policies", "zero-on-fault", "--touch-range", "first-line,lines:100", "--sensitivity", "off",
+            "-o", dir + "/r.md",
+        ])
+        #expect(range.status == 2 && range.err.contains("touch lines:100"), "\(range.status) \(range.err)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/r.md"))
     }
 
     /// An unwritable output is refused before any replay, in plain words (was NSCocoaErrorDomain

@@ -45,6 +45,17 @@ struct NativeFormatTests {
         }
         #expect(derived == 1851)
         #expect(derived == events.filter { $0.kind == .pageFault }.count)
+        // Converted again by an older prezero, its header says "native (from lackey)": the same.
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let length = Int(bytes[6]) | Int(bytes[7]) << 8 | Int(bytes[8]) << 16 | Int(bytes[9]) << 24
+        let header = String(decoding: bytes[10..<(10 + length)], as: UTF8.self)
+        let renamed = Array(header.replacingOccurrences(of: "\"source_format\":\"lackey\"", with: "\"source_format\":\"native (from lackey)\"").utf8)
+        #expect(renamed.count > length)
+        bytes[6...9] = [UInt8(renamed.count & 0xFF), UInt8(renamed.count >> 8 & 0xFF), UInt8(renamed.count >> 16 & 0xFF), 0][...]
+        bytes.replaceSubrange(10..<(10 + length), with: renamed)
+        let again = try writeTemporary(bytes, suffix: ".pzt")
+        let (reread, _) = try readAll(again)
+        #expect(reread.filter(\.isReaderAnnotation).count == 1851)
     }
 
     /// Seeded random event streams of every kind, with extreme values, survive the codec.
@@ -73,7 +84,10 @@ struct NativeFormatTests {
         let out = Scratch.directory + "prezero-\(UUID().uuidString).pzt"
         let writer = try PztWriter(path: out, metadata: Array("{}".utf8))
         for e in events { try writer.write(e, symbols: symbols) }
-        try writer.close(trailer: Array("{\"events\": \(events.count)}".utf8))
+        // The trailer counts the trace's events, not the reader's annotations (a random touch record
+        // with flag 0x01 is one).
+        #expect(writer.events == events.filter { !$0.isReaderAnnotation }.count)
+        try writer.close(trailer: Array("{\"events\": \(writer.events)}".utf8))
         var sink = CollectingSink()
         _ = try TraceReader.read(path: out, into: &sink, readSize: 4096 + seed * 17)
         #expect(sink.events == events)

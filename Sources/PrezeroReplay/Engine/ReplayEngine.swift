@@ -209,7 +209,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     // MARK: Events
 
     package mutating func consume(_ event: TraceEvent) {
-        metrics.events += 1
+        if !event.isReaderAnnotation { metrics.events += 1 }
         if event.kind != .lost {
             if event.timestampNs < lastTimestampNs {
                 if metrics.timestampsBackwards == 0 {

@@ -126,13 +126,7 @@ package struct ReplaySetup: Sendable {
             })
         }
         if let timebase { options.timebase = timebase }
-        // More lines than a page has would be the whole page, said as something else.
-        if case .lines(let n) = options.touch, n > options.profile.linesPerPage {
-            throw Problems([
-                "touch lines:\(n): a page of profile \(options.profile.name) has \(options.profile.linesPerPage) lines "
-                    + "(\(options.profile.pageBytes) B of \(options.profile.lineBytes) B); give lines:1 to lines:\(options.profile.linesPerPage), or full"
-            ])
-        }
+        try Self.check(touch: options.touch, profile: options.profile)
         if useCaptureMachine && !profileOverrides.contains("cpus") && loaded?.0.cpus == nil {
             try Self.takeTheCPUsNamed(in: path, metadata: loaded?.0, profileName: profile.name, into: &options)
         }
@@ -155,6 +149,15 @@ package struct ReplaySetup: Sendable {
         options.warmup = warmup
         options.cacheTracePath = cacheTracePath
         return (options, loaded?.0)
+    }
+
+    /// More lines than a page has would be the whole page, said as something else: refused.
+    package static func check(touch: TouchModel, profile: MachineProfile) throws {
+        guard case .lines(let n) = touch, n > profile.linesPerPage else { return }
+        throw Problems([
+            "touch lines:\(n): a page of profile \(profile.name) has \(profile.linesPerPage) lines "
+                + "(\(profile.pageBytes) B of \(profile.lineBytes) B); give lines:1 to lines:\(profile.linesPerPage), or full"
+        ])
     }
 
     /// A trace with no metadata giving its machine's CPUs may name more than the profile has (a

@@ -164,6 +164,9 @@ public struct TraceEvent: Sendable, Equatable {
 
     // Touch records.
     public var touchPage: UInt64 { get { a } set { a = newValue } }
+    /// A record the reader adds beside the trace's events (a fault's line, `touchAtFault`): not
+    /// counted among them (event counts, a .pzt's trailer).
+    @inlinable public var isReaderAnnotation: Bool { kind == .touch && flags.contains(.touchAtFault) }
     public var touchMaskLow: UInt64 { get { b } set { b = newValue } }
     public var touchMaskHigh: UInt64 { get { c } set { c = newValue } }
     public var touchedLines: Int { touchMaskLow.nonzeroBitCount + touchMaskHigh.nonzeroBitCount }

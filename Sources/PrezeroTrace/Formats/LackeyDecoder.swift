@@ -171,7 +171,9 @@ public struct LackeyDecoder: LineDecoder {
     }
 
     private mutating func newProcess(pid: Int32, comm: SymbolID) -> Int {
-        let slot = freeSlots.popLast() ?? { nextSlot += 1; return nextSlot - 1 }()
+        // 2^(64 - 57 + page shift) slots (524,288 with 4 KiB pages); past that, live processes
+        // share the last one (none has been seen near it).
+        let slot = freeSlots.popLast() ?? { nextSlot = min(nextSlot + 1, UInt64(1) << (64 - slotShift)); return nextSlot - 1 }()
         processes.append(Process(pid: pid, comm: comm, slot: slot))
         return processes.count - 1
     }
@@ -234,6 +236,11 @@ public struct LackeyDecoder: LineDecoder {
         let last = address &+ max(size, 1) &- 1
         guard last >= address else {
             malformed(line, "address + size overflows 64 bits")
+            return
+        }
+        // Above every 64-bit Linux's user space (57 bits): a page's identity keeps its process there.
+        guard last >> 57 == 0 else {
+            malformed(line, "address above the 57-bit user address space")
             return
         }
         accesses += 1
@@ -347,9 +354,9 @@ public struct LackeyDecoder: LineDecoder {
         if line.matches("Command: ", at: text) {
             let comm = Self.programName(line, from: text + 9).withUnsafeBytes { symbols.intern($0) }
             if let index = processOfPid[pid] {
+                switchTo(index, into: &sink)  // the interval so far is the process before's, stamped before the frees
                 freePages(of: index, into: &sink)  // an exec: the old image is gone
                 processes[index].comm = comm
-                switchTo(index, into: &sink)
             } else {
                 processesSeen += 1
                 let index = newProcess(pid: pid, comm: comm)
@@ -367,6 +374,9 @@ public struct LackeyDecoder: LineDecoder {
             }
         } else if line.matches("Exit code:", at: text) {
             freePages(of: index, into: &sink)
+            // Never read again: its tables' memory goes (thousands of processes would hold it all).
+            processes[index].pageIndex = [:]
+            (processes[index].pages, processes[index].maskLow, processes[index].maskHigh, processes[index].inInterval) = ([], [], [], [])
             processOfPid[pid] = nil
             freeSlots.append(processes[index].slot)
             // Its parent's accesses come next, else the newest live process's, else an unnamed one's.

@@ -201,7 +201,8 @@ public enum TraceReader {
         if input.isNative {
             // A file made from a lackey trace before version 4 lacks its faults' line records.
             let header = (try? JSONSerialization.jsonObject(with: Data(input.nativeMetadata))) as? [String: Any]
-            let fromLackey = header?["source_format"] as? String == "lackey"
+            // "lackey", or "native (from lackey)" for a .pzt converted again.
+            let fromLackey = (header?["source_format"] as? String).map { $0 == "lackey" || $0.hasSuffix("(from lackey)") } == true
             return .native(PztDecoder(
                 fileName: input.name, version: input.nativeVersion, pageTouchGeometry: fromLackey ? LackeyDecoder.geometry(metadata) : nil))
         }

@@ -181,8 +181,9 @@ public struct PztDecoder {
                 guard order < 64 else { throw error("order \(order) out of range", at: offset + UInt64(recordStart)) }
                 let t = lastTime &+ UInt64(bitPattern: dt)
                 if kind == .pageAlloc && derivesGFPClass { flags = gfpClass(flags, raw: b, symbol: c) }
-                sink.consume(TraceEvent(kind: kind, cpu: cpu, pid: pid, comm: comm, timestampNs: t, order: order, migratetype: migratetype, flags: flags, a: a, b: b, c: c))
-                events += 1
+                let event = TraceEvent(kind: kind, cpu: cpu, pid: pid, comm: comm, timestampNs: t, order: order, migratetype: migratetype, flags: flags, a: a, b: b, c: c)
+                sink.consume(event)
+                if !event.isReaderAnnotation { events += 1 }
                 if let geometry = derivedFaultLines {
                     if kind == .pageFault {
                         lastFault = (pid, t, a)

@@ -106,7 +106,7 @@ public final class PztWriter {
         lastTime = e.timestampNs
         lastA[kind] = e.a
         lastB[kind] = e.b
-        events += 1
+        if !e.isReaderAnnotation { events += 1 }
         if buffer.count >= 1 << 20 { try flush() }
     }
 

@@ -89,6 +89,10 @@ public struct TraceStatistics: TraceEventSink {
 
     public mutating func consume(_ event: TraceEvent) {
         defer { idleContextFrees.observe(event) }
+        if event.isReaderAnnotation {
+            touches.record(event)
+            return
+        }
         eventsByKind[Int(event.kind.rawValue)] += 1
         let t = event.timestampNs
         if event.kind != .lost || t != 0 {
