@@ -456,7 +456,8 @@ package struct StatReport: Codable, Sendable {
 
         out += "\nIDLE TIME PER CPU (sched_switch)\n================================\n"
         if idle.isEmpty { out += "(no sched_switch events)\n" }
-        for cpu in idle {
+        // Switches of some tasks only give no idle time: no figure is printed to be read as one.
+        for cpu in idle where schedSwitchScope != .someTasks {
             out += "cpu " + F.left(String(cpu.cpu), 4) + F.right(F.seconds(cpu.idleNs), 10) + " s idle  "
                 + F.right(F.fixed(cpu.idleFraction * 100, 1), 5) + "% of span  " + String(cpu.intervals) + " intervals\n"
         }
