@@ -27,7 +27,7 @@ struct TouchProfileCommand: ParsableCommand {
             for input in inputs {
                 let metadata = try TraceMetadata.load(besideTrace: input)?.0
                 // The lines the reader cuts pages into (the metadata's page and L1 line).
-                let geometry = LackeyDecoder.geometry(metadata) ?? (4096, 64)
+                let geometry = try LackeyDecoder.geometry(metadata, file: input)
                 var builder = TouchProfileBuilder(pageBytes: geometry.pageBytes, lineBytes: geometry.lineBytes)
                 let summary = try TraceReader.read(path: input, into: &builder, metadata: metadata)
                 // What stat reports, said here too: the profile counts only the lines it read.

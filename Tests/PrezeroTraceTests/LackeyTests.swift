@@ -242,13 +242,13 @@ struct LackeyTests {
         #expect(decoder.diagnostics.malformedExamples.first?.reason.contains("57-bit") == true)
         var metadata = TraceMetadata()
         metadata.pageSize = 16384
-        #expect(LackeyDecoder.geometry(metadata) == nil)
+        #expect((try? LackeyDecoder.geometry(metadata, file: "x")) == nil)
         let path = Scratch.directory + "sixteen-k.lackey"
         try Data("==1== Command: ./x\n S 7ff000000,8\n".utf8).write(to: URL(fileURLWithPath: path))
         var sink = CollectingSink()
         let error = try #require(throws: TraceError.self) { try TraceReader.read(path: path, into: &sink, metadata: metadata) }
         #expect("\(error)".contains("256 lines a page"), "\(error)")
         metadata.pageSize = 8192
-        #expect(LackeyDecoder.geometry(metadata)! == (8192, 64))
+        #expect(try LackeyDecoder.geometry(metadata, file: "x") == (8192, 64))
     }
 }

@@ -640,8 +640,8 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         return ns
     }
 
-    /// Page-touch detail: the lines a program touched in one interval, after the fault. The
-    /// trace's pfn of a page-touch trace is its virtual page, so the live map finds the block.
+    /// Page-touch detail: the lines a program touched in one interval, after the fault. A
+    /// page-touch trace's pfn is its page's identity (`LackeyDecoder`), so the live map finds the block.
     mutating func laterTouch(_ event: TraceEvent) -> Double {
         let old = touchedByPage[event.touchPage]
         let new = (old ?? LineMask()).union(LineMask(touch: event))
@@ -650,7 +650,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         touchedLines += new.count - (old?.count ?? 0)
         metrics.touchedLinesPerPageMean = Double(touchedLines) / Double(touchedPages)
         // The faulting line: the fault touched it (and priced it); here it is only counted.
-        if event.flags.contains(.touchAtFault) { return 0 }
+        if event.isReaderAnnotation { return 0 }
         guard let packed = live.value(for: event.touchPage) else { return 0 }
         let block = BlockRef(packed: packed)
         let base = UInt64(memory.zones[block.zone].basePfn + block.page) * UInt64(linesPerPage)

@@ -167,6 +167,13 @@ public struct TraceEvent: Sendable, Equatable {
     /// A record the reader adds beside the trace's events (a fault's line, `touchAtFault`): not
     /// counted among them (event counts, a .pzt's trailer).
     @inlinable public var isReaderAnnotation: Bool { kind == .touch && flags.contains(.touchAtFault) }
+
+    /// The record of a page-touch fault's line (`touchAtFault`): line `line` of page `page`.
+    public static func faultLine(page: UInt64, line: Int, cpu: UInt32 = 0, pid: Int32, comm: SymbolID, timestampNs: UInt64) -> TraceEvent {
+        var mask = LineMask()
+        mask.insert(line: line)
+        return TraceEvent(kind: .touch, cpu: cpu, pid: pid, comm: comm, timestampNs: timestampNs, flags: .touchAtFault, a: page, b: mask.low, c: mask.high)
+    }
     public var touchMaskLow: UInt64 { get { b } set { b = newValue } }
     public var touchMaskHigh: UInt64 { get { c } set { c = newValue } }
     public var touchedLines: Int { touchMaskLow.nonzeroBitCount + touchMaskHigh.nonzeroBitCount }

@@ -87,15 +87,22 @@ public struct LackeyDecoder: LineDecoder {
     /// events; 10,000 merges phases and gives 26,544.
     public static let defaultIntervalAccesses: UInt64 = 64
 
-    /// The page and line size a lackey trace is read with: the metadata's page size and L1 data
-    /// line (4 KiB and 64 B without), nil when they give more lines a page than a touch mask holds.
-    public static func geometry(_ metadata: TraceMetadata?) -> (pageBytes: Int, lineBytes: Int)? {
+    /// The page and line size a lackey trace `file` is read with: the metadata's page size and L1
+    /// data line (4 KiB and 64 B without); an error when they give more lines a page than a touch
+    /// mask holds.
+    public static func geometry(_ metadata: TraceMetadata?, file: String) throws(TraceError) -> (pageBytes: Int, lineBytes: Int) {
         let page = metadata?.pageSize ?? 4096
         let line = metadata?.caches?.first { $0.level == 1 && $0.type != "Instruction" }?.lineBytes ?? 64
         let pageOK = page >= 512 && page <= 1 << 30 && page & (page - 1) == 0
         let lineOK = line >= 8 && line & (line - 1) == 0 && line <= (pageOK ? page : 4096)
         let (p, l) = (pageOK ? page : 4096, lineOK ? line : 64)
-        return p / l <= maxLinesPerPage ? (p, l) : nil
+        guard p / l <= maxLinesPerPage else {
+            throw TraceError(
+                .unrecognizedFormat,
+                "the metadata's \(p)-byte pages of \(l)-byte lines are \(p / l) lines a page, more than the \(maxLinesPerPage) a lackey touch record holds",
+                at: InputLocation(file: file))
+        }
+        return (p, l)
     }
 
     /// `pageBytes / lineBytes` must be at most `maxLinesPerPage` (`geometry`).
@@ -291,10 +298,7 @@ public struct LackeyDecoder: LineDecoder {
             sink.consume(TraceEvent(kind: .pageFault, pid: pid, comm: comm, timestampNs: t, a: address, b: 0, c: 0x6))
             sink.consume(TraceEvent(
                 kind: .pageAlloc, pid: pid, comm: comm, timestampNs: t, order: 0, migratetype: 1, flags: [.gfpZero, .gfpUser], a: page))
-            var faultLine = LineMask()
-            faultLine.insert(line: firstLine)
-            sink.consume(TraceEvent(
-                kind: .touch, pid: pid, comm: comm, timestampNs: t, flags: .touchAtFault, a: page, b: faultLine.low, c: faultLine.high))
+            sink.consume(.faultLine(page: page, line: firstLine, pid: pid, comm: comm, timestampNs: t))
             eventCounts["exceptions:page_fault_user", default: 0] += 1
             eventCounts["kmem:mm_page_alloc", default: 0] += 1
             lastPage = page

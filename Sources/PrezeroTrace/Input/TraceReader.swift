@@ -204,16 +204,10 @@ public enum TraceReader {
             // "lackey", or "native (from lackey)" for a .pzt converted again.
             let fromLackey = (header?["source_format"] as? String).map { $0 == "lackey" || $0.hasSuffix("(from lackey)") } == true
             return .native(PztDecoder(
-                fileName: input.name, version: input.nativeVersion, pageTouchGeometry: fromLackey ? LackeyDecoder.geometry(metadata) : nil))
+                fileName: input.name, version: input.nativeVersion, pageTouchGeometry: fromLackey ? try LackeyDecoder.geometry(metadata, file: input.name) : nil))
         }
         if LackeyDecoder.looksLikeLackey(firstChunk) {
-            guard let (page, line) = LackeyDecoder.geometry(metadata) else {
-                let page = metadata?.pageSize ?? 0, line = metadata?.caches?.first { $0.level == 1 && $0.type != "Instruction" }?.lineBytes ?? 64
-                throw TraceError(
-                    .unrecognizedFormat,
-                    "the metadata's \(page)-byte pages of \(line)-byte lines are \(page / max(line, 1)) lines a page, more than the \(LackeyDecoder.maxLinesPerPage) a lackey touch record holds",
-                    at: InputLocation(file: input.name))
-            }
+            let (page, line) = try LackeyDecoder.geometry(metadata, file: input.name)
             return .lackey(LackeyDecoder(fileName: input.name, pageBytes: page, lineBytes: line))
         }
         var decoder = TextTraceDecoder(fileName: input.name)

@@ -188,9 +188,8 @@ public struct PztDecoder {
                     if kind == .pageFault {
                         lastFault = (pid, t, a)
                     } else if kind == .pageAlloc, flags.contains(.gfpZero), let fault = lastFault, fault.pid == pid, fault.time == t {
-                        var line = LineMask()
-                        line.insert(line: Int((fault.address % geometry.pageBytes) / geometry.lineBytes))
-                        sink.consume(TraceEvent(kind: .touch, cpu: cpu, pid: pid, comm: comm, timestampNs: t, flags: .touchAtFault, a: a, b: line.low, c: line.high))
+                        let line = Int((fault.address % geometry.pageBytes) / geometry.lineBytes)
+                        sink.consume(.faultLine(page: a, line: line, cpu: cpu, pid: pid, comm: comm, timestampNs: t))
                         lastFault = nil
                     }
                 }

@@ -208,7 +208,7 @@ public struct TouchProfileBuilder: TraceEventSink {
         case .touch:
             isPageTouchTrace = true
             // The faulting line's record: its line is the fault's, counted above.
-            if event.flags.contains(.touchAtFault) { return }
+            if event.isReaderAnnotation { return }
             touchRecords += 1
             countHotSet(event)
             guard var page = pages[event.touchPage] else { return }

@@ -275,7 +275,7 @@ public struct TouchStatistics: Sendable {
     /// A touch record's lines; the faulting line's record (`touchAtFault`) counts among its page's
     /// lines, not as a record.
     mutating func record(_ event: TraceEvent) {
-        if !event.flags.contains(.touchAtFault) { touchRecords += 1 }
+        if !event.isReaderAnnotation { touchRecords += 1 }
         masks[event.touchPage] = (masks[event.touchPage] ?? LineMask()).union(LineMask(touch: event))
     }
 
@@ -292,7 +292,8 @@ public struct TouchStatistics: Sendable {
         return counts
     }
 
-    public var pages: Int { pagesByLines.reduce(0, +) - pagesByLines[0] }
+    /// Pages (lifetimes) with a line touched.
+    public var pages: Int { pagesByLines.dropFirst().reduce(0, +) }
 
     /// Pages by lines touched, in buckets 1, 2, 3-4, 5-8, 9-16, 17-32, 33-64, 65-128.
     public var histogram: [(label: String, pages: Int)] {
@@ -306,7 +307,7 @@ public struct TouchStatistics: Sendable {
     /// Mean lines touched per touched page.
     public var meanLines: Double {
         let byLines = pagesByLines
-        let pages = byLines.reduce(0, +) - byLines[0]
+        let pages = byLines.dropFirst().reduce(0, +)
         guard pages > 0 else { return 0 }
         return Double(byLines.indices.reduce(0) { $0 + $1 * byLines[$1] }) / Double(pages)
     }
