@@ -372,12 +372,9 @@ package struct ComparisonReport {
                 func cells(_ values: [Double?]) -> String {
                     values.map { $0.map { String(format: "%+.1f%%", $0 * 100) } ?? "-" }.joined(separator: " | ")
                 }
-                // A sign holds when every density moves the same way (changes under 0.5 % are no change).
-                func flips(_ values: [Double?]) -> Bool {
-                    let signs = Set(values.compactMap { $0 }.map { $0 > 0.005 ? 1 : $0 < -0.005 ? -1 : 0 })
-                    return signs.contains(1) && signs.contains(-1)
-                }
-                let reading = flips(rates) || flips(cpus) ? "**depends on touch density**" : "same sign at every density"
+                // A verdict holds when every density reads alike (less, more, or no change).
+                let alike = Sensitivity.readAlike(rates.compactMap { $0 }) && Sensitivity.readAlike(cpus.compactMap { $0 })
+                let reading = alike ? "same reading at every density" : "**depends on touch density**"
                 rows += "| \(label) | \(cells(rates)) | \(cells(cpus)) | \(reading) |\n"
             }
             guard !rows.isEmpty else { continue }
@@ -400,7 +397,7 @@ package struct ComparisonReport {
         if !d.signStable {
             let flippers = Sensitivity.signFlippers(v)
             text += flippers.isEmpty
-                ? ": **sign not stable** (the inputs together take it across zero)"
+                ? ": **sign not stable** (the inputs together change how it reads)"
                 : ": **sign not stable: depends on \(flippers.joined(separator: " and "))**"
         }
         return text

@@ -60,6 +60,17 @@ struct CalibrationTests {
         #expect(p.range(of: "line_miss_ns") == ParameterRange(low: 150, high: 170, source: "measured min-max over calibrate's repetitions"))
         #expect(p.range(of: "llc_hit_ns")?.low == 13 && p.range(of: "llc_hit_ns")?.high == 13)
         #expect(BuiltinProfiles.epycZen5VM.range(of: "line_miss_ns")?.low == 13.3)
+        // A range that leaves out the profile's own value (a profile calibrated before measured
+        // ranges replaced the template's: the EPYC's 7-13 ns beside a measured 139 ns) is not
+        // used as is: the measured one holds the value, else the declared one is widened to it.
+        var old = p
+        old.llcHitNs = 139
+        old.uncertainty = ["llc_hit_ns": ParameterRange(low: 7, high: 13, source: "notes §4")]
+        old.measuredRanges?["llc_hit_ns"] = [133, 143]
+        #expect(old.range(of: "llc_hit_ns") == ParameterRange(low: 133, high: 143, source: "measured min-max over calibrate's repetitions"))
+        old.measuredRanges?["llc_hit_ns"] = nil
+        let widened = try #require(old.range(of: "llc_hit_ns"))
+        #expect(widened.low == 7 && widened.high == 139 && widened.source.hasPrefix("notes §4; widened to this profile's llc_hit_ns of 139 ns"))
         let source = try #require(p.sources["fault_base_ns"])
         #expect(source.contains("prezero calibrate test on testhost (kernel 6.18.0, Test CPU), 2026-12-05, 5 reps"))
         #expect(source.contains("1300 [1290-1320] ns"))

@@ -184,6 +184,32 @@ struct SensitivityTests {
         #expect(!verdict.swings.contains { $0.input == "touch density" })
     }
 
+    /// Hand-computed: the baseline 10,000 ns with 10 misses, the policy 10,045 ns with 11: +0.45 %
+    /// (no change) at 100 ns a miss, (10,045 - 86.7 x 11) / 9,133 - 1 = -0.46 % (no change) at
+    /// 13.3 ns, but (10,045 + 60 x 11) / 10,600 - 1 = +0.99 % (more) at 160 ns. No sign flips,
+    /// yet "no change" holds only over part of the range: the verdict is not stable, and the
+    /// line miss cost is what it depends on.
+    @Test func noChangeBesideAnEndThatReadsMoreIsNotStable() throws {
+        func result(_ policy: String, total: Double, misses: UInt64) -> RunResult {
+            var metrics = RunMetrics()
+            metrics.totalCPUNs = total
+            metrics.touchLinesMiss = misses
+            metrics.faults = 100
+            let trace = RunResult.Trace(path: "t", lines: 1, touch: .firstLine, timebase: .trace, privateL2: true, malformedLines: 0, lostEvents: 0)
+            return RunResult(trace: trace, profile: BuiltinProfiles.epycZen5VM, policy: policy, parameters: [:], metrics: metrics)
+        }
+        var runs = [result("zero-on-fault", total: 10_000, misses: 10), result("kscrubd-v4", total: 10_045, misses: 11)]
+        Sensitivity.attach(to: &runs, variants: [], baseline: "zero-on-fault", options: ReplayOptions(profile: BuiltinProfiles.epycZen5VM))
+        let verdict = try #require(runs[1].verdict)
+        let d = verdict.totalCPUDelta
+        #expect(abs(d.low - (10_045 - 86.7 * 11) / 9_133 + 1) < 1e-12 && abs(d.high - 10_705.0 / 10_600 + 1) < 1e-12)
+        #expect(Sensitivity.reading(d.value) == 0 && Sensitivity.reading(d.low) == 0 && Sensitivity.reading(d.high) == 1)
+        #expect(!d.signStable)
+        #expect(Sensitivity.signFlippers(verdict) == ["line miss cost"])
+        // Alike readings stay stable: -41 % and -48 % both read "less".
+        #expect(Sensitivity.readAlike([-0.41, -0.479, -0.2]) && !Sensitivity.readAlike([-0.41, -0.479, 0.002]))
+    }
+
     /// End to end on the fault test: which replays are added, and that the range holds the
     /// nominal change and is as wide as its widest input.
     @Test func theVariantsOfACompareAndTheRangeTheyGive() throws {

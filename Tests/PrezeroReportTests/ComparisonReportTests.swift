@@ -195,7 +195,7 @@ struct RegimeTests {
         #expect(markdown.contains("| kscrubd-v4 (scrub_start=4) | +100.0% | -10.0% |"))
         #expect(markdown.contains("**depends on touch density**"))
         let line = markdown.split(separator: "\n").first { $0.hasPrefix("| kscrubd-v4 (scrub_start=6) | -8.7% | -20.0% |") }
-        #expect(line?.hasSuffix("| same sign at every density |") == true, "\(String(describing: line))")
+        #expect(line?.hasSuffix("| same reading at every density |") == true, "\(String(describing: line))")
         // One density only: no range section.
         let single = ComparisonReport(runs: sparse, baseline: "zero-on-fault", toolVersion: "t", chartPrefix: "r").render().markdown
         #expect(!single.contains("Touch density as a range"))

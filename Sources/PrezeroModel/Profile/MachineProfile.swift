@@ -230,13 +230,39 @@ package struct MachineProfile: Codable, Sendable, Equatable {
     /// The parameters a profile may give an uncertainty range (`uncertainty`'s keys).
     package static let uncertainParameters = ["line_miss_ns", "line_miss_stream_ns", "llc_hit_ns", "clear_cached_page_ns", "clear_non_temporal_page_ns"]
 
-    /// The range of an uncertain parameter: declared, else measured, else nil.
+    /// The range of an uncertain parameter: the declared one, else the measured one, whichever
+    /// holds the profile's own value; when neither does (a `--set` value, or a profile
+    /// calibrated before its measured ranges replaced the template's), the first widened to it,
+    /// saying so: a range that leaves out the value the replay uses is no range of it. nil: none.
     package func range(of key: String) -> ParameterRange? {
-        if let declared = uncertainty?[key] { return declared }
+        var candidates: [ParameterRange] = []
+        if let declared = uncertainty?[key] { candidates.append(declared) }
         if let measured = measuredRanges?[key], measured.count == 2 {
-            return ParameterRange(low: measured[0], high: measured[1], source: "measured min-max over calibrate's repetitions")
+            candidates.append(ParameterRange(low: measured[0], high: measured[1], source: "measured min-max over calibrate's repetitions"))
         }
-        return nil
+        guard let nominal = nominalValue(ofUncertain: key) else { return candidates.first }
+        let slack = 1e-9 * max(abs(nominal), 1)
+        if let holding = candidates.first(where: { $0.low - slack <= nominal && nominal <= $0.high + slack }) { return holding }
+        guard var widened = candidates.first else { return nil }
+        let tenths = (nominal * 10).rounded() / 10
+        let shown = tenths == tenths.rounded() && abs(tenths) < 1e15 ? String(Int(tenths)) : String(tenths)
+        widened.source += "; widened to this profile's \(key) of \(shown) ns, which it leaves out (a --set value, or a profile calibrated before its ranges were measured: calibrate again)"
+        widened.low = min(widened.low, nominal)
+        widened.high = max(widened.high, nominal)
+        return widened
+    }
+
+    /// The value an uncertain parameter (`uncertainParameters`) has in this profile, ns (a
+    /// clear's: a page's).
+    package func nominalValue(ofUncertain key: String) -> Double? {
+        switch key {
+        case "line_miss_ns": lineMissNs
+        case "line_miss_stream_ns": lineMissStreamNs
+        case "llc_hit_ns": llcHitPriceNs
+        case "clear_cached_page_ns": clearCached.ns(bytes: pageBytes)
+        case "clear_non_temporal_page_ns": clearNonTemporal.ns(bytes: pageBytes)
+        default: nil
+        }
     }
 
     package var pages: Int { Int(memoryBytes / UInt64(pageBytes)) }

@@ -15,8 +15,8 @@ package struct VerdictRange: Sendable, Equatable, Codable {
         package var value: Double
         package var low: Double
         package var high: Double
-        /// The change has one sign (or none) over every input's range (changes within
-        /// `Sensitivity.noChange` count as none).
+        /// The change reads alike over every input's range: less, more, or no change (within
+        /// `Sensitivity.noChange`) at the nominal and at both ends (`Sensitivity.readAlike`).
         package var signStable: Bool
         /// The input whose range moves the change most; nil when none moved it.
         package var driver: String?
@@ -89,8 +89,16 @@ package struct VerdictRange: Sendable, Equatable, Codable {
 }
 
 package enum Sensitivity {
-    /// Changes smaller than this (half a percent) are no change: they do not make a sign unstable.
+    /// Changes smaller than this (half a percent) are no change.
     package static let noChange = 0.005
+
+    /// A change read as a verdict: -1 less, +1 more, 0 no change (within `noChange`).
+    package static func reading(_ change: Double) -> Int { change > noChange ? 1 : change < -noChange ? -1 : 0 }
+
+    /// Whether changes all read alike: a verdict holds only if "no change" and "better" (or
+    /// "worse") are not both among them; a nominal of no change beside an end of -99 % is not
+    /// a stable "no change".
+    package static func readAlike(_ changes: [Double]) -> Bool { Set(changes.map(reading)).count <= 1 }
     /// The warm start: a minute of idle before the window, as Lameter's runs began (notes §1).
     static let warmStart = Warmup.idle(seconds: 60)
 
@@ -400,7 +408,7 @@ package enum Sensitivity {
             let high = all.max() ?? value
             let driver = counted.max { $0.width < $1.width }.flatMap { $0.width > 0 ? $0.input : nil }
             runs[index].verdict = VerdictRange(
-                totalCPUDelta: .init(value: value, low: low, high: high, signStable: !(low < -noChange && high > noChange), driver: driver),
+                totalCPUDelta: .init(value: value, low: low, high: high, signStable: readAlike([value, low, high]), driver: driver),
                 breakEvenLines: breakEven(points), touchPoints: points.map { [$0.0, change($0.1, $0.2)] },
                 swings: swings.sorted { $0.width > $1.width }, notVaried: notVaried)
         }
@@ -439,13 +447,11 @@ package enum Sensitivity {
         return nil
     }
 
-    /// The inputs that alone take the change across zero (beyond `noChange`), widest first.
+    /// The inputs that alone change how the change reads (`readAlike`), widest first.
     package static func signFlippers(_ verdict: VerdictRange) -> [String] {
         let value = verdict.totalCPUDelta.value
         return verdict.swings.filter { swing in
-            guard !swing.measured else { return false }
-            let values = [value, swing.atLow, swing.atHigh]
-            return values.contains { $0 < -noChange } && values.contains { $0 > noChange }
+            !swing.measured && !readAlike([value, swing.atLow, swing.atHigh])
         }.map(\.input)
     }
 }
