@@ -158,20 +158,22 @@ struct SensitivityTests {
         #expect(Sensitivity.breakEven([(1, 1000, 1000), (64, 1000, 1000)]) == nil)
     }
 
+    /// A run of `total` ns whose touches missed `misses` lines (the rest of its cost no price moves).
+    static func pricedRun(_ policy: String, total: Double, misses: UInt64) -> RunResult {
+        var metrics = RunMetrics()
+        metrics.totalCPUNs = total
+        metrics.touchLinesMiss = misses
+        metrics.faults = 100
+        let trace = RunResult.Trace(path: "t", lines: 1, touch: .firstLine, timebase: .trace, privateL2: true, malformedLines: 0, lostEvents: 0)
+        return RunResult(trace: trace, profile: BuiltinProfiles.epycZen5VM, policy: policy, parameters: [:], metrics: metrics)
+    }
+
     /// Hand-computed: the baseline costs 10,000 ns with 10 first-line misses, the policy 10,100 ns
     /// with 20. At the profile's 100 ns a miss the policy costs +1.0 %; at the range's 13.3 ns
     /// the totals are 9,133 and 8,366 (-8.4 %), at 160 ns 10,600 and 11,300 (+6.6 %): the sign
     /// depends on the line miss cost, and the verdict says so.
     @Test func aSignThatFlipsInsideARangeIsNotStableAndNamesTheInput() throws {
-        func result(_ policy: String, total: Double, misses: UInt64) -> RunResult {
-            var metrics = RunMetrics()
-            metrics.totalCPUNs = total
-            metrics.touchLinesMiss = misses
-            metrics.faults = 100
-            let trace = RunResult.Trace(path: "t", lines: 1, touch: .firstLine, timebase: .trace, privateL2: true, malformedLines: 0, lostEvents: 0)
-            return RunResult(trace: trace, profile: BuiltinProfiles.epycZen5VM, policy: policy, parameters: [:], metrics: metrics)
-        }
-        var runs = [result("zero-on-fault", total: 10_000, misses: 10), result("kscrubd-v4", total: 10_100, misses: 20)]
+        var runs = [Self.pricedRun("zero-on-fault", total: 10_000, misses: 10), Self.pricedRun("kscrubd-v4", total: 10_100, misses: 20)]
         Sensitivity.attach(to: &runs, variants: [], baseline: "zero-on-fault", options: ReplayOptions(profile: BuiltinProfiles.epycZen5VM))
         #expect(runs[0].verdict == nil)
         let verdict = try #require(runs[1].verdict)
@@ -190,15 +192,7 @@ struct SensitivityTests {
     /// yet "no change" holds only over part of the range: the verdict is not stable, and the
     /// line miss cost is what it depends on.
     @Test func noChangeBesideAnEndThatReadsMoreIsNotStable() throws {
-        func result(_ policy: String, total: Double, misses: UInt64) -> RunResult {
-            var metrics = RunMetrics()
-            metrics.totalCPUNs = total
-            metrics.touchLinesMiss = misses
-            metrics.faults = 100
-            let trace = RunResult.Trace(path: "t", lines: 1, touch: .firstLine, timebase: .trace, privateL2: true, malformedLines: 0, lostEvents: 0)
-            return RunResult(trace: trace, profile: BuiltinProfiles.epycZen5VM, policy: policy, parameters: [:], metrics: metrics)
-        }
-        var runs = [result("zero-on-fault", total: 10_000, misses: 10), result("kscrubd-v4", total: 10_045, misses: 11)]
+        var runs = [Self.pricedRun("zero-on-fault", total: 10_000, misses: 10), Self.pricedRun("kscrubd-v4", total: 10_045, misses: 11)]
         Sensitivity.attach(to: &runs, variants: [], baseline: "zero-on-fault", options: ReplayOptions(profile: BuiltinProfiles.epycZen5VM))
         let verdict = try #require(runs[1].verdict)
         let d = verdict.totalCPUDelta
