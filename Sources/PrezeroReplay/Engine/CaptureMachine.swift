@@ -107,6 +107,7 @@ extension ReplayOptions {
             options.workingSetFromTrace = true
         }
         if let huge = metadata?.hpagePmdSize, huge > 0 { options.hugePageBytes = huge }
+        options.kernel = metadata?.kernelVersion
         if let load = metadata?.loadAverage, load.isFinite, load >= 0 { options.initialLoadAverage = load }
         return options
     }

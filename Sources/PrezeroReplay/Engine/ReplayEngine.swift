@@ -136,7 +136,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         lruBatchFill = Array(repeating: 0, count: max(profile.cpus, 1))
         memcgStock = lruBatchFill
         pageTablesInFaultNs = Array(repeating: 0, count: max(profile.cpus, 1))
-        zeroFill = ZeroFillFaultMatcher(pmdOrder: options.pmdOrder, cpus: profile.cpus)
+        zeroFill = ZeroFillFaultMatcher(pmdOrder: options.pmdOrder, cpus: profile.cpus, kernel: options.kernel)
         scrubbers = Array(repeating: ScrubberState(), count: profile.nodes)
         if let path = options.cacheTracePath { cacheTrace = try DinWriter(path: path) }
 

@@ -186,6 +186,8 @@ package struct ReplayOptions: Sendable {
     /// Size of a PMD-mapped THP: the capture's `hpage_pmd_size`, else 2 MiB (x86-64).
     package var hugePageBytes = 2 << 20
     package var pmdOrder: Int { ZeroFillFaultMatcher.pmdOrder(pageBytes: profile.pageBytes, hugePageBytes: hugePageBytes) }
+    /// The capture's kernel (its metadata's release); nil: not known.
+    package var kernel: KernelVersion?
     /// Profile fields the trace's metadata replaced: key -> "captured (profile NAME: value)".
     package var capturedMachine: [String: String] = [:]
     /// The 1-minute load average when the capture began (the sidecar's `load_average`, from

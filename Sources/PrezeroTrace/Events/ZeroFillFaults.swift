@@ -58,9 +58,10 @@ public struct ZeroFillFault: Sendable, Equatable {
 ///   page without it is counted apart (`Tally.firstWritesWithoutGFPZero`): a shmem or tmpfs page, which
 ///   `shmem_get_folio_gfp` clears with `clear_highpage` after allocating it, a copy-on-write copy
 ///   of a private file page (`do_cow_fault`) or a swap-in, which the tracepoints do not tell apart;
-/// - above order 0, after a first write only, a THP gfp mask (`GFP_TRANSHUGE*`, which never
+/// - above order 0, after a first write, a THP gfp mask (`GFP_TRANSHUGE*`, which never
 ///   carries `__GFP_ZERO`) makes it a THP (at `pmdOrder`) or mTHP zero-fill fault, since
-///   `folio_zero_user` clears the folio;
+///   `folio_zero_user` clears the folio; so does a PMD-order one after a write to the huge zero
+///   page (0x7, or 0x3 from the kernel), which 6.13's `do_huge_zero_wp_pmd` serves with a THP;
 /// - a failed allocation leaves the fault waiting: a THP that cannot be had falls back to an
 ///   order-0 allocation for the same fault (`thp_fault_fallback`).
 ///
@@ -235,8 +236,16 @@ public struct ZeroFillFaultMatcher: Sendable {
     }
 
     /// - Parameter pmdOrder: order of a PMD-mapped THP (9 with 4 KiB pages and 2 MiB PMDs).
-    public init(pmdOrder: Int = 9, cpus: Int = 1) {
+    /// Whether a PMD-order THP allocated for a write to a present page is a huge zero page's
+    /// zero-fill: from 5.8 ("thp: change CoW semantics for anon-THP") a copy-on-write of a THP
+    /// splits it, so only the huge zero page's write takes one (6.13 on); before, a THP's
+    /// copy-on-write allocated one too, and the trace cannot tell them apart.
+    public let hugeZeroPageWritesTakeTHP: Bool
+
+    /// - Parameter kernel: the capture's kernel, when known (before 5.8: see `hugeZeroPageWritesTakeTHP`).
+    public init(pmdOrder: Int = 9, cpus: Int = 1, kernel: KernelVersion? = nil) {
         self.pmdOrder = pmdOrder
+        hugeZeroPageWritesTakeTHP = kernel.map { $0 >= KernelVersion(major: 5, minor: 8) } ?? true
         pending = Array(repeating: nil, count: max(1, cpus))
         served = Array(repeating: nil, count: max(1, cpus))
     }
@@ -369,8 +378,13 @@ public struct ZeroFillFaultMatcher: Sendable {
             return nil
         }
         let order = Int(alloc.order)
-        let zeroFill = (order == 0 && alloc.wantsZero)
-            || (order > 0 && fault.access.isFirstWrite && (alloc.flags.contains(.gfpTransHuge) || alloc.wantsZero))
+        let largeFolio = order > 0 && (alloc.flags.contains(.gfpTransHuge) || alloc.wantsZero)
+        // A first write; or, at the PMD order, a write to the huge zero page: since 6.13
+        // do_huge_zero_wp_pmd allocates a THP for it (vma_alloc_anon_folio_pmd, cleared by
+        // folio_zero_user); before, it split the PMD and an order-0 __GFP_ZERO page served it.
+        let hugeZeroPageWrite = hugeZeroPageWritesTakeTHP && order == pmdOrder && alloc.flags.contains(.gfpTransHuge)
+            && fault.access.isAfterZeroPageRead
+        let zeroFill = (order == 0 && alloc.wantsZero) || (largeFolio && (fault.access.isFirstWrite || hugeZeroPageWrite))
         if fault.mappedPage && !zeroFill {
             // The fault mapped a page already in memory; this one is the task's next need (a
             // read()'s page-cache page). A zero-fill allocation still pairs: the rise before it
@@ -382,9 +396,7 @@ public struct ZeroFillFaultMatcher: Sendable {
         let folio: ZeroFillFault.Folio
         if order == 0 && alloc.wantsZero {
             folio = .base
-        } else if order > 0 && fault.access.isFirstWrite && (alloc.flags.contains(.gfpTransHuge) || alloc.wantsZero) {
-            // Only a first write: a write to the huge zero page splits it (do_huge_pmd_wp_page)
-            // and copies into a base page.
+        } else if zeroFill {
             folio = order == pmdOrder ? .thp : .mthp
         } else {
             if fault.access.isFirstWrite && order == 0 {

@@ -62,11 +62,13 @@ public struct TraceStatistics: TraceEventSink {
     /// Lines touched per page (page-touch traces).
     public private(set) var touches = TouchStatistics()
 
-    /// - Parameter hugePageBytes: the capture's THP size (`hpage_pmd_size`); nil: 2 MiB.
-    public init(pageSize: UInt64 = 4096, hugePageBytes: Int? = nil) {
+    /// - Parameters:
+    ///   - hugePageBytes: the capture's THP size (`hpage_pmd_size`); nil: 2 MiB.
+    ///   - kernel: the capture's kernel, when known (`ZeroFillFaultMatcher`).
+    public init(pageSize: UInt64 = 4096, hugePageBytes: Int? = nil, kernel: KernelVersion? = nil) {
         self.pageSize = pageSize
         zeroFill = ZeroFillFaultMatcher(
-            pmdOrder: ZeroFillFaultMatcher.pmdOrder(pageBytes: Int(clamping: pageSize), hugePageBytes: hugePageBytes ?? 2 << 20))
+            pmdOrder: ZeroFillFaultMatcher.pmdOrder(pageBytes: Int(clamping: pageSize), hugePageBytes: hugePageBytes ?? 2 << 20), kernel: kernel)
     }
 
     /// Zero-fill faults of every order and access.
