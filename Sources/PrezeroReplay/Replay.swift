@@ -32,6 +32,12 @@ package enum Replay {
         trace.touchProfileMeans = options.touchProfile.map { $0.commands.mapValues(\.meanLines) }
         trace.touchProfileMeanLines = options.touchProfile?.meanLines
         trace.hugetlbPoolPages = read.metadata?.hugetlbPoolPages
+        let drain = EventKind.pagePcpuDrain.canonicalName
+        if read.eventNameCounts[drain, default: 0] > 0 || read.metadata?.events?.contains(drain) == true {
+            trace.pcpDrainsRecorded = true
+        } else if read.metadata?.events != nil {
+            trace.pcpDrainsRecorded = false
+        }
         if options.timebase == .model {
             trace.idleSource = .modelTime
         } else if engine.idleTraced {

@@ -254,6 +254,10 @@ package struct ComparisonReport {
             }
             md += "\n"
             md += ranges(group)
+            if group.runs.contains(where: { $0.policy != baseline }) && !group.runs.contains(where: { $0.result.verdict != nil }) {
+                md += "These verdicts have no ranges: the runs were replayed at their nominal inputs only (a batch, or `compare --sensitivity off`), "
+                md += "so how the assumed inputs move them is not shown; `compare` on the trace gives each its range.\n\n"
+            }
         }
         md += sweeps(group, base: base)
 
@@ -513,8 +517,13 @@ package struct ComparisonReport {
                 text += "the touch assumption holds for them too)"
             }
             text += ", \(m.zeroRequests) zero requests in the baseline."
+            if m.faults < fewFaults {
+                text += " **Only \(m.faults) zero-fill faults**: the verdicts are about \(duration(m.faultPathNs + m.touchNs)) of fault work, "
+                text += "and a percentile of so few is no distribution."
+            }
         }
         if m.capturedFaultsTimed > 0 && m.tally.countersTellEachFault { text += " " + capturedFaultTime(m) }
+        if base.result.trace.pcpDrainsRecorded == true { text += " " + perCPUListDrains(m, pcpHigh: base.result.profile.pcpHigh) }
         if m.zeroedUserPagesWithoutFault > 0 { text += " " + Evidence.zeroedWithoutFault(m.zeroedUserPagesWithoutFault, brief: true) }
         if m.hugeUserPagesWithoutFault > 0 { text += " Not in the verdicts: " + Evidence.hugeWithoutFault(m.tally, brief: true) }
         if m.firstWritesWithoutGFPZero > 0 { text += " Not in the verdicts: " + Evidence.withoutGFPZero(m.tally) }
@@ -543,19 +552,43 @@ package struct ComparisonReport {
             + "hold for the replayed part only."
     }
 
+    /// The pages the capture's kernel drained from its per-CPU lists beside the baseline model's:
+    /// a scrubber or a zeroed pool sees only pages on the buddy lists, so a model that drains far
+    /// more (or less) than the kernel did moves the pool policies' verdicts.
+    static func perCPUListDrains(_ m: RunMetrics, pcpHigh: Int) -> String {
+        let (model, kernel) = (m.pcpDrainedPages, m.capturedPCPDrainedPages)
+        var text = "Per-CPU lists: the capture's kernel gave \(kernel) pages back from them to the buddy lists (mm_page_pcpu_drain), "
+        text += "the baseline model \(model) (pcp_high \(pcpHigh) pages)."
+        let (low, high) = (min(model, kernel), max(model, kernel))
+        if high > 2 * low + 1000 {
+            text += " **The model's per-CPU lists drain \(model > kernel ? "more" : "less") than the kernel's did**: "
+            text += "a scrubber and a zeroed pool see only the buddy lists, so the pool policies' verdicts rest partly on this; "
+            text += "the per-CPU list high's range shows how much, where the capture gives it."
+        }
+        return text
+    }
+
+    /// Below this many faults a percentile is no distribution: the report says so, and makes no
+    /// claim of a tail.
+    static let fewFaults: UInt64 = 100
+
     /// The capture's own fault time beside the baseline's modelled one: the tracepoints inside a
     /// traced fault make the first the larger at the median; a tail several times the model's is
     /// work the model does not have.
     static func capturedFaultTime(_ m: RunMetrics) -> String {
+        let enough = m.capturedFaultsTimed >= fewFaults
         var text = "Measured in the capture: its \(m.capturedFaultsTimed) order-0 zero-fill faults took \(m.capturedFaultP50Ns) ns at the "
-        text += "median and \(m.capturedFaultP99Ns) ns at p99 from the fault event to their page's counter rise (the allocation, clear "
+        text += "median" + (enough ? " and \(m.capturedFaultP99Ns) ns at p99" : " (too few for a tail)")
+        text += " from the fault event to their page's counter rise (the allocation, clear "
         text += "and charge, with the tracepoints inside them, not the fault's entry, mapping or exit); the baseline models "
-        text += "\(m.faultLatencyP50Ns) ns and \(m.faultLatencyP99Ns) ns a fault, untraced, with its first touch and every order."
+        // Like with like: the model's order-0 faults (results of format 12 and older: every order).
+        let (p50, p99) = m.faultLatencyBaseP50Ns > 0 ? (m.faultLatencyBaseP50Ns, m.faultLatencyBaseP99Ns) : (m.faultLatencyP50Ns, m.faultLatencyP99Ns)
+        text += "\(p50) ns and \(p99) ns " + (m.faultLatencyBaseP50Ns > 0 ? "an order-0 fault" : "a fault of any order") + ", untraced, with its first touch."
         if m.capturedFaultResolutionNs == 1000 {
             text += " The capture's timestamps are to the microsecond (ftrace's trace_pipe, or perf script without --ns), so its times are only to ±1 µs."
         }
-        if m.faultLatencyP99Ns > 0 && m.capturedFaultP99Ns / 4 > m.faultLatencyP99Ns {
-            text += " **The capture's tail is \(String(format: "%.0f", Double(m.capturedFaultP99Ns) / Double(m.faultLatencyP99Ns)))x the model's**: "
+        if enough && p99 > 0 && m.capturedFaultP99Ns / 4 > p99 {
+            text += " **The capture's tail is \(String(format: "%.0f", Double(m.capturedFaultP99Ns) / Double(p99)))x the model's**: "
             text += "reclaim, lock waits or preemption inside faults, which the model does not replay and no verdict includes."
         }
         return text
@@ -662,8 +695,8 @@ package struct ComparisonReport {
             text = "Working set **\(source == "option" ? "chosen" : "from the trace's metadata")**: each running task re-reads a hot set of \(nominal(source)) in its CPU's L2. "
         default:
             text = "Working set **assumed**, not measured: a kernel capture cannot see the program's own data, so each running task is taken "
-            text += "to re-read a hot set of \(kib) KiB in its CPU's \(l2) KiB L2 (the median of the hot sets prezero measured on other programs' page-touch captures; "
-            text += "the verdicts' ranges take none and the whole L2). "
+            text += "to re-read a hot set of \(kib) KiB in its CPU's \(l2) KiB L2 (the median of the hot sets prezero measured on other programs' page-touch captures"
+            text += group.runs.contains(where: { $0.result.verdict != nil }) ? "; the verdicts' ranges take none and the whole L2). " : "). "
         }
         text += "Cached clears and first touches on its CPU evict part of it (each fill a random way of its set), which it reads again from the LLC "
         text += reuse == .continuous ? "as fast as the L2 is re-read" : "once, when it leaves the CPU"
@@ -702,6 +735,12 @@ package struct ComparisonReport {
         } else {
             // The table shows the change to a tenth: say it, and that it is under half a percent.
             parts.append(String(format: "fault rate within 0.5%% (%+.1f%%)", (ratio - 1) * 100))
+        }
+        // The fault rate moves with the same inputs as total CPU: its range, where one was computed.
+        if let d = result.verdict?.faultRateDelta, d.high - d.low > 1e-9, let last = parts.indices.last {
+            parts[last] += " (\(Self.signedPercent(d.low)) to \(Self.signedPercent(d.high)) over the inputs' ranges"
+            parts[last] += (d.driver.map { "; moved most by \($0)" } ?? "") + ")"
+            if !d.signStable { parts[last] += ": **fault rate not stable**" }
         }
         // Under a cold start the scrubber's cost includes zeroing the free memory it found at the
         // window's start: an assumption about the start state, not a property of the workload.
@@ -799,7 +838,9 @@ package enum ResultFiles {
         func field(_ s: String) -> String {
             s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
         }
-        var out = (["trace", "profile", "policy", "parameters", "touch", "timebase"] + columns.map(\.name)).joined(separator: ",") + "\n"
+        // A verdict's range after the metrics (empty where none was computed: a batch, the baseline).
+        let verdictColumns = ["no_verdict", "verdict_total_cpu_delta", "verdict_low", "verdict_high", "verdict_sign_stable", "verdict_driver"]
+        var out = (["trace", "profile", "policy", "parameters", "touch", "timebase"] + columns.map(\.name) + verdictColumns).joined(separator: ",") + "\n"
         for run in runs {
             let parameters = run.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";")
             var row = [run.trace.path, run.profileLabel, run.policy, parameters, run.trace.touch.description, run.trace.timebase.rawValue].map(field)
@@ -807,6 +848,9 @@ package enum ResultFiles {
                 let v = metric.scalar(run.metrics) ?? 0
                 row.append(v.rounded() == v && abs(v) < 1e15 ? String(Int64(v)) : String(v))
             }
+            let d = run.verdict?.totalCPUDelta
+            row += [run.noVerdict ?? "", d.map { String($0.value) } ?? "", d.map { String($0.low) } ?? "", d.map { String($0.high) } ?? "",
+                    d.map { String($0.signStable) } ?? "", d?.driver ?? ""].map(field)
             out += row.joined(separator: ",") + "\n"
         }
         return out

@@ -204,6 +204,36 @@ struct CaptureMachineTests {
         #expect(blocks[1][0] == 254 && blocks[1][10] == 30)
     }
 
+    /// The per-CPU lists of traces/gcc-lz4's sidecar (/proc/zoneinfo of a 6.18 kernel, zones DMA,
+    /// DMA32 and Normal with pagesets, 2 CPUs), each CPU's zones summed; the oracle is a separate
+    /// reading of the same text (python): counts 8873 and 2827, high 0 + 6975 + 12212 = 19187 and
+    /// 0 + 6975 + 3863 = 10838, high_min 34 + 6975 + 3548 = 10557, high_max 240 + 48307 + 24576 =
+    /// 73123, batch 63. The replay takes high's mean and batch, starts each list with its count,
+    /// and varies high over high_min-high_max; a --set of pcp_high wins.
+    @Test func perCPUListsFromZoneinfo() throws {
+        let trace = repositoryRoot.appendingPathComponent("traces/gcc-lz4.perf.txt.zst").path
+        let metadata = try #require(try TraceMetadata.load(besideTrace: trace))
+        let lists = try #require(CaptureMachine.parsePagesets(metadata.0.zoneinfo ?? ""))
+        #expect(lists.count == [[8873, 2827]] && lists.high == [[19187, 10838]])
+        #expect(lists.highRange == 10557...73123 && lists.batch == 63 && lists.meanHigh == 15013)
+        var setup = ReplaySetup(profile: BuiltinProfiles.epycZen5VM)
+        var (options, _) = try setup.options(for: trace)
+        #expect(options.profile.pcpHigh == 15013 && options.profile.pcpBatch == 63)
+        #expect(options.initialPCPPages == [[8873, 2827]] && options.pcpHighRange == 10557...73123)
+        #expect(options.profile.sources["pcp_high"]?.contains("/proc/zoneinfo") == true)
+        // The lists start with those pages: the first order-0 allocations need no refill.
+        var memory = MemoryModel(profile: options.profile, mergeRule: .lameter)
+        memory.releaseInitialMemory(blocks: options.initialFreeBlocks ?? [], zeroed: false)
+        let free = memory.freePages
+        #expect(memory.fillPerCPULists([[8873, 2827]], zeroed: false) == 11700)
+        #expect(memory.freePages == free, "the lists' pages are not on the buddy lists")
+        #expect(memory.allocate(order: 0, preference: .dirtyFirst, cpu: 1, usePCP: true) != nil && memory.pcpRefilledPages == 0)
+        #expect(memory.invariantViolations().isEmpty, "\(memory.invariantViolations())")
+        try setup.apply(settings: ["profile.pcp_high=500"], policies: ["zero-on-fault"])
+        (options, _) = try setup.options(for: trace)
+        #expect(options.profile.pcpHigh == 500 && options.pcpHighRange == nil)
+    }
+
     /// A trace.dat header gives the CPUs and page size but no MemTotal: the CPUs are the
     /// captured machine's, the memory the profile's.
     @Test func cpusWithoutMemory() throws {

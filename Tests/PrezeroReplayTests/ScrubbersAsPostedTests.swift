@@ -89,6 +89,20 @@ struct ScrubbersAsPostedTests {
         #expect(v8.metrics.pagesZeroedScrubber == 0)
     }
 
+    /// The warm start is a minute of an idle machine: no load, so V8's load gate opens at once and
+    /// its scrubber zeroes before the window. A capture taken at load 2.53 (a sidecar's
+    /// load_average) kept it asleep through the whole minute before (2.53 e^-1 = 0.93 only at its
+    /// end): nothing zeroed, so the verdicts' "warm" end was a cold one. The window starts at the
+    /// capture's load.
+    @Test func anIdleWarmUpHasNoLoad() throws {
+        let v8 = try engine(KscrubdV8(parameters: .init(), profile: small)) {
+            $0.initialLoadAverage = 2.53
+            $0.warmup = .idle(seconds: 60)
+        }
+        #expect(v8.metrics.pagesZeroedBeforeWindow > 0)
+        #expect(v8.loadAverage == 2.53)
+    }
+
     /// V8 wakes below its watermark whatever the load, then sleeps in 30 s steps while the load
     /// average is >= 1. From 4 with every CPU idle it decays as 4 e^(-t/60 s): 2.43 at 30 s,
     /// 1.47 at 60 s, 0.89 at 90 s. So it sleeps at 0, 30 and 60 s and zeroes from 90 s on (the

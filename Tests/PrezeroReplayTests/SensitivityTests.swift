@@ -186,6 +186,34 @@ struct SensitivityTests {
         #expect(!verdict.swings.contains { $0.input == "touch density" })
     }
 
+    /// The fault rate's range, hand-computed: 100 faults each; the baseline 99,000 ns of fault
+    /// path and 10 first-touch misses (1,000 ns at 100 ns), the policy 80,000 ns and 200 misses
+    /// (20,000 ns): both 1,000,000 faults/s, no change. At 13.3 ns a miss the times are 99,133 and
+    /// 82,660 ns (+19.9 %), at 160 ns 100,600 and 112,000 (-10.2 %): faster or slower as the miss
+    /// costs, so the fault-rate verdict is not stable. A page-touch trace's counts (later touches)
+    /// leave the price out of the fault rate's range, saying so.
+    @Test func theFaultRateHasItsRangeToo() throws {
+        func run(_ policy: String, faultPath: Double, misses: UInt64, later: UInt64 = 0) -> RunResult {
+            var r = Self.pricedRun(policy, total: faultPath + Double(misses) * 100, misses: misses)
+            r.metrics.faultPathNs = faultPath
+            r.metrics.touchNs = Double(misses) * 100
+            r.metrics.faultRate = 100 / ((faultPath + Double(misses) * 100) / 1e9)
+            r.metrics.laterTouchLines = later
+            return r
+        }
+        var runs = [run("zero-on-fault", faultPath: 99_000, misses: 10), run("kscrubd-v4", faultPath: 80_000, misses: 200)]
+        Sensitivity.attach(to: &runs, variants: [], baseline: "zero-on-fault", options: ReplayOptions(profile: BuiltinProfiles.epycZen5VM))
+        let rate = try #require(runs[1].verdict?.faultRateDelta)
+        #expect(abs(rate.value) < 1e-12)
+        #expect(abs(rate.high - (99_133.0 / 82_660 - 1)) < 1e-9 && abs(rate.low - (100_600.0 / 112_000 - 1)) < 1e-9)
+        #expect(!rate.signStable && rate.driver == "line miss cost")
+        var lackey = [run("zero-on-fault", faultPath: 99_000, misses: 10, later: 5), run("kscrubd-v4", faultPath: 80_000, misses: 200, later: 5)]
+        Sensitivity.attach(to: &lackey, variants: [], baseline: "zero-on-fault", options: ReplayOptions(profile: BuiltinProfiles.epycZen5VM))
+        let verdict = try #require(lackey[1].verdict)
+        #expect(verdict.faultRateDelta?.low == verdict.faultRateDelta?.high)
+        #expect(verdict.notVaried.contains { $0.hasPrefix("line miss cost, for the fault rate") })
+    }
+
     /// Hand-computed: the baseline 10,000 ns with 10 misses, the policy 10,045 ns with 11: +0.45 %
     /// (no change) at 100 ns a miss, (10,045 - 86.7 x 11) / 9,133 - 1 = -0.46 % (no change) at
     /// 13.3 ns, but (10,045 + 60 x 11) / 10,600 - 1 = +0.99 % (more) at 160 ns. No sign flips,

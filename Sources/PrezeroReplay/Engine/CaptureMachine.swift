@@ -11,6 +11,27 @@ package struct CaptureMachine: Sendable, Equatable {
     package var pageBytes: Int?
     /// Free blocks at capture start, per node, per order (zones of a node summed).
     package var freeBlocks: [[Int]]
+    /// Each CPU's per-CPU lists at capture start (`/proc/zoneinfo`), nil where it does not say.
+    package var perCPULists: PerCPULists?
+
+    /// A node's per-CPU lists, a CPU's zones summed (the model has one zone a node): pages on
+    /// them (`count`), the drain threshold `high` and, from 6.7, the range the kernel tunes it
+    /// in (`high_min`, `high_max`: decay_pcp_high, nr_pcp_high), and `batch`.
+    package struct PerCPULists: Sendable, Equatable {
+        /// [node][cpu]: pages on the lists.
+        package var count: [[Int]]
+        /// [node][cpu]
+        package var high: [[Int]]
+        /// The lowest `high_min` and the highest `high_max` of any CPU (nil before 6.7).
+        package var highRange: ClosedRange<Int>?
+        package var batch: Int
+
+        /// `high` averaged over every node's CPUs, rounded.
+        package var meanHigh: Int {
+            let all = high.joined()
+            return all.isEmpty ? 0 : Int((Double(all.reduce(0, +)) / Double(all.count)).rounded())
+        }
+    }
 
     /// Reads what the sidecar (or a binary capture's header) has; nil for synthetic traces or
     /// metadata that gives neither the memory, the CPUs nor the page size.
@@ -24,6 +45,43 @@ package struct CaptureMachine: Sendable, Equatable {
         pageBytes = metadata.pageSize
         freeBlocks = CaptureMachine.parseBuddyinfo(metadata.buddyinfo ?? "")
         nodes = max(1, freeBlocks.count)
+        perCPULists = CaptureMachine.parsePagesets(metadata.zoneinfo ?? "")
+    }
+
+    /// The `pagesets` of every zone in `/proc/zoneinfo`, each CPU's zones of a node summed; nil
+    /// when there are none. Values beyond any machine's are left out (a sidecar is anyone's).
+    package static func parsePagesets(_ text: String) -> PerCPULists? {
+        // [field][node][cpu], summed over the node's zones.
+        var sums: [Substring: [Int: [Int: Int]]] = [:]
+        var batch = 0
+        var node: Int?, cpu: Int?
+        for line in text.split(separator: "\n") {
+            let parts = line.split(whereSeparator: { $0 == " " || $0 == "," })
+            guard let key = parts.first else { continue }
+            if key == "Node", parts.count >= 2 {
+                node = Int(parts[1]).flatMap { $0 >= 0 && $0 < 1024 ? $0 : nil }
+                cpu = nil
+                continue
+            }
+            guard let node, parts.count == 2, let value = Int(parts[1]), value >= 0, value < 1 << 30 else { continue }
+            switch key {
+            case "cpu:": cpu = value < 1 << 16 ? value : nil
+            case "batch:": if cpu != nil { batch = max(batch, value) }
+            case "count:", "high:", "high_min:", "high_max:": if let cpu { sums[key, default: [:]][node, default: [:]][cpu, default: 0] += value }
+            default: continue
+            }
+        }
+        guard let high = sums["high:"], batch > 0 else { return nil }
+        let nodes = (high.keys.max() ?? 0) + 1
+        let cpus = (high.values.compactMap { $0.keys.max() }.max() ?? 0) + 1
+        func table(_ field: Substring) -> [[Int]] {
+            (0..<nodes).map { n in (0..<cpus).map { sums[field]?[n]?[$0] ?? 0 } }
+        }
+        var range: ClosedRange<Int>?
+        if let low = table("high_min:").joined().min(), let top = table("high_max:").joined().max(), sums["high_min:"] != nil, low <= top {
+            range = low...top
+        }
+        return PerCPULists(count: table("count:"), high: table("high:"), highRange: range, batch: batch)
     }
 
     /// `Node 0, zone   Normal    254     49 ...`: free block counts by order, per node.
@@ -43,10 +101,25 @@ package struct CaptureMachine: Sendable, Equatable {
         return perNode.keys.sorted().map { perNode[$0] ?? [] }
     }
 
-    /// `profile` resized to the captured machine (memory, nodes, CPUs, page size); each changed
-    /// field's source names the sidecar.
-    package func adapt(_ profile: MachineProfile, sidecar: String) -> MachineProfile {
+    /// `profile` resized to the captured machine (memory, nodes, CPUs, page size) with its
+    /// per-CPU lists' `high` and `batch` unless `overridden` (a `--set` wins: the capture's
+    /// `high` is where the kernel's tuning stood at its start); each changed field's source
+    /// names the sidecar.
+    package func adapt(_ profile: MachineProfile, sidecar: String, overridden: Set<String> = []) -> MachineProfile {
         var p = profile
+        if let lists = perCPULists {
+            let high = lists.meanHigh
+            if !overridden.contains("pcp_high") && high > 0 {
+                p.pcpHigh = high
+                let each = lists.high.joined().map(String.init).joined(separator: ", ")
+                p.sources["pcp_high"] = "capture metadata /proc/zoneinfo (\(sidecar)): each CPU's high, its zones summed (\(each)), averaged"
+                    + (lists.highRange.map { "; the kernel tunes it within \($0.lowerBound)-\($0.upperBound) (high_min-high_max), the verdicts' range" } ?? "")
+            }
+            if !overridden.contains("pcp_batch") {
+                p.pcpBatch = lists.batch
+                p.sources["pcp_batch"] = "capture metadata /proc/zoneinfo (\(sidecar)): batch"
+            }
+        }
         // Base pages are 4 KiB to 64 KiB on every architecture Linux runs on; 1 GiB bounds it.
         if let pageBytes, pageBytes > 0, pageBytes <= 1 << 30, pageBytes & (pageBytes - 1) == 0, pageBytes >= p.lineBytes {
             p.pageBytes = pageBytes
@@ -78,15 +151,21 @@ extension ReplayOptions {
     /// first-line; callers validate user input first.
     package static func forTrace(
         profile: MachineProfile, metadata: TraceMetadata?, sidecar: String?, touch: String? = nil,
-        useCaptureMachine: Bool = true
+        useCaptureMachine: Bool = true, overridden: Set<String> = []
     ) -> ReplayOptions {
         var machine = profile
         var initialFree: [[Int]]?
+        var lists: CaptureMachine.PerCPULists?
         if useCaptureMachine, let metadata, let captured = CaptureMachine(metadata: metadata) {
-            machine = captured.adapt(profile, sidecar: sidecar ?? "")
+            machine = captured.adapt(profile, sidecar: sidecar ?? "", overridden: overridden)
             if !captured.freeBlocks.isEmpty { initialFree = captured.freeBlocks }
+            lists = captured.perCPULists
         }
         var options = ReplayOptions(profile: machine)
+        if let lists {
+            options.initialPCPPages = lists.count
+            if !overridden.contains("pcp_high") { options.pcpHighRange = lists.highRange }
+        }
         func changed<T: Equatable>(_ key: String, _ path: KeyPath<MachineProfile, T>) {
             if profile[keyPath: path] != machine[keyPath: path] {
                 options.capturedMachine[key] = "\(machine[keyPath: path]) (profile \(profile.name): \(profile[keyPath: path]))"

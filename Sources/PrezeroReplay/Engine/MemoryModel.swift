@@ -80,6 +80,30 @@ package struct MemoryModel: MemoryView {
         }
     }
 
+    /// Puts `pages[node][cpu]` pages (at most `pcp_high`) on each CPU's list of each node's
+    /// zone: the capture's lists at its start (/proc/zoneinfo), which /proc/buddyinfo's free
+    /// blocks leave out, so they come from the memory in use before the trace. Zeroed under a
+    /// policy that zeroes at free. Returns the pages placed.
+    mutating func fillPerCPULists(_ pages: [[Int]], zeroed: Bool) -> Int {
+        var placed = 0
+        for z in zones.indices where z < pages.count {
+            for cpu in 0..<min(profile.cpus, pages[z].count) {
+                var added: [Int32] = []
+                for _ in 0..<min(max(pages[z][cpu], 0), profile.pcpHigh) {
+                    guard let page = zones[z].adoptPinned(order: 0, nearIndex: &adoptHints[z]) else { break }
+                    zones[z].setZero(page, count: 1, zeroed)
+                    zones[z].moveToPCP(page)
+                    added.append(Int32(page))
+                }
+                let list = cpu * zones.count + z
+                pcp[list] = added + pcp[list]
+                pcpPages[z] += added.count
+                placed += added.count
+            }
+        }
+        return placed
+    }
+
     /// Allocates a block on `cpu`'s node first, then the others (zonelist fallback).
     /// `zeroedPCP`: an order-0 zero request tries the CPU's zeroed list first (refilled from
     /// the zeroed buddy lists), then the zone's lists by `preference`.

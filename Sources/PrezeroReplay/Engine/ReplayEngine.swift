@@ -145,9 +145,10 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         } else {
             memory.releaseInitialMemory(fraction: profile.initiallyFreeFraction, zeroed: policy.zeroesAtFree)
         }
+        let onLists = options.initialPCPPages.map { memory.fillPerCPULists($0, zeroed: policy.zeroesAtFree) } ?? 0
         if policy.zeroesAtFree {
             // Zeroed when they were freed, before the capture: paid then, shown apart.
-            let pages = memory.zeroedFreePages
+            let pages = memory.zeroedFreePages + onLists
             metrics.pagesZeroedBeforeWindow = UInt64(pages)
             metrics.warmupCPUNs = Double(pages) * zeroingCost(bytes: profile.pageBytes).0.cpuNs
         }
@@ -179,6 +180,10 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     /// A cold start wakes no scrubber: each wakes by its own rule at the window's frees.
     mutating func idleWarmUp(ns: Double) {
         warmingUp = true
+        // An idle machine's load: the capture's load average (its metadata) is the window's
+        // start, which an idle minute would not have left; a load gate (V8's) opens at once.
+        let windowLoad = loadAverage
+        loadAverage = 0
         for cpu in idle.indices { setIdle(cpu, true) }
         for node in 0..<profile.nodes where policy.wakesAtStart(node: node) { wake(node) }
         advance(to: ns)
@@ -204,6 +209,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         lastAdvance = 0
         now = 0
         lastSampleAt = -1
+        loadAverage = windowLoad
     }
 
     // MARK: Events
@@ -274,7 +280,11 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         case .rssStat:
             _ = zeroFill.observe(event)
             if let ns = zeroFill.capturedFaultNs { metrics.capturedFaultTime.record(ns) }
-        case .pageFreeBatched, .pageAllocZoneLocked, .pagePcpuDrain, .processExec, .processFork, .processExit:
+        case .pagePcpuDrain:
+            // The capture's kernel moving pages from a per-CPU list to the buddy lists: what the
+            // model's own lists did is checked against it (pcp_drained_pages).
+            if event.order < 64 { metrics.capturedPCPDrainedPages &+= 1 << UInt64(event.order) }
+        case .pageFreeBatched, .pageAllocZoneLocked, .processExec, .processFork, .processExit:
             break
         }
         idleContextFrees.observe(event)
@@ -513,7 +523,9 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         // The fault's page-table pages are in its latency; their CPU time is counted where they were allocated.
         let tablesNs = pageTablesInFaultNs[cpu]
         pageTablesInFaultNs[cpu] = 0
-        metrics.faultLatency.record(UInt64(max(0, faultNs + touchNs + tablesNs)))
+        let latency = UInt64(max(0, faultNs + touchNs + tablesNs))
+        metrics.faultLatency.record(latency)
+        if pages == 1 { metrics.baseFaultLatency.record(latency) }
         return faultNs + touchNs
     }
 
@@ -762,7 +774,9 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         if block.order == 0 && policy.usesPerCPULists(wantsZero: false) {
             let drainedBefore = memory.pcpDrainedPages
             memory.freeToPCP(block, cpu: cpu, zeroed: zeroed, coalesced: &coalesced)
-            ns += Double(memory.pcpDrainedPages &- drainedBefore) * (profile.faultBatches?.pcpDrainNsPerPage ?? 0)
+            let drained = memory.pcpDrainedPages &- drainedBefore
+            metrics.pcpDrainedPages &+= drained
+            ns += Double(drained) * (profile.faultBatches?.pcpDrainNsPerPage ?? 0)
         } else {
             coalesced.append(memory.zones[block.zone].free(block.page, order: block.order, zeroed: zeroed).order)
         }

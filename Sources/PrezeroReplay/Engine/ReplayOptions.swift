@@ -183,6 +183,12 @@ package struct ReplayOptions: Sendable {
     /// Free blocks per node per order at the start (the capture's /proc/buddyinfo); nil:
     /// `initially_free_fraction` of each zone.
     package var initialFreeBlocks: [[Int]]?
+    /// Pages on each per-CPU list at the start, [node][cpu] (the capture's /proc/zoneinfo);
+    /// nil: the lists start empty.
+    package var initialPCPPages: [[Int]]?
+    /// Where the capture's kernel tunes the per-CPU lists' `high` (`high_min`...`high_max`,
+    /// 6.7 on); nil: not known, and `pcp_high` is not varied.
+    package var pcpHighRange: ClosedRange<Int>?
     /// Size of a PMD-mapped THP: the capture's `hpage_pmd_size`, else 2 MiB (x86-64).
     package var hugePageBytes = 2 << 20
     package var pmdOrder: Int { ZeroFillFaultMatcher.pmdOrder(pageBytes: profile.pageBytes, hugePageBytes: hugePageBytes) }

@@ -117,7 +117,8 @@ package struct ReplaySetup: Sendable {
     package func options(for path: String) throws -> (ReplayOptions, TraceMetadata?) {
         let loaded = try TraceMetadata.load(besideTrace: path)
         var options = ReplayOptions.forTrace(
-            profile: profile, metadata: loaded?.0, sidecar: loaded?.1, touch: touch?.description, useCaptureMachine: useCaptureMachine)
+            profile: profile, metadata: loaded?.0, sidecar: loaded?.1, touch: touch?.description, useCaptureMachine: useCaptureMachine,
+            overridden: profileOverrides)
         let overridden = profileOverrides.intersection(options.capturedMachine.keys).sorted()
         if !overridden.isEmpty, let sidecar = loaded?.1 {
             throw Problems(overridden.map { key in

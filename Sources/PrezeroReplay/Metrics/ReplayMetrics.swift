@@ -9,6 +9,8 @@ import PrezeroTrace
 package struct ReplayMetrics: Sendable {
     package var counted = RunMetrics()
     package var faultLatency = Histogram<UInt64>(highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three)
+    /// The order-0 faults' alone: what the capture's own fault times (order 0) compare with.
+    package var baseFaultLatency = Histogram<UInt64>(highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three)
     /// The capture's own order-0 zero-fill faults, timed by their memory counters.
     package var capturedFaultTime = CapturedFaultTime()
     package var firstPoolEmptyNs: Double?

@@ -103,6 +103,12 @@ extension Metric {
         real("kernel_fault_rate", \.kernelFaultRate, "faults/s", "zero-fill faults per second of kernel fault time", how: "faults / fault_path_ns") { ratio(Double($0.faults), $0.faultPathNs / 1e9) },
         count("fault_latency_p50_ns", \.faultLatencyP50Ns, "ns", "median zero-fill fault latency", how: "HDR histogram of per-fault cost (kernel + first touch), 3 significant digits") { percentile($0, 50) },
         count("fault_latency_p99_ns", \.faultLatencyP99Ns, "ns", "99th percentile fault latency", how: "as fault_latency_p50_ns") { percentile($0, 99) },
+        count("fault_latency_base_p50_ns", \.faultLatencyBaseP50Ns, "ns", "median latency of the order-0 zero-fill faults alone: what captured_fault_p50_ns (order 0) compares with", how: "as fault_latency_p50_ns, over order-0 faults", since: 13) {
+            $0.baseFaultLatency.totalCount == 0 ? 0 : $0.baseFaultLatency.valueAtPercentile(50)
+        },
+        count("fault_latency_base_p99_ns", \.faultLatencyBaseP99Ns, "ns", "99th percentile latency of the order-0 zero-fill faults alone", how: "as fault_latency_p50_ns, over order-0 faults", since: 13) {
+            $0.baseFaultLatency.totalCount == 0 ? 0 : $0.baseFaultLatency.valueAtPercentile(99)
+        },
         count("fault_latency_p999_ns", \.faultLatencyP999Ns, "ns", "99.9th percentile fault latency", how: "as fault_latency_p50_ns") { percentile($0, 99.9) },
         count("fault_latency_max_ns", \.faultLatencyMaxNs, "ns", "largest fault latency", how: "histogram maximum") { $0.faultLatency.totalCount == 0 ? 0 : $0.faultLatency.max },
         count("captured_faults_timed", \.capturedFaultsTimed, "faults", "the capture's own order-0 zero-fill faults timed by their memory counter (kmem:rss_stat on Linux 6.2 and later); 0 unless zero_fill_faults_with_counter is 90 % of faults", how: "a zero-fill fault whose task's counter rose within 100 ms of its allocation", since: 10) { $0.counted.tally.countersTellEachFault ? $0.capturedFaultTime.faults : 0 },
@@ -120,6 +126,8 @@ extension Metric {
         real("warmup_engine_ns", \.warmupEngineNs, "ns", "zeroing-engine time in the warm-up", how: "engine cost of each warm-up job", since: 3),
         count("kernel_zero_requests", \.kernelZeroRequests, "requests", "zero requests outside a zero-fill fault: the kernel's own (page tables and the like) and user pages zeroed without a fault (zeroed_user_pages_without_fault)", how: "__GFP_ZERO allocations outside a zero-fill fault"),
         real("alloc_path_zeroing_ns", \.allocPathZeroingNs, "ns", "clearing done in the allocation path outside faults", how: "kernel zero requests served unzeroed, cleared by the cached clear"),
+        count("pcp_drained_pages", \.pcpDrainedPages, "pages", "pages the model's per-CPU lists gave back to the buddy lists (where a scrubber or a zeroed pool can take them)", how: "pcp_batch pages each time a free takes a list past pcp_high (free_pcppages_bulk)", since: 13),
+        count("captured_pcp_drained_pages", \.capturedPCPDrainedPages, "pages", "pages the capture's kernel gave back from its per-CPU lists to the buddy lists, when it recorded kmem:mm_page_pcpu_drain: what pcp_drained_pages models under zero-on-fault", how: "each mm_page_pcpu_drain event's 2^order pages", since: 13),
         real("alloc_path_refill_ns", \.allocPathRefillNs, "ns", "per-CPU list refills by allocations outside zero-fill faults (those in faults are in fault_batch_ns)", how: "pages moved by rmqueue_bulk x pcp_refill_ns_per_page (fault_batches)", since: 4),
         real("fault_zeroing_ns", \.faultZeroingNs, "ns", "inline clearing inside zero-fill faults (part of fault_path_ns)", how: "clear_cached cost of each unzeroed block a fault got"),
         count("pages_zeroed_fault_path", \.pagesZeroedFaultPath, "pages", "pages cleared inside faults", how: "counted per clear"),

@@ -59,6 +59,10 @@ package struct RunMetrics: Sendable, Equatable {
     package var kernelZeroRequests: UInt64 = 0
     package var allocPathZeroingNs: Double = 0
     package var allocPathRefillNs: Double = 0
+    package var pcpDrainedPages: UInt64 = 0
+    package var faultLatencyBaseP50Ns: UInt64 = 0
+    package var faultLatencyBaseP99Ns: UInt64 = 0
+    package var capturedPCPDrainedPages: UInt64 = 0
     package var faultZeroingNs: Double = 0
     package var faultBatchNs: Double = 0
     package var pagesZeroedFaultPath: UInt64 = 0

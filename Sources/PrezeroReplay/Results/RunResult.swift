@@ -13,9 +13,10 @@ package struct RunResult: Sendable, Equatable, Codable {
     /// mode replayed, user pages zeroed without a fault counted; 9: first writes that took no
     /// page counted; 10: what the memory counters say of them, and the capture's own fault time;
     /// 11: where idle time came from, and the sched_switch events that say; 12: LLC hits after
-    /// the first of a page in one visit streamed (this version; metrics a format adds carry
-    /// `Metric.since`).
-    package static let currentFormat = 12
+    /// the first of a page in one visit streamed; 13: per-CPU lists as the capture's
+    /// /proc/zoneinfo had them (high, batch, pages on them), and their drains against the
+    /// capture's (this version; metrics a format adds carry `Metric.since`).
+    package static let currentFormat = 13
 
     package struct Trace: Sendable, Equatable, Codable {
         package var path: String
@@ -47,6 +48,9 @@ package struct RunResult: Sendable, Equatable, Codable {
         /// Pages the capture's hugetlb pool could hand out (`TraceMetadata.hugetlbPoolPages`): 0
         /// means no fault was a hugetlb fault; nil when the capture did not record it.
         package var hugetlbPoolPages: Int?
+        /// Whether the capture recorded `kmem:mm_page_pcpu_drain` (so `captured_pcp_drained_pages`
+        /// is the kernel's count); nil when its metadata does not say and none came.
+        package var pcpDrainsRecorded: Bool?
         /// Where each CPU's idle time came from (`IdleSource`); nil before format 11.
         package var idleSource: IdleSource?
         /// The share of each CPU taken as idle (`--idle-fraction`) where the capture did not give it
@@ -86,6 +90,7 @@ package struct RunResult: Sendable, Equatable, Codable {
             case touchProfileHotSets = "touch_profile_hot_sets"
             case workingSetNominalSource = "working_set_nominal_source"
             case hugetlbPoolPages = "hugetlb_pool_pages"
+            case pcpDrainsRecorded = "pcp_drains_recorded"
             case idleSource = "idle_source"
             case recordedCPUs = "recorded_cpus"
             case idleFraction = "idle_fraction"

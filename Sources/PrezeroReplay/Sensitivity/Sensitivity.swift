@@ -60,6 +60,9 @@ package struct VerdictRange: Sendable, Equatable, Codable {
     }
 
     package var totalCPUDelta: Delta
+    /// The fault rate's change (+0.05 = 5 % more faults a second), over the same inputs; nil in
+    /// results of format 12 and older.
+    package var faultRateDelta: Delta?
     /// Lines touched per fault where the policy's total CPU crosses the baseline's (linear
     /// between the replayed densities); nil when it does not cross between 1 line and the page.
     package var breakEvenLines: Double?
@@ -72,6 +75,7 @@ package struct VerdictRange: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case swings
         case totalCPUDelta = "total_cpu_delta"
+        case faultRateDelta = "fault_rate_delta"
         case breakEvenLines = "break_even_lines"
         case touchPoints = "touch_points"
         case notVaried = "not_varied"
@@ -81,6 +85,7 @@ package struct VerdictRange: Sendable, Equatable, Codable {
     package func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(totalCPUDelta, forKey: .totalCPUDelta)
+        try c.encodeIfPresent(faultRateDelta, forKey: .faultRateDelta)
         try c.encode(breakEvenLines, forKey: .breakEvenLines)
         try c.encode(touchPoints, forKey: .touchPoints)
         try c.encode(swings, forKey: .swings)
@@ -131,6 +136,10 @@ package enum Sensitivity {
         var needsHotSetModel = false
         /// The total CPU of a run at `value` of the input (for re-priced inputs).
         var reprice: (@Sendable (RunMetrics, MachineProfile, Double) -> Double)?
+        /// The faulting time (fault path + first touches: the fault rate's denominator) of a run
+        /// at `value`, for re-priced inputs that move it; nil: they do not. NaN: the counts do not
+        /// tell (touch counts that mix later touches, in page-touch traces).
+        var repriceFaultTime: (@Sendable (RunMetrics, MachineProfile, Double) -> Double)?
         /// Why the baseline's run, once replayed, shows the capture gave the input after all
         /// (not varied then); nil when it did not.
         var givenByCapture: (@Sendable (RunResult) -> String?)?
@@ -172,14 +181,14 @@ package enum Sensitivity {
                 let nominal: Double = o.warmup == .none ? 0 : 1
                 return .success(Ends(
                     low: 0, high: 1, nominal: nominal, lowText: "cold (nothing zeroed)", highText: "warm (\(warmStart) idle first)",
-                    source: "what the machine did before the capture is not in it: from nothing zeroed to a minute of idle, the scrubber zeroing at its own cost"))
+                    source: "what the machine did before the capture is not in it: from nothing zeroed to a minute of idle (no load), the scrubber zeroing at its own cost then, which is not in total CPU (warmup_cpu_ns)"))
             },
             replay: { o, warm in o.warmup = warm > 0 ? Sensitivity.warmStart : .none },
             replayOnlyPools: true),
         Input(
             key: "idle fraction",
             ends: { o in
-                if o.timebase != .trace { return .failure(NotVaried(why: "time is modelled (synthetic trace)")) }
+                if o.timebase != .trace { return .failure(NotVaried(why: "time is modelled (a synthetic or page-touch trace has no captured clock)")) }
                 if o.schedSwitchRecorded == true && !o.unrecordedCPUs.contains(true) {
                     return .failure(NotVaried(why: "the capture tools recorded every task's sched_switch events (its metadata): idle time comes from them"))
                 }
@@ -191,6 +200,19 @@ package enum Sensitivity {
             replayOnlyPools: true,
             // A capture without metadata whose switches gave idle time, known only once replayed.
             givenByCapture: Sensitivity.idleFromSwitches),
+        Input(
+            key: "per-CPU list high",
+            ends: { o in
+                guard let range = o.pcpHighRange else {
+                    return .failure(NotVaried(why: "the capture's metadata gives no high_min and high_max (/proc/zoneinfo, 6.7 on): pcp_high stays \(o.profile.pcpHigh) pages (\(o.profile.sources["pcp_high"] ?? "the profile's"))"))
+                }
+                return .success(Ends(
+                    low: Double(range.lowerBound), high: Double(range.upperBound), nominal: Double(o.profile.pcpHigh),
+                    lowText: "\(range.lowerBound) pages (high_min)", highText: "\(range.upperBound) pages (high_max)",
+                    source: "how many freed pages a CPU keeps off the buddy lists (where a scrubber finds them): the capture's kernel tunes each CPU's high between high_min and high_max as it runs (decay_pcp_high, nr_pcp_high, 6.7 on); its /proc/zoneinfo at the start, each CPU's zones summed"))
+            },
+            replay: { o, high in o.profile.pcpHigh = Int(high) },
+            replayOnlyPools: true),
         clearCost("cached clear cost", key: "clear_cached_page_ns", \.clearCached, spent: \.cachedClearCPUNs, driver: CPUCachedDriver.name),
         clearCost(
             "non-temporal clear cost", key: "clear_non_temporal_page_ns", \.clearNonTemporal, spent: \.nonTemporalClearCPUNs,
@@ -201,7 +223,7 @@ package enum Sensitivity {
             "streamed line miss cost", key: "line_miss_stream_ns", count: \.touchLinesMissStream, nominal: { $0.lineMissStreamNs },
             streamedLLCHit: { p, stream in min(p.llcHitPriceNs, stream) }),
         priced(
-            "LLC hit cost", key: "llc_hit_ns", count: \.linesPricedAsLLCHits, nominal: { $0.llcHitPriceNs }, needsL2: true,
+            "LLC hit cost", key: "llc_hit_ns", count: \.linesPricedAsLLCHits, firstTouches: \RunMetrics.touchLinesLLCHit, nominal: { $0.llcHitPriceNs }, needsL2: true,
             streamedLLCHit: { p, hit in min(hit, p.lineMissStreamNs) }),
         Input(
             key: "working-set size",
@@ -241,7 +263,15 @@ package enum Sensitivity {
         _ name: String, key: String, _ path: WritableKeyPath<MachineProfile, ClearCost> & Sendable,
         spent: KeyPath<RunMetrics, Double> & Sendable, driver: String
     ) -> Input {
-        Input(
+        // A fault clears inline with cached stores (fault_zeroing_ns), never non-temporally.
+        var faultTime: (@Sendable (RunMetrics, MachineProfile, Double) -> Double)?
+        if driver == CPUCachedDriver.name {
+            faultTime = { (m: RunMetrics, p: MachineProfile, pageNs: Double) -> Double in
+                let factor: Double = pageNs / max(p[keyPath: path].ns(bytes: p.pageBytes), 1e-9)
+                return m.faultPathNs + m.touchNs + (factor - 1) * m.faultZeroingNs
+            }
+        }
+        return Input(
             key: name,
             ends: { o in
                 let nominal = o.profile[keyPath: path].ns(bytes: o.profile.pageBytes)
@@ -258,12 +288,16 @@ package enum Sensitivity {
             pricedDriver: driver,
             reprice: { m, p, pageNs in
                 m.totalCPUNs + (pageNs / max(p[keyPath: path].ns(bytes: p.pageBytes), 1e-9) - 1) * m[keyPath: spent]
-            })
+            },
+            repriceFaultTime: faultTime)
     }
 
     /// A cost per counted touch: re-priced exactly from the run's counts.
+    /// `firstTouches`: the lines of `count` a fault's first touches made (the fault rate's);
+    /// nil: all of them.
     static func priced(
-        _ name: String, key: String, count: KeyPath<RunMetrics, UInt64> & Sendable, nominal: @escaping @Sendable (MachineProfile) -> Double,
+        _ name: String, key: String, count: KeyPath<RunMetrics, UInt64> & Sendable, firstTouches: (KeyPath<RunMetrics, UInt64> & Sendable)? = nil,
+        nominal: @escaping @Sendable (MachineProfile) -> Double,
         needsL2: Bool = false, streamedLLCHit: (@Sendable (MachineProfile, Double) -> Double)? = nil
     ) -> Input {
         Input(
@@ -280,6 +314,12 @@ package enum Sensitivity {
             reprice: { m, p, value in
                 let streamed = streamedLLCHit.map { price in (price(p, value) - p.llcHitStreamPriceNs) * Double(m.touchLinesLLCHitStream) } ?? 0
                 return m.totalCPUNs + (value - nominal(p)) * Double(m[keyPath: count]) + streamed
+            },
+            repriceFaultTime: { m, p, value in
+                // A page-touch trace's counts mix in its later touches: the faults' share is unknown.
+                guard m.laterTouchLines == 0 else { return .nan }
+                let streamed = streamedLLCHit.map { price in (price(p, value) - p.llcHitStreamPriceNs) * Double(m.touchLinesLLCHitStream) } ?? 0
+                return m.faultPathNs + m.touchNs + (value - nominal(p)) * Double(m[keyPath: firstTouches ?? count]) + streamed
             })
     }
 
@@ -365,6 +405,7 @@ package enum Sensitivity {
             var swings: [VerdictRange.Swing] = []
             var notVaried: [String] = []
             var points: [(Double, Double, Double)] = []  // lines, policy total, baseline total
+            var rateSwings: [(input: String, atLow: Double, atHigh: Double)] = []
             for input in inputs {
                 if let reason = input.givenByCapture?(base) {
                     notVaried.append("\(input.key): \(reason)")
@@ -378,7 +419,13 @@ package enum Sensitivity {
                 switch input.ends(options) {
                 case .success(let e): ends = e
                 case .failure(let reason):
-                    notVaried.append("\(input.key): \(reason.why)")
+                    // The metadata said the switches were recorded, but none came (cut out?).
+                    if input.key == "idle fraction", base.trace.idleSource == .noSchedSwitch, options.timebase == .trace {
+                        let percent = String(format: "%.0f", (base.trace.idleFraction ?? 0) * 100)
+                        notVaried.append("idle fraction: the metadata lists sched:sched_switch, yet the capture has none: each CPU taken idle \(percent) %, not varied (--idle-fraction sets it)")
+                    } else {
+                        notVaried.append("\(input.key): \(reason.why)")
+                    }
                     continue
                 }
                 /// Total CPU of a policy's run at one end.
@@ -389,10 +436,27 @@ package enum Sensitivity {
                     // Not replayed for this policy: a price, or an input that does not change it.
                     return input.reprice?(r.metrics, r.profile, at) ?? r.metrics.totalCPUNs
                 }
+                /// Fault rate of a policy's run at one end: faults over the faulting time.
+                func rate(_ r: RunResult, _ end: End, _ at: Double) -> Double {
+                    if at == ends.nominal { return r.metrics.faultRate }
+                    if let variant = replayed(r.policy, input.key, end) { return variant.metrics.faultRate }
+                    if input.replay != nil && !input.replayOnlyPools { return .nan }
+                    guard let time = input.repriceFaultTime?(r.metrics, r.profile, at) else { return r.metrics.faultRate }
+                    return time > 0 ? Double(r.metrics.faults) / (time / 1e9) : .nan
+                }
                 let atLow = change(total(run, .low, ends.low), total(base, .low, ends.low))
                 let atHigh = change(total(run, .high, ends.high), total(base, .high, ends.high))
                 guard atLow.isFinite, atHigh.isFinite else { continue }
                 let measured = input.key == "touch density" && touchMeasured
+                if !measured {
+                    let rateLow = change(rate(run, .low, ends.low), rate(base, .low, ends.low))
+                    let rateHigh = change(rate(run, .high, ends.high), rate(base, .high, ends.high))
+                    if rateLow.isFinite && rateHigh.isFinite {
+                        rateSwings.append((input.key, rateLow, rateHigh))
+                    } else if base.metrics.faultRate > 0 {
+                        notVaried.append("\(input.key), for the fault rate: a page-touch trace's touch counts mix its later touches in")
+                    }
+                }
                 swings.append(.init(
                     input: input.key, lowSetting: ends.lowText, highSetting: ends.highText, atLow: atLow, atHigh: atHigh,
                     source: measured ? "measured by the trace: a what-if, not part of the range" : ends.source, measured: measured))
@@ -407,8 +471,19 @@ package enum Sensitivity {
             let low = all.min() ?? value
             let high = all.max() ?? value
             let driver = counted.max { $0.width < $1.width }.flatMap { $0.width > 0 ? $0.input : nil }
+            var faultRateDelta: VerdictRange.Delta?
+            if base.metrics.faultRate > 0 && run.metrics.faultRate > 0 {
+                let nominalRate = change(run.metrics.faultRate, base.metrics.faultRate)
+                let rates = [nominalRate] + rateSwings.flatMap { [$0.atLow, $0.atHigh] }
+                let (rateLow, rateHigh) = (rates.min() ?? nominalRate, rates.max() ?? nominalRate)
+                let widest = rateSwings.max { abs($0.atHigh - $0.atLow) < abs($1.atHigh - $1.atLow) }
+                faultRateDelta = .init(
+                    value: nominalRate, low: rateLow, high: rateHigh, signStable: readAlike([nominalRate, rateLow, rateHigh]),
+                    driver: widest.flatMap { abs($0.atHigh - $0.atLow) > 0 ? $0.input : nil })
+            }
             runs[index].verdict = VerdictRange(
                 totalCPUDelta: .init(value: value, low: low, high: high, signStable: readAlike([value, low, high]), driver: driver),
+                faultRateDelta: faultRateDelta,
                 breakEvenLines: breakEven(points), touchPoints: points.map { [$0.0, change($0.1, $0.2)] },
                 swings: swings.sorted { $0.width > $1.width }, notVaried: notVaried)
         }
