@@ -255,8 +255,8 @@ package struct ComparisonReport {
             md += "\n"
             md += ranges(group)
             if group.runs.contains(where: { $0.policy != baseline }) && !group.runs.contains(where: { $0.result.verdict != nil }) {
-                md += "These verdicts have no ranges: the runs were replayed at their nominal inputs only (a batch, or `compare --sensitivity off`), "
-                md += "so how the assumed inputs move them is not shown; `compare` on the trace gives each its range.\n\n"
+                md += "These verdicts have no ranges: the runs were replayed at their nominal inputs only (a batch, `compare --sensitivity off` or `--touch-range`), "
+                md += "so how the assumed inputs move them is not shown; `compare` on the trace without those gives each its range.\n\n"
             }
         }
         md += sweeps(group, base: base)
@@ -401,8 +401,8 @@ package struct ComparisonReport {
         if !d.signStable {
             let flippers = Sensitivity.signFlippers(v)
             text += flippers.isEmpty
-                ? ": **sign not stable** (the inputs together change how it reads)"
-                : ": **sign not stable: depends on \(flippers.joined(separator: " and "))**"
+                ? ": **not stable** (the inputs together change how it reads)"
+                : ": **not stable: depends on \(flippers.joined(separator: " and "))**"
         }
         return text
     }
@@ -498,7 +498,13 @@ package struct ComparisonReport {
             ? "The best case for prezeroing: most of the page is never read back (Andrew Morton's 'net win if it touches it sparsely'), but each touched line of a prezeroed page is still a cold miss."
             : "The prezeroed page is cold and its lines must come from memory: the saving moves into touch misses (Arjan van de Ven's point)."
         text += property ? reading : "At that density, " + reading.prefix(1).lowercased() + reading.dropFirst()
-        if let base = group.runs.first(where: { $0.policy == baseline }) { text += Self.pagesBesideTheVerdicts(base) }
+        if let base = group.runs.first(where: { $0.policy == baseline }) {
+            text += Self.pagesBesideTheVerdicts(base)
+            if base.result.trace.pcpDrainsRecorded == true {
+                let others = group.runs.filter { $0.policy != baseline }.map { ($0.label, $0.metrics.pcpDrainedPages) }
+                text += " " + Self.perCPUListDrains(base.metrics, pcpHigh: base.result.profile.pcpHigh, policies: others)
+            }
+        }
         return text
     }
 
@@ -523,7 +529,6 @@ package struct ComparisonReport {
             }
         }
         if m.capturedFaultsTimed > 0 && m.tally.countersTellEachFault { text += " " + capturedFaultTime(m) }
-        if base.result.trace.pcpDrainsRecorded == true { text += " " + perCPUListDrains(m, pcpHigh: base.result.profile.pcpHigh) }
         if m.zeroedUserPagesWithoutFault > 0 { text += " " + Evidence.zeroedWithoutFault(m.zeroedUserPagesWithoutFault, brief: true) }
         if m.hugeUserPagesWithoutFault > 0 { text += " Not in the verdicts: " + Evidence.hugeWithoutFault(m.tally, brief: true) }
         if m.firstWritesWithoutGFPZero > 0 { text += " Not in the verdicts: " + Evidence.withoutGFPZero(m.tally) }
@@ -555,14 +560,16 @@ package struct ComparisonReport {
     /// The pages the capture's kernel drained from its per-CPU lists beside the baseline model's:
     /// a scrubber or a zeroed pool sees only pages on the buddy lists, so a model that drains far
     /// more (or less) than the kernel did moves the pool policies' verdicts.
-    static func perCPUListDrains(_ m: RunMetrics, pcpHigh: Int) -> String {
-        let (model, kernel) = (m.pcpDrainedPages, m.capturedPCPDrainedPages)
+    /// `policies`: each other run's label and drained pages; those far from the kernel's are named.
+    static func perCPUListDrains(_ m: RunMetrics, pcpHigh: Int, policies: [(String, UInt64)] = []) -> String {
+        let kernel = m.capturedPCPDrainedPages
+        func far(_ model: UInt64) -> Bool { max(model, kernel) > 2 * min(model, kernel) + 1000 }
         var text = "Per-CPU lists: the capture's kernel gave \(kernel) pages back from them to the buddy lists (mm_page_pcpu_drain), "
-        text += "the baseline model \(model) (pcp_high \(pcpHigh) pages)."
-        let (low, high) = (min(model, kernel), max(model, kernel))
-        if high > 2 * low + 1000 {
-            text += " **The model's per-CPU lists drain \(model > kernel ? "more" : "less") than the kernel's did**: "
-            text += "a scrubber and a zeroed pool see only the buddy lists, so the pool policies' verdicts rest partly on this; "
+        text += "the baseline model \(m.pcpDrainedPages) (pcp_high \(pcpHigh) pages)."
+        let named = (far(m.pcpDrainedPages) ? [("the baseline", m.pcpDrainedPages)] : []) + policies.filter { far($0.1) }
+        if !named.isEmpty {
+            text += " **The model's per-CPU lists drain far from the kernel's**: " + named.map { "\($0.0) \($0.1)" }.joined(separator: ", ") + "; "
+            text += "a scrubber and a zeroed pool see only the buddy lists, so those verdicts rest partly on this; "
             text += "the per-CPU list high's range shows how much, where the capture gives it."
         }
         return text
@@ -583,7 +590,7 @@ package struct ComparisonReport {
         text += "and charge, with the tracepoints inside them, not the fault's entry, mapping or exit); the baseline models "
         // Like with like: the model's order-0 faults (results of format 12 and older: every order).
         let (p50, p99) = m.faultLatencyBaseP50Ns > 0 ? (m.faultLatencyBaseP50Ns, m.faultLatencyBaseP99Ns) : (m.faultLatencyP50Ns, m.faultLatencyP99Ns)
-        text += "\(p50) ns and \(p99) ns " + (m.faultLatencyBaseP50Ns > 0 ? "an order-0 fault" : "a fault of any order") + ", untraced, with its first touch."
+        text += (enough ? "\(p50) ns and \(p99) ns " : "\(p50) ns at the median ") + (m.faultLatencyBaseP50Ns > 0 ? "an order-0 fault" : "a fault of any order") + ", untraced, with its first touch."
         if m.capturedFaultResolutionNs == 1000 {
             text += " The capture's timestamps are to the microsecond (ftrace's trace_pipe, or perf script without --ns), so its times are only to ±1 µs."
         }

@@ -207,19 +207,20 @@ struct CaptureMachineTests {
     /// The per-CPU lists of traces/gcc-lz4's sidecar (/proc/zoneinfo of a 6.18 kernel, zones DMA,
     /// DMA32 and Normal with pagesets, 2 CPUs), each CPU's zones summed; the oracle is a separate
     /// reading of the same text (python): counts 8873 and 2827, high 0 + 6975 + 12212 = 19187 and
-    /// 0 + 6975 + 3863 = 10838, high_min 34 + 6975 + 3548 = 10557, high_max 240 + 48307 + 24576 =
-    /// 73123, batch 63. The replay takes high's mean and batch, starts each list with its count,
-    /// and varies high over high_min-high_max; a --set of pcp_high wins.
+    /// 0 + 6975 + 3863 = 10838, high_max 240 + 48307 + 24576 = 73123, batch 63; the lowest
+    /// high_min of a zone in use (high > 0; DMA's high is 0) is Normal's 3548. The replay takes
+    /// high's mean and batch, starts each list with its count, and varies high from that
+    /// high_min to that high_max; a --set of pcp_high wins.
     @Test func perCPUListsFromZoneinfo() throws {
         let trace = repositoryRoot.appendingPathComponent("traces/gcc-lz4.perf.txt.zst").path
         let metadata = try #require(try TraceMetadata.load(besideTrace: trace))
         let lists = try #require(CaptureMachine.parsePagesets(metadata.0.zoneinfo ?? ""))
-        #expect(lists.count == [[8873, 2827]] && lists.high == [[19187, 10838]])
-        #expect(lists.highRange == 10557...73123 && lists.batch == 63 && lists.meanHigh == 15013)
+        #expect(lists.count == [[8873, 2827]] && lists.high == [19187, 10838])
+        #expect(lists.highRange == 3548...73123 && lists.batch == 63 && lists.meanHigh == 15013)
         var setup = ReplaySetup(profile: BuiltinProfiles.epycZen5VM)
         var (options, _) = try setup.options(for: trace)
         #expect(options.profile.pcpHigh == 15013 && options.profile.pcpBatch == 63)
-        #expect(options.initialPCPPages == [[8873, 2827]] && options.pcpHighRange == 10557...73123)
+        #expect(options.initialPCPPages == [[8873, 2827]] && options.pcpHighRange == 3548...73123)
         #expect(options.profile.sources["pcp_high"]?.contains("/proc/zoneinfo") == true)
         // The lists start with those pages: the first order-0 allocations need no refill.
         var memory = MemoryModel(profile: options.profile, mergeRule: .lameter)
@@ -232,6 +233,22 @@ struct CaptureMachineTests {
         try setup.apply(settings: ["profile.pcp_high=500"], policies: ["zero-on-fault"])
         (options, _) = try setup.options(for: trace)
         #expect(options.profile.pcpHigh == 500 && options.pcpHighRange == nil)
+    }
+
+    /// Gaps in the ids (an offline CPU 1, nodes 0 and 2) are no CPUs or nodes: the mean and the
+    /// range take the CPUs listed, the nodes are numbered as buddyinfo's are (0, 1), and a value
+    /// past a profile's pcp_high range is taken as its top (a review found phantom zero rows:
+    /// pcp_high 12958 for 19437, a range from 0, and `compare` failing on a 2,000,000 high_max).
+    @Test func zoneinfoWithGapsAndHugeValues() throws {
+        func pageset(_ cpu: Int, count: Int, high: Int, min: Int, max: Int) -> String {
+            "    cpu: \(cpu)\n              count:    \(count)\n              high:     \(high)\n              batch:    63\n              high_min: \(min)\n              high_max: \(max)\n"
+        }
+        let text = "Node 0, zone   Normal\n  pagesets\n" + pageset(0, count: 10, high: 100, min: 50, max: 400) + pageset(2, count: 20, high: 300, min: 50, max: 400)
+            + "Node 2, zone   Normal\n  pagesets\n" + pageset(0, count: 5, high: 200, min: 60, max: 2_000_000) + pageset(2, count: 7, high: 400, min: 60, max: 500)
+        let lists = try #require(CaptureMachine.parsePagesets(text))
+        #expect(lists.count == [[10, 0, 20], [5, 0, 7]])
+        #expect(lists.high == [100, 300, 200, 400] && lists.meanHigh == 250)
+        #expect(lists.highRange == 50...CaptureMachine.maxHigh)
     }
 
     /// A trace.dat header gives the CPUs and page size but no MemTotal: the CPUs are the

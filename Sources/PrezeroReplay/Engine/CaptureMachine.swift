@@ -18,18 +18,18 @@ package struct CaptureMachine: Sendable, Equatable {
     /// them (`count`), the drain threshold `high` and, from 6.7, the range the kernel tunes it
     /// in (`high_min`, `high_max`: decay_pcp_high, nr_pcp_high), and `batch`.
     package struct PerCPULists: Sendable, Equatable {
-        /// [node][cpu]: pages on the lists.
+        /// [node][cpu]: pages on the lists (nodes in order, CPUs by id).
         package var count: [[Int]]
-        /// [node][cpu]
-        package var high: [[Int]]
-        /// The lowest `high_min` and the highest `high_max` of any CPU (nil before 6.7).
+        /// Each listed CPU's `high`, every node's.
+        package var high: [Int]
+        /// From the lowest `high_min` of one zone in use (`high` > 0) to the highest sum of a
+        /// CPU's zones' `high_max` (nil before 6.7, which has neither).
         package var highRange: ClosedRange<Int>?
         package var batch: Int
 
-        /// `high` averaged over every node's CPUs, rounded.
+        /// `high` averaged over the listed CPUs, rounded.
         package var meanHigh: Int {
-            let all = high.joined()
-            return all.isEmpty ? 0 : Int((Double(all.reduce(0, +)) / Double(all.count)).rounded())
+            high.isEmpty ? 0 : Int((Double(high.reduce(0, +)) / Double(high.count)).rounded())
         }
     }
 
@@ -49,40 +49,67 @@ package struct CaptureMachine: Sendable, Equatable {
     }
 
     /// The `pagesets` of every zone in `/proc/zoneinfo`, each CPU's zones of a node summed; nil
-    /// when there are none. Values beyond any machine's are left out (a sidecar is anyone's).
+    /// when there are none. Nodes are numbered as `/proc/buddyinfo`'s are here (in order, without
+    /// gaps); a CPU zoneinfo does not list (offline) has empty lists and no say in `high`. Values
+    /// beyond `maxHigh` pages are taken as `maxHigh` (a sidecar is anyone's).
     package static func parsePagesets(_ text: String) -> PerCPULists? {
-        // [field][node][cpu], summed over the node's zones.
-        var sums: [Substring: [Int: [Int: Int]]] = [:]
+        struct Lists { var count = 0, high = 0, highMax = 0, zoneHighMins: [Int] = [] }
+        var lists: [Int: [Int: Lists]] = [:]  // node id -> cpu id
         var batch = 0
         var node: Int?, cpu: Int?
+        var zoneHigh = 0, zoneHighMin: Int?
+        /// A CPU's pageset of one zone ends: its high_min counts where its list is in use.
+        func endPageset() {
+            if let node, let cpu, let min = zoneHighMin, zoneHigh > 0 { lists[node, default: [:]][cpu, default: Lists()].zoneHighMins.append(min) }
+            zoneHigh = 0
+            zoneHighMin = nil
+        }
         for line in text.split(separator: "\n") {
             let parts = line.split(whereSeparator: { $0 == " " || $0 == "," })
             guard let key = parts.first else { continue }
             if key == "Node", parts.count >= 2 {
+                endPageset()
                 node = Int(parts[1]).flatMap { $0 >= 0 && $0 < 1024 ? $0 : nil }
                 cpu = nil
                 continue
             }
-            guard let node, parts.count == 2, let value = Int(parts[1]), value >= 0, value < 1 << 30 else { continue }
+            guard let node, parts.count == 2, let raw = Int(parts[1]), raw >= 0 else { continue }
+            let value = min(raw, maxHigh)
+            if key == "cpu:" {
+                endPageset()
+                cpu = raw < 1 << 16 ? raw : nil
+                if let cpu { lists[node, default: [:]][cpu, default: Lists()].count += 0 }
+                continue
+            }
+            guard let cpu else { continue }
             switch key {
-            case "cpu:": cpu = value < 1 << 16 ? value : nil
-            case "batch:": if cpu != nil { batch = max(batch, value) }
-            case "count:", "high:", "high_min:", "high_max:": if let cpu { sums[key, default: [:]][node, default: [:]][cpu, default: 0] += value }
+            case "batch:": batch = max(batch, value)
+            case "count:": lists[node, default: [:]][cpu, default: Lists()].count += value
+            case "high:":
+                lists[node, default: [:]][cpu, default: Lists()].high += value
+                zoneHigh = value
+            case "high_min:": zoneHighMin = value
+            case "high_max:": lists[node, default: [:]][cpu, default: Lists()].highMax += value
             default: continue
             }
         }
-        guard let high = sums["high:"], batch > 0 else { return nil }
-        let nodes = (high.keys.max() ?? 0) + 1
-        let cpus = (high.values.compactMap { $0.keys.max() }.max() ?? 0) + 1
-        func table(_ field: Substring) -> [[Int]] {
-            (0..<nodes).map { n in (0..<cpus).map { sums[field]?[n]?[$0] ?? 0 } }
-        }
+        endPageset()
+        guard !lists.isEmpty, batch > 0 else { return nil }
+        let nodes = lists.keys.sorted()
+        let cpus = (lists.values.compactMap { $0.keys.max() }.max() ?? 0) + 1
+        let present = nodes.flatMap { n in (lists[n] ?? [:]).sorted { $0.key < $1.key }.map(\.value) }
+        let count = nodes.map { n in (0..<cpus).map { min(lists[n]?[$0]?.count ?? 0, maxHigh) } }
+        let high = present.map { min($0.high, maxHigh) }
+        // From one zone's list at its lowest to every zone's at its highest: which zone's list a
+        // free reaches is not modelled (one zone a node).
         var range: ClosedRange<Int>?
-        if let low = table("high_min:").joined().min(), let top = table("high_max:").joined().max(), sums["high_min:"] != nil, low <= top {
-            range = low...top
-        }
-        return PerCPULists(count: table("count:"), high: table("high:"), highRange: range, batch: batch)
+        let mins = present.flatMap(\.zoneHighMins)
+        if let low = mins.min(), let top = present.map({ min($0.highMax, maxHigh) }).max(), low <= top { range = low...top }
+        return PerCPULists(count: count, high: high, highRange: range, batch: batch)
     }
+
+    /// The largest `pcp_high` a profile takes (`MachineProfile`'s range for it).
+    package static let maxHigh = 1 << 20
 
     /// `Node 0, zone   Normal    254     49 ...`: free block counts by order, per node.
     package static func parseBuddyinfo(_ text: String) -> [[Int]] {
@@ -111,9 +138,9 @@ package struct CaptureMachine: Sendable, Equatable {
             let high = lists.meanHigh
             if !overridden.contains("pcp_high") && high > 0 {
                 p.pcpHigh = high
-                let each = lists.high.joined().map(String.init).joined(separator: ", ")
+                let each = lists.high.map(String.init).joined(separator: ", ")
                 p.sources["pcp_high"] = "capture metadata /proc/zoneinfo (\(sidecar)): each CPU's high, its zones summed (\(each)), averaged"
-                    + (lists.highRange.map { "; the kernel tunes it within \($0.lowerBound)-\($0.upperBound) (high_min-high_max), the verdicts' range" } ?? "")
+                    + (lists.highRange.map { "; the kernel tunes it between high_min and high_max: the verdicts' range \($0.lowerBound)-\($0.upperBound), from one zone's list at its lowest to every zone's at its highest" } ?? "")
             }
             if !overridden.contains("pcp_batch") {
                 p.pcpBatch = lists.batch

@@ -80,7 +80,7 @@ package struct MemoryModel: MemoryView {
         }
     }
 
-    /// Puts `pages[node][cpu]` pages (at most `pcp_high`) on each CPU's list of each node's
+    /// Puts `pages[node][cpu]` pages on each CPU's list of each node's
     /// zone: the capture's lists at its start (/proc/zoneinfo), which /proc/buddyinfo's free
     /// blocks leave out, so they come from the memory in use before the trace. Zeroed under a
     /// policy that zeroes at free. Returns the pages placed.
@@ -89,7 +89,8 @@ package struct MemoryModel: MemoryView {
         for z in zones.indices where z < pages.count {
             for cpu in 0..<min(profile.cpus, pages[z].count) {
                 var added: [Int32] = []
-                for _ in 0..<min(max(pages[z][cpu], 0), profile.pcpHigh) {
+                // Not cut at pcp_high: a list the kernel held above it drains on its next frees.
+                for _ in 0..<max(pages[z][cpu], 0) {
                     guard let page = zones[z].adoptPinned(order: 0, nearIndex: &adoptHints[z]) else { break }
                     zones[z].setZero(page, count: 1, zeroed)
                     zones[z].moveToPCP(page)

@@ -204,12 +204,12 @@ package enum Sensitivity {
             key: "per-CPU list high",
             ends: { o in
                 guard let range = o.pcpHighRange else {
-                    return .failure(NotVaried(why: "the capture's metadata gives no high_min and high_max (/proc/zoneinfo, 6.7 on): pcp_high stays \(o.profile.pcpHigh) pages (\(o.profile.sources["pcp_high"] ?? "the profile's"))"))
+                    return .failure(NotVaried(why: "no high_min and high_max from the capture (its sidecar's /proc/zoneinfo, 6.7 on; not taken under --set profile.pcp_high or --ignore-capture-machine): pcp_high stays \(o.profile.pcpHigh) pages (\(o.profile.sources["pcp_high"] ?? "the profile's"))"))
                 }
                 return .success(Ends(
                     low: Double(range.lowerBound), high: Double(range.upperBound), nominal: Double(o.profile.pcpHigh),
                     lowText: "\(range.lowerBound) pages (high_min)", highText: "\(range.upperBound) pages (high_max)",
-                    source: "how many freed pages a CPU keeps off the buddy lists (where a scrubber finds them): the capture's kernel tunes each CPU's high between high_min and high_max as it runs (decay_pcp_high, nr_pcp_high, 6.7 on); its /proc/zoneinfo at the start, each CPU's zones summed"))
+                    source: "how many freed pages a CPU keeps off the buddy lists (where a scrubber finds them): the capture's kernel tunes each CPU's high between high_min and high_max as it runs (decay_pcp_high, nr_pcp_high, 6.7 on); from its /proc/zoneinfo, one zone's list at its lowest high_min to every zone's at its highest high_max summed (the model has one zone a node, so which zone's list a free reaches is not modelled)"))
             },
             replay: { o, high in o.profile.pcpHigh = Int(high) },
             replayOnlyPools: true),
