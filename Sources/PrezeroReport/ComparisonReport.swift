@@ -566,9 +566,13 @@ package struct ComparisonReport {
         func far(_ model: UInt64) -> Bool { max(model, kernel) > 2 * min(model, kernel) + 1000 }
         var text = "Per-CPU lists: the capture's kernel gave \(kernel) pages back from them to the buddy lists (mm_page_pcpu_drain), "
         text += "the baseline model \(m.pcpDrainedPages) (pcp_high \(pcpHigh) pages)."
-        let named = (far(m.pcpDrainedPages) ? [("the baseline", m.pcpDrainedPages)] : []) + policies.filter { far($0.1) }
+        // The baseline, then the policies whose drains differ from it, those with the same count together.
+        var named: [(String, UInt64)] = far(m.pcpDrainedPages) ? [("the baseline", m.pcpDrainedPages)] : []
+        for (label, drained) in policies where far(drained) && drained != m.pcpDrainedPages {
+            if let i = named.firstIndex(where: { $0.1 == drained && $0.0 != "the baseline" }) { named[i].0 += ", " + label } else { named.append((label, drained)) }
+        }
         if !named.isEmpty {
-            text += " **The model's per-CPU lists drain far from the kernel's**: " + named.map { "\($0.0) \($0.1)" }.joined(separator: ", ") + "; "
+            text += " **The model's per-CPU lists drain far from the kernel's**: " + named.map { "\($0.0) \($0.1)" }.joined(separator: "; ") + ": "
             text += "a scrubber and a zeroed pool see only the buddy lists, so those verdicts rest partly on this; "
             text += "the per-CPU list high's range shows how much, where the capture gives it."
         }

@@ -221,6 +221,7 @@ struct CaptureMachineTests {
         var (options, _) = try setup.options(for: trace)
         #expect(options.profile.pcpHigh == 15013 && options.profile.pcpBatch == 63)
         #expect(options.initialPCPPages == [[8873, 2827]] && options.pcpHighRange == 3548...73123)
+        #expect(options.pcpHighPerCPU == [[19187, 10838]])
         #expect(options.profile.sources["pcp_high"]?.contains("/proc/zoneinfo") == true)
         // The lists start with those pages: the first order-0 allocations need no refill.
         var memory = MemoryModel(profile: options.profile, mergeRule: .lameter)
@@ -232,7 +233,7 @@ struct CaptureMachineTests {
         #expect(memory.invariantViolations().isEmpty, "\(memory.invariantViolations())")
         try setup.apply(settings: ["profile.pcp_high=500"], policies: ["zero-on-fault"])
         (options, _) = try setup.options(for: trace)
-        #expect(options.profile.pcpHigh == 500 && options.pcpHighRange == nil)
+        #expect(options.profile.pcpHigh == 500 && options.pcpHighRange == nil && options.pcpHighPerCPU == nil)
     }
 
     /// Gaps in the ids (an offline CPU 1, nodes 0 and 2) are no CPUs or nodes: the mean and the
@@ -248,6 +249,7 @@ struct CaptureMachineTests {
         let lists = try #require(CaptureMachine.parsePagesets(text))
         #expect(lists.count == [[10, 0, 20], [5, 0, 7]])
         #expect(lists.high == [100, 300, 200, 400] && lists.meanHigh == 250)
+        #expect(lists.highTable == [[100, 0, 300], [200, 0, 400]])
         #expect(lists.highRange == 50...CaptureMachine.maxHigh)
     }
 

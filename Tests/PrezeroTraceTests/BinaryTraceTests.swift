@@ -137,7 +137,7 @@ struct TraceDatTests {
     /// and compressed: tools/hostile-inputs.sh, which can give a process its stdin.)
     @Test func plainAndCompressedGiveTheSameEvents() throws {
         let plain = Scratch.directory + "record.trace.dat"
-        try Data(decompressedBytes(Paths.fixture("trace-cmd-record.trace.dat.zst"))).write(to: URL(fileURLWithPath: plain))
+        try Data(decompressedBytes(Paths.fixture("trace-cmd-record.trace.dat.zst"))).write(to: URL(fileURLWithPath: plain), options: .atomic)
         let (inPlace, _) = try Self.read(plain)
         let (compressed, _) = try Self.read(Paths.fixture("trace-cmd-record.trace.dat.zst"))
         #expect(inPlace.count > 30_000)
@@ -282,7 +282,7 @@ struct PerfDataTests {
         let (_, summary) = try TraceDatTests.read(Paths.fixture(name))
         for (event, count) in counts { #expect(summary.eventNameCounts[event] == count, "\(event)") }
         let path = Scratch.directory + name.replacingOccurrences(of: ".zst", with: "")
-        try Data(decompressedBytes(Paths.fixture(name))).write(to: URL(fileURLWithPath: path))
+        try Data(decompressedBytes(Paths.fixture(name))).write(to: URL(fileURLWithPath: path), options: .atomic)
         let format: BinaryTraceFormat = name.hasSuffix(".trace.dat.zst") ? .traceDat : .perfData
         let stream = try HelperStreamTests.stream(path: path, helper: format, arguments: ["--known-events", KnownEvent.names.map(\.0).joined(separator: ",")])
         var others = 0, texts = 0, offset = 0
@@ -317,7 +317,7 @@ struct PerfDataTests {
     /// grow, up to the end.
     @Test func theHelperReportsProgress() throws {
         let path = Scratch.directory + "progress.perf.data"
-        try Data(decompressedBytes(Paths.fixture("perf-record.perf.data.zst"))).write(to: URL(fileURLWithPath: path))
+        try Data(decompressedBytes(Paths.fixture("perf-record.perf.data.zst"))).write(to: URL(fileURLWithPath: path), options: .atomic)
         var fractions: [Double] = []
         var sink = CollectingSink()
         _ = try BinaryTraceDecoder.decode(.perfData, path: path, fileName: path, gfpZeroMask: nil, into: &sink) { fractions.append($0) }
@@ -333,7 +333,7 @@ struct PerfDataTests {
     @Test(arguments: ["perf-record", "perf-mixed-cpu-clock"])
     func mergedAndRadixSortedRecordsAreTheSameStream(_ fixture: String) throws {
         let path = Scratch.directory + "\(fixture)-sorts.perf.data"
-        try Data(decompressedBytes(Paths.fixture("\(fixture).perf.data.zst"))).write(to: URL(fileURLWithPath: path))
+        try Data(decompressedBytes(Paths.fixture("\(fixture).perf.data.zst"))).write(to: URL(fileURLWithPath: path), options: .atomic)
         let merged = try HelperStreamTests.stream(path: path)
         let radix = try HelperStreamTests.stream(path: path, arguments: ["--radix-sort"])
         #expect(merged.count > 100_000)
@@ -350,7 +350,7 @@ struct PerfDataTests {
     @Test(arguments: ["perf-record", "perf-mixed-cpu-clock", "perf-lost"])
     func recordsDeliveredOnASecondThreadAreTheSameStream(_ fixture: String) throws {
         let path = Scratch.directory + "\(fixture)-delivery.perf.data"
-        try Data(decompressedBytes(Paths.fixture("\(fixture).perf.data.zst"))).write(to: URL(fileURLWithPath: path))
+        try Data(decompressedBytes(Paths.fixture("\(fixture).perf.data.zst"))).write(to: URL(fileURLWithPath: path), options: .atomic)
         let inline = try HelperStreamTests.stream(path: path, arguments: ["--delivery-batch", "0"])
         #expect(inline.count > 100_000)
         #expect(try HelperStreamTests.stream(path: path) == inline)
@@ -501,7 +501,8 @@ struct HelperStreamTests {
     static func stream() throws -> [UInt8] {
         let path = Scratch.directory + "stream.perf.data"
         if !FileManager.default.fileExists(atPath: path) {
-            try Data(decompressedBytes(Paths.fixture("perf-record.perf.data.zst"))).write(to: URL(fileURLWithPath: path))
+            // Atomically: the cases run in parallel, and one read a file another was writing.
+            try Data(decompressedBytes(Paths.fixture("perf-record.perf.data.zst"))).write(to: URL(fileURLWithPath: path), options: .atomic)
         }
         return try stream(path: path)
     }

@@ -22,6 +22,8 @@ package struct CaptureMachine: Sendable, Equatable {
         package var count: [[Int]]
         /// Each listed CPU's `high`, every node's.
         package var high: [Int]
+        /// [node][cpu]: each CPU's `high` (0 for a CPU not listed).
+        package var highTable: [[Int]] = []
         /// From the lowest `high_min` of one zone in use (`high` > 0) to the highest sum of a
         /// CPU's zones' `high_max` (nil before 6.7, which has neither).
         package var highRange: ClosedRange<Int>?
@@ -99,13 +101,14 @@ package struct CaptureMachine: Sendable, Equatable {
         let cpus = (lists.values.compactMap { $0.keys.max() }.max() ?? 0) + 1
         let present = nodes.flatMap { n in (lists[n] ?? [:]).sorted { $0.key < $1.key }.map(\.value) }
         let count = nodes.map { n in (0..<cpus).map { min(lists[n]?[$0]?.count ?? 0, maxHigh) } }
+        let highTable = nodes.map { n in (0..<cpus).map { min(lists[n]?[$0]?.high ?? 0, maxHigh) } }
         let high = present.map { min($0.high, maxHigh) }
         // From one zone's list at its lowest to every zone's at its highest: which zone's list a
         // free reaches is not modelled (one zone a node).
         var range: ClosedRange<Int>?
         let mins = present.flatMap(\.zoneHighMins)
         if let low = mins.min(), let top = present.map({ min($0.highMax, maxHigh) }).max(), low <= top { range = low...top }
-        return PerCPULists(count: count, high: high, highRange: range, batch: batch)
+        return PerCPULists(count: count, high: high, highTable: highTable, highRange: range, batch: batch)
     }
 
     /// The largest `pcp_high` a profile takes (`MachineProfile`'s range for it).
@@ -139,7 +142,7 @@ package struct CaptureMachine: Sendable, Equatable {
             if !overridden.contains("pcp_high") && high > 0 {
                 p.pcpHigh = high
                 let each = lists.high.map(String.init).joined(separator: ", ")
-                p.sources["pcp_high"] = "capture metadata /proc/zoneinfo (\(sidecar)): each CPU's high, its zones summed (\(each)), averaged"
+                p.sources["pcp_high"] = "capture metadata /proc/zoneinfo (\(sidecar)): each CPU's list drains at its own high, its zones summed (\(each)); this is their mean"
                     + (lists.highRange.map { "; the kernel tunes it between high_min and high_max: the verdicts' range \($0.lowerBound)-\($0.upperBound), from one zone's list at its lowest to every zone's at its highest" } ?? "")
             }
             if !overridden.contains("pcp_batch") {
@@ -191,7 +194,10 @@ extension ReplayOptions {
         var options = ReplayOptions(profile: machine)
         if let lists {
             options.initialPCPPages = lists.count
-            if !overridden.contains("pcp_high") { options.pcpHighRange = lists.highRange }
+            if !overridden.contains("pcp_high") {
+                options.pcpHighRange = lists.highRange
+                options.pcpHighPerCPU = lists.highTable
+            }
         }
         func changed<T: Equatable>(_ key: String, _ path: KeyPath<MachineProfile, T>) {
             if profile[keyPath: path] != machine[keyPath: path] {

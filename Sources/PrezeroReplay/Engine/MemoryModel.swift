@@ -14,6 +14,8 @@ package struct MemoryModel: MemoryView {
     package private(set) var pcpRefilledPages: UInt64 = 0
     package private(set) var pcpDrainedPages: UInt64 = 0
     private var adoptHints: [Int]
+    /// Each list's drain threshold, same index as `pcp`; empty: `pcp_high` for all.
+    private var listHigh: [Int] = []
 
     package init(profile: MachineProfile, mergeRule: MergeRule, zeroedPerCPULists: Bool = false) {
         self.profile = profile
@@ -154,7 +156,15 @@ package struct MemoryModel: MemoryView {
         if zeroed { pcpZeroed[list] = pages } else { pcp[list] = pages }
     }
 
-    /// Frees an order-0 page to `cpu`'s list; when the list passes `pcp_high`, the `pcp_batch`
+    /// Each CPU's own threshold, `highs[node][cpu]` (0 or missing: `pcp_high`).
+    mutating func setListHighs(_ highs: [[Int]]) {
+        listHigh = Array(repeating: profile.pcpHigh, count: pcp.count)
+        for z in zones.indices where z < highs.count {
+            for cpu in 0..<min(profile.cpus, highs[z].count) where highs[z][cpu] > 0 { listHigh[cpu * zones.count + z] = highs[z][cpu] }
+        }
+    }
+
+    /// Frees an order-0 page to `cpu`'s list; when the list passes its high (`pcp_high`), the `pcp_batch`
     /// coldest pages go back to the buddy lists. Returns the orders those frees coalesced to.
     mutating func freeToPCP(_ block: BlockRef, cpu: Int, zeroed: Bool, coalesced: inout [Int]) {
         let z = block.zone
@@ -163,7 +173,7 @@ package struct MemoryModel: MemoryView {
         let list = cpu * zones.count + z
         pcp[list].append(Int32(block.page))
         pcpPages[z] += 1
-        if pcp[list].count > profile.pcpHigh {
+        if pcp[list].count > (listHigh.isEmpty ? profile.pcpHigh : listHigh[list]) {
             let n = min(profile.pcpBatch, pcp[list].count)
             for page in pcp[list].prefix(n) {
                 let result = zones[z].insertAndCoalesce(Int(page), order: 0)

@@ -108,6 +108,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         guard problems.isEmpty else { throw ProfileError("profile \(profile.name): " + problems.joined(separator: "; ")) }
         linesPerPage = profile.linesPerPage  // after the check: line_bytes > 0
         memory = MemoryModel(profile: profile, mergeRule: policy.mergeRule, zeroedPerCPULists: policy.keepsZeroedPerCPUList)
+        if let highs = options.pcpHighPerCPU { memory.setListHighs(highs) }
         drivers = try ZeroDrivers.chain(policy.drivers, profile: profile)
         inlineClear = CPUCachedDriver(profile: profile)
         engineMaxBytes = drivers.first(where: { $0.isEngine })?.maxBytes ?? Int.max

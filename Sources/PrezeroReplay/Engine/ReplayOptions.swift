@@ -189,6 +189,9 @@ package struct ReplayOptions: Sendable {
     /// Where the capture's kernel tunes the per-CPU lists' `high` (`high_min`...`high_max`,
     /// 6.7 on); nil: not known, and `pcp_high` is not varied.
     package var pcpHighRange: ClosedRange<Int>?
+    /// Each CPU's own `high`, [node][cpu], as the capture's kernel had it (a CPU it did not list
+    /// takes `pcp_high`); nil: every list takes `pcp_high`.
+    package var pcpHighPerCPU: [[Int]]?
     /// Size of a PMD-mapped THP: the capture's `hpage_pmd_size`, else 2 MiB (x86-64).
     package var hugePageBytes = 2 << 20
     package var pmdOrder: Int { ZeroFillFaultMatcher.pmdOrder(pageBytes: profile.pageBytes, hugePageBytes: hugePageBytes) }

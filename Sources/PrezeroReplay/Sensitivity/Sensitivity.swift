@@ -211,7 +211,10 @@ package enum Sensitivity {
                     lowText: "\(range.lowerBound) pages (high_min)", highText: "\(range.upperBound) pages (high_max)",
                     source: "how many freed pages a CPU keeps off the buddy lists (where a scrubber finds them): the capture's kernel tunes each CPU's high between high_min and high_max as it runs (decay_pcp_high, nr_pcp_high, 6.7 on); from its /proc/zoneinfo, one zone's list at its lowest high_min to every zone's at its highest high_max summed (the model has one zone a node, so which zone's list a free reaches is not modelled)"))
             },
-            replay: { o, high in o.profile.pcpHigh = Int(high) },
+            replay: { o, high in
+                o.profile.pcpHigh = Int(high)
+                o.pcpHighPerCPU = nil
+            },
             replayOnlyPools: true),
         clearCost("cached clear cost", key: "clear_cached_page_ns", \.clearCached, spent: \.cachedClearCPUNs, driver: CPUCachedDriver.name),
         clearCost(
