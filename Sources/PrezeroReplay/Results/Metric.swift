@@ -103,10 +103,10 @@ extension Metric {
         real("kernel_fault_rate", \.kernelFaultRate, "faults/s", "zero-fill faults per second of kernel fault time", how: "faults / fault_path_ns") { ratio(Double($0.faults), $0.faultPathNs / 1e9) },
         count("fault_latency_p50_ns", \.faultLatencyP50Ns, "ns", "median zero-fill fault latency", how: "HDR histogram of per-fault cost (kernel + first touch), 3 significant digits") { percentile($0, 50) },
         count("fault_latency_p99_ns", \.faultLatencyP99Ns, "ns", "99th percentile fault latency", how: "as fault_latency_p50_ns") { percentile($0, 99) },
-        count("fault_latency_base_p50_ns", \.faultLatencyBaseP50Ns, "ns", "median latency of the order-0 zero-fill faults alone: what captured_fault_p50_ns (order 0) compares with", how: "as fault_latency_p50_ns, over order-0 faults", since: 13) {
+        count("fault_latency_base_p50_ns", \.faultLatencyBaseP50Ns, "ns", "median latency of the order-0 zero-fill faults alone: what captured_fault_p50_ns (order 0) compares with", how: "HDR histogram of the order-0 faults' cost, 2 significant digits", since: 13) {
             $0.baseFaultLatency.totalCount == 0 ? 0 : $0.baseFaultLatency.valueAtPercentile(50)
         },
-        count("fault_latency_base_p99_ns", \.faultLatencyBaseP99Ns, "ns", "99th percentile latency of the order-0 zero-fill faults alone", how: "as fault_latency_p50_ns, over order-0 faults", since: 13) {
+        count("fault_latency_base_p99_ns", \.faultLatencyBaseP99Ns, "ns", "99th percentile latency of the order-0 zero-fill faults alone", how: "as fault_latency_base_p50_ns", since: 13) {
             $0.baseFaultLatency.totalCount == 0 ? 0 : $0.baseFaultLatency.valueAtPercentile(99)
         },
         count("fault_latency_p999_ns", \.faultLatencyP999Ns, "ns", "99.9th percentile fault latency", how: "as fault_latency_p50_ns") { percentile($0, 99.9) },
