@@ -236,6 +236,45 @@ struct CaptureMachineTests {
         #expect(options.profile.pcpHigh == 500 && options.pcpHighRange == nil && options.pcpHighPerCPU == nil)
     }
 
+    /// Orders 1-3 and the THP order have per-CPU lists too (`pcp_allowed_order`, 5.13-5.19):
+    /// an allocation refills max(pcp_batch >> order, 2) blocks (`nr_pcp_alloc`; a 6.18 capture
+    /// here refills two THPs at a time), a free stays off the buddy lists, and past `high` the
+    /// drain takes pcp_batch pages, whole blocks, from the freed order's list on. Hand-computed
+    /// on one CPU, 4,096 free pages, pcp_batch 63: an order-2 request takes 15 blocks (60 pages,
+    /// 56 left on the list), an order-9 one 2 (1,024; 512 left); freeing the order-2 block back
+    /// leaves 572 pages on the lists; with high 500, taking one and freeing it again drains the
+    /// freed order's list first, whole blocks while pages are still owed: its 15 blocks (60
+    /// pages), then, 3 pages still owed, the THP (free_pcppages_bulk: "Ensure requested pindex
+    /// is drained first", `count -= nr_pages` per block): 572 pages, 16 blocks.
+    @Test func higherOrdersHavePerCPUListsToo() throws {
+        var profile = BuiltinProfiles.epycZen5VM.withMemory(16 << 20)
+        profile.cpus = 1
+        profile.pcpHigh = 2_000
+        var memory = MemoryModel(profile: profile, mergeRule: .lameter)
+        memory.releaseInitialMemory(fraction: 1, zeroed: false)
+        #expect(memory.freePages == 4_096)
+        let first = memory.allocate(order: 2, preference: .dirtyFirst, cpu: 0, usePCP: true)
+        let (small, _) = try #require(first)
+        #expect(memory.freePages == 4_096 - 60 && memory.pcpPages[0] == 56)
+        let thp = memory.allocate(order: 9, preference: .dirtyFirst, cpu: 0, usePCP: true)
+        let (huge, _) = try #require(thp)
+        #expect(huge.order == 9 && memory.freePages == 4_096 - 60 - 1_024 && memory.pcpPages[0] == 56 + 512)
+        memory.zones[0].markAllocated(huge.page, order: 9)
+        memory.zones[0].markAllocated(small.page, order: 2)
+        var coalesced: [Int] = []
+        memory.freeToPCP(small, cpu: 0, zeroed: false, coalesced: &coalesced)
+        #expect(coalesced.isEmpty && memory.pcpPages[0] == 572 && memory.pcpDrainedPages == 0)
+        var tight = memory
+        tight.setListHighs([[500]])
+        let second = tight.allocate(order: 2, preference: .dirtyFirst, cpu: 0, usePCP: true)
+        let (again, _) = try #require(second)
+        tight.zones[0].markAllocated(again.page, order: 2)
+        tight.freeToPCP(again, cpu: 0, zeroed: false, coalesced: &coalesced)
+        #expect(tight.pcpDrainedPages == 572 && coalesced.count == 16 && tight.pcpPages[0] == 0)
+        #expect(tight.invariantViolations().isEmpty, "\(tight.invariantViolations())")
+        #expect(memory.perCPUListHolds(order: 3) && memory.perCPUListHolds(order: 9) && !memory.perCPUListHolds(order: 4))
+    }
+
     /// Gaps in the ids (an offline CPU 1, nodes 0 and 2) are no CPUs or nodes: the mean and the
     /// range take the CPUs listed, the nodes are numbered as buddyinfo's are (0, 1), and a value
     /// past a profile's pcp_high range is taken as its top (a review found phantom zero rows:

@@ -71,8 +71,8 @@ struct ScrubbersAsPostedTests {
     /// every CPU idle by the fraction the load decays and V8 zeroes.
     @Test func loadFollowsTheIdleFraction() throws {
         var v8 = try engine(KscrubdV8(parameters: .init(), profile: small)) { $0.idleFraction = 1 }
-        v8.consume(TraceEvent(kind: .pageFree, cpu: 0, pid: 7, timestampNs: 2_000, order: 1, a: 1 << 30))
-        v8.consume(TraceEvent(kind: .pageFree, cpu: 0, pid: 7, timestampNs: 10_000_000, order: 1, a: (1 << 30) + 2))
+        v8.consume(TraceEvent(kind: .pageFree, cpu: 0, pid: 7, timestampNs: 2_000, order: 4, a: 1 << 30))
+        v8.consume(TraceEvent(kind: .pageFree, cpu: 0, pid: 7, timestampNs: 10_000_000, order: 4, a: (1 << 30) + 16))
         #expect(v8.metrics.scrubberLoadSleeps == 0)
         #expect(v8.metrics.pagesZeroedScrubber > 0)
     }
@@ -83,8 +83,8 @@ struct ScrubbersAsPostedTests {
         var v8 = try engine(KscrubdV8(parameters: .init(), profile: small)) { $0.initialLoadAverage = 2 }
         v8.consume(TraceEvent(kind: .schedSwitch, cpu: 0, pid: 7, timestampNs: 500, a: 9, b: 7))
         v8.consume(TraceEvent(kind: .schedSwitch, cpu: 1, pid: 8, timestampNs: 500, a: 10, b: 8))
-        v8.consume(TraceEvent(kind: .pageFree, cpu: 0, pid: 7, timestampNs: 2_000, order: 1, a: 1 << 30))
-        v8.consume(TraceEvent(kind: .pageFree, cpu: 0, pid: 7, timestampNs: 1_000_000_000_000_000, order: 1, a: (1 << 30) + 2))
+        v8.consume(TraceEvent(kind: .pageFree, cpu: 0, pid: 7, timestampNs: 2_000, order: 4, a: 1 << 30))
+        v8.consume(TraceEvent(kind: .pageFree, cpu: 0, pid: 7, timestampNs: 1_000_000_000_000_000, order: 4, a: (1 << 30) + 16))
         #expect(v8.metrics.scrubberLoadSleeps == 33_333 + 1, "\(v8.metrics.scrubberLoadSleeps)")
         #expect(v8.metrics.pagesZeroedScrubber == 0)
     }
@@ -115,9 +115,9 @@ struct ScrubbersAsPostedTests {
             }
             v8.consume(TraceEvent(kind: .schedSwitch, cpu: 0, pid: 7, timestampNs: 1_000, a: 7, b: 0))
             v8.consume(TraceEvent(kind: .schedSwitch, cpu: 1, pid: 8, timestampNs: 1_000, a: 8, b: 0))
-            // An order-1 free reaches the buddy lists (order 0 would stop on the per-CPU list).
-            v8.consume(TraceEvent(kind: .pageFree, cpu: 0, pid: 0, timestampNs: 2_000, order: 1, a: 1 << 30))
-            v8.consume(TraceEvent(kind: .pageFree, cpu: 0, pid: 0, timestampNs: end, order: 1, a: (1 << 30) + 2))
+            // An order-4 free reaches the buddy lists (orders 0-3 and 9 would stop on the per-CPU lists).
+            v8.consume(TraceEvent(kind: .pageFree, cpu: 0, pid: 0, timestampNs: 2_000, order: 4, a: 1 << 30))
+            v8.consume(TraceEvent(kind: .pageFree, cpu: 0, pid: 0, timestampNs: end, order: 4, a: (1 << 30) + 16))
             return v8
         }
         let before = try run(until: 89_000_000_000)
@@ -162,10 +162,10 @@ struct ScrubbersAsPostedTests {
     }
 
     /// A THP fault the model has no free order-9 block for falls back to order-0 faults, as the
-    /// kernel does. 1,024 free pages (one order-10 block); an order-1 kernel block takes pages
-    /// 0 and 1 and an order-9 one takes 512..1023, so 510 pages are left: the fault
-    /// becomes 510 order-0 zero-fill faults, and the model runs out (counted once); the folio's free
-    /// returns all 510.
+    /// kernel does. 1,024 free pages (one order-10 block); an order-4 kernel block takes pages
+    /// 0..15 and an order-9 one 512..1023 (its per-CPU list refill finds no second), so 496 pages
+    /// are left: the fault becomes 496 order-0 zero-fill faults, and the model runs out (counted
+    /// once); the folio's free returns all 496.
     @Test func failedHugeFaultFallsBackToBasePages() throws {
         var profile = small
         profile.initiallyFreeFraction = 1.0 / 64
@@ -173,21 +173,21 @@ struct ScrubbersAsPostedTests {
         options.checkInvariants = true
         var e = try ReplayEngine(policy: ZeroOnFault(parameters: .init(), profile: profile), options: options)
         #expect(e.memory.freePages == 1024)
-        e.consume(TraceEvent(kind: .pageAlloc, cpu: 0, pid: 1, timestampNs: 10, order: 1, a: 0x10))
+        e.consume(TraceEvent(kind: .pageAlloc, cpu: 0, pid: 1, timestampNs: 10, order: 4, a: 0x10))
         e.consume(TraceEvent(kind: .pageAlloc, cpu: 0, pid: 1, timestampNs: 30, order: 9, a: 0x200))
-        #expect(e.memory.freePages == 510)
+        #expect(e.memory.freePages == 496)
         e.consume(TraceEvent(kind: .pageFault, cpu: 1, pid: 5, timestampNs: 40, a: 0x7f00_0020_1000, c: 0x6))
         e.consume(TraceEvent(kind: .pageAlloc, cpu: 1, pid: 5, timestampNs: 50, order: 9, flags: [.gfpUser, .gfpTransHuge], a: 0x400))
         #expect(e.metrics.modelHugeFallbacks == 1)
-        #expect(e.metrics.faults == 510)
+        #expect(e.metrics.faults == 496)
         #expect(e.metrics.hugeFaults == 0)
         #expect(e.metrics.modelOutOfMemory == 1, "one fault the model could not finish")
-        #expect(e.metrics.pagesZeroedFaultPath == 510)
+        #expect(e.metrics.pagesZeroedFaultPath == 496)
         e.consume(TraceEvent(kind: .pageFree, cpu: 1, pid: 5, timestampNs: 60, order: 9, a: 0x400))
         e.finish()
         // Every placed base page is free again (the faulting subpage 1 came first, so page 0 was
         // the one the model could not place): nothing leaks, nothing is taken for pre-capture memory.
-        #expect(e.memory.freePages + e.memory.pcpPages.reduce(0, +) == 510)
+        #expect(e.memory.freePages + e.memory.pcpPages.reduce(0, +) == 496)
         #expect(e.metrics.freesOfPagesAllocatedBeforeCapture == 0)
         #expect(e.invariantProblems.isEmpty, "\(e.invariantProblems)")
     }

@@ -28,7 +28,7 @@ package struct BuddyZone: Sendable {
         case pinned = 6  // in use before the trace began (or not yet released)
         case freeHead = 1  // first page of a free block on a buddy list
         case freeTail = 2  // other pages of a free block
-        case onPCP = 3  // on a per-CPU order-0 list
+        case onPCP = 3  // on a per-CPU list
         case busy = 4  // off the lists while an engine zeroes it
         case allocated = 5  // handed out by the model
     }
@@ -341,9 +341,9 @@ package struct BuddyZone: Sendable {
 
     // MARK: Per-CPU lists
 
-    package mutating func moveToPCP(_ p: Int) {
+    package mutating func moveToPCP(_ p: Int, pages: Int = 1) {
         ownTable()
-        page(p).pointee.state = PageState.onPCP.rawValue
+        if pages == 1 { page(p).pointee.state = PageState.onPCP.rawValue } else { setState(p, count: pages, .onPCP) }
     }
 
     package mutating func takeFromPCP(_ p: Int) {

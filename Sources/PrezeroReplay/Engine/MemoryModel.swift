@@ -1,6 +1,7 @@
 import PrezeroModel
 
-/// The modelled machine's memory: one buddy zone per node and per-CPU order-0 lists.
+/// The modelled machine's memory: one buddy zone per node and per-CPU lists: order 0, and since
+/// 5.13-5.19 orders 1-3 and the THP order (`pcp_allowed_order`), one list each.
 package struct MemoryModel: MemoryView {
     package let profile: MachineProfile
     var zones: [BuddyZone]
@@ -10,6 +11,12 @@ package struct MemoryModel: MemoryView {
     /// policy that keeps them.
     var pcpZeroed: [[Int32]]
     var pcpPages = [Int](repeating: 0, count: 0)
+    /// The per-CPU lists of orders above 0 (`largeOrders`), [slot][list], block heads, hot on top.
+    var pcpLarge: [[[Int32]]] = []
+    /// The orders above 0 a per-CPU list holds: 1-3 and the PMD order (`pcp_allowed_order`).
+    let largeOrders: [Int]
+    /// Pages on each CPU's lists of every order (the zeroed list aside): what `high` bounds.
+    private var listPages: [Int] = []
     /// Pages moved by per-CPU list refills (`rmqueue_bulk`) and drains, since the start.
     package private(set) var pcpRefilledPages: UInt64 = 0
     package private(set) var pcpDrainedPages: UInt64 = 0
@@ -17,16 +24,20 @@ package struct MemoryModel: MemoryView {
     /// Each list's drain threshold, same index as `pcp`; empty: `pcp_high` for all.
     private var listHigh: [Int] = []
 
-    package init(profile: MachineProfile, mergeRule: MergeRule, zeroedPerCPULists: Bool = false) {
+    package init(profile: MachineProfile, mergeRule: MergeRule, zeroedPerCPULists: Bool = false, pmdOrder: Int = 9) {
         self.profile = profile
+        largeOrders = ([1, 2, 3] + [pmdOrder]).filter { $0 <= profile.maxOrder }.reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
         let perNode = profile.pages / profile.nodes
         zones = (0..<profile.nodes).map {
             BuddyZone(node: $0, basePfn: $0 * perNode, pageCount: perNode, maxOrder: profile.maxOrder, mergeRule: mergeRule)
         }
         pcp = Array(repeating: [], count: profile.cpus * profile.nodes)
         pcpZeroed = zeroedPerCPULists ? pcp : []
+        let lists = pcp
         pcpPages = Array(repeating: 0, count: profile.nodes)
         adoptHints = Array(repeating: 0, count: profile.nodes)
+        listPages = Array(repeating: 0, count: lists.count)
+        pcpLarge = Array(repeating: lists, count: largeOrders.count)
     }
 
     package var zoneCount: Int { zones.count }
@@ -101,6 +112,7 @@ package struct MemoryModel: MemoryView {
                 let list = cpu * zones.count + z
                 pcp[list] = added + pcp[list]
                 pcpPages[z] += added.count
+                listPages[list] += added.count
                 placed += added.count
             }
         }
@@ -117,6 +129,10 @@ package struct MemoryModel: MemoryView {
             if order == 0 && zeroedPCP, let taken = takeFromPCP(cpu: cpu, zone: z, zeroed: true) { return taken }
             if order == 0 && usePCP {
                 if let taken = takeFromPCP(cpu: cpu, zone: z, zeroed: false) { return taken }
+                continue
+            }
+            if usePCP, let slot = largeOrders.firstIndex(of: order) {
+                if let taken = takeFromLargePCP(slot: slot, cpu: cpu, zone: z) { return taken }
                 continue
             }
             if let (page, dirty) = zones[z].allocate(order: order, preference: preference) {
@@ -136,6 +152,7 @@ package struct MemoryModel: MemoryView {
         if (zeroed ? pcpZeroed[list] : pcp[list]).isEmpty { refill(list: list, zone: z, zeroed: zeroed) }
         guard let page = zeroed ? pcpZeroed[list].popLast() : pcp[list].popLast() else { return nil }
         pcpPages[z] -= 1
+        if !zeroed { listPages[list] -= 1 }
         zones[z].takeFromPCP(Int(page))
         return (BlockRef(zone: z, page: Int(page), order: 0), zones[z].isZero(Int(page)) ? 0 : 1)
     }
@@ -150,6 +167,7 @@ package struct MemoryModel: MemoryView {
             pages.append(Int32(page))
         }
         pcpPages[z] += pages.count
+        if !zeroed { listPages[list] += pages.count }
         pcpRefilledPages &+= UInt64(pages.count)
         // Hot pages are on top: the refill's first page is handed out first, as the kernel does.
         pages.reverse()
@@ -164,24 +182,71 @@ package struct MemoryModel: MemoryView {
         }
     }
 
-    /// Frees an order-0 page to `cpu`'s list; when the list passes its high (`pcp_high`), the `pcp_batch`
-    /// coldest pages go back to the buddy lists. Returns the orders those frees coalesced to.
-    mutating func freeToPCP(_ block: BlockRef, cpu: Int, zeroed: Bool, coalesced: inout [Int]) {
-        let z = block.zone
-        zones[z].setZero(block.page, count: 1, zeroed)
-        zones[z].moveToPCP(block.page)
+    /// Whether a free or a request of `order` may use the per-CPU lists (`pcp_allowed_order`).
+    package func perCPUListHolds(order: Int) -> Bool { order == 0 || largeOrders.contains(order) }
+
+    /// The top block of `cpu`'s list of `largeOrders[slot]` in zone `z`, refilled when empty
+    /// with max(pcp_batch >> order, 2) blocks (`nr_pcp_alloc`, `rmqueue_bulk`), unzeroed first.
+    private mutating func takeFromLargePCP(slot: Int, cpu: Int, zone z: Int) -> (BlockRef, dirty: Int)? {
+        let order = largeOrders[slot], size = 1 << order
         let list = cpu * zones.count + z
-        pcp[list].append(Int32(block.page))
-        pcpPages[z] += 1
-        if pcp[list].count > (listHigh.isEmpty ? profile.pcpHigh : listHigh[list]) {
-            let n = min(profile.pcpBatch, pcp[list].count)
-            for page in pcp[list].prefix(n) {
-                let result = zones[z].insertAndCoalesce(Int(page), order: 0)
-                coalesced.append(result.order)
+        if pcpLarge[slot][list].isEmpty {
+            var blocks: [Int32] = []
+            for _ in 0..<max(profile.pcpBatch >> order, 2) {
+                guard let (page, _) = zones[z].allocate(order: order, preference: .dirtyFirst) else { break }
+                zones[z].moveToPCP(page, pages: size)
+                blocks.append(Int32(page))
             }
-            pcp[list].removeFirst(n)
-            pcpPages[z] -= n
-            pcpDrainedPages &+= UInt64(n)
+            pcpPages[z] += blocks.count * size
+            listPages[list] += blocks.count * size
+            pcpRefilledPages &+= UInt64(blocks.count * size)
+            pcpLarge[slot][list] = blocks.reversed()
+        }
+        guard let page = pcpLarge[slot][list].popLast() else { return nil }
+        pcpPages[z] -= size
+        listPages[list] -= size
+        return (BlockRef(zone: z, page: Int(page), order: order), zones[z].dirtyPages(Int(page), count: size))
+    }
+
+    /// Frees a block of an order the lists hold to `cpu`'s list; when the CPU's lists pass its high
+    /// (`pcp_high`), `pcp_batch` pages go back to the buddy lists, the coldest first, from the
+    /// freed order's list on, then the others' in turn (`free_pcppages_bulk`). Returns the orders
+    /// those frees coalesced to.
+    mutating func freeToPCP(_ block: BlockRef, cpu: Int, zeroed: Bool, coalesced: inout [Int]) {
+        let z = block.zone, size = 1 << block.order
+        zones[z].setZero(block.page, count: size, zeroed)
+        zones[z].moveToPCP(block.page, pages: size)
+        let list = cpu * zones.count + z
+        let slot = largeOrders.firstIndex(of: block.order)
+        if let slot { pcpLarge[slot][list].append(Int32(block.page)) } else { pcp[list].append(Int32(block.page)) }
+        pcpPages[z] += size
+        listPages[list] += size
+        guard listPages[list] > (listHigh.isEmpty ? profile.pcpHigh : listHigh[list]) else { return }
+        var left = profile.pcpBatch
+        let start = slot.map { $0 + 1 } ?? 0  // 0: the order-0 list, k + 1: pcpLarge[k]
+        for step in 0...largeOrders.count where left > 0 {
+            let which = (start + step) % (largeOrders.count + 1)
+            if which == 0 {
+                let n = min(left, pcp[list].count)
+                for page in pcp[list].prefix(n) { coalesced.append(zones[z].insertAndCoalesce(Int(page), order: 0).order) }
+                pcp[list].removeFirst(n)
+                pcpPages[z] -= n
+                listPages[list] -= n
+                pcpDrainedPages &+= UInt64(n)
+                left -= n
+            } else {
+                let k = which - 1, order = largeOrders[k], blockPages = 1 << order
+                var n = 0
+                while left > 0 && n < pcpLarge[k][list].count {
+                    coalesced.append(zones[z].insertAndCoalesce(Int(pcpLarge[k][list][n]), order: order).order)
+                    n += 1
+                    left -= blockPages
+                }
+                pcpLarge[k][list].removeFirst(n)
+                pcpPages[z] -= n * blockPages
+                listPages[list] -= n * blockPages
+                pcpDrainedPages &+= UInt64(n * blockPages)
+            }
         }
     }
 

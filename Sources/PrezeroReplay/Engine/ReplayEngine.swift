@@ -107,7 +107,8 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         let problems = profile.validationErrors()
         guard problems.isEmpty else { throw ProfileError("profile \(profile.name): " + problems.joined(separator: "; ")) }
         linesPerPage = profile.linesPerPage  // after the check: line_bytes > 0
-        memory = MemoryModel(profile: profile, mergeRule: policy.mergeRule, zeroedPerCPULists: policy.keepsZeroedPerCPUList)
+        memory = MemoryModel(
+            profile: profile, mergeRule: policy.mergeRule, zeroedPerCPULists: policy.keepsZeroedPerCPUList, pmdOrder: options.pmdOrder)
         if let highs = options.pcpHighPerCPU { memory.setListHighs(highs) }
         drivers = try ZeroDrivers.chain(policy.drivers, profile: profile)
         inlineClear = CPUCachedDriver(profile: profile)
@@ -416,7 +417,8 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         let refilledBefore = memory.pcpRefilledPages
         guard let (block, dirty) = memory.allocate(
             order: order, preference: policy.preference(order: order, wantsZero: wantsZero), cpu: cpu,
-            usePCP: policy.usesPerCPULists(wantsZero: wantsZero), zeroedPCP: wantsZero && policy.keepsZeroedPerCPUList)
+            usePCP: memory.perCPUListHolds(order: order) && policy.usesPerCPULists(order: order, wantsZero: wantsZero),
+            zeroedPCP: wantsZero && policy.keepsZeroedPerCPUList)
         else { return nil }
         let refillNs = Double(memory.pcpRefilledPages &- refilledBefore) * (profile.faultBatches?.pcpRefillNsPerPage ?? 0)
         memory.zones[block.zone].markAllocated(block.page, order: order)
@@ -753,7 +755,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         return release(block, cpu: cpu)
     }
 
-    /// Returns a block to the free lists (the per-CPU list for order 0), zeroing it first under
+    /// Returns a block to the free lists (a per-CPU list for the orders they hold), zeroing it first under
     /// a policy that zeroes at free, and lets the policy wake its scrubber.
     mutating func release(_ block: BlockRef, cpu: Int) -> Double {
         var ns = profile.freePathNs
@@ -772,7 +774,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             zeroed = true
         }
         coalesced.removeAll(keepingCapacity: true)
-        if block.order == 0 && policy.usesPerCPULists(wantsZero: false) {
+        if memory.perCPUListHolds(order: block.order) && policy.usesPerCPULists(order: block.order, wantsZero: false) {
             let drainedBefore = memory.pcpDrainedPages
             memory.freeToPCP(block, cpu: cpu, zeroed: zeroed, coalesced: &coalesced)
             let drained = memory.pcpDrainedPages &- drainedBefore

@@ -37,7 +37,8 @@ package struct HugepagePrezero: PrezeroPolicy {
     package func preference(order: Int, wantsZero: Bool) -> ListPreference {
         wantsZero && order >= hugeOrder ? .zeroedFirst : .dirtyFirst
     }
-    package func usesPerCPULists(wantsZero: Bool) -> Bool { true }
+    /// Its huge zero requests come from its zeroed pool, past the per-CPU lists; the rest as the kernel.
+    package func usesPerCPULists(order: Int, wantsZero: Bool) -> Bool { !(wantsZero && order >= hugeOrder) }
 
     package mutating func didFree(node: Int, order: Int, memory: some MemoryView, loadAverage: Double) -> Bool {
         order >= hugeOrder

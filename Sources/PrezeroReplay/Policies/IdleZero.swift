@@ -37,7 +37,7 @@ package struct IdleZero: PrezeroPolicy {
     /// free block is split first, so zeroing stays preemptible at that granularity.
     package var maxScrubJobPages: Int? { max(1, parameters.pagesPerRun) }
     package func preference(order: Int, wantsZero: Bool) -> ListPreference { wantsZero ? .zeroedFirst : .dirtyFirst }
-    package func usesPerCPULists(wantsZero: Bool) -> Bool { !wantsZero }
+    package func usesPerCPULists(order: Int, wantsZero: Bool) -> Bool { !wantsZero }
 
     private func zeroedShare(node: Int, memory: some MemoryView) -> Double {
         var free = 0

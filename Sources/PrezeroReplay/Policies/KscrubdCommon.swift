@@ -16,7 +16,7 @@ extension KscrubdDaemon {
     package var drivers: [String] { parameters.drivers }
     package var splitsBlocksForEngine: Bool { parameters.splitForEngine }
     package func preference(order: Int, wantsZero: Bool) -> ListPreference { wantsZero ? .zeroedFirst : .dirtyFirst }
-    package func usesPerCPULists(wantsZero: Bool) -> Bool { !wantsZero }
+    package func usesPerCPULists(order: Int, wantsZero: Bool) -> Bool { !wantsZero }
     /// `kthread_run(kscrubd, pgdat, "kscrubd%d", nid)` with no nice value or idle class: it
     /// competes with the node's tasks (notes §5).
     package var scrubberScheduling: ScrubberScheduling { .normal }

@@ -40,7 +40,7 @@ package protocol PrezeroPolicy {
     /// Which lists an allocation searches first.
     func preference(order: Int, wantsZero: Bool) -> ListPreference
     /// Whether an order-0 request may use (and frees fill) the per-CPU lists.
-    func usesPerCPULists(wantsZero: Bool) -> Bool
+    func usesPerCPULists(order: Int, wantsZero: Bool) -> Bool
     /// Zero every block when it is freed (init_on_free).
     var zeroesAtFree: Bool { get }
     /// A THP/mTHP zero-fill fault clears its folio even when the block is zero: the fault path
@@ -105,7 +105,7 @@ enum MergeRuleDocumentation {
 extension PrezeroPolicy {
     package var mergeRule: MergeRule { .lameter }
     package func preference(order: Int, wantsZero: Bool) -> ListPreference { .dirtyFirst }
-    package func usesPerCPULists(wantsZero: Bool) -> Bool { true }
+    package func usesPerCPULists(order: Int, wantsZero: Bool) -> Bool { true }
     package var zeroesAtFree: Bool { false }
     package var clearsHugeFaultFoliosAnyway: Bool { false }
     package var zeroesEveryAllocation: Bool { false }
