@@ -44,7 +44,7 @@ struct PolicyTests {
         let memory = engine.memory
         #expect(memory.freePages > 0)
         #expect(memory.zeroedFreePages == memory.freePages)
-        for (index, list) in memory.pcp.enumerated() {
+        for (index, list) in memory.lists[0].enumerated() {
             for page in list { #expect(memory.zones[index % memory.zones.count].isZero(Int(page))) }
         }
         #expect(engine.metrics.zeroHits == engine.metrics.zeroRequests)

@@ -346,8 +346,8 @@ package struct BuddyZone: Sendable {
         if pages == 1 { page(p).pointee.state = PageState.onPCP.rawValue } else { setState(p, count: pages, .onPCP) }
     }
 
-    package mutating func takeFromPCP(_ p: Int) {
+    package mutating func takeFromPCP(_ p: Int, pages: Int = 1) {
         ownTable()
-        page(p).pointee.state = PageState.allocated.rawValue
+        if pages == 1 { page(p).pointee.state = PageState.allocated.rawValue } else { setState(p, count: pages, .allocated) }
     }
 }

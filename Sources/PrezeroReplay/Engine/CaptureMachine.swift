@@ -80,7 +80,7 @@ package struct CaptureMachine: Sendable, Equatable {
             if key == "cpu:" {
                 endPageset()
                 cpu = raw < 1 << 16 ? raw : nil
-                if let cpu { lists[node, default: [:]][cpu, default: Lists()].count += 0 }
+                if let cpu, lists[node]?[cpu] == nil { lists[node, default: [:]][cpu] = Lists() }  // listed, if all 0
                 continue
             }
             guard let cpu else { continue }

@@ -5,39 +5,41 @@ import PrezeroModel
 package struct MemoryModel: MemoryView {
     package let profile: MachineProfile
     var zones: [BuddyZone]
-    /// Per-CPU order-0 lists, index `cpu * zoneCount + zone`: pages (zone-relative), hot on top.
-    var pcp: [[Int32]]
+    /// Per-CPU lists, [slot][list] with list `cpu * zoneCount + zone`, slot `slotOfOrder[order]`:
+    /// block heads (zone-relative), hot on top.
+    var lists: [[[Int32]]]
     /// Per-CPU lists of zeroed order-0 pages (Lameter's V4 `pcp[2]`), same index; only for a
     /// policy that keeps them.
     var pcpZeroed: [[Int32]]
     var pcpPages = [Int](repeating: 0, count: 0)
-    /// The per-CPU lists of orders above 0 (`largeOrders`), [slot][list], block heads, hot on top.
-    var pcpLarge: [[[Int32]]] = []
-    /// The orders above 0 a per-CPU list holds: 1-3 and the PMD order (`pcp_allowed_order`).
-    let largeOrders: [Int]
+    /// The orders a per-CPU list holds, by slot: 0-3 and the PMD order (`pcp_allowed_order`).
+    let listOrders: [Int]
+    /// Each order's slot in `lists`, -1 where the lists hold none.
+    private let slotOfOrder: [Int]
     /// Pages on each CPU's lists of every order (the zeroed list aside): what `high` bounds.
     private var listPages: [Int] = []
     /// Pages moved by per-CPU list refills (`rmqueue_bulk`) and drains, since the start.
     package private(set) var pcpRefilledPages: UInt64 = 0
     package private(set) var pcpDrainedPages: UInt64 = 0
     private var adoptHints: [Int]
-    /// Each list's drain threshold, same index as `pcp`; empty: `pcp_high` for all.
+    /// Each list's drain threshold, same index as a slot's lists; empty: `pcp_high` for all.
     private var listHigh: [Int] = []
 
     package init(profile: MachineProfile, mergeRule: MergeRule, zeroedPerCPULists: Bool = false, pmdOrder: Int = 9) {
         self.profile = profile
-        largeOrders = ([1, 2, 3] + [pmdOrder]).filter { $0 <= profile.maxOrder }.reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
+        let orders = ([0, 1, 2, 3] + [pmdOrder]).filter { $0 <= profile.maxOrder }.reduce(into: [Int]()) { if !$0.contains($1) { $0.append($1) } }
+        listOrders = orders
+        slotOfOrder = (0...max(profile.maxOrder, 0)).map { orders.firstIndex(of: $0) ?? -1 }
         let perNode = profile.pages / profile.nodes
         zones = (0..<profile.nodes).map {
             BuddyZone(node: $0, basePfn: $0 * perNode, pageCount: perNode, maxOrder: profile.maxOrder, mergeRule: mergeRule)
         }
-        pcp = Array(repeating: [], count: profile.cpus * profile.nodes)
-        pcpZeroed = zeroedPerCPULists ? pcp : []
-        let lists = pcp
+        let empty = [[Int32]](repeating: [], count: profile.cpus * profile.nodes)
+        pcpZeroed = zeroedPerCPULists ? empty : []
         pcpPages = Array(repeating: 0, count: profile.nodes)
         adoptHints = Array(repeating: 0, count: profile.nodes)
-        listPages = Array(repeating: 0, count: lists.count)
-        pcpLarge = Array(repeating: lists, count: largeOrders.count)
+        listPages = Array(repeating: 0, count: empty.count)
+        lists = Array(repeating: empty, count: orders.count)
     }
 
     package var zoneCount: Int { zones.count }
@@ -110,7 +112,7 @@ package struct MemoryModel: MemoryView {
                     added.append(Int32(page))
                 }
                 let list = cpu * zones.count + z
-                pcp[list] = added + pcp[list]
+                lists[0][list] = added + lists[0][list]
                 pcpPages[z] += added.count
                 listPages[list] += added.count
                 placed += added.count
@@ -126,13 +128,9 @@ package struct MemoryModel: MemoryView {
         let home = node(ofCPU: cpu)
         for step in 0..<zones.count {
             let z = (home + step) % zones.count
-            if order == 0 && zeroedPCP, let taken = takeFromPCP(cpu: cpu, zone: z, zeroed: true) { return taken }
-            if order == 0 && usePCP {
-                if let taken = takeFromPCP(cpu: cpu, zone: z, zeroed: false) { return taken }
-                continue
-            }
-            if usePCP, let slot = largeOrders.firstIndex(of: order) {
-                if let taken = takeFromLargePCP(slot: slot, cpu: cpu, zone: z) { return taken }
+            if order == 0 && zeroedPCP, let taken = takeZeroedPage(cpu: cpu, zone: z) { return taken }
+            if usePCP {
+                if let taken = takeFromPCP(order: order, cpu: cpu, zone: z) { return taken }
                 continue
             }
             if let (page, dirty) = zones[z].allocate(order: order, preference: preference) {
@@ -146,107 +144,87 @@ package struct MemoryModel: MemoryView {
         return nil
     }
 
-    /// The top page of `cpu`'s per-CPU list in zone `z` (the zeroed list or the other), refilled when empty.
-    private mutating func takeFromPCP(cpu: Int, zone z: Int, zeroed: Bool) -> (BlockRef, dirty: Int)? {
+    /// The top page of `cpu`'s list of zeroed pages in zone `z` (V4), refilled when empty with
+    /// `pcp_batch` pages from the zeroed buddy lists (`rmqueue_bulk(..., zero)`).
+    private mutating func takeZeroedPage(cpu: Int, zone z: Int) -> (BlockRef, dirty: Int)? {
         let list = cpu * zones.count + z
-        if (zeroed ? pcpZeroed[list] : pcp[list]).isEmpty { refill(list: list, zone: z, zeroed: zeroed) }
-        guard let page = zeroed ? pcpZeroed[list].popLast() : pcp[list].popLast() else { return nil }
+        if pcpZeroed[list].isEmpty {
+            pcpZeroed[list] = refill(order: 0, count: max(1, profile.pcpBatch), zone: z, preference: .zeroedOnly)
+        }
+        guard let page = pcpZeroed[list].popLast() else { return nil }
         pcpPages[z] -= 1
-        if !zeroed { listPages[list] -= 1 }
         zones[z].takeFromPCP(Int(page))
         return (BlockRef(zone: z, page: Int(page), order: 0), zones[z].isZero(Int(page)) ? 0 : 1)
     }
 
-    /// rmqueue_bulk: `pcp_batch` order-0 pages from the buddy lists into an empty per-CPU
-    /// list: unzeroed first, or (V4's `rmqueue_bulk(..., zero)`) zeroed ones only.
-    private mutating func refill(list: Int, zone z: Int, zeroed: Bool) {
-        var pages: [Int32] = []
-        for _ in 0..<max(1, profile.pcpBatch) {
-            guard let (page, _) = zones[z].allocate(order: 0, preference: zeroed ? .zeroedOnly : .dirtyFirst) else { break }
-            zones[z].moveToPCP(page)
-            pages.append(Int32(page))
+    /// The top block of `cpu`'s list of `order` in zone `z`, refilled when empty, unzeroed first:
+    /// `pcp_batch` pages at order 0, max(pcp_batch >> order, 2) blocks above (`nr_pcp_alloc`).
+    private mutating func takeFromPCP(order: Int, cpu: Int, zone z: Int) -> (BlockRef, dirty: Int)? {
+        let slot = slotOfOrder[order], size = 1 << order
+        let list = cpu * zones.count + z
+        if lists[slot][list].isEmpty {
+            let count = order == 0 ? max(1, profile.pcpBatch) : max(profile.pcpBatch >> order, 2)
+            lists[slot][list] = refill(order: order, count: count, zone: z, preference: .dirtyFirst)
+            listPages[list] += lists[slot][list].count * size
         }
-        pcpPages[z] += pages.count
-        if !zeroed { listPages[list] += pages.count }
-        pcpRefilledPages &+= UInt64(pages.count)
-        // Hot pages are on top: the refill's first page is handed out first, as the kernel does.
-        pages.reverse()
-        if zeroed { pcpZeroed[list] = pages } else { pcp[list] = pages }
+        guard let page = lists[slot][list].popLast() else { return nil }
+        pcpPages[z] -= size
+        listPages[list] -= size
+        zones[z].takeFromPCP(Int(page), pages: size)
+        return (BlockRef(zone: z, page: Int(page), order: order), zones[z].dirtyPages(Int(page), count: size))
+    }
+
+    /// rmqueue_bulk: up to `count` blocks of `order` from the buddy lists onto a per-CPU list,
+    /// the first taken on top (handed out first, as the kernel does).
+    private mutating func refill(order: Int, count: Int, zone z: Int, preference: ListPreference) -> [Int32] {
+        var blocks: [Int32] = []
+        for _ in 0..<count {
+            guard let (page, _) = zones[z].allocate(order: order, preference: preference) else { break }
+            zones[z].moveToPCP(page, pages: 1 << order)
+            blocks.append(Int32(page))
+        }
+        pcpPages[z] += blocks.count << order
+        pcpRefilledPages &+= UInt64(blocks.count << order)
+        return blocks.reversed()
     }
 
     /// Each CPU's own threshold, `highs[node][cpu]` (0 or missing: `pcp_high`).
     mutating func setListHighs(_ highs: [[Int]]) {
-        listHigh = Array(repeating: profile.pcpHigh, count: pcp.count)
+        listHigh = Array(repeating: profile.pcpHigh, count: listPages.count)
         for z in zones.indices where z < highs.count {
             for cpu in 0..<min(profile.cpus, highs[z].count) where highs[z][cpu] > 0 { listHigh[cpu * zones.count + z] = highs[z][cpu] }
         }
     }
 
     /// Whether a free or a request of `order` may use the per-CPU lists (`pcp_allowed_order`).
-    package func perCPUListHolds(order: Int) -> Bool { order == 0 || largeOrders.contains(order) }
-
-    /// The top block of `cpu`'s list of `largeOrders[slot]` in zone `z`, refilled when empty
-    /// with max(pcp_batch >> order, 2) blocks (`nr_pcp_alloc`, `rmqueue_bulk`), unzeroed first.
-    private mutating func takeFromLargePCP(slot: Int, cpu: Int, zone z: Int) -> (BlockRef, dirty: Int)? {
-        let order = largeOrders[slot], size = 1 << order
-        let list = cpu * zones.count + z
-        if pcpLarge[slot][list].isEmpty {
-            var blocks: [Int32] = []
-            for _ in 0..<max(profile.pcpBatch >> order, 2) {
-                guard let (page, _) = zones[z].allocate(order: order, preference: .dirtyFirst) else { break }
-                zones[z].moveToPCP(page, pages: size)
-                blocks.append(Int32(page))
-            }
-            pcpPages[z] += blocks.count * size
-            listPages[list] += blocks.count * size
-            pcpRefilledPages &+= UInt64(blocks.count * size)
-            pcpLarge[slot][list] = blocks.reversed()
-        }
-        guard let page = pcpLarge[slot][list].popLast() else { return nil }
-        pcpPages[z] -= size
-        listPages[list] -= size
-        return (BlockRef(zone: z, page: Int(page), order: order), zones[z].dirtyPages(Int(page), count: size))
-    }
+    package func perCPUListHolds(order: Int) -> Bool { order < slotOfOrder.count && slotOfOrder[order] >= 0 }
 
     /// Frees a block of an order the lists hold to `cpu`'s list; when the CPU's lists pass its high
-    /// (`pcp_high`), `pcp_batch` pages go back to the buddy lists, the coldest first, from the
-    /// freed order's list on, then the others' in turn (`free_pcppages_bulk`). Returns the orders
-    /// those frees coalesced to.
+    /// (`pcp_high`), `pcp_batch` pages go back to the buddy lists in whole blocks, the coldest
+    /// first, from the freed order's list on, then the others' in turn (`free_pcppages_bulk`).
+    /// Returns the orders those frees coalesced to.
     mutating func freeToPCP(_ block: BlockRef, cpu: Int, zeroed: Bool, coalesced: inout [Int]) {
-        let z = block.zone, size = 1 << block.order
+        let z = block.zone, size = 1 << block.order, slot = slotOfOrder[block.order]
         zones[z].setZero(block.page, count: size, zeroed)
         zones[z].moveToPCP(block.page, pages: size)
         let list = cpu * zones.count + z
-        let slot = largeOrders.firstIndex(of: block.order)
-        if let slot { pcpLarge[slot][list].append(Int32(block.page)) } else { pcp[list].append(Int32(block.page)) }
+        lists[slot][list].append(Int32(block.page))
         pcpPages[z] += size
         listPages[list] += size
         guard listPages[list] > (listHigh.isEmpty ? profile.pcpHigh : listHigh[list]) else { return }
         var left = profile.pcpBatch
-        let start = slot.map { $0 + 1 } ?? 0  // 0: the order-0 list, k + 1: pcpLarge[k]
-        for step in 0...largeOrders.count where left > 0 {
-            let which = (start + step) % (largeOrders.count + 1)
-            if which == 0 {
-                let n = min(left, pcp[list].count)
-                for page in pcp[list].prefix(n) { coalesced.append(zones[z].insertAndCoalesce(Int(page), order: 0).order) }
-                pcp[list].removeFirst(n)
-                pcpPages[z] -= n
-                listPages[list] -= n
-                pcpDrainedPages &+= UInt64(n)
-                left -= n
-            } else {
-                let k = which - 1, order = largeOrders[k], blockPages = 1 << order
-                var n = 0
-                while left > 0 && n < pcpLarge[k][list].count {
-                    coalesced.append(zones[z].insertAndCoalesce(Int(pcpLarge[k][list][n]), order: order).order)
-                    n += 1
-                    left -= blockPages
-                }
-                pcpLarge[k][list].removeFirst(n)
-                pcpPages[z] -= n * blockPages
-                listPages[list] -= n * blockPages
-                pcpDrainedPages &+= UInt64(n * blockPages)
+        for step in 0..<lists.count where left > 0 {
+            let k = (slot + step) % lists.count, order = listOrders[k], blockPages = 1 << order
+            var n = 0
+            while left > 0 && n < lists[k][list].count {
+                coalesced.append(zones[z].insertAndCoalesce(Int(lists[k][list][n]), order: order).order)
+                n += 1
+                left -= blockPages
             }
+            lists[k][list].removeFirst(n)
+            pcpPages[z] -= n * blockPages
+            listPages[list] -= n * blockPages
+            pcpDrainedPages &+= UInt64(n * blockPages)
         }
     }
 

@@ -26,6 +26,25 @@ package struct VerdictRange: Sendable, Equatable, Codable {
             case signStable = "sign_stable"
         }
 
+        package init(value: Double, low: Double, high: Double, signStable: Bool, driver: String?) {
+            self.value = value
+            self.low = low
+            self.high = high
+            self.signStable = signStable
+            self.driver = driver
+        }
+
+        /// The nominal change and each input's changes at its ends: the range spans them all,
+        /// and the driver is the input whose ends lie furthest apart.
+        init(value: Double, ends: [(input: String, atLow: Double, atHigh: Double)]) {
+            let all = [value] + ends.flatMap { [$0.atLow, $0.atHigh] }
+            let (low, high) = (all.min() ?? value, all.max() ?? value)
+            let widest = ends.max { abs($0.atHigh - $0.atLow) < abs($1.atHigh - $1.atLow) }
+            self.init(
+                value: value, low: low, high: high, signStable: Sensitivity.readAlike([value, low, high]),
+                driver: widest.flatMap { abs($0.atHigh - $0.atLow) > 0 ? $0.input : nil })
+        }
+
         package func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(value, forKey: .value)
@@ -143,6 +162,9 @@ package enum Sensitivity {
         /// Why the baseline's run, once replayed, shows the capture gave the input after all
         /// (not varied then); nil when it did not.
         var givenByCapture: (@Sendable (RunResult) -> String?)?
+        /// Why it is not varied, said better once the baseline's run is replayed, where `ends`
+        /// could not vary it; nil: `ends`' reason stands.
+        var notVariedOnceReplayed: (@Sendable (RunResult) -> String?)?
     }
 
     struct Ends: Sendable {
@@ -199,7 +221,13 @@ package enum Sensitivity {
             replay: { o, fraction in o.idleFraction = fraction },
             replayOnlyPools: true,
             // A capture without metadata whose switches gave idle time, known only once replayed.
-            givenByCapture: Sensitivity.idleFromSwitches),
+            givenByCapture: Sensitivity.idleFromSwitches,
+            notVariedOnceReplayed: { base in
+                // The metadata said the switches were recorded, but none came (cut out?).
+                guard base.trace.idleSource == .noSchedSwitch, base.trace.timebase == .trace else { return nil }
+                let percent = String(format: "%.0f", (base.trace.idleFraction ?? 0) * 100)
+                return "the metadata lists sched:sched_switch, yet the capture has none: each CPU taken idle \(percent) %, not varied (--idle-fraction sets it)"
+            }),
         Input(
             key: "per-CPU list high",
             ends: { o in
@@ -422,30 +450,28 @@ package enum Sensitivity {
                 switch input.ends(options) {
                 case .success(let e): ends = e
                 case .failure(let reason):
-                    // The metadata said the switches were recorded, but none came (cut out?).
-                    if input.key == "idle fraction", base.trace.idleSource == .noSchedSwitch, options.timebase == .trace {
-                        let percent = String(format: "%.0f", (base.trace.idleFraction ?? 0) * 100)
-                        notVaried.append("idle fraction: the metadata lists sched:sched_switch, yet the capture has none: each CPU taken idle \(percent) %, not varied (--idle-fraction sets it)")
-                    } else {
-                        notVaried.append("\(input.key): \(reason.why)")
-                    }
+                    notVaried.append("\(input.key): \(input.notVariedOnceReplayed?(base) ?? reason.why)")
                     continue
                 }
-                /// Total CPU of a policy's run at one end.
-                func total(_ r: RunResult, _ end: End, _ at: Double) -> Double {
-                    if at == ends.nominal { return r.metrics.totalCPUNs }
-                    if let variant = replayed(r.policy, input.key, end) { return variant.metrics.totalCPUNs }
-                    if input.replay != nil && !input.replayOnlyPools { return .nan }  // a replay that did not run
-                    // Not replayed for this policy: a price, or an input that does not change it.
-                    return input.reprice?(r.metrics, r.profile, at) ?? r.metrics.totalCPUNs
-                }
-                /// Fault rate of a policy's run at one end: faults over the faulting time.
-                func rate(_ r: RunResult, _ end: End, _ at: Double) -> Double {
-                    if at == ends.nominal { return r.metrics.faultRate }
-                    if let variant = replayed(r.policy, input.key, end) { return variant.metrics.faultRate }
+                /// A run's figure at one end: the nominal run's, a replayed variant's, or re-priced
+                /// (nil: the input does not move it); NaN where a replay that should have run did not.
+                func atEnd(
+                    _ r: RunResult, _ end: End, _ at: Double, _ figure: (RunResult) -> Double,
+                    repriced: ((RunMetrics, MachineProfile, Double) -> Double)?
+                ) -> Double {
+                    if at == ends.nominal { return figure(r) }
+                    if let variant = replayed(r.policy, input.key, end) { return figure(variant) }
                     if input.replay != nil && !input.replayOnlyPools { return .nan }
-                    guard let time = input.repriceFaultTime?(r.metrics, r.profile, at) else { return r.metrics.faultRate }
-                    return time > 0 ? Double(r.metrics.faults) / (time / 1e9) : .nan
+                    return repriced?(r.metrics, r.profile, at) ?? figure(r)
+                }
+                func total(_ r: RunResult, _ end: End, _ at: Double) -> Double {
+                    atEnd(r, end, at, { $0.metrics.totalCPUNs }, repriced: input.reprice)
+                }
+                /// Faults over the faulting time.
+                func rate(_ r: RunResult, _ end: End, _ at: Double) -> Double {
+                    atEnd(r, end, at, { $0.metrics.faultRate }, repriced: input.repriceFaultTime.map { time in
+                        { m, p, v in let t = time(m, p, v); return t > 0 ? Double(m.faults) / (t / 1e9) : .nan }
+                    })
                 }
                 let atLow = change(total(run, .low, ends.low), total(base, .low, ends.low))
                 let atHigh = change(total(run, .high, ends.high), total(base, .high, ends.high))
@@ -469,23 +495,11 @@ package enum Sensitivity {
                     points.append((ends.high, total(run, .high, ends.high), total(base, .high, ends.high)))
                 }
             }
-            let counted = swings.filter { !$0.measured }
-            let all = [value] + counted.flatMap { [$0.atLow, $0.atHigh] }
-            let low = all.min() ?? value
-            let high = all.max() ?? value
-            let driver = counted.max { $0.width < $1.width }.flatMap { $0.width > 0 ? $0.input : nil }
-            var faultRateDelta: VerdictRange.Delta?
-            if base.metrics.faultRate > 0 && run.metrics.faultRate > 0 {
-                let nominalRate = change(run.metrics.faultRate, base.metrics.faultRate)
-                let rates = [nominalRate] + rateSwings.flatMap { [$0.atLow, $0.atHigh] }
-                let (rateLow, rateHigh) = (rates.min() ?? nominalRate, rates.max() ?? nominalRate)
-                let widest = rateSwings.max { abs($0.atHigh - $0.atLow) < abs($1.atHigh - $1.atLow) }
-                faultRateDelta = .init(
-                    value: nominalRate, low: rateLow, high: rateHigh, signStable: readAlike([nominalRate, rateLow, rateHigh]),
-                    driver: widest.flatMap { abs($0.atHigh - $0.atLow) > 0 ? $0.input : nil })
-            }
+            let counted = swings.filter { !$0.measured }.map { ($0.input, $0.atLow, $0.atHigh) }
+            let faultRateDelta = base.metrics.faultRate > 0 && run.metrics.faultRate > 0
+                ? VerdictRange.Delta(value: change(run.metrics.faultRate, base.metrics.faultRate), ends: rateSwings) : nil
             runs[index].verdict = VerdictRange(
-                totalCPUDelta: .init(value: value, low: low, high: high, signStable: readAlike([value, low, high]), driver: driver),
+                totalCPUDelta: .init(value: value, ends: counted),
                 faultRateDelta: faultRateDelta,
                 breakEvenLines: breakEven(points), touchPoints: points.map { [$0.0, change($0.1, $0.2)] },
                 swings: swings.sorted { $0.width > $1.width }, notVaried: notVaried)
