@@ -32,6 +32,7 @@ package enum Replay {
         trace.touchProfileMeans = options.touchProfile.map { $0.commands.mapValues(\.meanLines) }
         trace.touchProfileMeanLines = options.touchProfile?.meanLines
         trace.hugetlbPoolPages = read.metadata?.hugetlbPoolPages
+        trace.kernelInit = options.kernelInit
         let drain = EventKind.pagePcpuDrain.canonicalName
         if read.eventNameCounts[drain, default: 0] > 0 || read.metadata?.events?.contains(drain) == true {
             trace.pcpDrainsRecorded = true

@@ -224,6 +224,7 @@ package struct ComparisonReport {
             if !workingSet.isEmpty { md += workingSet + "\n\n" }
             let idle = idleText(group)
             if !idle.isEmpty { md += idle + "\n\n" }
+            if let kernel = kernelInitText(group) { md += kernel + "\n\n" }
         }
         if base == nil { md += "_No `\(baseline)` run for this trace and profile: Δ columns are empty._\n\n" }
         md += "| policy | faults/s | Δ | p50 ns | Δ | p99 ns | Δ | zero hits | zeroing CPU ms (fault / alloc / scrubber / free) "
@@ -531,6 +532,7 @@ package struct ComparisonReport {
         if m.capturedFaultsTimed > 0 && m.tally.countersTellEachFault { text += " " + capturedFaultTime(m) }
         if m.zeroedUserPagesWithoutFault > 0 { text += " " + Evidence.zeroedWithoutFault(m.zeroedUserPagesWithoutFault, brief: true) }
         if m.hugeUserPagesWithoutFault > 0 { text += " Not in the verdicts: " + Evidence.hugeWithoutFault(m.tally, brief: true) }
+        if m.hugePagesChargeRefused > 0 { text += " " + Evidence.chargeRefused(m.hugePagesChargeRefused) }
         if m.firstWritesWithoutGFPZero > 0 { text += " Not in the verdicts: " + Evidence.withoutGFPZero(m.tally) }
         let pool = base.result.trace.hugetlbPoolPages
         if m.firstWritesWithoutAllocation > 0 {
@@ -603,6 +605,38 @@ package struct ComparisonReport {
             text += "reclaim, lock waits or preemption inside faults, which the model does not replay and no verdict includes."
         }
         return text
+    }
+
+    /// The kernel's init_on_alloc / init_on_free every replay ran on, and where it came from: the
+    /// baseline's clears rest on it. Nil for results before format 14.
+    func kernelInitText(_ group: Group) -> String? {
+        guard let kernel = group.runs.first?.result.trace.kernelInit else { return nil }
+        var text: String
+        switch kernel.source {
+        case "capture":
+            text = kernel.onAlloc || kernel.onFree ? "**The capture's kernel ran \(kernel.settings)**" : "Kernel memory initialisation: \(kernel.settings), the capture's"
+            text += " (\(kernel.evidence.map { "`\($0)`" } ?? "its metadata"))"
+        case "option":
+            text = "Kernel memory initialisation: **\(kernel.settings), chosen** (`--kernel-init`), not the capture's"
+        default:
+            text = "Kernel memory initialisation: **\(kernel.settings), assumed**: the capture does not record it (no `mem auto-init:` line "
+            text += "in its metadata); a kernel built with `CONFIG_INIT_ON_ALLOC_DEFAULT_ON` (as several distributions are) runs init_on_alloc=1, "
+            text += "which `--kernel-init alloc` replays"
+            // The init-on-alloc policy on this kernel is the baseline on such a kernel.
+            if !kernel.onAlloc, let base = group.runs.first(where: { $0.policy == baseline }), base.policy != InitOnAlloc.name,
+                let alloc = group.runs.first(where: { $0.policy == InitOnAlloc.name && $0.label == $0.policy }), base.metrics.totalCPUNs > 0 {
+                text += " (the `\(InitOnAlloc.name)` row is that kernel's \(base.policy): total CPU \(Self.delta(alloc.metrics.totalCPUNs, base.metrics.totalCPUNs)))"
+            }
+        }
+        if kernel.onFree {
+            text += ": every policy runs on it, the baseline included: each freed block is cleared (`free_pages_prepare`), so `__GFP_ZERO` "
+            text += "allocations need no clear" + (kernel.onAlloc ? "" : ", while THP and mTHP faults clear their folio again (`folio_zero_user`)")
+        } else if kernel.onAlloc {
+            text += ": every policy runs on it, the baseline included: each allocation, asked for zero or not, is cleared in the allocator "
+            text += "unless it is served zeroed (`post_alloc_hook`), and THP and mTHP faults do not clear their folio again "
+            text += "(`user_alloc_needs_zeroing()`)"
+        }
+        return text + "."
     }
 
     /// Where the replays' idle time came from when the capture's sched_switch events did not give

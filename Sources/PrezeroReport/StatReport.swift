@@ -61,6 +61,8 @@ package struct StatReport: Codable, Sendable {
         package var initOnAlloc: Bool?
         package var initOnFree: Bool?
         package var memAutoInit: String?
+        /// Where the two came from without a boot log line (`TraceMetadata.initSettingsFrom`).
+        package var initSettingsFrom: String?
         /// `TraceMetadata.hugetlbPoolPages`.
         package var hugetlbPoolPages: Int?
     }
@@ -144,13 +146,15 @@ package struct StatReport: Codable, Sendable {
             zeroedUserPagesWithoutFault: zeroedUserPagesWithoutFault, hugeUserPagesWithoutFault: hugeUserPagesWithoutFault,
             memoryCounterEvents: memoryCounterEvents, shmemZeroFills: shmemZeroFills, firstWritesToCachedPages: firstWritesToCachedPages,
             zeroFillFaults: zeroFillFaults.reduce(0) { $0 &+ $1.faults }, zeroFillFaultsWithCounter: zeroFillFaultsWithCounter,
-            populatedHugePages: populatedHugePages)
+            populatedHugePages: populatedHugePages, hugePagesChargeRefused: hugePagesChargeRefused)
     }
     /// Order-0 user pages zeroed at allocation with no fault waiting (populate, mlock,
     /// `get_user_pages`): `ZeroFillFaultMatcher.zeroedUserPagesWithoutFault`.
     package var zeroedUserPagesWithoutFault: UInt64
     /// Base pages of THP folios allocated with no fault waiting: `ZeroFillFaultMatcher.hugeUserPagesWithoutFault`.
     package var hugeUserPagesWithoutFault: UInt64
+    /// Base pages of THP folios whose memory cgroup refused the charge: `Tally.hugePagesChargeRefused`.
+    package var hugePagesChargeRefused: UInt64
     package var kernelSettings: KernelSettings
     package var topCommands: [Command]
     package var idle: [CPUIdle]
@@ -259,10 +263,12 @@ package struct StatReport: Codable, Sendable {
         capturedFaultResolutionNs = timed ? s.capturedFaultTime.resolutionNs : 0
         zeroedUserPagesWithoutFault = s.tally.zeroedUserPagesWithoutFault
         hugeUserPagesWithoutFault = s.tally.hugeUserPagesWithoutFault
+        hugePagesChargeRefused = s.tally.hugePagesChargeRefused
         let m = read.metadata
         kernelSettings = KernelSettings(
             thpEnabled: m?.thpEnabled, thpDefrag: m?.thpDefrag, hpagePmdSize: m?.hpagePmdSize, mthpEnabled: m?.mthpEnabled,
-            initOnAlloc: m?.initOnAlloc, initOnFree: m?.initOnFree, memAutoInit: m?.memAutoInit, hugetlbPoolPages: m?.hugetlbPoolPages)
+            initOnAlloc: m?.initOnAlloc, initOnFree: m?.initOnFree, memAutoInit: m?.memAutoInit,
+            initSettingsFrom: m?.initSettingsFrom, hugetlbPoolPages: m?.hugetlbPoolPages)
 
         let ranked = s.allocationsByComm.indices
             .filter { s.allocationsByComm[$0] > 0 }
@@ -437,6 +443,10 @@ package struct StatReport: Codable, Sendable {
             if tally.countersTellEachFault { out += "  of them in populated THPs (kmem:rss_stat)       " + F.right(String(populatedHugePages), 10) + "\n" }
             out += "  " + Evidence.hugeWithoutFault(tally) + "\n"
         }
+        if hugePagesChargeRefused > 0 {
+            out += "THP pages refused by their memcg (not counted)    " + F.right(String(hugePagesChargeRefused), 10) + "\n"
+            out += "  " + Evidence.chargeRefused(hugePagesChargeRefused) + "\n"
+        }
         let k = kernelSettings
         func word(_ text: String?) -> String { text ?? "not recorded" }
         func state(_ on: Bool?) -> String { on.map { $0 ? "on" : "off" } ?? "not recorded" }
@@ -445,7 +455,7 @@ package struct StatReport: Codable, Sendable {
         out += mthp.isEmpty ? "; mTHP: " + (k.mthpEnabled == nil ? "not recorded" : "none") + "\n"
             : "; mTHP: " + mthp.sorted(by: { $0.key < $1.key }).map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "\n"
         out += "init_on_alloc \(state(k.initOnAlloc)), init_on_free \(state(k.initOnFree))"
-        out += k.memAutoInit.map { " (boot log: mem auto-init: \($0))" } ?? ""
+        out += k.memAutoInit.map { " (boot log: mem auto-init: \($0))" } ?? k.initSettingsFrom.map { " (\($0))" } ?? ""
         out += "; hugetlb pool " + (k.hugetlbPoolPages.map { "\($0) pages" } ?? "not recorded")
         out += "\n"
 

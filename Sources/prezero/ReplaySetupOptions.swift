@@ -38,6 +38,10 @@ extension Warmup: ExpressibleByArgument {
     public var defaultValueDescription: String { description }
 }
 
+extension KernelInitChoice: ExpressibleByArgument {
+    public static var defaultCompletionKind: CompletionKind { .list(allCases.map(\.rawValue)) }
+}
+
 extension WorkingSets.Reuse: ExpressibleByArgument {
     public static var defaultCompletionKind: CompletionKind { .list(allCases.map(\.rawValue)) }
 }
@@ -84,6 +88,9 @@ struct ReplaySetupOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Before the measured window: none (cold start: no free page zeroed) or idle:SECONDS (every CPU idle that long, the policy's scrubber zeroing at its own cost, shown apart as pages_zeroed_before_window and warmup_cpu_ns).", valueName: "none|idle:SECONDS"))
     var warmup: Warmup = .none
 
+    @Option(help: ArgumentHelp("The kernel's own memory initialisation every policy runs on, the baseline included: capture (the capture's init_on_alloc and init_on_free, from its metadata's boot log line; off where it has none, said as assumed), off, alloc (init_on_alloc=1: every allocation cleared unless served zeroed), free (init_on_free=1: every free cleared) or both.", valueName: "capture|off|alloc|free|both"))
+    var kernelInit: KernelInitChoice = .capture
+
     @Flag(inversion: .prefixedNo, help: "Simulate the profile's private L2 per CPU where it has one (the default): LLC hits outside the CPU's L2 cost llc_hit_ns; cached clears fill the clearing CPU's L2 and evict the program's lines there.")
     var privateL2 = true
 
@@ -123,6 +130,7 @@ struct ReplaySetupOptions: ParsableArguments {
             setup.timebase = timebase
             setup.idleFraction = idleFraction
             setup.warmup = warmup
+            setup.kernelInit = kernelInit
             setup.privateL2 = privateL2
             setup.workingSetKib = workingSetKib
             setup.workingSetReuse = workingSetReuse

@@ -446,6 +446,78 @@ struct HugePageFaultTests {
         #expect(onFree.metrics.wastedZeroingPages >= 512)
     }
 
+    /// The capture's kernel settings under every policy (mm/page_alloc.c, include/linux/mm.h):
+    /// zero-on-fault on an init_on_free kernel is init-on-free (the THP cleared again in the
+    /// fault, 512 pages); with init_on_alloc on as well, `user_alloc_needs_zeroing()` is false, so
+    /// the fault takes the folio zeroed at free as it is: only the zero-page write's order-0 page
+    /// and nothing of the THP is cleared in the fault path.
+    @Test func theKernelsInitSettingsHoldUnderEveryPolicy() throws {
+        let path = try captureFile()
+        let profile = BuiltinProfiles.epycZen5VM
+        func run(_ policy: String, _ kernel: KernelInitChoice) throws -> RunResult {
+            try replay(path, policy: policy, profile: profile, timebase: .trace) { $0.kernelInit = kernel.resolve(metadata: nil) }
+        }
+        let onFree = try run("init-on-free", .off)
+        let kernelFree = try run("zero-on-fault", .free)
+        #expect(kernelFree.metrics.pagesZeroedFaultPath == 512)
+        #expect(kernelFree.metrics.totalCPUNs == onFree.metrics.totalCPUNs)
+        #expect(kernelFree.metrics.faultLatencyMaxNs == onFree.metrics.faultLatencyMaxNs)
+        let both = try run("zero-on-fault", .both)
+        #expect(both.metrics.pagesZeroedFaultPath == 0, "every page zeroed at free, the THP not cleared again")
+        #expect(both.metrics.hugeFaults == 1 && both.metrics.zeroHits == 3)
+        #expect(Double(both.metrics.faultLatencyMaxNs) < 6_000, "served as the oracle serves it")
+        #expect(both.trace.kernelInit == KernelMemoryInit(onAlloc: true, onFree: true, source: "option", evidence: nil))
+    }
+
+    /// A folio its memory cgroup refused to charge is freed before `folio_zero_user` and the
+    /// fault falls back (`thp_fault_fallback_charge`, `anon_fault_fallback_charge`): real lines of
+    /// a 6.18 capture here, a task in a cgroup full of page cache. The THP is freed 0.7 us after
+    /// its allocation, then the fault's page table and its order-0 __GFP_ZERO page come; the
+    /// 64 KiB mTHP falls back to 16 KiB. Each fault is the smaller folio's zero-fill (the kernel
+    /// counted 0 THP faults, 32 charge fallbacks, for 32 such pairs in the whole capture).
+    @Test func aFolioItsMemcgRefusedIsNotTheZeroFill() throws {
+        func byOrder(_ s: TraceStatistics, _ order: Int) -> UInt64 { s.zeroFillFaultsByAccessOrder.reduce(0) { $0 + $1[order] } }
+        let thp = """
+                       t 14520/14520 [000] 36646.352056036:     exceptions:page_fault_user: address=0x7f3499600000 ip=0x55d669b3239b error_code=0x6
+                       t 14520/14520 [000] 36646.352065966:             kmem:mm_page_alloc: page=0x193e00 pfn=0x193e00 order=9 migratetype=1 gfp_flags=GFP_TRANSHUGE_LIGHT|__GFP_NORETRY|__GFP_THISNODE
+                       t 14520/14520 [000] 36646.352066698:              kmem:mm_page_free: page=0x193e00 pfn=0x193e00 order=9
+                       t 14520/14520 [000] 36646.352069211:             kmem:mm_page_alloc: page=0x105091 pfn=0x105091 order=0 migratetype=0 gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_ZERO|__GFP_COMP
+                       t 14520/14520 [000] 36646.352070105:             kmem:mm_page_alloc: page=0x175646 pfn=0x175646 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_ZERO|__GFP_COMP
+                       t 14520/14520 [000] 36646.352070509:                  kmem:rss_stat: mm_id=58302838 curr=1 type=MM_ANONPAGES size=655360B
+
+            """
+        let refusedTHP = try read(thp, as: "charge-refused-thp")
+        #expect(refusedTHP.statistics.zeroFillFaults == 1)
+        #expect(byOrder(refusedTHP.statistics, 0) == 1 && byOrder(refusedTHP.statistics, 9) == 0)
+        #expect(refusedTHP.statistics.tally.hugePagesChargeRefused == 512)
+        #expect(refusedTHP.statistics.tally.hugeUserPagesWithoutFault == 0)
+        let run = try replay(refusedTHP.path, policy: "zero-on-fault", profile: BuiltinProfiles.epycZen5VM, timebase: .trace)
+        #expect(run.metrics.faults == 1 && run.metrics.hugeFaults == 0 && run.metrics.hugePagesChargeRefused == 512)
+        #expect(run.metrics.pagesZeroedFaultPath == 1, "the order-0 fallback alone")
+
+        let mthp = """
+                       t 15194/15194 [001] 36653.404054057:     exceptions:page_fault_user: address=0x7f85a5ce0000 ip=0x5648fe6e839b error_code=0x6
+                       t 15194/15194 [001] 36653.404056012:             kmem:mm_page_alloc: page=0x1b2e20 pfn=0x1b2e20 order=4 migratetype=1 gfp_flags=GFP_TRANSHUGE_LIGHT
+                       t 15194/15194 [001] 36653.404057756:              kmem:mm_page_free: page=0x1b2e20 pfn=0x1b2e20 order=4
+                       t 15194/15194 [001] 36653.404059671:             kmem:mm_page_alloc: page=0x1e3c18 pfn=0x1e3c18 order=2 migratetype=1 gfp_flags=GFP_TRANSHUGE_LIGHT
+                       t 15194/15194 [001] 36653.404063131:                  kmem:rss_stat: mm_id=3370011368 curr=1 type=MM_ANONPAGES size=1736704B
+                       t 15194/15194 [001] 36653.404064494:     exceptions:page_fault_user: address=0x7f85a5ce4000 ip=0x5648fe6e839b error_code=0x6
+                       t 15194/15194 [001] 36653.404065605:             kmem:mm_page_alloc: page=0x23c8e4 pfn=0x23c8e4 order=2 migratetype=1 gfp_flags=GFP_TRANSHUGE_LIGHT
+                       t 15194/15194 [001] 36653.404068996:                  kmem:rss_stat: mm_id=3370011368 curr=1 type=MM_ANONPAGES size=1753088B
+
+            """
+        let refusedMTHP = try read(mthp, as: "charge-refused-mthp").statistics
+        #expect(refusedMTHP.zeroFillFaults == 2)
+        #expect(byOrder(refusedMTHP, 2) == 2 && byOrder(refusedMTHP, 4) == 0)
+        #expect(refusedMTHP.tally.hugePagesChargeRefused == 16 && refusedMTHP.tally.hugeUserPagesWithoutFault == 0)
+
+        // Charged: the task's page table comes before the THP's free (a munmap later), so the THP was the zero-fill.
+        let lines = thp.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let charged = try read([lines[0], lines[1], lines[3], lines[2].replacingOccurrences(of: "36646.352066698", with: "36646.352079000"), ""].joined(separator: "\n"), as: "charged-thp").statistics
+        #expect(charged.zeroFillFaults == 1 && byOrder(charged, 9) == 1)
+        #expect(charged.tally.hugePagesChargeRefused == 0)
+    }
+
     /// A failed THP allocation leaves its fault waiting: the order-0 fallback is the zero-fill.
     @Test func failedTHPFallsBackToOrderZero() throws {
         var matcher = ZeroFillFaultMatcher()

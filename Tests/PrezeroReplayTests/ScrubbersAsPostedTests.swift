@@ -252,20 +252,24 @@ struct IdleContextFreeTests {
 /// init_on_alloc (Potapenko, 6471384af2a6): the allocator clears every block it hands out.
 @Suite("init-on-alloc")
 struct InitOnAllocTests {
-    /// Hand-computed: one order-0 page-cache page (no __GFP_ZERO) and one order-2 kernel block:
-    /// zero-on-fault clears nothing; init-on-alloc clears 1 + 4 pages inline, 5 x 4 KiB at the
-    /// profile's cached-clear rate, in the allocation path.
+    let profile = BuiltinProfiles.epycZen5VM.withMemory(256 << 20)
+
+    /// One order-0 page-cache page (no __GFP_ZERO) and one order-2 kernel block, on a kernel
+    /// with `kernel`'s settings.
+    func run<P: PrezeroPolicy>(_ policy: P, _ kernel: KernelMemoryInit = .off) throws -> ReplayEngine<P> {
+        var options = ReplayOptions(profile: profile)
+        options.checkInvariants = true
+        options.kernelInit = kernel
+        var e = try ReplayEngine(policy: policy, options: options)
+        e.consume(TraceEvent(kind: .pageAlloc, cpu: 0, pid: 3, timestampNs: 10, order: 0, flags: [.gfpUser], a: 0x100))
+        e.consume(TraceEvent(kind: .pageAlloc, cpu: 0, pid: 3, timestampNs: 20, order: 2, a: 0x200))
+        e.finish()
+        return e
+    }
+
+    /// Hand-computed: zero-on-fault clears nothing; init-on-alloc clears 1 + 4 pages inline,
+    /// 5 x 4 KiB at the profile's cached-clear rate, in the allocation path.
     @Test func clearsEveryAllocation() throws {
-        let profile = BuiltinProfiles.epycZen5VM.withMemory(256 << 20)
-        func run<P: PrezeroPolicy>(_ policy: P) throws -> ReplayEngine<P> {
-            var options = ReplayOptions(profile: profile)
-            options.checkInvariants = true
-            var e = try ReplayEngine(policy: policy, options: options)
-            e.consume(TraceEvent(kind: .pageAlloc, cpu: 0, pid: 3, timestampNs: 10, order: 0, flags: [.gfpUser], a: 0x100))
-            e.consume(TraceEvent(kind: .pageAlloc, cpu: 0, pid: 3, timestampNs: 20, order: 2, a: 0x200))
-            e.finish()
-            return e
-        }
         let base = try run(ZeroOnFault(parameters: .init(), profile: profile))
         #expect(base.metrics.pagesZeroedAllocPath == 0 && base.metrics.allocPathZeroingNs == 0)
         let alloc = try run(InitOnAlloc(parameters: .init(), profile: profile))
@@ -274,6 +278,31 @@ struct InitOnAllocTests {
         let expected = clear.cost(bytes: 4096).cpuNs + clear.cost(bytes: 4 * 4096).cpuNs
         #expect(abs(alloc.metrics.allocPathZeroingNs - expected) < 1e-6)
         #expect(alloc.invariantProblems.isEmpty)
+    }
+
+    /// A capture's kernel that ran init_on_alloc=1 (its boot log's line in the sidecar) is the
+    /// machine every policy runs on: zero-on-fault on it clears the same 1 + 4 pages as the
+    /// init-on-alloc policy on the default kernel; with init_on_free on as well, `post_alloc_hook`
+    /// clears nothing (every free block was zeroed when freed).
+    @Test func theCapturesInitOnAllocHoldsUnderEveryPolicy() throws {
+        var metadata = TraceMetadata()
+        metadata.memAutoInit = "stack:all(zero), heap alloc:on, heap free:off"
+        metadata.initOnAlloc = true
+        metadata.initOnFree = false
+        let captured = ReplayOptions.forTrace(profile: profile, metadata: metadata, sidecar: "x.meta.json").kernelInit
+        #expect(captured == KernelMemoryInit(onAlloc: true, onFree: false, source: "capture", evidence: "mem auto-init: stack:all(zero), heap alloc:on, heap free:off"))
+        #expect(ReplayOptions.forTrace(profile: profile, metadata: TraceMetadata(), sidecar: "x.meta.json").kernelInit == .off)
+        let onKernel = try run(ZeroOnFault(parameters: .init(), profile: profile), captured)
+        let policy = try run(InitOnAlloc(parameters: .init(), profile: profile), .off)
+        #expect(onKernel.metrics.pagesZeroedAllocPath == 5)
+        #expect(onKernel.metrics.allocPathZeroingNs == policy.metrics.allocPathZeroingNs)
+        #expect(onKernel.metrics.totalCPUNs == policy.metrics.totalCPUNs)
+        var both = captured
+        both.onFree = true
+        let onBoth = try run(ZeroOnFault(parameters: .init(), profile: profile), both)
+        #expect(onBoth.metrics.pagesZeroedAllocPath == 0)
+        #expect(onBoth.metrics.pagesZeroedBeforeWindow > 0, "the free memory, zeroed when it was freed")
+        #expect(onKernel.invariantProblems.isEmpty && onBoth.invariantProblems.isEmpty)
     }
 }
 

@@ -82,14 +82,34 @@ json_kernel_settings() {
     auto=$(dmesg 2>/dev/null | sed -n 's/.*mem auto-init: //p' | tail -1)
     case "$auto" in *"heap alloc:on"*) alloc=true;; *"heap alloc:off"*) alloc=false;; esac
     case "$auto" in *"heap free:on"*) free=true;; *"heap free:off"*) free=false;; esac
+    local from=null config
     if [ -z "$auto" ]; then
-        # No boot log (dmesg restricted): the command line says it when it sets them.
-        case " $(cat /proc/cmdline 2>/dev/null) " in *" init_on_alloc=1 "*) alloc=true;; *" init_on_alloc=0 "*) alloc=false;; esac
-        case " $(cat /proc/cmdline 2>/dev/null) " in *" init_on_free=1 "*) free=true;; *" init_on_free=0 "*) free=false;; esac
+        # No boot log line (dmesg restricted, or rotated away on a long-running machine): the
+        # command line says it when it sets them, else the kernel's config gives the default
+        # (CONFIG_INIT_ON_ALLOC_DEFAULT_ON, CONFIG_INIT_ON_FREE_DEFAULT_ON; mm/mm_init.c).
+        for config in /proc/config.gz "/boot/config-$(uname -r)"; do
+            [ -r "$config" ] || continue
+            local text
+            case "$config" in *.gz) text=$(zcat "$config" 2>/dev/null) ;; *) text=$(cat "$config") ;; esac
+            case "$text" in *CONFIG_INIT_ON_ALLOC_DEFAULT_ON=y*) alloc=true;; *) alloc=false;; esac
+            case "$text" in *CONFIG_INIT_ON_FREE_DEFAULT_ON=y*) free=true;; *) free=false;; esac
+            from="the defaults of $config"
+            break
+        done
+        local cmdline
+        cmdline=" $(cat /proc/cmdline 2>/dev/null) "
+        case "$cmdline" in *" init_on_alloc="[01]" "*|*" init_on_free="[01]" "*)
+            if [ "$from" = null ]; then from="the kernel command line"; else from="the kernel command line over $from"; fi ;;
+        esac
+        [ "$from" = null ] || from=$(json_string "$from")
+        case "$cmdline" in *" init_on_alloc=1 "*) alloc=true;; *" init_on_alloc=0 "*) alloc=false;; esac
+        case "$cmdline" in *" init_on_free=1 "*) free=true;; *" init_on_free=0 "*) free=false;; esac
         printf '  "mem_auto_init": null,\n'
     else
+        from=$(json_string "the boot log")
         printf '  "mem_auto_init": %s,\n' "$(json_string "$auto")"
     fi
+    printf '  "init_settings_from": %s,\n' "$from"
     printf '  "init_on_alloc": %s,\n  "init_on_free": %s,\n' "$alloc" "$free"
 }
 

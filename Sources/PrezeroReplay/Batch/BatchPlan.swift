@@ -13,6 +13,7 @@ import PrezeroTrace
 /// profiles = ["epyc-zen5-vm"]              # names or TOML/JSON files; default: host, else epyc-zen5-vm
 /// touch = ["first-line", "lines:8"]       # optional; default: each trace's metadata
 /// warmup = "idle:10"                       # optional; default "none" (cold start)
+/// kernel_init = "alloc"                   # optional: the kernel's init_on_alloc/free (default "capture")
 /// private_l2 = false                      # optional: do not simulate the profiles' private L2 (default: where one has it)
 /// working_set_kib = 256                   # optional: each running task's hot set in its L2 (default: metadata, else 32 KiB)
 /// working_set_reuse = "none"              # optional: "continuous" (default) or "none"
@@ -57,7 +58,7 @@ package struct BatchPlan {
         return try expand(doc, planPath: path, toolVersion: toolVersion)
     }
 
-    static let topKeys: Set<String> = ["baseline", "traces", "profiles", "touch", "private_l2", "working_set_kib", "working_set_reuse", "ignore_capture_machine", "policy", "profile_set", "warmup"]
+    static let topKeys: Set<String> = ["baseline", "traces", "profiles", "touch", "private_l2", "working_set_kib", "working_set_reuse", "ignore_capture_machine", "policy", "profile_set", "warmup", "kernel_init"]
 
     package static func expand(_ doc: [String: ConfigValue], planPath: String, toolVersion: String) throws -> BatchPlan {
         var problems: [String] = []
@@ -102,6 +103,12 @@ package struct BatchPlan {
                 problems.append("\(planPath): warmup must be \"none\" or \"idle:SECONDS\"")
             }
         }
+        var kernelInit = KernelInitChoice.capture
+        if let value = doc["kernel_init"] {
+            if let text = value.string, let parsed = KernelInitChoice(text) { kernelInit = parsed } else {
+                problems.append("\(planPath): kernel_init must be \(KernelInitChoice.expected)")
+            }
+        }
         let touches: [String?] = doc["touch"] == nil ? [nil] : strings(doc["touch"], "touch", planPath, &problems).map { Optional($0) }
         for case let touch? in touches where TouchModel(touch) == nil {
             problems.append("\(planPath): touch '\(touch)' must be first-line, lines:N or full")
@@ -120,6 +127,7 @@ package struct BatchPlan {
                 setup.workingSetReuse = workingSetReuse
                 setup.useCaptureMachine = !ignoreCapture
                 setup.warmup = warmup
+                setup.kernelInit = kernelInit
                 try setup.apply(settings: overrides.map { "profile.\($0.0)=\($0.1)" }, policies: [])
                 setups.append((name, setup))
             } catch let error as ReplaySetup.Problems {
@@ -175,6 +183,7 @@ package struct BatchPlan {
                         if privateL2 && setup.profile.l2 != nil { options += "\u{1}private-l2" }
                         if ignoreCapture { options += "\u{1}ignore-capture" }
                         if warmup != .none { options += "\u{1}warmup-\(warmup)" }
+                        if kernelInit != .capture { options += "\u{1}kernel-init-\(kernelInit)" }
                         if let kib = workingSetKib { options += "\u{1}working-set-\(kib)" }
                         if workingSetReuse != .continuous { options += "\u{1}reuse-none" }
                         // v3: a trace's machine may now come from its binary header or the CPUs its

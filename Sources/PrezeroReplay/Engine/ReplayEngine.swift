@@ -18,6 +18,8 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     let linesPerPage: Int
     let drivers: [any ZeroDriver]
     let inlineClear: CPUCachedDriver
+    /// What the policy and the kernel it runs on clear (`KernelMemoryInit`).
+    let zeroing: AllocatorZeroing
     /// The largest request the first engine in the chain takes (split bigger blocks).
     let engineMaxBytes: Int
     let keepsPool: Bool
@@ -112,6 +114,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         if let highs = options.pcpHighPerCPU { memory.setListHighs(highs) }
         drivers = try ZeroDrivers.chain(policy.drivers, profile: profile)
         inlineClear = CPUCachedDriver(profile: profile)
+        zeroing = AllocatorZeroing(policy: policy, kernel: options.kernelInit)
         engineMaxBytes = drivers.first(where: { $0.isEngine })?.maxBytes ?? Int.max
         keepsPool = policy.keepsZeroedPool
         touchSamplers = options.touchProfile.map { p in p.classNames.compactMap { p.commands[$0]?.sampler } } ?? []
@@ -143,16 +146,16 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         if let path = options.cacheTracePath { cacheTrace = try DinWriter(path: path) }
 
         if let blocks = options.initialFreeBlocks {
-            memory.releaseInitialMemory(blocks: blocks, zeroed: policy.zeroesAtFree)
+            memory.releaseInitialMemory(blocks: blocks, zeroed: zeroing.atFree)
         } else {
-            memory.releaseInitialMemory(fraction: profile.initiallyFreeFraction, zeroed: policy.zeroesAtFree)
+            memory.releaseInitialMemory(fraction: profile.initiallyFreeFraction, zeroed: zeroing.atFree)
         }
-        let onLists = options.initialPCPPages.map { memory.fillPerCPULists($0, zeroed: policy.zeroesAtFree) } ?? 0
-        if policy.zeroesAtFree {
+        let onLists = options.initialPCPPages.map { memory.fillPerCPULists($0, zeroed: zeroing.atFree) } ?? 0
+        if zeroing.atFree {
             // Zeroed when they were freed, before the capture: paid then, shown apart.
             let pages = memory.zeroedFreePages + onLists
             metrics.pagesZeroedBeforeWindow = UInt64(pages)
-            metrics.warmupCPUNs = Double(pages) * zeroingCost(bytes: profile.pageBytes).0.cpuNs
+            metrics.warmupCPUNs = Double(pages) * clearAtFreeCost(bytes: profile.pageBytes).0.cpuNs
         }
         if case .idle(let seconds) = options.warmup, seconds > 0 { idleWarmUp(ns: seconds * 1e9) }
     }
@@ -381,7 +384,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             _ = release(BlockRef(packed: lost), cpu: cpu)
         }
         // A THP/mTHP fault needs a zeroed folio although its gfp mask has no __GFP_ZERO.
-        let wantsZero = event.wantsZero || fault != nil || policy.zeroesEveryAllocation
+        let wantsZero = event.wantsZero || fault != nil || zeroing.everyAllocation
         guard let (block, dirty, refillNs) = take(order: order, wantsZero: wantsZero, cpu: cpu) else {
             if let fault, order > 0 {
                 // do_huge_pmd_anonymous_page / alloc_anon_folio: no folio of that order, so the
@@ -439,8 +442,8 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     /// inline clear's cost.
     mutating func zeroAccounting(block: BlockRef, dirty blockDirty: Int, wantsZero: Bool, fault: ZeroFillFault?, cpu: Int) -> Double {
         let pages = 1 << block.order
-        // folio_zero_user clears a huge fault's folio whatever the block held, unless the policy says not.
-        let clearedAnyway = fault != nil && block.order > 0 && policy.clearsHugeFaultFoliosAnyway
+        // folio_zero_user clears a huge fault's folio whatever the block held, unless init_on_alloc is on.
+        let clearedAnyway = fault != nil && block.order > 0 && zeroing.hugeFaultFoliosAnyway
         let dirty = clearedAnyway ? pages : blockDirty
         // The zeroing the block had (at free) was for nothing.
         if clearedAnyway && blockDirty < pages { metrics.wastedZeroingPages &+= UInt64(pages - blockDirty) }
@@ -761,8 +764,8 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         var ns = profile.freePathNs
         let pages = 1 << block.order
         var zeroed = false
-        if policy.zeroesAtFree {
-            let (cost, driver) = zeroingCost(bytes: pages * profile.pageBytes)
+        if zeroing.atFree {
+            let (cost, driver) = clearAtFreeCost(bytes: pages * profile.pageBytes)
             ns += cost.cpuNs
             metrics.freePathZeroingNs += cost.cpuNs
             if driver == CPUCachedDriver.name { metrics.cachedClearCPUNs += cost.cpuNs }
@@ -791,6 +794,12 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             }
         }
         return ns
+    }
+
+    /// A clear at free: by the policy's drivers, or as the kernel's init_on_free clears (the
+    /// CPU, `kernel_init_pages`) under a policy that does not zero at free itself.
+    func clearAtFreeCost(bytes: Int) -> (ZeroingCost, String) {
+        policy.zeroesAtFree ? zeroingCost(bytes: bytes) : (inlineClear.cost(bytes: bytes), CPUCachedDriver.name)
     }
 
     func zeroingCost(bytes: Int) -> (ZeroingCost, String) {

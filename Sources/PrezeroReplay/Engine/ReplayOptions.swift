@@ -197,6 +197,8 @@ package struct ReplayOptions: Sendable {
     package var pmdOrder: Int { ZeroFillFaultMatcher.pmdOrder(pageBytes: profile.pageBytes, hugePageBytes: hugePageBytes) }
     /// The capture's kernel (its metadata's release); nil: not known.
     package var kernel: KernelVersion?
+    /// The kernel's init_on_alloc and init_on_free, which every policy runs on.
+    package var kernelInit = KernelMemoryInit.off
     /// Profile fields the trace's metadata replaced: key -> "captured (profile NAME: value)".
     package var capturedMachine: [String: String] = [:]
     /// The 1-minute load average when the capture began (the sidecar's `load_average`, from

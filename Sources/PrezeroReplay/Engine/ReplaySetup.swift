@@ -27,6 +27,8 @@ package struct ReplaySetup: Sendable {
     package var checkEvery = 100_000
     package var useCaptureMachine = true
     package var warmup: Warmup = .none
+    /// The kernel's init_on_alloc / init_on_free every policy runs on: each trace's, or one chosen.
+    package var kernelInit: KernelInitChoice = .capture
     package var cacheTracePath: String?
     /// Policy parameters by policy name.
     package var policySettings: [String: [(String, String)]] = [:]
@@ -148,6 +150,7 @@ package struct ReplaySetup: Sendable {
             options.checkInterval = checkEvery
         }
         options.warmup = warmup
+        options.kernelInit = kernelInit.resolve(metadata: loaded?.0)
         options.cacheTracePath = cacheTracePath
         return (options, loaded?.0)
     }

@@ -26,6 +26,7 @@ package struct RunMetrics: Sendable, Equatable {
     package var faultsInKernelMode: UInt64 = 0
     package var zeroedUserPagesWithoutFault: UInt64 = 0
     package var hugeUserPagesWithoutFault: UInt64 = 0
+    package var hugePagesChargeRefused: UInt64 = 0
     package var faultPathNs: Double = 0
     package var touchNs: Double = 0
     package var touchMissNs: Double = 0
@@ -136,7 +137,8 @@ package struct RunMetrics: Sendable, Equatable {
                 firstWritesWithoutGFPZero: firstWritesWithoutGFPZero, firstWritesWithoutAllocation: firstWritesWithoutAllocation,
                 zeroedUserPagesWithoutFault: zeroedUserPagesWithoutFault, hugeUserPagesWithoutFault: hugeUserPagesWithoutFault,
                 memoryCounterEvents: memoryCounterEvents, shmemZeroFills: shmemZeroFills, firstWritesToCachedPages: firstWritesToCachedPages,
-                zeroFillFaults: faults, zeroFillFaultsWithCounter: zeroFillFaultsWithCounter, populatedHugePages: populatedHugePages)
+                zeroFillFaults: faults, zeroFillFaultsWithCounter: zeroFillFaultsWithCounter, populatedHugePages: populatedHugePages,
+                hugePagesChargeRefused: hugePagesChargeRefused)
         }
         set {
             firstWritesWithoutGFPZero = newValue.firstWritesWithoutGFPZero
@@ -148,6 +150,7 @@ package struct RunMetrics: Sendable, Equatable {
             firstWritesToCachedPages = newValue.firstWritesToCachedPages
             zeroFillFaultsWithCounter = newValue.zeroFillFaultsWithCounter
             populatedHugePages = newValue.populatedHugePages
+            hugePagesChargeRefused = newValue.hugePagesChargeRefused
         }
     }
 

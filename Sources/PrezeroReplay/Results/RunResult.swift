@@ -15,8 +15,9 @@ package struct RunResult: Sendable, Equatable, Codable {
     /// 11: where idle time came from, and the sched_switch events that say; 12: LLC hits after
     /// the first of a page in one visit streamed; 13: per-CPU lists as the capture's
     /// /proc/zoneinfo had them (high, batch, pages on them), and their drains against the
-    /// capture's (this version; metrics a format adds carry `Metric.since`).
-    package static let currentFormat = 13
+    /// capture's; 14: the kernel's init_on_alloc / init_on_free every policy ran on (this
+    /// version; metrics a format adds carry `Metric.since`).
+    package static let currentFormat = 14
 
     package struct Trace: Sendable, Equatable, Codable {
         package var path: String
@@ -59,6 +60,8 @@ package struct RunResult: Sendable, Equatable, Codable {
         /// The CPUs the capture recorded when not every one (`perf record -C`); the others were
         /// taken idle `idleFraction` of the time.
         package var recordedCPUs: [Int]?
+        /// The kernel's init_on_alloc and init_on_free the replay ran on; nil before format 14 (off).
+        package var kernelInit: KernelMemoryInit?
 
         package init(
             path: String, lines: Int, touch: TouchModel, timebase: Timebase, privateL2: Bool, malformedLines: Int, lostEvents: UInt64
@@ -94,6 +97,7 @@ package struct RunResult: Sendable, Equatable, Codable {
             case idleSource = "idle_source"
             case recordedCPUs = "recorded_cpus"
             case idleFraction = "idle_fraction"
+            case kernelInit = "kernel_init"
         }
     }
 

@@ -67,6 +67,10 @@ public struct EventFlags: OptionSet, Sendable, Hashable {
     public static let symbolicIP = EventFlags(rawValue: 1 << 4)
     /// `sched_switch` `prev_state` was R (the previous task was preempted, still runnable).
     public static let prevRunnable = EventFlags(rawValue: 1 << 5)
+    /// A THP/mTHP allocation its memory cgroup refused to charge: freed at once, the fault falling
+    /// back to a smaller folio (`ChargeRefusals`). Allocation events only (the bit is
+    /// `prevRunnable`'s, which sched_switch events alone carry).
+    public static let chargeRefused = EventFlags(rawValue: 1 << 5)
     /// Allocation of a user page (`GFP_HIGHUSER*`, `__GFP_HIGHMEM` or `__GFP_MOVABLE`): what a
     /// fault maps into the process, not a page table or kernel memory (`GFPClass`).
     public static let gfpUser = EventFlags(rawValue: 1 << 6)

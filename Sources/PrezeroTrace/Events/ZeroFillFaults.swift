@@ -63,7 +63,9 @@ public struct ZeroFillFault: Sendable, Equatable {
 ///   `folio_zero_user` clears the folio; so does a PMD-order one after a write to the huge zero
 ///   page (0x7, or 0x3 from the kernel), which 6.13's `do_huge_zero_wp_pmd` serves with a THP;
 /// - a failed allocation leaves the fault waiting: a THP that cannot be had falls back to an
-///   order-0 allocation for the same fault (`thp_fault_fallback`).
+///   order-0 allocation for the same fault (`thp_fault_fallback`); so does a folio its memory
+///   cgroup refused to charge, freed before its clear (`EventFlags.chargeRefused`, set by
+///   `ChargeRefusals` as the trace is read).
 ///
 /// Architectures with aliasing caches allocate order-0 pages without `__GFP_ZERO` since
 /// Linux 6.13 and clear afterwards; their captures are not recognised (x86 and arm64 are).
@@ -120,6 +122,10 @@ public struct ZeroFillFaultMatcher: Sendable {
         /// clears as a fault would, or a collapse (khugepaged, `MADV_COLLAPSE`) or migration, which
         /// copies into it; not told apart, so not zeroed by a replay.
         public var hugeUserPagesWithoutFault: UInt64 = 0
+        /// Base pages of THP/mTHP folios allocated and freed at once, before their clear: their
+        /// memory cgroup refused the charge (`ChargeRefusals`), and the fault fell back to a
+        /// smaller folio (the kernel's `thp_fault_fallback_charge`, `anon_fault_fallback_charge`).
+        public var hugePagesChargeRefused: UInt64 = 0
         /// `kmem:rss_stat` events in the capture: without them the two counts below stay 0 and
         /// say nothing.
         public var memoryCounterEvents: UInt64 = 0
@@ -181,7 +187,7 @@ public struct ZeroFillFaultMatcher: Sendable {
             firstWritesWithoutGFPZero: UInt64 = 0, firstWritesWithoutAllocation: UInt64 = 0, zeroedUserPagesWithoutFault: UInt64 = 0,
             hugeUserPagesWithoutFault: UInt64 = 0, memoryCounterEvents: UInt64 = 0, shmemZeroFills: UInt64 = 0,
             firstWritesToCachedPages: UInt64 = 0, zeroFillFaults: UInt64 = 0, zeroFillFaultsWithCounter: UInt64 = 0,
-            populatedHugePages: UInt64 = 0
+            populatedHugePages: UInt64 = 0, hugePagesChargeRefused: UInt64 = 0
         ) {
             self.firstWritesWithoutGFPZero = firstWritesWithoutGFPZero
             self.firstWritesWithoutAllocation = firstWritesWithoutAllocation
@@ -193,6 +199,7 @@ public struct ZeroFillFaultMatcher: Sendable {
             self.zeroFillFaults = zeroFillFaults
             self.zeroFillFaultsWithCounter = zeroFillFaultsWithCounter
             self.populatedHugePages = populatedHugePages
+            self.hugePagesChargeRefused = hugePagesChargeRefused
         }
     }
 
@@ -375,6 +382,12 @@ public struct ZeroFillFaultMatcher: Sendable {
                 counted.hugeUserPagesWithoutFault &+= 1 << UInt64(alloc.order)
                 served[slot] = Served(pid: alloc.pid, timestampNs: alloc.timestampNs, zeroed: false, hugePages: 1 << UInt64(alloc.order))
             }
+            return nil
+        }
+        if alloc.flags.contains(.chargeRefused) {
+            // Freed before its clear: the fault waits on for its fallback (`ChargeRefusals`). With
+            // no fault waiting, a collapse that failed: counted as any THP without a fault, above.
+            if alloc.order < 64 { counted.hugePagesChargeRefused &+= 1 << UInt64(alloc.order) }
             return nil
         }
         let order = Int(alloc.order)

@@ -49,10 +49,25 @@ public enum TraceReader {
         path: String, into sink: inout S, metadata: TraceMetadata? = nil, metadataPath: String? = nil,
         readSize: Int = TraceInput.defaultReadSize, progress: ((UInt64, UInt64?) -> Void)? = nil, commClasses: [String] = []
     ) throws -> TraceReadSummary {
+        // Every reader sees the folios a memory cgroup refused marked (`ChargeRefusals`).
+        var marker = ChargeRefusals(base: sink)
+        defer { sink = marker.base }
+        let summary = try decode(
+            path: path, into: &marker, metadata: metadata, metadataPath: metadataPath, readSize: readSize, progress: progress,
+            commClasses: commClasses)
+        marker.finish()
+        return summary
+    }
+
+    private static func decode<S: TraceEventSink>(
+        path: String, into sink: inout S, metadata: TraceMetadata?, metadataPath: String?,
+        readSize: Int, progress: ((UInt64, UInt64?) -> Void)?, commClasses: [String]
+    ) throws -> TraceReadSummary {
         if !commClasses.isEmpty {
             var tagger = CommTagger(base: sink, classNames: commClasses)
             defer { sink = tagger.base }
-            return try read(path: path, into: &tagger, metadata: metadata, metadataPath: metadataPath, readSize: readSize, progress: progress)
+            return try decode(
+                path: path, into: &tagger, metadata: metadata, metadataPath: metadataPath, readSize: readSize, progress: progress, commClasses: [])
         }
         let input = try TraceInput(path: path, readSize: readSize)
         var decoder: AnyTraceDecoder?

@@ -38,6 +38,9 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
     public var memAutoInit: String?
     public var initOnAlloc: Bool?
     public var initOnFree: Bool?
+    /// Where `initOnAlloc` and `initOnFree` came from when not from a `mem auto-init:` line:
+    /// the kernel command line, or the defaults of the kernel's config.
+    public var initSettingsFrom: String?
     /// The hugetlb pool when the capture ended, by size (`hugepages-2048kB`): `nr_hugepages`
     /// and `nr_overcommit_hugepages`. With both 0 for every size, at the start and the end, no
     /// fault was a hugetlb fault.
@@ -109,6 +112,7 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
         case memAutoInit = "mem_auto_init"
         case initOnAlloc = "init_on_alloc"
         case initOnFree = "init_on_free"
+        case initSettingsFrom = "init_settings_from"
         case hugetlbPages = "hugetlb_hugepages"
         case hugetlbOvercommitHugepages = "hugetlb_overcommit_hugepages"
         case hugetlbPoolPagesAtStart = "hugetlb_pool_pages_at_start"

@@ -89,6 +89,14 @@ public enum Evidence {
             + "zeroing, total CPU), but no fault count, rate or latency includes them."
     }
 
+    /// What THP/mTHP folios freed right after their allocation are: refused by their memory cgroup.
+    public static func chargeRefused(_ pages: UInt64) -> String {
+        "\(pages) base pages of THP/mTHP folios were freed by their task before anything else it did: their memory cgroup "
+            + "refused the charge (mem_cgroup_charge fails, the kernel counts thp_fault_fallback_charge or the size's "
+            + "anon_fault_fallback_charge, and frees the folio before folio_zero_user), so each fault fell back to the smaller "
+            + "folio that followed, which is its zero-fill; the refused folios are allocated and freed in a replay, not cleared."
+    }
+
     /// What THP folios allocated with no fault waiting are (a populated THP range is cleared,
     /// a collapse or a migration copies), and why a replay does not zero them; `brief`: one
     /// clause for a report's paragraph.

@@ -1,0 +1,84 @@
+import PrezeroTrace
+
+/// The kernel's own memory initialisation, Linux 5.3's `init_on_alloc=` and `init_on_free=`
+/// (Potapenko, commit 6471384af2a6; distributions build with `CONFIG_INIT_ON_ALLOC_DEFAULT_ON`):
+/// part of the machine, so every policy runs on it, the baseline included. The capture's
+/// (its boot log's `mem auto-init:` line, recorded in the sidecar), else `--kernel-init`, else
+/// off, said as assumed.
+package struct KernelMemoryInit: Sendable, Equatable, Codable {
+    package var onAlloc: Bool
+    package var onFree: Bool
+    /// `capture`, `option` or `assumed`.
+    package var source: String
+    /// What the capture recorded, when it did (`mem auto-init: ...` or the command line's setting).
+    package var evidence: String?
+
+    package static let off = KernelMemoryInit(onAlloc: false, onFree: false, source: "assumed", evidence: nil)
+
+    package init(onAlloc: Bool, onFree: Bool, source: String, evidence: String?) {
+        self.onAlloc = onAlloc
+        self.onFree = onFree
+        self.source = source
+        self.evidence = evidence
+    }
+
+    /// The capture's setting: both recorded, or one recorded and the other taken off (a boot
+    /// log line gives both; a command line may set one).
+    package init(metadata: TraceMetadata?) {
+        guard let metadata, metadata.initOnAlloc != nil || metadata.initOnFree != nil else {
+            self = .off
+            return
+        }
+        self.init(
+            onAlloc: metadata.initOnAlloc ?? false, onFree: metadata.initOnFree ?? false, source: "capture",
+            evidence: metadata.memAutoInit.map { "mem auto-init: \($0)" } ?? metadata.initSettingsFrom ?? "its metadata")
+    }
+
+    /// `init_on_alloc=1 init_on_free=0`.
+    package var settings: String { "init_on_alloc=\(onAlloc ? 1 : 0) init_on_free=\(onFree ? 1 : 0)" }
+
+    enum CodingKeys: String, CodingKey {
+        case onAlloc = "init_on_alloc", onFree = "init_on_free", source, evidence
+    }
+}
+
+/// `--kernel-init`: the capture's setting, or one chosen.
+package enum KernelInitChoice: String, Sendable, CaseIterable, TextCodable {
+    case capture, off, alloc, free, both
+
+    package init?(_ text: String) { self.init(rawValue: text) }
+    package var description: String { rawValue }
+    package static let expected = "capture, off, alloc, free or both"
+
+    /// The setting a trace with `metadata` is replayed on.
+    package func resolve(metadata: TraceMetadata?) -> KernelMemoryInit {
+        switch self {
+        case .capture: KernelMemoryInit(metadata: metadata)
+        case .off: KernelMemoryInit(onAlloc: false, onFree: false, source: "option", evidence: nil)
+        case .alloc: KernelMemoryInit(onAlloc: true, onFree: false, source: "option", evidence: nil)
+        case .free: KernelMemoryInit(onAlloc: false, onFree: true, source: "option", evidence: nil)
+        case .both: KernelMemoryInit(onAlloc: true, onFree: true, source: "option", evidence: nil)
+        }
+    }
+}
+
+/// What a replay clears, from its policy and the kernel it runs on (mm/page_alloc.c,
+/// include/linux/mm.h):
+/// - at free: the policy's, or `init_on_free` (`free_pages_prepare` -> `kernel_init_pages`);
+/// - every allocation: the policy's, or `init_on_alloc` unless `init_on_free` is on
+///   (`post_alloc_hook`: `init = !want_init_on_free() && want_init_on_alloc(gfp)`);
+/// - a THP/mTHP fault's folio even when the block is zero: `folio_zero_user` runs when
+///   `user_alloc_needs_zeroing()`, which is false once `init_on_alloc` is on, so only where
+///   blocks were zeroed at free and `init_on_alloc` is off (init_on_free's zeroed folios).
+package struct AllocatorZeroing: Sendable, Equatable {
+    package var atFree: Bool
+    package var everyAllocation: Bool
+    package var hugeFaultFoliosAnyway: Bool
+
+    package init(policy: some PrezeroPolicy, kernel: KernelMemoryInit) {
+        atFree = policy.zeroesAtFree || kernel.onFree
+        let initOnAllocEnabled = policy.zeroesEveryAllocation || kernel.onAlloc
+        everyAllocation = policy.zeroesEveryAllocation || (kernel.onAlloc && !kernel.onFree)
+        hugeFaultFoliosAnyway = (policy.clearsHugeFaultFoliosAnyway || kernel.onFree) && !initOnAllocEnabled
+    }
+}

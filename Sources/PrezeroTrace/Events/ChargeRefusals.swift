@@ -1,0 +1,101 @@
+/// Marks the THP and mTHP folios a memory cgroup refused to charge (`EventFlags.chargeRefused`),
+/// so that no reader takes one for its fault's zero-fill. `vma_alloc_anon_folio_pmd`
+/// (mm/huge_memory.c) and `alloc_anon_folio` (mm/memory.c) allocate the folio, then charge it;
+/// when `mem_cgroup_charge` fails (`thp_fault_fallback_charge`, `anon_fault_fallback_charge`)
+/// they `folio_put` it before `folio_zero_user` and the fault falls back to a smaller folio or to
+/// order 0. The trace shows the allocation and, from the same task, the free of the same pfn,
+/// perhaps after the frees of a reclaim the charge ran, before anything else the fault does.
+///
+/// A candidate (a user allocation with a THP mask above order 0) holds back the events after it
+/// until its task shows which it was: the free of its pfn (refused), or its next allocation
+/// (a THP's page table, a fallback), fault or anon-counter rise (charged and cleared). One left
+/// undecided `windowNs` after it, or past `heldLimit` events, is taken as charged.
+public struct ChargeRefusals<Base: TraceEventSink>: TraceEventSink {
+    public var base: Base
+    /// Allocations marked refused.
+    public private(set) var refused: UInt64 = 0
+    /// Events after the oldest undecided candidate, in trace order, the candidates among them.
+    private var held: [TraceEvent] = []
+    private var undecided: [Candidate] = []
+    /// Each mm's anon counter, last value seen (a rise after the allocation is the fault's own).
+    private var anonBytes: [UInt64: Int64] = [:]
+
+    /// As long as a memory cgroup's reclaim may keep the charge, as the zero-fill counter window.
+    public static var windowNs: UInt64 { ZeroFillFaultMatcher.zeroFillCounterWindowNs }
+    public static var heldLimit: Int { 1 << 16 }
+
+    struct Candidate {
+        var offset: Int
+        var pid: Int32
+        var pfn: UInt64
+        var order: UInt8
+        var timestampNs: UInt64
+    }
+
+    public init(base: Base) { self.base = base }
+
+    /// Whether `event` may be a folio whose charge is still to come.
+    @inline(__always)
+    static func isCandidate(_ event: TraceEvent) -> Bool {
+        event.kind == .pageAlloc && event.order > 0 && !event.failed && event.flags.contains(.gfpUser) && event.flags.contains(.gfpTransHuge)
+    }
+
+    @inline(__always)
+    public mutating func consume(_ event: TraceEvent) {
+        if undecided.isEmpty && !Self.isCandidate(event) {
+            if event.kind == .rssStat { _ = anonRise(event) }
+            base.consume(event)
+            return
+        }
+        decide(with: event)
+        if Self.isCandidate(event) {
+            undecided.append(Candidate(offset: held.count, pid: event.pid, pfn: event.pfn, order: event.order, timestampNs: event.timestampNs))
+        }
+        held.append(event)
+        if held.count > Self.heldLimit, !undecided.isEmpty { undecided.removeFirst() }
+        release()
+    }
+
+    public mutating func endOfChunk(symbols: SymbolTable) {
+        base.endOfChunk(symbols: symbols)
+    }
+
+    /// Hands on every held event (the end of the trace: undecided candidates taken as charged).
+    public mutating func finish() {
+        undecided.removeAll()
+        release()
+    }
+
+    /// Whether a counter event is a rise of its mm's anon counter (and notes its value).
+    private mutating func anonRise(_ counter: TraceEvent) -> Bool {
+        guard counter.counterMember == .anonPages else { return false }
+        let previous = anonBytes.updateValue(counter.counterBytes, forKey: counter.counterMM)
+        return counter.counterOfCurrentMM && counter.counterBytes > (previous ?? .max)
+    }
+
+    private mutating func decide(with event: TraceEvent) {
+        let rise = event.kind == .rssStat && anonRise(event)
+        undecided.removeAll { candidate in
+            if event.timestampNs > candidate.timestampNs &+ Self.windowNs { return true }
+            guard event.pid == candidate.pid else { return false }
+            switch event.kind {
+            case .pageFree where event.pfn == candidate.pfn && event.order == candidate.order:
+                held[candidate.offset].flags.insert(.chargeRefused)
+                refused += 1
+                return true
+            case .pageAlloc, .pageFault: return true
+            case .rssStat: return rise
+            default: return false
+            }
+        }
+    }
+
+    /// Passes on the held events before the oldest undecided candidate.
+    private mutating func release() {
+        let count = undecided.first?.offset ?? held.count
+        guard count > 0 else { return }
+        for event in held[..<count] { base.consume(event) }
+        held.removeFirst(count)
+        for i in undecided.indices { undecided[i].offset -= count }
+    }
+}
