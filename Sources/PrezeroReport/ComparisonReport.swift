@@ -343,6 +343,8 @@ package struct ComparisonReport {
 
     /// What the table's columns count, under every table (docs/metrics.md has each metric).
     static let columnLegend = "_Zeroing CPU_: clearing time by where it ran (free: clearing at free only, not the free path's base cost). "
+        + "_Wasted zeroing pages_: zeroed pages handed to allocations that did not ask for zero; pages a scrubber zeroed that "
+        + "nothing took are not in it (its clears are in zeroing CPU and total CPU). "
         + "_LLC demand misses_: misses of the program's touches; a clear's stores are not counted (`rep stosb` and non-temporal stores write whole lines with no read for ownership; `llc_lines_filled_by_zeroing` in the JSON). "
         + "_Total CPU_: every CPU cost that depends on the policy: the fault path, zeroing wherever it ran, the free path and the program's touches of its new pages."
 
@@ -501,6 +503,14 @@ package struct ComparisonReport {
         text += property ? reading : "At that density, " + reading.prefix(1).lowercased() + reading.dropFirst()
         if let base = group.runs.first(where: { $0.policy == baseline }) {
             text += Self.pagesBesideTheVerdicts(base)
+            let pools = group.runs.filter { Policies.type(named: $0.policy)?.predatesHugePages == true }.map(\.label)
+            if base.metrics.hugeFaults > 0 && !pools.isEmpty {
+                // Lameter's lists served __GFP_ZERO requests; a THP's fault asks for none (folio_zero_user clears it).
+                text += " Under \(pools.joined(separator: ", ")), a THP or mTHP fault is served from the zeroed lists like any zero request, "
+                text += "and skips its clear when it gets a zeroed block: those designs (Lameter's 2004-05 patches, the Windows and FreeBSD "
+                text += "zeroing threads) predate THP and served base-page zero requests (`__GFP_ZERO`), so this carries them to today's "
+                text += "fault path; it is not what they did."
+            }
             if base.result.trace.pcpDrainsRecorded == true {
                 let others = group.runs.filter { $0.policy != baseline }.map { ($0.label, $0.metrics.pcpDrainedPages) }
                 text += " " + Self.perCPUListDrains(base.metrics, pcpHigh: base.result.profile.pcpHigh, policies: others)
@@ -619,7 +629,7 @@ package struct ComparisonReport {
         case "option":
             text = "Kernel memory initialisation: **\(kernel.settings), chosen** (`--kernel-init`), not the capture's"
         default:
-            text = "Kernel memory initialisation: **\(kernel.settings), assumed**: the capture does not record it (no `mem auto-init:` line "
+            text = "Kernel memory initialisation: **\(kernel.settings), assumed**: the trace does not record it (no `mem auto-init:` line "
             text += "in its metadata); a kernel built with `CONFIG_INIT_ON_ALLOC_DEFAULT_ON` (as several distributions are) runs init_on_alloc=1, "
             text += "which `--kernel-init alloc` replays"
             // The init-on-alloc policy on this kernel is the baseline on such a kernel.

@@ -6,6 +6,7 @@ import PrezeroModel
 /// Demand-zero faults take zeroed pages first; other allocations take unzeroed pages first.
 package struct IdleZero: PrezeroPolicy {
     package static let name = "idle-zero"
+    package static let predatesHugePages = true
     package static let summary = "zero order-0 pages on idle CPU time with hysteresis (Windows, FreeBSD)"
 
     package struct Parameters: PolicyParameters, MergeRuleParameter {

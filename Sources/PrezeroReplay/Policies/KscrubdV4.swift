@@ -12,6 +12,7 @@ import PrezeroModel
 /// a per-CPU list of zeroed pages (`pcp[2]`, cold), refilled by `rmqueue_bulk(..., zero)`.
 package struct KscrubdV4: KscrubdDaemon {
     package static let name = "kscrubd-v4"
+    package static let predatesHugePages = true
     package static let summary = "Lameter's scrub daemon V4: zero high-order free blocks in the background"
 
     package struct Parameters: KscrubdDriverParameters {

@@ -8,6 +8,7 @@ import PrezeroModel
 /// average (runnable tasks) is at or above `scrub_load` (V7's 1).
 package struct KscrubdV8: KscrubdDaemon {
     package static let name = "kscrubd-v8"
+    package static let predatesHugePages = true
     package static let summary = "Lameter's scrub daemon V8: per-mille watermarks, orders from 0 upward"
 
     package struct Parameters: KscrubdDriverParameters {

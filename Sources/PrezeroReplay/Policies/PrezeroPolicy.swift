@@ -32,6 +32,9 @@ package protocol PrezeroPolicy {
     associatedtype Parameters: PolicyParameters
     static var name: String { get }
     static var summary: String { get }
+    /// Designed before THP, for base-page zero requests: the replay still serves a THP or mTHP
+    /// fault from its zeroed lists, and the report says that is the design carried forward.
+    static var predatesHugePages: Bool { get }
     init(parameters: Parameters, profile: MachineProfile)
     var parameters: Parameters { get }
 
@@ -103,6 +106,7 @@ enum MergeRuleDocumentation {
 }
 
 extension PrezeroPolicy {
+    package static var predatesHugePages: Bool { false }
     package var mergeRule: MergeRule { .lameter }
     package func preference(order: Int, wantsZero: Bool) -> ListPreference { .dirtyFirst }
     package func usesPerCPULists(order: Int, wantsZero: Bool) -> Bool { true }
