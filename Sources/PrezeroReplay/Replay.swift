@@ -80,6 +80,7 @@ package enum Replay {
             var metrics = engine.metrics
             metrics.touchNs = shadow.touchNs
             metrics.laterTouchNs = shadow.laterTouchNs
+            metrics.folioTouchNs = shadow.folioTouchNs
             metrics.workingSetRefetchLines = shadow.workingSetRefetchLines
             metrics.workingSetRefetchNs = shadow.workingSetRefetchNs
             var run = result

@@ -465,11 +465,12 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         metrics.cachedClearCPUNs += clear
         metrics.bytesZeroed &+= UInt64(bytes)
         metrics.pagesZeroedByDriver[CPUCachedDriver.name, default: 0] &+= UInt64(dirty)
-        // folio_zero_user clears the faulting subpage last, so it is the hottest.
+        // folio_zero_user clears the faulting subpage last, so it is the hottest; under
+        // init_on_alloc the allocator clears the folio in address order instead (post_alloc_hook).
         // Not `fault.map { }`: a closure in the engine, generic over its policy, looks the
         // engine's type metadata up at run time on every call (2-3 % of a compare's CPU).
         var target: Int?
-        if let fault { target = Int((fault.address / UInt64(profile.pageBytes)) % UInt64(pages)) }
+        if let fault, !zeroing.everyAllocation { target = Int((fault.address / UInt64(profile.pageBytes)) % UInt64(pages)) }
         cacheFill(zone: block.zone, page: block.page, pages: pages, cpu: cpu, lastSubpage: target)
         if fault != nil {
             metrics.pagesZeroedFaultPath &+= UInt64(dirty)
@@ -523,6 +524,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
                 shadows[s].touchNs += shadows[s].touch(
                     base: base, firstLine: firstLine, lines: drawn ?? shadows[s].touch.lineCount(linesPerPage: linesPerPage), cpu: cpu, profile: profile)
             }
+            if pages > 1 { touchRestOfFolio(block: block, pages: pages, address: touchAddress, drawn: drawn, cpu: cpu) }
         }
         metrics.faultPathNs += faultNs
         metrics.touchNs += touchNs
@@ -533,6 +535,42 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         metrics.faultLatency.record(latency)
         if pages == 1 { metrics.baseFaultLatency.record(latency) }
         return faultNs + touchNs
+    }
+
+    /// The program's first touches of a THP/mTHP fault's other base pages, after the fault, at
+    /// the density of the faulting one (each page from its first line; upwards from the faulting
+    /// page, wrapping); none at `first-line`, the faulting line alone, the sparse end (whether a
+    /// program uses the rest of a THP is what a kernel trace cannot see): with no fault of their own they are in neither the fault's latency nor
+    /// touch_ns, but in total CPU (`folio_touch_ns`). A folio cleared at the fault leaves them in
+    /// the caches (the pages nearest the faulting one in its L2: `HugePageClearOrder`), a
+    /// prezeroed one does not: the cost a prezeroed THP moves, not saves, at higher densities.
+    mutating func touchRestOfFolio(block: BlockRef, pages: Int, address: UInt64, drawn: Int?, cpu: Int) {
+        let folioBase = UInt64(memory.zones[block.zone].basePfn + block.page) * UInt64(linesPerPage)
+        let target = Int((address / UInt64(profile.pageBytes)) % UInt64(pages))
+        let lines = drawn ?? Self.folioLines(options.touch, linesPerPage: linesPerPage)
+        let before = (metrics.touchLinesLLCHit, metrics.touchLinesLLCHitStream, metrics.touchLinesMiss, metrics.touchLinesMissStream)
+        var ns: Double = 0
+        for k in 1..<pages {
+            let base = folioBase + UInt64(((target + k) % pages) * linesPerPage)
+            if lines > 0 { ns += touch(base: base, firstLine: 0, cpu: cpu, lines: lines) }
+            for s in shadows.indices {
+                let shadowLines = drawn ?? Self.folioLines(shadows[s].touch, linesPerPage: linesPerPage)
+                if shadowLines > 0 {
+                    shadows[s].folioTouchNs += shadows[s].touch(base: base, firstLine: 0, lines: shadowLines, cpu: cpu, profile: profile)
+                }
+            }
+        }
+        metrics.folioTouchLines &+= UInt64((pages - 1) * lines)
+        metrics.folioTouchNs += ns
+        metrics.folioTouchLinesLLCHit &+= metrics.touchLinesLLCHit &- before.0
+        metrics.folioTouchLinesLLCHitStream &+= metrics.touchLinesLLCHitStream &- before.1
+        metrics.folioTouchLinesMiss &+= metrics.touchLinesMiss &- before.2
+        metrics.folioTouchLinesMissStream &+= metrics.touchLinesMissStream &- before.3
+    }
+
+    /// Lines of each other base page of a huge folio the program touches at `touch`.
+    static func folioLines(_ touch: TouchModel, linesPerPage: Int) -> Int {
+        touch == .firstLine ? 0 : touch.lineCount(linesPerPage: linesPerPage)
     }
 
     /// A THP/mTHP fault the model has no folio for: each base page of the folio faults at order 0,
@@ -694,14 +732,14 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     /// `byZeroing` false: the oracle's uncharged fill, not counted as lines a clear installed.
     mutating func cacheFill(zone: Int, page: Int, pages: Int, cpu: Int, lastSubpage: Int? = nil, byZeroing: Bool = true) {
         let first = UInt64(memory.zones[zone].basePfn + page) * UInt64(linesPerPage)
-        guard let target = lastSubpage, target > 0 || pages > 1, target < pages else {
+        guard let target = lastSubpage, pages > 1, target < pages else {
             fillLines(first, count: pages * linesPerPage, cpu: cpu, byZeroing: byZeroing)
             return
         }
-        fillLines(first, count: target * linesPerPage, cpu: cpu, byZeroing: byZeroing)
-        let after = first + UInt64((target + 1) * linesPerPage)
-        fillLines(after, count: (pages - target - 1) * linesPerPage, cpu: cpu, byZeroing: byZeroing)
-        fillLines(first + UInt64(target * linesPerPage), count: linesPerPage, cpu: cpu, byZeroing: byZeroing)
+        // Runs of subpages in the kernel's order, each run's pages ascending.
+        for run in HugePageClearOrder.runs(pages: pages, target: target) {
+            fillLines(first + UInt64(run.lowerBound * linesPerPage), count: run.count * linesPerPage, cpu: cpu, byZeroing: byZeroing)
+        }
     }
 
     private mutating func fillLines(_ first: UInt64, count: Int, cpu: Int, byZeroing: Bool) {

@@ -16,6 +16,7 @@ struct TouchShadow {
     var workingSets: WorkingSets?
     var touchNs: Double = 0
     var laterTouchNs: Double = 0
+    var folioTouchNs: Double = 0
     var workingSetRefetchLines: UInt64 = 0
     var workingSetRefetchNs: Double = 0
 

@@ -32,6 +32,12 @@ package struct RunMetrics: Sendable, Equatable {
     package var touchMissNs: Double = 0
     package var laterTouchLines: UInt64 = 0
     package var laterTouchNs: Double = 0
+    package var folioTouchLines: UInt64 = 0
+    package var folioTouchNs: Double = 0
+    package var folioTouchLinesLLCHit: UInt64 = 0
+    package var folioTouchLinesLLCHitStream: UInt64 = 0
+    package var folioTouchLinesMiss: UInt64 = 0
+    package var folioTouchLinesMissStream: UInt64 = 0
     package var touchedLinesPerPageMean: Double = 0
     package var touchLinesHit: UInt64 = 0
     package var touchLinesLLCHit: UInt64 = 0

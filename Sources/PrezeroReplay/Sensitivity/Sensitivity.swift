@@ -248,13 +248,15 @@ package enum Sensitivity {
         clearCost(
             "non-temporal clear cost", key: "clear_non_temporal_page_ns", \.clearNonTemporal, spent: \.nonTemporalClearCPUNs,
             driver: CPUNonTemporalDriver.name),
-        priced("line miss cost", key: "line_miss_ns", count: \.touchLinesMiss, nominal: { $0.lineMissNs }),
+        priced("line miss cost", key: "line_miss_ns", count: \.touchLinesMiss, folioTouches: \.folioTouchLinesMiss, nominal: { $0.lineMissNs }),
         // A streamed LLC hit costs the lower of the two: each end moves it when it is the lower.
         priced(
-            "streamed line miss cost", key: "line_miss_stream_ns", count: \.touchLinesMissStream, nominal: { $0.lineMissStreamNs },
+            "streamed line miss cost", key: "line_miss_stream_ns", count: \.touchLinesMissStream, folioTouches: \.folioTouchLinesMissStream,
+            nominal: { $0.lineMissStreamNs },
             streamedLLCHit: { p, stream in min(p.llcHitPriceNs, stream) }),
         priced(
-            "LLC hit cost", key: "llc_hit_ns", count: \.linesPricedAsLLCHits, firstTouches: \RunMetrics.touchLinesLLCHit, nominal: { $0.llcHitPriceNs }, needsL2: true,
+            "LLC hit cost", key: "llc_hit_ns", count: \.linesPricedAsLLCHits, firstTouches: \RunMetrics.touchLinesLLCHit,
+            folioTouches: \.folioTouchLinesLLCHit, nominal: { $0.llcHitPriceNs }, needsL2: true,
             streamedLLCHit: { p, hit in min(hit, p.lineMissStreamNs) }),
         Input(
             key: "working-set size",
@@ -324,10 +326,11 @@ package enum Sensitivity {
     }
 
     /// A cost per counted touch: re-priced exactly from the run's counts.
-    /// `firstTouches`: the lines of `count` a fault's first touches made (the fault rate's);
-    /// nil: all of them.
+    /// `firstTouches`: the lines of `count` a fault's first touches and a huge folio's later ones
+    /// made; nil: all of them. `folioTouches`: the folio's share, not in the fault rate's time.
     static func priced(
         _ name: String, key: String, count: KeyPath<RunMetrics, UInt64> & Sendable, firstTouches: (KeyPath<RunMetrics, UInt64> & Sendable)? = nil,
+        folioTouches: KeyPath<RunMetrics, UInt64> & Sendable,
         nominal: @escaping @Sendable (MachineProfile) -> Double,
         needsL2: Bool = false, streamedLLCHit: (@Sendable (MachineProfile, Double) -> Double)? = nil
     ) -> Input {
@@ -349,8 +352,10 @@ package enum Sensitivity {
             repriceFaultTime: { m, p, value in
                 // A page-touch trace's counts mix in its later touches: the faults' share is unknown.
                 guard m.laterTouchLines == 0 else { return .nan }
-                let streamed = streamedLLCHit.map { price in (price(p, value) - p.llcHitStreamPriceNs) * Double(m.touchLinesLLCHitStream) } ?? 0
-                return m.faultPathNs + m.touchNs + (value - nominal(p)) * Double(m[keyPath: firstTouches ?? count]) + streamed
+                let streamedLines = m.touchLinesLLCHitStream &- m.folioTouchLinesLLCHitStream
+                let streamed = streamedLLCHit.map { price in (price(p, value) - p.llcHitStreamPriceNs) * Double(streamedLines) } ?? 0
+                let lines = m[keyPath: firstTouches ?? count] &- m[keyPath: folioTouches]
+                return m.faultPathNs + m.touchNs + (value - nominal(p)) * Double(lines) + streamed
             })
     }
 

@@ -17,8 +17,11 @@ public struct ChargeRefusals<Base: TraceEventSink>: TraceEventSink {
     /// Events after the oldest undecided candidate, in trace order, the candidates among them.
     private var held: [TraceEvent] = []
     private var undecided: [Candidate] = []
-    /// Each mm's anon counter, last value seen (a rise after the allocation is the fault's own).
-    private var anonBytes: [UInt64: Int64] = [:]
+    /// Anon counters' last values by mm, direct-mapped (a store per counter event, no hashing
+    /// table): a rise after the allocation is the fault's own; a slot another mm took reads as
+    /// no rise, which leaves the candidate to its task's next allocation or fault.
+    private var anonMM = [UInt64](repeating: 0, count: 256)
+    private var anonBytes = [Int64](repeating: .max, count: 256)
 
     /// As long as a memory cgroup's reclaim may keep the charge, as the zero-fill counter window.
     public static var windowNs: UInt64 { ZeroFillFaultMatcher.zeroFillCounterWindowNs }
@@ -69,8 +72,11 @@ public struct ChargeRefusals<Base: TraceEventSink>: TraceEventSink {
     /// Whether a counter event is a rise of its mm's anon counter (and notes its value).
     private mutating func anonRise(_ counter: TraceEvent) -> Bool {
         guard counter.counterMember == .anonPages else { return false }
-        let previous = anonBytes.updateValue(counter.counterBytes, forKey: counter.counterMM)
-        return counter.counterOfCurrentMM && counter.counterBytes > (previous ?? .max)
+        let slot = Int(truncatingIfNeeded: (counter.counterMM &* 0x9E37_79B9_7F4A_7C15) >> 56)
+        let previous = anonMM[slot] == counter.counterMM ? anonBytes[slot] : .max
+        anonMM[slot] = counter.counterMM
+        anonBytes[slot] = counter.counterBytes
+        return counter.counterOfCurrentMM && counter.counterBytes > previous
     }
 
     private mutating func decide(with event: TraceEvent) {

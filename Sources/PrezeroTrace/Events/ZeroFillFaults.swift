@@ -412,7 +412,8 @@ public struct ZeroFillFaultMatcher: Sendable {
         } else if zeroFill {
             folio = order == pmdOrder ? .thp : .mthp
         } else {
-            if fault.access.isFirstWrite && order == 0 {
+            // Any order: a shared file's fault reads in a large page-cache folio (readahead).
+            if fault.access.isFirstWrite {
                 if alloc.timestampNs &- fault.timestampNs <= Self.faultAllocationWindowNs {
                     counted.firstWritesWithoutGFPZero += 1
                     served[slot] = Served(pid: fault.pid, timestampNs: alloc.timestampNs, zeroed: false)
