@@ -37,6 +37,8 @@ package struct ComparisonReport {
         var trace: String
         var profile: String
         var touch: String
+        /// The kernel's init_on_alloc / init_on_free the runs ran on ("" before format 14).
+        var kernel: String = ""
         var heading: String
         var runs: [Run]
     }
@@ -80,29 +82,33 @@ package struct ComparisonReport {
         }
     }
 
-    /// Sections sorted by trace, profile and touch model, each with a heading no other has.
+    /// Sections sorted by trace, profile, touch model and kernel settings, each with a heading no other has.
     var groups: [Group] {
         var byKey: [String: [RunResult]] = [:]
         for run in runs {
-            byKey[run.trace.path + "\u{0}" + run.profileLabel + "\u{0}" + run.trace.touch.description, default: []].append(run)
+            let key = [run.trace.path, run.profileLabel, run.trace.touch.description, run.trace.kernelInit?.settings ?? ""]
+            byKey[key.joined(separator: "\u{0}"), default: []].append(run)
         }
         var groups = byKey.keys.sorted().compactMap { key -> Group? in
             guard let first = byKey[key]?.first else { return nil }
             return Group(
-                trace: first.trace.path, profile: first.profileLabel, touch: first.trace.touch.description, heading: "",
-                runs: Self.labelled(byKey[key] ?? []))
+                trace: first.trace.path, profile: first.profileLabel, touch: first.trace.touch.description,
+                kernel: first.trace.kernelInit?.settings ?? "", heading: "", runs: Self.labelled(byKey[key] ?? []))
         }
         // The trace's file name, unless two traces share it; the touch model where it varies.
         var pathsByName: [String: Set<String>] = [:]
         var touchesByTrace: [String: Set<String>] = [:]
+        var kernelsByTrace: [String: Set<String>] = [:]
         for g in groups {
             pathsByName[(g.trace as NSString).lastPathComponent, default: []].insert(g.trace)
             touchesByTrace[g.trace + "\u{0}" + g.profile, default: []].insert(g.touch)
+            kernelsByTrace[g.trace + "\u{0}" + g.profile, default: []].insert(g.kernel)
         }
         for i in groups.indices {
             let name = (groups[i].trace as NSString).lastPathComponent
             var heading = ((pathsByName[name]?.count ?? 0) > 1 ? groups[i].trace : name) + " on " + groups[i].profile
             if (touchesByTrace[groups[i].trace + "\u{0}" + groups[i].profile]?.count ?? 0) > 1 { heading += ", touch \(groups[i].touch)" }
+            if (kernelsByTrace[groups[i].trace + "\u{0}" + groups[i].profile]?.count ?? 0) > 1 { heading += ", \(groups[i].kernel)" }
             groups[i].heading = heading
         }
         return groups.map { group in
@@ -265,6 +271,7 @@ package struct ComparisonReport {
         // Charts.
         let stem = "\(chartPrefix)-\(index + 1)-\(Self.slug(group.trace))-\(Self.slug(group.profile))"
             + (group.heading.contains(", touch ") ? "-" + Self.slug(group.touch) : "")
+            + (!group.kernel.isEmpty && group.heading.hasSuffix(group.kernel) ? "-" + Self.slug(group.kernel) : "")
         func colour(_ run: Run) -> String { colours[run.label] ?? SVGChart.palette[0] }
         var charts: [(String, String)] = []
         charts.append((
@@ -343,8 +350,8 @@ package struct ComparisonReport {
 
     /// What the table's columns count, under every table (docs/metrics.md has each metric).
     static let columnLegend = "_Zeroing CPU_: clearing time by where it ran (free: clearing at free only, not the free path's base cost). "
-        + "_Wasted zeroing pages_: zeroed pages handed to allocations that did not ask for zero; pages a scrubber zeroed that "
-        + "nothing took are not in it (its clears are in zeroing CPU and total CPU). "
+        + "_Wasted zeroing pages_: zeroed pages handed to allocations that did not ask for zero, or cleared again by a THP/mTHP "
+        + "fault (folio_zero_user); pages a scrubber zeroed that nothing took are not in it (its clears are in zeroing CPU and total CPU). "
         + "_LLC demand misses_: misses of the program's touches; a clear's stores are not counted (`rep stosb` and non-temporal stores write whole lines with no read for ownership; `llc_lines_filled_by_zeroing` in the JSON). "
         + "_Total CPU_: every CPU cost that depends on the policy: the fault path, zeroing wherever it ran, the free path and the program's touches of its new pages."
 
@@ -562,8 +569,12 @@ package struct ComparisonReport {
         let noCounter = hugetlbPoolPages == 0 ? 0 : t.firstWritesWithoutAllocation - min(t.firstWritesWithoutAllocation, t.firstWritesToCachedPages)
         let (sum, overflow) = t.shmemZeroFills.addingReportingOverflow(noCounter)
         let leftOut = overflow ? UInt64.max : sum
-        guard leftOut > m.faults else { return nil }
-        return "**Most of this capture's first writes to fresh memory are not in the verdicts**: they replay \(m.faults) zero-fill "
+        // A tenth or more of the first writes: the verdicts are of a part, and the report says so.
+        guard leftOut > 0, leftOut >= (m.faults + leftOut) / 10 else { return nil }
+        let share = Double(leftOut) / Double(m.faults + leftOut) * 100
+        let head = leftOut > m.faults ? "Most of this capture's first writes to fresh memory are not in the verdicts"
+            : "\(Int(share.rounded())) % of this capture's first writes to fresh memory are not in the verdicts"
+        return "**\(head)**: they replay \(m.faults) zero-fill "
             + "faults, while \(t.shmemZeroFills) shmem zero-fills and \(noCounter) first writes that raised no memory counter (hugetlb "
             + "faults, each clearing a huge page, among them; or lost races, handled signals, userfaultfd) are left out; the verdicts "
             + "hold for the replayed part only."
@@ -638,13 +649,18 @@ package struct ComparisonReport {
                 text += " (the `\(InitOnAlloc.name)` row is that kernel's \(base.policy): total CPU \(Self.delta(alloc.metrics.totalCPUNs, base.metrics.totalCPUNs)))"
             }
         }
+        // Linux 6.13's user_alloc_needs_zeroing(): no folio_zero_user once init_on_alloc is on.
+        let since = "6.13 on; before, they cleared it again"
         if kernel.onFree {
             text += ": every policy runs on it, the baseline included: each freed block is cleared (`free_pages_prepare`), so `__GFP_ZERO` "
-            text += "allocations need no clear" + (kernel.onAlloc ? "" : ", while THP and mTHP faults clear their folio again (`folio_zero_user`)")
+            text += "allocations need no clear"
+            text += kernel.onAlloc
+                ? ", nor does the allocator clear again (`post_alloc_hook`), and THP and mTHP faults do not clear their folio (`user_alloc_needs_zeroing()`, \(since))"
+                : ", while THP and mTHP faults clear their folio again (`folio_zero_user`), except under a policy keeping a zeroed pool, whose design skips it for a zeroed folio"
         } else if kernel.onAlloc {
             text += ": every policy runs on it, the baseline included: each allocation, asked for zero or not, is cleared in the allocator "
             text += "unless it is served zeroed (`post_alloc_hook`), and THP and mTHP faults do not clear their folio again "
-            text += "(`user_alloc_needs_zeroing()`)"
+            text += "(`user_alloc_needs_zeroing()`, \(since))"
         }
         return text + "."
     }
@@ -818,7 +834,7 @@ package struct ComparisonReport {
             parts.append("adds \(Self.duration(freeExtra)) to the free path")
         }
         if run.wastedZeroingPages > base.wastedZeroingPages {
-            parts.append("\(run.wastedZeroingPages) zeroed pages handed to requests that did not need them")
+            parts.append("\(run.wastedZeroingPages) zeroed pages handed to requests that did not need them or cleared again")
         }
         // The tasks' hot sets: what the clears on their CPUs make them read again.
         let rereadExtra = run.workingSetRefetchNs - base.workingSetRefetchNs
@@ -895,10 +911,13 @@ package enum ResultFiles {
         }
         // A verdict's range after the metrics (empty where none was computed: a batch, the baseline).
         let verdictColumns = ["no_verdict", "verdict_total_cpu_delta", "verdict_low", "verdict_high", "verdict_sign_stable", "verdict_driver"]
-        var out = (["trace", "profile", "policy", "parameters", "touch", "timebase"] + columns.map(\.name) + verdictColumns).joined(separator: ",") + "\n"
+        var out = (["trace", "profile", "policy", "parameters", "touch", "timebase", "kernel_init"] + columns.map(\.name) + verdictColumns).joined(separator: ",") + "\n"
         for run in runs {
             let parameters = run.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";")
-            var row = [run.trace.path, run.profileLabel, run.policy, parameters, run.trace.touch.description, run.trace.timebase.rawValue].map(field)
+            var row = [
+                run.trace.path, run.profileLabel, run.policy, parameters, run.trace.touch.description, run.trace.timebase.rawValue,
+                run.trace.kernelInit?.settings ?? "",
+            ].map(field)
             for metric in columns {
                 let v = metric.scalar(run.metrics) ?? 0
                 row.append(v.rounded() == v && abs(v) < 1e15 ? String(Int64(v)) : String(v))

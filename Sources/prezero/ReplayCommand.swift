@@ -61,7 +61,9 @@ struct ReplayCommand: ParsableCommand {
 enum ReplayText {
     static func render(_ r: RunResult) -> String {
         var out = "policy \(r.policy) on \(r.profile.name), trace \(r.trace.path) (touch \(r.trace.touch), timebase \(r.trace.timebase.rawValue)"
-        out += (r.trace.privateL2 ? ", private L2" : "") + ")\n"
+        out += (r.trace.privateL2 ? ", private L2" : "")
+        out += r.trace.kernelInit.map { ", kernel \($0.settings) (\($0.source == "capture" ? "the capture's" : $0.source == "option" ? "--kernel-init" : "assumed"))" } ?? ""
+        out += ")\n"
         if !r.parameters.isEmpty {
             out += "parameters: " + r.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") + "\n"
         }

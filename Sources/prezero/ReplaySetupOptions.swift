@@ -88,7 +88,7 @@ struct ReplaySetupOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Before the measured window: none (cold start: no free page zeroed) or idle:SECONDS (every CPU idle that long, the policy's scrubber zeroing at its own cost, shown apart as pages_zeroed_before_window and warmup_cpu_ns).", valueName: "none|idle:SECONDS"))
     var warmup: Warmup = .none
 
-    @Option(help: ArgumentHelp("The kernel's own memory initialisation every policy runs on, the baseline included: capture (the capture's init_on_alloc and init_on_free, from its metadata's boot log line; off where it has none, said as assumed), off, alloc (init_on_alloc=1: every allocation cleared unless served zeroed), free (init_on_free=1: every free cleared) or both.", valueName: "capture|off|alloc|free|both"))
+    @Option(help: ArgumentHelp("The kernel's own memory initialisation every policy runs on, the baseline included: capture (the capture's init_on_alloc and init_on_free as its metadata records them, from the boot log, the kernel command line or the kernel config; off where it has none, said as assumed), off, alloc (init_on_alloc=1: every allocation cleared unless served zeroed), free (init_on_free=1: every free cleared) or both.", valueName: "capture|off|alloc|free|both"))
     var kernelInit: KernelInitChoice = .capture
 
     @Flag(inversion: .prefixedNo, help: "Simulate the profile's private L2 per CPU where it has one (the default): LLC hits outside the CPU's L2 cost llc_hit_ns; cached clears fill the clearing CPU's L2 and evict the program's lines there.")

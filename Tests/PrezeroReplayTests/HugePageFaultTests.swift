@@ -511,8 +511,26 @@ struct HugePageFaultTests {
         #expect(byOrder(refusedMTHP, 2) == 2 && byOrder(refusedMTHP, 4) == 0)
         #expect(refusedMTHP.tally.hugePagesChargeRefused == 16 && refusedMTHP.tally.hugeUserPagesWithoutFault == 0)
 
-        // Charged: the task's page table comes before the THP's free (a munmap later), so the THP was the zero-fill.
         let lines = thp.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // A reclaim inside the charge frees a page and allocates one (zsmalloc's are movable, so
+        // they look like user pages): neither decides, nor is the allocation the fault's page.
+        let reclaim = [
+            "               t 14520/14520 [000] 36646.352066000:              kmem:mm_page_free: page=0x111111 pfn=0x111111 order=0",
+            "               t 14520/14520 [000] 36646.352066100:             kmem:mm_page_alloc: page=0x122222 pfn=0x122222 order=0 migratetype=1 gfp_flags=__GFP_HIGHMEM|__GFP_MOVABLE|__GFP_NOWARN|__GFP_NORETRY",
+        ]
+        let reclaimed = try read(([lines[0], lines[1]] + reclaim + Array(lines[2...])).joined(separator: "\n"), as: "charge-refused-reclaim").statistics
+        #expect(reclaimed.tally.hugePagesChargeRefused == 512)
+        #expect(byOrder(reclaimed, 0) == 1 && reclaimed.zeroFillFaults == 1)
+        #expect(reclaimed.tally.zeroedUserPagesWithoutFault == 0 && reclaimed.tally.firstWritesWithoutGFPZero == 0)
+        // An mTHP the program unmaps after using it: its free comes, then its task's next fault,
+        // not a fallback: charged.
+        let mthpLines = mthp.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let unmapped = try read([mthpLines[0], mthpLines[1],
+            mthpLines[2].replacingOccurrences(of: "36653.404057756", with: "36653.404090000"),
+            mthpLines[5], mthpLines[6], ""].joined(separator: "\n"), as: "unmapped-mthp").statistics
+        #expect(unmapped.tally.hugePagesChargeRefused == 0 && byOrder(unmapped, 4) == 1 && byOrder(unmapped, 2) == 1)
+
+        // Charged: the task's page table comes before the THP's free (a munmap later), so the THP was the zero-fill.
         let charged = try read([lines[0], lines[1], lines[3], lines[2].replacingOccurrences(of: "36646.352066698", with: "36646.352079000"), ""].joined(separator: "\n"), as: "charged-thp").statistics
         #expect(charged.zeroFillFaults == 1 && byOrder(charged, 9) == 1)
         #expect(charged.tally.hugePagesChargeRefused == 0)

@@ -79,7 +79,9 @@ json_kernel_settings() {
     done
     printf '  "hugetlb_pool_pages_at_start": %s,\n' "${HUGETLB_POOL_AT_START:-null}"
     printf '  "kernel_cmdline": %s,\n' "$(json_file /proc/cmdline)"
-    auto=$(dmesg 2>/dev/null | sed -n 's/.*mem auto-init: //p' | tail -1)
+    # The state line only: under init_on_free the kernel prints a second "mem auto-init:" line
+    # ("clearing system memory may take some time...", mm/mm_init.c report_meminit).
+    auto=$(dmesg 2>/dev/null | sed -n 's/.*mem auto-init: \(stack:.*\)/\1/p' | tail -1)
     case "$auto" in *"heap alloc:on"*) alloc=true;; *"heap alloc:off"*) alloc=false;; esac
     case "$auto" in *"heap free:on"*) free=true;; *"heap free:off"*) free=false;; esac
     local from=null config
@@ -96,14 +98,20 @@ json_kernel_settings() {
             from="the defaults of $config"
             break
         done
-        local cmdline
-        cmdline=" $(cat /proc/cmdline 2>/dev/null) "
-        case "$cmdline" in *" init_on_alloc="[01]" "*|*" init_on_free="[01]" "*)
-            if [ "$from" = null ]; then from="the kernel command line"; else from="the kernel command line over $from"; fi ;;
-        esac
+        # The kernel's own parameters: those before a "--" (the rest are init's); kstrtobool's
+        # spellings (1/0, y/n, on/off), the last one given winning.
+        local word
+        for word in $(sed 's/ -- .*//' /proc/cmdline 2>/dev/null); do
+            case "$word" in
+                init_on_alloc=1|init_on_alloc=[yY]*|init_on_alloc=on) alloc=true ;;
+                init_on_alloc=0|init_on_alloc=[nN]*|init_on_alloc=off) alloc=false ;;
+                init_on_free=1|init_on_free=[yY]*|init_on_free=on) free=true ;;
+                init_on_free=0|init_on_free=[nN]*|init_on_free=off) free=false ;;
+                *) continue ;;
+            esac
+            case "$from" in null) from="the kernel command line" ;; "the kernel command line"*) ;; *) from="the kernel command line over $from" ;; esac
+        done
         [ "$from" = null ] || from=$(json_string "$from")
-        case "$cmdline" in *" init_on_alloc=1 "*) alloc=true;; *" init_on_alloc=0 "*) alloc=false;; esac
-        case "$cmdline" in *" init_on_free=1 "*) free=true;; *" init_on_free=0 "*) free=false;; esac
         printf '  "mem_auto_init": null,\n'
     else
         from=$(json_string "the boot log")

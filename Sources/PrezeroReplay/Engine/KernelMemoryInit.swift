@@ -63,22 +63,30 @@ package enum KernelInitChoice: String, Sendable, CaseIterable, TextCodable {
 }
 
 /// What a replay clears, from its policy and the kernel it runs on (mm/page_alloc.c,
-/// include/linux/mm.h):
-/// - at free: the policy's, or `init_on_free` (`free_pages_prepare` -> `kernel_init_pages`);
-/// - every allocation: the policy's, or `init_on_alloc` unless `init_on_free` is on
-///   (`post_alloc_hook`: `init = !want_init_on_free() && want_init_on_alloc(gfp)`);
+/// include/linux/mm.h), the policy's init_on_free / init_on_alloc (the two policies) and the
+/// kernel's taken together:
+/// - at free: either's init_on_free (`free_pages_prepare` -> `kernel_init_pages`);
+/// - every allocation: init_on_alloc unless init_on_free is on (`post_alloc_hook`:
+///   `init = !want_init_on_free() && want_init_on_alloc(gfp)`);
 /// - a THP/mTHP fault's folio even when the block is zero: `folio_zero_user` runs when
-///   `user_alloc_needs_zeroing()`, which is false once `init_on_alloc` is on, so only where
-///   blocks were zeroed at free and `init_on_alloc` is off (init_on_free's zeroed folios).
+///   `user_alloc_needs_zeroing()`, false once init_on_alloc is on (Linux 6.13, Zi Yan); before
+///   6.13 it always ran, after init_on_alloc's own clear too (an unknown kernel is taken as
+///   current). Where the blocks may be zero (either setting), the fault clears its folio again;
+///   a policy that keeps a zeroed pool skips it for a zeroed folio, as its design says.
 package struct AllocatorZeroing: Sendable, Equatable {
     package var atFree: Bool
     package var everyAllocation: Bool
     package var hugeFaultFoliosAnyway: Bool
 
-    package init(policy: some PrezeroPolicy, kernel: KernelMemoryInit) {
-        atFree = policy.zeroesAtFree || kernel.onFree
-        let initOnAllocEnabled = policy.zeroesEveryAllocation || kernel.onAlloc
-        everyAllocation = policy.zeroesEveryAllocation || (kernel.onAlloc && !kernel.onFree)
-        hugeFaultFoliosAnyway = (policy.clearsHugeFaultFoliosAnyway || kernel.onFree) && !initOnAllocEnabled
+    /// The kernel that made `user_alloc_needs_zeroing()` say no under init_on_alloc.
+    package static let faultSkipsClearUnderInitOnAllocSince = KernelVersion(major: 6, minor: 13)
+
+    package init(policy: some PrezeroPolicy, kernel: KernelMemoryInit, version: KernelVersion? = nil) {
+        let freeInit = policy.zeroesAtFree || kernel.onFree
+        let allocInit = policy.zeroesEveryAllocation || kernel.onAlloc
+        atFree = freeInit
+        everyAllocation = allocInit && !freeInit
+        let faultSkipsClear = allocInit && (version.map { $0 >= Self.faultSkipsClearUnderInitOnAllocSince } ?? true)
+        hugeFaultFoliosAnyway = (policy.clearsHugeFaultFoliosAnyway || freeInit || allocInit) && !faultSkipsClear && !policy.keepsZeroedPool
     }
 }

@@ -114,7 +114,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         if let highs = options.pcpHighPerCPU { memory.setListHighs(highs) }
         drivers = try ZeroDrivers.chain(policy.drivers, profile: profile)
         inlineClear = CPUCachedDriver(profile: profile)
-        zeroing = AllocatorZeroing(policy: policy, kernel: options.kernelInit)
+        zeroing = AllocatorZeroing(policy: policy, kernel: options.kernelInit, version: options.kernel)
         engineMaxBytes = drivers.first(where: { $0.isEngine })?.maxBytes ?? Int.max
         keepsPool = policy.keepsZeroedPool
         touchSamplers = options.touchProfile.map { p in p.classNames.compactMap { p.commands[$0]?.sampler } } ?? []
@@ -442,11 +442,14 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     /// inline clear's cost.
     mutating func zeroAccounting(block: BlockRef, dirty blockDirty: Int, wantsZero: Bool, fault: ZeroFillFault?, cpu: Int) -> Double {
         let pages = 1 << block.order
-        // folio_zero_user clears a huge fault's folio whatever the block held, unless init_on_alloc is on.
+        // folio_zero_user clears a huge fault's folio whatever the block held (`AllocatorZeroing`).
         let clearedAnyway = fault != nil && block.order > 0 && zeroing.hugeFaultFoliosAnyway
         let dirty = clearedAnyway ? pages : blockDirty
-        // The zeroing the block had (at free) was for nothing.
+        // Before 6.13, init_on_alloc's clear in the allocator came first (post_alloc_hook).
+        let clearedBefore = clearedAnyway && zeroing.everyAllocation ? blockDirty : 0
+        // The zeroing the block had (at free, or just now in the allocator) was for nothing.
         if clearedAnyway && blockDirty < pages { metrics.wastedZeroingPages &+= UInt64(pages - blockDirty) }
+        metrics.wastedZeroingPages &+= UInt64(clearedBefore)
         guard wantsZero else {
             if dirty < pages { metrics.wastedZeroingPages &+= UInt64(pages - dirty) }
             return 0
@@ -460,23 +463,24 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             poolWasEmpty = false
             return 0
         }
-        let bytes = dirty * profile.pageBytes
-        clear = inlineClear.cost(bytes: bytes).cpuNs
+        let cleared = dirty + clearedBefore
+        clear = inlineClear.cost(bytes: dirty * profile.pageBytes).cpuNs
+        if clearedBefore > 0 { clear += inlineClear.cost(bytes: clearedBefore * profile.pageBytes).cpuNs }
         metrics.cachedClearCPUNs += clear
-        metrics.bytesZeroed &+= UInt64(bytes)
-        metrics.pagesZeroedByDriver[CPUCachedDriver.name, default: 0] &+= UInt64(dirty)
+        metrics.bytesZeroed &+= UInt64(cleared * profile.pageBytes)
+        metrics.pagesZeroedByDriver[CPUCachedDriver.name, default: 0] &+= UInt64(cleared)
         // folio_zero_user clears the faulting subpage last, so it is the hottest; under
         // init_on_alloc the allocator clears the folio in address order instead (post_alloc_hook).
         // Not `fault.map { }`: a closure in the engine, generic over its policy, looks the
         // engine's type metadata up at run time on every call (2-3 % of a compare's CPU).
         var target: Int?
-        if let fault, !zeroing.everyAllocation { target = Int((fault.address / UInt64(profile.pageBytes)) % UInt64(pages)) }
+        if let fault, !zeroing.everyAllocation || clearedAnyway { target = Int((fault.address / UInt64(profile.pageBytes)) % UInt64(pages)) }
         cacheFill(zone: block.zone, page: block.page, pages: pages, cpu: cpu, lastSubpage: target)
         if fault != nil {
-            metrics.pagesZeroedFaultPath &+= UInt64(dirty)
+            metrics.pagesZeroedFaultPath &+= UInt64(cleared)
             metrics.faultZeroingNs += clear
         } else {
-            metrics.pagesZeroedAllocPath &+= UInt64(dirty)
+            metrics.pagesZeroedAllocPath &+= UInt64(cleared)
             metrics.allocPathZeroingNs += clear
         }
         if policy.keepsZeroedPool {
@@ -516,6 +520,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             cacheFill(zone: block.zone, page: block.page, pages: pages, cpu: cpu, lastSubpage: target, byZeroing: false)
         }
         var touchNs: Double = 0  // not a closure: see zeroAccounting
+        var folioNs: Double = 0
         if let touchAddress {
             let drawn = drawnTouchLines(fault)
             let (base, firstLine) = touchStart(block: block, address: touchAddress, pages: pages)
@@ -524,7 +529,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
                 shadows[s].touchNs += shadows[s].touch(
                     base: base, firstLine: firstLine, lines: drawn ?? shadows[s].touch.lineCount(linesPerPage: linesPerPage), cpu: cpu, profile: profile)
             }
-            if pages > 1 { touchRestOfFolio(block: block, pages: pages, address: touchAddress, drawn: drawn, cpu: cpu) }
+            if pages > 1 { folioNs = touchRestOfFolio(block: block, pages: pages, address: touchAddress, drawn: drawn, cpu: cpu) }
         }
         metrics.faultPathNs += faultNs
         metrics.touchNs += touchNs
@@ -534,7 +539,8 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         let latency = UInt64(max(0, faultNs + touchNs + tablesNs))
         metrics.faultLatency.record(latency)
         if pages == 1 { metrics.baseFaultLatency.record(latency) }
-        return faultNs + touchNs
+        // The program's time (a model timebase's clock), the folio's later touches included.
+        return faultNs + touchNs + folioNs
     }
 
     /// The program's first touches of a THP/mTHP fault's other base pages, after the fault, at
@@ -544,7 +550,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     /// touch_ns, but in total CPU (`folio_touch_ns`). A folio cleared at the fault leaves them in
     /// the caches (the pages nearest the faulting one in its L2: `HugePageClearOrder`), a
     /// prezeroed one does not: the cost a prezeroed THP moves, not saves, at higher densities.
-    mutating func touchRestOfFolio(block: BlockRef, pages: Int, address: UInt64, drawn: Int?, cpu: Int) {
+    mutating func touchRestOfFolio(block: BlockRef, pages: Int, address: UInt64, drawn: Int?, cpu: Int) -> Double {
         let folioBase = UInt64(memory.zones[block.zone].basePfn + block.page) * UInt64(linesPerPage)
         let target = Int((address / UInt64(profile.pageBytes)) % UInt64(pages))
         let lines = drawn ?? Self.folioLines(options.touch, linesPerPage: linesPerPage)
@@ -566,6 +572,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         metrics.folioTouchLinesLLCHitStream &+= metrics.touchLinesLLCHitStream &- before.1
         metrics.folioTouchLinesMiss &+= metrics.touchLinesMiss &- before.2
         metrics.folioTouchLinesMissStream &+= metrics.touchLinesMissStream &- before.3
+        return ns
     }
 
     /// Lines of each other base page of a huge folio the program touches at `touch`.

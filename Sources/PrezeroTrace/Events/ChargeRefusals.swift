@@ -7,9 +7,15 @@
 /// perhaps after the frees of a reclaim the charge ran, before anything else the fault does.
 ///
 /// A candidate (a user allocation with a THP mask above order 0) holds back the events after it
-/// until its task shows which it was: the free of its pfn (refused), or its next allocation
-/// (a THP's page table, a fallback), fault or anon-counter rise (charged and cleared). One left
-/// undecided `windowNs` after it, or past `heldLimit` events, is taken as charged.
+/// until its task shows which it was, by what the fault does next:
+/// - charged and cleared: the task's next page-table page, fault or anon-counter rise comes
+///   first (a THP's `pte_alloc_one`, the next fault, the mapped folio's count);
+/// - refused: the free of its pfn comes first, and then the fault's fallback, a smaller user
+///   allocation, before any fault or counter rise of the task (a page table may come between).
+///   A free followed by a fault instead is a folio the program unmapped after using it.
+/// Other events of the task (a reclaim's frees and allocations, zsmalloc's movable pages among
+/// them, a counter's fall) decide nothing. One left undecided `windowNs` after it, or past `heldLimit` events, is taken as
+/// charged.
 public struct ChargeRefusals<Base: TraceEventSink>: TraceEventSink {
     public var base: Base
     /// Allocations marked refused.
@@ -33,6 +39,8 @@ public struct ChargeRefusals<Base: TraceEventSink>: TraceEventSink {
         var pfn: UInt64
         var order: UInt8
         var timestampNs: UInt64
+        /// Its pfn was freed: waiting for the fallback.
+        var freed = false
     }
 
     public init(base: Base) { self.base = base }
@@ -69,11 +77,12 @@ public struct ChargeRefusals<Base: TraceEventSink>: TraceEventSink {
         release()
     }
 
-    /// Whether a counter event is a rise of its mm's anon counter (and notes its value).
+    /// Whether a counter event is a rise of its mm's anon counter (and notes its value); a
+    /// counter not seen before rises, as `ZeroFillFaultMatcher` takes it.
     private mutating func anonRise(_ counter: TraceEvent) -> Bool {
         guard counter.counterMember == .anonPages else { return false }
         let slot = Int(truncatingIfNeeded: (counter.counterMM &* 0x9E37_79B9_7F4A_7C15) >> 56)
-        let previous = anonMM[slot] == counter.counterMM ? anonBytes[slot] : .max
+        let previous = anonMM[slot] == counter.counterMM ? anonBytes[slot] : .min
         anonMM[slot] = counter.counterMM
         anonBytes[slot] = counter.counterBytes
         return counter.counterOfCurrentMM && counter.counterBytes > previous
@@ -81,19 +90,33 @@ public struct ChargeRefusals<Base: TraceEventSink>: TraceEventSink {
 
     private mutating func decide(with event: TraceEvent) {
         let rise = event.kind == .rssStat && anonRise(event)
-        undecided.removeAll { candidate in
-            if event.timestampNs > candidate.timestampNs &+ Self.windowNs { return true }
-            guard event.pid == candidate.pid else { return false }
-            switch event.kind {
-            case .pageFree where event.pfn == candidate.pfn && event.order == candidate.order:
-                held[candidate.offset].flags.insert(.chargeRefused)
-                refused += 1
-                return true
-            case .pageAlloc, .pageFault: return true
-            case .rssStat: return rise
-            default: return false
+        let userPage = event.kind == .pageAlloc && event.flags.contains(.gfpUser)
+        let pageTable = event.kind == .pageAlloc && event.order == 0 && event.wantsZero && !event.flags.contains(.gfpUser)
+        var kept = 0
+        for i in undecided.indices {
+            var candidate = undecided[i]
+            var decided = event.timestampNs > candidate.timestampNs &+ Self.windowNs
+            if !decided && event.pid == candidate.pid {
+                if candidate.freed {
+                    // The fallback's user page confirms; a page table may come before it.
+                    if userPage {
+                        held[candidate.offset].flags.insert(.chargeRefused)
+                        refused += 1
+                    }
+                    decided = userPage || event.kind == .pageFault || rise
+                } else if event.kind == .pageFree && event.pfn == candidate.pfn && event.order == candidate.order {
+                    candidate.freed = true
+                } else {
+                    // Not a user page: a reclaim in the charge may allocate some (zsmalloc's are movable).
+                    decided = pageTable || event.kind == .pageFault || rise
+                }
+            }
+            if !decided {
+                undecided[kept] = candidate
+                kept += 1
             }
         }
+        undecided.removeLast(undecided.count - kept)
     }
 
     /// Passes on the held events before the oldest undecided candidate.
