@@ -467,6 +467,18 @@ struct HugePageFaultTests {
         #expect(both.metrics.hugeFaults == 1 && both.metrics.zeroHits == 3)
         #expect(Double(both.metrics.faultLatencyMaxNs) < 6_000, "served as the oracle serves it")
         #expect(both.trace.kernelInit == KernelMemoryInit(onAlloc: true, onFree: true, source: "option", evidence: nil))
+        // init_on_alloc: from 6.13 the allocator's clear is the THP's only one; before, the
+        // fault's folio_zero_user cleared its 512 pages again.
+        func onAlloc(_ minor: Int) throws -> RunResult {
+            try replay(path, policy: "zero-on-fault", profile: profile, timebase: .trace) {
+                $0.kernelInit = KernelInitChoice.alloc.resolve(metadata: nil)
+                $0.kernel = KernelVersion(major: 6, minor: minor)
+            }
+        }
+        let current = try onAlloc(13), older = try onAlloc(12)
+        #expect(older.metrics.pagesZeroedFaultPath == current.metrics.pagesZeroedFaultPath + 512)
+        #expect(older.metrics.wastedZeroingPages == current.metrics.wastedZeroingPages + 512)
+        #expect(older.metrics.faultZeroingNs > current.metrics.faultZeroingNs)
     }
 
     /// A folio its memory cgroup refused to charge is freed before `folio_zero_user` and the
