@@ -18,20 +18,60 @@
 /// charged.
 public struct ChargeRefusals<Base: TraceEventSink>: TraceEventSink {
     public var base: Base
+    /// The decisions, in a type of their own: nothing in it depends on `Base`, so none of its
+    /// calls looks generic metadata up at run time (a nested type did, on every event).
+    private var state = ChargeRefusalState()
     /// Allocations marked refused.
-    public private(set) var refused: UInt64 = 0
+    public var refused: UInt64 { state.refused }
+
+    public init(base: Base) { self.base = base }
+
+    @inline(__always)
+    public mutating func consume(_ event: TraceEvent) {
+        if !state.holding && !ChargeRefusalState.isCandidate(event) {
+            if event.kind == .rssStat { state.noteCounter(event) }
+            base.consume(event)
+            return
+        }
+        state.hold(event)
+        passReady()
+    }
+
+    public mutating func endOfChunk(symbols: SymbolTable) {
+        base.endOfChunk(symbols: symbols)
+    }
+
+    /// Hands on every held event (the end of the trace: undecided candidates taken as charged).
+    public mutating func finish() {
+        state.decideAll()
+        passReady()
+    }
+
+    private mutating func passReady() {
+        let ready = state.readyCount
+        guard ready > 0 else { return }
+        for i in 0..<ready { base.consume(state.held[i]) }
+        state.drop(ready)
+    }
+}
+
+/// `ChargeRefusals`' held events and undecided candidates.
+struct ChargeRefusalState {
+    private(set) var refused: UInt64 = 0
     /// Events after the oldest undecided candidate, in trace order, the candidates among them.
-    private var held: [TraceEvent] = []
+    private(set) var held: [TraceEvent] = []
     private var undecided: [Candidate] = []
+    /// Whether events are held (a candidate is undecided).
+    private(set) var holding = false
     /// Anon counters' last values by mm, direct-mapped (a store per counter event, no hashing
     /// table): a rise after the allocation is the fault's own; a slot another mm took reads as
-    /// no rise, which leaves the candidate to its task's next allocation or fault.
+    /// a counter not seen before.
     private var anonMM = [UInt64](repeating: 0, count: 256)
     private var anonBytes = [Int64](repeating: .max, count: 256)
 
     /// As long as a memory cgroup's reclaim may keep the charge, as the zero-fill counter window.
-    public static var windowNs: UInt64 { ZeroFillFaultMatcher.zeroFillCounterWindowNs }
-    public static var heldLimit: Int { 1 << 16 }
+    static var windowNs: UInt64 { ZeroFillFaultMatcher.zeroFillCounterWindowNs }
+    static var heldLimit: Int { 1 << 16 }
 
     struct Candidate {
         var offset: Int
@@ -43,38 +83,36 @@ public struct ChargeRefusals<Base: TraceEventSink>: TraceEventSink {
         var freed = false
     }
 
-    public init(base: Base) { self.base = base }
-
     /// Whether `event` may be a folio whose charge is still to come.
     @inline(__always)
     static func isCandidate(_ event: TraceEvent) -> Bool {
         event.kind == .pageAlloc && event.order > 0 && !event.failed && event.flags.contains(.gfpUser) && event.flags.contains(.gfpTransHuge)
     }
 
-    @inline(__always)
-    public mutating func consume(_ event: TraceEvent) {
-        if undecided.isEmpty && !Self.isCandidate(event) {
-            if event.kind == .rssStat { _ = anonRise(event) }
-            base.consume(event)
-            return
-        }
+    /// The events before the oldest undecided candidate: ready to pass on.
+    var readyCount: Int { undecided.first?.offset ?? held.count }
+
+    mutating func noteCounter(_ counter: TraceEvent) { _ = anonRise(counter) }
+
+    mutating func hold(_ event: TraceEvent) {
         decide(with: event)
         if Self.isCandidate(event) {
             undecided.append(Candidate(offset: held.count, pid: event.pid, pfn: event.pfn, order: event.order, timestampNs: event.timestampNs))
         }
         held.append(event)
         if held.count > Self.heldLimit, !undecided.isEmpty { undecided.removeFirst() }
-        release()
+        holding = !undecided.isEmpty
     }
 
-    public mutating func endOfChunk(symbols: SymbolTable) {
-        base.endOfChunk(symbols: symbols)
-    }
-
-    /// Hands on every held event (the end of the trace: undecided candidates taken as charged).
-    public mutating func finish() {
+    mutating func decideAll() {
         undecided.removeAll()
-        release()
+        holding = false
+    }
+
+    /// Forgets the first `count` held events (passed on).
+    mutating func drop(_ count: Int) {
+        held.removeFirst(count)
+        for i in undecided.indices { undecided[i].offset -= count }
     }
 
     /// Whether a counter event is a rise of its mm's anon counter (and notes its value); a
@@ -117,14 +155,5 @@ public struct ChargeRefusals<Base: TraceEventSink>: TraceEventSink {
             }
         }
         undecided.removeLast(undecided.count - kept)
-    }
-
-    /// Passes on the held events before the oldest undecided candidate.
-    private mutating func release() {
-        let count = undecided.first?.offset ?? held.count
-        guard count > 0 else { return }
-        for event in held[..<count] { base.consume(event) }
-        held.removeFirst(count)
-        for i in undecided.indices { undecided[i].offset -= count }
     }
 }
