@@ -157,6 +157,12 @@ cp whole.perf.data records-damaged.perf.data
 # records of unknown types now and then, so the run passed or failed by chance).
 dd if=whole.perf.data of=records-damaged.perf.data bs=1 skip=1000007 seek=1000000 count=65536 conv=notrunc status=none
 check "perf.data with damaged records" 2 "records-damaged.perf.data: \(byte offset [0-9]+\): cannot read this perf.data .*record" "$prezero" stat records-damaged.perf.data
+# 64 KiB of random bytes (seeded) over its records: a record type no perf writes, not records
+# of unknown types skipped to the end.
+cp whole.perf.data records-random.perf.data
+python3 -c 'import random, sys; random.seed(7); sys.stdout.buffer.write(bytes(random.getrandbits(8) for _ in range(65536)))' > random.bin
+dd if=random.bin of=records-random.perf.data bs=1 seek=1000000 conv=notrunc status=none
+check "perf.data with random bytes over its records" 2 "records-random.perf.data: \(byte offset [0-9]+\): cannot read this perf.data .*record" "$prezero" stat records-random.perf.data
 # A tracepoint sampled (perf record -F 99), not recorded at each hit, through a replay too.
 check "perf.data of a sampled tracepoint" 2 "\(byte offset 168\): cannot read this perf.data \([0-9]+ bytes\): kmem:mm_page_alloc was sampled at 99 samples a second" "$prezero" replay "$fixtures/perf-sampled-f99.perf.data.zst"
 

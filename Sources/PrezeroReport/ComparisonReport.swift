@@ -108,7 +108,9 @@ package struct ComparisonReport {
             let name = (groups[i].trace as NSString).lastPathComponent
             var heading = ((pathsByName[name]?.count ?? 0) > 1 ? groups[i].trace : name) + " on " + groups[i].profile
             if (touchesByTrace[groups[i].trace + "\u{0}" + groups[i].profile]?.count ?? 0) > 1 { heading += ", touch \(groups[i].touch)" }
-            if (kernelsByTrace[groups[i].trace + "\u{0}" + groups[i].profile]?.count ?? 0) > 1 { heading += ", \(groups[i].kernel)" }
+            if (kernelsByTrace[groups[i].trace + "\u{0}" + groups[i].profile]?.count ?? 0) > 1 {
+                heading += ", " + (groups[i].kernel.isEmpty ? "kernel settings not recorded" : groups[i].kernel)
+            }
             groups[i].heading = heading
         }
         return groups.map { group in
@@ -271,7 +273,8 @@ package struct ComparisonReport {
         // Charts.
         let stem = "\(chartPrefix)-\(index + 1)-\(Self.slug(group.trace))-\(Self.slug(group.profile))"
             + (group.heading.contains(", touch ") ? "-" + Self.slug(group.touch) : "")
-            + (!group.kernel.isEmpty && group.heading.hasSuffix(group.kernel) ? "-" + Self.slug(group.kernel) : "")
+            + (group.heading.hasSuffix(group.kernel.isEmpty ? "kernel settings not recorded" : group.kernel)
+                ? "-" + Self.slug(group.kernel.isEmpty ? "kernel-not-recorded" : group.kernel) : "")
         func colour(_ run: Run) -> String { colours[run.label] ?? SVGChart.palette[0] }
         var charts: [(String, String)] = []
         charts.append((
@@ -362,7 +365,7 @@ package struct ComparisonReport {
     func touchRanges(_ groups: [Group]) -> String {
         var byTrace: [String: [Group]] = [:]
         for group in groups where group.runs.allSatisfy({ $0.metrics.touchedLinesPerPageMean == 0 && $0.result.trace.touchSource != .trace }) {
-            byTrace[group.trace + "\u{0}" + group.profile, default: []].append(group)
+            byTrace[group.trace + "\u{0}" + group.profile + "\u{0}" + group.kernel, default: []].append(group)
         }
         var md = ""
         for key in byTrace.keys.sorted() {
@@ -393,7 +396,9 @@ package struct ComparisonReport {
             }
             guard !rows.isEmpty else { continue }
             let name = (first.trace as NSString).lastPathComponent
-            md += "### \(name) on \(first.profile): across touch densities\n\n"
+            let kernels = Set(byTrace.keys.filter { $0.hasPrefix(first.trace + "\u{0}" + first.profile + "\u{0}") })
+            let kernel = kernels.count > 1 ? ", " + (first.kernel.isEmpty ? "kernel settings not recorded" : first.kernel) : ""
+            md += "### \(name) on \(first.profile)\(kernel): across touch densities\n\n"
             md += "No page-touch trace measured how many lines a fault's page is touched, so the density is a range, not a fact: "
             md += "each policy's change against `\(baseline)` at each density replayed.\n\n"
             md += "| policy | " + touches.map { "faults/s Δ (`\($0)`)" }.joined(separator: " | ") + " | "
@@ -570,8 +575,9 @@ package struct ComparisonReport {
         let (sum, overflow) = t.shmemZeroFills.addingReportingOverflow(noCounter)
         let leftOut = overflow ? UInt64.max : sum
         // A tenth or more of the first writes: the verdicts are of a part, and the report says so.
-        guard leftOut > 0, leftOut >= (m.faults + leftOut) / 10 else { return nil }
-        let share = Double(leftOut) / Double(m.faults + leftOut) * 100
+        let all = Double(m.faults) + Double(leftOut)
+        guard leftOut > 0, Double(leftOut) * 10 >= all else { return nil }
+        let share = Double(leftOut) / all * 100
         let head = leftOut > m.faults ? "Most of this capture's first writes to fresh memory are not in the verdicts"
             : "\(Int(share.rounded())) % of this capture's first writes to fresh memory are not in the verdicts"
         return "**\(head)**: they replay \(m.faults) zero-fill "
@@ -650,17 +656,21 @@ package struct ComparisonReport {
             }
         }
         // Linux 6.13's user_alloc_needs_zeroing(): no folio_zero_user once init_on_alloc is on.
-        let since = "6.13 on; before, they cleared it again"
+        let skips = kernel.faultSkipsClearUnderInitOnAlloc
+        let since = kernel.release == nil ? "6.13 on, which the capture's kernel is taken as" : "6.13 on, as the capture's \(kernel.release ?? "") is"
         if kernel.onFree {
             text += ": every policy runs on it, the baseline included: each freed block is cleared (`free_pages_prepare`), so `__GFP_ZERO` "
             text += "allocations need no clear"
-            text += kernel.onAlloc
-                ? ", nor does the allocator clear again (`post_alloc_hook`), and THP and mTHP faults do not clear their folio (`user_alloc_needs_zeroing()`, \(since))"
-                : ", while THP and mTHP faults clear their folio again (`folio_zero_user`), except under a policy keeping a zeroed pool, whose design skips it for a zeroed folio"
+            text += !kernel.onAlloc || !skips
+                ? (kernel.onAlloc ? ", nor does the allocator clear again (`post_alloc_hook`)" : "")
+                    + ", while THP and mTHP faults clear their folio again (`folio_zero_user`\(skips ? "" : ": the capture's \(kernel.release ?? "") is before 6.13")), "
+                    + "except under a policy keeping a zeroed pool, whose design skips it for a zeroed folio"
+                : ", nor does the allocator clear again (`post_alloc_hook`), and THP and mTHP faults do not clear their folio (`user_alloc_needs_zeroing()`, \(since))"
         } else if kernel.onAlloc {
             text += ": every policy runs on it, the baseline included: each allocation, asked for zero or not, is cleared in the allocator "
-            text += "unless it is served zeroed (`post_alloc_hook`), and THP and mTHP faults do not clear their folio again "
-            text += "(`user_alloc_needs_zeroing()`, \(since))"
+            text += "unless it is served zeroed (`post_alloc_hook`), and THP and mTHP faults "
+            text += skips ? "do not clear their folio again (`user_alloc_needs_zeroing()`, \(since))"
+                : "clear their folio again after it (`folio_zero_user`: the capture's \(kernel.release ?? "") is before 6.13), twice in all"
         }
         return text + "."
     }

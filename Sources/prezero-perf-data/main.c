@@ -746,10 +746,16 @@ static void add_attr(uint64_t a, uint64_t ids_offset, uint64_t n_ids) {
 }
 
 // The type and size of the record at `p`, which must fit before `end`.
+// No perf.data record has a type this high (perf's PERF_RECORD_HEADER_MAX is 84 in 6.x; perf
+// script refuses a type past it): damaged bytes, not a record to skip as unknown.
+enum { RECORD_TYPE_LIMIT = 128 };
+
 static void record_header(uint64_t p, uint64_t end, uint32_t *type, uint16_t *size) {
     if (end - p < 8) fail(p, "the data section ends inside a record header");
     *type = u32_at(p);
     memcpy(size, file + p + 6, 2);
+    if (*type >= RECORD_TYPE_LIMIT)
+        fail(p, "a record of type %u: perf writes no record type past %d, so the data section is damaged here", *type, RECORD_TYPE_LIMIT - 1);
     if (*size < 8 || *size > end - p) fail(p, "a record of %u bytes (type %u) does not fit the data section", *size, *type);
 }
 

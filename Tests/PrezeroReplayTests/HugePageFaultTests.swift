@@ -469,8 +469,8 @@ struct HugePageFaultTests {
         #expect(both.trace.kernelInit == KernelMemoryInit(onAlloc: true, onFree: true, source: "option", evidence: nil))
         // init_on_alloc: from 6.13 the allocator's clear is the THP's only one; before, the
         // fault's folio_zero_user cleared its 512 pages again.
-        func onAlloc(_ minor: Int) throws -> RunResult {
-            try replay(path, policy: "zero-on-fault", profile: profile, timebase: .trace) {
+        func onAlloc(_ minor: Int, _ policy: String = "zero-on-fault") throws -> RunResult {
+            try replay(path, policy: policy, profile: profile, timebase: .trace) {
                 $0.kernelInit = KernelInitChoice.alloc.resolve(metadata: nil)
                 $0.kernel = KernelVersion(major: 6, minor: minor)
             }
@@ -479,6 +479,12 @@ struct HugePageFaultTests {
         #expect(older.metrics.pagesZeroedFaultPath == current.metrics.pagesZeroedFaultPath + 512)
         #expect(older.metrics.wastedZeroingPages == current.metrics.wastedZeroingPages + 512)
         #expect(older.metrics.faultZeroingNs > current.metrics.faultZeroingNs)
+        // A pool policy skips the second clear only for a folio its pool zeroed: none here, cold.
+        let pool = try onAlloc(12, "kscrubd-v4")
+        #expect(pool.metrics.zeroHitPages == 0 && pool.metrics.pagesZeroedFaultPath == older.metrics.pagesZeroedFaultPath)
+        // The oracle's bound clears nothing and wastes nothing.
+        let bound = try onAlloc(12, "oracle")
+        #expect(bound.metrics.pagesZeroedFaultPath == 0 && bound.metrics.wastedZeroingPages == 0)
     }
 
     /// A folio its memory cgroup refused to charge is freed before `folio_zero_user` and the
@@ -541,6 +547,23 @@ struct HugePageFaultTests {
             mthpLines[2].replacingOccurrences(of: "36653.404057756", with: "36653.404090000"),
             mthpLines[5], mthpLines[6], ""].joined(separator: "\n"), as: "unmapped-mthp").statistics
         #expect(unmapped.tally.hugePagesChargeRefused == 0 && byOrder(unmapped, 4) == 1 && byOrder(unmapped, 2) == 1)
+
+        // A shmem THP refused: its fallback is an order-0 page without __GFP_ZERO, a shmem
+        // first write (the reviewer's lines), not a fault that took no page.
+        let shmem = try read([lines[0], lines[1], lines[2],
+            lines[4].replacingOccurrences(of: "GFP_HIGHUSER_MOVABLE|__GFP_ZERO|__GFP_COMP", with: "GFP_HIGHUSER_MOVABLE|__GFP_COMP"),
+            "               t 14520/14520 [000] 36646.352070509:                  kmem:rss_stat: mm_id=58302838 curr=1 type=MM_SHMEMPAGES size=655360B",
+            "               t 14520/14520 [000] 36646.352090000:     exceptions:page_fault_user: address=0x7f3499800000 ip=0x55d669b3239b error_code=0x4",
+            ""].joined(separator: "\n"), as: "charge-refused-shmem").statistics
+        #expect(shmem.tally.hugePagesChargeRefused == 512 && shmem.zeroFillFaults == 0)
+        #expect(shmem.tally.firstWritesWithoutGFPZero == 1 && shmem.tally.firstWritesWithoutAllocation == 0)
+        // A folio freed 0.24 ms after its allocation, then a page-cache page: the fallback would
+        // have come within 50 us of the free, so this is a folio unmapped after use.
+        let late = try read([mthpLines[0], mthpLines[1],
+            mthpLines[2].replacingOccurrences(of: "36653.404057756", with: "36653.404300000"),
+            "               t 15194/15194 [001] 36653.404400000:             kmem:mm_page_alloc: page=0x1e3c18 pfn=0x1e3c18 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_COMP",
+            ""].joined(separator: "\n"), as: "late-free-mthp").statistics
+        #expect(late.tally.hugePagesChargeRefused == 0 && byOrder(late, 4) == 1)
 
         // Charged: the task's page table comes before the THP's free (a munmap later), so the THP was the zero-fill.
         let charged = try read([lines[0], lines[1], lines[3], lines[2].replacingOccurrences(of: "36646.352066698", with: "36646.352079000"), ""].joined(separator: "\n"), as: "charged-thp").statistics

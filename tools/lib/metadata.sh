@@ -99,14 +99,14 @@ json_kernel_settings() {
             break
         done
         # The kernel's own parameters: those before a "--" (the rest are init's); kstrtobool's
-        # spellings (1/0, y/n, on/off), the last one given winning.
+        # spellings (1/0, y/n, t/f, on/off, any case), the last one given winning.
         local word
         for word in $(sed 's/ -- .*//' /proc/cmdline 2>/dev/null); do
             case "$word" in
-                init_on_alloc=1|init_on_alloc=[yY]*|init_on_alloc=on) alloc=true ;;
-                init_on_alloc=0|init_on_alloc=[nN]*|init_on_alloc=off) alloc=false ;;
-                init_on_free=1|init_on_free=[yY]*|init_on_free=on) free=true ;;
-                init_on_free=0|init_on_free=[nN]*|init_on_free=off) free=false ;;
+                init_on_alloc=[1yYtT]*|init_on_alloc=[oO][nN]*) alloc=true ;;
+                init_on_alloc=[0nNfF]*|init_on_alloc=[oO][fF]*) alloc=false ;;
+                init_on_free=[1yYtT]*|init_on_free=[oO][nN]*) free=true ;;
+                init_on_free=[0nNfF]*|init_on_free=[oO][fF]*) free=false ;;
                 *) continue ;;
             esac
             case "$from" in null) from="the kernel command line" ;; "the kernel command line"*) ;; *) from="the kernel command line over $from" ;; esac

@@ -12,6 +12,9 @@ package struct KernelMemoryInit: Sendable, Equatable, Codable {
     package var source: String
     /// What the capture recorded, when it did (`mem auto-init: ...` or the command line's setting).
     package var evidence: String?
+    /// The capture's kernel release, when known: what a THP fault does under init_on_alloc
+    /// depends on it (`AllocatorZeroing`).
+    package var release: String?
 
     package static let off = KernelMemoryInit(onAlloc: false, onFree: false, source: "assumed", evidence: nil)
 
@@ -39,6 +42,13 @@ package struct KernelMemoryInit: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case onAlloc = "init_on_alloc", onFree = "init_on_free", source, evidence
+        case release = "kernel_release"
+    }
+
+    /// Whether a THP/mTHP fault skips `folio_zero_user` under init_on_alloc (6.13 on; an unknown
+    /// kernel is taken as current).
+    package var faultSkipsClearUnderInitOnAlloc: Bool {
+        release.flatMap(KernelVersion.init).map { $0 >= AllocatorZeroing.faultSkipsClearUnderInitOnAllocSince } ?? true
     }
 }
 
@@ -72,7 +82,8 @@ package enum KernelInitChoice: String, Sendable, CaseIterable, TextCodable {
 ///   `user_alloc_needs_zeroing()`, false once init_on_alloc is on (Linux 6.13, Zi Yan); before
 ///   6.13 it always ran, after init_on_alloc's own clear too (an unknown kernel is taken as
 ///   current). Where the blocks may be zero (either setting), the fault clears its folio again;
-///   a policy that keeps a zeroed pool skips it for a zeroed folio, as its design says.
+///   the engine lets a policy that keeps a zeroed pool skip it for a folio that is zero, as its
+///   design would, and the oracle's bound never clears.
 package struct AllocatorZeroing: Sendable, Equatable {
     package var atFree: Bool
     package var everyAllocation: Bool
@@ -86,7 +97,7 @@ package struct AllocatorZeroing: Sendable, Equatable {
         let allocInit = policy.zeroesEveryAllocation || kernel.onAlloc
         atFree = freeInit
         everyAllocation = allocInit && !freeInit
-        let faultSkipsClear = allocInit && (version.map { $0 >= Self.faultSkipsClearUnderInitOnAllocSince } ?? true)
-        hugeFaultFoliosAnyway = (policy.clearsHugeFaultFoliosAnyway || freeInit || allocInit) && !faultSkipsClear && !policy.keepsZeroedPool
+        let faultSkipsClear = allocInit && (version.map { $0 >= Self.faultSkipsClearUnderInitOnAllocSince } ?? kernel.faultSkipsClearUnderInitOnAlloc)
+        hugeFaultFoliosAnyway = (policy.clearsHugeFaultFoliosAnyway || freeInit || allocInit) && !faultSkipsClear
     }
 }

@@ -269,6 +269,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         case .pageAlloc:
             cost = allocate(event, cpu: cpu)
         case .pageFree:
+            _ = zeroFill.observe(event)  // a refused folio's free (ChargeRefusals)
             cost = free(event, cpu: cpu)
         case .schedSwitch:
             switchChains.record(cpu: event.cpu, prevPid: event.prevPid, nextPid: event.nextPid)
@@ -443,7 +444,9 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     mutating func zeroAccounting(block: BlockRef, dirty blockDirty: Int, wantsZero: Bool, fault: ZeroFillFault?, cpu: Int) -> Double {
         let pages = 1 << block.order
         // folio_zero_user clears a huge fault's folio whatever the block held (`AllocatorZeroing`).
+        // A policy keeping a zeroed pool knows a zero folio and skips the clear (its design); the oracle never clears.
         let clearedAnyway = fault != nil && block.order > 0 && zeroing.hugeFaultFoliosAnyway
+            && !(policy.keepsZeroedPool && blockDirty == 0) && !policy.servesZeroRequestsForFree
         let dirty = clearedAnyway ? pages : blockDirty
         // Before 6.13, init_on_alloc's clear in the allocator came first (post_alloc_hook).
         let clearedBefore = clearedAnyway && zeroing.everyAllocation ? blockDirty : 0

@@ -10,12 +10,13 @@
 /// until its task shows which it was, by what the fault does next:
 /// - charged and cleared: the task's next page-table page, fault or anon-counter rise comes
 ///   first (a THP's `pte_alloc_one`, the next fault, the mapped folio's count);
-/// - refused: the free of its pfn comes first, and then the fault's fallback, a smaller user
-///   allocation, before any fault or counter rise of the task (a page table may come between).
+/// - refused: the free of its pfn comes first, and then, within `fallbackWindowNs`, the fault's
+///   fallback, a smaller user allocation, before any fault or counter rise of the task (a page
+///   table may come between).
 ///   A free followed by a fault instead is a folio the program unmapped after using it.
 /// Other events of the task (a reclaim's frees and allocations, zsmalloc's movable pages among
-/// them, a counter's fall) decide nothing. One left undecided `windowNs` after it, or past `heldLimit` events, is taken as
-/// charged.
+/// them, a counter's fall) decide nothing. One left undecided `windowNs` after it, past
+/// `heldLimit` events or behind `undecidedLimit` newer ones, is taken as charged.
 public struct ChargeRefusals<Base: TraceEventSink>: TraceEventSink {
     public var base: Base
     /// The decisions, in a type of their own: nothing in it depends on `Base`, so none of its
@@ -48,18 +49,21 @@ public struct ChargeRefusals<Base: TraceEventSink>: TraceEventSink {
     }
 
     private mutating func passReady() {
-        let ready = state.readyCount
-        guard ready > 0 else { return }
-        for i in 0..<ready { base.consume(state.held[i]) }
-        state.drop(ready)
+        let ready = state.readyRange
+        guard !ready.isEmpty else { return }
+        for i in ready { base.consume(state.held[i]) }
+        state.drop(through: ready.upperBound)
     }
 }
 
 /// `ChargeRefusals`' held events and undecided candidates.
 struct ChargeRefusalState {
     private(set) var refused: UInt64 = 0
-    /// Events after the oldest undecided candidate, in trace order, the candidates among them.
+    /// Events after the oldest undecided candidate, in trace order, the candidates among them,
+    /// from `head` on (those before it are passed on; the array is compacted now and then, so
+    /// passing events on costs no shift of the rest).
     private(set) var held: [TraceEvent] = []
+    private var head = 0
     private var undecided: [Candidate] = []
     /// Whether events are held (a candidate is undecided).
     private(set) var holding = false
@@ -71,7 +75,13 @@ struct ChargeRefusalState {
 
     /// As long as a memory cgroup's reclaim may keep the charge, as the zero-fill counter window.
     static var windowNs: UInt64 { ZeroFillFaultMatcher.zeroFillCounterWindowNs }
+    /// How soon the fallback follows the refused folio's free: 4.1 and 8.6 us at most in this
+    /// project's captures (a THP's, an mTHP's), the fault's allocation window of 50 us.
+    static var fallbackWindowNs: UInt64 { ZeroFillFaultMatcher.faultAllocationWindowNs }
     static var heldLimit: Int { 1 << 16 }
+    /// Candidates undecided at once (each event is checked against each): past it the oldest
+    /// is taken as charged, so a trace of nothing but undecided folios stays linear.
+    static var undecidedLimit: Int { 64 }
 
     struct Candidate {
         var offset: Int
@@ -79,8 +89,8 @@ struct ChargeRefusalState {
         var pfn: UInt64
         var order: UInt8
         var timestampNs: UInt64
-        /// Its pfn was freed: waiting for the fallback.
-        var freed = false
+        /// When its pfn was freed: waiting for the fallback.
+        var freedAt: UInt64?
     }
 
     /// Whether `event` may be a folio whose charge is still to come.
@@ -89,8 +99,8 @@ struct ChargeRefusalState {
         event.kind == .pageAlloc && event.order > 0 && !event.failed && event.flags.contains(.gfpUser) && event.flags.contains(.gfpTransHuge)
     }
 
-    /// The events before the oldest undecided candidate: ready to pass on.
-    var readyCount: Int { undecided.first?.offset ?? held.count }
+    /// The held events before the oldest undecided candidate: ready to pass on.
+    var readyRange: Range<Int> { head..<(undecided.first?.offset ?? held.count) }
 
     mutating func noteCounter(_ counter: TraceEvent) { _ = anonRise(counter) }
 
@@ -100,7 +110,7 @@ struct ChargeRefusalState {
             undecided.append(Candidate(offset: held.count, pid: event.pid, pfn: event.pfn, order: event.order, timestampNs: event.timestampNs))
         }
         held.append(event)
-        if held.count > Self.heldLimit, !undecided.isEmpty { undecided.removeFirst() }
+        if (held.count - head > Self.heldLimit || undecided.count > Self.undecidedLimit), !undecided.isEmpty { undecided.removeFirst() }
         holding = !undecided.isEmpty
     }
 
@@ -109,10 +119,13 @@ struct ChargeRefusalState {
         holding = false
     }
 
-    /// Forgets the first `count` held events (passed on).
-    mutating func drop(_ count: Int) {
-        held.removeFirst(count)
-        for i in undecided.indices { undecided[i].offset -= count }
+    /// Forgets the held events before `end` (passed on), compacting once most are.
+    mutating func drop(through end: Int) {
+        head = end
+        guard head == held.count || (head >= 4096 && head * 2 >= held.count) else { return }
+        held.removeFirst(head)
+        for i in undecided.indices { undecided[i].offset -= head }
+        head = 0
     }
 
     /// Whether a counter event is a rise of its mm's anon counter (and notes its value); a
@@ -134,8 +147,11 @@ struct ChargeRefusalState {
         for i in undecided.indices {
             var candidate = undecided[i]
             var decided = event.timestampNs > candidate.timestampNs &+ Self.windowNs
+            if let freedAt = candidate.freedAt, !decided, event.timestampNs > freedAt &+ Self.fallbackWindowNs {
+                decided = true  // no fallback came: a folio unmapped after use
+            }
             if !decided && event.pid == candidate.pid {
-                if candidate.freed {
+                if candidate.freedAt != nil {
                     // The fallback's user page confirms; a page table may come before it.
                     if userPage {
                         held[candidate.offset].flags.insert(.chargeRefused)
@@ -143,7 +159,7 @@ struct ChargeRefusalState {
                     }
                     decided = userPage || event.kind == .pageFault || rise
                 } else if event.kind == .pageFree && event.pfn == candidate.pfn && event.order == candidate.order {
-                    candidate.freed = true
+                    candidate.freedAt = event.timestampNs
                 } else {
                     // Not a user page: a reclaim in the charge may allocate some (zsmalloc's are movable).
                     decided = pageTable || event.kind == .pageFault || rise

@@ -240,9 +240,9 @@ public struct ZeroFillFaultMatcher: Sendable {
         /// The task's counter rose while the fault waited with no allocation: it mapped a page
         /// already in memory.
         var mappedPage = false
-        /// A folio of the fault's was refused by its memory cgroup: its fallback is a zero-fill,
-        /// and a page the charge's reclaim allocates meanwhile (zsmalloc's) is not the fault's.
-        var refusedFolio = false
+        /// A folio of the fault's was refused by its memory cgroup (its pfn, until its free): a
+        /// page the charge's reclaim allocates before that free (zsmalloc's) is not the fault's.
+        var refusedFolio: UInt64?
     }
 
     /// - Parameter pmdOrder: order of a PMD-mapped THP (9 with 4 KiB pages and 2 MiB PMDs).
@@ -275,6 +275,14 @@ public struct ZeroFillFaultMatcher: Sendable {
         case .pageFault: note(event); return nil
         case .pageAlloc: return match(event)
         case .rssStat: noteCounter(event); return nil
+        case .pageFree:
+            // A refused folio's free: the fallback comes next, and it may be a page without
+            // __GFP_ZERO (a shmem THP's).
+            let slot = Int(event.cpu)
+            if slot < pending.count, let refused = pending[slot]?.refusedFolio, refused == event.pfn, pending[slot]?.pid == event.pid {
+                pending[slot]?.refusedFolio = nil
+            }
+            return nil
         default: return nil
         }
     }
@@ -391,7 +399,7 @@ public struct ZeroFillFaultMatcher: Sendable {
             // Freed before its clear: the fault waits on for its fallback (`ChargeRefusals`). With
             // no fault waiting, a collapse that failed: counted as any THP without a fault, above.
             if alloc.order < 64 { counted.hugePagesChargeRefused &+= 1 << UInt64(alloc.order) }
-            pending[slot]?.refusedFolio = true
+            pending[slot]?.refusedFolio = alloc.pfn
             return nil
         }
         let order = Int(alloc.order)
@@ -402,7 +410,7 @@ public struct ZeroFillFaultMatcher: Sendable {
         let hugeZeroPageWrite = hugeZeroPageWritesTakeTHP && order == pmdOrder && alloc.flags.contains(.gfpTransHuge)
             && fault.access.isAfterZeroPageRead
         let zeroFill = (order == 0 && alloc.wantsZero) || (largeFolio && (fault.access.isFirstWrite || hugeZeroPageWrite))
-        if fault.refusedFolio && !zeroFill { return nil }
+        if fault.refusedFolio != nil && !zeroFill { return nil }
         if fault.mappedPage && !zeroFill {
             // The fault mapped a page already in memory; this one is the task's next need (a
             // read()'s page-cache page). A zero-fill allocation still pairs: the rise before it
