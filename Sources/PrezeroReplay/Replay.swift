@@ -33,6 +33,7 @@ package enum Replay {
         trace.touchProfileMeanLines = options.touchProfile?.meanLines
         trace.hugetlbPoolPages = read.metadata?.hugetlbPoolPages
         trace.kernelInit = options.kernelInit
+        trace.kernelInit?.release = options.kernel?.description
         let drain = EventKind.pagePcpuDrain.canonicalName
         if read.eventNameCounts[drain, default: 0] > 0 || read.metadata?.events?.contains(drain) == true {
             trace.pcpDrainsRecorded = true

@@ -39,6 +39,11 @@ package struct ComparisonReport {
         var touch: String
         /// The kernel's init_on_alloc / init_on_free the runs ran on ("" before format 14).
         var kernel: String = ""
+        /// Other sections of the trace and profile ran on other kernel settings: the heading, the
+        /// chart names and the touch-range table name them.
+        var kernelVaries = false
+        /// How headings name `kernel`.
+        var kernelText: String { kernel.isEmpty ? "kernel settings not recorded" : kernel }
         var heading: String
         var runs: [Run]
     }
@@ -108,9 +113,8 @@ package struct ComparisonReport {
             let name = (groups[i].trace as NSString).lastPathComponent
             var heading = ((pathsByName[name]?.count ?? 0) > 1 ? groups[i].trace : name) + " on " + groups[i].profile
             if (touchesByTrace[groups[i].trace + "\u{0}" + groups[i].profile]?.count ?? 0) > 1 { heading += ", touch \(groups[i].touch)" }
-            if (kernelsByTrace[groups[i].trace + "\u{0}" + groups[i].profile]?.count ?? 0) > 1 {
-                heading += ", " + (groups[i].kernel.isEmpty ? "kernel settings not recorded" : groups[i].kernel)
-            }
+            groups[i].kernelVaries = (kernelsByTrace[groups[i].trace + "\u{0}" + groups[i].profile]?.count ?? 0) > 1
+            if groups[i].kernelVaries { heading += ", " + groups[i].kernelText }
             groups[i].heading = heading
         }
         return groups.map { group in
@@ -273,8 +277,7 @@ package struct ComparisonReport {
         // Charts.
         let stem = "\(chartPrefix)-\(index + 1)-\(Self.slug(group.trace))-\(Self.slug(group.profile))"
             + (group.heading.contains(", touch ") ? "-" + Self.slug(group.touch) : "")
-            + (group.heading.hasSuffix(group.kernel.isEmpty ? "kernel settings not recorded" : group.kernel)
-                ? "-" + Self.slug(group.kernel.isEmpty ? "kernel-not-recorded" : group.kernel) : "")
+            + (group.kernelVaries ? "-" + Self.slug(group.kernelText) : "")
         func colour(_ run: Run) -> String { colours[run.label] ?? SVGChart.palette[0] }
         var charts: [(String, String)] = []
         charts.append((
@@ -396,8 +399,7 @@ package struct ComparisonReport {
             }
             guard !rows.isEmpty else { continue }
             let name = (first.trace as NSString).lastPathComponent
-            let kernels = Set(byTrace.keys.filter { $0.hasPrefix(first.trace + "\u{0}" + first.profile + "\u{0}") })
-            let kernel = kernels.count > 1 ? ", " + (first.kernel.isEmpty ? "kernel settings not recorded" : first.kernel) : ""
+            let kernel = first.kernelVaries ? ", " + first.kernelText : ""
             md += "### \(name) on \(first.profile)\(kernel): across touch densities\n\n"
             md += "No page-touch trace measured how many lines a fault's page is touched, so the density is a range, not a fact: "
             md += "each policy's change against `\(baseline)` at each density replayed.\n\n"
@@ -412,7 +414,7 @@ package struct ComparisonReport {
     /// stable: depends on touch density**", after the verdict's total CPU.
     static func rangeText(_ v: VerdictRange) -> String {
         let d = v.totalCPUDelta
-        var text = " (\(signedPercent(d.low)) to \(signedPercent(d.high)) over the inputs' ranges" + (d.driver.map { "; moved most by \($0)" } ?? "") + ")"
+        var text = spanText(d)
         if !d.signStable {
             let flippers = Sensitivity.signFlippers(v)
             text += flippers.isEmpty
@@ -420,6 +422,11 @@ package struct ComparisonReport {
                 : ": **not stable: depends on \(flippers.joined(separator: " and "))**"
         }
         return text
+    }
+
+    /// " (low to high over the inputs' ranges; moved most by X)" of a verdict's range.
+    static func spanText(_ d: VerdictRange.Delta) -> String {
+        " (\(signedPercent(d.low)) to \(signedPercent(d.high)) over the inputs' ranges" + (d.driver.map { "; moved most by \($0)" } ?? "") + ")"
     }
 
     /// A change as a fraction, in percent with its sign: "+9.4%".
@@ -598,7 +605,7 @@ package struct ComparisonReport {
         // The baseline, then the policies whose drains differ from it, those with the same count together.
         var named: [(String, UInt64)] = far(m.pcpDrainedPages) ? [("the baseline", m.pcpDrainedPages)] : []
         for (label, drained) in policies where far(drained) && drained != m.pcpDrainedPages {
-            if let i = named.firstIndex(where: { $0.1 == drained && $0.0 != "the baseline" }) { named[i].0 += ", " + label } else { named.append((label, drained)) }
+            if let i = named.firstIndex(where: { $0.1 == drained }) { named[i].0 += ", " + label } else { named.append((label, drained)) }
         }
         if !named.isEmpty {
             text += " **The model's per-CPU lists drain far from the kernel's**: " + named.map { "\($0.0) \($0.1)" }.joined(separator: "; ") + ": "
@@ -819,8 +826,7 @@ package struct ComparisonReport {
         }
         // The fault rate moves with the same inputs as total CPU: its range, where one was computed.
         if let d = result.verdict?.faultRateDelta, d.high - d.low > 1e-9, let last = parts.indices.last {
-            parts[last] += " (\(Self.signedPercent(d.low)) to \(Self.signedPercent(d.high)) over the inputs' ranges"
-            parts[last] += (d.driver.map { "; moved most by \($0)" } ?? "") + ")"
+            parts[last] += Self.spanText(d)
             if !d.signStable { parts[last] += ": **fault rate not stable**" }
         }
         // Under a cold start the scrubber's cost includes zeroing the free memory it found at the

@@ -221,7 +221,6 @@ extension ReplayOptions {
         if let huge = metadata?.hpagePmdSize, huge > 0 { options.hugePageBytes = huge }
         options.kernel = metadata?.kernelVersion
         options.kernelInit = KernelMemoryInit(metadata: metadata)
-        options.kernelInit.release = options.kernel?.description
         if let load = metadata?.loadAverage, load.isFinite, load >= 0 { options.initialLoadAverage = load }
         return options
     }

@@ -12,8 +12,8 @@ package struct KernelMemoryInit: Sendable, Equatable, Codable {
     package var source: String
     /// What the capture recorded, when it did (`mem auto-init: ...` or the command line's setting).
     package var evidence: String?
-    /// The capture's kernel release, when known: what a THP fault does under init_on_alloc
-    /// depends on it (`AllocatorZeroing`).
+    /// The capture's kernel release (`ReplayOptions.kernel`), recorded with a result for the
+    /// report: what a THP fault does under init_on_alloc depends on it (`AllocatorZeroing`).
     package var release: String?
 
     package static let off = KernelMemoryInit(onAlloc: false, onFree: false, source: "assumed", evidence: nil)
@@ -48,7 +48,7 @@ package struct KernelMemoryInit: Sendable, Equatable, Codable {
     /// Whether a THP/mTHP fault skips `folio_zero_user` under init_on_alloc (6.13 on; an unknown
     /// kernel is taken as current).
     package var faultSkipsClearUnderInitOnAlloc: Bool {
-        release.flatMap(KernelVersion.init).map { $0 >= AllocatorZeroing.faultSkipsClearUnderInitOnAllocSince } ?? true
+        AllocatorZeroing.faultSkipsClearUnderInitOnAlloc(release.flatMap(KernelVersion.init))
     }
 }
 
@@ -62,13 +62,8 @@ package enum KernelInitChoice: String, Sendable, CaseIterable, TextCodable {
 
     /// The setting a trace with `metadata` is replayed on.
     package func resolve(metadata: TraceMetadata?) -> KernelMemoryInit {
-        switch self {
-        case .capture: KernelMemoryInit(metadata: metadata)
-        case .off: KernelMemoryInit(onAlloc: false, onFree: false, source: "option", evidence: nil)
-        case .alloc: KernelMemoryInit(onAlloc: true, onFree: false, source: "option", evidence: nil)
-        case .free: KernelMemoryInit(onAlloc: false, onFree: true, source: "option", evidence: nil)
-        case .both: KernelMemoryInit(onAlloc: true, onFree: true, source: "option", evidence: nil)
-        }
+        if self == .capture { return KernelMemoryInit(metadata: metadata) }
+        return KernelMemoryInit(onAlloc: self == .alloc || self == .both, onFree: self == .free || self == .both, source: "option", evidence: nil)
     }
 }
 
@@ -89,15 +84,19 @@ package struct AllocatorZeroing: Sendable, Equatable {
     package var everyAllocation: Bool
     package var hugeFaultFoliosAnyway: Bool
 
-    /// The kernel that made `user_alloc_needs_zeroing()` say no under init_on_alloc.
-    package static let faultSkipsClearUnderInitOnAllocSince = KernelVersion(major: 6, minor: 13)
+    /// Whether a THP/mTHP fault on `version` skips `folio_zero_user` under init_on_alloc:
+    /// `user_alloc_needs_zeroing()` says no from 6.13 on; an unknown kernel is taken as current.
+    package static func faultSkipsClearUnderInitOnAlloc(_ version: KernelVersion?) -> Bool {
+        version.map { $0 >= KernelVersion(major: 6, minor: 13) } ?? true
+    }
 
-    package init(policy: some PrezeroPolicy, kernel: KernelMemoryInit, version: KernelVersion? = nil) {
+    /// - Parameter version: the capture's kernel (`ReplayOptions.kernel`); nil: taken as current.
+    package init(policy: some PrezeroPolicy, kernel: KernelMemoryInit, version: KernelVersion?) {
         let freeInit = policy.zeroesAtFree || kernel.onFree
         let allocInit = policy.zeroesEveryAllocation || kernel.onAlloc
         atFree = freeInit
         everyAllocation = allocInit && !freeInit
-        let faultSkipsClear = allocInit && (version.map { $0 >= Self.faultSkipsClearUnderInitOnAllocSince } ?? kernel.faultSkipsClearUnderInitOnAlloc)
+        let faultSkipsClear = allocInit && Self.faultSkipsClearUnderInitOnAlloc(version)
         hugeFaultFoliosAnyway = (policy.clearsHugeFaultFoliosAnyway || freeInit || allocInit) && !faultSkipsClear
     }
 }

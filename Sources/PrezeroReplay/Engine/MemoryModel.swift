@@ -22,8 +22,8 @@ package struct MemoryModel: MemoryView {
     package private(set) var pcpRefilledPages: UInt64 = 0
     package private(set) var pcpDrainedPages: UInt64 = 0
     private var adoptHints: [Int]
-    /// Each list's drain threshold, same index as a slot's lists; empty: `pcp_high` for all.
-    private var listHigh: [Int] = []
+    /// Each list's drain threshold, same index as a slot's lists: `pcp_high` unless `setListHighs`.
+    private var listHigh: [Int]
 
     package init(profile: MachineProfile, mergeRule: MergeRule, zeroedPerCPULists: Bool = false, pmdOrder: Int = 9) {
         self.profile = profile
@@ -39,6 +39,7 @@ package struct MemoryModel: MemoryView {
         pcpPages = Array(repeating: 0, count: profile.nodes)
         adoptHints = Array(repeating: 0, count: profile.nodes)
         listPages = Array(repeating: 0, count: empty.count)
+        listHigh = Array(repeating: profile.pcpHigh, count: empty.count)
         lists = Array(repeating: empty, count: orders.count)
     }
 
@@ -124,12 +125,13 @@ package struct MemoryModel: MemoryView {
     /// Allocates a block on `cpu`'s node first, then the others (zonelist fallback).
     /// `zeroedPCP`: an order-0 zero request tries the CPU's zeroed list first (refilled from
     /// the zeroed buddy lists), then the zone's lists by `preference`.
+    /// `usePCP`: the policy lets the request use the per-CPU lists, where they hold its order.
     mutating func allocate(order: Int, preference: ListPreference, cpu: Int, usePCP: Bool, zeroedPCP: Bool = false) -> (BlockRef, dirty: Int)? {
         let home = node(ofCPU: cpu)
         for step in 0..<zones.count {
             let z = (home + step) % zones.count
             if order == 0 && zeroedPCP, let taken = takeZeroedPage(cpu: cpu, zone: z) { return taken }
-            if usePCP {
+            if usePCP && perCPUListHolds(order: order) {
                 if let taken = takeFromPCP(order: order, cpu: cpu, zone: z) { return taken }
                 continue
             }
@@ -211,7 +213,7 @@ package struct MemoryModel: MemoryView {
         lists[slot][list].append(Int32(block.page))
         pcpPages[z] += size
         listPages[list] += size
-        guard listPages[list] > (listHigh.isEmpty ? profile.pcpHigh : listHigh[list]) else { return }
+        guard listPages[list] > listHigh[list] else { return }
         var left = profile.pcpBatch
         for step in 0..<lists.count where left > 0 {
             let k = (slot + step) % lists.count, order = listOrders[k], blockPages = 1 << order

@@ -269,7 +269,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         case .pageAlloc:
             cost = allocate(event, cpu: cpu)
         case .pageFree:
-            _ = zeroFill.observe(event)  // a refused folio's free (ChargeRefusals)
+            if zeroFill.awaitsRefusedFolioFrees { _ = zeroFill.observe(event) }  // a refused folio's free
             cost = free(event, cpu: cpu)
         case .schedSwitch:
             switchChains.record(cpu: event.cpu, prevPid: event.prevPid, nextPid: event.nextPid)
@@ -421,7 +421,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         let refilledBefore = memory.pcpRefilledPages
         guard let (block, dirty) = memory.allocate(
             order: order, preference: policy.preference(order: order, wantsZero: wantsZero), cpu: cpu,
-            usePCP: memory.perCPUListHolds(order: order) && policy.usesPerCPULists(order: order, wantsZero: wantsZero),
+            usePCP: policy.usesPerCPULists(order: order, wantsZero: wantsZero),
             zeroedPCP: wantsZero && policy.keepsZeroedPerCPUList)
         else { return nil }
         let refillNs = Double(memory.pcpRefilledPages &- refilledBefore) * (profile.faultBatches?.pcpRefillNsPerPage ?? 0)
@@ -557,6 +557,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         let folioBase = UInt64(memory.zones[block.zone].basePfn + block.page) * UInt64(linesPerPage)
         let target = Int((address / UInt64(profile.pageBytes)) % UInt64(pages))
         let lines = drawn ?? Self.folioLines(options.touch, linesPerPage: linesPerPage)
+        if lines == 0 && shadows.isEmpty { return 0 }  // first-line, the nominal of a kernel capture
         let before = (metrics.touchLinesLLCHit, metrics.touchLinesLLCHitStream, metrics.touchLinesMiss, metrics.touchLinesMissStream)
         var ns: Double = 0
         for k in 1..<pages {

@@ -151,7 +151,6 @@ package struct ReplaySetup: Sendable {
         }
         options.warmup = warmup
         options.kernelInit = kernelInit.resolve(metadata: loaded?.0)
-        options.kernelInit.release = options.kernel?.description
         options.cacheTracePath = cacheTracePath
         return (options, loaded?.0)
     }

@@ -89,6 +89,9 @@ public struct ZeroFillFaultMatcher: Sendable {
     /// memory cgroup charge in between can reclaim for longer; a task that moved CPU before its rise leaves its page
     /// waiting on the old CPU, and a rise there much later (a populate, an exit) is not its.
     public static let zeroFillCounterWindowNs: UInt64 = 100_000_000
+    /// A folio was refused (`EventFlags.chargeRefused`): from then on the caller feeds frees too,
+    /// so the matcher sees the refused folio's. Without one, frees cost it nothing.
+    public private(set) var awaitsRefusedFolioFrees = false
     /// What the matcher saw of user pages and first writes that were not zero-fill faults, the
     /// memory counters' split applied only where they move at each fault (`Tally.resolved`).
     public var tally: Tally { counted.resolved }
@@ -400,6 +403,7 @@ public struct ZeroFillFaultMatcher: Sendable {
             // no fault waiting, a collapse that failed: counted as any THP without a fault, above.
             if alloc.order < 64 { counted.hugePagesChargeRefused &+= 1 << UInt64(alloc.order) }
             pending[slot]?.refusedFolio = alloc.pfn
+            awaitsRefusedFolioFrees = true
             return nil
         }
         let order = Int(alloc.order)

@@ -148,7 +148,7 @@ public struct TraceStatistics: TraceEventSink {
             allocationsByComm[comm] += 1
             allocatedPagesByComm[comm] &+= 1 << UInt64(event.order)
         case .pageFree:
-            _ = zeroFill.observe(event)  // a refused folio's free (ChargeRefusals)
+            if zeroFill.awaitsRefusedFolioFrees { _ = zeroFill.observe(event) }  // a refused folio's free
             touches.freed(event.pfn)
             freeRequests += 1
             let size = bytes(order: event.order)
