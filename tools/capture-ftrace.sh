@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Record the tracepoints prezero uses through tracefs (ftrace), system-wide, while COMMAND runs;
-# write NAME.ftrace.txt.zst and NAME.meta.json. Mounts tracefs first when it is not mounted (as
+# write NAME.ftrace.txt.zst and NAME.meta.json (with the kernel's own counters over the recording,
+# which `prezero stat` checks its counts against). Mounts tracefs first when it is not mounted (as
 # root); writes both outputs or, if the recording fails or holds no mm_page_alloc event, neither,
 # and exits non-zero.
 #
@@ -94,7 +95,7 @@ if [ "$via" = trace-cmd ]; then
     # `trace-cmd record` needs ftrace_enabled, which some machines refuse; extract the buffers
     # that tracefs filled instead. The buffer must hold the whole run (-b).
     echo 1 > "$T/tracing_on"
-    "$@" || status=$?
+    "$here/lib/counted.sh" "$snapshot" "$@" || status=$?
     echo 0 > "$T/tracing_on"
     trace-cmd extract -o "$snapshot/trace.dat" > "$snapshot/extract.log" 2>&1 \
         || { cat "$snapshot/extract.log" >&2; fail "trace-cmd extract failed"; }
@@ -111,7 +112,7 @@ else
     cat "$T/trace_pipe" > "$snapshot/pipe" &
     reader=$!
     echo 1 > "$T/tracing_on"
-    "$@" || status=$?
+    "$here/lib/counted.sh" "$snapshot" "$@" || status=$?
     echo 0 > "$T/tracing_on"
     sleep 1   # let the reader drain the per-CPU buffers
     kill "$reader" 2>/dev/null || true
@@ -126,7 +127,7 @@ else
 fi
 [ "$allocs" -gt 0 ] || fail "the recording has no mm_page_alloc events ($lines lines; command exit status $status)"
 
-HUGETLB_POOL_AT_START=$pool_at_start BUDDYINFO_SNAPSHOT="$snapshot/buddyinfo" ZONEINFO_SNAPSHOT="$snapshot/zoneinfo" LOADAVG_SNAPSHOT="$snapshot/loadavg" \
+KERNEL_COUNTERS_DIR="$snapshot" HUGETLB_POOL_AT_START=$pool_at_start BUDDYINFO_SNAPSHOT="$snapshot/buddyinfo" ZONEINFO_SNAPSHOT="$snapshot/zoneinfo" LOADAVG_SNAPSHOT="$snapshot/loadavg" \
     write_metadata "$meta.tmp" "tools/capture-ftrace.sh --via $via" "ftrace" "$events" \
     "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" "" "$@"
 # The trace goes last: once it exists, so does the sidecar.

@@ -3,7 +3,8 @@
 # prezero uses, system-wide, while COMMAND runs; write NAME.perf.data.zst (the recording,
 # compressed: prezero reads it directly), NAME.perf.txt.zst (its perf script text; --no-text
 # skips it) and NAME.meta.json (machine snapshot, including what `perf kmem --page stat`
-# printed for the same perf.data, as a cross-check).
+# printed for the same perf.data and the kernel's own counters over the recording, as
+# cross-checks).
 # Mounts tracefs first when it is not mounted (as root); writes all outputs or, if the recording
 # fails or holds no mm_page_alloc event, none, and exits non-zero.
 #
@@ -71,7 +72,7 @@ rm -f "$data.tmp"   # perf record would keep a stale one as .old
 
 start=$(date +%s.%N)
 status=0
-perf record -q -a -m "$mmap_pages" "${event_args[@]}" -o "$data.tmp" -- "$@" || status=$?
+perf record -q -a -m "$mmap_pages" "${event_args[@]}" -o "$data.tmp" -- "$here/lib/counted.sh" "$snapshot" "$@" || status=$?
 end=$(date +%s.%N)
 [ -s "$data.tmp" ] || fail "perf record wrote no data (exit status $status)"
 zstd -q -T0 "-$level" < "$data.tmp" > "$packed.tmp" || fail "zstd failed on the perf.data"
@@ -102,7 +103,7 @@ fi
 extra=",
   \"perf_kmem_page_stat\": $kmem_json,
   \"perf_version\": $(json_string "$(perf --version)")"
-HUGETLB_POOL_AT_START=$pool_at_start BUDDYINFO_SNAPSHOT="$snapshot/buddyinfo" ZONEINFO_SNAPSHOT="$snapshot/zoneinfo" LOADAVG_SNAPSHOT="$snapshot/loadavg" \
+KERNEL_COUNTERS_DIR="$snapshot" HUGETLB_POOL_AT_START=$pool_at_start BUDDYINFO_SNAPSHOT="$snapshot/buddyinfo" ZONEINFO_SNAPSHOT="$snapshot/zoneinfo" LOADAVG_SNAPSHOT="$snapshot/loadavg" \
     write_metadata "$meta.tmp" "tools/capture-perf.sh" "perf-script" "$events" \
     "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')" "$extra" "$@"
 

@@ -34,6 +34,10 @@ package enum Replay {
         trace.hugetlbPoolPages = read.metadata?.hugetlbPoolPages
         trace.kernelInit = options.kernelInit
         trace.kernelInit?.release = options.kernel?.description
+        trace.kernelCounters = KernelCounterCheck(
+            counters: read.metadata?.kernelCounters, tally: engine.kernelCounts, folios: engine.zeroFill.hugeFolios,
+            pmdOrder: options.pmdOrder, pageBytes: UInt64(options.profile.pageBytes), lostEvents: read.diagnostics.lostEvents,
+            someCPUs: read.metadata?.recordedCPUs != nil)
         let drain = EventKind.pagePcpuDrain.canonicalName
         if read.eventNameCounts[drain, default: 0] > 0 || read.metadata?.events?.contains(drain) == true {
             trace.pcpDrainsRecorded = true

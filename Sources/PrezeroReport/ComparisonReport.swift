@@ -568,6 +568,7 @@ package struct ComparisonReport {
             text += (pool == 0 ? " " : " Not in the verdicts: ") + Evidence.withoutAllocation(m.tally, brief: true, hugetlbPoolPages: pool)
         }
         if let leftOut = zeroFillsLeftOut(m, hugetlbPoolPages: pool) { text += " " + leftOut }
+        if let sentence = base.result.trace.kernelCounters?.sentence, !sentence.isEmpty { text += " " + sentence }
         return text
     }
 

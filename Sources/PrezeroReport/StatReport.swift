@@ -156,6 +156,8 @@ package struct StatReport: Codable, Sendable {
     /// Base pages of THP folios whose memory cgroup refused the charge: `Tally.hugePagesChargeRefused`.
     package var hugePagesChargeRefused: UInt64
     package var kernelSettings: KernelSettings
+    /// The sidecar's kernel counters beside the trace's figures; nil when it recorded none.
+    package var kernelCounters: KernelCounterCheck?
     package var topCommands: [Command]
     package var idle: [CPUIdle]
     /// Idle intervals ended by another task's event because the switch out of idle was not traced.
@@ -269,6 +271,9 @@ package struct StatReport: Codable, Sendable {
             thpEnabled: m?.thpEnabled, thpDefrag: m?.thpDefrag, hpagePmdSize: m?.hpagePmdSize, mthpEnabled: m?.mthpEnabled,
             initOnAlloc: m?.initOnAlloc, initOnFree: m?.initOnFree, memAutoInit: m?.memAutoInit,
             initSettingsFrom: m?.initSettingsFrom, hugetlbPoolPages: m?.hugetlbPoolPages)
+        kernelCounters = KernelCounterCheck(
+            counters: m?.kernelCounters, tally: s.kernelCounts, folios: s.hugeFolios, pmdOrder: s.pmdOrder,
+            pageBytes: s.pageSize, lostEvents: read.diagnostics.lostEvents, someCPUs: m?.recordedCPUs != nil)
 
         let ranked = s.allocationsByComm.indices
             .filter { s.allocationsByComm[$0] > 0 }
@@ -458,6 +463,7 @@ package struct StatReport: Codable, Sendable {
         out += k.memAutoInit.map { " (boot log: mem auto-init: \($0))" } ?? k.initSettingsFrom.map { " (\($0))" } ?? ""
         out += "; hugetlb pool " + (k.hugetlbPoolPages.map { "\($0) pages" } ?? "not recorded")
         out += "\n"
+        if let kernelCounters { out += kernelCounters.text() }
 
         out += "\nTOP COMMANDS BY ALLOCATIONS\n===========================\n"
         for command in topCommands {
@@ -518,6 +524,30 @@ package struct StatReport: Codable, Sendable {
         out += "unknown event lines (skipped)        : \(anomalies.unknownEventLines)\n"
         if anomalies.unterminatedLastLine { out += "last line had no newline (capture cut short?)\n" }
         if let noVerdict { out += "\nVERDICT\n=======\n\(noVerdict)\n" }
+        return out
+    }
+}
+
+extension KernelCounterCheck {
+    /// `stat`'s section: each counter beside the trace's figure, then what a difference means.
+    func text() -> String {
+        typealias F = TextFormatting
+        let window = windowSeconds.map { " over \(F.fixed($0, 3)) s" } ?? ""
+        let title = "KERNEL COUNTERS (the capture's readings: their rise, \(scope ?? "scope not recorded")\(window))"
+        var out = "\n" + title + "\n" + String(repeating: "=", count: title.count) + "\n"
+        out += "(the trace's figures: \(traceSpan))\n"
+        out += F.left("counter", 44) + F.right("kernel", 10) + F.right("trace", 10) + "  " + F.left("the trace allows", 18)
+            + F.left("check", 9) + "the trace's figure\n"
+        for row in rows {
+            let check = !row.checked ? "shown" : row.agrees ? "agrees" : "DIFFERS"
+            out += F.left(row.counter, 44) + F.right(String(row.kernel), 10) + F.right(String(row.trace), 10) + "  "
+                + F.left(row.checked ? row.expectedText : "-", 18) + F.left(check, 9) + row.traceFigure + "\n"
+        }
+        for row in rows where !row.agrees {
+            out += "  \(row.counter): the kernel counted \(row.kernel) where the trace allows \(row.expectedText). \(row.note)\n"
+        }
+        for row in rows where !row.checked { out += "  \(row.counter): \(row.note)\n" }
+        if disagreements.isEmpty { out += "  Every checked counter agrees with the trace.\n" }
         return out
     }
 }

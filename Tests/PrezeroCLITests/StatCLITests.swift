@@ -135,3 +135,72 @@ struct StatCLITests {
         #expect(result.err.contains("--kernel-version"))
     }
 }
+
+/// A real capture with the kernel's own counters in its sidecar: tools/capture-perf.sh on this
+/// project's Xeon VM (6.18, 2026-12-07), mTHP 16 and 64 KiB `always`, THP `never`, of a program
+/// writing one byte a page over 64 MiB of anonymous memory in a 96 MiB memory cgroup first
+/// filled with page cache (`cat` of a 256 MiB file), so that the cgroup refuses some folios.
+@Suite("The kernel's counters beside a capture (CLI)")
+struct KernelCountersCLITests {
+    static let trace = repository.appendingPathComponent("Tests/PrezeroTraceTests/Fixtures/perf-mthp-memcg.perf.data.zst").path
+
+    struct Row: Decodable, Equatable {
+        var counter: String
+        var kernel: Int64
+        var trace: UInt64
+        var expected_low: UInt64?
+        var expected_high: UInt64?
+    }
+    struct Check: Decodable, Equatable {
+        var trace_span: String
+        var rows: [Row]
+    }
+
+    func rows(_ arguments: [String], at path: [String]) throws -> Check {
+        let run = try runPrezero(arguments)
+        #expect(run.status == 0, "\(run.err)")
+        var object: Any = try JSONSerialization.jsonObject(with: Data(run.out.utf8))
+        for key in path { object = try #require((object as? [String: Any])?[key], "no \(key)") }
+        return try JSONDecoder().decode(Check.self, from: JSONSerialization.data(withJSONObject: object))
+    }
+
+    /// The kernel's counts (the oracle: anon_fault_alloc 199 and 978, their charge fallbacks 53
+    /// and 58, in the sidecar) fall in the ranges the trace allows, and stat and the replay read the same.
+    @Test func theKernelsCountsFallInTheTracesRanges() throws {
+        let stat = try rows(["stat", Self.trace, "--json"], at: ["kernel_counters"])
+        #expect(stat.trace_span == "from the fork of pid 4717 to its exit")
+        func row(_ name: String) -> Row? { stat.rows.first { $0.counter == name } }
+        for (name, kernel, trace) in [
+            ("hugepages-16kB/anon_fault_alloc", 199, 198), ("hugepages-64kB/anon_fault_alloc", 978, 978),
+            ("hugepages-16kB/anon_fault_fallback_charge", 53, 53), ("hugepages-64kB/anon_fault_fallback_charge", 58, 58),
+        ] as [(String, Int64, UInt64)] {
+            let r = try #require(row(name))
+            #expect(r.kernel == kernel && r.trace == trace, "\(name)")
+            #expect(r.expected_low.map { $0 <= UInt64(kernel) } == true && r.expected_high.map { UInt64(kernel) <= $0 } == true, "\(name): \(r)")
+        }
+        let replay = try rows(["replay", Self.trace, "--json"], at: ["trace", "kernel_counters"])
+        #expect(replay == stat)
+        let text = try runPrezero(["stat", Self.trace]).out
+        #expect(text.contains("Every checked counter agrees with the trace."))
+    }
+
+    /// The same capture with the sidecar's 64 KiB count raised by 10: stat and the report name
+    /// the disagreement.
+    @Test func aCountOutsideTheRangeIsADisagreement() throws {
+        let directory = Scratch.directory + "prezero-counters-\(UUID().uuidString)/"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let trace = directory + "c.perf.data.zst"
+        try FileManager.default.copyItem(atPath: Self.trace, toPath: trace)
+        let sidecar = Self.trace.replacingOccurrences(of: ".perf.data.zst", with: ".meta.json")
+        let text = try String(contentsOfFile: sidecar, encoding: .utf8)
+        #expect(text.contains("\"hugepages-64kB/anon_fault_alloc\": 978"))
+        try text.replacingOccurrences(of: "\"hugepages-64kB/anon_fault_alloc\": 978", with: "\"hugepages-64kB/anon_fault_alloc\": 988")
+            .write(toFile: directory + "c.meta.json", atomically: true, encoding: .utf8)
+        let stat = try runPrezero(["stat", trace]).out
+        #expect(stat.contains("hugepages-64kB/anon_fault_alloc: the kernel counted 988 where the trace allows 978 to "))
+        let report = directory + "r.md"
+        let compare = try runPrezero(["compare", trace, "--policies", "zero-on-fault,kscrubd-v4", "--sensitivity", "off", "-o", report])
+        #expect(compare.status == 0, "\(compare.err)")
+        #expect(try String(contentsOfFile: report, encoding: .utf8).contains("**The capture's kernel counters disagree with the trace**"))
+    }
+}

@@ -121,6 +121,43 @@ json_kernel_settings() {
     printf '  "init_on_alloc": %s,\n  "init_on_free": %s,\n' "$alloc" "$free"
 }
 
+# kernel_counters FILE: the kernel's own event counters now, one "name value" line each: the
+# /proc/vmstat counts `prezero stat` checks its own against (faults, pages allocated and freed,
+# THP faults and their fallbacks) and each mTHP size's (hugepages-NkB/stats). Shell builtins
+# only: counted.sh reads them inside a recording, where a process started here would be traced
+# and counted on one side of the readings only. write_metadata takes them from KERNEL_COUNTERS_DIR.
+kernel_counters() {
+    local name value f size
+    {
+        while read -r name value; do
+            case "$name" in
+                pgfault|pgalloc_*|pgfree|thp_fault_alloc|thp_fault_fallback|thp_fault_fallback_charge|thp_file_alloc|thp_collapse_alloc)
+                    printf '%s %s\n' "$name" "$value" ;;
+            esac
+        done < /proc/vmstat
+        for f in /sys/kernel/mm/transparent_hugepage/hugepages-*kB/stats/{anon_fault_alloc,anon_fault_fallback,anon_fault_fallback_charge,shmem_alloc}; do
+            [ -r "$f" ] && read -r value < "$f" || continue
+            size=${f#/sys/kernel/mm/transparent_hugepage/}
+            printf '%s/%s %s\n' "${size%%/*}" "${f##*/}" "$value"
+        done
+    } > "$1" 2>/dev/null || true
+}
+
+# json_kernel_counters DIR: the "kernel_counters" field from counted.sh's files in DIR (each
+# counter's rise from counters.before to counters.after, the seconds between, the pid they
+# bracket and the reader's), ending in a comma; nothing without both readings.
+json_kernel_counters() {
+    local dir=$1 seconds=null
+    [ -n "$dir" ] && [ -s "$dir/counters.before" ] && [ -s "$dir/counters.after" ] || return 0
+    [ -s "$dir/counters.window" ] && seconds=$(awk '{ printf "%.3f", $2 - $1 }' "$dir/counters.window")
+    printf '  "kernel_counters": {"scope": "system-wide", "pid": %s, "reader_pid": %s, "window_seconds": %s, "rise": {' \
+        "$(cat "$dir/counters.pid" 2>/dev/null || echo null)" "$(cat "$dir/counters.reader" 2>/dev/null || echo null)" "$seconds"
+    awk 'NR == FNR { before[$1] = $2; next }
+        ($1 in before) && $2 ~ /^[0-9]+$/ { printf "%s\"%s\": %d", (n++ ? ", " : ""), $1, $2 - before[$1] }' \
+        "$dir/counters.before" "$dir/counters.after"
+    printf '}},\n'
+}
+
 # write_metadata OUT TOOL TRACE_FORMAT EVENTS_CSV DURATION_S EXTRA_JSON_FIELDS COMMAND...
 # EXTRA_JSON_FIELDS is inserted verbatim (either empty or ',"key":value...').
 write_metadata() {
@@ -164,6 +201,7 @@ write_metadata() {
         printf '  "caches": %s,\n' "$(json_caches)"
         printf '  "mm_page_alloc_format": %s,\n' "$(json_string "$fmt")"
         json_kernel_settings
+        json_kernel_counters "${KERNEL_COUNTERS_DIR:-}"
         printf '  "buddyinfo": %s,\n' "$(json_file "${BUDDYINFO_SNAPSHOT:-/proc/buddyinfo}")"
         printf '  "zoneinfo": %s' "$(json_file "${ZONEINFO_SNAPSHOT:-/proc/zoneinfo}")"
         printf '%s\n}\n' "$extra"

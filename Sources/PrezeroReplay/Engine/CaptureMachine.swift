@@ -220,6 +220,7 @@ extension ReplayOptions {
         }
         if let huge = metadata?.hpagePmdSize, huge > 0 { options.hugePageBytes = huge }
         options.kernel = metadata?.kernelVersion
+        options.kernelCounters = metadata?.kernelCounters
         options.kernelInit = KernelMemoryInit(metadata: metadata)
         if let load = metadata?.loadAverage, load.isFinite, load >= 0 { options.initialLoadAverage = load }
         return options

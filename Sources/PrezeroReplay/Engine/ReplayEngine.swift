@@ -87,6 +87,8 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
 
     /// User write faults waiting for the allocation that serves them.
     var zeroFill: ZeroFillFaultMatcher
+    /// What the trace gives for the capture's kernel counters (`KernelCounterCheck`).
+    var kernelCounts: KernelCounterTally
     /// Frees the capture lost in a CPU's idle context.
     var idleContextFrees = IdleContextFrees()
 
@@ -142,6 +144,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         memcgStock = lruBatchFill
         pageTablesInFaultNs = Array(repeating: 0, count: max(profile.cpus, 1))
         zeroFill = ZeroFillFaultMatcher(pmdOrder: options.pmdOrder, cpus: profile.cpus, kernel: options.kernel)
+        kernelCounts = KernelCounterTally(pid: options.kernelCounters?.pid, readerPid: options.kernelCounters?.readerPid)
         scrubbers = Array(repeating: ScrubberState(), count: profile.nodes)
         if let path = options.cacheTracePath { cacheTrace = try DinWriter(path: path) }
 
@@ -265,11 +268,13 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         switch event.kind {
         case .pageFault:
             _ = zeroFill.observe(event)
+            kernelCounts.observe(event, zeroFill: nil, folios: zeroFill.hugeFolios)
             pageTablesInFaultNs[cpu] = 0
         case .pageAlloc:
             cost = allocate(event, cpu: cpu)
         case .pageFree:
             if zeroFill.awaitsRefusedFolioFrees { _ = zeroFill.observe(event) }  // a refused folio's free
+            kernelCounts.observe(event, zeroFill: nil, folios: zeroFill.hugeFolios)
             cost = free(event, cpu: cpu)
         case .schedSwitch:
             switchChains.record(cpu: event.cpu, prevPid: event.prevPid, nextPid: event.nextPid)
@@ -290,7 +295,9 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             // The capture's kernel moving pages from a per-CPU list to the buddy lists: what the
             // model's own lists did is checked against it (pcp_drained_pages).
             if event.order < 64 { metrics.capturedPCPDrainedPages &+= 1 << UInt64(event.order) }
-        case .pageFreeBatched, .pageAllocZoneLocked, .processExec, .processFork, .processExit:
+        case .processFork, .processExit:
+            kernelCounts.observe(event, zeroFill: nil, folios: zeroFill.hugeFolios)
+        case .pageFreeBatched, .pageAllocZoneLocked, .processExec:
             break
         }
         idleContextFrees.observe(event)
@@ -364,6 +371,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     mutating func allocate(_ event: TraceEvent, cpu: Int) -> Double {
         let isPageTable = zeroFill.isPageTableOfPendingFault(event)
         let fault = zeroFill.observe(event)
+        kernelCounts.observe(event, zeroFill: fault, folios: zeroFill.hugeFolios)
         if event.failed {
             metrics.traceFailedAllocations += 1
             return 0

@@ -197,6 +197,8 @@ package struct ReplayOptions: Sendable {
     package var pmdOrder: Int { ZeroFillFaultMatcher.pmdOrder(pageBytes: profile.pageBytes, hugePageBytes: hugePageBytes) }
     /// The capture's kernel (its metadata's release); nil: not known.
     package var kernel: KernelVersion?
+    /// The capture's kernel counters, whose processes set the spans the engine's tally counts.
+    package var kernelCounters: TraceMetadata.KernelCounters?
     /// The kernel's init_on_alloc and init_on_free, which every policy runs on.
     package var kernelInit = KernelMemoryInit.off
     /// Profile fields the trace's metadata replaced: key -> "captured (profile NAME: value)".

@@ -15,9 +15,10 @@ package struct RunResult: Sendable, Equatable, Codable {
     /// 11: where idle time came from, and the sched_switch events that say; 12: LLC hits after
     /// the first of a page in one visit streamed; 13: per-CPU lists as the capture's
     /// /proc/zoneinfo had them (high, batch, pages on them), and their drains against the
-    /// capture's; 14: the kernel's init_on_alloc / init_on_free every policy ran on (this
-    /// version; metrics a format adds carry `Metric.since`).
-    package static let currentFormat = 14
+    /// capture's; 14: the kernel's init_on_alloc / init_on_free every policy ran on; 15: the
+    /// capture's kernel counters beside the trace's figures (this version; metrics a format adds
+    /// carry `Metric.since`).
+    package static let currentFormat = 15
 
     package struct Trace: Sendable, Equatable, Codable {
         package var path: String
@@ -62,6 +63,8 @@ package struct RunResult: Sendable, Equatable, Codable {
         package var recordedCPUs: [Int]?
         /// The kernel's init_on_alloc and init_on_free the replay ran on; nil before format 14 (off).
         package var kernelInit: KernelMemoryInit?
+        /// The capture's kernel counters beside the trace's figures; nil when the sidecar has none.
+        package var kernelCounters: KernelCounterCheck?
 
         package init(
             path: String, lines: Int, touch: TouchModel, timebase: Timebase, privateL2: Bool, malformedLines: Int, lostEvents: UInt64
@@ -98,6 +101,7 @@ package struct RunResult: Sendable, Equatable, Codable {
             case recordedCPUs = "recorded_cpus"
             case idleFraction = "idle_fraction"
             case kernelInit = "kernel_init"
+            case kernelCounters = "kernel_counters"
         }
     }
 

@@ -96,6 +96,8 @@ public struct ZeroFillFaultMatcher: Sendable {
     /// memory counters' split applied only where they move at each fault (`Tally.resolved`).
     public var tally: Tally { counted.resolved }
     private var counted = Tally()
+    /// The same folios as `Tally.hugeUserPagesWithoutFault` and `hugePagesChargeRefused`, by order.
+    public private(set) var hugeFolios = HugeFolioOutcomes()
 
     /// User pages and first writes the matcher could not pair into a zero-fill fault (each is
     /// reported, none is replayed as a fault), and what the memory counters said of them.
@@ -394,6 +396,7 @@ public struct ZeroFillFaultMatcher: Sendable {
                 counted.zeroedUserPagesWithoutFault += 1
             } else if alloc.order > 0 && alloc.flags.contains(.gfpTransHuge) && alloc.order < 64 {
                 counted.hugeUserPagesWithoutFault &+= 1 << UInt64(alloc.order)
+                hugeFolios.countWithoutFault(order: alloc.order)
                 served[slot] = Served(pid: alloc.pid, timestampNs: alloc.timestampNs, zeroed: false, hugePages: 1 << UInt64(alloc.order))
             }
             return nil
@@ -402,6 +405,7 @@ public struct ZeroFillFaultMatcher: Sendable {
             // Freed before its clear: the fault waits on for its fallback (`ChargeRefusals`). With
             // no fault waiting, a collapse that failed: counted as any THP without a fault, above.
             if alloc.order < 64 { counted.hugePagesChargeRefused &+= 1 << UInt64(alloc.order) }
+            hugeFolios.countChargeRefused(order: alloc.order)
             pending[slot]?.refusedFolio = alloc.pfn
             awaitsRefusedFolioFrees = true
             return nil

@@ -58,6 +58,9 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
     }
     /// The 1-minute load average (`/proc/loadavg`) when the capture began.
     public var loadAverage: Double?
+    /// The kernel's own event counters over the recording (`KernelCounterCheck` sets them beside
+    /// the trace's figures).
+    public var kernelCounters: KernelCounters?
     /// The CPUs the capture recorded when it did not record every CPU (`perf record -C LIST`,
     /// from a perf.data header's command line); nil: every CPU.
     public var recordedCPUs: [Int]?
@@ -68,6 +71,38 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
     /// Synthetic traces: the data the program re-reads besides the pages it faults, bytes (0 for
     /// a fault benchmark).
     public var workingSetBytes: Int?
+
+    /// Each counter's rise between the capture tool's readings just before and after the
+    /// recording (tools/lib/metadata.sh `kernel_counters`): `/proc/vmstat` names (`pgfault`,
+    /// `thp_fault_alloc`, ...) and the mTHP stats' (`hugepages-64kB/anon_fault_alloc`).
+    public struct KernelCounters: Codable, Sendable, Equatable {
+        /// `system-wide`: every process's and the kernel's, not the command's alone.
+        public var scope: String?
+        /// The process the readings bracket (tools/lib/counted.sh reads them just before its fork
+        /// and after its exit): the trace's events from that fork to that exit are the same span.
+        /// nil: the readings bracket the whole recording.
+        public var pid: Int64?
+        /// The process that read them: its exit follows the second reading.
+        public var readerPid: Int64?
+        public var windowSeconds: Double?
+        public var rise: [String: Int64]
+
+        public init(
+            scope: String? = "system-wide", pid: Int64? = nil, readerPid: Int64? = nil, windowSeconds: Double? = nil, rise: [String: Int64]
+        ) {
+            self.scope = scope
+            self.pid = pid
+            self.readerPid = readerPid
+            self.windowSeconds = windowSeconds
+            self.rise = rise
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case scope, pid, rise
+            case readerPid = "reader_pid"
+            case windowSeconds = "window_seconds"
+        }
+    }
 
     public struct Cache: Codable, Sendable, Equatable {
         public var level: Int?
@@ -117,6 +152,7 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
         case hugetlbOvercommitHugepages = "hugetlb_overcommit_hugepages"
         case hugetlbPoolPagesAtStart = "hugetlb_pool_pages_at_start"
         case loadAverage = "load_average"
+        case kernelCounters = "kernel_counters"
         case recordedCPUs = "recorded_cpus"
     }
 

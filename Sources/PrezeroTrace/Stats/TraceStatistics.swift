@@ -47,6 +47,9 @@ public struct TraceStatistics: TraceEventSink {
     public private(set) var capturedFaultTime = CapturedFaultTime()
     /// User pages and first writes that were not zero-fill faults (`ZeroFillFaultMatcher.Tally`).
     public var tally: ZeroFillFaultMatcher.Tally { zeroFill.tally }
+    /// What the trace gives for the kernel's own counters (`KernelCounterCheck`).
+    public private(set) var kernelCounts: KernelCounterTally
+    public var hugeFolios: HugeFolioOutcomes { zeroFill.hugeFolios }
     public private(set) var allocationsByComm: [UInt64] = []
     public private(set) var allocatedPagesByComm: [UInt64] = []
     public private(set) var batchedFrees: UInt64 = 0
@@ -65,8 +68,10 @@ public struct TraceStatistics: TraceEventSink {
     /// - Parameters:
     ///   - hugePageBytes: the capture's THP size (`hpage_pmd_size`); nil: 2 MiB.
     ///   - kernel: the capture's kernel, when known (`ZeroFillFaultMatcher`).
-    public init(pageSize: UInt64 = 4096, hugePageBytes: Int? = nil, kernel: KernelVersion? = nil) {
+    ///   - counters: the sidecar's kernel counters, whose processes set the spans `kernelCounts` counts.
+    public init(pageSize: UInt64 = 4096, hugePageBytes: Int? = nil, kernel: KernelVersion? = nil, counters: TraceMetadata.KernelCounters? = nil) {
         self.pageSize = pageSize
+        kernelCounts = KernelCounterTally(pid: counters?.pid, readerPid: counters?.readerPid)
         zeroFill = ZeroFillFaultMatcher(
             pmdOrder: ZeroFillFaultMatcher.pmdOrder(pageBytes: Int(clamping: pageSize), hugePageBytes: hugePageBytes ?? 2 << 20), kernel: kernel)
     }
@@ -117,10 +122,12 @@ public struct TraceStatistics: TraceEventSink {
         switch event.kind {
         case .pageAlloc:
             if zeroFill.isPageTableOfPendingFault(event) { faultPageTables += 1 }
-            if let fault = zeroFill.observe(event) {
+            let fault = zeroFill.observe(event)
+            if let fault {
                 let access = ZeroFillFault.Access.allCases.firstIndex(of: fault.access) ?? 0
                 zeroFillFaultsByAccessOrder[access][fault.order] += 1
             }
+            kernelCounts.observe(event, zeroFill: fault, folios: zeroFill.hugeFolios)
             allocRequests += 1
             let size = bytes(order: event.order)
             allocBytes &+= size
@@ -149,6 +156,7 @@ public struct TraceStatistics: TraceEventSink {
             allocatedPagesByComm[comm] &+= 1 << UInt64(event.order)
         case .pageFree:
             if zeroFill.awaitsRefusedFolioFrees { _ = zeroFill.observe(event) }  // a refused folio's free
+            kernelCounts.observe(event, zeroFill: nil, folios: zeroFill.hugeFolios)
             touches.freed(event.pfn)
             freeRequests += 1
             let size = bytes(order: event.order)
@@ -161,6 +169,7 @@ public struct TraceStatistics: TraceEventSink {
             batchedFrees += 1
         case .pageFault:
             _ = zeroFill.observe(event)
+            kernelCounts.observe(event, zeroFill: nil, folios: zeroFill.hugeFolios)
             let faultClass = FaultClass(errorCode: event.errorCode, kernelEvent: event.flags.contains(.kernelFault), address: event.address)
             faultsByClass[FaultClass.allCases.firstIndex(of: faultClass) ?? 0] += 1
         case .schedSwitch:
@@ -174,7 +183,9 @@ public struct TraceStatistics: TraceEventSink {
         case .rssStat:
             _ = zeroFill.observe(event)
             if let ns = zeroFill.capturedFaultNs { capturedFaultTime.record(ns) }
-        case .pageAllocZoneLocked, .pagePcpuDrain, .processExec, .processFork, .processExit:
+        case .processFork, .processExit:
+            kernelCounts.observe(event, zeroFill: nil, folios: zeroFill.hugeFolios)
+        case .pageAllocZoneLocked, .pagePcpuDrain, .processExec:
             break
         }
     }

@@ -1,0 +1,290 @@
+/// THP and mTHP folios by order that were not zero-fill faults (`ZeroFillFaultMatcher`): those
+/// allocated with no fault of their task waiting, and those their memory cgroup refused.
+public struct HugeFolioOutcomes: Sendable, Equatable {
+    /// Orders counted: every THP and mTHP size of a 4 KiB to 64 KiB base page.
+    public static let orders = 32
+    public private(set) var withoutFault = [UInt64](repeating: 0, count: orders)
+    public private(set) var chargeRefused = [UInt64](repeating: 0, count: orders)
+
+    public init() {}
+
+    mutating func countWithoutFault(order: UInt8) { if Int(order) < Self.orders { withoutFault[Int(order)] &+= 1 } }
+    mutating func countChargeRefused(order: UInt8) { if Int(order) < Self.orders { chargeRefused[Int(order)] &+= 1 } }
+
+    /// The folios counted since `earlier`.
+    func minus(_ earlier: HugeFolioOutcomes) -> HugeFolioOutcomes {
+        var d = self
+        for o in 0..<Self.orders {
+            d.withoutFault[o] = withoutFault[o] &- earlier.withoutFault[o]
+            d.chargeRefused[o] = chargeRefused[o] &- earlier.chargeRefused[o]
+        }
+        return d
+    }
+}
+
+/// What a trace gives for each kernel counter a capture records (`TraceMetadata.KernelCounters`),
+/// counted as `stat` and the replay read the events: fault exceptions, pages allocated and
+/// freed, zero-fill faults and failed THP/mTHP allocations by order. Over two spans that bracket
+/// the counters' readings (tools/lib/counted.sh reads them just before it forks the command and
+/// just after the command exits): the inner one from that fork to that exit, inside the
+/// readings; the outer one from the trace's start to the exit of the process that read them,
+/// around the readings. Whatever the kernel counted between the readings, the trace has at least
+/// the inner span's and at most the outer span's.
+public struct KernelCounterTally: Sendable, Equatable {
+    public struct Counts: Sendable, Equatable {
+        public var faultExceptions: UInt64 = 0
+        /// Base pages of successful `mm_page_alloc` events, and of `mm_page_free` events.
+        public var allocatedPages: UInt64 = 0
+        public var freedPages: UInt64 = 0
+        public var zeroFillFaults = [UInt64](repeating: 0, count: HugeFolioOutcomes.orders)
+        /// Failed user allocations of a THP gfp mask (`GFP_TRANSHUGE*`): a fault falls back (the
+        /// kernel's `thp_fault_fallback`), or khugepaged's collapse fails.
+        public var failedHugeAllocations = [UInt64](repeating: 0, count: HugeFolioOutcomes.orders)
+        /// Huge folios that were not zero-fill faults (`ZeroFillFaultMatcher.hugeFolios`).
+        public var hugeFolios = HugeFolioOutcomes()
+    }
+
+    /// Where the inner span stands.
+    public enum Span: String, Sendable, Equatable, Codable {
+        /// No pid: no inner span, the readings bracket the whole recording.
+        case none
+        /// The pid's fork has not come yet.
+        case beforeFork = "before_fork"
+        case open
+        /// The pid exited.
+        case closed
+    }
+
+    /// The command's process, and the process that read the counters.
+    public let pid: Int64?
+    public let readerPid: Int64?
+    public private(set) var span: Span
+    /// The whole trace, the inner span, and the whole trace up to the reader's exit.
+    private var whole = Counts()
+    private var inner = Counts()
+    private var atReaderExit: Counts?
+    private var foliosAtFork = HugeFolioOutcomes()
+
+    public init(pid: Int64? = nil, readerPid: Int64? = nil) {
+        self.pid = pid
+        self.readerPid = readerPid
+        span = pid == nil ? .none : .beforeFork
+    }
+
+    /// The inner span's counts (nil without a pid; empty when its fork never came) and the outer
+    /// span's (the whole trace when the reader's exit never came). `folios`: the matcher's, at the end.
+    public func spans(folios: HugeFolioOutcomes) -> (inner: Counts?, outer: Counts) {
+        var outer = atReaderExit ?? whole
+        if atReaderExit == nil { outer.hugeFolios = folios }
+        switch span {
+        case .none: return (nil, outer)
+        case .beforeFork: return (Counts(), outer)
+        case .open:
+            var c = inner
+            c.hugeFolios = folios.minus(foliosAtFork)
+            return (c, outer)
+        case .closed: return (inner, outer)
+        }
+    }
+
+    /// Counts `event`; `zeroFill` is the fault an allocation completed, if any; `folios`, the
+    /// matcher's huge folios so far (read at the spans' ends only).
+    public mutating func observe(_ event: TraceEvent, zeroFill: ZeroFillFault?, folios: @autoclosure () -> HugeFolioOutcomes) {
+        switch event.kind {
+        case .processFork where span == .beforeFork && event.otherPid == pid:
+            span = .open
+            foliosAtFork = folios()
+        case .processExit:
+            if span == .open && event.subjectPid == pid {
+                span = .closed
+                inner.hugeFolios = folios().minus(foliosAtFork)
+            }
+            if atReaderExit == nil, let reader = readerPid, event.subjectPid == reader {
+                atReaderExit = whole
+                atReaderExit?.hugeFolios = folios()
+            }
+        case .pageFault, .pageFree, .pageAlloc:
+            Self.count(event, zeroFill: zeroFill, into: &whole)
+            if span == .open { Self.count(event, zeroFill: zeroFill, into: &inner) }
+        default:
+            break
+        }
+    }
+
+    private static func count(_ event: TraceEvent, zeroFill: ZeroFillFault?, into c: inout Counts) {
+        let pages: UInt64 = event.order < 64 ? 1 << UInt64(event.order) : 0
+        switch event.kind {
+        case .pageFault:
+            c.faultExceptions &+= 1
+        case .pageFree:
+            c.freedPages &+= pages
+        default:
+            let order = Int(event.order)
+            if event.failed {
+                if order > 0, order < HugeFolioOutcomes.orders, event.flags.contains(.gfpUser), event.flags.contains(.gfpTransHuge) {
+                    c.failedHugeAllocations[order] &+= 1
+                }
+                return
+            }
+            c.allocatedPages &+= pages
+            if let fault = zeroFill, fault.order < HugeFolioOutcomes.orders { c.zeroFillFaults[fault.order] &+= 1 }
+        }
+    }
+}
+
+/// The capture's kernel counters (`TraceMetadata.KernelCounters`: each counter's rise over the
+/// recording, system-wide) beside what the trace gives for each: the kernel's own count of what
+/// prezero infers from the events. A counter outside the range the trace allows is a
+/// disagreement `stat` and the report name.
+public struct KernelCounterCheck: Sendable, Equatable, Codable {
+    public struct Row: Sendable, Equatable, Codable {
+        /// The kernel counter, as `/proc/vmstat` or the mTHP stats name it (`pgalloc_*`: their sum).
+        public var counter: String
+        public var kernel: Int64
+        /// What the trace gives for it, and how much.
+        public var traceFigure: String
+        public var trace: UInt64
+        /// The range the kernel's count must fall in for the two to agree (nil high: no upper
+        /// bound; nil low too: shown, not checked).
+        public var expectedLow: UInt64?
+        public var expectedHigh: UInt64?
+        /// Why the two can differ, and by how much.
+        public var note: String
+
+        public var checked: Bool { expectedLow != nil }
+        public var agrees: Bool {
+            guard let low = expectedLow else { return true }
+            guard kernel >= 0, UInt64(kernel) >= low else { return false }
+            return expectedHigh.map { UInt64(kernel) <= $0 } ?? true
+        }
+        enum CodingKeys: String, CodingKey {
+            case counter, kernel, trace, note
+            case traceFigure = "trace_figure"
+            case expectedLow = "expected_low"
+            case expectedHigh = "expected_high"
+        }
+
+        /// The range as text: "16", "30 to 32", "8762 or more".
+        public var expectedText: String {
+            guard let low = expectedLow else { return "not checked" }
+            guard let high = expectedHigh else { return "\(low) or more" }
+            return low == high ? "\(low)" : "\(low) to \(high)"
+        }
+    }
+
+    public var scope: String?
+    /// Seconds between the capture tool's two readings of the counters.
+    public var windowSeconds: Double?
+    /// The trace's events the rows count: "from the fork of pid N to its exit", or the whole trace.
+    public var traceSpan: String
+    public var rows: [Row]
+
+    public var disagreements: [Row] { rows.filter { !$0.agrees } }
+
+    enum CodingKeys: String, CodingKey {
+        case scope, rows
+        case windowSeconds = "window_seconds"
+        case traceSpan = "trace_span"
+    }
+
+    /// - Parameters:
+    ///   - lostEvents: events the capture lost; with any, the kernel may count more than the trace.
+    ///   - someCPUs: the capture recorded some CPUs only (`perf record -C`): the same.
+    public init?(
+        counters: TraceMetadata.KernelCounters?, tally: KernelCounterTally, folios: HugeFolioOutcomes,
+        pmdOrder: Int, pageBytes: UInt64, lostEvents: UInt64, someCPUs: Bool
+    ) {
+        guard let counters, !counters.rise.isEmpty else { return nil }
+        scope = counters.scope
+        windowSeconds = counters.windowSeconds
+        let (innerSpan, outer) = tally.spans(folios: folios)
+        // Without an inner span the readings bracket the recording: the whole trace is both.
+        let inner = innerSpan ?? outer
+        switch (tally.span, tally.pid) {
+        case (.closed, let pid?): traceSpan = "from the fork of pid \(pid) to its exit"
+        case (.open, let pid?): traceSpan = "from the fork of pid \(pid) to the trace's end (its exit is not in the trace)"
+        case (.beforeFork, let pid?): traceSpan = "none: the trace has no fork of pid \(pid), the process the readings bracket (no lower bound is checked)"
+        default: traceSpan = "the whole trace"
+        }
+        let rise = counters.rise
+        let partial = lostEvents > 0 || someCPUs
+        let partialNote = lostEvents > 0
+            ? " The capture lost \(lostEvents) events, so the kernel may count more."
+            : someCPUs ? " The capture recorded some CPUs only, so the kernel may count more." : ""
+        var rows: [Row] = []
+        func row(_ counter: String, _ kernel: Int64, _ figure: String, _ trace: UInt64, _ low: UInt64?, _ high: UInt64?, _ note: String) {
+            rows.append(Row(
+                counter: counter, kernel: kernel, traceFigure: figure, trace: trace, expectedLow: low,
+                expectedHigh: partial ? nil : high, note: note + (low == nil ? "" : partialNote)))
+        }
+
+        // Huge folios, order by order: the PMD order under its vmstat names, the others under
+        // their mTHP size's.
+        for order in 1..<HugeFolioOutcomes.orders {
+            let (bytes, over) = pageBytes.multipliedReportingOverflow(by: 1 << UInt64(order))
+            guard !over else { break }
+            let kib = bytes / 1024
+            let size = "hugepages-\(kib)kB"
+            let pmd = order == pmdOrder && rise["thp_fault_alloc"] != nil
+            let allocName = pmd ? "thp_fault_alloc" : "\(size)/anon_fault_alloc"
+            guard let alloc = rise[allocName] else { continue }
+            let shmemName = pmd ? "thp_file_alloc" : "\(size)/shmem_alloc"
+            let shmem = UInt64(clamping: max(0, rise[shmemName] ?? 0))
+            let faults = inner.zeroFillFaults[order], refused = inner.hugeFolios.chargeRefused[order]
+            let faultsAround = outer.zeroFillFaults[order], withoutAround = outer.hugeFolios.withoutFault[order]
+            let refusedAround = outer.hugeFolios.chargeRefused[order], failedAround = outer.failedHugeAllocations[order]
+            let fallbackName = pmd ? "thp_fault_fallback" : "\(size)/anon_fault_fallback"
+            let chargeName = pmd ? "thp_fault_fallback_charge" : "\(size)/anon_fault_fallback_charge"
+            let fallback = rise[fallbackName] ?? 0, charge = rise[chargeName] ?? 0
+            guard alloc != 0 || fallback != 0 || charge != 0 || faultsAround != 0 || withoutAround != 0 || refusedAround != 0 else { continue }
+            let what = order == pmdOrder ? "THP" : "\(kib) KiB mTHP"
+            row(
+                allocName, alloc, "\(what) zero-fill faults", faults,
+                faults > shmem ? faults - shmem : 0, faultsAround &+ withoutAround,
+                "Between the readings the kernel counted at least the trace's faults inside them, less shmem's huge folios, which the trace's faults take in (\(shmemName): \(shmem)), and at most the faults around them (\(faultsAround)) and the \(withoutAround) \(what) folios allocated with no fault (populated without an exception, or collapses and migrations).")
+            if rise[chargeName] != nil {
+                row(chargeName, charge, "\(what) folios refused by their memory cgroup", refused, refused, refusedAround,
+                    "ChargeRefusals: a huge folio freed by its task before its clear, then the fault's fallback page.")
+            }
+            if rise[fallbackName] != nil {
+                row(fallbackName, fallback, "\(what) folios refused, and failed \(what) allocations", refused &+ inner.failedHugeAllocations[order],
+                    refused, refusedAround &+ failedAround,
+                    "A fault falls back when its folio cannot be had or charged; a failed allocation may be khugepaged's instead.")
+            }
+        }
+
+        let pgalloc = rise.filter { $0.key.hasPrefix("pgalloc_") }
+        if !pgalloc.isEmpty {
+            let kernel = pgalloc.values.reduce(Int64(0)) { $0.addingReportingOverflow($1).overflow ? .max : $0 + $1 }
+            row("pgalloc_*", kernel, "pages the trace allocated", inner.allocatedPages, inner.allocatedPages, nil,
+                "The kernel counts pages allocated outside the recording too (the capture tool's window is wider: perf's own buffers) and bulk allocations (alloc_pages_bulk), which no mm_page_alloc event reports.")
+        }
+        if let pgfree = rise["pgfree"] {
+            row("pgfree", pgfree, "pages the trace freed", inner.freedPages, inner.freedPages, nil,
+                "The kernel counts pages freed outside the recording too.")
+        }
+        if let pgfault = rise["pgfault"] {
+            row("pgfault", pgfault, "page-fault exceptions traced", inner.faultExceptions, nil, nil,
+                "Not checked: the kernel counts each handle_mm_fault call (faults without an exception, get_user_pages and a fault's retry among them); the trace, exceptions (those on kernel addresses or ending in SIGSEGV too).")
+        }
+        self.rows = rows
+    }
+}
+
+extension KernelCounterCheck {
+    /// The report's sentence: that the checked counters agree, or, in bold, where they do not.
+    public var sentence: String {
+        let checked = rows.filter(\.checked)
+        guard !checked.isEmpty else { return "" }
+        let over = "\(scope ?? "scope not recorded"); the trace's figures \(traceSpan)"
+        let differ = disagreements
+        if differ.isEmpty {
+            return "The capture's kernel counters (\(over)) agree with the trace on all \(checked.count) checked: "
+                + checked.map { "\($0.counter) \($0.kernel) (\($0.traceFigure): \($0.trace))" }.joined(separator: ", ") + "."
+        }
+        return "**The capture's kernel counters disagree with the trace** (\(over)): "
+            + differ.map { "\($0.counter) counted \($0.kernel) where the trace allows \($0.expectedText) (\($0.traceFigure): \($0.trace))" }
+                .joined(separator: "; ")
+            + ". The verdicts rest on the trace's events: what the kernel counted beyond them is in no verdict, and what it did not count may not have happened as the trace is read."
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import PrezeroModel
+import PrezeroTestSupport
+import PrezeroTrace
+import Testing
+
+@testable import PrezeroReplay
+
+/// The capture's kernel counters (tools/lib/counted.sh reads them just before it forks the
+/// command and just after the command exits) beside the trace's figures, on lines in the layout
+/// of a real capture (traces/thp-touch's THP fault, the fork and exit lines of a 6.18 capture).
+@Suite("The capture's kernel counters")
+struct KernelCounterTests {
+    /// A THP zero-fill fault by `pid` at `seconds` (0x6, then `GFP_TRANSHUGE` at order 9).
+    static func thpFault(pid: Int, at seconds: Double, pfn: Int) -> String {
+        let t = String(format: "%.9f", seconds), p = String(format: "0x%x", pfn)
+        return """
+                     t  \(pid)/\(pid)  [001]  \(t):     exceptions:page_fault_user: address=0x7f06ed200000 ip=0x55b962da9110 error_code=0x6
+                     t  \(pid)/\(pid)  [001]  \(t):             kmem:mm_page_alloc: page=\(p) pfn=\(p) order=9 migratetype=1 gfp_flags=GFP_TRANSHUGE|__GFP_NORETRY|__GFP_THISNODE
+
+            """
+    }
+
+    /// The reader (bash 972) forks the command (975), which takes one THP fault and exits; another
+    /// task (980) takes one after that exit, before the reader's own; a third (981) one after it.
+    static let lines = thpFault(pid: 960, at: 100.0, pfn: 0x100000)
+        + "            bash   972/972   [000]   100.100000000:       sched:sched_process_fork: comm=bash pid=972 child_comm=bash child_pid=975\n"
+        + thpFault(pid: 975, at: 100.2, pfn: 0x100200)
+        + "               t   975/975   [001]   100.300000000:       sched:sched_process_exit: comm=t pid=975 prio=120 group_dead=true\n"
+        + thpFault(pid: 980, at: 100.4, pfn: 0x100400)
+        + "            bash   972/972   [000]   100.500000000:       sched:sched_process_exit: comm=bash pid=972 prio=120 group_dead=true\n"
+        + thpFault(pid: 981, at: 100.6, pfn: 0x100600)
+
+    func check(kernelTHPFaults: Int64, pids: (Int64, Int64)? = (975, 972)) throws -> KernelCounterCheck {
+        let path = Scratch.directory + "prezero-counters-\(UUID().uuidString).perf.txt"
+        try Self.lines.write(toFile: path, atomically: true, encoding: .utf8)
+        let counters = TraceMetadata.KernelCounters(
+            pid: pids?.0, readerPid: pids?.1, rise: ["thp_fault_alloc": kernelTHPFaults, "thp_fault_fallback_charge": 0])
+        var statistics = TraceStatistics(counters: counters)
+        _ = try TraceReader.read(path: path, into: &statistics)
+        return try #require(KernelCounterCheck(
+            counters: counters, tally: statistics.kernelCounts, folios: statistics.hugeFolios, pmdOrder: statistics.pmdOrder,
+            pageBytes: 4096, lostEvents: 0, someCPUs: false))
+    }
+
+    /// Between the readings the kernel counted the command's fault for certain (inside the fork
+    /// and exit) and at most the faults from the trace's start to the reader's exit: 1 to 3, by
+    /// hand. The one after the reader's exit came after the second reading.
+    @Test func theTraceBracketsWhatTheKernelCountedBetweenItsReadings() throws {
+        for (kernel, agrees) in [(0, false), (1, true), (3, true), (4, false)] as [(Int64, Bool)] {
+            let check = try check(kernelTHPFaults: kernel)
+            let row = try #require(check.rows.first { $0.counter == "thp_fault_alloc" })
+            #expect(row.trace == 1, "the command's own fault")
+            #expect(row.expectedText == "1 to 3")
+            #expect(row.agrees == agrees, "thp_fault_alloc \(kernel)")
+            #expect(check.traceSpan == "from the fork of pid 975 to its exit")
+            #expect(check.sentence.hasPrefix(agrees ? "The capture's kernel counters" : "**The capture's kernel counters disagree"))
+        }
+        // Readings around the whole recording (no pid): the whole trace, 4 faults, is both bounds.
+        let whole = try check(kernelTHPFaults: 4, pids: nil)
+        #expect(whole.rows.first?.expectedText == "4")
+        #expect(whole.disagreements.isEmpty)
+        #expect(try check(kernelTHPFaults: 3, pids: nil).disagreements.map(\.counter) == ["thp_fault_alloc"])
+    }
+
+    /// A pid whose fork the trace does not hold leaves no lower bound, and says so.
+    @Test func aMissingForkChecksNoLowerBound() throws {
+        let check = try check(kernelTHPFaults: 0, pids: (999, 972))
+        #expect(check.rows.first?.expectedText == "0 to 3")
+        #expect(check.traceSpan.contains("no fork of pid 999"))
+    }
+}
