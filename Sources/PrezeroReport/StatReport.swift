@@ -463,7 +463,11 @@ package struct StatReport: Codable, Sendable {
         out += k.memAutoInit.map { " (boot log: mem auto-init: \($0))" } ?? k.initSettingsFrom.map { " (\($0))" } ?? ""
         out += "; hugetlb pool " + (k.hugetlbPoolPages.map { "\($0) pages" } ?? "not recorded")
         out += "\n"
-        if let kernelCounters { out += kernelCounters.text() }
+        if let kernelCounters {
+            out += kernelCounters.text()
+        } else {
+            out += "kernel counters: not in the sidecar (tools/capture-perf.sh and capture-ftrace.sh read them; docs/trace-input.md)\n"
+        }
 
         out += "\nTOP COMMANDS BY ALLOCATIONS\n===========================\n"
         for command in topCommands {
@@ -535,7 +539,8 @@ extension KernelCounterCheck {
         let window = windowSeconds.map { " over \(F.fixed($0, 3)) s" } ?? ""
         let title = "KERNEL COUNTERS (the capture's readings: their rise, \(scope ?? "scope not recorded")\(window))"
         var out = "\n" + title + "\n" + String(repeating: "=", count: title.count) + "\n"
-        out += "(the trace's figures: \(traceSpan))\n"
+        out += "(the trace's figures: \(traceSpan); it allows at least those and at most the events up to the reader's exit"
+            + (upperBoundsDropped.map { ", but \($0)" } ?? "") + ")\n"
         out += F.left("counter", 44) + F.right("kernel", 10) + F.right("trace", 10) + "  " + F.left("the trace allows", 18)
             + F.left("check", 9) + "the trace's figure\n"
         for row in rows {
@@ -547,7 +552,11 @@ extension KernelCounterCheck {
             out += "  \(row.counter): the kernel counted \(row.kernel) where the trace allows \(row.expectedText). \(row.note)\n"
         }
         for row in rows where !row.checked { out += "  \(row.counter): \(row.note)\n" }
-        if disagreements.isEmpty { out += "  Every checked counter agrees with the trace.\n" }
+        if !rows.contains(where: \.checked) {
+            out += "  No counter could be checked (\(uncheckedReason)).\n"
+        } else if disagreements.isEmpty {
+            out += "  Every checked counter agrees with the trace.\n"
+        }
         return out
     }
 }
