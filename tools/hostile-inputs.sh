@@ -171,15 +171,17 @@ check "perf.data of a sampled tracepoint" 2 "\(byte offset 168\): cannot read th
 "$prezero" profiles epyc-zen5-vm --json | sed 's/"ways" : 16/"ways" : 512/; s/"size_bytes" : 33554432/"size_bytes" : 1073741824/' > wide-llc.json
 check "profile with a 512-way LLC" 64 "llc\.ways 512(\.0)? is outside whole numbers 1\.\.\.256" "$prezero" replay --profile wide-llc.json "$root/traces/git-clone.perf.txt.zst"
 
-# A sidecar's kernel counters of the wrong type, and of absurd values (a count past 2^63 - 2^10,
-# a negative one, an mTHP size whose bytes overflow): a clear error naming the field; a
-# disagreement shown, never a trap.
+# A sidecar's kernel counters of the wrong type or negative (counters only rise), and of absurd
+# values (counts summing past 2^64, an mTHP size whose bytes overflow): a clear error naming the
+# field; a disagreement shown, never a trap.
 cp "$fixtures/perf-mthp-memcg.perf.data.zst" counters.perf.data.zst
 sed 's/"pgfault": [0-9]*/"pgfault": "many"/' "$fixtures/perf-mthp-memcg.meta.json" > counters.meta.json
 check "sidecar kernel counter of the wrong type" 2 "counters.meta.json: field 'kernel_counters.rise.pgfault' has the wrong type" "$prezero" stat counters.perf.data.zst
-sed 's/"pgfault": [0-9]*/"pgfault": -5, "pgalloc_dma": 9223372036854775000, "hugepages-9999999999999999kB\/anon_fault_alloc": 3/; s/"hugepages-64kB\/anon_fault_alloc": [0-9]*/"hugepages-64kB\/anon_fault_alloc": 9223372036854775807/' \
+sed 's/"pgfault": [0-9]*/"pgfault": -5/' "$fixtures/perf-mthp-memcg.meta.json" > counters.meta.json
+check "sidecar kernel counter below zero" 2 "counters.meta.json: field 'kernel_counters.rise.pgfault'" "$prezero" stat counters.perf.data.zst
+sed 's/"pgfault": [0-9]*/"pgfault": 1, "pgalloc_dma": 18446744073709551000, "hugepages-9999999999999999kB\/anon_fault_alloc": 3/; s/"hugepages-64kB\/anon_fault_alloc": [0-9]*/"hugepages-64kB\/anon_fault_alloc": 18446744073709551615/' \
     "$fixtures/perf-mthp-memcg.meta.json" > counters.meta.json
-check "sidecar kernel counters of absurd values" 0 "hugepages-64kB/anon_fault_alloc +9223372036854775807 .*DIFFERS" "$prezero" stat counters.perf.data.zst
+check "sidecar kernel counters of absurd values" 0 "hugepages-64kB/anon_fault_alloc +18446744073709551615 .*DIFFERS" "$prezero" stat counters.perf.data.zst
 
 echo "$cases cases, $failures failed"
 [ "$failures" = 0 ]

@@ -35,9 +35,7 @@ package enum Replay {
         trace.kernelInit = options.kernelInit
         trace.kernelInit?.release = options.kernel?.description
         trace.kernelCounters = KernelCounterCheck(
-            counters: read.metadata?.kernelCounters, tally: engine.kernelCounts, folios: engine.zeroFill.hugeFolios,
-            pmdOrder: options.pmdOrder, pageBytes: UInt64(options.profile.pageBytes), lostEvents: read.diagnostics.lostEvents,
-            someCPUs: read.metadata?.recordedCPUs != nil)
+            read: read, tally: engine.kernelCounts, matcher: engine.zeroFill, pageBytes: UInt64(options.profile.pageBytes))
         let drain = EventKind.pagePcpuDrain.canonicalName
         if read.eventNameCounts[drain, default: 0] > 0 || read.metadata?.events?.contains(drain) == true {
             trace.pcpDrainsRecorded = true

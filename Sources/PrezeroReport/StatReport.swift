@@ -271,9 +271,7 @@ package struct StatReport: Codable, Sendable {
             thpEnabled: m?.thpEnabled, thpDefrag: m?.thpDefrag, hpagePmdSize: m?.hpagePmdSize, mthpEnabled: m?.mthpEnabled,
             initOnAlloc: m?.initOnAlloc, initOnFree: m?.initOnFree, memAutoInit: m?.memAutoInit,
             initSettingsFrom: m?.initSettingsFrom, hugetlbPoolPages: m?.hugetlbPoolPages)
-        kernelCounters = KernelCounterCheck(
-            counters: m?.kernelCounters, tally: s.kernelCounts, folios: s.hugeFolios, pmdOrder: s.pmdOrder,
-            pageBytes: s.pageSize, lostEvents: read.diagnostics.lostEvents, someCPUs: m?.recordedCPUs != nil)
+        kernelCounters = KernelCounterCheck(read: read, tally: s.kernelCounts, matcher: s.zeroFillMatcher, pageBytes: s.pageSize)
 
         let ranked = s.allocationsByComm.indices
             .filter { s.allocationsByComm[$0] > 0 }

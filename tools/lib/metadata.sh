@@ -153,7 +153,7 @@ json_kernel_counters() {
     printf '  "kernel_counters": {"scope": "system-wide", "pid": %s, "reader_pid": %s, "window_seconds": %s, "rise": {' \
         "$(cat "$dir/counters.pid" 2>/dev/null || echo null)" "$(cat "$dir/counters.reader" 2>/dev/null || echo null)" "$seconds"
     awk 'NR == FNR { before[$1] = $2; next }
-        ($1 in before) && $2 ~ /^[0-9]+$/ { printf "%s\"%s\": %d", (n++ ? ", " : ""), $1, $2 - before[$1] }' \
+        ($1 in before) && $2 ~ /^[0-9]+$/ && $2 >= before[$1] { printf "%s\"%s\": %.0f", (n++ ? ", " : ""), $1, $2 - before[$1] }' \
         "$dir/counters.before" "$dir/counters.after"
     printf '}},\n'
 }

@@ -144,7 +144,7 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         memcgStock = lruBatchFill
         pageTablesInFaultNs = Array(repeating: 0, count: max(profile.cpus, 1))
         zeroFill = ZeroFillFaultMatcher(pmdOrder: options.pmdOrder, cpus: profile.cpus, kernel: options.kernel)
-        kernelCounts = KernelCounterTally(pid: options.kernelCounters?.pid, readerPid: options.kernelCounters?.readerPid)
+        kernelCounts = KernelCounterTally(counters: options.kernelCounters)
         scrubbers = Array(repeating: ScrubberState(), count: profile.nodes)
         if let path = options.cacheTracePath { cacheTrace = try DinWriter(path: path) }
 
@@ -268,13 +268,11 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
         switch event.kind {
         case .pageFault:
             _ = zeroFill.observe(event)
-            kernelCounts.observe(event, zeroFill: nil, folios: zeroFill.hugeFolios)
             pageTablesInFaultNs[cpu] = 0
         case .pageAlloc:
             cost = allocate(event, cpu: cpu)
         case .pageFree:
             if zeroFill.awaitsRefusedFolioFrees { _ = zeroFill.observe(event) }  // a refused folio's free
-            kernelCounts.observe(event, zeroFill: nil, folios: zeroFill.hugeFolios)
             cost = free(event, cpu: cpu)
         case .schedSwitch:
             switchChains.record(cpu: event.cpu, prevPid: event.prevPid, nextPid: event.nextPid)
@@ -295,12 +293,11 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             // The capture's kernel moving pages from a per-CPU list to the buddy lists: what the
             // model's own lists did is checked against it (pcp_drained_pages).
             if event.order < 64 { metrics.capturedPCPDrainedPages &+= 1 << UInt64(event.order) }
-        case .processFork, .processExit:
-            kernelCounts.observe(event, zeroFill: nil, folios: zeroFill.hugeFolios)
-        case .pageFreeBatched, .pageAllocZoneLocked, .processExec:
+        case .pageFreeBatched, .pageAllocZoneLocked, .processExec, .processFork, .processExit:
             break
         }
         idleContextFrees.observe(event)
+        kernelCounts.observe(event, after: zeroFill)
         // max: a scrubber may have taken time from this CPU while the event's time advanced.
         if options.timebase == .model { cpuClock[cpu] = max(t, cpuClock[cpu]) + cost }
         if options.checkInvariants && metrics.events % UInt64(options.checkInterval) == 0 { check() }
@@ -371,7 +368,6 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
     mutating func allocate(_ event: TraceEvent, cpu: Int) -> Double {
         let isPageTable = zeroFill.isPageTableOfPendingFault(event)
         let fault = zeroFill.observe(event)
-        kernelCounts.observe(event, zeroFill: fault, folios: zeroFill.hugeFolios)
         if event.failed {
             metrics.traceFailedAllocations += 1
             return 0

@@ -94,10 +94,18 @@ public struct ZeroFillFaultMatcher: Sendable {
     public private(set) var awaitsRefusedFolioFrees = false
     /// What the matcher saw of user pages and first writes that were not zero-fill faults, the
     /// memory counters' split applied only where they move at each fault (`Tally.resolved`).
-    public var tally: Tally { counted.resolved }
+    public var tally: Tally {
+        var t = counted.resolved
+        t.hugeUserPagesWithoutFault = HugeFolioOutcomes.pages(hugeFolios.withoutFault)
+        t.hugePagesChargeRefused = HugeFolioOutcomes.pages(hugeFolios.chargeRefused)
+        return t
+    }
     private var counted = Tally()
-    /// The same folios as `Tally.hugeUserPagesWithoutFault` and `hugePagesChargeRefused`, by order.
+    /// Huge folios that were not zero-fill faults, by order (`Tally.hugeUserPagesWithoutFault`
+    /// and `hugePagesChargeRefused` count their base pages).
     public private(set) var hugeFolios = HugeFolioOutcomes()
+    /// The zero-fill fault the last allocation observed completed, if any.
+    public private(set) var lastAllocationFault: ZeroFillFault?
 
     /// User pages and first writes the matcher could not pair into a zero-fill fault (each is
     /// reported, none is replayed as a fault), and what the memory counters said of them.
@@ -278,7 +286,9 @@ public struct ZeroFillFaultMatcher: Sendable {
     public mutating func observe(_ event: TraceEvent) -> ZeroFillFault? {
         switch event.kind {
         case .pageFault: note(event); return nil
-        case .pageAlloc: return match(event)
+        case .pageAlloc:
+            lastAllocationFault = match(event)
+            return lastAllocationFault
         case .rssStat: noteCounter(event); return nil
         case .pageFree:
             // A refused folio's free: the fallback comes next, and it may be a page without
@@ -395,7 +405,6 @@ public struct ZeroFillFaultMatcher: Sendable {
             if alloc.order == 0 && alloc.wantsZero {
                 counted.zeroedUserPagesWithoutFault += 1
             } else if alloc.order > 0 && alloc.flags.contains(.gfpTransHuge) && alloc.order < 64 {
-                counted.hugeUserPagesWithoutFault &+= 1 << UInt64(alloc.order)
                 hugeFolios.countWithoutFault(order: alloc.order)
                 served[slot] = Served(pid: alloc.pid, timestampNs: alloc.timestampNs, zeroed: false, hugePages: 1 << UInt64(alloc.order))
             }
@@ -404,7 +413,6 @@ public struct ZeroFillFaultMatcher: Sendable {
         if alloc.flags.contains(.chargeRefused) {
             // Freed before its clear: the fault waits on for its fallback (`ChargeRefusals`). With
             // no fault waiting, a collapse that failed: counted as any THP without a fault, above.
-            if alloc.order < 64 { counted.hugePagesChargeRefused &+= 1 << UInt64(alloc.order) }
             hugeFolios.countChargeRefused(order: alloc.order)
             pending[slot]?.refusedFolio = alloc.pfn
             awaitsRefusedFolioFrees = true

@@ -85,10 +85,11 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
         /// The process that read them: its exit follows the second reading.
         public var readerPid: Int64?
         public var windowSeconds: Double?
-        public var rise: [String: Int64]
+        /// Counters only rise: a negative value is not a reading's (the decoder says which field).
+        public var rise: [String: UInt64]
 
         public init(
-            scope: String? = "system-wide", pid: Int64? = nil, readerPid: Int64? = nil, windowSeconds: Double? = nil, rise: [String: Int64]
+            scope: String? = "system-wide", pid: Int64? = nil, readerPid: Int64? = nil, windowSeconds: Double? = nil, rise: [String: UInt64]
         ) {
             self.scope = scope
             self.pid = pid
@@ -101,6 +102,30 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
             case scope, pid, rise
             case readerPid = "reader_pid"
             case windowSeconds = "window_seconds"
+        }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            scope = try c.decodeIfPresent(String.self, forKey: .scope)
+            pid = try c.decodeIfPresent(Int64.self, forKey: .pid)
+            readerPid = try c.decodeIfPresent(Int64.self, forKey: .readerPid)
+            windowSeconds = try c.decodeIfPresent(Double.self, forKey: .windowSeconds)
+            rise = try c.decode([String: Rise].self, forKey: .rise).mapValues(\.count)
+        }
+
+        /// One counter's rise, an error naming its field when it is not a whole number 0 or more
+        /// (Foundation's own names no field for a negative `UInt64`).
+        private struct Rise: Decodable {
+            let count: UInt64
+            init(from decoder: Decoder) throws {
+                let value = try decoder.singleValueContainer()
+                if let count = try? value.decode(UInt64.self) {
+                    self.count = count
+                    return
+                }
+                throw DecodingError.typeMismatch(
+                    UInt64.self, .init(codingPath: decoder.codingPath, debugDescription: "a counter's rise is a whole number, 0 or more"))
+            }
         }
     }
 

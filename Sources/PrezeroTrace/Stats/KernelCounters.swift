@@ -1,8 +1,8 @@
 /// THP and mTHP folios by order that were not zero-fill faults (`ZeroFillFaultMatcher`): those
 /// allocated with no fault of their task waiting, and those their memory cgroup refused.
 public struct HugeFolioOutcomes: Sendable, Equatable {
-    /// Orders counted: every THP and mTHP size of a 4 KiB to 64 KiB base page.
-    public static let orders = 32
+    /// Orders counted: every order an `mm_page_alloc` event can carry.
+    public static let orders = 64
     public private(set) var withoutFault = [UInt64](repeating: 0, count: orders)
     public private(set) var chargeRefused = [UInt64](repeating: 0, count: orders)
 
@@ -10,6 +10,11 @@ public struct HugeFolioOutcomes: Sendable, Equatable {
 
     mutating func countWithoutFault(order: UInt8) { if Int(order) < Self.orders { withoutFault[Int(order)] &+= 1 } }
     mutating func countChargeRefused(order: UInt8) { if Int(order) < Self.orders { chargeRefused[Int(order)] &+= 1 } }
+
+    /// Base pages of the folios counted in `folios`.
+    static func pages(_ folios: [UInt64]) -> UInt64 {
+        folios.indices.reduce(0) { $0 &+ (folios[$1] &<< UInt64($1)) }
+    }
 
     /// The folios counted since `earlier`.
     func minus(_ earlier: HugeFolioOutcomes) -> HugeFolioOutcomes {
@@ -29,7 +34,7 @@ public struct HugeFolioOutcomes: Sendable, Equatable {
 /// just after the command exits): the inner one from that fork to that exit, inside the
 /// readings; the outer one from the trace's start to the exit of the process that read them,
 /// around the readings. Whatever the kernel counted between the readings, the trace has at least
-/// the inner span's and at most the outer span's.
+/// the inner span's and at most the outer span's. Counts nothing without counters to check.
 public struct KernelCounterTally: Sendable, Equatable {
     public struct Counts: Sendable, Equatable {
         public var faultExceptions: UInt64 = 0
@@ -42,27 +47,19 @@ public struct KernelCounterTally: Sendable, Equatable {
         public var failedHugeAllocations = [UInt64](repeating: 0, count: HugeFolioOutcomes.orders)
         /// Huge folios that were not zero-fill faults (`ZeroFillFaultMatcher.hugeFolios`).
         public var hugeFolios = HugeFolioOutcomes()
-        /// Of `zeroFillFaults`, the folios their own task freed within `freedAtOnceNs`: a fault that
-        /// lost a race (another thread mapped the range first: `__do_huge_pmd_anonymous_page`
-        /// finds `!pmd_none`, `do_anonymous_page` `!pte_range_none`; the folio was cleared, then
-        /// freed, and the kernel never counted it), or a range unmapped at once.
-        public var freedAtOnce = [UInt64](repeating: 0, count: HugeFolioOutcomes.orders)
+        /// Of `zeroFillFaults`, the folios of faults that lost a race for their range to another
+        /// thread: the kernel cleared them, found the range mapped (`__do_huge_pmd_anonymous_page`:
+        /// `!pmd_none`; `do_anonymous_page`: `!pte_range_none`) and freed them, and never counted
+        /// them. Seen as a free of the folio by its own task within `lostRaceNs` of its fault,
+        /// before that task's next fault, memory-counter event, exec or exit (a mapped folio
+        /// raises its task's `MM_ANONPAGES` first, and an exec's or exit's frees come after them).
+        public var lostRaces = [UInt64](repeating: 0, count: HugeFolioOutcomes.orders)
     }
 
-    /// How soon its task frees a huge zero-fill folio for it to count in `Counts.freedAtOnce`: a
-    /// lost race frees it right after its clear, which took 0.06 to 29 ms here (two threads
-    /// racing for 2 MiB ranges on this project's 2-vCPU VM, 136 lost races; a helper agent's
-    /// capture, 2026-12-07). A program that unmaps a range that soon loosens the lower bound too.
-    public static let freedAtOnceNs: UInt64 = 100_000_000
-
-    /// A huge zero-fill folio not yet freed, while `freedAtOnceNs` may still pass.
-    private struct RecentFolio: Sendable, Equatable {
-        var pid: Int32
-        var timestampNs: UInt64
-        var order: Int
-        var inInner: Bool
-    }
-    private var recentFolios: [UInt64: RecentFolio] = [:]
+    /// How soon after its fault a lost race frees its folio: right after the clear, which took
+    /// 0.06 to 29 ms here (two threads racing for 2 MiB ranges on this project's 2-vCPU VM, 136
+    /// lost races; a helper agent's capture, 2026-12-07).
+    public static let lostRaceNs: UInt64 = 100_000_000
 
     /// Where the inner span stands.
     public enum Span: String, Sendable, Equatable, Codable {
@@ -75,6 +72,8 @@ public struct KernelCounterTally: Sendable, Equatable {
         case closed
     }
 
+    /// Whether there are counters to check: without, `observe` returns at once.
+    public let enabled: Bool
     /// The command's process, and the process that read the counters.
     public let pid: Int64?
     public let readerPid: Int64?
@@ -84,10 +83,19 @@ public struct KernelCounterTally: Sendable, Equatable {
     private var inner = Counts()
     private var atReaderExit: Counts?
     private var foliosAtFork = HugeFolioOutcomes()
+    /// Each task's last huge zero-fill folio, while it may yet be freed as a lost race.
+    private var raceCandidates: [Int32: RaceCandidate] = [:]
+    private struct RaceCandidate: Sendable, Equatable {
+        var pfn: UInt64
+        var timestampNs: UInt64
+        var order: Int
+        var inInner: Bool
+    }
 
-    public init(pid: Int64? = nil, readerPid: Int64? = nil) {
-        self.pid = pid
-        self.readerPid = readerPid
+    public init(counters: TraceMetadata.KernelCounters?) {
+        enabled = counters != nil
+        pid = counters?.pid
+        readerPid = counters?.readerPid
         span = pid == nil ? .none : .beforeFork
     }
 
@@ -107,45 +115,53 @@ public struct KernelCounterTally: Sendable, Equatable {
         }
     }
 
-    /// Counts `event`; `zeroFill` is the fault an allocation completed, if any; `folios`, the
-    /// matcher's huge folios so far (read at the spans' ends only).
-    public mutating func observe(_ event: TraceEvent, zeroFill: ZeroFillFault?, folios: @autoclosure () -> HugeFolioOutcomes) {
+    /// Counts `event` after `matcher` has seen it (for an allocation, the fault it completed).
+    public mutating func observe(_ event: TraceEvent, after matcher: ZeroFillFaultMatcher) {
+        guard enabled else { return }
         switch event.kind {
-        case .processFork where span == .beforeFork && event.otherPid == pid:
-            span = .open
-            foliosAtFork = folios()
+        case .processFork:
+            if span == .beforeFork && event.otherPid == pid {
+                span = .open
+                foliosAtFork = matcher.hugeFolios
+            }
         case .processExit:
+            raceCandidates[event.pid] = nil
             if span == .open && event.subjectPid == pid {
                 span = .closed
-                inner.hugeFolios = folios().minus(foliosAtFork)
+                inner.hugeFolios = matcher.hugeFolios.minus(foliosAtFork)
             }
             if atReaderExit == nil, let reader = readerPid, event.subjectPid == reader {
                 atReaderExit = whole
-                atReaderExit?.hugeFolios = folios()
+                atReaderExit?.hugeFolios = matcher.hugeFolios
             }
+        case .processExec, .rssStat:
+            raceCandidates[event.pid] = nil
         case .pageFault, .pageFree, .pageAlloc:
-            Self.count(event, zeroFill: zeroFill, into: &whole)
-            if span == .open { Self.count(event, zeroFill: zeroFill, into: &inner) }
-            noteFreedAtOnce(event, zeroFill: zeroFill)
+            let fault = event.kind == .pageAlloc ? matcher.lastAllocationFault : nil
+            Self.count(event, zeroFill: fault, into: &whole)
+            if span == .open { Self.count(event, zeroFill: fault, into: &inner) }
+            noteRace(event, zeroFill: fault)
         default:
             break
         }
     }
 
-    /// Keeps each huge zero-fill folio until its free or `freedAtOnceNs`, and counts one its own
-    /// task freed in that time.
-    private mutating func noteFreedAtOnce(_ event: TraceEvent, zeroFill: ZeroFillFault?) {
-        if let fault = zeroFill, fault.order > 0, fault.order < HugeFolioOutcomes.orders {
-            if recentFolios.count >= 4096 {
-                let now = event.timestampNs
-                recentFolios = recentFolios.filter { now &- $0.value.timestampNs <= Self.freedAtOnceNs }
+    /// Keeps each task's last huge zero-fill folio, and counts it as a lost race when the task
+    /// frees it before doing anything else.
+    private mutating func noteRace(_ event: TraceEvent, zeroFill: ZeroFillFault?) {
+        switch event.kind {
+        case .pageFault:
+            raceCandidates[event.pid] = nil
+        case .pageAlloc:
+            if let fault = zeroFill, fault.order > 0, fault.order < HugeFolioOutcomes.orders {
+                raceCandidates[event.pid] = RaceCandidate(pfn: event.pfn, timestampNs: event.timestampNs, order: fault.order, inInner: span == .open)
             }
-            recentFolios[event.pfn] = RecentFolio(pid: event.pid, timestampNs: event.timestampNs, order: fault.order, inInner: span == .open)
-        } else if event.kind == .pageFree, !recentFolios.isEmpty, let folio = recentFolios.removeValue(forKey: event.pfn),
-            folio.pid == event.pid, event.timestampNs &- folio.timestampNs <= Self.freedAtOnceNs
-        {
-            whole.freedAtOnce[folio.order] &+= 1
-            if folio.inInner && span == .open { inner.freedAtOnce[folio.order] &+= 1 }
+        default:
+            guard !raceCandidates.isEmpty, let folio = raceCandidates[event.pid], folio.pfn == event.pfn else { return }
+            raceCandidates[event.pid] = nil
+            guard event.timestampNs &- folio.timestampNs <= Self.lostRaceNs else { return }
+            whole.lostRaces[folio.order] &+= 1
+            if folio.inInner { inner.lostRaces[folio.order] &+= 1 }
         }
     }
 
@@ -178,7 +194,7 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
     public struct Row: Sendable, Equatable, Codable {
         /// The kernel counter, as `/proc/vmstat` or the mTHP stats name it (`pgalloc_*`: their sum).
         public var counter: String
-        public var kernel: Int64
+        public var kernel: UInt64
         /// What the trace gives for it, and how much.
         public var traceFigure: String
         public var trace: UInt64
@@ -196,8 +212,7 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
         }
         public var agrees: Bool {
             guard checked, let low = expectedLow else { return true }
-            guard kernel >= 0, UInt64(kernel) >= low else { return false }
-            return expectedHigh.map { UInt64(kernel) <= $0 } ?? true
+            return kernel >= low && expectedHigh.map { kernel <= $0 } ?? true
         }
         enum CodingKeys: String, CodingKey {
             case counter, kernel, trace, note
@@ -232,6 +247,14 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
         case upperBoundsDropped = "upper_bounds_dropped"
     }
 
+    /// The check of `read`'s sidecar counters against `tally` and `matcher` (`stat`'s or a
+    /// replay's, at the trace's end); nil when the sidecar has none.
+    public init?(read: TraceReadSummary, tally: KernelCounterTally, matcher: ZeroFillFaultMatcher, pageBytes: UInt64) {
+        self.init(
+            counters: read.metadata?.kernelCounters, tally: tally, folios: matcher.hugeFolios, pmdOrder: matcher.pmdOrder,
+            pageBytes: pageBytes, lostEvents: read.diagnostics.lostEvents, someCPUs: read.metadata?.recordedCPUs != nil)
+    }
+
     /// - Parameters:
     ///   - lostEvents: events the capture lost; with any, the kernel may count more than the trace.
     ///   - someCPUs: the capture recorded some CPUs only (`perf record -C`): the same.
@@ -239,9 +262,9 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
         counters: TraceMetadata.KernelCounters?, tally: KernelCounterTally, folios: HugeFolioOutcomes,
         pmdOrder: Int, pageBytes: UInt64, lostEvents: UInt64, someCPUs: Bool
     ) {
-        guard let counters, !counters.rise.isEmpty else { return nil }
+        guard let counters else { return nil }
         scope = counters.scope
-        windowSeconds = counters.windowSeconds
+        windowSeconds = counters.windowSeconds.flatMap { $0.isFinite && $0 >= 0 && $0 < 1e9 ? $0 : nil }
         let (innerSpan, outer) = tally.spans(folios: folios)
         // Without an inner span the readings bracket the recording: the whole trace is both.
         let inner = innerSpan ?? outer
@@ -252,13 +275,15 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
         default: traceSpan = "the whole trace"
         }
         let rise = counters.rise
-        let partial = lostEvents > 0 || someCPUs
+        // Readings around the whole recording (no pid) hold the trace and more: no upper bound.
         upperBoundsDropped = lostEvents > 0
             ? "the capture lost \(lostEvents) events, so the kernel may count more"
-            : someCPUs ? "the capture recorded some CPUs only, so the kernel may count more" : nil
+            : someCPUs ? "the capture recorded some CPUs only, so the kernel may count more"
+            : tally.span == .none ? "the readings bracket the whole recording, so the kernel may count more" : nil
+        let partial = upperBoundsDropped != nil
         let partialNote = upperBoundsDropped.map { " No upper bound: \($0)." } ?? ""
         var rows: [Row] = []
-        func row(_ counter: String, _ kernel: Int64, _ figure: String, _ trace: UInt64, _ low: UInt64?, _ high: UInt64?, _ note: String) {
+        func row(_ counter: String, _ kernel: UInt64, _ figure: String, _ trace: UInt64, _ low: UInt64?, _ high: UInt64?, _ note: String) {
             rows.append(Row(
                 counter: counter, kernel: kernel, traceFigure: figure, trace: trace, expectedLow: low,
                 expectedHigh: partial ? nil : high, note: note + (low == nil ? "" : partialNote)))
@@ -275,12 +300,12 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
             let allocName = pmd ? "thp_fault_alloc" : "\(size)/anon_fault_alloc"
             guard let alloc = rise[allocName] else { continue }
             let shmemName = pmd ? "thp_file_alloc" : "\(size)/shmem_alloc"
-            let shmem = UInt64(clamping: max(0, rise[shmemName] ?? 0))
+            let shmem = rise[shmemName] ?? 0
             // shmem's huge folios refused by their memcg look like anonymous ones in the trace.
             let shmemChargeName = pmd ? "thp_file_fallback_charge" : "\(size)/shmem_fallback_charge"
-            let shmemCharge = UInt64(clamping: max(0, rise[shmemChargeName] ?? 0))
+            let shmemCharge = rise[shmemChargeName] ?? 0
             let faults = inner.zeroFillFaults[order], refused = inner.hugeFolios.chargeRefused[order]
-            let freedAtOnce = inner.freedAtOnce[order]
+            let lostRaces = inner.lostRaces[order]
             let refusedAnon = refused > shmemCharge ? refused - shmemCharge : 0
             let faultsAround = outer.zeroFillFaults[order], withoutAround = outer.hugeFolios.withoutFault[order]
             let refusedAround = outer.hugeFolios.chargeRefused[order], failedAround = outer.failedHugeAllocations[order]
@@ -289,11 +314,11 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
             let fallback = rise[fallbackName] ?? 0, charge = rise[chargeName] ?? 0
             guard alloc != 0 || fallback != 0 || charge != 0 || faultsAround != 0 || withoutAround != 0 || refusedAround != 0 else { continue }
             let what = order == pmdOrder ? "THP" : "\(kib) KiB mTHP"
-            let uncounted = freedAtOnce &+ shmem
+            let uncounted = lostRaces &+ shmem
             row(
                 allocName, alloc, "\(what) zero-fill faults", faults,
                 faults > uncounted ? faults - uncounted : 0, faultsAround &+ withoutAround,
-                "Between the readings the kernel counted at least the trace's faults inside them, less those whose folio its task freed within 100 ms (\(freedAtOnce): a fault that lost a race to another thread is cleared, freed and not counted) and shmem's huge folios, which the trace's faults take in (\(shmemName): \(shmem)); at most the faults around them (\(faultsAround)) and the \(withoutAround) \(what) folios allocated with no fault (populated without an exception, or collapses and migrations).")
+                "Between the readings the kernel counted at least the trace's faults inside them, less those that lost a race to another thread (\(lostRaces): their folio was cleared, then freed by its task before anything else it did, and not counted) and shmem's huge folios, which the trace's faults take in (\(shmemName): \(shmem)); at most the faults around them (\(faultsAround)) and the \(withoutAround) \(what) folios allocated with no fault (populated without an exception, or collapses and migrations).")
             let shmemNote = shmemCharge > 0 ? " Less shmem's refused folios (\(shmemChargeName): \(shmemCharge)), which look the same in the trace." : ""
             if rise[chargeName] != nil {
                 row(chargeName, charge, "\(what) folios refused by their memory cgroup", refused, refusedAnon, refusedAround,
@@ -312,7 +337,10 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
 
         let pgalloc = rise.filter { $0.key.hasPrefix("pgalloc_") }
         if !pgalloc.isEmpty {
-            let kernel = pgalloc.values.reduce(Int64(0)) { $0.addingReportingOverflow($1).overflow ? .max : $0 + $1 }
+            let kernel = pgalloc.keys.sorted().reduce(UInt64(0)) { sum, key in
+                let (total, over) = sum.addingReportingOverflow(pgalloc[key] ?? 0)
+                return over ? .max : total
+            }
             row("pgalloc_*", kernel, "pages the trace allocated", inner.allocatedPages, inner.allocatedPages, nil,
                 "Between the readings the kernel counted at least the pages allocated in the command's span, and more: bulk allocations (alloc_pages_bulk) have no mm_page_alloc event, and other tasks allocate around the span.")
         }
@@ -342,7 +370,8 @@ extension KernelCounterCheck {
         let differ = disagreements
         if differ.isEmpty {
             return "The capture's kernel counters (\(over)) agree with the trace on all \(checked.count) checked: "
-                + checked.map { "\($0.counter) \($0.kernel) (\($0.traceFigure): \($0.trace))" }.joined(separator: ", ") + "."
+                + checked.map { "\($0.counter) \($0.kernel) (\($0.traceFigure): \($0.trace))" }.joined(separator: ", ")
+                + ". `prezero stat` shows the range the trace allows for each."
         }
         return "**The capture's kernel counters disagree with the trace** (\(over)): "
             + differ.map { "\($0.counter) counted \($0.kernel) where the trace allows \($0.expectedText) (\($0.traceFigure): \($0.trace))" }

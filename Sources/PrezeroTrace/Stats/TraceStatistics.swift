@@ -42,6 +42,7 @@ public struct TraceStatistics: TraceEventSink {
     public private(set) var zeroFillFaultsByAccessOrder = [[UInt64]](
         repeating: [UInt64](repeating: 0, count: maxOrder), count: ZeroFillFault.Access.allCases.count)
     private var zeroFill: ZeroFillFaultMatcher
+    public var zeroFillMatcher: ZeroFillFaultMatcher { zeroFill }
     public var pmdOrder: Int { zeroFill.pmdOrder }
     /// The capture's own order-0 zero-fill faults, timed by their memory counters.
     public private(set) var capturedFaultTime = CapturedFaultTime()
@@ -49,7 +50,6 @@ public struct TraceStatistics: TraceEventSink {
     public var tally: ZeroFillFaultMatcher.Tally { zeroFill.tally }
     /// What the trace gives for the kernel's own counters (`KernelCounterCheck`).
     public private(set) var kernelCounts: KernelCounterTally
-    public var hugeFolios: HugeFolioOutcomes { zeroFill.hugeFolios }
     public private(set) var allocationsByComm: [UInt64] = []
     public private(set) var allocatedPagesByComm: [UInt64] = []
     public private(set) var batchedFrees: UInt64 = 0
@@ -71,7 +71,7 @@ public struct TraceStatistics: TraceEventSink {
     ///   - counters: the sidecar's kernel counters, whose processes set the spans `kernelCounts` counts.
     public init(pageSize: UInt64 = 4096, hugePageBytes: Int? = nil, kernel: KernelVersion? = nil, counters: TraceMetadata.KernelCounters? = nil) {
         self.pageSize = pageSize
-        kernelCounts = KernelCounterTally(pid: counters?.pid, readerPid: counters?.readerPid)
+        kernelCounts = KernelCounterTally(counters: counters)
         zeroFill = ZeroFillFaultMatcher(
             pmdOrder: ZeroFillFaultMatcher.pmdOrder(pageBytes: Int(clamping: pageSize), hugePageBytes: hugePageBytes ?? 2 << 20), kernel: kernel)
     }
@@ -95,7 +95,10 @@ public struct TraceStatistics: TraceEventSink {
     private func bytes(order: UInt8) -> UInt64 { pageSize << UInt64(order) }
 
     public mutating func consume(_ event: TraceEvent) {
-        defer { idleContextFrees.observe(event) }
+        defer {
+            idleContextFrees.observe(event)
+            kernelCounts.observe(event, after: zeroFill)
+        }
         if event.isReaderAnnotation {
             touches.record(event)
             return
@@ -122,12 +125,10 @@ public struct TraceStatistics: TraceEventSink {
         switch event.kind {
         case .pageAlloc:
             if zeroFill.isPageTableOfPendingFault(event) { faultPageTables += 1 }
-            let fault = zeroFill.observe(event)
-            if let fault {
+            if let fault = zeroFill.observe(event) {
                 let access = ZeroFillFault.Access.allCases.firstIndex(of: fault.access) ?? 0
                 zeroFillFaultsByAccessOrder[access][fault.order] += 1
             }
-            kernelCounts.observe(event, zeroFill: fault, folios: zeroFill.hugeFolios)
             allocRequests += 1
             let size = bytes(order: event.order)
             allocBytes &+= size
@@ -156,7 +157,6 @@ public struct TraceStatistics: TraceEventSink {
             allocatedPagesByComm[comm] &+= 1 << UInt64(event.order)
         case .pageFree:
             if zeroFill.awaitsRefusedFolioFrees { _ = zeroFill.observe(event) }  // a refused folio's free
-            kernelCounts.observe(event, zeroFill: nil, folios: zeroFill.hugeFolios)
             touches.freed(event.pfn)
             freeRequests += 1
             let size = bytes(order: event.order)
@@ -169,7 +169,6 @@ public struct TraceStatistics: TraceEventSink {
             batchedFrees += 1
         case .pageFault:
             _ = zeroFill.observe(event)
-            kernelCounts.observe(event, zeroFill: nil, folios: zeroFill.hugeFolios)
             let faultClass = FaultClass(errorCode: event.errorCode, kernelEvent: event.flags.contains(.kernelFault), address: event.address)
             faultsByClass[FaultClass.allCases.firstIndex(of: faultClass) ?? 0] += 1
         case .schedSwitch:
@@ -183,9 +182,7 @@ public struct TraceStatistics: TraceEventSink {
         case .rssStat:
             _ = zeroFill.observe(event)
             if let ns = zeroFill.capturedFaultNs { capturedFaultTime.record(ns) }
-        case .processFork, .processExit:
-            kernelCounts.observe(event, zeroFill: nil, folios: zeroFill.hugeFolios)
-        case .pageAllocZoneLocked, .pagePcpuDrain, .processExec:
+        case .pageAllocZoneLocked, .pagePcpuDrain, .processExec, .processFork, .processExit:
             break
         }
     }
