@@ -266,7 +266,8 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
         scope = counters.scope
         windowSeconds = counters.windowSeconds.flatMap { $0.isFinite && $0 >= 0 && $0 < 1e9 ? $0 : nil }
         let (innerSpan, outer) = tally.spans(folios: folios)
-        // Without an inner span the readings bracket the recording: the whole trace is both.
+        // Without an inner span the readings bracket the whole recording: the whole trace is the
+        // lower bound, and there is no upper one (`upperBoundsDropped`).
         let inner = innerSpan ?? outer
         switch (tally.span, tally.pid) {
         case (.closed, let pid?): traceSpan = "from the fork of pid \(pid) to its exit"
