@@ -51,8 +51,10 @@ public struct KernelCounterTally: Sendable, Equatable {
         /// thread: the kernel cleared them, found the range mapped (`__do_huge_pmd_anonymous_page`:
         /// `!pmd_none`; `do_anonymous_page`: `!pte_range_none`) and freed them, and never counted
         /// them. Seen as a free of the folio by its own task within `lostRaceNs` of its fault,
-        /// before that task's next fault, memory-counter event, exec or exit (a mapped folio
-        /// raises its task's `MM_ANONPAGES` first, and an exec's or exit's frees come after them).
+        /// before that task's next fault, memory-counter event of its own memory, exec or exit (a
+        /// mapped folio raises its task's `MM_ANONPAGES` first, and on 6.18 an exec's or exit's
+        /// frees come after those events). Without `kmem:rss_stat` in the capture a folio its task
+        /// unmaps before its next fault counts too: the lower bound is looser.
         public var lostRaces = [UInt64](repeating: 0, count: HugeFolioOutcomes.orders)
     }
 
@@ -134,8 +136,11 @@ public struct KernelCounterTally: Sendable, Equatable {
                 atReaderExit = whole
                 atReaderExit?.hugeFolios = matcher.hugeFolios
             }
-        case .processExec, .rssStat:
+        case .processExec:
             raceCandidates[event.pid] = nil
+        case .rssStat:
+            // The task's own memory only: a reclaim in a charge moves other processes' counters.
+            if event.counterOfCurrentMM { raceCandidates[event.pid] = nil }
         case .pageFault, .pageFree, .pageAlloc:
             let fault = event.kind == .pageAlloc ? matcher.lastAllocationFault : nil
             Self.count(event, zeroFill: fault, into: &whole)
@@ -283,11 +288,12 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
             : tally.span == .none ? "the readings bracket the whole recording, so the kernel may count more" : nil
         let partial = upperBoundsDropped != nil
         let partialNote = upperBoundsDropped.map { " No upper bound: \($0)." } ?? ""
+        // A row with no upper bound of its own (pgalloc_*, pgfree) needs no note of a dropped one.
         var rows: [Row] = []
         func row(_ counter: String, _ kernel: UInt64, _ figure: String, _ trace: UInt64, _ low: UInt64?, _ high: UInt64?, _ note: String) {
             rows.append(Row(
                 counter: counter, kernel: kernel, traceFigure: figure, trace: trace, expectedLow: low,
-                expectedHigh: partial ? nil : high, note: note + (low == nil ? "" : partialNote)))
+                expectedHigh: partial ? nil : high, note: note + (low == nil || high == nil ? "" : partialNote)))
         }
 
         // Huge folios, order by order: the PMD order under its vmstat names, the others under
@@ -304,7 +310,9 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
             let shmem = rise[shmemName] ?? 0
             // shmem's huge folios refused by their memcg look like anonymous ones in the trace.
             let shmemChargeName = pmd ? "thp_file_fallback_charge" : "\(size)/shmem_fallback_charge"
-            let shmemCharge = rise[shmemChargeName] ?? 0
+            // A sidecar without that counter (read before counted.sh read it) cannot say how many
+            // of the refusals were shmem's once shmem allocated huge folios: no lower bound then.
+            let shmemCharge = rise[shmemChargeName] ?? (shmem > 0 ? .max : 0)
             let faults = inner.zeroFillFaults[order], refused = inner.hugeFolios.chargeRefused[order]
             let lostRaces = inner.lostRaces[order]
             let refusedAnon = refused > shmemCharge ? refused - shmemCharge : 0
@@ -319,8 +327,10 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
             row(
                 allocName, alloc, "\(what) zero-fill faults", faults,
                 faults > uncounted ? faults - uncounted : 0, faultsAround &+ withoutAround,
-                "Between the readings the kernel counted at least the trace's faults inside them, less those that lost a race to another thread (\(lostRaces): their folio was cleared, then freed by its task before anything else it did, and not counted) and shmem's huge folios, which the trace's faults take in (\(shmemName): \(shmem)); at most the faults around them (\(faultsAround)) and the \(withoutAround) \(what) folios allocated with no fault (populated without an exception, or collapses and migrations).")
-            let shmemNote = shmemCharge > 0 ? " Less shmem's refused folios (\(shmemChargeName): \(shmemCharge)), which look the same in the trace." : ""
+                "Between the readings the kernel counted at least the trace's faults inside them, less those that lost a race to another thread (\(lostRaces): their folio was cleared, then freed by its task before its next fault or counter event, and not counted; without kmem:rss_stat in the capture a folio its task unmapped that soon counts here too) and shmem's huge folios, which the trace's faults take in (\(shmemName): \(shmem)); at most the faults around them (\(faultsAround)) and the \(withoutAround) \(what) folios allocated with no fault (populated without an exception, or collapses and migrations).")
+            let shmemNote = rise[shmemChargeName] == nil && shmem > 0
+                ? " No lower bound: shmem allocated huge folios (\(shmemName): \(shmem)), whose refusals look the same in the trace, and the sidecar has no \(shmemChargeName)."
+                : shmemCharge > 0 ? " Less shmem's refused folios (\(shmemChargeName): \(shmemCharge)), which look the same in the trace." : ""
             if rise[chargeName] != nil {
                 row(chargeName, charge, "\(what) folios refused by their memory cgroup", refused, refusedAnon, refusedAround,
                     "ChargeRefusals: a huge folio freed by its task before its clear, then the fault's fallback page." + shmemNote)
