@@ -537,8 +537,9 @@ extension KernelCounterCheck {
         let window = windowSeconds.map { " over \(F.fixed($0, 3)) s" } ?? ""
         let title = "KERNEL COUNTERS (the capture's readings: their rise, \(scope ?? "scope not recorded")\(window))"
         var out = "\n" + title + "\n" + String(repeating: "=", count: title.count) + "\n"
-        out += "(the trace's figures: \(traceSpan); it allows at least those"
-            + (upperBoundsDropped.map { ", and no upper bound: \($0)" } ?? " and at most the events up to the reader's exit") + ")\n"
+        out += "(the trace's figures: \(traceSpan); "
+            + (lowerBoundsDropped.map { "no lower bound: \($0)" } ?? "it allows at least those")
+            + (upperBoundsDropped.map { "; no upper bound: \($0)" } ?? ", and at most the events up to the reader's exit") + ")\n"
         out += F.left("counter", 44) + F.right("kernel", 10) + F.right("trace", 10) + "  " + F.left("the trace allows", 18)
             + F.left("check", 9) + "the trace's figure\n"
         for row in rows {

@@ -66,7 +66,7 @@ public struct KernelCounterTally: Sendable, Equatable {
     /// Where the inner span stands.
     public enum Span: String, Sendable, Equatable, Codable {
         /// No pid: no inner span, the readings bracket the whole recording.
-        case none
+        case wholeRecording = "whole_recording"
         /// The pid's fork has not come yet.
         case beforeFork = "before_fork"
         case open
@@ -98,7 +98,7 @@ public struct KernelCounterTally: Sendable, Equatable {
         enabled = counters != nil
         pid = counters?.pid
         readerPid = counters?.readerPid
-        span = pid == nil ? .none : .beforeFork
+        span = pid == nil ? .wholeRecording : .beforeFork
     }
 
     /// The inner span's counts (nil without a pid; empty when its fork never came) and the outer
@@ -107,7 +107,7 @@ public struct KernelCounterTally: Sendable, Equatable {
         var outer = atReaderExit ?? whole
         if atReaderExit == nil { outer.hugeFolios = folios }
         switch span {
-        case .none: return (nil, outer)
+        case .wholeRecording: return (nil, outer)
         case .beforeFork: return (Counts(), outer)
         case .open:
             var c = inner
@@ -239,7 +239,9 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
     public var windowSeconds: Double?
     /// The trace's events the rows count: "from the fork of pid N to its exit", or the whole trace.
     public var traceSpan: String
-    /// Why the upper bounds are not checked (lost events, some CPUs recorded); nil: they are.
+    /// Why the lower bounds are 0 (the trace has no fork of the pid), and why there are no upper
+    /// bounds (lost events, some CPUs recorded, readings around the whole recording); nil: there are.
+    public var lowerBoundsDropped: String?
     public var upperBoundsDropped: String?
     public var rows: [Row]
 
@@ -249,6 +251,7 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
         case scope, rows
         case windowSeconds = "window_seconds"
         case traceSpan = "trace_span"
+        case lowerBoundsDropped = "lower_bounds_dropped"
         case upperBoundsDropped = "upper_bounds_dropped"
     }
 
@@ -277,15 +280,17 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
         switch (tally.span, tally.pid) {
         case (.closed, let pid?): traceSpan = "from the fork of pid \(pid) to its exit"
         case (.open, let pid?): traceSpan = "from the fork of pid \(pid) to the trace's end (its exit is not in the trace)"
-        case (.beforeFork, let pid?): traceSpan = "none: the trace has no fork of pid \(pid), the process the readings bracket (no lower bound is checked)"
+        case (.beforeFork, _): traceSpan = "none"
         default: traceSpan = "the whole trace"
         }
+        lowerBoundsDropped = tally.span == .beforeFork
+            ? "the trace has no fork of pid \(tally.pid.map(String.init) ?? "?"), the process the readings bracket" : nil
         let rise = counters.rise
         // Readings around the whole recording (no pid) hold the trace and more: no upper bound.
         upperBoundsDropped = lostEvents > 0
             ? "the capture lost \(lostEvents) events, so the kernel may count more"
             : someCPUs ? "the capture recorded some CPUs only, so the kernel may count more"
-            : tally.span == .none ? "the readings bracket the whole recording, so the kernel may count more" : nil
+            : tally.span == .wholeRecording ? "the readings bracket the whole recording, so the kernel may count more" : nil
         let partial = upperBoundsDropped != nil
         let partialNote = upperBoundsDropped.map { " No upper bound: \($0)." } ?? ""
         // A row with no upper bound of its own (pgalloc_*, pgfree) needs no note of a dropped one.
@@ -370,14 +375,14 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
 extension KernelCounterCheck {
     /// Why no row has a range that can fail.
     public var uncheckedReason: String {
-        [upperBoundsDropped, traceSpan.hasPrefix("none") ? "the trace's span: \(traceSpan)" : nil].compactMap { $0 }.joined(separator: "; ")
+        [lowerBoundsDropped, upperBoundsDropped].compactMap { $0 }.joined(separator: "; ")
     }
 
     /// The report's sentence: that the checked counters agree, or, in bold, where they do not.
     public var sentence: String {
         let checked = rows.filter(\.checked)
         guard !checked.isEmpty else { return rows.isEmpty ? "" : "The capture's kernel counters could not be checked against the trace (\(uncheckedReason))." }
-        let over = "\(scope ?? "scope not recorded"); the trace's figures \(traceSpan)"
+        let over = "\(scope ?? "scope not recorded"); the trace's figures \(traceSpan)" + (lowerBoundsDropped.map { "; no lower bound: \($0)" } ?? "")
         let differ = disagreements
         if differ.isEmpty {
             return "The capture's kernel counters (\(over)) agree with the trace on all \(checked.count) checked: "
