@@ -562,6 +562,7 @@ package struct ComparisonReport {
         if m.zeroedUserPagesWithoutFault > 0 { text += " " + Evidence.zeroedWithoutFault(m.zeroedUserPagesWithoutFault, brief: true) }
         if m.hugeUserPagesWithoutFault > 0 { text += " Not in the verdicts: " + Evidence.hugeWithoutFault(m.tally, brief: true) }
         if m.hugePagesChargeRefused > 0 { text += " " + Evidence.chargeRefused(m.hugePagesChargeRefused) }
+        if m.shmemHugePages > 0 { text += " Not in the verdicts: " + Evidence.shmemHuge(m.shmemHugePages) }
         if m.firstWritesWithoutGFPZero > 0 { text += " Not in the verdicts: " + Evidence.withoutGFPZero(m.tally) }
         let pool = base.result.trace.hugetlbPoolPages
         if m.firstWritesWithoutAllocation > 0 {

@@ -146,7 +146,7 @@ package struct StatReport: Codable, Sendable {
             zeroedUserPagesWithoutFault: zeroedUserPagesWithoutFault, hugeUserPagesWithoutFault: hugeUserPagesWithoutFault,
             memoryCounterEvents: memoryCounterEvents, shmemZeroFills: shmemZeroFills, firstWritesToCachedPages: firstWritesToCachedPages,
             zeroFillFaults: zeroFillFaults.reduce(0) { $0 &+ $1.faults }, zeroFillFaultsWithCounter: zeroFillFaultsWithCounter,
-            populatedHugePages: populatedHugePages, hugePagesChargeRefused: hugePagesChargeRefused)
+            populatedHugePages: populatedHugePages, hugePagesChargeRefused: hugePagesChargeRefused, shmemHugePages: shmemHugePages)
     }
     /// Order-0 user pages zeroed at allocation with no fault waiting (populate, mlock,
     /// `get_user_pages`): `ZeroFillFaultMatcher.zeroedUserPagesWithoutFault`.
@@ -155,6 +155,8 @@ package struct StatReport: Codable, Sendable {
     package var hugeUserPagesWithoutFault: UInt64
     /// Base pages of THP folios whose memory cgroup refused the charge: `Tally.hugePagesChargeRefused`.
     package var hugePagesChargeRefused: UInt64
+    /// Base pages of shmem's THP/mTHP folios: `Tally.shmemHugePages`.
+    package var shmemHugePages: UInt64
     package var kernelSettings: KernelSettings
     /// The sidecar's kernel counters beside the trace's figures; nil when it recorded none.
     package var kernelCounters: KernelCounterCheck?
@@ -266,6 +268,7 @@ package struct StatReport: Codable, Sendable {
         zeroedUserPagesWithoutFault = s.tally.zeroedUserPagesWithoutFault
         hugeUserPagesWithoutFault = s.tally.hugeUserPagesWithoutFault
         hugePagesChargeRefused = s.tally.hugePagesChargeRefused
+        shmemHugePages = s.tally.shmemHugePages
         let m = read.metadata
         kernelSettings = KernelSettings(
             thpEnabled: m?.thpEnabled, thpDefrag: m?.thpDefrag, hpagePmdSize: m?.hpagePmdSize, mthpEnabled: m?.mthpEnabled,
@@ -429,7 +432,9 @@ package struct StatReport: Codable, Sendable {
         }
         if firstWritesWithoutGFPZero > 0 {
             out += "first writes served without __GFP_ZERO (not counted) " + F.right(String(firstWritesWithoutGFPZero), 7) + "\n"
-            if tally.countersTellEachFault { out += "  of them shmem pages (kmem:rss_stat)             " + F.right(String(shmemZeroFills), 10) + "\n" }
+            if tally.countersTellEachFault || shmemZeroFills > 0 {
+                out += "  of them shmem pages (kmem:rss_stat)             " + F.right(String(shmemZeroFills), 10) + "\n"
+            }
             out += "  " + Evidence.withoutGFPZero(tally) + "\n"
         }
         if firstWritesWithoutAllocation > 0 {
@@ -449,6 +454,10 @@ package struct StatReport: Codable, Sendable {
         if hugePagesChargeRefused > 0 {
             out += "THP pages refused by their memcg (not counted)    " + F.right(String(hugePagesChargeRefused), 10) + "\n"
             out += "  " + Evidence.chargeRefused(hugePagesChargeRefused) + "\n"
+        }
+        if shmemHugePages > 0 {
+            out += "shmem THP pages (not counted)                     " + F.right(String(shmemHugePages), 10) + "\n"
+            out += "  " + Evidence.shmemHuge(shmemHugePages) + "\n"
         }
         let k = kernelSettings
         func word(_ text: String?) -> String { text ?? "not recorded" }

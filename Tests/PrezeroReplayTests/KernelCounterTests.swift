@@ -113,6 +113,71 @@ struct KernelCounterTests {
         #expect(row?.expectedLow == 0 && row?.note.contains("No lower bound") == true, "\(String(describing: row))")
     }
 
+    /// Real lines of a 6.18 capture on this VM (THP `always`, shmem_enabled `always`: a program
+    /// writing one byte a page over a 32 MiB memfd, then over 32 MiB of private anonymous memory):
+    /// one of each's THP fault. shmem's folio carries the same THP mask as the anonymous one;
+    /// `__do_fault` preallocates the page table before it, and `do_set_pmd` raises the task's
+    /// `MM_SHMEMPAGES` 5.7 ms later, after `shmem_get_folio_gfp`'s clear; the anonymous THP's
+    /// deposited page table and `MM_ANONPAGES` come after. The kernel counted one of each
+    /// (`thp_fault_alloc` 16, `thp_file_alloc` 16 over the whole run).
+    static let shmemAndAnonymousTHPFaults = """
+                        bash   972/972   [000] 47324.000000000:       sched:sched_process_fork: comm=bash pid=972 child_comm=bash child_pid=29412
+                          fp 29412/29412 [001] 47324.089140877:     exceptions:page_fault_user: address=0x7f066e800000 ip=0x5617a17ae263 error_code=0x6
+                          fp 29412/29412 [001] 47324.089141895:             kmem:mm_page_alloc: page=0x1dbc91 pfn=0x1dbc91 order=0 migratetype=0 gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_ZERO|__GFP_COMP
+                          fp 29412/29412 [001] 47324.089150531:             kmem:mm_page_alloc: page=0x16fa00 pfn=0x16fa00 order=9 migratetype=1 gfp_flags=GFP_TRANSHUGE_LIGHT|__GFP_NORETRY|__GFP_THISNODE
+                          fp 29412/29412 [001] 47324.089155259:              kmem:mm_page_free: page=0x224483 pfn=0x224483 order=0
+                          fp 29412/29412 [001] 47324.089155485:              kmem:mm_page_free: page=0x10ddf6 pfn=0x10ddf6 order=0
+                          fp 29412/29412 [001] 47324.089155791:      kmem:mm_page_free_batched: page=0x224483 pfn=0x224483 order=0
+                          fp 29412/29412 [001] 47324.089156035:      kmem:mm_page_free_batched: page=0x10ddf6 pfn=0x10ddf6 order=0
+                     swapper     0/0     [000] 47324.091269923:             sched:sched_switch: prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=rcu_preempt next_pid=15 next_prio=120
+                 rcu_preempt    15/15    [000] 47324.091273032:             sched:sched_switch: prev_comm=rcu_preempt prev_pid=15 prev_prio=120 prev_state=I ==> next_comm=swapper/0 next_pid=0 next_prio=120
+                          fp 29412/29412 [001] 47324.094848644:                  kmem:rss_stat: mm_id=3635388516 curr=1 type=MM_SHMEMPAGES size=2097152B
+                          fp 29412/29412 [001] 47324.094853498:              kmem:mm_page_free: page=0x1dbc91 pfn=0x1dbc91 order=0
+                          fp 29412/29412 [001] 47324.244182876:     exceptions:page_fault_user: address=0x7f066e000000 ip=0x5617a17ae263 error_code=0x6
+                          fp 29412/29412 [001] 47324.244184489: kmem:mm_page_alloc_zone_locked: page=0x21f400 pfn=0x21f400 order=9 migratetype=1 percpu_refill=1
+                          fp 29412/29412 [001] 47324.244192267:             kmem:mm_page_alloc: page=0x21f400 pfn=0x21f400 order=9 migratetype=1 gfp_flags=GFP_TRANSHUGE_LIGHT|__GFP_NORETRY|__GFP_THISNODE
+                          fp 29412/29412 [001] 47324.249453811:             kmem:mm_page_alloc: page=0x11d178 pfn=0x11d178 order=0 migratetype=0 gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_ZERO|__GFP_COMP
+                          fp 29412/29412 [001] 47324.249455334:                  kmem:rss_stat: mm_id=3635388516 curr=1 type=MM_ANONPAGES size=29454336B
+                          fp 29412/29412 [001] 47324.300000000:       sched:sched_process_exit: comm=fp pid=29412 prio=120 group_dead=true
+                        bash   972/972   [000] 47324.310000000:       sched:sched_process_exit: comm=bash pid=972 prio=120 group_dead=true
+
+        """
+
+    /// shmem's THP is told apart by the counter its fault raises: one THP zero-fill fault, and one
+    /// first write shmem's 512 pages served, no verdict's; the kernel's counts are then exact (1
+    /// and 1), where taking shmem's THP for a fault allowed "1 to 2". Without kmem:rss_stat the
+    /// two are not told apart: both are THP faults, and the lower bound leaves out thp_file_alloc.
+    @Test func shmemsHugeFolioIsToldApartByItsCounter() throws {
+        let counters = TraceMetadata.KernelCounters(
+            pid: 29412, readerPid: 972,
+            rise: ["thp_fault_alloc": 1, "thp_file_alloc": 1, "thp_fault_fallback_charge": 0, "thp_file_fallback_charge": 0])
+        let (check, statistics) = try Self.check(Self.shmemAndAnonymousTHPFaults, counters)
+        #expect(statistics.zeroFillFaults == 1)
+        let tally = statistics.zeroFillMatcher.tally
+        #expect(tally.shmemHugePages == 512)
+        #expect(tally.firstWritesWithoutGFPZero == 1 && tally.shmemZeroFills == 1, "\(tally)")
+        #expect(tally.hugeUserPagesWithoutFault == 0)
+        #expect(check.rows.first { $0.counter == "thp_fault_alloc" }?.expectedText == "1")
+        #expect(check.disagreements.isEmpty)
+        #expect(check.rows.first { $0.counter == "thp_file_alloc" }?.expectedText == "1 to 2")
+        // The kernel counting both as anonymous faults would disagree on both counters.
+        var both = counters
+        both.rise["thp_fault_alloc"] = 2
+        both.rise["thp_file_alloc"] = 0
+        #expect(try Self.check(Self.shmemAndAnonymousTHPFaults, both).0.disagreements.map(\.counter) == ["thp_fault_alloc", "thp_file_alloc"])
+
+        let withoutCounters = Self.shmemAndAnonymousTHPFaults.split(separator: "\n").filter { !$0.contains("rss_stat") }.joined(separator: "\n") + "\n"
+        let (blind, blindStatistics) = try Self.check(withoutCounters, counters)
+        #expect(blindStatistics.zeroFillFaults == 2 && blindStatistics.zeroFillMatcher.tally.shmemHugePages == 0)
+        #expect(blind.rows.first { $0.counter == "thp_fault_alloc" }?.expectedText == "1 to 2")
+
+        // The replay takes the same folio for shmem's: one THP fault replayed, 512 pages apart.
+        let path = Scratch.directory + "prezero-shmem-thp-\(UUID().uuidString).perf.txt"
+        try Self.shmemAndAnonymousTHPFaults.write(toFile: path, atomically: true, encoding: .utf8)
+        let metrics = try replay(path, policy: "zero-on-fault", profile: BuiltinProfiles.epycZen5VM.withMemory(1 << 30), timebase: .trace).metrics
+        #expect(metrics.faults == 1 && metrics.hugeFaults == 1 && metrics.shmemHugePages == 512, "\(metrics.faults) \(metrics.shmemHugePages)")
+    }
+
     /// Real lines of a thread that lost a race for a 2 MiB range (a helper agent's capture on this
     /// VM, 6.18, THP `always`: two threads writing the same fresh 32 MiB): its THP is allocated,
     /// cleared, and freed with its deposited page table when `__do_huge_pmd_anonymous_page` finds

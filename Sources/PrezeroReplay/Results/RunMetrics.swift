@@ -27,6 +27,7 @@ package struct RunMetrics: Sendable, Equatable {
     package var zeroedUserPagesWithoutFault: UInt64 = 0
     package var hugeUserPagesWithoutFault: UInt64 = 0
     package var hugePagesChargeRefused: UInt64 = 0
+    package var shmemHugePages: UInt64 = 0
     package var faultPathNs: Double = 0
     package var touchNs: Double = 0
     package var touchMissNs: Double = 0
@@ -144,7 +145,7 @@ package struct RunMetrics: Sendable, Equatable {
                 zeroedUserPagesWithoutFault: zeroedUserPagesWithoutFault, hugeUserPagesWithoutFault: hugeUserPagesWithoutFault,
                 memoryCounterEvents: memoryCounterEvents, shmemZeroFills: shmemZeroFills, firstWritesToCachedPages: firstWritesToCachedPages,
                 zeroFillFaults: faults, zeroFillFaultsWithCounter: zeroFillFaultsWithCounter, populatedHugePages: populatedHugePages,
-                hugePagesChargeRefused: hugePagesChargeRefused)
+                hugePagesChargeRefused: hugePagesChargeRefused, shmemHugePages: shmemHugePages)
         }
         set {
             firstWritesWithoutGFPZero = newValue.firstWritesWithoutGFPZero
@@ -157,6 +158,7 @@ package struct RunMetrics: Sendable, Equatable {
             zeroFillFaultsWithCounter = newValue.zeroFillFaultsWithCounter
             populatedHugePages = newValue.populatedHugePages
             hugePagesChargeRefused = newValue.hugePagesChargeRefused
+            shmemHugePages = newValue.shmemHugePages
         }
     }
 

@@ -16,9 +16,9 @@ package struct RunResult: Sendable, Equatable, Codable {
     /// the first of a page in one visit streamed; 13: per-CPU lists as the capture's
     /// /proc/zoneinfo had them (high, batch, pages on them), and their drains against the
     /// capture's; 14: the kernel's init_on_alloc / init_on_free every policy ran on; 15: the
-    /// capture's kernel counters beside the trace's figures (this version; metrics a format adds
-    /// carry `Metric.since`).
-    package static let currentFormat = 15
+    /// capture's kernel counters beside the trace's figures; 16: shmem's huge folios, apart from
+    /// the THP zero-fill faults (this version; metrics a format adds carry `Metric.since`).
+    package static let currentFormat = 16
 
     package struct Trace: Sendable, Equatable, Codable {
         package var path: String

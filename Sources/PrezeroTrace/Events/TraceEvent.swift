@@ -68,9 +68,13 @@ public struct EventFlags: OptionSet, Sendable, Hashable {
     /// `sched_switch` `prev_state` was R (the previous task was preempted, still runnable).
     public static let prevRunnable = EventFlags(rawValue: 1 << 5)
     /// A THP/mTHP allocation its memory cgroup refused to charge: freed at once, the fault falling
-    /// back to a smaller folio (`ChargeRefusals`). Allocation events only (the bit is
+    /// back to a smaller folio (`HugeFolioMarks`). Allocation events only (the bit is
     /// `prevRunnable`'s, which sched_switch events alone carry).
     public static let chargeRefused = EventFlags(rawValue: 1 << 5)
+    /// A THP/mTHP folio shmem allocated for a fault on a shmem or tmpfs mapping (its task's
+    /// `MM_SHMEMPAGES` rose next, `HugeFolioMarks`): shmem's zero-fill, not an anonymous one.
+    /// Allocation events only (the bit is `kernelFault`'s, which fault events alone carry).
+    public static let shmemFolio = EventFlags(rawValue: 1 << 3)
     /// Allocation of a user page (`GFP_HIGHUSER*`, `__GFP_HIGHMEM` or `__GFP_MOVABLE`): what a
     /// fault maps into the process, not a page table or kernel memory (`GFPClass`).
     public static let gfpUser = EventFlags(rawValue: 1 << 6)

@@ -65,7 +65,7 @@ public struct ZeroFillFault: Sendable, Equatable {
 /// - a failed allocation leaves the fault waiting: a THP that cannot be had falls back to an
 ///   order-0 allocation for the same fault (`thp_fault_fallback`); so does a folio its memory
 ///   cgroup refused to charge, freed before its clear (`EventFlags.chargeRefused`, set by
-///   `ChargeRefusals` as the trace is read).
+///   `HugeFolioMarks` as the trace is read).
 ///
 /// Architectures with aliasing caches allocate order-0 pages without `__GFP_ZERO` since
 /// Linux 6.13 and clear afterwards; their captures are not recognised (x86 and arm64 are).
@@ -98,6 +98,7 @@ public struct ZeroFillFaultMatcher: Sendable {
         var t = counted.resolved
         t.hugeUserPagesWithoutFault = HugeFolioOutcomes.pages(hugeFolios.withoutFault)
         t.hugePagesChargeRefused = HugeFolioOutcomes.pages(hugeFolios.chargeRefused)
+        t.shmemHugePages = HugeFolioOutcomes.pages(hugeFolios.shmem)
         return t
     }
     private var counted = Tally()
@@ -136,15 +137,24 @@ public struct ZeroFillFaultMatcher: Sendable {
         /// copies into it; not told apart, so not zeroed by a replay.
         public var hugeUserPagesWithoutFault: UInt64 = 0
         /// Base pages of THP/mTHP folios allocated and freed at once, before their clear: their
-        /// memory cgroup refused the charge (`ChargeRefusals`), and the fault fell back to a
+        /// memory cgroup refused the charge (`HugeFolioMarks`), and the fault fell back to a
         /// smaller folio (the kernel's `thp_fault_fallback_charge`, `anon_fault_fallback_charge`).
         public var hugePagesChargeRefused: UInt64 = 0
+        /// Base pages of THP/mTHP folios shmem allocated (`HugeFolioMarks`: their task's
+        /// `MM_SHMEMPAGES` rose next), for a fault on a shmem or tmpfs mapping or without one:
+        /// shmem's zero-fills (`shmem_get_folio_gfp` clears them; the kernel's `thp_file_alloc`,
+        /// `shmem_alloc`), which no verdict includes, as shmem's order-0 pages. A fault they
+        /// served counts in `firstWritesWithoutGFPZero`. 0 without `kmem:rss_stat`: such folios
+        /// are then THP zero-fill faults.
+        public var shmemHugePages: UInt64 = 0
         /// `kmem:rss_stat` events in the capture: without them the two counts below stay 0 and
         /// say nothing.
         public var memoryCounterEvents: UInt64 = 0
         /// Of `firstWritesWithoutGFPZero`, those whose page the fault mapped as shmem (the task's
         /// `MM_SHMEMPAGES` counter rose next): shmem or tmpfs pages `shmem_get_folio_gfp` cleared
-        /// with `clear_highpage`, zero-fills no verdict includes. The rest raised `MM_ANONPAGES`
+        /// with `clear_highpage`, zero-fills no verdict includes (shmem's huge folios, which
+        /// `HugeFolioMarks` tells apart, count even where the counters do not tell each fault).
+        /// The rest raised `MM_ANONPAGES`
         /// (private file copies, swap-ins) or `MM_FILEPAGES` (a shared file's page read in).
         public var shmemZeroFills: UInt64 = 0
         /// Of `firstWritesWithoutAllocation`, those that mapped a page already in memory: a file
@@ -168,6 +178,9 @@ public struct ZeroFillFaultMatcher: Sendable {
         /// by `resolved` where the counters are trusted.
         var latePagesWithCounter: UInt64 = 0
         var latePagesShmem: UInt64 = 0
+        /// First writes shmem's huge folios served (`HugeFolioMarks` told them by their counter):
+        /// shmem zero-fills whether or not the counters tell each fault.
+        var shmemHugeFaults: UInt64 = 0
 
         /// The counters are known to move at each fault in this capture: 90 % of its zero-fill
         /// faults raised theirs. Only then do `shmemZeroFills` and `firstWritesToCachedPages`
@@ -191,8 +204,10 @@ public struct ZeroFillFaultMatcher: Sendable {
                 r.firstWritesToCachedPages = 0
                 r.populatedHugePages = 0
             }
+            r.shmemZeroFills &+= shmemHugeFaults
             r.latePagesWithCounter = 0
             r.latePagesShmem = 0
+            r.shmemHugeFaults = 0
             return r
         }
 
@@ -200,7 +215,7 @@ public struct ZeroFillFaultMatcher: Sendable {
             firstWritesWithoutGFPZero: UInt64 = 0, firstWritesWithoutAllocation: UInt64 = 0, zeroedUserPagesWithoutFault: UInt64 = 0,
             hugeUserPagesWithoutFault: UInt64 = 0, memoryCounterEvents: UInt64 = 0, shmemZeroFills: UInt64 = 0,
             firstWritesToCachedPages: UInt64 = 0, zeroFillFaults: UInt64 = 0, zeroFillFaultsWithCounter: UInt64 = 0,
-            populatedHugePages: UInt64 = 0, hugePagesChargeRefused: UInt64 = 0
+            populatedHugePages: UInt64 = 0, hugePagesChargeRefused: UInt64 = 0, shmemHugePages: UInt64 = 0
         ) {
             self.firstWritesWithoutGFPZero = firstWritesWithoutGFPZero
             self.firstWritesWithoutAllocation = firstWritesWithoutAllocation
@@ -213,6 +228,7 @@ public struct ZeroFillFaultMatcher: Sendable {
             self.zeroFillFaultsWithCounter = zeroFillFaultsWithCounter
             self.populatedHugePages = populatedHugePages
             self.hugePagesChargeRefused = hugePagesChargeRefused
+            self.shmemHugePages = shmemHugePages
         }
     }
 
@@ -401,21 +417,34 @@ public struct ZeroFillFaultMatcher: Sendable {
     private mutating func match(_ alloc: TraceEvent) -> ZeroFillFault? {
         let slot = self.slot(alloc.cpu)
         guard alloc.flags.contains(.gfpUser), !alloc.failed else { return nil }
+        let shmemFolio = alloc.flags.contains(.shmemFolio)
+        if shmemFolio { hugeFolios.countShmem(order: alloc.order) }
         guard let fault = pending[slot], fault.pid == alloc.pid else {
             if alloc.order == 0 && alloc.wantsZero {
                 counted.zeroedUserPagesWithoutFault += 1
-            } else if alloc.order > 0 && alloc.flags.contains(.gfpTransHuge) && alloc.order < 64 {
+            } else if alloc.order > 0 && alloc.flags.contains(.gfpTransHuge) && alloc.order < 64 && !shmemFolio {
                 hugeFolios.countWithoutFault(order: alloc.order)
                 served[slot] = Served(pid: alloc.pid, timestampNs: alloc.timestampNs, zeroed: false, hugePages: 1 << UInt64(alloc.order))
             }
             return nil
         }
         if alloc.flags.contains(.chargeRefused) {
-            // Freed before its clear: the fault waits on for its fallback (`ChargeRefusals`). With
+            // Freed before its clear: the fault waits on for its fallback (`HugeFolioMarks`). With
             // no fault waiting, a collapse that failed: counted as any THP without a fault, above.
             hugeFolios.countChargeRefused(order: alloc.order)
             pending[slot]?.refusedFolio = alloc.pfn
             awaitsRefusedFolioFrees = true
+            return nil
+        }
+        if shmemFolio {
+            // shmem's huge folio (`HugeFolioMarks`): shmem's zero-fill, as its order-0 pages are.
+            // Its task's MM_SHMEMPAGES rise, the marker's evidence, may come after the clear,
+            // milliseconds later: the fault is shmem's whatever the window.
+            pending[slot] = nil
+            if fault.access.isFirstWrite {
+                counted.firstWritesWithoutGFPZero += 1
+                counted.shmemHugeFaults += 1
+            }
             return nil
         }
         let order = Int(alloc.order)

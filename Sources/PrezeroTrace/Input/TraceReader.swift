@@ -49,8 +49,8 @@ public enum TraceReader {
         path: String, into sink: inout S, metadata: TraceMetadata? = nil, metadataPath: String? = nil,
         readSize: Int = TraceInput.defaultReadSize, progress: ((UInt64, UInt64?) -> Void)? = nil, commClasses: [String] = []
     ) throws -> TraceReadSummary {
-        // Every reader sees the folios a memory cgroup refused marked (`ChargeRefusals`).
-        var marker = ChargeRefusals(base: sink)
+        // Every reader sees the folios a memory cgroup refused marked (`HugeFolioMarks`).
+        var marker = HugeFolioMarks(base: sink)
         defer { sink = marker.base }
         let summary = try decode(
             path: path, into: &marker, metadata: metadata, metadataPath: metadataPath, readSize: readSize, progress: progress,

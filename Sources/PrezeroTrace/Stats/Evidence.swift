@@ -11,13 +11,14 @@ public enum Evidence {
     /// capture's memory counters, how many were shmem.
     public static func withoutGFPZero(_ u: ZeroFillFaultMatcher.Tally) -> String {
         let count = u.firstWritesWithoutGFPZero
-        let head = "\(count) first writes to a not-present page took an order-0 user page allocated without __GFP_ZERO right after the fault"
+        let folios = u.shmemHugePages > 0 ? "a user page (order 0, or a shmem THP/mTHP folio)" : "an order-0 user page"
+        let head = "\(count) first writes to a not-present page took \(folios) allocated without __GFP_ZERO right after the fault"
         guard u.countersTellEachFault else {
             return head + ": shmem or tmpfs pages (shared anonymous memory, memfd, /dev/shm), which shmem clears with clear_highpage "
                 + "after allocating them, copies of private file pages (do_cow_fault), page-cache pages read in for a shared file "
                 + "mapping, or swap-ins. The kmem and exceptions tracepoints do not tell these apart, so none is a zero-fill fault "
-                + "here: the shmem ones among them are zero-fills no verdict includes (shmem's huge folios carry a THP mask and "
-                + "count as THP faults)."
+                + "here: the shmem ones among them are zero-fills no verdict includes"
+                + (u.memoryCounterEvents > 0 ? "." : " (shmem's huge folios carry a THP mask: without kmem:rss_stat they count as THP faults).")
         }
         return head + ". The memory counter each fault raised next (kmem:rss_stat) says what it mapped: \(u.shmemZeroFills) were shmem "
             + "or tmpfs pages (MM_SHMEMPAGES), which shmem clears with clear_highpage after allocating them, zero-fills no verdict "
@@ -97,6 +98,14 @@ public enum Evidence {
             + "folio that followed, which is its zero-fill; the refused folios are allocated and freed in a replay, not cleared."
     }
 
+    /// What shmem's huge folios are, and why no verdict counts them.
+    public static func shmemHuge(_ pages: UInt64) -> String {
+        "\(pages) base pages of THP/mTHP folios were shmem's (their task's MM_SHMEMPAGES counter rose next, kmem:rss_stat): "
+            + "faults on shared anonymous memory, a memfd or /dev/shm, which shmem_get_folio_gfp clears after allocating the "
+            + "folio (the kernel counts thp_file_alloc or the size's shmem_alloc, not thp_fault_alloc); zero-fills no verdict "
+            + "includes, as shmem's order-0 pages."
+    }
+
     /// What THP folios allocated with no fault waiting are (a populated THP range is cleared,
     /// a collapse or a migration copies), and why a replay does not zero them; `brief`: one
     /// clause for a report's paragraph.
@@ -146,6 +155,7 @@ public enum Evidence {
             if tally.firstWritesWithoutAllocation > 0 { reason += "; " + withoutAllocation(tally, hugetlbPoolPages: hugetlbPoolPages) }
             if tally.zeroedUserPagesWithoutFault > 0 { reason += "; " + zeroedWithoutFault(tally.zeroedUserPagesWithoutFault) }
             if tally.hugeUserPagesWithoutFault > 0 { reason += "; " + hugeWithoutFault(tally) }
+            if tally.shmemHugePages > 0 { reason += "; " + shmemHuge(tally.shmemHugePages) }
             return reason
         }
         return nil

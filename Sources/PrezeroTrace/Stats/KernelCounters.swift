@@ -1,15 +1,18 @@
-/// THP and mTHP folios by order that were not zero-fill faults (`ZeroFillFaultMatcher`): those
-/// allocated with no fault of their task waiting, and those their memory cgroup refused.
+/// THP and mTHP folios by order that were not anonymous zero-fill faults
+/// (`ZeroFillFaultMatcher`): anonymous ones allocated with no fault of their task waiting, those
+/// their memory cgroup refused, and shmem's (`HugeFolioMarks`), with a fault or without.
 public struct HugeFolioOutcomes: Sendable, Equatable {
     /// Orders counted: every order an `mm_page_alloc` event can carry.
     public static let orders = 64
     public private(set) var withoutFault = [UInt64](repeating: 0, count: orders)
     public private(set) var chargeRefused = [UInt64](repeating: 0, count: orders)
+    public private(set) var shmem = [UInt64](repeating: 0, count: orders)
 
     public init() {}
 
     mutating func countWithoutFault(order: UInt8) { if Int(order) < Self.orders { withoutFault[Int(order)] &+= 1 } }
     mutating func countChargeRefused(order: UInt8) { if Int(order) < Self.orders { chargeRefused[Int(order)] &+= 1 } }
+    mutating func countShmem(order: UInt8) { if Int(order) < Self.orders { shmem[Int(order)] &+= 1 } }
 
     /// Base pages of the folios counted in `folios`.
     static func pages(_ folios: [UInt64]) -> UInt64 {
@@ -22,6 +25,7 @@ public struct HugeFolioOutcomes: Sendable, Equatable {
         for o in 0..<Self.orders {
             d.withoutFault[o] = withoutFault[o] &- earlier.withoutFault[o]
             d.chargeRefused[o] = chargeRefused[o] &- earlier.chargeRefused[o]
+            d.shmem[o] = shmem[o] &- earlier.shmem[o]
         }
         return d
     }
@@ -326,19 +330,31 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
             let fallbackName = pmd ? "thp_fault_fallback" : "\(size)/anon_fault_fallback"
             let chargeName = pmd ? "thp_fault_fallback_charge" : "\(size)/anon_fault_fallback_charge"
             let fallback = rise[fallbackName] ?? 0, charge = rise[chargeName] ?? 0
-            guard alloc != 0 || fallback != 0 || charge != 0 || faultsAround != 0 || withoutAround != 0 || refusedAround != 0 else { continue }
+            let shmemAround = outer.hugeFolios.shmem[order]
+            guard alloc != 0 || fallback != 0 || charge != 0 || shmem != 0 || faultsAround != 0 || withoutAround != 0 || refusedAround != 0
+                || shmemAround != 0
+            else { continue }
             let what = order == pmdOrder ? "THP" : "\(kib) KiB mTHP"
-            let uncounted = lostRaces &+ shmem
+            // shmem's folios the trace told apart (`HugeFolioMarks`) are no faults of its; the rest
+            // of the kernel's may be among them.
+            let shmemMarked = inner.hugeFolios.shmem[order]
+            let shmemUnmarked = shmem > shmemMarked ? shmem - shmemMarked : 0
+            let uncounted = lostRaces &+ shmemUnmarked
             row(
                 allocName, alloc, "\(what) zero-fill faults", faults,
                 faults > uncounted ? faults - uncounted : 0, faultsAround &+ withoutAround,
-                "Between the readings the kernel counted at least the trace's faults inside them, less those that lost a race to another thread (\(lostRaces): their folio was cleared, then freed by its task before its next fault or counter event, and not counted; without kmem:rss_stat in the capture a folio its task unmapped that soon counts here too) and shmem's huge folios, which the trace's faults take in (\(shmemName): \(shmem)); at most the faults around them (\(faultsAround)) and the \(withoutAround) \(what) folios allocated with no fault (populated without an exception, or collapses and migrations).")
+                "Between the readings the kernel counted at least the trace's faults inside them, less those that lost a race to another thread (\(lostRaces): their folio was cleared, then freed by its task before its next fault or counter event, and not counted; without kmem:rss_stat in the capture a folio its task unmapped that soon counts here too) and shmem's huge folios the trace did not tell apart (\(shmemName): \(shmem), \(shmemMarked) of them told apart by their task's MM_SHMEMPAGES rise); at most the faults around them (\(faultsAround)) and the \(withoutAround) \(what) folios allocated with no fault (populated without an exception, or collapses and migrations).")
+            if rise[shmemName] != nil {
+                row(shmemName, shmem, "\(what) folios told apart as shmem's", shmemMarked, shmemMarked,
+                    faultsAround &+ withoutAround &+ refusedAround &+ shmemAround,
+                    "HugeFolioMarks: a huge folio whose task's MM_SHMEMPAGES counter (kmem:rss_stat) rose next. The kernel counted at least those inside the readings, and more where shmem allocated with no counter moving (write(), fallocate) or the capture has no kmem:rss_stat; at most every \(what) user folio around them.")
+            }
             let shmemNote = rise[shmemChargeName] == nil && shmem > 0
                 ? " No lower bound: shmem allocated huge folios (\(shmemName): \(shmem)), whose refusals look the same in the trace, and the sidecar has no \(shmemChargeName)."
                 : shmemCharge > 0 ? " Less shmem's refused folios (\(shmemChargeName): \(shmemCharge)), which look the same in the trace." : ""
             if rise[chargeName] != nil {
                 row(chargeName, charge, "\(what) folios refused by their memory cgroup", refused, refusedAnon, refusedAround,
-                    "ChargeRefusals: a huge folio freed by its task before its clear, then the fault's fallback page." + shmemNote)
+                    "HugeFolioMarks: a huge folio freed by its task before its clear, then the fault's fallback page." + shmemNote)
             }
             if rise[fallbackName] != nil {
                 row(fallbackName, fallback, "\(what) folios refused, and failed \(what) allocations", refused &+ inner.failedHugeAllocations[order],

@@ -1,35 +1,47 @@
-/// Marks the THP and mTHP folios a memory cgroup refused to charge (`EventFlags.chargeRefused`),
-/// so that no reader takes one for its fault's zero-fill. `vma_alloc_anon_folio_pmd`
-/// (mm/huge_memory.c) and `alloc_anon_folio` (mm/memory.c) allocate the folio, then charge it;
-/// when `mem_cgroup_charge` fails (`thp_fault_fallback_charge`, `anon_fault_fallback_charge`)
-/// they `folio_put` it before `folio_zero_user` and the fault falls back to a smaller folio or to
-/// order 0. The trace shows the allocation and, from the same task, the free of the same pfn,
-/// perhaps after the frees of a reclaim the charge ran, before anything else the fault does.
+/// Marks the THP and mTHP folios that are not their fault's anonymous zero-fill, so that no
+/// reader takes one for it:
+/// - refused by its memory cgroup (`EventFlags.chargeRefused`): `vma_alloc_anon_folio_pmd`
+///   (mm/huge_memory.c), `alloc_anon_folio` (mm/memory.c) and `shmem_alloc_and_add_folio`
+///   (mm/shmem.c) allocate the folio, then charge it; when `mem_cgroup_charge` fails
+///   (`thp_fault_fallback_charge`, `anon_fault_fallback_charge`, `thp_file_fallback_charge`)
+///   they `folio_put` it before its clear and the fault falls back to a smaller folio or to
+///   order 0. The trace shows the allocation and, from the same task, the free of the same pfn,
+///   perhaps after the frees of a reclaim the charge ran, before anything else the fault does;
+/// - shmem's (`EventFlags.shmemFolio`): a fault on a shmem or tmpfs mapping (`MAP_SHARED`
+///   anonymous memory, memfd, /dev/shm) allocates its huge folio with the same THP mask
+///   (`vma_thp_gfp_mask`); `shmem_get_folio_gfp` clears it, and `do_set_pmd` or `set_pte_range`
+///   raises the task's `MM_SHMEMPAGES` (`mm_counter_file`), where an anonymous folio raises
+///   `MM_ANONPAGES`. The kernel counts it in `thp_file_alloc` or the size's `shmem_alloc`, not
+///   in `thp_fault_alloc` or `anon_fault_alloc`. Without `kmem:rss_stat` in the capture none is
+///   marked.
 ///
 /// A candidate (a user allocation with a THP mask above order 0) holds back the events after it
 /// until its task shows which it was, by what the fault does next:
-/// - charged and cleared: the task's next page-table page, fault or anon-counter rise comes
-///   first (a THP's `pte_alloc_one`, the next fault, the mapped folio's count);
+/// - anonymous, charged and cleared: the task's next page-table page, fault or anon-counter
+///   rise comes first (a THP's `pte_alloc_one`, the next fault, the mapped folio's count);
+/// - shmem's: a rise of the task's shmem counter comes first (shmem's page table, if any, came
+///   before the folio: `__do_fault` preallocates it);
 /// - refused: the free of its pfn comes first, and then, within `fallbackWindowNs`, the fault's
 ///   fallback, a smaller user allocation, before any fault or counter rise of the task (a page
 ///   table may come between).
 ///   A free followed by a fault instead is a folio the program unmapped after using it.
 /// Other events of the task (a reclaim's frees and allocations, zsmalloc's movable pages among
 /// them, a counter's fall) decide nothing. One left undecided `windowNs` after it, past
-/// `heldLimit` events or behind `undecidedLimit` newer ones, is taken as charged.
-public struct ChargeRefusals<Base: TraceEventSink>: TraceEventSink {
+/// `heldLimit` events or behind `undecidedLimit` newer ones, is taken as anonymous and charged.
+public struct HugeFolioMarks<Base: TraceEventSink>: TraceEventSink {
     public var base: Base
     /// The decisions, in a type of their own: nothing in it depends on `Base`, so none of its
     /// calls looks generic metadata up at run time (a nested type did, on every event).
-    private var state = ChargeRefusalState()
-    /// Allocations marked refused.
+    private var state = HugeFolioMarkState()
+    /// Allocations marked refused, and marked shmem's.
     public var refused: UInt64 { state.refused }
+    public var shmem: UInt64 { state.shmem }
 
     public init(base: Base) { self.base = base }
 
     @inline(__always)
     public mutating func consume(_ event: TraceEvent) {
-        if !state.holding && !ChargeRefusalState.isCandidate(event) {
+        if !state.holding && !HugeFolioMarkState.isCandidate(event) {
             if event.kind == .rssStat { state.noteCounter(event) }
             base.consume(event)
             return
@@ -56,9 +68,10 @@ public struct ChargeRefusals<Base: TraceEventSink>: TraceEventSink {
     }
 }
 
-/// `ChargeRefusals`' held events and undecided candidates.
-struct ChargeRefusalState {
+/// `HugeFolioMarks`' held events and undecided candidates.
+struct HugeFolioMarkState {
     private(set) var refused: UInt64 = 0
+    private(set) var shmem: UInt64 = 0
     /// Events after the oldest undecided candidate, in trace order, the candidates among them,
     /// from `head` on (those before it are passed on; the array is compacted now and then, so
     /// passing events on costs no shift of the rest).
@@ -67,11 +80,11 @@ struct ChargeRefusalState {
     private var undecided: [Candidate] = []
     /// Whether events are held (a candidate is undecided).
     private(set) var holding = false
-    /// Anon counters' last values by mm, direct-mapped (a store per counter event, no hashing
-    /// table): a rise after the allocation is the fault's own; a slot another mm took reads as
-    /// a counter not seen before.
-    private var anonMM = [UInt64](repeating: 0, count: 256)
-    private var anonBytes = [Int64](repeating: .max, count: 256)
+    /// Anon and shmem counters' last values by mm, direct-mapped (a store per counter event, no
+    /// hashing table): a rise after the allocation is the fault's own; a slot another counter
+    /// took reads as a counter not seen before.
+    private var counterKey = [UInt64](repeating: .max, count: 256)
+    private var counterBytes = [Int64](repeating: .max, count: 256)
 
     /// As long as a memory cgroup's reclaim may keep the charge, as the zero-fill counter window.
     static var windowNs: UInt64 { ZeroFillFaultMatcher.zeroFillCounterWindowNs }
@@ -102,7 +115,7 @@ struct ChargeRefusalState {
     /// The held events before the oldest undecided candidate: ready to pass on.
     var readyRange: Range<Int> { head..<(undecided.first?.offset ?? held.count) }
 
-    mutating func noteCounter(_ counter: TraceEvent) { _ = anonRise(counter) }
+    mutating func noteCounter(_ counter: TraceEvent) { _ = ownRise(counter) }
 
     mutating func hold(_ event: TraceEvent) {
         decide(with: event)
@@ -128,19 +141,21 @@ struct ChargeRefusalState {
         head = 0
     }
 
-    /// Whether a counter event is a rise of its mm's anon counter (and notes its value); a
-    /// counter not seen before rises, as `ZeroFillFaultMatcher` takes it.
-    private mutating func anonRise(_ counter: TraceEvent) -> Bool {
-        guard counter.counterMember == .anonPages else { return false }
-        let slot = Int(truncatingIfNeeded: (counter.counterMM &* 0x9E37_79B9_7F4A_7C15) >> 56)
-        let previous = anonMM[slot] == counter.counterMM ? anonBytes[slot] : .min
-        anonMM[slot] = counter.counterMM
-        anonBytes[slot] = counter.counterBytes
-        return counter.counterOfCurrentMM && counter.counterBytes > previous
+    /// The member (anon or shmem) whose counter of the task's own mm `counter` raises, if any,
+    /// noting its value; a counter not seen before rises, as `ZeroFillFaultMatcher` takes it.
+    private mutating func ownRise(_ counter: TraceEvent) -> TraceEvent.CounterMember? {
+        guard let member = counter.counterMember, member == .anonPages || member == .shmemPages else { return nil }
+        let key = counter.counterMM &<< 1 | (member == .shmemPages ? 1 : 0)
+        let slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 56)
+        let previous = counterKey[slot] == key ? counterBytes[slot] : .min
+        counterKey[slot] = key
+        counterBytes[slot] = counter.counterBytes
+        return counter.counterOfCurrentMM && counter.counterBytes > previous ? member : nil
     }
 
     private mutating func decide(with event: TraceEvent) {
-        let rise = event.kind == .rssStat && anonRise(event)
+        let risen = event.kind == .rssStat ? ownRise(event) : nil
+        let rise = risen != nil
         let userPage = event.kind == .pageAlloc && event.flags.contains(.gfpUser)
         let pageTable = event.kind == .pageAlloc && event.order == 0 && event.wantsZero && !event.flags.contains(.gfpUser)
         var kept = 0
@@ -160,6 +175,10 @@ struct ChargeRefusalState {
                     decided = userPage || event.kind == .pageFault || rise
                 } else if event.kind == .pageFree && event.pfn == candidate.pfn && event.order == candidate.order {
                     candidate.freedAt = event.timestampNs
+                } else if risen == .shmemPages {
+                    held[candidate.offset].flags.insert(.shmemFolio)
+                    shmem += 1
+                    decided = true
                 } else {
                     // Not a user page: a reclaim in the charge may allocate some (zsmalloc's are movable).
                     decided = pageTable || event.kind == .pageFault || rise
