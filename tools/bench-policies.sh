@@ -4,6 +4,7 @@
 #   - every policy's replay: median of RUNS (default 5) with min-max, events/s, peak RSS
 #     (goal >= 5 M events/s each);
 #   - a tiny trace's replay (its first 300 lines): time and peak RSS (goal <= 20 ms, <= 20 MB),
+#     and, for one run, its RSS split into anon and file-backed pages (PREZERO_MEMORY_REPORT=1),
 #     beside `prezero --version` (the process alone);
 #   - six policies in one compare against one replay: wall time and peak RSS (goals <= 2x the
 #     replay's RSS, <= (6 / cores + 1) x its time).
@@ -40,6 +41,9 @@ done
 echo "tiny trace (300 lines) and the process alone:"
 for _ in $(seq "$runs"); do timed "$p" replay "$work/tiny.txt"; done | summary "  replay tiny" 0
 for _ in $(seq "$runs"); do timed "$p" --version; done | summary "  --version" 0
+# What the tiny replay's RSS is made of: memory prezero allocated (anon) or the binary's pages the
+# kernel mapped (file).
+PREZERO_MEMORY_REPORT=1 "$p" replay "$work/tiny.txt" 2>&1 >/dev/null | sed -n 's/^prezero memory: /  replay tiny, one run: /p'
 six=zero-on-fault,kscrubd-v4,kscrubd-v8,init-on-free,idle-zero,oracle
 echo "six policies in one compare against one replay (kscrubd-v4), from the .pzt:"
 for _ in $(seq "$runs"); do timed "$p" replay "$work/trace.pzt" --policy kscrubd-v4; done | summary "  one replay" "$events" | tee "$work/one"

@@ -21,6 +21,11 @@ struct Prezero: ParsableCommand {
         subcommands: [StatCommand.self, ConvertCommand.self, ReplayCommand.self, CompareCommand.self, BatchCommand.self, ReportCommand.self, TouchProfileCommand.self, SynthCommand.self, CalibrateCommand.self, ProfilesCommand.self, PoliciesCommand.self, MetricsCommand.self]
     )
 
+    static func main() {
+        MemoryReport.installIfAsked()
+        main(nil)
+    }
+
     func run() throws {
         guard printVersion else { throw CleanExit.helpRequest(self) }
         print(Self.version)

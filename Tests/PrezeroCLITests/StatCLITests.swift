@@ -65,6 +65,19 @@ struct StatCLITests {
         #expect((events["kmem:mm_page_alloc"] as? NSNumber)?.intValue == (summary["alloc_requests"] as? NSNumber)?.intValue)
     }
 
+    /// PREZERO_MEMORY_REPORT=1 splits the process's RSS as /proc/self/status does: anon, file and
+    /// shmem add up to the RSS (the kernel's own sum), and the peak is at least the RSS at exit.
+    @Test func memoryReportSplitsTheRSS() throws {
+        let result = try runPrezero(["stat", trace], environment: ["PREZERO_MEMORY_REPORT": "1"])
+        #expect(result.status == 0, "\(result.err)")
+        let line = try #require(result.err.split(separator: "\n").first { $0.hasPrefix("prezero memory: ") })
+        let numbers = line.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        try #require(numbers.count == 5, "\(line)")
+        let (peak, rss, anon, file, shmem) = (numbers[0], numbers[1], numbers[2], numbers[3], numbers[4])
+        #expect(anon + file + shmem == rss && peak >= rss && anon > 0 && file > 0, "\(line)")
+        #expect(try !runPrezero(["stat", trace]).err.contains("prezero memory:"))
+    }
+
     @Test func textStartsWithPerfKmemSummaryBlock() throws {
         let result = try runPrezero(["stat", trace])
         #expect(result.status == 0)
