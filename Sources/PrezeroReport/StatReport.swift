@@ -456,7 +456,7 @@ package struct StatReport: Codable, Sendable {
             out += "  " + Evidence.chargeRefused(hugePagesChargeRefused) + "\n"
         }
         if shmemHugePages > 0 {
-            out += "shmem THP pages (not counted)                     " + F.right(String(shmemHugePages), 10) + "\n"
+            out += "shmem THP/mTHP pages (not counted)                " + F.right(String(shmemHugePages), 10) + "\n"
             out += "  " + Evidence.shmemHuge(shmemHugePages) + "\n"
         }
         let k = kernelSettings

@@ -33,11 +33,11 @@ struct KernelCounterTests {
 
     /// The check of `lines` against `counters`, as `stat` makes it.
     static func check(
-        _ lines: String, _ counters: TraceMetadata.KernelCounters, lostEvents: UInt64 = 0
+        _ lines: String, _ counters: TraceMetadata.KernelCounters, lostEvents: UInt64 = 0, kernel: KernelVersion? = nil
     ) throws -> (KernelCounterCheck, TraceStatistics) {
         let path = Scratch.directory + "prezero-counters-\(UUID().uuidString).perf.txt"
         try lines.write(toFile: path, atomically: true, encoding: .utf8)
-        var statistics = TraceStatistics(counters: counters)
+        var statistics = TraceStatistics(kernel: kernel, counters: counters)
         _ = try TraceReader.read(path: path, into: &statistics)
         let check = try #require(KernelCounterCheck(
             counters: counters, tally: statistics.kernelCounts, folios: statistics.zeroFillMatcher.hugeFolios,
@@ -176,6 +176,68 @@ struct KernelCounterTests {
         try Self.shmemAndAnonymousTHPFaults.write(toFile: path, atomically: true, encoding: .utf8)
         let metrics = try replay(path, policy: "zero-on-fault", profile: BuiltinProfiles.epycZen5VM.withMemory(1 << 30), timebase: .trace).metrics
         #expect(metrics.faults == 1 && metrics.hugeFaults == 1 && metrics.shmemHugePages == 512, "\(metrics.faults) \(metrics.shmemHugePages)")
+    }
+
+    /// What does not make shmem's THP: another thread's rise (its own fault's), a rise of another
+    /// process's memory (curr=0), a rise after a fall (a collapse's unmapping, below). Each leaves
+    /// the folio unmarked: two THP zero-fill faults, as without kmem:rss_stat.
+    @Test(arguments: [
+        ("another thread's rise", "fp 29412/29412 [001] 47324.094848644:                  kmem:rss_stat", "fp 29412/29413 [000] 47324.094848644:                  kmem:rss_stat"),
+        ("another process's memory", "curr=1 type=MM_SHMEMPAGES size=2097152B", "curr=0 type=MM_SHMEMPAGES size=2097152B"),
+        ("a fall first", "size=2097152B\n", "size=2093056B\n                          fp 29412/29412 [001] 47324.094848700:                  kmem:rss_stat: mm_id=3635388516 curr=1 type=MM_SHMEMPAGES size=2097152B\n"),
+    ])
+    func noShmemFaultOfTheTaskMarksNothing(_ name: String, _ line: String, _ replacement: String) throws {
+        let lines = Self.shmemAndAnonymousTHPFaults.replacingOccurrences(of: line, with: replacement)
+        #expect(lines != Self.shmemAndAnonymousTHPFaults)
+        let counters = TraceMetadata.KernelCounters(pid: 29412, readerPid: 972, rise: ["thp_fault_alloc": 1, "thp_file_alloc": 1])
+        let (check, statistics) = try Self.check(lines, counters)
+        #expect(statistics.zeroFillFaults == 2 && statistics.zeroFillMatcher.tally.shmemHugePages == 0, "\(name)")
+        #expect(check.rows.first { $0.counter == "thp_fault_alloc" }?.expectedText == "1 to 2", "\(name)")
+        #expect(check.disagreements.isEmpty, "\(name)")
+    }
+
+    /// Real lines of `MADV_COLLAPSE` on 16 MiB of shared anonymous memory (a helper agent's capture,
+    /// 6.18 on this VM): `collapse_file` allocates the THP, unmaps the small pages it replaces (the
+    /// task's MM_SHMEMPAGES falls, once a page: 3 of 512 here) and maps the THP (the rise). The
+    /// kernel counts it in thp_collapse_alloc, not thp_file_alloc: it is no shmem fault's folio.
+    @Test func aShmemCollapseIsNoShmemFault() throws {
+        let lines = """
+                        bash   972/972   [000] 55588.000000000:       sched:sched_process_fork: comm=bash pid=972 child_comm=bash child_pid=21720
+                           t 21720/21720 [001] 55588.552570008:             kmem:mm_page_alloc: page=0x143800 pfn=0x143800 order=9 migratetype=1 gfp_flags=GFP_TRANSHUGE
+                           t 21720/21720 [001] 55588.552576866:                  kmem:rss_stat: mm_id=1468232879 curr=1 type=MM_SHMEMPAGES size=16773120B
+                           t 21720/21720 [001] 55588.552578582:                  kmem:rss_stat: mm_id=1468232879 curr=1 type=MM_SHMEMPAGES size=16769024B
+                           t 21720/21720 [001] 55588.552579864:                  kmem:rss_stat: mm_id=1468232879 curr=1 type=MM_SHMEMPAGES size=16764928B
+                           t 21720/21720 [001] 55588.559541475:              kmem:mm_page_free: page=0x1fd86c pfn=0x1fd86c order=0
+                           t 21720/21720 [001] 55588.559547189:                  kmem:rss_stat: mm_id=1468232879 curr=1 type=MM_SHMEMPAGES size=16777216B
+                           t 21720/21720 [001] 55588.600000000:       sched:sched_process_exit: comm=t pid=21720 prio=120 group_dead=true
+                        bash   972/972   [000] 55588.610000000:       sched:sched_process_exit: comm=bash pid=972 prio=120 group_dead=true
+
+            """
+        let counters = TraceMetadata.KernelCounters(
+            pid: 21720, readerPid: 972, rise: ["thp_fault_alloc": 0, "thp_file_alloc": 0, "thp_collapse_alloc": 1])
+        let (check, statistics) = try Self.check(lines, counters)
+        #expect(statistics.zeroFillMatcher.tally.shmemHugePages == 0 && statistics.zeroFillMatcher.tally.hugeUserPagesWithoutFault == 512)
+        #expect(check.rows.first { $0.counter == "thp_collapse_alloc" }?.expectedText == "0 to 1")
+        #expect(check.disagreements.isEmpty, "\(check.disagreements)")
+    }
+
+    /// Real lines (a helper agent's capture, 6.18): a first write maps a shmem THP already in the
+    /// page cache (its task's MM_SHMEMPAGES rises, no allocation), then the program's pwrite()
+    /// allocates the next THP of the memfd. On a kernel that raises a fault's counter as it maps
+    /// (6.2 on) that THP is not the fault's; before 6.2 the rise may have been handle_mm_fault's
+    /// sync, and the THP pairs with the fault as it did.
+    @Test func aFaultThatMappedACachedPageTakesNoLaterFolio() throws {
+        let lines = """
+                           t 16784/16784 [000] 55485.289658819:     exceptions:page_fault_user: address=0x7f88d3000000 ip=0x55c5fa723390 error_code=0x6
+                           t 16784/16784 [000] 55485.289661899:             kmem:mm_page_alloc: page=0x11a842 pfn=0x11a842 order=0 migratetype=0 gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_ZERO|__GFP_COMP
+                           t 16784/16784 [000] 55485.289663742:                  kmem:rss_stat: mm_id=3745378755 curr=1 type=MM_SHMEMPAGES size=2097152B
+                           t 16784/16784 [000] 55485.289665250:              kmem:mm_page_free: page=0x11a842 pfn=0x11a842 order=0
+                           t 16784/16784 [000] 55485.289677332:             kmem:mm_page_alloc: page=0x182600 pfn=0x182600 order=9 migratetype=1 gfp_flags=GFP_TRANSHUGE_LIGHT|__GFP_NORETRY|__GFP_THISNODE
+
+            """
+        let counters = TraceMetadata.KernelCounters(pid: nil, readerPid: nil, rise: ["thp_fault_alloc": 0])
+        #expect(try Self.check(lines, counters, kernel: KernelVersion(major: 6, minor: 18)).1.zeroFillFaults == 0)
+        #expect(try Self.check(lines, counters, kernel: KernelVersion(major: 6, minor: 1)).1.zeroFillFaults == 1)
     }
 
     /// Real lines of a thread that lost a race for a 2 MiB range (a helper agent's capture on this

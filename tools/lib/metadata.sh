@@ -131,11 +131,11 @@ kernel_counters() {
     {
         while read -r name value; do
             case "$name" in
-                pgfault|pgalloc_*|pgfree|thp_fault_alloc|thp_fault_fallback|thp_fault_fallback_charge|thp_file_alloc|thp_file_fallback_charge|thp_collapse_alloc)
+                pgfault|pgalloc_*|pgfree|thp_fault_alloc|thp_fault_fallback|thp_fault_fallback_charge|thp_file_alloc|thp_file_fallback_charge|thp_collapse_alloc|thp_swpin)
                     printf '%s %s\n' "$name" "$value" ;;
             esac
         done < /proc/vmstat
-        for f in /sys/kernel/mm/transparent_hugepage/hugepages-*kB/stats/{anon_fault_alloc,anon_fault_fallback,anon_fault_fallback_charge,shmem_alloc,shmem_fallback_charge}; do
+        for f in /sys/kernel/mm/transparent_hugepage/hugepages-*kB/stats/{anon_fault_alloc,anon_fault_fallback,anon_fault_fallback_charge,shmem_alloc,shmem_fallback_charge,swpin}; do
             [ -r "$f" ] && read -r value < "$f" || continue
             size=${f#/sys/kernel/mm/transparent_hugepage/}
             printf '%s/%s %s\n' "${size%%/*}" "${f##*/}" "$value"

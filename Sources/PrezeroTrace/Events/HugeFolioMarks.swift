@@ -20,7 +20,11 @@
 /// - anonymous, charged and cleared: the task's next page-table page, fault or anon-counter
 ///   rise comes first (a THP's `pte_alloc_one`, the next fault, the mapped folio's count);
 /// - shmem's: a rise of the task's shmem counter comes first (shmem's page table, if any, came
-///   before the folio: `__do_fault` preallocates it);
+///   before the folio: `__do_fault` preallocates it), with no fall of it before: a collapse
+///   (`MADV_COLLAPSE`'s `collapse_file`) unmaps the small pages it replaces, one fall each, and
+///   then maps its THP with the same rise; the kernel counts it in `thp_collapse_alloc`. A
+///   counter not seen before (in the trace, or in its slot) rises only to the folio's size: the
+///   first shmem memory of a task that started in the trace;
 /// - refused: the free of its pfn comes first, and then, within `fallbackWindowNs`, the fault's
 ///   fallback, a smaller user allocation, before any fault or counter rise of the task (a page
 ///   table may come between).
@@ -83,8 +87,9 @@ struct HugeFolioMarkState {
     /// Anon and shmem counters' last values by mm, direct-mapped (a store per counter event, no
     /// hashing table): a rise after the allocation is the fault's own; a slot another counter
     /// took reads as a counter not seen before.
-    private var counterKey = [UInt64](repeating: .max, count: 256)
-    private var counterBytes = [Int64](repeating: .max, count: 256)
+    private static let counterSlots = 1024
+    private var counterKey = [UInt64](repeating: .max, count: counterSlots)
+    private var counterBytes = [Int64](repeating: .max, count: counterSlots)
 
     /// As long as a memory cgroup's reclaim may keep the charge, as the zero-fill counter window.
     static var windowNs: UInt64 { ZeroFillFaultMatcher.zeroFillCounterWindowNs }
@@ -104,6 +109,9 @@ struct HugeFolioMarkState {
         var timestampNs: UInt64
         /// When its pfn was freed: waiting for the fallback.
         var freedAt: UInt64?
+        /// The task's shmem counter fell after the folio: a collapse's unmapping, or a reclaim's;
+        /// a rise after it marks nothing.
+        var shmemFell = false
     }
 
     /// Whether `event` may be a folio whose charge is still to come.
@@ -115,7 +123,7 @@ struct HugeFolioMarkState {
     /// The held events before the oldest undecided candidate: ready to pass on.
     var readyRange: Range<Int> { head..<(undecided.first?.offset ?? held.count) }
 
-    mutating func noteCounter(_ counter: TraceEvent) { _ = ownRise(counter) }
+    mutating func noteCounter(_ counter: TraceEvent) { _ = counterMove(counter) }
 
     mutating func hold(_ event: TraceEvent) {
         decide(with: event)
@@ -141,21 +149,33 @@ struct HugeFolioMarkState {
         head = 0
     }
 
-    /// The member (anon or shmem) whose counter of the task's own mm `counter` raises, if any,
-    /// noting its value; a counter not seen before rises, as `ZeroFillFaultMatcher` takes it.
-    private mutating func ownRise(_ counter: TraceEvent) -> TraceEvent.CounterMember? {
+    /// An anon or shmem counter's move: its member and value before (nil: not seen before),
+    /// noting its value; nil for other members.
+    private mutating func counterMove(_ counter: TraceEvent) -> (member: TraceEvent.CounterMember, previous: Int64?)? {
         guard let member = counter.counterMember, member == .anonPages || member == .shmemPages else { return nil }
         let key = counter.counterMM &<< 1 | (member == .shmemPages ? 1 : 0)
-        let slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 56)
-        let previous = counterKey[slot] == key ? counterBytes[slot] : .min
+        let slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 54) & (Self.counterSlots - 1)
+        let previous = counterKey[slot] == key ? counterBytes[slot] : nil
         counterKey[slot] = key
         counterBytes[slot] = counter.counterBytes
-        return counter.counterOfCurrentMM && counter.counterBytes > previous ? member : nil
+        return (member, previous)
+    }
+
+    /// Whether a shmem counter not seen before, at `bytes`, is a rise to a folio of `order`: the
+    /// folio's base pages of one power-of-two page size of 4 KiB or more.
+    static func isFirstShmemFolio(bytes: Int64, order: UInt8) -> Bool {
+        guard order < 48, bytes > 0 else { return false }
+        let pages = Int64(1) << Int64(order)
+        let page = bytes / pages
+        return bytes % pages == 0 && page >= 4096 && page & (page - 1) == 0
     }
 
     private mutating func decide(with event: TraceEvent) {
-        let risen = event.kind == .rssStat ? ownRise(event) : nil
-        let rise = risen != nil
+        let move = event.kind == .rssStat ? counterMove(event) : nil
+        let own = event.kind == .rssStat && event.counterOfCurrentMM
+        // The task's anon counter rose (one not seen before counts): its fault mapped the folio.
+        let rise = own && move?.member == .anonPages && event.counterBytes > (move?.previous ?? .min)
+        let shmemMove = own && move?.member == .shmemPages ? move : nil
         let userPage = event.kind == .pageAlloc && event.flags.contains(.gfpUser)
         let pageTable = event.kind == .pageAlloc && event.order == 0 && event.wantsZero && !event.flags.contains(.gfpUser)
         var kept = 0
@@ -175,10 +195,21 @@ struct HugeFolioMarkState {
                     decided = userPage || event.kind == .pageFault || rise
                 } else if event.kind == .pageFree && event.pfn == candidate.pfn && event.order == candidate.order {
                     candidate.freedAt = event.timestampNs
-                } else if risen == .shmemPages {
-                    held[candidate.offset].flags.insert(.shmemFolio)
-                    shmem += 1
-                    decided = true
+                } else if let shmemMove {
+                    let rose = shmemMove.previous.map { event.counterBytes > $0 }
+                        ?? Self.isFirstShmemFolio(bytes: event.counterBytes, order: candidate.order)
+                    if rose && !candidate.shmemFell {
+                        // Its fault mapped it as shmem's.
+                        held[candidate.offset].flags.insert(.shmemFolio)
+                        shmem += 1
+                        decided = true
+                    } else if rose {
+                        decided = true  // a collapse's THP, mapped after its small pages' unmapping
+                    } else {
+                        // A fall (a collapse's unmapping, a reclaim's), or a counter not seen before
+                        // at no folio's size: no mark after it; a refusal may still follow.
+                        candidate.shmemFell = true
+                    }
                 } else {
                     // Not a user page: a reclaim in the charge may allocate some (zsmalloc's are movable).
                     decided = pageTable || event.kind == .pageFault || rise

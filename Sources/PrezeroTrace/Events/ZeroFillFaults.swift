@@ -98,7 +98,7 @@ public struct ZeroFillFaultMatcher: Sendable {
         var t = counted.resolved
         t.hugeUserPagesWithoutFault = HugeFolioOutcomes.pages(hugeFolios.withoutFault)
         t.hugePagesChargeRefused = HugeFolioOutcomes.pages(hugeFolios.chargeRefused)
-        t.shmemHugePages = HugeFolioOutcomes.pages(hugeFolios.shmem)
+        t.shmemHugePages = HugeFolioOutcomes.pages(hugeFolios.shmem) &+ HugeFolioOutcomes.pages(hugeFolios.shmemWithoutFault)
         return t
     }
     private var counted = Tally()
@@ -280,11 +280,18 @@ public struct ZeroFillFaultMatcher: Sendable {
     /// splits it, so only the huge zero page's write takes one (6.13 on); before, a THP's
     /// copy-on-write allocated one too, and the trace cannot tell them apart.
     public let hugeZeroPageWritesTakeTHP: Bool
+    /// Whether a memory counter's rise is the fault's own: from 6.2 (`add_mm_counter` on a
+    /// percpu_counter) a fault raises its counter as it maps its page, so a rise while a write
+    /// fault waits means it mapped a page already in memory, and no later allocation is its; before,
+    /// `sync_mm_rss` in `handle_mm_fault` could raise it before the fault's own allocation.
+    public let countersRiseAtTheirFault: Bool
 
-    /// - Parameter kernel: the capture's kernel, when known (before 5.8: see `hugeZeroPageWritesTakeTHP`).
+    /// - Parameter kernel: the capture's kernel, when known (before 5.8: see `hugeZeroPageWritesTakeTHP`;
+    ///   before 6.2: `countersRiseAtTheirFault`).
     public init(pmdOrder: Int = 9, cpus: Int = 1, kernel: KernelVersion? = nil) {
         self.pmdOrder = pmdOrder
         hugeZeroPageWritesTakeTHP = kernel.map { $0 >= KernelVersion(major: 5, minor: 8) } ?? true
+        countersRiseAtTheirFault = kernel.map { $0 >= KernelVersion(major: 6, minor: 2) } ?? false
         pending = Array(repeating: nil, count: max(1, cpus))
         served = Array(repeating: nil, count: max(1, cpus))
     }
@@ -418,8 +425,8 @@ public struct ZeroFillFaultMatcher: Sendable {
         let slot = self.slot(alloc.cpu)
         guard alloc.flags.contains(.gfpUser), !alloc.failed else { return nil }
         let shmemFolio = alloc.flags.contains(.shmemFolio)
-        if shmemFolio { hugeFolios.countShmem(order: alloc.order) }
         guard let fault = pending[slot], fault.pid == alloc.pid else {
+            if shmemFolio { hugeFolios.countShmem(order: alloc.order, fault: false) }
             if alloc.order == 0 && alloc.wantsZero {
                 counted.zeroedUserPagesWithoutFault += 1
             } else if alloc.order > 0 && alloc.flags.contains(.gfpTransHuge) && alloc.order < 64 && !shmemFolio {
@@ -438,9 +445,16 @@ public struct ZeroFillFaultMatcher: Sendable {
         }
         if shmemFolio {
             // shmem's huge folio (`HugeFolioMarks`): shmem's zero-fill, as its order-0 pages are.
-            // Its task's MM_SHMEMPAGES rise, the marker's evidence, may come after the clear,
-            // milliseconds later: the fault is shmem's whatever the window.
+            // It comes right after its fault (its clear, and the MM_SHMEMPAGES rise the marker
+            // saw, may come milliseconds later); after a fault that mapped a cached page, or late,
+            // it is the task's next need (a populate, a write()), as a page without __GFP_ZERO is.
+            if fault.mappedPage || alloc.timestampNs &- fault.timestampNs > Self.faultAllocationWindowNs {
+                endUnserved(slot)
+                hugeFolios.countShmem(order: alloc.order, fault: false)
+                return nil
+            }
             pending[slot] = nil
+            hugeFolios.countShmem(order: alloc.order, fault: fault.access.isFirstWrite)
             if fault.access.isFirstWrite {
                 counted.firstWritesWithoutGFPZero += 1
                 counted.shmemHugeFaults += 1
@@ -456,10 +470,10 @@ public struct ZeroFillFaultMatcher: Sendable {
             && fault.access.isAfterZeroPageRead
         let zeroFill = (order == 0 && alloc.wantsZero) || (largeFolio && (fault.access.isFirstWrite || hugeZeroPageWrite))
         if fault.refusedFolio != nil && !zeroFill { return nil }
-        if fault.mappedPage && !zeroFill {
+        if fault.mappedPage && (!zeroFill || countersRiseAtTheirFault) {
             // The fault mapped a page already in memory; this one is the task's next need (a
-            // read()'s page-cache page). A zero-fill allocation still pairs: the rise before it
-            // was no fault's own (a kernel before 6.2 syncing its counters in handle_mm_fault).
+            // read()'s page-cache page, a write()'s THP). Before 6.2 a zero-fill allocation still
+            // pairs: the rise before it may be no fault's own (handle_mm_fault syncing the counters).
             endUnserved(slot)
             return match(alloc)
         }

@@ -21,6 +21,8 @@ public struct PztDecoder {
     /// Per gfp symbol id: what `GFPClass` found in its text, nil until seen.
     private var gfpClassBySymbol: [EventFlags?] = []
 
+    /// Bits of an allocation's flags `HugeFolioMarks` sets as a trace is read.
+    static let readerMarks: EventFlags = [.chargeRefused, .shmemFolio]
     /// Version 1 files have no user and THP bits in allocations' flags.
     private let derivesGFPClass: Bool
 
@@ -180,7 +182,12 @@ public struct PztDecoder {
                 let c = try varint()
                 guard order < 64 else { throw error("order \(order) out of range", at: offset + UInt64(recordStart)) }
                 let t = lastTime &+ UInt64(bitPattern: dt)
-                if kind == .pageAlloc && derivesGFPClass { flags = gfpClass(flags, raw: b, symbol: c) }
+                if kind == .pageAlloc {
+                    if derivesGFPClass { flags = gfpClass(flags, raw: b, symbol: c) }
+                    // The reader's marks (`HugeFolioMarks`), which `convert` stores as it read them:
+                    // made again as this file is read, by this build's rules.
+                    flags.subtract(Self.readerMarks)
+                }
                 let event = TraceEvent(kind: kind, cpu: cpu, pid: pid, comm: comm, timestampNs: t, order: order, migratetype: migratetype, flags: flags, a: a, b: b, c: c)
                 sink.consume(event)
                 if !event.isReaderAnnotation { events += 1 }

@@ -18,7 +18,9 @@ public enum Evidence {
                 + "after allocating them, copies of private file pages (do_cow_fault), page-cache pages read in for a shared file "
                 + "mapping, or swap-ins. The kmem and exceptions tracepoints do not tell these apart, so none is a zero-fill fault "
                 + "here: the shmem ones among them are zero-fills no verdict includes"
-                + (u.memoryCounterEvents > 0 ? "." : " (shmem's huge folios carry a THP mask: without kmem:rss_stat they count as THP faults).")
+                + (u.shmemZeroFills > 0 ? ", \(u.shmemZeroFills) shmem huge folios among them (their MM_SHMEMPAGES counter rose)" : "")
+                + (u.memoryCounterEvents > 0 ? "" : " (shmem's huge folios carry a THP mask: without kmem:rss_stat they count as THP faults)")
+                + "."
         }
         return head + ". The memory counter each fault raised next (kmem:rss_stat) says what it mapped: \(u.shmemZeroFills) were shmem "
             + "or tmpfs pages (MM_SHMEMPAGES), which shmem clears with clear_highpage after allocating them, zero-fills no verdict "
@@ -101,9 +103,10 @@ public enum Evidence {
     /// What shmem's huge folios are, and why no verdict counts them.
     public static func shmemHuge(_ pages: UInt64) -> String {
         "\(pages) base pages of THP/mTHP folios were shmem's (their task's MM_SHMEMPAGES counter rose next, kmem:rss_stat): "
-            + "faults on shared anonymous memory, a memfd or /dev/shm, which shmem_get_folio_gfp clears after allocating the "
-            + "folio (the kernel counts thp_file_alloc or the size's shmem_alloc, not thp_fault_alloc); zero-fills no verdict "
-            + "includes, as shmem's order-0 pages."
+            + "faults on shared anonymous memory, a memfd or /dev/shm, or ranges populated without a fault, which "
+            + "shmem_get_folio_gfp clears after allocating the folio (the kernel counts thp_file_alloc or the size's shmem_alloc, "
+            + "not thp_fault_alloc; a large shmem swap-in reads its folio instead); zero-fills no verdict includes, as shmem's "
+            + "order-0 pages."
     }
 
     /// What THP folios allocated with no fault waiting are (a populated THP range is cleared,

@@ -1,18 +1,23 @@
 /// THP and mTHP folios by order that were not anonymous zero-fill faults
 /// (`ZeroFillFaultMatcher`): anonymous ones allocated with no fault of their task waiting, those
-/// their memory cgroup refused, and shmem's (`HugeFolioMarks`), with a fault or without.
+/// their memory cgroup refused, and shmem's (`HugeFolioMarks`), a fault's or not.
 public struct HugeFolioOutcomes: Sendable, Equatable {
     /// Orders counted: every order an `mm_page_alloc` event can carry.
     public static let orders = 64
     public private(set) var withoutFault = [UInt64](repeating: 0, count: orders)
     public private(set) var chargeRefused = [UInt64](repeating: 0, count: orders)
+    /// shmem's folios a fault took, and those none did (populated, `MADV_POPULATE_WRITE`).
     public private(set) var shmem = [UInt64](repeating: 0, count: orders)
+    public private(set) var shmemWithoutFault = [UInt64](repeating: 0, count: orders)
 
     public init() {}
 
     mutating func countWithoutFault(order: UInt8) { if Int(order) < Self.orders { withoutFault[Int(order)] &+= 1 } }
     mutating func countChargeRefused(order: UInt8) { if Int(order) < Self.orders { chargeRefused[Int(order)] &+= 1 } }
-    mutating func countShmem(order: UInt8) { if Int(order) < Self.orders { shmem[Int(order)] &+= 1 } }
+    mutating func countShmem(order: UInt8, fault: Bool) {
+        guard Int(order) < Self.orders else { return }
+        if fault { shmem[Int(order)] &+= 1 } else { shmemWithoutFault[Int(order)] &+= 1 }
+    }
 
     /// Base pages of the folios counted in `folios`.
     static func pages(_ folios: [UInt64]) -> UInt64 {
@@ -26,6 +31,7 @@ public struct HugeFolioOutcomes: Sendable, Equatable {
             d.withoutFault[o] = withoutFault[o] &- earlier.withoutFault[o]
             d.chargeRefused[o] = chargeRefused[o] &- earlier.chargeRefused[o]
             d.shmem[o] = shmem[o] &- earlier.shmem[o]
+            d.shmemWithoutFault[o] = shmemWithoutFault[o] &- earlier.shmemWithoutFault[o]
         }
         return d
     }
@@ -330,24 +336,31 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
             let fallbackName = pmd ? "thp_fault_fallback" : "\(size)/anon_fault_fallback"
             let chargeName = pmd ? "thp_fault_fallback_charge" : "\(size)/anon_fault_fallback_charge"
             let fallback = rise[fallbackName] ?? 0, charge = rise[chargeName] ?? 0
-            let shmemAround = outer.hugeFolios.shmem[order]
+            let shmemAround = outer.hugeFolios.shmem[order] &+ outer.hugeFolios.shmemWithoutFault[order]
+            let shmemPopulatedAround = outer.hugeFolios.shmemWithoutFault[order]
             guard alloc != 0 || fallback != 0 || charge != 0 || shmem != 0 || faultsAround != 0 || withoutAround != 0 || refusedAround != 0
                 || shmemAround != 0
             else { continue }
             let what = order == pmdOrder ? "THP" : "\(kib) KiB mTHP"
-            // shmem's folios the trace told apart (`HugeFolioMarks`) are no faults of its; the rest
-            // of the kernel's may be among them.
+            // Large swap-ins (6.14 on for shmem, `shmem_swap_alloc_folio`; anon mTHPs too) take a
+            // THP-mask folio on a fault, and the kernel counts them in swpin, not in *_alloc.
+            let swapInName = "\(size)/swpin"
+            let swapIns = rise[swapInName] ?? (pmd ? rise["thp_swpin"] : nil) ?? 0
+            // shmem's folios its faults took, as the trace told them apart (`HugeFolioMarks`), are
+            // no anonymous faults; those the kernel allocated beyond them may be among the faults.
             let shmemMarked = inner.hugeFolios.shmem[order]
-            let shmemUnmarked = shmem > shmemMarked ? shmem - shmemMarked : 0
-            let uncounted = lostRaces &+ shmemUnmarked
+            let shmemMarkedAllocated = shmemMarked > swapIns ? shmemMarked - swapIns : 0
+            let shmemUnmarked = shmem > shmemMarkedAllocated ? shmem - shmemMarkedAllocated : 0
+            let uncounted = lostRaces &+ shmemUnmarked &+ swapIns
             row(
                 allocName, alloc, "\(what) zero-fill faults", faults,
                 faults > uncounted ? faults - uncounted : 0, faultsAround &+ withoutAround,
-                "Between the readings the kernel counted at least the trace's faults inside them, less those that lost a race to another thread (\(lostRaces): their folio was cleared, then freed by its task before its next fault or counter event, and not counted; without kmem:rss_stat in the capture a folio its task unmapped that soon counts here too) and shmem's huge folios the trace did not tell apart (\(shmemName): \(shmem), \(shmemMarked) of them told apart by their task's MM_SHMEMPAGES rise); at most the faults around them (\(faultsAround)) and the \(withoutAround) \(what) folios allocated with no fault (populated without an exception, or collapses and migrations).")
+                "Between the readings the kernel counted at least the trace's faults inside them, less those that lost a race to another thread (\(lostRaces): their folio was cleared (a shmem fault's, not: another's folio was in the page cache), then freed by its task before its next fault or counter event, and not counted; without kmem:rss_stat in the capture a folio its task unmapped that soon counts here too), shmem's huge folios the trace did not tell apart (\(shmemName): \(shmem), \(shmemMarked) of them told apart by their task's MM_SHMEMPAGES rise) and large swap-ins (\(swapInName): \(swapIns)); at most the faults around them (\(faultsAround)) and the \(withoutAround) \(what) folios allocated with no fault (populated without an exception, or collapses and migrations).")
             if rise[shmemName] != nil {
-                row(shmemName, shmem, "\(what) folios told apart as shmem's", shmemMarked, shmemMarked,
+                let populated = inner.hugeFolios.shmemWithoutFault[order]
+                row(shmemName, shmem, "\(what) folios shmem's faults took", shmemMarked, shmemMarkedAllocated,
                     faultsAround &+ withoutAround &+ refusedAround &+ shmemAround,
-                    "HugeFolioMarks: a huge folio whose task's MM_SHMEMPAGES counter (kmem:rss_stat) rose next. The kernel counted at least those inside the readings, and more where shmem allocated with no counter moving (write(), fallocate) or the capture has no kmem:rss_stat; at most every \(what) user folio around them.")
+                    "HugeFolioMarks: a huge folio whose task's MM_SHMEMPAGES counter (kmem:rss_stat) rose next, with no fall before. The kernel counted at least those a fault took inside the readings, less large swap-ins (\(swapInName): \(swapIns)), and more: \(populated) populated with no fault, and those shmem allocated with no counter moving (write(), fallocate) or where the capture has no kmem:rss_stat; at most every \(what) user folio around them.")
             }
             let shmemNote = rise[shmemChargeName] == nil && shmem > 0
                 ? " No lower bound: shmem allocated huge folios (\(shmemName): \(shmem)), whose refusals look the same in the trace, and the sidecar has no \(shmemChargeName)."
@@ -362,8 +375,8 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
                     "A fault falls back when its folio cannot be had or charged; a failed allocation may be khugepaged's instead." + shmemNote)
             }
             if pmd, let collapses = rise["thp_collapse_alloc"] {
-                row("thp_collapse_alloc", collapses, "THP folios allocated with no fault", withoutAround, 0, withoutAround,
-                    "khugepaged and MADV_COLLAPSE allocate a THP with no fault waiting: at most the trace's THP folios allocated so.")
+                row("thp_collapse_alloc", collapses, "THP folios allocated with no fault", withoutAround, 0, withoutAround &+ shmemPopulatedAround,
+                    "khugepaged and MADV_COLLAPSE allocate a THP with no fault waiting: at most the trace's THP folios allocated so, shmem's among them (\(shmemPopulatedAround), should one be a collapse).")
             }
         }
 
