@@ -178,6 +178,77 @@ struct KernelCounterTests {
         #expect(metrics.faults == 1 && metrics.hugeFaults == 1 && metrics.shmemHugePages == 512, "\(metrics.faults) \(metrics.shmemHugePages)")
     }
 
+    /// The shmem THP fault of `shmemAndAnonymousTHPFaults`, moved by `seconds` and `pfn` pages,
+    /// with its page's rise to `bytes`; its allocation `allocationDelayNs` after the fault event.
+    static func shmemTHPFault(after seconds: Double, pfn: Int, bytes: Int, allocationDelayNs: Int = 9_654) -> String {
+        let t = { (ns: Int) in String(format: "%.9f", 47324.089140877 + seconds + Double(ns) / 1e9) }
+        let p = String(format: "0x%x", 0x16fa00 + pfn)
+        return """
+                              fp 29412/29412 [001] \(t(0)):     exceptions:page_fault_user: address=0x7f066e800000 ip=0x5617a17ae263 error_code=0x6
+                              fp 29412/29412 [001] \(t(1_018)):             kmem:mm_page_alloc: page=0x1dbc91 pfn=0x1dbc91 order=0 migratetype=0 gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_ZERO|__GFP_COMP
+                              fp 29412/29412 [001] \(t(allocationDelayNs)):             kmem:mm_page_alloc: page=\(p) pfn=\(p) order=9 migratetype=1 gfp_flags=GFP_TRANSHUGE_LIGHT|__GFP_NORETRY|__GFP_THISNODE
+                              fp 29412/29412 [001] \(t(5_707_767)):                  kmem:rss_stat: mm_id=3635388516 curr=1 type=MM_SHMEMPAGES size=\(bytes)B
+                              fp 29412/29412 [001] \(t(5_712_621)):              kmem:mm_page_free: page=0x1dbc91 pfn=0x1dbc91 order=0
+
+            """
+    }
+
+    /// Built on the real shmem fault: a second one rises from a counter seen before; one whose
+    /// folio came 60 us after the fault event (72 us here on an ftrace capture) is still the
+    /// fault's; an anonymous THP with no counter move before it (a collapse over mapped memory)
+    /// is not marked by the shmem fault's rise; a shmem THP populated with no fault is in
+    /// thp_collapse_alloc's upper bound, not in thp_file_alloc's lower one; large swap-ins
+    /// (swpin) leave the lower bounds, and a sidecar without swpin keeps none where the trace
+    /// shows swap.
+    @Test func shmemFoliosBeyondTheFirst() throws {
+        let fork = "            bash   972/972   [000] 47324.000000000:       sched:sched_process_fork: comm=bash pid=972 child_comm=bash child_pid=29412\n"
+        let exit = "              fp 29412/29412 [001] 47325.000000000:       sched:sched_process_exit: comm=fp pid=29412 prio=120 group_dead=true\n"
+            + "            bash   972/972   [000] 47325.010000000:       sched:sched_process_exit: comm=bash pid=972 prio=120 group_dead=true\n"
+        let counters = TraceMetadata.KernelCounters(
+            pid: 29412, readerPid: 972, rise: ["thp_fault_alloc": 0, "thp_file_alloc": 2, "thp_collapse_alloc": 0, "hugepages-2048kB/swpin": 0])
+        let two = fork + Self.shmemTHPFault(after: 0, pfn: 0, bytes: 2 << 20) + Self.shmemTHPFault(after: 0.1, pfn: 0x200, bytes: 4 << 20, allocationDelayNs: 60_000) + exit
+        let (check, statistics) = try Self.check(two, counters)
+        let tally = statistics.zeroFillMatcher.tally
+        #expect(tally.shmemHugePages == 1024 && tally.shmemZeroFills == 2 && statistics.zeroFillFaults == 0, "\(tally)")
+        #expect(check.rows.first { $0.counter == "thp_file_alloc" }?.expectedText == "2")
+        #expect(check.disagreements.isEmpty)
+
+        // A shmem THP populated with no fault (MADV_POPULATE_WRITE): the kernel counts it in
+        // thp_file_alloc, and the check also allows it to be a collapse.
+        let populatedFolio = Self.shmemTHPFault(after: 0, pfn: 0, bytes: 2 << 20).split(separator: "\n")
+            .filter { !$0.contains("page_fault_user") }.joined(separator: "\n") + "\n"
+        let populated = fork + populatedFolio + exit
+        // An anonymous THP allocated with no fault and no counter move (a collapse over mapped
+        // memory), then, with no page table or fault between, the shmem folio: its rise marks it alone.
+        let collapse = "              fp 29412/29412 [001] 47324.089000000:             kmem:mm_page_alloc: page=0x200000 pfn=0x200000 order=9 migratetype=1 gfp_flags=GFP_TRANSHUGE\n"
+        let noPageTable = populatedFolio.split(separator: "\n").filter { !$0.contains("__GFP_ZERO") }.joined(separator: "\n") + "\n"
+        let mixed = try Self.check(fork + collapse + noPageTable + exit, counters).1.zeroFillMatcher.tally
+        #expect(mixed.shmemHugePages == 512 && mixed.hugeUserPagesWithoutFault == 512, "\(mixed)")
+        for (file, collapses, agrees) in [(1, 0, true), (0, 1, true), (0, 2, false)] as [(UInt64, UInt64, Bool)] {
+            var c = counters
+            c.rise["thp_file_alloc"] = file
+            c.rise["thp_collapse_alloc"] = collapses
+            let (populatedCheck, populatedStatistics) = try Self.check(populated, c)
+            #expect(populatedStatistics.zeroFillMatcher.tally.shmemHugePages == 512)
+            #expect(populatedCheck.rows.first { $0.counter == "thp_file_alloc" }?.expectedText == "0 to 1")
+            #expect(populatedCheck.rows.first { $0.counter == "thp_collapse_alloc" }?.expectedText == "0 to 1")
+            #expect(populatedCheck.disagreements.isEmpty == agrees, "thp_file_alloc \(file), thp_collapse_alloc \(collapses)")
+        }
+
+        // One large swap-in between the readings: the two folios may include it.
+        var swapped = counters
+        swapped.rise["hugepages-2048kB/swpin"] = 1
+        #expect(try Self.check(two, swapped).0.rows.first { $0.counter == "thp_file_alloc" }?.expectedText == "1 to 2")
+        // No swpin in the sidecar of a kernel with mTHP stats: without swap in the trace, none;
+        // with it, no lower bound.
+        swapped.rise["hugepages-2048kB/swpin"] = nil
+        swapped.rise["hugepages-2048kB/anon_fault_alloc"] = 0
+        #expect(try Self.check(two, swapped).0.rows.first { $0.counter == "thp_file_alloc" }?.expectedText == "2")
+        let swap = "              fp 29412/29412 [001] 47324.500000000:                  kmem:rss_stat: mm_id=3635388516 curr=1 type=MM_SWAPENTS size=0B\n"
+        #expect(try Self.check(fork + Self.shmemTHPFault(after: 0, pfn: 0, bytes: 2 << 20) + swap + exit, swapped).0.rows
+            .first { $0.counter == "thp_file_alloc" }?.expectedText == "0 to 1")
+    }
+
     /// What does not make shmem's THP: another thread's rise (its own fault's), a rise of another
     /// process's memory (curr=0), a rise after a fall (a collapse's unmapping, below). Each leaves
     /// the folio unmarked: two THP zero-fill faults, as without kmem:rss_stat.

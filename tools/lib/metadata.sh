@@ -131,7 +131,7 @@ kernel_counters() {
     {
         while read -r name value; do
             case "$name" in
-                pgfault|pgalloc_*|pgfree|thp_fault_alloc|thp_fault_fallback|thp_fault_fallback_charge|thp_file_alloc|thp_file_fallback_charge|thp_collapse_alloc|thp_swpin)
+                pgfault|pgalloc_*|pgfree|thp_fault_alloc|thp_fault_fallback|thp_fault_fallback_charge|thp_file_alloc|thp_file_fallback_charge|thp_collapse_alloc)
                     printf '%s %s\n' "$name" "$value" ;;
             esac
         done < /proc/vmstat

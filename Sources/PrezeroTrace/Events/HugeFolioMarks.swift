@@ -41,7 +41,12 @@ public struct HugeFolioMarks<Base: TraceEventSink>: TraceEventSink {
     public var refused: UInt64 { state.refused }
     public var shmem: UInt64 { state.shmem }
 
-    public init(base: Base) { self.base = base }
+    /// - Parameter pageBytes: the capture's page size, if known (a shmem counter not seen before
+    ///   rises only to a folio's size in it; unknown: any power-of-two page size of 4 KiB or more).
+    public init(base: Base, pageBytes: Int? = nil) {
+        self.base = base
+        state.pageBytes = pageBytes.flatMap { $0 >= 4096 && $0 & ($0 - 1) == 0 ? Int64($0) : nil }
+    }
 
     @inline(__always)
     public mutating func consume(_ event: TraceEvent) {
@@ -76,6 +81,8 @@ public struct HugeFolioMarks<Base: TraceEventSink>: TraceEventSink {
 struct HugeFolioMarkState {
     private(set) var refused: UInt64 = 0
     private(set) var shmem: UInt64 = 0
+    /// The capture's page size, when known (`isFirstShmemFolio`).
+    var pageBytes: Int64?
     /// Events after the oldest undecided candidate, in trace order, the candidates among them,
     /// from `head` on (those before it are passed on; the array is compacted now and then, so
     /// passing events on costs no shift of the rest).
@@ -162,12 +169,14 @@ struct HugeFolioMarkState {
     }
 
     /// Whether a shmem counter not seen before, at `bytes`, is a rise to a folio of `order`: the
-    /// folio's base pages of one power-of-two page size of 4 KiB or more.
-    static func isFirstShmemFolio(bytes: Int64, order: UInt8) -> Bool {
+    /// folio's base pages, of `pageBytes` or, unknown, one power-of-two page size of 4 KiB or more.
+    static func isFirstShmemFolio(bytes: Int64, order: UInt8, pageBytes: Int64?) -> Bool {
         guard order < 48, bytes > 0 else { return false }
         let pages = Int64(1) << Int64(order)
         let page = bytes / pages
-        return bytes % pages == 0 && page >= 4096 && page & (page - 1) == 0
+        guard bytes % pages == 0 else { return false }
+        if let pageBytes { return page == pageBytes }
+        return page >= 4096 && page & (page - 1) == 0
     }
 
     private mutating func decide(with event: TraceEvent) {
@@ -176,6 +185,8 @@ struct HugeFolioMarkState {
         // The task's anon counter rose (one not seen before counts): its fault mapped the folio.
         let rise = own && move?.member == .anonPages && event.counterBytes > (move?.previous ?? .min)
         let shmemMove = own && move?.member == .shmemPages ? move : nil
+        // A rise is one fault's: it marks the task's newest undecided folio, and decides its older ones unmarked.
+        let newestOfTask = shmemMove == nil ? nil : undecided.lastIndex { $0.pid == event.pid && $0.freedAt == nil }
         let userPage = event.kind == .pageAlloc && event.flags.contains(.gfpUser)
         let pageTable = event.kind == .pageAlloc && event.order == 0 && event.wantsZero && !event.flags.contains(.gfpUser)
         var kept = 0
@@ -197,14 +208,14 @@ struct HugeFolioMarkState {
                     candidate.freedAt = event.timestampNs
                 } else if let shmemMove {
                     let rose = shmemMove.previous.map { event.counterBytes > $0 }
-                        ?? Self.isFirstShmemFolio(bytes: event.counterBytes, order: candidate.order)
-                    if rose && !candidate.shmemFell {
+                        ?? Self.isFirstShmemFolio(bytes: event.counterBytes, order: candidate.order, pageBytes: pageBytes)
+                    if rose && !candidate.shmemFell && i == newestOfTask {
                         // Its fault mapped it as shmem's.
                         held[candidate.offset].flags.insert(.shmemFolio)
                         shmem += 1
                         decided = true
                     } else if rose {
-                        decided = true  // a collapse's THP, mapped after its small pages' unmapping
+                        decided = true  // a collapse's THP, mapped after its small pages' unmapping, or an older folio
                     } else {
                         // A fall (a collapse's unmapping, a reclaim's), or a counter not seen before
                         // at no folio's size: no mark after it; a refusal may still follow.

@@ -50,7 +50,7 @@ public enum TraceReader {
         readSize: Int = TraceInput.defaultReadSize, progress: ((UInt64, UInt64?) -> Void)? = nil, commClasses: [String] = []
     ) throws -> TraceReadSummary {
         // Every reader sees the folios a memory cgroup refused marked (`HugeFolioMarks`).
-        var marker = HugeFolioMarks(base: sink)
+        var marker = HugeFolioMarks(base: sink, pageBytes: metadata?.pageSize)
         defer { sink = marker.base }
         let summary = try decode(
             path: path, into: &marker, metadata: metadata, metadataPath: metadataPath, readSize: readSize, progress: progress,

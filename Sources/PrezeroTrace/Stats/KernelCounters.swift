@@ -66,6 +66,10 @@ public struct KernelCounterTally: Sendable, Equatable {
         /// frees come after those events). Without `kmem:rss_stat` in the capture a folio its task
         /// unmaps before its next fault counts too: the lower bound is looser.
         public var lostRaces = [UInt64](repeating: 0, count: HugeFolioOutcomes.orders)
+        /// `kmem:rss_stat` events, and those of a swap-entry counter (`MM_SWAPENTS`, which a
+        /// swap-in lowers): none of the latter among the former, no swap-in.
+        public var memoryCounterEvents: UInt64 = 0
+        public var swapCounterEvents: UInt64 = 0
     }
 
     /// How soon after its fault a lost race frees its folio: right after the clear, which took
@@ -151,6 +155,13 @@ public struct KernelCounterTally: Sendable, Equatable {
         case .rssStat:
             // The task's own memory only: a reclaim in a charge moves other processes' counters.
             if event.counterOfCurrentMM { raceCandidates[event.pid] = nil }
+            let swap: UInt64 = event.counterMember == .swapEntries ? 1 : 0
+            whole.memoryCounterEvents &+= 1
+            whole.swapCounterEvents &+= swap
+            if span == .open {
+                inner.memoryCounterEvents &+= 1
+                inner.swapCounterEvents &+= swap
+            }
         case .pageFault, .pageFree, .pageAlloc:
             let fault = event.kind == .pageAlloc ? matcher.lastAllocationFault : nil
             Self.count(event, zeroFill: fault, into: &whole)
@@ -345,7 +356,15 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
             // Large swap-ins (6.14 on for shmem, `shmem_swap_alloc_folio`; anon mTHPs too) take a
             // THP-mask folio on a fault, and the kernel counts them in swpin, not in *_alloc.
             let swapInName = "\(size)/swpin"
-            let swapIns = rise[swapInName] ?? (pmd ? rise["thp_swpin"] : nil) ?? 0
+            let swapIns = rise[swapInName] ?? 0
+            // A sidecar of a kernel with mTHP stats but without swpin (read before the capture tools
+            // read it) cannot say how many; the trace can where it has memory counters: a swap-in
+            // lowers MM_SWAPENTS. Kernels without mTHP stats swap in no large folio.
+            let swapInsUnknown = rise[swapInName] == nil && rise["\(size)/anon_fault_alloc"] != nil
+                && (outer.memoryCounterEvents == 0 || outer.swapCounterEvents > 0)
+            let swapNote = swapInsUnknown
+                ? " No lower bound: the sidecar has no \(swapInName), and the trace \(outer.memoryCounterEvents == 0 ? "has no kmem:rss_stat to show there was no swap-in" : "shows swap (MM_SWAPENTS moved)"): large swap-ins take a THP-mask folio on a fault, which the kernel counts in swpin."
+                : ""
             // shmem's folios its faults took, as the trace told them apart (`HugeFolioMarks`), are
             // no anonymous faults; those the kernel allocated beyond them may be among the faults.
             let shmemMarked = inner.hugeFolios.shmem[order]
@@ -354,13 +373,13 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
             let uncounted = lostRaces &+ shmemUnmarked &+ swapIns
             row(
                 allocName, alloc, "\(what) zero-fill faults", faults,
-                faults > uncounted ? faults - uncounted : 0, faultsAround &+ withoutAround,
-                "Between the readings the kernel counted at least the trace's faults inside them, less those that lost a race to another thread (\(lostRaces): their folio was cleared (a shmem fault's, not: another's folio was in the page cache), then freed by its task before its next fault or counter event, and not counted; without kmem:rss_stat in the capture a folio its task unmapped that soon counts here too), shmem's huge folios the trace did not tell apart (\(shmemName): \(shmem), \(shmemMarked) of them told apart by their task's MM_SHMEMPAGES rise) and large swap-ins (\(swapInName): \(swapIns)); at most the faults around them (\(faultsAround)) and the \(withoutAround) \(what) folios allocated with no fault (populated without an exception, or collapses and migrations).")
+                swapInsUnknown ? 0 : faults > uncounted ? faults - uncounted : 0, faultsAround &+ withoutAround,
+                "Between the readings the kernel counted at least the trace's faults inside them, less those that lost a race to another thread (\(lostRaces): their folio was cleared (a shmem fault's, not: another's folio was in the page cache), then freed by its task before its next fault or counter event, and not counted; without kmem:rss_stat in the capture a folio its task unmapped that soon counts here too), shmem's huge folios the trace did not tell apart (\(shmemName): \(shmem), \(shmemMarked) of them told apart by their task's MM_SHMEMPAGES rise) and large swap-ins (\(swapInName): \(swapIns)); at most the faults around them (\(faultsAround)) and the \(withoutAround) \(what) folios allocated with no fault (populated without an exception, or collapses and migrations)." + swapNote)
             if rise[shmemName] != nil {
                 let populated = inner.hugeFolios.shmemWithoutFault[order]
-                row(shmemName, shmem, "\(what) folios shmem's faults took", shmemMarked, shmemMarkedAllocated,
+                row(shmemName, shmem, "\(what) folios shmem's faults took", shmemMarked, swapInsUnknown ? 0 : shmemMarkedAllocated,
                     faultsAround &+ withoutAround &+ refusedAround &+ shmemAround,
-                    "HugeFolioMarks: a huge folio whose task's MM_SHMEMPAGES counter (kmem:rss_stat) rose next, with no fall before. The kernel counted at least those a fault took inside the readings, less large swap-ins (\(swapInName): \(swapIns)), and more: \(populated) populated with no fault, and those shmem allocated with no counter moving (write(), fallocate) or where the capture has no kmem:rss_stat; at most every \(what) user folio around them.")
+                    "HugeFolioMarks: a huge folio whose task's MM_SHMEMPAGES counter (kmem:rss_stat) rose next, with no fall before. The kernel counted at least those a fault took inside the readings, less large swap-ins (\(swapInName): \(swapIns)), and more: \(populated) populated with no fault, and those shmem allocated with no counter moving (write(), fallocate) or where the capture has no kmem:rss_stat; at most every \(what) user folio around them." + swapNote)
             }
             let shmemNote = rise[shmemChargeName] == nil && shmem > 0
                 ? " No lower bound: shmem allocated huge folios (\(shmemName): \(shmem)), whose refusals look the same in the trace, and the sidecar has no \(shmemChargeName)."
