@@ -13,11 +13,17 @@
 //   shmem     MAP_SHARED|MAP_ANONYMOUS (shmem): pages allocated without __GFP_ZERO and cleared by
 //             shmem_get_folio_gfp;
 //   shared-file  a file written, then mapped MAP_SHARED and written again: its pages are in the page
-//             cache, so each first write maps one and allocates nothing.
-// Base pages only (MADV_NOHUGEPAGE; populate follows the THP setting).
+//             cache, so each first write maps one and allocates nothing;
+//   shmem-thp a memfd written, then as much private anonymous memory, both MADV_HUGEPAGE and
+//             2 MiB-aligned: shmem THPs (with shmem_enabled advise or always), which carry the
+//             anonymous THPs' gfp mask, then anonymous THPs (with enabled madvise or always).
+// Base pages only (MADV_NOHUGEPAGE; populate follows the THP setting), but for populate-thp,
+// collapse and shmem-thp.
 //
 // build:   cc -O2 -o fault-paths tools/workloads/fault-paths.c
 // capture: tools/capture-perf.sh -o readzero -- ./fault-paths readzero 128
+// shmem THPs: echo advise > /sys/kernel/mm/transparent_hugepage/shmem_enabled (never again after),
+//          tools/capture-perf.sh -o shmem-thp -- ./fault-paths shmem-thp 32
 // swap-ins: with swap on (a swap file: mkswap, swapon) and a memory cgroup of 64 MiB (v1:
 //          mkdir /sys/fs/cgroup/memory/pz; echo 64M > /sys/fs/cgroup/memory/pz/memory.limit_in_bytes;
 //          v2: mkdir /sys/fs/cgroup/pz; echo 64M > /sys/fs/cgroup/pz/memory.max; the cgroup.procs
@@ -42,7 +48,7 @@ static char *map(size_t n, int flags) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3 || atoi(argv[2]) <= 0) { fprintf(stderr, "usage: fault-paths populate|populate-thp|collapse|readzero|cow|dontneed|free|hugetlb|rewrite|shmem|shared-file MIB\n"); return 2; }
+    if (argc != 3 || atoi(argv[2]) <= 0) { fprintf(stderr, "usage: fault-paths populate|populate-thp|collapse|readzero|cow|dontneed|free|hugetlb|rewrite|shmem|shared-file|shmem-thp MIB\n"); return 2; }
     const char *mode = argv[1];
     const size_t n = (size_t)atoi(argv[2]) << 20;
     long sum = 0;
@@ -118,6 +124,20 @@ int main(int argc, char **argv) {
         char *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         if (p == MAP_FAILED) { perror("mmap"); return 1; }
         madvise(p, n, MADV_RANDOM);  // one fault per page, no fault-around
+        for (size_t i = 0; i < n; i += 4096) p[i] = 1;
+    } else if (!strcmp(mode, "shmem-thp")) {
+        int fd = memfd_create("fault-paths", 0);
+        if (fd < 0 || ftruncate(fd, (off_t)n) != 0) { perror("memfd"); return 1; }
+        // A shared mapping 2 MiB-aligned in both the address space and the file (offset 0).
+        char *raw = mmap(NULL, n + (2 << 20), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (raw == MAP_FAILED) { perror("mmap"); return 1; }
+        char *at = (char *)(((uintptr_t)raw + (2 << 20) - 1) & ~(uintptr_t)((2 << 20) - 1));
+        char *s = mmap(at, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+        if (s == MAP_FAILED) { perror("mmap memfd"); return 1; }
+        madvise(s, n, MADV_HUGEPAGE);
+        for (size_t i = 0; i < n; i += 4096) s[i] = 1;
+        char *rawAnon = map(n + (2 << 20), MAP_NORESERVE), *p = (char *)(((uintptr_t)rawAnon + (2 << 20) - 1) & ~(uintptr_t)((2 << 20) - 1));
+        if (madvise(p, n, MADV_HUGEPAGE) != 0) { perror("madvise"); return 1; }
         for (size_t i = 0; i < n; i += 4096) p[i] = 1;
     } else {
         fprintf(stderr, "fault-paths: unknown mode '%s'\n", mode);
