@@ -102,8 +102,8 @@ public struct ZeroFillFaultMatcher: Sendable {
         return t
     }
     private var counted = Tally()
-    /// Huge folios that were not zero-fill faults, by order (`Tally.hugeUserPagesWithoutFault`
-    /// and `hugePagesChargeRefused` count their base pages).
+    /// Huge folios that were not zero-fill faults, by order (`Tally.hugeUserPagesWithoutFault`,
+    /// `hugePagesChargeRefused` and `shmemHugePages` count their base pages).
     public private(set) var hugeFolios = HugeFolioOutcomes()
     /// The zero-fill fault the last allocation observed completed, if any.
     public private(set) var lastAllocationFault: ZeroFillFault?
@@ -426,10 +426,11 @@ public struct ZeroFillFaultMatcher: Sendable {
         guard alloc.flags.contains(.gfpUser), !alloc.failed else { return nil }
         let shmemFolio = alloc.flags.contains(.shmemFolio)
         guard let fault = pending[slot], fault.pid == alloc.pid else {
-            if shmemFolio { hugeFolios.countShmem(order: alloc.order, fault: false) }
-            if alloc.order == 0 && alloc.wantsZero {
+            if shmemFolio {
+                hugeFolios.countShmem(order: alloc.order, fault: false)  // populated
+            } else if alloc.order == 0 && alloc.wantsZero {
                 counted.zeroedUserPagesWithoutFault += 1
-            } else if alloc.order > 0 && alloc.flags.contains(.gfpTransHuge) && alloc.order < 64 && !shmemFolio {
+            } else if alloc.order > 0 && alloc.flags.contains(.gfpTransHuge) && alloc.order < 64 {
                 hugeFolios.countWithoutFault(order: alloc.order)
                 served[slot] = Served(pid: alloc.pid, timestampNs: alloc.timestampNs, zeroed: false, hugePages: 1 << UInt64(alloc.order))
             }

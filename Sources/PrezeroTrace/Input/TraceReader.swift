@@ -49,7 +49,7 @@ public enum TraceReader {
         path: String, into sink: inout S, metadata: TraceMetadata? = nil, metadataPath: String? = nil,
         readSize: Int = TraceInput.defaultReadSize, progress: ((UInt64, UInt64?) -> Void)? = nil, commClasses: [String] = []
     ) throws -> TraceReadSummary {
-        // Every reader sees the folios a memory cgroup refused marked (`HugeFolioMarks`).
+        // Every reader sees the huge folios a memory cgroup refused, and shmem's, marked (`HugeFolioMarks`).
         var marker = HugeFolioMarks(base: sink, pageBytes: metadata?.pageSize)
         defer { sink = marker.base }
         let summary = try decode(
