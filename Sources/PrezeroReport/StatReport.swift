@@ -132,6 +132,8 @@ package struct StatReport: Codable, Sendable {
     package var memoryCounterEvents: UInt64
     package var shmemZeroFills: UInt64
     package var firstWritesToCachedPages: UInt64
+    /// Of `firstWritesWithoutAllocation`, faults whose own THP was freed unmapped: `Tally.hugeFoliosFreedUnmapped`.
+    package var hugeFoliosFreedUnmapped: UInt64
     package var zeroFillFaultsWithCounter: UInt64
     package var populatedHugePages: UInt64
     /// The capture's own order-0 zero-fill faults timed by their counters (`CapturedFaultTime`).
@@ -146,7 +148,8 @@ package struct StatReport: Codable, Sendable {
             zeroedUserPagesWithoutFault: zeroedUserPagesWithoutFault, hugeUserPagesWithoutFault: hugeUserPagesWithoutFault,
             memoryCounterEvents: memoryCounterEvents, shmemZeroFills: shmemZeroFills, firstWritesToCachedPages: firstWritesToCachedPages,
             zeroFillFaults: zeroFillFaults.reduce(0) { $0 &+ $1.faults }, zeroFillFaultsWithCounter: zeroFillFaultsWithCounter,
-            populatedHugePages: populatedHugePages, hugePagesChargeRefused: hugePagesChargeRefused, shmemHugePages: shmemHugePages)
+            populatedHugePages: populatedHugePages, hugePagesChargeRefused: hugePagesChargeRefused, shmemHugePages: shmemHugePages,
+            hugeFoliosFreedUnmapped: hugeFoliosFreedUnmapped)
     }
     /// Order-0 user pages zeroed at allocation with no fault waiting (populate, mlock,
     /// `get_user_pages`): `ZeroFillFaultMatcher.zeroedUserPagesWithoutFault`.
@@ -257,6 +260,7 @@ package struct StatReport: Codable, Sendable {
         memoryCounterEvents = s.tally.memoryCounterEvents
         shmemZeroFills = s.tally.shmemZeroFills
         firstWritesToCachedPages = s.tally.firstWritesToCachedPages
+        hugeFoliosFreedUnmapped = s.tally.hugeFoliosFreedUnmapped
         zeroFillFaultsWithCounter = s.tally.zeroFillFaultsWithCounter
         populatedHugePages = s.tally.populatedHugePages
         // Only where the counters move at each fault do their rises end faults.
@@ -440,6 +444,7 @@ package struct StatReport: Codable, Sendable {
         if firstWritesWithoutAllocation > 0 {
             out += "first writes that took no page (not counted)      " + F.right(String(firstWritesWithoutAllocation), 10) + "\n"
             if tally.countersTellEachFault { out += "  of them mapping a cached page (kmem:rss_stat)   " + F.right(String(firstWritesToCachedPages), 10) + "\n" }
+            if hugeFoliosFreedUnmapped > 0 { out += "  of them freeing their THP unmapped            " + F.right(String(hugeFoliosFreedUnmapped), 10) + "\n" }
             out += "  " + Evidence.withoutAllocation(tally, hugetlbPoolPages: kernelSettings.hugetlbPoolPages) + "\n"
         }
         if zeroedUserPagesWithoutFault > 0 {

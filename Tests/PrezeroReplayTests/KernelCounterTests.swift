@@ -77,9 +77,11 @@ struct KernelCounterTests {
     }
 
     /// A short-lived process's THP, freed by its exit (after its exit event on 6.18) or after its
-    /// memory counter rose, is a counted fault, not a lost race: the lower bound keeps it.
+    /// memory counter rose, is a counted fault, not a lost race: the lower bound keeps it. Its
+    /// page table comes after the folio, as in every anonymous THP fault.
     @Test func aFolioFreedAfterItsTaskMovedOnIsNotALostRace() throws {
         let fault = Self.thpFault(pid: 975, at: 100.2, pfn: 0x100200)
+            + "               t   975/975   [001]   100.200050000:             kmem:mm_page_alloc: page=0x15aeaf pfn=0x15aeaf order=0 migratetype=0 gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_ZERO|__GFP_COMP\n"
         let rise = "               t   975/975   [001]   100.200100000:                 kmem:rss_stat: mm_id=58302838 curr=1 type=MM_ANONPAGES size=2195456B\n"
         let free = "               t   975/975   [001]   100.200200000:              kmem:mm_page_free: page=0x100200 pfn=0x100200 order=9\n"
         let fork = "            bash   972/972   [000]   100.100000000:       sched:sched_process_fork: comm=bash pid=972 child_comm=bash child_pid=975\n"
@@ -336,6 +338,87 @@ struct KernelCounterTests {
         #expect(statistics.zeroFillFaults == 1, "the trace pairs the lost race's THP with its fault")
         #expect(check.rows.first?.expectedText == "0 to 1")
         #expect(check.disagreements.isEmpty)
+    }
+
+    /// Real lines (this project's capture, 6.18, `fault-paths shmem-race`: two threads write each
+    /// 2 MiB of one MADV_HUGEPAGE memfd at once, shmem_enabled advise): both fault on one range,
+    /// each after its preallocated page table. 10970 wins; 10969's THP is freed 5 us after its
+    /// allocation, before any clear, as `shmem_add_to_page_cache` finds 10970's folio; it sleeps
+    /// on that folio's lock, frees its page table (the PMD is mapped) and faults on the next range,
+    /// raising no counter. The kernel counted no `thp_fault_alloc` and one `thp_file_alloc`. An
+    /// anonymous THP's page table comes between its folio and the race (the lost race above), so
+    /// this folio is no zero-fill; on a write to the huge zero page (0x7, here made so) it is a
+    /// cleared one, as `do_huge_zero_wp_pmd` allocates no page table.
+    @Test func aShmemFaultThatLostItsFolioToThePageCacheIsNoZeroFill() throws {
+        func lines(loserErrorCode: String) -> String {
+            """
+                       bash 10967/10967 [000]   931.459069443:       sched:sched_process_fork: comm=bash pid=10967 child_comm=bash child_pid=10969
+                fault-paths 10969/10969 [001]   932.045320910:                  kmem:rss_stat: mm_id=1344288933 curr=1 type=MM_SHMEMPAGES size=216006656B
+                fault-paths 10969/10969 [001]   932.045399322:     exceptions:page_fault_user: address=0x7f811dc00000 ip=0x557023397c05 error_code=\(loserErrorCode)
+                fault-paths 10969/10970 [000]   932.045400203:     exceptions:page_fault_user: address=0x7f811dc00000 ip=0x557023397c05 error_code=0x6
+                fault-paths 10969/10969 [001]   932.045403222:             kmem:mm_page_alloc: page=0x120449 pfn=0x120449 order=0 migratetype=0 gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_ZERO|__GFP_COMP
+                fault-paths 10969/10970 [000]   932.045403384:             kmem:mm_page_alloc: page=0x11acb8 pfn=0x11acb8 order=0 migratetype=0 gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_ZERO|__GFP_COMP
+                fault-paths 10969/10969 [001]   932.045407488: kmem:mm_page_alloc_zone_locked: page=0x138800 pfn=0x138800 order=9 migratetype=1 percpu_refill=1
+                fault-paths 10969/10969 [001]   932.045408611: kmem:mm_page_alloc_zone_locked: page=0x13a200 pfn=0x13a200 order=9 migratetype=1 percpu_refill=1
+                fault-paths 10969/10970 [000]   932.045410488:             kmem:mm_page_alloc: page=0x134800 pfn=0x134800 order=9 migratetype=1 gfp_flags=GFP_TRANSHUGE|__GFP_NORETRY|__GFP_THISNODE
+                fault-paths 10969/10969 [001]   932.045413368:             kmem:mm_page_alloc: page=0x138800 pfn=0x138800 order=9 migratetype=1 gfp_flags=GFP_TRANSHUGE|__GFP_NORETRY|__GFP_THISNODE
+                fault-paths 10969/10969 [001]   932.045418172:              kmem:mm_page_free: page=0x138800 pfn=0x138800 order=9
+                fault-paths 10969/10969 [001]   932.045424764:             sched:sched_switch: prev_comm=fault-paths prev_pid=10969 prev_prio=120 prev_state=D ==> next_comm=swapper/1 next_pid=0 next_prio=120
+                fault-paths 10969/10970 [000]   932.050902180:                  kmem:rss_stat: mm_id=1344288933 curr=1 type=MM_SHMEMPAGES size=218103808B
+                fault-paths 10969/10970 [000]   932.050922169:              kmem:mm_page_free: page=0x11acb8 pfn=0x11acb8 order=0
+                fault-paths 10969/10969 [001]   932.051065875:              kmem:mm_page_free: page=0x120449 pfn=0x120449 order=0
+                fault-paths 10969/10969 [001]   932.051089611:     exceptions:page_fault_user: address=0x7f811de00000 ip=0x557023397c05 error_code=0x6
+                fault-paths 10969/10969 [001]   932.060000000:       sched:sched_process_exit: comm=fault-paths pid=10969 prio=120 group_dead=true
+                       bash 10967/10967 [000]   932.070000000:       sched:sched_process_exit: comm=bash pid=10967 prio=120 group_dead=true
+
+            """
+        }
+        let counters = TraceMetadata.KernelCounters(
+            pid: 10969, readerPid: 10967, rise: ["thp_fault_alloc": 0, "thp_file_alloc": 1, "thp_file_fallback_charge": 0, "thp_fault_fallback_charge": 0])
+        let (check, statistics) = try Self.check(lines(loserErrorCode: "0x6"), counters, kernel: KernelVersion(major: 6, minor: 18))
+        let tally = statistics.zeroFillMatcher.tally
+        #expect(statistics.zeroFillFaults == 0, "the loser's THP was never cleared")
+        #expect(tally.hugeFoliosFreedUnmapped == 1 && tally.hugePagesChargeRefused == 0)
+        #expect(tally.shmemHugePages == 512, "the winner's, told by its MM_SHMEMPAGES rise")
+        #expect(tally.firstWritesWithoutAllocation == 1 && tally.firstWritesWithoutGFPZero == 1)
+        #expect(check.rows.first { $0.counter == "thp_fault_alloc" }?.expectedText == "0")
+        #expect(check.rows.first { $0.counter == "thp_file_alloc" }?.expectedText == "1")
+        #expect(check.disagreements.isEmpty, "\(check.disagreements)")
+        let zeroPageWrite = try Self.check(lines(loserErrorCode: "0x7"), counters, kernel: KernelVersion(major: 6, minor: 18)).1
+        #expect(zeroPageWrite.zeroFillFaults == 1 && zeroPageWrite.zeroFillMatcher.tally.hugeFoliosFreedUnmapped == 0)
+    }
+
+    /// Real lines (this project's capture, 6.18, `fault-paths anon-race` in a 48 MiB memory
+    /// cgroup; the exits are added): two threads fault on one 2 MiB range. 16632's THP is charged,
+    /// cleared and mapped; 16633's is refused after 420 us of reclaim (sched_switch lines, one
+    /// kept) and freed, and its fallback finds the PMD mapped: no page table, no fallback page, the
+    /// next fault. The kernel counted one `thp_fault_fallback_charge`, and the trace cannot tell
+    /// this folio from shmem's lost to the page cache: freed unmapped, no zero-fill, and up to one
+    /// more refusal than the folios with a fallback page (0 here).
+    @Test func aRefusedFolioWhoseRangeWasMappedMeanwhileIsNoZeroFill() throws {
+        let lines = """
+                   bash 16630/16630 [000]  1629.446741861:       sched:sched_process_fork: comm=bash pid=16630 child_comm=bash child_pid=16632
+            fault-paths 16632/16632 [001]  1629.538405144:     exceptions:page_fault_user: address=0x7f1894a00000 ip=0x56425ad7dc05 error_code=0x6
+            fault-paths 16632/16632 [001]  1629.538408000:             kmem:mm_page_alloc: page=0x127800 pfn=0x127800 order=9 migratetype=1 gfp_flags=GFP_TRANSHUGE|__GFP_NORETRY|__GFP_THISNODE
+            fault-paths 16632/16633 [000]  1629.538414466:     exceptions:page_fault_user: address=0x7f1894a00000 ip=0x56425ad7dc05 error_code=0x6
+            fault-paths 16632/16633 [000]  1629.538419505:             kmem:mm_page_alloc: page=0x1bd800 pfn=0x1bd800 order=9 migratetype=1 gfp_flags=GFP_TRANSHUGE|__GFP_NORETRY|__GFP_THISNODE
+            fault-paths 16632/16633 [000]  1629.538434641:             sched:sched_switch: prev_comm=fault-paths prev_pid=16633 prev_prio=120 prev_state=R+ ==> next_comm=kworker/0:3 next_pid=102 next_prio=120
+            fault-paths 16632/16632 [001]  1629.538623915:             kmem:mm_page_alloc: page=0x10cdbf pfn=0x10cdbf order=0 migratetype=0 gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_ZERO|__GFP_COMP
+            fault-paths 16632/16632 [001]  1629.538627640:                  kmem:rss_stat: mm_id=212813725 curr=1 type=MM_ANONPAGES size=48345088B
+            fault-paths 16632/16633 [000]  1629.538839421:              kmem:mm_page_free: page=0x1bd800 pfn=0x1bd800 order=9
+            fault-paths 16632/16633 [000]  1629.538854224:     exceptions:page_fault_user: address=0x7f1894c00000 ip=0x56425ad7dc05 error_code=0x6
+            fault-paths 16632/16632 [000]  1629.542155258:       sched:sched_process_exit: comm=fault-paths pid=16632 prio=120 group_dead=true
+                   bash 16630/16630 [000]  1629.550000000:       sched:sched_process_exit: comm=bash pid=16630 prio=120 group_dead=true
+
+            """
+        let counters = TraceMetadata.KernelCounters(
+            pid: 16632, readerPid: 16630, rise: ["thp_fault_alloc": 1, "thp_fault_fallback_charge": 1, "thp_fault_fallback": 1])
+        let (check, statistics) = try Self.check(lines, counters, kernel: KernelVersion(major: 6, minor: 18))
+        #expect(statistics.zeroFillFaults == 1, "16632's THP; 16633's was never cleared")
+        #expect(statistics.zeroFillMatcher.tally.hugeFoliosFreedUnmapped == 1)
+        #expect(check.rows.first { $0.counter == "thp_fault_alloc" }?.expectedText == "1")
+        #expect(check.rows.first { $0.counter == "thp_fault_fallback_charge" }?.expectedText == "0 to 1")
+        #expect(check.disagreements.isEmpty, "\(check.disagreements)")
     }
 
     /// A pid whose fork the trace does not hold leaves no lower bound, and says so.

@@ -92,7 +92,7 @@ struct NativeFormatTests {
         _ = try TraceReader.read(path: out, into: &sink, readSize: 4096 + seed * 17)
         // An allocation's reader marks (HugeFolioMarks') are not taken from the file: the reader
         // makes them again (none on these events).
-        let marks: EventFlags = [.chargeRefused, .shmemFolio]
+        let marks: EventFlags = [.chargeRefused, .shmemFolio, .freedUnmapped]
         #expect(sink.events == events.map { e in
             var e = e
             if e.kind == .pageAlloc { e.flags.subtract(marks) }

@@ -16,11 +16,16 @@
 //             cache, so each first write maps one and allocates nothing;
 //   shmem-thp a memfd written, then as much private anonymous memory, both MADV_HUGEPAGE and
 //             2 MiB-aligned: shmem THPs (with shmem_enabled advise or always), which carry the
-//             anonymous THPs' gfp mask, then anonymous THPs (with enabled madvise or always).
+//             anonymous THPs' gfp mask, then anonymous THPs (with enabled madvise or always);
+//   shmem-race  two threads write each 2 MiB of one MADV_HUGEPAGE memfd at once: where both fault,
+//             the loser's shmem THP finds the winner's in the page cache (shmem_add_to_page_cache
+//             fails, -EEXIST) and is freed before any clear, and its fault maps the winner's;
+//   anon-race the same on private anonymous memory: the loser's THP is cleared, then freed when
+//             its fault finds the PMD taken.
 // Base pages only (MADV_NOHUGEPAGE; populate follows the THP setting), but for populate-thp,
-// collapse and shmem-thp.
+// collapse, shmem-thp and the races.
 //
-// build:   cc -O2 -o fault-paths tools/workloads/fault-paths.c
+// build:   cc -O2 -pthread -o fault-paths tools/workloads/fault-paths.c
 // capture: tools/capture-perf.sh -o readzero -- ./fault-paths readzero 128
 // shmem THPs: echo advise > /sys/kernel/mm/transparent_hugepage/shmem_enabled (never again after),
 //          tools/capture-perf.sh -o shmem-thp -- ./fault-paths shmem-thp 32
@@ -32,6 +37,7 @@
 // usage:   fault-paths MODE MIB
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,8 +53,38 @@ static char *map(size_t n, int flags) {
     return p;
 }
 
+/// A 2 MiB-aligned range of `n` bytes: a memfd's shared mapping (shmem) or private anonymous
+/// memory, MADV_HUGEPAGE.
+static char *thp_range(size_t n, int shmem) {
+    char *raw = mmap(NULL, n + (2 << 20), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (raw == MAP_FAILED) { perror("mmap"); exit(1); }
+    char *at = (char *)(((uintptr_t)raw + (2 << 20) - 1) & ~(uintptr_t)((2 << 20) - 1));
+    char *p;
+    if (shmem) {
+        int fd = memfd_create("fault-paths", 0);
+        if (fd < 0 || ftruncate(fd, (off_t)n) != 0) { perror("memfd"); exit(1); }
+        p = mmap(at, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+    } else {
+        p = mmap(at, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+    }
+    if (p == MAP_FAILED) { perror("mmap range"); exit(1); }
+    if (madvise(p, n, MADV_HUGEPAGE) != 0) { perror("madvise"); exit(1); }
+    return p;
+}
+
+/// The races: both threads meet at a barrier before each 2 MiB, then write its first byte.
+struct race { char *p; size_t n; pthread_barrier_t *meet; };
+static void *race_writer(void *arg) {
+    struct race *r = arg;
+    for (size_t off = 0; off < r->n; off += 2 << 20) {
+        pthread_barrier_wait(r->meet);
+        r->p[off] = 1;
+    }
+    return NULL;
+}
+
 int main(int argc, char **argv) {
-    if (argc != 3 || atoi(argv[2]) <= 0) { fprintf(stderr, "usage: fault-paths populate|populate-thp|collapse|readzero|cow|dontneed|free|hugetlb|rewrite|shmem|shared-file|shmem-thp MIB\n"); return 2; }
+    if (argc != 3 || atoi(argv[2]) <= 0) { fprintf(stderr, "usage: fault-paths populate|populate-thp|collapse|readzero|cow|dontneed|free|hugetlb|rewrite|shmem|shared-file|shmem-thp|shmem-race|anon-race MIB\n"); return 2; }
     const char *mode = argv[1];
     const size_t n = (size_t)atoi(argv[2]) << 20;
     long sum = 0;
@@ -126,19 +162,18 @@ int main(int argc, char **argv) {
         madvise(p, n, MADV_RANDOM);  // one fault per page, no fault-around
         for (size_t i = 0; i < n; i += 4096) p[i] = 1;
     } else if (!strcmp(mode, "shmem-thp")) {
-        int fd = memfd_create("fault-paths", 0);
-        if (fd < 0 || ftruncate(fd, (off_t)n) != 0) { perror("memfd"); return 1; }
-        // A shared mapping 2 MiB-aligned in both the address space and the file (offset 0).
-        char *raw = mmap(NULL, n + (2 << 20), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (raw == MAP_FAILED) { perror("mmap"); return 1; }
-        char *at = (char *)(((uintptr_t)raw + (2 << 20) - 1) & ~(uintptr_t)((2 << 20) - 1));
-        char *s = mmap(at, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
-        if (s == MAP_FAILED) { perror("mmap memfd"); return 1; }
-        madvise(s, n, MADV_HUGEPAGE);
+        char *s = thp_range(n, 1);
         for (size_t i = 0; i < n; i += 4096) s[i] = 1;
-        char *rawAnon = map(n + (2 << 20), MAP_NORESERVE), *p = (char *)(((uintptr_t)rawAnon + (2 << 20) - 1) & ~(uintptr_t)((2 << 20) - 1));
-        if (madvise(p, n, MADV_HUGEPAGE) != 0) { perror("madvise"); return 1; }
+        char *p = thp_range(n, 0);
         for (size_t i = 0; i < n; i += 4096) p[i] = 1;
+    } else if (!strcmp(mode, "shmem-race") || !strcmp(mode, "anon-race")) {
+        pthread_barrier_t meet;
+        pthread_barrier_init(&meet, NULL, 2);
+        struct race r = { thp_range(n, !strcmp(mode, "shmem-race")), n, &meet };
+        pthread_t other;
+        if (pthread_create(&other, NULL, race_writer, &r) != 0) { fprintf(stderr, "fault-paths: pthread_create failed\n"); return 1; }
+        race_writer(&r);
+        pthread_join(other, NULL);
     } else {
         fprintf(stderr, "fault-paths: unknown mode '%s'\n", mode);
         return 2;

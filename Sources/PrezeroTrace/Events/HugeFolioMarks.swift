@@ -13,7 +13,18 @@
 ///   raises the task's `MM_SHMEMPAGES` (`mm_counter_file`), where an anonymous folio raises
 ///   `MM_ANONPAGES`. The kernel counts it in `thp_file_alloc` or the size's `shmem_alloc`, not
 ///   in `thp_fault_alloc` or `anon_fault_alloc`. Without `kmem:rss_stat` in the capture none is
-///   marked.
+///   marked;
+/// - freed unmapped (`EventFlags.freedUnmapped`), a THP (the PMD order) its task freed with no
+///   fallback: when two tasks fault on one shmem range, the loser's `shmem_alloc_and_add_folio`
+///   finds the winner's folio in the page cache (`shmem_add_to_page_cache` -EEXIST) and frees its
+///   own a few us after allocating it, before any clear; its fault maps the winner's (or finds it
+///   mapped) and raises no counter of its own. So does a fault whose folio its memory cgroup
+///   refused, when its fallback finds the range mapped by another task meanwhile (no fallback
+///   page; the kernel counts it in `thp_fault_fallback_charge`). An anonymous THP fault
+///   allocates its page table (`pte_alloc_one`) after the folio and before it can lose its
+///   race, so its folio is decided first; only a write to the huge zero page
+///   (`do_huge_zero_wp_pmd`) needs none, and the matcher tells that fault's access apart. Needs
+///   no `kmem:rss_stat`.
 ///
 /// A candidate (a user allocation with a THP mask above order 0) holds back the events after it
 /// until its task shows which it was, by what the fault does next:
@@ -28,7 +39,8 @@
 /// - refused: the free of its pfn comes first, and then, within `fallbackWindowNs`, the fault's
 ///   fallback, a smaller user allocation, before any fault or counter rise of the task (a page
 ///   table may come between).
-///   A free followed by a fault instead is a folio the program unmapped after using it.
+///   A free followed by a fault instead is a folio the program unmapped after using it; a THP's
+///   is freed unmapped (its page table or counter would have decided it before the free).
 /// Other events of the task (a reclaim's frees and allocations, zsmalloc's movable pages among
 /// them, a counter's fall) decide nothing. One left undecided `windowNs` after it, past
 /// `heldLimit` events or behind `undecidedLimit` newer ones, is taken as anonymous and charged.
@@ -37,15 +49,20 @@ public struct HugeFolioMarks<Base: TraceEventSink>: TraceEventSink {
     /// The decisions, in a type of their own: nothing in it depends on `Base`, so none of its
     /// calls looks generic metadata up at run time (a nested type did, on every event).
     private var state = HugeFolioMarkState()
-    /// Allocations marked refused, and marked shmem's.
+    /// Allocations marked refused, shmem's, and freed unmapped.
     public var refused: UInt64 { state.refused }
     public var shmem: UInt64 { state.shmem }
+    public var freedUnmapped: UInt64 { state.freedUnmapped }
 
-    /// - Parameter pageBytes: the capture's page size, if known (a shmem counter not seen before
-    ///   rises only to a folio's size in it; unknown: any power-of-two page size of 4 KiB or more).
-    public init(base: Base, pageBytes: Int? = nil) {
+    /// - Parameters:
+    ///   - pageBytes: the capture's page size, if known (a shmem counter not seen before rises only
+    ///     to a folio's size in it; unknown: any power-of-two page size of 4 KiB or more);
+    ///   - pmdOrder: the THP's order (`ZeroFillFaultMatcher.pmdOrder`), whose folios freed with no
+    ///     fallback are marked `freedUnmapped`.
+    public init(base: Base, pageBytes: Int? = nil, pmdOrder: Int = 9) {
         self.base = base
         state.pageBytes = pageBytes.flatMap { $0 >= 4096 && $0 & ($0 - 1) == 0 ? Int64($0) : nil }
+        state.pmdOrder = pmdOrder
     }
 
     @inline(__always)
@@ -81,8 +98,11 @@ public struct HugeFolioMarks<Base: TraceEventSink>: TraceEventSink {
 struct HugeFolioMarkState {
     private(set) var refused: UInt64 = 0
     private(set) var shmem: UInt64 = 0
+    private(set) var freedUnmapped: UInt64 = 0
     /// The capture's page size, when known (`isFirstShmemFolio`).
     var pageBytes: Int64?
+    /// The THP's order: a folio of it freed with no fallback is marked `freedUnmapped`.
+    var pmdOrder = 9
     /// Events after the oldest undecided candidate, in trace order, the candidates among them,
     /// from `head` on (those before it are passed on; the array is compacted now and then, so
     /// passing events on costs no shift of the rest).
@@ -138,13 +158,23 @@ struct HugeFolioMarkState {
             undecided.append(Candidate(offset: held.count, pid: event.pid, pfn: event.pfn, order: event.order, timestampNs: event.timestampNs))
         }
         held.append(event)
-        if (held.count - head > Self.heldLimit || undecided.count > Self.undecidedLimit), !undecided.isEmpty { undecided.removeFirst() }
+        if (held.count - head > Self.heldLimit || undecided.count > Self.undecidedLimit), !undecided.isEmpty {
+            settleUnrefused(undecided.removeFirst())
+        }
         holding = !undecided.isEmpty
     }
 
     mutating func decideAll() {
+        for candidate in undecided { settleUnrefused(candidate) }
         undecided.removeAll()
         holding = false
+    }
+
+    /// A candidate decided with no fallback: a THP its task freed is marked freed unmapped.
+    private mutating func settleUnrefused(_ candidate: Candidate) {
+        guard candidate.freedAt != nil, Int(candidate.order) == pmdOrder else { return }
+        held[candidate.offset].flags.insert(.freedUnmapped)
+        freedUnmapped += 1
     }
 
     /// Forgets the held events before `end` (passed on), compacting once most are.
@@ -196,12 +226,14 @@ struct HugeFolioMarkState {
             if let freedAt = candidate.freedAt, !decided, event.timestampNs > freedAt &+ Self.fallbackWindowNs {
                 decided = true  // no fallback came: a folio unmapped after use
             }
+            var refusal = false
             if !decided && event.pid == candidate.pid {
                 if candidate.freedAt != nil {
                     // The fallback's user page confirms; a page table may come before it.
                     if userPage {
                         held[candidate.offset].flags.insert(.chargeRefused)
                         refused += 1
+                        refusal = true
                     }
                     decided = userPage || event.kind == .pageFault || rise
                 } else if event.kind == .pageFree && event.pfn == candidate.pfn && event.order == candidate.order {
@@ -229,6 +261,8 @@ struct HugeFolioMarkState {
             if !decided {
                 undecided[kept] = candidate
                 kept += 1
+            } else if !refusal {
+                settleUnrefused(candidate)
             }
         }
         undecided.removeLast(undecided.count - kept)

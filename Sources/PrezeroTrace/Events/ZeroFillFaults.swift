@@ -99,6 +99,7 @@ public struct ZeroFillFaultMatcher: Sendable {
         t.hugeUserPagesWithoutFault = HugeFolioOutcomes.pages(hugeFolios.withoutFault)
         t.hugePagesChargeRefused = HugeFolioOutcomes.pages(hugeFolios.chargeRefused)
         t.shmemHugePages = HugeFolioOutcomes.pages(hugeFolios.shmem) &+ HugeFolioOutcomes.pages(hugeFolios.shmemWithoutFault)
+        t.hugeFoliosFreedUnmapped = hugeFolios.freedUnmapped.reduce(0, &+)
         return t
     }
     private var counted = Tally()
@@ -163,6 +164,11 @@ public struct ZeroFillFaultMatcher: Sendable {
         /// none: hugetlb faults (hugetlb pages are not in the rss counters), faults that lost a
         /// race, or faults preempted before their allocation.
         public var firstWritesToCachedPages: UInt64 = 0
+        /// Of `firstWritesWithoutAllocation`, the faults that freed a THP of their own unmapped,
+        /// before its clear (`EventFlags.freedUnmapped`): shmem's folio lost to another task's
+        /// already in the page cache, or a folio the memory cgroup refused whose fallback found
+        /// the range mapped by another task meanwhile; the fault took that task's folio.
+        public var hugeFoliosFreedUnmapped: UInt64 = 0
         /// Of `hugeUserPagesWithoutFault`, the base pages of THPs whose task's anon counter rose by
         /// the folio's size next: a populated range, which `do_huge_pmd_anonymous_page` cleared,
         /// zero-fills no verdict includes. A collapse or migration copies and raises none.
@@ -215,7 +221,8 @@ public struct ZeroFillFaultMatcher: Sendable {
             firstWritesWithoutGFPZero: UInt64 = 0, firstWritesWithoutAllocation: UInt64 = 0, zeroedUserPagesWithoutFault: UInt64 = 0,
             hugeUserPagesWithoutFault: UInt64 = 0, memoryCounterEvents: UInt64 = 0, shmemZeroFills: UInt64 = 0,
             firstWritesToCachedPages: UInt64 = 0, zeroFillFaults: UInt64 = 0, zeroFillFaultsWithCounter: UInt64 = 0,
-            populatedHugePages: UInt64 = 0, hugePagesChargeRefused: UInt64 = 0, shmemHugePages: UInt64 = 0
+            populatedHugePages: UInt64 = 0, hugePagesChargeRefused: UInt64 = 0, shmemHugePages: UInt64 = 0,
+            hugeFoliosFreedUnmapped: UInt64 = 0
         ) {
             self.firstWritesWithoutGFPZero = firstWritesWithoutGFPZero
             self.firstWritesWithoutAllocation = firstWritesWithoutAllocation
@@ -229,6 +236,7 @@ public struct ZeroFillFaultMatcher: Sendable {
             self.populatedHugePages = populatedHugePages
             self.hugePagesChargeRefused = hugePagesChargeRefused
             self.shmemHugePages = shmemHugePages
+            self.hugeFoliosFreedUnmapped = hugeFoliosFreedUnmapped
         }
     }
 
@@ -269,8 +277,9 @@ public struct ZeroFillFaultMatcher: Sendable {
         /// The task's counter rose while the fault waited with no allocation: it mapped a page
         /// already in memory.
         var mappedPage = false
-        /// A folio of the fault's was refused by its memory cgroup (its pfn, until its free): a
-        /// page the charge's reclaim allocates before that free (zsmalloc's) is not the fault's.
+        /// A folio of the fault's was refused by its memory cgroup, or freed unmapped (its pfn,
+        /// until its free): a page the charge's reclaim allocates before that free (zsmalloc's)
+        /// is not the fault's.
         var refusedFolio: UInt64?
     }
 
@@ -436,10 +445,14 @@ public struct ZeroFillFaultMatcher: Sendable {
             }
             return nil
         }
-        if alloc.flags.contains(.chargeRefused) {
-            // Freed before its clear: the fault waits on for its fallback (`HugeFolioMarks`). With
-            // no fault waiting, a collapse that failed: counted as any THP without a fault, above.
-            hugeFolios.countChargeRefused(order: alloc.order)
+        // Freed before its clear (`HugeFolioMarks`). With no fault waiting, a collapse that
+        // failed: counted as any THP without a fault, above.
+        let refused = alloc.flags.contains(.chargeRefused)
+        if refused || (alloc.flags.contains(.freedUnmapped) && fault.access.isFirstWrite) {
+            // Refused: the fault waits on for its fallback. Freed unmapped on a first write: shmem's
+            // folio lost to another's in the page cache, or a refused one whose fallback found the
+            // range mapped; the fault takes no page. A huge zero page write's was cleared: below.
+            if refused { hugeFolios.countChargeRefused(order: alloc.order) } else { hugeFolios.countFreedUnmapped(order: alloc.order) }
             pending[slot]?.refusedFolio = alloc.pfn
             awaitsRefusedFolioFrees = true
             return nil

@@ -49,8 +49,9 @@ public enum TraceReader {
         path: String, into sink: inout S, metadata: TraceMetadata? = nil, metadataPath: String? = nil,
         readSize: Int = TraceInput.defaultReadSize, progress: ((UInt64, UInt64?) -> Void)? = nil, commClasses: [String] = []
     ) throws -> TraceReadSummary {
-        // Every reader sees the huge folios a memory cgroup refused, and shmem's, marked (`HugeFolioMarks`).
-        var marker = HugeFolioMarks(base: sink, pageBytes: metadata?.pageSize)
+        // Every reader sees the huge folios a memory cgroup refused, shmem's, and THPs freed unmapped marked (`HugeFolioMarks`).
+        let pmdOrder = ZeroFillFaultMatcher.pmdOrder(pageBytes: metadata?.pageSize, hugePageBytes: metadata?.hpagePmdSize ?? 2 << 20)
+        var marker = HugeFolioMarks(base: sink, pageBytes: metadata?.pageSize, pmdOrder: pmdOrder)
         defer { sink = marker.base }
         let summary = try decode(
             path: path, into: &marker, metadata: metadata, metadataPath: metadataPath, readSize: readSize, progress: progress,

@@ -22,7 +22,7 @@ public struct PztDecoder {
     private var gfpClassBySymbol: [EventFlags?] = []
 
     /// Bits of an allocation's flags `HugeFolioMarks` sets as a trace is read.
-    static let readerMarks: EventFlags = [.chargeRefused, .shmemFolio]
+    static let readerMarks: EventFlags = [.chargeRefused, .shmemFolio, .freedUnmapped]
     /// Version 1 files have no user and THP bits in allocations' flags.
     private let derivesGFPClass: Bool
 

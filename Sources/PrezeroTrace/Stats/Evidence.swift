@@ -34,6 +34,15 @@ public enum Evidence {
     /// `hugetlbPoolPages`: the capture's hugetlb pool (nil: not recorded); with 0 none of them was a
     /// hugetlb fault.
     public static func withoutAllocation(_ u: ZeroFillFaultMatcher.Tally, brief: Bool = false, hugetlbPoolPages: Int? = nil) -> String {
+        let text = withoutAllocationKinds(u, brief: brief, hugetlbPoolPages: hugetlbPoolPages)
+        guard !brief, u.hugeFoliosFreedUnmapped > 0 else { return text }
+        return text + " \(u.hugeFoliosFreedUnmapped) of them freed a THP of their own before its clear, with no page table, "
+            + "fallback page or counter rise between (HugeFolioMarks): a shmem fault's folio lost to another task's already "
+            + "in the page cache (shmem_add_to_page_cache), or a folio the memory cgroup refused (thp_fault_fallback_charge) "
+            + "whose fallback found the range mapped by another task meanwhile; the fault took that task's folio."
+    }
+
+    private static func withoutAllocationKinds(_ u: ZeroFillFaultMatcher.Tally, brief: Bool, hugetlbPoolPages: Int?) -> String {
         let count = u.firstWritesWithoutAllocation
         let cached = min(count, u.firstWritesToCachedPages)
         if hugetlbPoolPages == 0 {

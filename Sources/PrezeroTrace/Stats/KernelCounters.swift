@@ -9,11 +9,15 @@ public struct HugeFolioOutcomes: Sendable, Equatable {
     /// shmem's folios a fault took, and those none did (populated, `MADV_POPULATE_WRITE`).
     public private(set) var shmem = [UInt64](repeating: 0, count: orders)
     public private(set) var shmemWithoutFault = [UInt64](repeating: 0, count: orders)
+    /// THPs a first write's fault freed unmapped (`EventFlags.freedUnmapped`): shmem's, lost to
+    /// another's folio in the page cache before their clear.
+    public private(set) var freedUnmapped = [UInt64](repeating: 0, count: orders)
 
     public init() {}
 
     mutating func countWithoutFault(order: UInt8) { if Int(order) < Self.orders { withoutFault[Int(order)] &+= 1 } }
     mutating func countChargeRefused(order: UInt8) { if Int(order) < Self.orders { chargeRefused[Int(order)] &+= 1 } }
+    mutating func countFreedUnmapped(order: UInt8) { if Int(order) < Self.orders { freedUnmapped[Int(order)] &+= 1 } }
     mutating func countShmem(order: UInt8, fault: Bool) {
         guard Int(order) < Self.orders else { return }
         if fault { shmem[Int(order)] &+= 1 } else { shmemWithoutFault[Int(order)] &+= 1 }
@@ -32,6 +36,7 @@ public struct HugeFolioOutcomes: Sendable, Equatable {
             d.chargeRefused[o] = chargeRefused[o] &- earlier.chargeRefused[o]
             d.shmem[o] = shmem[o] &- earlier.shmem[o]
             d.shmemWithoutFault[o] = shmemWithoutFault[o] &- earlier.shmemWithoutFault[o]
+            d.freedUnmapped[o] = freedUnmapped[o] &- earlier.freedUnmapped[o]
         }
         return d
     }
@@ -349,8 +354,11 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
             let fallback = rise[fallbackName] ?? 0, charge = rise[chargeName] ?? 0
             let shmemAround = outer.hugeFolios.shmem[order] &+ outer.hugeFolios.shmemWithoutFault[order]
             let shmemPopulatedAround = outer.hugeFolios.shmemWithoutFault[order]
+            // THPs freed unmapped: shmem's lost to the page cache, or refusals whose fallback found
+            // the range mapped (`EventFlags.freedUnmapped`): up to that many more refusals.
+            let freedUnmappedAround = outer.hugeFolios.freedUnmapped[order]
             guard alloc != 0 || fallback != 0 || charge != 0 || shmem != 0 || faultsAround != 0 || withoutAround != 0 || refusedAround != 0
-                || shmemAround != 0
+                || shmemAround != 0 || freedUnmappedAround != 0
             else { continue }
             let what = order == pmdOrder ? "THP" : "\(kib) KiB mTHP"
             // Large swap-ins (6.14 on for shmem, `shmem_swap_alloc_folio`; anon mTHPs too) take a
@@ -385,12 +393,12 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
                 ? " No lower bound: shmem allocated huge folios (\(shmemName): \(shmem)), whose refusals look the same in the trace, and the sidecar has no \(shmemChargeName)."
                 : shmemCharge > 0 ? " Less shmem's refused folios (\(shmemChargeName): \(shmemCharge)), which look the same in the trace." : ""
             if rise[chargeName] != nil {
-                row(chargeName, charge, "\(what) folios refused by their memory cgroup", refused, refusedAnon, refusedAround,
-                    "HugeFolioMarks: a huge folio freed by its task before its clear, then the fault's fallback page." + shmemNote)
+                row(chargeName, charge, "\(what) folios refused by their memory cgroup", refused, refusedAnon, refusedAround &+ freedUnmappedAround,
+                    "HugeFolioMarks: a huge folio freed by its task before its clear, then the fault's fallback page; at most \(freedUnmappedAround) more, THPs freed with no fallback page (a refusal whose fallback found the range mapped by another task, or shmem's folio lost to another's in the page cache)." + shmemNote)
             }
             if rise[fallbackName] != nil {
                 row(fallbackName, fallback, "\(what) folios refused, and failed \(what) allocations", refused &+ inner.failedHugeAllocations[order],
-                    refusedAnon, refusedAround &+ failedAround,
+                    refusedAnon, refusedAround &+ failedAround &+ freedUnmappedAround,
                     "A fault falls back when its folio cannot be had or charged; a failed allocation may be khugepaged's instead." + shmemNote)
             }
             if pmd, let collapses = rise["thp_collapse_alloc"] {
