@@ -421,6 +421,35 @@ struct KernelCounterTests {
         #expect(check.disagreements.isEmpty, "\(check.disagreements)")
     }
 
+    /// Real lines (this project's capture, 6.18, `fault-paths shmem-race` in a 48 MiB memory
+    /// cgroup; the exits are added): shmem's THP is refused by the memory cgroup 530 us after its
+    /// allocation and freed, and the fault falls back to an order-0 page without __GFP_ZERO
+    /// (`shmem_alloc_and_add_folio` at order 0), where an anonymous fault's fallback is zeroed. The
+    /// kernel counted it in `thp_file_fallback_charge`, not `thp_fault_fallback_charge`: both exact.
+    @Test func aShmemFolioTheMemoryCgroupRefusedIsToldApartByItsFallback() throws {
+        let lines = """
+                   bash 17137/17137 [001]  1631.944449921:       sched:sched_process_fork: comm=bash pid=17137 child_comm=bash child_pid=17139
+            fault-paths 17139/17139 [001]  1632.068635864:     exceptions:page_fault_user: address=0x7fc638200000 ip=0x563afa1b5c05 error_code=0x6
+            fault-paths 17139/17139 [001]  1632.068639639:             kmem:mm_page_alloc: page=0x10cdae pfn=0x10cdae order=0 migratetype=0 gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_ZERO|__GFP_COMP
+            fault-paths 17139/17139 [001]  1632.068648597:             kmem:mm_page_alloc: page=0x1ea200 pfn=0x1ea200 order=9 migratetype=1 gfp_flags=GFP_TRANSHUGE|__GFP_NORETRY|__GFP_THISNODE
+            fault-paths 17139/17139 [001]  1632.069176130:              kmem:mm_page_free: page=0x1ea200 pfn=0x1ea200 order=9
+            fault-paths 17139/17139 [001]  1632.069179922:             kmem:mm_page_alloc: page=0x22824d pfn=0x22824d order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_COMP
+            fault-paths 17139/17139 [001]  1632.069187010:                  kmem:rss_stat: mm_id=4228100529 curr=1 type=MM_SHMEMPAGES size=48238592B
+            fault-paths 17139/17139 [001]  1632.080000000:       sched:sched_process_exit: comm=fault-paths pid=17139 prio=120 group_dead=true
+                   bash 17137/17137 [001]  1632.090000000:       sched:sched_process_exit: comm=bash pid=17137 prio=120 group_dead=true
+
+            """
+        let counters = TraceMetadata.KernelCounters(
+            pid: 17139, readerPid: 17137,
+            rise: ["thp_fault_alloc": 0, "thp_file_alloc": 0, "thp_fault_fallback_charge": 0, "thp_file_fallback_charge": 1])
+        let (check, statistics) = try Self.check(lines, counters, kernel: KernelVersion(major: 6, minor: 18))
+        #expect(statistics.zeroFillFaults == 0 && statistics.zeroFillMatcher.tally.hugePagesChargeRefused == 512)
+        #expect(statistics.zeroFillMatcher.hugeFolios.chargeRefusedShmem[9] == 1)
+        #expect(check.rows.first { $0.counter == "thp_fault_fallback_charge" }?.expectedText == "0")
+        #expect(check.rows.first { $0.counter == "thp_file_fallback_charge" }?.expectedText == "1")
+        #expect(check.disagreements.isEmpty, "\(check.disagreements)")
+    }
+
     /// A pid whose fork the trace does not hold leaves no lower bound, and says so.
     @Test func aMissingForkChecksNoLowerBound() throws {
         let check = try check(kernelTHPFaults: 0, pids: (999, 972))

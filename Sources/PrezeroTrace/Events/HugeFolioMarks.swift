@@ -38,7 +38,8 @@
 ///   first shmem memory of a task that started in the trace;
 /// - refused: the free of its pfn comes first, and then, within `fallbackWindowNs`, the fault's
 ///   fallback, a smaller user allocation, before any fault or counter rise of the task (a page
-///   table may come between).
+///   table may come between). An order-0 fallback without `__GFP_ZERO` is shmem's, and marks the
+///   folio `shmemFolio` too (the kernel's `thp_file_fallback_charge`).
 ///   A free followed by a fault instead is a folio the program unmapped after using it; a THP's
 ///   is freed unmapped (its page table or counter would have decided it before the free).
 /// Other events of the task (a reclaim's frees and allocations, zsmalloc's movable pages among
@@ -231,7 +232,10 @@ struct HugeFolioMarkState {
                 if candidate.freedAt != nil {
                     // The fallback's user page confirms; a page table may come before it.
                     if userPage {
-                        held[candidate.offset].flags.insert(.chargeRefused)
+                        // An order-0 fallback without __GFP_ZERO is shmem's (`shmem_alloc_and_add_folio`
+                        // at order 0); an anonymous fault's is zeroed (`vma_alloc_zeroed_movable_folio`).
+                        let shmemFallback = event.order == 0 && !event.wantsZero
+                        held[candidate.offset].flags.insert(shmemFallback ? [.chargeRefused, .shmemFolio] : .chargeRefused)
                         refused += 1
                         refusal = true
                     }

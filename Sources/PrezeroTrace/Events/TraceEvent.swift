@@ -73,6 +73,8 @@ public struct EventFlags: OptionSet, Sendable, Hashable {
     public static let chargeRefused = EventFlags(rawValue: 1 << 5)
     /// A THP/mTHP folio shmem allocated for a fault on a shmem or tmpfs mapping (its task's
     /// `MM_SHMEMPAGES` rose next, `HugeFolioMarks`): shmem's zero-fill, not an anonymous one.
+    /// With `chargeRefused`: shmem's folio its memory cgroup refused (an order-0 fallback without
+    /// `__GFP_ZERO`).
     /// Allocation events only (the bit is `kernelFault`'s, which fault events alone carry).
     public static let shmemFolio = EventFlags(rawValue: 1 << 3)
     /// A THP (PMD-order) folio its task freed before any page-table page, fallback, fault or

@@ -435,7 +435,7 @@ public struct ZeroFillFaultMatcher: Sendable {
         guard alloc.flags.contains(.gfpUser), !alloc.failed else { return nil }
         let shmemFolio = alloc.flags.contains(.shmemFolio)
         guard let fault = pending[slot], fault.pid == alloc.pid else {
-            if shmemFolio {
+            if shmemFolio && !alloc.flags.contains(.chargeRefused) {
                 hugeFolios.countShmem(order: alloc.order, fault: false)  // populated
             } else if alloc.order == 0 && alloc.wantsZero {
                 counted.zeroedUserPagesWithoutFault += 1
@@ -452,7 +452,11 @@ public struct ZeroFillFaultMatcher: Sendable {
             // Refused: the fault waits on for its fallback. Freed unmapped on a first write: shmem's
             // folio lost to another's in the page cache, or a refused one whose fallback found the
             // range mapped; the fault takes no page. A huge zero page write's was cleared: below.
-            if refused { hugeFolios.countChargeRefused(order: alloc.order) } else { hugeFolios.countFreedUnmapped(order: alloc.order) }
+            if refused {
+                hugeFolios.countChargeRefused(order: alloc.order, shmem: shmemFolio)
+            } else {
+                hugeFolios.countFreedUnmapped(order: alloc.order)
+            }
             pending[slot]?.refusedFolio = alloc.pfn
             awaitsRefusedFolioFrees = true
             return nil

@@ -105,8 +105,9 @@ public enum Evidence {
     public static func chargeRefused(_ pages: UInt64) -> String {
         "\(pages) base pages of THP/mTHP folios were freed by their task before anything else it did: their memory cgroup "
             + "refused the charge (mem_cgroup_charge fails, the kernel counts thp_fault_fallback_charge or the size's "
-            + "anon_fault_fallback_charge, and frees the folio before folio_zero_user), so each fault fell back to the smaller "
-            + "folio that followed, which is its zero-fill; the refused folios are allocated and freed in a replay, not cleared."
+            + "anon_fault_fallback_charge, shmem's thp_file_fallback_charge or shmem_fallback_charge, and frees the folio before "
+            + "its clear), so each fault fell back to the smaller "
+            + "folio that followed, which is its zero-fill (a shmem fault's is shmem's, in no verdict); the refused folios are allocated and freed in a replay, not cleared."
     }
 
     /// What shmem's huge folios are, and why no verdict counts them.

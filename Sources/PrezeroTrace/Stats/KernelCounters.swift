@@ -6,6 +6,9 @@ public struct HugeFolioOutcomes: Sendable, Equatable {
     public static let orders = 64
     public private(set) var withoutFault = [UInt64](repeating: 0, count: orders)
     public private(set) var chargeRefused = [UInt64](repeating: 0, count: orders)
+    /// Of `chargeRefused`, shmem's: the fault fell back to an order-0 page without `__GFP_ZERO`
+    /// (`HugeFolioMarks`), where an anonymous fault's is zeroed.
+    public private(set) var chargeRefusedShmem = [UInt64](repeating: 0, count: orders)
     /// shmem's folios a fault took, and those none did (populated, `MADV_POPULATE_WRITE`).
     public private(set) var shmem = [UInt64](repeating: 0, count: orders)
     public private(set) var shmemWithoutFault = [UInt64](repeating: 0, count: orders)
@@ -16,7 +19,11 @@ public struct HugeFolioOutcomes: Sendable, Equatable {
     public init() {}
 
     mutating func countWithoutFault(order: UInt8) { if Int(order) < Self.orders { withoutFault[Int(order)] &+= 1 } }
-    mutating func countChargeRefused(order: UInt8) { if Int(order) < Self.orders { chargeRefused[Int(order)] &+= 1 } }
+    mutating func countChargeRefused(order: UInt8, shmem: Bool) {
+        guard Int(order) < Self.orders else { return }
+        chargeRefused[Int(order)] &+= 1
+        if shmem { chargeRefusedShmem[Int(order)] &+= 1 }
+    }
     mutating func countFreedUnmapped(order: UInt8) { if Int(order) < Self.orders { freedUnmapped[Int(order)] &+= 1 } }
     mutating func countShmem(order: UInt8, fault: Bool) {
         guard Int(order) < Self.orders else { return }
@@ -34,6 +41,7 @@ public struct HugeFolioOutcomes: Sendable, Equatable {
         for o in 0..<Self.orders {
             d.withoutFault[o] = withoutFault[o] &- earlier.withoutFault[o]
             d.chargeRefused[o] = chargeRefused[o] &- earlier.chargeRefused[o]
+            d.chargeRefusedShmem[o] = chargeRefusedShmem[o] &- earlier.chargeRefusedShmem[o]
             d.shmem[o] = shmem[o] &- earlier.shmem[o]
             d.shmemWithoutFault[o] = shmemWithoutFault[o] &- earlier.shmemWithoutFault[o]
             d.freedUnmapped[o] = freedUnmapped[o] &- earlier.freedUnmapped[o]
@@ -339,16 +347,21 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
             guard let alloc = rise[allocName] else { continue }
             let shmemName = pmd ? "thp_file_alloc" : "\(size)/shmem_alloc"
             let shmem = rise[shmemName] ?? 0
-            // shmem's huge folios refused by their memcg look like anonymous ones in the trace.
+            // shmem's huge folios refused by their memcg: those that fell back to an order-0 page
+            // without __GFP_ZERO are told apart; those that fell back to a smaller folio look
+            // like anonymous ones in the trace.
             let shmemChargeName = pmd ? "thp_file_fallback_charge" : "\(size)/shmem_fallback_charge"
             // A sidecar without that counter (read before counted.sh read it) cannot say how many
             // of the refusals were shmem's once shmem allocated huge folios: no lower bound then.
             let shmemCharge = rise[shmemChargeName] ?? (shmem > 0 ? .max : 0)
-            let faults = inner.zeroFillFaults[order], refused = inner.hugeFolios.chargeRefused[order]
+            let faults = inner.zeroFillFaults[order], refusedShmem = inner.hugeFolios.chargeRefusedShmem[order]
+            let refused = inner.hugeFolios.chargeRefused[order] &- refusedShmem
             let lostRaces = inner.lostRaces[order]
-            let refusedAnon = refused > shmemCharge ? refused - shmemCharge : 0
+            let shmemChargeUntold = shmemCharge > refusedShmem ? shmemCharge - refusedShmem : 0
+            let refusedAnon = refused > shmemChargeUntold ? refused - shmemChargeUntold : 0
             let faultsAround = outer.zeroFillFaults[order], withoutAround = outer.hugeFolios.withoutFault[order]
-            let refusedAround = outer.hugeFolios.chargeRefused[order], failedAround = outer.failedHugeAllocations[order]
+            let refusedAllAround = outer.hugeFolios.chargeRefused[order]
+            let refusedAround = refusedAllAround &- outer.hugeFolios.chargeRefusedShmem[order], failedAround = outer.failedHugeAllocations[order]
             let fallbackName = pmd ? "thp_fault_fallback" : "\(size)/anon_fault_fallback"
             let chargeName = pmd ? "thp_fault_fallback_charge" : "\(size)/anon_fault_fallback_charge"
             let fallback = rise[fallbackName] ?? 0, charge = rise[chargeName] ?? 0
@@ -357,7 +370,7 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
             // THPs freed unmapped: shmem's lost to the page cache, or refusals whose fallback found
             // the range mapped (`EventFlags.freedUnmapped`): up to that many more refusals.
             let freedUnmappedAround = outer.hugeFolios.freedUnmapped[order]
-            guard alloc != 0 || fallback != 0 || charge != 0 || shmem != 0 || faultsAround != 0 || withoutAround != 0 || refusedAround != 0
+            guard alloc != 0 || fallback != 0 || charge != 0 || shmem != 0 || faultsAround != 0 || withoutAround != 0 || refusedAllAround != 0
                 || shmemAround != 0 || freedUnmappedAround != 0
             else { continue }
             let what = order == pmdOrder ? "THP" : "\(kib) KiB mTHP"
@@ -386,15 +399,19 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
             if rise[shmemName] != nil {
                 let populated = inner.hugeFolios.shmemWithoutFault[order]
                 row(shmemName, shmem, "\(what) folios shmem's faults took", shmemMarked, swapInsUnknown ? 0 : shmemMarkedAllocated,
-                    faultsAround &+ withoutAround &+ refusedAround &+ shmemAround,
+                    faultsAround &+ withoutAround &+ refusedAllAround &+ shmemAround,
                     "HugeFolioMarks: a huge folio whose task's MM_SHMEMPAGES counter (kmem:rss_stat) rose next, with no fall before. The kernel counted at least those a fault took inside the readings, less large swap-ins (\(swapInName): \(swapIns)), and more: \(populated) populated with no fault, and those shmem allocated with no counter moving (write(), fallocate) or where the capture has no kmem:rss_stat; at most every \(what) user folio around them." + swapNote)
             }
             let shmemNote = rise[shmemChargeName] == nil && shmem > 0
-                ? " No lower bound: shmem allocated huge folios (\(shmemName): \(shmem)), whose refusals look the same in the trace, and the sidecar has no \(shmemChargeName)."
-                : shmemCharge > 0 ? " Less shmem's refused folios (\(shmemChargeName): \(shmemCharge)), which look the same in the trace." : ""
+                ? " No lower bound: shmem allocated huge folios (\(shmemName): \(shmem)), whose refusals may look the same in the trace, and the sidecar has no \(shmemChargeName)."
+                : shmemChargeUntold > 0 ? " Less shmem's refused folios the trace did not tell apart (\(shmemChargeName): \(shmemCharge), \(refusedShmem) told apart by their order-0 fallback without __GFP_ZERO), which look the same." : ""
             if rise[chargeName] != nil {
                 row(chargeName, charge, "\(what) folios refused by their memory cgroup", refused, refusedAnon, refusedAround &+ freedUnmappedAround,
                     "HugeFolioMarks: a huge folio freed by its task before its clear, then the fault's fallback page; at most \(freedUnmappedAround) more, THPs freed with no fallback page (a refusal whose fallback found the range mapped by another task, or shmem's folio lost to another's in the page cache)." + shmemNote)
+            }
+            if let shmemRefusals = rise[shmemChargeName] {
+                row(shmemChargeName, shmemRefusals, "\(what) folios shmem's memory cgroup refused", refusedShmem, refusedShmem, refusedAllAround,
+                    "HugeFolioMarks: a huge folio freed by its task before its clear, then the fault's fallback, an order-0 page without __GFP_ZERO (shmem's; an anonymous fault's is zeroed). The kernel counted at least those; at most every refusal around the readings (one whose fallback was a smaller folio looks anonymous).")
             }
             if rise[fallbackName] != nil {
                 row(fallbackName, fallback, "\(what) folios refused, and failed \(what) allocations", refused &+ inner.failedHugeAllocations[order],
