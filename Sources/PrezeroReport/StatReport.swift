@@ -444,7 +444,7 @@ package struct StatReport: Codable, Sendable {
         if firstWritesWithoutAllocation > 0 {
             out += "first writes that took no page (not counted)      " + F.right(String(firstWritesWithoutAllocation), 10) + "\n"
             if tally.countersTellEachFault { out += "  of them mapping a cached page (kmem:rss_stat)   " + F.right(String(firstWritesToCachedPages), 10) + "\n" }
-            if hugeFoliosFreedUnmapped > 0 { out += "  of them freeing their THP unmapped            " + F.right(String(hugeFoliosFreedUnmapped), 10) + "\n" }
+            if hugeFoliosFreedUnmapped > 0 { out += "  of them freeing their THP unmapped              " + F.right(String(hugeFoliosFreedUnmapped), 10) + "\n" }
             out += "  " + Evidence.withoutAllocation(tally, hugetlbPoolPages: kernelSettings.hugetlbPoolPages) + "\n"
         }
         if zeroedUserPagesWithoutFault > 0 {

@@ -191,8 +191,9 @@ package struct BatchPlan {
                         // v4: the capture's kernel init_on_alloc / init_on_free hold under every policy.
                         // v5: results carry the capture's kernel counters beside the trace's figures.
                         // v6: shmem's huge folios are no THP zero-fill faults (HugeFolioMarks).
+                        // v7: nor are THPs freed unmapped (a shmem fault's lost race, a refusal).
                         let key = [
-                            "prezero-batch-v6", toolVersion, trace, fingerprint, profileJSON, touch ?? "metadata", policy,
+                            "prezero-batch-v7", toolVersion, trace, fingerprint, profileJSON, touch ?? "metadata", policy,
                             settings.sorted { $0.0 < $1.0 }.map { "\($0.0)=\($0.1)" }.joined(separator: ";"),
                         ].joined(separator: "\u{1}") + options
                         runs.append(Run(id: hash(key), trace: trace, profileName: profileName, setup: runSetup, policy: policy, settings: settings))

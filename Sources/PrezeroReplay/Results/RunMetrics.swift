@@ -17,6 +17,7 @@ package struct RunMetrics: Sendable, Equatable {
     package var memoryCounterEvents: UInt64 = 0
     package var shmemZeroFills: UInt64 = 0
     package var firstWritesToCachedPages: UInt64 = 0
+    package var hugeFoliosFreedUnmapped: UInt64 = 0
     package var zeroFillFaultsWithCounter: UInt64 = 0
     package var populatedHugePages: UInt64 = 0
     package var capturedFaultsTimed: UInt64 = 0
@@ -145,7 +146,8 @@ package struct RunMetrics: Sendable, Equatable {
                 zeroedUserPagesWithoutFault: zeroedUserPagesWithoutFault, hugeUserPagesWithoutFault: hugeUserPagesWithoutFault,
                 memoryCounterEvents: memoryCounterEvents, shmemZeroFills: shmemZeroFills, firstWritesToCachedPages: firstWritesToCachedPages,
                 zeroFillFaults: faults, zeroFillFaultsWithCounter: zeroFillFaultsWithCounter, populatedHugePages: populatedHugePages,
-                hugePagesChargeRefused: hugePagesChargeRefused, shmemHugePages: shmemHugePages)
+                hugePagesChargeRefused: hugePagesChargeRefused, shmemHugePages: shmemHugePages,
+                hugeFoliosFreedUnmapped: hugeFoliosFreedUnmapped)
         }
         set {
             firstWritesWithoutGFPZero = newValue.firstWritesWithoutGFPZero
@@ -159,6 +161,7 @@ package struct RunMetrics: Sendable, Equatable {
             populatedHugePages = newValue.populatedHugePages
             hugePagesChargeRefused = newValue.hugePagesChargeRefused
             shmemHugePages = newValue.shmemHugePages
+            hugeFoliosFreedUnmapped = newValue.hugeFoliosFreedUnmapped
         }
     }
 

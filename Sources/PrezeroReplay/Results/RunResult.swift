@@ -17,8 +17,9 @@ package struct RunResult: Sendable, Equatable, Codable {
     /// /proc/zoneinfo had them (high, batch, pages on them), and their drains against the
     /// capture's; 14: the kernel's init_on_alloc / init_on_free every policy ran on; 15: the
     /// capture's kernel counters beside the trace's figures; 16: shmem's huge folios, apart from
-    /// the THP zero-fill faults (this version; metrics a format adds carry `Metric.since`).
-    package static let currentFormat = 16
+    /// the THP zero-fill faults; 17: THPs freed unmapped, no zero-fill (this version; metrics a
+    /// format adds carry `Metric.since`).
+    package static let currentFormat = 17
 
     package struct Trace: Sendable, Equatable, Codable {
         package var path: String

@@ -15,16 +15,16 @@
 ///   in `thp_fault_alloc` or `anon_fault_alloc`. Without `kmem:rss_stat` in the capture none is
 ///   marked;
 /// - freed unmapped (`EventFlags.freedUnmapped`), a THP (the PMD order) its task freed with no
-///   fallback: when two tasks fault on one shmem range, the loser's `shmem_alloc_and_add_folio`
+///   fallback, sooner than it could have been cleared (`unclearedFreeNs`): when two tasks fault
+///   on one shmem range, the loser's `shmem_alloc_and_add_folio`
 ///   finds the winner's folio in the page cache (`shmem_add_to_page_cache` -EEXIST) and frees its
 ///   own a few us after allocating it, before any clear; its fault maps the winner's (or finds it
-///   mapped) and raises no counter of its own. So does a fault whose folio its memory cgroup
-///   refused, when its fallback finds the range mapped by another task meanwhile (no fallback
-///   page; the kernel counts it in `thp_fault_fallback_charge`). An anonymous THP fault
-///   allocates its page table (`pte_alloc_one`) after the folio and before it can lose its
-///   race, so its folio is decided first; only a write to the huge zero page
-///   (`do_huge_zero_wp_pmd`) needs none, and the matcher tells that fault's access apart. Needs
-///   no `kmem:rss_stat`.
+///   mapped) and raises no counter of its own. An anonymous THP fault allocates its page table
+///   (`pte_alloc_one`) after the folio and before it can lose its race, so its folio is decided
+///   first; a write to the huge zero page (`do_huge_zero_wp_pmd`) needs none, but clears its
+///   folio before it can lose. A refused folio whose fallback finds the range mapped by another
+///   task meanwhile frees with no fallback page too, after its charge's reclaim: a lost race
+///   here. Needs no `kmem:rss_stat`.
 ///
 /// A candidate (a user allocation with a THP mask above order 0) holds back the events after it
 /// until its task shows which it was, by what the fault does next:
@@ -40,11 +40,12 @@
 ///   fallback, a smaller user allocation, before any fault or counter rise of the task (a page
 ///   table may come between). An order-0 fallback without `__GFP_ZERO` is shmem's, and marks the
 ///   folio `shmemFolio` too (the kernel's `thp_file_fallback_charge`).
-///   A free followed by a fault instead is a folio the program unmapped after using it; a THP's
-///   is freed unmapped (its page table or counter would have decided it before the free).
+///   A free followed by a fault instead is a folio the program unmapped after using it, or a THP
+///   freed unmapped when its free came too soon for a clear.
 /// Other events of the task (a reclaim's frees and allocations, zsmalloc's movable pages among
-/// them, a counter's fall) decide nothing. One left undecided `windowNs` after it, past
-/// `heldLimit` events or behind `undecidedLimit` newer ones, is taken as anonymous and charged.
+/// them, a counter's fall) decide nothing; its exit or exec decides it charged. One left
+/// undecided `windowNs` after it, past `heldLimit` events or behind `undecidedLimit` newer ones,
+/// is taken as anonymous and charged, or, a THP its task freed, as freed unmapped.
 public struct HugeFolioMarks<Base: TraceEventSink>: TraceEventSink {
     public var base: Base
     /// The decisions, in a type of their own: nothing in it depends on `Base`, so none of its
@@ -171,11 +172,26 @@ struct HugeFolioMarkState {
         holding = false
     }
 
-    /// A candidate decided with no fallback: a THP its task freed is marked freed unmapped.
+    /// A candidate decided with no fallback: a THP its task freed sooner than it could have been
+    /// cleared is marked freed unmapped.
     private mutating func settleUnrefused(_ candidate: Candidate) {
-        guard candidate.freedAt != nil, Int(candidate.order) == pmdOrder else { return }
+        guard let freedAt = candidate.freedAt, Int(candidate.order) == pmdOrder,
+            freedAt &- candidate.timestampNs <= Self.unclearedFreeNs(order: candidate.order, pageBytes: pageBytes)
+        else { return }
         held[candidate.offset].flags.insert(.freedUnmapped)
         freedUnmapped += 1
+    }
+
+    /// A folio freed this soon after its allocation was not cleared: its bytes at 200 B/ns, twice
+    /// the fastest clear measured on this project's machines (91 B/ns cached, notes §4), so 10.5 us
+    /// for a 2 MiB THP (4 KiB pages where the page size is unknown). shmem's lost races free theirs
+    /// 1.7-4.8 us after allocating it on this project's captures; a THP cleared and then freed
+    /// with no page table between (`do_huge_zero_wp_pmd`, reached by a first write that found
+    /// the huge zero page mapped meanwhile; a won one unmapped on a capture without
+    /// kmem:rss_stat), and a memory cgroup's refusal after its reclaim, 90 us and more.
+    static func unclearedFreeNs(order: UInt8, pageBytes: Int64?) -> UInt64 {
+        let bytes = UInt64(pageBytes ?? 4096) << UInt64(min(order, 40))
+        return bytes / 200
     }
 
     /// Forgets the held events before `end` (passed on), compacting once most are.
@@ -259,7 +275,9 @@ struct HugeFolioMarkState {
                     }
                 } else {
                     // Not a user page: a reclaim in the charge may allocate some (zsmalloc's are movable).
-                    decided = pageTable || event.kind == .pageFault || rise
+                    // The task's exit or exec first: its folio was mapped (a shmem one, without
+                    // kmem:rss_stat), and the exit frees it.
+                    decided = pageTable || event.kind == .pageFault || rise || event.kind == .processExit || event.kind == .processExec
                 }
             }
             if !decided {

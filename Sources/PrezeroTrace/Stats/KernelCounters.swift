@@ -7,13 +7,14 @@ public struct HugeFolioOutcomes: Sendable, Equatable {
     public private(set) var withoutFault = [UInt64](repeating: 0, count: orders)
     public private(set) var chargeRefused = [UInt64](repeating: 0, count: orders)
     /// Of `chargeRefused`, shmem's: the fault fell back to an order-0 page without `__GFP_ZERO`
-    /// (`HugeFolioMarks`), where an anonymous fault's is zeroed.
+    /// (`HugeFolioMarks`), where an anonymous fault's is zeroed; before 6.7 a shmem fault that lost
+    /// its race did so too (`ZeroFillFaultMatcher.shmemRaceLosersFallBack`).
     public private(set) var chargeRefusedShmem = [UInt64](repeating: 0, count: orders)
     /// shmem's folios a fault took, and those none did (populated, `MADV_POPULATE_WRITE`).
     public private(set) var shmem = [UInt64](repeating: 0, count: orders)
     public private(set) var shmemWithoutFault = [UInt64](repeating: 0, count: orders)
-    /// THPs a first write's fault freed unmapped (`EventFlags.freedUnmapped`): shmem's, lost to
-    /// another's folio in the page cache before their clear.
+    /// THPs a first write's fault freed unmapped, before their clear (`EventFlags.freedUnmapped`):
+    /// shmem's lost to another's folio in the page cache (a refused one freed that soon too).
     public private(set) var freedUnmapped = [UInt64](repeating: 0, count: orders)
 
     public init() {}
@@ -294,15 +295,18 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
     public init?(read: TraceReadSummary, tally: KernelCounterTally, matcher: ZeroFillFaultMatcher, pageBytes: UInt64) {
         self.init(
             counters: read.metadata?.kernelCounters, tally: tally, folios: matcher.hugeFolios, pmdOrder: matcher.pmdOrder,
-            pageBytes: pageBytes, lostEvents: read.diagnostics.lostEvents, someCPUs: read.metadata?.recordedCPUs != nil)
+            pageBytes: pageBytes, lostEvents: read.diagnostics.lostEvents, someCPUs: read.metadata?.recordedCPUs != nil,
+            shmemRaceLosersFallBack: matcher.shmemRaceLosersFallBack)
     }
 
     /// - Parameters:
     ///   - lostEvents: events the capture lost; with any, the kernel may count more than the trace.
     ///   - someCPUs: the capture recorded some CPUs only (`perf record -C`): the same.
+    ///   - shmemRaceLosersFallBack: `ZeroFillFaultMatcher.shmemRaceLosersFallBack`: shmem's
+    ///     refusals the trace tells apart may hold lost races, so they bound nothing from below.
     public init?(
         counters: TraceMetadata.KernelCounters?, tally: KernelCounterTally, folios: HugeFolioOutcomes,
-        pmdOrder: Int, pageBytes: UInt64, lostEvents: UInt64, someCPUs: Bool
+        pmdOrder: Int, pageBytes: UInt64, lostEvents: UInt64, someCPUs: Bool, shmemRaceLosersFallBack: Bool = true
     ) {
         guard let counters else { return nil }
         scope = counters.scope
@@ -357,7 +361,9 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
             let faults = inner.zeroFillFaults[order], refusedShmem = inner.hugeFolios.chargeRefusedShmem[order]
             let refused = inner.hugeFolios.chargeRefused[order] &- refusedShmem
             let lostRaces = inner.lostRaces[order]
-            let shmemChargeUntold = shmemCharge > refusedShmem ? shmemCharge - refusedShmem : 0
+            // Before 6.7 a shmem fault that lost its race fell back to order 0 as a refused one does.
+            let refusedShmemSure = shmemRaceLosersFallBack ? 0 : refusedShmem
+            let shmemChargeUntold = shmemCharge > refusedShmemSure ? shmemCharge - refusedShmemSure : 0
             let refusedAnon = refused > shmemChargeUntold ? refused - shmemChargeUntold : 0
             let faultsAround = outer.zeroFillFaults[order], withoutAround = outer.hugeFolios.withoutFault[order]
             let refusedAllAround = outer.hugeFolios.chargeRefused[order]
@@ -367,9 +373,11 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
             let fallback = rise[fallbackName] ?? 0, charge = rise[chargeName] ?? 0
             let shmemAround = outer.hugeFolios.shmem[order] &+ outer.hugeFolios.shmemWithoutFault[order]
             let shmemPopulatedAround = outer.hugeFolios.shmemWithoutFault[order]
-            // THPs freed unmapped: shmem's lost to the page cache, or refusals whose fallback found
-            // the range mapped (`EventFlags.freedUnmapped`): up to that many more refusals.
+            // A refusal whose fallback found the range mapped by another task frees its folio with
+            // no fallback page: a lost race here, or, freed that soon, freed unmapped. Up to that
+            // many more refusals than those with a fallback.
             let freedUnmappedAround = outer.hugeFolios.freedUnmapped[order]
+            let refusedUnseen = freedUnmappedAround &+ outer.lostRaces[order]
             guard alloc != 0 || fallback != 0 || charge != 0 || shmem != 0 || faultsAround != 0 || withoutAround != 0 || refusedAllAround != 0
                 || shmemAround != 0 || freedUnmappedAround != 0
             else { continue }
@@ -395,7 +403,7 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
             row(
                 allocName, alloc, "\(what) zero-fill faults", faults,
                 swapInsUnknown ? 0 : faults > uncounted ? faults - uncounted : 0, faultsAround &+ withoutAround,
-                "Between the readings the kernel counted at least the trace's faults inside them, less those that lost a race to another thread (\(lostRaces): their folio was cleared (a shmem fault's, not: another's folio was in the page cache), then freed by its task before its next fault or counter event, and not counted; without kmem:rss_stat in the capture a folio its task unmapped that soon counts here too), shmem's huge folios the trace did not tell apart (\(shmemName): \(shmem), \(shmemMarked) of them told apart by their task's MM_SHMEMPAGES rise) and large swap-ins (\(swapInName): \(swapIns)); at most the faults around them (\(faultsAround)) and the \(withoutAround) \(what) folios allocated with no fault (populated without an exception, or collapses and migrations)." + swapNote)
+                "Between the readings the kernel counted at least the trace's faults inside them, less those that lost a race to another thread (\(lostRaces): their folio was cleared (a shmem fault's mTHP, not: another's folio was in the page cache; its THP is freed unmapped instead), then freed by its task before its next fault or counter event, and not counted; without kmem:rss_stat in the capture a folio its task unmapped that soon counts here too), shmem's huge folios the trace did not tell apart (\(shmemName): \(shmem), \(shmemMarked) of them told apart by their task's MM_SHMEMPAGES rise) and large swap-ins (\(swapInName): \(swapIns)); at most the faults around them (\(faultsAround)) and the \(withoutAround) \(what) folios allocated with no fault (populated without an exception, or collapses and migrations)." + swapNote)
             if rise[shmemName] != nil {
                 let populated = inner.hugeFolios.shmemWithoutFault[order]
                 row(shmemName, shmem, "\(what) folios shmem's faults took", shmemMarked, swapInsUnknown ? 0 : shmemMarkedAllocated,
@@ -404,18 +412,21 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
             }
             let shmemNote = rise[shmemChargeName] == nil && shmem > 0
                 ? " No lower bound: shmem allocated huge folios (\(shmemName): \(shmem)), whose refusals may look the same in the trace, and the sidecar has no \(shmemChargeName)."
-                : shmemChargeUntold > 0 ? " Less shmem's refused folios the trace did not tell apart (\(shmemChargeName): \(shmemCharge), \(refusedShmem) told apart by their order-0 fallback without __GFP_ZERO), which look the same." : ""
+                : shmemChargeUntold > 0 ? " Less shmem's refused folios the trace did not tell apart (\(shmemChargeName): \(shmemCharge), \(refusedShmemSure) told apart by their order-0 fallback without __GFP_ZERO), which look the same." : ""
             if rise[chargeName] != nil {
-                row(chargeName, charge, "\(what) folios refused by their memory cgroup", refused, refusedAnon, refusedAround &+ freedUnmappedAround,
-                    "HugeFolioMarks: a huge folio freed by its task before its clear, then the fault's fallback page; at most \(freedUnmappedAround) more, THPs freed with no fallback page (a refusal whose fallback found the range mapped by another task, or shmem's folio lost to another's in the page cache)." + shmemNote)
+                row(chargeName, charge, "\(what) folios refused by their memory cgroup", refused, refusedAnon, refusedAround &+ refusedUnseen,
+                    "HugeFolioMarks: a huge folio freed by its task before its clear, then the fault's fallback page; at most \(refusedUnseen) more, folios their task freed with no fallback page (a refusal whose fallback found the range mapped by another task looks like a lost race, or like shmem's folio lost to another's in the page cache)." + shmemNote)
             }
             if let shmemRefusals = rise[shmemChargeName] {
-                row(shmemChargeName, shmemRefusals, "\(what) folios shmem's memory cgroup refused", refusedShmem, refusedShmem, refusedAllAround,
-                    "HugeFolioMarks: a huge folio freed by its task before its clear, then the fault's fallback, an order-0 page without __GFP_ZERO (shmem's; an anonymous fault's is zeroed). The kernel counted at least those; at most every refusal around the readings (one whose fallback was a smaller folio looks anonymous).")
+                let raceNote = shmemRaceLosersFallBack
+                    ? " No lower bound: before Linux 6.7 (or on a kernel the sidecar does not name) a shmem fault that lost its race to another thread's folio also fell back to order 0 (shmem_getpage_gfp's alloc_nohuge), and the kernel does not count it."
+                    : ""
+                row(shmemChargeName, shmemRefusals, "\(what) folios shmem's memory cgroup refused", refusedShmem, refusedShmemSure, refusedAllAround,
+                    "HugeFolioMarks: a huge folio freed by its task before its clear, then the fault's fallback, an order-0 page without __GFP_ZERO (shmem's; an anonymous fault's is zeroed). The kernel counted at least those; at most every refusal around the readings (one whose fallback was a smaller folio looks anonymous)." + raceNote)
             }
             if rise[fallbackName] != nil {
                 row(fallbackName, fallback, "\(what) folios refused, and failed \(what) allocations", refused &+ inner.failedHugeAllocations[order],
-                    refusedAnon, refusedAround &+ failedAround &+ freedUnmappedAround,
+                    refusedAnon, refusedAround &+ failedAround &+ refusedUnseen,
                     "A fault falls back when its folio cannot be had or charged; a failed allocation may be khugepaged's instead." + shmemNote)
             }
             if pmd, let collapses = rise["thp_collapse_alloc"] {
