@@ -13,7 +13,7 @@ rounds=${1:-7} mib=${2:-64}
 command -v perf >/dev/null || { echo "bench-capture-overhead.sh: perf not found" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cc -O2 -o "$tmp/fault-paths" "$here/workloads/fault-paths.c"
+cc -O2 -pthread -o "$tmp/fault-paths" "$here/workloads/fault-paths.c"
 require_tracefs bench-capture-overhead.sh
 all=$(available_events bench-capture-overhead.sh)
 case ",$all," in *,kmem:rss_stat,*) ;; *) echo "bench-capture-overhead.sh: this kernel has no kmem:rss_stat; nothing to compare" >&2; exit 1;; esac

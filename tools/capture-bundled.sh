@@ -61,7 +61,7 @@ fault_paths() {
     # shared anonymous memory (shmem pages, cleared after an allocation without __GFP_ZERO); a
     # cached shared file written (no allocation); MAP_HUGETLB (pool pages, no allocation, no
     # memory counter: vm.nr_hugepages is raised to 8 for it and restored). Text only.
-    gcc -O2 -o fault-paths "$root/tools/workloads/fault-paths.c"
+    gcc -O2 -pthread -o fault-paths "$root/tools/workloads/fault-paths.c"
     local pool=/proc/sys/vm/nr_hugepages had
     had=$(cat "$pool")
     [ "$had" -ge 8 ] || echo 8 > "$pool"

@@ -23,8 +23,9 @@
 ///   (`pte_alloc_one`) after the folio and before it can lose its race, so its folio is decided
 ///   first; a write to the huge zero page (`do_huge_zero_wp_pmd`) needs none, but clears its
 ///   folio before it can lose. A refused folio whose fallback finds the range mapped by another
-///   task meanwhile frees with no fallback page too, after its charge's reclaim: a lost race
-///   here. Needs no `kmem:rss_stat`.
+///   task meanwhile frees with no fallback page too: freed unmapped when its charge failed at
+///   once (a THP mask that may not block), a lost race here when its reclaim took longer than a
+///   clear. Needs no `kmem:rss_stat`.
 ///
 /// A candidate (a user allocation with a THP mask above order 0) holds back the events after it
 /// until its task shows which it was, by what the fault does next:
@@ -51,10 +52,6 @@ public struct HugeFolioMarks<Base: TraceEventSink>: TraceEventSink {
     /// The decisions, in a type of their own: nothing in it depends on `Base`, so none of its
     /// calls looks generic metadata up at run time (a nested type did, on every event).
     private var state = HugeFolioMarkState()
-    /// Allocations marked refused, shmem's, and freed unmapped.
-    public var refused: UInt64 { state.refused }
-    public var shmem: UInt64 { state.shmem }
-    public var freedUnmapped: UInt64 { state.freedUnmapped }
 
     /// - Parameters:
     ///   - pageBytes: the capture's page size, if known (a shmem counter not seen before rises only
@@ -98,9 +95,6 @@ public struct HugeFolioMarks<Base: TraceEventSink>: TraceEventSink {
 
 /// `HugeFolioMarks`' held events and undecided candidates.
 struct HugeFolioMarkState {
-    private(set) var refused: UInt64 = 0
-    private(set) var shmem: UInt64 = 0
-    private(set) var freedUnmapped: UInt64 = 0
     /// The capture's page size, when known (`isFirstShmemFolio`).
     var pageBytes: Int64?
     /// The THP's order: a folio of it freed with no fallback is marked `freedUnmapped`.
@@ -179,7 +173,6 @@ struct HugeFolioMarkState {
             freedAt &- candidate.timestampNs <= Self.unclearedFreeNs(order: candidate.order, pageBytes: pageBytes)
         else { return }
         held[candidate.offset].flags.insert(.freedUnmapped)
-        freedUnmapped += 1
     }
 
     /// A folio freed this soon after its allocation was not cleared: its bytes at 200 B/ns, twice
@@ -188,7 +181,8 @@ struct HugeFolioMarkState {
     /// 1.7-4.8 us after allocating it on this project's captures; a THP cleared and then freed
     /// with no page table between (`do_huge_zero_wp_pmd`, reached by a first write that found
     /// the huge zero page mapped meanwhile; a won one unmapped on a capture without
-    /// kmem:rss_stat), and a memory cgroup's refusal after its reclaim, 90 us and more.
+    /// kmem:rss_stat), 90 us and more; a memory cgroup's refusal after its reclaim, 206 us and
+    /// more on `fault-paths anon-race` in a 48 MiB cgroup (one that may not block fails at once).
     static func unclearedFreeNs(order: UInt8, pageBytes: Int64?) -> UInt64 {
         let bytes = UInt64(pageBytes ?? 4096) << UInt64(min(order, 40))
         return bytes / 200
@@ -252,7 +246,6 @@ struct HugeFolioMarkState {
                         // at order 0); an anonymous fault's is zeroed (`vma_alloc_zeroed_movable_folio`).
                         let shmemFallback = event.order == 0 && !event.wantsZero
                         held[candidate.offset].flags.insert(shmemFallback ? [.chargeRefused, .shmemFolio] : .chargeRefused)
-                        refused += 1
                         refusal = true
                     }
                     decided = userPage || event.kind == .pageFault || rise
@@ -264,7 +257,6 @@ struct HugeFolioMarkState {
                     if rose && !candidate.shmemFell && i == newestOfTask {
                         // Its fault mapped it as shmem's.
                         held[candidate.offset].flags.insert(.shmemFolio)
-                        shmem += 1
                         decided = true
                     } else if rose {
                         decided = true  // a collapse's THP, mapped after its small pages' unmapping, or an older folio

@@ -80,8 +80,9 @@ public struct EventFlags: OptionSet, Sendable, Hashable {
     /// A THP (PMD-order) folio its task freed before any page-table page, fallback, fault or
     /// counter rise of its own, sooner than a clear of it takes (`HugeFolioMarks`): on a first
     /// write, shmem's folio that lost to another's already in the page cache
-    /// (`shmem_add_to_page_cache` -EEXIST), never cleared (an anonymous fault allocates its page
-    /// table between its folio and its race; `do_huge_zero_wp_pmd` clears before it can lose).
+    /// (`shmem_add_to_page_cache` -EEXIST), or a folio its memory cgroup refused at once whose
+    /// fallback found the range mapped, never cleared (an anonymous fault allocates its page table
+    /// between its folio and its race; `do_huge_zero_wp_pmd` clears before it can lose).
     /// Allocation events only (the bit is `symbolicIP`'s, which fault events alone carry).
     public static let freedUnmapped = EventFlags(rawValue: 1 << 4)
     /// Allocation of a user page (`GFP_HIGHUSER*`, `__GFP_HIGHMEM` or `__GFP_MOVABLE`): what a

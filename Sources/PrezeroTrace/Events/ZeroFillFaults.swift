@@ -99,6 +99,7 @@ public struct ZeroFillFaultMatcher: Sendable {
         t.hugeUserPagesWithoutFault = HugeFolioOutcomes.pages(hugeFolios.withoutFault)
         t.hugePagesChargeRefused = HugeFolioOutcomes.pages(hugeFolios.chargeRefused)
         t.shmemHugePages = HugeFolioOutcomes.pages(hugeFolios.shmem) &+ HugeFolioOutcomes.pages(hugeFolios.shmemWithoutFault)
+        t.hugeFoliosFreedUnmapped = hugeFolios.freedUnmapped.reduce(0, &+)
         return t
     }
     private var counted = Tally()
@@ -165,7 +166,8 @@ public struct ZeroFillFaultMatcher: Sendable {
         public var firstWritesToCachedPages: UInt64 = 0
         /// Of `firstWritesWithoutAllocation`, the faults that freed a THP of their own unmapped,
         /// before its clear (`EventFlags.freedUnmapped`): shmem's folio lost to another task's
-        /// already in the page cache; the fault took that task's folio.
+        /// already in the page cache, or one its memory cgroup refused at once whose fallback found
+        /// the range mapped; the fault took that task's folio.
         public var hugeFoliosFreedUnmapped: UInt64 = 0
         /// Of `hugeUserPagesWithoutFault`, the base pages of THPs whose task's anon counter rose by
         /// the folio's size next: a populated range, which `do_huge_pmd_anonymous_page` cleared,
@@ -275,9 +277,8 @@ public struct ZeroFillFaultMatcher: Sendable {
         /// The task's counter rose while the fault waited with no allocation: it mapped a page
         /// already in memory.
         var mappedPage = false
-        /// A folio of the fault's was refused by its memory cgroup, or freed unmapped (its pfn,
-        /// until its free): a page the charge's reclaim allocates before that free (zsmalloc's)
-        /// is not the fault's.
+        /// A folio of the fault's was refused by its memory cgroup (its pfn, until its free): a
+        /// page the charge's reclaim allocates before that free (zsmalloc's) is not the fault's.
         var refusedFolio: UInt64?
     }
 
@@ -292,11 +293,6 @@ public struct ZeroFillFaultMatcher: Sendable {
     /// fault waits means it mapped a page already in memory, and no later allocation is its; before,
     /// `sync_mm_rss` in `handle_mm_fault` could raise it before the fault's own allocation.
     public let countersRiseAtTheirFault: Bool
-    /// Whether a shmem fault that lost its race for a huge folio falls back to an order-0 page,
-    /// which looks like a memory cgroup's refusal: before 6.7 `shmem_getpage_gfp` took
-    /// `alloc_nohuge` on any failure of a huge folio; from 6.7 `shmem_alloc_and_add_folio`'s
-    /// -EEXIST looks the folio up again (`HugeFolioMarks`: freed unmapped). Unknown: true.
-    public let shmemRaceLosersFallBack: Bool
 
     /// - Parameter kernel: the capture's kernel, when known (before 5.8: see `hugeZeroPageWritesTakeTHP`;
     ///   before 6.2: `countersRiseAtTheirFault`).
@@ -304,7 +300,6 @@ public struct ZeroFillFaultMatcher: Sendable {
         self.pmdOrder = pmdOrder
         hugeZeroPageWritesTakeTHP = kernel.map { $0 >= KernelVersion(major: 5, minor: 8) } ?? true
         countersRiseAtTheirFault = kernel.map { $0 >= KernelVersion(major: 6, minor: 2) } ?? false
-        shmemRaceLosersFallBack = kernel.map { $0 < KernelVersion(major: 6, minor: 7) } ?? true
         pending = Array(repeating: nil, count: max(1, cpus))
         served = Array(repeating: nil, count: max(1, cpus))
     }
@@ -463,7 +458,6 @@ public struct ZeroFillFaultMatcher: Sendable {
             // folio, and allocates nothing more (the marker saw the free). A write to the huge zero
             // page is not a first write (0x7): its folio, cleared, below.
             hugeFolios.countFreedUnmapped(order: alloc.order)
-            counted.hugeFoliosFreedUnmapped += 1
             endUnserved(slot)
             return nil
         }

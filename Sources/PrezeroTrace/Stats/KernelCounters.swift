@@ -80,6 +80,12 @@ public struct KernelCounterTally: Sendable, Equatable {
         /// frees come after those events). Without `kmem:rss_stat` in the capture a folio its task
         /// unmaps before its next fault counts too: the lower bound is looser.
         public var lostRaces = [UInt64](repeating: 0, count: HugeFolioOutcomes.orders)
+        /// Of `lostRaces`, those with no page-table page of their task between the folio and its
+        /// free: an anonymous THP's lost race allocates one (`__do_huge_pmd_anonymous_page`), a
+        /// refused folio whose fallback found the range mapped by another task does not (the
+        /// kernel counts it in `thp_fault_fallback_charge`), nor does `do_huge_zero_wp_pmd` or an
+        /// mTHP's race.
+        public var lostRacesWithoutPageTable = [UInt64](repeating: 0, count: HugeFolioOutcomes.orders)
         /// `kmem:rss_stat` events, and those of a swap-entry counter (`MM_SWAPENTS`, which a
         /// swap-in lowers): none of the latter among the former, no swap-in.
         public var memoryCounterEvents: UInt64 = 0
@@ -120,6 +126,7 @@ public struct KernelCounterTally: Sendable, Equatable {
         var timestampNs: UInt64
         var order: Int
         var inInner: Bool
+        var pageTable = false
     }
 
     public init(counters: TraceMetadata.KernelCounters?) {
@@ -195,6 +202,8 @@ public struct KernelCounterTally: Sendable, Equatable {
         case .pageAlloc:
             if let fault = zeroFill, fault.order > 0, fault.order < HugeFolioOutcomes.orders {
                 raceCandidates[event.pid] = RaceCandidate(pfn: event.pfn, timestampNs: event.timestampNs, order: fault.order, inInner: span == .open)
+            } else if !raceCandidates.isEmpty, event.order == 0, event.wantsZero, !event.flags.contains(.gfpUser), !event.failed {
+                raceCandidates[event.pid]?.pageTable = true  // its page table (pte_alloc_one)
             }
         default:
             guard !raceCandidates.isEmpty, let folio = raceCandidates[event.pid], folio.pfn == event.pfn else { return }
@@ -202,6 +211,10 @@ public struct KernelCounterTally: Sendable, Equatable {
             guard event.timestampNs &- folio.timestampNs <= Self.lostRaceNs else { return }
             whole.lostRaces[folio.order] &+= 1
             if folio.inInner { inner.lostRaces[folio.order] &+= 1 }
+            if !folio.pageTable {
+                whole.lostRacesWithoutPageTable[folio.order] &+= 1
+                if folio.inInner { inner.lostRacesWithoutPageTable[folio.order] &+= 1 }
+            }
         }
     }
 
@@ -295,18 +308,15 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
     public init?(read: TraceReadSummary, tally: KernelCounterTally, matcher: ZeroFillFaultMatcher, pageBytes: UInt64) {
         self.init(
             counters: read.metadata?.kernelCounters, tally: tally, folios: matcher.hugeFolios, pmdOrder: matcher.pmdOrder,
-            pageBytes: pageBytes, lostEvents: read.diagnostics.lostEvents, someCPUs: read.metadata?.recordedCPUs != nil,
-            shmemRaceLosersFallBack: matcher.shmemRaceLosersFallBack)
+            pageBytes: pageBytes, lostEvents: read.diagnostics.lostEvents, someCPUs: read.metadata?.recordedCPUs != nil)
     }
 
     /// - Parameters:
     ///   - lostEvents: events the capture lost; with any, the kernel may count more than the trace.
     ///   - someCPUs: the capture recorded some CPUs only (`perf record -C`): the same.
-    ///   - shmemRaceLosersFallBack: `ZeroFillFaultMatcher.shmemRaceLosersFallBack`: shmem's
-    ///     refusals the trace tells apart may hold lost races, so they bound nothing from below.
     public init?(
         counters: TraceMetadata.KernelCounters?, tally: KernelCounterTally, folios: HugeFolioOutcomes,
-        pmdOrder: Int, pageBytes: UInt64, lostEvents: UInt64, someCPUs: Bool, shmemRaceLosersFallBack: Bool = true
+        pmdOrder: Int, pageBytes: UInt64, lostEvents: UInt64, someCPUs: Bool
     ) {
         guard let counters else { return nil }
         scope = counters.scope
@@ -361,10 +371,11 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
             let faults = inner.zeroFillFaults[order], refusedShmem = inner.hugeFolios.chargeRefusedShmem[order]
             let refused = inner.hugeFolios.chargeRefused[order] &- refusedShmem
             let lostRaces = inner.lostRaces[order]
-            // Before 6.7 a shmem fault that lost its race fell back to order 0 as a refused one does.
-            let refusedShmemSure = shmemRaceLosersFallBack ? 0 : refusedShmem
-            let shmemChargeUntold = shmemCharge > refusedShmemSure ? shmemCharge - refusedShmemSure : 0
-            let refusedAnon = refused > shmemChargeUntold ? refused - shmemChargeUntold : 0
+            // shmem's refusals told apart bound nothing from below: a folio shmem frees for a lack of
+            // space (-ENOSPC on a size-limited tmpfs, a quota) falls back to order 0 the same way,
+            // as did, before 6.7, one that lost its race (shmem_getpage_gfp's alloc_nohuge), and the
+            // kernel counts neither. So every shmem refusal may hide among the anonymous-looking ones.
+            let refusedAnon = refused > shmemCharge ? refused - shmemCharge : 0
             let faultsAround = outer.zeroFillFaults[order], withoutAround = outer.hugeFolios.withoutFault[order]
             let refusedAllAround = outer.hugeFolios.chargeRefused[order]
             let refusedAround = refusedAllAround &- outer.hugeFolios.chargeRefusedShmem[order], failedAround = outer.failedHugeAllocations[order]
@@ -374,10 +385,11 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
             let shmemAround = outer.hugeFolios.shmem[order] &+ outer.hugeFolios.shmemWithoutFault[order]
             let shmemPopulatedAround = outer.hugeFolios.shmemWithoutFault[order]
             // A refusal whose fallback found the range mapped by another task frees its folio with
-            // no fallback page: a lost race here, or, freed that soon, freed unmapped. Up to that
-            // many more refusals than those with a fallback.
+            // no fallback page and no page table: freed unmapped if its charge failed at once, a
+            // lost race here if later. A refusal with no write fault waiting (a read fault's shmem
+            // folio, write(), a populate) is a folio with no fault. Up to that many more refusals.
             let freedUnmappedAround = outer.hugeFolios.freedUnmapped[order]
-            let refusedUnseen = freedUnmappedAround &+ outer.lostRaces[order]
+            let refusedUnseen = freedUnmappedAround &+ outer.lostRacesWithoutPageTable[order] &+ withoutAround
             guard alloc != 0 || fallback != 0 || charge != 0 || shmem != 0 || faultsAround != 0 || withoutAround != 0 || refusedAllAround != 0
                 || shmemAround != 0 || freedUnmappedAround != 0
             else { continue }
@@ -412,17 +424,14 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
             }
             let shmemNote = rise[shmemChargeName] == nil && shmem > 0
                 ? " No lower bound: shmem allocated huge folios (\(shmemName): \(shmem)), whose refusals may look the same in the trace, and the sidecar has no \(shmemChargeName)."
-                : shmemChargeUntold > 0 ? " Less shmem's refused folios the trace did not tell apart (\(shmemChargeName): \(shmemCharge), \(refusedShmemSure) told apart by their order-0 fallback without __GFP_ZERO), which look the same." : ""
+                : shmemCharge > 0 ? " Less shmem's refused folios (\(shmemChargeName): \(shmemCharge)), which may look the same: one whose fallback was a smaller folio." : ""
             if rise[chargeName] != nil {
                 row(chargeName, charge, "\(what) folios refused by their memory cgroup", refused, refusedAnon, refusedAround &+ refusedUnseen,
-                    "HugeFolioMarks: a huge folio freed by its task before its clear, then the fault's fallback page; at most \(refusedUnseen) more, folios their task freed with no fallback page (a refusal whose fallback found the range mapped by another task looks like a lost race, or like shmem's folio lost to another's in the page cache)." + shmemNote)
+                    "HugeFolioMarks: a huge folio freed by its task before its clear, then the fault's fallback page; at most \(refusedUnseen) more: folios their task freed with no fallback page or page table (a refusal whose fallback found the range mapped by another task looks like a lost race, or like shmem's folio lost to another's in the page cache), and folios allocated with no write fault waiting (a populate's refusal)." + shmemNote)
             }
             if let shmemRefusals = rise[shmemChargeName] {
-                let raceNote = shmemRaceLosersFallBack
-                    ? " No lower bound: before Linux 6.7 (or on a kernel the sidecar does not name) a shmem fault that lost its race to another thread's folio also fell back to order 0 (shmem_getpage_gfp's alloc_nohuge), and the kernel does not count it."
-                    : ""
-                row(shmemChargeName, shmemRefusals, "\(what) folios shmem's memory cgroup refused", refusedShmem, refusedShmemSure, refusedAllAround,
-                    "HugeFolioMarks: a huge folio freed by its task before its clear, then the fault's fallback, an order-0 page without __GFP_ZERO (shmem's; an anonymous fault's is zeroed). The kernel counted at least those; at most every refusal around the readings (one whose fallback was a smaller folio looks anonymous)." + raceNote)
+                row(shmemChargeName, shmemRefusals, "\(what) folios shmem's memory cgroup refused", refusedShmem, 0, refusedAllAround &+ refusedUnseen,
+                    "HugeFolioMarks: a huge folio freed by its task before its clear, then the fault's fallback, an order-0 page without __GFP_ZERO (shmem's; an anonymous fault's is zeroed). No lower bound: shmem falls back so too when it frees a huge folio for a lack of space (-ENOSPC on a size-limited tmpfs, a quota) and, before Linux 6.7, when another thread's folio was in the page cache first, and the kernel counts neither. At most every refusal around the readings (one whose fallback was a smaller folio looks anonymous), and the folios freed with no fallback page or with no write fault waiting.")
             }
             if rise[fallbackName] != nil {
                 row(fallbackName, fallback, "\(what) folios refused, and failed \(what) allocations", refused &+ inner.failedHugeAllocations[order],
