@@ -78,6 +78,27 @@ struct StatCLITests {
         #expect(try !runPrezero(["stat", trace]).err.contains("prezero memory:"))
     }
 
+    /// A shmem fault that lost its THP to another thread's in the page cache (real lines of
+    /// `fault-paths shmem-race`, the loser's alone): `stat` counts it among the first writes that
+    /// took no page, in the column of the lines around it, and says what it was.
+    @Test func aFreedUnmappedTHPIsShownAmongTheWritesThatTookNoPage() throws {
+        let lines = """
+                fault-paths 10969/10969 [001]   932.045399322:     exceptions:page_fault_user: address=0x7f811dc00000 ip=0x557023397c05 error_code=0x6
+                fault-paths 10969/10969 [001]   932.045403222:             kmem:mm_page_alloc: page=0x120449 pfn=0x120449 order=0 migratetype=0 gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_ZERO|__GFP_COMP
+                fault-paths 10969/10969 [001]   932.045413368:             kmem:mm_page_alloc: page=0x138800 pfn=0x138800 order=9 migratetype=1 gfp_flags=GFP_TRANSHUGE|__GFP_NORETRY|__GFP_THISNODE
+                fault-paths 10969/10969 [001]   932.045418172:              kmem:mm_page_free: page=0x138800 pfn=0x138800 order=9
+                fault-paths 10969/10969 [001]   932.051065875:              kmem:mm_page_free: page=0x120449 pfn=0x120449 order=0
+                fault-paths 10969/10969 [001]   932.051089611:     exceptions:page_fault_user: address=0x7f811de00000 ip=0x557023397c05 error_code=0x6
+
+            """
+        let path = try temporaryFile(Data(lines.utf8), suffix: ".perf.txt")
+        let result = try runPrezero(["stat", path])
+        #expect(result.status == 0, "\(result.err)")
+        #expect(result.out.contains("first writes that took no page (not counted)               1\n  of them freeing their THP unmapped                       1\n"), "\(result.out)")
+        #expect(result.out.contains("1 of them freed a THP of their own before its clear"))
+        #expect(!result.out.contains("order 9  thp"), "no THP zero-fill fault")
+    }
+
     @Test func textStartsWithPerfKmemSummaryBlock() throws {
         let result = try runPrezero(["stat", trace])
         #expect(result.status == 0)
