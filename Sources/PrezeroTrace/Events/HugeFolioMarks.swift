@@ -155,21 +155,21 @@ struct HugeFolioMarkState {
         }
         held.append(event)
         if (held.count - head > Self.heldLimit || undecided.count > Self.undecidedLimit), !undecided.isEmpty {
-            settleUnrefused(undecided.removeFirst())
+            settle(undecided.removeFirst())
         }
         holding = !undecided.isEmpty
     }
 
     mutating func decideAll() {
-        for candidate in undecided { settleUnrefused(candidate) }
+        for candidate in undecided { settle(candidate) }
         undecided.removeAll()
         holding = false
     }
 
-    /// A candidate decided with no fallback: a THP its task freed sooner than it could have been
-    /// cleared is marked freed unmapped.
-    private mutating func settleUnrefused(_ candidate: Candidate) {
-        guard let freedAt = candidate.freedAt, Int(candidate.order) == pmdOrder,
+    /// A decided candidate: a THP its task freed with no fallback (not refused), sooner than it
+    /// could have been cleared, is marked freed unmapped.
+    private mutating func settle(_ candidate: Candidate) {
+        guard let freedAt = candidate.freedAt, Int(candidate.order) == pmdOrder, !held[candidate.offset].flags.contains(.chargeRefused),
             freedAt &- candidate.timestampNs <= Self.unclearedFreeNs(order: candidate.order, pageBytes: pageBytes)
         else { return }
         held[candidate.offset].flags.insert(.freedUnmapped)
@@ -229,7 +229,7 @@ struct HugeFolioMarkState {
         // A rise is one fault's: it marks the task's newest undecided folio, and decides its older ones unmarked.
         let newestOfTask = shmemMove == nil ? nil : undecided.lastIndex { $0.pid == event.pid && $0.freedAt == nil }
         let userPage = event.kind == .pageAlloc && event.flags.contains(.gfpUser)
-        let pageTable = event.kind == .pageAlloc && event.order == 0 && event.wantsZero && !event.flags.contains(.gfpUser)
+        let pageTable = event.isPageTableAllocation
         var kept = 0
         for i in undecided.indices {
             var candidate = undecided[i]
@@ -237,7 +237,6 @@ struct HugeFolioMarkState {
             if let freedAt = candidate.freedAt, !decided, event.timestampNs > freedAt &+ Self.fallbackWindowNs {
                 decided = true  // no fallback came: a folio unmapped after use
             }
-            var refusal = false
             if !decided && event.pid == candidate.pid {
                 if candidate.freedAt != nil {
                     // The fallback's user page confirms; a page table may come before it.
@@ -246,7 +245,6 @@ struct HugeFolioMarkState {
                         // at order 0); an anonymous fault's is zeroed (`vma_alloc_zeroed_movable_folio`).
                         let shmemFallback = event.order == 0 && !event.wantsZero
                         held[candidate.offset].flags.insert(shmemFallback ? [.chargeRefused, .shmemFolio] : .chargeRefused)
-                        refusal = true
                     }
                     decided = userPage || event.kind == .pageFault || rise
                 } else if event.kind == .pageFree && event.pfn == candidate.pfn && event.order == candidate.order {
@@ -272,11 +270,11 @@ struct HugeFolioMarkState {
                     decided = pageTable || event.kind == .pageFault || rise || event.kind == .processExit || event.kind == .processExec
                 }
             }
-            if !decided {
+            if decided {
+                settle(candidate)
+            } else {
                 undecided[kept] = candidate
                 kept += 1
-            } else if !refusal {
-                settleUnrefused(candidate)
             }
         }
         undecided.removeLast(undecided.count - kept)

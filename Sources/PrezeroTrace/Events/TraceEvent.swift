@@ -144,6 +144,9 @@ public struct TraceEvent: Sendable, Equatable {
     public var gfpSymbol: SymbolID { get { SymbolID(truncatingIfNeeded: c) } set { c = UInt64(newValue) } }
     public var wantsZero: Bool { flags.contains(.gfpZero) }
     public var failed: Bool { flags.contains(.allocFailed) }
+    /// An allocation shaped as a user page table (`GFP_PGTABLE_USER`: order 0, zeroed, not a user
+    /// page): a fault's `pte_alloc_one`, which a THP fault makes after its folio.
+    public var isPageTableAllocation: Bool { kind == .pageAlloc && order == 0 && wantsZero && !flags.contains(.gfpUser) }
 
     // Faults.
     public var address: UInt64 { get { a } set { a = newValue } }

@@ -345,8 +345,7 @@ public struct ZeroFillFaultMatcher: Sendable {
     /// kernel order-0 page (`GFP_PGTABLE_USER`) by the faulting task on its CPU
     /// (`__pte_alloc` -> `pte_alloc_one`, one per 512 PTEs).
     public func isPageTableOfPendingFault(_ alloc: TraceEvent) -> Bool {
-        alloc.kind == .pageAlloc && alloc.order == 0 && alloc.wantsZero && !alloc.flags.contains(.gfpUser)
-            && !alloc.failed && hasPendingFault(cpu: alloc.cpu, pid: alloc.pid)
+        alloc.isPageTableAllocation && !alloc.failed && hasPendingFault(cpu: alloc.cpu, pid: alloc.pid)
     }
 
     private mutating func note(_ fault: TraceEvent) {

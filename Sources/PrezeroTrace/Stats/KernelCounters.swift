@@ -7,8 +7,8 @@ public struct HugeFolioOutcomes: Sendable, Equatable {
     public private(set) var withoutFault = [UInt64](repeating: 0, count: orders)
     public private(set) var chargeRefused = [UInt64](repeating: 0, count: orders)
     /// Of `chargeRefused`, shmem's: the fault fell back to an order-0 page without `__GFP_ZERO`
-    /// (`HugeFolioMarks`), where an anonymous fault's is zeroed; before 6.7 a shmem fault that lost
-    /// its race did so too (`ZeroFillFaultMatcher.shmemRaceLosersFallBack`).
+    /// (`HugeFolioMarks`), where an anonymous fault's is zeroed; so does shmem after -ENOSPC, and
+    /// before 6.7 after a lost race, which the kernel does not count (the check's row has no lower bound).
     public private(set) var chargeRefusedShmem = [UInt64](repeating: 0, count: orders)
     /// shmem's folios a fault took, and those none did (populated, `MADV_POPULATE_WRITE`).
     public private(set) var shmem = [UInt64](repeating: 0, count: orders)
@@ -202,7 +202,7 @@ public struct KernelCounterTally: Sendable, Equatable {
         case .pageAlloc:
             if let fault = zeroFill, fault.order > 0, fault.order < HugeFolioOutcomes.orders {
                 raceCandidates[event.pid] = RaceCandidate(pfn: event.pfn, timestampNs: event.timestampNs, order: fault.order, inInner: span == .open)
-            } else if !raceCandidates.isEmpty, event.order == 0, event.wantsZero, !event.flags.contains(.gfpUser), !event.failed {
+            } else if !raceCandidates.isEmpty, event.isPageTableAllocation, !event.failed {
                 raceCandidates[event.pid]?.pageTable = true  // its page table (pte_alloc_one)
             }
         default:
