@@ -61,6 +61,79 @@ static inline void mark_eighths(uint8_t *residency, int64_t page, uint64_t first
     residency[page] |= eighths;
 }
 
+/// Every eighth of a page of `lines` lines (<= 64), as `mark_eighths` marks them for all its lines.
+static inline uint8_t all_eighths(uint64_t lines, uint32_t eighth_shift) { return (uint8_t)((1u << (lines >> eighth_shift)) - 1); }
+
+/// The group of `set` (see `pz_cache_state.split`).
+static inline uint64_t group_of(const pz_cache_state *c, uint64_t set) { return set >> c->page_shift; }
+/// 1 when `set`'s group is uniform: its first set stands for it.
+static inline int in_uniform_group(const pz_cache_state *c, uint64_t set) { return c->split && !c->split[group_of(c, set)]; }
+/// The words that hold `set`'s state: its own, or its uniform group's first set's.
+static inline uint32_t *state_words(const pz_cache_state *c, uint64_t set) {
+    return set_words(c, in_uniform_group(c, set) ? group_of(c, set) << c->page_shift : set);
+}
+
+/// Gives every set of uniform group `g` the first set's state, before an access to part of it.
+static void split_group(const pz_cache_state *c, uint64_t g) {
+    const uint64_t first = g << c->page_shift, count = 1ull << c->page_shift;
+    const uint32_t *from = set_words(c, first);
+    const size_t bytes = 4 * (size_t)c->stride;
+    for (uint64_t s = 1; s < count; s++) memcpy(set_words(c, first + s), from, bytes);
+    c->split[g] = 1;
+    c->since[g] = 0;
+}
+
+/// Splits `set`'s group when uniform, before an access to `set` alone.
+static inline void own_set(const pz_cache_state *c, uint64_t set) {
+    if (in_uniform_group(c, set)) split_group(c, group_of(c, set));
+}
+
+/// 1 when every set of split group `g` holds every way valid and the same tags in the same
+/// recency order (the ways they sit in may differ): the same answers to any access from now on.
+static int group_agrees(const pz_cache_state *c, uint64_t g) {
+    const uint64_t first = g << c->page_shift, count = 1ull << c->page_shift;
+    const uint64_t ways = (uint64_t)c->ways;
+    uint32_t *head = set_words(c, first);
+    if (*valid_of(c, head) != (uint16_t)ways) return 0;
+    const uint8_t *head_order = order_of(c, head);
+    for (uint64_t s = 1; s < count; s++) {
+        uint32_t *words = set_words(c, first + s);
+        if (*valid_of(c, words) != (uint16_t)ways) return 0;
+        const uint8_t *order = order_of(c, words);
+        for (uint64_t r = 0; r < ways; r++) {
+            if (tag_at(c, words, order[r]) != tag_at(c, head, head_order[r])) return 0;
+        }
+    }
+    return 1;
+}
+
+/// After a whole page's access to split group `g`: every `ways` of them, the group becomes
+/// uniform again if its sets agree.
+static inline void note_whole_page(const pz_cache_state *c, uint64_t g) {
+    if (++c->since[g] < (uint16_t)c->ways) return;
+    c->since[g] = 0;
+    if (group_agrees(c, g)) c->split[g] = 0;
+}
+
+/// What a miss of a whole page in a uniform group records besides the group's first set: each
+/// line's fill count and log entry, in order, and the page's residency.
+static inline void note_page_fill(const pz_cache_state *c, uint64_t first_line, uint64_t first_set) {
+    const uint64_t count = 1ull << c->page_shift;
+    if (c->residency) {
+        const int64_t page = (int64_t)(first_line >> c->page_shift);
+        if (page < c->resident_pages) c->residency[page] |= all_eighths(count, c->eighth_shift);
+    }
+    if (c->fills) {
+        uint64_t total = *c->fill_total;
+        for (uint64_t n = 0; n < count; n++) {
+            c->fills[first_set + n] += 1;
+            c->fill_log[total++ & c->fill_log_mask] = (uint32_t)(first_set + n);
+        }
+        *c->fill_total = total;
+    }
+}
+
+
 #define PZ_TAG_T uint32_t
 #define PZ_COMPACT 0
 #define PZ_VARIANT(name) name##_baseline
@@ -150,6 +223,7 @@ int32_t pz_access(const pz_cache_state *c, uint64_t line, uint64_t *evicted) {
     const uint64_t set = pz_set_of(c, line), tag = pz_tag_of(c, line);
     uint32_t old = 0;
     *evicted = 0;
+    own_set(c, set);
     if (c->compact) {
         uint16_t old16 = 0;
         if (access_set_baseline16((uint16_t *)set_words(c, set), c->ways, c->stride, (uint16_t)(tag + 1), &old16)) return 1;
@@ -185,27 +259,45 @@ static int overwrite_without_hits(const pz_cache_state *c, uint64_t first, uint6
     // The run's keys in set s: [low, high], low = first_key (or the next) and high = last_key (or the one before).
 #define PZ_LOW(s) ((s) >= first_set ? first_key : first_key + 1)
 #define PZ_HIGH(s) ((s) <= last_set ? last_key : last_key - 1)
-    for (uint64_t s = 0; s < sets; s++) {
-        const uint32_t *words = set_words(c, s), low = PZ_LOW(s), high = PZ_HIGH(s);
-        for (uint64_t w = 0; w < ways; w++) {
-            const uint32_t tag = tag_at(c, words, w);
-            if (tag != 0 && tag >= low && tag <= high) return 0;
+    // Sets go in groups (one set each without them): a uniform group's first set is read and
+    // written for all of them, its keys the union of theirs.
+    const uint64_t unit = c->split ? 1ull << c->page_shift : 1;
+    for (uint64_t start = 0; start < sets; start += unit) {
+        const int uniform = in_uniform_group(c, start);
+        for (uint64_t s = start; s < (uniform ? start + 1 : start + unit); s++) {
+            const uint32_t *words = set_words(c, s);
+            const uint32_t low = uniform ? PZ_LOW(start + unit - 1) : PZ_LOW(s), high = PZ_HIGH(s);
+            for (uint64_t w = 0; w < ways; w++) {
+                const uint32_t tag = tag_at(c, words, w);
+                if (tag != 0 && tag >= low && tag <= high) return 0;
+            }
         }
     }
     uint64_t evicted = 0;
-    for (uint64_t s = 0; s < sets; s++) {
-        uint32_t *words = set_words(c, s);
-        uint8_t *order = order_of(c, words);
-        uint16_t *valid = valid_of(c, words);
-        const uint32_t high = PZ_HIGH(s);
-        const uint64_t filled = high - PZ_LOW(s) + 1, empty = ways - *valid;
-        evicted += filled > empty ? filled - empty : 0;
-        for (uint64_t w = 0; w < ways; w++) {
-            set_tag(c, words, w, high - (uint32_t)w);
-            order[w] = (uint8_t)w;
+    for (uint64_t start = 0; start < sets; start += unit) {
+        const int was_uniform = in_uniform_group(c, start);
+        const uint16_t group_valid = *valid_of(c, set_words(c, start));
+        // A group's sets end holding the same tags unless the run's last set is inside it (the
+        // sets after it hold the tag before): then its first set alone is written.
+        const int stays_uniform = c->split && !(last_set >= start && last_set < start + unit - 1);
+        for (uint64_t s = start; s < start + unit; s++) {
+            uint32_t *words = set_words(c, s);
+            const uint32_t high = PZ_HIGH(s);
+            const uint64_t filled = high - PZ_LOW(s) + 1, empty = ways - (was_uniform ? group_valid : *valid_of(c, words));
+            evicted += filled > empty ? filled - empty : 0;
+            if (c->fills) c->fills[s] += (uint32_t)filled;
+            if (stays_uniform && s != start) continue;
+            uint8_t *order = order_of(c, words);
+            for (uint64_t w = 0; w < ways; w++) {
+                set_tag(c, words, w, high - (uint32_t)w);
+                order[w] = (uint8_t)w;
+            }
+            *valid_of(c, words) = (uint16_t)ways;
         }
-        *valid = (uint16_t)ways;
-        if (c->fills) c->fills[s] += (uint32_t)filled;
+        if (c->split) {
+            c->split[start >> c->page_shift] = !stays_uniform;
+            c->since[start >> c->page_shift] = 0;
+        }
     }
 #undef PZ_LOW
 #undef PZ_HIGH
@@ -243,8 +335,13 @@ uint64_t pz_fill_lines(const pz_cache_state *c, uint64_t first_line, int64_t cou
 }
 
 int32_t pz_invalidate(const pz_cache_state *c, uint64_t line) {
-    uint32_t *words = set_words(c, pz_set_of(c, line));
-    const int32_t way = find_in_set(c, words, (uint32_t)pz_tag_of(c, line) + 1);
+    const uint64_t set = pz_set_of(c, line);
+    const uint32_t key = (uint32_t)pz_tag_of(c, line) + 1;
+    // A line absent from a uniform group's first set is absent from the group: no split.
+    if (find_in_set(c, state_words(c, set), key) < 0) return 0;
+    own_set(c, set);
+    uint32_t *words = set_words(c, set);
+    const int32_t way = find_in_set(c, words, key);
     if (way < 0) return 0;
     set_tag(c, words, (uint64_t)way, 0);
     *valid_of(c, words) -= 1;
@@ -252,5 +349,5 @@ int32_t pz_invalidate(const pz_cache_state *c, uint64_t line) {
 }
 
 int32_t pz_contains(const pz_cache_state *c, uint64_t line) {
-    return find_in_set(c, set_words(c, pz_set_of(c, line)), (uint32_t)pz_tag_of(c, line) + 1) >= 0;
+    return find_in_set(c, state_words(c, pz_set_of(c, line)), (uint32_t)pz_tag_of(c, line) + 1) >= 0;
 }

@@ -96,14 +96,37 @@ static inline __attribute__((always_inline)) int32_t PZ_VARIANT(access_set)(PZ_T
     return 0;
 }
 
+static uint64_t PZ_VARIANT(access_lines)(const pz_cache_state *c, uint64_t first_line, int32_t count, uint64_t set, uint64_t tag);
+
 /// `pz_access_run`.
 static uint64_t PZ_VARIANT(access_run)(const pz_cache_state *c, uint64_t first_line, int32_t count) {
     uint64_t hits = 0;
     // The first line's set and tag once; the next line is the next set, or set 0 of the next tag.
     uint64_t set = pz_set_of(c, first_line), tag = pz_tag_of(c, first_line);
+    if (c->split && count == (1 << c->page_shift) && (first_line & (uint64_t)(count - 1)) == 0) {
+        // A whole page: its group's sets take the same access.
+        const uint64_t g = group_of(c, set);
+        if (!c->split[g]) {
+            PZ_TAG_T old = 0;
+            if (PZ_VARIANT(access_set)((PZ_TAG_T *)set_words(c, set), c->ways, c->stride, (PZ_TAG_T)(tag + 1), &old))
+                return count == 64 ? ~0ull : (1ull << count) - 1;
+            note_page_fill(c, first_line, set);
+            return 0;
+        }
+        hits = PZ_VARIANT(access_lines)(c, first_line, count, set, tag);
+        note_whole_page(c, g);
+        return hits;
+    }
+    return PZ_VARIANT(access_lines)(c, first_line, count, set, tag);
+}
+
+/// `access_run`'s line-by-line loop from `set` and `tag`, the first line's.
+static uint64_t PZ_VARIANT(access_lines)(const pz_cache_state *c, uint64_t first_line, int32_t count, uint64_t set, uint64_t tag) {
+    uint64_t hits = 0;
     for (int32_t n = 0; n < count && n < 64; n++, set++) {
         const uint64_t line = first_line + (uint64_t)n;
         if (set == c->sets) set = 0, tag++;
+        own_set(c, set);
         PZ_TAG_T old = 0;
         if (PZ_VARIANT(access_set)((PZ_TAG_T *)(c->words + set * (uint64_t)c->stride), c->ways, c->stride, (PZ_TAG_T)(tag + 1), &old)) {
             hits |= 1ull << n;
@@ -132,6 +155,7 @@ static inline __attribute__((always_inline)) uint64_t PZ_VARIANT(fill_lines)(
     uint64_t fill_total = counts_fills ? *c->fill_total : 0;
     uint32_t *const victims = c->victims;
     const uint64_t page_mask = (1ull << page_shift) - 1;
+    uint8_t *const split = c->split;
     uint64_t misses = 0, evicted = 0;
     uint64_t line = first_line;
     const uint64_t end = first_line + (uint64_t)count;
@@ -146,6 +170,36 @@ static inline __attribute__((always_inline)) uint64_t PZ_VARIANT(fill_lines)(
         const PZ_TAG_T key = (PZ_TAG_T)(pz_tag_of(c, line) + 1);
         const uint64_t first = line;
         uint64_t missed = 0;
+        // A whole page (a segment ends at its page's end) in a group of sets.
+        const int whole_page = split && segment_end - first == page_mask + 1;
+        if (split) {
+            const uint64_t g = first_set >> page_shift;
+            if (whole_page && !split[g]) {
+                // One set's update for the group; each line's counts as the loop below keeps them.
+                line = segment_end;
+                PZ_TAG_T old = 0;
+                if (PZ_VARIANT(access_set)((PZ_TAG_T *)(words + first_set * (uint64_t)stride), ways, stride, key, &old)) continue;
+                const uint64_t lines = page_mask + 1;
+                misses += lines;
+                if (counts_fills) {
+                    for (uint64_t n = 0; n < lines; n++) {
+                        fills[first_set + n] += 1;
+                        fill_log[fill_total & fill_log_mask] = (uint32_t)(first_set + n);
+                        fill_total++;
+                    }
+                }
+                if (old != 0) {
+                    evicted += lines;
+                    if (records_victims) {
+                        pz_record_victims(victims, victim_mask, (uint64_t)(old - 1) * sets + first_set, lines);
+                    }
+                }
+                const int64_t page = (int64_t)(first >> page_shift);
+                if (residency && page < resident_pages) residency[page] |= all_eighths(lines, eighth_shift);
+                continue;
+            }
+            if (!whole_page && !split[g]) split_group(c, g);
+        }
         for (; line < segment_end; line++) {
             const uint64_t set = first_set + (line - first);
             PZ_TAG_T old = 0;
@@ -169,6 +223,7 @@ static inline __attribute__((always_inline)) uint64_t PZ_VARIANT(fill_lines)(
             const int64_t page = (int64_t)(first >> page_shift);
             if (residency && page < resident_pages) mark_eighths(residency, page, first & page_mask, missed, eighth_shift);
         }
+        if (whole_page) note_whole_page(c, first_set >> page_shift);
     }
     if (counts_fills) *c->fill_total = fill_total;
     *evictions += evicted;

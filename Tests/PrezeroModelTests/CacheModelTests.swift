@@ -331,6 +331,89 @@ struct CacheModelTests {
         #expect((0..<a.logCount).allSatisfy { a.log[$0] == b.log[$0] })
     }
 
+    /// A page's sets kept as one while only whole pages reach them (`pz_cache_state.split`) give
+    /// the answers of the same cache without groups, which the tests above hold to the reference:
+    /// a random mix of whole pages (most: a group splits, and agrees again after `ways` of them),
+    /// parts of pages, single lines, runs of touches, long runs and invalidations; every hit, miss
+    /// and eviction, the victim table, fill counts and log, and what the cache holds at the end.
+    /// 16 ways in 64-byte sets (`compact`) or not, 20 ways over 13 x 64 sets, 8- and 4-line pages.
+    @Test(arguments: [
+        (16, 256, 64, false, false), (16, 256, 64, true, false), (16, 256, 64, false, true), (20, 832, 64, false, true),
+        (4, 32, 8, false, false), (4, 32, 8, true, false), (2, 16, 4, false, false),
+    ])
+    func pageGroupsGiveTheLineByLineAnswers(_ ways: Int, _ sets: Int, _ linesPerPage: Int, _ countsFills: Bool, _ compact: Bool) {
+        let geometry = CacheGeometry(sizeBytes: ways * sets * 64, ways: ways, lineBytes: 64)
+        let groups = sets / linesPerPage
+        let pages = groups * (ways + 6)  // some pages return to a group before ways others: hits
+        let lines = UInt64(pages * linesPerPage)
+        func cache(_ pageGroups: Bool) -> CacheModel {
+            CacheModel(
+                geometry: geometry, pages: pages, linesPerPage: linesPerPage, countsFills: countsFills,
+                lines: compact ? Int(lines) : nil, pageGroups: pageGroups)
+        }
+        var grouped = cache(true), lineByLine = cache(false)
+        #expect(grouped.compact == compact)
+        // A small table: victims share slots, so their order shows.
+        var groupedVictims = VictimTable(slotsLog2: 7), lineByLineVictims = VictimTable(slotsLog2: 7)
+        var state: UInt64 = 11
+        func next() -> UInt64 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return state >> 33
+        }
+        let pageLines = UInt64(linesPerPage)
+        for step in 0..<6_000 {
+            let page = next() % UInt64(pages)
+            let roll = next() % 100
+            switch roll {
+            case 0..<60:  // whole pages, one or a few in a row (the L2 counts fills, the LLC keeps victims)
+                let count = Int(min(UInt64(pages) - page, 1 + next() % 3)) * linesPerPage
+                let missesBefore = (grouped.misses, lineByLine.misses)
+                if countsFills {
+                    #expect(grouped.fill(firstLine: page * pageLines, count: count) == lineByLine.fill(firstLine: page * pageLines, count: count), "step \(step)")
+                } else {
+                    let a = grouped.fill(firstLine: page * pageLines, count: count, victims: &groupedVictims)
+                    #expect(a == lineByLine.fill(firstLine: page * pageLines, count: count, victims: &lineByLineVictims), "step \(step)")
+                }
+                #expect(grouped.misses - missesBefore.0 == lineByLine.misses - missesBefore.1, "step \(step)")
+            case 60..<68:  // part of a page, or across pages
+                let first = page * pageLines + next() % pageLines
+                let count = Int(min(lines - first, 1 + next() % (2 * pageLines)))
+                #expect(grouped.fill(firstLine: first, count: count) == lineByLine.fill(firstLine: first, count: count), "step \(step)")
+            case 68..<80:  // a touch run: a whole page or part of one
+                let whole = next() % 2 == 0
+                let first = page * pageLines + (whole ? 0 : next() % pageLines)
+                let count = whole ? linesPerPage : Int(1 + next() % (pageLines - first % pageLines))
+                #expect(grouped.access(firstLine: first, count: count) == lineByLine.access(firstLine: first, count: count), "step \(step)")
+            case 80..<90:  // one line
+                let line = page * pageLines + next() % pageLines
+                var a: UInt64?, b: UInt64?
+                #expect(grouped.access(line: line, evicted: &a) == lineByLine.access(line: line, evicted: &b), "step \(step)")
+                #expect(a == b, "step \(step)")
+            case 90..<97:  // a non-temporal clear: a whole page, or one line
+                let count = next() % 2 == 0 ? linesPerPage : 1
+                let first = page * pageLines + (count == 1 ? next() % pageLines : 0)
+                grouped.invalidate(firstLine: first, count: count)
+                lineByLine.invalidate(firstLine: first, count: count)
+                #expect(grouped.invalidationsOfPresentLines == lineByLine.invalidationsOfPresentLines, "step \(step)")
+            default:  // a run over every set (taken whole when none of its lines is cached, without victims)
+                let count = Int(min(lines - page * pageLines, UInt64(ways * sets) + next() % UInt64(sets)))
+                #expect(grouped.fill(firstLine: page * pageLines, count: count) == lineByLine.fill(firstLine: page * pageLines, count: count), "step \(step)")
+            }
+            let probe = next() % lines
+            #expect(grouped.contains(line: probe) == lineByLine.contains(line: probe), "step \(step)")
+        }
+        #expect(grouped.misses == lineByLine.misses && grouped.accesses == lineByLine.accesses)
+        for line in 0..<lines {
+            #expect(grouped.contains(line: line) == lineByLine.contains(line: line), "line \(line)")
+            #expect(groupedVictims.remove(line) == lineByLineVictims.remove(line), "victim \(line)")
+        }
+        guard countsFills else { return }
+        let (a, b) = (grouped.fillCounters!, lineByLine.fillCounters!)
+        #expect(a.total.pointee == b.total.pointee)
+        #expect((0..<sets).allSatisfy { a.perSet[$0] == b.perSet[$0] })
+        #expect((0..<a.logCount).allSatisfy { a.log[$0] == b.log[$0] })
+    }
+
     @Test(arguments: [(1, 64), (3, 8), (4, 16), (16, 8), (24, 4), (256, 2), (20, 13), (16, 12), (1, 7)])
     func matchesReferenceLRUOnRandomStreams(_ ways: Int, _ sets: Int) {
         var cache = CacheModel(geometry: CacheGeometry(sizeBytes: ways * sets * 64, ways: ways, lineBytes: 64))

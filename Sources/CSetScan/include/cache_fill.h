@@ -31,7 +31,18 @@ typedef struct {
     uint64_t fill_log_mask;
     uint32_t *victims;          // a direct-mapped table of evicted lines (pz_victim_tag a slot), or NULL
     uint64_t victim_mask;
+    uint8_t *split;             // per group of 2^page_shift sets (a page's lines): 0 uniform, 1 not; NULL: no groups
+    uint16_t *since;            // per group: whole-page accesses since it split or was last compared
 } pz_cache_state;
+
+/// Groups: a page's lines fall in one group of consecutive sets (the sets a multiple of the
+/// page's lines) under one tag, so a clear of a whole page does the same to every set of its
+/// group. While every access to a group has been of whole pages since its sets last held the same
+/// tags in the same recency order, the group is uniform: its first set stands for all of them
+/// (the others are stale) and a whole page costs one set's update, not one a line. An access to
+/// part of the page copies the first set to the others first. A group that split is compared
+/// again after `ways` whole pages, which leave every set holding the same last tags when they
+/// are distinct. The answers are the line-by-line ones.
 
 /// The set of `line`: its number modulo the sets (an Intel LLC's slices make a count such as
 /// 13 x 16,384; a mask when a power of two).
@@ -62,6 +73,18 @@ static inline uint64_t pz_victim_slot(uint64_t line, uint64_t mask) {
 static inline uint32_t pz_victim_tag(uint64_t line, uint64_t mask) {
     const uint64_t low = (line * 0x9E3779B97F4A7C15ull) & 0xFFFFFF;
     return (uint32_t)((low | (line >> (24 + __builtin_popcountll(mask))) << 24) + 1);
+}
+
+/// Records lines [first_line, first_line + count) in the victim table, in order: a page a whole
+/// page's fill evicted. The same slots and tags as `pz_victim_slot` and `pz_victim_tag` line by
+/// line, the product carried from one line to the next (one multiply a line, not three).
+static inline void pz_record_victims(uint32_t *victims, uint64_t mask, uint64_t first_line, uint64_t count) {
+    const uint32_t high_shift = 24 + (uint32_t)__builtin_popcountll(mask);
+    uint64_t product = first_line * 0x9E3779B97F4A7C15ull;
+    for (uint64_t n = 0; n < count; n++, product += 0x9E3779B97F4A7C15ull) {
+        const uint64_t line = first_line + n;
+        victims[((product >> 24) * 0x4623B64C19BC067Full) & mask] = (uint32_t)(((product & 0xFFFFFF) | (line >> high_shift) << 24) + 1);
+    }
 }
 
 /// The lines a victim table of `mask + 1` slots tells apart (`pz_victim_tag`).

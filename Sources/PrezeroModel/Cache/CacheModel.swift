@@ -48,11 +48,16 @@ package struct CacheModel: @unchecked Sendable {
         /// window changed, without a scan of every set.
         let fillLog: UnsafeMutablePointer<UInt32>?
         static let fillLogCount = 1 << 10
+        /// Per group of a page's sets (`pz_cache_state.split`): whether it split, and its whole
+        /// pages since; nil when a page's lines do not divide the sets (or exceed 64).
+        let split: UnsafeMutablePointer<UInt8>?
+        let since: UnsafeMutablePointer<UInt16>?
+        let groups: Int
         let sets: Int
         /// What the C side reads, at a stable address.
         let state: UnsafeMutablePointer<pz_cache_state>
 
-        init(sets: Int, ways: Int, compact: Bool, pages: Int, pageShift: UInt64, eighthShift: UInt64, countsFills: Bool) {
+        init(sets: Int, ways: Int, compact: Bool, pages: Int, pageShift: UInt64, eighthShift: UInt64, countsFills: Bool, pageGroups: Bool) {
             let stride = Int(pz_set_stride(Int32(ways), compact ? 1 : 0))
             self.count = sets * stride
             self.sets = sets
@@ -64,13 +69,18 @@ package struct CacheModel: @unchecked Sendable {
             fills = countsFills ? zeroFilledMemory(UInt32.self, count: sets) : nil
             fillTotal = countsFills ? zeroFilledMemory(UInt64.self, count: 1) : nil
             fillLog = countsFills ? zeroFilledMemory(UInt32.self, count: Self.fillLogCount) : nil
+            // All zeros: every group uniform, as its empty sets are.
+            let groupLines = 1 << pageShift
+            groups = pageGroups && (2...64).contains(groupLines) && sets % groupLines == 0 ? sets / groupLines : 0
+            split = groups > 0 ? zeroFilledMemory(UInt8.self, count: groups) : nil
+            since = groups > 0 ? zeroFilledMemory(UInt16.self, count: groups) : nil
             state = .allocate(capacity: 1)
             state.initialize(to: pz_cache_state(
                 words: words, ways: Int32(ways), stride: Int32(stride), compact: compact ? 1 : 0, sets: UInt64(sets), sets_pow2: sets & (sets - 1) == 0 ? 1 : 0,
                 set_bits: UInt32(sets.trailingZeroBitCount), set_mask: UInt64(sets - 1),
                 residency: residency, resident_pages: Int64(pages), page_shift: UInt32(pageShift), eighth_shift: UInt32(eighthShift),
                 fills: fills, fill_total: fillTotal, fill_log: fillLog, fill_log_mask: UInt64(Self.fillLogCount - 1),
-                victims: nil, victim_mask: 0))
+                victims: nil, victim_mask: 0, split: split, since: since))
         }
         deinit {
             releaseZeroFilledMemory(words, count: count)
@@ -78,6 +88,8 @@ package struct CacheModel: @unchecked Sendable {
             releaseZeroFilledMemory(fills, count: sets)
             releaseZeroFilledMemory(fillTotal, count: 1)
             releaseZeroFilledMemory(fillLog, count: Self.fillLogCount)
+            releaseZeroFilledMemory(split, count: groups)
+            releaseZeroFilledMemory(since, count: groups)
             state.deallocate()
         }
     }
@@ -91,10 +103,12 @@ package struct CacheModel: @unchecked Sendable {
     ///   - linesPerPage: a power of two;
     ///   - countsFills: keep each set's count of lines filled (`fillCounters`);
     ///   - lines: physical lines the cache will see (line numbers below it), when known: a
-    ///     13- to 20-way cache whose tags then all fit 16 bits keeps a set in 64 bytes (`compact`).
+    ///     13- to 20-way cache whose tags then all fit 16 bits keeps a set in 64 bytes (`compact`);
+    ///   - pageGroups: a page's sets kept as one while only whole pages reach them
+    ///     (`pz_cache_state.split`); false only to check them against the sets without.
     /// - Precondition: 1...256 ways (the profile's range); physical line numbers stay below
     ///   2^32 x sets (checked by the profile) and below `lines`.
-    package init(geometry: CacheGeometry, pages: Int = 0, linesPerPage: Int = 64, countsFills: Bool = false, lines: Int? = nil) {
+    package init(geometry: CacheGeometry, pages: Int = 0, linesPerPage: Int = 64, countsFills: Bool = false, lines: Int? = nil, pageGroups: Bool = true) {
         self.geometry = geometry
         precondition(geometry.ways <= 256, "the profile's check keeps a cache at 256 ways or fewer")
         ways = max(1, geometry.ways)
@@ -110,7 +124,7 @@ package struct CacheModel: @unchecked Sendable {
         lineLimit = lines.map { UInt64(max($0, 0)) } ?? .max
         storage = Storage(
             sets: sets, ways: ways, compact: compact, pages: linesPerPage <= 255 ? pages : 0, pageShift: pageShift,
-            eighthShift: eighthShift, countsFills: countsFills)
+            eighthShift: eighthShift, countsFills: countsFills, pageGroups: pageGroups)
     }
 
     /// Lines filled into each set so far, wrapping, and their total (`countsFills`), else nil.
