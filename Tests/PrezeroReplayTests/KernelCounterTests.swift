@@ -109,6 +109,25 @@ struct KernelCounterTests {
         #expect(unexited.zeroFillFaults == 0 && unexited.zeroFillMatcher.tally.hugeFoliosFreedUnmapped == 1)
     }
 
+    /// On 6.18 a command's exit event comes before exit_mm frees its memory, in its own task (a
+    /// helper's capture: exit at 917.245901534, its first THP freed at 917.246128957): those frees
+    /// are the command's, inside the readings. By hand: its THP (512 pages) and a page freed in its
+    /// span, 513 or more; another task's free after the exit is not the command's.
+    @Test func theCommandsExitFreesAreItsOwn() throws {
+        let fork = "            bash   972/972   [000]   100.100000000:       sched:sched_process_fork: comm=bash pid=972 child_comm=bash child_pid=975\n"
+        let freeInSpan = "               t   975/975   [001]   100.250000000:              kmem:mm_page_free: page=0x200000 pfn=0x200000 order=0\n"
+        let exit = "               t   975/975   [001]   100.300000000:       sched:sched_process_exit: comm=t pid=975 prio=120 group_dead=true\n"
+        let teardown = "               t   975/975   [001]   100.300227423:              kmem:mm_page_free: page=0x100200 pfn=0x100200 order=9\n"
+        let other = "            bash   980/980   [000]   100.300300000:              kmem:mm_page_free: page=0x200001 pfn=0x200001 order=0\n"
+        let reader = "            bash   972/972   [000]   100.500000000:       sched:sched_process_exit: comm=bash pid=972 prio=120 group_dead=true\n"
+        let lines = fork + Self.thpFault(pid: 975, at: 100.2, pfn: 0x100200) + freeInSpan + exit + teardown + other + reader
+        for (kernel, agrees) in [(514, true), (513, true), (512, false)] as [(UInt64, Bool)] {
+            let counters = TraceMetadata.KernelCounters(pid: 975, readerPid: 972, rise: ["pgfree": kernel])
+            let row = try #require(try Self.check(lines, counters).0.rows.first { $0.counter == "pgfree" })
+            #expect(row.trace == 513 && row.expectedText == "513 or more" && row.agrees == agrees, "kernel \(kernel)")
+        }
+    }
+
     /// shmem's huge folios look like anonymous THP faults and refusals in the trace; the kernel
     /// counts them apart (thp_file_alloc, thp_file_fallback_charge), so the lower bounds leave
     /// them out: 4 THP faults, 2 of them shmem's, allow 2 to 4.
