@@ -355,11 +355,13 @@ package struct ComparisonReport {
     }
 
     /// What the table's columns count, under every table (docs/metrics.md has each metric).
-    static let columnLegend = "_Zeroing CPU_: clearing time by where it ran (free: clearing at free only, not the free path's base cost). "
+    static let columnLegend = "_Faults/s_: zero-fill faults per second of their own modelled time (the kernel's fault path and the first touches), not per second of the trace; faults of every size count alike, a THP's as one. "
+        + "_p50, p99 ns_: that time per fault. "
+        + "_Zeroing CPU_: clearing time by where it ran (free: clearing at free only, not the free path's base cost). "
         + "_Wasted zeroing pages_: zeroed pages handed to allocations that did not ask for zero, or cleared again by a THP/mTHP "
         + "fault (folio_zero_user); pages a scrubber zeroed that nothing took are not in it (its clears are in zeroing CPU and total CPU). "
         + "_LLC demand misses_: misses of the program's touches; a clear's stores are not counted (`rep stosb` and non-temporal stores write whole lines with no read for ownership; `llc_lines_filled_by_zeroing` in the JSON). "
-        + "_Total CPU_: every CPU cost that depends on the policy: the fault path, zeroing wherever it ran, the free path and the program's touches of its new pages."
+        + "_Total CPU_: every CPU cost that depends on the policy: the fault path, zeroing wherever it ran (idle CPU's too), the free path and the program's touches of its new pages; not the program's other work, so its Δ is of these costs alone."
 
     /// Where a trace was replayed at several touch densities that no page-touch trace measured
     /// (a plan's `touch = ["first-line", "full"]`, `compare --touch-range`): each policy's change against the baseline at
@@ -831,14 +833,26 @@ package struct ComparisonReport {
             parts[last] += Self.spanText(d)
             if !d.signStable { parts[last] += ": **fault rate not stable**" }
         }
-        // Under a cold start the scrubber's cost includes zeroing the free memory it found at the
-        // window's start: an assumption about the start state, not a property of the workload.
-        let cold = result.trace.warmup == "none" ? " (cold start: it zeroes the free memory it finds in the window; --warmup idle:S starts it warm)" : ""
+        // Under a cold start nothing was zeroed before the window and each scrubber wakes by its
+        // own rule at the window's frees: an assumption about the start state, not a property
+        // of the workload.
+        let cold = result.trace.warmup == "none"
+            ? " (cold start: nothing zeroed before the window, and it wakes by its own rule at the window's frees; --warmup idle:S starts it warm)" : ""
         if run.scrubberCPUFromTasksNs > 0 {
             // A normal-priority scrubber (kscrubd) delays the node's tasks by what it takes from them.
             parts.append("pays \(Self.duration(run.scrubberCPUNs)) of CPU in its scrubber, \(Self.duration(run.scrubberCPUFromTasksNs)) of it taken from busy tasks" + cold)
         } else if run.scrubberCPUNs > 0 {
             parts.append("pays \(Self.duration(run.scrubberCPUNs)) of idle CPU" + cold)
+        }
+        if run.pagesZeroedScrubber > 0 {
+            // What the scrubber's zeroing served: one woken by the command's last frees (its
+            // exit) pays in the window for pages no request of the window takes.
+            let zeroed = run.pagesZeroedScrubber &+ run.pagesZeroedBeforeWindow
+            var served = "\(run.zeroHitPages) of the \(zeroed) pages zeroed for it"
+            if run.pagesZeroedBeforeWindow > 0 { served += " (\(run.pagesZeroedBeforeWindow) before the window)" }
+            served += " handed out zeroed in the window"
+            if run.zeroHitPages < zeroed / 2 { served += ": the rest are still zeroed at its end, their zeroing paid in the window and their use, if any, after it" }
+            parts.append(served)
         }
         if run.pagesZeroedBeforeWindow > 0 {
             parts.append("started with \(run.pagesZeroedBeforeWindow) pages zeroed before the window (\(Self.duration(run.warmupCPUNs)) of CPU, not in total CPU)")
@@ -961,17 +975,23 @@ package enum ResultFiles {
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
                 throw LoadError(description: "\(path): no such file or directory")
             }
-            var files: [String] = []
-            if isDirectory.boolValue {
-                let enumerator = FileManager.default.enumerator(atPath: path)
-                while let item = enumerator?.nextObject() as? String {
-                    if item.hasSuffix(".json") { files.append((path as NSString).appendingPathComponent(item)) }
-                }
-                files.sort()
-            } else {
-                files = [path]
+            guard isDirectory.boolValue else {
+                runs += try loadFile(path)
+                continue
             }
-            for file in files { runs += try loadFile(file) }
+            var files: [String] = []
+            let enumerator = FileManager.default.enumerator(atPath: path)
+            while let item = enumerator?.nextObject() as? String {
+                if item.hasSuffix(".json") { files.append((path as NSString).appendingPathComponent(item)) }
+            }
+            // A batch names its files by run id, a hash: its policies come in the registry's
+            // order (unknown names after, by name), not in an order that moves with the ids.
+            var directoryRuns: [RunResult] = []
+            for file in files.sorted() { directoryRuns += try loadFile(file) }
+            let rank = { (name: String) in Policies.names.firstIndex(of: name) ?? Policies.names.count }
+            runs += directoryRuns.enumerated().sorted { a, b in
+                (rank(a.element.policy), a.element.policy, a.offset) < (rank(b.element.policy), b.element.policy, b.offset)
+            }.map(\.element)
         }
         return runs
     }

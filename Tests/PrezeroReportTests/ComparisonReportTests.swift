@@ -157,13 +157,43 @@ struct ComparisonReportTests {
         // A cold start's scrubber cost is the start state's, and the verdict says so.
         var coldStart = runs[2]
         coldStart.trace.warmup = "none"
-        #expect(report.verdict(coldStart, runs[0]).contains("pays 1.0 ms of idle CPU (cold start: it zeroes the free memory it finds in the window"))
+        #expect(report.verdict(coldStart, runs[0]).contains("pays 1.0 ms of idle CPU (cold start: nothing zeroed before the window, and it wakes by its own rule at the window's frees"))
+        // What the zeroing served: a scrubber woken by the command's exit zeroes pages no request
+        // of the window takes (a helper's thp-madv capture: 3 of 65,536). By hand: 3 of 65,536,
+        // then 40,000 of 65,536 (more than half: no note), then 3 of 40,000 + 25,536 before.
+        coldStart.metrics.pagesZeroedScrubber = 65_536
+        coldStart.metrics.pagesZeroedBeforeWindow = 0
+        coldStart.metrics.zeroHitPages = 3
+        #expect(report.verdict(coldStart, runs[0]).contains(
+            "; 3 of the 65536 pages zeroed for it handed out zeroed in the window: the rest are still zeroed at its end, their zeroing paid in the window and their use, if any, after it"))
+        coldStart.metrics.zeroHitPages = 40_000
+        #expect(report.verdict(coldStart, runs[0]).contains("; 40000 of the 65536 pages zeroed for it handed out zeroed in the window;"))
+        coldStart.metrics.zeroHitPages = 3
+        coldStart.metrics.pagesZeroedScrubber = 40_000
+        coldStart.metrics.pagesZeroedBeforeWindow = 25_536
+        #expect(report.verdict(coldStart, runs[0]).contains("; 3 of the 65536 pages zeroed for it (25536 before the window) handed out zeroed in the window: the rest"))
         // An inline clear leaves the touched line hot: a baseline with no demand misses gets the count, not a ratio.
         var cold = runs
         cold[0].metrics.llcDemandMisses = 0
         #expect(report.verdict(cold[1], cold[0]).contains("1000 LLC demand misses where the baseline has none"))
         let slower = report.verdict(runs[2], runs[0])
         #expect(slower.hasPrefix("8.7% slower zero-fill faults"))
+    }
+
+    /// A batch's directory names its files by run id (a hash), so their order moves with the ids:
+    /// its runs come in the registry's order, a policy's sweep points in the order read. Files
+    /// named against that order (zero-on-fault last) read zero-on-fault, kscrubd-v4, idle-zero.
+    @Test func aDirectoryOfResultsReadsInTheRegistrysOrder() throws {
+        var runs = try fixedRuns()
+        runs[2].policy = "idle-zero"
+        let directory = Scratch.directory + "prezero-results-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        for (name, run) in zip(["c", "b", "a"], runs) {
+            try ResultFiles.json(runs: [run], toolVersion: "test").write(toFile: directory + "/\(name).json", atomically: true, encoding: .utf8)
+        }
+        #expect(try ResultFiles.load([directory]).map(\.policy) == ["zero-on-fault", "kscrubd-v4", "idle-zero"])
+        // A file named on the command line keeps its own order.
+        #expect(try ResultFiles.load([directory + "/a.json", directory + "/c.json"]).map(\.policy) == ["idle-zero", "zero-on-fault"])
     }
 
     @Test func resultsRoundTripThroughJSON() throws {
