@@ -83,6 +83,14 @@ static void split_group(const pz_cache_state *c, uint64_t g) {
     c->since[g] = 0;
 }
 
+/// 1 when `set`'s group is uniform and `key` is its most recent tag: an access of it hits and
+/// changes nothing, so the group stays whole (a first touch of the page a fault just cleared).
+static inline int hits_uniform_front(const pz_cache_state *c, uint64_t set, uint32_t key) {
+    if (!in_uniform_group(c, set)) return 0;
+    uint32_t *head = set_words(c, group_of(c, set) << c->page_shift);
+    return tag_at(c, head, order_of(c, head)[0]) == key;
+}
+
 /// Splits `set`'s group when uniform, before an access to `set` alone.
 static inline void own_set(const pz_cache_state *c, uint64_t set) {
     if (in_uniform_group(c, set)) split_group(c, group_of(c, set));
@@ -223,6 +231,7 @@ int32_t pz_access(const pz_cache_state *c, uint64_t line, uint64_t *evicted) {
     const uint64_t set = pz_set_of(c, line), tag = pz_tag_of(c, line);
     uint32_t old = 0;
     *evicted = 0;
+    if (hits_uniform_front(c, set, (uint32_t)tag + 1)) return 1;
     own_set(c, set);
     if (c->compact) {
         uint16_t old16 = 0;

@@ -126,6 +126,10 @@ static uint64_t PZ_VARIANT(access_lines)(const pz_cache_state *c, uint64_t first
     for (int32_t n = 0; n < count && n < 64; n++, set++) {
         const uint64_t line = first_line + (uint64_t)n;
         if (set == c->sets) set = 0, tag++;
+        if (hits_uniform_front(c, set, (uint32_t)tag + 1)) {
+            hits |= 1ull << n;
+            continue;
+        }
         own_set(c, set);
         PZ_TAG_T old = 0;
         if (PZ_VARIANT(access_set)((PZ_TAG_T *)(c->words + set * (uint64_t)c->stride), c->ways, c->stride, (PZ_TAG_T)(tag + 1), &old)) {
@@ -198,7 +202,14 @@ static inline __attribute__((always_inline)) uint64_t PZ_VARIANT(fill_lines)(
                 if (residency && page < resident_pages) residency[page] |= all_eighths(lines, eighth_shift);
                 continue;
             }
-            if (!whole_page && !split[g]) split_group(c, g);
+            if (!whole_page && !split[g]) {
+                // Part of a page whose tag is the group's most recent: every line hits, no change.
+                if (hits_uniform_front(c, first_set, (uint32_t)key)) {
+                    line = segment_end;
+                    continue;
+                }
+                split_group(c, g);
+            }
         }
         for (; line < segment_end; line++) {
             const uint64_t set = first_set + (line - first);
