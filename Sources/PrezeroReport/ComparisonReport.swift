@@ -396,7 +396,15 @@ package struct ComparisonReport {
                 }
                 // A verdict holds when every density reads alike (less, more, or no change).
                 let alike = Sensitivity.readAlike(rates.compactMap { $0 }) && Sensitivity.readAlike(cpus.compactMap { $0 })
-                let reading = alike ? "same reading at every density" : "**depends on touch density**"
+                // Alike in direction, a change twice the size at one density as at another (of
+                // 1 % or more) is said too: +5 % and +28 % are one reading, not one figure.
+                func spread(_ values: [Double?]) -> Bool {
+                    let sizes = values.compactMap { $0.map(abs) }
+                    guard let low = sizes.min(), let high = sizes.max() else { return false }
+                    return high >= 0.01 && high > 2 * low
+                }
+                let reading = !alike ? "**depends on touch density**"
+                    : spread(rates) || spread(cpus) ? "same direction at every density, not the same size" : "same reading at every density"
                 rows += "| \(label) | \(cells(rates)) | \(cells(cpus)) | \(reading) |\n"
             }
             guard !rows.isEmpty else { continue }
