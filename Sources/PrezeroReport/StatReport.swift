@@ -519,6 +519,8 @@ package struct StatReport: Codable, Sendable {
             let most = max(touch.linesPerPage.values.max() ?? 1, 1)
             for label in order {
                 let pages = touch.linesPerPage[label] ?? 0
+                // 65-128 only where a page has more than 64 lines (pages larger than 4 KiB).
+                if label == "65-128" && pages == 0 { continue }
                 out += F.left(label + " lines", 14) + F.right(String(pages), 8) + "  " + String(repeating: "#", count: pages * 40 / most) + "\n"
             }
         }
