@@ -111,21 +111,29 @@ struct KernelCounterTests {
 
     /// On 6.18 a command's exit event comes before exit_mm frees its memory, in its own task (a
     /// helper's capture: exit at 917.245901534, its first THP freed at 917.246128957): those frees
-    /// are the command's, inside the readings. By hand: its THP (512 pages) and a page freed in its
-    /// span, 513 or more; another task's free after the exit is not the command's.
+    /// are the command's, inside the readings once the reader, which the exit wakes, is switched
+    /// in (a free after, task_frag's page after exit_notify, may follow the reading). By hand: its
+    /// THP (512 pages) and a page freed in its span, 513 or more; another task's free after the
+    /// exit is not the command's, nor its own after the reader's switch-in (8 pages); without the
+    /// switch-in, only the span's page.
     @Test func theCommandsExitFreesAreItsOwn() throws {
         let fork = "            bash   972/972   [000]   100.100000000:       sched:sched_process_fork: comm=bash pid=972 child_comm=bash child_pid=975\n"
         let freeInSpan = "               t   975/975   [001]   100.250000000:              kmem:mm_page_free: page=0x200000 pfn=0x200000 order=0\n"
         let exit = "               t   975/975   [001]   100.300000000:       sched:sched_process_exit: comm=t pid=975 prio=120 group_dead=true\n"
         let teardown = "               t   975/975   [001]   100.300227423:              kmem:mm_page_free: page=0x100200 pfn=0x100200 order=9\n"
         let other = "            bash   980/980   [000]   100.300300000:              kmem:mm_page_free: page=0x200001 pfn=0x200001 order=0\n"
+        let wake = "            bash   980/980   [000]   100.300400000:       sched:sched_switch: prev_comm=bash prev_pid=980 prev_prio=120 prev_state=S ==> next_comm=bash next_pid=972 next_prio=120\n"
+        let late = "               t   975/975   [001]   100.300500000:              kmem:mm_page_free: page=0x200008 pfn=0x200008 order=3\n"
         let reader = "            bash   972/972   [000]   100.500000000:       sched:sched_process_exit: comm=bash pid=972 prio=120 group_dead=true\n"
-        let lines = fork + Self.thpFault(pid: 975, at: 100.2, pfn: 0x100200) + freeInSpan + exit + teardown + other + reader
+        let lines = fork + Self.thpFault(pid: 975, at: 100.2, pfn: 0x100200) + freeInSpan + exit + teardown + other + wake + late + reader
         for (kernel, agrees) in [(514, true), (513, true), (512, false)] as [(UInt64, Bool)] {
             let counters = TraceMetadata.KernelCounters(pid: 975, readerPid: 972, rise: ["pgfree": kernel])
             let row = try #require(try Self.check(lines, counters).0.rows.first { $0.counter == "pgfree" })
             #expect(row.trace == 513 && row.expectedText == "513 or more" && row.agrees == agrees, "kernel \(kernel)")
         }
+        let counters = TraceMetadata.KernelCounters(pid: 975, readerPid: 972, rise: ["pgfree": 513])
+        let unwoken = fork + Self.thpFault(pid: 975, at: 100.2, pfn: 0x100200) + freeInSpan + exit + teardown + other + late + reader
+        #expect(try Self.check(unwoken, counters).0.rows.first { $0.counter == "pgfree" }?.expectedText == "1 or more")
     }
 
     /// shmem's huge folios look like anonymous THP faults and refusals in the trace; the kernel

@@ -118,6 +118,9 @@ public struct KernelCounterTally: Sendable, Equatable {
     private var whole = Counts()
     private var inner = Counts()
     private var atReaderExit: Counts?
+    /// Pages the command freed after its exit event, until the reader is switched in again (then
+    /// added to the inner span); nil before its exit and after.
+    private var exitFrees: UInt64?
     private var foliosAtFork = HugeFolioOutcomes()
     /// Each task's last huge zero-fill folio, while it may yet be freed as a lost race.
     private var raceCandidates: [Int32: RaceCandidate] = [:]
@@ -166,10 +169,19 @@ public struct KernelCounterTally: Sendable, Equatable {
             if span == .open && event.subjectPid == pid {
                 span = .closed
                 inner.hugeFolios = matcher.hugeFolios.minus(foliosAtFork)
+                exitFrees = 0
             }
             if atReaderExit == nil, let reader = readerPid, event.subjectPid == reader {
                 atReaderExit = whole
                 atReaderExit?.hugeFolios = matcher.hugeFolios
+                exitFrees = nil  // never confirmed: not counted
+            }
+        case .schedSwitch:
+            // The reader runs again only once the command's exit woke it (exit_notify, after
+            // exit_mm), and reads the counters after: the frees before are inside the readings.
+            if let frees = exitFrees, let reader = readerPid, event.nextPid == reader {
+                inner.freedPages &+= frees
+                exitFrees = nil
             }
         case .processExec:
             raceCandidates[event.pid] = nil
@@ -188,10 +200,10 @@ public struct KernelCounterTally: Sendable, Equatable {
             Self.count(event, zeroFill: fault, into: &whole)
             if span == .open {
                 Self.count(event, zeroFill: fault, into: &inner)
-            } else if span == .closed, event.kind == .pageFree, atReaderExit == nil, let pid, Int64(event.pid) == pid {
+            } else if event.kind == .pageFree, exitFrees != nil, let pid, Int64(event.pid) == pid {
                 // The command's exit frees its memory after its exit event (exit_mm after
-                // trace_sched_process_exit, as on 6.18), before the reader's wait returns.
-                Self.count(event, zeroFill: nil, into: &inner)
+                // trace_sched_process_exit, as on 6.18), in its own task.
+                exitFrees? &+= event.order < 64 ? 1 << UInt64(event.order) : 0
             }
             noteRace(event, zeroFill: fault)
         default:
@@ -463,7 +475,7 @@ public struct KernelCounterCheck: Sendable, Equatable, Codable {
             // No upper bound: on 6.18 here the kernel counted up to 1,652 pages more than every
             // mm_page_free of the whole trace (5 of 17 captures, none with a lost event).
             row("pgfree", pgfree, "pages the trace freed", inner.freedPages, inner.freedPages, nil,
-                "Between the readings the kernel counted at least the pages freed in the command's span, its exit's included (exit_mm frees them after trace_sched_process_exit on 6.18, in the command's own task), and more: other tasks free around the span, and some frees have no mm_page_free event (on 6.18 up to 1,652 pages more than the whole trace's, in captures that lost none).")
+                "Between the readings the kernel counted at least the pages freed in the command's span, its exit's included (exit_mm frees them after trace_sched_process_exit on 6.18, in the command's own task: counted until the reader, which the exit wakes, is switched in; none without sched_switch), and more: other tasks free around the span, and some frees have no mm_page_free event (on 6.18 up to 1,652 pages more than the whole trace's, in captures that lost none).")
         }
         if let pgfault = rise["pgfault"] {
             row("pgfault", pgfault, "page-fault exceptions traced", inner.faultExceptions, nil, nil,
