@@ -164,14 +164,22 @@ struct ComparisonReportTests {
         coldStart.metrics.pagesZeroedScrubber = 65_536
         coldStart.metrics.pagesZeroedBeforeWindow = 0
         coldStart.metrics.zeroHitPages = 3
+        coldStart.metrics.pagesZeroedFreePath = 0
         #expect(report.verdict(coldStart, runs[0]).contains(
-            "; 3 of the 65536 pages zeroed for it handed out zeroed in the window: the rest are still zeroed at its end, their zeroing paid in the window and their use, if any, after it"))
+            "; 3 of the 65536 pages zeroed ahead served a zero request in the window: the rest served none in it, their zeroing paid all the same (left zeroed at its end, or given to requests that did not need it)"))
         coldStart.metrics.zeroHitPages = 40_000
-        #expect(report.verdict(coldStart, runs[0]).contains("; 40000 of the 65536 pages zeroed for it handed out zeroed in the window;"))
+        #expect(report.verdict(coldStart, runs[0]).contains("; 40000 of the 65536 pages zeroed ahead served a zero request in the window;"))
+        // Exactly half: not fewer than half (3 zeroed, 1 served is; 2 of 4 is not).
+        coldStart.metrics.pagesZeroedScrubber = 4
+        coldStart.metrics.zeroHitPages = 2
+        #expect(report.verdict(coldStart, runs[0]).contains("; 2 of the 4 pages zeroed ahead served a zero request in the window;"))
+        coldStart.metrics.pagesZeroedScrubber = 3
+        coldStart.metrics.zeroHitPages = 1
+        #expect(report.verdict(coldStart, runs[0]).contains("; 1 of the 3 pages zeroed ahead served a zero request in the window: the rest"))
         coldStart.metrics.zeroHitPages = 3
         coldStart.metrics.pagesZeroedScrubber = 40_000
         coldStart.metrics.pagesZeroedBeforeWindow = 25_536
-        #expect(report.verdict(coldStart, runs[0]).contains("; 3 of the 65536 pages zeroed for it (25536 before the window) handed out zeroed in the window: the rest"))
+        #expect(report.verdict(coldStart, runs[0]).contains("; 3 of the 65536 pages zeroed ahead (25536 before the window) served a zero request in the window: the rest"))
         // An inline clear leaves the touched line hot: a baseline with no demand misses gets the count, not a ratio.
         var cold = runs
         cold[0].metrics.llcDemandMisses = 0
@@ -322,7 +330,7 @@ struct RegimeTests {
     /// a median 1.5x the model's or more (or 1/1.5 or less) as a disagreement the tracepoints'
     /// quarter does not explain: 1.2x not, 2.0x and 0.5x said.
     @Test func theCapturesFaultTimeStandsBesideTheModels() throws {
-        func paragraph(p50 factor: UInt64 = 2, divided: UInt64 = 1, p99 capturedP99: UInt64, withCounter: Bool) throws -> String {
+        func paragraph(p50 factor: UInt64 = 2, divided: UInt64 = 1, p99 capturedP99: UInt64, withCounter: Bool, resolution: UInt64 = 1) throws -> String {
             var runs = try fixedRuns()
             for i in runs.indices {
                 let m = runs[i].metrics
@@ -330,6 +338,7 @@ struct RegimeTests {
                 runs[i].metrics.zeroFillFaultsWithCounter = withCounter ? m.faults : m.faults / 2
                 runs[i].metrics.capturedFaultsTimed = m.faults
                 runs[i].metrics.capturedFaultP50Ns = factor * m.faultLatencyP50Ns / divided
+                runs[i].metrics.capturedFaultResolutionNs = resolution
                 runs[i].metrics.capturedFaultP99Ns = capturedP99
             }
             let markdown = ComparisonReport(runs: runs, baseline: "zero-on-fault", toolVersion: "t", chartPrefix: "r").render().markdown
@@ -341,8 +350,11 @@ struct RegimeTests {
         #expect(near.contains("Measured in the capture: its \(model.faults) order-0 zero-fill faults took \(2 * model.faultLatencyP50Ns) ns"))
         #expect(!near.contains("tail is"))
         #expect(near.contains("**The capture's median is 2.0x the model's**: the tracepoints inside a traced fault add about a quarter here"))
-        #expect(try paragraph(p50: 1, divided: 2, p99: model.faultLatencyP99Ns, withCounter: true).contains("**The capture's median is 0.5x the model's**"))
+        #expect(try paragraph(p50: 1, divided: 2, p99: model.faultLatencyP99Ns, withCounter: true).contains("**The capture's median is 0.5x the model's**: the capture's faults were faster"))
         #expect(!(try paragraph(p50: 6, divided: 5, p99: model.faultLatencyP99Ns, withCounter: true)).contains("median is"))
+        // 1950 against 1300 ns: 1.5x, but within the 1 us of times to the microsecond.
+        #expect(try paragraph(p50: 3, divided: 2, p99: model.faultLatencyP99Ns, withCounter: true).contains("median is 1.5x"))
+        #expect(!(try paragraph(p50: 3, divided: 2, p99: model.faultLatencyP99Ns, withCounter: true, resolution: 1000)).contains("median is"))
         let far = try paragraph(p99: 10 * model.faultLatencyP99Ns, withCounter: true)
         #expect(far.contains("**The capture's tail is 10x the model's**"))
         #expect(!(try paragraph(p99: 10 * model.faultLatencyP99Ns, withCounter: false)).contains("Measured in the capture"))
