@@ -905,7 +905,16 @@ package struct ComparisonReport {
             parts.append("its tasks re-read \(Self.duration(run.workingSetRefetchNs)) of hot data that clears and first touches on their CPUs evicted (the baseline \(Self.duration(base.workingSetRefetchNs)); \(sets))")
         }
         parts.append(Self.demandMisses(run.llcDemandMisses, base: base.llcDemandMisses))
-        parts.append("total CPU \(Self.delta(run.totalCPUNs, base.totalCPUNs))")
+        // Its percent is of the policy-dependent costs alone (a few ms of a long run can read
+        // +6939 %): the change in time, and its share of the CPU time the window had.
+        var total = "total CPU \(Self.delta(run.totalCPUNs, base.totalCPUNs))"
+        let change = run.totalCPUNs - base.totalCPUNs
+        let windowCPU = run.spanNs * Double(max(result.profile.cpus, 1))
+        if abs(change) >= 1e3 && windowCPU > 0 {
+            total += " (\(change >= 0 ? "+" : "-")\(Self.duration(abs(change))), \(Self.share(abs(change) / windowCPU)) of the window's "
+            total += "\(Self.duration(windowCPU)) of CPU time)"
+        }
+        parts.append(total)
         return parts.joined(separator: "; ")
     }
 
@@ -917,6 +926,13 @@ package struct ComparisonReport {
         case (_, 0): "\(count) LLC demand misses where the baseline has none"
         default: "\(delta(Double(count), Double(base))) LLC demand misses"
         }
+    }
+
+    /// A share in percent, to two significant digits down to 0.01 %: "0.80%", "12%", "<0.01%".
+    static func share(_ fraction: Double) -> String {
+        let percent = fraction * 100
+        if percent < 0.01 { return "<0.01%" }
+        return percent >= 10 ? String(format: "%.0f%%", percent) : percent >= 1 ? String(format: "%.1f%%", percent) : String(format: "%.2f%%", percent)
     }
 
     static func duration(_ ns: Double) -> String {

@@ -186,6 +186,16 @@ struct ComparisonReportTests {
         #expect(report.verdict(cold[1], cold[0]).contains("1000 LLC demand misses where the baseline has none"))
         let slower = report.verdict(runs[2], runs[0])
         #expect(slower.hasPrefix("8.7% slower zero-fill faults"))
+        // Total CPU's percent is of the policy-dependent costs: the change in time beside it, and
+        // its share of the window's CPU time. By hand: 3,424,500 - 1,424,500 ns = +2.0 ms, of
+        // 1 s x 2 CPUs = 0.10 %; none without a span.
+        var costly = runs[1]
+        costly.metrics.totalCPUNs = 3_424_500
+        costly.metrics.spanNs = 1e9
+        costly.profile.cpus = 2
+        #expect(report.verdict(costly, runs[0]).hasSuffix("total CPU +140% (+2.0 ms, 0.10% of the window's 2.00 s of CPU time)"))
+        costly.metrics.spanNs = 0
+        #expect(report.verdict(costly, runs[0]).hasSuffix("total CPU +140%"))
     }
 
     /// A batch's directory names its files by run id (a hash), so their order moves with the ids:
