@@ -27,6 +27,7 @@ extension ReplayEngine {
             break
         }
         let pid = event.kind == .schedSwitch ? Int32(truncatingIfNeeded: event.nextPid) : event.pid
+        guard pid != TraceEvent.noTask else { return }  // a dead task's free: no one runs
         workingSets?.running(pid, cpu: cpu, now: now)
     }
 

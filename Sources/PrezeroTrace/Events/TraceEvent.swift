@@ -158,6 +158,9 @@ public struct TraceEvent: Sendable, Equatable {
 
     // Scheduler and process events.
     public var prevPid: Int64 { get { Int64(bitPattern: a) } set { a = UInt64(bitPattern: newValue) } }
+    /// The pid of an event no task names: a page freed by a task that had died (perf's tid -1).
+    public static let noTask: Int32 = -1
+
     public var nextPid: Int64 { get { Int64(bitPattern: b) } set { b = UInt64(bitPattern: newValue) } }
     /// exec: the pid; exit: the pid; fork: the parent pid.
     public var subjectPid: Int64 { get { Int64(bitPattern: a) } set { a = UInt64(bitPattern: newValue) } }

@@ -28,6 +28,10 @@ public enum LineOutcome: Equatable, Sendable {
 /// `format` records the layout of the first event line and `mixedFormatLines` counts lines in
 /// the other one.
 public struct TextLineParser {
+    /// tracefs's `options/fields` prints every value as `0x... (decimal)` and gfp_flags as a
+    /// number: not read, and the whole trace refused (its page events would all be malformed).
+    public static let fieldsLayoutReason = "tracefs's options/fields layout ('order=0x0 (0)', gfp_flags as a number) is not read; capture with it off (echo 0 > /sys/kernel/tracing/options/fields)"
+
     public var symbols = SymbolTable()
     /// Layout of the first event line; nil until one is seen.
     public private(set) var format: TextFormat?
@@ -115,9 +119,9 @@ public struct TextLineParser {
         if Self.rawTimestampAfterCPU(line, from: first) {
             // `bash-8175  [000]717260473961: page_fault_user: ...`.
             return .malformed(
-                reason: "trace-cmd report --raw-ts output: a raw ring-buffer clock after the cpu column, nanoseconds on the local, global "
-                    + "or mono clocks but cycles on x86-tsc, which the text does not say; print without --raw-ts (-t for nanoseconds), or "
-                    + "give prezero the trace.dat")
+                reason: "trace-cmd report --raw-ts output, or a clock trace-cmd prints as a raw count (boot, x86-tsc): a raw ring-buffer "
+                    + "clock after the cpu column, nanoseconds on the local, global, mono or boot clocks but cycles on x86-tsc, which the "
+                    + "text does not say; give prezero the trace.dat, which names its clock, or print without --raw-ts (-t for nanoseconds)")
         }
         return .malformed(reason: "no ' [CPU] ' column")
     }
@@ -297,12 +301,17 @@ public struct TextLineParser {
         let fieldsStart = line.skipSpaces(from: nameEnd + 1)
         let outcome = parseFields(known, line, fieldsStart, &event)
         // A switch runs in the task leaving the CPU: with tid -1, prev_pid is the thread (the
-        // pid column is its process's, when there is one). Another event has no task to name.
+        // pid column is its process's, when there is one). A page given back needs no task (a
+        // dying task's last frees; perf kmem counts them): it names none (pid -1). Another event
+        // has no task to name.
         if tidUnknown && outcome == .event {
             if event.kind == .schedSwitch && (0...Int64(Int32.max)).contains(event.prevPid) {
                 event.pid = Int32(event.prevPid)
             } else if pidUnknown {
-                return .malformed(reason: "a sample of a task that had died (perf prints its tid as -1): no task to give it")
+                guard event.kind == .pageFree || event.kind == .pageFreeBatched || event.kind == .pagePcpuDrain else {
+                    return .malformed(reason: "a sample of a task that had died (perf prints its tid as -1): no task to give it")
+                }
+                event.pid = TraceEvent.noTask
             }
         }
         if outcome == .event { knownEventCounts[known.rawValue] += 1 }
@@ -533,6 +542,10 @@ public struct TextLineParser {
                 sawPfn = true
             } else if keys.order.matches(line, f.keyStart, f.keyEnd) {
                 guard let order = ParseNumber.signedDecimal(line, f.valueStart, f.valueEnd), order >= 0, order < 64 else {
+                    // `order=0x0 (0)`: tracefs's options/fields layout, gfp_flags a number too.
+                    if line.matches("0x", at: f.valueStart), line.find(" (", from: f.valueStart) == f.valueEnd {
+                        return .malformed(reason: Self.fieldsLayoutReason)
+                    }
                     return .malformed(reason: "order is not a number in 0...63")
                 }
                 event.order = UInt8(order)

@@ -84,6 +84,10 @@ public struct TextTraceDecoder: LineDecoder {
                 let text = TraceDiagnostics.exampleText(line)
                 diagnostics.malformedExamples.append(.init(line: diagnostics.lines, reason: reason, text: text))
             }
+            // A layout whose every page event would be malformed: not a partial problem.
+            if reason == TextLineParser.fieldsLayoutReason {
+                throw TraceError(.unrecognizedFormat, reason, at: location(line: diagnostics.lines, offset: offset))
+            }
             // Give up early on something that is not a trace at all (binary data, another format).
             if eventLines == 0 && diagnostics.malformedLines >= detectionLineLimit {
                 let first = diagnostics.malformedExamples.first ?? .init(line: diagnostics.lines, reason: reason, text: "")
