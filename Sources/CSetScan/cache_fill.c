@@ -123,6 +123,16 @@ static inline void note_whole_page(const pz_cache_state *c, uint64_t g) {
     if (group_agrees(c, g)) c->split[g] = 0;
 }
 
+/// Each of `count` sets from `first_set` filled once, in order, in the fill counts and log;
+/// returns the new total (the fill loop keeps it in a local).
+static inline uint64_t count_page_fills(uint32_t *fills, uint32_t *fill_log, uint64_t log_mask, uint64_t total, uint64_t first_set, uint64_t count) {
+    for (uint64_t n = 0; n < count; n++) {
+        fills[first_set + n] += 1;
+        fill_log[total++ & log_mask] = (uint32_t)(first_set + n);
+    }
+    return total;
+}
+
 /// What a miss of a whole page in a uniform group records besides the group's first set: each
 /// line's fill count and log entry, in order, and the page's residency.
 static inline void note_page_fill(const pz_cache_state *c, uint64_t first_line, uint64_t first_set) {
@@ -131,14 +141,7 @@ static inline void note_page_fill(const pz_cache_state *c, uint64_t first_line, 
         const int64_t page = (int64_t)(first_line >> c->page_shift);
         if (page < c->resident_pages) c->residency[page] |= all_eighths(count, c->eighth_shift);
     }
-    if (c->fills) {
-        uint64_t total = *c->fill_total;
-        for (uint64_t n = 0; n < count; n++) {
-            c->fills[first_set + n] += 1;
-            c->fill_log[total++ & c->fill_log_mask] = (uint32_t)(first_set + n);
-        }
-        *c->fill_total = total;
-    }
+    if (c->fills) *c->fill_total = count_page_fills(c->fills, c->fill_log, c->fill_log_mask, *c->fill_total, first_set, count);
 }
 
 

@@ -185,13 +185,7 @@ static inline __attribute__((always_inline)) uint64_t PZ_VARIANT(fill_lines)(
                 if (PZ_VARIANT(access_set)((PZ_TAG_T *)(words + first_set * (uint64_t)stride), ways, stride, key, &old)) continue;
                 const uint64_t lines = page_mask + 1;
                 misses += lines;
-                if (counts_fills) {
-                    for (uint64_t n = 0; n < lines; n++) {
-                        fills[first_set + n] += 1;
-                        fill_log[fill_total & fill_log_mask] = (uint32_t)(first_set + n);
-                        fill_total++;
-                    }
-                }
+                if (counts_fills) fill_total = count_page_fills(fills, fill_log, fill_log_mask, fill_total, first_set, lines);
                 if (old != 0) {
                     evicted += lines;
                     if (records_victims) {

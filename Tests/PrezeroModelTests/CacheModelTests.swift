@@ -37,6 +37,17 @@ struct ReferenceLRU {
     }
 }
 
+/// A linear congruential generator (Knuth's MMIX constants): the tests' streams, the same on
+/// every run.
+struct TestRandom {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return state >> 33
+    }
+}
+
 @Suite("LRU cache model")
 struct CacheModelTests {
     /// The baseline loops (SSE2) and, where the CPU has it, the AVX-512 ones give the reference's
@@ -117,11 +128,8 @@ struct CacheModelTests {
         var compact = CacheModel(geometry: geometry, pages: pages, countsFills: true, lines: pages * 64)
         #expect(!wide.compact && compact.compact)
         var wideVictims = VictimTable(slotsLog2: 12), compactVictims = VictimTable(slotsLog2: 12)
-        var state: UInt64 = 11
-        func next() -> UInt64 {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return state >> 33
-        }
+        var random = TestRandom(seed: 11)
+        func next() -> UInt64 { random.next() }
         for step in 0..<40_000 {
             // Pages near each other often (hits), near the top, and anywhere sometimes.
             let page = next() % 8 == 0 ? next() % UInt64(pages - 4) : next() % 2 == 0 ? 4096 + next() % 512 : UInt64(pages - 516) + next() % 512
@@ -195,11 +203,8 @@ struct CacheModelTests {
         var victims = VictimTable(slotsLog2: 4)
         // The table's slots as the fills should leave them: each eviction, in order, in its slot.
         var referenceVictims: [UInt64: UInt64] = [:]
-        var state: UInt64 = 99
-        func next() -> UInt64 {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return state >> 33
-        }
+        var random = TestRandom(seed: 99)
+        func next() -> UInt64 { random.next() }
         let lpp = UInt64(linesPerPage)
         for step in 0..<20_000 {
             let page = next() % UInt64(pages + 4)  // a few pages beyond the tracked ones
@@ -293,11 +298,8 @@ struct CacheModelTests {
         var single = CacheModel(geometry: geometry, pages: pages, countsFills: countsFills, lines: lineCount)
         #expect(whole.compact == compact)
         var reference = ReferenceLRU(sets: sets, ways: ways)
-        var state: UInt64 = 3
-        func next() -> UInt64 {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return state >> 33
-        }
+        var random = TestRandom(seed: 3)
+        func next() -> UInt64 { random.next() }
         let lines = UInt64(pages * 64)
         for step in 0..<3_000 {
             let first = next() % lines
@@ -355,11 +357,8 @@ struct CacheModelTests {
         #expect(grouped.compact == compact)
         // A small table: victims share slots, so their order shows.
         var groupedVictims = VictimTable(slotsLog2: 7), lineByLineVictims = VictimTable(slotsLog2: 7)
-        var state: UInt64 = 11
-        func next() -> UInt64 {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return state >> 33
-        }
+        var random = TestRandom(seed: 11)
+        func next() -> UInt64 { random.next() }
         let pageLines = UInt64(linesPerPage)
         for step in 0..<6_000 {
             let page = next() % UInt64(pages)

@@ -280,6 +280,13 @@ struct LineVariantTests {
         #expect(parseLine("          cpus=2-17687   [001] d.... 12337.795272: page_fault_user: address=0x7f37b7806f78 ip=0x7f37b7f278ea error_code=0x6", parser: &parser).0 == .event)
     }
 
+    /// `lines` written as a trace file in the scratch directory; its path.
+    static func file(_ name: String, _ lines: [String]) throws -> String {
+        let path = Scratch.directory + name
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
     /// `perf script -F comm,pid,cpu,time,event,trace` (pid without tid) prints the process id
     /// where the thread's belongs, in the same columns as the tid: a switch runs in its prev_pid,
     /// so a switch by another pid is counted (`stat` says so; `--strict` refuses). Real lines: a
@@ -289,10 +296,8 @@ struct LineVariantTests {
             "            perf 12234 [000] 12028.050019:             sched:sched_switch: prev_comm=perf prev_pid=12234 prev_prio=120 prev_state=D ==> next_comm=migration/0 next_pid=18 next_prio=0",
             "         prezero 12222 [000] 12028.051803:             sched:sched_switch: prev_comm=prezero prev_pid=12224 prev_prio=120 prev_state=S ==> next_comm=swapper/0 next_pid=0 next_prio=120",
         ]
-        let path = Scratch.directory + "pid-column.txt"
-        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: path))
         var statistics = TraceStatistics()
-        _ = try TraceReader.read(path: path, into: &statistics)
+        _ = try TraceReader.read(path: try Self.file("pid-column.txt", lines), into: &statistics)
         #expect(statistics.switchesNotByTheirPrevTask == 1)
     }
 
@@ -305,8 +310,7 @@ struct LineVariantTests {
             "            bash-28414   [001] d....  5352.508890: page_fault_user: address=0x5627389b1ecc (94726453403340) ip=0x5627370e52c3 (94726427398851) error_code=0x7 (7)",
             "            bash-28414   [001] .....  5352.508893: mm_page_alloc: pfn=0x1e51d4 (1987028) order=0x0 (0) gfp_flags=0x140cca (1313994) migratetype=0x1 (1)",
         ]
-        let path = Scratch.directory + "fields-layout.txt"
-        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: path))
+        let path = try Self.file("fields-layout.txt", lines)
         var statistics = TraceStatistics()
         let error = try #require(throws: TraceError.self) { try TraceReader.read(path: path, into: &statistics) }
         #expect("\(error)".contains("options/fields") && "\(error)".contains(":2 "), "\(error)")

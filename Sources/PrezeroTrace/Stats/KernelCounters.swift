@@ -203,7 +203,7 @@ public struct KernelCounterTally: Sendable, Equatable {
             } else if event.kind == .pageFree, exitFrees != nil, let pid, Int64(event.pid) == pid {
                 // The command's exit frees its memory after its exit event (exit_mm after
                 // trace_sched_process_exit, as on 6.18), in its own task.
-                exitFrees? &+= event.order < 64 ? 1 << UInt64(event.order) : 0
+                exitFrees? &+= Self.pages(event)
             }
             noteRace(event, zeroFill: fault)
         default:
@@ -236,8 +236,11 @@ public struct KernelCounterTally: Sendable, Equatable {
         }
     }
 
+    /// The base pages of `event`'s block.
+    private static func pages(_ event: TraceEvent) -> UInt64 { event.order < 64 ? 1 << UInt64(event.order) : 0 }
+
     private static func count(_ event: TraceEvent, zeroFill: ZeroFillFault?, into c: inout Counts) {
-        let pages: UInt64 = event.order < 64 ? 1 << UInt64(event.order) : 0
+        let pages = Self.pages(event)
         switch event.kind {
         case .pageFault:
             c.faultExceptions &+= 1
