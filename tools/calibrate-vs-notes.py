@@ -39,12 +39,15 @@ with tempfile.TemporaryDirectory() as tmp:
                          capture_output=True, text=True, check=True)
     seconds = time.time() - start
 values = json.loads(run.stdout)
-model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "unknown")
-if "EPYC" in model:
+def cpuinfo(field, default):
+    return next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith(field)), default)
+model = cpuinfo("model name", "unknown")
+# Zen 5 is AMD family 26 (0x1a); a Zen 4 EPYC (family 25) is another kind.
+if "EPYC" in model and cpuinfo("cpu family", "") == "26":
     kind = "the same machine kind, measured by hand on another day"
 else:
     # The notes are of an AMD EPYC Zen 5 guest: on another CPU the columns differ by design.
-    kind = (f"measured by hand on an AMD EPYC Zen 5 guest, not this machine's kind ({model}): a difference here is "
+    kind = (f"measured by hand on an AMD EPYC Zen 5 guest, not this machine's kind ({model}, family {cpuinfo('cpu family', '?')}): a difference here is "
             "the two machines', not a check of calibrate")
 print(f"`prezero calibrate` on this machine ({seconds:.1f} s), beside notes §4 ({kind}). 'within' means the notes' "
       "figure lies inside the run's [min-max] widened by half its spread on each side, the noise the run itself reports.\n")

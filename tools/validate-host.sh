@@ -11,7 +11,7 @@
 #   --warm     MiB written and freed right before each run (default 2048; 0: none), so memory a
 #              VM's host reclaimed is backed again: the model prices the kernel, not the host
 # Prints one JSON line per THP setting:
-#   {"thp": ..., "predicted_fault_ns": ..., "measured_fault_ns": ..., "measured_min_ns": ...,
+#   {"thp": ..., "predicted_fault_ns": ..., "predicted_cold_fault_ns": ..., "measured_fault_ns": ..., "measured_min_ns": ...,
 #    "measured_max_ns": ..., ...}
 # then the THP-versus-4 KiB difference, predicted and measured.
 #
@@ -107,14 +107,19 @@ for setting in ${thp_list//,/ }; do
     "$here/capture-perf.sh" -o "$out/$name-thp-$setting" -- "$@" >/dev/null
     "$prezero" replay "$out/$name-thp-$setting.perf.txt.zst" --policy zero-on-fault --profile "$profile" --json \
         > "$out/$name-thp-$setting.zero-on-fault.json"
-    read -r pred faults huge < <(python3 -c '
+    # The prediction at the cold end of the fault path's warmth too (the profile's fault_base_ns
+    # range, docs/model.md): every fault's base cost at the range's high end; null without one.
+    read -r pred faults huge cold < <(python3 -c '
 import json, sys
-m = json.load(open(sys.argv[1]))["metrics"]
-print(round(m["fault_path_ns"]), m["faults"], m["huge_faults"])' "$out/$name-thp-$setting.zero-on-fault.json")
+r = json.load(open(sys.argv[1]))
+m, p = r["metrics"], r["profile"]
+high = (p.get("uncertainty") or {}).get("fault_base_ns", {}).get("high")
+cold = "null" if high is None else round(m["fault_path_ns"] + m["faults"] * (high - p["fault_base_ns"]))
+print(round(m["fault_path_ns"]), m["faults"], m["huge_faults"], cold)' "$out/$name-thp-$setting.zero-on-fault.json")
     predicted[$setting]=$pred
     err=$(python3 -c "import math; print(round(100 / math.sqrt(max($samples, 1)), 1))")
-    printf '{"program": "%s", "thp": "%s", "predicted_fault_ns": %s, "measured_fault_ns": %s, "measured_min_ns": %s, "measured_max_ns": %s, "zero_fill_faults": %s, "huge_faults": %s, "sampling_error_pct": %s, "reps": %s}\n' \
-        "$name" "$setting" "$pred" "${measured[$setting]}" "${mmin[$setting]}" "${mmax[$setting]}" "$faults" "$huge" "$err" "$reps" | tee -a "$out/results.jsonl"
+    printf '{"program": "%s", "thp": "%s", "predicted_fault_ns": %s, "predicted_cold_fault_ns": %s, "measured_fault_ns": %s, "measured_min_ns": %s, "measured_max_ns": %s, "zero_fill_faults": %s, "huge_faults": %s, "sampling_error_pct": %s, "reps": %s}\n' \
+        "$name" "$setting" "$pred" "$cold" "${measured[$setting]}" "${mmin[$setting]}" "${mmax[$setting]}" "$faults" "$huge" "$err" "$reps" | tee -a "$out/results.jsonl"
 done
 
 set -- ${thp_list//,/ }

@@ -84,6 +84,22 @@ double pz_faults(size_t bytes, size_t unit, int huge, int write, double *samples
     return total / (double)n;
 }
 
+double pz_cold_faults(void *scratch, size_t sweep, size_t faults) {
+    if (faults == 0) return -1;
+    calibrate_tsc();
+    volatile char *p = map(faults * 4096, 0);
+    if (!p) return -1;
+    double total = 0;
+    for (size_t i = 0; i < faults; i++) {
+        pz_evict(scratch, sweep);
+        double t0 = stamp();
+        p[i * 4096] = 1;
+        total += stamp() - t0;
+    }
+    munmap((void *)p, faults * 4096);
+    return total / (double)faults;
+}
+
 static inline void clear_chunk(char *p, size_t n, int nontemporal) {
 #if defined(__x86_64__)
     if (nontemporal) {

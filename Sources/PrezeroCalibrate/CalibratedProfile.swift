@@ -16,6 +16,7 @@ extension Calibration.Result {
             sources[key] = "not measured by calibrate: from the built-in \(template.name): \(source)"
         }
         var ranges: [String: [Double]] = [:]
+        var warmth: ParameterRange?  // fault_base_ns from warm to cold: a verdict's range, not a spread
         func measured(_ key: String, _ text: String, range: [Double]? = nil) {
             sources[key] = "measured: \(text) (\(origin))"
             if let range { ranges[key] = range }
@@ -71,6 +72,11 @@ extension Calibration.Result {
             func base(_ v: Double) -> Double { max(1, v - clear - batches) }
             p.faultBaseNs = base(fault.median)
             measured("fault_base_ns", "4 KiB write fault \(fault.text), less the clear (\(Measured.format(clear)) ns) and the mean of fault_batches (\(Measured.format(batches)) ns)", range: [base(fault.min), base(fault.max)])
+            if let cold = m("write_fault_cold_ns"), cold.median > fault.min {
+                warmth = ParameterRange(
+                    low: base(fault.min), high: base(cold.median),
+                    source: "measured: from back-to-back 4 KiB write faults (\(Measured.format(fault.min)) ns, the fastest repetition), whose code and data stay in cache, to faults each after the program stored to as much data as the LLC holds (\(cold.text)), each less the clear and fault_batches (\(origin))")
+            }
         }
         if let thp = m("thp_fault_ns"), let chunked = m("clear_2m_chunked_ns") {
             let pages = Double((2 << 20) / host.pageBytes - 1)
@@ -114,6 +120,7 @@ extension Calibration.Result {
         // declared range (range(of:) takes a declared one first): the template's range of
         // llc_hit_ns, 7-13 ns on the EPYC, need not contain this machine's value at all.
         for key in ranges.keys { p.uncertainty?[key] = nil }
+        if let warmth { p.uncertainty = (p.uncertainty ?? [:]).merging(["fault_base_ns": warmth]) { $1 } }
         return p
     }
 }

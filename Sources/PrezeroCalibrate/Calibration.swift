@@ -45,8 +45,11 @@ package struct Calibration: Sendable {
         package var clearBytes = 64 << 20
         package var streamBytes = 256 << 20
         package var chaseLoads = 2_000_000
+        /// Faults a repetition of write_fault_cold_ns, each after a pass over the LLC's size.
+        package var coldFaults = 64
         package static let full = Settings()
-        package static let quick = Settings(reps: 5, faultBytes: 64 << 20, thpBytes: 128 << 20, clearBytes: 32 << 20, streamBytes: 128 << 20, chaseLoads: 500_000)
+        package static let quick = Settings(
+            reps: 5, faultBytes: 64 << 20, thpBytes: 128 << 20, clearBytes: 32 << 20, streamBytes: 128 << 20, chaseLoads: 500_000, coldFaults: 32)
     }
 
     package struct Result: Sendable {
@@ -69,7 +72,8 @@ package struct Calibration: Sendable {
         var result = Result(host: HostFacts.current())
         let page = result.host.pageBytes, line = result.host.lineBytes
         let steps = ["4 KiB write faults", "read faults (zero page)", "2 MiB THP faults", "clears", "non-temporal clears",
-                     "touches of cold zeroed pages", "load latency", "memory bandwidth", "cache pollution by inline clears"]
+                     "touches of cold zeroed pages", "load latency", "memory bandwidth", "cache pollution by inline clears",
+                     "4 KiB faults after the program's own work"]
         var step = 0
         func next() { progress(step + 1, steps.count, steps[step]); step += 1 }
         /// `difference`: the value is a difference of two timings and may fall below 0 in noise.
@@ -200,6 +204,14 @@ package struct Calibration: Sendable {
         }
         try measure("llc_pollution_ns", "re-reading an LLC-sized working set after as many 4 KiB faults as fill the LLC, extra per fault", unit: "ns", difference: true) {
             pz_pollution(result.host.llcBytes, line, Swift.max(result.host.llcBytes / 4096, 1))
+        }
+
+        // The fault path's own warmth: write_fault_ns is back to back, its code and data in cache;
+        // a program whose work between faults passes through as much data as the LLC holds
+        // leaves them out of every cache (docs/model.md, "The fault path's own warmth").
+        next()
+        try measure("write_fault_cold_ns", "4 KiB write fault after the program stored to an LLC-sized buffer (the fault path's code and data out of cache)", unit: "ns") {
+            pz_cold_faults(scratch.pointer, result.host.llcBytes, settings.coldFaults)
         }
 
         if let on = HostFacts.tracepointsEnabled() {

@@ -26,6 +26,8 @@ struct CalibrateCLITests {
         #expect(median("load_l2_ns") < median("load_memory_ns"))
         #expect(median("load_llc_ns") < 2_000)
         #expect((values["write_fault_ns"]?["reps"] as? Int) == 5)
+        // A fault after an LLC's worth of the program's stores: measured, and a fault's cost.
+        #expect(median("write_fault_cold_ns") > 200 && median("write_fault_cold_ns") < 1_000_000)
 
         let shown = try runPrezero(["profiles", "host", "--json"], environment: ["PREZERO_CONFIG_DIR": config])
         #expect(shown.status == 0)

@@ -42,6 +42,52 @@ struct SensitivityTests {
         }
     }
 
+    /// The fault path's warmth is a price of every fault: re-pricing a run gives exactly the
+    /// replay at that fault_base_ns (4 KiB and 2 MiB faults, with and without a scrubber).
+    @Test func repricedFaultWarmthEqualsTheReplayAtThatBase() throws {
+        let entry = try #require(Sensitivity.inputs.first { $0.key == "fault path warmth" })
+        for (trace, _) in [try pftTrace(memory: 8 << 20, reps: 2, lines: 4, pageBytes: 4_096, cpus: 2),
+                           try pftTrace(memory: 16 << 20, reps: 1, lines: 4, pageBytes: 4_096, cpus: 2, order: 9)] {
+            for (policy, warm) in [("zero-on-fault", false), ("kscrubd-v4", true)] {
+                let nominal = try run(trace, policy, warm: warm)
+                for base in [2_521.0, 500] {
+                    var changed = Self.epyc
+                    try changed.set("fault_base_ns", "\(base)")
+                    let replayed = try run(trace, policy, changed, warm: warm)
+                    let total = try #require(entry.reprice?(nominal.metrics, Self.epyc, base))
+                    let faultTime = try #require(entry.repriceFaultTime?(nominal.metrics, Self.epyc, base))
+                    #expect(abs(total - replayed.metrics.totalCPUNs) <= 1e-9 * replayed.metrics.totalCPUNs, "\(policy) at \(base): \(total) vs \(replayed.metrics.totalCPUNs)")
+                    let replayedTime = replayed.metrics.faultPathNs + replayed.metrics.touchNs
+                    #expect(abs(faultTime - replayedTime) <= 1e-9 * replayedTime, "\(policy) at \(base)")
+                }
+                #expect(nominal.metrics.faults > 0)
+            }
+        }
+    }
+
+    /// Hand-computed: 100 faults each; the baseline 100,000 ns of total CPU (60,000 of fault
+    /// path), the policy 90,000 (50,000). At the profile's 1,142 ns a fault: -10 % total CPU,
+    /// +20 % fault rate. At the range's 2,521 every fault costs 1,379 ns more in both: totals
+    /// 237,900 and 227,900 (-4.2 %), fault times 197,900 and 187,900 (+5.3 %): the change
+    /// shrinks, its sign holds, and a colder fault path is what moves it.
+    @Test func aColderFaultPathShrinksAChangeButKeepsItsSign() throws {
+        func run(_ policy: String, total: Double, faultPath: Double) -> RunResult {
+            var r = Self.pricedRun(policy, total: total, misses: 0)
+            r.metrics.faultPathNs = faultPath
+            r.metrics.faultRate = 100 / (faultPath / 1e9)
+            return r
+        }
+        var runs = [run("zero-on-fault", total: 100_000, faultPath: 60_000), run("kscrubd-v4", total: 90_000, faultPath: 50_000)]
+        Sensitivity.attach(to: &runs, variants: [], baseline: "zero-on-fault", options: ReplayOptions(profile: BuiltinProfiles.epycZen5VM))
+        let verdict = try #require(runs[1].verdict)
+        let swing = try #require(verdict.swings.first { $0.input == "fault path warmth" })
+        #expect(abs(swing.atLow - -0.1) < 1e-12 && abs(swing.atHigh - (227_900.0 / 237_900 - 1)) < 1e-12, "\(swing)")
+        #expect(swing.lowSetting == "1142 ns a fault" && swing.highSetting == "2521 ns a fault")
+        #expect(verdict.totalCPUDelta.signStable && verdict.totalCPUDelta.high == swing.atHigh)
+        let rate = try #require(verdict.faultRateDelta)
+        #expect(abs(rate.value - 0.2) < 1e-12 && abs(rate.low - (197_900.0 / 187_900 - 1)) < 1e-12 && rate.driver == "fault path warmth", "\(rate)")
+    }
+
     /// A fault's first touches of a page: the first LLC hit at llc_hit_ns, the next streamed at the lower
     /// of it and line_miss_stream_ns (hand-computed on the built-in profile: 10.4 and 8.7 ns), misses
     /// counted apart (the first at line_miss_ns), L2 hits at line_hit_ns.
@@ -159,11 +205,11 @@ struct SensitivityTests {
     }
 
     /// A run of `total` ns whose touches missed `misses` lines (the rest of its cost no price moves).
-    static func pricedRun(_ policy: String, total: Double, misses: UInt64) -> RunResult {
+    static func pricedRun(_ policy: String, total: Double, misses: UInt64, faults: UInt64 = 100) -> RunResult {
         var metrics = RunMetrics()
         metrics.totalCPUNs = total
         metrics.touchLinesMiss = misses
-        metrics.faults = 100
+        metrics.faults = faults
         let trace = RunResult.Trace(path: "t", lines: 1, touch: .firstLine, timebase: .trace, privateL2: true, malformedLines: 0, lostEvents: 0)
         return RunResult(trace: trace, profile: BuiltinProfiles.epycZen5VM, policy: policy, parameters: [:], metrics: metrics)
     }
@@ -171,9 +217,10 @@ struct SensitivityTests {
     /// Hand-computed: the baseline costs 10,000 ns with 10 first-line misses, the policy 10,100 ns
     /// with 20. At the profile's 100 ns a miss the policy costs +1.0 %; at the range's 13.3 ns
     /// the totals are 9,133 and 8,366 (-8.4 %), at 160 ns 10,600 and 11,300 (+6.6 %): the sign
-    /// depends on the line miss cost, and the verdict says so.
+    /// depends on the line miss cost, and the verdict says so. One fault each: at the colder
+    /// fault path's 2,521 ns it costs 1,379 ns more in both, +0.88 %, still more.
     @Test func aSignThatFlipsInsideARangeIsNotStableAndNamesTheInput() throws {
-        var runs = [Self.pricedRun("zero-on-fault", total: 10_000, misses: 10), Self.pricedRun("kscrubd-v4", total: 10_100, misses: 20)]
+        var runs = [Self.pricedRun("zero-on-fault", total: 10_000, misses: 10, faults: 1), Self.pricedRun("kscrubd-v4", total: 10_100, misses: 20, faults: 1)]
         Sensitivity.attach(to: &runs, variants: [], baseline: "zero-on-fault", options: ReplayOptions(profile: BuiltinProfiles.epycZen5VM))
         #expect(runs[0].verdict == nil)
         let verdict = try #require(runs[1].verdict)

@@ -13,17 +13,8 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <x86intrin.h>
+#include "tsc.h"
 
-static double now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int by_value(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 int main(int argc, char **argv) {
     size_t mib = argc > 1 ? strtoul(argv[1], 0, 10) : 512;
@@ -36,12 +27,8 @@ int main(int argc, char **argv) {
     CPU_SET(sched_getcpu(), &one);
     sched_setaffinity(0, sizeof one, &one);
 
-    // TSC ticks per ns, against CLOCK_MONOTONIC over 200 ms.
     unsigned aux;
-    double t0 = now_ns();
-    uint64_t c0 = __rdtscp(&aux);
-    while (now_ns() - t0 < 2e8) {}
-    double ticks_per_ns = (double)(__rdtscp(&aux) - c0) / (now_ns() - t0);
+    double ticks_per_ns = tsc_ticks_per_ns(200);
 
     double *lat = malloc(sizeof(double) * pages * reps);
     unsigned char *opens_pmd = malloc(pages * reps);

@@ -136,6 +136,10 @@ package enum BuiltinProfiles {
                 source: "7.0: fitted to the real program's L2 pollution (traces/l2-pollution-*: 63.6 re-misses a fault for the measured ~255 ns, docs/model.md); 13: an L3 hit measured by a pointer chase (notes §4)"),
             "clear_cached_page_ns": ParameterRange(
                 low: 28.6, high: 178, source: "notes §4: clearing 4 KiB with rep stosb, target hot 28.6 ns, cold back to back ~178 ns"),
+            // The fault path's own warmth (docs/model.md): fault_base_ns is back to back.
+            "fault_base_ns": ParameterRange(
+                low: 1_142, high: 2_521,
+                source: "measured on this machine kind (docs/validation-host.md, tools/make-validation-host.sh, 2026-12-06): 1,142 from back-to-back faults, whose code and data stay in cache (notes §4); 2,521 from gcc's cc1, whose faults fall between compiler work: 141.0 ms of zero-fill fault time by perf sampling over 52,625 faults (2,679 ns a fault), less the clear (45 ns) and fault_batches (113 ns). A real program, not a bound: a fault after the program stored to 64-128 MiB of its own data cost 16-18 us on a Zen 4 VM (tools/workloads/fault-warmth.c, docs/model.md); prezero calibrate measures a calibrated profile's high end (write_fault_cold_ns, after an LLC's worth)"),
         ])
 
     static let epycSources: [String: String] = [

@@ -228,7 +228,9 @@ package struct MachineProfile: Codable, Sendable, Equatable {
     }
 
     /// The parameters a profile may give an uncertainty range (`uncertainty`'s keys).
-    package static let uncertainParameters = ["line_miss_ns", "line_miss_stream_ns", "llc_hit_ns", "clear_cached_page_ns", "clear_non_temporal_page_ns"]
+    package static let uncertainParameters = [
+        "line_miss_ns", "line_miss_stream_ns", "llc_hit_ns", "clear_cached_page_ns", "clear_non_temporal_page_ns", "fault_base_ns",
+    ]
 
     /// The range of an uncertain parameter: the declared one, else the measured one, whichever
     /// holds the profile's own value; when neither does (a `--set` value, or a profile
@@ -237,7 +239,8 @@ package struct MachineProfile: Codable, Sendable, Equatable {
     package func range(of key: String) -> ParameterRange? {
         var candidates: [ParameterRange] = []
         if let declared = uncertainty?[key] { candidates.append(declared) }
-        if let measured = measuredRanges?[key], measured.count == 2 {
+        // fault_base_ns's range is its warmth (warm to cold), not the warm fault's spread.
+        if key != "fault_base_ns", let measured = measuredRanges?[key], measured.count == 2 {
             candidates.append(ParameterRange(low: measured[0], high: measured[1], source: "measured min-max over calibrate's repetitions"))
         }
         guard let nominal = nominalValue(ofUncertain: key) else { return candidates.first }
@@ -261,6 +264,7 @@ package struct MachineProfile: Codable, Sendable, Equatable {
         case "llc_hit_ns": llcHitPriceNs
         case "clear_cached_page_ns": clearCached.ns(bytes: pageBytes)
         case "clear_non_temporal_page_ns": clearNonTemporal.ns(bytes: pageBytes)
+        case "fault_base_ns": faultBaseNs
         default: nil
         }
     }

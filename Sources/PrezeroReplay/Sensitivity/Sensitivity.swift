@@ -258,6 +258,7 @@ package enum Sensitivity {
             "LLC hit cost", key: "llc_hit_ns", count: \.linesPricedAsLLCHits, firstTouches: \RunMetrics.touchLinesLLCHit,
             folioTouches: \.folioTouchLinesLLCHit, nominal: { $0.llcHitPriceNs }, needsL2: true,
             streamedLLCHit: { p, hit in min(hit, p.lineMissStreamNs) }),
+        faultWarmth,
         Input(
             key: "working-set size",
             ends: { o in
@@ -288,6 +289,25 @@ package enum Sensitivity {
                 m.totalCPUNs + (Double(m.workingSetRefetchLinesOtherReuse) - Double(m.workingSetRefetchLines)) * (p.llcHitPriceNs)
             }),
     ]
+
+    /// A zero-fill fault's base cost, from back to back (its code and data in cache, as
+    /// fault_base_ns is measured) to after the program's own work pushed them out: the same in
+    /// every policy's every fault, so it moves a change's size, not its sign. Re-priced exactly
+    /// under the trace's time; under a modelled one it would also move the CPUs' clocks, which
+    /// the re-pricing leaves as they were, as for the line costs.
+    static let faultWarmth = Input(
+        key: "fault path warmth",
+        ends: { o in
+            guard let r = o.profile.range(of: "fault_base_ns") else {
+                return .failure(NotVaried(why: "no range of fault_base_ns in profile \(o.profile.name) (prezero calibrate measures one)"))
+            }
+            return .success(Ends(
+                low: r.low, high: r.high, nominal: o.profile.faultBaseNs,
+                lowText: "\(ns(r.low)) ns a fault", highText: "\(ns(r.high)) ns a fault", source: r.source))
+        },
+        replay: nil,
+        reprice: { m, p, base in m.totalCPUNs + (base - p.faultBaseNs) * Double(m.faults) },
+        repriceFaultTime: { m, p, base in m.faultPathNs + m.touchNs + (base - p.faultBaseNs) * Double(m.faults) })
 
     /// A clear's cost a page, every extent's rate scaled alike: it changes what a scrubber gets
     /// done in its idle time, so policies with a zeroed pool whose drivers include `driver` replay
