@@ -568,7 +568,9 @@ package struct ComparisonReport {
                 text += "and a percentile of so few is no distribution."
             }
         }
-        if m.capturedFaultsTimed > 0 && m.tally.countersTellEachFault { text += " " + capturedFaultTime(m) }
+        if m.capturedFaultsTimed > 0 && m.tally.countersTellEachFault {
+            text += " " + capturedFaultTime(m, coldFaultBaseNs: base.result.profile.range(of: "fault_base_ns")?.high)
+        }
         if m.zeroedUserPagesWithoutFault > 0 { text += " " + Evidence.zeroedWithoutFault(m.zeroedUserPagesWithoutFault, brief: true) }
         if m.hugeUserPagesWithoutFault > 0 { text += " Not in the verdicts: " + Evidence.hugeWithoutFault(m.tally, brief: true) }
         if m.hugePagesChargeRefused > 0 { text += " " + Evidence.chargeRefused(m.hugePagesChargeRefused) }
@@ -633,8 +635,9 @@ package struct ComparisonReport {
 
     /// The capture's own fault time beside the baseline's modelled one: the tracepoints inside a
     /// traced fault make the first the larger at the median; a tail several times the model's is
-    /// work the model does not have.
-    static func capturedFaultTime(_ m: RunMetrics) -> String {
+    /// work the model does not have. `coldFaultBaseNs`: the high end of the profile's
+    /// fault_base_ns range (the fault path's warmth), nil without one.
+    static func capturedFaultTime(_ m: RunMetrics, coldFaultBaseNs: Double? = nil) -> String {
         let enough = m.capturedFaultsTimed >= fewFaults
         var text = "Measured in the capture: its \(m.capturedFaultsTimed) order-0 zero-fill faults took \(m.capturedFaultP50Ns) ns at the "
         text += "median" + (enough ? " and \(m.capturedFaultP99Ns) ns at p99" : " (too few for a tail)")
@@ -656,7 +659,10 @@ package struct ComparisonReport {
             let said = " **The capture's median is \(String(format: "%.1f", ratio))x the model's**: "
             if ratio >= 1.5 {
                 text += said + "the tracepoints inside a traced fault add about a quarter here (measured on this project's VM); the rest is not in "
-                text += "the model: a profile measured on another machine (`prezero calibrate` on the capture's machine measures its own), or work inside the fault the model does not have."
+                text += "the model's nominal: a fault path colder than the back-to-back faults the profile measured (the program's own work between "
+                text += "faults evicts its code and data"
+                if let cold = coldFaultBaseNs { text += "; the verdicts' ranges take its base cost up to \(Int(cold.rounded())) ns, `fault path warmth`" }
+                text += "), a profile measured on another machine (`prezero calibrate` on the capture's machine measures its own), or work inside the fault the model does not have."
             } else if ratio <= 1 / 1.5 {
                 text += said + "the capture's faults were faster than the model's, tracepoints and all: a profile measured on another machine "
                 text += "(`prezero calibrate` on the capture's machine measures its own), or a fault the model prices higher than this kernel's."

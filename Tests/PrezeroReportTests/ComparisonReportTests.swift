@@ -360,6 +360,8 @@ struct RegimeTests {
         #expect(near.contains("Measured in the capture: its \(model.faults) order-0 zero-fill faults took \(2 * model.faultLatencyP50Ns) ns"))
         #expect(!near.contains("tail is"))
         #expect(near.contains("**The capture's median is 2.0x the model's**: the tracepoints inside a traced fault add about a quarter here"))
+        // The profile's fault path warmth, whose cold end the verdicts' ranges take (epyc-zen5-vm's).
+        #expect(near.contains("the verdicts' ranges take its base cost up to 2521 ns, `fault path warmth`"), "\(near)")
         #expect(try paragraph(p50: 1, divided: 2, p99: model.faultLatencyP99Ns, withCounter: true).contains("**The capture's median is 0.5x the model's**: the capture's faults were faster"))
         #expect(!(try paragraph(p50: 6, divided: 5, p99: model.faultLatencyP99Ns, withCounter: true)).contains("median is"))
         // 1950 against 1300 ns: 1.5x, but within the 1 us of times to the microsecond.
