@@ -84,20 +84,38 @@ double pz_faults(size_t bytes, size_t unit, int huge, int write, double *samples
     return total / (double)n;
 }
 
+static int by_value(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 double pz_cold_faults(void *scratch, size_t sweep, size_t faults) {
     if (faults == 0) return -1;
     calibrate_tsc();
+    double *ns = malloc(faults * sizeof *ns);
     volatile char *p = map(faults * 4096, 0);
-    if (!p) return -1;
-    double total = 0;
+    if (!p || !ns) { free(ns); if (p) munmap((void *)p, faults * 4096); return -1; }
     for (size_t i = 0; i < faults; i++) {
         pz_evict(scratch, sweep);
-        double t0 = stamp();
+        // Raw counts, converted after: stamp()'s tsc_per_ns is a load the sweep left cold, a
+        // miss that would land inside the fault's time.
+#if defined(__x86_64__)
+        unsigned aux;
+        uint64_t c0 = __rdtscp(&aux);
         p[i * 4096] = 1;
-        total += stamp() - t0;
+        uint64_t c1 = __rdtscp(&aux);
+        ns[i] = (double)(c1 - c0) / tsc_per_ns;
+#else
+        double t0 = pz_now_ns();
+        p[i * 4096] = 1;
+        ns[i] = pz_now_ns() - t0;
+#endif
     }
     munmap((void *)p, faults * 4096);
-    return total / (double)faults;
+    qsort(ns, faults, sizeof *ns, by_value);
+    double median = ns[faults / 2];
+    free(ns);
+    return median;
 }
 
 static inline void clear_chunk(char *p, size_t n, int nontemporal) {

@@ -72,10 +72,10 @@ extension Calibration.Result {
             func base(_ v: Double) -> Double { max(1, v - clear - batches) }
             p.faultBaseNs = base(fault.median)
             measured("fault_base_ns", "4 KiB write fault \(fault.text), less the clear (\(Measured.format(clear)) ns) and the mean of fault_batches (\(Measured.format(batches)) ns)", range: [base(fault.min), base(fault.max)])
-            if let cold = m("write_fault_cold_ns"), cold.median > fault.min {
+            if let cold = m("write_fault_cold_ns"), cold.median > fault.median {
                 warmth = ParameterRange(
-                    low: base(fault.min), high: base(cold.median),
-                    source: "measured: from back-to-back 4 KiB write faults (\(Measured.format(fault.min)) ns, the fastest repetition), whose code and data stay in cache, to faults each after the program stored to as much data as the LLC holds (\(cold.text)), each less the clear and fault_batches (\(origin))")
+                    low: base(fault.median), high: base(cold.median),
+                    source: "measured: from back-to-back 4 KiB write faults (\(Measured.format(fault.median)) ns, the nominal), whose code and data stay in cache, to faults each after the program stored to as much data as the LLC holds (\(cold.text), the median fault of each repetition), each less the clear and fault_batches (\(origin))")
             }
         }
         if let thp = m("thp_fault_ns"), let chunked = m("clear_2m_chunked_ns") {

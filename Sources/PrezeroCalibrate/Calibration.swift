@@ -45,7 +45,7 @@ package struct Calibration: Sendable {
         package var clearBytes = 64 << 20
         package var streamBytes = 256 << 20
         package var chaseLoads = 2_000_000
-        /// Faults a repetition of write_fault_cold_ns, each after a pass over the LLC's size.
+        /// Faults a repetition of write_fault_cold_ns (its median), each after a pass over the LLC's size.
         package var coldFaults = 64
         package static let full = Settings()
         package static let quick = Settings(

@@ -26,13 +26,15 @@ struct CalibrateCLITests {
         #expect(median("load_l2_ns") < median("load_memory_ns"))
         #expect(median("load_llc_ns") < 2_000)
         #expect((values["write_fault_ns"]?["reps"] as? Int) == 5)
-        // A fault after an LLC's worth of the program's stores: measured, and a fault's cost.
-        #expect(median("write_fault_cold_ns") > 200 && median("write_fault_cold_ns") < 1_000_000)
+        // A fault after an LLC's worth of the program's stores costs more than one back to back
+        // (4-7x on this project's VMs), and the profile's range of fault_base_ns says so.
+        #expect(median("write_fault_cold_ns") > median("write_fault_ns") && median("write_fault_cold_ns") < 1_000_000)
 
         let shown = try runPrezero(["profiles", "host", "--json"], environment: ["PREZERO_CONFIG_DIR": config])
         #expect(shown.status == 0)
         #expect(shown.out.contains("measured: 4 KiB write fault"))
         #expect(shown.out.contains("prezero calibrate"))
+        #expect(shown.out.contains("faults each after the program stored to as much data as the LLC holds"))
 
         let trace = repository.appendingPathComponent("traces/thp-touch.perf.txt.zst").path
         let calibrated = try runPrezero(["replay", trace, "--policy", "zero-on-fault", "--json"], environment: ["PREZERO_CONFIG_DIR": config])

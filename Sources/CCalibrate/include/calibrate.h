@@ -15,7 +15,7 @@ double pz_faults(size_t bytes, size_t unit, int huge, int write, double *samples
 
 /// 4 KiB write faults, each after a store to every line of `sweep` bytes of `scratch` (already
 /// faulted in), as a program's own work between two faults pushes the fault path's code, data and
-/// TLB entries out of the caches. Returns the mean ns a fault (negative when mmap failed).
+/// TLB entries out of the caches. Returns the median ns a fault (negative when mmap failed).
 double pz_cold_faults(void *scratch, size_t sweep, size_t faults);
 
 /// Clears `extent` bytes of `buffer` in calls of `chunk` bytes each, with `rep stosb` (the

@@ -153,6 +153,13 @@ package enum Sensitivity {
         var pricedDriver: String?
         /// Varied only where the hot-set model ran (a kernel capture with a private L2).
         var needsHotSetModel = false
+        /// Replayed only under a modelled timebase (where the price moves the CPUs' clocks, and
+        /// with them a scrubber's idle time); re-priced, exactly, under the trace's time.
+        var replayOnlyUnderModelTime = false
+        /// The total-CPU change at an end is its time over the baseline's nominal total: the
+        /// input adds the same to every policy's faults, so a relative change would only dilute
+        /// (a change reading "no change" at an end is then no change of direction).
+        var changeOfNominalBaseline = false
         /// The total CPU of a run at `value` of the input (for re-priced inputs).
         var reprice: (@Sendable (RunMetrics, MachineProfile, Double) -> Double)?
         /// The faulting time (fault path + first touches: the fault rate's denominator) of a run
@@ -291,21 +298,25 @@ package enum Sensitivity {
     ]
 
     /// A zero-fill fault's base cost, from back to back (its code and data in cache, as
-    /// fault_base_ns is measured) to after the program's own work pushed them out: the same in
-    /// every policy's every fault, so it moves a change's size, not its sign. Re-priced exactly
-    /// under the trace's time; under a modelled one it would also move the CPUs' clocks, which
-    /// the re-pricing leaves as they were, as for the line costs.
+    /// fault_base_ns is measured) to after the program's own work pushed them out. Under the
+    /// trace's time it is a price of every fault, re-priced exactly; under a modelled timebase it
+    /// moves the CPUs' clocks, so policies with a zeroed pool replay it (a scrubber's idle time),
+    /// the others are re-priced. Its total-CPU change is in time (`changeOfNominalBaseline`): it
+    /// moves only where the policies' fault counts differ; the fault rate's change it dilutes.
     static let faultWarmth = Input(
         key: "fault path warmth",
         ends: { o in
             guard let r = o.profile.range(of: "fault_base_ns") else {
-                return .failure(NotVaried(why: "no range of fault_base_ns in profile \(o.profile.name) (prezero calibrate measures one)"))
+                return .failure(NotVaried(why: "no range of fault_base_ns in profile \(o.profile.name) (a calibrated profile has one: prezero calibrate)"))
             }
             return .success(Ends(
                 low: r.low, high: r.high, nominal: o.profile.faultBaseNs,
                 lowText: "\(ns(r.low)) ns a fault", highText: "\(ns(r.high)) ns a fault", source: r.source))
         },
-        replay: nil,
+        replay: { o, base in o.profile.faultBaseNs = base },
+        replayOnlyPools: true,
+        replayOnlyUnderModelTime: true,
+        changeOfNominalBaseline: true,
         reprice: { m, p, base in m.totalCPUNs + (base - p.faultBaseNs) * Double(m.faults) },
         repriceFaultTime: { m, p, base in m.faultPathNs + m.touchNs + (base - p.faultBaseNs) * Double(m.faults) })
 
@@ -392,6 +403,7 @@ package enum Sensitivity {
         var out: [Variant] = []
         for input in inputs {
             guard let replay = input.replay, case .success(let ends) = input.ends(options) else { continue }
+            if input.replayOnlyUnderModelTime && options.timebase == .trace { continue }
             for policy in policies where !input.replayOnlyPools || policy.keepsZeroedPool {
                 if let driver = input.pricedDriver, !clears(policy, with: driver, options) { continue }
                 for (end, value) in [(End.low, ends.low), (.high, ends.high)] where value != ends.nominal {
@@ -498,8 +510,12 @@ package enum Sensitivity {
                         { m, p, v in let t = time(m, p, v); return t > 0 ? Double(m.faults) / (t / 1e9) : .nan }
                     })
                 }
-                let atLow = change(total(run, .low, ends.low), total(base, .low, ends.low))
-                let atHigh = change(total(run, .high, ends.high), total(base, .high, ends.high))
+                func totalChange(_ end: End, _ at: Double) -> Double {
+                    let (r, b) = (total(run, end, at), total(base, end, at))
+                    return input.changeOfNominalBaseline ? (r.isNaN || b.isNaN ? .nan : (r - b) / base.metrics.totalCPUNs) : change(r, b)
+                }
+                let atLow = totalChange(.low, ends.low)
+                let atHigh = totalChange(.high, ends.high)
                 guard atLow.isFinite, atHigh.isFinite else { continue }
                 let measured = input.key == "touch density" && touchMeasured
                 if !measured {
