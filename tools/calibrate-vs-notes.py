@@ -53,12 +53,12 @@ print(f"`prezero calibrate` on this machine ({seconds:.1f} s), beside notes §4 
       "figure lies inside the run's [min-max] widened by half its spread on each side, the noise the run itself reports.\n")
 print("| measurement | calibrate: median [min-max] | notes §4 | within the run's noise |")
 print("|---|---|---|---|")
+fmt = lambda x: f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
 # Measured by calibrate, with no figure in the notes: shown, not checked.
 NOT_IN_NOTES = {"write_fault_cold_ns": "not in the notes: a fault after the program stored to an LLC's worth of data (the fault path's warmth)"}
 for key, text in NOT_IN_NOTES.items():
     v = values.get(key)
     if v:
-        fmt = lambda x: f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
         print(f"| {key} | {fmt(v['median'])} [{fmt(v['min'])}-{fmt(v['max'])}] {v['unit']} | {text} | - |")
 for key, ((low, high), text) in NOTES.items():
     v = values.get(key)
@@ -68,5 +68,4 @@ for key, ((low, high), text) in NOTES.items():
     spread = v["max"] - v["min"]
     lo, hi = v["min"] - spread / 2, v["max"] + spread / 2
     within = "yes" if high >= lo and low <= hi else f"no ({(v['median'] / ((low + high) / 2) - 1) * 100:+.0f}%)"
-    fmt = lambda x: f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
     print(f"| {key} | {fmt(v['median'])} [{fmt(v['min'])}-{fmt(v['max'])}] {v['unit']} | {text} | {within} |")

@@ -108,7 +108,8 @@ for setting in ${thp_list//,/ }; do
     "$prezero" replay "$out/$name-thp-$setting.perf.txt.zst" --policy zero-on-fault --profile "$profile" --json \
         > "$out/$name-thp-$setting.zero-on-fault.json"
     # The prediction at the cold end of the fault path's warmth too (the profile's fault_base_ns
-    # range, docs/model.md): every fault's base cost at the range's high end; null without one.
+    # range, docs/model.md): every fault's base cost at the range's high end, as the verdicts'
+    # "fault path warmth" re-prices it (exact under the trace's time); null without one.
     read -r pred faults huge cold < <(python3 -c '
 import json, sys
 r = json.load(open(sys.argv[1]))
