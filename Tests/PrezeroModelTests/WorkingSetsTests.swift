@@ -29,6 +29,27 @@ struct WorkingSetsTests {
         #expect(zip(sets.refetched, expected).allSatisfy { abs($0 - $1) < 1e-9 } && sets.refetched.count == expected.count, "\(sets.refetched) != \(expected)")
     }
 
+    /// The skip test's bounds decide as pow does: a grid of hot lines, fills a set and thresholds,
+    /// with thresholds placed at the exact loss and just either side of it, on 1, 4 and 16 ways.
+    @Test func theLossBoundDecidesAsPowDoes() {
+        for ways in [1, 4, 16] {
+            let sets = WorkingSets(
+                settings: [.init(bytes: 2_048, reuse: .none)], l2: CacheGeometry(sizeBytes: 64 * 16 * ways, ways: ways, lineBytes: 64),
+                counters: [], pageBytes: 4_096)
+            var decided = 0
+            for lines in [1.0, 7, 512, 16_384] {
+                for x in [1e-6, 1.0 / 1_024, 0.01, 0.5, 0.999, 1, 1.001, 3, 40] {
+                    let loss = lines * (1 - pow(1 - 1 / Double(ways), x))
+                    for atLeast in [1e-3, 1e-3 / 1e-12, loss, loss.nextUp, loss.nextDown, loss * 1.01, loss * 0.99] where atLeast > 0 {
+                        #expect(sets.lossBoundIsBelow(lines: lines, perSet: x, atLeast) == (loss < atLeast), "ways \(ways) lines \(lines) x \(x) atLeast \(atLeast)")
+                        decided += 1
+                    }
+                }
+            }
+            #expect(decided == 4 * 9 * 7)
+        }
+    }
+
     /// A 2 KiB hot set is 2 lines in each of the 16 sets: 3 fills into set 0 and 2 into set 1
     /// evict 2 (1 - 0.75^3) + 2 (1 - 0.75^2) = 2.03 hot lines.
     @Test func fillsEvictHotLinesAtRandom() {

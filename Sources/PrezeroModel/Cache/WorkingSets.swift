@@ -114,6 +114,8 @@ package struct WorkingSets: @unchecked Sendable {
     /// (1 - 1/A)^k: the share of a set's hot lines that k fills leave, for k below its count
     /// (beyond, none is left).
     let survival: [Double]
+    /// ln(A / (A - 1)): the slope at 0 of the share k fills evict, 1 - (1 - 1/A)^k.
+    let survivalLogRatio: Double
 
     /// - Parameter counters: each CPU's L2 fill counts (the L2s outlive this model).
     package init(settings: [Setting], l2: CacheGeometry, counters: [FillCounters], pageBytes: Int) {
@@ -143,6 +145,7 @@ package struct WorkingSets: @unchecked Sendable {
             left *= keep
         }
         survival = table
+        survivalLogRatio = -log(keep)
     }
 
     /// `pid` began here (forked, or a new image by exec): its anonymous memory starts empty, and
@@ -296,12 +299,19 @@ package struct WorkingSets: @unchecked Sendable {
         let filled = counters[cpu].total.pointee &- cpus[cpu].totalAtReread[i]
         guard filled > 0 else { return 0 }
         var hot = cpus[cpu].hot[i]
-        if hot > 0 && atLeast > 0 {  // the bound is never below 0: no pow when nothing can be skipped
-            let perSet = Double(filled) / Double(sets)
-            let bound = Double(hot) * (1 - pow(1 - 1 / Double(ways), perSet))
-            if bound < atLeast { hot = 0 }
-        }
+        // The bound is never below 0: nothing to decide when nothing can be skipped.
+        if hot > 0 && atLeast > 0 && lossBoundIsBelow(lines: Double(hot), perSet: Double(filled) / Double(sets), atLeast) { hot = 0 }
         return takeEvicted(cpu, i, hot: hot, filled: filled)
+    }
+
+    /// Whether lines x (1 - (1 - 1/A)^x) is below `atLeast`. The loss is concave in x: at most
+    /// its tangent at 0, x ln(A / (A - 1)), and at least its chord to x = 1, x / A, below 1 (and
+    /// 1/A above, as it grows). pow only where these bounds do not decide, each with a margin
+    /// for rounding, so that every answer is pow's.
+    func lossBoundIsBelow(lines: Double, perSet x: Double, _ atLeast: Double) -> Bool {
+        if lines * x * survivalLogRatio < atLeast * (1 - 1e-9) { return true }
+        if lines * min(x, 1) / Double(ways) >= atLeast * (1 + 1e-9) { return false }
+        return lines * (1 - pow(1 - 1 / Double(ways), x)) < atLeast
     }
 
     /// The set fill counts now, as the snapshot the next loss is counted from.
@@ -325,17 +335,20 @@ package struct WorkingSets: @unchecked Sendable {
             if filled <= UInt64(counters.logCount) {
                 let mask = UInt64(counters.logCount - 1)
                 let end = counters.total.pointee
-                var sum = 0.0
-                for n in (end &- filled)..<end {
-                    let s = Int(counters.log[Int(n & mask)])
-                    guard s < sets else { continue }
-                    let k = Int(fills[s] &- old[s])
-                    guard k > 0 else { continue }
-                    old[s] = fills[s]
-                    let h = base + (s < extra ? 1 : 0)
-                    if h > 0 { sum += Double(h) * (k < survival.count ? 1 - survival[k] : 1) }
+                let sets = self.sets
+                return survival.withUnsafeBufferPointer { survival in
+                    var sum = 0.0
+                    for n in (end &- filled)..<end {
+                        let s = Int(counters.log[Int(n & mask)])
+                        guard s < sets else { continue }
+                        let k = Int(fills[s] &- old[s])
+                        guard k > 0 else { continue }
+                        old[s] = fills[s]
+                        let h = base + (s < extra ? 1 : 0)
+                        if h > 0 { sum += Double(h) * (k < survival.count ? 1 - survival[k] : 1) }
+                    }
+                    return sum
                 }
-                return sum
             }
             var sum = 0.0
             if hot > 0 {

@@ -156,24 +156,37 @@ public struct KernelCounterTally: Sendable, Equatable {
     }
 
     /// Counts `event` after `matcher` has seen it (for an allocation, the fault it completed).
+    /// Inlined, so that the caller's matcher (a few hundred bytes) is read in place, not copied
+    /// for every event.
+    @inlinable @inline(__always)
     public mutating func observe(_ event: TraceEvent, after matcher: ZeroFillFaultMatcher) {
         guard enabled else { return }
+        let forkOrExit = event.kind == .processFork || event.kind == .processExit
+        observe(
+            event, lastAllocationFault: event.kind == .pageAlloc ? matcher.lastAllocationFault : nil,
+            hugeFolios: forkOrExit ? matcher.hugeFolios : nil)
+    }
+
+    /// `observe`, with what it reads of the matcher: the huge folios at a fork or an exit, the
+    /// fault an allocation completed.
+    @usableFromInline
+    mutating func observe(_ event: TraceEvent, lastAllocationFault: ZeroFillFault?, hugeFolios: HugeFolioOutcomes?) {
         switch event.kind {
         case .processFork:
             if span == .beforeFork && event.otherPid == pid {
                 span = .open
-                foliosAtFork = matcher.hugeFolios
+                foliosAtFork = hugeFolios ?? HugeFolioOutcomes()
             }
         case .processExit:
             raceCandidates[event.pid] = nil
             if span == .open && event.subjectPid == pid {
                 span = .closed
-                inner.hugeFolios = matcher.hugeFolios.minus(foliosAtFork)
+                inner.hugeFolios = (hugeFolios ?? HugeFolioOutcomes()).minus(foliosAtFork)
                 exitFrees = 0
             }
             if atReaderExit == nil, let reader = readerPid, event.subjectPid == reader {
                 atReaderExit = whole
-                atReaderExit?.hugeFolios = matcher.hugeFolios
+                atReaderExit?.hugeFolios = hugeFolios ?? HugeFolioOutcomes()
                 exitFrees = nil  // never confirmed: not counted
             }
         case .schedSwitch:
@@ -196,7 +209,7 @@ public struct KernelCounterTally: Sendable, Equatable {
                 inner.swapCounterEvents &+= swap
             }
         case .pageFault, .pageFree, .pageAlloc:
-            let fault = event.kind == .pageAlloc ? matcher.lastAllocationFault : nil
+            let fault = event.kind == .pageAlloc ? lastAllocationFault : nil
             Self.count(event, zeroFill: fault, into: &whole)
             if span == .open {
                 Self.count(event, zeroFill: fault, into: &inner)
