@@ -32,6 +32,8 @@ package enum Replay {
         trace.touchProfileMeans = options.touchProfile.map { $0.commands.mapValues(\.meanLines) }
         trace.touchProfileMeanLines = options.touchProfile?.meanLines
         trace.hugetlbPoolPages = read.metadata?.hugetlbPoolPages
+        trace.freePageReporting = read.metadata?.freePageReporting
+        trace.freePageReportingOrder = read.metadata?.freePageReportingOrder
         trace.kernelInit = options.kernelInit
         trace.kernelInit?.release = options.kernel?.description
         trace.kernelCounters = KernelCounterCheck(

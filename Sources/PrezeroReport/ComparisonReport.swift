@@ -237,6 +237,12 @@ package struct ComparisonReport {
             let idle = idleText(group)
             if !idle.isEmpty { md += idle + "\n\n" }
             if let kernel = kernelInitText(group) { md += kernel + "\n\n" }
+            if let run = group.runs.first?.result,
+                let reporting = FreePageReporting.reportText(
+                    device: run.trace.freePageReporting, order: run.trace.freePageReportingOrder, pageBytes: UInt64(max(0, run.profile.pageBytes)))
+            {
+                md += reporting + "\n\n"
+            }
         }
         if base == nil { md += "_No `\(baseline)` run for this trace and profile: Δ columns are empty._\n\n" }
         md += "| policy | faults/s | Δ | p50 ns | Δ | p99 ns | Δ | zero hits | zeroing CPU ms (fault / alloc / scrubber / free) "

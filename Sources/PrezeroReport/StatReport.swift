@@ -65,6 +65,9 @@ package struct StatReport: Codable, Sendable {
         package var initSettingsFrom: String?
         /// `TraceMetadata.hugetlbPoolPages`.
         package var hugetlbPoolPages: Int?
+        /// `TraceMetadata.freePageReporting` and its order.
+        package var freePageReporting: String?
+        package var freePageReportingOrder: Int?
     }
 
     package struct TimeSpan: Codable, Sendable {
@@ -277,7 +280,8 @@ package struct StatReport: Codable, Sendable {
         kernelSettings = KernelSettings(
             thpEnabled: m?.thpEnabled, thpDefrag: m?.thpDefrag, hpagePmdSize: m?.hpagePmdSize, mthpEnabled: m?.mthpEnabled,
             initOnAlloc: m?.initOnAlloc, initOnFree: m?.initOnFree, memAutoInit: m?.memAutoInit,
-            initSettingsFrom: m?.initSettingsFrom, hugetlbPoolPages: m?.hugetlbPoolPages)
+            initSettingsFrom: m?.initSettingsFrom, hugetlbPoolPages: m?.hugetlbPoolPages,
+            freePageReporting: m?.freePageReporting, freePageReportingOrder: m?.freePageReportingOrder)
         kernelCounters = KernelCounterCheck(read: read, tally: s.kernelCounts, matcher: s.zeroFillMatcher, pageBytes: s.pageSize)
 
         let ranked = s.allocationsByComm.indices
@@ -475,6 +479,7 @@ package struct StatReport: Codable, Sendable {
         out += k.memAutoInit.map { " (boot log: mem auto-init: \($0))" } ?? k.initSettingsFrom.map { " (\($0))" } ?? ""
         out += "; hugetlb pool " + (k.hugetlbPoolPages.map { "\($0) pages" } ?? "not recorded")
         out += "\n"
+        out += "free page reporting: " + FreePageReporting.summary(device: k.freePageReporting, order: k.freePageReportingOrder, pageBytes: trace.pageSize) + "\n"
         if let kernelCounters {
             out += kernelCounters.text()
         } else {

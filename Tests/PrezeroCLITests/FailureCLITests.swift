@@ -270,10 +270,14 @@ func runCommand(_ path: String, _ arguments: [String]) throws -> Int32 {
 }
 
 /// The text of a (zstd) trace, through `zstd -dc`.
-func decompressedText(_ path: String) throws -> String {
+func decompressedText(_ path: String) throws -> String { try commandOutput("/usr/bin/zstd", ["-dc", path]) }
+
+/// What a command prints on its standard output; `environment`: its whole environment (nil: this one's).
+func commandOutput(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> String {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/zstd")
-    process.arguments = ["-dc", path]
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    if let environment { process.environment = environment }
     let out = Pipe()
     process.standardOutput = out
     try process.run()

@@ -219,6 +219,48 @@ struct KernelCountersCLITests {
         #expect(text.contains("Every checked counter agrees with the trace."))
     }
 
+    /// Free page reporting from the sidecar to `stat` and the report: the capture's own sidecar
+    /// did not record it; with the keys tools/lib/metadata.sh writes, both name the device and
+    /// the block size.
+    @Test func freePageReportingFromTheSidecar() throws {
+        #expect(try runPrezero(["stat", Self.trace]).out.contains("free page reporting: not recorded\n"))
+        let directory = Scratch.directory + "prezero-reporting-\(UUID().uuidString)/"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let trace = directory + "c.perf.data.zst"
+        try FileManager.default.copyItem(atPath: Self.trace, toPath: trace)
+        let sidecar = try String(contentsOfFile: Self.trace.replacingOccurrences(of: ".perf.data.zst", with: ".meta.json"), encoding: .utf8)
+        #expect(!sidecar.contains("free_page_reporting"))
+        try sidecar.replacingOccurrences(of: "{\n", with: "{\n  \"free_page_reporting\": \"virtio_balloon\",\n  \"free_page_reporting_order\": 9,\n", options: .anchored)
+            .write(toFile: directory + "c.meta.json", atomically: true, encoding: .utf8)
+        let stat = try runPrezero(["stat", trace])
+        #expect(stat.out.contains("free page reporting: virtio_balloon, free blocks of order 9 (2048 KiB) and up go back to the VM host"), "\(stat.err)")
+        let report = directory + "r.md"
+        let compare = try runPrezero(["compare", trace, "--policies", "zero-on-fault,kscrubd-v4", "--sensitivity", "off", "-o", report])
+        #expect(compare.status == 0, "\(compare.err)")
+        #expect(try String(contentsOfFile: report, encoding: .utf8).contains("**The capture's machine gave free memory back to its VM host** (free page reporting, `virtio_balloon`"))
+    }
+
+    /// tools/lib/metadata.sh reads free page reporting from virtio_balloon's feature bit 5 (the
+    /// sixth character of its features file) and page_reporting_order, on a made-up sysfs.
+    @Test func theCaptureToolsSeeFreePageReporting() throws {
+        func fields(bit5: Character?) throws -> String {
+            let root = Scratch.directory + "sysfs-\(UUID().uuidString)"
+            if let bit5 {
+                let device = root + "/bus/virtio/drivers/virtio_balloon/virtio0"
+                try FileManager.default.createDirectory(atPath: device, withIntermediateDirectories: true)
+                try ("01100" + String(bit5) + "0100000000000000000000000000001\n").write(toFile: device + "/features", atomically: true, encoding: .utf8)
+                try FileManager.default.createDirectory(atPath: root + "/module/page_reporting/parameters", withIntermediateDirectories: true)
+                try "9\n".write(toFile: root + "/module/page_reporting/parameters/page_reporting_order", atomically: true, encoding: .utf8)
+            }
+            return try commandOutput(
+                "/bin/bash", ["-c", ". \"$0\"; json_free_page_reporting", repository.appendingPathComponent("tools/lib/metadata.sh").path],
+                environment: ["SYSFS_ROOT": root, "PATH": "/usr/bin:/bin"])
+        }
+        #expect(try fields(bit5: "1") == "  \"free_page_reporting\": \"virtio_balloon\",\n  \"free_page_reporting_order\": 9,\n")
+        #expect(try fields(bit5: "0") == "  \"free_page_reporting\": \"none\",\n  \"free_page_reporting_order\": null,\n")
+        #expect(try fields(bit5: nil) == "  \"free_page_reporting\": \"none\",\n  \"free_page_reporting_order\": null,\n")
+    }
+
     /// The same capture with the sidecar's 64 KiB count raised by 10: stat and the report name
     /// the disagreement.
     @Test func aCountOutsideTheRangeIsADisagreement() throws {

@@ -305,6 +305,29 @@ struct RegimeTests {
         #expect(transferred.contains("| transferred from `xz-6.touch.json` for its commands; the rest `first-line`, assumed |"))
     }
 
+    /// A capture whose machine reported free pages to its VM host gets the paragraph naming the
+    /// device, the order's block size and the unpriced refault; one that had no device, or did not
+    /// look, gets none.
+    @Test func freePageReportingIsNamedWhereTheCaptureHadIt() throws {
+        func markdown(_ device: String?, _ order: Int?) throws -> String {
+            var runs = try fixedRuns()
+            for i in runs.indices {
+                runs[i].trace.freePageReporting = device
+                runs[i].trace.freePageReportingOrder = order
+            }
+            return ComparisonReport(runs: runs, baseline: "zero-on-fault", toolVersion: "t", chartPrefix: "r").render().markdown
+        }
+        let on = try markdown("virtio_balloon", 9)
+        #expect(on.contains("**The capture's machine gave free memory back to its VM host** (free page reporting, `virtio_balloon`: free blocks of order 9 (2048 KiB) and up"))
+        #expect(on.contains("No policy here prices that refault"))
+        #expect(try markdown("virtio_balloon", nil).contains("`virtio_balloon`: free blocks from its reporting order up"))
+        #expect(try !markdown("none", nil).contains("VM host"))
+        #expect(try !markdown(nil, nil).contains("VM host"))
+        #expect(FreePageReporting.summary(device: nil, order: nil, pageBytes: 4096) == "not recorded")
+        #expect(FreePageReporting.summary(device: "none", order: nil, pageBytes: 4096).hasPrefix("none"))
+        #expect(FreePageReporting.summary(device: "virtio_balloon", order: 10, pageBytes: 4096).hasPrefix("virtio_balloon, free blocks of order 10 (4096 KiB) and up"))
+    }
+
     /// A profile covering every fault is the workload's density, unless the capture has many first
     /// writes served without __GFP_ZERO (shmem, file copy-on-write): the profile counts those
     /// pages too, so the report says its density may not be the faults' and presents it as a

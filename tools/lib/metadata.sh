@@ -48,6 +48,25 @@ hugetlb_pool_pages() {
     echo "$total"
 }
 
+# Free page reporting (mm/page_reporting.c): whether a VM's balloon device takes the free blocks
+# of page_reporting_order and up back to the host, which refaults them on their next touch.
+# virtio_balloon offers it as feature bit 5 (VIRTIO_BALLOON_F_REPORTING), the features file
+# one character a bit. Two JSON fields, each line ending in a comma: the device ("none" when no
+# bound device offers it) and the order (null without a device). SYSFS_ROOT: /sys (tests).
+json_free_page_reporting() {
+    local sys=${SYSFS_ROOT:-/sys} features device=none order=null
+    for features in "$sys"/bus/virtio/drivers/virtio_balloon/virtio*/features; do
+        [ -r "$features" ] || continue
+        [ "$(cut -c6 "$features")" = 1 ] && device=virtio_balloon
+    done
+    if [ "$device" != none ]; then
+        order=$(cat "$sys"/module/page_reporting/parameters/page_reporting_order 2>/dev/null || echo null)
+        case "$order" in ''|*[!0-9]*) order=null;; esac
+    fi
+    printf '  "free_page_reporting": %s,\n' "$(json_string "$device")"
+    printf '  "free_page_reporting_order": %s,\n' "$order"
+}
+
 # What decides how the kernel zero-fills an anonymous fault: THP and mTHP settings, the hugetlb
 # pool (nr_hugepages and nr_overcommit_hugepages per size: with none, no fault is a hugetlb
 # fault), the command line, and init_on_alloc / init_on_free from the boot log's "mem auto-init:" line (the state the
@@ -78,6 +97,7 @@ json_kernel_settings() {
         printf '},\n'
     done
     printf '  "hugetlb_pool_pages_at_start": %s,\n' "${HUGETLB_POOL_AT_START:-null}"
+    json_free_page_reporting
     printf '  "kernel_cmdline": %s,\n' "$(json_file /proc/cmdline)"
     # The state line only: under init_on_free the kernel prints a second "mem auto-init:" line
     # ("clearing system memory may take some time...", mm/mm_init.c report_meminit).

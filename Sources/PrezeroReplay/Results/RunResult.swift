@@ -17,9 +17,9 @@ package struct RunResult: Sendable, Equatable, Codable {
     /// /proc/zoneinfo had them (high, batch, pages on them), and their drains against the
     /// capture's; 14: the kernel's init_on_alloc / init_on_free every policy ran on; 15: the
     /// capture's kernel counters beside the trace's figures; 16: shmem's huge folios, apart from
-    /// the THP zero-fill faults; 17: THPs freed unmapped, no zero-fill (this version; metrics a
-    /// format adds carry `Metric.since`).
-    package static let currentFormat = 17
+    /// the THP zero-fill faults; 17: THPs freed unmapped, no zero-fill; 18: the capture's free
+    /// page reporting (this version; metrics a format adds carry `Metric.since`).
+    package static let currentFormat = 18
 
     package struct Trace: Sendable, Equatable, Codable {
         package var path: String
@@ -66,6 +66,10 @@ package struct RunResult: Sendable, Equatable, Codable {
         package var kernelInit: KernelMemoryInit?
         /// The capture's kernel counters beside the trace's figures; nil when the sidecar has none.
         package var kernelCounters: KernelCounterCheck?
+        /// The capture's free page reporting device (`TraceMetadata.freePageReporting`) and its
+        /// order; nil before format 18, or when the capture did not record it.
+        package var freePageReporting: String?
+        package var freePageReportingOrder: Int?
 
         package init(
             path: String, lines: Int, touch: TouchModel, timebase: Timebase, privateL2: Bool, malformedLines: Int, lostEvents: UInt64
@@ -103,6 +107,8 @@ package struct RunResult: Sendable, Equatable, Codable {
             case idleFraction = "idle_fraction"
             case kernelInit = "kernel_init"
             case kernelCounters = "kernel_counters"
+            case freePageReporting = "free_page_reporting"
+            case freePageReportingOrder = "free_page_reporting_order"
         }
     }
 

@@ -56,6 +56,13 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
         let end = (Array(pages.values) + Array((hugetlbOvercommitHugepages ?? [:]).values)).reduce(0, add)
         return max(end, max(0, hugetlbPoolPagesAtStart ?? 0))
     }
+    /// Free page reporting (mm/page_reporting.c, tools/lib/metadata.sh): the VM balloon device
+    /// that hands free blocks of `freePageReportingOrder` and up back to its host
+    /// (`virtio_balloon`), or `none`; nil when the capture did not look.
+    public var freePageReporting: String?
+    public var freePageReportingOrder: Int?
+    /// Whether the capture's machine gave free memory back to a VM host (nil: not recorded).
+    public var reportsFreePages: Bool? { freePageReporting.map { $0 != "none" } }
     /// The 1-minute load average (`/proc/loadavg`) when the capture began.
     public var loadAverage: Double?
     /// The kernel's own event counters over the recording (`KernelCounterCheck` sets them beside
@@ -176,6 +183,8 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
         case hugetlbPages = "hugetlb_hugepages"
         case hugetlbOvercommitHugepages = "hugetlb_overcommit_hugepages"
         case hugetlbPoolPagesAtStart = "hugetlb_pool_pages_at_start"
+        case freePageReporting = "free_page_reporting"
+        case freePageReportingOrder = "free_page_reporting_order"
         case loadAverage = "load_average"
         case kernelCounters = "kernel_counters"
         case recordedCPUs = "recorded_cpus"
