@@ -297,7 +297,9 @@ package struct ReplayEngine<P: PrezeroPolicy>: TraceEventSink {
             break
         }
         idleContextFrees.observe(event)
-        kernelCounts.observe(event, after: zeroFill)
+        kernelCounts.observe(
+            event, lastAllocationFault: zeroFill.lastAllocationFault,
+            hugeFolios: KernelCounterTally.readsHugeFolios(event) ? zeroFill.hugeFolios : nil)
         // max: a scrubber may have taken time from this CPU while the event's time advanced.
         if options.timebase == .model { cpuClock[cpu] = max(t, cpuClock[cpu]) + cost }
         if options.checkInvariants && metrics.events % UInt64(options.checkInterval) == 0 { check() }

@@ -155,22 +155,15 @@ public struct KernelCounterTally: Sendable, Equatable {
         }
     }
 
-    /// Counts `event` after `matcher` has seen it (for an allocation, the fault it completed).
-    /// Inlined, so that the caller's matcher (a few hundred bytes) is read in place, not copied
-    /// for every event.
-    @inlinable @inline(__always)
-    public mutating func observe(_ event: TraceEvent, after matcher: ZeroFillFaultMatcher) {
-        guard enabled else { return }
-        let forkOrExit = event.kind == .processFork || event.kind == .processExit
-        observe(
-            event, lastAllocationFault: event.kind == .pageAlloc ? matcher.lastAllocationFault : nil,
-            hugeFolios: forkOrExit ? matcher.hugeFolios : nil)
-    }
+    /// Whether `observe` reads the zero-fill matcher's huge folios for `event`: at a fork or an exit.
+    public static func readsHugeFolios(_ event: TraceEvent) -> Bool { event.kind == .processFork || event.kind == .processExit }
 
-    /// `observe`, with what it reads of the matcher: the huge folios at a fork or an exit, the
-    /// fault an allocation completed.
-    @usableFromInline
-    mutating func observe(_ event: TraceEvent, lastAllocationFault: ZeroFillFault?, hugeFolios: HugeFolioOutcomes?) {
+    /// Counts `event` after the zero-fill matcher has seen it, given what it reads of the matcher:
+    /// the fault an allocation completed (`lastAllocationFault`), and its huge folios where
+    /// `readsHugeFolios` (nil elsewhere). Fields, not the matcher: a matcher passed whole was
+    /// copied for every event (259 bytes, and where inlined its arrays retained and released).
+    public mutating func observe(_ event: TraceEvent, lastAllocationFault: ZeroFillFault?, hugeFolios: HugeFolioOutcomes?) {
+        guard enabled else { return }
         switch event.kind {
         case .processFork:
             if span == .beforeFork && event.otherPid == pid {

@@ -97,7 +97,9 @@ public struct TraceStatistics: TraceEventSink {
     public mutating func consume(_ event: TraceEvent) {
         defer {
             idleContextFrees.observe(event)
-            kernelCounts.observe(event, after: zeroFill)
+            kernelCounts.observe(
+                event, lastAllocationFault: zeroFill.lastAllocationFault,
+                hugeFolios: KernelCounterTally.readsHugeFolios(event) ? zeroFill.hugeFolios : nil)
         }
         if event.isReaderAnnotation {
             touches.record(event)
