@@ -3,11 +3,15 @@
 /// them; the guest's next touch of one (a fault's clear, a scrubber's) waits for the host to
 /// fault it in again. The model prices no such refault under any policy.
 enum FreePageReporting {
-    /// One line for `stat`: the capture's device and order, or that it had none or did not look.
-    static func summary(device: String?, order: Int?, pageBytes: UInt64) -> String {
+    /// One line for `stat`: the capture's device and order, or that it had none or did not look,
+    /// and the module's other parameters (a vendor's kernel may add its own).
+    static func summary(device: String?, order: Int?, parameters: [String: String]? = nil, pageBytes: UInt64) -> String {
         guard let device else { return "not recorded" }
         guard device != "none" else { return "none (no VM balloon device took free memory back)" }
-        return "\(device), " + blocks(order: order, pageBytes: pageBytes) + " go back to the VM host, which refaults them on their next touch"
+        var text = "\(device), " + blocks(order: order, pageBytes: pageBytes) + " go back to the VM host, which refaults them on their next touch"
+        let others = (parameters ?? [:]).filter { $0.key != "page_reporting_order" }.sorted { $0.key < $1.key }
+        if !others.isEmpty { text += " (module parameters: " + others.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")" }
+        return text
     }
 
     /// The report's paragraph when the capture's machine reported free pages; nil otherwise.
@@ -16,7 +20,7 @@ enum FreePageReporting {
         var text = "**The capture's machine gave free memory back to its VM host** (free page reporting, `\(device)`: "
         text += blocks(order: order, pageBytes: pageBytes) + ", mm/page_reporting.c). The host discards a block left free for a few "
         text += "seconds, and the next touch of it, a fault's clear or a scrubber's, waits for the host to fault it in again: a 2 MiB THP "
-        text += "fault cost 4.4-4.7 ms at the median on blocks free for 10 s or more, against 175-196 us on blocks just freed (an AMD EPYC "
+        text += "fault cost 4.4-6.7 ms at the median (4.5 ms typically) on blocks free for 10 s or more, against 176-196 us on blocks just freed (an AMD EPYC "
         text += "Zen 4 KVM guest, `tools/workloads/thp-idle.c`, docs/thp-idle-zen4.txt). No policy here prices that refault: a scrubber "
         text += "that zeroes a discarded block pays it off the fault path, and a zeroed block left free for seconds is discarded again, "
         text += "so where the trace's faults take blocks that sat free, the verdicts miss a cost whose side this replay cannot tell."

@@ -68,6 +68,7 @@ package struct StatReport: Codable, Sendable {
         /// `TraceMetadata.freePageReporting` and its order.
         package var freePageReporting: String?
         package var freePageReportingOrder: Int?
+        package var freePageReportingParameters: [String: String]?
     }
 
     package struct TimeSpan: Codable, Sendable {
@@ -281,7 +282,8 @@ package struct StatReport: Codable, Sendable {
             thpEnabled: m?.thpEnabled, thpDefrag: m?.thpDefrag, hpagePmdSize: m?.hpagePmdSize, mthpEnabled: m?.mthpEnabled,
             initOnAlloc: m?.initOnAlloc, initOnFree: m?.initOnFree, memAutoInit: m?.memAutoInit,
             initSettingsFrom: m?.initSettingsFrom, hugetlbPoolPages: m?.hugetlbPoolPages,
-            freePageReporting: m?.freePageReporting, freePageReportingOrder: m?.freePageReportingOrder)
+            freePageReporting: m?.freePageReporting, freePageReportingOrder: m?.freePageReportingOrder,
+            freePageReportingParameters: m?.freePageReportingParameters)
         kernelCounters = KernelCounterCheck(read: read, tally: s.kernelCounts, matcher: s.zeroFillMatcher, pageBytes: s.pageSize)
 
         let ranked = s.allocationsByComm.indices
@@ -479,7 +481,8 @@ package struct StatReport: Codable, Sendable {
         out += k.memAutoInit.map { " (boot log: mem auto-init: \($0))" } ?? k.initSettingsFrom.map { " (\($0))" } ?? ""
         out += "; hugetlb pool " + (k.hugetlbPoolPages.map { "\($0) pages" } ?? "not recorded")
         out += "\n"
-        out += "free page reporting: " + FreePageReporting.summary(device: k.freePageReporting, order: k.freePageReportingOrder, pageBytes: trace.pageSize) + "\n"
+        out += "free page reporting: " + FreePageReporting.summary(
+            device: k.freePageReporting, order: k.freePageReportingOrder, parameters: k.freePageReportingParameters, pageBytes: trace.pageSize) + "\n"
         if let kernelCounters {
             out += kernelCounters.text()
         } else {

@@ -241,24 +241,34 @@ struct KernelCountersCLITests {
     }
 
     /// tools/lib/metadata.sh reads free page reporting from virtio_balloon's feature bit 5 (the
-    /// sixth character of its features file) and page_reporting_order, on a made-up sysfs.
+    /// sixth character of its features file), else from page_reporting_order once a device set
+    /// it (hv_balloon's, or one it does not name), on a made-up sysfs.
     @Test func theCaptureToolsSeeFreePageReporting() throws {
-        func fields(bit5: Character?) throws -> String {
+        /// A made-up sysfs: a virtio_balloon whose feature bit 5 is `bit5` (none without), the
+        /// module's order (-1 until a device registers), and a bound hv_balloon driver or not.
+        func fields(bit5: Character?, order: String = "9", hyperV: Bool = false) throws -> String {
             let root = Scratch.directory + "sysfs-\(UUID().uuidString)"
             if let bit5 {
                 let device = root + "/bus/virtio/drivers/virtio_balloon/virtio0"
                 try FileManager.default.createDirectory(atPath: device, withIntermediateDirectories: true)
                 try ("01100" + String(bit5) + "0100000000000000000000000000001\n").write(toFile: device + "/features", atomically: true, encoding: .utf8)
-                try FileManager.default.createDirectory(atPath: root + "/module/page_reporting/parameters", withIntermediateDirectories: true)
-                try "9\n".write(toFile: root + "/module/page_reporting/parameters/page_reporting_order", atomically: true, encoding: .utf8)
             }
+            if hyperV { try FileManager.default.createDirectory(atPath: root + "/bus/vmbus/drivers/hv_balloon", withIntermediateDirectories: true) }
+            try FileManager.default.createDirectory(atPath: root + "/module/page_reporting/parameters", withIntermediateDirectories: true)
+            try (order + "\n").write(toFile: root + "/module/page_reporting/parameters/page_reporting_order", atomically: true, encoding: .utf8)
             return try commandOutput(
                 "/bin/bash", ["-c", ". \"$0\"; json_free_page_reporting", repository.appendingPathComponent("tools/lib/metadata.sh").path],
                 environment: ["SYSFS_ROOT": root, "PATH": "/usr/bin:/bin"])
         }
-        #expect(try fields(bit5: "1") == "  \"free_page_reporting\": \"virtio_balloon\",\n  \"free_page_reporting_order\": 9,\n")
-        #expect(try fields(bit5: "0") == "  \"free_page_reporting\": \"none\",\n  \"free_page_reporting_order\": null,\n")
-        #expect(try fields(bit5: nil) == "  \"free_page_reporting\": \"none\",\n  \"free_page_reporting_order\": null,\n")
+        func expected(_ device: String, _ order: String, parameter: String) -> String {
+            "  \"free_page_reporting\": \"\(device)\",\n  \"free_page_reporting_order\": \(order),\n"
+                + "  \"free_page_reporting_parameters\": {\"page_reporting_order\": \"\(parameter)\"},\n"
+        }
+        #expect(try fields(bit5: "1") == expected("virtio_balloon", "9", parameter: "9"))
+        #expect(try fields(bit5: "0", order: "-1") == expected("none", "null", parameter: "-1"))
+        #expect(try fields(bit5: nil, order: "-1") == expected("none", "null", parameter: "-1"))
+        #expect(try fields(bit5: nil, order: "9", hyperV: true) == expected("hv_balloon", "9", parameter: "9"))
+        #expect(try fields(bit5: nil, order: "9") == expected("unknown", "9", parameter: "9"))
     }
 
     /// The same capture with the sidecar's 64 KiB count raised by 10: stat and the report name

@@ -30,23 +30,26 @@ struct WorkingSetsTests {
     }
 
     /// The skip test's bounds decide as pow does: a grid of hot lines, fills a set and thresholds,
-    /// with thresholds placed at the exact loss and just either side of it, on 1, 4 and 16 ways.
+    /// with thresholds placed at the exact loss and just either side of it, on ways whose 1/A is
+    /// exact (1, 4, 16) and not (3, 12, 20), at fills a set down to one fill in a 16 GiB L2.
     @Test func theLossBoundDecidesAsPowDoes() {
-        for ways in [1, 4, 16] {
+        let xs = [1.0 / Double(1 << 28), 1e-6, 1.0 / (1_024 * 16), 1.0 / 1_024, 0.01, 0.5, 0.999, 1, 1.001, 3, 40]
+        for ways in [1, 3, 4, 12, 16, 20] {
             let sets = WorkingSets(
                 settings: [.init(bytes: 2_048, reuse: .none)], l2: CacheGeometry(sizeBytes: 64 * 16 * ways, ways: ways, lineBytes: 64),
                 counters: [], pageBytes: 4_096)
             var decided = 0
-            for lines in [1.0, 7, 512, 16_384] {
-                for x in [1e-6, 1.0 / 1_024, 0.01, 0.5, 0.999, 1, 1.001, 3, 40] {
+            for lines: Double in [1, 7, 512, 16_384, Double(1 << 28)] {
+                for x in xs {
                     let loss = lines * (1 - pow(1 - 1 / Double(ways), x))
-                    for atLeast in [1e-3, 1e-3 / 1e-12, loss, loss.nextUp, loss.nextDown, loss * 1.01, loss * 0.99] where atLeast > 0 {
+                    // 1e-3: reread's threshold at a share of 1.
+                    for atLeast in [1e-3, loss, loss.nextUp, loss.nextDown, loss * 1.01, loss * 0.99] where atLeast > 0 {
                         #expect(sets.lossBoundIsBelow(lines: lines, perSet: x, atLeast) == (loss < atLeast), "ways \(ways) lines \(lines) x \(x) atLeast \(atLeast)")
                         decided += 1
                     }
                 }
             }
-            #expect(decided == 4 * 9 * 7)
+            #expect(decided == 5 * xs.count * 6)
         }
     }
 

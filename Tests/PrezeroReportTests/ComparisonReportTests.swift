@@ -225,6 +225,20 @@ struct ComparisonReportTests {
         #expect(loaded[1].metrics.poolSamples.count == 2)
     }
 
+    /// The capture's free page reporting goes into a result file under its documented keys and
+    /// comes back.
+    @Test func freePageReportingRoundTripsThroughTheResultFile() throws {
+        var runs = try fixedRuns()
+        runs[0].trace.freePageReporting = "virtio_balloon"
+        runs[0].trace.freePageReportingOrder = 9
+        let text = try ResultFiles.json(runs: Array(runs.prefix(1)), toolVersion: "test")
+        #expect(text.contains("\"free_page_reporting\" : \"virtio_balloon\"") && text.contains("\"free_page_reporting_order\" : 9"))
+        let path = Scratch.directory + "prezero-results-\(UUID().uuidString).json"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let loaded = try ResultFiles.load([path])
+        #expect(loaded.first?.trace.freePageReporting == "virtio_balloon" && loaded.first?.trace.freePageReportingOrder == 9)
+    }
+
     /// The kernel's per-CPU list drains beside the model's (gcc-lz4's figures: the kernel 0 in
     /// 47,336 frees; the baseline model 252, kscrubd-v4 20,664): near agreement is said plainly,
     /// a model that drains far more is flagged.

@@ -51,20 +51,36 @@ hugetlb_pool_pages() {
 # Free page reporting (mm/page_reporting.c): whether a VM's balloon device takes the free blocks
 # of page_reporting_order and up back to the host, which refaults them on their next touch.
 # virtio_balloon offers it as feature bit 5 (VIRTIO_BALLOON_F_REPORTING), the features file
-# one character a bit. Two JSON fields, each line ending in a comma: the device ("none" when no
-# bound device offers it) and the order (null without a device). SYSFS_ROOT: /sys (tests).
+# one character a bit, bit 0 first. page_reporting_order reads -1 until a device registers, so
+# an order of 0 or more says one did: hv_balloon (Hyper-V) where its driver is bound, else a
+# device not named here. Three JSON fields, each line ending in a comma: the device ("none"
+# when none registered), the order (null without a device), and every readable file of the
+# module's parameters as strings (a vendor's kernel may add its own: this project's Zen 4 guest
+# has free_bitmap_enable, min_free_ms, max_waiting_mib and counters). SYSFS_ROOT: /sys (tests).
 json_free_page_reporting() {
-    local sys=${SYSFS_ROOT:-/sys} features device=none order=null
+    local sys=${SYSFS_ROOT:-/sys} features device=none order=null file first=1
+    local params="$sys/module/page_reporting/parameters"
     for features in "$sys"/bus/virtio/drivers/virtio_balloon/virtio*/features; do
         [ -r "$features" ] || continue
         [ "$(cut -c6 "$features")" = 1 ] && device=virtio_balloon
     done
-    if [ "$device" != none ]; then
-        order=$(cat "$sys"/module/page_reporting/parameters/page_reporting_order 2>/dev/null || echo null)
-        case "$order" in ''|*[!0-9]*) order=null;; esac
+    local read_order
+    read_order=$(cat "$params/page_reporting_order" 2>/dev/null || true)
+    case "$read_order" in ''|*[!0-9]*) read_order="";; esac
+    if [ "$device" = none ] && [ -n "$read_order" ]; then
+        if [ -d "$sys/bus/vmbus/drivers/hv_balloon" ]; then device=hv_balloon; else device=unknown; fi
     fi
+    [ "$device" = none ] || order=${read_order:-null}
     printf '  "free_page_reporting": %s,\n' "$(json_string "$device")"
     printf '  "free_page_reporting_order": %s,\n' "$order"
+    printf '  "free_page_reporting_parameters": {'
+    for file in "$params"/*; do
+        [ -f "$file" ] && [ -r "$file" ] || continue
+        [ $first = 1 ] || printf ','
+        first=0
+        printf '%s: %s' "$(json_string "$(basename "$file")")" "$(json_string "$(cat "$file" 2>/dev/null)")"
+    done
+    printf '},\n'
 }
 
 # What decides how the kernel zero-fills an anonymous fault: THP and mTHP settings, the hugetlb

@@ -43,6 +43,10 @@ static long anon_huge_kb(void) {
 
 int main(int argc, char **argv) {
     size_t n = argc > 1 ? strtoul(argv[1], 0, 10) : 64;
+    if (n < 1) {
+        fprintf(stderr, "thp-idle: at least one huge page to fault\n");
+        return 2;
+    }
     size_t warm_mib = argc > 2 ? strtoul(argv[2], 0, 10) : 1024;
     double default_idle[] = {0, 1, 2, 4, 8};
     int idles = argc > 3 ? argc - 3 : 5;

@@ -307,10 +307,11 @@ package struct WorkingSets: @unchecked Sendable {
     /// Whether lines x (1 - (1 - 1/A)^x) is below `atLeast`. The loss is concave in x: at most
     /// its tangent at 0, x ln(A / (A - 1)), and at least its chord to x = 1, x / A, below 1 (and
     /// 1/A above, as it grows). pow only where these bounds do not decide, each with a margin
-    /// for rounding, so that every answer is pow's.
+    /// for rounding (relative, and pow's absolute error near 1, about 1.1e-16 a line), so that
+    /// every answer is pow's.
     func lossBoundIsBelow(lines: Double, perSet x: Double, _ atLeast: Double) -> Bool {
-        if lines * x * survivalLogRatio < atLeast * (1 - 1e-9) { return true }
-        if lines * min(x, 1) / Double(ways) >= atLeast * (1 + 1e-9) { return false }
+        if lines * (x * survivalLogRatio + 2.3e-16) < atLeast * (1 - 1e-9) { return true }
+        if lines * (min(x, 1) / Double(ways) - 2.3e-16) >= atLeast * (1 + 1e-9) { return false }
         return lines * (1 - pow(1 - 1 / Double(ways), x)) < atLeast
     }
 

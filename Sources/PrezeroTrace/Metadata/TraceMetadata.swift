@@ -58,9 +58,12 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
     }
     /// Free page reporting (mm/page_reporting.c, tools/lib/metadata.sh): the VM balloon device
     /// that hands free blocks of `freePageReportingOrder` and up back to its host
-    /// (`virtio_balloon`), or `none`; nil when the capture did not look.
+    /// (`virtio_balloon`, `hv_balloon`, `unknown`), or `none`; nil when the capture did not look.
     public var freePageReporting: String?
     public var freePageReportingOrder: Int?
+    /// Every file of `/sys/module/page_reporting/parameters` as text (a vendor's kernel adds its
+    /// own, which may change when reporting happens).
+    public var freePageReportingParameters: [String: String]?
     /// Whether the capture's machine gave free memory back to a VM host (nil: not recorded).
     public var reportsFreePages: Bool? { freePageReporting.map { $0 != "none" } }
     /// The 1-minute load average (`/proc/loadavg`) when the capture began.
@@ -185,6 +188,7 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
         case hugetlbPoolPagesAtStart = "hugetlb_pool_pages_at_start"
         case freePageReporting = "free_page_reporting"
         case freePageReportingOrder = "free_page_reporting_order"
+        case freePageReportingParameters = "free_page_reporting_parameters"
         case loadAverage = "load_average"
         case kernelCounters = "kernel_counters"
         case recordedCPUs = "recorded_cpus"
