@@ -20,8 +20,9 @@ enum FreePageReporting {
         var text = "**The capture's machine gave free memory back to its VM host** (free page reporting, `\(device)`: "
         text += blocks(order: order, pageBytes: pageBytes) + ", mm/page_reporting.c). The host discards a block left free for a few "
         text += "seconds, and the next touch of it, a fault's clear or a scrubber's, waits for the host to fault it in again: a 2 MiB THP "
-        text += "fault cost 4.4-6.7 ms at the median (4.5 ms typically) on blocks free for 10 s or more, against 176-196 us on blocks just freed (an AMD EPYC "
-        text += "Zen 4 KVM guest, `tools/workloads/thp-idle.c`, docs/thp-idle-zen4.txt). No policy here prices that refault: a scrubber "
+        text += "fault cost 4.4-6.7 ms at the median (4.5 ms typically) on blocks free for 10 s or more, against 176-196 us on blocks "
+        text += "just freed (an AMD EPYC Zen 4 KVM guest, `tools/workloads/thp-idle.c`, docs/thp-idle-zen4.txt). No policy here prices "
+        text += "that refault: a scrubber "
         text += "that zeroes a discarded block pays it off the fault path, and a zeroed block left free for seconds is discarded again, "
         text += "so where the trace's faults take blocks that sat free, the verdicts miss a cost whose side this replay cannot tell."
         return text

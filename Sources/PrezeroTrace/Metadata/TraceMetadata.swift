@@ -64,8 +64,6 @@ public struct TraceMetadata: Codable, Sendable, Equatable {
     /// Every file of `/sys/module/page_reporting/parameters` as text (a vendor's kernel adds its
     /// own, which may change when reporting happens).
     public var freePageReportingParameters: [String: String]?
-    /// Whether the capture's machine gave free memory back to a VM host (nil: not recorded).
-    public var reportsFreePages: Bool? { freePageReporting.map { $0 != "none" } }
     /// The 1-minute load average (`/proc/loadavg`) when the capture began.
     public var loadAverage: Double?
     /// The kernel's own event counters over the recording (`KernelCounterCheck` sets them beside
