@@ -50,7 +50,7 @@ run gcc gcc -O2 -c "$work/big.c" -o /dev/null
 run git sh -c "for i in 1 2 3 4 5; do rm -rf $work/clone && git clone -q --no-local $root $work/clone && git -C $work/clone repack -adfq --window=250 --depth=50; done"
 
 "$prezero" profiles host --json > "$work/host.json"
-# Free page reporting, as a capture's sidecar records it: {"free_page_reporting": ..., "free_page_reporting_order": ...}.
+# Free page reporting, as a capture's sidecar records it (tools/lib/metadata.sh): device, order, module parameters.
 . "$here/lib/metadata.sh"
 { echo "{"; json_free_page_reporting | sed '$ s/,$//'; echo "}"; } > "$work/reporting.json"
 python3 - "$results" "$doc" "$work" <<'PY'

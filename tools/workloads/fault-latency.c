@@ -15,7 +15,6 @@
 #include <x86intrin.h>
 #include "tsc.h"
 
-
 int main(int argc, char **argv) {
     size_t mib = argc > 1 ? strtoul(argv[1], 0, 10) : 512;
     int reps = argc > 2 ? atoi(argv[2]) : 5;
